@@ -1,0 +1,1 @@
+"""tlsdissect: explain TLS handshakes and their failures from packet captures."""
