@@ -168,6 +168,57 @@ def build(
     return Issued(cert, key)
 
 
+def _der_len(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def _tlv(tag: int, body: bytes) -> bytes:
+    return bytes([tag]) + _der_len(len(body)) + body
+
+
+def _children(der: bytes) -> list[bytes]:
+    """Raw child TLVs of the DER SEQUENCE ``der`` (definite lengths only: our own output)."""
+    def header(pos: int) -> tuple[int, int]:
+        first = der[pos + 1]
+        if first < 0x80:
+            return pos + 2, first
+        count = first & 0x7F
+        return pos + 2 + count, int.from_bytes(der[pos + 2 : pos + 2 + count], "big")
+
+    start, length = header(0)
+    out, pos = [], start
+    while pos < start + length:
+        body, n = header(pos)
+        out.append(der[pos : body + n])
+        pos = body + n
+    return out
+
+
+# Signature AlgorithmIdentifiers (RFC 5758 §3.2, RFC 3279 §2.2) for digests cryptography refuses to sign with.
+ECDSA_WITH_SHA1 = bytes.fromhex("300906072a8648ce3d0401")
+SHA1_WITH_RSA = bytes.fromhex("300d06092a864886f70d0101050500")
+MD5_WITH_RSA = bytes.fromhex("300d06092a864886f70d0101040500")
+
+
+def resign_legacy(issued: Issued, signer_key: Any, algorithm_id: bytes, digest: hashes.HashAlgorithm) -> bytes:
+    """Re-sign a certificate with a legacy digest (SHA-1, MD5) the builder no longer allows.
+
+    Rebuilds TBSCertificate with ``algorithm_id`` in its signature field (RFC 5280 §4.1.2.3)
+    and signs it with hazmat primitives; returns the new DER.
+    """
+    tbs_fields = _children(_children(issued.der)[0])
+    tbs_fields[2] = algorithm_id
+    tbs = _tlv(0x30, b"".join(tbs_fields))
+    if isinstance(signer_key, ec.EllipticCurvePrivateKey):
+        signature = signer_key.sign(tbs, ec.ECDSA(digest))
+    else:
+        signature = signer_key.sign(tbs, padding.PKCS1v15(), digest)
+    return _tlv(0x30, tbs + algorithm_id + _tlv(0x03, b"\x00" + signature))
+
+
 SERVER_AUTH = [ExtendedKeyUsageOID.SERVER_AUTH]
 CLIENT_AUTH = [ExtendedKeyUsageOID.CLIENT_AUTH]
 

@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import threading
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -122,6 +123,7 @@ class CertificateInfo:
     self_issued: bool = False
     self_signed: bool = False
     field_errors: tuple[str, ...] = ()  # parts that could not be decoded (e.g. a bad extension)
+    encoding_warnings: tuple[str, ...] = ()  # accepted today but not RFC 5280 conformant
 
     @property
     def parsed(self) -> bool:
@@ -178,6 +180,7 @@ class CertificateInfo:
             "self_issued": self.self_issued,
             "self_signed": self.self_signed,
             "field_errors": list(self.field_errors),
+            "encoding_warnings": list(self.encoding_warnings),
         }
 
 
@@ -495,6 +498,10 @@ _SIG_OID_HASH = {
 }
 
 
+_ECDSA_SIG_OIDS = frozenset({"1.2.840.10045.4.1", "1.2.840.10045.4.3.1", "1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3", "1.2.840.10045.4.3.4"})
+_RSA_PKCS1_SIG_OIDS = frozenset({"1.2.840.113549.1.1." + str(n) for n in (2, 3, 4, 5, 11, 12, 13, 14)} | {"1.3.14.3.2.29"})
+
+
 def _oid_name(oid: x509.ObjectIdentifier) -> str:
     name = getattr(oid, "_name", "Unknown OID")
     return oid.dotted_string if not name or name == "Unknown OID" else name
@@ -638,6 +645,19 @@ def _serial_hex(value: int) -> str:
 
 
 def _load(der: bytes, digest: str) -> _Parsed:
+    """Parse, turning cryptography's deprecation warnings (e.g. negative serials) into data."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        parsed = _load_quiet(der, digest)
+    notes = tuple(dict.fromkeys(str(w.message).split(". Loading")[0].rstrip(".") for w in caught))
+    if notes and parsed.cert is not None:
+        from dataclasses import replace
+
+        parsed = _Parsed(replace(parsed.info, encoding_warnings=notes), parsed.cert, parsed.subject_key, parsed.issuer_key)
+    return parsed
+
+
+def _load_quiet(der: bytes, digest: str) -> _Parsed:
     base = {"der_length": len(der), "der_sha256": digest}
     try:
         cert = x509.load_der_x509_certificate(der)
@@ -739,6 +759,12 @@ def _verify_signature_uncached(cert: x509.Certificate, issuer: x509.Certificate)
         hash_alg = None
     sig, tbs = cert.signature, cert.tbs_certificate_bytes
     sig_oid = cert.signature_algorithm_oid.dotted_string
+    if params is None and hash_alg is not None:
+        # cryptography gives no parameters for some legacy OIDs (e.g. ecdsa-with-SHA1)
+        if sig_oid in _ECDSA_SIG_OIDS:
+            params = ec.ECDSA(hash_alg)
+        elif sig_oid in _RSA_PKCS1_SIG_OIDS:
+            params = padding.PKCS1v15()
     try:
         if isinstance(key, rsa.RSAPublicKey):
             if not isinstance(params, (padding.PKCS1v15, padding.PSS)) or hash_alg is None:
@@ -1037,6 +1063,14 @@ def _per_certificate_checks(ctx: _ChainContext, index: int, at: datetime) -> Non
             f"({', '.join(info.unknown_critical_extensions)}); RFC 5280 makes them reject it.",
             [index],
         )
+    if info.encoding_warnings:
+        ctx.add(
+            "nonconforming_encoding",
+            "warning",
+            f"{who} breaks RFC 5280 encoding rules ({'; '.join(info.encoding_warnings)}); "
+            "newer clients and libraries reject it.",
+            [index],
+        )
     if info.field_errors:
         ctx.add(
             "certificate_field_error",
@@ -1317,7 +1351,16 @@ def analyze_chain(
                 [top],
             )
     elif missing_issuer:
-        if trust is not None and anchor_name is None:
+        if trust is not None and anchor_name is None and top_info.basic_constraints_ca is True:
+            ctx.add(
+                "untrusted_root",
+                "error",
+                f"The chain of {leaf.label} ends at the CA {top_info.label}, whose issuer "
+                f"{top_info.issuer_label} is neither in the chain nor in the trust store ({trust.source}): "
+                f"that root is not trusted, or an intermediate is missing ({_issuer_url_text(top_info)}).",
+                [top],
+            )
+        elif trust is not None and anchor_name is None:
             ctx.add(
                 "chain_incomplete",
                 "error",

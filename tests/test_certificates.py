@@ -1,0 +1,615 @@
+"""Certificate parsing and chain findings, on certificates whose properties we chose when building them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from certs_factory import (
+    CLIENT_AUTH,
+    ECDSA_WITH_SHA1,
+    MD5_WITH_RSA,
+    SHA1_WITH_RSA,
+    resign_legacy,
+    DAY,
+    REF_TIME,
+    SERVER_AUTH,
+    Issued,
+    build,
+    lab_pki,
+    leaf_variant,
+    make_key,
+    name,
+)
+from tlsdissect.certificates import (
+    ChainAnalysis,
+    TrustStore,
+    TrustStoreError,
+    analyze_chain,
+    cache_stats,
+    check_client_chain_against_request,
+    decode_distinguished_names,
+    parse_certificate,
+)
+
+DATA = Path(__file__).parent / "data" / "certs"
+
+
+def ids(analysis: ChainAnalysis) -> list[str]:
+    return [f.id for f in analysis.findings]
+
+
+def finding(analysis: ChainAnalysis, fid: str):
+    matches = [f for f in analysis.findings if f.id == fid]
+    assert matches, f"no {fid} finding in {ids(analysis)}"
+    return matches[0]
+
+
+def problems(analysis: ChainAnalysis) -> list[str]:
+    return [f.id for f in analysis.findings if f.severity != "info"]
+
+
+# --------------------------------------------------------------------------- parse_certificate
+
+
+def test_parse_lab_leaf_fields() -> None:
+    pki = lab_pki()
+    cert = pki.leaf.cert
+    info = parse_certificate(pki.leaf.der)
+    assert info.parse_error is None
+    assert info.subject == "CN=www.lab.test"
+    assert info.subject_common_name == "www.lab.test"
+    assert info.issuer == "CN=Lab Intermediate CA"
+    assert info.issuer_common_name == "Lab Intermediate CA"
+    assert int(info.serial_hex, 16) == cert.serial_number
+    assert info.san_dns == ("www.lab.test", "lab.test")
+    assert info.san_ip == ()
+    assert info.not_before == REF_TIME - 30 * DAY
+    assert info.not_after == REF_TIME + 60 * DAY
+    assert (info.key_type, info.key_size, info.key_curve) == ("EC", 256, "secp256r1")
+    assert info.signature_algorithm == "ecdsa-with-SHA256"
+    assert info.signature_hash == "sha256"
+    assert info.sha256_fingerprint == cert.fingerprint(hashes.SHA256()).hex()
+    assert info.basic_constraints_ca is False
+    assert info.extended_key_usage == ("serverAuth",)
+    assert info.key_usage is None
+    assert info.subject_key_id == x509.SubjectKeyIdentifier.from_public_key(pki.leaf.key.public_key()).digest.hex()
+    assert info.authority_key_id == (
+        x509.SubjectKeyIdentifier.from_public_key(pki.intermediate.key.public_key()).digest.hex()
+    )
+    assert info.aia_ca_issuers == ("http://pki.lab.test/intermediate.der",)
+    assert info.aia_ocsp == ("http://ocsp.lab.test",)
+    assert info.crl_distribution_points == ("http://pki.lab.test/intermediate.crl",)
+    assert info.self_issued is False and info.self_signed is False
+
+
+def test_parse_root_and_intermediate() -> None:
+    pki = lab_pki()
+    root = parse_certificate(pki.root.der)
+    assert root.self_signed and root.self_issued
+    assert root.basic_constraints_ca is True
+    assert root.key_usage == ("digitalSignature", "keyCertSign", "cRLSign")
+    assert (root.key_type, root.key_curve) == ("EC", "secp384r1")
+    inter = parse_certificate(pki.intermediate.der)
+    assert inter.basic_constraints_ca is True and inter.basic_constraints_path_len == 0
+    assert not inter.self_signed
+
+
+def test_parse_rsa_pss_and_ed25519() -> None:
+    rsa_root = build("RSA Root", key=make_key("rsa2048", 1), ca=True)
+    info = parse_certificate(rsa_root.der)
+    assert (info.key_type, info.key_size) == ("RSA", 2048)
+    assert info.signature_algorithm == "sha256WithRSAEncryption"
+    assert info.self_signed
+    pss = build("PSS leaf", issuer=rsa_root, key=make_key("ec256", 20), pss=True, hash_alg=hashes.SHA384())
+    pss_info = parse_certificate(pss.der)
+    assert pss_info.signature_algorithm.lower() in ("rsassapss", "rsassa-pss")
+    assert pss_info.signature_hash == "sha384"
+    ed = build("Ed root", key=make_key("ed25519", 1), ca=True)
+    ed_info = parse_certificate(ed.der)
+    assert ed_info.key_type == "Ed25519" and ed_info.signature_algorithm == "ed25519" and ed_info.self_signed
+
+
+def test_ip_san_and_multi_attribute_subject() -> None:
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Lab, Inc."),
+            x509.NameAttribute(NameOID.COMMON_NAME, "router"),
+        ]
+    )
+    cert = leaf_variant("router", subject=subject, ips=["10.0.0.1", "2001:db8::1"])
+    info = parse_certificate(cert.der)
+    # RFC 4514: most specific RDN first, "," inside a value escaped
+    assert info.subject == "CN=router,O=Lab\\, Inc.,C=US"
+    assert info.san_ip == ("10.0.0.1", "2001:db8::1")
+
+
+def test_to_dict_is_json_with_utc_iso_dates() -> None:
+    data = json.loads(json.dumps(parse_certificate(lab_pki().leaf.der).to_dict()))
+    assert data["not_after"] == (REF_TIME + 60 * DAY).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert data["san_dns"] == ["www.lab.test", "lab.test"]
+    analysis = analyze_chain([lab_pki().leaf.der, b"junk"], at=REF_TIME, server_name="x.test")
+    json.dumps(analysis.to_dict())
+
+
+@pytest.mark.parametrize("der", [b"", b"\x30", b"not a certificate", b"\x30\x03\x02\x01\x01", bytes(100)])
+def test_garbage_is_reported_not_raised(der: bytes) -> None:
+    info = parse_certificate(der)
+    assert info.parse_error
+    assert info.der_length == len(der)
+    assert info.der_sha256 == hashlib.sha256(der).hexdigest()
+    assert info.der_hex == der.hex()
+
+
+def test_non_bytes_input_is_reported() -> None:
+    assert parse_certificate(None).parse_error  # type: ignore[arg-type]
+    analysis = analyze_chain([None], at=REF_TIME)  # type: ignore[list-item]
+    assert ids(analysis) == ["unparsable_certificate"]
+
+
+def _with_serial_byte(value: int) -> bytes:
+    der = build("serial test", serial=1).der
+    marker = bytes.fromhex("a003020102020101")  # version v3, then INTEGER serial = 1
+    pos = der.index(marker)
+    return der[:pos] + marker[:-1] + bytes([value]) + der[pos + len(marker) :]
+
+
+def test_negative_serial_is_reported_not_raised() -> None:
+    der = _with_serial_byte(0xFF)  # INTEGER -1
+    info = parse_certificate(der)
+    if info.parse_error is None:  # cryptography still accepts it with a deprecation warning
+        assert info.serial_hex == "-01"
+        assert info.encoding_warnings
+        assert "nonconforming_encoding" in ids(analyze_chain([der], at=REF_TIME))
+    else:
+        assert "unparsable_certificate" in ids(analyze_chain([der], at=REF_TIME))
+
+
+def test_cache_returns_same_result_for_same_der() -> None:
+    der = build("cache test", key=make_key("ec256", 30)).der
+    before = cache_stats()["hits"]
+    first = parse_certificate(der)
+    second = parse_certificate(bytearray(der))
+    assert first is second
+    assert cache_stats()["hits"] >= before + 1
+
+
+# --------------------------------------------------------------------------- chains
+
+
+def test_good_chain_has_no_problems() -> None:
+    pki = lab_pki()
+    analysis = analyze_chain(pki.chain, at=REF_TIME, server_name="www.lab.test", role="server")
+    assert problems(analysis) == []
+    assert analysis.path == [0, 1]
+    assert analysis.trust == "not_checked"
+
+
+def test_at_accepts_naive_datetime_and_epoch() -> None:
+    pki = lab_pki()
+    late = REF_TIME + 61 * DAY
+    for at in (late, late.replace(tzinfo=None), late.timestamp()):
+        assert "expired" in ids(analyze_chain(pki.chain, at=at))
+
+
+def test_leaf_only_names_missing_issuer_and_url() -> None:
+    pki = lab_pki()
+    analysis = analyze_chain([pki.leaf.der], at=REF_TIME, server_name="www.lab.test")
+    f = finding(analysis, "chain_incomplete")
+    assert f.certificates == (0,)
+    assert "The server sent only CN=www.lab.test" in f.text
+    assert "its issuer CN=Lab Intermediate CA is missing" in f.text
+    assert "http://pki.lab.test/intermediate.der" in f.text
+
+
+def test_trust_store_trusted_and_untrusted(tmp_path: Path) -> None:
+    pki = lab_pki()
+    bundle = tmp_path / "lab.pem"
+    bundle.write_bytes(pki.root.pem)
+    store = TrustStore.from_ca_file(bundle)
+    assert len(store) == 1
+    ok = analyze_chain(pki.chain, at=REF_TIME, server_name="www.lab.test", trust=store)
+    assert ok.trust == "trusted" and ok.trust_anchor == "CN=Lab Root CA"
+    assert "trusted" in ids(ok) and problems(ok) == []
+
+    other_root = build("Other Root CA", key=make_key("ec256", 40), ca=True)
+    other = TrustStore.from_ders([other_root.der])
+    bad = analyze_chain(pki.chain, at=REF_TIME, server_name="www.lab.test", trust=other)
+    assert bad.trust == "untrusted_root"
+    assert "CN=Lab Root CA" in finding(bad, "untrusted_root").text
+
+    with_root = analyze_chain(pki.chain + [pki.root.der], at=REF_TIME, trust=other)
+    assert with_root.trust == "untrusted_root"
+    assert finding(with_root, "untrusted_root").certificates == (2,)
+
+    leaf_only = analyze_chain([pki.leaf.der], at=REF_TIME, trust=store)
+    assert leaf_only.trust == "untrusted_root"
+    assert finding(leaf_only, "chain_incomplete").severity == "error"
+
+
+def test_trust_store_anchor_may_be_intermediate(tmp_path: Path) -> None:
+    pki = lab_pki()
+    (tmp_path / "a.pem").write_bytes(pki.intermediate.pem)
+    (tmp_path / "notes.txt").write_text("not a certificate")
+    store = TrustStore.from_ca_path(tmp_path)
+    analysis = analyze_chain(pki.chain, at=REF_TIME, trust=store)
+    assert analysis.trust == "trusted" and analysis.trust_anchor == "CN=Lab Intermediate CA"
+
+
+def test_trust_store_errors_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(TrustStoreError, match="cannot read CA file"):
+        TrustStore.from_ca_file(tmp_path / "missing.pem")
+    empty = tmp_path / "empty.pem"
+    empty.write_text("nothing here")
+    with pytest.raises(TrustStoreError, match="no readable certificate"):
+        TrustStore.from_ca_file(empty)
+    with pytest.raises(TrustStoreError, match="not a directory"):
+        TrustStore.from_ca_path(empty)
+
+
+def test_root_included_is_info() -> None:
+    pki = lab_pki()
+    analysis = analyze_chain(pki.chain + [pki.root.der], at=REF_TIME, server_name="www.lab.test")
+    f = finding(analysis, "root_included")
+    assert f.severity == "info" and f.certificates == (2,)
+    assert problems(analysis) == []
+    assert analysis.path == [0, 1, 2]
+
+
+def test_wrong_order() -> None:
+    pki = lab_pki()
+    analysis = analyze_chain([pki.leaf.der, pki.root.der, pki.intermediate.der], at=REF_TIME)
+    assert analysis.path == [0, 2, 1]
+    f = finding(analysis, "wrong_order")
+    assert f.certificates == (0, 2)
+    assert "CN=Lab Root CA" in f.text
+
+
+def test_missing_middle_certificate() -> None:
+    pki = lab_pki()
+    analysis = analyze_chain([pki.leaf.der, pki.root.der], at=REF_TIME)
+    assert "CN=Lab Intermediate CA is missing" in finding(analysis, "chain_incomplete").text
+    assert finding(analysis, "unrelated_certificate").certificates == (1,)
+
+
+def test_duplicate_certificate() -> None:
+    pki = lab_pki()
+    analysis = analyze_chain(pki.chain + [pki.intermediate.der], at=REF_TIME)
+    assert finding(analysis, "duplicate_certificate").certificates == (1, 2)
+    assert "wrong_order" not in ids(analysis)
+
+
+def test_expired_leaf_says_by_how_long() -> None:
+    leaf = leaf_variant(not_before=REF_TIME - 90 * DAY, not_after=REF_TIME - 3 * DAY)
+    analysis = analyze_chain([leaf.der, lab_pki().intermediate.der], at=REF_TIME)
+    f = finding(analysis, "expired")
+    assert f.severity == "error" and f.certificates == (0,)
+    assert "expired 3 days before the capture" in f.text
+
+
+def test_not_yet_valid_says_by_how_long() -> None:
+    leaf = leaf_variant(not_before=REF_TIME + timedelta(hours=2), not_after=REF_TIME + 90 * DAY)
+    f = finding(analyze_chain([leaf.der, lab_pki().intermediate.der], at=REF_TIME), "not_yet_valid")
+    assert "2 hours after the capture" in f.text
+
+
+def test_expired_intermediate() -> None:
+    pki = lab_pki()
+    inter = build(
+        "Lab Intermediate CA",
+        issuer=pki.root,
+        key=pki.intermediate.key,
+        ca=True,
+        not_before=REF_TIME - 400 * DAY,
+        not_after=REF_TIME - 10 * DAY,
+    )
+    f = finding(analyze_chain([pki.leaf.der, inter.der], at=REF_TIME), "expired")
+    assert f.certificates == (1,) and "10 days" in f.text
+
+
+def test_hostname_mismatch_names_the_names() -> None:
+    f = finding(analyze_chain(lab_pki().chain, at=REF_TIME, server_name="mail.lab.test"), "hostname_mismatch")
+    assert "www.lab.test, lab.test" in f.text and "mail.lab.test" in f.text
+
+
+def test_hostname_not_checked_for_client_role() -> None:
+    leaf = leaf_variant("alice", eku=CLIENT_AUTH)
+    analysis = analyze_chain([leaf.der], at=REF_TIME, server_name="www.lab.test", role="client")
+    assert "hostname_mismatch" not in ids(analysis)
+
+
+def test_wildcard_leaf() -> None:
+    leaf = leaf_variant("*.lab.test", dns=["*.lab.test"])
+    chain = [leaf.der, lab_pki().intermediate.der]
+    assert "hostname_mismatch" not in ids(analyze_chain(chain, at=REF_TIME, server_name="foo.lab.test"))
+    assert "hostname_mismatch" in ids(analyze_chain(chain, at=REF_TIME, server_name="a.foo.lab.test"))
+    assert "hostname_mismatch" in ids(analyze_chain(chain, at=REF_TIME, server_name="lab.test"))
+
+
+def test_ip_san_leaf() -> None:
+    leaf = leaf_variant("10.0.0.1", dns=[], ips=["10.0.0.1"])
+    chain = [leaf.der, lab_pki().intermediate.der]
+    assert "hostname_mismatch" not in ids(analyze_chain(chain, at=REF_TIME, server_name="10.0.0.1"))
+    assert "hostname_mismatch" in ids(analyze_chain(chain, at=REF_TIME, server_name="10.0.0.2"))
+
+
+def test_cn_only_leaf() -> None:
+    leaf = leaf_variant("legacy.lab.test", dns=[])
+    chain = [leaf.der, lab_pki().intermediate.der]
+    ok = analyze_chain(chain, at=REF_TIME, server_name="legacy.lab.test")
+    assert "hostname_mismatch" not in ids(ok) and finding(ok, "hostname_cn_only").severity == "warning"
+    assert "hostname_mismatch" in ids(analyze_chain(chain, at=REF_TIME, server_name="other.lab.test"))
+
+
+def test_sha1_signed_leaf_but_not_sha1_root() -> None:
+    pki = lab_pki()
+    leaf = resign_legacy(leaf_variant(), pki.intermediate.key, ECDSA_WITH_SHA1, hashes.SHA1())
+    analysis = analyze_chain([leaf, pki.intermediate.der], at=REF_TIME)
+    assert analysis.path == [0, 1]  # the SHA-1 signature itself verifies
+    f = finding(analysis, "weak_signature")
+    assert f.certificates == (0,) and "SHA1" in f.text
+    assert parse_certificate(leaf).signature_algorithm == "ecdsa-with-SHA1"
+
+    root_key = make_key("rsa2048", 1)
+    old_root = build("Old Root", key=root_key, ca=True)
+    old_root_der = resign_legacy(old_root, root_key, SHA1_WITH_RSA, hashes.SHA1())
+    old_leaf = build("old.lab.test", issuer=old_root, key=make_key("ec256", 51), dns=["old.lab.test"])
+    analysis = analyze_chain([old_leaf.der, old_root_der], at=REF_TIME)
+    assert parse_certificate(old_root_der).self_signed
+    assert "weak_signature" not in ids(analysis)  # a self-signed root's own signature does not matter
+
+
+def test_md5_signed_leaf() -> None:
+    rsa_root = build("RSA Root", key=make_key("rsa2048", 1), ca=True)
+    leaf = resign_legacy(
+        build("md5.lab.test", issuer=rsa_root, key=make_key("ec256", 52)), rsa_root.key, MD5_WITH_RSA, hashes.MD5()
+    )
+    info = parse_certificate(leaf)
+    assert (info.signature_algorithm, info.signature_hash) == ("md5WithRSAEncryption", "md5")
+    assert "weak_signature" in ids(analyze_chain([leaf, rsa_root.der], at=REF_TIME))
+
+
+def test_rsa_1024_leaf_is_weak() -> None:
+    leaf = leaf_variant(key=make_key("rsa1024", 1))
+    f = finding(analyze_chain([leaf.der, lab_pki().intermediate.der], at=REF_TIME), "weak_key")
+    assert "1024-bit RSA" in f.text
+
+
+def test_ec_p192_leaf_is_weak() -> None:
+    try:
+        key = make_key("ec192", 1)
+    except Exception:  # noqa: BLE001 - some OpenSSL builds drop P-192
+        pytest.skip("P-192 not available in this OpenSSL")
+    f = finding(analyze_chain([leaf_variant(key=key).der, lab_pki().intermediate.der], at=REF_TIME), "weak_key")
+    assert "192-bit EC" in f.text
+
+
+def test_eku_by_role() -> None:
+    inter = lab_pki().intermediate.der
+    client_only = leaf_variant(eku=CLIENT_AUTH)
+    assert "eku_not_server_auth" in ids(analyze_chain([client_only.der, inter], at=REF_TIME, server_name="www.lab.test"))
+    assert "eku_not_client_auth" not in ids(analyze_chain([client_only.der, inter], at=REF_TIME, role="client"))
+    server_only = leaf_variant(eku=SERVER_AUTH)
+    f = finding(analyze_chain([server_only.der, inter], at=REF_TIME, role="client"), "eku_not_client_auth")
+    assert "serverAuth" in f.text and "clientAuth" in f.text
+    any_eku = leaf_variant(eku=[ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE])
+    assert problems(analyze_chain([any_eku.der, inter], at=REF_TIME, server_name="www.lab.test")) == []
+    no_eku = leaf_variant(eku=None)
+    assert problems(analyze_chain([no_eku.der, inter], at=REF_TIME, server_name="www.lab.test")) == []
+
+
+def test_intermediate_without_ca_constraint() -> None:
+    pki = lab_pki()
+    fake_ca = build("Not A CA", issuer=pki.root, key=make_key("ec256", 60), ca=False)
+    leaf = build("www.lab.test", issuer=fake_ca, key=make_key("ec256", 61), dns=["www.lab.test"])
+    f = finding(analyze_chain([leaf.der, fake_ca.der], at=REF_TIME), "not_a_ca")
+    assert f.certificates == (1, 0) and "CN=Not A CA" in f.text
+    no_ext = build("No Extensions CA", issuer=pki.root, key=make_key("ec256", 62), ski=False)
+    leaf2 = build("www.lab.test", issuer=no_ext, key=make_key("ec256", 63), dns=["www.lab.test"])
+    assert "not_a_ca" in ids(analyze_chain([leaf2.der, no_ext.der], at=REF_TIME))
+
+
+def test_ca_without_key_cert_sign() -> None:
+    pki = lab_pki()
+    ca = build("Signing Disabled CA", issuer=pki.root, key=make_key("ec256", 64), ca=True, key_cert_sign=False)
+    leaf = build("www.lab.test", issuer=ca, key=make_key("ec256", 65), dns=["www.lab.test"])
+    assert "keyCertSign" in finding(analyze_chain([leaf.der, ca.der], at=REF_TIME), "not_a_ca").text
+
+
+def test_path_len_exceeded() -> None:
+    pki = lab_pki()  # the lab intermediate has pathLenConstraint 0
+    sub = build("Lab Sub CA", issuer=pki.intermediate, key=make_key("ec256", 70), ca=True)
+    leaf = build("www.lab.test", issuer=sub, key=make_key("ec256", 71), dns=["www.lab.test"])
+    analysis = analyze_chain([leaf.der, sub.der, pki.intermediate.der], at=REF_TIME)
+    assert finding(analysis, "path_len_exceeded").certificates == (2,)
+
+
+def test_bad_signature_wrong_intermediate_version() -> None:
+    pki = lab_pki()
+    # Same issuer name, signed by another key: what a server sending an old intermediate looks like.
+    leaf = build(
+        "www.lab.test",
+        issuer=pki.intermediate,
+        signer_key=make_key("ec256", 80),
+        key=make_key("ec256", 81),
+        dns=["www.lab.test"],
+    )
+    f = finding(analyze_chain([leaf.der, pki.intermediate.der], at=REF_TIME), "bad_signature")
+    assert f.severity == "error" and f.certificates == (0, 1)
+    assert "wrong version" in f.text
+
+
+def test_signature_verification_algorithms() -> None:
+    rsa_root = build("RSA Root", key=make_key("rsa2048", 1), ca=True)
+    pss_leaf = build("pss.lab.test", issuer=rsa_root, key=make_key("ec256", 90), pss=True, dns=["pss.lab.test"])
+    pkcs1_leaf = build("pkcs.lab.test", issuer=rsa_root, key=make_key("ec256", 91), dns=["pkcs.lab.test"])
+    ed_root = build("Ed Root", key=make_key("ed25519", 1), ca=True)
+    ed_leaf = build("ed.lab.test", issuer=ed_root, key=make_key("ec256", 92), dns=["ed.lab.test"])
+    for leaf, root in ((pss_leaf, rsa_root), (pkcs1_leaf, rsa_root), (ed_leaf, ed_root)):
+        analysis = analyze_chain([leaf.der, root.der], at=REF_TIME)
+        assert analysis.path == [0, 1], ids(analysis)
+        assert "bad_signature" not in ids(analysis)
+    forged = build("ed.lab.test", issuer=ed_root, signer_key=make_key("ed25519", 2), key=make_key("ec256", 93))
+    assert "bad_signature" in ids(analyze_chain([forged.der, ed_root.der], at=REF_TIME))
+
+
+def test_self_signed_leaf() -> None:
+    cert = build("www.lab.test", key=make_key("ec256", 100), dns=["www.lab.test"])
+    analysis = analyze_chain([cert.der], at=REF_TIME, server_name="www.lab.test")
+    f = finding(analysis, "self_signed_leaf")
+    assert f.severity == "error"
+    assert "chain_incomplete" not in ids(analysis)
+    pinned = analyze_chain([cert.der], at=REF_TIME, trust=TrustStore.from_ders([cert.der]))
+    assert pinned.trust == "trusted"
+    assert finding(pinned, "self_signed_leaf").severity == "warning"
+
+
+def test_self_issued_with_wrong_key_is_bad_signature() -> None:
+    forged = build("Fake Root", key=make_key("ec256", 110), signer_key=make_key("ec256", 111), ca=True)
+    assert parse_certificate(forged.der).self_issued
+    assert not parse_certificate(forged.der).self_signed
+    assert "bad_signature" in ids(analyze_chain([forged.der], at=REF_TIME))
+
+
+def test_empty_chain() -> None:
+    server = analyze_chain([], at=REF_TIME, server_name="www.lab.test")
+    assert [(f.id, f.severity) for f in server.findings] == [("empty_chain", "error")]
+    client = analyze_chain([], at=REF_TIME, role="client")
+    assert [(f.id, f.severity) for f in client.findings] == [("empty_chain", "info")]
+
+
+def test_unparsable_certificate_in_chain() -> None:
+    pki = lab_pki()
+    analysis = analyze_chain([pki.leaf.der, b"\x30\x82\x01\x00garbage"], at=REF_TIME, server_name="www.lab.test")
+    assert finding(analysis, "unparsable_certificate").certificates == (1,)
+    assert analysis.certificates[1].parse_error
+    assert "chain_incomplete" in ids(analysis)  # the leaf's issuer is still missing
+
+
+# --------------------------------------------------------------------------- client certificate vs CertificateRequest
+
+
+def _client_pki() -> tuple[Issued, Issued, Issued]:
+    corp = build("Corp Client CA", key=make_key("ec256", 120), ca=True)
+    other = build("Other CA", key=make_key("ec256", 121), ca=True)
+    alice = build("alice", issuer=corp, key=make_key("ec256", 122), eku=CLIENT_AUTH)
+    return corp, other, alice
+
+
+def test_client_cert_missing() -> None:
+    corp, _other, _alice = _client_pki()
+    found = check_client_chain_against_request([], ca_names=[corp.cert.subject.public_bytes()], signature_algorithms=[])
+    assert [f.id for f in found] == ["client_cert_missing"]
+    assert "CN=Corp Client CA" in found[0].text
+
+
+def test_client_issuer_requested_and_not() -> None:
+    corp, other, alice = _client_pki()
+    requested = [corp.cert.subject.public_bytes()]
+    ok = check_client_chain_against_request([alice.der], ca_names=requested, signature_algorithms=[0x0403])
+    assert [f.id for f in ok] == ["issuer_requested"]
+    mallory = build("mallory", issuer=other, key=make_key("ec256", 123), eku=CLIENT_AUTH)
+    bad = check_client_chain_against_request([mallory.der], ca_names=requested, signature_algorithms=[0x0403])
+    assert [f.id for f in bad] == ["issuer_not_requested"]
+    assert bad[0].text == (
+        "The server accepts only certificates issued by CN=Corp Client CA; the client sent one issued by CN=Other CA."
+    )
+
+
+def test_client_issuer_match_is_case_and_space_insensitive() -> None:
+    corp, _other, alice = _client_pki()
+    requested = [name("corp  client ca").public_bytes()]  # RFC 5280 §7.1 caseIgnoreMatch
+    found = check_client_chain_against_request([alice.der], ca_names=requested, signature_algorithms=[])
+    assert [f.id for f in found] == ["issuer_requested"]
+
+
+def test_client_chain_with_intermediate_matches_root_name() -> None:
+    root = build("Corp Root", key=make_key("ec256", 130), ca=True)
+    inter = build("Corp Issuing CA", issuer=root, key=make_key("ec256", 131), ca=True)
+    bob = build("bob", issuer=inter, key=make_key("ec256", 132), eku=CLIENT_AUTH)
+    found = check_client_chain_against_request(
+        [bob.der, inter.der], ca_names=[root.cert.subject.public_bytes()], signature_algorithms=[]
+    )
+    assert [(f.id, f.certificates) for f in found] == [("issuer_requested", (1,))]
+
+
+def test_client_key_type_against_signature_algorithms() -> None:
+    _corp, _other, alice = _client_pki()  # EC P-256 key
+    rsa_only = check_client_chain_against_request([alice.der], ca_names=[], signature_algorithms=[0x0401, 0x0804])
+    assert [f.id for f in rsa_only] == ["client_key_not_accepted"]
+    assert "rsa_pkcs1_sha256, rsa_pss_rsae_sha256" in rsa_only[0].text
+    assert check_client_chain_against_request([alice.der], ca_names=[], signature_algorithms=[0x0403, 0x0401]) == []
+
+
+def test_decode_distinguished_names_matches_cryptography_formatting() -> None:
+    from cryptography.x509.name import _ASN1Type
+
+    names = [
+        x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Corp, Inc."),
+                x509.NameAttribute(NameOID.COMMON_NAME, "Corp Client CA"),
+            ]
+        ),
+        x509.Name(
+            [
+                x509.RelativeDistinguishedName(
+                    [
+                        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Ops"),
+                        x509.NameAttribute(NameOID.COMMON_NAME, "Zürich CA"),
+                    ]
+                )
+            ]
+        ),
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "BMP Ünïcode", _ASN1Type.BMPString)]),
+        x509.Name([x509.NameAttribute(NameOID.EMAIL_ADDRESS, "ca@corp.example")]),
+    ]
+    decoded = decode_distinguished_names([n.public_bytes() for n in names])
+    assert decoded == [n.rfc4514_string() for n in names]
+    assert decoded[0] == "CN=Corp Client CA,O=Corp\\, Inc.,C=US"
+
+
+def test_decode_distinguished_names_never_raises() -> None:
+    good = name("x").public_bytes()
+    out = decode_distinguished_names([b"", b"\x30\x05\x31", good + b"\x00", good])
+    assert [s.startswith("<undecodable name") for s in out] == [True, True, True, False]
+    assert out[-1] == "CN=x"
+
+
+# --------------------------------------------------------------------------- real certificate from a public capture
+
+
+def test_real_certificate_from_ssl_curl_capture() -> None:
+    """Facts from the ja3 baseline (EXPECTED.tsv) and from openssl; see tests/data/certs/README.md."""
+    leaf_der = (DATA / "ssl-curl-google-leaf.der").read_bytes()
+    g3_der = (DATA / "ssl-curl-google-g3.der").read_bytes()
+    leaf = parse_certificate(leaf_der)
+    assert leaf.subject == "CN=*.google.com,O=Google LLC,L=Mountain View,ST=California,C=US"
+    assert leaf.issuer == "CN=Google Internet Authority G3,O=Google Trust Services,C=US"
+    assert leaf.serial_hex == "0732f614c41f4956"
+    assert leaf.sha256_fingerprint == "d6273da7fb4235700d2023fb408c1a63beb158772eece4e3f0a89c89e35e61a8"
+    assert leaf.not_after is not None and leaf.not_after.isoformat() == "2018-10-02T16:00:00+00:00"
+    assert "google.com" in leaf.san_dns and "*.youtube.com" in leaf.san_dns
+    g3 = parse_certificate(g3_der)
+    assert g3.issuer == "CN=GlobalSign,O=GlobalSign,OU=GlobalSign Root CA - R2"
+    assert (g3.basic_constraints_ca, g3.basic_constraints_path_len) == (True, 0)
+    assert g3.aia_ocsp == ("http://ocsp.pki.goog/gsr2",)
+    assert (g3.key_type, g3.key_size, g3.signature_algorithm) == ("RSA", 2048, "sha256WithRSAEncryption")
+
+    from datetime import datetime, timezone
+
+    at = datetime.fromtimestamp(1533675122.290833, tz=timezone.utc)  # the ServerHello packet time
+    analysis = analyze_chain([leaf_der, g3_der], at=at, server_name="google.com")
+    assert analysis.path == [0, 1]  # the RSA signature of G3 over the leaf verifies
+    assert problems(analysis) == []
+    later = analyze_chain([leaf_der, g3_der], at=datetime(2019, 1, 1, tzinfo=timezone.utc), server_name="google.com")
+    assert finding(later, "expired").certificates == (0,)
