@@ -1,0 +1,136 @@
+"""The pipeline: capture -> frames -> TCP segments -> connections -> results.
+
+``iter_connections`` streams: it yields each connection as soon as it is over, so memory is
+bounded by the connections open at one time, not by the size of the capture. ``analyze``
+collects everything into a :class:`~tlsdissect.model.Report`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Optional
+
+from .capture import CaptureReader, Source
+from .flows import FlowTable, TcpConnection
+from .model import Connection, Report
+from .packet import SUPPORTED_LINKTYPES, decode_tcp
+
+
+@dataclass
+class Options:
+    """Knobs of one analysis run."""
+
+    include_all: bool = False  # report every TCP connection, not only TLS ones
+    keylog: Any = None  # tlsdissect.keylog.KeyLog (or paths) for decryption
+    diagnose: bool = True
+    ca_file: Optional[str] = None
+    ca_path: Optional[str] = None
+    system_trust: bool = False
+    progress: Optional[Callable[[int, int], None]] = None  # (frames, bytes) callback
+
+
+@dataclass
+class RunState:
+    """What the pipeline learnt about the capture while streaming it."""
+
+    reader: Optional[CaptureReader] = None
+    tcp_connections: int = 0
+    undecoded_frames: int = 0
+    linktypes: set[int] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _finish(conn: TcpConnection, table: FlowTable, capture_ended: bool, opts: Options) -> Optional[Connection]:
+    table.note_tls(conn)
+    if not opts.include_all and not conn.interesting(table.tls_ports):
+        return None
+    result = conn.finish(capture_ended)
+    if opts.diagnose:
+        _post_process(result, opts)
+    return result
+
+
+def _post_process(conn: Connection, opts: Options) -> None:
+    """Later stages (certificates, diagnosis) when they are installed."""
+    try:
+        from . import enrich
+    except ImportError:
+        return
+    enrich.enrich(conn, opts)
+
+
+def iter_connections(source: Source, *, state: Optional[RunState] = None, **options: Any) -> Iterator[Connection]:
+    """Yield each connection of the capture when it ends (streaming, bounded memory).
+
+    Raises :class:`~tlsdissect.errors.CaptureError` when the input is not a capture at all.
+    A capture cut short is not an error: the connections decoded before the cut are yielded,
+    marked ``partial`` when they were still open, and ``state.reader.info.truncated`` is set.
+    """
+    opts = options.pop("opts", None) or Options(**options)
+    st = state if state is not None else RunState()
+    reader = CaptureReader(source)
+    st.reader = reader
+    table = FlowTable()
+    table_packet = table.packet
+    decode = decode_tcp
+    undecoded = 0
+    next_sweep_frame = 0
+    frame = 0
+    ts = 0.0
+    progress = opts.progress
+    try:
+        for frame, ts, linktype, data in reader:
+            seg = decode(linktype, data)
+            if seg is None:
+                undecoded += 1
+                if linktype not in SUPPORTED_LINKTYPES and linktype not in st.linktypes:
+                    st.warnings.append(f"link type {linktype} is not supported; its frames are skipped")
+                st.linktypes.add(linktype)
+                continue
+            table_packet(frame, ts, seg)
+            if frame >= next_sweep_frame:
+                next_sweep_frame = frame + 2048
+                st.linktypes.add(linktype)
+                table.sweep(ts)
+                if progress is not None:
+                    progress(frame, 0)
+                for conn in table.take_done():
+                    result = _finish(conn, table, False, opts)
+                    if result is not None:
+                        yield result
+        table.retire_all()
+        for conn in table.take_done():
+            result = _finish(conn, table, True, opts)
+            if result is not None:
+                yield result
+    finally:
+        st.undecoded_frames = undecoded
+        st.tcp_connections = table.next_stream
+        reader.close()
+
+
+def analyze(source: Source, **options: Any) -> Report:
+    """Analyse a whole capture (path, bytes or binary file object) into a Report.
+
+    Connections are listed by stream number. Options: ``include_all`` (every TCP connection,
+    not only TLS), ``keylog`` (key log path(s) or KeyLog for decryption), ``diagnose``,
+    ``ca_file`` / ``ca_path`` / ``system_trust`` (trust check of server chains).
+    """
+    st = RunState()
+    conns = list(iter_connections(source, state=st, **options))
+    conns.sort(key=lambda c: c.stream)
+    reader = st.reader
+    info = reader.info if reader else None
+    report = Report(
+        capture=reader.name if reader else str(source),
+        connections=conns,
+        frames=info.frames if info else 0,
+        format=info.format if info else "",
+        truncated=info.truncated if info else False,
+        truncation_reason=info.truncation_reason if info else "",
+        tcp_connections=st.tcp_connections,
+        linktypes=sorted(st.linktypes),
+        undecoded_frames=st.undecoded_frames,
+        warnings=st.warnings,
+    )
+    return report

@@ -1,0 +1,403 @@
+"""Reading pcap and pcapng files into numbered frames.
+
+This is the I/O edge of the pipeline. It yields ``(frame_number, timestamp, linktype, data)``
+tuples, one per packet record, numbered exactly as Wireshark numbers frames (1-based, in file
+order, every packet record counts whether or not we can decode it).
+
+Why not dpkt's readers as they are: ``dpkt.pcapng.Reader`` honours only the first interface's
+link type and timestamp resolution, ignores Simple Packet Blocks and later sections, and builds
+several objects per packet; ``dpkt.pcap.Reader`` turns nanosecond timestamps into ``Decimal``
+and raises on a truncated record header. We use dpkt's header classes for the rare blocks
+(file header, interface description) and walk packet records with ``struct`` over large
+buffered reads, which keeps the per-packet cost to one ``unpack_from`` and one slice.
+
+Damage is not fatal: a capture cut short or with an absurd length field ends the iteration
+and sets :attr:`CaptureReader.truncated` with a reason; everything before it is kept.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import struct
+from dataclasses import dataclass, field
+from typing import BinaryIO, Iterator, Union
+
+import dpkt
+
+from .errors import CaptureError
+
+PCAP_MAGICS = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),  # little-endian, microseconds
+    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),  # little-endian, nanoseconds
+    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+}
+PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+GZIP_MAGIC = b"\x1f\x8b"
+
+# pcapng block types
+_BT_IDB = 0x00000001
+_BT_PB = 0x00000002  # obsolete Packet Block
+_BT_SPB = 0x00000003
+_BT_EPB = 0x00000006
+_BT_DSB = 0x0000000A  # Decryption Secrets Block
+_BT_SHB = 0x0A0D0D0A
+_BOM = 0x1A2B3C4D
+
+# Records longer than this are treated as corruption, not data (Wireshark's own limit for
+# most link types is 256 KiB; pcapng blocks carry packets plus options).
+MAX_RECORD_LENGTH = 16 * 1024 * 1024
+_CHUNK = 4 * 1024 * 1024
+
+Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
+
+
+@dataclass
+class Interface:
+    """A pcapng interface (or the single implicit interface of a pcap file)."""
+
+    linktype: int
+    snaplen: int = 0
+    ts_unit: float = 1e-6
+    ts_offset: int = 0
+    name: str = ""
+
+
+@dataclass
+class DecryptionSecrets:
+    """A pcapng Decryption Secrets Block: key material embedded in the capture."""
+
+    secrets_type: int
+    data: bytes
+
+
+@dataclass
+class CaptureInfo:
+    """What we learnt about the file itself while reading it."""
+
+    format: str = ""  # "pcap" | "pcapng"
+    compressed: bool = False
+    interfaces: list[Interface] = field(default_factory=list)
+    secrets: list[DecryptionSecrets] = field(default_factory=list)
+    frames: int = 0
+    bytes_read: int = 0
+    truncated: bool = False
+    truncation_reason: str = ""
+
+
+class _Buffered:
+    """Large buffered reads with cheap random access to the current window."""
+
+    def __init__(self, f: BinaryIO, initial: bytes = b""):
+        self.f = f
+        self.buf = initial
+        self.pos = 0
+        self.consumed = 0  # bytes before buf[0] in the stream
+        self.eof = False
+
+    def ensure(self, n: int) -> bool:
+        """Make ``n`` bytes available at ``self.pos``; False when the stream ends first."""
+        avail = len(self.buf) - self.pos
+        if avail >= n:
+            return True
+        if self.eof:
+            return False
+        parts = [self.buf[self.pos:]]
+        self.consumed += self.pos
+        self.pos = 0
+        while avail < n:
+            chunk = self.f.read(max(_CHUNK, n - avail))
+            if not chunk:
+                self.eof = True
+                break
+            parts.append(chunk)
+            avail += len(chunk)
+        self.buf = b"".join(parts)
+        return avail >= n
+
+    @property
+    def offset(self) -> int:
+        return self.consumed + self.pos
+
+
+def _open_source(source: Source) -> tuple[BinaryIO, bool, str]:
+    """Open a path, bytes or file object; returns (binary stream, we_own_it, display name)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(source)), True, "<bytes>"
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        if path == "-":
+            import sys
+
+            return sys.stdin.buffer, False, "<stdin>"
+        try:
+            return open(path, "rb"), True, path
+        except FileNotFoundError:
+            raise CaptureError(f"{path}: no such file") from None
+        except IsADirectoryError:
+            raise CaptureError(f"{path}: is a directory, not a capture file") from None
+        except OSError as e:
+            raise CaptureError(f"{path}: cannot open ({e.strerror or e})") from None
+    if hasattr(source, "read"):
+        return source, False, getattr(source, "name", "<stream>")  # type: ignore[return-value]
+    raise CaptureError(f"cannot read a capture from a {type(source).__name__}")
+
+
+class CaptureReader:
+    """Iterate the packet records of a pcap/pcapng (optionally gzip'd) capture.
+
+    Iterating yields ``(frame_number, timestamp, linktype, data)``; ``data`` is ``bytes``.
+    After iteration, :attr:`info` tells the format, interfaces, embedded secrets and whether
+    the file was truncated or corrupt (and where).
+    """
+
+    def __init__(self, source: Source):
+        f, owned, name = _open_source(source)
+        self.name = name
+        self._owned = owned
+        self.info = CaptureInfo()
+        self._raw = f
+        head = f.read(4)
+        if head[:2] == GZIP_MAGIC:
+            self._stream: BinaryIO = gzip.GzipFile(fileobj=_Prepend(head, f))  # type: ignore[assignment]
+            self.info.compressed = True
+            try:
+                head = self._stream.read(4)
+            except (OSError, EOFError) as e:
+                raise CaptureError(f"{name}: damaged gzip data ({e})") from None
+        else:
+            self._stream = f
+        if len(head) == 0:
+            raise CaptureError(f"{name}: empty file")
+        if len(head) < 4:
+            raise CaptureError(f"{name}: too short to be a capture ({len(head)} bytes)")
+        if head in PCAP_MAGICS:
+            self.info.format = "pcap"
+        elif head == PCAPNG_MAGIC:
+            self.info.format = "pcapng"
+        else:
+            raise CaptureError(f"{name}: not a pcap or pcapng capture ({_describe(head)})")
+        self._head = head
+
+    def close(self) -> None:
+        if self._owned:
+            self._raw.close()
+
+    def __enter__(self) -> "CaptureReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _truncate(self, reason: str) -> None:
+        self.info.truncated = True
+        self.info.truncation_reason = reason
+
+    def __iter__(self) -> Iterator[tuple[int, float, int, bytes]]:
+        b = _Buffered(self._stream, self._head)
+        try:
+            if self.info.format == "pcap":
+                yield from self._iter_pcap(b)
+            else:
+                yield from self._iter_pcapng(b)
+        except (OSError, EOFError, gzip.BadGzipFile) as e:  # damaged gzip stream or I/O error
+            self._truncate(f"read error after frame {self.info.frames}: {e}")
+        self.info.bytes_read = b.offset
+
+    # -- pcap ---------------------------------------------------------------------------
+    def _iter_pcap(self, b: _Buffered) -> Iterator[tuple[int, float, int, bytes]]:
+        if not b.ensure(24):
+            raise CaptureError(f"{self.name}: pcap file header cut short")
+        endian, unit = PCAP_MAGICS[b.buf[:4]]
+        hdr_cls = dpkt.pcap.LEFileHdr if endian == "<" else dpkt.pcap.FileHdr
+        fh = hdr_cls(b.buf[:24])
+        linktype = fh.linktype & 0x0FFFFFFF  # upper bits may carry FCS info
+        self.info.interfaces.append(Interface(linktype=linktype, snaplen=fh.snaplen, ts_unit=unit))
+        b.pos = 24
+        rec = struct.Struct(endian + "IIII")
+        unpack = rec.unpack_from
+        frame = 0
+        while True:
+            if not b.ensure(16):
+                if len(b.buf) - b.pos:
+                    self._truncate(f"capture cut short inside the header of frame {frame + 1}")
+                return
+            sec, frac, caplen, _origlen = unpack(b.buf, b.pos)
+            if caplen > MAX_RECORD_LENGTH:
+                self._truncate(
+                    f"corrupt record header at frame {frame + 1} (captured length {caplen} bytes)"
+                )
+                return
+            if not b.ensure(16 + caplen):
+                self._truncate(f"capture cut short inside frame {frame + 1}")
+                return
+            start = b.pos + 16
+            data = b.buf[start:start + caplen]
+            b.pos = start + caplen
+            frame += 1
+            self.info.frames = frame
+            yield frame, sec + frac * unit, linktype, data
+
+    # -- pcapng -------------------------------------------------------------------------
+    def _iter_pcapng(self, b: _Buffered) -> Iterator[tuple[int, float, int, bytes]]:
+        frame = 0
+        endian = "<"
+        ifaces: list[Interface] = []
+        while True:
+            if not b.ensure(12):
+                if len(b.buf) - b.pos:
+                    self._truncate(f"capture cut short inside a block after frame {frame}")
+                return
+            buf = b.buf
+            pos = b.pos
+            if buf[pos:pos + 4] == PCAPNG_MAGIC:
+                # Section Header Block: byte order comes from its byte-order magic.
+                bom_le = struct.unpack_from("<I", buf, pos + 8)[0]
+                if bom_le == _BOM:
+                    endian = "<"
+                elif struct.unpack_from(">I", buf, pos + 8)[0] == _BOM:
+                    endian = ">"
+                else:
+                    self._truncate(f"corrupt section header block after frame {frame}")
+                    return
+                ifaces = []  # interface ids restart in every section
+            btype, blen = struct.unpack_from(endian + "II", buf, pos)
+            if blen < 12 or blen % 4 or blen > MAX_RECORD_LENGTH:
+                self._truncate(f"corrupt block length {blen} after frame {frame}")
+                return
+            if not b.ensure(blen):
+                self._truncate(f"capture cut short inside a block after frame {frame}")
+                return
+            buf = b.buf
+            pos = b.pos
+            body = pos + 8
+            end = pos + blen - 4
+            b.pos = pos + blen
+            if btype == _BT_EPB:
+                if end - body < 20:
+                    self._truncate(f"corrupt packet block at frame {frame + 1}")
+                    return
+                if_id, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(endian + "IIIII", buf, body)
+                frame += 1
+                self.info.frames = frame
+                if caplen > end - body - 20:
+                    caplen = end - body - 20  # clipped by the block: keep what is there
+                iface = ifaces[if_id] if if_id < len(ifaces) else None
+                if iface is None:
+                    continue  # no interface description: undecodable, but still a frame
+                ts = ((ts_hi << 32) | ts_lo) * iface.ts_unit + iface.ts_offset
+                yield frame, ts, iface.linktype, buf[body + 20:body + 20 + caplen]
+            elif btype == _BT_SPB:
+                frame += 1
+                self.info.frames = frame
+                if end - body < 4 or not ifaces:
+                    continue
+                origlen = struct.unpack_from(endian + "I", buf, body)[0]
+                iface = ifaces[0]
+                caplen = min(origlen, end - body - 4)
+                if iface.snaplen:
+                    caplen = min(caplen, iface.snaplen)
+                # A Simple Packet Block has no timestamp.
+                yield frame, 0.0, iface.linktype, buf[body + 4:body + 4 + caplen]
+            elif btype == _BT_PB:
+                if end - body < 20:
+                    self._truncate(f"corrupt packet block at frame {frame + 1}")
+                    return
+                if_id, _drops, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(
+                    endian + "HHIIII", buf, body
+                )
+                frame += 1
+                self.info.frames = frame
+                caplen = min(caplen, end - body - 20)
+                iface = ifaces[if_id] if if_id < len(ifaces) else None
+                if iface is None:
+                    continue
+                ts = ((ts_hi << 32) | ts_lo) * iface.ts_unit + iface.ts_offset
+                yield frame, ts, iface.linktype, buf[body + 20:body + 20 + caplen]
+            elif btype == _BT_IDB:
+                iface = _parse_idb(bytes(buf[pos:pos + blen]), endian)
+                ifaces.append(iface)
+                self.info.interfaces.append(iface)
+            elif btype == _BT_DSB:
+                if end - body >= 8:
+                    stype, slen = struct.unpack_from(endian + "II", buf, body)
+                    slen = min(slen, end - body - 8)
+                    self.info.secrets.append(
+                        DecryptionSecrets(stype, bytes(buf[body + 8:body + 8 + slen]))
+                    )
+            # every other block (SHB body, NRB, ISB, custom...) carries no packets
+
+
+def _parse_idb(block: bytes, endian: str) -> Interface:
+    """Interface Description Block -> link type, snaplen, timestamp unit and offset."""
+    linktype, _res, snaplen = struct.unpack_from(endian + "HHI", block, 8)
+    iface = Interface(linktype=linktype, snaplen=snaplen)
+    try:
+        cls = dpkt.pcapng.InterfaceDescriptionBlockLE if endian == "<" else dpkt.pcapng.InterfaceDescriptionBlock
+        idb = cls(block)
+        opts = [(o.code, bytes(o.data)) for o in idb.opts]
+    except Exception:  # dpkt is strict about option padding; fall back to our own walk
+        opts = _walk_options(block[16:-4], endian)
+    for code, value in opts:
+        if code == 9 and len(value) >= 1:  # if_tsresol
+            v = value[0]
+            iface.ts_unit = 2.0 ** -(v & 0x7F) if v & 0x80 else 10.0 ** -(v & 0x7F)
+        elif code == 14 and len(value) >= 8:  # if_tsoffset, seconds
+            iface.ts_offset = struct.unpack_from(endian + "q", value)[0]
+        elif code == 2:  # if_name
+            iface.name = value.rstrip(b"\0").decode("utf-8", "replace")
+    return iface
+
+
+def _walk_options(data: bytes, endian: str) -> list[tuple[int, bytes]]:
+    out = []
+    pos = 0
+    while pos + 4 <= len(data):
+        code, length = struct.unpack_from(endian + "HH", data, pos)
+        if code == 0:
+            break
+        out.append((code, data[pos + 4:pos + 4 + length]))
+        pos += 4 + ((length + 3) & ~3)
+    return out
+
+
+class _Prepend(io.RawIOBase):
+    """A file object that first returns some already-read bytes, then the rest of ``f``."""
+
+    def __init__(self, head: bytes, f: BinaryIO):
+        self.head = head
+        self.f = f
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        if self.head:
+            n = min(len(b), len(self.head))
+            b[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.f.read(len(b))
+        n = len(data)
+        b[:n] = data
+        return n
+
+
+def _describe(head: bytes) -> str:
+    """Name the most common things people feed us by mistake."""
+    known = {
+        b"%PDF": "a PDF document",
+        b"PK\x03\x04": "a ZIP archive",
+        b"\x7fELF": "an ELF executable",
+        b"\x89PNG": "a PNG image",
+    }
+    for magic, what in known.items():
+        if head.startswith(magic):
+            return f"it looks like {what}"
+    if head[:2] in (b"\x16\x03",):
+        return "it looks like raw TLS bytes, not a packet capture"
+    if all(32 <= c < 127 or c in (9, 10, 13) for c in head):
+        return "it looks like a text file"
+    return f"unknown magic bytes {head.hex()}"

@@ -1,0 +1,262 @@
+"""TLS extensions: every extension is kept (type, name, length); the common ones decoded.
+
+A malformed extension does not fail its message: it is kept with ``error`` set, because a
+ClientHello with one odd extension still tells us the SNI, versions and suites the diagnosis
+needs. A malformed extensions *block* (lengths that do not add up) does raise ParseError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from . import tables
+from .errors import ParseError
+
+if TYPE_CHECKING:
+    from .handshake import Cursor
+
+
+@dataclass
+class Extension:
+    type: int
+    name: str
+    length: int
+    decoded: Optional[dict[str, Any]] = None
+    error: Optional[str] = None
+    grease: bool = False
+    raw: bytes = b""  # kept for small extensions we do not decode (<= 64 bytes)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"type": self.type, "name": self.name, "length": self.length}
+        if self.grease:
+            d["grease"] = True
+        if self.decoded is not None:
+            d.update(self.decoded)
+        if self.error:
+            d["error"] = self.error
+        if self.raw and self.decoded is None:
+            d["data"] = self.raw.hex()
+        return d
+
+
+def _c(data: bytes, what: str) -> "Cursor":
+    from .handshake import Cursor
+
+    return Cursor(data, what)
+
+
+def _u16s(raw: bytes) -> list[int]:
+    if len(raw) % 2:
+        raise ParseError(f"odd list length {len(raw)}")
+    return [(raw[i] << 8) | raw[i + 1] for i in range(0, len(raw), 2)]
+
+
+def _server_name(data: bytes, where: str) -> dict[str, Any]:
+    if not data:
+        return {"host_names": []}  # the server's empty acknowledgement
+    c = _c(data, "server_name")
+    lst = c.sub16("server_name_list")
+    names = []
+    while lst.remaining():
+        name_type = lst.u8("name_type")
+        name = lst.vec16("host_name")
+        if name_type == 0:
+            names.append(name.decode("ascii", "replace"))
+    return {"host_names": names}
+
+
+def _supported_versions(data: bytes, where: str) -> dict[str, Any]:
+    c = _c(data, "supported_versions")
+    if where == "client_hello":
+        versions = _u16s(c.vec8("versions"))
+        return {"versions": versions, "version_names": [tables.version_name(v) for v in versions]}
+    v = c.u16("selected_version")
+    return {"selected_version": v, "version_name": tables.version_name(v)}
+
+
+def _u16_named_list(table: dict[int, str], key: str, length_bytes: int = 2) -> Callable[[bytes, str], dict[str, Any]]:
+    def parse(data: bytes, where: str) -> dict[str, Any]:
+        c = _c(data, key)
+        raw = c.vec16(key) if length_bytes == 2 else c.vec8(key)
+        values = _u16s(raw)
+        return {key: values, key + "_names": [tables.name_of(table, v, 4) for v in values]}
+
+    return parse
+
+
+def _u8_list(table: dict[int, str], key: str) -> Callable[[bytes, str], dict[str, Any]]:
+    def parse(data: bytes, where: str) -> dict[str, Any]:
+        values = list(_c(data, key).vec8(key))
+        return {key: values, key + "_names": [tables.name_of(table, v, 2) for v in values]}
+
+    return parse
+
+
+def _alpn(data: bytes, where: str) -> dict[str, Any]:
+    c = _c(data, "alpn")
+    lst = c.sub16("protocol_name_list")
+    protos = []
+    while lst.remaining():
+        protos.append(lst.vec8("protocol_name").decode("ascii", "replace"))
+    return {"protocols": protos}
+
+
+def _key_share(data: bytes, where: str) -> dict[str, Any]:
+    c = _c(data, "key_share")
+    if where == "client_hello":
+        lst = c.sub16("client_shares")
+        groups, lengths = [], []
+        while lst.remaining():
+            groups.append(lst.u16("group"))
+            lengths.append(len(lst.vec16("key_exchange")))
+        return {"groups": groups, "group_names": [tables.name_of(tables.SUPPORTED_GROUPS, g) for g in groups],
+                "key_lengths": lengths}
+    group = c.u16("group")
+    out: dict[str, Any] = {"group": group, "group_name": tables.name_of(tables.SUPPORTED_GROUPS, group)}
+    if where != "hello_retry_request":
+        out["key_length"] = len(c.vec16("key_exchange"))
+    return out
+
+
+def _status_request(data: bytes, where: str) -> dict[str, Any]:
+    if not data:
+        return {"acknowledged": True}
+    c = _c(data, "status_request")
+    status_type = c.u8("status_type")
+    if where == "certificate":  # TLS 1.3: the stapled OCSP response rides in the Certificate
+        return {"status_type": status_type, "ocsp_response_length": len(c.vec24("response"))}
+    return {"status_type": status_type}
+
+
+def _pre_shared_key(data: bytes, where: str) -> dict[str, Any]:
+    c = _c(data, "pre_shared_key")
+    if where == "client_hello":
+        ids = c.sub16("identities")
+        n = 0
+        while ids.remaining():
+            ids.vec16("identity")
+            ids.u32("obfuscated_ticket_age")
+            n += 1
+        binders = c.sub16("binders")
+        b = 0
+        while binders.remaining():
+            binders.vec8("binder")
+            b += 1
+        return {"identities": n, "binders": b}
+    return {"selected_identity": c.u16("selected_identity")}
+
+
+def _session_ticket(data: bytes, where: str) -> dict[str, Any]:
+    return {"ticket_length": len(data)}
+
+
+def _renegotiation_info(data: bytes, where: str) -> dict[str, Any]:
+    c = _c(data, "renegotiation_info")
+    return {"renegotiated_connection_length": len(c.vec8("renegotiated_connection"))}
+
+
+def _padding(data: bytes, where: str) -> dict[str, Any]:
+    return {"padding_length": len(data)}
+
+
+def _record_size_limit(data: bytes, where: str) -> dict[str, Any]:
+    return {"record_size_limit": _c(data, "record_size_limit").u16("limit")}
+
+
+def _max_fragment_length(data: bytes, where: str) -> dict[str, Any]:
+    return {"max_fragment_length": _c(data, "max_fragment_length").u8("value")}
+
+
+def _early_data(data: bytes, where: str) -> dict[str, Any]:
+    if where == "new_session_ticket" and len(data) >= 4:
+        return {"max_early_data_size": int.from_bytes(data[:4], "big")}
+    return {}
+
+
+def _empty(data: bytes, where: str) -> dict[str, Any]:
+    return {}
+
+
+def _certificate_authorities(data: bytes, where: str) -> dict[str, Any]:
+    c = _c(data, "certificate_authorities")
+    lst = c.sub16("authorities")
+    names = []
+    while lst.remaining():
+        names.append(lst.vec16("DistinguishedName").hex())
+    return {"names_der": names}
+
+
+def _ech(data: bytes, where: str) -> dict[str, Any]:
+    c = _c(data, "encrypted_client_hello")
+    if where != "client_hello":
+        return {"retry_configs_length": len(data)}
+    ech_type = c.u8("type")
+    if ech_type == 1:
+        return {"ech_type": "inner"}
+    kdf = c.u16("kdf_id")
+    aead = c.u16("aead_id")
+    config_id = c.u8("config_id")
+    enc = c.vec16("enc")
+    payload = c.vec16("payload")
+    return {"ech_type": "outer", "kdf_id": kdf, "aead_id": aead, "config_id": config_id,
+            "enc_length": len(enc), "payload_length": len(payload)}
+
+
+def _cookie(data: bytes, where: str) -> dict[str, Any]:
+    return {"cookie_length": len(_c(data, "cookie").vec16("cookie"))}
+
+
+def _alps(data: bytes, where: str) -> dict[str, Any]:
+    return _alpn(data, where) if where == "client_hello" else {}
+
+
+_DECODERS: dict[int, Callable[[bytes, str], dict[str, Any]]] = {
+    0: _server_name,
+    1: _max_fragment_length,
+    5: _status_request,
+    10: _u16_named_list(tables.SUPPORTED_GROUPS, "groups"),
+    11: _u8_list(tables.EC_POINT_FORMATS, "formats"),
+    13: _u16_named_list(tables.SIGNATURE_SCHEMES, "algorithms"),
+    16: _alpn,
+    21: _padding,
+    22: _empty,  # encrypt_then_mac
+    23: _empty,  # extended_master_secret
+    27: _u16_named_list({}, "algorithms", length_bytes=1),  # compress_certificate
+    28: _record_size_limit,
+    35: _session_ticket,
+    41: _pre_shared_key,
+    42: _early_data,
+    43: _supported_versions,
+    44: _cookie,
+    45: _u8_list(tables.PSK_KEY_EXCHANGE_MODES, "modes"),
+    47: _certificate_authorities,
+    49: _empty,  # post_handshake_auth
+    50: _u16_named_list(tables.SIGNATURE_SCHEMES, "algorithms"),
+    51: _key_share,
+    17513: _alps,
+    17613: _alps,
+    65037: _ech,
+    65281: _renegotiation_info,
+}
+
+
+def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
+    """Parse an extensions block (the cursor spans exactly the block)."""
+    out: list[Extension] = []
+    while c.remaining():
+        etype = c.u16("extension_type")
+        data = c.vec16(f"extension {etype} data")
+        grease = tables.is_grease(etype)
+        name = "GREASE" if grease else tables.name_of(tables.EXTENSION_TYPES, etype, 4)
+        ext = Extension(etype, name, len(data), grease=grease)
+        decoder = None if grease else _DECODERS.get(etype)
+        if decoder is not None:
+            try:
+                ext.decoded = decoder(data, where)
+            except ParseError as e:
+                ext.error = str(e)
+        elif len(data) <= 64:
+            ext.raw = data
+        out.append(ext)
+    return out

@@ -1,0 +1,325 @@
+"""TCP connection tracking: the table of conversations, their numbering and their end.
+
+Every TCP conversation gets a stream number the way Wireshark assigns ``tcp.stream``: in the
+order conversations are first seen, all TCP counted (TLS or not), and a SYN whose initial
+sequence number differs from the one already seen in that direction starts a new
+conversation on the same addresses and ports (port reuse).
+
+A connection is handed out (``finished``) when it has closed (RST, or FIN from both sides)
+and stayed quiet for a short linger time, when it idles out, when port reuse replaces it, or
+when the capture ends; that is what lets ``iter_connections`` run in bounded memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Optional
+
+from .model import Alert, Connection, DirectionStats, Event, TcpClose
+from .packet import ACK, FIN, RST, SYN, format_endpoint
+from .session import TlsSession
+from .tcp import StreamReassembler
+from . import tables
+
+# Ports where TLS is expected (a connection to them is reported even if no TLS appeared).
+TLS_PORTS = frozenset((443, 465, 563, 585, 614, 636, 853, 989, 990, 992, 993, 994, 995, 1443,
+                       2376, 3269, 4443, 5061, 5223, 5986, 6443, 6697, 8443, 8883, 9443, 10443))
+CLOSED_LINGER = 10.0  # seconds of capture time a closed connection waits for stragglers
+IDLE_TIMEOUT = 600.0  # seconds without a packet before an open connection is handed out
+SWEEP_INTERVAL = 5.0  # seconds of capture time between sweeps of the table
+
+_HTTPS_PORT_ERRORS = (
+    b"plain HTTP request was sent to HTTPS port",
+    b"speaking plain HTTP to an SSL-enabled server port",
+    b"Client sent an HTTP request to an HTTPS server",
+)
+
+
+class TcpConnection:
+    """One TCP conversation being tracked."""
+
+    __slots__ = (
+        "stream", "addr", "port", "reasm", "client_dir", "role_source", "isn", "first_frame",
+        "last_frame", "first_ts", "last_ts", "packets", "payload_bytes", "tcp_events", "fin",
+        "rst", "session", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl",
+    )
+
+    def __init__(self, stream: int, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float):
+        self.stream = stream
+        self.addr = (src, dst)
+        self.port = (sport, dport)
+        self.reasm = (StreamReassembler(), StreamReassembler())
+        self.client_dir: Optional[int] = None
+        self.role_source = "port"
+        self.isn: list[Optional[int]] = [None, None]
+        self.first_frame = frame
+        self.last_frame = frame
+        self.first_ts = ts
+        self.last_ts = ts
+        self.packets = [0, 0]
+        self.payload_bytes = [0, 0]
+        self.tcp_events: list[tuple[int, int, float, str, dict[str, Any]]] = []
+        self.fin: list[Optional[tuple[int, float]]] = [None, None]
+        self.rst: list[Optional[tuple[int, float]]] = [None, None]
+        self.session = TlsSession()
+        self.ttls: list[list[int]] = [[], []]  # first TTLs per direction (middlebox evidence)
+        self.rst_ttl: list[Optional[int]] = [None, None]
+        self.closed_at: Optional[float] = None
+        self.syn_seen = False
+        self.midstream = False
+
+    def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int) -> None:
+        self.last_frame = frame
+        self.last_ts = ts
+        self.packets[d] += 1
+        if flags & (SYN | FIN | RST) or len(self.ttls[d]) < 4:
+            self._control(d, frame, ts, seq, flags, payload, ttl)
+        if flags & ACK:
+            self.reasm[1 - d].peer_ack = ack
+        if payload and not flags & RST:
+            n = len(payload)
+            self.payload_bytes[d] += n
+            if flags & SYN:
+                seq = (seq + 1) & 0xFFFFFFFF  # data on a SYN (TCP Fast Open) follows the SYN
+            elif self.packets[d] == 1 and not self.syn_seen and not self.midstream:
+                self._start_midstream()
+            session = self.session
+            for data, cframe, cts in self.reasm[d].segment(seq, payload, frame, ts):
+                if type(data) is int:
+                    session.gap(d, data, cframe, cts)
+                else:
+                    session.data(d, data, cframe, cts)
+
+    def _start_midstream(self) -> None:
+        self.midstream = True
+        self.session.set_midstream(0)
+        self.session.set_midstream(1)
+
+    def _control(self, d: int, frame: int, ts: float, seq: int, flags: int, payload: bytes, ttl: int) -> None:
+        if len(self.ttls[d]) < 4 and not flags & RST:
+            self.ttls[d].append(ttl)
+        if flags & SYN:
+            if self.isn[d] is None:
+                self.isn[d] = seq
+                self.reasm[d].syn(seq)
+                kind = "syn_ack" if flags & ACK else "syn"
+                self.tcp_events.append((d, frame, ts, kind, {}))
+            if not self.syn_seen and self.packets[d] + self.packets[1 - d] <= 2:
+                self.syn_seen = True
+            if self.client_dir is None or self.role_source != "syn":
+                self.client_dir = (1 - d) if flags & ACK else d
+                self.role_source = "syn"
+        if flags & FIN and self.fin[d] is None:
+            self.fin[d] = (frame, ts)
+            self.reasm[d].fin(seq, len(payload))
+            self.tcp_events.append((d, frame, ts, "fin", {}))
+        if flags & RST:
+            if self.rst[d] is None:
+                self.rst[d] = (frame, ts)
+                self.rst_ttl[d] = ttl
+                self.tcp_events.append((d, frame, ts, "rst", {"ttl": ttl}))
+            self.closed_at = ts
+        if self.fin[0] and self.fin[1] and self.closed_at is None:
+            self.closed_at = ts
+
+    # -- the end ------------------------------------------------------------------------
+    def finish(self, capture_ended: bool) -> Connection:
+        """Flush what is buffered and build the result."""
+        s = self.session
+        for d in (0, 1):
+            for data, frame, ts in self.reasm[d].flush(self.last_frame, self.last_ts):
+                if type(data) is int:
+                    s.gap(d, data, frame, ts)
+                else:
+                    s.data(d, data, frame, ts)
+        client = self._client_dir()
+        server = 1 - client
+        names = {client: "client", server: "server"}
+        conn = Connection(
+            stream=self.stream,
+            client=format_endpoint(self.addr[client], self.port[client]),
+            server=format_endpoint(self.addr[server], self.port[server]),
+            first_frame=self.first_frame, last_frame=self.last_frame,
+            start_time=self.first_ts, end_time=self.last_ts,
+            role_source=self.role_source,
+            midstream=self.midstream,
+        )
+        conn.partial = capture_ended and self.closed_at is None
+        # Timeline: TCP and TLS events merged in capture order (stable for equal frames).
+        merged = sorted(self.tcp_events + s.timeline, key=lambda e: e[1])
+        conn.events = [Event(f, t, names[d], typ, info) for (d, f, t, typ, info) in merged]
+        conn.anomalies = [Event(f, t, names[d], typ, info) for (d, f, t, typ, info) in s.anomalies]
+        for r in (0, 1):
+            rs = self.reasm[r]
+            if rs.overlap_conflicts:
+                conn.anomalies.append(Event(self.last_frame, self.last_ts, names[r], "anomaly", {
+                    "detail": f"{rs.overlap_conflicts} retransmitted segment(s) carried different bytes (possible injection)"}))
+            if rs.cap_hits:
+                conn.anomalies.append(Event(self.last_frame, self.last_ts, names[r], "anomaly", {
+                    "detail": f"out-of-order buffer cap reached {rs.cap_hits} time(s); bytes skipped as a gap"}))
+        for (d, f, t, level, code, enc, ln) in s.alerts:
+            conn.alerts.append(Alert(f, t, names[d], {1: "warning", 2: "fatal"}.get(level, None if level is None else str(level)),
+                                     code, None if code is None else tables.alert_name(code), enc, ln))
+        conn.tcp_close = self._tcp_close(names)
+        conn.is_tls = s.tls_seen
+        if not s.tls_seen:
+            nt = s.not_tls.get(client) or s.not_tls.get(server)
+            conn.not_tls = nt
+        elif s.not_tls:
+            conn.not_tls = s.not_tls.get(client) or s.not_tls.get(server)
+        if s.client_hellos:
+            ch = s.client_hellos[0][1]
+            conn.client_hello = ch
+            conn.server_name = ch.server_name
+        if s.server_hello is not None:
+            sh = s.server_hello
+            conn.server_hello = sh
+            conn.version_code = sh.version
+            conn.version = tables.version_name(sh.version)
+            conn.cipher_code = sh.cipher_suite
+            conn.cipher = tables.cipher_name(sh.cipher_suite)
+            alpn = sh.ext(16)
+            if alpn and alpn.decoded and alpn.decoded.get("protocols"):
+                conn.alpn = alpn.decoded["protocols"][0]
+        elif s.sslv2_server_hello is not None:
+            conn.version_code = 2
+            conn.version = "SSLv2"
+        conn.hello_retry_request = s.hrr
+        for cert_msg in s.certificates[server][:1]:
+            conn.server_certificates_der = cert_msg.ders
+        client_certs = s.certificates[client]
+        if client_certs:
+            conn.client_certificates_der = client_certs[0].ders
+            conn.client_certificate_sent = bool(client_certs[0].entries)
+        conn.certificate_request = s.certificate_request
+        conn.server_key_exchange = s.server_key_exchange
+        conn.certificate_status = s.certificate_status
+        conn.established = s.established(client)
+        conn.resumed = s.resumed()
+        conn.ssl_history = s.ssl_history(client)
+        for d, stats in ((client, conn.client_stats), (server, conn.server_stats)):
+            layer = s.layers[d]
+            rs = self.reasm[d]
+            stats.packets = self.packets[d]
+            stats.bytes = self.payload_bytes[d]
+            stats.records = layer.records
+            stats.protected_records = layer.protected_records
+            stats.application_data_bytes = layer.bytes_by_type.get(23, 0)
+            stats.retransmissions = rs.retransmitted
+            stats.gaps = rs.gaps
+            stats.gap_bytes = rs.gap_bytes
+            conn.last_records[names[d]] = [
+                {"frame": f, "time": round(t, 6), "content_type": ct, "length": ln, "protected": p}
+                for (f, t, ct, ln, p) in layer.last_records
+            ]
+        conn.extra["ttl"] = {names[0]: self.ttls[0], names[1]: self.ttls[1],
+                             "rst": {names[d]: self.rst_ttl[d] for d in (0, 1) if self.rst_ttl[d] is not None}}
+        return conn
+
+    def _client_dir(self) -> int:
+        if self.role_source == "syn" and self.client_dir is not None:
+            return self.client_dir
+        hint = self.session.client_dir_hint
+        if hint is not None:
+            self.role_source = "client_hello"
+            return hint
+        self.role_source = "port"
+        p0, p1 = self.port
+        if (p1 in TLS_PORTS) != (p0 in TLS_PORTS):
+            return 0 if p1 in TLS_PORTS else 1
+        return 0 if p0 >= p1 else 1  # the ephemeral (higher) port is the client's
+
+    def _tcp_close(self, names: dict[int, str]) -> Optional[TcpClose]:
+        first: Optional[tuple[int, float, int, str]] = None
+        for d in (0, 1):
+            for how, mark in (("rst", self.rst[d]), ("fin", self.fin[d])):
+                if mark is not None and (first is None or mark[0] < first[0]):
+                    first = (mark[0], mark[1], d, how)
+        if first is None:
+            return None
+        return TcpClose(by=names[first[2]], how=first[3], frame=first[0], time=first[1])
+
+    def interesting(self, tls_ports: set[int]) -> bool:
+        """Report this connection? TLS seen, or TLS was expected here."""
+        s = self.session
+        if s.tls_seen:
+            return True
+        ports = set(self.port)
+        if ports & TLS_PORTS or ports & tls_ports:
+            return True
+        for sample in s.not_tls_sample.values():
+            if any(m in sample for m in _HTTPS_PORT_ERRORS):
+                return True
+        return False
+
+
+class FlowTable:
+    """All TCP conversations of a capture, keyed by both directions' 4-tuples."""
+
+    def __init__(self) -> None:
+        self.table: dict[tuple[bytes, int, bytes, int], tuple[TcpConnection, int]] = {}
+        self.active: dict[int, TcpConnection] = {}
+        self.next_stream = 0
+        self.done: list[TcpConnection] = []
+        self.tls_ports: set[int] = set()  # server ports TLS was seen on, in this capture
+        self._last_sweep = None  # type: Optional[float]
+
+    def packet(self, frame: int, ts: float, seg: tuple) -> None:
+        src, dst, sport, dport, seq, ack, flags, payload, ttl = seg
+        key = (src, sport, dst, dport)
+        entry = self.table.get(key)
+        if entry is None:
+            conn = self._new(src, sport, dst, dport, frame, ts)
+            d = 0
+        else:
+            conn, d = entry
+            if flags & SYN:
+                isn = conn.isn[d]
+                if (isn is not None and isn != seq) or (isn is None and conn.packets[d] and conn.closed_at is not None):
+                    # A new connection on the same addresses and ports.
+                    self._retire(conn)
+                    conn = self._new(src, sport, dst, dport, frame, ts)
+                    d = 0
+        conn.packet(d, frame, ts, seq, ack, flags, payload, ttl)
+
+    def _new(self, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float) -> TcpConnection:
+        conn = TcpConnection(self.next_stream, src, sport, dst, dport, frame, ts)
+        self.next_stream += 1
+        self.table[(src, sport, dst, dport)] = (conn, 0)
+        self.table[(dst, dport, src, sport)] = (conn, 1)
+        self.active[conn.stream] = conn
+        return conn
+
+    def _retire(self, conn: TcpConnection) -> None:
+        self.active.pop(conn.stream, None)
+        src, dst = conn.addr
+        sport, dport = conn.port
+        for key in ((src, sport, dst, dport), (dst, dport, src, sport)):
+            entry = self.table.get(key)
+            if entry is not None and entry[0] is conn:
+                del self.table[key]
+        self.done.append(conn)
+
+    def sweep(self, now: float) -> None:
+        """Retire connections that closed a while ago or went idle (capture time)."""
+        if self._last_sweep is not None and now - self._last_sweep < SWEEP_INTERVAL:
+            return
+        self._last_sweep = now
+        for conn in list(self.active.values()):
+            if conn.closed_at is not None and now - conn.last_ts > CLOSED_LINGER:
+                self._retire(conn)
+            elif now - conn.last_ts > IDLE_TIMEOUT:
+                self._retire(conn)
+
+    def retire_all(self) -> None:
+        for conn in list(self.active.values()):
+            self._retire(conn)
+
+    def take_done(self) -> list[TcpConnection]:
+        done = self.done
+        self.done = []
+        return done
+
+    def note_tls(self, conn: TcpConnection) -> None:
+        if conn.session.tls_seen:
+            client = conn._client_dir()
+            self.tls_ports.add(conn.port[1 - client])

@@ -1,0 +1,557 @@
+"""Handshake messages as typed objects.
+
+``parse_message(msg_type, body, ctx)`` turns the body of one reassembled handshake message
+into a dataclass. Malformed bodies raise :class:`~tlsdissect.errors.ParseError` with what was
+wrong; the caller keeps the raw message either way. Parsing never trusts a length field: every
+read is bounds-checked by :class:`Cursor`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from . import tables
+from .errors import ParseError
+from .extensions import Extension, parse_extensions
+
+# The fixed ServerHello.random that marks a HelloRetryRequest (RFC 8446, 4.1.3).
+HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+# The last 8 bytes of ServerHello.random that signal a TLS 1.3 server was downgraded.
+DOWNGRADE_TLS12 = bytes.fromhex("444f574e47524401")
+DOWNGRADE_TLS11 = bytes.fromhex("444f574e47524400")
+
+HELLO_REQUEST = 0
+CLIENT_HELLO = 1
+SERVER_HELLO = 2
+HELLO_VERIFY_REQUEST = 3
+NEW_SESSION_TICKET = 4
+END_OF_EARLY_DATA = 5
+HELLO_RETRY_REQUEST = 6
+ENCRYPTED_EXTENSIONS = 8
+CERTIFICATE = 11
+SERVER_KEY_EXCHANGE = 12
+CERTIFICATE_REQUEST = 13
+SERVER_HELLO_DONE = 14
+CERTIFICATE_VERIFY = 15
+CLIENT_KEY_EXCHANGE = 16
+FINISHED = 20
+CERTIFICATE_URL = 21
+CERTIFICATE_STATUS = 22
+SUPPLEMENTAL_DATA = 23
+KEY_UPDATE = 24
+COMPRESSED_CERTIFICATE = 25
+MESSAGE_HASH = 254
+
+
+class Cursor:
+    """Bounds-checked big-endian reader over one message body."""
+
+    __slots__ = ("data", "pos", "end", "what")
+
+    def __init__(self, data: bytes, what: str = "message", pos: int = 0, end: Optional[int] = None):
+        self.data = data
+        self.pos = pos
+        self.end = len(data) if end is None else end
+        self.what = what
+
+    def remaining(self) -> int:
+        return self.end - self.pos
+
+    def _need(self, n: int, field_name: str) -> None:
+        if self.pos + n > self.end:
+            raise ParseError(
+                f"{self.what}: {field_name} needs {n} bytes at offset {self.pos}, "
+                f"only {self.end - self.pos} left"
+            )
+
+    def u8(self, name: str = "field") -> int:
+        self._need(1, name)
+        v = self.data[self.pos]
+        self.pos += 1
+        return v
+
+    def u16(self, name: str = "field") -> int:
+        self._need(2, name)
+        d, p = self.data, self.pos
+        self.pos += 2
+        return (d[p] << 8) | d[p + 1]
+
+    def u24(self, name: str = "field") -> int:
+        self._need(3, name)
+        d, p = self.data, self.pos
+        self.pos += 3
+        return (d[p] << 16) | (d[p + 1] << 8) | d[p + 2]
+
+    def u32(self, name: str = "field") -> int:
+        self._need(4, name)
+        v = int.from_bytes(self.data[self.pos:self.pos + 4], "big")
+        self.pos += 4
+        return v
+
+    def bytes(self, n: int, name: str = "field") -> bytes:
+        self._need(n, name)
+        v = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return bytes(v)
+
+    def vec8(self, name: str = "vector") -> bytes:
+        return self.bytes(self.u8(name + " length"), name)
+
+    def vec16(self, name: str = "vector") -> bytes:
+        return self.bytes(self.u16(name + " length"), name)
+
+    def vec24(self, name: str = "vector") -> bytes:
+        return self.bytes(self.u24(name + " length"), name)
+
+    def sub16(self, name: str) -> "Cursor":
+        """A cursor over a 16-bit length-prefixed sub-vector (and skip it here)."""
+        n = self.u16(name + " length")
+        self._need(n, name)
+        c = Cursor(self.data, f"{self.what} {name}", self.pos, self.pos + n)
+        self.pos += n
+        return c
+
+    def sub24(self, name: str) -> "Cursor":
+        n = self.u24(name + " length")
+        self._need(n, name)
+        c = Cursor(self.data, f"{self.what} {name}", self.pos, self.pos + n)
+        self.pos += n
+        return c
+
+    def u16_list(self, raw: bytes) -> list[int]:
+        return [(raw[i] << 8) | raw[i + 1] for i in range(0, len(raw) - 1, 2)]
+
+
+def _u16_list(raw: bytes, what: str) -> list[int]:
+    if len(raw) % 2:
+        raise ParseError(f"{what}: odd length {len(raw)}")
+    return [(raw[i] << 8) | raw[i + 1] for i in range(0, len(raw), 2)]
+
+
+@dataclass
+class ClientHello:
+    legacy_version: int
+    random: bytes
+    session_id: bytes
+    cipher_suites: list[int]
+    compression_methods: list[int]
+    extensions: list[Extension] = field(default_factory=list)
+    sslv2: bool = False  # sent in the SSLv2-compatible format
+
+    def ext(self, ext_type: int) -> Optional[Extension]:
+        for e in self.extensions:
+            if e.type == ext_type:
+                return e
+        return None
+
+    @property
+    def server_name(self) -> Optional[str]:
+        e = self.ext(0)
+        if e and e.decoded:
+            names = e.decoded.get("host_names") or []
+            return names[0] if names else None
+        return None
+
+    @property
+    def supported_versions(self) -> list[int]:
+        e = self.ext(43)
+        return list(e.decoded.get("versions", [])) if e and e.decoded else []
+
+    @property
+    def max_version(self) -> int:
+        """Highest version offered: supported_versions if present, else legacy_version."""
+        real = [v for v in self.supported_versions if not tables.is_grease(v)]
+        return max(real) if real else self.legacy_version
+
+    @property
+    def alpn(self) -> list[str]:
+        e = self.ext(16)
+        return list(e.decoded.get("protocols", [])) if e and e.decoded else []
+
+
+@dataclass
+class ServerHello:
+    legacy_version: int
+    random: bytes
+    session_id: bytes
+    cipher_suite: int
+    compression_method: int
+    extensions: list[Extension] = field(default_factory=list)
+    is_hello_retry_request: bool = False
+
+    def ext(self, ext_type: int) -> Optional[Extension]:
+        for e in self.extensions:
+            if e.type == ext_type:
+                return e
+        return None
+
+    @property
+    def version(self) -> int:
+        """The negotiated version: supported_versions when present (TLS 1.3), else legacy."""
+        e = self.ext(43)
+        if e and e.decoded and e.decoded.get("selected_version") is not None:
+            return e.decoded["selected_version"]
+        return self.legacy_version
+
+    @property
+    def downgrade_sentinel(self) -> Optional[str]:
+        tail = self.random[-8:]
+        if tail == DOWNGRADE_TLS12:
+            return "TLSv1.2"
+        if tail == DOWNGRADE_TLS11:
+            return "TLSv1.1 or below"
+        return None
+
+
+@dataclass
+class Sslv2ServerHello:
+    session_id_hit: int
+    certificate_type: int
+    version: int
+    certificate: bytes
+    cipher_specs: list[int]
+    connection_id: bytes
+
+
+@dataclass
+class CertificateEntry:
+    der: bytes
+    extensions: list[Extension] = field(default_factory=list)
+
+
+@dataclass
+class Certificate:
+    entries: list[CertificateEntry]
+    request_context: bytes = b""
+    tls13: bool = False
+
+    @property
+    def ders(self) -> list[bytes]:
+        return [e.der for e in self.entries]
+
+
+@dataclass
+class CertificateRequest:
+    certificate_types: list[int] = field(default_factory=list)
+    signature_algorithms: list[int] = field(default_factory=list)
+    certificate_authorities: list[bytes] = field(default_factory=list)  # DER DistinguishedNames
+    request_context: bytes = b""
+    extensions: list[Extension] = field(default_factory=list)
+    tls13: bool = False
+
+
+@dataclass
+class ServerKeyExchange:
+    kind: str  # "ecdhe" | "dhe" | "rsa_export" | "psk" | "unknown"
+    named_group: Optional[int] = None
+    public_key_length: int = 0
+    dh_prime_bits: Optional[int] = None
+    signature_algorithm: Optional[int] = None
+    signature_length: int = 0
+    psk_identity_hint: bytes = b""
+
+
+@dataclass
+class ClientKeyExchange:
+    length: int
+
+
+@dataclass
+class CertificateStatus:
+    status_type: int
+    ocsp_response: bytes
+
+
+@dataclass
+class NewSessionTicket:
+    lifetime: int
+    ticket_length: int
+    age_add: Optional[int] = None
+    nonce: bytes = b""
+    extensions: list[Extension] = field(default_factory=list)
+    tls13: bool = False
+
+
+@dataclass
+class Finished:
+    verify_data: bytes
+
+
+@dataclass
+class EncryptedExtensions:
+    extensions: list[Extension]
+
+
+@dataclass
+class CertificateVerify:
+    algorithm: int
+    signature_length: int
+
+
+@dataclass
+class KeyUpdate:
+    request_update: int
+
+
+@dataclass
+class HelloRequest:
+    pass
+
+
+@dataclass
+class ServerHelloDone:
+    pass
+
+
+@dataclass
+class EndOfEarlyData:
+    pass
+
+
+@dataclass
+class OpaqueMessage:
+    """A message we keep raw: unknown type, or one we do not decode."""
+
+    length: int
+
+
+@dataclass
+class ParseContext:
+    """What a message's meaning depends on: the negotiated version and cipher suite."""
+
+    version: Optional[int] = None
+    cipher_suite: Optional[int] = None
+    sender: str = "client"
+
+    @property
+    def tls13(self) -> bool:
+        return self.version is not None and (self.version == 0x0304 or (self.version >> 8) == 0x7F)
+
+
+def parse_client_hello(body: bytes) -> ClientHello:
+    c = Cursor(body, "ClientHello")
+    version = c.u16("legacy_version")
+    random = c.bytes(32, "random")
+    session_id = c.vec8("session_id")
+    suites = _u16_list(c.vec16("cipher_suites"), "ClientHello cipher_suites")
+    comp = list(c.vec8("compression_methods"))
+    exts: list[Extension] = []
+    if c.remaining() >= 2:
+        exts = parse_extensions(c.sub16("extensions"), "client_hello")
+    return ClientHello(version, random, session_id, suites, comp, exts)
+
+
+def parse_sslv2_client_hello(body: bytes) -> ClientHello:
+    """The SSLv2-compatible ClientHello (RFC 5246 Appendix E.2): 3-byte cipher kinds."""
+    c = Cursor(body, "SSLv2 ClientHello")
+    if c.u8("msg_type") != 1:
+        raise ParseError("SSLv2 ClientHello: not a client hello")
+    version = c.u16("version")
+    spec_len = c.u16("cipher_spec_length")
+    sid_len = c.u16("session_id_length")
+    chal_len = c.u16("challenge_length")
+    if spec_len % 3:
+        raise ParseError(f"SSLv2 ClientHello: cipher_spec_length {spec_len} not a multiple of 3")
+    specs_raw = c.bytes(spec_len, "cipher_specs")
+    sid = c.bytes(sid_len, "session_id")
+    challenge = c.bytes(chal_len, "challenge")
+    specs = [int.from_bytes(specs_raw[i:i + 3], "big") for i in range(0, spec_len, 3)]
+    # TLS suites are sent as 0x00XXXX; true SSLv2 kinds keep their 24-bit value (>= 0x010000).
+    random = challenge.rjust(32, b"\0")[-32:]
+    return ClientHello(version, random, sid, specs, [0], [], sslv2=True)
+
+
+def parse_sslv2_server_hello(body: bytes) -> Sslv2ServerHello:
+    c = Cursor(body, "SSLv2 ServerHello")
+    if c.u8("msg_type") != 4:
+        raise ParseError("SSLv2 ServerHello: not a server hello")
+    hit = c.u8("session_id_hit")
+    ctype = c.u8("certificate_type")
+    version = c.u16("version")
+    cert_len = c.u16("certificate_length")
+    spec_len = c.u16("cipher_specs_length")
+    cid_len = c.u16("connection_id_length")
+    cert = c.bytes(cert_len, "certificate")
+    specs_raw = c.bytes(spec_len, "cipher_specs")
+    cid = c.bytes(cid_len, "connection_id")
+    specs = [int.from_bytes(specs_raw[i:i + 3], "big") for i in range(0, spec_len - spec_len % 3, 3)]
+    return Sslv2ServerHello(hit, ctype, version, cert, specs, cid)
+
+
+def parse_server_hello(body: bytes) -> ServerHello:
+    c = Cursor(body, "ServerHello")
+    version = c.u16("legacy_version")
+    random = c.bytes(32, "random")
+    session_id = c.vec8("session_id")
+    suite = c.u16("cipher_suite")
+    comp = c.u8("compression_method")
+    hrr = random == HRR_RANDOM
+    exts: list[Extension] = []
+    if c.remaining() >= 2:
+        exts = parse_extensions(c.sub16("extensions"), "hello_retry_request" if hrr else "server_hello")
+    return ServerHello(version, random, session_id, suite, comp, exts, is_hello_retry_request=hrr)
+
+
+def parse_certificate(body: bytes, tls13: bool) -> Certificate:
+    c = Cursor(body, "Certificate")
+    context = b""
+    if tls13:
+        context = c.vec8("certificate_request_context")
+    lst = c.sub24("certificate_list")
+    entries: list[CertificateEntry] = []
+    while lst.remaining():
+        der = lst.vec24("certificate")
+        exts: list[Extension] = []
+        if tls13:
+            exts = parse_extensions(lst.sub16("extensions"), "certificate")
+        entries.append(CertificateEntry(der, exts))
+    return Certificate(entries, context, tls13)
+
+
+def parse_certificate_request(body: bytes, tls13: bool) -> CertificateRequest:
+    c = Cursor(body, "CertificateRequest")
+    if tls13:
+        context = c.vec8("certificate_request_context")
+        exts = parse_extensions(c.sub16("extensions"), "certificate_request")
+        req = CertificateRequest(request_context=context, extensions=exts, tls13=True)
+        for e in exts:
+            if e.type == 13 and e.decoded:
+                req.signature_algorithms = list(e.decoded.get("algorithms", []))
+            elif e.type == 47 and e.decoded:
+                req.certificate_authorities = [bytes.fromhex(h) for h in e.decoded.get("names_der", [])]
+        return req
+    types = list(c.vec8("certificate_types"))
+    algs: list[int] = []
+    # TLS 1.2 has supported_signature_algorithms; 1.0/1.1 do not. Tell them apart by whether
+    # the rest parses as (algorithms, authorities) exactly.
+    save = c.pos
+    try:
+        algs = _u16_list(c.vec16("supported_signature_algorithms"), "signature_algorithms")
+        cas = _distinguished_names(c.sub16("certificate_authorities"))
+        if c.remaining():
+            raise ParseError("trailing bytes")
+    except ParseError:
+        c.pos = save
+        algs = []
+        cas = _distinguished_names(c.sub16("certificate_authorities"))
+    return CertificateRequest(types, algs, cas)
+
+
+def _distinguished_names(c: Cursor) -> list[bytes]:
+    out = []
+    while c.remaining():
+        out.append(c.vec16("DistinguishedName"))
+    return out
+
+
+def parse_server_key_exchange(body: bytes, cipher_suite: Optional[int], version: Optional[int]) -> ServerKeyExchange:
+    info = tables.suite_info(cipher_suite) if cipher_suite is not None else None
+    kx = info.kx if info else ""
+    c = Cursor(body, "ServerKeyExchange")
+    signed = version is not None and version >= 0x0303
+    ske = ServerKeyExchange(kind="unknown")
+    if "PSK" in kx:
+        ske.psk_identity_hint = c.vec16("psk_identity_hint")
+        ske.kind = "psk"
+        if kx == "PSK":
+            return ske
+    if kx.startswith("ECDH") or (not kx and body[:1] == b"\x03"):
+        ske.kind = "ecdhe"
+        curve_type = c.u8("curve_type")
+        if curve_type == 3:
+            ske.named_group = c.u16("named_curve")
+        else:
+            raise ParseError(f"ServerKeyExchange: explicit curve type {curve_type} not decoded")
+        ske.public_key_length = len(c.vec8("public"))
+    elif kx.startswith("DH") or kx == "SRP":
+        ske.kind = "dhe"
+        p = c.vec16("dh_p")
+        ske.dh_prime_bits = len(p.lstrip(b"\0")) * 8 if p else 0
+        if p and p.lstrip(b"\0"):
+            ske.dh_prime_bits = int.from_bytes(p, "big").bit_length()
+        c.vec16("dh_g")
+        ske.public_key_length = len(c.vec16("dh_Ys"))
+    elif kx.startswith("RSA"):
+        ske.kind = "rsa_export"
+        c.vec16("rsa_modulus")
+        c.vec16("rsa_exponent")
+    else:
+        return ske
+    if info is not None and info.is_anonymous:
+        return ske
+    if c.remaining():
+        if signed:
+            ske.signature_algorithm = c.u16("signature_algorithm")
+        ske.signature_length = len(c.vec16("signature"))
+    return ske
+
+
+def parse_new_session_ticket(body: bytes, tls13: bool) -> NewSessionTicket:
+    c = Cursor(body, "NewSessionTicket")
+    lifetime = c.u32("ticket_lifetime")
+    if tls13:
+        age_add = c.u32("ticket_age_add")
+        nonce = c.vec8("ticket_nonce")
+        ticket = c.vec16("ticket")
+        exts = parse_extensions(c.sub16("extensions"), "new_session_ticket")
+        return NewSessionTicket(lifetime, len(ticket), age_add, nonce, exts, True)
+    ticket = c.vec16("ticket")
+    return NewSessionTicket(lifetime, len(ticket))
+
+
+def parse_certificate_status(body: bytes) -> CertificateStatus:
+    c = Cursor(body, "CertificateStatus")
+    status_type = c.u8("status_type")
+    resp = c.vec24("response") if status_type == 1 else c.bytes(c.remaining())
+    return CertificateStatus(status_type, resp)
+
+
+def parse_message(msg_type: int, body: bytes, ctx: ParseContext) -> Any:
+    """Decode one handshake message body; raises ParseError when it is malformed."""
+    if msg_type == CLIENT_HELLO:
+        return parse_client_hello(body)
+    if msg_type == SERVER_HELLO:
+        return parse_server_hello(body)
+    if msg_type == CERTIFICATE:
+        return parse_certificate(body, ctx.tls13)
+    if msg_type == CERTIFICATE_REQUEST:
+        return parse_certificate_request(body, ctx.tls13)
+    if msg_type == SERVER_KEY_EXCHANGE:
+        return parse_server_key_exchange(body, ctx.cipher_suite, ctx.version)
+    if msg_type == SERVER_HELLO_DONE:
+        return ServerHelloDone()
+    if msg_type == HELLO_REQUEST:
+        return HelloRequest()
+    if msg_type == CLIENT_KEY_EXCHANGE:
+        return ClientKeyExchange(len(body))
+    if msg_type == CERTIFICATE_STATUS:
+        return parse_certificate_status(body)
+    if msg_type == NEW_SESSION_TICKET:
+        return parse_new_session_ticket(body, ctx.tls13)
+    if msg_type == FINISHED:
+        return Finished(bytes(body))
+    if msg_type == ENCRYPTED_EXTENSIONS:
+        return EncryptedExtensions(parse_extensions(Cursor(body, "EncryptedExtensions").sub16("extensions"), "encrypted_extensions"))
+    if msg_type == CERTIFICATE_VERIFY:
+        c = Cursor(body, "CertificateVerify")
+        if ctx.version is not None and ctx.version >= 0x0303:
+            alg = c.u16("algorithm")
+            return CertificateVerify(alg, len(c.vec16("signature")))
+        return CertificateVerify(-1, len(c.vec16("signature")))
+    if msg_type == KEY_UPDATE:
+        return KeyUpdate(Cursor(body, "KeyUpdate").u8("request_update"))
+    if msg_type == END_OF_EARLY_DATA:
+        return EndOfEarlyData()
+    return OpaqueMessage(len(body))
+
+
+def message_name(msg_type: int, hrr: bool = False) -> str:
+    """IANA name of a handshake type; a HelloRetryRequest (type 2 with the HRR random) is
+    named 'hello_retry_request' (its code stays 2)."""
+    if hrr:
+        return "hello_retry_request"
+    name = tables.name_of(tables.HANDSHAKE_TYPES, msg_type, 2)
+    # RFC 8446 marked the TLS 1.2-only types "_RESERVED" in the registry; people (and
+    # Wireshark) still call them server_key_exchange etc. when they appear in TLS 1.2.
+    return name[:-9] if name.endswith("_RESERVED") else name

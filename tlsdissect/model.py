@@ -1,0 +1,281 @@
+"""The result model: what ``analyze`` returns, and its stable JSON form.
+
+Field names in ``to_dict`` are relied on by users' scripts (docs/schema.md): add, never
+rename. Times are epoch seconds (float); frames are Wireshark's 1-based frame numbers;
+``sender`` is "client" or "server".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Optional
+
+SCHEMA_VERSION = 1
+
+
+def _t(ts: float) -> float:
+    return round(ts, 6)
+
+
+@dataclass
+class Event:
+    """One step of a connection's timeline."""
+
+    frame: int
+    time: float
+    sender: str  # "client" | "server"
+    type: str  # syn, syn_ack, fin, rst, handshake, change_cipher_spec, alert, ...
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"frame": self.frame, "time": _t(self.time), "sender": self.sender, "type": self.type}
+        d.update(self.info)
+        return d
+
+
+@dataclass
+class Alert:
+    frame: int
+    time: float
+    sender: str
+    level: Optional[str]  # "warning" | "fatal" | None when encrypted
+    code: Optional[int]
+    name: Optional[str]
+    encrypted: bool
+    length: int = 2
+
+    @property
+    def hex(self) -> Optional[str]:
+        """The form Wireshark shows, e.g. '0x2f'."""
+        return None if self.code is None else f"0x{self.code:02x}"
+
+    @property
+    def fatal(self) -> bool:
+        return self.level == "fatal"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "frame": self.frame, "time": _t(self.time), "sender": self.sender,
+            "level": self.level, "code": self.code, "hex": self.hex, "name": self.name,
+            "encrypted": self.encrypted,
+        }
+
+
+@dataclass
+class TcpClose:
+    by: str  # "client" | "server"
+    how: str  # "fin" | "rst"
+    frame: int
+    time: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"by": self.by, "how": self.how, "frame": self.frame, "time": _t(self.time)}
+
+
+@dataclass
+class DirectionStats:
+    packets: int = 0
+    bytes: int = 0  # TCP payload bytes
+    records: int = 0
+    protected_records: int = 0
+    application_data_bytes: int = 0
+    retransmissions: int = 0
+    gaps: int = 0
+    gap_bytes: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Connection:
+    """One TCP connection and the TLS that it carried (or tried to)."""
+
+    stream: int
+    client: str
+    server: str
+    first_frame: int
+    last_frame: int
+    start_time: float
+    end_time: float
+    role_source: str = "port"  # how we know who is the client: syn | client_hello | port
+    is_tls: bool = False
+    not_tls: Optional[str] = None  # what the stream looks like when it is not TLS
+    server_name: Optional[str] = None
+    version: Optional[str] = None
+    version_code: Optional[int] = None
+    cipher: Optional[str] = None
+    cipher_code: Optional[int] = None
+    alpn: Optional[str] = None
+    established: bool = False
+    resumed: bool = False
+    ssl_history: str = ""
+    alerts: list[Alert] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    tcp_close: Optional[TcpClose] = None
+    client_hello: Any = None  # handshake.ClientHello
+    server_hello: Any = None  # handshake.ServerHello
+    hello_retry_request: Any = None
+    server_certificates_der: list[bytes] = field(default_factory=list)
+    client_certificates_der: list[bytes] = field(default_factory=list)
+    client_certificate_sent: Optional[bool] = None  # None: no Certificate message seen
+    certificate_request: Any = None
+    server_key_exchange: Any = None
+    certificate_status: Any = None
+    midstream: bool = False  # the capture does not show the connection's start
+    partial: bool = False  # the capture ended (or was cut) while the connection was open
+    anomalies: list[Event] = field(default_factory=list)
+    client_stats: DirectionStats = field(default_factory=DirectionStats)
+    server_stats: DirectionStats = field(default_factory=DirectionStats)
+    last_records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    diagnosis: Any = None  # filled by tlsdissect.diagnosis when available
+    extra: dict[str, Any] = field(default_factory=dict)  # findings from later stages
+
+    @property
+    def wireshark_filter(self) -> str:
+        return f"tcp.stream eq {self.stream}"
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "stream": self.stream,
+            "client": self.client,
+            "server": self.server,
+            "server_name": self.server_name,
+            "version": self.version,
+            "cipher": self.cipher,
+            "established": self.established,
+            "resumed": self.resumed,
+            "ssl_history": self.ssl_history,
+            "alerts": [a.to_dict() for a in self.alerts],
+            "events": [e.to_dict() for e in self.events],
+            "tcp_close": self.tcp_close.to_dict() if self.tcp_close else None,
+            "is_tls": self.is_tls,
+            "not_tls": self.not_tls,
+            "alpn": self.alpn,
+            "first_frame": self.first_frame,
+            "last_frame": self.last_frame,
+            "start_time": _t(self.start_time),
+            "end_time": _t(self.end_time),
+            "role_source": self.role_source,
+            "midstream": self.midstream,
+            "partial": self.partial,
+            "wireshark_filter": self.wireshark_filter,
+            "client_hello": _hello_dict(self.client_hello),
+            "server_hello": _hello_dict(self.server_hello),
+            "hello_retry_request": _hello_dict(self.hello_retry_request),
+            "client_certificate_sent": self.client_certificate_sent,
+            "certificate_request": _certificate_request_dict(self.certificate_request),
+            "server_key_exchange": _plain_dict(self.server_key_exchange),
+            "anomalies": [e.to_dict() for e in self.anomalies],
+            "stats": {"client": self.client_stats.to_dict(), "server": self.server_stats.to_dict()},
+            "last_records": self.last_records,
+        }
+        d.update(self.extra)
+        if self.diagnosis is not None:
+            d["diagnosis"] = self.diagnosis.to_dict() if hasattr(self.diagnosis, "to_dict") else self.diagnosis
+        return d
+
+
+def _plain_dict(obj: Any) -> Optional[dict[str, Any]]:
+    if obj is None:
+        return None
+    out = {}
+    for k, v in obj.__dict__.items():
+        out[k] = v.hex() if isinstance(v, (bytes, bytearray)) else v
+    return out
+
+
+def _hello_dict(h: Any) -> Optional[dict[str, Any]]:
+    if h is None:
+        return None
+    from . import tables
+
+    d: dict[str, Any] = {
+        "legacy_version": tables.version_name(h.legacy_version),
+        "random": h.random.hex(),
+        "session_id": h.session_id.hex(),
+        "extensions": [e.to_dict() for e in h.extensions],
+    }
+    if hasattr(h, "cipher_suites"):
+        d["cipher_suites"] = [tables.cipher_name(c) if c <= 0xFFFF else f"SSLv2:0x{c:06x}" for c in h.cipher_suites]
+        d["cipher_suite_codes"] = h.cipher_suites
+        d["compression_methods"] = h.compression_methods
+        d["sslv2_format"] = h.sslv2
+    else:
+        d["cipher_suite"] = tables.cipher_name(h.cipher_suite)
+        d["cipher_suite_code"] = h.cipher_suite
+        d["compression_method"] = h.compression_method
+    return d
+
+
+def _certificate_request_dict(r: Any) -> Optional[dict[str, Any]]:
+    if r is None:
+        return None
+    from . import tables
+
+    return {
+        "certificate_types": r.certificate_types,
+        "signature_algorithms": [tables.name_of(tables.SIGNATURE_SCHEMES, a) for a in r.signature_algorithms],
+        "certificate_authorities_der": [n.hex() for n in r.certificate_authorities],
+        "tls13": r.tls13,
+    }
+
+
+@dataclass
+class Report:
+    """The result of analysing one capture."""
+
+    capture: str
+    connections: list[Connection] = field(default_factory=list)
+    frames: int = 0
+    format: str = ""
+    truncated: bool = False
+    truncation_reason: str = ""
+    tcp_connections: int = 0  # every TCP conversation, TLS or not
+    linktypes: list[int] = field(default_factory=list)
+    undecoded_frames: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Connection]:
+        return iter(self.connections)
+
+    def __len__(self) -> int:
+        return len(self.connections)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "capture": self.capture,
+            "format": self.format,
+            "frames": self.frames,
+            "truncated": self.truncated,
+            "truncation_reason": self.truncation_reason or None,
+            "tcp_connections": self.tcp_connections,
+            "undecoded_frames": self.undecoded_frames,
+            "warnings": self.warnings,
+            "connections": [c.to_dict() for c in self.connections],
+        }
+
+    def to_json(self, indent: Optional[int] = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_dataframe(self) -> Any:
+        """One row per connection (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise ImportError("to_dataframe() needs pandas: pip install pandas") from e
+        rows = []
+        for c in self.connections:
+            last = c.alerts[-1] if c.alerts else None
+            rows.append({
+                "stream": c.stream, "client": c.client, "server": c.server,
+                "server_name": c.server_name, "version": c.version, "cipher": c.cipher,
+                "established": c.established, "resumed": c.resumed, "ssl_history": c.ssl_history,
+                "last_alert": last.name if last else None,
+                "outcome": getattr(c.diagnosis, "outcome", None),
+                "cause": getattr(c.diagnosis, "cause", None),
+                "start_time": c.start_time, "first_frame": c.first_frame,
+            })
+        return pd.DataFrame(rows)

@@ -1,0 +1,226 @@
+"""Frame bytes -> the TCP segment inside, with struct-level parsing and no per-packet objects.
+
+``decode_tcp`` is on the hot path: it runs once per packet of the capture. It returns a plain
+tuple, or None for anything that is not a TCP segment we can use (ARP, UDP, ICMP, IP
+fragments, a frame cut short before the TCP header). Tunnels that Wireshark looks into are
+followed too (IP-in-IP, 6in4, 4in6, GRE incl. ERSPAN, VXLAN, PPPoE, MPLS, VLAN/QinQ), so the
+connection numbering matches Wireshark's ``tcp.stream``.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Optional
+
+# Link-layer header types (https://www.tcpdump.org/linktypes.html)
+LINKTYPE_NULL = 0
+LINKTYPE_ETHERNET = 1
+LINKTYPE_RAW = 101
+LINKTYPE_RAW_OPENBSD = 12  # DLT_RAW on most BSDs is 12 (14 on OpenBSD), both raw IP
+LINKTYPE_RAW_14 = 14
+LINKTYPE_LOOP = 108
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_IPV4 = 228
+LINKTYPE_IPV6 = 229
+LINKTYPE_LINUX_SLL2 = 276
+
+SUPPORTED_LINKTYPES = {
+    LINKTYPE_NULL: "BSD loopback (NULL)",
+    LINKTYPE_ETHERNET: "Ethernet",
+    LINKTYPE_RAW: "raw IP",
+    LINKTYPE_RAW_OPENBSD: "raw IP",
+    LINKTYPE_RAW_14: "raw IP",
+    LINKTYPE_LOOP: "OpenBSD loopback",
+    LINKTYPE_LINUX_SLL: "Linux cooked (SLL)",
+    LINKTYPE_IPV4: "raw IPv4",
+    LINKTYPE_IPV6: "raw IPv6",
+    LINKTYPE_LINUX_SLL2: "Linux cooked v2 (SLL2)",
+}
+
+# TCP flags
+FIN = 0x01
+SYN = 0x02
+RST = 0x04
+PSH = 0x08
+ACK = 0x10
+
+_u16 = struct.Struct("!H").unpack_from
+_u32 = struct.Struct("!I").unpack_from
+_tcp_hdr = struct.Struct("!HHIIBB").unpack_from  # sport dport seq ack off flags
+_ipv6_ext = frozenset((0, 43, 60, 135, 139, 140))  # hop-by-hop, routing, dest opts, mobility, HIP, shim6
+_MAX_DEPTH = 4
+
+# (src, dst, sport, dport, seq, ack, flags, payload, ttl)
+TcpSegment = tuple
+
+
+def decode_tcp(linktype: int, data: bytes) -> Optional[TcpSegment]:
+    """Return ``(src, dst, sport, dport, seq, ack, flags, payload, ttl)`` or None.
+
+    ``src``/``dst`` are the raw address bytes (4 or 16). ``ttl`` is the IPv4 TTL or IPv6 hop
+    limit of the innermost IP header (used to tell a middlebox's packets from an endpoint's).
+    """
+    try:
+        if linktype == LINKTYPE_ETHERNET:
+            return _ether(data, 0, 0)
+        if linktype == LINKTYPE_LINUX_SLL:
+            return _by_ethertype(data, 16, _u16(data, 14)[0], 0)
+        if linktype == LINKTYPE_LINUX_SLL2:
+            return _by_ethertype(data, 20, _u16(data, 0)[0], 0)
+        if linktype in (LINKTYPE_RAW, LINKTYPE_RAW_OPENBSD, LINKTYPE_RAW_14, LINKTYPE_IPV4, LINKTYPE_IPV6):
+            return _ip(data, 0, 0)
+        if linktype == LINKTYPE_NULL or linktype == LINKTYPE_LOOP:
+            family = data[0] | data[3]  # host byte order: the family is in byte 0 or byte 3
+            if family == 2:
+                return _ipv4(data, 4, 0)
+            if family in (24, 28, 30, 10):
+                return _ipv6(data, 4, 0)
+            return None
+    except (struct.error, IndexError):
+        return None  # frame cut short by the snap length
+    return None
+
+
+def _ether(data: bytes, off: int, depth: int) -> Optional[TcpSegment]:
+    return _by_ethertype(data, off + 14, _u16(data, off + 12)[0], depth)
+
+
+def _by_ethertype(data: bytes, off: int, etype: int, depth: int) -> Optional[TcpSegment]:
+    while etype in (0x8100, 0x88A8, 0x9100, 0x9200):  # 802.1Q / QinQ tags
+        etype = _u16(data, off + 2)[0]
+        off += 4
+    if etype == 0x0800:
+        return _ipv4(data, off, depth)
+    if etype == 0x86DD:
+        return _ipv6(data, off, depth)
+    if etype == 0x8864:  # PPPoE session: 6-byte header, then the PPP protocol
+        proto = _u16(data, off + 6)[0]
+        if proto == 0x0021:
+            return _ipv4(data, off + 8, depth)
+        if proto == 0x0057:
+            return _ipv6(data, off + 8, depth)
+        return None
+    if etype in (0x8847, 0x8848):  # MPLS: pop labels to the bottom of the stack
+        for _ in range(16):
+            label = _u32(data, off)[0]
+            off += 4
+            if label & 0x100:
+                break
+        return _ip(data, off, depth)
+    return None
+
+
+def _ip(data: bytes, off: int, depth: int) -> Optional[TcpSegment]:
+    v = data[off] >> 4
+    if v == 4:
+        return _ipv4(data, off, depth)
+    if v == 6:
+        return _ipv6(data, off, depth)
+    return None
+
+
+def _ipv4(data: bytes, off: int, depth: int) -> Optional[TcpSegment]:
+    vihl = data[off]
+    if vihl >> 4 != 4:
+        return None
+    ihl = (vihl & 0x0F) * 4
+    total = _u16(data, off + 2)[0]
+    frag = _u16(data, off + 6)[0]
+    if frag & 0x3FFF:  # more-fragments or a fragment offset: no IP reassembly here
+        return None
+    end = off + total if ihl <= total and off + total <= len(data) else len(data)  # TSO: total may be 0
+    proto = data[off + 9]
+    p = off + ihl
+    if proto == 6:
+        return _tcp(data, p, end, data[off + 12:off + 16], data[off + 16:off + 20], data[off + 8])
+    return _inner(data, p, end, proto, depth)
+
+
+def _ipv6(data: bytes, off: int, depth: int) -> Optional[TcpSegment]:
+    if data[off] >> 4 != 6:
+        return None
+    plen = _u16(data, off + 4)[0]
+    nxt = data[off + 6]
+    hop = data[off + 7]
+    src = data[off + 8:off + 24]
+    dst = data[off + 24:off + 40]
+    p = off + 40
+    end = p + plen if plen and p + plen <= len(data) else len(data)  # jumbograms/TSO: plen 0
+    for _ in range(8):
+        if nxt in _ipv6_ext:
+            nxt, hlen = data[p], (data[p + 1] + 1) * 8
+            p += hlen
+        elif nxt == 44:  # fragment header
+            fo = _u16(data, p + 2)[0]
+            if fo & 0xFFF9:  # offset or M flag: a real fragment
+                return None
+            nxt = data[p]
+            p += 8
+        elif nxt == 51:  # AH
+            nxt, hlen = data[p], (data[p + 1] + 2) * 4
+            p += hlen
+        else:
+            break
+    if nxt == 6:
+        return _tcp(data, p, end, src, dst, hop)
+    return _inner(data, p, end, nxt, depth)
+
+
+def _inner(data: bytes, p: int, end: int, proto: int, depth: int) -> Optional[TcpSegment]:
+    """Tunnels: IP-in-IP, GRE (+ERSPAN), VXLAN."""
+    if depth >= _MAX_DEPTH:
+        return None
+    depth += 1
+    if proto == 4:
+        return _ipv4(data, p, depth)
+    if proto == 41:
+        return _ipv6(data, p, depth)
+    if proto == 47:
+        flags, gproto = struct.unpack_from("!HH", data, p)
+        q = p + 4
+        if flags & 0x8000:  # checksum present
+            q += 4
+        if flags & 0x2000:  # key
+            q += 4
+        seq_present = bool(flags & 0x1000)
+        if seq_present:
+            q += 4
+        if gproto == 0x0800:
+            return _ipv4(data, q, depth)
+        if gproto == 0x86DD:
+            return _ipv6(data, q, depth)
+        if gproto == 0x6558:  # transparent Ethernet bridging
+            return _ether(data, q, depth)
+        if gproto == 0x88BE:  # ERSPAN type II (type I has no sequence number and no header)
+            return _ether(data, q + 8 if seq_present else q, depth)
+        if gproto == 0x22EB:  # ERSPAN type III, optional 8-byte platform sub-header
+            o_flag = data[q + 11] & 0x01
+            return _ether(data, q + 12 + (8 if o_flag else 0), depth)
+        return None
+    if proto == 17:
+        dport = _u16(data, p + 2)[0]
+        if dport == 4789 and end - p >= 16:  # VXLAN
+            return _ether(data, p + 16, depth)
+        return None
+    return None
+
+
+def _tcp(data: bytes, p: int, end: int, src: bytes, dst: bytes, ttl: int) -> Optional[TcpSegment]:
+    if p + 20 > len(data):
+        return None
+    sport, dport, seq, ack, off, flags = _tcp_hdr(data, p)
+    hl = (off >> 4) * 4
+    if hl < 20:
+        return None
+    start = p + hl
+    payload = data[start:end] if start < end else b""
+    return (src, dst, sport, dport, seq, ack, flags, payload, ttl)
+
+
+def format_endpoint(addr: bytes, port: int) -> str:
+    """``ip:port``, IPv6 as ``[addr]:port`` (the JSON form of endpoints)."""
+    if len(addr) == 4:
+        return f"{addr[0]}.{addr[1]}.{addr[2]}.{addr[3]}:{port}"
+    import ipaddress
+
+    return f"[{ipaddress.IPv6Address(bytes(addr)).compressed}]:{port}"

@@ -1,0 +1,478 @@
+"""The TLS record layer for one direction, as a sans-I/O state machine.
+
+Feed it the contiguous bytes of one TCP direction (from :mod:`tlsdissect.tcp`); it returns
+record-level events: complete handshake messages (reassembled across records and segments,
+several per record), alerts, ChangeCipherSpec, heartbeats, protected records, and what it
+recognised instead when the stream is not TLS. It never raises on bad bytes: damage becomes an
+``anomaly`` event and parsing resynchronises at the next recognisable record header.
+
+Protected records are not buffered: their length is read from the header and the payload is
+skipped by arithmetic, so bulk application data costs a subtraction per segment. Without a
+decryptor nothing of a protected record is kept beyond its header.
+
+The caller (the session) must see a ChangeCipherSpec or ServerHello before the records after
+it are parsed, because those change how the rest is read; the layer therefore stops after
+such an event and sets :attr:`RecordLayer.paused`; the caller resumes with ``feed(b"", ...)``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+CT_CHANGE_CIPHER_SPEC = 20
+CT_ALERT = 21
+CT_HANDSHAKE = 22
+CT_APPLICATION_DATA = 23
+CT_HEARTBEAT = 24
+_VALID_CT = (20, 21, 22, 23, 24)
+
+MAX_RECORD_PAYLOAD = 16384 + 2048  # RFC 5246 limit for protected records
+MAX_HANDSHAKE_MESSAGE = 1 << 20  # cap for one reassembled handshake message
+MAX_RESYNC_SCAN = 256 * 1024  # bytes scanned for a record boundary before giving up
+_HS_CLIENT_HELLO = 1
+_HS_SERVER_HELLO = 2
+_KNOWN_HS_TYPES = frozenset((0, 1, 2, 3, 4, 5, 6, 8, 11, 12, 13, 14, 15, 16, 20, 21, 22, 23, 24, 25, 254))
+
+# Record-layer modes
+DETECT = 0  # nothing seen yet: is this TLS at all?
+TLS = 1
+SSL2 = 2
+PLAIN = 3  # not TLS (maybe a STARTTLS protocol that switches later)
+LOST = 4  # garbage we could not resynchronise on
+
+
+@dataclass(slots=True)
+class RecordEvent:
+    """One thing the record layer saw. ``kind`` says which fields matter:
+
+    handshake: msg_type, body (message without its 4-byte header), encrypted (decrypted)
+    alert: level, code, encrypted; an alert whose content is hidden has level = code = None
+    ccs, heartbeat: length
+    protected: content_type, length (a record we could not read)
+    not_tls: detail (what it looks like), sample
+    starttls: detail
+    gap: length (bytes missing), detail
+    anomaly: detail
+    sslv2_client_hello / sslv2_server_hello: body (the SSLv2 message)
+    """
+
+    kind: str
+    frame: int
+    time: float
+    content_type: int = 0
+    length: int = 0
+    msg_type: int = -1
+    body: bytes = b""
+    level: Optional[int] = None
+    code: Optional[int] = None
+    encrypted: bool = False
+    detail: str = ""
+    record_version: int = 0
+
+
+# A decryptor turns (content_type, record_version, payload) into (inner_type, plaintext) or
+# raises; supplied by the key-log machinery when keys are available.
+Decryptor = Callable[[int, int, bytes], tuple[int, bytes]]
+
+_PLAIN_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"GET ", "HTTP request"), (b"POST ", "HTTP request"), (b"HEAD ", "HTTP request"),
+    (b"PUT ", "HTTP request"), (b"DELETE ", "HTTP request"), (b"OPTIONS ", "HTTP request"),
+    (b"PATCH ", "HTTP request"), (b"CONNECT ", "HTTP request"), (b"TRACE ", "HTTP request"),
+    (b"PRI * HTTP/2", "HTTP/2 cleartext preface"),
+    (b"HTTP/1.", "HTTP response"), (b"HTTP/2", "HTTP response"),
+    (b"SSH-", "SSH banner"),
+    (b"220 ", "SMTP/FTP greeting"), (b"220-", "SMTP/FTP greeting"),
+    (b"EHLO", "SMTP command"), (b"HELO", "SMTP command"), (b"STARTTLS", "STARTTLS command"),
+    (b"* OK", "IMAP greeting"), (b"+OK", "POP3 greeting"),
+    (b"<?xml", "XML (XMPP?)"), (b"<stream:stream", "XMPP stream"),
+    (b"RFB ", "VNC banner"), (b"\x00\x00\x00\x08\x04\xd2\x16\x2f", "PostgreSQL SSLRequest"),
+)
+
+
+def describe_plaintext(data: bytes) -> str:
+    """Name a non-TLS stream from its first bytes (plain HTTP on the TLS port is the classic)."""
+    for prefix, name in _PLAIN_SIGNATURES:
+        if data.startswith(prefix):
+            return name
+    if data and all(32 <= c < 127 or c in (9, 10, 13) for c in data[:64]):
+        return "text protocol"
+    return "unknown binary protocol"
+
+
+def plausible_header(buf: Any, pos: int) -> bool:
+    """Could a TLS record start at buf[pos]? (content type, version 3.0-3.4, sane length)"""
+    ct = buf[pos]
+    if ct < 20 or ct > 24 or buf[pos + 1] != 3 or buf[pos + 2] > 4:
+        return False
+    return ((buf[pos + 3] << 8) | buf[pos + 4]) <= MAX_RECORD_PAYLOAD
+
+
+def _sslv2_client_hello_header(buf: Any) -> bool:
+    """SSLv2-compatible ClientHello: 2-byte length with the top bit set, type 1, version."""
+    return (
+        len(buf) >= 5 and buf[0] & 0x80 and buf[2] == 1
+        and ((buf[3] == 0 and buf[4] == 2) or (buf[3] == 3 and buf[4] <= 4))
+    )
+
+
+class RecordLayer:
+    """Parse the TLS records of one direction; see the module docstring."""
+
+    __slots__ = (
+        "mode", "buf", "skip", "skip_record", "hs", "hs_frame_time", "encrypt_after_ccs",
+        "encrypted", "tls13", "decryptor", "report_protected", "paused", "records",
+        "bytes_by_type", "protected_records", "first_app_data", "last_records", "resync_scanned",
+        "midstream", "plain_name", "starttls_seen", "anomalies", "hs_resume",
+    )
+
+    def __init__(self) -> None:
+        self.mode = DETECT
+        self.buf = bytearray()
+        self.skip = 0  # bytes of the current protected record still to skip
+        self.skip_record: Optional[tuple[int, int, int]] = None  # (ctype, length, version) to report
+        self.hs = bytearray()  # handshake message reassembly
+        self.hs_frame_time: Optional[tuple[int, float]] = None
+        self.encrypt_after_ccs = True  # TLS <= 1.2: a CCS switches this direction to protected
+        self.encrypted = False  # every record from now on is protected
+        self.tls13 = False  # content type 23 is protected, others are clear
+        self.decryptor: Optional[Decryptor] = None
+        self.report_protected = True  # emit 'protected' events (off once bulk data flows)
+        self.paused = False
+        self.records = 0
+        self.bytes_by_type: dict[int, int] = {}
+        self.protected_records = 0
+        self.first_app_data: Optional[tuple[int, float]] = None
+        self.last_records: deque = deque(maxlen=8)  # (frame, time, ctype, length, protected)
+        self.resync_scanned = 0
+        self.midstream = False  # the direction was picked up after its start
+        self.plain_name = ""
+        self.starttls_seen = False
+        self.anomalies = 0
+        self.hs_resume: Optional[tuple[int, bool]] = None  # handshake bytes queued by a pause
+
+    # -- input --------------------------------------------------------------------------
+    def feed(self, data: bytes, frame: int, ts: float) -> list[RecordEvent]:
+        """Consume contiguous stream bytes; return the events completed by them."""
+        self.paused = False
+        if self.hs_resume is not None:
+            version, decrypted = self.hs_resume
+            self.hs_resume = None
+            out_hs: list[RecordEvent] = []
+            self._handshake(b"", version, frame, ts, out_hs, decrypted)
+            if self.paused:
+                if data:
+                    self.buf += data
+                return out_hs
+            if data or self.buf:
+                out_hs.extend(self.feed(data, frame, ts))
+            return out_hs
+        skip = self.skip
+        if skip:
+            n = len(data)
+            if n < skip:  # fast path: the whole segment lies inside a protected record
+                self.skip = skip - n
+                return []
+            data = data[skip:]
+            self.skip = 0
+            out: list[RecordEvent] = []
+            self._finish_skipped(frame, ts, out)
+        else:
+            out = []
+        mode = self.mode
+        if mode == TLS:
+            if data:
+                self.buf += data
+            self._parse_records(frame, ts, out)
+        elif mode == DETECT:
+            if data:
+                self.buf += data
+            self._detect(frame, ts, out)
+        elif mode == PLAIN:
+            self._plain(data, frame, ts, out)
+        elif mode == SSL2:
+            self.bytes_by_type[0] = self.bytes_by_type.get(0, 0) + len(data)
+        # LOST: nothing more to read
+        return out
+
+    def gap(self, missing: int, frame: int, ts: float) -> list[RecordEvent]:
+        """The TCP layer lost ``missing`` bytes here."""
+        out: list[RecordEvent] = []
+        if self.mode in (PLAIN, SSL2, LOST):
+            return out
+        if self.skip and missing <= self.skip and not self.buf:
+            # The hole lies inside a protected record we were skipping anyway: no harm done.
+            self.skip -= missing
+            out.append(RecordEvent("gap", frame, ts, length=missing, detail="inside a protected record"))
+            return out
+        lost_msg = bool(self.hs) or bool(self.buf)
+        self.buf.clear()
+        self.hs.clear()
+        self.skip = 0
+        self.skip_record = None
+        if self.mode == TLS:
+            self.mode = DETECT
+            self.midstream = True
+        detail = "lost part of a record; resynchronising" if lost_msg else "resynchronising"
+        out.append(RecordEvent("gap", frame, ts, length=missing, detail=detail))
+        return out
+
+    # -- detection ----------------------------------------------------------------------
+    def _detect(self, frame: int, ts: float, out: list[RecordEvent]) -> None:
+        buf = self.buf
+        if len(buf) < 5:
+            return
+        if plausible_header(buf, 0):
+            if buf[0] not in (CT_ALERT, CT_HANDSHAKE):
+                self.midstream = True  # a stream does not begin with CCS or application data
+            self.mode = TLS
+            self._parse_records(frame, ts, out)
+            return
+        if _sslv2_client_hello_header(buf) or (buf[0] & 0x80 and buf[2] == 4):
+            length = ((buf[0] & 0x7F) << 8) | buf[1]
+            if len(buf) < 2 + length:
+                return
+            body = bytes(buf[2:2 + length])
+            kind = "sslv2_client_hello" if buf[2] == 1 else "sslv2_server_hello"
+            out.append(RecordEvent(kind, frame, ts, length=length, body=body))
+            self.records += 1
+            del buf[:2 + length]
+            if kind == "sslv2_client_hello":
+                self.mode = TLS  # the client goes on in TLS records once the server answers
+                self.paused = True
+            else:
+                self.mode = SSL2
+                buf.clear()
+            return
+        if not self.midstream and _looks_plaintext(buf):
+            self._to_plain(frame, ts, out)
+            return
+        pos = self._find_boundary(1)
+        if pos is not None:
+            out.append(RecordEvent("anomaly", frame, ts, length=pos,
+                                   detail=f"skipped {pos} bytes to the next record boundary"))
+            del buf[:pos]
+            self.midstream = True
+            self.mode = TLS
+            self._parse_records(frame, ts, out)
+            return
+        if self.midstream:
+            # Picked up mid-stream or after a gap: keep looking for a record boundary, within
+            # a budget, without holding more than a few bytes.
+            self.resync_scanned += len(buf) - 4
+            if self.resync_scanned < MAX_RESYNC_SCAN:
+                del buf[:-4]
+                return
+            self.mode = LOST
+            out.append(RecordEvent("anomaly", frame, ts,
+                                   detail="no TLS record boundary found; giving up on this direction"))
+            buf.clear()
+            return
+        self._to_plain(frame, ts, out)
+
+    def _to_plain(self, frame: int, ts: float, out: list[RecordEvent]) -> None:
+        sample = bytes(self.buf[:64])
+        self.plain_name = describe_plaintext(sample)
+        out.append(RecordEvent("not_tls", frame, ts, detail=self.plain_name, body=sample))
+        self.mode = PLAIN
+        self.buf.clear()
+
+    def _plain(self, data: bytes, frame: int, ts: float, out: list[RecordEvent]) -> None:
+        # STARTTLS: a handshake record at the start of a later segment switches to TLS.
+        if (
+            len(data) >= 6 and data[0] == 22 and data[1] == 3 and data[2] <= 4
+            and data[5] in (_HS_CLIENT_HELLO, _HS_SERVER_HELLO)
+        ):
+            self.mode = TLS
+            self.starttls_seen = True
+            out.append(RecordEvent("starttls", frame, ts, detail=self.plain_name))
+            self.buf += data
+            self._parse_records(frame, ts, out)
+
+    def _find_boundary(self, start: int) -> Optional[int]:
+        """A position where a record header starts and is followed by another one (or ends
+        exactly at the end of what we have), to resynchronise after damage or a mid-stream
+        start without trusting a single lucky match."""
+        buf = self.buf
+        end = len(buf) - 5
+        for pos in range(start, end + 1):
+            if not plausible_header(buf, pos):
+                continue
+            nxt = pos + 5 + ((buf[pos + 3] << 8) | buf[pos + 4])
+            if nxt == len(buf) or (nxt <= end and plausible_header(buf, nxt)):
+                return pos
+        return None
+
+    # -- records ------------------------------------------------------------------------
+    def _parse_records(self, frame: int, ts: float, out: list[RecordEvent]) -> None:
+        buf = self.buf
+        pos = 0
+        n = len(buf)
+        while n - pos >= 5 and not self.paused:
+            ct = buf[pos]
+            if ct < 20 or ct > 24 or buf[pos + 1] != 3:
+                # Not a record header: the stream is damaged or we lost our place.
+                self.anomalies += 1
+                detail = f"invalid record header {bytes(buf[pos:pos + 5]).hex()}"
+                nxt = self._find_boundary(pos + 1)
+                if nxt is None:
+                    out.append(RecordEvent("anomaly", frame, ts, detail=detail + "; resynchronising"))
+                    del buf[:pos]
+                    self.mode = DETECT
+                    self.midstream = True
+                    self.resync_scanned = 0
+                    self._detect(frame, ts, out)
+                    return
+                out.append(RecordEvent("anomaly", frame, ts, length=nxt - pos,
+                                       detail=f"{detail}; skipped {nxt - pos} bytes"))
+                pos = nxt
+                continue
+            version = (buf[pos + 1] << 8) | buf[pos + 2]
+            length = (buf[pos + 3] << 8) | buf[pos + 4]
+            if length > MAX_RECORD_PAYLOAD:
+                self.anomalies += 1
+                out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=length,
+                                       detail=f"record length {length} exceeds the TLS limit"))
+            self.records += 1
+            self.bytes_by_type[ct] = self.bytes_by_type.get(ct, 0) + length
+            protected = self.encrypted or (ct == CT_APPLICATION_DATA)
+            if protected and self.decryptor is None:
+                self.protected_records += 1
+                if ct == CT_APPLICATION_DATA and self.first_app_data is None:
+                    self.first_app_data = (frame, ts)
+                avail = n - pos - 5
+                if avail >= length:
+                    self.last_records.append((frame, ts, ct, length, True))
+                    if self.report_protected or ct != CT_APPLICATION_DATA:
+                        out.append(self._protected_event(ct, length, version, frame, ts))
+                    pos += 5 + length
+                    continue
+                # The record continues in later segments: skip it without buffering.
+                self.skip = length - avail
+                self.skip_record = (ct, length, version)
+                pos = n
+                break
+            if n - pos - 5 < length:
+                break  # wait for the rest of the record
+            payload = bytes(buf[pos + 5:pos + 5 + length])
+            pos += 5 + length
+            self.last_records.append((frame, ts, ct, length, protected))
+            if protected:
+                self._decrypt(ct, version, payload, frame, ts, out)
+            else:
+                self._content(ct, version, payload, frame, ts, out, False)
+        if pos:
+            del buf[:pos]
+
+    def _protected_event(self, ct: int, length: int, version: int, frame: int, ts: float) -> RecordEvent:
+        if ct == CT_ALERT:
+            return RecordEvent("alert", frame, ts, content_type=ct, length=length, encrypted=True,
+                               record_version=version)
+        return RecordEvent("protected", frame, ts, content_type=ct, length=length, encrypted=True,
+                           record_version=version)
+
+    def _finish_skipped(self, frame: int, ts: float, out: list[RecordEvent]) -> None:
+        rec = self.skip_record
+        self.skip_record = None
+        if rec is None:
+            return
+        ct, length, version = rec
+        self.last_records.append((frame, ts, ct, length, True))
+        if self.report_protected or ct != CT_APPLICATION_DATA:
+            out.append(self._protected_event(ct, length, version, frame, ts))
+
+    def _decrypt(self, ct: int, version: int, payload: bytes, frame: int, ts: float,
+                 out: list[RecordEvent]) -> None:
+        try:
+            inner_type, plaintext = self.decryptor(ct, version, payload)  # type: ignore[misc]
+        except Exception as e:  # a wrong key or a cipher we cannot do: say so, keep counting
+            out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=len(payload),
+                                   detail=f"decryption failed: {e}"))
+            self.decryptor = None
+            out.append(self._protected_event(ct, len(payload), version, frame, ts))
+            return
+        self._content(inner_type, version, plaintext, frame, ts, out, True)
+
+    def _content(self, ct: int, version: int, payload: bytes, frame: int, ts: float,
+                 out: list[RecordEvent], decrypted: bool) -> None:
+        if ct == CT_HANDSHAKE:
+            self._handshake(payload, version, frame, ts, out, decrypted)
+        elif ct == CT_ALERT:
+            if len(payload) % 2 or not payload:
+                out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=len(payload),
+                                       detail=f"alert record of {len(payload)} bytes"))
+                if len(payload) > 2 and not decrypted:
+                    # Longer than an alert: a protected alert whose CCS we did not see.
+                    out.append(RecordEvent("alert", frame, ts, content_type=ct, length=len(payload),
+                                           encrypted=True, record_version=version))
+                return
+            if len(payload) > 2 and not decrypted and payload[0] not in (1, 2):
+                out.append(RecordEvent("alert", frame, ts, content_type=ct, length=len(payload),
+                                       encrypted=True, record_version=version))
+                return
+            for i in range(0, len(payload), 2):
+                out.append(RecordEvent("alert", frame, ts, content_type=ct, level=payload[i],
+                                       code=payload[i + 1], encrypted=decrypted,
+                                       record_version=version, length=2))
+        elif ct == CT_CHANGE_CIPHER_SPEC:
+            out.append(RecordEvent("ccs", frame, ts, content_type=ct, length=len(payload),
+                                   record_version=version, body=payload[:4]))
+            if self.encrypt_after_ccs and not self.tls13 and not decrypted:
+                self.encrypted = True
+            self.paused = True
+        elif ct == CT_HEARTBEAT:
+            out.append(RecordEvent("heartbeat", frame, ts, content_type=ct, length=len(payload),
+                                   encrypted=decrypted, body=payload[:3]))
+        elif ct == CT_APPLICATION_DATA:
+            if self.first_app_data is None:
+                self.first_app_data = (frame, ts)
+            if self.report_protected:
+                out.append(RecordEvent("application_data", frame, ts, content_type=ct,
+                                       length=len(payload), encrypted=decrypted, body=payload[:64]))
+
+    def _handshake(self, payload: bytes, version: int, frame: int, ts: float,
+                   out: list[RecordEvent], decrypted: bool) -> None:
+        hs = self.hs
+        if not hs and not decrypted and len(payload) >= 4:
+            # A handshake record whose first message makes no sense is a protected one we
+            # were not told about (capture started after the CCS, or a cipher we missed).
+            t = payload[0]
+            ln = (payload[1] << 16) | (payload[2] << 8) | payload[3]
+            if t not in _KNOWN_HS_TYPES or ln > MAX_HANDSHAKE_MESSAGE or (
+                self.midstream and t in (0, 20) and ln + 4 != len(payload) and ln + 4 > len(payload)
+            ):
+                out.append(RecordEvent("protected", frame, ts, content_type=CT_HANDSHAKE,
+                                       length=len(payload), encrypted=True, record_version=version))
+                return
+        hs += payload
+        while len(hs) >= 4:
+            t = hs[0]
+            ln = (hs[1] << 16) | (hs[2] << 8) | hs[3]
+            if ln > MAX_HANDSHAKE_MESSAGE:
+                self.anomalies += 1
+                out.append(RecordEvent("anomaly", frame, ts, content_type=CT_HANDSHAKE, length=ln,
+                                       detail=f"handshake message of {ln} bytes exceeds the {MAX_HANDSHAKE_MESSAGE}-byte cap; dropped"))
+                hs.clear()
+                return
+            if len(hs) < 4 + ln:
+                return
+            body = bytes(hs[4:4 + ln])
+            del hs[:4 + ln]
+            out.append(RecordEvent("handshake", frame, ts, content_type=CT_HANDSHAKE, msg_type=t,
+                                   body=body, length=ln, encrypted=decrypted, record_version=version))
+            if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO:
+                # The session must learn the version before later records are read. Stop here;
+                # what is left in the handshake buffer is read when the caller resumes.
+                self.paused = True
+                if hs:
+                    self.hs_resume = (version, decrypted)
+                return
+
+    def pending_bytes(self) -> int:
+        return len(self.buf) + len(self.hs)
+
+
+def _looks_plaintext(buf: Any) -> bool:
+    sample = bytes(buf[:16])
+    return describe_plaintext(sample) != "unknown binary protocol"

@@ -1,0 +1,323 @@
+"""The TLS view of one connection: two record layers and what their events mean together.
+
+It turns record events into the timeline, parses handshake messages, follows the negotiated
+version (which decides how later records are read), and at the end derives the summary fields
+(version, cipher, SNI, established, resumed, ssl_history). Directions are indexes 0/1 (0 = the
+side whose packet was seen first); the client/server naming is resolved when the connection is
+finished, because the roles may only become clear later (e.g. from the ClientHello).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from . import handshake as hs
+from . import tables
+from .errors import ParseError
+from .records import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSHAKE, RecordEvent, RecordLayer
+
+# Zeek's ssl_history letters (client upper case, server lower case).
+_HISTORY_LETTERS = {
+    0: "h", 1: "c", 2: "s", 3: "v", 4: "t", 5: "e", 6: "j", 8: "o", 11: "x", 12: "k", 13: "r",
+    14: "n", 15: "y", 16: "g", 20: "f", 21: "w", 22: "u", 23: "a", 24: "p", 254: "m",
+}
+MAX_HISTORY = 100
+MAX_TIMELINE_PROTECTED = 24  # protected records listed in the timeline per direction
+PROBABLE_ALERT_MAX = 24  # a protected record this small (2-byte alert + type + tag) is likely an alert
+
+_ALERT_LEVELS = {1: "warning", 2: "fatal"}
+
+
+class TlsSession:
+    """Per-connection TLS state; fed by the TCP layer with contiguous bytes per direction."""
+
+    def __init__(self) -> None:
+        self.layers = (RecordLayer(), RecordLayer())
+        # Timeline as (direction, frame, time, type, info) — names resolved at the end.
+        self.timeline: list[tuple[int, int, float, str, dict[str, Any]]] = []
+        self.anomalies: list[tuple[int, int, float, str, dict[str, Any]]] = []
+        self.client_hellos: list[tuple[int, Any]] = []  # (direction, ClientHello)
+        self.server_hello: Optional[hs.ServerHello] = None
+        self.server_hello_dir: Optional[int] = None
+        self.hrr: Optional[hs.ServerHello] = None
+        self.sslv2_server_hello: Optional[hs.Sslv2ServerHello] = None
+        self.version: Optional[int] = None
+        self.cipher: Optional[int] = None
+        self.certificates: dict[int, list[hs.Certificate]] = {0: [], 1: []}
+        self.certificate_request: Optional[hs.CertificateRequest] = None
+        self.server_key_exchange: Optional[hs.ServerKeyExchange] = None
+        self.certificate_status: Optional[hs.CertificateStatus] = None
+        self.ccs: dict[int, Optional[tuple[int, float]]] = {0: None, 1: None}
+        self.after_ccs_record: dict[int, Optional[tuple[int, float, int]]] = {0: None, 1: None}
+        self.protected_log: dict[int, list[tuple[int, float, int, int]]] = {0: [], 1: []}
+        self.history: list[tuple[int, str]] = []
+        self.alerts: list[tuple[int, int, float, Optional[int], Optional[int], bool, int]] = []
+        self.not_tls: dict[int, str] = {}
+        self.not_tls_sample: dict[int, bytes] = {}
+        self.tls_seen = False
+        self.client_dir_hint: Optional[int] = None  # from the ClientHello/ServerHello
+        self.server_messages_before_ccs: set[int] = set()
+        self.key_exchange_seen = False
+        self.handshake_messages: dict[int, list[int]] = {0: [], 1: []}  # plaintext types by direction
+        self.app_data_records: dict[int, int] = {0: 0, 1: 0}
+        self.decryption: Any = None  # set by the key-log machinery when keys are supplied
+        self.on_hello: Any = None  # callback(session, direction, message) for decryption setup
+
+    # -- input from the TCP layer -------------------------------------------------------
+    def data(self, d: int, data: bytes, frame: int, ts: float) -> None:
+        layer = self.layers[d]
+        events = layer.feed(data, frame, ts)
+        while True:
+            if events:
+                for ev in events:
+                    self._event(d, ev)
+            if not layer.paused:
+                return
+            events = layer.feed(b"", frame, ts)
+
+    def gap(self, d: int, missing: int, frame: int, ts: float) -> None:
+        for ev in self.layers[d].gap(missing, frame, ts):
+            self._event(d, ev)
+
+    def set_midstream(self, d: int) -> None:
+        self.layers[d].midstream = True
+
+    # -- record events ------------------------------------------------------------------
+    def _event(self, d: int, ev: RecordEvent) -> None:
+        kind = ev.kind
+        if kind == "handshake":
+            self.tls_seen = True
+            self._handshake(d, ev)
+        elif kind == "protected":
+            self.tls_seen = True
+            self._protected(d, ev)
+        elif kind == "alert":
+            self.tls_seen = True
+            self._alert(d, ev)
+        elif kind == "ccs":
+            self.tls_seen = True
+            self.ccs[d] = self.ccs[d] or (ev.frame, ev.time)
+            self.history.append((d, "i"))
+            self.timeline.append((d, ev.frame, ev.time, "change_cipher_spec", {}))
+        elif kind == "application_data":  # decrypted application data
+            self.app_data_records[d] += 1
+            if self.app_data_records[d] == 1:
+                info = {"length": ev.length, "encrypted": ev.encrypted}
+                if ev.body:
+                    info["preview"] = ev.body[:64].decode("latin-1")
+                self.timeline.append((d, ev.frame, ev.time, "application_data", info))
+        elif kind == "heartbeat":
+            self.tls_seen = True
+            self.history.append((d, "b"))
+            self.timeline.append((d, ev.frame, ev.time, "heartbeat", {"length": ev.length}))
+        elif kind in ("sslv2_client_hello", "sslv2_server_hello"):
+            self.tls_seen = True
+            self._sslv2(d, ev)
+        elif kind == "not_tls":
+            self.not_tls[d] = ev.detail
+            self.not_tls_sample[d] = ev.body
+            self.timeline.append((d, ev.frame, ev.time, "not_tls",
+                                  {"looks_like": ev.detail, "first_bytes": ev.body[:32].decode("latin-1")}))
+        elif kind == "starttls":
+            self.timeline.append((d, ev.frame, ev.time, "starttls", {"after": ev.detail}))
+        elif kind == "gap":
+            self.timeline.append((d, ev.frame, ev.time, "gap", {"bytes": ev.length, "detail": ev.detail}))
+        elif kind == "anomaly":
+            self.anomalies.append((d, ev.frame, ev.time, "anomaly", {"detail": ev.detail}))
+
+    def _ctx(self, d: int) -> hs.ParseContext:
+        return hs.ParseContext(self.version, self.cipher)
+
+    def _handshake(self, d: int, ev: RecordEvent) -> None:
+        t = ev.msg_type
+        info: dict[str, Any] = {"message": hs.message_name(t), "code": t, "length": ev.length,
+                                "encrypted": ev.encrypted}
+        msg: Any = None
+        try:
+            msg = hs.parse_message(t, ev.body, self._ctx(d))
+        except ParseError as e:
+            info["error"] = str(e)
+        self.handshake_messages[d].append(t)
+        letter = _HISTORY_LETTERS.get(t, "z")
+        if t == hs.CLIENT_HELLO and isinstance(msg, hs.ClientHello):
+            self.client_hellos.append((d, msg))
+            if self.client_dir_hint is None:
+                self.client_dir_hint = d
+            if msg.server_name:
+                info["server_name"] = msg.server_name
+            info["max_version"] = tables.version_name(msg.max_version)
+            info["cipher_suites"] = len(msg.cipher_suites)
+        elif t == hs.SERVER_HELLO and isinstance(msg, hs.ServerHello):
+            if self.client_dir_hint is None:
+                self.client_dir_hint = 1 - d
+            if msg.is_hello_retry_request:
+                self.hrr = msg
+                letter = "j"
+                info["message"] = "hello_retry_request"
+                info["hello_retry_request"] = True
+                ks = msg.ext(51)
+                if ks and ks.decoded:
+                    info["selected_group"] = ks.decoded.get("group_name")
+                self._set_version(msg.version)
+            else:
+                if self.server_hello is None:
+                    self.server_hello = msg
+                    self.server_hello_dir = d
+                self._set_version(msg.version)
+                self.cipher = msg.cipher_suite
+                info["version"] = tables.version_name(msg.version)
+                info["cipher"] = tables.cipher_name(msg.cipher_suite)
+            if self.on_hello:
+                self.on_hello(self, d, msg)
+        elif t == hs.CERTIFICATE and isinstance(msg, hs.Certificate):
+            self.certificates[d].append(msg)
+            info["certificates"] = len(msg.entries)
+        elif t == hs.CERTIFICATE_REQUEST and isinstance(msg, hs.CertificateRequest):
+            self.certificate_request = msg
+            info["certificate_authorities"] = len(msg.certificate_authorities)
+        elif t == hs.SERVER_KEY_EXCHANGE and isinstance(msg, hs.ServerKeyExchange):
+            self.server_key_exchange = msg
+            if msg.named_group is not None:
+                info["group"] = tables.name_of(tables.SUPPORTED_GROUPS, msg.named_group)
+            if msg.dh_prime_bits:
+                info["dh_bits"] = msg.dh_prime_bits
+        elif t == hs.CERTIFICATE_STATUS and isinstance(msg, hs.CertificateStatus):
+            self.certificate_status = msg
+        elif t == hs.CLIENT_KEY_EXCHANGE:
+            self.key_exchange_seen = True
+        if self.ccs[d] is None:
+            self.server_messages_before_ccs.add(t)
+        self.history.append((d, letter))
+        self.timeline.append((d, ev.frame, ev.time, "handshake", info))
+
+    def _set_version(self, version: int) -> None:
+        self.version = version
+        if version == 0x0304 or (version >> 8) == 0x7F or (version >> 8) == 0xFB:
+            for layer in self.layers:
+                layer.tls13 = True  # CCS no longer switches; content type 23 is protected
+
+    def _sslv2(self, d: int, ev: RecordEvent) -> None:
+        try:
+            if ev.kind == "sslv2_client_hello":
+                msg = hs.parse_sslv2_client_hello(ev.body)
+                self.client_hellos.append((d, msg))
+                if self.client_dir_hint is None:
+                    self.client_dir_hint = d
+                self.history.append((d, "c"))
+                self.timeline.append((d, ev.frame, ev.time, "handshake",
+                                      {"message": "client_hello", "code": 1, "length": ev.length,
+                                       "encrypted": False, "sslv2_format": True,
+                                       "max_version": tables.version_name(msg.legacy_version)}))
+                self.handshake_messages[d].append(1)
+            else:
+                sh = hs.parse_sslv2_server_hello(ev.body)
+                self.sslv2_server_hello = sh
+                self.version = 0x0002
+                if self.client_dir_hint is None:
+                    self.client_dir_hint = 1 - d
+                self.history.append((d, "s"))
+                self.timeline.append((d, ev.frame, ev.time, "handshake",
+                                      {"message": "server_hello", "code": 4, "length": ev.length,
+                                       "encrypted": False, "sslv2": True}))
+        except ParseError as e:
+            self.anomalies.append((d, ev.frame, ev.time, "anomaly", {"detail": str(e)}))
+
+    def _alert(self, d: int, ev: RecordEvent) -> None:
+        self.alerts.append((d, ev.frame, ev.time, ev.level, ev.code, ev.encrypted, ev.length))
+        info: dict[str, Any]
+        if ev.code is None:
+            info = {"level": None, "code": None, "name": None, "encrypted": True, "length": ev.length}
+        else:
+            self.history.append((d, "l"))
+            info = {"level": _ALERT_LEVELS.get(ev.level, ev.level), "code": ev.code,
+                    "hex": f"0x{ev.code:02x}", "name": tables.alert_name(ev.code),
+                    "encrypted": ev.encrypted}
+        self.timeline.append((d, ev.frame, ev.time, "alert", info))
+
+    def _protected(self, d: int, ev: RecordEvent) -> None:
+        log = self.protected_log[d]
+        if self.ccs[d] is not None and self.after_ccs_record[d] is None:
+            self.after_ccs_record[d] = (ev.frame, ev.time, ev.length)
+        if ev.content_type == CT_APPLICATION_DATA:
+            self.app_data_records[d] += 1
+        if len(log) < MAX_TIMELINE_PROTECTED:
+            log.append((ev.frame, ev.time, ev.content_type, ev.length))
+            ctype = {CT_HANDSHAKE: "handshake", CT_APPLICATION_DATA: "application_data",
+                     CT_ALERT: "alert"}.get(ev.content_type, str(ev.content_type))
+            self.timeline.append((d, ev.frame, ev.time, "encrypted_record",
+                                  {"content_type": ctype, "length": ev.length}))
+        elif self._established_guess():
+            for layer in self.layers:
+                layer.report_protected = False  # bulk data from here: count, do not list
+
+    # -- conclusions --------------------------------------------------------------------
+    @property
+    def tls13(self) -> bool:
+        v = self.version
+        return v is not None and (v == 0x0304 or (v >> 8) in (0x7F, 0xFB))
+
+    def _established_guess(self) -> bool:
+        return bool(self.protected_log[0]) and bool(self.protected_log[1])
+
+    def established(self, client: int) -> bool:
+        """Did the handshake complete? (Our definition, docs/schema.md.)
+
+        TLS <= 1.2: both sides sent ChangeCipherSpec followed by a protected record (their
+        Finished), with no fatal alert in clear before. TLS 1.3: after the ServerHello the
+        server sent its protected flight and the client a protected record larger than an
+        alert (its Finished), and the server did not answer that with only a probable alert.
+        """
+        server = 1 - client
+        if self.server_hello is None or self.sslv2_server_hello is not None:
+            return False
+        for (ad, frame, ts, level, code, enc, ln) in self.alerts:
+            if level == 2:
+                return False
+        if not self.tls13:
+            return self.after_ccs_record[client] is not None and self.after_ccs_record[server] is not None
+        sh_frame = self.server_hello_frame()
+        client_recs = [r for r in self.protected_log[client] if r[0] >= sh_frame and r[2] == CT_APPLICATION_DATA]
+        server_recs = [r for r in self.protected_log[server] if r[2] == CT_APPLICATION_DATA]
+        if not server_recs:
+            return False
+        fin = next((r for r in client_recs if r[3] > PROBABLE_ALERT_MAX), None)
+        if fin is None:
+            return False
+        after = [r for r in server_recs if r[0] > fin[0]]
+        if after and all(r[3] <= PROBABLE_ALERT_MAX for r in after) and len(after) <= 2:
+            # The server answered the client's Finished only with alert-sized records: a
+            # rejection (e.g. of the client certificate) unless data followed from the client.
+            later_client = [r for r in client_recs if r[0] > after[0][0]]
+            if not later_client and self.app_data_records[server] <= len(after):
+                return False
+        return True
+
+    def server_hello_frame(self) -> int:
+        for (d, frame, ts, typ, info) in self.timeline:
+            if typ == "handshake" and info.get("code") == 2 and not info.get("hello_retry_request"):
+                return frame
+        return 0
+
+    def resumed(self) -> bool:
+        sh = self.server_hello
+        if sh is None:
+            return False
+        if self.tls13:
+            return sh.ext(41) is not None
+        if self.client_hellos:
+            ch = self.client_hellos[0][1]
+            if sh.session_id and sh.session_id == ch.session_id:
+                return True
+        # Abbreviated handshake with a ticket: the server's CCS comes right after its hello,
+        # with no Certificate / ServerKeyExchange / ServerHelloDone in between.
+        d = self.server_hello_dir
+        if d is not None and self.ccs[d] is not None:
+            return not ({hs.CERTIFICATE, hs.SERVER_KEY_EXCHANGE, hs.SERVER_HELLO_DONE}
+                        & set(self.handshake_messages[d]))
+        return False
+
+    def ssl_history(self, client: int) -> str:
+        out = []
+        for d, letter in self.history[:MAX_HISTORY]:
+            out.append(letter.upper() if d == client else letter.lower())
+        return "".join(out)
