@@ -8,7 +8,7 @@ into a single Ethernet pcap, every copy on its own 4-tuple, many copies open at 
 interleaved the way a busy load balancer sees them.
 
 What is rewritten per copy, and nothing else:
-  * the client address (IPv4 -> 10.x.y.z, IPv6 -> fd00::/8) and the client port (1025..61024);
+  * the client address (IPv4 -> 10.x.y.z, IPv6 -> fd00::/8) and the client port (32768..60767);
   * the IPv4 header checksum and the TCP checksum, updated incrementally (RFC 1624), so a
     checksum that was valid in the source stays valid, and one that was wrong (checksum
     offload on the capturing host) stays wrong the same way;
@@ -43,7 +43,7 @@ from typing import BinaryIO, Iterator
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DEFAULT_SOURCES = [Path("/work/shared/captures"), REPO / "captures"]
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 
 # pcap / pcapng constants
 PCAP_MAGICS = {
@@ -55,6 +55,7 @@ PCAP_MAGICS = {
 PCAPNG_SHB = 0x0A0D0D0A
 LINKTYPE_ETHERNET = 1
 OUT_SNAPLEN = 262144
+EPHEMERAL_FIRST, EPHEMERAL_COUNT = 32768, 28000   # client ports 32768..60767
 
 # TLS record content types
 CT_ALERT, CT_HANDSHAKE, CT_APPDATA = 21, 22, 23
@@ -397,8 +398,13 @@ def _make_template(pkts: list[tuple], label: str) -> FlowTemplate | None:
     if has_ch:
         if has_sh and app >= 64 * 1024 and not fatal:
             kind = "tls-bulk"
-        elif fatal or not has_sh or app == 0:  # refused, cut short, or never carried data
-            kind = "tls-fail"
+        elif fatal:
+            kind = "tls-alert"          # refused with a fatal alert we can read
+        elif not has_sh:
+            kind = "tls-incomplete"     # no ServerHello: refused silently, timed out, cut
+        elif app == 0:
+            kind = "tls-reset" if rst else "tls-incomplete"
+
         else:
             kind = "tls-ok"
     elif syn and payload_bytes > 0 and first_c != b"\x16" and first_s != b"\x16":
@@ -528,9 +534,11 @@ class Profile:
 
 
 PROFILES = {
-    "mixed": Profile("mixed", [("tls-bulk", 0.55, 0), ("tls-ok", 0.2, 0), ("tls-fail", 0.05, 0),
+    "mixed": Profile("mixed", [("tls-bulk", 0.55, 0), ("tls-ok", 0.2, 0), ("tls-alert", 0.02, 0),
+                               ("tls-reset", 0.01, 0), ("tls-incomplete", 0.02, 0),
                                ("tcp-other", 0.2, 0)], concurrency=64, mean_arrival_gap=0.02),
-    "handshakes": Profile("handshakes", [("tls-fail", 0.7, 40), ("tls-ok", 0.3, 40)],
+    "handshakes": Profile("handshakes", [("tls-alert", 0.3, 40), ("tls-reset", 0.15, 40),
+                                         ("tls-incomplete", 0.25, 40), ("tls-ok", 0.3, 40)],
                           concurrency=400, mean_arrival_gap=0.005),
 }
 
@@ -561,9 +569,11 @@ def _word_sum(b: bytes) -> int:
 
 
 def client_identity(copy: int, family: int) -> tuple[bytes, int]:
-    """Copy number -> (client address, client port); distinct for every copy."""
-    port = 1025 + copy % 60000
-    host = copy // 60000 + 1
+    """Copy number -> (client address, client port); distinct for every copy. Ports stay in
+    the Linux ephemeral range, above every server port in the sources, so port-based
+    dissector choice (tshark tries the lower port first) still lands on the server's port."""
+    port = EPHEMERAL_FIRST + copy % EPHEMERAL_COUNT
+    host = copy // EPHEMERAL_COUNT + 1
     if family == 4:
         return struct.pack(">BBBB", 10, (host >> 16) & 255, (host >> 8) & 255, host & 255), port
     return b"\xfd\x00" + b"\x00" * 10 + struct.pack(">I", host), port
@@ -575,8 +585,9 @@ class Stats:
     connections: int = 0
     bytes: int = 0
     by_kind: dict = field(default_factory=dict)
+    bytes_by_kind: dict = field(default_factory=dict)   # of whole connections as started
     by_source: dict = field(default_factory=dict)
-    max_open: int = 0
+    open_connections: int = 0
 
 
 def write_capture(out: Path, pools: list[tuple[float, list[FlowTemplate]]], profile: Profile,
@@ -584,7 +595,6 @@ def write_capture(out: Path, pools: list[tuple[float, list[FlowTemplate]]], prof
     """Replay connections until `target` bytes are written; a heap keyed on each open
     connection's next packet time interleaves them, so timestamps only ever increase."""
     rng = random.Random(seed)
-    shares = [s for s, _ in pools]
     st = Stats()
     pack_ts = struct.Struct("<II").pack_into
     pack_h = struct.Struct(">H").pack_into
@@ -593,25 +603,44 @@ def write_capture(out: Path, pools: list[tuple[float, list[FlowTemplate]]], prof
     # heapq from ever comparing connections
     heap: list[tuple[int, int, int, tuple[list, int, bytes, int, int, int]]] = []
     gap_us = profile.mean_arrival_gap * 1e6
+    # per template, what opening a copy needs: (pkts, family, ~(client address words) summed,
+    # ~(client port), index for the statistics)
+    templates = [t for _, pool in pools for t in pool]
+    prepared = [(t.pkts, t.family,
+                 sum(0xFFFF - w for w in struct.unpack(f">{len(t.client_addr) // 2}H",
+                                                      t.client_addr)),
+                 0xFFFF - t.client_port, k) for k, t in enumerate(templates)]
+    cum, acc, base = [], 0.0, 0
+    for share, pool in pools:
+        acc += share
+        cum.append((acc, base, len(pool)))
+        base += len(pool)
+    opened = [0] * len(templates)
+    ident: dict[tuple[int, int], tuple[bytes, int]] = {}
     next_id = copy = 0
 
     def open_conn(start: int) -> None:
         nonlocal next_id, copy
-        pool = rng.choices(pools, weights=shares)[0][1]
-        t = pool[rng.randrange(len(pool))]
-        addr, port = client_identity(copy, t.family)
+        r = rng.random() * acc
+        for edge, first, n in cum:
+            if r < edge:
+                break
+        pkts, family, naddr, nport, k = prepared[first + rng.randrange(n)]
+        port = EPHEMERAL_FIRST + copy % EPHEMERAL_COUNT
+        host = (copy // EPHEMERAL_COUNT, family)
+        if host not in ident:  # the address changes only every EPHEMERAL_COUNT copies
+            addr = client_identity(copy, family)[0]
+            ident.clear()
+            ident[host] = (addr, _word_sum(addr))
+        addr, asum = ident[host]
         copy += 1
         # RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), summed over the changed 16-bit words;
         # the same delta serves both directions (the sum does not care where a word sits)
-        d_ip = _fold(sum(0xFFFF - w for w in struct.unpack(f">{len(addr) // 2}H", t.client_addr))
-                     + _word_sum(addr))
-        d_tcp = _fold(d_ip + (0xFFFF - t.client_port) + port)
-        heappush(heap, (start + t.pkts[0][0], next_id, 0, (t.pkts, start, addr, port, d_ip, d_tcp)))
+        d_ip = _fold(naddr + asum)
+        d_tcp = _fold(d_ip + nport + port)
+        heappush(heap, (start + pkts[0][0], next_id, 0, (pkts, start, addr, port, d_ip, d_tcp)))
         next_id += 1
-        st.connections += 1
-        st.by_kind[t.kind] = st.by_kind.get(t.kind, 0) + 1
-        st.by_source[t.source] = st.by_source.get(t.source, 0) + 1
-        st.max_open = max(st.max_open, len(heap))
+        opened[k] += 1
 
     written = 24
     gc.collect()
@@ -652,6 +681,13 @@ def write_capture(out: Path, pools: list[tuple[float, list[FlowTemplate]]], prof
             st.packets += len(chunk)
     gc.enable()
     st.bytes = written
+    st.open_connections = concurrency
+    for t, n in zip(templates, opened):
+        if n:
+            st.connections += n
+            st.by_kind[t.kind] = st.by_kind.get(t.kind, 0) + n
+            st.bytes_by_kind[t.kind] = st.bytes_by_kind.get(t.kind, 0) + n * t.nbytes
+            st.by_source[t.source] = st.by_source.get(t.source, 0) + n
     return st
 
 
@@ -701,26 +737,29 @@ def main(argv: list[str] | None = None) -> int:
                                "sources": len({t.source for t in pool})}
     log(f"profile {args.profile}: " + ", ".join(f"{k} {v['distinct_flows']} flows"
                                                 for k, v in kinds.items()))
-    t0 = time.time()
+    t0, c0 = time.perf_counter(), time.process_time()
     st = write_capture(out, pools, profile, args.size, args.seed,
                        args.concurrency or profile.concurrency)
-    dt = time.time() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     meta = {"file": str(out), "profile": args.profile, "target_bytes": args.size,
             "bytes": st.bytes, "packets": st.packets, "connections": st.connections,
-            "max_open_connections": st.max_open, "seed": args.seed,
+            "open_connections": st.open_connections, "seed": args.seed,
             "generation_seconds": round(dt, 2),
             "generation_MB_per_s": round(st.bytes / dt / 1e6, 1) if dt else None,
+            "generation_cpu_seconds": round(cpu, 2),
             "link_type": "EN10MB", "timestamps": "microsecond, monotonic",
             "checksums": "IPv4 header and TCP checksums updated incrementally (RFC 1624): "
                          "as valid as in the source capture",
             "kinds": kinds, "connections_by_kind": st.by_kind,
+            "byte_share_by_kind": {k: round(v / max(1, sum(st.bytes_by_kind.values())), 3)
+                                   for k, v in st.bytes_by_kind.items()},
             "top_sources": dict(sorted(st.by_source.items(), key=lambda kv: -kv[1])[:25]),
             "library": {"captures": notes["files"], "duplicate_files": notes["duplicates"],
                         "unreadable": notes["unreadable"]}}
     with open(str(out) + ".json", "w") as f:
         json.dump(meta, f, indent=2)
     log(f"wrote {out}: {st.bytes / 1e6:.1f} MB, {st.packets} packets, {st.connections} "
-        f"connections in {dt:.1f}s ({meta['generation_MB_per_s']} MB/s)")
+        f"connections in {dt:.1f}s ({meta['generation_MB_per_s']} MB/s; {cpu:.1f}s CPU)")
     return 0
 
 
