@@ -613,3 +613,64 @@ def test_real_certificate_from_ssl_curl_capture() -> None:
     assert problems(analysis) == []
     later = analyze_chain([leaf_der, g3_der], at=datetime(2019, 1, 1, tzinfo=timezone.utc), server_name="google.com")
     assert finding(later, "expired").certificates == (0,)
+
+
+# --------------------------------------------------------------------------- property tests: mutated DER
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def mutated_der(draw: st.DrawFn) -> bytes:
+    der = bytearray(lab_pki().leaf.der)
+    kind = draw(st.sampled_from(["flip", "truncate", "insert", "mixed"]))
+    if kind in ("flip", "mixed"):
+        for _ in range(draw(st.integers(1, 8))):
+            pos = draw(st.integers(0, len(der) - 1))
+            der[pos] ^= 1 << draw(st.integers(0, 7))
+    if kind in ("truncate", "mixed"):
+        der = der[: draw(st.integers(0, len(der)))]
+    if kind in ("insert", "mixed"):
+        pos = draw(st.integers(0, len(der)))
+        der[pos:pos] = draw(st.binary(min_size=1, max_size=16))
+    return bytes(der)
+
+
+def _cryptography_loads(der: bytes) -> bool:
+    """Independent oracle: does cryptography itself accept the bytes as a certificate?"""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            x509.load_der_x509_certificate(der)
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_der())
+def test_mutated_der_never_raises(der: bytes) -> None:
+    info = parse_certificate(der)
+    if not _cryptography_loads(der):
+        assert info.parse_error
+    if info.parse_error:
+        assert info.der_length == len(der) and info.der_hex == der.hex()
+    else:
+        assert isinstance(info.subject, str)
+    json.dumps(info.to_dict())
+    analysis = analyze_chain(
+        [der, lab_pki().intermediate.der], at=REF_TIME, server_name="www.lab.test", role="server"
+    )
+    assert ("unparsable_certificate" in ids(analysis)) is (info.parse_error is not None)
+    json.dumps(analysis.to_dict())
+    check_client_chain_against_request([der], ca_names=[der[:40]], signature_algorithms=[0x0403])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=64))
+def test_distinguished_name_decoder_never_raises(blob: bytes) -> None:
+    out = decode_distinguished_names([blob, name("ok").public_bytes() + blob])
+    assert len(out) == 2 and all(isinstance(s, str) for s in out)

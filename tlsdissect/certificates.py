@@ -21,7 +21,7 @@ import re
 import threading
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Generic, Hashable, Iterable, Literal, Sequence, TypeVar
@@ -253,6 +253,7 @@ class _Parsed:
     cert: x509.Certificate | None
     subject_key: tuple | None
     issuer_key: tuple | None
+    spki_sha256: str | None = None  # identifies the key, for trust anchors and the signature cache
 
 
 _PARSE_CACHE: _BoundedCache[str, _Parsed] = _BoundedCache(CACHE_SIZE)
@@ -651,9 +652,7 @@ def _load(der: bytes, digest: str) -> _Parsed:
         parsed = _load_quiet(der, digest)
     notes = tuple(dict.fromkeys(str(w.message).split(". Loading")[0].rstrip(".") for w in caught))
     if notes and parsed.cert is not None:
-        from dataclasses import replace
-
-        parsed = _Parsed(replace(parsed.info, encoding_warnings=notes), parsed.cert, parsed.subject_key, parsed.issuer_key)
+        parsed = replace(parsed, info=replace(parsed.info, encoding_warnings=notes))
     return parsed
 
 
@@ -705,9 +704,9 @@ def _load_quiet(der: bytes, digest: str) -> _Parsed:
     self_issued = subject_key == issuer_key
     self_signed = False
     if self_issued:
-        self_signed = _verify_signature(cert, cert)[0] is True
+        self_signed = _verify_signature_uncached(cert, cert)[0] is True
     fields.update(self_issued=self_issued, self_signed=self_signed, field_errors=tuple(errors))
-    return _Parsed(CertificateInfo(**fields), cert, subject_key, issuer_key)
+    return _Parsed(CertificateInfo(**fields), cert, subject_key, issuer_key, _spki_hash(cert))
 
 
 def _parse(der: bytes) -> _Parsed:
@@ -799,9 +798,12 @@ def _verify_signature_uncached(cert: x509.Certificate, issuer: x509.Certificate)
     return True, "the signature verifies"
 
 
-def _verify_signature(cert: x509.Certificate, issuer: x509.Certificate) -> tuple[bool | None, str]:
-    key = (hashlib.sha256(cert.tbs_certificate_bytes + cert.signature).hexdigest(), _spki_hash(issuer))
-    return _VERIFY_CACHE.get_or_compute(key, lambda: _verify_signature_uncached(cert, issuer))
+def _verify_pair(child: _Parsed, issuer: _Parsed) -> tuple[bool | None, str]:
+    """Cached: does ``issuer``'s key sign ``child``? Keyed by child DER and issuer key."""
+    if child.cert is None or issuer.cert is None:
+        return None, "a certificate did not parse"
+    key = (child.info.der_sha256, issuer.spki_sha256 or issuer.info.der_sha256)
+    return _VERIFY_CACHE.get_or_compute(key, lambda: _verify_signature_uncached(child.cert, issuer.cert))  # type: ignore[arg-type]
 
 
 def _spki_hash(cert: x509.Certificate) -> str:
@@ -867,7 +869,7 @@ class TrustStore:
         for p in self.anchors:
             assert p.cert is not None and p.subject_key is not None
             self._by_subject.setdefault(p.subject_key, []).append(p)
-            self._spki.add((p.subject_key, _spki_hash(p.cert)))
+            self._spki.add((p.subject_key, p.spki_sha256))
 
     def __len__(self) -> int:
         return len(self.anchors)
@@ -944,15 +946,14 @@ class TrustStore:
         """The certificate is an anchor (same subject and key, as RFC 5280 trust anchors are)."""
         if parsed.cert is None or parsed.subject_key is None:
             return False
-        return (parsed.subject_key, _spki_hash(parsed.cert)) in self._spki
+        return (parsed.subject_key, parsed.spki_sha256) in self._spki
 
     def find_issuer(self, parsed: _Parsed) -> _Parsed | None:
         """An anchor whose name and key issued ``parsed``."""
         if parsed.cert is None or parsed.issuer_key is None:
             return None
         for anchor in self._by_subject.get(parsed.issuer_key, []):
-            assert anchor.cert is not None
-            if _verify_signature(parsed.cert, anchor.cert)[0] is True:
+            if _verify_pair(parsed, anchor)[0] is True:
                 return anchor
         return None
 
@@ -1094,9 +1095,7 @@ def _find_issuer_in_chain(
     unknown: list[int] = []
     assert child_p.cert is not None
     for j in names:
-        issuer_cert = ctx.parsed[j].cert
-        assert issuer_cert is not None
-        ok, why = _verify_signature(child_p.cert, issuer_cert)
+        ok, why = _verify_pair(child_p, ctx.parsed[j])
         if ok is True:
             return j, failed, unknown
         if ok is None:
@@ -1184,7 +1183,7 @@ def analyze_chain(
             # Same subject and issuer but no other certificate of that name: a root whose own
             # signature either fails or cannot be checked here.
             assert cur_p.cert is not None
-            ok, why = _verify_signature(cur_p.cert, cur_p.cert)
+            ok, why = _verify_pair(cur_p, cur_p)
             if ok is None:
                 ctx.add(
                     "signature_not_checked",
@@ -1230,7 +1229,7 @@ def analyze_chain(
                 "signature_not_checked",
                 "info",
                 f"The signature on {ctx.who(cur)} by {parsed[issuer].info.label} could not be checked here "
-                f"({_verify_signature(cur_p.cert, parsed[issuer].cert)[1]}).",  # type: ignore[arg-type]
+                f"({_verify_pair(cur_p, parsed[issuer])[1]}).",
                 [cur, issuer],
             )
         path.append(issuer)

@@ -22,6 +22,7 @@ Decisions, documented here because RFCs leave room:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -81,8 +82,11 @@ def normalize_dns_name(name: str) -> str | None:
 def dns_pattern_matches(pattern: str, server_name: str) -> bool:
     """True when one presented DNS identity (maybe a wildcard) covers ``server_name``."""
     host = normalize_dns_name(server_name)
-    if host is None:
-        return False
+    return host is not None and _pattern_matches(pattern, host)
+
+
+def _pattern_matches(pattern: str, host: str) -> bool:
+    """``host`` is already normalized (lower-case A-labels, no trailing dot)."""
     pat = pattern.strip()
     if pat.endswith("."):
         pat = pat[:-1]
@@ -113,6 +117,14 @@ def match_hostname(
     common_name: str | None,
 ) -> HostnameMatch:
     """Check ``server_name`` against a certificate's SAN dNSName/iPAddress entries and CN."""
+    return _match_cached(server_name, tuple(dns_names), tuple(ip_addresses), common_name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _match_cached(
+    server_name: str, dns_names: tuple[str, ...], ip_addresses: tuple[str, ...], common_name: str | None
+) -> HostnameMatch:
+    """Cached because the same certificate meets the same name on every connection."""
     ip = parse_ip_literal(server_name)
     if ip is not None:
         for entry in ip_addresses:
@@ -128,7 +140,8 @@ def match_hostname(
         )
         return HostnameMatch(server_name, False, None, tuple(ip_addresses), reason=reason)
 
-    if normalize_dns_name(server_name) is None:
+    host = normalize_dns_name(server_name)
+    if host is None:
         return HostnameMatch(server_name, False, None, reason="the server name is not a valid DNS name")
 
     used_cn = False
@@ -137,7 +150,7 @@ def match_hostname(
         identities = (common_name,)
         used_cn = True
     for identity in identities:
-        if dns_pattern_matches(identity, server_name):
+        if _pattern_matches(identity, host):
             return HostnameMatch(server_name, True, identity, identities, used_cn)
     if not identities:
         reason = "the certificate has neither a DNS SAN entry nor a common name"

@@ -33,9 +33,8 @@ def _iso(value: datetime | None) -> str | None:
 
 def _attr_utc(obj: Any, name: str) -> datetime | None:
     """``name_utc`` on cryptography >= 43, else the naive attribute taken as UTC."""
-    value = getattr(obj, name + "_utc", None)
-    if value is not None:
-        return value
+    if hasattr(type(obj), name + "_utc"):
+        return getattr(obj, name + "_utc")
     return _utc(getattr(obj, name, None))
 
 
