@@ -41,7 +41,7 @@ class SuiteParams:
     code: int
     name: str
     kind: Kind
-    cipher: str  # AES, CHACHA20, 3DES, DES, RC4, CAMELLIA, SEED, IDEA, NULL
+    cipher: str  # AES, CHACHA20, 3DES, DES, RC4, RC2, CAMELLIA, SEED, IDEA, NULL
     mode: str  # GCM, CCM, CCM_8, POLY1305, CBC, STREAM, NULL
     key_len: int
     fixed_iv_len: int
@@ -92,6 +92,7 @@ _TLS12 = {
     0xC03B: "TLS_ECDHE_PSK_WITH_NULL_SHA384",
     # Export suites (40-bit keys expanded from the randoms)
     0x0003: "TLS_RSA_EXPORT_WITH_RC4_40_MD5",
+    0x0006: "TLS_RSA_EXPORT_WITH_RC2_CBC_40_MD5",
     0x0008: "TLS_RSA_EXPORT_WITH_DES40_CBC_SHA",
     0x000B: "TLS_DH_DSS_EXPORT_WITH_DES40_CBC_SHA",
     0x000E: "TLS_DH_RSA_EXPORT_WITH_DES40_CBC_SHA",
@@ -308,7 +309,6 @@ _TLS12 = {
 
 #: Suites deliberately not in the table, and why (shown in UnsupportedCipherSuite).
 LEFT_OUT_SUITES: dict[int, str] = {
-    0x0006: "TLS_RSA_EXPORT_WITH_RC2_CBC_40_MD5: RC2 with 40 effective key bits is not offered by the cryptography package",
     0x0000: "TLS_NULL_WITH_NULL_NULL: records are not protected, nothing to decrypt",
     0xCC13: "pre-RFC 7905 ChaCha20-Poly1305 draft suite (different nonce and AAD)",
     0xCC14: "pre-RFC 7905 ChaCha20-Poly1305 draft suite (different nonce and AAD)",
@@ -325,7 +325,7 @@ for _code in (0x0062, 0x0063, 0x0064, 0x0065, 0x0066, 0x0026, 0x0027, 0x0028, 0x
 for _code in range(0x001E, 0x0026):
     LEFT_OUT_SUITES[_code] = "Kerberos (KRB5) suite: not supported"
 
-_BLOCK = {"AES": 16, "CAMELLIA": 16, "SEED": 16, "3DES": 8, "DES": 8, "DES40": 8, "IDEA": 8}
+_BLOCK = {"AES": 16, "CAMELLIA": 16, "SEED": 16, "3DES": 8, "DES": 8, "DES40": 8, "IDEA": 8, "RC2": 8}
 _MAC_LEN = {"MD5": 16, "SHA1": 20, "SHA256": 32, "SHA384": 48}
 _BULK = re.compile(
     r"_WITH_(?P<bulk>.+?)_(?P<hash>MD5|SHA|SHA256|SHA384)$|_WITH_(?P<ccm>AES_(?:128|256)_CCM(?:_8)?)$"
@@ -370,12 +370,12 @@ def _parse(code: int, name: str, tls13: bool) -> SuiteParams:
             code, name, "stream", "RC4", "STREAM", 16, 0, 0, 1, 0, hash_name, mac_len, prf_hash,
             export=export, key_material_len=material,
         )
-    cbc = re.fullmatch(r"(AES|CAMELLIA)_(128|256)_CBC|(3DES)_EDE_CBC|(DES40|DES|SEED|IDEA)_CBC", bulk)
+    cbc = re.fullmatch(r"(AES|CAMELLIA)_(128|256)_CBC|(3DES)_EDE_CBC|(DES40|DES|SEED|IDEA)_CBC|(RC2)_CBC_40", bulk)
     if cbc:
-        cipher = cbc.group(1) or cbc.group(3) or cbc.group(4)
-        key_len = {"3DES": 24, "DES": 8, "DES40": 8, "SEED": 16, "IDEA": 16}.get(cipher) or int(cbc.group(2)) // 8
+        cipher = cbc.group(1) or cbc.group(3) or cbc.group(4) or cbc.group(5)
+        key_len = {"3DES": 24, "DES": 8, "DES40": 8, "SEED": 16, "IDEA": 16, "RC2": 16}.get(cipher) or int(cbc.group(2)) // 8
         block = _BLOCK[cipher]
-        material = 5 if cipher == "DES40" else key_len
+        material = 5 if cipher in ("DES40", "RC2") else key_len
         return SuiteParams(
             code, name, "block", "DES" if cipher == "DES40" else cipher, "CBC", key_len, block, 0, block, 0,
             hash_name, mac_len, prf_hash, export=export, key_material_len=material,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import warnings
+import zlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -68,7 +69,8 @@ class DecryptionError(Exception):
 
     ``reason`` is a short machine-readable cause: ``bad_record_mac`` (AEAD tag
     or HMAC mismatch: wrong keys, wrong order, or a tampered record),
-    ``bad_padding``, ``too_short``, ``too_long``, ``no_content_type``.
+    ``bad_padding``, ``too_short``, ``too_long``, ``no_content_type``,
+    ``bad_decompression``.
     """
 
     def __init__(self, reason: str, detail: str, sequence: int | None = None) -> None:
@@ -92,11 +94,11 @@ class DecryptedRecord:
 def _algorithm(name: str) -> Any:
     """A block/stream cipher class, preferring cryptography's 'decrepit' home.
 
-    cryptography moved ARC4, TripleDES, Camellia, SEED, IDEA to
+    cryptography moved ARC4, TripleDES, Camellia, SEED, IDEA (and has RC2) in
     ``cryptography.hazmat.decrepit`` (and is removing them from the old place),
     so look there first and fall back to the old module on older releases.
     """
-    attr = {"RC4": "ARC4", "3DES": "TripleDES", "DES": "TripleDES", "CAMELLIA": "Camellia", "SEED": "SEED", "IDEA": "IDEA"}.get(name)
+    attr = {"RC4": "ARC4", "3DES": "TripleDES", "DES": "TripleDES", "CAMELLIA": "Camellia", "SEED": "SEED", "IDEA": "IDEA", "RC2": "RC2"}.get(name)
     if name == "AES":
         from cryptography.hazmat.primitives.ciphers.algorithms import AES
 
@@ -119,6 +121,8 @@ def _algorithm(name: str) -> Any:
 
 def _make_cipher(params: SuiteParams, key: bytes, iv: bytes | None) -> Any:
     """A cryptography Cipher for a CBC or stream suite, or UnsupportedCipherSuite."""
+    if params.cipher == "DES":
+        key = key * 3  # single DES is TripleDES with K1 = K2 = K3
     try:
         algorithm = _algorithm(params.cipher)(key)
         mode = None if params.kind == "stream" else modes.CBC(iv)
@@ -182,7 +186,10 @@ class DirectionDecryptor:
         encrypt_then_mac: bool = False,
         traffic_secret: bytes | None = None,
         sequence: int = 0,
+        compression: int = 0,
     ) -> None:
+        if compression not in (0, 1):
+            raise ValueError(f"unknown TLS compression method {compression} (only 0 null and 1 DEFLATE exist)")
         self.version = version
         self.params = params
         self.encrypt_then_mac = encrypt_then_mac and params.kind == "block"
@@ -190,6 +197,8 @@ class DirectionDecryptor:
         self.key_updates = 0
         self._mac_key = mac_key
         self._traffic_secret = traffic_secret
+        # RFC 3749 DEFLATE: one zlib stream per direction, flushed at each record.
+        self._inflater = zlib.decompressobj() if compression == 1 and version != TLS13 else None
         self._set_keys(key, iv)
 
     def _set_keys(self, key: bytes, iv: bytes) -> None:
@@ -223,11 +232,14 @@ class DirectionDecryptor:
         side: Side,
         *,
         encrypt_then_mac: bool = False,
+        compression: int = 0,
     ) -> "DirectionDecryptor":
         """Decryptor for the records ``side`` sends, from the master secret (SSL 3.0 to TLS 1.2).
 
         ``encrypt_then_mac`` is whether RFC 7366 was negotiated (both hellos
-        carried the extension and the suite is CBC).
+        carried the extension and the suite is CBC).  ``compression`` is the
+        ServerHello's compression method (1 = DEFLATE, RFC 3749); records are
+        then inflated after decryption.
         """
         if side not in ("client", "server"):
             raise ValueError(f"side must be 'client' or 'server', not {side!r}")
@@ -249,7 +261,9 @@ class DirectionDecryptor:
             mac_key, key, iv = kb.client_mac_key, kb.client_key, kb.client_iv
         else:
             mac_key, key, iv = kb.server_mac_key, kb.server_key, kb.server_iv
-        return cls(version, params, key=key, iv=iv, mac_key=mac_key, encrypt_then_mac=encrypt_then_mac)
+        return cls(
+            version, params, key=key, iv=iv, mac_key=mac_key, encrypt_then_mac=encrypt_then_mac, compression=compression
+        )
 
     # ------------------------------------------------------------ KeyUpdate
     def key_update(self) -> None:
@@ -294,6 +308,11 @@ class DirectionDecryptor:
             ct, plain = content_type, self._open_cbc(content_type, record_version, payload, seq)
         else:
             ct, plain = content_type, self._open_stream(content_type, record_version, payload, seq)
+        if self._inflater is not None:
+            try:
+                plain = self._inflater.decompress(plain)
+            except zlib.error as exc:
+                raise DecryptionError("bad_decompression", f"DEFLATE record does not inflate: {exc}", seq) from None
         return DecryptedRecord(ct, plain, seq)
 
     def _open_tls13(self, content_type: int, record_version: int, payload: bytes, seq: int) -> tuple[int, bytes]:

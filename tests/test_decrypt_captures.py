@@ -1,0 +1,165 @@
+"""Decrypting the public captures that ship with key logs.
+
+The expected plaintext comes from the captures themselves: these sessions are
+HTTP(S) exchanges (ssldump's samples, Wireshark developer Peter Wu's cipher
+suite dumps), so every decrypted client stream must start with an HTTP
+request and every server stream must contain an HTTP response; a wrong key,
+nonce, IV or MAC would give random bytes or an authentication failure.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from capturewalk import SSL2_HELLO, Connection, Record, connections, ssl2_client_random
+from test_decrypt import handshake_types, hello_fields
+from tlsdissect.cipherparams import UnsupportedCipherSuite
+from tlsdissect.decrypt import DecryptionError, DirectionDecryptor
+from tlsdissect.keylog import KeyLog
+
+CAPTURES = Path(os.environ.get("TLSDISSECT_CAPTURES", Path(__file__).resolve().parents[2] / "shared" / "captures"))
+SSLDUMP = CAPTURES / "adulau+ssldump" / "samples"
+WIRESHARK_NOTES = CAPTURES / "Lekensteyn+wireshark-notes"
+
+needs_captures = pytest.mark.skipif(not CAPTURES.exists(), reason=f"shared captures not at {CAPTURES}; set TLSDISSECT_CAPTURES")
+
+
+def server_compression(fragment: bytes) -> int:
+    """The compression method byte of a ServerHello handshake message."""
+    body = fragment[4:]
+    return body[35 + body[34] + 2]
+
+
+def _decrypt_direction(records: list[Record], version: int, suite: int, secrets: dict[str, bytes], side: str,
+                       client_random: bytes, server_random: bytes, etm: bool, compression: int) -> tuple[list[tuple[int, bytes]], int]:
+    """(decrypted records, key updates seen) for one direction of a connection."""
+    out: list[tuple[int, bytes]] = []
+    updates = 0
+    if version == 0x0304:
+        label = side.upper()
+        d = DirectionDecryptor.for_tls13(suite, secrets[f"{label}_HANDSHAKE_TRAFFIC_SECRET"])
+        in_handshake = True
+        for ct, ver, frag in records:
+            if ct != 23:  # hellos and middlebox CCS are in the clear
+                continue
+            inner, plain = d.decrypt(ct, ver, frag)
+            out.append((inner, plain))
+            types = handshake_types(plain) if inner == 22 else []
+            if in_handshake and 20 in types:
+                d = DirectionDecryptor.for_tls13(suite, secrets[f"{label}_TRAFFIC_SECRET_0"])
+                in_handshake = False
+            elif 24 in types:
+                d.key_update()
+                updates += 1
+        return out, updates
+    d = DirectionDecryptor.for_tls12(version, suite, secrets["CLIENT_RANDOM"], client_random, server_random, side,
+                                     encrypt_then_mac=etm, compression=compression)
+    after_ccs = False
+    for ct, ver, frag in records:
+        if ct == 20 and not after_ccs:
+            after_ccs = True
+        elif after_ccs:
+            out.append(d.decrypt(ct, ver, frag))
+    return out, updates
+
+
+def decrypt_connection(conn: Connection, keylog: KeyLog):
+    """(suite, version, client records, server records, key updates) of a TLS connection."""
+    first = conn.client_records[0]
+    if first[0] == SSL2_HELLO:
+        cr, cexts = ssl2_client_random(first[2]), set()
+    else:
+        _, cr, _, cexts, _ = hello_fields(first[2])
+    legacy, sr, suite, sexts, supported = hello_fields(conn.server_records[0][2])
+    version = 0x0304 if supported == b"\x03\x04" else legacy
+    secrets = keylog.secrets_for(cr)
+    etm = 0x0016 in cexts and 0x0016 in sexts
+    comp = server_compression(conn.server_records[0][2])
+    c, cu = _decrypt_direction(conn.client_records, version, suite, secrets, "client", cr, sr, etm, comp)
+    s, su = _decrypt_direction(conn.server_records, version, suite, secrets, "server", cr, sr, etm, comp)
+    return suite, version, c, s, cu + su
+
+
+def app_data(records: list[tuple[int, bytes]]) -> bytes:
+    return b"".join(p for ct, p in records if ct == 23)
+
+
+# Expected plaintext per direction: what tshark 4 shows for these files with the
+# same key log (tshark -o tls.keylog_file:log.txt -q -z follow,tls,raw,0).
+# curl_google is HTTP/2: the client must open with the RFC 9113 preface.
+_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+@needs_captures
+@pytest.mark.parametrize(
+    "name,suite,client_text,server_text,key_updates",
+    [
+        ("tls1.2_aes256.pcap", 0xC02C, b"hello tls12\nbye\n", b"hello tls12\nbye\n", 0),
+        ("tls1.3_aes128.pcap", 0x1301, b"hello\nbye\nkill\n", b"hello\nbye\n", 0),
+        ("tls1.3_aes256gcm.pcap", 0x1302, b"hello\nkeyupdate\nhello\nbyte\nkill\n", b"hello\nkeyupdate\nhello\nbyte\n", 2),
+        ("tls1.3_ccm.pcap", 0x1304, b"heelo\nkill\n", b"heelo\n", 0),
+        ("tls1.3_ccm8.pcap", 0x1305, b"hello\nbye\n", b"hello\nbye\n", 0),
+        ("tls1.3_chacha.pcap", 0x1303, b"hello\nbye\nkill\n", b"hello\nbye\n", 0),
+        ("tls1.3_curl_google.pcap", 0x1302, _H2_PREFACE, None, 0),
+        ("tls1.3_keyupdates_aes256.pcap", 0x1302, b"hello\nkeyupdate\nhello\nbye\nkill\n", b"hello\nkeyupdate\nhello\nbye\n", 2),
+        ("tls1.3_session_resumption.pcap", 0x1302, b"hello\nkill\n", b"hello\n", 0),
+    ],
+)
+def test_ssldump_samples(name: str, suite: int, client_text: bytes, server_text: bytes | None, key_updates: int) -> None:
+    keylog = KeyLog.from_file(SSLDUMP / "log.txt")
+    (conn,) = connections(SSLDUMP / name)
+    got_suite, version, client, server, updates = decrypt_connection(conn, keylog)
+    assert got_suite == suite
+    assert version == (0x0303 if "1.2" in name else 0x0304)
+    if server_text is None:
+        assert app_data(client).startswith(client_text)
+        assert app_data(server)[3] == 4  # an HTTP/2 SETTINGS frame first
+    else:
+        assert (app_data(client), app_data(server)) == (client_text, server_text)
+    assert updates == key_updates
+
+
+@needs_captures
+def test_wireshark_notes_cipher_suite_zoo() -> None:
+    """73 HTTPS sessions, one per suite (RC4, 3DES, DES, IDEA, SEED, CAMELLIA, RC2/RC4/DES export,
+    CBC, GCM), DEFLATE-compressed, SSL 2.0-format ClientHellos among them."""
+    keylog = KeyLog.from_file(WIRESHARK_NOTES / "all" / "premaster.txt")
+    decrypted, unsupported, failures = set(), set(), []
+    for conn in connections(WIRESHARK_NOTES / "all" / "dump.pcapng"):
+        try:
+            suite, _, client, server, _ = decrypt_connection(conn, keylog)
+        except UnsupportedCipherSuite as exc:
+            unsupported.add(exc.code)
+            continue
+        except DecryptionError as exc:
+            failures.append(f"{conn.client}: {exc}")
+            continue
+        if app_data(client).startswith(b"GET ") and b"HTTP/1." in app_data(server):
+            decrypted.add(suite)
+        else:
+            failures.append(f"0x{suite:04x}: no HTTP in plaintext")
+    assert failures == [] and unsupported == set()
+    assert len(decrypted) == 73
+
+
+@needs_captures
+def test_wireshark_notes_ssl3() -> None:
+    keylog = KeyLog.from_file(WIRESHARK_NOTES / "ssl3" / "premaster.txt")
+    done, failures = 0, []
+    for conn in connections(WIRESHARK_NOTES / "ssl3" / "dump.pcapng"):
+        if not conn.server_records or conn.client_records[0][0] != 22:
+            continue
+        try:
+            suite, version, client, server, _ = decrypt_connection(conn, keylog)
+        except (DecryptionError, UnsupportedCipherSuite) as exc:
+            failures.append(f"{conn.client}: {exc}")
+            continue
+        assert version == 0x0300
+        if app_data(client).startswith(b"GET ") and b"HTTP/1." in app_data(server):
+            done += 1
+        else:
+            failures.append(f"0x{suite:04x}: no HTTP")
+    assert failures == [] and done == 39
