@@ -9,6 +9,7 @@ compares with what the test sent: OpenSSL's plaintext is the truth.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -323,3 +324,99 @@ def test_garbage_records_raise_decryption_error_only(suite, version, etm, conten
     else:  # only a suite without encryption... and a forged MAC is 2^-160 unlikely
         raise AssertionError(f"garbage decrypted under 0x{suite:04x}: {ct} {plain[:20]!r}")
     assert d.sequence == 1
+
+
+# ------------------------------------------------ whole-session construction
+def _handshake_bytes_before_ccs(records: list[tuple[int, int, bytes]]) -> bytes:
+    out = bytearray()
+    for ct, _, frag in records:
+        if ct == 20:
+            break
+        if ct == 22:
+            out += frag
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    "ciphers,code,options",
+    [
+        ("AES128-GCM-SHA256", 0x009C, 0),  # extended master secret, SHA-256 session hash
+        ("AES256-GCM-SHA384", 0x009D, 0),  # extended master secret, SHA-384 session hash
+        ("AES128-SHA", 0x002F, tlspair.SSL_OP_NO_EXTENDED_MASTER_SECRET),  # classic master secret
+    ],
+)
+def test_rsa_premaster_key_log_line(certs, ciphers: str, code: int, options: int) -> None:
+    """An `RSA` key log line gives the same master secret OpenSSL logged, and decrypts."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from tlsdissect.decrypt import session_decryptors
+    from tlsdissect.keyschedule import extended_master_secret, master_secret
+
+    folder, pairs = certs
+    run = tlspair.run_pair(folder, pairs, "TLSv1.2", ciphers, CLIENT_MESSAGES[:1], SERVER_MESSAGES[:1], options)
+    crecs = split_records(bytes.fromhex(run.client_bytes))
+    srecs = split_records(bytes.fromhex(run.server_bytes))
+    _, cr, _, cexts, _ = hello_fields(crecs[0][2])
+    _, sr, suite, sexts, _ = hello_fields(srecs[0][2])
+    assert suite == code
+    client_hs = _handshake_bytes_before_ccs(crecs)
+    server_hs = _handshake_bytes_before_ccs(srecs)
+    # The server's first flight ends with ServerHelloDone; a NewSessionTicket may follow, after CKE.
+    pos = 0
+    while server_hs[pos] != 14:
+        pos += 4 + int.from_bytes(server_hs[pos + 1 : pos + 4], "big")
+    server_hs = server_hs[: pos + 4]
+    # ClientKeyExchange follows the ClientHello in the client's handshake bytes.
+    ch_len = 4 + int.from_bytes(client_hs[1:4], "big")
+    cke = client_hs[ch_len:]
+    assert cke[0] == 16
+    encrypted = cke[6 : 4 + int.from_bytes(cke[1:4], "big")]  # after the 2-byte length
+    key = serialization.load_pem_private_key(Path(pairs[0][1]).read_bytes(), None)
+    pms = key.decrypt(encrypted, padding.PKCS1v15())
+    assert len(pms) == 48 and pms[:2] == b"\x03\x03"
+
+    ems = 0x0017 in cexts and 0x0017 in sexts
+    assert ems == (options == 0)
+    prf_hash = "SHA384" if code == 0x009D else "SHA256"
+    session_hash = hashlib.new(prf_hash.lower(), client_hs[:ch_len] + server_hs + cke).digest() if ems else None
+    logged = KeyLog.from_text(run.keylog).master_secret_for(cr)
+    if ems:
+        assert extended_master_secret(0x0303, pms, session_hash, prf_hash) == logged
+    else:
+        assert master_secret(0x0303, pms, cr, sr, prf_hash) == logged
+
+    rsa_log = KeyLog.from_text(f"RSA {encrypted[:8].hex()} {pms.hex()}\n")
+    etm = 0x0016 in cexts and 0x0016 in sexts
+    sd = session_decryptors(rsa_log, 0x0303, suite, cr, sr, encrypt_then_mac=etm,
+                            encrypted_premaster=encrypted, session_hash=session_hash)
+    assert sd.master_secret_source == "RSA" and sd.complete and sd.missing == []
+    for side, d, recs, sent in (("client", sd.client, crecs, run.client_sent), ("server", sd.server, srecs, run.server_sent)):
+        idx = next(i for i, r in enumerate(recs) if r[0] == 20)
+        plain = [d.decrypt(*r) for r in recs[idx + 1 :]]
+        assert b"".join(p for ct, p in plain if ct == 23) == bytes.fromhex(sent[0]), side
+
+
+def test_session_decryptors_tls13_and_missing_labels(certs) -> None:
+    from tlsdissect.decrypt import session_decryptors
+
+    folder, pairs = certs
+    run = tlspair.run_pair(folder, pairs, "TLSv1.3", None, CLIENT_MESSAGES[:1], SERVER_MESSAGES[:1])
+    crecs = split_records(bytes.fromhex(run.client_bytes))
+    srecs = split_records(bytes.fromhex(run.server_bytes))
+    _, cr, _, _, _ = hello_fields(crecs[0][2])
+    _, sr, suite, _, _ = hello_fields(srecs[0][2])
+    full = KeyLog.from_text(run.keylog)
+    sd = session_decryptors(full, 0x0304, suite, cr, sr)
+    assert sd.complete and sd.missing == [] and sd.client_early is None
+    ct, ver, frag = [r for r in crecs if r[0] == 23][0]
+    inner, plain = sd.client_handshake.decrypt(ct, ver, frag)
+    assert inner == 22 and plain[0] == 20  # the client's first protected record is its Finished
+
+    partial = KeyLog.from_text("\n".join(l for l in run.keylog.splitlines() if "HANDSHAKE" in l))
+    sd = session_decryptors(partial, 0x0304, suite, cr, sr)
+    assert not sd.complete and sd.client_application is None
+    assert sd.missing == ["CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"]
+
+    sd = session_decryptors(KeyLog(), 0x0303, 0xC02F, cr, sr)
+    assert sd.missing == ["CLIENT_RANDOM"] and not sd.complete and sd.client is None

@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-SSL_OP_NO_ENCRYPT_THEN_MAC = 1 << 19  # OpenSSL's value; Python passes option bits through
+SSL_OP_NO_ENCRYPT_THEN_MAC = 1 << 19  # OpenSSL 3's values; Python passes option bits through
+SSL_OP_NO_EXTENDED_MASTER_SECRET = 1 << 0
 
 
 def write_certificates(folder: Path) -> list[tuple[str, str]]:

@@ -24,8 +24,8 @@ import hashlib
 import hmac
 import warnings
 import zlib
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
@@ -37,13 +37,20 @@ from .keyschedule import (
     TLS11,
     TLS13,
     export_keys,
+    extended_master_secret,
     key_block,
+    master_secret,
     split_key_block,
     tls13_next_traffic_secret,
     tls13_traffic_keys,
 )
 
+if TYPE_CHECKING:
+    from .keylog import KeyLog
+
 __all__ = [
+    "SessionDecryptors",
+    "session_decryptors",
     "DecryptionError",
     "UnsupportedCipherSuite",
     "DirectionDecryptor",
@@ -410,3 +417,105 @@ class DirectionDecryptor:
         content, mac = unpadded[: len(unpadded) - p.mac_len], unpadded[len(unpadded) - p.mac_len :]
         self._check_mac(seq, content_type, record_version, content, mac)
         return content
+
+
+# ----------------------------------------------------------- whole session
+@dataclass
+class SessionDecryptors:
+    """The decryptors one connection needs, built from a key log.
+
+    TLS <= 1.2 fills ``client`` and ``server`` (start using each after that
+    side's ChangeCipherSpec).  TLS 1.3 fills the ``*_handshake`` ones (use
+    from the first protected record until that side's Finished), the
+    ``*_application`` ones (after Finished; call ``key_update()`` after each
+    KeyUpdate message that side sends) and ``client_early`` (0-RTT data).
+    A decryptor is None when the key log lacks its secret; ``missing`` then
+    names the key log labels that would have been needed.
+    """
+
+    version: int
+    cipher_suite: int
+    client: DirectionDecryptor | None = None
+    server: DirectionDecryptor | None = None
+    client_early: DirectionDecryptor | None = None
+    client_handshake: DirectionDecryptor | None = None
+    server_handshake: DirectionDecryptor | None = None
+    client_application: DirectionDecryptor | None = None
+    server_application: DirectionDecryptor | None = None
+    missing: list[str] = field(default_factory=list)
+    master_secret_source: str = ""  # "CLIENT_RANDOM", "RSA" or "" (TLS 1.3 / none)
+
+    @property
+    def complete(self) -> bool:
+        """Every direction of the session can be decrypted (0-RTT aside)."""
+        if self.version == TLS13:
+            return None not in (
+                self.client_handshake, self.server_handshake, self.client_application, self.server_application
+            )
+        return self.client is not None and self.server is not None
+
+
+_TLS13_ROLES = (
+    ("client_early", "CLIENT_EARLY_TRAFFIC_SECRET"),
+    ("client_handshake", "CLIENT_HANDSHAKE_TRAFFIC_SECRET"),
+    ("server_handshake", "SERVER_HANDSHAKE_TRAFFIC_SECRET"),
+    ("client_application", "CLIENT_TRAFFIC_SECRET_0"),
+    ("server_application", "SERVER_TRAFFIC_SECRET_0"),
+)
+
+
+def session_decryptors(
+    keylog: "KeyLog",
+    version: int,
+    cipher_suite: int,
+    client_random: bytes,
+    server_random: bytes,
+    *,
+    encrypt_then_mac: bool = False,
+    compression: int = 0,
+    encrypted_premaster: bytes | None = None,
+    session_hash: bytes | None = None,
+) -> SessionDecryptors:
+    """Build the decryptors of one connection from what the key log holds for it.
+
+    ``version`` is the negotiated one (0x0304 when the ServerHello's
+    supported_versions says so).  For TLS <= 1.2 the master secret comes
+    from a ``CLIENT_RANDOM`` line, or else from an ``RSA`` line matching
+    ``encrypted_premaster`` (the RSA ClientKeyExchange ciphertext); with
+    extended master secret (RFC 7627) that also needs ``session_hash``.
+    Raises UnsupportedCipherSuite for a suite we cannot decrypt.
+    """
+    params = suite_params(cipher_suite)
+    result = SessionDecryptors(version, cipher_suite)
+    secrets = keylog.secrets_for(client_random)
+    if version == TLS13:
+        for role, label in _TLS13_ROLES:
+            secret = secrets.get(label)
+            if secret is None:
+                if role != "client_early":  # 0-RTT is rare; its absence is not a gap
+                    result.missing.append(label)
+                continue
+            setattr(result, role, DirectionDecryptor.for_tls13(cipher_suite, secret))
+        return result
+    master = secrets.get("CLIENT_RANDOM")
+    if master is not None:
+        result.master_secret_source = "CLIENT_RANDOM"
+    elif encrypted_premaster is not None and (pms := keylog.rsa_premaster_for(encrypted_premaster)) is not None:
+        if session_hash is not None:
+            master = extended_master_secret(version, pms, session_hash, params.prf_hash)
+        else:
+            master = master_secret(version, pms, client_random, server_random, params.prf_hash)
+        result.master_secret_source = "RSA"
+    if master is None:
+        result.missing.append("CLIENT_RANDOM")
+        return result
+    for side in ("client", "server"):
+        setattr(
+            result,
+            side,
+            DirectionDecryptor.for_tls12(
+                version, cipher_suite, master, client_random, server_random, side,  # type: ignore[arg-type]
+                encrypt_then_mac=encrypt_then_mac, compression=compression,
+            ),
+        )
+    return result

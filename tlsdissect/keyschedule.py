@@ -40,6 +40,8 @@ __all__ = [
     "prf_tls12",
     "ssl3_key_block",
     "key_block",
+    "master_secret",
+    "extended_master_secret",
     "split_key_block",
     "export_keys",
 ]
@@ -149,18 +151,40 @@ def prf(version: int, secret: bytes, label: bytes, seed: bytes, length: int, has
     raise ValueError(f"no TLS PRF for version 0x{version:04x}")
 
 
-def ssl3_key_block(master_secret: bytes, server_random: bytes, client_random: bytes, length: int) -> bytes:
-    """SSL 3.0 key block: MD5(master + SHA1('A' + master + sr + cr)) + ... ('BB', 'CCC', ...)."""
+def _ssl3_expand(secret: bytes, randoms: bytes, length: int) -> bytes:
+    """MD5(secret + SHA1('A' + secret + randoms)) + MD5(secret + SHA1('BB' + ...)) + ..."""
     out = bytearray()
     i = 1
     while len(out) < length:
         if i > 26:
-            raise ValueError("SSL 3.0 key block too long")
+            raise ValueError("SSL 3.0 expansion too long")
         salt = bytes([0x40 + i]) * i  # 'A', 'BB', 'CCC', ...
-        inner = hashlib.sha1(salt + master_secret + server_random + client_random).digest()
-        out += hashlib.md5(master_secret + inner).digest()
+        inner = hashlib.sha1(salt + secret + randoms).digest()
+        out += hashlib.md5(secret + inner).digest()
         i += 1
     return bytes(out[:length])
+
+
+def ssl3_key_block(master_secret: bytes, server_random: bytes, client_random: bytes, length: int) -> bytes:
+    """SSL 3.0 key block (RFC 6101 section 6.2.2): server random first."""
+    return _ssl3_expand(master_secret, server_random + client_random, length)
+
+
+def master_secret(
+    version: int, pre_master_secret: bytes, client_random: bytes, server_random: bytes, prf_hash: str = "SHA256"
+) -> bytes:
+    """Master secret from a pre-master secret (a key log ``RSA`` line), without extended master secret."""
+    if version == SSL3:
+        return _ssl3_expand(pre_master_secret, client_random + server_random, 48)
+    return prf(version, pre_master_secret, b"master secret", client_random + server_random, 48, prf_hash)
+
+
+def extended_master_secret(version: int, pre_master_secret: bytes, session_hash: bytes, prf_hash: str = "SHA256") -> bytes:
+    """RFC 7627 master secret; ``session_hash`` is the transcript hash up to ClientKeyExchange
+    (SHA-256/384 for TLS 1.2, MD5 || SHA1 for TLS 1.0/1.1)."""
+    if version == SSL3:
+        raise ValueError("SSL 3.0 has no extended master secret")
+    return prf(version, pre_master_secret, b"extended master secret", session_hash, 48, prf_hash)
 
 
 def key_block(
