@@ -420,3 +420,70 @@ def test_session_decryptors_tls13_and_missing_labels(certs) -> None:
 
     sd = session_decryptors(KeyLog(), 0x0303, 0xC02F, cr, sr)
     assert sd.missing == ["CLIENT_RANDOM"] and not sd.complete and sd.client is None
+
+
+def test_table_names_match_the_iana_registry() -> None:
+    """The parameters are read off the suite names, so each code's name must be IANA's."""
+    import csv
+
+    path = Path(__file__).parent / "data" / "iana" / "tls-parameters-4.csv"
+    if not path.exists():
+        pytest.skip("IANA cipher suite snapshot not present")
+    iana = {}
+    with path.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            value = row["Value"].replace('"', "")
+            if "-" in value or "*" in value:
+                continue  # ranges
+            hi, lo = (int(x, 16) for x in value.split(","))
+            iana[(hi << 8) | lo] = row["Description"]
+    wrong = {f"0x{c:04x}": (p.name, iana.get(c)) for c, p in SUPPORTED_SUITES.items() if iana.get(c) != p.name}
+    assert wrong == {}
+
+
+@pytest.mark.parametrize(
+    "version,ciphers,options,flip",
+    [
+        ("TLSv1", "AES128-SHA:@SECLEVEL=0", 0, -1),  # EtM: flip a MAC byte
+        ("TLSv1", "AES128-SHA:@SECLEVEL=0", tlspair.SSL_OP_NO_ENCRYPT_THEN_MAC, 0),  # first block
+        ("TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", 0, -1),  # GCM tag
+        ("TLSv1.2", "ECDHE-RSA-CHACHA20-POLY1305", 0, -1),
+    ],
+)
+def test_a_failed_record_still_advances_the_state(certs, version: str, ciphers: str, options: int, flip: int) -> None:
+    """Sequence number (and the TLS 1.0 chained IV) move on past a record that fails,
+    as the sender's did, so the records after it still decrypt."""
+    folder, pairs = certs
+    try:
+        run = tlspair.run_pair(folder, pairs, version, ciphers, CLIENT_MESSAGES, [], options)
+    except Exception as exc:
+        pytest.skip(f"local OpenSSL cannot run {version} {ciphers}: {exc}")
+    crecs = split_records(bytes.fromhex(run.client_bytes))
+    idx = next(i for i, r in enumerate(crecs) if r[0] == 20) + 2  # the first application data record
+    ct, ver, frag = crecs[idx]
+    assert ct == 23
+    tampered = bytearray(frag)
+    tampered[flip] ^= 0x80
+    crecs[idx] = (ct, ver, bytes(tampered))
+    run.client_bytes = b"".join(bytes([c]) + v.to_bytes(2, "big") + len(f).to_bytes(2, "big") + f for c, v, f in crecs).hex()
+    with pytest.raises(DecryptionError) as err:
+        decrypt_tls12(run, "client")
+    assert err.value.sequence == 1  # Finished was 0
+    # Now decrypt record by record, carrying on past the failure.
+    _, cr, _, cexts, _ = hello_fields(crecs[0][2])
+    _, sr, suite, sexts, _ = hello_fields(split_records(bytes.fromhex(run.server_bytes))[0][2])
+    master = KeyLog.from_text(run.keylog).master_secret_for(cr)
+    d = DirectionDecryptor.for_tls12(
+        hello_fields(split_records(bytes.fromhex(run.server_bytes))[0][2])[0], suite, master, cr, sr, "client",
+        encrypt_then_mac=0x16 in cexts and 0x16 in sexts,
+    )
+    results = []
+    for rec in crecs[idx - 1 :]:
+        try:
+            results.append(d.decrypt(*rec))
+        except DecryptionError:
+            results.append(None)
+    assert results[1] is None and None not in results[2:] and results[0][0] == 22
+    later = b"".join(p for c, p in results[2:] if c == 23)
+    assert bytes.fromhex(CLIENT_MESSAGES[2]) in later or later.endswith(bytes.fromhex(CLIENT_MESSAGES[2]))
+    assert results[-1] == (21, b"\x01\x00")

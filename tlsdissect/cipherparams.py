@@ -12,12 +12,14 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from .errors import TlsDissectError
+
 __all__ = ["SuiteParams", "UnsupportedCipherSuite", "suite_params", "SUPPORTED_SUITES", "LEFT_OUT_SUITES"]
 
 Kind = Literal["aead", "block", "stream", "null"]
 
 
-class UnsupportedCipherSuite(Exception):
+class UnsupportedCipherSuite(TlsDissectError):
     """The negotiated cipher suite is not one we can decrypt."""
 
     def __init__(self, code: int, reason: str = "") -> None:

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
 
 from .cipherparams import SuiteParams, UnsupportedCipherSuite, suite_params
+from .errors import TlsDissectError
 from .keyschedule import (
     SSL3,
     TLS11,
@@ -71,7 +72,7 @@ _MAX_TLS12_CIPHERTEXT = 2**14 + 2048
 Side = Literal["client", "server"]
 
 
-class DecryptionError(Exception):
+class DecryptionError(TlsDissectError):
     """A record could not be decrypted or authenticated with the keys we have.
 
     ``reason`` is a short machine-readable cause: ``bad_record_mac`` (AEAD tag
@@ -98,6 +99,16 @@ class DecryptedRecord:
 
 
 # ------------------------------------------------------------ cipher helpers
+_LEGACY_CIPHERS = {
+    "RC4": "ARC4",
+    "RC2": "RC2",
+    "3DES": "TripleDES",
+    "DES": "TripleDES",
+    "CAMELLIA": "Camellia",
+    "SEED": "SEED",
+    "IDEA": "IDEA",
+}
+
 def _algorithm(name: str) -> Any:
     """A block/stream cipher class, preferring cryptography's 'decrepit' home.
 
@@ -105,7 +116,7 @@ def _algorithm(name: str) -> Any:
     ``cryptography.hazmat.decrepit`` (and is removing them from the old place),
     so look there first and fall back to the old module on older releases.
     """
-    attr = {"RC4": "ARC4", "3DES": "TripleDES", "DES": "TripleDES", "CAMELLIA": "Camellia", "SEED": "SEED", "IDEA": "IDEA", "RC2": "RC2"}.get(name)
+    attr = _LEGACY_CIPHERS.get(name)
     if name == "AES":
         from cryptography.hazmat.primitives.ciphers.algorithms import AES
 
@@ -383,23 +394,28 @@ class DirectionDecryptor:
         if len(payload) > _MAX_TLS12_CIPHERTEXT:
             raise DecryptionError("too_long", f"{p.name}: record of {len(payload)} bytes exceeds 2^14+2048", seq)
         explicit_iv = self.version >= TLS11
+        mac = b""
         if self.encrypt_then_mac:
-            # RFC 7366: MAC over the IV + ciphertext as sent, checked before decrypting.
+            # RFC 7366: the MAC follows the IV + ciphertext and covers them as sent.
             if len(payload) < p.mac_len:
                 raise DecryptionError("too_short", f"{p.name}: record shorter than its MAC", seq)
-            sent, mac = payload[: len(payload) - p.mac_len], payload[len(payload) - p.mac_len :]
-            self._check_mac(seq, content_type, record_version, sent, mac)
-            payload = sent
+            payload, mac = payload[: len(payload) - p.mac_len], payload[len(payload) - p.mac_len :]
         min_len = bs * (2 if explicit_iv else 1)
         if len(payload) < min_len or len(payload) % bs:
             raise DecryptionError(
-                "too_short", f"{p.name}: encrypted part of {len(payload)} bytes is not a whole number of {bs}-byte blocks (min {min_len})", seq
+                "too_short",
+                f"{p.name}: encrypted part of {len(payload)} bytes is not a whole number of {bs}-byte blocks"
+                f" (min {min_len})",
+                seq,
             )
         if explicit_iv:
             iv, ciphertext = payload[:bs], payload[bs:]
         else:
+            # SSL 3.0 / TLS 1.0: the next record's IV is this record's last block, even if this one fails.
             iv, ciphertext = self._chained_iv, payload
             self._chained_iv = ciphertext[-bs:]
+        if self.encrypt_then_mac:
+            self._check_mac(seq, content_type, record_version, payload, mac)
         decryptor = _make_cipher(p, self.key, iv).decryptor()
         plain = decryptor.update(ciphertext) + decryptor.finalize()
         pad_len = plain[-1]

@@ -26,6 +26,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .errors import TlsDissectError
+
 __all__ = [
     "KeyLog",
     "KeyLogError",
@@ -65,7 +67,7 @@ _RSA_PREFIX_LEN = 8
 _PREMASTER_LEN = 48
 
 
-class KeyLogError(Exception):
+class KeyLogError(TlsDissectError):
     """A key log source could not be read at all (missing or unreadable file)."""
 
 
