@@ -366,6 +366,13 @@ def make_captures(specs: list[str], remake: bool) -> list[Path]:
 # Reporting
 # ---------------------------------------------------------------------------------------------
 
+def wait_for_load(max_load: float, max_wait: float) -> None:
+    """Sleep until the 1-minute load average drops to max_load, at most max_wait seconds."""
+    deadline = time.monotonic() + max_wait
+    while os.getloadavg()[0] > max_load and time.monotonic() < deadline:
+        time.sleep(5)
+
+
 def machine_info() -> dict:
     mem_gb = None
     try:
@@ -470,6 +477,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep-output", action="store_true",
                     help="save tshark/tlsdissect stdout in bench/out/ instead of /dev/null")
     ap.add_argument("--json", type=Path, help="result file (default bench/out/results-<date>.json)")
+    ap.add_argument("--max-load", type=float, default=None,
+                    help="before each run, wait until the 1-minute load average is at most this "
+                         "(the machine is shared); see --max-wait")
+    ap.add_argument("--max-wait", type=float, default=300.0,
+                    help="longest wait for --max-load, in seconds (default 300), then run anyway")
     args = ap.parse_args(argv)
 
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
@@ -505,6 +517,8 @@ def main(argv: list[str] | None = None) -> int:
             for tool in tools:
                 print(f"[run] {p.name}: {tool}" + (f" (run {rep + 1})" if args.repeat > 1 else ""),
                       file=sys.stderr, flush=True)
+                if args.max_load is not None:
+                    wait_for_load(args.max_load, args.max_wait)
                 m = measure(tool, cap, timeouts[tool], args.keep_output)
                 results.append(m)
                 print(f"[run]   {m.status}" + (f" in {m.wall_s:.2f}s" if m.wall_s else "")
