@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Optional
 
 from .model import Alert, Connection, DirectionStats, Event, TcpClose
-from .packet import ACK, FIN, RST, SYN, format_endpoint
+from .packet import ACK, FIN, PSH, RST, SYN, format_endpoint
 from .session import TlsSession
 from .tcp import StreamReassembler
 from . import tables
@@ -77,6 +77,10 @@ class TcpConnection:
             self.reasm[1 - d].peer_ack = ack
         if payload and not flags & RST:
             n = len(payload)
+            if n <= 6 and not flags & (PSH | SYN | FIN) and not any(payload):
+                # Ethernet padding counted as payload by a broken IP length (seen on some
+                # taps): a few zero bytes on a bare ACK are not data.
+                return
             self.payload_bytes[d] += n
             if flags & SYN:
                 seq = (seq + 1) & 0xFFFFFFFF  # data on a SYN (TCP Fast Open) follows the SYN
@@ -103,6 +107,10 @@ class TcpConnection:
                 self.reasm[d].syn(seq)
                 kind = "syn_ack" if flags & ACK else "syn"
                 self.tcp_events.append((d, frame, ts, kind, {}))
+            elif self.isn[d] != seq and not self.payload_bytes[d]:
+                # A repeated SYN-ACK with another ISN before any data: the later one is the
+                # one the peer will use (it acknowledges the latest).
+                self.isn[d] = seq
             if not self.syn_seen and self.packets[d] + self.packets[1 - d] <= 2:
                 self.syn_seen = True
             if self.client_dir is None or self.role_source != "syn":
@@ -131,6 +139,7 @@ class TcpConnection:
                     s.gap(d, data, frame, ts)
                 else:
                     s.data(d, data, frame, ts)
+            s.finish(d, self.last_frame, self.last_ts)
         client = self._client_dir()
         server = 1 - client
         names = {client: "client", server: "server"}
@@ -180,6 +189,12 @@ class TcpConnection:
             alpn = sh.ext(16)
             if alpn and alpn.decoded and alpn.decoded.get("protocols"):
                 conn.alpn = alpn.decoded["protocols"][0]
+        elif s.hrr is not None:
+            # Only a HelloRetryRequest came back: it already names the version and suite.
+            conn.version_code = s.hrr.version
+            conn.version = tables.version_name(s.hrr.version)
+            conn.cipher_code = s.hrr.cipher_suite
+            conn.cipher = tables.cipher_name(s.hrr.cipher_suite)
         elif s.sslv2_server_hello is not None:
             conn.version_code = 2
             conn.version = "SSLv2"
@@ -272,7 +287,7 @@ class FlowTable:
             d = 0
         else:
             conn, d = entry
-            if flags & SYN:
+            if flags & SYN and not flags & ACK:
                 isn = conn.isn[d]
                 if (isn is not None and isn != seq) or (isn is None and conn.packets[d] and conn.closed_at is not None):
                     # A new connection on the same addresses and ports.

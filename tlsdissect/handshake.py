@@ -138,6 +138,7 @@ class ClientHello:
     compression_methods: list[int]
     extensions: list[Extension] = field(default_factory=list)
     sslv2: bool = False  # sent in the SSLv2-compatible format
+    malformed: list[str] = field(default_factory=list)  # what was wrong but could be read past
 
     def ext(self, ext_type: int) -> Optional[Extension]:
         for e in self.extensions:
@@ -334,12 +335,20 @@ def parse_client_hello(body: bytes) -> ClientHello:
     version = c.u16("legacy_version")
     random = c.bytes(32, "random")
     session_id = c.vec8("session_id")
-    suites = _u16_list(c.vec16("cipher_suites"), "ClientHello cipher_suites")
+    raw_suites = c.vec16("cipher_suites")
+    malformed = []
+    if len(raw_suites) % 2:
+        malformed.append(f"cipher_suites length {len(raw_suites)} is odd; last byte ignored")
+        raw_suites = raw_suites[:-1]
+    suites = _u16_list(raw_suites, "ClientHello cipher_suites")
     comp = list(c.vec8("compression_methods"))
     exts: list[Extension] = []
     if c.remaining() >= 2:
-        exts = parse_extensions(c.sub16("extensions"), "client_hello")
-    return ClientHello(version, random, session_id, suites, comp, exts)
+        try:
+            exts = parse_extensions(c.sub16("extensions"), "client_hello")
+        except ParseError as e:
+            malformed.append(str(e))
+    return ClientHello(version, random, session_id, suites, comp, exts, malformed=malformed)
 
 
 def parse_sslv2_client_hello(body: bytes) -> ClientHello:
@@ -383,6 +392,11 @@ def parse_server_hello(body: bytes) -> ServerHello:
     c = Cursor(body, "ServerHello")
     version = c.u16("legacy_version")
     random = c.bytes(32, "random")
+    if (version >> 8) == 0x7F and (version & 0xFF) < 22:
+        # TLS 1.3 drafts before -22 had no session_id and no compression_method.
+        suite = c.u16("cipher_suite")
+        exts = parse_extensions(c.sub16("extensions"), "server_hello") if c.remaining() >= 2 else []
+        return ServerHello(version, random, b"", suite, 0, exts)
     session_id = c.vec8("session_id")
     suite = c.u16("cipher_suite")
     comp = c.u8("compression_method")
@@ -535,7 +549,11 @@ def parse_message(msg_type: int, body: bytes, ctx: ParseContext) -> Any:
         return EncryptedExtensions(parse_extensions(Cursor(body, "EncryptedExtensions").sub16("extensions"), "encrypted_extensions"))
     if msg_type == CERTIFICATE_VERIFY:
         c = Cursor(body, "CertificateVerify")
-        if ctx.version is not None and ctx.version >= 0x0303:
+        # TLS 1.2+ prefixes the signature with its algorithm; when the version is unknown
+        # (no ServerHello seen) the lengths tell which layout this is.
+        if (ctx.version is not None and ctx.version >= 0x0303) or (
+            ctx.version is None and len(body) >= 4 and ((body[2] << 8) | body[3]) == len(body) - 4
+        ):
             alg = c.u16("algorithm")
             return CertificateVerify(alg, len(c.vec16("signature")))
         return CertificateVerify(-1, len(c.vec16("signature")))

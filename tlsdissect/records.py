@@ -469,6 +469,24 @@ class RecordLayer:
                     self.hs_resume = (version, decrypted)
                 return
 
+    def finish(self, frame: int, ts: float) -> list[RecordEvent]:
+        """The stream ended. Complete handshake messages inside a record whose end was never
+        seen are still worth reporting (the capture often stops mid-Certificate, after a
+        complete ServerHello); they are marked ``detail='truncated record'``."""
+        out: list[RecordEvent] = []
+        buf = self.buf
+        if self.mode != TLS or len(buf) < 5 or self.paused or self.skip:
+            return out
+        if buf[0] != CT_HANDSHAKE or not plausible_header(buf, 0) or self.encrypted:
+            return out
+        version = (buf[1] << 8) | buf[2]
+        payload = bytes(buf[5:])
+        buf.clear()
+        self._handshake(payload, version, frame, ts, out, False)
+        for ev in out:
+            ev.detail = "truncated record"
+        return out
+
     def pending_bytes(self) -> int:
         return len(self.buf) + len(self.hs)
 

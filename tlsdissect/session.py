@@ -79,6 +79,16 @@ class TlsSession:
         for ev in self.layers[d].gap(missing, frame, ts):
             self._event(d, ev)
 
+    def finish(self, d: int, frame: int, ts: float) -> None:
+        layer = self.layers[d]
+        while True:
+            events = layer.finish(frame, ts)
+            for ev in events:
+                self._event(d, ev)
+            if not layer.paused or not events:
+                return
+            layer.paused = False
+
     def set_midstream(self, d: int) -> None:
         self.layers[d].midstream = True
 
@@ -132,6 +142,8 @@ class TlsSession:
         t = ev.msg_type
         info: dict[str, Any] = {"message": hs.message_name(t), "code": t, "length": ev.length,
                                 "encrypted": ev.encrypted}
+        if ev.detail:
+            info["note"] = ev.detail
         msg: Any = None
         try:
             msg = hs.parse_message(t, ev.body, self._ctx(d))
@@ -147,6 +159,8 @@ class TlsSession:
                 info["server_name"] = msg.server_name
             info["max_version"] = tables.version_name(msg.max_version)
             info["cipher_suites"] = len(msg.cipher_suites)
+            if msg.malformed:
+                info["malformed"] = msg.malformed
         elif t == hs.SERVER_HELLO and isinstance(msg, hs.ServerHello):
             if self.client_dir_hint is None:
                 self.client_dir_hint = 1 - d

@@ -1,0 +1,152 @@
+"""Terminal rendering of a report with rich: failures first and in full, successes compact."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from .model import Connection, Event, Report
+
+_ORDER = {"failed": 0, "incomplete": 1, "not_tls": 2, "established": 3}
+
+
+def outcome_of(conn: Connection) -> str:
+    diag = conn.diagnosis
+    if diag is not None and getattr(diag, "outcome", None):
+        return diag.outcome
+    if conn.established:
+        return "established"
+    if not conn.is_tls:
+        return "not_tls"
+    if any(a.fatal for a in conn.alerts) or conn.tcp_close is not None:
+        return "failed"
+    return "incomplete"
+
+
+def render_report(report: Report, *, verbose: bool = False, color: bool = True,
+                  console: Optional[Console] = None) -> None:
+    con = console or Console(no_color=not color, highlight=False, soft_wrap=True)
+    conns = sorted(report.connections, key=lambda c: (_ORDER.get(outcome_of(c), 9), c.stream))
+    counts: dict[str, int] = {}
+    for c in conns:
+        o = outcome_of(c)
+        counts[o] = counts.get(o, 0) + 1
+    summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items(), key=lambda kv: _ORDER.get(kv[0], 9)))
+    con.print(Text.assemble((report.capture, "bold"), f": {report.frames} frames, "
+                            f"{len(conns)} TLS connection(s)" + (f" — {summary}" if summary else "")))
+    if report.truncated:
+        con.print(Text(f"warning: {report.truncation_reason}; results are partial", style="yellow"))
+    for w in report.warnings:
+        con.print(Text(f"warning: {w}", style="yellow"))
+    for c in conns:
+        con.print()
+        render_connection(con, c, verbose=verbose)
+
+
+def _head(c: Connection, outcome: str) -> Text:
+    mark, style = {"failed": ("✗", "bold red"), "incomplete": ("?", "bold yellow"),
+                   "not_tls": ("•", "bold magenta"), "established": ("✓", "bold green")}.get(outcome, ("?", "bold"))
+    t = Text()
+    t.append(f"{mark} stream {c.stream}  ", style=style)
+    t.append(f"{c.client} → {c.server}")
+    if c.server_name:
+        t.append(f"  {c.server_name}", style="cyan")
+    if c.version:
+        t.append(f"  {c.version}")
+    if c.cipher:
+        t.append(f"  {c.cipher}", style="dim")
+    if c.alpn:
+        t.append(f"  {c.alpn}", style="dim")
+    if c.resumed:
+        t.append("  resumed", style="dim")
+    t.append(f"  {outcome.upper().replace('_', ' ')}", style=style)
+    return t
+
+
+def render_connection(con: Console, c: Connection, *, verbose: bool = False) -> None:
+    outcome = outcome_of(c)
+    con.print(_head(c, outcome))
+    diag = c.diagnosis
+    if outcome == "established" and not verbose:
+        return
+    if diag is not None:
+        _render_diagnosis(con, c, diag)
+    else:
+        if c.not_tls:
+            con.print(f"    not TLS: looks like {escape(c.not_tls)}")
+        for a in c.alerts:
+            if a.code is not None:
+                con.print(f"    alert from {a.sender} (frame {a.frame}): {a.level} {a.name} ({a.hex})")
+            else:
+                con.print(f"    encrypted alert from {a.sender} (frame {a.frame})")
+    if verbose or outcome != "established":
+        _render_timeline(con, c, full=verbose)
+
+
+def _render_diagnosis(con: Console, c: Connection, diag: Any) -> None:
+    verdict = getattr(diag, "verdict", None)
+    if verdict:
+        con.print(Text("    " + verdict, style="bold"))
+    if getattr(diag, "explanation", None):
+        con.print("    " + escape(diag.explanation))
+    cause = getattr(diag, "cause", None)
+    if cause and cause != "ok":
+        conf = getattr(diag, "confidence", "")
+        alts = getattr(diag, "alternatives", None) or []
+        line = f"    cause: {cause} ({conf})"
+        if alts:
+            line += "; also possible: " + ", ".join(alts)
+        con.print(Text(line, style="yellow"))
+    for ev in getattr(diag, "evidence", []) or []:
+        frames = ev.get("frames") if isinstance(ev, dict) else getattr(ev, "frames", [])
+        text = ev.get("text") if isinstance(ev, dict) else getattr(ev, "text", str(ev))
+        where = f"frame {', '.join(map(str, frames))}: " if frames else ""
+        con.print(Text(f"      - {where}{text}", style="dim"))
+    remedy = getattr(diag, "remedy", None)
+    if remedy:
+        lines = remedy if isinstance(remedy, list) else [remedy]
+        for i, r in enumerate(lines):
+            con.print(Text(("    fix: " if i == 0 else "         ") + str(r), style="green"))
+    check = getattr(diag, "check_command", None)
+    if check:
+        con.print(Text(f"    check: {check}", style="green"))
+    con.print(Text(f"    wireshark: {c.wireshark_filter}", style="dim"))
+
+
+def _event_text(e: Event) -> str:
+    i = e.info
+    if e.type == "handshake":
+        s = i.get("message", "?")
+        extra = [f"{k}={i[k]}" for k in ("server_name", "version", "cipher", "certificates") if k in i]
+        return s + (" (" + ", ".join(map(str, extra)) + ")" if extra else "")
+    if e.type == "alert":
+        if i.get("code") is None:
+            return f"encrypted alert ({i.get('length')} bytes)"
+        return f"alert {i.get('level')} {i.get('name')} ({i.get('hex')})"
+    if e.type == "encrypted_record":
+        return f"encrypted {i.get('content_type')} record, {i.get('length')} bytes"
+    if e.type == "not_tls":
+        return f"not TLS: {i.get('looks_like')}"
+    if e.type == "gap":
+        return f"{i.get('bytes')} bytes missing from the capture ({i.get('detail')})"
+    if e.type == "rst":
+        return "TCP RST"
+    if e.type == "fin":
+        return "TCP FIN"
+    if e.type == "syn":
+        return "TCP SYN"
+    if e.type == "syn_ack":
+        return "TCP SYN-ACK"
+    return e.type.replace("_", " ")
+
+
+def _render_timeline(con: Console, c: Connection, *, full: bool) -> None:
+    events = c.events if full else c.events[-14:]
+    if len(events) < len(c.events):
+        con.print(Text(f"    … {len(c.events) - len(events)} earlier events", style="dim"))
+    for e in events:
+        arrow = "→" if e.sender == "client" else "←"
+        con.print(Text(f"    {e.frame:>6}  {arrow} {e.sender:<6}  {_event_text(e)}", style="dim"))
