@@ -499,6 +499,8 @@ def load_library(sources: list[Path], cache: Path | None, log) -> tuple[list[Flo
             notes["unreadable"][label] = str(e)[:200]
     log(f"scanned {notes['files']} captures ({notes['duplicates']} duplicates skipped) "
         f"in {time.time() - t0:.1f}s: {len(flows)} TCP connections")
+    for label, why in notes["unreadable"].items():
+        log(f"skipped {label}: {why}")
     if cache is not None:  # plain dicts, so the cache does not depend on how we were started
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
@@ -513,6 +515,8 @@ def load_library(sources: list[Path], cache: Path | None, log) -> tuple[list[Flo
 
 def _label(p: Path, sources: list[Path]) -> str:
     for s in sources:
+        if p == s:
+            return f"{s.parent.name}/{s.name}"
         try:
             return f"{s.parent.name}/{s.name}/{p.relative_to(s)}"
         except ValueError:
@@ -719,6 +723,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[make_capture] {msg}", file=sys.stderr, flush=True)
 
     sources = args.source or DEFAULT_SOURCES
+    for s in args.source or []:
+        if not s.exists():
+            log(f"warning: source {s} does not exist")
     cache = None if args.no_cache else HERE / "out" / ".flow-library.pickle"
     flows, notes = load_library([s.resolve() for s in sources], cache, log)
     profile = PROFILES[args.profile]
@@ -730,16 +737,24 @@ def main(argv: list[str] | None = None) -> int:
                       f"port {t.server_port}\t{t.info['plain_alerts']}")
         return 0
     out = args.output or HERE / "out" / f"{args.profile}-{_human(args.size)}.pcap"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SystemExit(f"cannot create {out.parent}: {e}")
     kinds = {}
     for share, pool in pools:
         kinds[pool[0].kind] = {"share_of_connections": round(share, 3), "distinct_flows": len(pool),
                                "sources": len({t.source for t in pool})}
     log(f"profile {args.profile}: " + ", ".join(f"{k} {v['distinct_flows']} flows"
                                                 for k, v in kinds.items()))
+    if args.concurrency is not None and args.concurrency < 1:
+        ap.error("--concurrency must be at least 1")
     t0, c0 = time.perf_counter(), time.process_time()
-    st = write_capture(out, pools, profile, args.size, args.seed,
-                       args.concurrency or profile.concurrency)
+    try:
+        st = write_capture(out, pools, profile, args.size, args.seed,
+                           args.concurrency or profile.concurrency)
+    except OSError as e:
+        raise SystemExit(f"cannot write {out}: {e}")
     dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     meta = {"file": str(out), "profile": args.profile, "target_bytes": args.size,
             "bytes": st.bytes, "packets": st.packets, "connections": st.connections,
@@ -756,8 +771,11 @@ def main(argv: list[str] | None = None) -> int:
             "top_sources": dict(sorted(st.by_source.items(), key=lambda kv: -kv[1])[:25]),
             "library": {"captures": notes["files"], "duplicate_files": notes["duplicates"],
                         "unreadable": notes["unreadable"]}}
-    with open(str(out) + ".json", "w") as f:
-        json.dump(meta, f, indent=2)
+    try:
+        with open(str(out) + ".json", "w") as f:
+            json.dump(meta, f, indent=2)
+    except OSError as e:
+        raise SystemExit(f"cannot write {out}.json: {e}")
     log(f"wrote {out}: {st.bytes / 1e6:.1f} MB, {st.packets} packets, {st.connections} "
         f"connections in {dt:.1f}s ({meta['generation_MB_per_s']} MB/s; {cpu:.1f}s CPU)")
     return 0
