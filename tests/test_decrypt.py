@@ -17,10 +17,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import tlspair
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import tlspair
 from tlsdissect.cipherparams import SUPPORTED_SUITES, UnsupportedCipherSuite, suite_params
 from tlsdissect.decrypt import DecryptionError, DirectionDecryptor
 from tlsdissect.keylog import KeyLog
@@ -229,11 +229,19 @@ def test_tls13_each_suite(certs, tmp_path: Path, suite_name: str, code: int) -> 
         "openssl_conf = openssl_init\n[openssl_init]\nssl_conf = ssl_sect\n"
         "[ssl_sect]\nsystem_default = sd\n[sd]\nCiphersuites = " + suite_name + "\n"
     )
-    args = {"folder": str(tmp_path), "certs": pairs, "version": "TLSv1.3",
-            "client_messages": CLIENT_MESSAGES, "server_messages": SERVER_MESSAGES}
+    args = {
+        "folder": str(tmp_path),
+        "certs": pairs,
+        "version": "TLSv1.3",
+        "client_messages": CLIENT_MESSAGES,
+        "server_messages": SERVER_MESSAGES,
+    }
     proc = subprocess.run(
         [sys.executable, str(Path(tlspair.__file__)), json.dumps(args)],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "OPENSSL_CONF": str(conf)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "OPENSSL_CONF": str(conf)},
     )
     if proc.returncode != 0:
         pytest.skip(f"OpenSSL could not run {suite_name}: {proc.stderr[-300:]}")
@@ -248,8 +256,13 @@ def test_tls13_each_suite(certs, tmp_path: Path, suite_name: str, code: int) -> 
 # --------------------------------------------------------- errors and table
 def test_prf_tls12_sha256_known_answer() -> None:
     # Published TLS 1.2 PRF test vector (IETF TLS WG; also in mbedTLS' self-test).
-    out = prf_tls12(bytes.fromhex("9bbe436ba940f017b17652849a71db35"), b"test label",
-                    bytes.fromhex("a0ba9f936cda311827a6f796ffd5198c"), 100, "SHA256")
+    out = prf_tls12(
+        bytes.fromhex("9bbe436ba940f017b17652849a71db35"),
+        b"test label",
+        bytes.fromhex("a0ba9f936cda311827a6f796ffd5198c"),
+        100,
+        "SHA256",
+    )
     assert out.hex() == (
         "e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a6b301791e90d35c9c9a46b4e14baf9af"
         "0fa022f7077def17abfd3797c0564bab4fbc91666e9def9b97fce34f796789baa48082d122ee42c5a72e5a5110fff701"
@@ -258,8 +271,13 @@ def test_prf_tls12_sha256_known_answer() -> None:
 
 
 def test_prf_tls12_sha384_known_answer() -> None:
-    out = prf_tls12(bytes.fromhex("b80b733d6ceefcdc71566ea48e5567df"), b"test label",
-                    bytes.fromhex("cd665cf6a8447dd6ff8b27555edb7465"), 148, "SHA384")
+    out = prf_tls12(
+        bytes.fromhex("b80b733d6ceefcdc71566ea48e5567df"),
+        b"test label",
+        bytes.fromhex("cd665cf6a8447dd6ff8b27555edb7465"),
+        148,
+        "SHA384",
+    )
     assert out.hex() == (
         "7b0c18e9ced410ed1804f2cfa34a336a1c14dffb4900bb5fd7942107e81c83cde9ca0faa60be9fe34f82b1233c9146a0"
         "e534cb400fed2700884f9dc236f80edd8bfa961144c9e8d792eca722a7b32fc3d416d473ebc2c5fd4abfdad05d918425"
@@ -316,7 +334,9 @@ def test_garbage_records_raise_decryption_error_only(suite, version, etm, conten
     if SUPPORTED_SUITES[suite].tls13:
         d = DirectionDecryptor.for_tls13(suite, b"\x11" * 32)
     else:
-        d = DirectionDecryptor.for_tls12(version, suite, b"\x22" * 48, b"\x33" * 32, b"\x44" * 32, "server", encrypt_then_mac=etm)
+        d = DirectionDecryptor.for_tls12(
+            version, suite, b"\x22" * 48, b"\x33" * 32, b"\x44" * 32, "server", encrypt_then_mac=etm
+        )
     try:
         ct, plain = d.decrypt(content_type, 0x0303, payload)
     except DecryptionError:
@@ -388,10 +408,14 @@ def test_rsa_premaster_key_log_line(certs, ciphers: str, code: int, options: int
 
     rsa_log = KeyLog.from_text(f"RSA {encrypted[:8].hex()} {pms.hex()}\n")
     etm = 0x0016 in cexts and 0x0016 in sexts
-    sd = session_decryptors(rsa_log, 0x0303, suite, cr, sr, encrypt_then_mac=etm,
-                            encrypted_premaster=encrypted, session_hash=session_hash)
+    sd = session_decryptors(
+        rsa_log, 0x0303, suite, cr, sr, encrypt_then_mac=etm, encrypted_premaster=encrypted, session_hash=session_hash
+    )
     assert sd.master_secret_source == "RSA" and sd.complete and sd.missing == []
-    for side, d, recs, sent in (("client", sd.client, crecs, run.client_sent), ("server", sd.server, srecs, run.server_sent)):
+    for side, d, recs, sent in (
+        ("client", sd.client, crecs, run.client_sent),
+        ("server", sd.server, srecs, run.server_sent),
+    ):
         idx = next(i for i, r in enumerate(recs) if r[0] == 20)
         plain = [d.decrypt(*r) for r in recs[idx + 1 :]]
         assert b"".join(p for ct, p in plain if ct == 23) == bytes.fromhex(sent[0]), side
@@ -413,7 +437,7 @@ def test_session_decryptors_tls13_and_missing_labels(certs) -> None:
     inner, plain = sd.client_handshake.decrypt(ct, ver, frag)
     assert inner == 22 and plain[0] == 20  # the client's first protected record is its Finished
 
-    partial = KeyLog.from_text("\n".join(l for l in run.keylog.splitlines() if "HANDSHAKE" in l))
+    partial = KeyLog.from_text("\n".join(line for line in run.keylog.splitlines() if "HANDSHAKE" in line))
     sd = session_decryptors(partial, 0x0304, suite, cr, sr)
     assert not sd.complete and sd.client_application is None
     assert sd.missing == ["CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"]
@@ -465,7 +489,9 @@ def test_a_failed_record_still_advances_the_state(certs, version: str, ciphers: 
     tampered = bytearray(frag)
     tampered[flip] ^= 0x80
     crecs[idx] = (ct, ver, bytes(tampered))
-    run.client_bytes = b"".join(bytes([c]) + v.to_bytes(2, "big") + len(f).to_bytes(2, "big") + f for c, v, f in crecs).hex()
+    run.client_bytes = b"".join(
+        bytes([c]) + v.to_bytes(2, "big") + len(f).to_bytes(2, "big") + f for c, v, f in crecs
+    ).hex()
     with pytest.raises(DecryptionError) as err:
         decrypt_tls12(run, "client")
     assert err.value.sequence == 1  # Finished was 0
@@ -474,7 +500,12 @@ def test_a_failed_record_still_advances_the_state(certs, version: str, ciphers: 
     _, sr, suite, sexts, _ = hello_fields(split_records(bytes.fromhex(run.server_bytes))[0][2])
     master = KeyLog.from_text(run.keylog).master_secret_for(cr)
     d = DirectionDecryptor.for_tls12(
-        hello_fields(split_records(bytes.fromhex(run.server_bytes))[0][2])[0], suite, master, cr, sr, "client",
+        hello_fields(split_records(bytes.fromhex(run.server_bytes))[0][2])[0],
+        suite,
+        master,
+        cr,
+        sr,
+        "client",
         encrypt_then_mac=0x16 in cexts and 0x16 in sexts,
     )
     results = []

@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 
 import pytest
-
 from capturewalk import SSL2_HELLO, Connection, Record, connections, ssl2_client_random
 from test_decrypt import handshake_types, hello_fields
+
 from tlsdissect.cipherparams import UnsupportedCipherSuite
 from tlsdissect.decrypt import DecryptionError, DirectionDecryptor
 from tlsdissect.keylog import KeyLog
@@ -24,7 +24,9 @@ CAPTURES = Path(os.environ.get("TLSDISSECT_CAPTURES", Path(__file__).resolve().p
 SSLDUMP = CAPTURES / "adulau+ssldump" / "samples"
 WIRESHARK_NOTES = CAPTURES / "Lekensteyn+wireshark-notes"
 
-needs_captures = pytest.mark.skipif(not CAPTURES.exists(), reason=f"shared captures not at {CAPTURES}; set TLSDISSECT_CAPTURES")
+needs_captures = pytest.mark.skipif(
+    not CAPTURES.exists(), reason=f"shared captures not at {CAPTURES}; set TLSDISSECT_CAPTURES"
+)
 
 
 def server_compression(fragment: bytes) -> int:
@@ -33,8 +35,17 @@ def server_compression(fragment: bytes) -> int:
     return body[35 + body[34] + 2]
 
 
-def _decrypt_direction(records: list[Record], version: int, suite: int, secrets: dict[str, bytes], side: str,
-                       client_random: bytes, server_random: bytes, etm: bool, compression: int) -> tuple[list[tuple[int, bytes]], int]:
+def _decrypt_direction(
+    records: list[Record],
+    version: int,
+    suite: int,
+    secrets: dict[str, bytes],
+    side: str,
+    client_random: bytes,
+    server_random: bytes,
+    etm: bool,
+    compression: int,
+) -> tuple[list[tuple[int, bytes]], int]:
     """(decrypted records, key updates seen) for one direction of a connection."""
     out: list[tuple[int, bytes]] = []
     updates = 0
@@ -55,8 +66,16 @@ def _decrypt_direction(records: list[Record], version: int, suite: int, secrets:
                 d.key_update()
                 updates += 1
         return out, updates
-    d = DirectionDecryptor.for_tls12(version, suite, secrets["CLIENT_RANDOM"], client_random, server_random, side,
-                                     encrypt_then_mac=etm, compression=compression)
+    d = DirectionDecryptor.for_tls12(
+        version,
+        suite,
+        secrets["CLIENT_RANDOM"],
+        client_random,
+        server_random,
+        side,
+        encrypt_then_mac=etm,
+        compression=compression,
+    )
     after_ccs = False
     for ct, ver, frag in records:
         if ct == 20 and not after_ccs:
@@ -99,16 +118,30 @@ _H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
     [
         ("tls1.2_aes256.pcap", 0xC02C, b"hello tls12\nbye\n", b"hello tls12\nbye\n", 0),
         ("tls1.3_aes128.pcap", 0x1301, b"hello\nbye\nkill\n", b"hello\nbye\n", 0),
-        ("tls1.3_aes256gcm.pcap", 0x1302, b"hello\nkeyupdate\nhello\nbyte\nkill\n", b"hello\nkeyupdate\nhello\nbyte\n", 2),
+        (
+            "tls1.3_aes256gcm.pcap",
+            0x1302,
+            b"hello\nkeyupdate\nhello\nbyte\nkill\n",
+            b"hello\nkeyupdate\nhello\nbyte\n",
+            2,
+        ),
         ("tls1.3_ccm.pcap", 0x1304, b"heelo\nkill\n", b"heelo\n", 0),
         ("tls1.3_ccm8.pcap", 0x1305, b"hello\nbye\n", b"hello\nbye\n", 0),
         ("tls1.3_chacha.pcap", 0x1303, b"hello\nbye\nkill\n", b"hello\nbye\n", 0),
         ("tls1.3_curl_google.pcap", 0x1302, _H2_PREFACE, None, 0),
-        ("tls1.3_keyupdates_aes256.pcap", 0x1302, b"hello\nkeyupdate\nhello\nbye\nkill\n", b"hello\nkeyupdate\nhello\nbye\n", 2),
+        (
+            "tls1.3_keyupdates_aes256.pcap",
+            0x1302,
+            b"hello\nkeyupdate\nhello\nbye\nkill\n",
+            b"hello\nkeyupdate\nhello\nbye\n",
+            2,
+        ),
         ("tls1.3_session_resumption.pcap", 0x1302, b"hello\nkill\n", b"hello\n", 0),
     ],
 )
-def test_ssldump_samples(name: str, suite: int, client_text: bytes, server_text: bytes | None, key_updates: int) -> None:
+def test_ssldump_samples(
+    name: str, suite: int, client_text: bytes, server_text: bytes | None, key_updates: int
+) -> None:
     keylog = KeyLog.from_file(SSLDUMP / "log.txt")
     (conn,) = connections(SSLDUMP / name)
     got_suite, version, client, server, updates = decrypt_connection(conn, keylog)

@@ -36,8 +36,13 @@ def test_good_lines() -> None:
     assert log.secrets_for(CR1) == {"CLIENT_RANDOM": MS}
     s = log.secrets_for(CR2)
     assert set(s) == {
-        "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0",
-        "SERVER_TRAFFIC_SECRET_0", "CLIENT_EARLY_TRAFFIC_SECRET", "EARLY_EXPORTER_SECRET", "EXPORTER_SECRET",
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0",
+        "SERVER_TRAFFIC_SECRET_0",
+        "CLIENT_EARLY_TRAFFIC_SECRET",
+        "EARLY_EXPORTER_SECRET",
+        "EXPORTER_SECRET",
     }
     assert s["SERVER_HANDSHAKE_TRAFFIC_SECRET"] == S48  # upper-case hex is fine
     assert log.rsa_premaster_for(bytes.fromhex("0102030405060708") + b"rest of ciphertext") == MS
@@ -84,7 +89,9 @@ def test_ech_lines_are_not_malformed() -> None:
 def test_conflicting_lines_keep_the_first_value() -> None:
     other = bytes(48)
     log = KeyLog.from_text(
-        f"CLIENT_RANDOM {CR1.hex()} {MS.hex()}\nCLIENT_RANDOM {CR1.hex()} {other.hex()}\nCLIENT_RANDOM {CR1.hex()} {MS.hex()}\n"
+        f"CLIENT_RANDOM {CR1.hex()} {MS.hex()}\n"
+        f"CLIENT_RANDOM {CR1.hex()} {other.hex()}\n"
+        f"CLIENT_RANDOM {CR1.hex()} {MS.hex()}\n"
     )
     assert log.master_secret_for(CR1) == MS
     assert [c.line_no for c in log.conflicts] == [2] and log.malformed == []
@@ -134,8 +141,13 @@ def test_dsb_block_from_real_pcapng_bytes() -> None:
     pad = (-len(secrets)) % 4
     total = 12 + 8 + len(secrets) + pad
     block = (
-        (0x0A).to_bytes(4, "little") + total.to_bytes(4, "little") + DSB_TLS_KEY_LOG.to_bytes(4, "little")
-        + len(secrets).to_bytes(4, "little") + secrets + b"\x00" * pad + total.to_bytes(4, "little")
+        (0x0A).to_bytes(4, "little")
+        + total.to_bytes(4, "little")
+        + DSB_TLS_KEY_LOG.to_bytes(4, "little")
+        + len(secrets).to_bytes(4, "little")
+        + secrets
+        + b"\x00" * pad
+        + total.to_bytes(4, "little")
     )
     stype = int.from_bytes(block[8:12], "little")
     length = int.from_bytes(block[12:16], "little")

@@ -329,9 +329,7 @@ for _code in range(0x001E, 0x0026):
 
 _BLOCK = {"AES": 16, "CAMELLIA": 16, "SEED": 16, "3DES": 8, "DES": 8, "DES40": 8, "IDEA": 8, "RC2": 8}
 _MAC_LEN = {"MD5": 16, "SHA1": 20, "SHA256": 32, "SHA384": 48}
-_BULK = re.compile(
-    r"_WITH_(?P<bulk>.+?)_(?P<hash>MD5|SHA|SHA256|SHA384)$|_WITH_(?P<ccm>AES_(?:128|256)_CCM(?:_8)?)$"
-)
+_BULK = re.compile(r"_WITH_(?P<bulk>.+?)_(?P<hash>MD5|SHA|SHA256|SHA384)$|_WITH_(?P<ccm>AES_(?:128|256)_CCM(?:_8)?)$")
 
 
 def _parse(code: int, name: str, tls13: bool) -> SuiteParams:
@@ -355,8 +353,20 @@ def _parse(code: int, name: str, tls13: bool) -> SuiteParams:
         mode = aead.group(2)
         tag = 8 if mode == "CCM_8" else 16
         return SuiteParams(
-            code, name, "aead", "AES", mode, key_len, 12 if tls13 else 4, 0 if tls13 else 8, 16, tag,
-            None, 0, hash_name if hash_name != "SHA1" else "SHA256", tls13,
+            code,
+            name,
+            "aead",
+            "AES",
+            mode,
+            key_len,
+            12 if tls13 else 4,
+            0 if tls13 else 8,
+            16,
+            tag,
+            None,
+            0,
+            hash_name if hash_name != "SHA1" else "SHA256",
+            tls13,
         )
     if bulk == "CHACHA20_POLY1305":
         return SuiteParams(code, name, "aead", "CHACHA20", "POLY1305", 32, 12, 0, 1, 16, None, 0, "SHA256", tls13)
@@ -369,18 +379,46 @@ def _parse(code: int, name: str, tls13: bool) -> SuiteParams:
     if rc4:
         material = 5 if rc4.group(1) == "40" else 16
         return SuiteParams(
-            code, name, "stream", "RC4", "STREAM", 16, 0, 0, 1, 0, hash_name, mac_len, prf_hash,
-            export=export, key_material_len=material,
+            code,
+            name,
+            "stream",
+            "RC4",
+            "STREAM",
+            16,
+            0,
+            0,
+            1,
+            0,
+            hash_name,
+            mac_len,
+            prf_hash,
+            export=export,
+            key_material_len=material,
         )
     cbc = re.fullmatch(r"(AES|CAMELLIA)_(128|256)_CBC|(3DES)_EDE_CBC|(DES40|DES|SEED|IDEA)_CBC|(RC2)_CBC_40", bulk)
     if cbc:
         cipher = cbc.group(1) or cbc.group(3) or cbc.group(4) or cbc.group(5)
-        key_len = {"3DES": 24, "DES": 8, "DES40": 8, "SEED": 16, "IDEA": 16, "RC2": 16}.get(cipher) or int(cbc.group(2)) // 8
+        key_len = {"3DES": 24, "DES": 8, "DES40": 8, "SEED": 16, "IDEA": 16, "RC2": 16}.get(cipher) or int(
+            cbc.group(2)
+        ) // 8
         block = _BLOCK[cipher]
         material = 5 if cipher in ("DES40", "RC2") else key_len
         return SuiteParams(
-            code, name, "block", "DES" if cipher == "DES40" else cipher, "CBC", key_len, block, 0, block, 0,
-            hash_name, mac_len, prf_hash, export=export, key_material_len=material,
+            code,
+            name,
+            "block",
+            "DES" if cipher == "DES40" else cipher,
+            "CBC",
+            key_len,
+            block,
+            0,
+            block,
+            0,
+            hash_name,
+            mac_len,
+            prf_hash,
+            export=export,
+            key_material_len=material,
         )
     raise ValueError(f"no parameters for bulk cipher {bulk} in {name}")
 

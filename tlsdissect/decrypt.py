@@ -39,12 +39,13 @@ from .keyschedule import (
     TLS13,
     export_keys,
     extended_master_secret,
+    hash_len,
     key_block,
-    master_secret,
     split_key_block,
     tls13_next_traffic_secret,
     tls13_traffic_keys,
 )
+from .keyschedule import master_secret as derive_master_secret
 
 if TYPE_CHECKING:
     from .keylog import KeyLog
@@ -64,6 +65,7 @@ __all__ = [
 
 CT_CHANGE_CIPHER_SPEC, CT_ALERT, CT_HANDSHAKE, CT_APPLICATION_DATA = 20, 21, 22, 23
 
+_MAX_PLAINTEXT = 2**14
 #: RFC 8446 section 5.2: TLSCiphertext length must not exceed 2^14 + 256.
 _MAX_TLS13_CIPHERTEXT = 2**14 + 256
 #: RFC 5246 section 6.2.3: TLSCiphertext length must not exceed 2^14 + 2048.
@@ -78,7 +80,8 @@ class DecryptionError(TlsDissectError):
     ``reason`` is a short machine-readable cause: ``bad_record_mac`` (AEAD tag
     or HMAC mismatch: wrong keys, wrong order, or a tampered record),
     ``bad_padding``, ``too_short``, ``too_long``, ``no_content_type``,
-    ``bad_decompression``.
+    ``bad_decompression``, ``wrong_secret_length`` (a TLS 1.3 key log secret
+    whose length does not fit the suite's hash).
     """
 
     def __init__(self, reason: str, detail: str, sequence: int | None = None) -> None:
@@ -108,6 +111,7 @@ _LEGACY_CIPHERS = {
     "SEED": "SEED",
     "IDEA": "IDEA",
 }
+
 
 def _algorithm(name: str) -> Any:
     """A block/stream cipher class, preferring cryptography's 'decrepit' home.
@@ -143,7 +147,7 @@ def _make_cipher(params: SuiteParams, key: bytes, iv: bytes | None) -> Any:
         key = key * 3  # single DES is TripleDES with K1 = K2 = K3
     try:
         algorithm = _algorithm(params.cipher)(key)
-        mode = None if params.kind == "stream" else modes.CBC(iv)
+        mode = None if params.kind == "stream" else modes.CBC(iv if iv is not None else b"")
         return Cipher(algorithm, mode)
     except (UnsupportedAlgorithm, KeyError, AttributeError, ValueError) as exc:
         raise UnsupportedCipherSuite(
@@ -178,7 +182,13 @@ def _ssl3_mac(hash_name: str, secret: bytes, seq: int, content_type: int, conten
     name = "md5" if hash_name == "MD5" else "sha1"
     n = _SSL3_PAD[hash_name]
     inner = hashlib.new(
-        name, secret + b"\x36" * n + seq.to_bytes(8, "big") + bytes([content_type]) + len(content).to_bytes(2, "big") + content
+        name,
+        secret
+        + b"\x36" * n
+        + seq.to_bytes(8, "big")
+        + bytes([content_type])
+        + len(content).to_bytes(2, "big")
+        + content,
     ).digest()
     return hashlib.new(name, secret + b"\x5c" * n + inner).digest()
 
@@ -214,6 +224,7 @@ class DirectionDecryptor:
         self.sequence = sequence
         self.key_updates = 0
         self._mac_key = mac_key
+        self._mac_hash = params.mac or ""  # MD5, SHA1, SHA256, SHA384 for non-AEAD suites
         self._traffic_secret = traffic_secret
         # RFC 3749 DEFLATE: one zlib stream per direction, flushed at each record.
         self._inflater = zlib.decompressobj() if compression == 1 and version != TLS13 else None
@@ -222,9 +233,9 @@ class DirectionDecryptor:
     def _set_keys(self, key: bytes, iv: bytes) -> None:
         p = self.params
         self.key, self.iv = key, iv
-        self._aead = _make_aead(p, key) if p.kind == "aead" else None
+        self._aead: Any = _make_aead(p, key) if p.kind == "aead" else None
         # RC4 state runs across records: one decryptor context for the direction.
-        self._stream = _make_cipher(p, key, None).decryptor() if p.kind == "stream" else None
+        self._stream: Any = _make_cipher(p, key, None).decryptor() if p.kind == "stream" else None
         if p.kind == "block":
             _make_cipher(p, key, b"\x00" * p.block_size)  # fail early if the backend lacks the cipher
         self._chained_iv = iv  # SSL 3.0 / TLS 1.0 CBC: IV is the previous record's last block
@@ -236,6 +247,13 @@ class DirectionDecryptor:
         params = suite_params(cipher_suite)
         if not params.tls13:
             raise UnsupportedCipherSuite(cipher_suite, f"{params.name} is not a TLS 1.3 suite")
+        if len(traffic_secret) != hash_len(params.prf_hash):
+            # A key log line from a session with another hash (or a mix-up of sessions).
+            raise DecryptionError(
+                "wrong_secret_length",
+                f"{params.name} needs {hash_len(params.prf_hash)}-byte traffic secrets, the key log has"
+                f" {len(traffic_secret)} bytes",
+            )
         key, iv = tls13_traffic_keys(traffic_secret, params.key_len, params.fixed_iv_len, params.prf_hash)
         return cls(TLS13, params, key=key, iv=iv, traffic_secret=traffic_secret, sequence=sequence)
 
@@ -265,7 +283,9 @@ class DirectionDecryptor:
             raise ValueError(f"for_tls12 needs a version from SSL 3.0 to TLS 1.2, not 0x{version:04x}")
         params = suite_params(cipher_suite)
         if params.tls13:
-            raise UnsupportedCipherSuite(cipher_suite, f"{params.name} is a TLS 1.3 suite, not usable with 0x{version:04x}")
+            raise UnsupportedCipherSuite(
+                cipher_suite, f"{params.name} is a TLS 1.3 suite, not usable with 0x{version:04x}"
+            )
         if len(master_secret) != 48 or len(client_random) != 32 or len(server_random) != 32:
             raise ValueError("master secret must be 48 bytes and the randoms 32 bytes")
         material = params.key_material_len
@@ -274,7 +294,9 @@ class DirectionDecryptor:
         block = key_block(version, master_secret, client_random, server_random, size, params.prf_hash)
         kb = split_key_block(block, params.mac_len, material, iv_len)
         if params.export:
-            kb = export_keys(version, kb, client_random, server_random, params.key_len, params.fixed_iv_len, params.prf_hash)
+            kb = export_keys(
+                version, kb, client_random, server_random, params.key_len, params.fixed_iv_len, params.prf_hash
+            )
         if side == "client":
             mac_key, key, iv = kb.client_mac_key, kb.client_key, kb.client_iv
         else:
@@ -328,15 +350,20 @@ class DirectionDecryptor:
             ct, plain = content_type, self._open_stream(content_type, record_version, payload, seq)
         if self._inflater is not None:
             try:
-                plain = self._inflater.decompress(plain)
+                # RFC 5246 6.2.2: a record inflates to at most 2^14 bytes; cap it so bad input cannot balloon.
+                plain = self._inflater.decompress(plain, _MAX_PLAINTEXT + 1024)
             except zlib.error as exc:
                 raise DecryptionError("bad_decompression", f"DEFLATE record does not inflate: {exc}", seq) from None
+            if self._inflater.unconsumed_tail:
+                raise DecryptionError("too_long", "DEFLATE record inflates past 2^14 bytes", seq)
         return DecryptedRecord(ct, plain, seq)
 
     def _open_tls13(self, content_type: int, record_version: int, payload: bytes, seq: int) -> tuple[int, bytes]:
         p = self.params
         if len(payload) < p.tag_len + 1:
-            raise DecryptionError("too_short", f"TLS 1.3 record of {len(payload)} bytes is shorter than tag + type", seq)
+            raise DecryptionError(
+                "too_short", f"TLS 1.3 record of {len(payload)} bytes is shorter than tag + type", seq
+            )
         if len(payload) > _MAX_TLS13_CIPHERTEXT:
             raise DecryptionError("too_long", f"TLS 1.3 record of {len(payload)} bytes exceeds 2^14+256", seq)
         aad = bytes([content_type]) + record_version.to_bytes(2, "big") + len(payload).to_bytes(2, "big")
@@ -350,12 +377,19 @@ class DirectionDecryptor:
         return stripped[-1], stripped[:-1]
 
     def _pseudo_header(self, seq: int, content_type: int, record_version: int, length: int) -> bytes:
-        return seq.to_bytes(8, "big") + bytes([content_type]) + record_version.to_bytes(2, "big") + length.to_bytes(2, "big")
+        return (
+            seq.to_bytes(8, "big")
+            + bytes([content_type])
+            + record_version.to_bytes(2, "big")
+            + length.to_bytes(2, "big")
+        )
 
     def _open_tls12_aead(self, content_type: int, record_version: int, payload: bytes, seq: int) -> bytes:
         p = self.params
         if len(payload) < p.explicit_nonce_len + p.tag_len:
-            raise DecryptionError("too_short", f"{p.name}: record of {len(payload)} bytes is shorter than nonce + tag", seq)
+            raise DecryptionError(
+                "too_short", f"{p.name}: record of {len(payload)} bytes is shorter than nonce + tag", seq
+            )
         if p.mode == "POLY1305":
             nonce = _xor_seq(self.iv, seq)  # RFC 7905 section 2
             body = payload
@@ -369,11 +403,10 @@ class DirectionDecryptor:
             raise DecryptionError("bad_record_mac", f"{p.name}: record failed authentication", seq) from None
 
     def _mac(self, seq: int, content_type: int, record_version: int, content: bytes) -> bytes:
-        p = self.params
         if self.version == SSL3:
-            return _ssl3_mac(p.mac, self._mac_key, seq, content_type, content)
+            return _ssl3_mac(self._mac_hash, self._mac_key, seq, content_type, content)
         header = self._pseudo_header(seq, content_type, record_version, len(content))
-        return hmac.new(self._mac_key, header + content, p.mac.lower()).digest()
+        return hmac.new(self._mac_key, header + content, self._mac_hash.lower()).digest()
 
     def _check_mac(self, seq: int, content_type: int, record_version: int, content: bytes, mac: bytes) -> None:
         if not hmac.compare_digest(self._mac(seq, content_type, record_version, content), mac):
@@ -466,7 +499,10 @@ class SessionDecryptors:
         """Every direction of the session can be decrypted (0-RTT aside)."""
         if self.version == TLS13:
             return None not in (
-                self.client_handshake, self.server_handshake, self.client_application, self.server_application
+                self.client_handshake,
+                self.server_handshake,
+                self.client_application,
+                self.server_application,
             )
         return self.client is not None and self.server is not None
 
@@ -520,7 +556,7 @@ def session_decryptors(
         if session_hash is not None:
             master = extended_master_secret(version, pms, session_hash, params.prf_hash)
         else:
-            master = master_secret(version, pms, client_random, server_random, params.prf_hash)
+            master = derive_master_secret(version, pms, client_random, server_random, params.prf_hash)
         result.master_secret_source = "RSA"
     if master is None:
         result.missing.append("CLIENT_RANDOM")
@@ -530,8 +566,14 @@ def session_decryptors(
             result,
             side,
             DirectionDecryptor.for_tls12(
-                version, cipher_suite, master, client_random, server_random, side,  # type: ignore[arg-type]
-                encrypt_then_mac=encrypt_then_mac, compression=compression,
+                version,
+                cipher_suite,
+                master,
+                client_random,
+                server_random,
+                side,  # type: ignore[arg-type]
+                encrypt_then_mac=encrypt_then_mac,
+                compression=compression,
             ),
         )
     return result

@@ -21,10 +21,10 @@ never stops parsing: a half-broken key log still decrypts what it can.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from .errors import TlsDissectError
 

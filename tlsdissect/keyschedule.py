@@ -88,13 +88,7 @@ def hkdf_expand_label(
     full_label = b"tls13 " + label
     if not 0 < length < 0x10000 or len(full_label) > 255 or len(context) > 255:
         raise ValueError("HKDF-Expand-Label argument out of range")
-    info = (
-        length.to_bytes(2, "big")
-        + bytes([len(full_label)])
-        + full_label
-        + bytes([len(context)])
-        + context
-    )
+    info = length.to_bytes(2, "big") + bytes([len(full_label)]) + full_label + bytes([len(context)]) + context
     algorithm = _CRYPTO_HASHES[hash_name]()
     return HKDFExpand(algorithm=algorithm, length=length, info=info).derive(secret)
 
@@ -179,7 +173,9 @@ def master_secret(
     return prf(version, pre_master_secret, b"master secret", client_random + server_random, 48, prf_hash)
 
 
-def extended_master_secret(version: int, pre_master_secret: bytes, session_hash: bytes, prf_hash: str = "SHA256") -> bytes:
+def extended_master_secret(
+    version: int, pre_master_secret: bytes, session_hash: bytes, prf_hash: str = "SHA256"
+) -> bytes:
     """RFC 7627 master secret; ``session_hash`` is the transcript hash up to ClientKeyExchange
     (SHA-256/384 for TLS 1.2, MD5 || SHA1 for TLS 1.0/1.1)."""
     if version == SSL3:
