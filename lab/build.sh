@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Rebuild the TLS handshake lab from scratch on a Debian machine, as root.
+#
+#   bash lab/build.sh                 # install packages, build the PKI, run every scenario
+#   bash lab/build.sh tls12_success   # only the named scenarios (shell-style globs allowed)
+#   bash lab/build.sh --list          # scenario names
+#   bash lab/build.sh --fresh ...     # wipe lab/work/ (PKI included) first
+#
+# Debian packages used (installed with apt-get install -y when missing):
+#   apache2      Apache httpd 2.4 + mod_ssl: most servers
+#   nginx        nginx: a second server implementation (ssl_reject_handshake, big chain)
+#   tcpdump      captures loopback traffic (tcpdump -i lo -U -s 0 -w)
+#   openssl      PKI generation (openssl req/ca), s_client and s_server
+#   curl         the everyday client (SSLKEYLOGFILE key logs)
+#   gnutls-bin   gnutls-cli, a client that picks different alerts than OpenSSL
+#   python3      the driver (stdlib only) and lab/helpers.py (relay, silent server, client)
+#   tshark       independent reading of every capture for the ground truth
+#
+# Everything runs on 127.0.0.1 high ports (20000+); servers are started with their own
+# configs under lab/work/ and stopped at the end of each scenario.  Results land in
+# captures/<scenario>/ (capture.pcap, keylog.txt, expected.json, tshark.txt).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+packages=(apache2 nginx tcpdump openssl curl gnutls-bin python3 tshark)
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "lab/build.sh must run as root (apt-get, tcpdump, servers)" >&2
+    exit 2
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    for attempt in 1 2 3 4 5; do   # another apt may hold the dpkg lock for a while
+        if apt-get update -qq && apt-get install -y -qq "${missing[@]}"; then
+            break
+        fi
+        [ "$attempt" -eq 5 ] && { echo "apt-get failed" >&2; exit 1; }
+        sleep 15
+    done
+fi
+
+exec python3 "$here/run.py" "$@"

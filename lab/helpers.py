@@ -1,0 +1,160 @@
+"""Tiny misbehaving network peers the lab needs and real servers cannot play.
+
+  helpers.py rst-relay LISTEN_PORT UPSTREAM_PORT
+      A "middlebox": accepts one client, connects to the real server, forwards
+      the ClientHello and the first bytes of the server's answer, then resets
+      both TCP connections (SO_LINGER 0 makes close() send RST).
+  helpers.py silent LISTEN_PORT
+      Accepts TCP connections, reads what arrives and never answers (a hung
+      server or a black-holing load balancer).
+
+  helpers.py client --port P --cafile F --keylog F [--maxseg N] [--rcvbuf N]
+                    [--cert F --key F] [--path /x/] [--tls13]
+      A Python ssl client (OpenSSL underneath) that fetches a path from
+      www.lab.test:P via 127.0.0.1, writing a key log.  It never offers
+      post_handshake_auth.  --maxseg/--rcvbuf shrink the MSS and receive
+      window so a big server flight is cut into many small TCP segments, as on
+      a real path (loopback would otherwise carry 64 KB segments).
+
+Each exits on its own after a bounded time so nothing is left running.
+"""
+from __future__ import annotations
+
+import select
+import socket
+import struct
+import sys
+import threading
+import time
+
+LIFETIME = 30.0  # seconds; the lab stops us long before this
+
+
+def listener(port: int) -> socket.socket:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(8)
+    s.settimeout(LIFETIME)
+    return s
+
+
+def hard_reset(sock: socket.socket) -> None:
+    """Close with SO_LINGER {on, 0}: the kernel sends RST instead of FIN."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def read_some(sock: socket.socket, wait: float) -> bytes:
+    ready, _, _ = select.select([sock], [], [], wait)
+    return sock.recv(65536) if ready else b""
+
+
+def rst_relay(port: int, upstream: int) -> None:
+    srv = listener(port)
+    print(f"rst-relay listening on {port} -> {upstream}", flush=True)
+    client, addr = srv.accept()
+    up = socket.create_connection(("127.0.0.1", upstream), timeout=5)
+    hello = read_some(client, 5.0)
+    print(f"client {addr}: {len(hello)} bytes forwarded upstream", flush=True)
+    up.sendall(hello)
+    time.sleep(0.2)  # let the server answer in full (ServerHello..ServerHelloDone)
+    answer = read_some(up, 5.0)
+    # Forward only the first record header and a few bytes: the client sees a
+    # truncated server flight, as when a firewall kills a flow mid-handshake.
+    first = answer[:64]
+    client.sendall(first)
+    print(f"server: {len(answer)} bytes, forwarded {len(first)}; resetting both legs", flush=True)
+    time.sleep(0.2)
+    hard_reset(client)
+    hard_reset(up)
+    srv.close()
+
+
+def silent(port: int) -> None:
+    srv = listener(port)
+    print(f"silent listening on {port}", flush=True)
+    deadline = time.time() + LIFETIME
+
+    def hold(conn: socket.socket) -> None:
+        total = 0
+        while time.time() < deadline:
+            ready, _, _ = select.select([conn], [], [], 0.5)
+            if not ready:
+                continue
+            data = conn.recv(65536)
+            if not data:  # peer closed
+                break
+            total += len(data)
+        print(f"received {total} bytes, never answered; peer closed", flush=True)
+        conn.close()
+
+    while time.time() < deadline:
+        try:
+            conn, _ = srv.accept()
+        except (socket.timeout, OSError):
+            break
+        threading.Thread(target=hold, args=(conn,), daemon=True).start()
+
+
+def client(argv: list[str]) -> int:
+    import argparse
+    import ssl
+
+    ap = argparse.ArgumentParser(prog="helpers.py client")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--cafile", required=True)
+    ap.add_argument("--keylog", required=True)
+    ap.add_argument("--maxseg", type=int, help="TCP_MAXSEG before connect (MSS in our SYN)")
+    ap.add_argument("--rcvbuf", type=int, help="SO_RCVBUF before connect (small window)")
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--path", default="/")
+    ap.add_argument("--tls13", action="store_true", help="TLS 1.3 only")
+    args = ap.parse_args(argv)
+    ctx = ssl.create_default_context(cafile=args.cafile)
+    ctx.keylog_filename = args.keylog
+    # Python leaves post_handshake_auth off unless asked: this client never offers it.
+    ctx.post_handshake_auth = False
+    if args.tls13:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    if args.cert:
+        ctx.load_cert_chain(args.cert, args.key)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if args.maxseg:
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, args.maxseg)
+    if args.rcvbuf:
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf)
+    raw.settimeout(10)
+    request = (f"GET {args.path} HTTP/1.1\r\nHost: www.lab.test\r\n"
+               "Connection: close\r\n\r\n").encode()
+    try:
+        raw.connect(("127.0.0.1", args.port))
+        with ctx.wrap_socket(raw, server_hostname="www.lab.test") as tls:
+            tls.sendall(request)
+            body = b""
+            while chunk := tls.recv(65536):
+                body += chunk
+            status = body.splitlines()[0].decode() if body else "(no response)"
+            print(f"{tls.version()} {tls.cipher()[0]}: {status}")
+    except (OSError, ssl.SSLError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] == "client":
+        return client(argv[1:])
+    if len(argv) >= 3 and argv[0] == "rst-relay":
+        rst_relay(int(argv[1]), int(argv[2]))
+        return 0
+    if len(argv) >= 2 and argv[0] == "silent":
+        silent(int(argv[1]))
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

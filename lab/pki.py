@@ -1,0 +1,207 @@
+"""Build the lab's X.509 PKI with the openssl command-line tool.
+
+Everything is made by `openssl req` / `openssl ca` (not by Python code) so the
+certificates are what a real administrator would produce.  `openssl ca` is used
+for signing because it accepts explicit -startdate/-enddate, which is how the
+expired and not-yet-valid leaves are made without faking the clock.
+
+Layout under <work>/pki/ (all PEM):
+  root.crt            Lab Root CA (trusted by every client that verifies)
+  inter.crt           Lab Intermediate CA (signed by root)
+  leaf-<v>.crt/.key   server leaves; see LEAVES below
+  rogue-root.crt      Rogue Root CA (never trusted) and rogue-inter.crt
+  corp-ca.crt         Corp Client CA (trusted by servers that ask for a cert)
+  other-ca.crt        Other CA (not trusted by any server)
+  client-<v>.crt/.key client certificates: good, expired (Corp), other (Other CA)
+  bundles: fullchain-<v>.pem (leaf + intermediates), chain-<v>.pem (intermediates)
+"""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+CA_VALID = ("20200101000000Z", "20400101000000Z")
+LEAF_VALID = ("20250601000000Z", "20350101000000Z")
+EXPIRED = ("20240101000000Z", "20250101000000Z")
+NOT_YET = ("20340101000000Z", "20360101000000Z")
+
+CA_EXT = """[v3]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+"""
+
+SERVER_EXT = """[v3]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = {san}
+"""
+
+CLIENT_EXT = """[v3]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
+
+CA_CNF = """[ca]
+default_ca = lab
+[lab]
+dir = {dir}
+database = $dir/index.txt
+new_certs_dir = $dir/newcerts
+serial = $dir/serial
+default_md = sha256
+policy = anything
+unique_subject = no
+email_in_dn = no
+copy_extensions = none
+[anything]
+commonName = supplied
+organizationName = optional
+organizationalUnitName = optional
+"""
+
+BIG_SAN_COUNT = 400
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One server leaf certificate variant."""
+
+    name: str
+    issuer: str  # CA name (directory under pki/)
+    cn: str
+    sans: tuple[str, ...]
+    validity: tuple[str, str] = LEAF_VALID
+
+
+def run(cmd: list[str], cwd: Path) -> None:
+    """Run openssl, failing loudly with its stderr (the PKI must be complete)."""
+    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr}")
+
+
+class Pki:
+    """Makes and names the files of the lab PKI."""
+
+    def __init__(self, work: Path) -> None:
+        self.dir = (work / "pki").resolve()
+
+    def path(self, name: str) -> str:
+        return str(self.dir / name)
+
+    # --- primitives -----------------------------------------------------
+    def _key(self, name: str) -> None:
+        run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+             "-out", f"{name}.key"], self.dir)
+
+    def _csr(self, name: str, subj: str) -> None:
+        run(["openssl", "req", "-new", "-key", f"{name}.key", "-subj", subj, "-out", f"{name}.csr"],
+            self.dir)
+
+    def _ca_dir(self, ca: str) -> Path:
+        d = self.dir / f"ca-{ca}"
+        (d / "newcerts").mkdir(parents=True, exist_ok=True)
+        (d / "index.txt").touch()
+        if not (d / "serial").exists():
+            (d / "serial").write_text("1000\n")
+        (d / "ca.cnf").write_text(CA_CNF.format(dir=d))
+        return d
+
+    def _sign(self, ca: str, name: str, ext: str, validity: tuple[str, str],
+              selfsign: bool = False) -> None:
+        d = self._ca_dir(ca)
+        extfile = self.dir / f"{name}.ext"
+        extfile.write_text(ext)
+        cmd = ["openssl", "ca", "-batch", "-notext", "-config", str(d / "ca.cnf"),
+               "-keyfile", f"{ca}.key", "-in", f"{name}.csr", "-out", f"{name}.crt",
+               "-startdate", validity[0], "-enddate", validity[1],
+               "-extfile", str(extfile), "-extensions", "v3"]
+        cmd += ["-selfsign"] if selfsign else ["-cert", f"{ca}.crt"]
+        run(cmd, self.dir)
+
+    def root(self, name: str, cn: str) -> None:
+        self._key(name)
+        self._csr(name, f"/O=TLS Lab/CN={cn}")
+        self._sign(name, name, CA_EXT, CA_VALID, selfsign=True)
+
+    def sub_ca(self, name: str, issuer: str, cn: str) -> None:
+        self._key(name)
+        self._csr(name, f"/O=TLS Lab/CN={cn}")
+        self._sign(issuer, name, CA_EXT, CA_VALID)
+
+    def leaf(self, leaf: Leaf) -> None:
+        name = f"leaf-{leaf.name}"
+        self._key(name)
+        self._csr(name, f"/O=TLS Lab/CN={leaf.cn}")
+        san = ", ".join(leaf.sans)
+        self._sign(leaf.issuer, name, SERVER_EXT.format(san=san), leaf.validity)
+
+    def self_signed(self, name: str, cn: str, sans: str) -> None:
+        """A leaf that signs itself (what `openssl req -x509` gives an admin in a hurry)."""
+        self._key(name)
+        run(["openssl", "req", "-x509", "-new", "-key", f"{name}.key", "-subj", f"/O=TLS Lab/CN={cn}",
+             "-days", "3650", "-addext", f"subjectAltName={sans}",
+             "-addext", "basicConstraints=critical,CA:FALSE", "-out", f"{name}.crt"], self.dir)
+
+    def client(self, name: str, issuer: str, cn: str, validity: tuple[str, str]) -> None:
+        self._key(name)
+        self._csr(name, f"/O=TLS Lab Clients/CN={cn}")
+        self._sign(issuer, name, CLIENT_EXT, validity)
+
+    def bundle(self, out: str, parts: list[str]) -> None:
+        (self.dir / out).write_text("".join((self.dir / p).read_text() for p in parts))
+
+    # --- the whole PKI --------------------------------------------------
+    def build(self) -> None:
+        """Create every file once; a complete PKI (marker file) is left alone."""
+        marker = self.dir / "COMPLETE"
+        if marker.exists():
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.root("root", "Lab Root CA")
+        self.sub_ca("inter", "root", "Lab Intermediate CA")
+        self.root("rogue-root", "Rogue Root CA")
+        self.sub_ca("rogue-inter", "rogue-root", "Rogue Intermediate CA")
+        # A long chain for the big-certificate scenario: root > inter > i2 > i3 > i4 > leaf.
+        self.sub_ca("inter2", "inter", "Lab Intermediate CA 2")
+        self.sub_ca("inter3", "inter2", "Lab Intermediate CA 3")
+        self.sub_ca("inter4", "inter3", "Lab Intermediate CA 4")
+        www = ("DNS:www.lab.test", "DNS:localhost", "IP:127.0.0.1")
+        big_sans = www + tuple(f"DNS:host{i:04d}.many-names.lab.test" for i in range(BIG_SAN_COUNT))
+        leaves = [
+            Leaf("good", "inter", "www.lab.test", www),
+            Leaf("rogue", "rogue-inter", "www.lab.test", www),
+            Leaf("expired", "inter", "www.lab.test", www, EXPIRED),
+            Leaf("notyet", "inter", "www.lab.test", www, NOT_YET),
+            Leaf("wronghost", "inter", "other.example.test", ("DNS:other.example.test",)),
+            Leaf("big", "inter4", "www.lab.test", big_sans),
+        ]
+        for leaf in leaves:
+            self.leaf(leaf)
+        self.self_signed("leaf-selfsigned", "www.lab.test", "DNS:www.lab.test,DNS:localhost")
+        self.root("corp-ca", "Corp Client CA")
+        self.root("other-ca", "Other CA")
+        self.client("client-good", "corp-ca", "alice", LEAF_VALID)
+        self.client("client-expired", "corp-ca", "bob-expired", EXPIRED)
+        self.client("client-other", "other-ca", "mallory", LEAF_VALID)
+        self.bundle("chain-inter.pem", ["inter.crt"])
+        self.bundle("chain-rogue.pem", ["rogue-inter.crt"])
+        self.bundle("chain-big.pem", ["inter4.crt", "inter3.crt", "inter2.crt", "inter.crt"])
+        for v in ("good", "expired", "notyet", "wronghost"):
+            self.bundle(f"fullchain-{v}.pem", [f"leaf-{v}.crt", "inter.crt"])
+        self.bundle("fullchain-rogue.pem", ["leaf-rogue.crt", "rogue-inter.crt"])
+        self.bundle("fullchain-big.pem", ["leaf-big.crt", "inter4.crt", "inter3.crt", "inter2.crt",
+                                          "inter.crt"])
+        self.bundle("client-cas-both.pem", ["corp-ca.crt", "other-ca.crt"])
+        for c in ("good", "expired", "other"):
+            self.bundle(f"client-{c}.pem", [f"client-{c}.crt", f"client-{c}.key"])
+        marker.write_text("ok\n")

@@ -1,0 +1,212 @@
+"""Start and stop the lab's servers (Apache httpd, nginx, openssl s_server, Python helpers).
+
+Each server gets its own work folder with its own minimal config, pid file and
+error log, so the lab never touches /etc/apache2 or /etc/nginx and never
+depends on the system's service manager.  Readiness is checked by watching the
+kernel's listening-socket table (/proc/net/tcp) rather than connecting, so no
+probe connection ever lands in a capture or a server log.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+APACHE_MODULES = ["mpm_event", "authz_core", "mime", "dir", "ssl", "socache_shmcb"]  # log_config is built in
+MODDIR = "/usr/lib/apache2/modules"
+HERE = Path(__file__).resolve().parent
+
+
+def listening(port: int) -> bool:
+    """True when something listens on 127.0.0.1:port (state 0A in /proc/net/tcp)."""
+    want = f"0100007F:{port:04X}"
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        cols = line.split()
+        if cols[1] == want and cols[3] == "0A":
+            return True
+    return False
+
+
+def wait_listening(port: int, proc: subprocess.Popen, what: str, timeout: float = 10.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if listening(port):
+            return
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode} before listening on {port}")
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on {port} within {timeout}s")
+
+
+@dataclass
+class Server:
+    """A running server process plus where its log goes."""
+
+    kind: str
+    port: int
+    wd: Path
+    argv: list[str]
+    log: Path
+    version: str = ""
+    proc: subprocess.Popen | None = None
+    stdout_path: Path | None = None
+    _log_offset: int = 0
+
+    def start(self) -> None:
+        self.wd.mkdir(parents=True, exist_ok=True)
+        self.stdout_path = self.wd / "stdout.txt"
+        out = open(self.stdout_path, "wb")
+        self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        wait_listening(self.port, self.proc, self.kind)
+        time.sleep(0.3)  # let worker processes settle
+        self._log_offset = self.log.stat().st_size if self.log.exists() else 0
+
+    def new_log_lines(self) -> list[str]:
+        """Log lines written since the server became ready (the scenario's own lines)."""
+        if not self.log.exists():
+            return []
+        with open(self.log, "rb") as fh:
+            fh.seek(self._log_offset)
+            return fh.read().decode("utf-8", "replace").splitlines()
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        # Only our own process group (start_new_session) gets the signal.
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+@dataclass
+class ApacheSpec:
+    """The essentials of one mod_ssl virtual host."""
+
+    cert: str = "fullchain-good.pem"  # file under pki/, leaf first then chain
+    key: str = "leaf-good.key"
+    protocol: str = "-all +TLSv1.2 +TLSv1.3"
+    ssl: bool = True
+    vhost_extra: list[str] = field(default_factory=list)
+    global_extra: list[str] = field(default_factory=list)
+    extra_vhosts: list[str] = field(default_factory=list)  # raw <VirtualHost> blocks
+
+
+def apache_version() -> str:
+    out = subprocess.run(["apache2", "-v"], capture_output=True, text=True).stdout
+    m = re.search(r"Server version: (\S+ \S+)", out)
+    ssl_v = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.split()[1]
+    return f"{m.group(1) if m else 'Apache'} OpenSSL/{ssl_v}"
+
+
+def make_apache(spec: ApacheSpec, port: int, wd: Path, pki_dir: Path, docroot: Path) -> Server:
+    wd.mkdir(parents=True, exist_ok=True)
+    lines = [f"LoadModule {m}_module {MODDIR}/mod_{m}.so" for m in APACHE_MODULES]
+    lines += [
+        f"ServerRoot {wd}", f"PidFile {wd}/httpd.pid", f"DefaultRuntimeDir {wd}",
+        f"Mutex file:{wd} default", "User www-data", "Group www-data",
+        "ServerName www.lab.test", f"Listen 127.0.0.1:{port}",
+        "StartServers 1", "ServerLimit 1", "ThreadsPerChild 4", "MaxRequestWorkers 4",
+        "MinSpareThreads 1", "MaxSpareThreads 4", "KeepAlive Off",
+        f"ErrorLog {wd}/error.log", "LogLevel info ssl:info",
+        'LogFormat "%h %t \\"%r\\" %>s %b %{SSL_PROTOCOL}x %{SSL_CIPHER}x %{SSL_CLIENT_S_DN}x" lab',
+        f"CustomLog {wd}/access.log lab", f"DocumentRoot {docroot}",
+        f"<Directory {docroot}>", "  Require all granted", "</Directory>",
+        "TypesConfig /etc/mime.types", "DirectoryIndex index.html",
+    ]
+    if spec.ssl:
+        lines += [f"SSLSessionCache shmcb:{wd}/ssl_scache(512000)"]
+    lines += [x.replace("{pki}", str(pki_dir)) for x in spec.global_extra]
+    lines += [f"<VirtualHost 127.0.0.1:{port}>", "  ServerName www.lab.test"]
+    if spec.ssl:
+        lines += ["  SSLEngine on", f"  SSLCertificateFile {pki_dir}/{spec.cert}",
+                  f"  SSLCertificateKeyFile {pki_dir}/{spec.key}", f"  SSLProtocol {spec.protocol}"]
+    lines += ["  " + x.replace("{pki}", str(pki_dir)) for x in spec.vhost_extra]
+    lines += ["</VirtualHost>"]
+    for block in spec.extra_vhosts:
+        lines += [block.format(port=port, pki=pki_dir, docroot=docroot)]
+    conf = wd / "httpd.conf"
+    conf.write_text("\n".join(lines) + "\n")
+    log = wd / "error.log"
+    log.unlink(missing_ok=True)
+    return Server("apache", port, wd, ["apache2", "-f", str(conf), "-DFOREGROUND"], log,
+                  apache_version())
+
+
+@dataclass
+class NginxSpec:
+    cert: str = "fullchain-good.pem"
+    key: str = "leaf-good.key"
+    protocols: str = "TLSv1.2 TLSv1.3"
+    extra: list[str] = field(default_factory=list)
+    extra_http: str = ""  # raw text inside http{}, e.g. another server block; {port} {pki}
+
+
+def make_nginx(spec: NginxSpec, port: int, wd: Path, pki_dir: Path, docroot: Path) -> Server:
+    wd.mkdir(parents=True, exist_ok=True)
+    tmp = wd / "tmp"
+    tmp.mkdir(exist_ok=True)
+    extra = "\n".join("    " + x for x in spec.extra)
+    extra_http = spec.extra_http.replace("{port}", str(port)).replace("{pki}", str(pki_dir))
+    conf = f"""daemon off;
+worker_processes 1;
+user www-data;
+pid {wd}/nginx.pid;
+error_log {wd}/error.log info;
+events {{ worker_connections 64; }}
+http {{
+  access_log {wd}/access.log;
+  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fcgi;
+  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    server_name www.lab.test;
+    ssl_certificate {pki_dir}/{spec.cert};
+    ssl_certificate_key {pki_dir}/{spec.key};
+    ssl_protocols {spec.protocols};
+    root {docroot};
+{extra}
+  }}
+{extra_http}
+}}
+"""
+    (wd / "nginx.conf").write_text(conf)
+    log = wd / "error.log"
+    log.unlink(missing_ok=True)
+    ver = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
+    ver = ver.replace("nginx version: ", "")
+    ssl_v = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.split()[1]
+    return Server("nginx", port, wd,
+                  ["nginx", "-c", str(wd / "nginx.conf"), "-p", str(wd), "-e", str(log)], log,
+                  f"{ver} OpenSSL/{ssl_v}")
+
+
+def make_s_server(args: list[str], port: int, wd: Path, pki_dir: Path) -> Server:
+    """openssl s_server; its stdout/stderr is the 'server log'."""
+    wd.mkdir(parents=True, exist_ok=True)
+    argv = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}"]
+    argv += [a.replace("{pki}", str(pki_dir)) for a in args]
+    ver = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
+    log = wd / "stdout.txt"
+    return Server("s_server", port, wd, argv, log, f"openssl s_server ({ver.split(' (')[0]})")
+
+
+def make_helper(args: list[str], port: int, wd: Path, pki_dir: Path) -> Server:
+    """One of lab/helpers.py's small Python servers (relay, silent listener)."""
+    wd.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, str(HERE / "helpers.py")]
+    argv += [a.replace("{port}", str(port)).replace("{upstream}", str(port + 1))
+             .replace("{pki}", str(pki_dir)) for a in args]
+    log = wd / "stdout.txt"
+    return Server("python", port, wd, argv, log, f"Python {sys.version.split()[0]} helper")
