@@ -674,3 +674,61 @@ def test_mutated_der_never_raises(der: bytes) -> None:
 def test_distinguished_name_decoder_never_raises(blob: bytes) -> None:
     out = decode_distinguished_names([blob, name("ok").public_bytes() + blob])
     assert len(out) == 2 and all(isinstance(s, str) for s in out)
+
+
+# --------------------------------------------------------------------------- real client authentication (anyconnect-vpn.pcap)
+
+
+def _anyconnect_names() -> list[bytes]:
+    raw = (DATA / "anyconnect-certificate-request-dnames.bin").read_bytes()
+    names, pos = [], 0
+    while pos < len(raw):  # certificate_authorities: DistinguishedName<1..2^16-1> entries, RFC 5246 §7.4.4
+        length = int.from_bytes(raw[pos : pos + 2], "big")
+        names.append(raw[pos + 2 : pos + 2 + length])
+        pos += 2 + length
+    return names
+
+
+def test_real_certificate_request_names_decode_as_tshark_dissects_them() -> None:
+    decoded = decode_distinguished_names(_anyconnect_names())
+    viasat = "DC=hq,DC=corp,DC=viasat,DC=com"
+    entrust = "OU=See www.entrust.net/legal-terms,O=Entrust\\, Inc.,C=US"
+    assert decoded == [
+        f"CN=Viasat SHA 2 CA-3,{viasat}",
+        f"CN=Viasat SHA 2 CA-2,{viasat}",
+        f"CN=Viasat SHA 2 CA-1,{viasat}",
+        "CN=Viasat SHA 2 Root CA",
+        f"CN=Entrust Root Certification Authority - G2,OU=(c) 2009 Entrust\\, Inc. - for authorized use only,{entrust}",
+        f"CN=Entrust Certification Authority - L1K,OU=(c) 2012 Entrust\\, Inc. - for authorized use only,{entrust}",
+        "CN=Entrust Root Certification Authority,OU=(c) 2006 Entrust\\, Inc.,"
+        "OU=www.entrust.net/CPS is incorporated by reference,O=Entrust\\, Inc.,C=US",
+        "CN=VeriSign Class 3 Secure Server CA - G3,OU=Terms of use at https://www.verisign.com/rpa (c)10,"
+        "OU=VeriSign Trust Network,O=VeriSign\\, Inc.,C=US",
+    ]
+
+
+def test_real_client_chain_against_real_certificate_request() -> None:
+    from datetime import datetime, timezone
+
+    chain = [(DATA / f"anyconnect-client-{i}.der").read_bytes() for i in range(3)]
+    found = check_client_chain_against_request(
+        chain, ca_names=_anyconnect_names(), signature_algorithms=[0x0601, 0x0603, 0x0501, 0x0503, 0x0401, 0x0403, 0x0201]
+    )
+    assert [(f.id, f.certificates) for f in found] == [("issuer_requested", (0,))]
+    assert "CN=Viasat SHA 2 CA-3" in found[0].text
+    assert check_client_chain_against_request([], ca_names=_anyconnect_names(), signature_algorithms=[])[0].id == (
+        "client_cert_missing"
+    )
+
+    # openssl verify -attime 1569687245 -purpose sslclient: OK; at 1600000000: certificate has expired
+    at = datetime.fromtimestamp(1569687245.885140, tz=timezone.utc)
+    store = TrustStore.from_ders([chain[2]])
+    analysis = analyze_chain(chain, at=at, role="client", trust=store)
+    assert analysis.path == [0, 1, 2]
+    assert analysis.trust == "trusted"
+    assert problems(analysis) == []
+    assert parse_certificate(chain[0]).subject == (
+        "CN=lp-rkerur-osx,OU=Macs,OU=Carlsbad,OU=USA,OU=Workstations,DC=hq,DC=corp,DC=viasat,DC=com"
+    )
+    later = analyze_chain(chain, at=1600000000, role="client", trust=store)
+    assert finding(later, "expired").certificates == (0,)
