@@ -518,3 +518,34 @@ def test_a_failed_record_still_advances_the_state(certs, version: str, ciphers: 
     later = b"".join(p for c, p in results[2:] if c == 23)
     assert bytes.fromhex(CLIENT_MESSAGES[2]) in later or later.endswith(bytes.fromhex(CLIENT_MESSAGES[2]))
     assert results[-1] == (21, b"\x01\x00")
+
+
+def test_tls13_secret_of_the_wrong_length_is_a_decryption_error() -> None:
+    # TLS_AES_256_GCM_SHA384 needs 48-byte secrets (SHA-384); a 32-byte one is from another session.
+    with pytest.raises(DecryptionError) as err:
+        DirectionDecryptor.for_tls13(0x1302, b"\x00" * 32)
+    assert err.value.reason == "wrong_secret_length"
+
+
+def test_deflate_records_are_capped() -> None:
+    """A NULL-cipher DEFLATE record that inflates past 2^14 bytes is refused, not inflated."""
+    import hmac as hmac_mod
+    import zlib
+
+    d = DirectionDecryptor.for_tls12(
+        0x0303, 0x0002, b"\x01" * 48, b"\x02" * 32, b"\x03" * 32, "client", compression=1
+    )  # TLS_RSA_WITH_NULL_SHA: the record is content + HMAC-SHA1 in the clear
+    comp = zlib.compressobj()
+    small = comp.compress(b"hello") + comp.flush(zlib.Z_SYNC_FLUSH)
+    big = comp.compress(b"\x00" * 100_000) + comp.flush(zlib.Z_SYNC_FLUSH)
+
+    def record(seq: int, content: bytes) -> bytes:
+        header = seq.to_bytes(8, "big") + bytes([23]) + (0x0303).to_bytes(2, "big") + len(content).to_bytes(2, "big")
+        return content + hmac_mod.new(d._mac_key, header + content, "sha1").digest()
+
+    assert d.decrypt(23, 0x0303, record(0, small)) == (23, b"hello")
+    with pytest.raises(DecryptionError) as err:
+        d.decrypt(23, 0x0303, record(1, big))
+    assert err.value.reason == "too_long"
+    with pytest.raises(ValueError, match="compression"):
+        DirectionDecryptor.for_tls12(0x0303, 0x0002, b"\x01" * 48, b"\x02" * 32, b"\x03" * 32, "client", compression=64)

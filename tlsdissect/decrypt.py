@@ -170,8 +170,7 @@ def _make_aead(params: SuiteParams, key: bytes) -> Any:
 
 def _xor_seq(iv: bytes, seq: int) -> bytes:
     """iv XOR the 64-bit sequence number left-padded to the IV length (RFC 8446 5.3, RFC 7905 2)."""
-    padded = seq.to_bytes(len(iv), "big")
-    return bytes(a ^ b for a, b in zip(iv, padded))
+    return (int.from_bytes(iv, "big") ^ seq).to_bytes(len(iv), "big")
 
 
 _SSL3_PAD = {"MD5": 48, "SHA1": 40}
