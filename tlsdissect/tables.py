@@ -743,6 +743,7 @@ _EXTRA_CIPHER_SUITES: dict[int, str] = {
     0xFEFF: 'SSL_RSA_FIPS_WITH_3DES_EDE_CBC_SHA',
     0xFFE0: 'SSL_RSA_FIPS_WITH_3DES_EDE_CBC_SHA',  # older NSS, private-use range
     0xFFE1: 'SSL_RSA_FIPS_WITH_DES_CBC_SHA',
+    0xFF85: 'TLS_GOSTR341112_256_WITH_28147_CNT_IMIT_LEGACY',  # gost-engine code point before RFC 9189 (0xC102)
 }
 
 CIPHER_SUITES: dict[int, str] = {**_IANA_CIPHER_SUITES, **_EXTRA_CIPHER_SUITES}
@@ -1132,7 +1133,7 @@ def parse_suite_name(code: int, name: str) -> CipherSuiteInfo:
         return CipherSuiteInfo(code, name, 'SCSV', 'SCSV', 'NONE', 'NONE', 'NONE', 0,
                                is_tls13=False, is_export=False, is_scsv=True,
                                forward_secrecy=False, weak_reasons=())
-    base = name[:-4] if name.endswith('_OLD') else name
+    base = re.sub(r'_(OLD|LEGACY)$', '', name)  # pre-standard code points of a registered suite
     prefix, _, body = base.partition('_')
     if prefix not in ('TLS', 'SSL') or not body:
         raise ValueError(f'not a TLS cipher suite name: {name!r}')
