@@ -59,6 +59,36 @@ def _post_process(conn: Connection, opts: Options) -> None:
     enrich.enrich(conn, opts)
 
 
+def _load_keylog(keylog: Any) -> Any:
+    """Accept a KeyLog, a path, or a list of paths/KeyLogs."""
+    if keylog is None or keylog == []:
+        return None
+    from .keylog import KeyLog
+
+    if isinstance(keylog, KeyLog):
+        return keylog
+    items = keylog if isinstance(keylog, (list, tuple)) else [keylog]
+    merged = KeyLog()
+    for item in items:
+        merged.merge(item if isinstance(item, KeyLog) else KeyLog.from_file(item))
+    return merged
+
+
+def _absorb_secrets(table: FlowTable, secrets: list, seen: int) -> int:
+    from .keylog import KeyLog, keylog_from_dsb
+
+    for dsb in secrets[seen:]:
+        log = keylog_from_dsb(dsb.secrets_type, dsb.data)
+        if log is None:
+            continue
+        if table.keylog is None:
+            table.keylog = KeyLog()
+        table.keylog.merge(log)
+        for conn in table.active.values():  # connections already open get the keys too
+            conn.session.keylog = table.keylog
+    return len(secrets)
+
+
 def iter_connections(source: Source, *, state: Optional[RunState] = None, **options: Any) -> Iterator[Connection]:
     """Yield each connection of the capture when it ends (streaming, bounded memory).
 
@@ -71,6 +101,9 @@ def iter_connections(source: Source, *, state: Optional[RunState] = None, **opti
     reader = CaptureReader(source)
     st.reader = reader
     table = FlowTable()
+    table.keylog = _load_keylog(opts.keylog)
+    secrets_seen = 0
+    info = reader.info
     table_packet = table.packet
     decode = decode_tcp
     undecoded = 0
@@ -87,6 +120,8 @@ def iter_connections(source: Source, *, state: Optional[RunState] = None, **opti
                     st.warnings.append(f"link type {linktype} is not supported; its frames are skipped")
                 st.linktypes.add(linktype)
                 continue
+            if len(info.secrets) != secrets_seen:  # a pcapng Decryption Secrets Block
+                secrets_seen = _absorb_secrets(table, info.secrets, secrets_seen)
             table_packet(frame, ts, seg)
             if frame >= next_sweep_frame:
                 next_sweep_frame = frame + 2048

@@ -226,6 +226,9 @@ class TcpConnection:
                 {"frame": f, "time": round(t, 6), "content_type": ct, "length": ln, "protected": p}
                 for (f, t, ct, ln, p) in layer.last_records
             ]
+        dec = s.decryption_summary()
+        if dec is not None:
+            conn.extra["decryption"] = dec
         conn.extra["ttl"] = {names[0]: self.ttls[0], names[1]: self.ttls[1],
                              "rst": {names[d]: self.rst_ttl[d] for d in (0, 1) if self.rst_ttl[d] is not None}}
         return conn
@@ -276,6 +279,7 @@ class FlowTable:
         self.next_stream = 0
         self.done: list[TcpConnection] = []
         self.tls_ports: set[int] = set()  # server ports TLS was seen on, in this capture
+        self.keylog: Any = None  # tlsdissect.keylog.KeyLog when decrypting
         self._last_sweep = None  # type: Optional[float]
 
     def packet(self, frame: int, ts: float, seg: tuple) -> None:
@@ -298,6 +302,7 @@ class FlowTable:
 
     def _new(self, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float) -> TcpConnection:
         conn = TcpConnection(self.next_stream, src, sport, dst, dport, frame, ts)
+        conn.session.keylog = self.keylog
         self.next_stream += 1
         self.table[(src, sport, dst, dport)] = (conn, 0)
         self.table[(dst, dport, src, sport)] = (conn, 1)

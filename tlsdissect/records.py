@@ -417,7 +417,7 @@ class RecordLayer:
                                        record_version=version, length=2))
         elif ct == CT_CHANGE_CIPHER_SPEC:
             out.append(RecordEvent("ccs", frame, ts, content_type=ct, length=len(payload),
-                                   record_version=version, body=payload[:4]))
+                                   record_version=version, body=payload[:4], encrypted=decrypted))
             if self.encrypt_after_ccs and not self.tls13 and not decrypted:
                 self.encrypted = True
             self.paused = True
@@ -461,8 +461,9 @@ class RecordLayer:
             del hs[:4 + ln]
             out.append(RecordEvent("handshake", frame, ts, content_type=CT_HANDSHAKE, msg_type=t,
                                    body=body, length=ln, encrypted=decrypted, record_version=version))
-            if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO:
-                # The session must learn the version before later records are read. Stop here;
+            if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO or (decrypted and t in (20, 24)):
+                # The session must learn the version (or, after a decrypted Finished or
+                # KeyUpdate, switch keys) before later records are read. Stop here;
                 # what is left in the handshake buffer is read when the caller resumes.
                 self.paused = True
                 if hs:

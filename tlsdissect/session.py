@@ -40,6 +40,8 @@ class TlsSession:
         self.server_hello: Optional[hs.ServerHello] = None
         self.server_hello_dir: Optional[int] = None
         self.hrr: Optional[hs.ServerHello] = None
+        self.server_hellos_seen = 0
+        self.latest_server_hello: Optional[hs.ServerHello] = None
         self.sslv2_server_hello: Optional[hs.Sslv2ServerHello] = None
         self.version: Optional[int] = None
         self.cipher: Optional[int] = None
@@ -60,8 +62,17 @@ class TlsSession:
         self.key_exchange_seen = False
         self.handshake_messages: dict[int, list[int]] = {0: [], 1: []}  # plaintext types by direction
         self.app_data_records: dict[int, int] = {0: 0, 1: 0}
-        self.decryption: Any = None  # set by the key-log machinery when keys are supplied
-        self.on_hello: Any = None  # callback(session, direction, message) for decryption setup
+        # Decryption (only when a key log is supplied): see _setup_decryption.
+        self.keylog: Any = None  # tlsdissect.keylog.KeyLog
+        self.decryptors: Any = None  # decrypt.SessionDecryptors of the latest ServerHello
+        self.pending_decryptors: Any = None  # TLS <= 1.2: installed at each side's next CCS
+        self.active_decryptor: dict[int, Any] = {0: None, 1: None}
+        self.decrypt_notes: list[str] = []
+        self.decrypted_records = 0
+        self.client_key_exchange_body: bytes = b""
+        self.finished: dict[int, Optional[int]] = {0: None, 1: None}  # frame of each side's Finished
+        self.first_data_frame: dict[int, Optional[int]] = {0: None, 1: None}  # decrypted app data
+        self.post_handshake: list[tuple[int, int, str]] = []  # (dir, frame, message) after both Finished
 
     # -- input from the TCP layer -------------------------------------------------------
     def data(self, d: int, data: bytes, frame: int, ts: float) -> None:
@@ -107,10 +118,14 @@ class TlsSession:
         elif kind == "ccs":
             self.tls_seen = True
             self.ccs[d] = self.ccs[d] or (ev.frame, ev.time)
+            if self.keylog is not None and not self.tls13:
+                self._ccs_decryption(d)
             self.history.append((d, "i"))
             self.timeline.append((d, ev.frame, ev.time, "change_cipher_spec", {}))
         elif kind == "application_data":  # decrypted application data
             self.app_data_records[d] += 1
+            if self.first_data_frame[d] is None:
+                self.first_data_frame[d] = ev.frame
             if self.app_data_records[d] == 1:
                 info = {"length": ev.length, "encrypted": ev.encrypted}
                 if ev.body:
@@ -174,15 +189,19 @@ class TlsSession:
                     info["selected_group"] = ks.decoded.get("group_name")
                 self._set_version(msg.version)
             else:
+                self.server_hellos_seen += 1
+                self.latest_server_hello = msg
                 if self.server_hello is None:
                     self.server_hello = msg
                     self.server_hello_dir = d
+                elif self.keylog is not None and not self.tls13:
+                    self.pending_decryptors = "build"  # renegotiation: new keys at the next CCS
                 self._set_version(msg.version)
                 self.cipher = msg.cipher_suite
                 info["version"] = tables.version_name(msg.version)
                 info["cipher"] = tables.cipher_name(msg.cipher_suite)
-            if self.on_hello:
-                self.on_hello(self, d, msg)
+                if self.keylog is not None:
+                    self._setup_decryption(d, msg)
         elif t == hs.CERTIFICATE and isinstance(msg, hs.Certificate):
             self.certificates[d].append(msg)
             info["certificates"] = len(msg.entries)
@@ -199,6 +218,21 @@ class TlsSession:
             self.certificate_status = msg
         elif t == hs.CLIENT_KEY_EXCHANGE:
             self.key_exchange_seen = True
+            self.client_key_exchange_body = ev.body
+        elif t == hs.FINISHED:
+            if self.finished[d] is None:
+                self.finished[d] = ev.frame
+            if ev.encrypted and self.tls13 and self.decryptors is not None:
+                self._tls13_application_keys(d)
+        elif t == hs.KEY_UPDATE and ev.encrypted:
+            dec = self.active_decryptor.get(d)
+            if dec is not None:
+                try:
+                    dec.key_update()
+                except ValueError as e:
+                    self.decrypt_notes.append(f"KeyUpdate: {e}")
+        if self.finished[0] is not None and self.finished[1] is not None and t != hs.FINISHED:
+            self.post_handshake.append((d, ev.frame, info["message"]))
         if self.ccs[d] is None:
             self.server_messages_before_ccs.add(t)
         self.history.append((d, letter))
@@ -264,6 +298,86 @@ class TlsSession:
             for layer in self.layers:
                 layer.report_protected = False  # bulk data from here: count, do not list
 
+    # -- decryption ---------------------------------------------------------------------
+    def _build_decryptors(self, sh: hs.ServerHello) -> Any:
+        from .decrypt import UnsupportedCipherSuite, session_decryptors
+
+        if not self.client_hellos:
+            return None
+        ch = self.client_hellos[-1][1]
+        premaster = None
+        body = self.client_key_exchange_body
+        if len(body) > 2:
+            premaster = body[2:] if ((body[0] << 8) | body[1]) == len(body) - 2 else body
+        try:
+            sd = session_decryptors(
+                self.keylog, sh.version, sh.cipher_suite, ch.random, sh.random,
+                encrypt_then_mac=sh.ext(22) is not None, compression=sh.compression_method,
+                encrypted_premaster=premaster,
+            )
+        except UnsupportedCipherSuite as e:
+            self.decrypt_notes.append(f"cannot decrypt: {e}")
+            return None
+        except Exception as e:  # bad secrets in the key log must not stop the analysis
+            self.decrypt_notes.append(f"cannot use the key log for this connection: {e}")
+            return None
+        if sd.missing:
+            self.decrypt_notes.append("key log has no " + ", ".join(sd.missing) + " for this client random")
+        return sd
+
+    def _setup_decryption(self, server: int, sh: hs.ServerHello) -> None:
+        client = 1 - server
+        if not self.tls13:
+            # TLS <= 1.2: keys apply after each side's ChangeCipherSpec; an RSA pre-master
+            # from the key log needs the ClientKeyExchange, so build at the first CCS.
+            self.pending_decryptors = "build"
+            return
+        sd = self._build_decryptors(sh)
+        self.decryptors = sd
+        if sd is None:
+            return
+        self._install(server, sd.server_handshake)
+        self._install(client, sd.client_handshake)
+
+    def _install(self, d: int, dec: Any) -> None:
+        self.active_decryptor[d] = dec
+        layer = self.layers[d]
+        layer.decryptor = None if dec is None else self._counting(dec)
+
+    def _counting(self, dec: Any) -> Any:
+        def decrypt(ct: int, version: int, payload: bytes) -> tuple[int, bytes]:
+            out = dec.decrypt(ct, version, payload)
+            self.decrypted_records += 1
+            return out
+
+        return decrypt
+
+    def _ccs_decryption(self, d: int) -> None:
+        if self.pending_decryptors == "build" and self.server_hello is not None:
+            sh = self.server_hello
+            if self.server_hellos_seen > 1 and self.latest_server_hello is not None:
+                sh = self.latest_server_hello
+            self.pending_decryptors = self._build_decryptors(sh)
+            self.decryptors = self.pending_decryptors
+        sd = self.pending_decryptors
+        if sd is None or sd == "build":
+            return
+        client = self.client_dir_hint if self.client_dir_hint is not None else 0
+        self._install(d, sd.client if d == client else sd.server)
+
+    def _tls13_application_keys(self, d: int) -> None:
+        sd = self.decryptors
+        client = self.client_dir_hint if self.client_dir_hint is not None else 0
+        self._install(d, sd.client_application if d == client else sd.server_application)
+
+    def decryption_summary(self) -> Optional[dict[str, Any]]:
+        if self.keylog is None:
+            return None
+        status = "decrypted" if self.decrypted_records else "not decrypted"
+        if any(layer.anomalies and layer.decryptor is None and self.active_decryptor.get(i) for i, layer in enumerate(self.layers)):
+            status = "failed"
+        return {"status": status, "records_decrypted": self.decrypted_records, "notes": self.decrypt_notes}
+
     # -- conclusions --------------------------------------------------------------------
     @property
     def tls13(self) -> bool:
@@ -284,6 +398,21 @@ class TlsSession:
         server = 1 - client
         if self.server_hello is None or self.sslv2_server_hello is not None:
             return False
+        fin_c, fin_s = self.finished[client], self.finished[server]
+        if fin_c is not None and fin_s is not None:
+            # Both Finished messages were read (in clear or decrypted).
+            last = max(fin_c, fin_s)
+            for (ad, frame, ts, level, code, enc, ln) in self.alerts:
+                if level == 2 and frame <= last:
+                    return False
+                if self.tls13 and level == 2 and ad == server and frame > fin_c:
+                    # TLS 1.3: the server may still refuse the client's flight (its
+                    # certificate) after the client's Finished, before any data of its own.
+                    first_data = self.first_data_frame[server]
+                    server_post = [f for (pd, f, m) in self.post_handshake if pd == server and f < frame]
+                    if (first_data is None or first_data > frame) and not server_post:
+                        return False
+            return True
         for (ad, frame, ts, level, code, enc, ln) in self.alerts:
             if level == 2:
                 return False
