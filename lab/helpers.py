@@ -8,6 +8,12 @@
       Accepts TCP connections, reads what arrives and never answers (a hung
       server or a black-holing load balancer).
 
+  helpers.py fin-on-hello LISTEN_PORT
+      Reads the ClientHello and closes the connection normally (FIN), with no
+      alert: an overloaded or misconfigured server or proxy.
+  helpers.py tls-reset LISTEN_PORT CERTCHAIN KEY
+      A TLS server (Python ssl) that completes the handshake, reads the
+      request, then resets the connection (RST) instead of answering.
   helpers.py client --port P --cafile F --keylog F [--maxseg N] [--rcvbuf N]
                     [--cert F --key F] [--path /x/] [--tls13]
       A Python ssl client (OpenSSL underneath) that fetches a path from
@@ -97,6 +103,38 @@ def silent(port: int) -> None:
         threading.Thread(target=hold, args=(conn,), daemon=True).start()
 
 
+def fin_on_hello(port: int) -> None:
+    srv = listener(port)
+    print(f"fin-on-hello listening on {port}", flush=True)
+    conn, addr = srv.accept()
+    hello = read_some(conn, 5.0)
+    print(f"client {addr}: read {len(hello)} bytes, closing without a word", flush=True)
+    time.sleep(0.1)
+    conn.close()
+    srv.close()
+
+
+def tls_reset(port: int, chain: str, key: str) -> None:
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(chain, key)
+    srv = listener(port)
+    print(f"tls-reset listening on {port}", flush=True)
+    raw, addr = srv.accept()
+    raw.settimeout(5)
+    try:
+        tls = ctx.wrap_socket(raw, server_side=True)
+        request = tls.recv(65536)
+        print(f"client {addr}: handshake done ({tls.version()}), request of {len(request)} bytes; "
+              "resetting", flush=True)
+        hard_reset(tls)
+    except (OSError, ssl.SSLError) as exc:
+        print(f"client {addr}: {exc}", flush=True)
+        raw.close()
+    srv.close()
+
+
 def client(argv: list[str]) -> int:
     import argparse
     import ssl
@@ -144,6 +182,12 @@ def client(argv: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[0] == "fin-on-hello":
+        fin_on_hello(int(argv[1]))
+        return 0
+    if len(argv) >= 4 and argv[0] == "tls-reset":
+        tls_reset(int(argv[1]), argv[2], argv[3])
+        return 0
     if argv and argv[0] == "client":
         return client(argv[1:])
     if len(argv) >= 3 and argv[0] == "rst-relay":

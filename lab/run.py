@@ -86,7 +86,7 @@ def client_error(kind: str, stdout: str, stderr: str) -> str | None:
     return text or None
 
 
-def build_server(sc: Scenario, spec: tuple, port: int, wd: Path) -> servers.Server:
+def build_server(sc: Scenario, spec: tuple, port: int, wd: Path) -> servers.Server | None:
     kind, arg = spec
     docroot = WORK / "docroot"
     pki_dir = WORK / "pki"
@@ -98,6 +98,8 @@ def build_server(sc: Scenario, spec: tuple, port: int, wd: Path) -> servers.Serv
         return servers.make_s_server(arg, port, wd, pki_dir)
     if kind == "helper":
         return servers.make_helper(arg, port, wd, pki_dir)
+    if kind == "none":
+        return None
     raise ValueError(f"unknown server kind {kind}")
 
 
@@ -149,7 +151,11 @@ def run_scenario(sc: Scenario, port: int) -> bool:
     srvs: list[servers.Server] = []
     if sc.upstream is not None:
         srvs.append(build_server(sc, sc.upstream, upstream, wd / "upstream"))
-    srvs.append(build_server(sc, sc.server, port, wd / "server"))
+    main_server = build_server(sc, sc.server, port, wd / "server")
+    if main_server is not None:
+        srvs.append(main_server)
+    elif servers.listening(port):
+        raise RuntimeError(f"{sc.name} needs nothing listening on {port}, but something is")
     ports = [port] + ([upstream] if sc.upstream is not None else [])
     bpf = " or ".join(f"tcp port {p}" for p in ports)
     dump = capture.Tcpdump(wd / "capture.pcap", bpf)
@@ -204,15 +210,18 @@ def run_scenario(sc: Scenario, port: int) -> bool:
     cmd = env_prefix + shlex.join(argv)
     if sc.stdin is not None:
         cmd = f"printf {shlex.quote(sc.stdin.encode('unicode_escape').decode())} | {cmd}"
-    main = srvs[-1]
     observed = {
         "client_exit_status": rc,
         "client_error": client_error(sc.client_kind, so, se),
         "server_log": pick_server_log(server_lines, sc.log_pattern),
         "tshark_alerts": [capture.alert_text(a) for a in alerts],
     }
-    server_desc = main.version if sc.upstream is None else (
-        f"{main.version} relaying to {srvs[0].version}")
+    if main_server is None:
+        server_desc = "none (nothing listens on the port)"
+    elif sc.upstream is None:
+        server_desc = main_server.version
+    else:
+        server_desc = f"{main_server.version} relaying to {srvs[0].version}"
     doc = {
         "scenario": sc.name,
         "description": sc.description,

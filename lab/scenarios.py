@@ -440,3 +440,65 @@ add(sc("large_chain_success",
        ("nginx", NginxSpec(cert="fullchain-big.pem", key="leaf-big.key", protocols="TLSv1.2")),
        {"client": PY_CLIENT + ["--maxseg", "1400", "--rcvbuf", "4096"], "client_kind": "python"},
        OK12))
+
+# ------------------------------------------- e. more twins and odd endings (appended)
+add(sc("tls13_no_shared_cipher",
+       "Apache TLS 1.3 only with SSLCipherSuite TLSv1.3 TLS_AES_256_GCM_SHA384; curl --tlsv1.3 "
+       "--tls13-ciphers TLS_AES_128_GCM_SHA256 offers no suite the server accepts.",
+       apache(protocol=ONLY13, vhost_extra=["SSLCipherSuite TLSv1.3 TLS_AES_256_GCM_SHA384"]),
+       curl(*TLS13, "--tls13-ciphers", "TLS_AES_128_GCM_SHA256"),
+       expect(None, "failed", "no_shared_cipher", "server", "alert", alert("server", 40),
+              "client_hello")))
+add(sc("tls13_hostname_mismatch_curl",
+       "TLS 1.3 twin of the curl host-name mismatch: Apache serves a valid chain for "
+       "other.example.test; curl --tlsv1.3 to www.lab.test completes the handshake (its "
+       "Finished is sent), then checks the name, sends an encrypted close_notify and closes.",
+       apache(cert="fullchain-wronghost.pem", key="leaf-wronghost.key"), curl(*TLS13),
+       expect("TLSv1.3", "failed", "server_cert_hostname_mismatch", "client", "alert",
+              alert("client", 0, encrypted=True, level="warning"), "server_certificate")))
+add(sc("tls13_expired_curl",
+       "TLS 1.3 twin of the expired server certificate (leaf ended 2025-01-01); curl --tlsv1.3. "
+       "The OpenSSL client's alert is plaintext (see tls13_missing_intermediate_curl).",
+       apache(cert="fullchain-expired.pem", key="leaf-expired.key"), curl(*TLS13),
+       expect("TLSv1.3", "failed", "server_cert_expired", "client", "alert",
+              alert("client", 45), "server_certificate")))
+add(sc("tls13_untrusted_root_gnutls",
+       "Apache serves the Rogue Root chain; gnutls-cli restricted to TLS 1.3 trusts only the lab "
+       "root. Unlike OpenSSL, GnuTLS sends its alert under the handshake keys.",
+       apache(cert="fullchain-rogue.pem", key="leaf-rogue.key"),
+       gnutls("--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3"),
+       expect("TLSv1.3", "failed", "server_cert_untrusted", "client", "alert",
+              alert("client", 42, encrypted=True), "server_certificate")))
+add(sc("tls13_client_cert_expired",
+       "TLS 1.3 twin: Apache SSLVerifyClient require (Corp Client CA); curl --tlsv1.3 presents the "
+       "expired Corp client certificate; the server's alert is encrypted.",
+       apache(vhost_extra=mtls()), curl(*TLS13, *CLIENT_EXPIRED),
+       expect("TLSv1.3", "failed", "client_cert_rejected", "server", "alert",
+              alert("server", 45, encrypted=True), "client_certificate")))
+add(sc("tls13_hello_retry_success",
+       "Apache with SSLOpenSSLConfCmd Groups P-256 (TLS 1.3 only); curl --tlsv1.3 --curves "
+       "X25519:P-256 sends a key share for X25519 only, so the server answers with a "
+       "HelloRetryRequest asking for P-256 and the second ClientHello succeeds.",
+       apache(protocol=ONLY13, vhost_extra=["SSLOpenSSLConfCmd Groups P-256"]),
+       curl(*TLS13, "--curves", "X25519:P-256"), OK13))
+add(sc("server_closed_on_hello",
+       "A Python listener reads the ClientHello and closes the connection normally (FIN) without "
+       "any alert, like an overloaded server or a proxy that drops TLS it does not like; curl "
+       "(TLS 1.2).",
+       ("helper", ["fin-on-hello", "{port}"]), curl(*TLS12),
+       expect(None, "failed", "server_closed_without_alert", "server", "fin", None,
+              "client_hello")))
+add(sc("tcp_connection_refused",
+       "Nothing listens on the port; curl's SYN is answered by the kernel with RST, before any "
+       "TLS byte.",
+       ("none", None), curl(*TLS12),
+       expect(None, "failed", "connection_reset", "server", "rst", None, "tcp_connect",
+              server_name=None)))
+add(sc("reset_after_handshake",
+       "A Python ssl server (OpenSSL underneath, good chain) completes the TLS 1.2 handshake with "
+       "curl, reads the HTTP request, then resets the connection with SO_LINGER 0 instead of "
+       "answering: a crash or a killed worker after the handshake.",
+       ("helper", ["tls-reset", "{port}", "{pki}/fullchain-good.pem", "{pki}/leaf-good.key"]),
+       curl(*TLS12),
+       expect("TLSv1.2", "established", "connection_reset", "server", "rst", None,
+              "application_data")))
