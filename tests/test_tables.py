@@ -395,7 +395,7 @@ def test_flags_agree_with_name_text() -> None:
                 assert reason in info.weak_reasons, name
         if "_WITH_" not in name and not info.is_scsv:
             assert info.is_tls13 and info.kx == "TLS13", name
-        if name.startswith("TLS_ECDHE_") or name.startswith("TLS_DHE_"):
+        if name.startswith(("TLS_ECDHE_", "TLS_DHE_")):
             assert info.forward_secrecy, name
         if name.startswith("TLS_RSA_WITH_"):
             assert not info.forward_secrecy and info.kx == "RSA", name

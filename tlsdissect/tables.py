@@ -23,9 +23,9 @@ typed in by hand.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Mapping
+from functools import cache
 
 # ---------------------------------------------------------------------------
 # Registry tables (from the IANA snapshots in tests/data/iana/)
@@ -1179,7 +1179,7 @@ def parse_suite_name(code: int, name: str) -> CipherSuiteInfo:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def suite_info(code: int) -> CipherSuiteInfo | None:
     """Facts about a cipher suite code, or None if we do not know the code (or it is GREASE)."""
     _check_code(code)
