@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 from capturewalk import SSL2_HELLO, Connection, Record, connections, ssl2_client_random
-from test_decrypt import handshake_types, hello_fields
+from test_decrypt import hello_fields
 
 from tlsdissect.cipherparams import UnsupportedCipherSuite
-from tlsdissect.decrypt import DecryptionError, DirectionDecryptor
+from tlsdissect.decrypt import DecryptionError, session_decryptors
 from tlsdissect.keylog import KeyLog
+from tlsdissect.keyphases import direction_decryptor
 
 CAPTURES = Path(os.environ.get("TLSDISSECT_CAPTURES", Path(__file__).resolve().parents[2] / "shared" / "captures"))
 SSLDUMP = CAPTURES / "adulau+ssldump" / "samples"
@@ -35,58 +36,24 @@ def server_compression(fragment: bytes) -> int:
     return body[35 + body[34] + 2]
 
 
-def _decrypt_direction(
-    records: list[Record],
-    version: int,
-    suite: int,
-    secrets: dict[str, bytes],
-    side: str,
-    client_random: bytes,
-    server_random: bytes,
-    etm: bool,
-    compression: int,
-) -> tuple[list[tuple[int, bytes]], int]:
-    """(decrypted records, key updates seen) for one direction of a connection."""
+def _decrypt_direction(records: list[Record], version: int, decrypt) -> list[tuple[int, bytes]]:
+    """Decrypted records of one direction: TLS 1.3 application_data records, or all after CCS."""
     out: list[tuple[int, bytes]] = []
-    updates = 0
-    if version == 0x0304:
-        label = side.upper()
-        d = DirectionDecryptor.for_tls13(suite, secrets[f"{label}_HANDSHAKE_TRAFFIC_SECRET"])
-        in_handshake = True
-        for ct, ver, frag in records:
-            if ct != 23:  # hellos and middlebox CCS are in the clear
-                continue
-            inner, plain = d.decrypt(ct, ver, frag)
-            out.append((inner, plain))
-            types = handshake_types(plain) if inner == 22 else []
-            if in_handshake and 20 in types:
-                d = DirectionDecryptor.for_tls13(suite, secrets[f"{label}_TRAFFIC_SECRET_0"])
-                in_handshake = False
-            elif 24 in types:
-                d.key_update()
-                updates += 1
-        return out, updates
-    d = DirectionDecryptor.for_tls12(
-        version,
-        suite,
-        secrets["CLIENT_RANDOM"],
-        client_random,
-        server_random,
-        side,
-        encrypt_then_mac=etm,
-        compression=compression,
-    )
     after_ccs = False
     for ct, ver, frag in records:
-        if ct == 20 and not after_ccs:
+        if version == 0x0304:
+            if ct == 23:  # hellos and the middlebox CCS are in the clear
+                out.append(decrypt(ct, ver, frag))
+        elif ct == 20 and not after_ccs:
             after_ccs = True
         elif after_ccs:
-            out.append(d.decrypt(ct, ver, frag))
-    return out, updates
+            out.append(decrypt(ct, ver, frag))
+    return out
 
 
 def decrypt_connection(conn: Connection, keylog: KeyLog):
-    """(suite, version, client records, server records, key updates) of a TLS connection."""
+    """(suite, version, client records, server records, key updates) of a TLS connection,
+    through the library's own session_decryptors / direction_decryptor."""
     first = conn.client_records[0]
     if first[0] == SSL2_HELLO:
         cr, cexts = ssl2_client_random(first[2]), set()
@@ -94,12 +61,20 @@ def decrypt_connection(conn: Connection, keylog: KeyLog):
         _, cr, _, cexts, _ = hello_fields(first[2])
     legacy, sr, suite, sexts, supported = hello_fields(conn.server_records[0][2])
     version = 0x0304 if supported == b"\x03\x04" else legacy
-    secrets = keylog.secrets_for(cr)
-    etm = 0x0016 in cexts and 0x0016 in sexts
-    comp = server_compression(conn.server_records[0][2])
-    c, cu = _decrypt_direction(conn.client_records, version, suite, secrets, "client", cr, sr, etm, comp)
-    s, su = _decrypt_direction(conn.server_records, version, suite, secrets, "server", cr, sr, etm, comp)
-    return suite, version, c, s, cu + su
+    session = session_decryptors(
+        keylog,
+        version,
+        suite,
+        cr,
+        sr,
+        encrypt_then_mac=0x0016 in cexts and 0x0016 in sexts,
+        compression=server_compression(conn.server_records[0][2]),
+    )
+    cdec, sdec = direction_decryptor(session, "client"), direction_decryptor(session, "server")
+    c = _decrypt_direction(conn.client_records, version, cdec)
+    s = _decrypt_direction(conn.server_records, version, sdec)
+    updates = sum(getattr(d, "key_updates", 0) for d in (cdec, sdec))
+    return suite, version, c, s, updates
 
 
 def app_data(records: list[tuple[int, bytes]]) -> bytes:

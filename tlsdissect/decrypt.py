@@ -332,6 +332,20 @@ class DirectionDecryptor:
         record = self.decrypt_record(content_type, record_version, payload)
         return record.content_type, record.plaintext
 
+    def try_decrypt(self, content_type: int, record_version: int, payload: bytes) -> DecryptedRecord | None:
+        """TLS 1.3 trial decryption: the record if it opens, else None with nothing consumed.
+
+        Used to tell 0-RTT records from handshake records (RFC 8446 section 4.2.10).
+        """
+        if self.version != TLS13:
+            raise ValueError("trial decryption only applies to TLS 1.3 (stateless AEAD) decryptors")
+        seq = self.sequence
+        try:
+            return self.decrypt_record(content_type, record_version, payload)
+        except DecryptionError:
+            self.sequence = seq
+            return None
+
     def decrypt_record(self, content_type: int, record_version: int, payload: bytes) -> DecryptedRecord:
         """Like :meth:`decrypt`, also telling the sequence number the record used (-1: none)."""
         payload = bytes(payload)
