@@ -105,6 +105,54 @@ def test_table_matches_registry(filename: str, table_name: str, extras: set[int]
     assert extras <= table.keys()
 
 
+def _recommended_column(filename: str) -> dict[int, str]:
+    """Registered values of a CSV with a Recommended column -> 'Y' / 'N' / 'D'."""
+    names = _registry(filename)
+    out: dict[int, str] = {}
+    with open(IANA / filename, newline="") as fh:
+        reader = csv.reader(fh)
+        col = next(reader).index("Recommended")
+        for row in reader:
+            value = row[0].strip()
+            if "-" in value or "*" in value:
+                continue
+            if "," in value:
+                hi, lo = value.split(",")
+                code = int(hi, 16) << 8 | int(lo, 16)
+            else:
+                code = int(value, 0)
+            if code in names:
+                out[code] = row[col]
+    return out
+
+
+@pytest.mark.parametrize("filename,prefix", [
+    ("tls-parameters-4.csv", "CIPHER_SUITES"),
+    ("tls-parameters-8.csv", "SUPPORTED_GROUPS"),
+    ("tls-signaturescheme.csv", "SIGNATURE_SCHEMES"),
+])
+def test_recommended_sets_match_registry(filename: str, prefix: str) -> None:
+    column = _recommended_column(filename)
+    assert set(column.values()) <= {"Y", "N", "D"}
+    assert getattr(T, "RECOMMENDED_" + prefix) == {c for c, r in column.items() if r == "Y"}
+    discouraged: frozenset[int] = getattr(T, "DISCOURAGED_" + prefix, frozenset())
+    assert discouraged == {c for c, r in column.items() if r == "D"}
+
+
+def test_suite_info_carries_recommended_column() -> None:
+    column = _recommended_column("tls-parameters-4.csv")
+    for code, rec in column.items():
+        info = T.suite_info(code)
+        assert info is not None and info.recommended == rec, hex(code)
+    for code in EXTRA_CIPHER_SUITES:
+        info = T.suite_info(code)
+        assert info is not None and info.recommended == ""
+    # RFC 8447 / RFC 9847 examples: TLS 1.3 GCM suites are Y, TLS_RSA_* N, ECDHE RC4 D.
+    assert T.suite_info(0x1301).recommended == "Y"  # type: ignore[union-attr]
+    assert T.suite_info(0x002F).recommended == "N"  # type: ignore[union-attr]
+    assert T.suite_info(0xC011).recommended == "D"  # type: ignore[union-attr]
+
+
 def test_snapshot_parser_sees_range_rows_as_non_entries() -> None:
     # tls-parameters-4: "0x00,0x1C-1D" is a reserved range, 0x0A0A a GREASE
     # reservation, 0xFF00-FFFF private use: none may come back as assignments.

@@ -715,6 +715,27 @@ COMPRESSION_METHODS: dict[int, str] = {
     64: 'LZS',
 }
 
+# IANA "Recommended" column (RFC 8447, RFC 9847): Y = recommended, D = discouraged.
+# Everything else registered is N (not evaluated / not recommended).
+RECOMMENDED_CIPHER_SUITES: frozenset[int] = frozenset({
+    0x009E, 0x009F, 0x00AA, 0x00AB, 0x1301, 0x1302, 0x1303, 0x1304, 0xC02B, 0xC02C, 0xC02F,
+    0xC030, 0xC09E, 0xC09F, 0xC0A6, 0xC0A7, 0xCCA8, 0xCCA9, 0xCCAA, 0xCCAC, 0xCCAD, 0xD001,
+    0xD002, 0xD005,
+})
+DISCOURAGED_CIPHER_SUITES: frozenset[int] = frozenset({
+    0x001E, 0x0020, 0x0021, 0x0022, 0x0024, 0x0025, 0x0026, 0x0027, 0x0028, 0x0029, 0x002A,
+    0x002B, 0x002C, 0x008A, 0x00B0, 0x00B1, 0xC006, 0xC007, 0xC010, 0xC011, 0xC033, 0xC039,
+    0xC03A, 0xC03B, 0xC0B4, 0xC0B5,
+})
+RECOMMENDED_SUPPORTED_GROUPS: frozenset[int] = frozenset({23, 24, 29, 30})
+DISCOURAGED_SUPPORTED_GROUPS: frozenset[int] = frozenset({
+    1, 2, 3, 4, 5, 6, 7, 8, 15, 16, 17, 18, 19, 20, 21,
+})
+RECOMMENDED_SIGNATURE_SCHEMES: frozenset[int] = frozenset({
+    0x0401, 0x0403, 0x0501, 0x0503, 0x0601, 0x0603, 0x0804, 0x0805, 0x0806, 0x0807, 0x0808,
+    0x0809, 0x080A, 0x080B,
+})
+
 # ---------------------------------------------------------------------------
 # Values outside our registry snapshots that real captures contain
 # ---------------------------------------------------------------------------
@@ -964,6 +985,8 @@ class CipherSuiteInfo:
     weak_reasons: why the suite is weak ('export', 'null_encryption',
         'anonymous', 'rc4', 'des', '3des', 'rc2', 'idea', 'skipjack',
         'md5_mac'); empty when none apply.
+    recommended: the registry's "Recommended" column: 'Y', 'N', 'D'
+        (discouraged), or '' for a suite the registry does not list.
     """
 
     code: int
@@ -979,6 +1002,7 @@ class CipherSuiteInfo:
     is_scsv: bool
     forward_secrecy: bool
     weak_reasons: tuple[str, ...]
+    recommended: str = ''
 
     @property
     def is_anonymous(self) -> bool:
@@ -1132,7 +1156,8 @@ def parse_suite_name(code: int, name: str) -> CipherSuiteInfo:
     if name.endswith('_SCSV'):
         return CipherSuiteInfo(code, name, 'SCSV', 'SCSV', 'NONE', 'NONE', 'NONE', 0,
                                is_tls13=False, is_export=False, is_scsv=True,
-                               forward_secrecy=False, weak_reasons=())
+                               forward_secrecy=False, weak_reasons=(),
+                               recommended=_recommended(code, name))
     base = re.sub(r'_(OLD|LEGACY)$', '', name)  # pre-standard code points of a registered suite
     prefix, _, body = base.partition('_')
     if prefix not in ('TLS', 'SSL') or not body:
@@ -1176,7 +1201,16 @@ def parse_suite_name(code: int, name: str) -> CipherSuiteInfo:
         key_bits=bits, is_tls13=is_tls13, is_export=is_export, is_scsv=False,
         forward_secrecy=kx in _FORWARD_SECRET_KX or auth == 'anon' and kx in ('DH', 'ECDH'),
         weak_reasons=_weak_reasons(is_export, auth, cipher, mac),
+        recommended=_recommended(code, name),
     )
+
+
+def _recommended(code: int, name: str) -> str:
+    if _IANA_CIPHER_SUITES.get(code) != name:
+        return ''
+    if code in RECOMMENDED_CIPHER_SUITES:
+        return 'Y'
+    return 'D' if code in DISCOURAGED_CIPHER_SUITES else 'N'
 
 
 @cache
