@@ -171,3 +171,42 @@ def test_wireshark_notes_ssl3() -> None:
         else:
             failures.append(f"0x{suite:04x}: no HTTP")
     assert failures == [] and done == 39
+
+
+# ----------------------------------------------------------------- 0-RTT
+ZERO_RTT = Path(__file__).parent / "data" / "zero_rtt"
+EARLY = b"GET /early-data HTTP/1.0\r\nHost: localhost\r\n\r\n"  # what s_client sent as 0-RTT data
+
+
+def test_zero_rtt_accepted() -> None:
+    keylog = KeyLog.from_file(ZERO_RTT / "accepted_keylog.txt")
+    first, resumed = connections(ZERO_RTT / "accepted.pcap")
+    *_, client, server, _ = decrypt_connection(first, keylog)
+    assert app_data(client) == b"first connection\n"
+    suite, version, client, server, _ = decrypt_connection(resumed, keylog)
+    assert (suite, version) == (0x1302, 0x0304)
+    # 0-RTT data, then EndOfEarlyData (handshake type 5) under the early key, then Finished.
+    assert client[0] == (23, EARLY)
+    assert [p[0] for ct, p in client if ct == 22][:2] == [5, 20]
+    assert app_data(client) == EARLY + b"after handshake\n"
+
+
+def test_zero_rtt_rejected() -> None:
+    keylog = KeyLog.from_file(ZERO_RTT / "rejected_keylog.txt")
+    first, second = connections(ZERO_RTT / "rejected.pcap")
+    _, cr, *_ = hello_fields(first.client_records[0][2])
+    _, sr, suite, *_ = hello_fields(first.server_records[0][2])
+    missing = session_decryptors(keylog, 0x0304, suite, cr, sr)
+    assert missing.missing == [
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0",
+        "SERVER_TRAFFIC_SECRET_0",
+    ]
+    assert direction_decryptor(missing, "client") is None
+    # The server ignored the 0-RTT record; it still opens under the early key, and the
+    # client's Finished after it opens under the handshake key at sequence 0.
+    _, _, client, server, _ = decrypt_connection(second, keylog)
+    assert client[0] == (23, EARLY)
+    assert [p[0] for ct, p in client if ct == 22] == [20]
+    assert app_data(client) == EARLY + b"after handshake\n"
