@@ -164,3 +164,18 @@ def test_key_update_follows_the_traffic_upd_label() -> None:
     d.key_update()
     assert d.traffic_secret == expected and d.sequence == 0 and d.key_updates == 1
     assert (d.key, d.iv) == tls13_traffic_keys(expected, 16, 12)
+
+
+def test_key_phases_follow_the_rfc8448_server_direction() -> None:
+    """The server's records in order: handshake flight, then ticket and data under application keys."""
+    from tlsdissect.keyphases import Tls13KeyPhases
+
+    phases = Tls13KeyPhases(
+        DirectionDecryptor.for_tls13(AES_128_GCM_SHA256, V["server_handshake_traffic_secret"]),
+        DirectionDecryptor.for_tls13(AES_128_GCM_SHA256, V["server_application_traffic_secret_0"]),
+    )
+    assert phases.phase == "handshake"
+    assert phases(*_split(V["server_handshake_record"]))[0] == 22
+    assert phases.phase == "application"
+    assert phases(*_split(V["new_session_ticket_record"])) == (22, V["new_session_ticket"])
+    assert phases(*_split(V["server_application_record"])) == (23, V["application_payload"])
