@@ -89,7 +89,7 @@ def test_sslv2_on_nonstandard_port_is_found() -> None:
     raw = _tcp_payload(path, ch.frame)
     assert raw[0] & 0x80 and raw[2] == 1 and raw[3:5] == b"\x00\x02"
     sh = st.sequence("server")[0]
-    assert sh.sslv2 and sh.key() == ("handshake", 4)  # SSLv2 SERVER-HELLO is message type 4
+    assert sh.sslv2 and sh.key() == ("sslv2", 4)  # SSLv2 SERVER-HELLO is message type 4, not a TLS ticket
     assert _tcp_payload(path, sh.frame)[2] == 4
 
 

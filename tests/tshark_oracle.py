@@ -150,7 +150,15 @@ class OracleEvent:
     sslv2: bool = False  # from an SSLv2 record: codes are SSLv2 message types
 
     def key(self) -> tuple:
-        """The comparison key: ("handshake", code) or ("alert", level, code)."""
+        """The comparison key: ("handshake", code), ("alert", level, code), or ("sslv2", code).
+
+        An SSLv2 ClientHello (SSLv2 message type 1, also the SSLv2-compatible
+        hello of RFC 5246 appendix E.2) is ("handshake", 1) like a TLS one; the
+        other SSLv2 messages get their own kind, since their codes mean other
+        things in TLS (SSLv2 SERVER-HELLO is 4, TLS new_session_ticket is 4).
+        """
+        if self.kind == "handshake" and self.sslv2 and self.code != 1:
+            return ("sslv2", self.code)
         if self.kind == "handshake":
             return ("handshake", self.code)
         return ("alert", self.level, self.code)
@@ -604,8 +612,8 @@ SSL2_NAMES = {0: "error", 1: "client_hello", 2: "client_master_key", 3: "client_
 
 
 def describe(key: tuple, sslv2: bool = False) -> str:
-    if key[0] == "handshake" and sslv2:
-        return f"handshake SSLv2 {SSL2_NAMES.get(key[1], '?')}({key[1]})"
+    if key[0] == "sslv2" or (key[0] == "handshake" and sslv2):
+        return f"SSLv2 {SSL2_NAMES.get(key[1], '?')}({key[1]})"
     if key[0] == "handshake":
         return f"handshake {HANDSHAKE_NAMES.get(key[1], '?')}({key[1]})"
     level = LEVEL_NAMES.get(key[1], str(key[1])) if key[1] is not None else "?"
@@ -621,14 +629,19 @@ def _level(value: Any) -> int | None:
 
 
 def our_events(conn: dict[str, Any]) -> dict[str, list[tuple[tuple, int | None]]]:
-    """Our plaintext handshake/alert events of one connection: sender endpoint -> [(key, frame)]."""
+    """Our plaintext handshake/alert events of one connection: sender endpoint -> [(key, frame)].
+
+    A handshake event flagged ``"sslv2": true`` (or whose message name starts
+    with "sslv2") is an SSLv2 message, keyed like the oracle's SSLv2 events.
+    """
     ends = {"client": parse_endpoint(conn["client"]), "server": parse_endpoint(conn["server"])}
     out: dict[str, list[tuple[tuple, int | None]]] = {ends["client"]: [], ends["server"]: []}
     for ev in conn.get("events", []):
         if ev.get("encrypted") is not False or ev.get("sender") not in ends:
             continue
         if ev.get("type") == "handshake":
-            key: tuple = ("handshake", ev.get("code"))
+            sslv2 = bool(ev.get("sslv2")) or str(ev.get("message", "")).lower().startswith("sslv2")
+            key: tuple = ("sslv2" if sslv2 and ev.get("code") != 1 else "handshake", ev.get("code"))
         elif ev.get("type") == "alert":
             key = ("alert", _level(ev.get("level")), ev.get("code"))
         else:

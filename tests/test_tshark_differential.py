@@ -1,0 +1,127 @@
+"""Differential test: our engine's plaintext handshake/alert sequences against tshark's, on every capture.
+
+For each capture (shared public captures, then the lab's own in ``captures/``)
+and each TCP stream, the per-direction lists of plaintext handshake messages
+``("handshake", code)`` and plaintext alerts ``("alert", level, code)`` must be
+the same as tshark's (see ``tests/tshark_oracle.py`` for how tshark is driven).
+Streams where tshark decodes no plaintext TLS message must have none in our
+report, and the reverse.  A second test checks the frame numbers of matching
+events (the report contract: the frame Wireshark shows the message in).
+
+To debug one capture: ``python tests/tshark_oracle.py --compare FILE``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import pytest
+
+try:
+    import shared_captures as sc
+    import tshark_oracle as to
+except ImportError:  # tests/ imported as a package
+    from tests import shared_captures as sc
+    from tests import tshark_oracle as to
+
+
+@dataclass(frozen=True)
+class KnownDisagreement:
+    """A justified difference with tshark on one stream: the reason must be explained from the capture bytes."""
+
+    stream: int
+    kind: str  # a Mismatch.kind: sequence | frames | role | endpoints | extra_stream | missing_stream
+    reason: str
+
+
+# capture id (path relative to its root, as in the test ids) -> disagreements.  Add an entry only with
+# evidence from the bytes (frame numbers, offsets, what each side got wrong); an entry that no longer
+# matches an observed mismatch fails the test, so the list cannot go stale.
+KNOWN_DISAGREEMENTS: dict[str, list[KnownDisagreement]] = {}
+
+CAPTURES = sc.all_captures()
+
+
+def _params() -> list[Any]:
+    if not CAPTURES:
+        return [pytest.param(None, id="no-captures", marks=pytest.mark.skip(
+            reason=f"no captures found in {sc.shared_captures_dir()} or {sc.LAB_CAPTURES}; "
+                   "set TLSDISSECT_SHARED_CAPTURES to the shared captures folder"))]
+    return [pytest.param(c, id=c.relpath) for c in CAPTURES]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm_oracle(request: pytest.FixtureRequest) -> None:
+    """Run tshark over the selected captures in parallel up front (its start-up dominates; see the oracle doc)."""
+    if to.tshark_path() is None:
+        return
+    paths = []
+    for item in request.session.items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and item.module is request.module:
+            cap = callspec.params.get("capture")
+            if cap is not None and cap.path not in paths:
+                paths.append(cap.path)
+    if len(paths) > 1:
+        to.prefetch(paths)
+
+
+@lru_cache(maxsize=None)
+def _all_problems(path: str) -> tuple[to.Mismatch, ...]:
+    """Every mismatch of one capture (cached: both tests read it, and the engine runs once per capture)."""
+    import tlsdissect
+
+    return tuple(to.compare(to.oracle(path), tlsdissect.analyze(path).to_dict(), check_frames=True))
+
+
+def _problems(capture: sc.CaptureFile, kinds: set[str]) -> list[to.Mismatch]:
+    to.require_tshark()
+    try:
+        import tlsdissect  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"tlsdissect not importable: {exc}")
+    return [p for p in _all_problems(str(capture.path)) if p.kind in kinds]
+
+
+def _unexplained(capture: sc.CaptureFile, problems: list[to.Mismatch], kinds: set[str]) -> list[str]:
+    """Problems not covered by KNOWN_DISAGREEMENTS, plus entries that no longer match anything."""
+    known = [k for k in KNOWN_DISAGREEMENTS.get(capture.relpath, []) if k.kind in kinds]
+    out = [p.text for p in problems if not any(k.stream == p.stream and k.kind == p.kind for k in known)]
+    for k in known:
+        if not k.reason.strip():
+            out.append(f"known disagreement on stream {k.stream} ({k.kind}) has no reason")
+        if not any(k.stream == p.stream and k.kind == p.kind for p in problems):
+            out.append(f"stale known disagreement: stream {k.stream} ({k.kind}) now agrees with tshark; remove it")
+    return out
+
+
+SEQUENCE_KINDS = {"sequence", "role", "endpoints", "extra_stream", "missing_stream", "bad_report"}
+
+
+@pytest.mark.parametrize("capture", _params())
+def test_sequences_match_tshark(capture: sc.CaptureFile) -> None:
+    problems = _problems(capture, SEQUENCE_KINDS)
+    bad = _unexplained(capture, problems, SEQUENCE_KINDS)
+    assert not bad, (f"{capture.relpath}: {len(bad)} disagreement(s) with tshark "
+                     f"(debug: python tests/tshark_oracle.py --compare {capture.path})\n\n" + "\n\n".join(bad))
+
+
+@pytest.mark.parametrize("capture", _params())
+def test_event_frames_match_tshark(capture: sc.CaptureFile) -> None:
+    problems = _problems(capture, {"frames"})
+    bad = _unexplained(capture, problems, {"frames"})
+    assert not bad, (f"{capture.relpath}: frame numbers differ from tshark's "
+                     f"(debug: python tests/tshark_oracle.py --compare {capture.path})\n\n" + "\n\n".join(bad))
+
+
+def test_known_disagreements_name_real_captures() -> None:
+    ids = {c.relpath for c in CAPTURES}
+    if not ids:
+        pytest.skip("no captures found")
+    for cap, entries in KNOWN_DISAGREEMENTS.items():
+        assert cap in ids, f"KNOWN_DISAGREEMENTS names {cap}, which is not a capture"
+        for k in entries:
+            assert k.kind in SEQUENCE_KINDS | {"frames"}, k
+            assert len(k.reason.strip()) > 20, f"{cap} stream {k.stream}: explain the disagreement from the bytes"
