@@ -549,3 +549,14 @@ def test_deflate_records_are_capped() -> None:
     assert err.value.reason == "too_long"
     with pytest.raises(ValueError, match="compression"):
         DirectionDecryptor.for_tls12(0x0303, 0x0002, b"\x01" * 48, b"\x02" * 32, b"\x03" * 32, "client", compression=64)
+
+
+def test_session_versions() -> None:
+    from tlsdissect.decrypt import session_decryptors
+
+    log = KeyLog.from_text(f"SERVER_TRAFFIC_SECRET_0 {'11' * 32} {'22' * 32}\n")
+    sd = session_decryptors(log, 0x7F1C, 0x1301, b"\x11" * 32, b"\x00" * 32)  # TLS 1.3 draft 28
+    assert sd.version == 0x0304 and sd.server_application is not None
+    with pytest.raises(DecryptionError) as err:
+        session_decryptors(log, 0x0002, 0x002F, b"\x11" * 32, b"\x00" * 32)  # SSL 2.0
+    assert err.value.reason == "unsupported_version"

@@ -317,8 +317,8 @@ LEFT_OUT_SUITES: dict[int, str] = {
     0xCC15: "pre-RFC 7905 ChaCha20-Poly1305 draft suite (different nonce and AAD)",
     0xC0B4: "TLS_SHA256_SHA256 (RFC 9150 integrity-only TLS 1.3): not supported",
     0xC0B5: "TLS_SHA384_SHA384 (RFC 9150 integrity-only TLS 1.3): not supported",
-    0x00C6: "TLS_SM4_GCM_SM3 (RFC 8998): SM3 hash is not offered by the cryptography package",
-    0x00C7: "TLS_SM4_CCM_SM3 (RFC 8998): SM3 hash is not offered by the cryptography package",
+    0x00C6: "TLS_SM4_GCM_SM3 (RFC 8998): not implemented (no published trace to test against)",
+    0x00C7: "TLS_SM4_CCM_SM3 (RFC 8998): the cryptography package has no SM4-CCM",
 }
 for _code in list(range(0xC03C, 0xC072)) + list(range(0xC07A, 0xC094)):
     LEFT_OUT_SUITES[_code] = "ARIA and CAMELLIA-GCM suites: the cryptography package has no ARIA or Camellia-GCM"

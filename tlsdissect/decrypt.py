@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SessionDecryptors",
     "session_decryptors",
+    "is_tls13_version",
     "DecryptionError",
     "UnsupportedCipherSuite",
     "DirectionDecryptor",
@@ -520,6 +521,12 @@ class SessionDecryptors:
         return self.client is not None and self.server is not None
 
 
+def is_tls13_version(version: int) -> bool:
+    """TLS 1.3, or one of its drafts 20-28 (and Facebook's 0xfb17/0xfb1a), which share its record
+    protection and "tls13 " labels; earlier drafts used other labels and are not decrypted."""
+    return version == TLS13 or 0x7F14 <= version <= 0x7F1C or version in (0xFB17, 0xFB1A)
+
+
 _TLS13_ROLES = (
     ("client_early", "CLIENT_EARLY_TRAFFIC_SECRET"),
     ("client_handshake", "CLIENT_HANDSHAKE_TRAFFIC_SECRET"),
@@ -544,13 +551,18 @@ def session_decryptors(
     """Build the decryptors of one connection from what the key log holds for it.
 
     ``version`` is the negotiated one (0x0304 when the ServerHello's
-    supported_versions says so).  For TLS <= 1.2 the master secret comes
+    supported_versions says so; TLS 1.3 drafts 20-28 count as 0x0304).  For TLS <= 1.2 the master secret comes
     from a ``CLIENT_RANDOM`` line, or else from an ``RSA`` line matching
     ``encrypted_premaster`` (the RSA ClientKeyExchange ciphertext); with
     extended master secret (RFC 7627) that also needs ``session_hash``.
-    Raises UnsupportedCipherSuite for a suite we cannot decrypt.
+    Raises UnsupportedCipherSuite for a suite we cannot decrypt and
+    DecryptionError("unsupported_version") for SSL 2.0 or an unknown version.
     """
     params = suite_params(cipher_suite)
+    if is_tls13_version(version):
+        version = TLS13
+    elif not SSL3 <= version < TLS13:
+        raise DecryptionError("unsupported_version", f"no record decryption for protocol version 0x{version:04x}")
     result = SessionDecryptors(version, cipher_suite)
     secrets = keylog.secrets_for(client_random)
     if version == TLS13:
