@@ -210,3 +210,36 @@ def test_zero_rtt_rejected() -> None:
     assert client[0] == (23, EARLY)
     assert [p[0] for ct, p in client if ct == 22] == [20]
     assert app_data(client) == EARLY + b"after handshake\n"
+
+
+def _pcapng_dsbs(path: Path) -> list[tuple[int, bytes]]:
+    """(secrets type, secrets data) of every Decryption Secrets Block (pcapng block type 0x0A)."""
+    data = path.read_bytes()
+    assert data[:4] == b"\x0a\x0d\x0d\x0a"
+    endian = "little" if data[8:12] == b"\x4d\x3c\x2b\x1a" else "big"
+    out, pos = [], 0
+    while pos + 12 <= len(data):
+        btype = int.from_bytes(data[pos : pos + 4], endian)
+        blen = int.from_bytes(data[pos + 4 : pos + 8], endian)
+        if btype == 0x0A:
+            stype = int.from_bytes(data[pos + 8 : pos + 12], endian)
+            slen = int.from_bytes(data[pos + 12 : pos + 16], endian)
+            out.append((stype, data[pos + 16 : pos + 16 + slen]))
+        pos += blen
+    return out
+
+
+def test_keys_from_an_editcap_decryption_secrets_block() -> None:
+    """editcap --inject-secrets wrote the key log into the capture; it alone decrypts it."""
+    from tlsdissect.keylog import keylog_from_dsb
+
+    (dsb,) = _pcapng_dsbs(ZERO_RTT / "accepted-dsb.pcapng")
+    keylog = keylog_from_dsb(*dsb)
+    assert keylog is not None and keylog.malformed == []
+    reference = KeyLog.from_file(ZERO_RTT / "accepted_keylog.txt")
+    assert {cr: keylog.secrets_for(cr) for cr in keylog.client_randoms()} == {
+        cr: reference.secrets_for(cr) for cr in reference.client_randoms()
+    }
+    _, resumed = connections(ZERO_RTT / "accepted-dsb.pcapng")
+    *_, client, _, _ = decrypt_connection(resumed, keylog)
+    assert app_data(client) == EARLY + b"after handshake\n"
