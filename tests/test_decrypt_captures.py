@@ -9,11 +9,11 @@ nonce, IV or MAC would give random bytes or an authentication failure.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from capturewalk import SSL2_HELLO, Connection, Record, connections, ssl2_client_random
+from shared_captures import shared_captures_dir
 from test_decrypt import hello_fields
 
 from tlsdissect.cipherparams import UnsupportedCipherSuite
@@ -21,12 +21,12 @@ from tlsdissect.decrypt import DecryptionError, session_decryptors
 from tlsdissect.keylog import KeyLog
 from tlsdissect.keyphases import direction_decryptor
 
-CAPTURES = Path(os.environ.get("TLSDISSECT_CAPTURES", Path(__file__).resolve().parents[2] / "shared" / "captures"))
+CAPTURES = shared_captures_dir()  # TLSDISSECT_SHARED_CAPTURES / TLSDISSECT_CAPTURES, else ../shared/captures
 SSLDUMP = CAPTURES / "adulau+ssldump" / "samples"
 WIRESHARK_NOTES = CAPTURES / "Lekensteyn+wireshark-notes"
 
 needs_captures = pytest.mark.skipif(
-    not CAPTURES.exists(), reason=f"shared captures not at {CAPTURES}; set TLSDISSECT_CAPTURES"
+    not CAPTURES.exists(), reason=f"shared captures not at {CAPTURES}; set TLSDISSECT_SHARED_CAPTURES"
 )
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from shared_captures import shared_captures_dir
 
 from tlsdissect.keylog import DSB_TLS_KEY_LOG, KeyLog, KeyLogError, keylog_from_dsb
 
@@ -155,7 +155,7 @@ def test_dsb_block_from_real_pcapng_bytes() -> None:
     assert log is not None and log.secrets_for(CR2) == {"SERVER_TRAFFIC_SECRET_0": S32}
 
 
-CAPTURES = Path(os.environ.get("TLSDISSECT_CAPTURES", Path(__file__).resolve().parents[2] / "shared" / "captures"))
+CAPTURES = shared_captures_dir()  # TLSDISSECT_SHARED_CAPTURES / TLSDISSECT_CAPTURES, else ../shared/captures
 
 
 @pytest.mark.parametrize(
@@ -168,7 +168,7 @@ CAPTURES = Path(os.environ.get("TLSDISSECT_CAPTURES", Path(__file__).resolve().p
 def test_public_key_logs(relpath: str, sessions: int, malformed: int) -> None:
     path = CAPTURES / relpath
     if not path.exists():
-        pytest.skip(f"shared captures not found at {CAPTURES} (set TLSDISSECT_CAPTURES)")
+        pytest.skip(f"shared captures not found at {CAPTURES} (set TLSDISSECT_SHARED_CAPTURES)")
     log = KeyLog.from_file(path)
     # Expected counts: distinct client randoms in the file, counted with awk/sort/uniq.
     assert len(list(log.client_randoms())) == sessions
