@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shared_captures import shared_captures_dir
 
 from tlsdissect.keylog import DSB_TLS_KEY_LOG, KeyLog, KeyLogError, keylog_from_dsb
@@ -173,3 +175,24 @@ def test_public_key_logs(relpath: str, sessions: int, malformed: int) -> None:
     # Expected counts: distinct client randoms in the file, counted with awk/sort/uniq.
     assert len(list(log.client_randoms())) == sessions
     assert len(log.malformed) == malformed
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=80),
+            st.sampled_from(["CLIENT_RANDOM", "RSA", "EXPORTER_SECRET", "#", ""]).flatmap(
+                lambda label: st.tuples(st.just(label), st.binary(max_size=40), st.binary(max_size=60)).map(
+                    lambda t: f"{t[0]} {t[1].hex()} {t[2].hex()}"
+                )
+            ),
+        ),
+        max_size=20,
+    )
+)
+def test_any_text_parses_without_raising(lines: list[str]) -> None:
+    log = KeyLog.from_text("\n".join(lines))
+    assert len(log.malformed) + len(log.conflicts) <= len("\n".join(lines).splitlines())
+    for cr in log.client_randoms():
+        assert len(cr) == 32 and log.secrets_for(cr)
