@@ -40,7 +40,7 @@ class TcpConnection:
     __slots__ = (
         "stream", "addr", "port", "reasm", "client_dir", "role_source", "isn", "first_frame",
         "last_frame", "first_ts", "last_ts", "packets", "payload_bytes", "tcp_events", "fin",
-        "rst", "session", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl",
+        "rst", "session", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record",
     )
 
     def __init__(self, stream: int, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float):
@@ -63,6 +63,7 @@ class TcpConnection:
         self.session = TlsSession()
         self.ttls: list[list[int]] = [[], []]  # first TTLs per direction (middlebox evidence)
         self.rst_ttl: list[Optional[int]] = [None, None]
+        self.rst_mid_record: list[int] = [0, 0]
         self.closed_at: Optional[float] = None
         self.syn_seen = False
         self.midstream = False
@@ -124,6 +125,11 @@ class TcpConnection:
             if self.rst[d] is None:
                 self.rst[d] = (frame, ts)
                 self.rst_ttl[d] = ttl
+                missing = self.session.layers[d].mid_record()
+                if missing > 0 and not self.reasm[d].pending:
+                    # The sender resets while its own TLS record is unfinished: no TLS stack
+                    # does that (it would finish the record or send an alert).
+                    self.rst_mid_record[d] = missing
                 self.tcp_events.append((d, frame, ts, "rst", {"ttl": ttl}))
             self.closed_at = ts
         if self.fin[0] and self.fin[1] and self.closed_at is None:
@@ -195,6 +201,10 @@ class TcpConnection:
             conn.version = tables.version_name(s.hrr.version)
             conn.cipher_code = s.hrr.cipher_suite
             conn.cipher = tables.cipher_name(s.hrr.cipher_suite)
+        elif s.partial_server_version is not None:
+            conn.version_code = s.partial_server_version
+            conn.version = tables.version_name(s.partial_server_version)
+            conn.extra["version_from_partial_server_hello"] = True
         elif s.sslv2_server_hello is not None:
             conn.version_code = 2
             conn.version = "SSLv2"
@@ -229,6 +239,8 @@ class TcpConnection:
         dec = s.decryption_summary()
         if dec is not None:
             conn.extra["decryption"] = dec
+        if any(self.rst_mid_record):
+            conn.extra["rst_mid_record"] = {names[d]: self.rst_mid_record[d] for d in (0, 1) if self.rst_mid_record[d]}
         conn.extra["ttl"] = {names[0]: self.ttls[0], names[1]: self.ttls[1],
                              "rst": {names[d]: self.rst_ttl[d] for d in (0, 1) if self.rst_ttl[d] is not None}}
         return conn
@@ -267,6 +279,10 @@ class TcpConnection:
         for sample in s.not_tls_sample.values():
             if any(m in sample for m in _HTTPS_PORT_ERRORS):
                 return True
+        if not any(self.payload_bytes) and self.isn[0 if self.client_dir is None else self.client_dir] is not None:
+            # A connection attempt that never got to data: refused or unanswered SYN.
+            client = self.client_dir if self.client_dir is not None else 0
+            return self.isn[1 - client] is None
         return False
 
 

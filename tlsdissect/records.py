@@ -272,7 +272,7 @@ class RecordLayer:
         self._to_plain(frame, ts, out)
 
     def _to_plain(self, frame: int, ts: float, out: list[RecordEvent]) -> None:
-        sample = bytes(self.buf[:64])
+        sample = bytes(self.buf[:512])
         self.plain_name = describe_plaintext(sample)
         out.append(RecordEvent("not_tls", frame, ts, detail=self.plain_name, body=sample))
         self.mode = PLAIN
@@ -330,14 +330,19 @@ class RecordLayer:
                 continue
             version = (buf[pos + 1] << 8) | buf[pos + 2]
             length = (buf[pos + 3] << 8) | buf[pos + 4]
+            protected = self.encrypted or (ct == CT_APPLICATION_DATA)
+            skipped = protected and self.decryptor is None
+            if not skipped and n - pos - 5 < length:
+                # Wait for the rest of the record; it is counted (once) when complete, however
+                # many segments it takes.
+                break
             if length > MAX_RECORD_PAYLOAD:
                 self.anomalies += 1
                 out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=length,
                                        detail=f"record length {length} exceeds the TLS limit"))
             self.records += 1
             self.bytes_by_type[ct] = self.bytes_by_type.get(ct, 0) + length
-            protected = self.encrypted or (ct == CT_APPLICATION_DATA)
-            if protected and self.decryptor is None:
+            if skipped:
                 self.protected_records += 1
                 if ct == CT_APPLICATION_DATA and self.first_app_data is None:
                     self.first_app_data = (frame, ts)
@@ -353,8 +358,6 @@ class RecordLayer:
                 self.skip_record = (ct, length, version)
                 pos = n
                 break
-            if n - pos - 5 < length:
-                break  # wait for the rest of the record
             payload = bytes(buf[pos + 5:pos + 5 + length])
             pos += 5 + length
             self.last_records.append((frame, ts, ct, length, protected))
@@ -483,10 +486,22 @@ class RecordLayer:
         version = (buf[1] << 8) | buf[2]
         payload = bytes(buf[5:])
         buf.clear()
+        self.records += 1  # its header was seen; complete records are counted as they finish
+        self.bytes_by_type[CT_HANDSHAKE] = self.bytes_by_type.get(CT_HANDSHAKE, 0) + len(payload)
         self._handshake(payload, version, frame, ts, out, False)
         for ev in out:
             ev.detail = "truncated record"
         return out
+
+    def mid_record(self) -> int:
+        """Bytes of a record this side has started but not finished (0 when between records)."""
+        if self.mode != TLS:
+            return 0
+        if self.skip:
+            return self.skip
+        if len(self.buf) >= 5:
+            return 5 + ((self.buf[3] << 8) | self.buf[4]) - len(self.buf)
+        return 5 - len(self.buf) if self.buf else 0
 
     def pending_bytes(self) -> int:
         return len(self.buf) + len(self.hs)

@@ -41,6 +41,7 @@ class TlsSession:
         self.server_hello_dir: Optional[int] = None
         self.hrr: Optional[hs.ServerHello] = None
         self.server_hellos_seen = 0
+        self.partial_server_version: Optional[int] = None
         self.latest_server_hello: Optional[hs.ServerHello] = None
         self.sslv2_server_hello: Optional[hs.Sslv2ServerHello] = None
         self.version: Optional[int] = None
@@ -97,8 +98,17 @@ class TlsSession:
             for ev in events:
                 self._event(d, ev)
             if not layer.paused or not events:
-                return
+                break
             layer.paused = False
+        hsbuf = layer.hs
+        if self.server_hello is None and len(hsbuf) >= 6 and hsbuf[0] == hs.SERVER_HELLO and self.client_hellos:
+            # A ServerHello cut short (reset, capture end). Its legacy_version is the
+            # negotiated version when the client offered nothing above TLS 1.2.
+            legacy = (hsbuf[4] << 8) | hsbuf[5]
+            if self.client_hellos[0][1].max_version <= 0x0303 and 0x0300 <= legacy <= 0x0303:
+                self.partial_server_version = legacy
+                if self.client_dir_hint is None:
+                    self.client_dir_hint = 1 - d
 
     def set_midstream(self, d: int) -> None:
         self.layers[d].midstream = True

@@ -1,0 +1,87 @@
+"""Every lab capture gets the diagnosis its sidecar states.
+
+The sidecars (captures/*/expected.json) record what the lab observed outside our code: the
+client's error and exit status, the server's log line, the alert as tshark decoded it, and the
+cause as the scenario was built. Run with the client's key log when the lab kept one (the most
+a user could give us) and, where the sidecar says the facts are visible without keys, also
+without it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import tlsdissect
+
+CAPTURES = Path(__file__).resolve().parent.parent / "captures"
+SIDECARS = sorted(CAPTURES.glob("*/expected.json"))
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def _pick(report: tlsdissect.Report, expected: dict) -> tlsdissect.Connection:
+    if "stream" in expected:
+        return next(c for c in report.connections if c.stream == expected["stream"])
+    assert report.connections, "no connection reported"
+    return report.connections[0]
+
+
+def _cases():
+    for p in SIDECARS:
+        d = _load(p)
+        keylog = p.parent / "keylog.txt"
+        if keylog.exists():
+            yield pytest.param(p, True, id=f"{p.parent.name}-keylog")
+        if not d["expected"].get("needs_keylog"):
+            yield pytest.param(p, False, id=f"{p.parent.name}-nokeys")
+
+
+@pytest.mark.parametrize("sidecar,with_keys", list(_cases()))
+def test_diagnosis_matches_sidecar(sidecar: Path, with_keys: bool) -> None:
+    d = _load(sidecar)
+    e = d["expected"]
+    keylog = sidecar.parent / "keylog.txt"
+    report = tlsdissect.analyze(sidecar.parent / "capture.pcap", keylog=str(keylog) if with_keys else None)
+    conn = _pick(report, e)
+    g = conn.diagnosis
+    assert g is not None
+    got_alert = g.alert or {}
+    want_alert = e.get("alert") or {}
+    tls13_hidden_cert = (not with_keys and conn.version == "TLSv1.3" and g.cause == "server_cert_rejected")
+    if tls13_hidden_cert:
+        # TLS 1.3 without keys hides the certificate: we may only say "rejected", and the true
+        # cause must then be among the alternatives we name.
+        assert e["cause"] in g.alternatives, (g.cause, g.alternatives)
+    else:
+        assert g.cause == e["cause"], g.explanation
+    assert g.outcome == e["outcome"]
+    assert g.aborted_by == e["aborted_by"]
+    assert g.how == e["how"]
+    assert g.failure_point == e["failure_point"]
+    if want_alert:
+        assert got_alert.get("sender") == want_alert["sender"]
+        if not want_alert.get("encrypted") or with_keys or got_alert.get("code") is not None:
+            assert got_alert.get("code") == want_alert["code"]
+            assert got_alert.get("name") == want_alert["name"]
+    else:
+        assert not got_alert or got_alert.get("code") in (None, 0)
+    if e.get("version"):
+        assert conn.version == e["version"]
+    if "server_name" in e:
+        assert conn.server_name == e["server_name"]
+    # The explanation names real things, and there is a remedy for every failure.
+    assert g.explanation
+    if g.cause != "ok":
+        assert g.remedy
+
+
+def test_every_lab_capture_has_a_sidecar() -> None:
+    caps = sorted(CAPTURES.glob("*/capture.pcap"))
+    assert caps, "no lab captures"
+    missing = [c.parent.name for c in caps if not (c.parent / "expected.json").exists()]
+    assert not missing

@@ -1,0 +1,862 @@
+"""Diagnosis: where the handshake stopped, who gave up and how, why, and what to change.
+
+The reasoning works from the phase and the bytes, not from the alert name alone: the same
+``unknown_ca`` means a missing intermediate when the chain stops at a leaf whose issuer is
+absent, a self-signed certificate when the leaf signs itself, and an untrusted root when the
+chain is complete. Each conclusion carries a confidence ("certain" when the bytes prove it,
+"likely" when they strongly suggest it, "possible" when it is one reading among others), the
+evidence with frame numbers, and the alternatives the evidence leaves open.
+
+Input is a finished :class:`~tlsdissect.model.Connection` plus the certificate analyses of
+:mod:`tlsdissect.enrich`; nothing here reads packets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from . import tables
+from .causes import CAUSES, check_command, remedy_lines
+from .model import Alert, Connection, Event
+
+PROBABLE_ALERT_MAX = 24  # bytes: a protected alert is 2 bytes + inner type + 16-byte tag (+ padding)
+
+# Alert codes
+CLOSE_NOTIFY = 0
+HANDSHAKE_FAILURE = 40
+NO_CERTIFICATE = 41
+BAD_CERTIFICATE = 42
+UNSUPPORTED_CERTIFICATE = 43
+CERTIFICATE_REVOKED = 44
+CERTIFICATE_EXPIRED = 45
+CERTIFICATE_UNKNOWN = 46
+ILLEGAL_PARAMETER = 47
+UNKNOWN_CA = 48
+ACCESS_DENIED = 49
+DECODE_ERROR = 50
+DECRYPT_ERROR = 51
+PROTOCOL_VERSION = 70
+INSUFFICIENT_SECURITY = 71
+INTERNAL_ERROR = 80
+INAPPROPRIATE_FALLBACK = 86
+NO_RENEGOTIATION = 100
+UNRECOGNIZED_NAME = 112
+CERTIFICATE_REQUIRED = 116
+BAD_RECORD_MAC = 20
+
+CERT_ALERTS = frozenset({BAD_CERTIFICATE, UNSUPPORTED_CERTIFICATE, CERTIFICATE_REVOKED, CERTIFICATE_EXPIRED,
+                         CERTIFICATE_UNKNOWN, UNKNOWN_CA, ACCESS_DENIED, 113, 114})
+CLIENT_CERT_ALERTS = CERT_ALERTS | {HANDSHAKE_FAILURE, CERTIFICATE_REQUIRED, ILLEGAL_PARAMETER, NO_CERTIFICATE,
+                                    DECRYPT_ERROR}
+
+
+@dataclass
+class Evidence:
+    text: str
+    frames: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "frames": self.frames}
+
+
+@dataclass
+class Diagnosis:
+    outcome: str  # established | failed | incomplete | not_tls
+    cause: str
+    confidence: str  # certain | likely | possible
+    failure_point: Optional[str] = None
+    last_completed: Optional[dict[str, Any]] = None
+    aborted_by: Optional[str] = None  # client | server | middlebox | unknown
+    how: Optional[str] = None  # alert | rst | fin | no_response | capture_ended
+    alert: Optional[dict[str, Any]] = None
+    alternatives: list[str] = field(default_factory=list)
+    explanation: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
+    remedy: list[str] = field(default_factory=list)
+    check_command: Optional[str] = None
+    wireshark_filter: str = ""
+    hidden: list[str] = field(default_factory=list)  # what the capture cannot show without keys
+
+    @property
+    def verdict(self) -> str:
+        if self.outcome == "established" and self.cause == "ok":
+            return "Handshake completed."
+        who = {"client": "the client", "server": "the server", "middlebox": "a middlebox",
+               "unknown": "an unknown party"}.get(self.aborted_by or "", "nobody")
+        how = {"alert": "with a TLS alert", "rst": "with a TCP reset", "fin": "by closing the connection",
+               "no_response": "by never answering", "capture_ended": "(the capture ends first)"}.get(self.how or "", "")
+        title = CAUSES[self.cause].title if self.cause in CAUSES else self.cause
+        where = f" at {self.failure_point.replace('_', ' ')}" if self.failure_point else ""
+        alert = ""
+        if self.alert and self.alert.get("name"):
+            alert = f" [{self.alert['name']} {self.alert['hex']}]"
+        return f"{title}. Stopped{where} by {who} {how}{alert}.".replace("  ", " ")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome,
+            "failure_point": self.failure_point,
+            "last_completed": self.last_completed,
+            "aborted_by": self.aborted_by,
+            "how": self.how,
+            "alert": self.alert,
+            "cause": self.cause,
+            "confidence": self.confidence,
+            "alternatives": self.alternatives,
+            "explanation": self.explanation,
+            "evidence": [e.to_dict() for e in self.evidence],
+            "remedy": self.remedy,
+            "check_command": self.check_command,
+            "wireshark_filter": self.wireshark_filter,
+            "verdict": self.verdict,
+            "hidden": self.hidden,
+        }
+
+
+def _alert_dict(a: Alert) -> dict[str, Any]:
+    return {"code": a.code, "hex": a.hex, "name": a.name, "level": a.level, "sender": a.sender,
+            "encrypted": a.encrypted, "frame": a.frame}
+
+
+def _other(side: str) -> str:
+    return "server" if side == "client" else "client"
+
+
+class _Reasoner:
+    """Facts about one connection, gathered once, and the rules that read them."""
+
+    def __init__(self, conn: Connection, server_chain: Any = None, client_findings: Any = None):
+        self.c = conn
+        self.server_chain = server_chain  # certificates.ChainAnalysis or None
+        self.client_chain = None
+        self.client_findings = client_findings or []  # list[ChainFinding] vs CertificateRequest
+        self.hs = [e for e in conn.events if e.type == "handshake"]
+        self.enc = [e for e in conn.events if e.type == "encrypted_record"]
+        self.ev = Evidence
+        self.evidence: list[Evidence] = []
+        self.hidden: list[str] = []
+        self.tls13 = conn.version_code is not None and (conn.version_code == 0x0304 or (conn.version_code >> 8) in (0x7F, 0xFB))
+
+    # -- small fact helpers ---------------------------------------------------------------
+    def msgs(self, sender: Optional[str] = None, before: Optional[int] = None) -> list[Event]:
+        return [e for e in self.hs if (sender is None or e.sender == sender)
+                and (before is None or e.frame <= before)]
+
+    def has(self, message: str, sender: Optional[str] = None, before: Optional[int] = None) -> Optional[Event]:
+        for e in self.msgs(sender, before):
+            if e.info.get("message") == message:
+                return e
+        return None
+
+    def last_hs(self, before: Optional[int] = None, sender: Optional[str] = None) -> Optional[Event]:
+        m = self.msgs(sender, before)
+        return m[-1] if m else None
+
+    def first_event(self, typ: str, sender: Optional[str] = None) -> Optional[Event]:
+        for e in self.c.events:
+            if e.type == typ and (sender is None or e.sender == sender):
+                return e
+        return None
+
+    def protected(self, sender: str, after: int = 0, before: Optional[int] = None) -> list[Event]:
+        return [e for e in self.enc if e.sender == sender and e.frame > after and (before is None or e.frame <= before)]
+
+    def hello_facts(self) -> None:
+        ch = self.c.client_hello
+        f = self.first_event("handshake", "client")
+        if ch is not None and f is not None:
+            offered = ch.supported_versions or [ch.legacy_version]
+            names = [tables.version_name(v) for v in offered if not tables.is_grease(v)]
+            sni = ch.server_name
+            self.evidence.append(Evidence(
+                f"ClientHello{(' for ' + sni) if sni else ' without SNI'} offers "
+                f"{', '.join(names)} and {len(ch.cipher_suites)} cipher suites.", [f.frame]))
+        sh = self.has("server_hello", "server")
+        if sh is not None and self.c.version:
+            self.evidence.append(Evidence(f"ServerHello chooses {self.c.version}"
+                                          + (f" with {self.c.cipher}" if self.c.cipher else "") + ".", [sh.frame]))
+
+    def alert_evidence(self, a: Alert) -> None:
+        if a.code is not None:
+            raw = f"15 .. .. 00 02 {1 if a.level == 'warning' else 2:02x} {a.code:02x}" if not a.encrypted else ""
+            self.evidence.append(Evidence(
+                f"The {a.sender} sends a {a.level} alert {a.name} ({a.hex})"
+                + (" (decrypted with the key log)" if a.encrypted else f"; record bytes {raw}") + ".", [a.frame]))
+        else:
+            self.evidence.append(Evidence(
+                f"The {a.sender} sends an encrypted alert record ({a.length} bytes); its content is hidden without keys.",
+                [a.frame]))
+
+    # -- the decision ---------------------------------------------------------------------
+    def run(self) -> Diagnosis:
+        c = self.c
+        d = self._decide()
+        d.wireshark_filter = c.wireshark_filter
+        if not d.evidence:
+            d.evidence = self.evidence
+        d.hidden = self.hidden
+        d.last_completed = self._last_completed(d)
+        if not d.remedy and d.cause not in ("ok",):
+            d.remedy = remedy_lines(d.cause)
+        if d.check_command is None and d.cause != "ok":
+            host, _, port = c.server.rpartition(":")
+            d.check_command = check_command(d.cause, host.strip("[]"), port, c.server_name or "")
+        return d
+
+    def _last_completed(self, d: Diagnosis) -> Optional[dict[str, Any]]:
+        limit = d.alert["frame"] if d.alert else None
+        last = self.last_hs(before=limit)
+        if last is None:
+            return None
+        return {"message": last.info.get("message"), "sender": last.sender, "frame": last.frame,
+                "encrypted": bool(last.info.get("encrypted"))}
+
+    def _decide(self) -> Diagnosis:
+        c = self.c
+        if not c.is_tls:
+            if not c.client_stats.bytes and not c.server_stats.bytes:
+                return self._no_alert_case()  # a TCP connection that never carried data
+            return self._not_tls()
+        if self.first_event("not_tls", "server") is not None and self.first_event("not_tls", "client") is None:
+            return self._not_tls()
+        self.hello_facts()
+        fatal = next((a for a in c.alerts if a.code is not None and a.level == "fatal"), None)
+        # A warning alert that ends things: the client refusing renegotiation, SSLv3's
+        # no_certificate, a close_notify right after the handshake.
+        if fatal is None:
+            warn = next((a for a in c.alerts if a.code in (NO_RENEGOTIATION, NO_CERTIFICATE)), None)
+            if warn is not None:
+                fatal = warn
+        if fatal is not None:
+            return self._alert_case(fatal)
+        if c.established:
+            return self._after_handshake()
+        hidden = next((a for a in c.alerts if a.code is None), None)
+        if hidden is not None:
+            return self._hidden_alert_case(hidden)
+        return self._no_alert_case()
+
+    # -- not TLS --------------------------------------------------------------------------
+    def _not_tls(self) -> Diagnosis:
+        c = self.c
+        client_plain = self.first_event("not_tls", "client")
+        server_plain = self.first_event("not_tls", "server")
+        close = c.tcp_close
+        how = close.how if close else ("capture_ended" if c.partial else None)
+        by = close.by if close else None
+        if client_plain is not None and client_plain.info.get("looks_like", "").startswith("HTTP"):
+            text = client_plain.info.get("first_bytes", "")[:40].split("\r")[0]
+            self.evidence.append(Evidence(f"The client sends plain text, not a ClientHello: {text!r}.", [client_plain.frame]))
+            conf = "likely"
+            if server_plain is not None:
+                sample = server_plain.info.get("first_bytes", "")
+                self.evidence.append(Evidence(f"The server answers in plain text: {sample[:40].splitlines()[0] if sample else ''!r}.", [server_plain.frame]))
+                conf = "certain" if "HTTP/1." in sample else "likely"
+            return Diagnosis("not_tls", "plaintext_http_on_tls_port", conf, failure_point="client_hello",
+                             aborted_by=by, how=how,
+                             explanation=(f"The client spoke plain HTTP to {c.server}, a port that expects TLS; "
+                                          "the server could not make sense of it and the exchange ended there."))
+        if server_plain is not None and client_plain is None:
+            sample = server_plain.info.get("first_bytes", "")
+            looks = server_plain.info.get("looks_like", "")
+            ch = self.first_event("handshake", "client")
+            self.evidence.append(Evidence(f"The server answers in plain text ({looks}): {sample[:40].splitlines()[0] if sample else ''!r}.", [server_plain.frame]))
+            return Diagnosis("not_tls", "tls_to_plaintext_server", "certain" if looks.startswith("HTTP") else "likely",
+                             failure_point="client_hello", aborted_by=by or "server", how=how,
+                             explanation=(f"The client started a TLS handshake with {c.server}, but the server on "
+                                          f"that port speaks plain text ({looks}), not TLS."))
+        what = c.not_tls or "no payload"
+        return Diagnosis("not_tls", "not_tls", "certain", aborted_by=by, how=how,
+                         explanation=f"This connection does not carry TLS (it looks like {what}).")
+
+    # -- with a readable alert ------------------------------------------------------------
+    def _alert_case(self, a: Alert) -> Diagnosis:
+        c = self.c
+        self.alert_evidence(a)
+        phase = self._phase_at(a.frame, a.sender)
+        cause, conf, alts, expl = self._cause_for_alert(a, phase)
+        outcome = "failed"
+        if c.established and phase in ("application_data",) and a.code == CLOSE_NOTIFY:
+            outcome = "established"
+        return Diagnosis(outcome, cause, conf, failure_point=phase, aborted_by=a.sender, how="alert",
+                         alert=_alert_dict(a), alternatives=alts, explanation=expl)
+
+    def _phase_at(self, frame: int, sender: str) -> str:
+        """Which step the aborting side was at: what it had received from the other side."""
+        c = self.c
+        peer = _other(sender)
+        ch = self.has("client_hello", "client", frame)
+        sh = self.has("server_hello", "server", frame) or self.has("hello_retry_request", "server", frame)
+        if ch is None:
+            return "client_hello"
+        if c.established:
+            return self._post_handshake_phase(frame)
+        if sh is None:
+            return "client_hello"
+        peer_msgs = [e.info.get("message") for e in self.msgs(peer, frame)]
+        if sender == "client":
+            # What the server sent last decides: its certificate, its key exchange, its Finished.
+            if "certificate" in peer_msgs or (self.tls13 and self.protected("server", 0, frame)):
+                return "server_certificate"
+            if peer_msgs and peer_msgs[-1] in ("server_hello", "hello_retry_request"):
+                return "server_hello"
+            return "server_certificate" if "server_key_exchange" not in peer_msgs else "key_exchange"
+        # The server aborts after the client's second flight.
+        client_after_sh = [e for e in self.msgs("client", frame) if e.frame > sh.frame]
+        client_names = [e.info.get("message") for e in client_after_sh]
+        if "certificate" in client_names or self.has("certificate_request", "server", frame) or (
+            self.tls13 and self.protected("client", sh.frame, frame)
+        ):
+            if self.has("certificate_request", "server", frame) or "certificate" in client_names:
+                return "client_certificate"
+        if "client_key_exchange" in client_names:
+            return "key_exchange" if "finished" not in client_names else "finished"
+        if self.tls13 and self.protected("client", sh.frame, frame):
+            return "client_certificate"
+        return "server_hello" if sh is not None and sender == "server" and not client_after_sh else "finished"
+
+    def _post_handshake_phase(self, frame: int) -> str:
+        """After both Finished: a renegotiation (TLS <= 1.2), post-handshake auth (1.3), or data."""
+        fin = [e for e in self.hs if e.info.get("message") == "finished"]
+        last_fin = fin[1].frame if len(fin) >= 2 else (fin[-1].frame if fin else 0)
+        later = [e for e in self.hs if e.frame > last_fin and e.frame <= frame]
+        names = [e.info.get("message") for e in later]
+        if self.tls13 and "certificate_request" in names:
+            return "post_handshake_auth"
+        if not self.tls13 and ({"hello_request", "client_hello"} & set(names)):
+            return "renegotiation"
+        if not self.tls13:
+            enc_hs = [e for e in self.enc if e.info.get("content_type") == "handshake" and e.frame > last_fin
+                      and e.frame <= frame and self._after_app_data(e.frame)]
+            if enc_hs:
+                return "renegotiation"
+        return "application_data"
+
+    def _after_app_data(self, frame: int) -> bool:
+        return any(e.type in ("encrypted_record", "application_data") and e.info.get("content_type", "application_data") == "application_data"
+                   and e.frame < frame for e in self.c.events)
+
+    def _cause_for_alert(self, a: Alert, phase: str) -> tuple[str, str, list[str], str]:
+        c = self.c
+        code = a.code
+        name = f"{a.name} ({a.hex})"
+        ch = c.client_hello
+        sni = c.server_name
+        if phase == "client_hello" and a.sender == "server":
+            return self._server_rejects_hello(a, name)
+        if phase == "server_hello" and a.sender == "client":
+            if code == PROTOCOL_VERSION or code == INAPPROPRIATE_FALLBACK:
+                return ("protocol_version_mismatch", "likely", [],
+                        f"The server chose {c.version}, which the client does not accept; the client answered {name}.")
+            return ("unknown", "possible", ["protocol_version_mismatch", "no_shared_cipher"],
+                    f"The client rejected the server's hello ({c.version}, {c.cipher}) with {name}.")
+        if phase in ("server_certificate", "key_exchange") and a.sender == "client":
+            return self._client_rejects_server_cert(a, name, phase)
+        if phase == "client_certificate" and a.sender == "server":
+            return self._server_rejects_client_cert(a, name)
+        if phase in ("renegotiation", "post_handshake_auth"):
+            return self._post_handshake_failure(a, name, phase)
+        if phase == "finished":
+            return ("unknown", "possible", [],
+                    f"The {a.sender} rejected the end of the handshake with {name}: typically the Finished "
+                    "check failed (a TLS bug, a middlebox altering bytes, or mismatched pre-shared keys).")
+        if code == CLOSE_NOTIFY:
+            return ("ok", "certain", [], f"The {a.sender} closed the TLS session normally (close_notify).")
+        return ("unknown", "possible", [],
+                f"The {a.sender} aborted with {name} during {phase.replace('_', ' ')}; the capture does not show why.")
+
+    def _server_rejects_hello(self, a: Alert, name: str) -> tuple[str, str, list[str], str]:
+        c = self.c
+        ch = c.client_hello
+        code = a.code
+        max_v = ch.max_version if ch is not None else None
+        offered = [tables.version_name(v) for v in ((ch.supported_versions or [ch.legacy_version]) if ch else []) if not tables.is_grease(v)]
+        legacy = max_v is not None and max_v < 0x0303 and max_v >= 0x0300
+        if legacy and code in (PROTOCOL_VERSION, HANDSHAKE_FAILURE, INTERNAL_ERROR, INSUFFICIENT_SECURITY):
+            return ("legacy_protocol_rejected", "certain" if code == PROTOCOL_VERSION else "likely", [],
+                    f"The client offers at most {tables.version_name(max_v)}, an obsolete protocol the server no "
+                    f"longer accepts; the server refused the ClientHello with {name}.")
+        if code in (PROTOCOL_VERSION, INAPPROPRIATE_FALLBACK):
+            if ch is not None and ch.supported_versions and min(v for v in ch.supported_versions if not tables.is_grease(v)) >= 0x0304:
+                detail = "The client offers only TLS 1.3, which the server does not support"
+            else:
+                detail = f"The client offers {', '.join(offered) or 'versions'} and the server accepts none of them"
+            return ("protocol_version_mismatch", "certain", [], f"{detail}; the server answered {name}.")
+        if code in (HANDSHAKE_FAILURE, INSUFFICIENT_SECURITY):
+            n = len(ch.cipher_suites) if ch else 0
+            return ("no_shared_cipher", "likely", ["protocol_version_mismatch"],
+                    f"None of the {n} cipher suites the client offers (or none of its key-exchange groups / "
+                    f"signature algorithms) is acceptable to the server, which refused the ClientHello with {name}.")
+        if code == UNRECOGNIZED_NAME:
+            sni = c.server_name
+            return ("sni_rejected", "certain", [],
+                    (f"The server has no site for the requested name {sni}" if sni else
+                     "The client sent no server name (SNI) and the server requires one")
+                    + f"; it refused the handshake with {name}.")
+        if code == ACCESS_DENIED:
+            return ("sni_rejected", "possible", ["unknown"],
+                    f"The server refused the ClientHello with {name}: a policy (SNI/ACL) denies this client or name.")
+        if code in (ILLEGAL_PARAMETER, DECODE_ERROR):
+            return ("unknown", "possible", [],
+                    f"The server found a field of the ClientHello invalid and refused it with {name} (a buggy or "
+                    "unusual client, or a middlebox rewriting it).")
+        if code == INTERNAL_ERROR:
+            return ("no_shared_cipher", "possible", ["legacy_protocol_rejected", "unknown"],
+                    f"The server refused the ClientHello with {name}; OpenSSL-based servers answer this way when "
+                    "nothing in the hello is acceptable.")
+        return ("unknown", "possible", [], f"The server refused the ClientHello with {name}.")
+
+    def _server_facts(self) -> tuple[list[str], Any]:
+        chain = self.server_chain
+        ids = chain.finding_ids() if chain is not None else []
+        return ids, chain
+
+    def _finding(self, fid: str) -> Optional[Any]:
+        chain = self.server_chain
+        if chain is None:
+            return None
+        return next((f for f in chain.findings if f.id == fid), None)
+
+    def _cert_evidence(self) -> None:
+        chain = self.server_chain
+        cert_ev = self.has("certificate", "server")
+        frames = [cert_ev.frame] if cert_ev else []
+        if chain is None or not chain.certificates:
+            return
+        names = " → ".join(ci.label for ci in chain.certificates)
+        self.evidence.append(Evidence(f"The server's Certificate message carries {len(chain.certificates)} "
+                                      f"certificate(s): {names}.", frames))
+        for f in chain.findings:
+            if f.severity in ("error", "warning") or f.id in ("root_included",):
+                self.evidence.append(Evidence(f.text, frames))
+
+    def _client_rejects_server_cert(self, a: Alert, name: str, phase: str) -> tuple[str, str, list[str], str]:
+        self._cert_evidence()
+        ids, chain = self._server_facts()
+        code = a.code
+        sni = self.c.server_name
+        if chain is None:
+            if self.tls13:
+                self.hidden.append("the server's certificate (TLS 1.3 encrypts it; supply the key log)")
+            if code == CERTIFICATE_EXPIRED:
+                return ("server_cert_expired", "likely", ["server_cert_not_yet_valid"],
+                        f"The client refused the server's certificate with {name}: the certificate (or one in its "
+                        "chain) was outside its validity period by the client's clock. The certificate itself is "
+                        "not visible in the capture.")
+            return ("server_cert_rejected", "possible" if code not in CERT_ALERTS else "likely",
+                    (["server_chain_incomplete", "server_cert_untrusted", "server_cert_self_signed"] if code == UNKNOWN_CA else
+                     ["server_chain_incomplete", "server_cert_untrusted", "server_cert_expired", "server_cert_hostname_mismatch"]),
+                    f"The client refused the server's certificate with {name}; the certificate itself is not "
+                    "visible in the capture, so the exact reason cannot be told.")
+        leaf = chain.certificates[0] if chain.certificates else None
+        leaf_name = leaf.label if leaf else "the certificate"
+        order = []
+        if code == CERTIFICATE_EXPIRED:
+            order = ["expired", "not_yet_valid"]
+        elif code == UNKNOWN_CA:
+            order = ["self_signed_leaf", "chain_incomplete", "untrusted_root", "expired", "not_yet_valid", "hostname_mismatch"]
+        else:
+            order = ["not_yet_valid", "expired", "hostname_mismatch", "self_signed_leaf", "chain_incomplete",
+                     "untrusted_root", "eku_not_server_auth", "bad_signature", "weak_key", "weak_signature"]
+        mapping = {"expired": "server_cert_expired", "not_yet_valid": "server_cert_not_yet_valid",
+                   "hostname_mismatch": "server_cert_hostname_mismatch", "self_signed_leaf": "server_cert_self_signed",
+                   "chain_incomplete": "server_chain_incomplete", "untrusted_root": "server_cert_untrusted"}
+        found = [fid for fid in order if fid in ids]
+        others = [mapping[f] for f in found[1:] if f in mapping]
+        if found:
+            fid = found[0]
+            f = self._finding(fid)
+            cause = mapping.get(fid, "server_cert_rejected")
+            expected_alert = {
+                "expired": {CERTIFICATE_EXPIRED, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN},
+                "not_yet_valid": {BAD_CERTIFICATE, CERTIFICATE_EXPIRED, CERTIFICATE_UNKNOWN},
+                "self_signed_leaf": {UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN},
+                "chain_incomplete": {UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN},
+                "untrusted_root": {UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN},
+                "hostname_mismatch": {BAD_CERTIFICATE, CERTIFICATE_UNKNOWN, CLOSE_NOTIFY},
+            }.get(fid, set())
+            conf = "certain" if code in expected_alert and len(found) == 1 else "likely"
+            text = f.text if f is not None else ""
+            return (cause, conf, others,
+                    f"The client refused the server's certificate with {name}. {text}".strip())
+        # No finding explains it: a complete chain the client does not trust.
+        if code in (UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN) and chain.certificates:
+            top = chain.certificates[chain.path[-1]] if chain.path else chain.certificates[-1]
+            return ("server_cert_untrusted", "likely", ["server_chain_incomplete"],
+                    f"The client refused the server's certificate {leaf_name} with {name}. The chain looks complete "
+                    f"(it ends at {top.label}, issued by {top.issuer_label}), so the client does not trust that root CA.")
+        return ("server_cert_rejected", "possible", [],
+                f"The client refused the server's certificate {leaf_name} with {name}.")
+
+    def _server_rejects_client_cert(self, a: Alert, name: str) -> tuple[str, str, list[str], str]:
+        c = self.c
+        code = a.code
+        cert_msg = self.has("certificate", "client", a.frame)
+        req = c.certificate_request
+        ca_names = []
+        if req is not None:
+            from .certificates import decode_distinguished_names
+
+            ca_names = decode_distinguished_names(req.certificate_authorities)
+            cr_ev = self.has("certificate_request", "server")
+            if ca_names:
+                self.evidence.append(Evidence("The server's CertificateRequest accepts certificates issued by: "
+                                              + "; ".join(ca_names) + ".", [cr_ev.frame] if cr_ev else []))
+            else:
+                self.evidence.append(Evidence("The server requests a client certificate.", [cr_ev.frame] if cr_ev else []))
+        sent = c.client_certificate_sent
+        if cert_msg is not None:
+            self.evidence.append(Evidence(
+                "The client's Certificate message is empty." if not sent else
+                f"The client sends {len(c.client_certificates_der)} certificate(s).", [cert_msg.frame]))
+        if sent is False or (cert_msg is None and code in (HANDSHAKE_FAILURE, CERTIFICATE_REQUIRED, NO_CERTIFICATE) and not self.tls13):
+            return ("client_cert_missing", "certain" if sent is False else "likely", [],
+                    "The server requires a client certificate and the client did not send one"
+                    + (f" (it accepts certificates issued by {ca_names[0]})" if len(ca_names) == 1 else "")
+                    + f"; the server aborted with {name}.")
+        if sent is None and self.tls13:
+            # TLS 1.3 without keys: the client's certificate flight is encrypted.
+            self.hidden.append("the CertificateRequest and the client's Certificate (encrypted in TLS 1.3)")
+            if code == CERTIFICATE_REQUIRED:
+                return ("client_cert_missing", "certain", [],
+                        f"The server requires a client certificate and the client did not send one; the server aborted with {name}.")
+            return ("client_cert_rejected", "likely", ["client_cert_missing"],
+                    f"The server aborted with {name} right after the client's certificate flight.")
+        # A certificate was sent and refused: find the reason.
+        reason = ""
+        for f in self.client_findings:
+            if f.id == "issuer_not_requested":
+                reason = f.text
+                break
+        client_chain = self.client_chain
+        if not reason and client_chain is not None:
+            for f in client_chain.findings:
+                if f.id in ("expired", "not_yet_valid", "eku_not_client_auth", "self_signed_leaf"):
+                    reason = f.text
+                    break
+        if reason:
+            self.evidence.append(Evidence(reason, [cert_msg.frame] if cert_msg else []))
+        leaf = client_chain.certificates[0] if client_chain is not None and client_chain.certificates else None
+        who = f" {leaf.label} (issued by {leaf.issuer_label})" if leaf else ""
+        expl = f"The server rejected the client certificate{who} with {name}."
+        if reason:
+            expl += " " + reason
+        elif code == UNKNOWN_CA:
+            expl += " The server does not trust the CA that issued it."
+        return ("client_cert_rejected", "certain" if reason or code in CERT_ALERTS else "likely", [], expl)
+
+    def _post_handshake_failure(self, a: Alert, name: str, phase: str) -> tuple[str, str, list[str], str]:
+        c = self.c
+        code = a.code
+        last_fin = max((e.frame for e in self.hs if e.info.get("message") == "finished"), default=0)
+        client_certs = [e for e in self.hs if e.sender == "client" and e.info.get("message") == "certificate"
+                        and e.frame > 0]
+        later_cert = [e for e in client_certs if e.frame <= a.frame]
+        if phase == "renegotiation":
+            client_hs_after = [e for e in self.hs if e.sender == "client" and e.info.get("message") == "client_hello"
+                               and self._after_app_data(e.frame)]
+            client_enc_after = [e for e in self.enc if e.sender == "client" and e.info.get("content_type") == "handshake"
+                                and self._after_app_data(e.frame)]
+            if a.code == NO_RENEGOTIATION or (not client_hs_after and not client_enc_after and a.sender == "server"):
+                return ("renegotiation_refused", "certain" if a.code == NO_RENEGOTIATION else "likely", [],
+                        "The server asked the client to renegotiate (to request a client certificate for a "
+                        "protected location) and the client refused; the server then aborted with "
+                        f"{name}.")
+        if code in (HANDSHAKE_FAILURE, CERTIFICATE_REQUIRED, NO_CERTIFICATE) or (
+            later_cert and c.client_certificate_sent is False
+        ):
+            empty = any(e.info.get("certificates") == 0 for e in later_cert)
+            if empty or code == CERTIFICATE_REQUIRED or not later_cert:
+                where = "during a renegotiation" if phase == "renegotiation" else "in post-handshake authentication"
+                return ("client_cert_missing", "certain" if empty or code == CERTIFICATE_REQUIRED else "likely", [],
+                        f"The server requested a client certificate {where} (for a protected location) and the "
+                        f"client sent none; the server aborted with {name}.")
+        if code in CERT_ALERTS:
+            return ("client_cert_rejected", "likely", [],
+                    f"The server rejected the client certificate sent {phase.replace('_', ' ')} with {name}.")
+        return ("unknown", "possible", [], f"The {a.sender} aborted {phase.replace('_', ' ')} with {name}.")
+
+    # -- encrypted alert without keys -----------------------------------------------------
+    def _hidden_alert_case(self, a: Alert) -> Diagnosis:
+        c = self.c
+        self.alert_evidence(a)
+        self.hidden.append("the alert's description (encrypted; supply the key log to read it)")
+        phase = self._phase_at(a.frame, a.sender)
+        if c.established or phase in ("renegotiation", "application_data"):
+            phase = self._post_handshake_phase(a.frame)
+        if phase == "renegotiation":
+            cause, conf, alts, expl = self._post_handshake_failure(a, "an encrypted alert", phase)
+            return Diagnosis("failed", cause, "likely" if conf == "certain" else conf, failure_point=phase,
+                             aborted_by=a.sender, how="alert", alert=_alert_dict(a), alternatives=alts, explanation=expl)
+        # A client that closes right after the handshake without sending data: TLS 1.2 curl
+        # after a failed host name check sends an encrypted close_notify.
+        if a.sender == "client" and not self._client_sent_data_before(a.frame):
+            ids, chain = self._server_facts()
+            if "hostname_mismatch" in ids:
+                self._cert_evidence()
+                f = self._finding("hostname_mismatch")
+                return Diagnosis("failed", "server_cert_hostname_mismatch", "likely", failure_point="server_certificate",
+                                 aborted_by="client", how="alert", alert=_alert_dict(a),
+                                 explanation=("The handshake completed, then the client closed without sending a request "
+                                              "(curl does this after its own host name check fails). " + (f.text if f else "")))
+            return Diagnosis("failed", "client_closed_without_alert" if c.established else "server_cert_rejected", "possible",
+                             failure_point="server_certificate", aborted_by="client", how="alert", alert=_alert_dict(a),
+                             alternatives=["server_cert_rejected"],
+                             explanation="The client ended the session with an encrypted alert before sending any data.")
+        if c.established:
+            return Diagnosis("established", "ok", "likely", aborted_by=a.sender, how="alert", alert=_alert_dict(a),
+                             explanation="The handshake completed; the encrypted alert at the end is most likely the normal close_notify.")
+        return Diagnosis("failed", "unknown", "possible", failure_point=phase, aborted_by=a.sender, how="alert",
+                         alert=_alert_dict(a), explanation=f"The {a.sender} aborted with an encrypted alert during {phase.replace('_', ' ')}.")
+
+    def _client_sent_data_before(self, frame: int) -> bool:
+        for e in self.c.events:
+            if e.frame >= frame:
+                break
+            if e.sender == "client" and e.type in ("encrypted_record", "application_data") and \
+                    e.info.get("content_type", "application_data") == "application_data":
+                return True
+        return False
+
+    # -- established ----------------------------------------------------------------------
+    def _after_handshake(self) -> Diagnosis:
+        c = self.c
+        fin = [e for e in self.hs if e.info.get("message") == "finished"]
+        # curl's host name check: the handshake completes, then the client closes at once.
+        ids, chain = self._server_facts()
+        if "hostname_mismatch" in ids and not self._client_sent_data_before(10**12):
+            self._cert_evidence()
+            f = self._finding("hostname_mismatch")
+            notify = next((a for a in c.alerts if a.sender == "client" and a.code == CLOSE_NOTIFY), None)
+            if notify is not None:
+                self.alert_evidence(notify)
+            return Diagnosis("failed", "server_cert_hostname_mismatch", "likely", failure_point="server_certificate",
+                             aborted_by="client", how="alert" if notify else (c.tcp_close.how if c.tcp_close else "fin"),
+                             alert=_alert_dict(notify) if notify else None,
+                             explanation=("The handshake completed but the client closed without sending a request, as "
+                                          "curl does when its host name check fails. " + (f.text if f else "")))
+        refused = self._http_refusal()
+        if refused is not None:
+            return refused
+        reset = self._reset_after_handshake()
+        if reset is not None:
+            return reset
+        return Diagnosis("established", "ok", "certain",
+                         explanation=f"The TLS handshake completed ({c.version}, {c.cipher}).")
+
+    def _http_refusal(self) -> Optional[Diagnosis]:
+        """Decrypted HTTP tells what TLS bytes cannot: a 403 for a missing SNI (Apache's
+        SSLStrictSNIVHostCheck) or for a client certificate TLS 1.3 could not ask for."""
+        c = self.c
+        resp = next((e for e in c.events if e.type == "application_data" and e.sender == "server"
+                     and str(e.info.get("preview", "")).startswith("HTTP/")), None)
+        if resp is None:
+            return None
+        status = str(resp.info.get("preview", ""))[9:12]
+        if status not in ("403", "421"):
+            return None
+        req = next((e for e in c.events if e.type == "application_data" and e.sender == "client"), None)
+        self.evidence.append(Evidence(f"The server answers the request with HTTP {status} (decrypted).", [resp.frame]))
+        close = c.tcp_close
+        ch = c.client_hello
+        if ch is not None and not ch.server_name:
+            host = ""
+            if req is not None:
+                for line in str(req.info.get("preview", "")).split("\r\n"):
+                    if line.lower().startswith("host:"):
+                        host = line[5:].strip()
+            self.evidence.append(Evidence("The ClientHello carries no server name (SNI)"
+                                          + (f", while the request asks for Host: {host}." if host else "."),
+                                          [e.frame for e in self.hs[:1]]))
+            return Diagnosis("established", "sni_rejected", "likely", failure_point="application_data",
+                             aborted_by="server", how=close.how if close else None,
+                             explanation=("The handshake completed without a server name (SNI), and the server refused "
+                                          f"the request with HTTP {status}: a server that requires SNI for name-based "
+                                          "virtual hosts (Apache's SSLStrictSNIVHostCheck) does this."))
+        if self.tls13 and ch is not None and ch.ext(49) is None:
+            self.evidence.append(Evidence("The client did not offer post_handshake_auth, so a TLS 1.3 server cannot "
+                                          "ask it for a certificate after the handshake.", [e.frame for e in self.hs[:1]]))
+            return Diagnosis("established", "client_cert_missing", "possible", failure_point="post_handshake_auth",
+                             aborted_by="server", how=close.how if close else None, alternatives=["unknown"],
+                             explanation=(f"The server refused the request with HTTP {status}. With TLS 1.3 a server that "
+                                          "wants a client certificate for one location (Apache's per-directory "
+                                          "SSLVerifyClient) must use post-handshake authentication, which this client "
+                                          "did not offer."))
+        return None
+
+    def _reset_after_handshake(self) -> Optional[Diagnosis]:
+        """A reset after the handshake with no close_notify before it from the side that reset."""
+        c = self.c
+        close = c.tcp_close
+        if close is None or close.how != "rst":
+            return None
+        by = close.by
+        said_bye = any(a.sender == by and a.frame <= close.frame for a in c.alerts)
+        peer_closed = any(e.type in ("fin", "rst") and e.sender == _other(by) and e.frame < close.frame for e in c.events) or \
+            any(a.sender == _other(by) and a.frame < close.frame for a in c.alerts)
+        if said_bye or peer_closed or self._probable_alert(by, close.frame) is not None:
+            return None
+        self.evidence.append(Evidence(f"The {by} resets the connection after the handshake without a close_notify.", [close.frame]))
+        return Diagnosis("established", "connection_reset", "likely", failure_point="application_data",
+                         aborted_by=by, how="rst", alternatives=["middlebox_reset"],
+                         explanation=(f"The handshake completed, then the {by} reset the connection without closing the TLS "
+                                      "session first: the application crashed, was killed, or gave up."))
+
+    # -- no alert at all ------------------------------------------------------------------
+    def _no_alert_case(self) -> Diagnosis:
+        c = self.c
+        close = c.tcp_close
+        server_bytes = c.server_stats.bytes
+        ch = self.has("client_hello", "client")
+        rst = [e for e in c.events if e.type == "rst"]
+        if ch is None:
+            if not c.client_stats.bytes:
+                if not any(e.type == "syn_ack" for e in c.events):
+                    refused = any(e.type == "rst" and e.sender == "server" for e in c.events)
+                    self.evidence.append(Evidence("The client's SYN " + ("is refused with a reset." if refused else "gets no answer."),
+                                                  [e.frame for e in c.events if e.type in ("syn", "rst")][:3]))
+                    return Diagnosis("failed", "connection_reset" if refused else "server_no_response", "certain",
+                                     failure_point="tcp_connect", aborted_by="server" if refused else "unknown",
+                                     how="rst" if refused else "no_response",
+                                     explanation=("The server refused the TCP connection (port closed)." if refused else
+                                                  "The server never answered the TCP connection request."))
+            return Diagnosis("incomplete", "unknown", "possible", failure_point="client_hello",
+                             how="capture_ended" if c.partial else (close.how if close else None),
+                             aborted_by=close.by if close else None,
+                             explanation="The capture does not contain this connection's ClientHello (it starts mid-connection).")
+        sh = self.has("server_hello", "server") or self.has("hello_retry_request", "server")
+        # Middlebox: resets both ways at once, or a reset whose TTL differs from the endpoint's.
+        mb = self._middlebox_evidence()
+        if mb:
+            first_rst = rst[0]
+            if sh is not None:
+                phase = self._phase_at(first_rst.frame, _other(first_rst.sender))
+            else:
+                # The server had started its answer (a partial ServerHello) or not at all.
+                phase = "server_hello" if c.server_stats.bytes else "client_hello"
+            return Diagnosis("failed", "middlebox_reset", "likely", failure_point=phase,
+                             aborted_by="middlebox", how="rst",
+                             explanation=("The connection was reset by something on the path, not by the endpoints: "
+                                          + mb))
+        if sh is None:
+            server_data = [e for e in c.events if e.sender == "server" and e.type in ("handshake", "encrypted_record", "alert")]
+            if not server_data:
+                if close is None or (close.by == "client" and close.how == "fin"):
+                    who = "client" if close else None
+                    waited = ""
+                    if close is not None:
+                        waited = f" The client gave up after {close.time - ch.time:.1f} s."
+                        self.evidence.append(Evidence("The client closes the connection.", [close.frame]))
+                    return Diagnosis("incomplete", "server_no_response", "certain" if close else "likely",
+                                     failure_point="client_hello", aborted_by=who,
+                                     how="no_response",
+                                     explanation=f"The server accepted the TCP connection but never answered the ClientHello.{waited}")
+                self.evidence.append(Evidence(f"The {close.by} {'resets' if close.how == 'rst' else 'closes'} the connection.", [close.frame]))
+                if close.by == "server":
+                    if close.how == "rst":
+                        return Diagnosis("failed", "connection_reset", "likely", failure_point="client_hello",
+                                         aborted_by="server", how="rst", alternatives=["middlebox_reset", "sni_rejected"],
+                                         explanation="The server reset the connection in answer to the ClientHello, without a TLS alert.")
+                    return Diagnosis("failed", "server_closed_without_alert", "likely", failure_point="client_hello",
+                                     aborted_by="server", how="fin", alternatives=["sni_rejected", "no_shared_cipher"],
+                                     explanation="The server closed the connection in answer to the ClientHello, without a TLS alert.")
+                return Diagnosis("failed", "connection_reset", "possible", failure_point="client_hello",
+                                 aborted_by=close.by, how=close.how,
+                                 explanation="The client reset the connection before the server answered.")
+        # The handshake got somewhere and stopped without an alert in clear.
+        if close is None:
+            return Diagnosis("incomplete", "unknown", "possible", failure_point=self._phase_at(c.last_frame, "client"),
+                             how="capture_ended", aborted_by=None,
+                             explanation="The capture ends before the handshake does.")
+        phase = self._phase_at(close.frame, close.by)
+        # TLS 1.3 without keys: a small protected record right before the close is a probable alert.
+        probable = self._probable_alert(close.by, close.frame)
+        if probable is not None:
+            self.evidence.append(Evidence(
+                f"The {close.by} sends a {probable.info.get('length')}-byte encrypted record right before closing: "
+                "the size of an encrypted alert.", [probable.frame]))
+            self.hidden.append("the alert's description (TLS 1.3 encrypts it; supply the key log)")
+            if close.by == "client":
+                self.hidden.append("the server's certificate (TLS 1.3 encrypts it; supply the key log)")
+                return Diagnosis("failed", "server_cert_rejected", "possible", failure_point="server_certificate",
+                                 aborted_by="client", how="alert",
+                                 alert={"code": None, "hex": None, "name": None, "level": None, "sender": "client",
+                                        "encrypted": True, "frame": probable.frame, "probable": True},
+                                 alternatives=["server_chain_incomplete", "server_cert_untrusted", "server_cert_hostname_mismatch",
+                                               "server_cert_expired"],
+                                 explanation=("Right after the server's encrypted handshake flight the client sent a probable "
+                                              "encrypted alert and closed: most often the client refused the server's "
+                                              "certificate. The certificate and the alert are encrypted in TLS 1.3; supply "
+                                              "the client's key log to see which."))
+            big_flight = sum(e.info.get("length", 0) for e in self.protected("client", 0, probable.frame)) > 300
+            return Diagnosis("failed", "client_cert_rejected" if big_flight else "client_cert_missing", "possible",
+                             failure_point="client_certificate", aborted_by="server", how="alert",
+                             alert={"code": None, "hex": None, "name": None, "level": None, "sender": "server",
+                                    "encrypted": True, "frame": probable.frame, "probable": True},
+                             alternatives=["client_cert_missing" if big_flight else "client_cert_rejected"],
+                             explanation=("Right after the client's encrypted flight the server sent a probable encrypted "
+                                          "alert and closed: typical of a server that requires a client certificate and "
+                                          + ("rejects the one it got." if big_flight else "did not get one.")
+                                          + " Supply the key log to read the alert."))
+        by = close.by
+        self.evidence.append(Evidence(f"The {by} {'resets' if close.how == 'rst' else 'closes'} the connection without a TLS alert.", [close.frame]))
+        if close.how == "rst":
+            return Diagnosis("failed", "connection_reset", "likely", failure_point=phase, aborted_by=by, how="rst",
+                             alternatives=["middlebox_reset"],
+                             explanation=f"The {by} reset the connection during {phase.replace('_', ' ')} without a TLS alert.")
+        cause = "client_closed_without_alert" if by == "client" else "server_closed_without_alert"
+        return Diagnosis("failed", cause, "likely", failure_point=phase, aborted_by=by, how="fin",
+                         explanation=f"The {by} closed the connection during {phase.replace('_', ' ')} without a TLS alert.")
+
+    def _probable_alert(self, sender: str, close_frame: int) -> Optional[Event]:
+        if not self.tls13:
+            return None
+        recs = [e for e in self.enc if e.sender == sender and e.frame <= close_frame]
+        if not recs:
+            return None
+        last = recs[-1]
+        if last.info.get("length", 999) <= PROBABLE_ALERT_MAX:
+            return last
+        return None
+
+    def _middlebox_evidence(self) -> str:
+        c = self.c
+        rsts = [e for e in c.events if e.type == "rst"]
+        if not rsts:
+            return ""
+        senders = {e.sender for e in rsts}
+        if len(senders) == 2:
+            t = [e.time for e in rsts]
+            if max(t) - min(t) < 0.002:
+                frames = [e.frame for e in rsts]
+                self.evidence.append(Evidence("Both directions receive a reset within 2 ms of each other.", frames))
+                return "both sides got a reset at the same moment, which neither endpoint would do itself."
+        ttl = c.extra.get("ttl") or {}
+        rst_ttl = ttl.get("rst") or {}
+        for side, value in rst_ttl.items():
+            earlier = ttl.get(side) or []
+            if earlier and value is not None and all(abs(value - x) > 2 for x in earlier):
+                frame = next(e.frame for e in rsts if e.sender == side)
+                self.evidence.append(Evidence(
+                    f"The reset 'from the {side}' has IP TTL {value}, while the {side}'s own packets had TTL "
+                    f"{', '.join(map(str, earlier))}.", [frame]))
+                return f"the reset claiming to come from the {side} has a different IP TTL than the {side}'s own packets."
+        # A reset in the middle of a record: no TLS stack stops mid-record without an alert.
+        mid = c.extra.get("rst_mid_record") or {}
+        for side, missing in mid.items():
+            frame = next(e.frame for e in rsts if e.sender == side)
+            self.evidence.append(Evidence(
+                f"The reset 'from the {side}' arrives while the {side}'s TLS record is unfinished ({missing} bytes "
+                "still to come).", [frame]))
+            return (f"the reset claiming to come from the {side} cut its own TLS record in the middle, which a TLS "
+                    "endpoint never does (it finishes the record or sends an alert).")
+        return ""
+
+
+def diagnose(conn: Connection, server_chain: Any = None, client_chain: Any = None,
+             client_findings: Any = None) -> Diagnosis:
+    """Diagnose one connection (certificate analyses are optional inputs)."""
+    r = _Reasoner(conn, server_chain, client_findings)
+    r.client_chain = client_chain
+    return r.run()

@@ -1,0 +1,84 @@
+"""Later stages run on each finished connection: certificate analysis, then the diagnosis.
+
+Certificates are judged at the capture's own time (the packet that carried them), not today.
+Results go into the connection's JSON as ``server_certificates``, ``client_certificates``,
+``chain_findings``, ``ocsp`` and ``diagnosis``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .certificates import TrustStore, analyze_chain, check_client_chain_against_request
+from .diagnosis import diagnose
+from .model import Connection
+
+
+def _trust_store(opts: Any) -> Optional[TrustStore]:
+    cached = getattr(opts, "_trust_store", False)
+    if cached is not False:
+        return cached
+    store = None
+    if getattr(opts, "ca_file", None):
+        store = TrustStore.from_ca_file(opts.ca_file)
+    elif getattr(opts, "ca_path", None):
+        store = TrustStore.from_ca_path(opts.ca_path)
+    elif getattr(opts, "system_trust", False):
+        store = TrustStore.system()
+    opts._trust_store = store
+    return store
+
+
+def _message_time(conn: Connection, sender: str, message: str) -> float:
+    for e in conn.events:
+        if e.type == "handshake" and e.sender == sender and e.info.get("message") == message:
+            return e.time
+    return conn.start_time
+
+
+def enrich(conn: Connection, opts: Any) -> None:
+    server_chain = client_chain = None
+    client_findings: list[Any] = []
+    findings: list[dict[str, Any]] = []
+    if conn.server_certificates_der or any(
+        e.type == "handshake" and e.sender == "server" and e.info.get("message") == "certificate" for e in conn.events
+    ):
+        server_chain = analyze_chain(
+            conn.server_certificates_der,
+            at=_message_time(conn, "server", "certificate"),
+            server_name=conn.server_name,
+            role="server",
+            trust=_trust_store(opts),
+        )
+        conn.extra["server_certificates"] = [c.to_dict() for c in server_chain.certificates]
+        conn.extra["trust"] = server_chain.trust
+        findings += [dict(f.to_dict(), role="server") for f in server_chain.findings]
+    if conn.client_certificate_sent is not None:
+        client_chain = analyze_chain(
+            conn.client_certificates_der,
+            at=_message_time(conn, "client", "certificate"),
+            role="client",
+        )
+        conn.extra["client_certificates"] = [c.to_dict() for c in client_chain.certificates]
+        findings += [dict(f.to_dict(), role="client") for f in client_chain.findings]
+        req = conn.certificate_request
+        if req is not None:
+            client_findings = check_client_chain_against_request(
+                conn.client_certificates_der,
+                ca_names=req.certificate_authorities,
+                signature_algorithms=req.signature_algorithms,
+            )
+            findings += [dict(f.to_dict(), role="client") for f in client_findings]
+    status = conn.certificate_status
+    if status is not None and status.status_type == 1 and status.ocsp_response:
+        from .ocsp import parse_ocsp_response
+
+        ocsp = parse_ocsp_response(status.ocsp_response, at=_message_time(conn, "server", "certificate_status"))
+        conn.extra["ocsp"] = ocsp.to_dict()
+    elif conn.client_hello is not None and conn.client_hello.ext(5) is not None and conn.server_hello is not None \
+            and conn.version_code is not None and conn.version_code < 0x0304 and server_chain is not None:
+        findings.append({"id": "no_ocsp_staple", "severity": "info", "role": "server", "certificates": [],
+                         "text": "The client asked for a stapled OCSP response (status_request) and the server sent none."})
+    if findings:
+        conn.extra["chain_findings"] = findings
+    conn.diagnosis = diagnose(conn, server_chain, client_chain, client_findings)
