@@ -36,6 +36,15 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # The lab runs its own server instances; keep the packages' postinst from starting
+    # system apache2/nginx services (both want port 80 and one would fail the install).
+    made_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        made_policy=1
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
     for attempt in 1 2 3 4 5; do   # another apt may hold the dpkg lock for a while
         if apt-get update -qq && apt-get install -y -qq "${missing[@]}"; then
             break
@@ -43,6 +52,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
         [ "$attempt" -eq 5 ] && { echo "apt-get failed" >&2; exit 1; }
         sleep 15
     done
+    if [ "$made_policy" -eq 1 ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
 fi
 
-exec python3 "$here/run.py" "$@"
+python3 "$here/run.py" "$@"

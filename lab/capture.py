@@ -103,6 +103,23 @@ def tshark_alerts(pcap: Path, keylog: Path | None) -> list[dict]:
     return alerts
 
 
+VERSIONS = {"0x0300": "SSLv3", "0x0301": "TLSv1.0", "0x0302": "TLSv1.1", "0x0303": "TLSv1.2",
+            "0x0304": "TLSv1.3"}
+
+
+def tshark_hello_facts(pcap: Path) -> dict:
+    """What tshark says the ServerHello chose and which SNI names ClientHellos carried."""
+    versions: set[str] = set()
+    for legacy, supported in tshark_fields(
+            pcap, "tls.handshake.type == 2",
+            ["tls.handshake.version", "tls.handshake.extensions.supported_version"], None):
+        raw = (supported or legacy).split(",")[0]
+        versions.add(VERSIONS.get(raw, raw))
+    names = {r[0] for r in tshark_fields(pcap, "tls.handshake.type == 1",
+                                         ["tls.handshake.extensions_server_name"], None) if r[0]}
+    return {"versions": versions, "sni": names}
+
+
 def alert_text(a: dict) -> str:
     if a["code"] is None:
         return f"frame {a['frame']} {a['src']}->{a['dst']} encrypted alert (undecrypted)"

@@ -14,6 +14,15 @@
   helpers.py tls-reset LISTEN_PORT CERTCHAIN KEY
       A TLS server (Python ssl) that completes the handshake, reads the
       request, then resets the connection (RST) instead of answering.
+  helpers.py blackhole-relay LISTEN_PORT UPSTREAM_PORT
+      A relay that carries everything from the client but only the first
+      chunk the server sends (its first flight); later server bytes are
+      swallowed, as by a broken middlebox or a path MTU black hole.
+  helpers.py abandon --port P --keylog F
+      Starts a real handshake with Python's ssl over memory BIOs (so the
+      ClientHello is genuine OpenSSL output), sends it over a plain socket,
+      reads the server's first flight, then just closes the socket (FIN)
+      without any alert, as a crashed client or a scanner would.
   helpers.py client --port P --cafile F --keylog F [--maxseg N] [--rcvbuf N]
                     [--cert F --key F] [--path /x/] [--tls13]
       A Python ssl client (OpenSSL underneath) that fetches a path from
@@ -135,6 +144,63 @@ def tls_reset(port: int, chain: str, key: str) -> None:
     srv.close()
 
 
+def blackhole_relay(port: int, upstream: int) -> None:
+    srv = listener(port)
+    print(f"blackhole-relay listening on {port} -> {upstream}", flush=True)
+    client_sock, addr = srv.accept()
+    up = socket.create_connection(("127.0.0.1", upstream), timeout=5)
+    deadline = time.time() + LIFETIME
+    passed_first = False
+    swallowed = 0
+    while time.time() < deadline:
+        ready, _, _ = select.select([client_sock, up], [], [], 0.5)
+        for s in ready:
+            data = s.recv(65536)
+            if not data:
+                print(f"{'client' if s is client_sock else 'server'} closed; "
+                      f"swallowed {swallowed} server bytes", flush=True)
+                client_sock.close()
+                up.close()
+                return
+            if s is client_sock:
+                up.sendall(data)
+            elif not passed_first:
+                client_sock.sendall(data)
+                passed_first = True
+            else:
+                swallowed += len(data)
+    client_sock.close()
+    up.close()
+
+
+def abandon(argv: list[str]) -> int:
+    import argparse
+    import ssl
+
+    ap = argparse.ArgumentParser(prog="helpers.py abandon")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--keylog", required=True)
+    args = ap.parse_args(argv)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.keylog_filename = args.keylog
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing, server_hostname="www.lab.test")
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = outgoing.read()
+    with socket.create_connection(("127.0.0.1", args.port), timeout=5) as raw:
+        raw.sendall(hello)
+        time.sleep(0.3)
+        answer = read_some(raw, 5.0)
+        print(f"sent a {len(hello)}-byte ClientHello, got {len(answer)} bytes back; "
+              "closing without an alert")
+    return 0
+
+
 def client(argv: list[str]) -> int:
     import argparse
     import ssl
@@ -188,6 +254,11 @@ def main(argv: list[str]) -> int:
     if len(argv) >= 4 and argv[0] == "tls-reset":
         tls_reset(int(argv[1]), argv[2], argv[3])
         return 0
+    if len(argv) >= 3 and argv[0] == "blackhole-relay":
+        blackhole_relay(int(argv[1]), int(argv[2]))
+        return 0
+    if argv and argv[0] == "abandon":
+        return abandon(argv[1:])
     if argv and argv[0] == "client":
         return client(argv[1:])
     if len(argv) >= 3 and argv[0] == "rst-relay":

@@ -129,6 +129,13 @@ def check(sc: Scenario, observed: dict) -> list[str]:
                             f"{[capture.alert_text(a) for a in observed['_alerts']]}")
         elif hit[0]["encrypted"] != ea["encrypted"]:
             problems.append(f"alert encrypted={hit[0]['encrypted']} but expected {ea['encrypted']}")
+    facts = observed["_hello"]
+    want_v = exp["version"]
+    if (want_v is None and facts["versions"]) or (want_v and facts["versions"] != {want_v}):
+        problems.append(f"expected version {want_v}, tshark's ServerHello says {facts['versions']}")
+    want_sni = {exp["server_name"]} if exp["server_name"] else set()
+    if want_sni != facts["sni"]:
+        problems.append(f"expected SNI {want_sni}, tshark's ClientHello says {facts['sni']}")
     ok_exit = observed["client_exit_status"] == 0
     if (exp["outcome"] == "established" and exp["cause"] == "ok") and not ok_exit:
         problems.append(f"success expected but client exited {observed['client_exit_status']}")
@@ -231,7 +238,8 @@ def run_scenario(sc: Scenario, port: int) -> bool:
         "expected": sc.expected,
     }
     (out / "expected.json").write_text(json.dumps(doc, indent=2) + "\n")
-    problems = check(sc, {**observed, "_alerts": alerts})
+    hello = capture.tshark_hello_facts(out / "capture.pcap")
+    problems = check(sc, {**observed, "_alerts": alerts, "_hello": hello})
     size = (out / "capture.pcap").stat().st_size
     print(f"== {sc.name} (port {port}, {elapsed:.1f}s, pcap {size} B, keylog {has_keylog})")
     print(f"   client rc={rc}: {observed['client_error']}")

@@ -502,3 +502,26 @@ add(sc("reset_after_handshake",
        curl(*TLS12),
        expect("TLSv1.2", "established", "connection_reset", "server", "rst", None,
               "application_data")))
+add(sc("middlebox_blackhole_after_first_flight",
+       "curl (TLS 1.2, --max-time 3) connects to a Python relay in front of Apache (port+1). The "
+       "relay carries all client bytes but only Apache's first flight (ServerHello .. "
+       "ServerHelloDone); Apache's ChangeCipherSpec + Finished reach the relay and are swallowed. "
+       "The client leg shows the client's Finished left unanswered until curl times out and "
+       "closes; the server leg shows Apache's Finished sent.",
+       ("helper", ["blackhole-relay", "{port}", "{upstream}"]),
+       {"client": ["curl", "-sS", "--max-time", "3", "-o", "/dev/null", "--cacert",
+                   "{pki}/root.crt", "--resolve", "www.lab.test:{port}:127.0.0.1", *TLS12, URL],
+        "client_kind": "curl", "keylog_env": True},
+       expect("TLSv1.2", "incomplete", "server_no_response", "client", "no_response", None,
+              "finished"),
+       upstream=apache(protocol=ONLY12), settle=1.0))
+add(sc("client_abandons_after_server_hello",
+       "A client built from Python's ssl over memory BIOs sends a genuine OpenSSL TLS 1.3 "
+       "ClientHello to Apache over a plain socket, reads Apache's first flight (ServerHello .. "
+       "Finished) and closes the socket (FIN) without any alert, like a crashed client or a "
+       "scanner.",
+       apache(),
+       {"client": ["python3", "lab/helpers.py", "abandon", "--port", "{port}", "--keylog",
+                   "{keylog}"], "client_kind": "python"},
+       expect("TLSv1.3", "failed", "client_closed_without_alert", "client", "fin", None,
+              "server_hello")))
