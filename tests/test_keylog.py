@@ -196,3 +196,8 @@ def test_any_text_parses_without_raising(lines: list[str]) -> None:
     assert len(log.malformed) + len(log.conflicts) <= len("\n".join(lines).splitlines())
     for cr in log.client_randoms():
         assert len(cr) == 32 and log.secrets_for(cr)
+
+
+def test_repr_does_not_show_secrets() -> None:
+    log = KeyLog.from_text(GOOD)
+    assert MS.hex() not in repr(log) and "2 session(s)" in repr(log)

@@ -91,11 +91,15 @@ class KeyLog:
     used.
     """
 
-    _by_random: dict[bytes, dict[str, bytes]] = field(default_factory=dict)
-    _rsa: dict[bytes, bytes] = field(default_factory=dict)
-    malformed: list[KeyLogLine] = field(default_factory=list)
-    conflicts: list[KeyLogLine] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
+    # Secrets stay out of repr(), so tracebacks and logs never print them.
+    _by_random: dict[bytes, dict[str, bytes]] = field(default_factory=dict, repr=False)
+    _rsa: dict[bytes, bytes] = field(default_factory=dict, repr=False)
+    malformed: list[KeyLogLine] = field(default_factory=list, repr=False)
+    conflicts: list[KeyLogLine] = field(default_factory=list, repr=False)
+    sources: list[str] = field(default_factory=list, repr=False)
+
+    def __repr__(self) -> str:
+        return f"KeyLog({self.summary()})"
 
     # ------------------------------------------------------------ building
     @classmethod
