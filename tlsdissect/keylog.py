@@ -78,7 +78,7 @@ class KeyLogLine:
     source: str
     line_no: int
     reason: str
-    text: str  # the line, shortened to 120 characters
+    text: str  # the first 40 characters of the line: enough to find it, too short to hold its secret
 
 
 @dataclass
@@ -161,7 +161,7 @@ class KeyLog:
             reason = self._add_line(line)
             if reason is not None:
                 kind = self.conflicts if reason.startswith("conflicting") else self.malformed
-                kind.append(KeyLogLine(source, line_no, reason, line[:120]))
+                kind.append(KeyLogLine(source, line_no, reason, line[:40]))
 
     def _add_line(self, line: str) -> str | None:
         """Store one entry; return why it was rejected, or None."""
