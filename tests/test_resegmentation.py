@@ -1,0 +1,222 @@
+"""The decoded connection must not depend on how TCP cut the bytes.
+
+Real TLS conversations (our lab captures and a few public ones) are pulled apart with an
+extractor that does not use tlsdissect (tests/segmenting.py, dpkt + its own sequence-number
+walk), then written back twice: once with one segment per flight (a maximal run of one
+direction's bytes), and once with every flight cut at hypothesis-chosen points (biased
+towards record and handshake-header boundaries), segments reordered within a small window,
+some duplicated, some overlapping, and new initial sequence numbers (often near 2**32 so the
+sequence space wraps mid-stream). Everything tlsdissect reports except frame numbers, times
+and per-packet counters must be identical.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Optional
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tlsdissect
+from segmenting import (
+    MAX_SEGMENT, Conversation, Flight, build_pcap, decoded_view, extract_conversations,
+)
+from shared_captures import LAB_CAPTURES, shared_captures_dir
+
+# Public captures: TLS 1.2 and 1.3 (ssldump), a TLS 1.3 server flight of 8 segments (Google),
+# TLS 1.2 and SSL 3.0 certificates over 4 segments (Arkime), a ClientHello split over two
+# segments (Arkime), a long certificate chain (nDPI).
+SHARED = (
+    "adulau+ssldump/samples/tls1.2_aes256.pcap",
+    "adulau+ssldump/samples/tls1.3_aes128.pcap",
+    "adulau+ssldump/samples/tls1.3_curl_google.pcap",
+    "arkime+arkime/tests/pcap/openssl-tls1_2.pcap",
+    "arkime+arkime/tests/pcap/openssl-ssl3.pcap",
+    "arkime+arkime/tests/pcap/tls-split-client-hello.pcap",
+    "ntop+nDPI/tests/cfgs/default/pcap/long_tls_certificate.pcap",
+)
+MAX_STREAM = 64 * 1024  # keep each example fast: conversations above this are left out
+
+
+def _capture_paths() -> list[tuple[str, Path]]:
+    out = [(f"lab/{p.parent.name}", p) for p in sorted(LAB_CAPTURES.glob("*/capture.pcap"))]
+    root = shared_captures_dir()
+    out += [(name, root / name) for name in SHARED if (root / name).is_file()]
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def conversations() -> tuple[tuple[str, Conversation], ...]:
+    """Complete conversations (no capture loss) with TLS-sized streams."""
+    out = []
+    for name, path in _capture_paths():
+        for i, conv in enumerate(extract_conversations(path)):
+            total = sum(len(f.data) for f in conv.flights)
+            if conv.complete and conv.flights and total <= MAX_STREAM:
+                out.append((f"{name}#{i}", conv))
+    return tuple(out)
+
+
+def _analyze(pcap: bytes) -> Optional[dict]:
+    report = tlsdissect.analyze(pcap, diagnose=False)
+    assert len(report.connections) <= 1
+    if not report.connections:
+        return None
+    return decoded_view(report.connections[0].to_dict())
+
+
+@functools.lru_cache(maxsize=None)
+def _reference(index: int) -> Optional[dict]:
+    return _analyze(build_pcap(conversations()[index][1]))
+
+
+def _record_boundaries(data: bytes) -> list[int]:
+    """Offsets where TLS records (and the first handshake headers inside them) start, read
+    from the 5-byte record headers; cuts near them are the interesting ones."""
+    marks: list[int] = []
+    pos = 0
+    while pos + 5 <= len(data) and 20 <= data[pos] <= 24 and data[pos + 1] == 3:
+        marks.append(pos)
+        if data[pos] == 22:
+            marks.append(pos + 5 + 4)  # end of the first handshake header
+        pos += 5 + int.from_bytes(data[pos + 3:pos + 5], "big")
+    return marks
+
+
+def _need_captures() -> None:
+    if not conversations():
+        pytest.skip("no captures: neither lab captures nor TLSDISSECT_SHARED_CAPTURES found")
+
+
+@st.composite
+def flight_plan(draw: st.DrawFn, flight: Flight) -> list[tuple[int, int]]:
+    """Cut one flight: random and boundary-biased cuts, then reorder, duplicate, overlap.
+    Returns (offset, length) pairs in the order the segments are to be written."""
+    data = flight.data
+    n = len(data)
+    if n == 1:
+        return [(0, 1)]
+    near = sorted({m + k for m in _record_boundaries(data) for k in (-1, 0, 1, 2, 3, 4, 5)
+                   if 0 < m + k < n})
+    cut = st.integers(1, n - 1)
+    if near:
+        cut = st.one_of(cut, st.sampled_from(near))
+    cuts = sorted(set(draw(st.lists(cut, max_size=min(n - 1, 24)))))
+    edges = [0, *cuts, n]
+    segs = [(edges[i], edges[i + 1] - edges[i]) for i in range(len(edges) - 1)]
+    # Segments that no IPv4 packet could carry are split further (only matters for huge flights).
+    segs = [(o + k, min(MAX_SEGMENT, ln - k)) for o, ln in segs for k in range(0, ln, MAX_SEGMENT)]
+    window = draw(st.integers(0, 4))
+    keyed = [(i + draw(st.integers(0, window)), i, seg) for i, seg in enumerate(segs)]
+    for j in draw(st.lists(st.integers(0, len(segs) - 1), max_size=3)):
+        keyed.append((j + draw(st.integers(0, window + 2)), len(keyed), segs[j]))  # duplicate
+    for _ in range(draw(st.integers(0, 2))):  # a segment overlapping others (same bytes)
+        a = draw(st.integers(0, n - 1))
+        b = draw(st.integers(a + 1, min(n, a + MAX_SEGMENT)))
+        where = next((i for i, (o, ln) in enumerate(segs) if o + ln > a), 0)
+        keyed.append((where + draw(st.integers(0, window + 2)), len(keyed), (a, b - a)))
+    keyed.sort(key=lambda k: (k[0], k[1]))
+    return [seg for _, _, seg in keyed]
+
+
+ISN = st.one_of(st.integers(0, 0xFFFFFFFF), st.integers(0xFFFFFFFF - 70000, 0xFFFFFFFF))
+
+
+@settings(max_examples=int(os.environ.get("RESEG_EXAMPLES", "60")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_decoding_is_independent_of_segmentation(data: st.DataObject) -> None:
+    _need_captures()
+    convs = conversations()
+    index = data.draw(st.integers(0, len(convs) - 1), label="conversation")
+    name, conv = convs[index]
+    plans = [data.draw(flight_plan(f), label=f"flight {i}") for i, f in enumerate(conv.flights)]
+    isn = (data.draw(ISN, label="client ISN"), data.draw(ISN, label="server ISN"))
+    pcap = build_pcap(conv, lambda i, f: [(o, f.data[o:o + ln]) for o, ln in plans[i]], isn=isn)
+    assert _analyze(pcap) == _reference(index), name
+
+
+def _fixed_plan(conv: Conversation, cut) -> bytes:
+    return build_pcap(conv, lambda i, f: cut(f.data))
+
+
+def _one_byte(data: bytes) -> list[tuple[int, bytes]]:
+    return [(i, data[i:i + 1]) for i in range(len(data))]
+
+
+def _reversed_small(data: bytes) -> list[tuple[int, bytes]]:
+    """Each flight in 7-byte segments, written last segment first (everything buffered
+    until the very first segment arrives)."""
+    return [(i, data[i:i + 7]) for i in range(0, len(data), 7)][::-1]
+
+
+def _interleaved_dups(data: bytes) -> list[tuple[int, bytes]]:
+    """Overlapping 10-byte windows every 5 bytes: every byte arrives twice, half-aligned."""
+    return [(i, data[i:i + 10]) for i in range(0, len(data), 5)]
+
+
+@pytest.mark.parametrize("cut", [_one_byte, _reversed_small, _interleaved_dups],
+                         ids=["one-byte-segments", "reversed-7-byte-segments", "half-overlapping"])
+def test_extreme_segmentations(cut) -> None:
+    """Deterministic worst cases on the public captures and the lab's TLS 1.2/1.3 successes."""
+    _need_captures()
+    wanted = [i for i, (name, _) in enumerate(conversations())
+              if not name.startswith("lab/") or name.split("#")[0] in (
+                  "lab/tls12_success", "lab/tls13_success", "lab/large_chain_success",
+                  "lab/tls13_hello_retry_success", "lab/mtls_success_tls13")]
+    if not wanted:
+        pytest.skip("none of the chosen captures is present")
+    for i in wanted:
+        name, conv = conversations()[i]
+        assert _analyze(_fixed_plan(conv, cut)) == _reference(i), name
+
+
+def _walk_records(stream: bytes) -> Optional[int]:
+    """Number of TLS records in a stream made only of whole records (None otherwise)."""
+    count = pos = 0
+    while pos < len(stream):
+        if pos + 5 > len(stream) or not (20 <= stream[pos] <= 24 and stream[pos + 1] == 3):
+            return None
+        pos += 5 + int.from_bytes(stream[pos + 3:pos + 5], "big")
+        count += 1
+    return count if pos == len(stream) else None
+
+
+def test_record_counts_match_a_header_walk() -> None:
+    """stats.records per direction of the real captures (whose flights span several
+    segments) equals the number of record headers found by walking the stream's lengths."""
+    _need_captures()
+    checked = 0
+    for name, path in _capture_paths():
+        real = {c.stream: c for c in tlsdissect.analyze(path, diagnose=False)}
+        for i, conv in enumerate(extract_conversations(path)):
+            if not conv.complete or i not in real:
+                continue
+            for stats, d in ((real[i].client_stats, 0), (real[i].server_stats, 1)):
+                expected = _walk_records(conv.stream(d))
+                if expected is None or not conv.stream(d):
+                    continue
+                checked += 1
+                assert stats.records == expected, (name, i, d)
+    assert checked > 0
+
+
+def test_rebuilt_capture_matches_the_original() -> None:
+    """The one-segment-per-flight rebuild says what the real capture says (checks the
+    extractor and the writer, so the property above compares meaningful captures)."""
+    _need_captures()
+    for name, path in _capture_paths():
+        real = {c.stream: c for c in tlsdissect.analyze(path, diagnose=False)}
+        for i, conv in enumerate(extract_conversations(path)):
+            if not conv.complete or not conv.flights or i not in real:
+                continue  # the rebuild always opens with a full TCP handshake: data needed
+            rebuilt = tlsdissect.analyze(build_pcap(conv), diagnose=False).connections
+            assert len(rebuilt) == 1, (name, i)
+            a, b = real[i], rebuilt[0]
+            fields = ("version", "cipher", "server_name", "ssl_history", "established", "resumed", "alpn")
+            assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields], (name, i)
+            assert [(x.sender, x.level, x.code) for x in a.alerts] == [(x.sender, x.level, x.code) for x in b.alerts]
