@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -22,7 +23,7 @@ REF_TIME = datetime(2026, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def make_key(kind: str = "ec256", slot: int = 0) -> Any:
     """A private key of ``kind``; ``slot`` gives distinct keys of the same kind."""
     del slot  # only part of the cache key
@@ -181,6 +182,7 @@ def _tlv(tag: int, body: bytes) -> bytes:
 
 def _children(der: bytes) -> list[bytes]:
     """Raw child TLVs of the DER SEQUENCE ``der`` (definite lengths only: our own output)."""
+
     def header(pos: int) -> tuple[int, int]:
         first = der[pos + 1]
         if first < 0x80:
@@ -237,7 +239,7 @@ class LabPKI:
         return [self.leaf.der, self.intermediate.der]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def lab_pki() -> LabPKI:
     root = build("Lab Root CA", key=make_key("ec384", 1), ca=True, key_cert_sign=True)
     inter = build(

@@ -8,26 +8,26 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
 from certs_factory import (
     CLIENT_AUTH,
+    DAY,
     ECDSA_WITH_SHA1,
     MD5_WITH_RSA,
-    SHA1_WITH_RSA,
-    resign_legacy,
-    DAY,
     REF_TIME,
     SERVER_AUTH,
+    SHA1_WITH_RSA,
     Issued,
     build,
     lab_pki,
     leaf_variant,
     make_key,
     name,
+    resign_legacy,
 )
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
 from tlsdissect.certificates import (
     ChainAnalysis,
     TrustStore,
@@ -395,7 +395,9 @@ def test_ec_p192_leaf_is_weak() -> None:
 def test_eku_by_role() -> None:
     inter = lab_pki().intermediate.der
     client_only = leaf_variant(eku=CLIENT_AUTH)
-    assert "eku_not_server_auth" in ids(analyze_chain([client_only.der, inter], at=REF_TIME, server_name="www.lab.test"))
+    assert "eku_not_server_auth" in ids(
+        analyze_chain([client_only.der, inter], at=REF_TIME, server_name="www.lab.test")
+    )
     assert "eku_not_client_auth" not in ids(analyze_chain([client_only.der, inter], at=REF_TIME, role="client"))
     server_only = leaf_variant(eku=SERVER_AUTH)
     f = finding(analyze_chain([server_only.der, inter], at=REF_TIME, role="client"), "eku_not_client_auth")
@@ -525,7 +527,7 @@ def test_client_issuer_requested_and_not() -> None:
 
 
 def test_client_issuer_match_is_case_and_space_insensitive() -> None:
-    corp, _other, alice = _client_pki()
+    _corp, _other, alice = _client_pki()
     requested = [name("corp  client ca").public_bytes()]  # RFC 5280 §7.1 caseIgnoreMatch
     found = check_client_chain_against_request([alice.der], ca_names=requested, signature_algorithms=[])
     assert [f.id for f in found] == ["issuer_requested"]
@@ -617,8 +619,8 @@ def test_real_certificate_from_ssl_curl_capture() -> None:
 
 # --------------------------------------------------------------------------- property tests: mutated DER
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 @st.composite
@@ -661,9 +663,7 @@ def test_mutated_der_never_raises(der: bytes) -> None:
     else:
         assert isinstance(info.subject, str)
     json.dumps(info.to_dict())
-    analysis = analyze_chain(
-        [der, lab_pki().intermediate.der], at=REF_TIME, server_name="www.lab.test", role="server"
-    )
+    analysis = analyze_chain([der, lab_pki().intermediate.der], at=REF_TIME, server_name="www.lab.test", role="server")
     assert ("unparsable_certificate" in ids(analysis)) is (info.parse_error is not None)
     json.dumps(analysis.to_dict())
     check_client_chain_against_request([der], ca_names=[der[:40]], signature_algorithms=[0x0403])
@@ -700,10 +700,14 @@ def test_real_certificate_request_names_decode_as_tshark_dissects_them() -> None
         "CN=Viasat SHA 2 Root CA",
         f"CN=Entrust Root Certification Authority - G2,OU=(c) 2009 Entrust\\, Inc. - for authorized use only,{entrust}",
         f"CN=Entrust Certification Authority - L1K,OU=(c) 2012 Entrust\\, Inc. - for authorized use only,{entrust}",
-        "CN=Entrust Root Certification Authority,OU=(c) 2006 Entrust\\, Inc.,"
-        "OU=www.entrust.net/CPS is incorporated by reference,O=Entrust\\, Inc.,C=US",
-        "CN=VeriSign Class 3 Secure Server CA - G3,OU=Terms of use at https://www.verisign.com/rpa (c)10,"
-        "OU=VeriSign Trust Network,O=VeriSign\\, Inc.,C=US",
+        (
+            "CN=Entrust Root Certification Authority,OU=(c) 2006 Entrust\\, Inc.,"
+            "OU=www.entrust.net/CPS is incorporated by reference,O=Entrust\\, Inc.,C=US"
+        ),
+        (
+            "CN=VeriSign Class 3 Secure Server CA - G3,OU=Terms of use at https://www.verisign.com/rpa (c)10,"
+            "OU=VeriSign Trust Network,O=VeriSign\\, Inc.,C=US"
+        ),
     ]
 
 
@@ -712,7 +716,9 @@ def test_real_client_chain_against_real_certificate_request() -> None:
 
     chain = [(DATA / f"anyconnect-client-{i}.der").read_bytes() for i in range(3)]
     found = check_client_chain_against_request(
-        chain, ca_names=_anyconnect_names(), signature_algorithms=[0x0601, 0x0603, 0x0501, 0x0503, 0x0401, 0x0403, 0x0201]
+        chain,
+        ca_names=_anyconnect_names(),
+        signature_algorithms=[0x0601, 0x0603, 0x0501, 0x0503, 0x0401, 0x0403, 0x0201],
     )
     assert [(f.id, f.certificates) for f in found] == [("issuer_requested", (0,))]
     assert "CN=Viasat SHA 2 CA-3" in found[0].text

@@ -66,7 +66,9 @@ def test_ipv6_literal_forms() -> None:
 def test_common_name_used_only_without_dns_san() -> None:
     cn_only = match_hostname("legacy.example", dns_names=[], ip_addresses=[], common_name="legacy.example")
     assert cn_only.matched and cn_only.used_common_name
-    with_san = match_hostname("legacy.example", dns_names=["new.example"], ip_addresses=[], common_name="legacy.example")
+    with_san = match_hostname(
+        "legacy.example", dns_names=["new.example"], ip_addresses=[], common_name="legacy.example"
+    )
     assert not with_san.matched and not with_san.used_common_name
     # IP SANs alone do not disable the CN fallback for DNS names
     ip_only = match_hostname("legacy.example", dns_names=[], ip_addresses=["192.0.2.1"], common_name="legacy.example")

@@ -6,11 +6,11 @@ import json
 from datetime import timedelta
 
 import pytest
+from certs_factory import DAY, REF_TIME, lab_pki, leaf_variant
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509 import ocsp
 
-from certs_factory import DAY, REF_TIME, lab_pki, leaf_variant
 from tlsdissect.certificates import parse_certificate
 from tlsdissect.ocsp import ocsp_findings, parse_ocsp_response
 

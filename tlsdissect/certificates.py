@@ -21,14 +21,14 @@ import re
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Generic, Hashable, Iterable, Literal, Sequence, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import (
@@ -282,9 +282,7 @@ def _norm_value(value: str | bytes) -> str:
 
 def name_key(name: x509.Name) -> tuple:
     """Comparison key for a Name (RDN order kept, attributes in an RDN unordered)."""
-    return tuple(
-        tuple(sorted((attr.oid.dotted_string, _norm_value(attr.value)) for attr in rdn)) for rdn in name.rdns
-    )
+    return tuple(tuple(sorted((attr.oid.dotted_string, _norm_value(attr.value)) for attr in rdn)) for rdn in name.rdns)
 
 
 def _first_cn(name: x509.Name) -> str | None:
@@ -414,7 +412,7 @@ def _attr_rfc4514(oid: str, tag: int, value: str | bytes, raw_tlv: bytes) -> str
             except TypeError:  # older cryptography without _validate
                 attr = x509.NameAttribute(x509.ObjectIdentifier(oid), value, asn1_type)
             return attr.rfc4514_string()
-        except Exception:  # noqa: BLE001 - fall through to the generic form
+        except Exception:  # noqa: BLE001, S110 - value not representable: use the generic form below
             pass
     return f"{oid}=#{raw_tlv.hex()}"
 
@@ -499,8 +497,12 @@ _SIG_OID_HASH = {
 }
 
 
-_ECDSA_SIG_OIDS = frozenset({"1.2.840.10045.4.1", "1.2.840.10045.4.3.1", "1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3", "1.2.840.10045.4.3.4"})
-_RSA_PKCS1_SIG_OIDS = frozenset({"1.2.840.113549.1.1." + str(n) for n in (2, 3, 4, 5, 11, 12, 13, 14)} | {"1.3.14.3.2.29"})
+_ECDSA_SIG_OIDS = frozenset(
+    {"1.2.840.10045.4.1", "1.2.840.10045.4.3.1", "1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3", "1.2.840.10045.4.3.4"}
+)
+_RSA_PKCS1_SIG_OIDS = frozenset(
+    {"1.2.840.113549.1.1." + str(n) for n in (2, 3, 4, 5, 11, 12, 13, 14)} | {"1.3.14.3.2.29"}
+)
 
 
 def _oid_name(oid: x509.ObjectIdentifier) -> str:
@@ -623,12 +625,7 @@ def _extensions(cert: x509.Certificate, fields: dict[str, Any], errors: list[str
         fields.update(aia_ca_issuers=tuple(issuers), aia_ocsp=tuple(ocsp))
     crl = get(x509.CRLDistributionPoints)
     if crl is not None:
-        urls = [
-            gn.value
-            for dp in crl
-            for gn in (dp.full_name or [])
-            if isinstance(gn, x509.UniformResourceIdentifier)
-        ]
+        urls = [gn.value for dp in crl for gn in (dp.full_name or []) if isinstance(gn, x509.UniformResourceIdentifier)]
         fields["crl_distribution_points"] = tuple(urls)
     try:
         fields["unknown_critical_extensions"] = tuple(
@@ -657,7 +654,7 @@ def _load(der: bytes, digest: str) -> _Parsed:
 
 
 def _load_quiet(der: bytes, digest: str) -> _Parsed:
-    base = {"der_length": len(der), "der_sha256": digest}
+    base: dict[str, Any] = {"der_length": len(der), "der_sha256": digest}
     try:
         cert = x509.load_der_x509_certificate(der)
         subject_name = cert.subject
@@ -859,7 +856,7 @@ class TrustStore:
     source: str = ""
     skipped: int = 0  # entries that did not parse
     _by_subject: dict[tuple, list[_Parsed]] = field(default_factory=dict, repr=False)
-    _spki: set[tuple[tuple, str]] = field(default_factory=set, repr=False)
+    _spki: set[tuple[tuple, str | None]] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         unique: dict[str, _Parsed] = {}
@@ -875,7 +872,7 @@ class TrustStore:
         return len(self.anchors)
 
     @classmethod
-    def from_ders(cls, ders: Iterable[bytes], source: str = "certificates") -> "TrustStore":
+    def from_ders(cls, ders: Iterable[bytes], source: str = "certificates") -> TrustStore:
         anchors, skipped = [], 0
         for der in ders:
             parsed = _parse(der)
@@ -886,7 +883,7 @@ class TrustStore:
         return cls(anchors, source, skipped)
 
     @classmethod
-    def from_ca_file(cls, path: str | os.PathLike[str]) -> "TrustStore":
+    def from_ca_file(cls, path: str | os.PathLike[str]) -> TrustStore:
         """Load a PEM bundle (or one DER certificate); raises TrustStoreError with the reason."""
         p = Path(path)
         try:
@@ -901,7 +898,7 @@ class TrustStore:
         return store
 
     @classmethod
-    def from_ca_path(cls, path: str | os.PathLike[str]) -> "TrustStore":
+    def from_ca_path(cls, path: str | os.PathLike[str]) -> TrustStore:
         """Load every certificate file in a directory (PEM or DER, c_rehash links included)."""
         p = Path(path)
         if not p.is_dir():
@@ -926,7 +923,7 @@ class TrustStore:
         return store
 
     @classmethod
-    def system(cls) -> "TrustStore":
+    def system(cls) -> TrustStore:
         """The operating system bundle, else certifi's; opt-in because it is not the capture's client."""
         for candidate in (
             "/etc/ssl/certs/ca-certificates.crt",
@@ -978,7 +975,7 @@ def _fmt_time(value: datetime) -> str:
     return _utc(value).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _to_datetime(at: datetime | float | int) -> datetime:
+def _to_datetime(at: datetime | float) -> datetime:
     if isinstance(at, datetime):
         return _utc(at)
     return datetime.fromtimestamp(float(at), tz=timezone.utc)
@@ -1126,7 +1123,11 @@ def analyze_chain(
     infos = [p.info for p in parsed]
     if not parsed:
         if role == "server":
-            ctx.add("empty_chain", "error", "The server sent an empty Certificate message: it has no certificate to prove its identity.")
+            ctx.add(
+                "empty_chain",
+                "error",
+                "The server sent an empty Certificate message: it has no certificate to prove its identity.",
+            )
         else:
             ctx.add("empty_chain", "info", "The client sent an empty Certificate message (no client certificate).")
         return ChainAnalysis(infos, ctx.findings)
@@ -1278,7 +1279,7 @@ def analyze_chain(
                 "not_a_ca",
                 "error",
                 f"Certificate #{idx} ({info.label}) issued {parsed[child].info.label} but is not a CA "
-                "certificate (no basicConstraints CA:TRUE); clients reject the chain (\"invalid CA certificate\").",
+                'certificate (no basicConstraints CA:TRUE); clients reject the chain ("invalid CA certificate").',
                 [idx, child],
             )
         elif info.key_usage is not None and "keyCertSign" not in info.key_usage:
@@ -1373,7 +1374,7 @@ def analyze_chain(
                 "warning",
                 _incomplete_text(role, parsed, path)
                 + " Clients that do not fetch missing intermediates (OpenSSL, curl, Java, most non-browser"
-                " clients) fail with \"unable to get local issuer certificate\" unless that issuer is a root"
+                ' clients) fail with "unable to get local issuer certificate" unless that issuer is a root'
                 " they trust.",
                 [top],
             )
@@ -1540,14 +1541,17 @@ def check_client_chain_against_request(
                 )
             )
         elif usable:
-            i0, leaf = usable[0]
-            sent_issuers = ", ".join(dict.fromkeys(p.info.issuer for _i, p in usable))
+            sent_issuers = list(dict.fromkeys(p.info.issuer for _i, p in usable))
+            sent = (
+                f"one issued by {sent_issuers[0]}"
+                if len(sent_issuers) == 1
+                else "a chain whose certificates are issued by " + "; ".join(sent_issuers)
+            )
             findings.append(
                 ChainFinding(
                     "issuer_not_requested",
                     "error",
-                    f"The server accepts only certificates issued by {_one_of(requested)}; the client sent one "
-                    f"issued by {sent_issuers}.",
+                    f"The server accepts only certificates issued by {_one_of(requested)}; the client sent {sent}.",
                     tuple(i for i, _p in usable),
                 )
             )

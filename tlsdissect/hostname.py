@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,7 @@ def parse_ip_literal(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address
 def normalize_dns_name(name: str) -> str | None:
     """Lower-case A-label form without trailing dot; None when the name is not usable."""
     text = name.strip()
-    if text.endswith("."):
-        text = text[:-1]
+    text = text.removesuffix(".")
     if not text:
         return None
     if not text.isascii():
@@ -88,8 +88,7 @@ def dns_pattern_matches(pattern: str, server_name: str) -> bool:
 def _pattern_matches(pattern: str, host: str) -> bool:
     """``host`` is already normalized (lower-case A-labels, no trailing dot)."""
     pat = pattern.strip()
-    if pat.endswith("."):
-        pat = pat[:-1]
+    pat = pat.removesuffix(".")
     if not pat or not pat.isascii():
         return False
     pat = pat.lower()

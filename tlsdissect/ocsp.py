@@ -89,7 +89,7 @@ def parse_ocsp_response(der: bytes, at: datetime | float) -> OcspInfo:
         raw = bytes(der)
     except Exception as exc:  # noqa: BLE001
         return OcspInfo(0, hashlib.sha256(b"").hexdigest(), parse_error=f"not bytes: {exc}")
-    base = {"der_length": len(raw), "der_sha256": hashlib.sha256(raw).hexdigest()}
+    base: dict[str, Any] = {"der_length": len(raw), "der_sha256": hashlib.sha256(raw).hexdigest()}
     try:
         when = _utc(at) if isinstance(at, datetime) else datetime.fromtimestamp(float(at), tz=timezone.utc)
         resp = ocsp.load_der_ocsp_response(raw)
@@ -130,7 +130,11 @@ def ocsp_findings(info: OcspInfo, leaf: CertificateInfo | None = None) -> list[C
     """Findings about a staple: unparsable, error status, revoked, unknown, stale, other certificate."""
     out: list[ChainFinding] = []
     if info.parse_error is not None:
-        out.append(ChainFinding("ocsp_unparsable", "warning", f"The stapled OCSP response cannot be parsed: {info.parse_error}."))
+        out.append(
+            ChainFinding(
+                "ocsp_unparsable", "warning", f"The stapled OCSP response cannot be parsed: {info.parse_error}."
+            )
+        )
         return out
     if info.response_status != "successful":
         out.append(
@@ -165,7 +169,9 @@ def ocsp_findings(info: OcspInfo, leaf: CertificateInfo | None = None) -> list[C
         )
     elif info.cert_status == "unknown":
         out.append(
-            ChainFinding("ocsp_unknown", "warning", f"The stapled OCSP responder does not know {label} (status unknown).", (0,))
+            ChainFinding(
+                "ocsp_unknown", "warning", f"The stapled OCSP responder does not know {label} (status unknown).", (0,)
+            )
         )
     if info.fresh is False:
         out.append(
