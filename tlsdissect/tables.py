@@ -1213,14 +1213,17 @@ def _recommended(code: int, name: str) -> str:
     return 'D' if code in DISCOURAGED_CIPHER_SUITES else 'N'
 
 
-@cache
 def suite_info(code: int) -> CipherSuiteInfo | None:
     """Facts about a cipher suite code, or None if we do not know the code (or it is GREASE)."""
     _check_code(code)
-    name = CIPHER_SUITES.get(code)
-    if name is None:
+    if code not in CIPHER_SUITES:  # unknown codes are not cached: captures choose them
         return None
-    return parse_suite_name(code, name)
+    return _known_suite_info(code)
+
+
+@cache
+def _known_suite_info(code: int) -> CipherSuiteInfo:
+    return parse_suite_name(code, CIPHER_SUITES[code])
 
 
 def is_weak_suite(code: int) -> bool:
