@@ -514,3 +514,19 @@ def test_extension_names_agree_with_wireshark(wireshark_values: dict[str, dict[i
     common = registry.keys() & ws.keys()
     assert len(common) > 40
     assert {c: T.EXTENSION_TYPES[c] for c in common} == {c: ws[c] for c in common}
+
+
+def test_module_stays_cheap_to_import() -> None:
+    # Every part of tlsdissect imports this module; it must only need the
+    # standard library and do no file or registry parsing at import time.
+    import ast
+
+    tree = ast.parse(Path(T.__file__).read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module or "")
+    assert imported <= {"__future__", "re", "collections.abc", "dataclasses", "functools"}
+    assert "open(" not in Path(T.__file__).read_text()
