@@ -738,3 +738,49 @@ def test_real_client_chain_against_real_certificate_request() -> None:
     )
     later = analyze_chain(chain, at=1600000000, role="client", trust=store)
     assert finding(later, "expired").certificates == (0,)
+
+
+# --------------------------------------------------------------------------- capture-time judgement and lenient reading
+
+
+def test_capture_clock_at_epoch_is_not_used_for_validity() -> None:
+    pki = lab_pki()
+    analysis = analyze_chain(pki.chain, at=42.0, server_name="www.lab.test")
+    assert ids(analysis) == ["capture_time_implausible"]
+
+
+def test_sha1_before_2017_is_only_a_warning() -> None:
+    pki = lab_pki()
+    leaf = resign_legacy(
+        leaf_variant(not_before=REF_TIME.replace(year=2015), not_after=REF_TIME.replace(year=2030)),
+        pki.intermediate.key,
+        ECDSA_WITH_SHA1,
+        hashes.SHA1(),
+    )
+    at_2016 = REF_TIME.replace(year=2016)
+    assert finding(analyze_chain([leaf, pki.intermediate.der], at=at_2016), "weak_signature").severity == "warning"
+    assert finding(analyze_chain([leaf, pki.intermediate.der], at=REF_TIME), "weak_signature").severity == "error"
+
+
+def test_ip_literal_mismatch_text() -> None:
+    f = finding(analyze_chain(lab_pki().chain, at=REF_TIME, server_name="192.0.2.1"), "hostname_mismatch")
+    assert f.text.startswith("The server's certificate CN=www.lab.test is not valid for the IP address 192.0.2.1")
+    assert "www.lab.test, lab.test" in f.text
+
+
+def test_real_certificate_with_der_fault_in_extensions() -> None:
+    """pop3_stls.pcap: facts from nDPI's result file and openssl (tests/data/certs/README.md)."""
+    der = (DATA / "pop3-stls-lavabit.der").read_bytes()
+    assert hashlib.sha1(der).hexdigest() == "1d14603d5e0fa2eb61c527f8a42680b3e5bba2b2"  # nDPI's Certificate SHA-1
+    info = parse_certificate(der)
+    assert info.parse_error is None
+    assert info.extensions_read == "partial"
+    assert info.san_dns == ("*.lavabit.com", "lavabit.com")
+    assert info.extended_key_usage == ("serverAuth", "clientAuth")
+    assert info.basic_constraints_ca is False
+    assert info.signature_algorithm == "sha1WithRSAEncryption"
+    analysis = analyze_chain([der], at=1346096810.490233, server_name="pop.lavabit.com")
+    assert "hostname_mismatch" not in ids(analysis) and "hostname_cn_only" not in ids(analysis)
+    assert "CN=Go Daddy Secure Certification Authority is missing" in finding(analysis, "chain_incomplete").text
+    assert finding(analysis, "weak_signature").severity == "warning"  # SHA-1 was still accepted in 2012
+    assert "read leniently" in finding(analysis, "certificate_field_error").text

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import ipaddress
 import os
 import re
 import threading
@@ -38,7 +39,7 @@ from cryptography.x509.oid import (
     PublicKeyAlgorithmOID,
 )
 
-from tlsdissect.hostname import match_hostname
+from tlsdissect.hostname import match_hostname, parse_ip_literal
 
 Severity = Literal["error", "warning", "info"]
 Role = Literal["server", "client"]
@@ -50,6 +51,11 @@ MAX_KEPT_DER = 16384
 WEAK_HASHES = frozenset({"md2", "md4", "md5", "sha1"})
 MIN_RSA_DSA_BITS = 2048
 MIN_EC_BITS = 224
+# Browsers and OpenSSL stopped accepting these around these dates; earlier captures get a warning only.
+SHA1_REJECTED_FROM = datetime(2017, 1, 1, tzinfo=timezone.utc)
+WEAK_KEY_REJECTED_FROM = datetime(2014, 1, 1, tzinfo=timezone.utc)
+# Packet times before this are a reset clock (epoch 0 and friends), not a real capture date.
+EARLIEST_CREDIBLE_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 # --------------------------------------------------------------------------- results
@@ -124,6 +130,7 @@ class CertificateInfo:
     self_signed: bool = False
     field_errors: tuple[str, ...] = ()  # parts that could not be decoded (e.g. a bad extension)
     encoding_warnings: tuple[str, ...] = ()  # accepted today but not RFC 5280 conformant
+    extensions_read: Literal["full", "partial", "none"] = "full"  # partial: lenient fallback after a DER fault
 
     @property
     def parsed(self) -> bool:
@@ -181,6 +188,7 @@ class CertificateInfo:
             "self_signed": self.self_signed,
             "field_errors": list(self.field_errors),
             "encoding_warnings": list(self.encoding_warnings),
+            "extensions_read": self.extensions_read,
         }
 
 
@@ -564,11 +572,86 @@ def _key_description(cert: x509.Certificate) -> tuple[str | None, int | None, st
     return oid_type or type(key).__name__, None, None, None
 
 
+def _lenient_extensions(tbs: bytes, fields: dict[str, Any]) -> bool:
+    """Read SAN, EKU and basicConstraints by hand when cryptography rejects the extension block.
+
+    Real certificates with small DER faults (e.g. basicConstraints CA:FALSE encoded explicitly)
+    are accepted by OpenSSL; reading the identity fields lets hostname and EKU checks still run.
+    """
+    try:
+        _t, start, end = _read_tlv(tbs, 0, len(tbs))
+        pos, ext_block = start, None
+        while pos < end:
+            tag, body, nxt = _read_tlv(tbs, pos, end)
+            if tag == 0xA3:
+                ext_block = (body, nxt)
+            pos = nxt
+        if ext_block is None:
+            return False
+        _t, seq_start, seq_end = _read_tlv(tbs, *ext_block)
+        pos = seq_start
+        while pos < seq_end:
+            _t, ext_start, ext_end = _read_tlv(tbs, pos, seq_end)
+            pos = ext_end
+            _t, oid_start, oid_end = _read_tlv(tbs, ext_start, ext_end)
+            oid = _decode_oid(tbs[oid_start:oid_end])
+            tag, vstart, vend = _read_tlv(tbs, oid_end, ext_end)
+            if tag == 0x01:  # critical flag
+                tag, vstart, vend = _read_tlv(tbs, vend, ext_end)
+            value = tbs[vstart:vend]
+            if oid == "2.5.29.17":
+                dns, ips, other = [], [], []
+                _t, gstart, gend = _read_tlv(value, 0, len(value))
+                while gstart < gend:
+                    gtag, bstart, bend = _read_tlv(value, gstart, gend)
+                    body = value[bstart:bend]
+                    if gtag == 0x82:
+                        dns.append(body.decode("ascii", "replace"))
+                    elif gtag == 0x87 and len(body) in (4, 16):
+                        ips.append(str(ipaddress.ip_address(body)))
+                    else:
+                        other.append(f"tag{gtag & 0x1F}:{body.hex()}")
+                    gstart = bend
+                fields.update(san_dns=tuple(dns), san_ip=tuple(ips), san_other=tuple(other))
+            elif oid == "2.5.29.37":
+                ekus = []
+                _t, estart, eend = _read_tlv(value, 0, len(value))
+                while estart < eend:
+                    _t, ostart, oend = _read_tlv(value, estart, eend)
+                    dotted = _decode_oid(value[ostart:oend])
+                    ekus.append(_EKU_NAMES.get(dotted, dotted))
+                    estart = oend
+                fields["extended_key_usage"] = tuple(ekus)
+            elif oid == "2.5.29.19":
+                _t, bstart, bend = _read_tlv(value, 0, len(value))
+                ca, path_len = False, None
+                while bstart < bend:
+                    btag, cstart, cend = _read_tlv(value, bstart, bend)
+                    if btag == 0x01:
+                        ca = value[cstart:cend] != b"\x00"
+                    elif btag == 0x02:
+                        path_len = int.from_bytes(value[cstart:cend], "big")
+                    bstart = cend
+                fields.update(basic_constraints_ca=ca, basic_constraints_path_len=path_len)
+        return True
+    except (_DerError, ValueError, IndexError):
+        return False
+
+
 def _extensions(cert: x509.Certificate, fields: dict[str, Any], errors: list[str]) -> None:
     try:
         exts = cert.extensions
     except Exception as exc:  # noqa: BLE001
-        errors.append(f"extensions: {exc}")
+        try:
+            lenient = _lenient_extensions(cert.tbs_certificate_bytes, fields)
+        except Exception:  # noqa: BLE001
+            lenient = False
+        if lenient:
+            errors.append(f"extensions: {exc} (subjectAltName, extendedKeyUsage and basicConstraints read leniently)")
+            fields["extensions_read"] = "partial"
+        else:
+            errors.append(f"extensions: {exc}")
+            fields["extensions_read"] = "none"
         return
 
     def get(cls: type) -> Any:
@@ -1009,10 +1092,12 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _per_certificate_checks(ctx: _ChainContext, index: int, at: datetime) -> None:
+def _per_certificate_checks(ctx: _ChainContext, index: int, at: datetime | None) -> None:
+    """Checks of one certificate on its own; ``at`` None when the capture clock is not credible."""
     info = ctx.parsed[index].info
+    era = at if at is not None else datetime.max.replace(tzinfo=timezone.utc)
     who = _cap(ctx.who(index))
-    if info.not_after is not None and at > info.not_after:
+    if at is not None and info.not_after is not None and at > info.not_after:
         ago = _duration((at - info.not_after).total_seconds())
         ctx.add(
             "expired",
@@ -1021,14 +1106,14 @@ def _per_certificate_checks(ctx: _ChainContext, index: int, at: datetime) -> Non
             f"capture time {_fmt_time(at)}).",
             [index],
         )
-    if info.not_before is not None and at < info.not_before:
+    if at is not None and info.not_before is not None and at < info.not_before:
         ahead = _duration((info.not_before - at).total_seconds())
         ctx.add(
             "not_yet_valid",
             "error",
             f"{who} becomes valid only {ahead} after the capture (not valid before "
-            f"{_fmt_time(info.not_before)}; capture time {_fmt_time(at)}); check the clock of the "
-            "client or of the machine that issued the certificate.",
+            f"{_fmt_time(info.not_before)}; capture time {_fmt_time(at)}); check the clocks of the "
+            "client, of the capturing host and of the machine that issued the certificate.",
             [index],
         )
     weak = False
@@ -1037,20 +1122,24 @@ def _per_certificate_checks(ctx: _ChainContext, index: int, at: datetime) -> Non
     if info.key_type == "EC" and info.key_size is not None and info.key_size < MIN_EC_BITS:
         weak = True
     if weak:
+        then = era < WEAK_KEY_REJECTED_FROM
         ctx.add(
             "weak_key",
-            "error",
+            "warning" if then else "error",
             f"{who} has a {info.key_size}-bit {info.key_type} key; current clients (browsers, OpenSSL at "
             f"security level 2) reject {info.key_type} keys under "
-            f"{MIN_EC_BITS if info.key_type == 'EC' else MIN_RSA_DSA_BITS} bits.",
+            f"{MIN_EC_BITS if info.key_type == 'EC' else MIN_RSA_DSA_BITS} bits"
+            + (" (clients of the capture's time still accepted it)." if then else "."),
             [index],
         )
     if info.signature_hash in WEAK_HASHES and not info.self_signed:
+        then = info.signature_hash == "sha1" and era < SHA1_REJECTED_FROM
         ctx.add(
             "weak_signature",
-            "error",
+            "warning" if then else "error",
             f"{who} is signed with {info.signature_algorithm} ({info.signature_hash.upper()}); "
-            "current clients reject certificates signed with MD5 or SHA-1.",
+            "current clients reject certificates signed with MD5 or SHA-1"
+            + (" (clients of the capture's time still accepted SHA-1)." if then else "."),
             [index],
         )
     if info.unknown_critical_extensions:
@@ -1064,17 +1153,22 @@ def _per_certificate_checks(ctx: _ChainContext, index: int, at: datetime) -> Non
     if info.encoding_warnings:
         ctx.add(
             "nonconforming_encoding",
-            "warning",
-            f"{who} breaks RFC 5280 encoding rules ({'; '.join(info.encoding_warnings)}); "
-            "newer clients and libraries reject it.",
+            "info" if info.self_signed else "warning",
+            f"{who} breaks RFC 5280 encoding rules ({'; '.join(info.encoding_warnings)}); lenient clients "
+            "accept it, strict parsers may not.",
             [index],
         )
     if info.field_errors:
+        unread = (
+            " Its extensions (names, key usages, constraints) could not be read, so they were not checked."
+            if info.extensions_read == "none"
+            else ""
+        )
         ctx.add(
             "certificate_field_error",
             "warning",
             f"Parts of {ctx.who(index)} could not be decoded ({'; '.join(info.field_errors)}); strict "
-            "clients may reject it.",
+            f"clients may reject it.{unread}",
             [index],
         )
 
@@ -1161,8 +1255,17 @@ def analyze_chain(
             first_seen[p.info.der_sha256] = i
     usable = [i for i, p in enumerate(parsed) if p.cert is not None and i not in duplicates]
 
+    credible_time: datetime | None = when
+    if when < EARLIEST_CREDIBLE_TIME:
+        credible_time = None
+        ctx.add(
+            "capture_time_implausible",
+            "info",
+            f"The capture's clock reads {_fmt_time(when)}, so its timestamps are not real; certificate "
+            "validity periods were not judged.",
+        )
     for i in usable:
-        _per_certificate_checks(ctx, i, when)
+        _per_certificate_checks(ctx, i, credible_time)
 
     analysis = ChainAnalysis(infos, ctx.findings)
     if parsed[0].cert is None:
@@ -1380,11 +1483,21 @@ def analyze_chain(
             )
 
     # Identity checks on the leaf.
-    if role == "server" and server_name:
+    extensions_unreadable = leaf.extensions_read == "none"
+    if role == "server" and server_name and not extensions_unreadable:
         result = match_hostname(
             server_name, dns_names=leaf.san_dns, ip_addresses=leaf.san_ip, common_name=leaf.subject_common_name
         )
-        if not result.matched:
+        if not result.matched and parse_ip_literal(server_name) is not None:
+            dns_note = f" (it names {', '.join(leaf.san_dns)})" if leaf.san_dns else ""
+            ctx.add(
+                "hostname_mismatch",
+                "error",
+                f"The server's certificate {leaf.label} is not valid for the IP address {server_name}: "
+                f"{result.reason}{dns_note}.",
+                [0],
+            )
+        elif not result.matched:
             names = ", ".join(result.checked_identities) or "no name at all"
             source = "its common name (it has no DNS SAN)" if result.used_common_name else "its SAN entries"
             ctx.add(
@@ -1404,8 +1517,10 @@ def analyze_chain(
                 [0],
             )
     wanted = "serverAuth" if role == "server" else "clientAuth"
-    if leaf.extended_key_usage is not None and not (
-        wanted in leaf.extended_key_usage or "anyExtendedKeyUsage" in leaf.extended_key_usage
+    if (
+        not extensions_unreadable
+        and leaf.extended_key_usage is not None
+        and not (wanted in leaf.extended_key_usage or "anyExtendedKeyUsage" in leaf.extended_key_usage)
     ):
         ctx.add(
             f"eku_not_{'server' if role == 'server' else 'client'}_auth",
