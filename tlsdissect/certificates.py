@@ -604,13 +604,13 @@ def _lenient_extensions(tbs: bytes, fields: dict[str, Any]) -> bool:
                 _t, gstart, gend = _read_tlv(value, 0, len(value))
                 while gstart < gend:
                     gtag, bstart, bend = _read_tlv(value, gstart, gend)
-                    body = value[bstart:bend]
+                    gname = value[bstart:bend]
                     if gtag == 0x82:
-                        dns.append(body.decode("ascii", "replace"))
-                    elif gtag == 0x87 and len(body) in (4, 16):
-                        ips.append(str(ipaddress.ip_address(body)))
+                        dns.append(gname.decode("ascii", "replace"))
+                    elif gtag == 0x87 and len(gname) in (4, 16):
+                        ips.append(str(ipaddress.ip_address(gname)))
                     else:
-                        other.append(f"tag{gtag & 0x1F}:{body.hex()}")
+                        other.append(f"tag{gtag & 0x1F}:{gname.hex()}")
                     gstart = bend
                 fields.update(san_dns=tuple(dns), san_ip=tuple(ips), san_other=tuple(other))
             elif oid == "2.5.29.37":
