@@ -21,7 +21,15 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENV_VARS = ("TLSDISSECT_SHARED_CAPTURES", "TLSDISSECT_CAPTURES")
 LAB_CAPTURES = REPO_ROOT / "captures"
-CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz", ".gz")
+CAPTURE_SUFFIXES = (
+    ".pcap",
+    ".pcapng",
+    ".cap",
+    ".pcap.gz",
+    ".pcapng.gz",
+    ".cap.gz",
+    ".gz",
+)
 
 
 @dataclass(frozen=True)
@@ -71,8 +79,16 @@ def list_captures(root: Path) -> list[CaptureFile]:
         return []
     names = _manifest_files(root)
     if names is None:
-        names = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and _is_capture_name(p.name)]
-    out = [CaptureFile(root / n, n, root) for n in sorted(set(names)) if (root / n).is_file()]
+        names = [
+            p.relative_to(root).as_posix()
+            for p in root.rglob("*")
+            if p.is_file() and _is_capture_name(p.name)
+        ]
+    out = [
+        CaptureFile(root / n, n, root)
+        for n in sorted(set(names))
+        if (root / n).is_file()
+    ]
     return out
 
 

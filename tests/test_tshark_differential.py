@@ -14,7 +14,7 @@ To debug one capture: ``python tests/tshark_oracle.py --compare FILE``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import pytest
@@ -46,9 +46,16 @@ CAPTURES = sc.all_captures()
 
 def _params() -> list[Any]:
     if not CAPTURES:
-        return [pytest.param(None, id="no-captures", marks=pytest.mark.skip(
-            reason=f"no captures found in {sc.shared_captures_dir()} or {sc.LAB_CAPTURES}; "
-                   "set TLSDISSECT_SHARED_CAPTURES to the shared captures folder"))]
+        return [
+            pytest.param(
+                None,
+                id="no-captures",
+                marks=pytest.mark.skip(
+                    reason=f"no captures found in {sc.shared_captures_dir()} or {sc.LAB_CAPTURES}; "
+                    "set TLSDISSECT_SHARED_CAPTURES to the shared captures folder"
+                ),
+            )
+        ]
     return [pytest.param(c, id=c.relpath) for c in CAPTURES]
 
 
@@ -68,12 +75,16 @@ def _warm_oracle(request: pytest.FixtureRequest) -> None:
         to.prefetch(paths)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _all_problems(path: str) -> tuple[to.Mismatch, ...]:
     """Every mismatch of one capture (cached: both tests read it, and the engine runs once per capture)."""
     import tlsdissect
 
-    return tuple(to.compare(to.oracle(path), tlsdissect.analyze(path).to_dict(), check_frames=True))
+    return tuple(
+        to.compare(
+            to.oracle(path), tlsdissect.analyze(path).to_dict(), check_frames=True
+        )
+    )
 
 
 def _problems(capture: sc.CaptureFile, kinds: set[str]) -> list[to.Mismatch]:
@@ -85,35 +96,58 @@ def _problems(capture: sc.CaptureFile, kinds: set[str]) -> list[to.Mismatch]:
     return [p for p in _all_problems(str(capture.path)) if p.kind in kinds]
 
 
-def _unexplained(capture: sc.CaptureFile, problems: list[to.Mismatch], kinds: set[str]) -> list[str]:
+def _unexplained(
+    capture: sc.CaptureFile, problems: list[to.Mismatch], kinds: set[str]
+) -> list[str]:
     """Problems not covered by KNOWN_DISAGREEMENTS, plus entries that no longer match anything."""
     known = [k for k in KNOWN_DISAGREEMENTS.get(capture.relpath, []) if k.kind in kinds]
-    out = [p.text for p in problems if not any(k.stream == p.stream and k.kind == p.kind for k in known)]
+    out = [
+        p.text
+        for p in problems
+        if not any(k.stream == p.stream and k.kind == p.kind for k in known)
+    ]
     for k in known:
         if not k.reason.strip():
-            out.append(f"known disagreement on stream {k.stream} ({k.kind}) has no reason")
+            out.append(
+                f"known disagreement on stream {k.stream} ({k.kind}) has no reason"
+            )
         if not any(k.stream == p.stream and k.kind == p.kind for p in problems):
-            out.append(f"stale known disagreement: stream {k.stream} ({k.kind}) now agrees with tshark; remove it")
+            out.append(
+                f"stale known disagreement: stream {k.stream} ({k.kind}) now agrees with tshark; remove it"
+            )
     return out
 
 
-SEQUENCE_KINDS = {"sequence", "role", "endpoints", "extra_stream", "missing_stream", "bad_report"}
+SEQUENCE_KINDS = {
+    "sequence",
+    "role",
+    "endpoints",
+    "extra_stream",
+    "missing_stream",
+    "bad_report",
+}
 
 
 @pytest.mark.parametrize("capture", _params())
 def test_sequences_match_tshark(capture: sc.CaptureFile) -> None:
     problems = _problems(capture, SEQUENCE_KINDS)
     bad = _unexplained(capture, problems, SEQUENCE_KINDS)
-    assert not bad, (f"{capture.relpath}: {len(bad)} disagreement(s) with tshark "
-                     f"(debug: python tests/tshark_oracle.py --compare {capture.path})\n\n" + "\n\n".join(bad))
+    assert not bad, (
+        f"{capture.relpath}: {len(bad)} disagreement(s) with tshark "
+        f"(debug: python tests/tshark_oracle.py --compare {capture.path})\n\n"
+        + "\n\n".join(bad)
+    )
 
 
 @pytest.mark.parametrize("capture", _params())
 def test_event_frames_match_tshark(capture: sc.CaptureFile) -> None:
     problems = _problems(capture, {"frames"})
     bad = _unexplained(capture, problems, {"frames"})
-    assert not bad, (f"{capture.relpath}: frame numbers differ from tshark's "
-                     f"(debug: python tests/tshark_oracle.py --compare {capture.path})\n\n" + "\n\n".join(bad))
+    assert not bad, (
+        f"{capture.relpath}: frame numbers differ from tshark's "
+        f"(debug: python tests/tshark_oracle.py --compare {capture.path})\n\n"
+        + "\n\n".join(bad)
+    )
 
 
 def test_known_disagreements_name_real_captures() -> None:
@@ -124,4 +158,6 @@ def test_known_disagreements_name_real_captures() -> None:
         assert cap in ids, f"KNOWN_DISAGREEMENTS names {cap}, which is not a capture"
         for k in entries:
             assert k.kind in SEQUENCE_KINDS | {"frames"}, k
-            assert len(k.reason.strip()) > 20, f"{cap} stream {k.stream}: explain the disagreement from the bytes"
+            assert len(k.reason.strip()) > 20, (
+                f"{cap} stream {k.stream}: explain the disagreement from the bytes"
+            )

@@ -89,7 +89,10 @@ def test_sslv2_on_nonstandard_port_is_found() -> None:
     raw = _tcp_payload(path, ch.frame)
     assert raw[0] & 0x80 and raw[2] == 1 and raw[3:5] == b"\x00\x02"
     sh = st.sequence("server")[0]
-    assert sh.sslv2 and sh.key() == ("sslv2", 4)  # SSLv2 SERVER-HELLO is message type 4, not a TLS ticket
+    assert sh.sslv2 and sh.key() == (
+        "sslv2",
+        4,
+    )  # SSLv2 SERVER-HELLO is message type 4, not a TLS ticket
     assert _tcp_payload(path, sh.frame)[2] == 4
 
 
@@ -106,8 +109,13 @@ def test_tls_on_port_80_is_found() -> None:
 
 
 def _ja4_rows(prefix: str) -> list[dict[str, str]]:
-    return [r for r in sc.expected_rows() if r["file"].startswith(prefix) and r["ja4"].startswith("t")
-            and "->" in r["uid_or_flow"]]
+    return [
+        r
+        for r in sc.expected_rows()
+        if r["file"].startswith(prefix)
+        and r["ja4"].startswith("t")
+        and "->" in r["uid_or_flow"]
+    ]
 
 
 def test_ja4_flows_have_client_and_server_hellos() -> None:
@@ -122,15 +130,27 @@ def test_ja4_flows_have_client_and_server_hellos() -> None:
     root = sc.shared_captures_dir()
     checked = 0
     for row in rows:
-        src, dst = (to.parse_endpoint(x) for x in row["uid_or_flow"].split()[-1].split("->"))
+        src, dst = (
+            to.parse_endpoint(x) for x in row["uid_or_flow"].split()[-1].split("->")
+        )
         result = to.oracle(root / row["file"])
-        matches = [s for s in result.streams.values() if {s.client, s.server} == {src, dst}]
+        matches = [
+            s for s in result.streams.values() if {s.client, s.server} == {src, dst}
+        ]
         assert matches, f"{row['file']}: no TCP stream {src} <-> {dst}"
-        st = next((s for s in matches if s.sequence("client") and s.client == src), matches[0])
-        assert st.client == src, f"{row['file']} {src}->{dst}: tshark-side client is {st.client}"
-        assert st.sequence("client")[0].key() == ("handshake", 1), f"{row['file']} {src}: {_keys(st.sequence('client'))}"
+        st = next(
+            (s for s in matches if s.sequence("client") and s.client == src), matches[0]
+        )
+        assert st.client == src, (
+            f"{row['file']} {src}->{dst}: tshark-side client is {st.client}"
+        )
+        assert st.sequence("client")[0].key() == ("handshake", 1), (
+            f"{row['file']} {src}: {_keys(st.sequence('client'))}"
+        )
         if row["ja4s"]:
-            assert ("handshake", 2) in _keys(st.sequence("server")), f"{row['file']} {dst}: no ServerHello"
+            assert ("handshake", 2) in _keys(st.sequence("server")), (
+                f"{row['file']} {dst}: no ServerHello"
+            )
         checked += 1
     assert checked >= 50
 
@@ -139,7 +159,14 @@ def test_fields_order_agrees_with_protocol_tree() -> None:
     """The fast fields export and tshark's JSON protocol tree give the same events for every TLS frame."""
     path = _capture(BADCURVEBALL)
     result = to.oracle(path)
-    frames = sorted({e.frame for s in result.streams.values() for evs in s.events.values() for e in evs})
+    frames = sorted(
+        {
+            e.frame
+            for s in result.streams.values()
+            for evs in s.events.values()
+            for e in evs
+        }
+    )
     tree = to._json_events(path, frames, [], [])
     flat = {}
     for s in result.streams.values():
@@ -177,18 +204,41 @@ def test_garbage_file_is_a_clear_error(tmp_path: Path) -> None:
 # ------------------------------------------------------------ pure logic
 
 
-def _frame(cts: list[int], hs: list[int], alerts: list[tuple[int, int]]) -> "to._Frame":
-    return to._Frame(number=7, time=0.0, stream=0, src="10.0.0.1:1000", dst="10.0.0.2:443", syn=False, ack=True,
-                     seq=1, length=10, has_tls=True, content_types=cts, hs_types=hs,
-                     alert_levels=[a for a, _ in alerts], alert_descs=[d for _, d in alerts], payload_head=b"")
+def _frame(cts: list[int], hs: list[int], alerts: list[tuple[int, int]]) -> to._Frame:
+    return to._Frame(
+        number=7,
+        time=0.0,
+        stream=0,
+        src="10.0.0.1:1000",
+        dst="10.0.0.2:443",
+        syn=False,
+        ack=True,
+        seq=1,
+        length=10,
+        has_tls=True,
+        content_types=cts,
+        hs_types=hs,
+        alert_levels=[a for a, _ in alerts],
+        alert_descs=[d for _, d in alerts],
+        payload_head=b"",
+    )
 
 
 def test_frame_order_from_record_types() -> None:
     hs_then_alert = to._frame_events(_frame([22, 22, 21], [2, 11], [(2, 40)]))
-    assert hs_then_alert is not None and _keys(hs_then_alert) == [("handshake", 2), ("handshake", 11), ("alert", 2, 40)]
+    assert hs_then_alert is not None and _keys(hs_then_alert) == [
+        ("handshake", 2),
+        ("handshake", 11),
+        ("alert", 2, 40),
+    ]
     alert_then_hs = to._frame_events(_frame([21, 22], [1], [(1, 0)]))
-    assert alert_then_hs is not None and _keys(alert_then_hs) == [("alert", 1, 0), ("handshake", 1)]
-    assert to._frame_events(_frame([22, 21, 22], [2, 14], [(2, 40)])) is None  # interleaved: needs the tree
+    assert alert_then_hs is not None and _keys(alert_then_hs) == [
+        ("alert", 1, 0),
+        ("handshake", 1),
+    ]
+    assert (
+        to._frame_events(_frame([22, 21, 22], [2, 14], [(2, 40)])) is None
+    )  # interleaved: needs the tree
     assert to._frame_events(_frame([22, 20, 22], [16], [])) is not None
     only_sslv2 = to._frame_events(_frame([], [1], []))
     assert only_sslv2 is not None and only_sslv2[0].sslv2
@@ -200,7 +250,10 @@ def test_frame_order_from_record_types() -> None:
         (bytes.fromhex("1603010200"), True),  # handshake record, TLS 1.0 header
         (bytes.fromhex("1503030002"), True),  # alert record
         (bytes.fromhex("8022010002"), True),  # SSLv2 ClientHello, version 2
-        (bytes.fromhex("80c2010301"), True),  # SSLv2-compatible ClientHello offering TLS 1.0
+        (
+            bytes.fromhex("80c2010301"),
+            True,
+        ),  # SSLv2-compatible ClientHello offering TLS 1.0
         (b"GET / HTTP/1.1", False),
         (bytes.fromhex("1603050200"), False),  # no such minor version
         (bytes.fromhex("16030100"), False),  # too short for a header
@@ -211,30 +264,83 @@ def test_looks_like_tls(head: bytes, expected: bool) -> None:
     assert to._looks_like_tls(head) is expected
 
 
-def _result() -> "to.OracleResult":
+def _result() -> to.OracleResult:
     ev = to.OracleEvent
-    st = to.OracleStream(3, "10.0.0.1:5555", "10.0.0.2:443", "syn", {
-        "10.0.0.1:5555": [ev("handshake", 1, 4), ev("alert", 46, 9, 2)],
-        "10.0.0.2:443": [ev("handshake", 2, 6), ev("handshake", 11, 7)],
-    }, tls_frames=4)
-    return to.OracleResult("x.pcap", "test", {3: st, 4: to.OracleStream(4, "10.0.0.1:6666", "10.0.0.2:80", "syn")})
+    st = to.OracleStream(
+        3,
+        "10.0.0.1:5555",
+        "10.0.0.2:443",
+        "syn",
+        {
+            "10.0.0.1:5555": [ev("handshake", 1, 4), ev("alert", 46, 9, 2)],
+            "10.0.0.2:443": [ev("handshake", 2, 6), ev("handshake", 11, 7)],
+        },
+        tls_frames=4,
+    )
+    return to.OracleResult(
+        "x.pcap",
+        "test",
+        {3: st, 4: to.OracleStream(4, "10.0.0.1:6666", "10.0.0.2:80", "syn")},
+    )
 
 
-def _report(client_events: list[dict], stream: int = 3, client: str = "10.0.0.1:5555") -> dict:
+def _report(
+    client_events: list[dict], stream: int = 3, client: str = "10.0.0.1:5555"
+) -> dict:
     server_events = [
-        {"frame": 6, "sender": "server", "type": "handshake", "code": 2, "encrypted": False},
-        {"frame": 7, "sender": "server", "type": "handshake", "code": 11, "encrypted": False},
-        {"frame": 8, "sender": "server", "type": "handshake", "code": None, "encrypted": True},
+        {
+            "frame": 6,
+            "sender": "server",
+            "type": "handshake",
+            "code": 2,
+            "encrypted": False,
+        },
+        {
+            "frame": 7,
+            "sender": "server",
+            "type": "handshake",
+            "code": 11,
+            "encrypted": False,
+        },
+        {
+            "frame": 8,
+            "sender": "server",
+            "type": "handshake",
+            "code": None,
+            "encrypted": True,
+        },
     ]
     server = "10.0.0.2:443" if client == "10.0.0.1:5555" else "10.0.0.1:5555"
-    return {"capture": "x.pcap", "connections": [{"stream": stream, "client": client, "server": server,
-                                                  "events": client_events + server_events}]}
+    return {
+        "capture": "x.pcap",
+        "connections": [
+            {
+                "stream": stream,
+                "client": client,
+                "server": server,
+                "events": client_events + server_events,
+            }
+        ],
+    }
 
 
 GOOD_CLIENT = [
-    {"frame": 4, "sender": "client", "type": "handshake", "code": 1, "encrypted": False},
+    {
+        "frame": 4,
+        "sender": "client",
+        "type": "handshake",
+        "code": 1,
+        "encrypted": False,
+    },
     {"frame": 5, "sender": "client", "type": "application_data"},
-    {"frame": 9, "sender": "client", "type": "alert", "level": "fatal", "code": 46, "encrypted": False},
+    {
+        "frame": 9,
+        "sender": "client",
+        "type": "alert",
+        "level": "fatal",
+        "code": 46,
+        "encrypted": False,
+    },
 ]
 
 
@@ -245,8 +351,16 @@ def test_compare_accepts_agreement() -> None:
 def test_compare_reports_first_difference() -> None:
     client = [dict(GOOD_CLIENT[0]), dict(GOOD_CLIENT[2], code=40)]
     (problem,) = to.compare(_result(), _report(client))
-    assert problem.kind == "sequence" and problem.direction == "client" and problem.stream == 3
-    assert "position 1" in problem.text and "handshake_failure(40)" in problem.text and "certificate_unknown(46)" in problem.text
+    assert (
+        problem.kind == "sequence"
+        and problem.direction == "client"
+        and problem.stream == 3
+    )
+    assert (
+        "position 1" in problem.text
+        and "handshake_failure(40)" in problem.text
+        and "certificate_unknown(46)" in problem.text
+    )
 
 
 def test_compare_reports_frames_role_extra_and_missing() -> None:
@@ -256,13 +370,44 @@ def test_compare_reports_frames_role_extra_and_missing() -> None:
     swapped = to.compare(_result(), _report([], client="10.0.0.2:443"))
     assert "role" in {p.kind for p in swapped}
     extra = _report(GOOD_CLIENT)
-    extra["connections"].append({"stream": 4, "client": "10.0.0.1:6666", "server": "10.0.0.2:80", "events": [
-        {"frame": 20, "sender": "client", "type": "handshake", "code": 1, "encrypted": False}]})
+    extra["connections"].append(
+        {
+            "stream": 4,
+            "client": "10.0.0.1:6666",
+            "server": "10.0.0.2:80",
+            "events": [
+                {
+                    "frame": 20,
+                    "sender": "client",
+                    "type": "handshake",
+                    "code": 1,
+                    "encrypted": False,
+                }
+            ],
+        }
+    )
     assert [p.kind for p in to.compare(_result(), extra)] == ["extra_stream"]
-    assert [p.kind for p in to.compare(_result(), {"connections": []})] == ["missing_stream"]
+    assert [p.kind for p in to.compare(_result(), {"connections": []})] == [
+        "missing_stream"
+    ]
 
 
 def test_endpoint_canonical_forms() -> None:
     assert to.parse_endpoint("[2001:db8:0:0::1]:443") == "[2001:db8::1]:443"
     assert to.parse_endpoint("10.0.0.1:80") == "10.0.0.1:80"
-    assert to.endpoint("2001:4998:ef83:14:8000::100d", "64034") == "[2001:4998:ef83:14:8000::100d]:64034"
+    assert (
+        to.endpoint("2001:4998:ef83:14:8000::100d", "64034")
+        == "[2001:4998:ef83:14:8000::100d]:64034"
+    )
+
+
+def test_embedded_secrets_are_not_used() -> None:
+    """A pcapng with a Decryption Secrets Block must not be decrypted: after a TLS 1.3 ServerHello
+    (JA4S t13...) everything is encrypted (RFC 8446 section 2), so only the two hellos are plaintext."""
+    path = _capture("FoxIO-LLC+ja4/pcap/http2-with-cookies.pcapng")
+    assert to.has_embedded_secrets(path)
+    result = to.oracle(path)
+    assert result.secrets_discarded
+    (st,) = [s for s in result.streams.values() if s.has_events]
+    assert _keys(st.sequence("client")) == [("handshake", 1)]
+    assert _keys(st.sequence("server")) == [("handshake", 2)]

@@ -37,6 +37,13 @@ tshark 4.0.17):
   ports.  Results from that second run are used only for those streams, so
   the Decode-As cannot disturb other streams sharing a port.  The decision
   reads the bytes tshark prints (``tcp.payload``), not our engine.
+* A pcapng may embed TLS key logs (Decryption Secrets Blocks); tshark then
+  decrypts silently, whatever the preferences say, and shows encrypted
+  handshake messages as plaintext.  Such files are first copied without their
+  secrets (their pcapng blocks are copied minus the secrets blocks; frame
+  numbers are unchanged; ``editcap --discard-all-secrets`` refuses some files).
+  Records of a NULL-cipher suite are still shown: their content is in clear
+  on the wire and tshark reads it without keys.
 * Frames carrying TCP inside an ICMP error are excluded (``not icmp``): their
   embedded TCP header is not part of any stream.
 * Reassembly preferences forced on: ``tcp.desegment_tcp_streams``,
@@ -60,8 +67,10 @@ Command line (for debugging the engine)::
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import ipaddress
+import itertools
 import json
 import os
 import shutil
@@ -69,11 +78,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 TSHARK_TIMEOUT_S = 600
 PREFS = (
@@ -112,25 +122,62 @@ CACHE_DIR = Path(tempfile.gettempdir()) / "tlsdissect-tshark-oracle"
 
 # Names for readable diffs only (RFC 8446 section 4, RFC 5246, RFC 8446 section 6).
 HANDSHAKE_NAMES = {
-    0: "hello_request", 1: "client_hello", 2: "server_hello", 3: "hello_verify_request",
-    4: "new_session_ticket", 5: "end_of_early_data", 6: "hello_retry_request",
-    8: "encrypted_extensions", 11: "certificate", 12: "server_key_exchange",
-    13: "certificate_request", 14: "server_hello_done", 15: "certificate_verify",
-    16: "client_key_exchange", 20: "finished", 21: "certificate_url", 22: "certificate_status",
-    24: "key_update", 25: "compressed_certificate", 254: "message_hash",
+    0: "hello_request",
+    1: "client_hello",
+    2: "server_hello",
+    3: "hello_verify_request",
+    4: "new_session_ticket",
+    5: "end_of_early_data",
+    6: "hello_retry_request",
+    8: "encrypted_extensions",
+    11: "certificate",
+    12: "server_key_exchange",
+    13: "certificate_request",
+    14: "server_hello_done",
+    15: "certificate_verify",
+    16: "client_key_exchange",
+    20: "finished",
+    21: "certificate_url",
+    22: "certificate_status",
+    24: "key_update",
+    25: "compressed_certificate",
+    254: "message_hash",
 }
 ALERT_NAMES = {
-    0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac", 21: "decryption_failed",
-    22: "record_overflow", 30: "decompression_failure", 40: "handshake_failure",
-    41: "no_certificate", 42: "bad_certificate", 43: "unsupported_certificate",
-    44: "certificate_revoked", 45: "certificate_expired", 46: "certificate_unknown",
-    47: "illegal_parameter", 48: "unknown_ca", 49: "access_denied", 50: "decode_error",
-    51: "decrypt_error", 60: "export_restriction", 70: "protocol_version",
-    71: "insufficient_security", 80: "internal_error", 86: "inappropriate_fallback",
-    90: "user_canceled", 100: "no_renegotiation", 109: "missing_extension",
-    110: "unsupported_extension", 111: "certificate_unobtainable", 112: "unrecognized_name",
-    113: "bad_certificate_status_response", 114: "bad_certificate_hash_value",
-    115: "unknown_psk_identity", 116: "certificate_required", 120: "no_application_protocol",
+    0: "close_notify",
+    10: "unexpected_message",
+    20: "bad_record_mac",
+    21: "decryption_failed",
+    22: "record_overflow",
+    30: "decompression_failure",
+    40: "handshake_failure",
+    41: "no_certificate",
+    42: "bad_certificate",
+    43: "unsupported_certificate",
+    44: "certificate_revoked",
+    45: "certificate_expired",
+    46: "certificate_unknown",
+    47: "illegal_parameter",
+    48: "unknown_ca",
+    49: "access_denied",
+    50: "decode_error",
+    51: "decrypt_error",
+    60: "export_restriction",
+    70: "protocol_version",
+    71: "insufficient_security",
+    80: "internal_error",
+    86: "inappropriate_fallback",
+    90: "user_canceled",
+    100: "no_renegotiation",
+    109: "missing_extension",
+    110: "unsupported_extension",
+    111: "certificate_unobtainable",
+    112: "unrecognized_name",
+    113: "bad_certificate_status_response",
+    114: "bad_certificate_hash_value",
+    115: "unknown_psk_identity",
+    116: "certificate_required",
+    120: "no_application_protocol",
 }
 LEVEL_NAMES = {1: "warning", 2: "fatal"}
 
@@ -172,9 +219,13 @@ class OracleStream:
     client: str
     server: str
     role_evidence: str  # syn | syn_ack | client_hello | server_hello | first_packet
-    events: dict[str, list[OracleEvent]] = field(default_factory=dict)  # by sender endpoint
+    events: dict[str, list[OracleEvent]] = field(
+        default_factory=dict
+    )  # by sender endpoint
     tls_frames: int = 0
-    decoded_as: tuple[int, ...] = ()  # ports given to -d tcp.port==P,tls for this stream
+    decoded_as: tuple[
+        int, ...
+    ] = ()  # ports given to -d tcp.port==P,tls for this stream
 
     def sequence(self, role: str) -> list[OracleEvent]:
         """Events sent by "client" or "server"."""
@@ -196,6 +247,9 @@ class OracleResult:
     json_frames: tuple[int, ...] = ()  # frames whose order was read from the JSON tree
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
+    secrets_discarded: bool = (
+        False  # the pcapng embedded TLS secrets, removed before dissection
+    )
 
     @property
     def sees_tls(self) -> bool:
@@ -207,18 +261,30 @@ class OracleResult:
         return d
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "OracleResult":
+    def from_json(cls, d: dict[str, Any]) -> OracleResult:
         streams = {}
         for k, s in d["streams"].items():
-            events = {ep: [OracleEvent(**e) for e in evs] for ep, evs in s["events"].items()}
+            events = {
+                ep: [OracleEvent(**e) for e in evs] for ep, evs in s["events"].items()
+            }
             streams[int(k)] = OracleStream(
-                stream=s["stream"], client=s["client"], server=s["server"], role_evidence=s["role_evidence"],
-                events=events, tls_frames=s["tls_frames"], decoded_as=tuple(s["decoded_as"]),
+                stream=s["stream"],
+                client=s["client"],
+                server=s["server"],
+                role_evidence=s["role_evidence"],
+                events=events,
+                tls_frames=s["tls_frames"],
+                decoded_as=tuple(s["decoded_as"]),
             )
         return cls(
-            capture=d["capture"], tshark_version=d["tshark_version"], streams=streams,
-            decode_as_ports=tuple(d["decode_as_ports"]), json_frames=tuple(d["json_frames"]),
-            warnings=tuple(d["warnings"]), seconds=d["seconds"],
+            capture=d["capture"],
+            tshark_version=d["tshark_version"],
+            streams=streams,
+            decode_as_ports=tuple(d["decode_as_ports"]),
+            json_frames=tuple(d["json_frames"]),
+            warnings=tuple(d["warnings"]),
+            seconds=d["seconds"],
+            secrets_discarded=d["secrets_discarded"],
         )
 
 
@@ -235,7 +301,9 @@ def require_tshark() -> str:
     if path is None:
         import pytest
 
-        pytest.skip("tshark not installed (apt-get install tshark); it is the independent oracle for these tests")
+        pytest.skip(
+            "tshark not installed (apt-get install tshark); it is the independent oracle for these tests"
+        )
     return path
 
 
@@ -258,10 +326,21 @@ def tshark_version() -> str:
     exe = tshark_path()
     if exe is None:
         raise OracleError("tshark not found on PATH")
-    out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60, env=_env()).stdout
+    out = subprocess.run(
+        [exe, "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(),
+        check=False,
+    ).stdout
     first = out.splitlines()[0] if out else ""
     parts = first.split()
-    return parts[2] if len(parts) > 2 and parts[0] == "TShark" else first.strip() or "unknown"
+    return (
+        parts[2]
+        if len(parts) > 2 and parts[0] == "TShark"
+        else first.strip() or "unknown"
+    )
 
 
 def _run(args: list[str], path: Path, warnings: list[str]) -> str:
@@ -273,16 +352,27 @@ def _run(args: list[str], path: Path, warnings: list[str]) -> str:
         cmd += ["-o", pref]
     cmd += args
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=TSHARK_TIMEOUT_S, env=_env())
+        proc = subprocess.run(
+            cmd, capture_output=True, timeout=TSHARK_TIMEOUT_S, env=_env(), check=False
+        )
     except subprocess.TimeoutExpired as exc:
-        raise OracleError(f"tshark took more than {TSHARK_TIMEOUT_S}s on {path}") from exc
+        raise OracleError(
+            f"tshark took more than {TSHARK_TIMEOUT_S}s on {path}"
+        ) from exc
     stderr = proc.stderr.decode("utf-8", "replace")
-    noise = [ln for ln in stderr.splitlines() if ln.strip() and "Running as user" not in ln]
+    noise = [
+        ln for ln in stderr.splitlines() if ln.strip() and "Running as user" not in ln
+    ]
     if proc.returncode != 0:
-        if "cut short in the middle of a packet" in stderr or "appears to be damaged or corrupt" in stderr:
+        if (
+            "cut short in the middle of a packet" in stderr
+            or "appears to be damaged or corrupt" in stderr
+        ):
             warnings.append(" ".join(noise)[:300])
         else:
-            raise OracleError(f"tshark failed (exit {proc.returncode}) on {path}: {' '.join(noise)[:500]}")
+            raise OracleError(
+                f"tshark failed (exit {proc.returncode}) on {path}: {' '.join(noise)[:500]}"
+            )
     return proc.stdout.decode("utf-8", "replace")
 
 
@@ -333,6 +423,11 @@ def _flag(text: str) -> bool:
     return text.split(",")[0].strip().lower() in ("1", "true")
 
 
+def _first(text: str) -> str:
+    """First occurrence of a field (a frame has one TCP header; see the ICMP note in the module doc)."""
+    return text.split(",")[0].strip()
+
+
 def _parse_fields(text: str) -> list[_Frame]:
     frames = []
     n = len(FIELDS)
@@ -342,21 +437,53 @@ def _parse_fields(text: str) -> list[_Frame]:
         cols = line.split("\t")
         if len(cols) < n:
             cols += [""] * (n - len(cols))
-        (num, ts, stream, src, dst, sport, dport, syn, ack, seq, length, protos, cts, hss, levels, descs, payload) = cols[:n]
+        (
+            num,
+            ts,
+            stream,
+            src,
+            dst,
+            sport,
+            dport,
+            syn,
+            ack,
+            seq,
+            length,
+            protos,
+            cts,
+            hss,
+            levels,
+            descs,
+            payload,
+        ) = cols[:n]
         if not stream or not sport:
             continue
-        first = lambda s: s.split(",")[0].strip()  # noqa: E731  (one TCP header per frame)
         try:
-            frames.append(_Frame(
-                number=int(num), time=float(ts or 0), stream=int(first(stream)),
-                src=endpoint(first(src), first(sport)), dst=endpoint(first(dst), first(dport)),
-                syn=_flag(syn), ack=_flag(ack), seq=int(first(seq) or 0), length=int(first(length) or 0),
-                has_tls="tls" in protos.split(":"), content_types=_ints(cts), hs_types=_ints(hss),
-                alert_levels=_ints(levels), alert_descs=_ints(descs),
-                payload_head=bytes.fromhex(first(payload)[:16]) if payload else b"",
-            ))
+            frames.append(
+                _Frame(
+                    number=int(num),
+                    time=float(ts or 0),
+                    stream=int(_first(stream)),
+                    src=endpoint(_first(src), _first(sport)),
+                    dst=endpoint(_first(dst), _first(dport)),
+                    syn=_flag(syn),
+                    ack=_flag(ack),
+                    seq=int(_first(seq) or 0),
+                    length=int(_first(length) or 0),
+                    has_tls="tls" in protos.split(":"),
+                    content_types=_ints(cts),
+                    hs_types=_ints(hss),
+                    alert_levels=_ints(levels),
+                    alert_descs=_ints(descs),
+                    payload_head=bytes.fromhex(_first(payload)[:16])
+                    if payload
+                    else b"",
+                )
+            )
         except ValueError as exc:
-            raise OracleError(f"unreadable tshark fields line {line[:200]!r}: {exc}") from exc
+            raise OracleError(
+                f"unreadable tshark fields line {line[:200]!r}: {exc}"
+            ) from exc
     return frames
 
 
@@ -366,11 +493,14 @@ def _frame_events(fr: _Frame) -> list[OracleEvent] | None:
     hs = [OracleEvent("handshake", c, fr.number, sslv2=sslv2) for c in fr.hs_types]
     if len(fr.alert_levels) != len(fr.alert_descs):
         return None
-    al = [OracleEvent("alert", d, fr.number, lv) for lv, d in zip(fr.alert_levels, fr.alert_descs)]
+    al = [
+        OracleEvent("alert", d, fr.number, lv)
+        for lv, d in zip(fr.alert_levels, fr.alert_descs)
+    ]
     if not hs or not al:
         return hs + al
     kinds = [c for c in fr.content_types if c in (CT_HANDSHAKE, CT_ALERT)]
-    changes = sum(1 for a, b in zip(kinds, kinds[1:]) if a != b)
+    changes = sum(1 for a, b in itertools.pairwise(kinds) if a != b)
     if changes != 1:
         return None
     return hs + al if kinds[0] == CT_HANDSHAKE else al + hs
@@ -379,7 +509,9 @@ def _frame_events(fr: _Frame) -> list[OracleEvent] | None:
 # ---------------------------------------------------------------- the JSON tree, for ambiguous frames
 
 
-def _tree_events(node: Any, frame: int, out: list[OracleEvent], sslv2: bool = False) -> None:
+def _tree_events(
+    node: Any, frame: int, out: list[OracleEvent], sslv2: bool = False
+) -> None:
     """Walk a tshark JSON subtree (kept as ordered (key, value) pairs) collecting events in order.
 
     A ``tls.record`` without ``tls.record.content_type`` is an SSLv2 record.
@@ -392,21 +524,35 @@ def _tree_events(node: Any, frame: int, out: list[OracleEvent], sslv2: bool = Fa
         elif key == "tls.alert_message" and isinstance(value, list):
             d = dict(value)
             if "tls.alert_message.level" in d and "tls.alert_message.desc" in d:
-                out.append(OracleEvent("alert", int(d["tls.alert_message.desc"], 0), frame,
-                                       int(d["tls.alert_message.level"], 0)))
+                out.append(
+                    OracleEvent(
+                        "alert",
+                        int(d["tls.alert_message.desc"], 0),
+                        frame,
+                        int(d["tls.alert_message.level"], 0),
+                    )
+                )
         elif key == "tls.record" and isinstance(value, list):
-            _tree_events(value, frame, out, sslv2="tls.record.content_type" not in dict(value))
+            _tree_events(
+                value, frame, out, sslv2="tls.record.content_type" not in dict(value)
+            )
         else:
             _tree_events(value, frame, out, sslv2)
 
 
-def _json_events(path: Path, frames: Sequence[int], decode_args: list[str], warnings: list[str]) -> dict[int, list[OracleEvent]]:
+def _json_events(
+    path: Path, frames: Sequence[int], decode_args: list[str], warnings: list[str]
+) -> dict[int, list[OracleEvent]]:
     """Events of the given frames read from tshark's JSON protocol tree."""
     out: dict[int, list[OracleEvent]] = {}
     for i in range(0, len(frames), 200):
         chunk = frames[i : i + 200]
         flt = " || ".join(f"frame.number == {n}" for n in chunk)
-        text = _run(decode_args + ["-T", "json", "-J", "frame tcp tls", "-Y", flt], path, warnings)
+        text = _run(
+            decode_args + ["-T", "json", "-J", "frame tcp tls", "-Y", flt],
+            path,
+            warnings,
+        )
         try:
             packets = json.loads(text or "[]", object_pairs_hook=lambda pairs: pairs)
         except json.JSONDecodeError as exc:
@@ -417,7 +563,9 @@ def _json_events(path: Path, frames: Sequence[int], decode_args: list[str], warn
             events: list[OracleEvent] = []
             for key, value in pairs:
                 if key == "tls":
-                    _tree_events(value if isinstance(value, list) else [], number, events)
+                    _tree_events(
+                        value if isinstance(value, list) else [], number, events
+                    )
             out[number] = events
     return out
 
@@ -429,7 +577,9 @@ def _looks_like_tls(head: bytes) -> bool:
     """A TLS record header (type 20-24, version 3.0-3.4, sane length) or an SSLv2 ClientHello header."""
     if len(head) >= 5 and 20 <= head[0] <= 24 and head[1] == 3 and head[2] <= 4:
         return int.from_bytes(head[3:5], "big") <= 16384 + 2048
-    return len(head) >= 5 and head[0] & 0x80 != 0 and head[2] == 1 and head[3] in (0, 2, 3)
+    return (
+        len(head) >= 5 and head[0] & 0x80 != 0 and head[2] == 1 and head[3] in (0, 2, 3)
+    )
 
 
 def _streams_needing_decode_as(frames: list[_Frame]) -> dict[int, tuple[int, ...]]:
@@ -450,7 +600,9 @@ def _streams_needing_decode_as(frames: list[_Frame]) -> dict[int, tuple[int, ...
     return out
 
 
-def _roles(frames: list[_Frame], events: dict[int, list[OracleEvent]]) -> tuple[str, str, str]:
+def _roles(
+    frames: list[_Frame], events: dict[int, list[OracleEvent]]
+) -> tuple[str, str, str]:
     """(client, server, evidence): SYN sender; else SYN-ACK receiver; else ClientHello sender; else ServerHello receiver."""
     for f in frames:
         if f.syn and not f.ack:
@@ -460,13 +612,25 @@ def _roles(frames: list[_Frame], events: dict[int, list[OracleEvent]]) -> tuple[
             return f.dst, f.src, "syn_ack"
     for wanted, evidence in ((1, "client_hello"), (2, "server_hello")):
         for f in frames:
-            if any(e.kind == "handshake" and e.code == wanted for e in events.get(f.number, [])):
-                return (f.src, f.dst, evidence) if wanted == 1 else (f.dst, f.src, evidence)
+            if any(
+                e.kind == "handshake" and e.code == wanted
+                for e in events.get(f.number, [])
+            ):
+                return (
+                    (f.src, f.dst, evidence)
+                    if wanted == 1
+                    else (f.dst, f.src, evidence)
+                )
     return frames[0].src, frames[0].dst, "first_packet"
 
 
-def _events_by_frame(path: Path, frames: list[_Frame], decode_args: list[str], warnings: list[str],
-                     json_frames: list[int]) -> dict[int, list[OracleEvent]]:
+def _events_by_frame(
+    path: Path,
+    frames: list[_Frame],
+    decode_args: list[str],
+    warnings: list[str],
+    json_frames: list[int],
+) -> dict[int, list[OracleEvent]]:
     events: dict[int, list[OracleEvent]] = {}
     ambiguous = []
     for f in frames:
@@ -481,11 +645,91 @@ def _events_by_frame(path: Path, frames: list[_Frame], decode_args: list[str], w
     return events
 
 
+PCAPNG_SHB = 0x0A0D0D0A
+PCAPNG_DSB = 0x0000000A
+
+
+def _open_capture(path: Path):
+    """Binary handle on a capture, gunzipping when it starts with the gzip magic (tshark reads .gz too)."""
+    fh = path.open("rb")
+    if fh.read(2) == b"\x1f\x8b":
+        fh.close()
+        return gzip.open(path, "rb")
+    fh.seek(0)
+    return fh
+
+
+def _pcapng_blocks(path: Path, keep_bodies: bool):
+    """Yield (block type, raw block bytes or b"") of a pcapng; nothing for other formats; stops at damage."""
+    with _open_capture(path) as fh:
+        order = None
+        while True:
+            head = fh.read(12)
+            if len(head) < 12:
+                return
+            if (
+                int.from_bytes(head[:4], "little") == PCAPNG_SHB
+            ):  # same value in both byte orders
+                order = "little" if head[8:12] == b"\x4d\x3c\x2b\x1a" else "big"
+            elif order is None:
+                return  # not pcapng (pcap has no place for secrets)
+            btype = int.from_bytes(head[:4], order)
+            blen = int.from_bytes(head[4:8], order)
+            if blen < 12 or blen % 4:
+                return  # damaged; tshark will say so itself
+            if keep_bodies or btype == PCAPNG_DSB:
+                body = fh.read(blen - 12)
+                yield btype, head + body
+            else:
+                fh.seek(blen - 12, os.SEEK_CUR)
+                yield btype, b""
+
+
+def has_embedded_secrets(path: Path) -> bool:
+    """True when a pcapng holds a Decryption Secrets Block (type 0x0A), which tshark would use to decrypt."""
+    return any(
+        btype == PCAPNG_DSB for btype, _ in _pcapng_blocks(path, keep_bodies=False)
+    )
+
+
+def _without_secrets(path: Path, workdir: str) -> Path:
+    """A copy of the pcapng with every Decryption Secrets Block dropped (editcap --discard-all-secrets refuses
+    some files, e.g. TraceWrangler-sanitised ones, so the blocks are copied here)."""
+    out = Path(workdir) / "nosecrets.pcapng"
+    with out.open("wb") as dst:
+        for btype, raw in _pcapng_blocks(path, keep_bodies=True):
+            if btype != PCAPNG_DSB:
+                dst.write(raw)
+    return out
+
+
 def _build(path: Path) -> OracleResult:
+    try:
+        secrets = has_embedded_secrets(path)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise OracleError(f"cannot read {path}: {exc}") from exc
+    if not secrets:
+        return _build_from(path, path, False)
+    with tempfile.TemporaryDirectory(prefix="tlsdissect-oracle-") as tmp:
+        return _build_from(_without_secrets(path, tmp), path, True)
+
+
+def _build_from(path: Path, original: Path, secrets_discarded: bool) -> OracleResult:
     started = time.monotonic()
     warnings: list[str] = []
     json_frames: list[int] = []
-    field_args = ["-T", "fields", "-E", "occurrence=a", "-E", "separator=/t", "-E", "header=n", "-Y", DISPLAY_FILTER]
+    field_args = [
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "separator=/t",
+        "-E",
+        "header=n",
+        "-Y",
+        DISPLAY_FILTER,
+    ]
     for f in FIELDS:
         field_args += ["-e", f]
     frames = _parse_fields(_run(field_args, path, warnings))
@@ -498,7 +742,9 @@ def _build(path: Path) -> OracleResult:
             decode_args += ["-d", f"tcp.port=={p},tls"]
         frames2 = _parse_fields(_run(decode_args + field_args, path, warnings))
         redo_frames = [f for f in frames2 if f.stream in redo]
-        events2 = _events_by_frame(path, redo_frames, decode_args, warnings, json_frames)
+        events2 = _events_by_frame(
+            path, redo_frames, decode_args, warnings, json_frames
+        )
         by_number = {f.number: f for f in frames}
         for f in redo_frames:
             by_number[f.number] = f
@@ -512,24 +758,42 @@ def _build(path: Path) -> OracleResult:
     streams: dict[int, OracleStream] = {}
     for sid, sframes in sorted(per_stream.items()):
         client, server, evidence = _roles(sframes, events)
-        st = OracleStream(sid, client, server, evidence, {client: [], server: []},
-                          tls_frames=sum(1 for f in sframes if f.has_tls), decoded_as=redo.get(sid, ()))
+        st = OracleStream(
+            sid,
+            client,
+            server,
+            evidence,
+            {client: [], server: []},
+            tls_frames=sum(1 for f in sframes if f.has_tls),
+            decoded_as=redo.get(sid, ()),
+        )
         for f in sframes:
             for ev in events.get(f.number, []):
                 st.events.setdefault(f.src, []).append(ev)
         streams[sid] = st
     return OracleResult(
-        capture=str(path), tshark_version=tshark_version(), streams=streams, decode_as_ports=ports,
-        json_frames=tuple(sorted(set(json_frames))), warnings=tuple(warnings), seconds=time.monotonic() - started,
+        capture=str(original),
+        tshark_version=tshark_version(),
+        streams=streams,
+        decode_as_ports=ports,
+        json_frames=tuple(sorted(set(json_frames))),
+        warnings=tuple(warnings),
+        seconds=time.monotonic() - started,
+        secrets_discarded=secrets_discarded,
     )
 
 
 # ---------------------------------------------------------------- caching
 
 
+COMPARISON_MARKER = "# " + "-" * 64 + " comparison with our engine"
+
+
 @lru_cache(maxsize=1)
 def _self_hash() -> str:
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    """Hash of the code that produces oracle results (everything above the comparison section)."""
+    text = Path(__file__).read_text(encoding="utf-8")
+    return hashlib.sha256(text.split(COMPARISON_MARKER)[0].encode()).hexdigest()[:12]
 
 
 def _sha256(path: Path) -> str:
@@ -575,11 +839,21 @@ def _with_capture(result: OracleResult, p: Path) -> OracleResult:
     """Identical files share a cache entry; report the path that was asked for."""
     if result.capture == str(p):
         return result
-    return OracleResult(str(p), result.tshark_version, result.streams, result.decode_as_ports,
-                        result.json_frames, result.warnings, result.seconds)
+    return OracleResult(
+        str(p),
+        result.tshark_version,
+        result.streams,
+        result.decode_as_ports,
+        result.json_frames,
+        result.warnings,
+        result.seconds,
+        result.secrets_discarded,
+    )
 
 
-def prefetch(paths: Iterable[str | os.PathLike[str]], workers: int | None = None) -> dict[str, OracleResult | OracleError]:
+def prefetch(
+    paths: Iterable[str | os.PathLike[str]], workers: int | None = None
+) -> dict[str, OracleResult | OracleError]:
     """Run the oracle over many captures in parallel threads (tshark runs as separate processes)."""
     workers = workers or max(1, min(4, os.cpu_count() or 1))
     plist = [str(p) for p in paths]
@@ -607,8 +881,17 @@ class Mismatch:
     text: str
 
 
-SSL2_NAMES = {0: "error", 1: "client_hello", 2: "client_master_key", 3: "client_finished", 4: "server_hello",
-              5: "server_verify", 6: "server_finished", 7: "request_certificate", 8: "client_certificate"}
+SSL2_NAMES = {
+    0: "error",
+    1: "client_hello",
+    2: "client_master_key",
+    3: "client_finished",
+    4: "server_hello",
+    5: "server_verify",
+    6: "server_finished",
+    7: "request_certificate",
+    8: "client_certificate",
+}
 
 
 def describe(key: tuple, sslv2: bool = False) -> str:
@@ -634,14 +917,25 @@ def our_events(conn: dict[str, Any]) -> dict[str, list[tuple[tuple, int | None]]
     A handshake event flagged ``"sslv2": true`` (or whose message name starts
     with "sslv2") is an SSLv2 message, keyed like the oracle's SSLv2 events.
     """
-    ends = {"client": parse_endpoint(conn["client"]), "server": parse_endpoint(conn["server"])}
-    out: dict[str, list[tuple[tuple, int | None]]] = {ends["client"]: [], ends["server"]: []}
+    ends = {
+        "client": parse_endpoint(conn["client"]),
+        "server": parse_endpoint(conn["server"]),
+    }
+    out: dict[str, list[tuple[tuple, int | None]]] = {
+        ends["client"]: [],
+        ends["server"]: [],
+    }
     for ev in conn.get("events", []):
         if ev.get("encrypted") is not False or ev.get("sender") not in ends:
             continue
         if ev.get("type") == "handshake":
-            sslv2 = bool(ev.get("sslv2")) or str(ev.get("message", "")).lower().startswith("sslv2")
-            key: tuple = ("sslv2" if sslv2 and ev.get("code") != 1 else "handshake", ev.get("code"))
+            sslv2 = bool(ev.get("sslv2")) or str(
+                ev.get("message", "")
+            ).lower().startswith("sslv2")
+            key: tuple = (
+                "sslv2" if sslv2 and ev.get("code") != 1 else "handshake",
+                ev.get("code"),
+            )
         elif ev.get("type") == "alert":
             key = ("alert", _level(ev.get("level")), ev.get("code"))
         else:
@@ -650,7 +944,9 @@ def our_events(conn: dict[str, Any]) -> dict[str, list[tuple[tuple, int | None]]
     return out
 
 
-def _table(ours: list[tuple[tuple, int | None]], theirs: list[OracleEvent], first: int) -> str:
+def _table(
+    ours: list[tuple[tuple, int | None]], theirs: list[OracleEvent], first: int
+) -> str:
     rows = [f"    {'pos':>3}  {'ours':<44} {'frame':>6} | {'tshark':<44} {'frame':>6}"]
     for i in range(max(len(ours), len(theirs))):
         a = ours[i] if i < len(ours) else None
@@ -663,43 +959,97 @@ def _table(ours: list[tuple[tuple, int | None]], theirs: list[OracleEvent], firs
     return "\n".join(rows)
 
 
-def compare(result: OracleResult, report: dict[str, Any], check_frames: bool = True) -> list[Mismatch]:
+def compare(
+    result: OracleResult, report: dict[str, Any], check_frames: bool = True
+) -> list[Mismatch]:
     """Every disagreement between our report dict and tshark, stream by stream (see module doc)."""
     problems: list[Mismatch] = []
     ours: dict[int, dict[str, Any]] = {}
     for conn in report.get("connections", []):
         sid = conn.get("stream")
         if not isinstance(sid, int):
-            problems.append(Mismatch(-1, "bad_report", "", f"connection without an integer stream: {str(conn)[:200]}"))
+            problems.append(
+                Mismatch(
+                    -1,
+                    "bad_report",
+                    "",
+                    f"connection without an integer stream: {str(conn)[:200]}",
+                )
+            )
             continue
         if sid in ours:
-            problems.append(Mismatch(sid, "bad_report", "", f"stream {sid} reported twice"))
+            problems.append(
+                Mismatch(sid, "bad_report", "", f"stream {sid} reported twice")
+            )
             continue
         ours[sid] = conn
     our_ev = {sid: our_events(c) for sid, c in ours.items()}
-    relevant = sorted({s for s, st in result.streams.items() if st.has_events}
-                      | {s for s, ev in our_ev.items() if any(ev.values())})
+    relevant = sorted(
+        {s for s, st in result.streams.items() if st.has_events}
+        | {s for s, ev in our_ev.items() if any(ev.values())}
+    )
     for sid in relevant:
         st = result.streams.get(sid)
         conn = ours.get(sid)
         if st is None or not st.has_events:
-            lines = [f"  {d} {describe(k)} frame {fr}" for d, evs in our_ev[sid].items() for k, fr in evs]
-            problems.append(Mismatch(sid, "extra_stream", "", f"stream {sid}: we report plaintext TLS messages, tshark "
-                                     f"decodes none{'' if st else ' (tshark has no such TCP stream)'}:\n" + "\n".join(lines)))
+            lines = [
+                f"  {d} {describe(k)} frame {fr}"
+                for d, evs in our_ev[sid].items()
+                for k, fr in evs
+            ]
+            problems.append(
+                Mismatch(
+                    sid,
+                    "extra_stream",
+                    "",
+                    f"stream {sid}: we report plaintext TLS messages, tshark "
+                    f"decodes none{'' if st else ' (tshark has no such TCP stream)'}:\n"
+                    + "\n".join(lines),
+                )
+            )
             continue
         if conn is None:
-            lines = [f"  {role} {describe(e.key())} frame {e.frame}" for role in ("client", "server") for e in st.sequence(role)]
-            problems.append(Mismatch(sid, "missing_stream", "", f"stream {sid} ({st.client} -> {st.server}): tshark decodes "
-                                     "plaintext TLS messages, we report no connection:\n" + "\n".join(lines)))
+            lines = [
+                f"  {role} {describe(e.key())} frame {e.frame}"
+                for role in ("client", "server")
+                for e in st.sequence(role)
+            ]
+            problems.append(
+                Mismatch(
+                    sid,
+                    "missing_stream",
+                    "",
+                    f"stream {sid} ({st.client} -> {st.server}): tshark decodes "
+                    "plaintext TLS messages, we report no connection:\n"
+                    + "\n".join(lines),
+                )
+            )
             continue
         mine = our_ev[sid]
         if set(mine) != {st.client, st.server}:
-            problems.append(Mismatch(sid, "endpoints", "", f"stream {sid}: our endpoints {sorted(mine)} != tshark's "
-                                     f"{sorted({st.client, st.server})}"))
+            problems.append(
+                Mismatch(
+                    sid,
+                    "endpoints",
+                    "",
+                    f"stream {sid}: our endpoints {sorted(mine)} != tshark's "
+                    f"{sorted({st.client, st.server})}",
+                )
+            )
             continue
-        if st.role_evidence in STRONG_ROLE_EVIDENCE and parse_endpoint(conn["client"]) != st.client:
-            problems.append(Mismatch(sid, "role", "", f"stream {sid}: our client {conn['client']} but tshark's evidence "
-                                     f"({st.role_evidence}) makes {st.client} the client"))
+        if (
+            st.role_evidence in STRONG_ROLE_EVIDENCE
+            and parse_endpoint(conn["client"]) != st.client
+        ):
+            problems.append(
+                Mismatch(
+                    sid,
+                    "role",
+                    "",
+                    f"stream {sid}: our client {conn['client']} but tshark's evidence "
+                    f"({st.role_evidence}) makes {st.client} the client",
+                )
+            )
         for role in ("client", "server"):
             sender = st.client if role == "client" else st.server
             a = mine.get(sender, [])
@@ -707,13 +1057,32 @@ def compare(result: OracleResult, report: dict[str, Any], check_frames: bool = T
             keys_a, keys_b = [k for k, _ in a], [e.key() for e in b]
             head = f"stream {sid}, {role} {sender} -> {st.server if role == 'client' else st.client}"
             if keys_a != keys_b:
-                first = next((i for i, (x, y) in enumerate(zip(keys_a, keys_b)) if x != y), min(len(keys_a), len(keys_b)))
-                problems.append(Mismatch(sid, "sequence", role, f"{head}: sequences differ at position {first}\n"
-                                         + _table(a, b, first)))
+                first = next(
+                    (i for i, (x, y) in enumerate(zip(keys_a, keys_b)) if x != y),
+                    min(len(keys_a), len(keys_b)),
+                )
+                problems.append(
+                    Mismatch(
+                        sid,
+                        "sequence",
+                        role,
+                        f"{head}: sequences differ at position {first}\n"
+                        + _table(a, b, first),
+                    )
+                )
             elif check_frames and [fr for _, fr in a] != [e.frame for e in b]:
-                first = next(i for i, ((_, x), y) in enumerate(zip(a, b)) if x != y.frame)
-                problems.append(Mismatch(sid, "frames", role, f"{head}: same messages, frame numbers differ at position "
-                                         f"{first}\n" + _table(a, b, first)))
+                first = next(
+                    i for i, ((_, x), y) in enumerate(zip(a, b)) if x != y.frame
+                )
+                problems.append(
+                    Mismatch(
+                        sid,
+                        "frames",
+                        role,
+                        f"{head}: same messages, frame numbers differ at position "
+                        f"{first}\n" + _table(a, b, first),
+                    )
+                )
     return problems
 
 
@@ -725,14 +1094,23 @@ def format_mismatches(problems: Sequence[Mismatch]) -> str:
 
 
 def _print_oracle(result: OracleResult) -> None:
-    print(f"{result.capture}: tshark {result.tshark_version}, {len(result.streams)} TCP streams, "
-          f"{result.seconds:.2f}s" + (f", decode-as ports {list(result.decode_as_ports)}" if result.decode_as_ports else ""))
+    print(
+        f"{result.capture}: tshark {result.tshark_version}, {len(result.streams)} TCP streams, "
+        f"{result.seconds:.2f}s"
+        + (
+            f", decode-as ports {list(result.decode_as_ports)}"
+            if result.decode_as_ports
+            else ""
+        )
+    )
     for w in result.warnings:
         print(f"  warning: {w}")
     for sid, st in result.streams.items():
         if not st.tls_frames and not st.has_events:
             continue
-        print(f"stream {sid}: client {st.client} server {st.server} ({st.role_evidence}), {st.tls_frames} TLS frames")
+        print(
+            f"stream {sid}: client {st.client} server {st.server} ({st.role_evidence}), {st.tls_frames} TLS frames"
+        )
         for role in ("client", "server"):
             for e in st.sequence(role):
                 print(f"  {role:<6} frame {e.frame:>6}  {describe(e.key(), e.sslv2)}")
@@ -742,14 +1120,14 @@ def _analyze_with_engine(path: str) -> dict[str, Any]:
     repo = Path(__file__).resolve().parents[1]
     if str(repo) not in sys.path:
         sys.path.insert(0, str(repo))
-    import tlsdissect  # noqa: PLC0415  (the engine is only needed for --compare)
+    import tlsdissect
 
     return tlsdissect.analyze(path).to_dict()
 
 
 def _survey(root: Path) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from shared_captures import list_captures  # noqa: PLC0415
+    from shared_captures import list_captures
 
     caps = list_captures(root)
     started = time.monotonic()
@@ -769,9 +1147,15 @@ def _survey(root: Path) -> int:
             redo.append(f"{c.relpath}: ports {list(r.decode_as_ports)}")
         if r.json_frames:
             amb.append(f"{c.relpath}: frames {list(r.json_frames)[:10]}")
-    print(f"tshark {tshark_version()}: {len(caps)} captures, wall {wall:.1f}s, sum of per-file tshark time {total:.1f}s")
-    for title, items in (("no TLS over TCP seen by tshark", no_tls), ("decode-as needed", redo),
-                         ("frames read from JSON", amb), ("failed", failed)):
+    print(
+        f"tshark {tshark_version()}: {len(caps)} captures, wall {wall:.1f}s, sum of per-file tshark time {total:.1f}s"
+    )
+    for title, items in (
+        ("no TLS over TCP seen by tshark", no_tls),
+        ("decode-as needed", redo),
+        ("frames read from JSON", amb),
+        ("failed", failed),
+    ):
         print(f"\n{title} ({len(items)}):")
         for it in items:
             print(f"  {it}")
@@ -781,9 +1165,21 @@ def _survey(root: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="tshark oracle for tlsdissect tests")
     ap.add_argument("capture", nargs="?", help="capture file (or folder with --survey)")
-    ap.add_argument("--compare", action="store_true", help="compare our engine's report with tshark, per stream")
-    ap.add_argument("--no-frames", action="store_true", help="with --compare: ignore frame-number differences")
-    ap.add_argument("--survey", action="store_true", help="run the oracle over every capture in a folder")
+    ap.add_argument(
+        "--compare",
+        action="store_true",
+        help="compare our engine's report with tshark, per stream",
+    )
+    ap.add_argument(
+        "--no-frames",
+        action="store_true",
+        help="with --compare: ignore frame-number differences",
+    )
+    ap.add_argument(
+        "--survey",
+        action="store_true",
+        help="run the oracle over every capture in a folder",
+    )
     args = ap.parse_args(argv)
     if tshark_path() is None:
         print("tshark not found on PATH", file=sys.stderr)
@@ -791,22 +1187,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.survey:
             sys.path.insert(0, str(Path(__file__).resolve().parent))
-            from shared_captures import shared_captures_dir  # noqa: PLC0415
+            from shared_captures import shared_captures_dir
 
-            return _survey(Path(args.capture) if args.capture else shared_captures_dir())
+            return _survey(
+                Path(args.capture) if args.capture else shared_captures_dir()
+            )
         if not args.capture:
             ap.error("a capture file is required")
         result = oracle(args.capture)
         if not args.compare:
             _print_oracle(result)
             return 0
-        problems = compare(result, _analyze_with_engine(args.capture), check_frames=not args.no_frames)
+        problems = compare(
+            result, _analyze_with_engine(args.capture), check_frames=not args.no_frames
+        )
     except OracleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not problems:
-        print(f"{args.capture}: our plaintext handshake/alert sequences match tshark on all "
-              f"{sum(1 for s in result.streams.values() if s.has_events)} TLS streams")
+        print(
+            f"{args.capture}: our plaintext handshake/alert sequences match tshark on all "
+            f"{sum(1 for s in result.streams.values() if s.has_events)} TLS streams"
+        )
         return 0
     print(format_mismatches(problems))
     print(f"\n{len(problems)} mismatch(es)")
