@@ -76,7 +76,7 @@ def tshark_fields(pcap: Path, display: str, fields: list[str], keylog: Path | No
         argv += ["-o", f"tls.keylog_file:{keylog}"]
     for f in fields:
         argv += ["-e", f]
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=60)
     return [line.split("|") for line in out.stdout.splitlines() if line.strip()]
 
 
@@ -129,9 +129,9 @@ def alert_text(a: dict) -> str:
 
 def tshark_summary(pcap: Path, keylog: Path | None) -> str:
     """One line per frame: the human check of the message sequence."""
-    argv = ["tshark", "-n", "-r", str(pcap), "-o", "gui.column.format:"
-            '"No.","%m","Time","%Rt","Source","%s","Sport","%uS","Destination","%d",'
-            '"Dport","%uD","Len","%L","Info","%i"']
+    columns = ('"No.","%m","Time","%Rt","Source","%s","Sport","%uS","Destination","%d",'
+               '"Dport","%uD","Len","%L","Info","%i"')
+    argv = ["tshark", "-n", "-r", str(pcap), "-o", f"gui.column.format:{columns}"]
     if keylog is not None and keylog.exists():
         argv += ["-o", f"tls.keylog_file:{keylog}"]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout
+    return subprocess.run(argv, check=False, capture_output=True, text=True, timeout=60).stdout

@@ -107,7 +107,7 @@ def silent(port: int) -> None:
     while time.time() < deadline:
         try:
             conn, _ = srv.accept()
-        except (socket.timeout, OSError):
+        except OSError:  # includes TimeoutError
             break
         threading.Thread(target=hold, args=(conn,), daemon=True).start()
 
@@ -147,7 +147,7 @@ def tls_reset(port: int, chain: str, key: str) -> None:
 def blackhole_relay(port: int, upstream: int) -> None:
     srv = listener(port)
     print(f"blackhole-relay listening on {port} -> {upstream}", flush=True)
-    client_sock, addr = srv.accept()
+    client_sock, _ = srv.accept()
     up = socket.create_connection(("127.0.0.1", upstream), timeout=5)
     deadline = time.time() + LIFETIME
     passed_first = False

@@ -31,11 +31,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-import capture  # noqa: E402
-import catalogue  # noqa: E402
-import pki  # noqa: E402
-import servers  # noqa: E402
-from scenarios import SCENARIOS, Scenario  # noqa: E402
+import capture
+import catalogue
+import pki
+import servers
+from scenarios import SCENARIOS, Scenario
 
 WORK = HERE / "work"
 OUT = REPO / "captures"
@@ -48,13 +48,13 @@ SERVER_LOG_PRIORITY = [r"SSL Library Error", r"\[ssl:error\]", r"\[ssl:warn\]", 
 
 def tool_version(kind: str) -> str:
     if kind == "curl":
-        return " ".join(subprocess.run(["curl", "--version"], capture_output=True,
+        return " ".join(subprocess.run(["curl", "--version"], check=False, capture_output=True,
                                        text=True).stdout.split()[:2])
     if kind == "s_client":
-        v = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout
+        v = subprocess.run(["openssl", "version"], check=False, capture_output=True, text=True).stdout
         return f"openssl s_client ({v.split(' (')[0].strip()})"
     if kind == "gnutls-cli":
-        v = subprocess.run(["gnutls-cli", "--version"], capture_output=True, text=True).stdout
+        v = subprocess.run(["gnutls-cli", "--version"], check=False, capture_output=True, text=True).stdout
         return v.splitlines()[0].strip()
     return f"Python {sys.version.split()[0]} ssl"
 
@@ -179,7 +179,7 @@ def run_scenario(sc: Scenario, port: int) -> bool:
         dump.start()
         t0 = time.time()
         try:
-            res = subprocess.run(argv, cwd=REPO, env=env, input=stdin if stdin is not None else b"",
+            res = subprocess.run(argv, check=False, cwd=REPO, env=env, input=stdin or b"",
                                  capture_output=True, timeout=sc.client_timeout)
             rc, so, se = res.returncode, res.stdout.decode(errors="replace"), res.stderr.decode(
                 errors="replace")

@@ -359,8 +359,8 @@ SNI_VHOSTS = """<VirtualHost 127.0.0.1:{port}>
   SSLCertificateFile {pki}/fullchain-good.pem
   SSLCertificateKeyFile {pki}/leaf-good.key
 </VirtualHost>"""
-STRICT = dict(protocol=ONLY12, vhost_extra=["SSLStrictSNIVHostCheck on"],
-              extra_vhosts=[SNI_VHOSTS])
+STRICT = {"protocol": ONLY12, "vhost_extra": ["SSLStrictSNIVHostCheck on"],
+          "extra_vhosts": [SNI_VHOSTS]}
 STRICT_DESC = ("Apache with two name-based TLS vhosts on one port (www.lab.test, the first and so "
                "the default, and api.lab.test), both with SSLStrictSNIVHostCheck on. ")
 add(sc("sni_unknown_apache_strict",

@@ -60,9 +60,10 @@ class Server:
     def start(self) -> None:
         self.wd.mkdir(parents=True, exist_ok=True)
         self.stdout_path = self.wd / "stdout.txt"
-        out = open(self.stdout_path, "wb")
-        self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        # The child keeps its own copy of the descriptor; ours can close at once.
+        with open(self.stdout_path, "wb") as out:
+            self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
         wait_listening(self.port, self.proc, self.kind)
         time.sleep(0.3)  # let worker processes settle
         self._log_offset = self.log.stat().st_size if self.log.exists() else 0
@@ -104,9 +105,9 @@ class ApacheSpec:
 
 
 def apache_version() -> str:
-    out = subprocess.run(["apache2", "-v"], capture_output=True, text=True).stdout
+    out = subprocess.run(["apache2", "-v"], check=False, capture_output=True, text=True).stdout
     m = re.search(r"Server version: (\S+ \S+)", out)
-    ssl_v = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.split()[1]
+    ssl_v = subprocess.run(["openssl", "version"], check=False, capture_output=True, text=True).stdout.split()[1]
     return f"{m.group(1) if m else 'Apache'} OpenSSL/{ssl_v}"
 
 
@@ -184,9 +185,9 @@ http {{
     (wd / "nginx.conf").write_text(conf)
     log = wd / "error.log"
     log.unlink(missing_ok=True)
-    ver = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
+    ver = subprocess.run(["nginx", "-v"], check=False, capture_output=True, text=True).stderr.strip()
     ver = ver.replace("nginx version: ", "")
-    ssl_v = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.split()[1]
+    ssl_v = subprocess.run(["openssl", "version"], check=False, capture_output=True, text=True).stdout.split()[1]
     return Server("nginx", port, wd,
                   ["nginx", "-c", str(wd / "nginx.conf"), "-p", str(wd), "-e", str(log)], log,
                   f"{ver} OpenSSL/{ssl_v}")
@@ -197,7 +198,7 @@ def make_s_server(args: list[str], port: int, wd: Path, pki_dir: Path) -> Server
     wd.mkdir(parents=True, exist_ok=True)
     argv = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}"]
     argv += [a.replace("{pki}", str(pki_dir)) for a in args]
-    ver = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
+    ver = subprocess.run(["openssl", "version"], check=False, capture_output=True, text=True).stdout.strip()
     log = wd / "stdout.txt"
     return Server("s_server", port, wd, argv, log, f"openssl s_server ({ver.split(' (')[0]})")
 
