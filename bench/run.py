@@ -62,14 +62,14 @@ with open(sys.argv[1], 'rb') as f:
             payload += len(seg.data)
 print(n, nbytes, tcp, payload)
 """
-TOOLS = ["cat", "dpkt-read", "dpkt-parse", "tshark", "tlsdissect"]
+TOOLS = ["cat", "dpkt-read", "dpkt-parse", "tshark", "tlsdissect", "tlsdissect-jsonl"]
 # Exit codes that mean "ran to completion": tlsdissect exits 1 when the capture holds a failed
 # handshake (its documented convention), which is the normal case for these captures.
-OK_EXIT = {"tlsdissect": {0, 1}}
-DEFAULT_TOOLS = ["cat", "dpkt-read", "dpkt-parse", "tshark", "tlsdissect"]
+OK_EXIT = {"tlsdissect": {0, 1}, "tlsdissect-jsonl": {0, 1}}
+DEFAULT_TOOLS = ["cat", "dpkt-read", "dpkt-parse", "tshark", "tlsdissect"]  # jsonl: on request
 # Exit codes that mean "ran to completion": tlsdissect exits 1 when the capture holds a failed
 # handshake (its documented convention), which is the normal case for these captures.
-OK_EXIT = {"tlsdissect": {0, 1}}
+OK_EXIT = {"tlsdissect": {0, 1}, "tlsdissect-jsonl": {0, 1}}
 
 
 @dataclass
@@ -214,12 +214,13 @@ def repo_env() -> dict:
     return env
 
 
-def tlsdissect_command(capture: str) -> tuple[list[str] | None, dict | None, str]:
+def tlsdissect_command(capture: str, mode: str = "--json"
+                       ) -> tuple[list[str] | None, dict | None, str]:
     """How to start tlsdissect here: the console script if installed, otherwise the module
     from this checkout; (None, None, reason) when it cannot even be imported."""
     exe = shutil.which("tlsdissect")
     if exe:
-        return [exe, "--json", capture], None, ""
+        return [exe, mode, capture], None, ""
     env = repo_env()
     probe = subprocess.run([sys.executable, "-c", "import tlsdissect.cli"], env=env,
                            capture_output=True, text=True, timeout=120)
@@ -227,9 +228,9 @@ def tlsdissect_command(capture: str) -> tuple[list[str] | None, dict | None, str
         last = (probe.stderr.strip().splitlines() or ["import failed"])[-1]
         return None, None, f"tlsdissect.cli does not import: {last}"
     if (REPO / "tlsdissect" / "__main__.py").exists():
-        return [sys.executable, "-m", "tlsdissect", "--json", capture], env, ""
+        return [sys.executable, "-m", "tlsdissect", mode, capture], env, ""
     return ([sys.executable, "-c", "import sys; from tlsdissect.cli import main; "
-             "sys.argv[0] = 'tlsdissect'; sys.exit(main())", "--json", capture], env, "")
+             "sys.argv[0] = 'tlsdissect'; sys.exit(main())", mode, capture], env, "")
 
 
 def build_command(tool: str, capture: str) -> tuple[list[str] | None, dict | None, str]:
@@ -249,6 +250,8 @@ def build_command(tool: str, capture: str) -> tuple[list[str] | None, dict | Non
         return cmd, None, ""
     if tool == "tlsdissect":
         return tlsdissect_command(capture)
+    if tool == "tlsdissect-jsonl":  # one JSON line per connection as it ends: streaming mode
+        return tlsdissect_command(capture, "--jsonl")
     raise ValueError(tool)
 
 
@@ -258,7 +261,7 @@ def measure(tool: str, cap: CaptureInfo, timeout: float, keep_output: bool) -> M
     if cmd is None:
         return m
     keep = None
-    if keep_output and tool in ("tshark", "tlsdissect"):
+    if keep_output and tool in ("tshark", "tlsdissect", "tlsdissect-jsonl"):
         keep = OUT / f"{Path(cap.path).stem}.{tool}.out"
     m.load_avg_1min = round(os.getloadavg()[0], 2)
     r = run_child(cmd, timeout, env, keep_stdout=keep, capture_stdout=tool.startswith("dpkt"),
@@ -396,6 +399,10 @@ def machine_info() -> dict:
     git = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%h %cI %s"],
                          capture_output=True, text=True)
     info["tlsdissect_commit"] = git.stdout.strip() or None
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "tlsdissect"],
+                           capture_output=True, text=True)
+    # the engine is written while we measure: say whether the timed code is newer than the commit
+    info["tlsdissect_uncommitted_files"] = len(dirty.stdout.splitlines())
     return info
 
 
@@ -411,16 +418,16 @@ def print_table(caps: list[CaptureInfo], results: list[Measurement]) -> None:
               f"{cap.packets if cap.packets is not None else '?'} packets"
               + (f", {cap.made_by.get('connections')} connections, profile {prof}"
                  if cap.made_by else ""))
-        hdr = f"{'tool':<11} {'status':<11} {'wall s':>8} {'cpu s':>8} {'pkts/s':>10} " \
+        hdr = f"{'tool':<16} {'status':<11} {'wall s':>8} {'cpu s':>8} {'pkts/s':>10} " \
               f"{'MB/s':>8} {'peak RSS MB':>12}"
         print(hdr)
         print("-" * len(hdr))
         for m in (r for r in results if r.capture == cap.path):
-            print(f"{m.tool:<11} {m.status:<11} {_fmt(m.wall_s, '8.2f')} {_fmt(m.cpu_s, '8.2f')} "
+            print(f"{m.tool:<16} {m.status:<11} {_fmt(m.wall_s, '8.2f')} {_fmt(m.cpu_s, '8.2f')} "
                   f"{_fmt(m.packets_per_s, '10,.0f')} {_fmt(m.mb_per_s, '8.2f')} "
                   f"{_fmt(m.peak_rss_mb, '12.1f')}")
             if m.note:
-                print(f"{'':<11} note: " + m.note.replace("\n", "\n" + " " * 18)[:800])
+                print(f"{'':<16} note: " + m.note.replace("\n", "\n" + " " * 23)[:800])
         for line in ratio_lines(ratios(cap.path, results)):
             print(line)
 
@@ -435,7 +442,8 @@ def ratios(capture: str, results: list[Measurement]) -> dict:
             if m.tool not in best or m.wall_s < best[m.tool].wall_s:
                 best[m.tool] = m
     out = {}
-    pairs = [("tlsdissect", o) for o in ("tshark", "dpkt-read", "dpkt-parse")]
+    pairs = [(td, o) for td in ("tlsdissect", "tlsdissect-jsonl")
+             for o in ("tshark", "dpkt-read", "dpkt-parse")]
     pairs.append(("tshark", "dpkt-read"))
     for a, b in pairs:
         if a in best and b in best:
@@ -468,7 +476,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="build captures with make_capture.py first, e.g. mixed:1G handshakes:1G")
     ap.add_argument("--remake", action="store_true", help="rebuild --make captures even if present")
     ap.add_argument("--tools", default=",".join(DEFAULT_TOOLS),
-                    help=f"comma-separated, from {','.join(TOOLS)} (default: all)")
+                    help=f"comma-separated, from {','.join(TOOLS)} "
+                         f"(default: {','.join(DEFAULT_TOOLS)})")
     ap.add_argument("--timeout", type=float, default=1800.0,
                     help="seconds before a tool's run is killed and reported as timeout")
     ap.add_argument("--tool-timeout", action="append", default=[], metavar="TOOL=SECONDS",
@@ -530,7 +539,8 @@ def main(argv: list[str] | None = None) -> int:
            "machine": info, "tools": tools, "timeouts_s": timeouts, "repeat": args.repeat,
            "tshark_fields": TSHARK_FIELDS,
            "captures": [asdict(c) for c in caps],
-           "results": [dict(asdict(m), cpu_s=m.cpu_s) for m in results],
+           "results": [dict(asdict(m), cpu_s=None if m.cpu_s is None else round(m.cpu_s, 3))
+                       for m in results],
            "ratios": {c.path: ratios(c.path, results) for c in caps}}
     dest = args.json or OUT / f"results-{started.strftime('%Y-%m-%dT%H%M%SZ')}.json"
     dest.write_text(json.dumps(doc, indent=2))
