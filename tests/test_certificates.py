@@ -108,7 +108,13 @@ def test_parse_rsa_pss_and_ed25519() -> None:
     assert (info.key_type, info.key_size) == ("RSA", 2048)
     assert info.signature_algorithm == "sha256WithRSAEncryption"
     assert info.self_signed
-    pss = build("PSS leaf", issuer=rsa_root, key=make_key("ec256", 20), pss=True, hash_alg=hashes.SHA384())
+    pss = build(
+        "PSS leaf",
+        issuer=rsa_root,
+        key=make_key("ec256", 20),
+        pss=True,
+        hash_alg=hashes.SHA384(),
+    )
     pss_info = parse_certificate(pss.der)
     assert pss_info.signature_algorithm.lower() in ("rsassapss", "rsassa-pss")
     assert pss_info.signature_hash == "sha384"
@@ -297,7 +303,10 @@ def test_expired_leaf_says_by_how_long() -> None:
 
 def test_not_yet_valid_says_by_how_long() -> None:
     leaf = leaf_variant(not_before=REF_TIME + timedelta(hours=2), not_after=REF_TIME + 90 * DAY)
-    f = finding(analyze_chain([leaf.der, lab_pki().intermediate.der], at=REF_TIME), "not_yet_valid")
+    f = finding(
+        analyze_chain([leaf.der, lab_pki().intermediate.der], at=REF_TIME),
+        "not_yet_valid",
+    )
     assert "2 hours after the capture" in f.text
 
 
@@ -316,7 +325,10 @@ def test_expired_intermediate() -> None:
 
 
 def test_hostname_mismatch_names_the_names() -> None:
-    f = finding(analyze_chain(lab_pki().chain, at=REF_TIME, server_name="mail.lab.test"), "hostname_mismatch")
+    f = finding(
+        analyze_chain(lab_pki().chain, at=REF_TIME, server_name="mail.lab.test"),
+        "hostname_mismatch",
+    )
     assert "www.lab.test, lab.test" in f.text and "mail.lab.test" in f.text
 
 
@@ -370,10 +382,16 @@ def test_sha1_signed_leaf_but_not_sha1_root() -> None:
 def test_md5_signed_leaf() -> None:
     rsa_root = build("RSA Root", key=make_key("rsa2048", 1), ca=True)
     leaf = resign_legacy(
-        build("md5.lab.test", issuer=rsa_root, key=make_key("ec256", 52)), rsa_root.key, MD5_WITH_RSA, hashes.MD5()
+        build("md5.lab.test", issuer=rsa_root, key=make_key("ec256", 52)),
+        rsa_root.key,
+        MD5_WITH_RSA,
+        hashes.MD5(),
     )
     info = parse_certificate(leaf)
-    assert (info.signature_algorithm, info.signature_hash) == ("md5WithRSAEncryption", "md5")
+    assert (info.signature_algorithm, info.signature_hash) == (
+        "md5WithRSAEncryption",
+        "md5",
+    )
     assert "weak_signature" in ids(analyze_chain([leaf, rsa_root.der], at=REF_TIME))
 
 
@@ -388,7 +406,10 @@ def test_ec_p192_leaf_is_weak() -> None:
         key = make_key("ec192", 1)
     except Exception:  # noqa: BLE001 - some OpenSSL builds drop P-192
         pytest.skip("P-192 not available in this OpenSSL")
-    f = finding(analyze_chain([leaf_variant(key=key).der, lab_pki().intermediate.der], at=REF_TIME), "weak_key")
+    f = finding(
+        analyze_chain([leaf_variant(key=key).der, lab_pki().intermediate.der], at=REF_TIME),
+        "weak_key",
+    )
     assert "192-bit EC" in f.text
 
 
@@ -400,7 +421,10 @@ def test_eku_by_role() -> None:
     )
     assert "eku_not_client_auth" not in ids(analyze_chain([client_only.der, inter], at=REF_TIME, role="client"))
     server_only = leaf_variant(eku=SERVER_AUTH)
-    f = finding(analyze_chain([server_only.der, inter], at=REF_TIME, role="client"), "eku_not_client_auth")
+    f = finding(
+        analyze_chain([server_only.der, inter], at=REF_TIME, role="client"),
+        "eku_not_client_auth",
+    )
     assert "serverAuth" in f.text and "clientAuth" in f.text
     any_eku = leaf_variant(eku=[ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE])
     assert problems(analyze_chain([any_eku.der, inter], at=REF_TIME, server_name="www.lab.test")) == []
@@ -421,7 +445,13 @@ def test_intermediate_without_ca_constraint() -> None:
 
 def test_ca_without_key_cert_sign() -> None:
     pki = lab_pki()
-    ca = build("Signing Disabled CA", issuer=pki.root, key=make_key("ec256", 64), ca=True, key_cert_sign=False)
+    ca = build(
+        "Signing Disabled CA",
+        issuer=pki.root,
+        key=make_key("ec256", 64),
+        ca=True,
+        key_cert_sign=False,
+    )
     leaf = build("www.lab.test", issuer=ca, key=make_key("ec256", 65), dns=["www.lab.test"])
     assert "keyCertSign" in finding(analyze_chain([leaf.der, ca.der], at=REF_TIME), "not_a_ca").text
 
@@ -451,15 +481,35 @@ def test_bad_signature_wrong_intermediate_version() -> None:
 
 def test_signature_verification_algorithms() -> None:
     rsa_root = build("RSA Root", key=make_key("rsa2048", 1), ca=True)
-    pss_leaf = build("pss.lab.test", issuer=rsa_root, key=make_key("ec256", 90), pss=True, dns=["pss.lab.test"])
-    pkcs1_leaf = build("pkcs.lab.test", issuer=rsa_root, key=make_key("ec256", 91), dns=["pkcs.lab.test"])
+    pss_leaf = build(
+        "pss.lab.test",
+        issuer=rsa_root,
+        key=make_key("ec256", 90),
+        pss=True,
+        dns=["pss.lab.test"],
+    )
+    pkcs1_leaf = build(
+        "pkcs.lab.test",
+        issuer=rsa_root,
+        key=make_key("ec256", 91),
+        dns=["pkcs.lab.test"],
+    )
     ed_root = build("Ed Root", key=make_key("ed25519", 1), ca=True)
     ed_leaf = build("ed.lab.test", issuer=ed_root, key=make_key("ec256", 92), dns=["ed.lab.test"])
-    for leaf, root in ((pss_leaf, rsa_root), (pkcs1_leaf, rsa_root), (ed_leaf, ed_root)):
+    for leaf, root in (
+        (pss_leaf, rsa_root),
+        (pkcs1_leaf, rsa_root),
+        (ed_leaf, ed_root),
+    ):
         analysis = analyze_chain([leaf.der, root.der], at=REF_TIME)
         assert analysis.path == [0, 1], ids(analysis)
         assert "bad_signature" not in ids(analysis)
-    forged = build("ed.lab.test", issuer=ed_root, signer_key=make_key("ed25519", 2), key=make_key("ec256", 93))
+    forged = build(
+        "ed.lab.test",
+        issuer=ed_root,
+        signer_key=make_key("ed25519", 2),
+        key=make_key("ec256", 93),
+    )
     assert "bad_signature" in ids(analyze_chain([forged.der, ed_root.der], at=REF_TIME))
 
 
@@ -475,7 +525,12 @@ def test_self_signed_leaf() -> None:
 
 
 def test_self_issued_with_wrong_key_is_bad_signature() -> None:
-    forged = build("Fake Root", key=make_key("ec256", 110), signer_key=make_key("ec256", 111), ca=True)
+    forged = build(
+        "Fake Root",
+        key=make_key("ec256", 110),
+        signer_key=make_key("ec256", 111),
+        ca=True,
+    )
     assert parse_certificate(forged.der).self_issued
     assert not parse_certificate(forged.der).self_signed
     assert "bad_signature" in ids(analyze_chain([forged.der], at=REF_TIME))
@@ -490,7 +545,11 @@ def test_empty_chain() -> None:
 
 def test_unparsable_certificate_in_chain() -> None:
     pki = lab_pki()
-    analysis = analyze_chain([pki.leaf.der, b"\x30\x82\x01\x00garbage"], at=REF_TIME, server_name="www.lab.test")
+    analysis = analyze_chain(
+        [pki.leaf.der, b"\x30\x82\x01\x00garbage"],
+        at=REF_TIME,
+        server_name="www.lab.test",
+    )
     assert finding(analysis, "unparsable_certificate").certificates == (1,)
     assert analysis.certificates[1].parse_error
     assert "chain_incomplete" in ids(analysis)  # the leaf's issuer is still missing
@@ -538,7 +597,9 @@ def test_client_chain_with_intermediate_matches_root_name() -> None:
     inter = build("Corp Issuing CA", issuer=root, key=make_key("ec256", 131), ca=True)
     bob = build("bob", issuer=inter, key=make_key("ec256", 132), eku=CLIENT_AUTH)
     found = check_client_chain_against_request(
-        [bob.der, inter.der], ca_names=[root.cert.subject.public_bytes()], signature_algorithms=[]
+        [bob.der, inter.der],
+        ca_names=[root.cert.subject.public_bytes()],
+        signature_algorithms=[],
     )
     assert [(f.id, f.certificates) for f in found] == [("issuer_requested", (1,))]
 
@@ -605,7 +666,11 @@ def test_real_certificate_from_ssl_curl_capture() -> None:
     assert g3.issuer == "CN=GlobalSign,O=GlobalSign,OU=GlobalSign Root CA - R2"
     assert (g3.basic_constraints_ca, g3.basic_constraints_path_len) == (True, 0)
     assert g3.aia_ocsp == ("http://ocsp.pki.goog/gsr2",)
-    assert (g3.key_type, g3.key_size, g3.signature_algorithm) == ("RSA", 2048, "sha256WithRSAEncryption")
+    assert (g3.key_type, g3.key_size, g3.signature_algorithm) == (
+        "RSA",
+        2048,
+        "sha256WithRSAEncryption",
+    )
 
     from datetime import datetime, timezone
 
@@ -613,7 +678,11 @@ def test_real_certificate_from_ssl_curl_capture() -> None:
     analysis = analyze_chain([leaf_der, g3_der], at=at, server_name="google.com")
     assert analysis.path == [0, 1]  # the RSA signature of G3 over the leaf verifies
     assert problems(analysis) == []
-    later = analyze_chain([leaf_der, g3_der], at=datetime(2019, 1, 1, tzinfo=timezone.utc), server_name="google.com")
+    later = analyze_chain(
+        [leaf_der, g3_der],
+        at=datetime(2019, 1, 1, tzinfo=timezone.utc),
+        server_name="google.com",
+    )
     assert finding(later, "expired").certificates == (0,)
 
 
@@ -663,7 +732,12 @@ def test_mutated_der_never_raises(der: bytes) -> None:
     else:
         assert isinstance(info.subject, str)
     json.dumps(info.to_dict())
-    analysis = analyze_chain([der, lab_pki().intermediate.der], at=REF_TIME, server_name="www.lab.test", role="server")
+    analysis = analyze_chain(
+        [der, lab_pki().intermediate.der],
+        at=REF_TIME,
+        server_name="www.lab.test",
+        role="server",
+    )
     assert ("unparsable_certificate" in ids(analysis)) is (info.parse_error is not None)
     json.dumps(analysis.to_dict())
     check_client_chain_against_request([der], ca_names=[der[:40]], signature_algorithms=[0x0403])
@@ -752,7 +826,10 @@ def test_capture_clock_at_epoch_is_not_used_for_validity() -> None:
 def test_sha1_before_2017_is_only_a_warning() -> None:
     pki = lab_pki()
     leaf = resign_legacy(
-        leaf_variant(not_before=REF_TIME.replace(year=2015), not_after=REF_TIME.replace(year=2030)),
+        leaf_variant(
+            not_before=REF_TIME.replace(year=2015),
+            not_after=REF_TIME.replace(year=2030),
+        ),
         pki.intermediate.key,
         ECDSA_WITH_SHA1,
         hashes.SHA1(),
@@ -763,7 +840,10 @@ def test_sha1_before_2017_is_only_a_warning() -> None:
 
 
 def test_ip_literal_mismatch_text() -> None:
-    f = finding(analyze_chain(lab_pki().chain, at=REF_TIME, server_name="192.0.2.1"), "hostname_mismatch")
+    f = finding(
+        analyze_chain(lab_pki().chain, at=REF_TIME, server_name="192.0.2.1"),
+        "hostname_mismatch",
+    )
     assert f.text.startswith("The server's certificate CN=www.lab.test is not valid for the IP address 192.0.2.1")
     assert "www.lab.test, lab.test" in f.text
 
@@ -784,3 +864,158 @@ def test_real_certificate_with_der_fault_in_extensions() -> None:
     assert "CN=Go Daddy Secure Certification Authority is missing" in finding(analysis, "chain_incomplete").text
     assert finding(analysis, "weak_signature").severity == "warning"  # SHA-1 was still accepted in 2012
     assert "read leniently" in finding(analysis, "certificate_field_error").text
+
+
+# --------------------------------------------------------------------------- lab captures: the real client's verdict as truth
+
+import shutil
+import subprocess
+
+LAB = Path(__file__).resolve().parents[1] / "captures"
+
+
+def _tshark_handshakes(pcap: Path, *, with_names: bool = False) -> dict[str, object]:
+    """Certificates, SNI, times and CertificateRequest names of a small capture, as tshark reads them."""
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark is not installed (apt-get install tshark)")
+    if not pcap.is_file():
+        pytest.skip(f"lab capture {pcap} not found")
+    fields = [
+        "frame.time_epoch",
+        "tcp.srcport",
+        "tcp.dstport",
+        "tls.handshake.type",
+        "tls.handshake.certificate",
+        "tls.handshake.extensions_server_name",
+    ]
+    cmd = [
+        "tshark",
+        "-n",
+        "-r",
+        str(pcap),
+        "-Y",
+        "tls.handshake",
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=a",
+    ]
+    for f in fields:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False).stdout
+    result: dict[str, object] = {
+        "server_port": None,
+        "sni": None,
+        "server": None,
+        "client": None,
+    }
+    for line in out.splitlines():
+        t, sport, dport, types, certs, sni = (line.split("\t") + [""] * 6)[:6]
+        kinds = types.split(",")
+        if "1" in kinds and result["server_port"] is None:
+            result["server_port"], result["sni"] = dport, sni or None
+        if "11" in kinds:
+            ders = [bytes.fromhex(h) for h in certs.split(",") if h]
+            side = "server" if sport == result["server_port"] else "client"
+            if result[side] is None:
+                result[side] = (float(t.split(",")[0]), ders)
+    result["ca_names"] = _tshark_ca_names(pcap) if with_names else []
+    return result
+
+
+def _tshark_ca_names(pcap: Path) -> list[bytes]:
+    """DER names of the first CertificateRequest (tshark's tls.handshake.dnames_raw, split per RFC 5246 §7.4.4)."""
+    req = subprocess.run(
+        [
+            "tshark",
+            "-n",
+            "-r",
+            str(pcap),
+            "-Y",
+            "tls.handshake.type==13",
+            "-T",
+            "json",
+            "-x",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    ).stdout
+    raw: list[str] = []
+
+    def hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        for key, value in pairs:
+            if key == "tls.handshake.dnames_raw" and isinstance(value, list):
+                raw.append(str(value[0]))
+        return dict(pairs)
+
+    if req.strip():
+        json.loads(req, object_pairs_hook=hook)
+    names: list[bytes] = []
+    if raw:
+        blob, pos = bytes.fromhex(raw[0]), 0
+        while pos + 2 <= len(blob):
+            n = int.from_bytes(blob[pos : pos + 2], "big")
+            names.append(blob[pos + 2 : pos + 2 + n])
+            pos += 2 + n
+    return names
+
+
+@pytest.mark.parametrize(
+    ("scenario", "expected_id"),
+    [
+        # curl: "unable to get local issuer certificate"; the other scenarios' client errors are in expected.json
+        ("tls12_missing_intermediate_curl", "chain_incomplete"),
+        ("tls12_self_signed_curl", "self_signed_leaf"),
+        ("tls12_expired_curl", "expired"),  # alert certificate_expired
+        ("tls12_not_yet_valid_curl", "not_yet_valid"),
+        ("tls12_hostname_mismatch_openssl", "hostname_mismatch"),
+        ("tls12_success", None),  # established
+        ("mtls_success_tls12", None),
+        ("large_chain_success", None),
+    ],
+)
+def test_lab_server_chains_match_the_client_verdict(scenario: str, expected_id: str | None) -> None:
+    """Ground truth: the real client's error (captures/<scenario>/expected.json 'observed'), not our code."""
+    facts = _tshark_handshakes(LAB / scenario / "capture.pcap")
+    if facts["server"] is None:
+        pytest.skip(f"{scenario}: no cleartext server Certificate in the capture")
+    at, ders = facts["server"]  # type: ignore[misc]
+    analysis = analyze_chain(ders, at=at, server_name=facts["sni"], role="server")  # type: ignore[arg-type]
+    errors = [f.id for f in analysis.findings if f.severity == "error"]
+    if expected_id is None:
+        assert errors == [], [f.text for f in analysis.findings]
+    else:
+        assert expected_id in ids(analysis), [f.text for f in analysis.findings]
+
+
+def test_lab_client_certificate_not_in_ca_list() -> None:
+    """Apache's SSLCADNRequestFile names only Corp Client CA; curl sends an Other CA certificate (expected.json)."""
+    facts = _tshark_handshakes(LAB / "tls12_client_cert_not_in_ca_list" / "capture.pcap", with_names=True)
+    assert facts["client"] is not None
+    _at, ders = facts["client"]  # type: ignore[misc]
+    # tshark: RDNSequence item 1 is CN=Corp Client CA, item 2 O=TLS Lab; RFC 4514 prints the last RDN first
+    assert decode_distinguished_names(facts["ca_names"]) == ["O=TLS Lab,CN=Corp Client CA"]  # type: ignore[arg-type]
+    found = check_client_chain_against_request(ders, ca_names=facts["ca_names"], signature_algorithms=[])  # type: ignore[arg-type]
+    assert [f.id for f in found] == ["issuer_not_requested"]
+    assert found[0].text == (
+        "The server accepts only certificates issued by O=TLS Lab,CN=Corp Client CA; "
+        "the client sent one issued by O=TLS Lab,CN=Other CA."
+    )
+
+
+def test_lab_client_certificate_missing() -> None:
+    facts = _tshark_handshakes(LAB / "tls12_client_cert_missing" / "capture.pcap", with_names=True)
+    assert facts["client"] is not None and facts["client"][1] == []  # type: ignore[index]
+    found = check_client_chain_against_request([], ca_names=facts["ca_names"], signature_algorithms=[])  # type: ignore[arg-type]
+    assert [f.id for f in found] == ["client_cert_missing"]
+
+
+def test_lab_client_certificate_expired() -> None:
+    """expected.json: the Corp client certificate expired on 2025-01-01; the server says 'certificate verify failed'."""
+    facts = _tshark_handshakes(LAB / "tls12_client_cert_expired" / "capture.pcap")
+    at, ders = facts["client"]  # type: ignore[misc]
+    analysis = analyze_chain(ders, at=at, role="client")
+    f = finding(analysis, "expired")
+    assert f.certificates == (0,) and "2025-01-01" in f.text
