@@ -1019,3 +1019,12 @@ def test_lab_client_certificate_expired() -> None:
     analysis = analyze_chain(ders, at=at, role="client")
     f = finding(analysis, "expired")
     assert f.certificates == (0,) and "2025-01-01" in f.text
+
+
+def test_bad_time_and_role_arguments_give_clear_errors() -> None:
+    with pytest.raises(TypeError, match="capture time must be a datetime"):
+        analyze_chain([], at="yesterday")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not a usable epoch time"):
+        analyze_chain([], at=float("nan"))
+    with pytest.raises(ValueError, match="role must be"):
+        analyze_chain([], at=REF_TIME, role="proxy")  # type: ignore[arg-type]

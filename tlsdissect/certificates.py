@@ -1059,9 +1059,15 @@ def _fmt_time(value: datetime) -> str:
 
 
 def _to_datetime(at: datetime | float) -> datetime:
+    """The capture time as aware UTC; a clear TypeError for anything that is not a time."""
     if isinstance(at, datetime):
         return _utc(at)
-    return datetime.fromtimestamp(float(at), tz=timezone.utc)
+    if isinstance(at, (int, float)) and not isinstance(at, bool):
+        try:
+            return datetime.fromtimestamp(float(at), tz=timezone.utc)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise TypeError(f"capture time {at!r} is not a usable epoch time: {exc}") from exc
+    raise TypeError(f"capture time must be a datetime or epoch seconds, not {type(at).__name__}")
 
 
 class _ChainContext:
@@ -1211,6 +1217,8 @@ def analyze_chain(
     ``ders`` are the certificates in the order sent; ``at`` is the packet time (naive
     datetimes are taken as UTC; epoch seconds accepted).  Never raises on bad certificates.
     """
+    if role not in ("server", "client"):
+        raise ValueError(f"role must be 'server' or 'client', not {role!r}")
     when = _to_datetime(at)
     parsed = [_safe_parse(d) for d in ders]
     ctx = _ChainContext(parsed, role)
