@@ -77,7 +77,7 @@ class Measurement:
     """One run of one tool on one capture."""
     tool: str
     capture: str
-    status: str                      # ok | error | timeout | unavailable
+    status: str                      # ok | error | timeout | memory-limit | unavailable
     command: list[str] = field(default_factory=list)
     wall_s: float | None = None
     cpu_user_s: float | None = None
@@ -139,11 +139,29 @@ with open(res, "w") as f:
 """
 
 
+def group_rss_kb(pgid: int) -> int:
+    """Resident memory of all processes in a process group, from /proc (Linux)."""
+    total = 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                stat = f.read()
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[2]) == pgid:       # field 5 of stat: process group
+                total += int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)  # field 24: rss
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def run_child(cmd: list[str], timeout: float, env: dict | None = None,
               keep_stdout: Path | None = None, capture_stdout: bool = False,
-              ok_exit: set[int] = frozenset({0})) -> ChildResult:
-    """Run cmd through SPAWN_HELPER; a timer kills the whole process group at `timeout` so a
-    slow tool cannot hang the benchmark."""
+              ok_exit: set[int] = frozenset({0}), max_rss_kb: int | None = None) -> ChildResult:
+    """Run cmd through SPAWN_HELPER. A watchdog kills the whole process group at `timeout`,
+    or when it holds more than max_rss_kb of memory, so a slow or memory-hungry tool can
+    neither hang the benchmark nor push a shared machine into the OOM killer."""
     err = tempfile.TemporaryFile()
     if capture_stdout:
         out = tempfile.TemporaryFile()
@@ -154,6 +172,8 @@ def run_child(cmd: list[str], timeout: float, env: dict | None = None,
     fd, res_path = tempfile.mkstemp(prefix="bench-rusage-")
     os.close(fd)
     timed_out = threading.Event()
+    too_big = threading.Event()
+    done = threading.Event()
     try:
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", SPAWN_HELPER, res_path] + cmd,
@@ -161,19 +181,28 @@ def run_child(cmd: list[str], timeout: float, env: dict | None = None,
                                 env=env if env is not None else dict(os.environ),
                                 start_new_session=True)
 
-        def kill() -> None:
-            timed_out.set()
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        def watchdog() -> None:
+            deadline = time.monotonic() + timeout
+            while not done.wait(min(0.5, max(0.0, deadline - time.monotonic()))):
+                if time.monotonic() >= deadline:
+                    timed_out.set()
+                elif max_rss_kb is not None and group_rss_kb(proc.pid) > max_rss_kb:
+                    too_big.set()
+                else:
+                    continue
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                return
 
-        timer = threading.Timer(timeout, kill)
-        timer.start()
+        guard = threading.Thread(target=watchdog, daemon=True)
+        guard.start()
         try:
             proc.wait()
         finally:
-            timer.cancel()
+            done.set()
+            guard.join()
         outer_wall = time.perf_counter() - t0
         with open(res_path) as f:
             fields = f.read().split()
@@ -192,6 +221,8 @@ def run_child(cmd: list[str], timeout: float, env: dict | None = None,
                          if "Running as user" not in line and line.strip())[-1500:]
         if timed_out.is_set():
             state = "timeout"
+        elif too_big.is_set():
+            state = "memory-limit"
         elif code not in ok_exit:
             state = "error"
         else:
@@ -255,7 +286,8 @@ def build_command(tool: str, capture: str) -> tuple[list[str] | None, dict | Non
     raise ValueError(tool)
 
 
-def measure(tool: str, cap: CaptureInfo, timeout: float, keep_output: bool) -> Measurement:
+def measure(tool: str, cap: CaptureInfo, timeout: float, keep_output: bool,
+            max_rss_kb: int | None = None) -> Measurement:
     cmd, env, why = build_command(tool, cap.path)
     m = Measurement(tool, cap.path, "unavailable", cmd or [], note=why)
     if cmd is None:
@@ -265,7 +297,7 @@ def measure(tool: str, cap: CaptureInfo, timeout: float, keep_output: bool) -> M
         keep = OUT / f"{Path(cap.path).stem}.{tool}.out"
     m.load_avg_1min = round(os.getloadavg()[0], 2)
     r = run_child(cmd, timeout, env, keep_stdout=keep, capture_stdout=tool.startswith("dpkt"),
-                  ok_exit=OK_EXIT.get(tool, {0}))
+                  ok_exit=OK_EXIT.get(tool, {0}), max_rss_kb=max_rss_kb)
     m.status, m.exit_code = r.status, r.exit_code
     m.wall_s = round(r.wall_s, 3)
     if r.maxrss_kb:  # nothing to report when the run was killed before its helper reported
@@ -273,6 +305,8 @@ def measure(tool: str, cap: CaptureInfo, timeout: float, keep_output: bool) -> M
         m.peak_rss_mb = round(r.maxrss_kb / 1024, 1)  # Linux reports ru_maxrss in KiB
     if r.status == "timeout":
         m.note = f"killed after {timeout:g}s"
+    elif r.status == "memory-limit":
+        m.note = f"killed after {r.wall_s:.0f}s: its memory passed {max_rss_kb / 1048576:.3g} GiB"
     elif r.status == "error":
         m.note = r.stderr_tail[-600:] or f"exit code {r.exit_code}"
     if r.status == "ok":
@@ -418,12 +452,12 @@ def print_table(caps: list[CaptureInfo], results: list[Measurement]) -> None:
               f"{cap.packets if cap.packets is not None else '?'} packets"
               + (f", {cap.made_by.get('connections')} connections, profile {prof}"
                  if cap.made_by else ""))
-        hdr = f"{'tool':<16} {'status':<11} {'wall s':>8} {'cpu s':>8} {'pkts/s':>10} " \
+        hdr = f"{'tool':<16} {'status':<12} {'wall s':>8} {'cpu s':>8} {'pkts/s':>10} " \
               f"{'MB/s':>8} {'peak RSS MB':>12}"
         print(hdr)
         print("-" * len(hdr))
         for m in (r for r in results if r.capture == cap.path):
-            print(f"{m.tool:<16} {m.status:<11} {_fmt(m.wall_s, '8.2f')} {_fmt(m.cpu_s, '8.2f')} "
+            print(f"{m.tool:<16} {m.status:<12} {_fmt(m.wall_s, '8.2f')} {_fmt(m.cpu_s, '8.2f')} "
                   f"{_fmt(m.packets_per_s, '10,.0f')} {_fmt(m.mb_per_s, '8.2f')} "
                   f"{_fmt(m.peak_rss_mb, '12.1f')}")
             if m.note:
@@ -483,6 +517,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tool-timeout", action="append", default=[], metavar="TOOL=SECONDS",
                     help="per-tool timeout, e.g. tlsdissect=3600 (repeatable)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per tool and capture")
+    ap.add_argument("--max-rss-gb", type=float, default=12.0,
+                    help="kill a run whose processes hold more than this much memory and report "
+                         "it as memory-limit (default 12, half this machine; 0: no limit)")
     ap.add_argument("--keep-output", action="store_true",
                     help="save tshark/tlsdissect stdout in bench/out/ instead of /dev/null")
     ap.add_argument("--json", type=Path, help="result file (default bench/out/results-<date>.json)")
@@ -528,7 +565,8 @@ def main(argv: list[str] | None = None) -> int:
                       file=sys.stderr, flush=True)
                 if args.max_load is not None:
                     wait_for_load(args.max_load, args.max_wait)
-                m = measure(tool, cap, timeouts[tool], args.keep_output)
+                m = measure(tool, cap, timeouts[tool], args.keep_output,
+                            int(args.max_rss_gb * 1048576) if args.max_rss_gb else None)
                 results.append(m)
                 print(f"[run]   {m.status}" + (f" in {m.wall_s:.2f}s" if m.wall_s else "")
                       + (f": {m.note.splitlines()[-1][:200]}" if m.note else ""),
