@@ -254,8 +254,11 @@ class PcapBuilder:
         return b"".join(self.parts)
 
 
-def build_pcap(conv: Conversation, plan: Plan = whole_flight, isn: Optional[tuple[int, int]] = None) -> bytes:
-    """Write the conversation back as a capture, each flight cut by ``plan``."""
+def build_pcap(conv: Conversation, plan: Plan = whole_flight, isn: Optional[tuple[int, int]] = None,
+               psh_last_only: bool = False) -> bytes:
+    """Write the conversation back as a capture, each flight cut by ``plan``. Every data
+    segment carries PSH unless ``psh_last_only`` (then only a flight's last one does, as a
+    stack does when one write() spans several segments)."""
     isns = isn or (conv.isn[0] if conv.isn[0] is not None else 1000,
                    conv.isn[1] if conv.isn[1] is not None else 5000)
     b = PcapBuilder(conv.ports, isns)
@@ -266,9 +269,12 @@ def build_pcap(conv: Conversation, plan: Plan = whole_flight, isn: Optional[tupl
         if isinstance(item, Flight):
             d = item.direction
             start = b.sent[d]
-            for off, payload in plan(flight_index, item):
+            segments = plan(flight_index, item)
+            for k, (off, payload) in enumerate(segments):
                 assert payload == item.data[off:off + len(payload)], "a plan must cut, not invent"
-                b.packet(d, b.seq(d, start + off), psh_ack, payload)
+                last = k == len(segments) - 1
+                flags = psh_ack if last or not psh_last_only else dpkt.tcp.TH_ACK
+                b.packet(d, b.seq(d, start + off), flags, payload)
             b.sent[d] += len(item.data)
             flight_index += 1
         else:
