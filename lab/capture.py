@@ -108,16 +108,19 @@ VERSIONS = {"0x0300": "SSLv3", "0x0301": "TLSv1.0", "0x0302": "TLSv1.1", "0x0303
 
 
 def tshark_hello_facts(pcap: Path) -> dict:
-    """What tshark says the ServerHello chose and which SNI names ClientHellos carried."""
+    """What tshark says the ServerHello chose, which SNI names ClientHellos carried, and
+    which ports the ClientHellos went to (the server side of each TLS connection)."""
     versions: set[str] = set()
     for legacy, supported in tshark_fields(
             pcap, "tls.handshake.type == 2",
             ["tls.handshake.version", "tls.handshake.extensions.supported_version"], None):
         raw = (supported or legacy).split(",")[0]
         versions.add(VERSIONS.get(raw, raw))
-    names = {r[0] for r in tshark_fields(pcap, "tls.handshake.type == 1",
-                                         ["tls.handshake.extensions_server_name"], None) if r[0]}
-    return {"versions": versions, "sni": names}
+    hellos = tshark_fields(pcap, "tls.handshake.type == 1",
+                           ["tls.handshake.extensions_server_name", "tcp.dstport"], None)
+    names = {r[0] for r in hellos if r[0]}
+    server_ports = {int(r[1]) for r in hellos if r[1]}
+    return {"versions": versions, "sni": names, "server_ports": server_ports}
 
 
 def alert_text(a: dict) -> str:

@@ -33,6 +33,7 @@ sys.path.insert(0, str(HERE))
 
 import capture
 import catalogue
+import groundtruth
 import pki
 import servers
 from scenarios import SCENARIOS, Scenario
@@ -111,35 +112,6 @@ def render(argv: list[str], port: int, keylog: str, upstream: int) -> list[str]:
             a = a.replace(k, v)
         out.append(a)
     return out
-
-
-def check(sc: Scenario, observed: dict) -> list[str]:
-    """Where the hand-written expectation and what tshark/clients saw disagree."""
-    problems = []
-    exp = sc.expected
-    alerts = observed["_alerts"]
-    fatal = [a for a in alerts if a["level"] == "fatal"]
-    ea = exp.get("alert")
-    if ea is None and fatal:
-        problems.append(f"expected no alert, tshark saw {[capture.alert_text(a) for a in alerts]}")
-    if ea is not None:
-        hit = [a for a in alerts if a["code"] == ea["code"]]
-        if not hit:
-            problems.append(f"expected alert {ea['name']} ({ea['code']}), tshark saw "
-                            f"{[capture.alert_text(a) for a in observed['_alerts']]}")
-        elif hit[0]["encrypted"] != ea["encrypted"]:
-            problems.append(f"alert encrypted={hit[0]['encrypted']} but expected {ea['encrypted']}")
-    facts = observed["_hello"]
-    want_v = exp["version"]
-    if (want_v is None and facts["versions"]) or (want_v and facts["versions"] != {want_v}):
-        problems.append(f"expected version {want_v}, tshark's ServerHello says {facts['versions']}")
-    want_sni = {exp["server_name"]} if exp["server_name"] else set()
-    if want_sni != facts["sni"]:
-        problems.append(f"expected SNI {want_sni}, tshark's ClientHello says {facts['sni']}")
-    ok_exit = observed["client_exit_status"] == 0
-    if (exp["outcome"] == "established" and exp["cause"] == "ok") and not ok_exit:
-        problems.append(f"success expected but client exited {observed['client_exit_status']}")
-    return problems
 
 
 def run_scenario(sc: Scenario, port: int) -> bool:
@@ -239,7 +211,8 @@ def run_scenario(sc: Scenario, port: int) -> bool:
     }
     (out / "expected.json").write_text(json.dumps(doc, indent=2) + "\n")
     hello = capture.tshark_hello_facts(out / "capture.pcap")
-    problems = check(sc, {**observed, "_alerts": alerts, "_hello": hello})
+    problems = groundtruth.schema_problems(doc) + groundtruth.capture_problems(
+        sc.expected, alerts, hello, rc)
     size = (out / "capture.pcap").stat().st_size
     print(f"== {sc.name} (port {port}, {elapsed:.1f}s, pcap {size} B, keylog {has_keylog})")
     print(f"   client rc={rc}: {observed['client_error']}")
