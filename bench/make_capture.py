@@ -36,9 +36,10 @@ import re
 import struct
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -203,18 +204,6 @@ def ip_of_frame(linktype: int, data: bytes) -> int | None:
 # ---------------------------------------------------------------------------------------------
 # Cutting connections out of a capture and classifying them
 # ---------------------------------------------------------------------------------------------
-
-@dataclass
-class Segment:
-    ts: float
-    to_server: bool
-    ip: bytes          # the IP packet (IP header, TCP header, payload), padding trimmed
-    tcp_off: int       # where the TCP header starts inside ip
-    lost: int          # wire bytes not captured (snaplen truncation)
-    seq: int
-    flags: int
-    payload: bytes
-
 
 @dataclass
 class FlowTemplate:
@@ -460,7 +449,7 @@ def source_files(sources: list[Path]) -> list[Path]:
 
 
 def load_library(sources: list[Path], cache: Path | None, log) -> tuple[list[FlowTemplate], dict]:
-    """Flows from all sources; identical files (the same capture kept by two projects) count once."""
+    """Flows from all sources; identical files (one capture kept by two projects) count once."""
     files, stamp = [], []
     for p in source_files(sources):
         try:  # lab captures may appear or vanish while we look
@@ -475,8 +464,9 @@ def load_library(sources: list[Path], cache: Path | None, log) -> tuple[list[Flo
                 data = pickle.load(f)
             if data.get("version") == CACHE_VERSION and data.get("stamp") == stamp:
                 return [FlowTemplate(**d) for d in data["flows"]], data["notes"]
-        except Exception:  # a stale or foreign cache is simply rebuilt
-            pass
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, KeyError, TypeError,
+                ValueError):
+            log(f"flow cache {cache} unusable; rescanning")
     flows: list[FlowTemplate] = []
     notes: dict = {"files": 0, "duplicates": 0, "unreadable": {}}
     seen: set[bytes] = set()
@@ -547,7 +537,8 @@ PROFILES = {
 }
 
 
-def pick_pools(profile: Profile, flows: list[FlowTemplate]) -> list[tuple[float, list[FlowTemplate]]]:
+def pick_pools(profile: Profile,
+               flows: list[FlowTemplate]) -> list[tuple[float, list[FlowTemplate]]]:
     pools = []
     for kind, share, maxpk in profile.mix:
         pool = [f for f in flows if f.kind == kind and (maxpk == 0 or len(f.pkts) <= maxpk)]
@@ -686,7 +677,7 @@ def write_capture(out: Path, pools: list[tuple[float, list[FlowTemplate]]], prof
     gc.enable()
     st.bytes = written
     st.open_connections = concurrency
-    for t, n in zip(templates, opened):
+    for t, n in zip(templates, opened, strict=True):
         if n:
             st.connections += n
             st.by_kind[t.kind] = st.by_kind.get(t.kind, 0) + n
@@ -699,7 +690,8 @@ def parse_size(s: str) -> int:
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)i?[bB]?\s*", s)
     if not m:
         raise argparse.ArgumentTypeError(f"size must look like 200M, 1G, 500K: {s!r}")
-    return int(float(m.group(1)) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(2).lower()])
+    unit = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(2).lower()]
+    return int(float(m.group(1)) * unit)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -740,7 +732,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise SystemExit(f"cannot create {out.parent}: {e}")
+        raise SystemExit(f"cannot create {out.parent}: {e}") from None
     kinds = {}
     for share, pool in pools:
         kinds[pool[0].kind] = {"share_of_connections": round(share, 3), "distinct_flows": len(pool),
@@ -754,7 +746,7 @@ def main(argv: list[str] | None = None) -> int:
         st = write_capture(out, pools, profile, args.size, args.seed,
                            args.concurrency or profile.concurrency)
     except OSError as e:
-        raise SystemExit(f"cannot write {out}: {e}")
+        raise SystemExit(f"cannot write {out}: {e}") from None
     dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     meta = {"file": str(out), "profile": args.profile, "target_bytes": args.size,
             "bytes": st.bytes, "packets": st.packets, "connections": st.connections,
@@ -775,7 +767,7 @@ def main(argv: list[str] | None = None) -> int:
         with open(str(out) + ".json", "w") as f:
             json.dump(meta, f, indent=2)
     except OSError as e:
-        raise SystemExit(f"cannot write {out}.json: {e}")
+        raise SystemExit(f"cannot write {out}.json: {e}") from None
     log(f"wrote {out}: {st.bytes / 1e6:.1f} MB, {st.packets} packets, {st.connections} "
         f"connections in {dt:.1f}s ({meta['generation_MB_per_s']} MB/s; {cpu:.1f}s CPU)")
     return 0

@@ -241,7 +241,8 @@ def run_child(cmd: list[str], timeout: float, env: dict | None = None,
 def repo_env() -> dict:
     """Environment in which `import tlsdissect` finds this checkout even if not installed."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    extra = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + extra if extra else "")
     return env
 
 
@@ -254,14 +255,15 @@ def tlsdissect_command(capture: str, mode: str = "--json"
         return [exe, mode, capture], None, ""
     env = repo_env()
     probe = subprocess.run([sys.executable, "-c", "import tlsdissect.cli"], env=env,
-                           capture_output=True, text=True, timeout=120)
+                           capture_output=True, text=True, timeout=120, check=False)
     if probe.returncode != 0:
         last = (probe.stderr.strip().splitlines() or ["import failed"])[-1]
         return None, None, f"tlsdissect.cli does not import: {last}"
     if (REPO / "tlsdissect" / "__main__.py").exists():
         return [sys.executable, "-m", "tlsdissect", mode, capture], env, ""
-    return ([sys.executable, "-c", "import sys; from tlsdissect.cli import main; "
-             "sys.argv[0] = 'tlsdissect'; sys.exit(main())", mode, capture], env, "")
+    start = ("import sys; from tlsdissect.cli import main; "
+             "sys.argv[0] = 'tlsdissect'; sys.exit(main())")
+    return [sys.executable, "-c", start, mode, capture], env, ""
 
 
 def build_command(tool: str, capture: str) -> tuple[list[str] | None, dict | None, str]:
@@ -376,7 +378,7 @@ def make_captures(specs: list[str], remake: bool) -> list[Path]:
     """`profile:size` -> bench/out/<profile>-<size>.pcap, built by make_capture.py unless a
     file made with the same profile and size is already there."""
     sys.path.insert(0, str(HERE))
-    from make_capture import PROFILES, _human, parse_size  # noqa: E402
+    from make_capture import PROFILES, _human, parse_size
 
     paths = []
     for spec in specs:
@@ -392,7 +394,7 @@ def make_captures(specs: list[str], remake: bool) -> list[Path]:
             print(f"reusing {out}", file=sys.stderr)
         else:
             r = subprocess.run([sys.executable, str(HERE / "make_capture.py"), "--profile", prof,
-                                "--size", str(size), "-o", str(out)])
+                                "--size", str(size), "-o", str(out)], check=False)
             if r.returncode != 0:
                 raise SystemExit(f"make_capture.py failed for {spec}")
         paths.append(out)
@@ -428,13 +430,13 @@ def machine_info() -> dict:
         info["dpkt"] = None
     exe = shutil.which("tshark")
     if exe:
-        v = subprocess.run([exe, "--version"], capture_output=True, text=True)
+        v = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
         info["tshark"] = (v.stdout.splitlines() or [""])[0]
     git = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%h %cI %s"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     info["tlsdissect_commit"] = git.stdout.strip() or None
     dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "tlsdissect"],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, check=False)
     # the engine is written while we measure: say whether the timed code is newer than the commit
     info["tlsdissect_uncommitted_files"] = len(dirty.stdout.splitlines())
     return info
@@ -472,9 +474,9 @@ def ratios(capture: str, results: list[Measurement]) -> dict:
     faster); `..._cpu` does the same with CPU time, which a busy shared machine disturbs less."""
     best: dict[str, Measurement] = {}
     for m in results:
-        if m.capture == capture and m.status == "ok" and m.wall_s:
-            if m.tool not in best or m.wall_s < best[m.tool].wall_s:
-                best[m.tool] = m
+        if (m.capture == capture and m.status == "ok" and m.wall_s
+                and (m.tool not in best or m.wall_s < best[m.tool].wall_s)):
+            best[m.tool] = m
     out = {}
     pairs = [(td, o) for td in ("tlsdissect", "tlsdissect-jsonl")
              for o in ("tshark", "dpkt-read", "dpkt-parse")]
