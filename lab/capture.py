@@ -35,13 +35,15 @@ class Tcpdump:
 
     pcap: Path
     bpf: str
+    count: int | None = None  # tcpdump -c: stop by itself after this many packets
     proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.pcap.unlink(missing_ok=True)
         # -U: write each packet at once; -s 0: whole packets; -n: no DNS.
+        limit = ["-c", str(self.count)] if self.count else []
         self.proc = subprocess.Popen(
-            ["tcpdump", "-i", "lo", "-U", "-s", "0", "-n", "-w", str(self.pcap), self.bpf],
+            ["tcpdump", "-i", "lo", "-U", "-s", "0", "-n", *limit, "-w", str(self.pcap), self.bpf],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         # tcpdump says "listening on lo" once the capture is armed.
         deadline = time.time() + 10
@@ -62,6 +64,8 @@ class Tcpdump:
         if self.proc is None:
             return
         time.sleep(0.7)  # let the last packets (FIN/RST) reach the capture
+        if self.proc.poll() is not None:  # -c reached: tcpdump already finished
+            return
         os.killpg(self.proc.pid, signal.SIGINT)
         try:
             self.proc.wait(timeout=5)

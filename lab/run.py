@@ -137,7 +137,7 @@ def run_scenario(sc: Scenario, port: int) -> bool:
         raise RuntimeError(f"{sc.name} needs nothing listening on {port}, but something is")
     ports = [port] + ([upstream] if sc.upstream is not None else [])
     bpf = " or ".join(f"tcp port {p}" for p in ports)
-    dump = capture.Tcpdump(wd / "capture.pcap", bpf)
+    dump = capture.Tcpdump(wd / "capture.pcap", bpf, sc.packet_limit)
     argv = render(sc.client, port, keylog_rel, upstream)
     env = dict(os.environ)
     env_prefix = ""
@@ -162,8 +162,7 @@ def run_scenario(sc: Scenario, port: int) -> bool:
         time.sleep(sc.settle)
         dump.stop()
     finally:
-        dump_proc = dump.proc
-        if dump_proc is not None and dump_proc.poll() is None:
+        if dump.proc is not None and dump.proc.poll() is None:
             dump.stop()
         logs = []
         for s in srvs:

@@ -11,7 +11,7 @@ scenarios go at the end.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from capture import ALERTS
 from servers import ApacheSpec, NginxSpec
@@ -78,7 +78,7 @@ class Scenario:
     upstream: tuple | None = None
     client_timeout: float = 20.0
     settle: float = 0.5
-    notes: list[str] = field(default_factory=list)
+    packet_limit: int | None = None  # tcpdump -c: the capture itself stops early
 
 
 def apache(**kw) -> tuple:
@@ -525,3 +525,38 @@ add(sc("client_abandons_after_server_hello",
                    "{keylog}"], "client_kind": "python"},
        expect("TLSv1.3", "failed", "client_closed_without_alert", "client", "fin", None,
               "server_hello")))
+add(sc("tls12_resumption_openssl",
+       "Apache (TLS 1.2 only, shmcb session cache and tickets on); openssl s_client -tls1_2 "
+       "-reconnect makes one full handshake and then five more connections that resume the "
+       "session (abbreviated handshakes: no Certificate, server sends CCS + Finished first); the "
+       "last one sends GET /. Six TLS connections in one capture, all fine.",
+       apache(protocol=ONLY12), s_client("-tls1_2", "-reconnect"), OK12))
+TLS13_RESUME = (
+    "for step in out in; do printf 'GET / HTTP/1.1\\r\\nHost: www.lab.test\\r\\n"
+    "Connection: close\\r\\n\\r\\n' | openssl s_client -connect 127.0.0.1:{port} "
+    "-servername www.lab.test -CAfile {pki}/root.crt -verify_return_error -keylogfile {keylog} "
+    "-ign_eof -tls1_3 -sess_$step lab/work/tls13_resumption_openssl/session.pem || exit $?; done")
+add(sc("tls13_resumption_openssl",
+       "Apache (TLS 1.3). Two openssl s_client -tls1_3 runs: the first makes a full handshake, "
+       "sends GET / and saves the session with its ticket (-sess_out); the second offers that "
+       "ticket as a PSK (-sess_in, pre_shared_key extension) and resumes: its server flight has "
+       "no Certificate. (s_client -reconnect does not resume in TLS 1.3: it reconnects before "
+       "the ticket arrives.) Two TLS 1.3 connections in one capture, both fine.",
+       apache(protocol=ONLY13),
+       {"client": ["sh", "-c", TLS13_RESUME], "client_kind": "s_client"}, OK13))
+add(sc("mtls_optional_no_cert_tls12",
+       "Apache with SSLVerifyClient optional (Corp Client CA): the server sends a "
+       "CertificateRequest, curl (TLS 1.2) has no certificate and answers with an empty "
+       "Certificate message; that is allowed and the request gets HTTP 200.",
+       apache(vhost_extra=["SSLCACertificateFile {pki}/corp-ca.crt", "SSLVerifyClient optional",
+                           "SSLVerifyDepth 2"]),
+       curl(*TLS12), OK12))
+add(sc("capture_truncated_after_server_hello",
+       "The same healthy exchange as tls12_success (Apache, curl TLS 1.2), but tcpdump was "
+       "started with -c 6, so the capture stops after the server's first flight (SYN, SYN-ACK, "
+       "ACK, ClientHello, ACK, ServerHello..ServerHelloDone). The handshake really succeeded; "
+       "the capture cannot show it, so the honest reading is incomplete, ended by the capture.",
+       apache(), curl(*TLS12),
+       expect("TLSv1.2", "incomplete", "unknown", "unknown", "capture_ended", None,
+              "key_exchange"),
+       packet_limit=6))
