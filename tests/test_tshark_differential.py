@@ -5,8 +5,9 @@ and each TCP stream, the per-direction lists of plaintext handshake messages
 ``("handshake", code)`` and plaintext alerts ``("alert", level, code)`` must be
 the same as tshark's (see ``tests/tshark_oracle.py`` for how tshark is driven).
 Streams where tshark decodes no plaintext TLS message must have none in our
-report, and the reverse.  A second test checks the frame numbers of matching
-events (the report contract: the frame Wireshark shows the message in).
+report, and the reverse.  Connections are paired with tshark's streams by their
+endpoints; two more tests check the contract's numbers: the frame of each
+matching event and the connection's ``stream`` (Wireshark's tcp.stream).
 
 To debug one capture: ``python tests/tshark_oracle.py --compare FILE``.
 """
@@ -32,7 +33,7 @@ class KnownDisagreement:
     """A justified difference with tshark on one stream: the reason must be explained from the capture bytes."""
 
     stream: int
-    kind: str  # a Mismatch.kind: sequence | frames | role | endpoints | extra_stream | missing_stream
+    kind: str  # a Mismatch.kind: sequence | frames | role | stream_number | extra_stream | missing_stream
     reason: str
 
 
@@ -118,14 +119,7 @@ def _unexplained(
     return out
 
 
-SEQUENCE_KINDS = {
-    "sequence",
-    "role",
-    "endpoints",
-    "extra_stream",
-    "missing_stream",
-    "bad_report",
-}
+SEQUENCE_KINDS = {"sequence", "role", "extra_stream", "missing_stream", "bad_report"}
 
 
 @pytest.mark.parametrize("capture", _params())
@@ -150,6 +144,17 @@ def test_event_frames_match_tshark(capture: sc.CaptureFile) -> None:
     )
 
 
+@pytest.mark.parametrize("capture", _params())
+def test_stream_numbers_match_tshark(capture: sc.CaptureFile) -> None:
+    """Connections with plaintext TLS messages carry Wireshark's tcp.stream (paired by endpoints)."""
+    problems = _problems(capture, {"stream_number"})
+    bad = _unexplained(capture, problems, {"stream_number"})
+    assert not bad, (
+        f"{capture.relpath}: stream numbers differ from tshark's tcp.stream\n\n"
+        + "\n".join(bad)
+    )
+
+
 def test_known_disagreements_name_real_captures() -> None:
     ids = {c.relpath for c in CAPTURES}
     if not ids:
@@ -157,7 +162,7 @@ def test_known_disagreements_name_real_captures() -> None:
     for cap, entries in KNOWN_DISAGREEMENTS.items():
         assert cap in ids, f"KNOWN_DISAGREEMENTS names {cap}, which is not a capture"
         for k in entries:
-            assert k.kind in SEQUENCE_KINDS | {"frames"}, k
+            assert k.kind in SEQUENCE_KINDS | {"frames", "stream_number"}, k
             assert len(k.reason.strip()) > 20, (
                 f"{cap} stream {k.stream}: explain the disagreement from the bytes"
             )

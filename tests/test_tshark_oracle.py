@@ -411,3 +411,12 @@ def test_embedded_secrets_are_not_used() -> None:
     (st,) = [s for s in result.streams.values() if s.has_events]
     assert _keys(st.sequence("client")) == [("handshake", 1)]
     assert _keys(st.sequence("server")) == [("handshake", 2)]
+
+
+def test_compare_pairs_by_endpoints_and_reports_stream_numbers() -> None:
+    """A numbering difference is one stream_number mismatch, not a cascade of sequence mismatches."""
+    renumbered = _report(GOOD_CLIENT, stream=7)
+    assert [p.kind for p in to.compare(_result(), renumbered)] == ["stream_number"]
+    twice = _report(GOOD_CLIENT)
+    twice["connections"].append(dict(twice["connections"][0]))
+    assert [p.kind for p in to.compare(_result(), twice)] == ["bad_report"]

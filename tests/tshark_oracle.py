@@ -876,7 +876,7 @@ class Mismatch:
     """One disagreement between our report and tshark, on one stream."""
 
     stream: int
-    kind: str  # sequence | frames | role | endpoints | extra_stream | missing_stream | bad_report
+    kind: str  # sequence | frames | role | stream_number | extra_stream | missing_stream | bad_report
     direction: str  # "client" | "server" | ""
     text: str
 
@@ -959,84 +959,125 @@ def _table(
     return "\n".join(rows)
 
 
+def _pair_streams(
+    result: OracleResult, ours: list[dict[str, Any]]
+) -> list[tuple[OracleStream | None, dict[str, Any] | None]]:
+    """Pair our connections with tshark's streams by their two endpoints, in stream order when a
+    pair of endpoints is reused.  Pairing by endpoints rather than by number keeps one numbering
+    difference from cascading into every later stream; numbers are compared separately."""
+    theirs_by: dict[frozenset[str], list[OracleStream]] = {}
+    for sid in sorted(result.streams):
+        st = result.streams[sid]
+        theirs_by.setdefault(frozenset((st.client, st.server)), []).append(st)
+    ours_by: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for conn in sorted(ours, key=lambda c: c["stream"]):
+        ends = frozenset(
+            (parse_endpoint(conn["client"]), parse_endpoint(conn["server"]))
+        )
+        ours_by.setdefault(ends, []).append(conn)
+    pairs: list[tuple[OracleStream | None, dict[str, Any] | None]] = []
+    for ends in set(theirs_by) | set(ours_by):
+        t, o = theirs_by.get(ends, []), ours_by.get(ends, [])
+        for i in range(max(len(t), len(o))):
+            pairs.append((t[i] if i < len(t) else None, o[i] if i < len(o) else None))
+    return sorted(pairs, key=lambda p: p[0].stream if p[0] else p[1]["stream"])  # type: ignore[index]
+
+
+def _valid_connections(
+    report: dict[str, Any], problems: list[Mismatch]
+) -> list[dict[str, Any]]:
+    out, seen = [], set()
+    for conn in report.get("connections", []):
+        sid = conn.get("stream")
+        try:
+            (
+                parse_endpoint(str(conn.get("client"))),
+                parse_endpoint(str(conn.get("server"))),
+            )
+        except ValueError:
+            sid = None
+        if not isinstance(sid, int) or sid in seen:
+            why = (
+                "reported twice"
+                if sid in seen
+                else "without an integer stream and ip:port endpoints"
+            )
+            problems.append(
+                Mismatch(-1, "bad_report", "", f"connection {why}: {str(conn)[:200]}")
+            )
+            continue
+        seen.add(sid)
+        out.append(conn)
+    return out
+
+
 def compare(
     result: OracleResult, report: dict[str, Any], check_frames: bool = True
 ) -> list[Mismatch]:
-    """Every disagreement between our report dict and tshark, stream by stream (see module doc)."""
+    """Every disagreement between our report dict and tshark, stream by stream.
+
+    Kinds: ``sequence`` (a direction's plaintext handshake/alert list differs),
+    ``frames`` (same list, other frame numbers), ``role`` (we call the other side
+    the client although tshark saw its SYN/ClientHello), ``stream_number``
+    (same endpoints, other ``stream``), ``extra_stream`` / ``missing_stream``
+    (plaintext TLS messages on one side only), ``bad_report``.  A mismatch's
+    ``stream`` is tshark's stream number when tshark has the stream.
+    """
     problems: list[Mismatch] = []
-    ours: dict[int, dict[str, Any]] = {}
-    for conn in report.get("connections", []):
-        sid = conn.get("stream")
-        if not isinstance(sid, int):
-            problems.append(
-                Mismatch(
-                    -1,
-                    "bad_report",
-                    "",
-                    f"connection without an integer stream: {str(conn)[:200]}",
-                )
-            )
+    conns = _valid_connections(report, problems)
+    for st, conn in _pair_streams(result, conns):
+        mine = our_events(conn) if conn else {}
+        if not (st and st.has_events) and not any(mine.values()):
             continue
-        if sid in ours:
-            problems.append(
-                Mismatch(sid, "bad_report", "", f"stream {sid} reported twice")
-            )
-            continue
-        ours[sid] = conn
-    our_ev = {sid: our_events(c) for sid, c in ours.items()}
-    relevant = sorted(
-        {s for s, st in result.streams.items() if st.has_events}
-        | {s for s, ev in our_ev.items() if any(ev.values())}
-    )
-    for sid in relevant:
-        st = result.streams.get(sid)
-        conn = ours.get(sid)
         if st is None or not st.has_events:
+            assert conn is not None
             lines = [
                 f"  {d} {describe(k)} frame {fr}"
-                for d, evs in our_ev[sid].items()
+                for d, evs in mine.items()
                 for k, fr in evs
             ]
+            where = (
+                f"tshark stream {st.stream} has none"
+                if st
+                else "tshark has no TCP stream between these endpoints"
+            )
             problems.append(
                 Mismatch(
-                    sid,
+                    st.stream if st else conn["stream"],
                     "extra_stream",
                     "",
-                    f"stream {sid}: we report plaintext TLS messages, tshark "
-                    f"decodes none{'' if st else ' (tshark has no such TCP stream)'}:\n"
-                    + "\n".join(lines),
+                    f"our stream {conn['stream']} ({conn['client']} -> {conn['server']}): we report plaintext "
+                    f"TLS messages, {where}:\n" + "\n".join(lines),
                 )
             )
             continue
         if conn is None:
             lines = [
-                f"  {role} {describe(e.key())} frame {e.frame}"
+                f"  {role} {describe(e.key(), e.sslv2)} frame {e.frame}"
                 for role in ("client", "server")
                 for e in st.sequence(role)
             ]
             problems.append(
                 Mismatch(
-                    sid,
+                    st.stream,
                     "missing_stream",
                     "",
-                    f"stream {sid} ({st.client} -> {st.server}): tshark decodes "
-                    "plaintext TLS messages, we report no connection:\n"
+                    f"tshark stream {st.stream} ({st.client} -> {st.server}): tshark decodes plaintext TLS "
+                    "messages, we report no connection between these endpoints:\n"
                     + "\n".join(lines),
                 )
             )
             continue
-        mine = our_ev[sid]
-        if set(mine) != {st.client, st.server}:
+        sid = st.stream
+        if conn["stream"] != sid:
             problems.append(
                 Mismatch(
                     sid,
-                    "endpoints",
+                    "stream_number",
                     "",
-                    f"stream {sid}: our endpoints {sorted(mine)} != tshark's "
-                    f"{sorted({st.client, st.server})}",
+                    f"{st.client} <-> {st.server}: our stream {conn['stream']}, tshark's tcp.stream {sid}",
                 )
             )
-            continue
         if (
             st.role_evidence in STRONG_ROLE_EVIDENCE
             and parse_endpoint(conn["client"]) != st.client
@@ -1052,37 +1093,28 @@ def compare(
             )
         for role in ("client", "server"):
             sender = st.client if role == "client" else st.server
-            a = mine.get(sender, [])
-            b = st.events.get(sender, [])
-            keys_a, keys_b = [k for k, _ in a], [e.key() for e in b]
+            a_ev = mine.get(sender, [])
+            b_ev = st.events.get(sender, [])
+            keys_a, keys_b = [k for k, _ in a_ev], [e.key() for e in b_ev]
             head = f"stream {sid}, {role} {sender} -> {st.server if role == 'client' else st.client}"
             if keys_a != keys_b:
                 first = next(
                     (i for i, (x, y) in enumerate(zip(keys_a, keys_b)) if x != y),
                     min(len(keys_a), len(keys_b)),
                 )
-                problems.append(
-                    Mismatch(
-                        sid,
-                        "sequence",
-                        role,
-                        f"{head}: sequences differ at position {first}\n"
-                        + _table(a, b, first),
-                    )
+                text = f"{head}: sequences differ at position {first}\n" + _table(
+                    a_ev, b_ev, first
                 )
-            elif check_frames and [fr for _, fr in a] != [e.frame for e in b]:
+                problems.append(Mismatch(sid, "sequence", role, text))
+            elif check_frames and [fr for _, fr in a_ev] != [e.frame for e in b_ev]:
                 first = next(
-                    i for i, ((_, x), y) in enumerate(zip(a, b)) if x != y.frame
+                    i for i, ((_, x), y) in enumerate(zip(a_ev, b_ev)) if x != y.frame
                 )
-                problems.append(
-                    Mismatch(
-                        sid,
-                        "frames",
-                        role,
-                        f"{head}: same messages, frame numbers differ at position "
-                        f"{first}\n" + _table(a, b, first),
-                    )
+                text = (
+                    f"{head}: same messages, frame numbers differ at position {first}\n"
+                    + _table(a_ev, b_ev, first)
                 )
+                problems.append(Mismatch(sid, "frames", role, text))
     return problems
 
 
