@@ -86,18 +86,20 @@ def tshark_fields(pcap: Path, display: str, fields: list[str], keylog: Path | No
 
 def tshark_alerts(pcap: Path, keylog: Path | None) -> list[dict]:
     """Every TLS alert tshark decodes, with whether the key log was needed to read it."""
-    fields = ["frame.number", "ip.src", "tcp.srcport", "ip.dst", "tcp.dstport",
+    fields = ["frame.number", "ip.src", "tcp.srcport", "ip.dst", "tcp.dstport", "ipv6.src",
+              "ipv6.dst",
               "tls.alert_message.level", "tls.alert_message.desc"]
     plain = {r[0]: r for r in tshark_fields(pcap, "tls.alert_message", fields, None)}
     rows = tshark_fields(pcap, "tls.alert_message", fields, keylog) if keylog else list(plain.values())
     alerts = []
     for r in rows:
-        frame, src, sport, dst, dport, levels, descs = r
+        frame, src, sport, dst, dport, src6, dst6, levels, descs = r
+        src, dst = src or f"[{src6}]", dst or f"[{dst6}]"
         # One frame may hold several alert records; tshark joins them with commas.
         level_list = levels.split(",") if levels else [""]
         desc_list = descs.split(",") if descs else [""]
         for lvl, desc in zip(level_list, desc_list):
-            encrypted = not (frame in plain and plain[frame][6])
+            encrypted = not (frame in plain and plain[frame][8])
             entry = {"frame": int(frame), "src": f"{src}:{sport}", "dst": f"{dst}:{dport}",
                      "level": LEVELS.get(int(lvl), lvl) if lvl else None,
                      "code": int(desc) if desc else None,

@@ -23,6 +23,11 @@
       ClientHello is genuine OpenSSL output), sends it over a plain socket,
       reads the server's first flight, then just closes the socket (FIN)
       without any alert, as a crashed client or a scanner would.
+  helpers.py split-hello --port P --cafile F --keylog F [--chunk N]
+      A full TLS handshake with Python's ssl over memory BIOs whose ClientHello
+      is written to the socket in N-byte pieces (TCP_NODELAY, short pauses),
+      so it crosses several TCP segments as large ClientHellos do on real
+      paths; then GET / and read the answer.
   helpers.py client --port P --cafile F --keylog F [--maxseg N] [--rcvbuf N]
                     [--cert F --key F] [--path /x/] [--tls13]
       A Python ssl client (OpenSSL underneath) that fetches a path from
@@ -201,6 +206,77 @@ def abandon(argv: list[str]) -> int:
     return 0
 
 
+def split_hello(argv: list[str]) -> int:
+    import argparse
+    import ssl
+
+    ap = argparse.ArgumentParser(prog="helpers.py split-hello")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--cafile", required=True)
+    ap.add_argument("--keylog", required=True)
+    ap.add_argument("--chunk", type=int, default=150)
+    args = ap.parse_args(argv)
+    ctx = ssl.create_default_context(cafile=args.cafile)
+    ctx.keylog_filename = args.keylog
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing, server_hostname="www.lab.test")
+    sock = socket.create_connection(("127.0.0.1", args.port), timeout=5)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def pump_in() -> None:
+        data = sock.recv(65536)
+        if not data:
+            raise ConnectionError("server closed the connection")
+        incoming.write(data)
+
+    try:
+        first = True
+        while True:
+            try:
+                obj.do_handshake()
+                done = True
+            except ssl.SSLWantReadError:
+                done = False
+            data = outgoing.read()
+            if data and first:
+                pieces = [data[i:i + args.chunk] for i in range(0, len(data), args.chunk)]
+                for piece in pieces:
+                    sock.sendall(piece)
+                    time.sleep(0.05)
+                print(f"ClientHello of {len(data)} bytes sent in {len(pieces)} pieces")
+                first = False
+            elif data:
+                sock.sendall(data)
+            if done:
+                break
+            pump_in()
+        obj.write(b"GET / HTTP/1.1\r\nHost: www.lab.test\r\nConnection: close\r\n\r\n")
+        sock.sendall(outgoing.read())
+        body = b""
+        while True:
+            try:
+                chunk = obj.read(65536)
+                if not chunk:  # close_notify received: clean end of the stream
+                    break
+                body += chunk
+            except ssl.SSLWantReadError:
+                try:
+                    pump_in()
+                except ConnectionError:
+                    break
+            except ssl.SSLZeroReturnError:
+                break
+        sock.sendall(outgoing.read())
+        status = body.splitlines()[0].decode() if body else "(no response)"
+        print(f"{obj.version()} {obj.cipher()[0]}: {status}")
+    except (OSError, ssl.SSLError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        sock.close()
+    return 0
+
+
 def client(argv: list[str]) -> int:
     import argparse
     import ssl
@@ -259,6 +335,8 @@ def main(argv: list[str]) -> int:
         return 0
     if argv and argv[0] == "abandon":
         return abandon(argv[1:])
+    if argv and argv[0] == "split-hello":
+        return split_hello(argv[1:])
     if argv and argv[0] == "client":
         return client(argv[1:])
     if len(argv) >= 3 and argv[0] == "rst-relay":

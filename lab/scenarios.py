@@ -560,3 +560,16 @@ add(sc("capture_truncated_after_server_hello",
        expect("TLSv1.2", "incomplete", "unknown", "unknown", "capture_ended", None,
               "key_exchange"),
        packet_limit=6))
+add(sc("tls13_success_ipv6",
+       "nginx listening on [::1] only (TLS 1.2 and 1.3); curl --tlsv1.3 resolves www.lab.test "
+       "to ::1. The same healthy handshake as tls13_success, carried over IPv6.",
+       ("nginx", NginxSpec(listen="[::1]")),
+       {"client": CURL[:-2] + ["--resolve", "www.lab.test:{port}:[::1]", *TLS13, URL],
+        "client_kind": "curl", "keylog_env": True}, OK13))
+add(sc("tls13_split_client_hello",
+       "Apache (TLS 1.3); a Python ssl client driven through memory BIOs writes its ClientHello "
+       "to the socket in 150-byte pieces with TCP_NODELAY, so the ClientHello crosses four TCP "
+       "segments (as big ClientHellos do on real paths); the handshake and GET / succeed.",
+       apache(),
+       {"client": ["python3", "lab/helpers.py", "split-hello", "--port", "{port}", "--cafile",
+                   "{pki}/root.crt", "--keylog", "{keylog}"], "client_kind": "python"}, OK13))

@@ -22,13 +22,17 @@ MODDIR = "/usr/lib/apache2/modules"
 HERE = Path(__file__).resolve().parent
 
 
+LOOPBACKS = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1, ::1 as the kernel prints
+
+
 def listening(port: int) -> bool:
-    """True when something listens on 127.0.0.1:port (state 0A in /proc/net/tcp)."""
-    want = f"0100007F:{port:04X}"
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        cols = line.split()
-        if cols[1] == want and cols[3] == "0A":
-            return True
+    """True when something listens on 127.0.0.1:port or [::1]:port (LISTEN is state 0A)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            cols = line.split()
+            addr, _, hexport = cols[1].partition(":")
+            if addr in LOOPBACKS and int(hexport, 16) == port and cols[3] == "0A":
+                return True
     return False
 
 
@@ -152,6 +156,7 @@ class NginxSpec:
     protocols: str = "TLSv1.2 TLSv1.3"
     extra: list[str] = field(default_factory=list)
     extra_http: str = ""  # raw text inside http{}, e.g. another server block; {port} {pki}
+    listen: str = "127.0.0.1"  # or "[::1]"
 
 
 def make_nginx(spec: NginxSpec, port: int, wd: Path, pki_dir: Path, docroot: Path) -> Server:
@@ -171,7 +176,7 @@ http {{
   client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fcgi;
   uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
   server {{
-    listen 127.0.0.1:{port} ssl;
+    listen {spec.listen}:{port} ssl;
     server_name www.lab.test;
     ssl_certificate {pki_dir}/{spec.cert};
     ssl_certificate_key {pki_dir}/{spec.key};
