@@ -1028,3 +1028,81 @@ def test_bad_time_and_role_arguments_give_clear_errors() -> None:
         analyze_chain([], at=float("nan"))
     with pytest.raises(ValueError, match="role must be"):
         analyze_chain([], at=REF_TIME, role="proxy")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- nDPI's certificate risk flags (EXPECTED.tsv)
+
+NDPI_FILES = [
+    "ntop+nDPI/tests/cfgs/default/pcap/http_ipv6.pcap",  # TLS Cert Mismatch (www.ntop.org vs shop.ntop.org)
+    "ntop+nDPI/tests/cfgs/default/pcap/protonvpn.pcap",  # TLS Cert Expired
+    "ntop+nDPI/tests/cfgs/default/pcap/selfsigned.pcap",  # Self-signed Cert, TLS Cert Expired
+    "ntop+nDPI/tests/cfgs/default/pcap/KakaoTalk_talk.pcap",  # Self-signed Cert
+    "ntop+nDPI/tests/cfgs/default/pcap/tls-rdn-extract.pcap",  # TLS Cert Expired; odd wildcard SANs, no mismatch
+]
+# Where we disagree with nDPI on purpose (checked from the bytes with openssl):
+NDPI_JUSTIFIED = {
+    # the certificate (O=ntop.org, no CN, no SAN) names no host at all, so "localhost" cannot match;
+    # nDPI only compares names it finds
+    ("selfsigned.pcap", "TLS Cert Mismatch"),
+}
+NDPI_FLAGS = {
+    "Self-signed Cert": {"self_signed_leaf"},
+    # nDPI: outside the validity period at packet time; when the capture clock reads 1970 (protonvpn,
+    # tls-rdn-extract) nDPI's flag is an artifact of the clock and we report the clock instead
+    "TLS Cert Expired": {"expired", "not_yet_valid", "capture_time_implausible"},
+    "TLS Cert Mismatch": {"hostname_mismatch"},
+}
+
+
+@pytest.mark.parametrize("relpath", NDPI_FILES)
+def test_ndpi_certificate_risks_agree(relpath: str) -> None:
+    import csv
+
+    from shared_captures import require_shared_captures
+
+    root = require_shared_captures()
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark is not installed (apt-get install tshark)")
+    pcap = root / relpath
+    if not pcap.is_file():
+        pytest.skip(f"{relpath} not in the shared captures")
+    with (root / "EXPECTED.tsv").open(newline="", encoding="utf-8") as fh:
+        rows = [
+            r for r in csv.DictReader(fh, delimiter="\t") if r["file"] == relpath and "Certificate SHA-1=" in r["notes"]
+        ]
+    assert rows
+    cmd = [
+        "tshark",
+        "-n",
+        "-r",
+        str(pcap),
+        "-Y",
+        "tls.handshake.certificate",
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=a",
+        "-e",
+        "frame.time_epoch",
+        "-e",
+        "tls.handshake.certificate",
+    ]
+    chains: dict[str, tuple[float, list[bytes]]] = {}
+    for line in subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False).stdout.splitlines():
+        t, _, certs = line.partition("\t")
+        ders = [bytes.fromhex(h) for h in certs.split(",") if h]
+        if ders:
+            chains.setdefault(hashlib.sha1(ders[0]).hexdigest(), (float(t.split(",")[0]), ders))
+    compared = 0
+    for row in rows:
+        sha1 = row["notes"].split("Certificate SHA-1=")[1].split(";")[0].replace(":", "").lower()
+        at, ders = chains[sha1]
+        analysis = analyze_chain(ders, at=at, server_name=row["server_name"] or None)
+        for flag, ours in NDPI_FLAGS.items():
+            if (relpath.rsplit("/", 1)[-1], flag) in NDPI_JUSTIFIED:
+                continue
+            if flag == "TLS Cert Mismatch" and not row["server_name"]:
+                continue
+            assert (flag in row["notes"]) == bool(set(ids(analysis)) & ours), (row["uid_or_flow"], flag, ids(analysis))
+            compared += 1
+    assert compared
