@@ -25,7 +25,7 @@ from certs_factory import (
     resign_legacy,
 )
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tlsdissect.certificates import (
@@ -1106,3 +1106,31 @@ def test_ndpi_certificate_risks_agree(relpath: str) -> None:
             assert (flag in row["notes"]) == bool(set(ids(analysis)) & ours), (row["uid_or_flow"], flag, ids(analysis))
             compared += 1
     assert compared
+
+
+def test_trust_store_reads_der_files_and_trusted_certificate_blocks(tmp_path: Path) -> None:
+    import base64
+
+    pki = lab_pki()
+    (tmp_path / "root.der").write_bytes(pki.root.der)
+    # OpenSSL "TRUSTED CERTIFICATE": the certificate DER followed by auxiliary trust data
+    aux = bytes.fromhex("300a060825060105050703010000")
+    body = base64.encodebytes(pki.intermediate.der + aux).decode()
+    (tmp_path / "inter.pem").write_text(
+        f"-----BEGIN TRUSTED CERTIFICATE-----\n{body}-----END TRUSTED CERTIFICATE-----\n"
+    )
+    store = TrustStore.from_ca_path(tmp_path)
+    assert sorted(a.info.subject for a in store.anchors) == ["CN=Lab Intermediate CA", "CN=Lab Root CA"]
+
+
+def test_system_trust_store_is_opt_in_and_loads() -> None:
+    try:
+        store = TrustStore.system()
+    except TrustStoreError as exc:
+        pytest.skip(str(exc))
+    assert len(store) > 20  # Debian's bundle and certifi both hold well over a hundred roots
+    first = store.anchors[0]
+    assert first.info.self_issued
+    assert first.cert is not None
+    own = analyze_chain([first.cert.public_bytes(serialization.Encoding.DER)], at=REF_TIME, trust=store)
+    assert own.trust == "trusted"
