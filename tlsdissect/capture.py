@@ -21,6 +21,7 @@ import gzip
 import io
 import os
 import struct
+import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator, Union
 
@@ -43,6 +44,14 @@ _BT_PB = 0x00000002  # obsolete Packet Block
 _BT_SPB = 0x00000003
 _BT_EPB = 0x00000006
 _BT_DSB = 0x0000000A  # Decryption Secrets Block
+# Blocks that are no packets but that Wireshark still shows as numbered frames (custom blocks,
+# systemd journal entries, sysdig events): counted, never yielded, so frame numbers stay
+# Wireshark's. Values from the pcapng draft's block type registry and wiretap/pcapng_module.h.
+_BT_NUMBERED_NON_PACKETS = frozenset((
+    0x00000BAD, 0x40000BAD,  # Custom Block (copyable / not copyable)
+    0x00000009,  # systemd Journal Export Block
+    0x00000204, 0x00000208, 0x00000216, 0x00000217, 0x00000221, 0x00000222,  # sysdig events
+))
 _BT_SHB = 0x0A0D0D0A
 _BOM = 0x1A2B3C4D
 
@@ -160,12 +169,14 @@ class CaptureReader:
         self.info = CaptureInfo()
         self._raw = f
         head = f.read(4)
+        if not isinstance(head, (bytes, bytearray)):
+            raise CaptureError(f"{name}: opened in text mode; open capture files in binary mode ('rb')")
         if head[:2] == GZIP_MAGIC:
             self._stream: BinaryIO = gzip.GzipFile(fileobj=_Prepend(head, f))  # type: ignore[assignment]
             self.info.compressed = True
             try:
                 head = self._stream.read(4)
-            except (OSError, EOFError) as e:
+            except (OSError, EOFError, zlib.error) as e:
                 raise CaptureError(f"{name}: damaged gzip data ({e})") from None
         else:
             self._stream = f
@@ -202,7 +213,7 @@ class CaptureReader:
                 yield from self._iter_pcap(b)
             else:
                 yield from self._iter_pcapng(b)
-        except (OSError, EOFError, gzip.BadGzipFile) as e:  # damaged gzip stream or I/O error
+        except (OSError, EOFError, zlib.error) as e:  # damaged gzip stream or I/O error
             self._truncate(f"read error after frame {self.info.frames}: {e}")
         self.info.bytes_read = b.offset
 
@@ -213,7 +224,9 @@ class CaptureReader:
         endian, unit = PCAP_MAGICS[b.buf[:4]]
         hdr_cls = dpkt.pcap.LEFileHdr if endian == "<" else dpkt.pcap.FileHdr
         fh = hdr_cls(b.buf[:24])
-        linktype = fh.linktype & 0x0FFFFFFF  # upper bits may carry FCS info
+        # Only the low 16 bits are the link type; the upper 16 may carry the FCS length and
+        # its "present" bit (0x04000000), as libpcap's LT_LINKTYPE() masks them off.
+        linktype = fh.linktype & 0xFFFF
         self.info.interfaces.append(Interface(linktype=linktype, snaplen=fh.snaplen, ts_unit=unit))
         b.pos = 24
         rec = struct.Struct(endian + "IIII")
@@ -317,6 +330,9 @@ class CaptureReader:
                 ts = ((ts_hi << 32) | ts_lo) * iface.ts_unit + iface.ts_offset
                 yield frame, ts, iface.linktype, buf[body + 20:body + 20 + caplen]
             elif btype == _BT_IDB:
+                if blen < 20:  # no room for link type and snap length
+                    self._truncate(f"corrupt interface description block after frame {frame}")
+                    return
                 iface = _parse_idb(bytes(buf[pos:pos + blen]), endian)
                 ifaces.append(iface)
                 self.info.interfaces.append(iface)
@@ -327,7 +343,10 @@ class CaptureReader:
                     self.info.secrets.append(
                         DecryptionSecrets(stype, bytes(buf[body + 8:body + 8 + slen]))
                     )
-            # every other block (SHB body, NRB, ISB, custom...) carries no packets
+            elif btype in _BT_NUMBERED_NON_PACKETS:
+                frame += 1
+                self.info.frames = frame
+            # every other block (SHB body, NRB, ISB...) carries no packets
 
 
 def _parse_idb(block: bytes, endian: str) -> Interface:
