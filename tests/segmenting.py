@@ -14,6 +14,7 @@ cutting each flight into segments with a caller-supplied plan (order, duplicates
 from __future__ import annotations
 
 import io
+import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,13 @@ from typing import Callable, Optional, Sequence, Union
 import dpkt
 
 MASK32 = 0xFFFFFFFF
+
+
+def examples(n: int) -> int:
+    """A property's example count, scaled by TLSDISSECT_HYPOTHESIS_SCALE for deeper runs
+    (e.g. 20 overnight); the default keeps these test files well under a minute."""
+    return max(1, int(n * float(os.environ.get("TLSDISSECT_HYPOTHESIS_SCALE", "1"))))
+
 MAX_SEGMENT = 65000  # TCP payload that still fits an IPv4 total length of 65535
 
 # Link types the extractor reads (the test captures use these).

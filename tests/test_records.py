@@ -17,6 +17,8 @@ import struct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from segmenting import examples
+
 from tlsdissect.records import MAX_HANDSHAKE_MESSAGE, MAX_RECORD_PAYLOAD, RecordLayer
 from tlsdissect.session import TlsSession
 
@@ -91,7 +93,7 @@ tls_ish = st.lists(
 ).map(b"".join)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(data=st.data(), stream=st.one_of(st.binary(max_size=2000), tls_ish),
        tls13=st.booleans(), midstream=st.booleans())
 def test_arbitrary_bytes_never_raise(data: st.DataObject, stream: bytes, tls13: bool, midstream: bool) -> None:
@@ -106,7 +108,7 @@ def test_arbitrary_bytes_never_raise(data: st.DataObject, stream: bytes, tls13: 
                            "sslv2_server_hello", "application_data")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(data=st.data(), stream=st.one_of(st.binary(max_size=1500), tls_ish))
 def test_session_never_raises(data: st.DataObject, stream: bytes) -> None:
     """The session parses what the layer hands up; only ParseError may come out of a parser
@@ -153,7 +155,7 @@ def handshake_flight(draw: st.DrawFn) -> tuple[list[tuple], bytes]:
     return items, bytes(stream)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(data=st.data(), flight=handshake_flight())
 def test_handshake_messages_survive_any_fragmentation(data: st.DataObject, flight) -> None:
     items, stream = flight
@@ -166,7 +168,7 @@ def test_handshake_messages_survive_any_fragmentation(data: st.DataObject, fligh
            [(e.kind, e.msg_type, e.body, e.level, e.code) for e in events]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(data=st.data(), junk=st.binary(max_size=3000))
 def test_client_hello_then_garbage(data: st.DataObject, junk: bytes) -> None:
     """Whatever follows a valid ClientHello, the ClientHello comes out first, intact."""
@@ -228,3 +230,21 @@ def test_capture_end_mid_record_counts_the_record_once() -> None:
     events = feed_all(layer, [rec[:3], rec[3:700], rec[700:]])
     assert [(e.kind, e.msg_type) for e in events] == [("handshake", 2)]
     assert layer.records == 1
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(data=st.data(), greeting=st.sampled_from((b"220 mx.example ESMTP ready\r\n", b"* OK IMAP4rev1 ready\r\n",
+                                                  b"+OK POP3 ready\r\n")),
+       reply=st.sampled_from((b"220 2.0.0 Ready to start TLS\r\n", b". OK Begin TLS negotiation now\r\n")))
+def test_starttls_switch_survives_any_cut(data: st.DataObject, greeting: bytes, reply: bytes) -> None:
+    """Plain text, then (at the start of a later segment, as after a STARTTLS exchange) a
+    TLS record carrying a ClientHello: the switch is seen and the ClientHello read, however
+    the record's first bytes are cut (RFC 3207 4: TLS starts right after the 220 reply)."""
+    body = client_hello()
+    hello = record(22, hs_message(1, body), 0x0301)
+    chunks = data.draw(chunked(greeting + reply), label="plain") + data.draw(chunked(hello), label="tls")
+    events = feed_all(RecordLayer(), chunks)
+    kinds = [e.kind for e in events]
+    assert "starttls" in kinds
+    hs_events = [e for e in events if e.kind == "handshake"]
+    assert [(e.msg_type, e.body) for e in hs_events] == [(1, body)]

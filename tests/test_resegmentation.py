@@ -13,7 +13,6 @@ and per-packet counters must be identical.
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -23,7 +22,7 @@ from hypothesis import strategies as st
 
 import tlsdissect
 from segmenting import (
-    MAX_SEGMENT, Close, Conversation, Flight, build_pcap, decoded_view, extract_conversations,
+    MAX_SEGMENT, examples, Close, Conversation, Flight, build_pcap, decoded_view, extract_conversations,
 )
 from shared_captures import LAB_CAPTURES, shared_captures_dir
 
@@ -154,7 +153,7 @@ def flight_plan(draw: st.DrawFn, flight: Flight) -> list[tuple[int, int]]:
 ISN = st.one_of(st.integers(0, 0xFFFFFFFF), st.integers(0xFFFFFFFF - 70000, 0xFFFFFFFF))
 
 
-@settings(max_examples=int(os.environ.get("RESEG_EXAMPLES", "60")), deadline=None,
+@settings(max_examples=examples(60), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_decoding_is_independent_of_segmentation(data: st.DataObject) -> None:

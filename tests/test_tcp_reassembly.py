@@ -15,6 +15,8 @@ from typing import Union
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from segmenting import examples
+
 from tlsdissect.tcp import StreamReassembler
 
 MASK32 = 0xFFFFFFFF
@@ -93,7 +95,7 @@ def per_byte(chunks) -> tuple[bytes, list[int], list[tuple[int, int]]]:
     return bytes(out), frames, gaps
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(data=st.data(), stream=st.binary(min_size=1, max_size=2000), isn=ISN)
 def test_any_order_yields_the_stream(data: st.DataObject, stream: bytes, isn: int) -> None:
     segs = data.draw(cut(stream), label="segments")
@@ -108,7 +110,7 @@ def test_any_order_yields_the_stream(data: st.DataObject, stream: bytes, isn: in
     assert r.next_seq == (isn + 1 + len(stream)) & MASK32
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(data=st.data(), stream=st.binary(min_size=3, max_size=2000), isn=ISN)
 def test_a_missing_segment_is_one_gap_in_its_place(data: st.DataObject, stream: bytes, isn: int) -> None:
     segs = data.draw(cut(stream).filter(lambda s: len(s) >= 2), label="segments")
@@ -128,7 +130,7 @@ def test_a_missing_segment_is_one_gap_in_its_place(data: st.DataObject, stream: 
     assert set(frames[a:]) == {flush_frame}
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(data=st.data(), stream=st.binary(min_size=3, max_size=2000), isn=ISN)
 def test_acknowledged_hole_is_reported_at_once(data: st.DataObject, stream: bytes, isn: int) -> None:
     """In order, one segment missing, and the receiver has acknowledged the whole stream: the
@@ -151,7 +153,7 @@ def test_acknowledged_hole_is_reported_at_once(data: st.DataObject, stream: byte
     assert r.flush(99, 0.0) == []
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(data=st.data(), stream=st.binary(min_size=2, max_size=3000), isn=ISN,
        cap=st.integers(1, 600), acked=st.booleans())
 def test_delivered_bytes_are_never_wrong(data: st.DataObject, stream: bytes, isn: int, cap: int, acked: bool) -> None:
@@ -188,7 +190,7 @@ def test_delivered_bytes_are_never_wrong(data: st.DataObject, stream: bytes, isn
     assert r.pending_bytes == 0
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(stream=st.binary(min_size=1, max_size=500), isn=ISN, data=st.data())
 def test_conflicting_retransmission_keeps_the_first_bytes(stream: bytes, isn: int, data: st.DataObject) -> None:
     """A retransmission of delivered bytes with other content changes nothing delivered

@@ -124,7 +124,7 @@ class RecordLayer:
         "mode", "buf", "skip", "skip_record", "hs", "hs_frame_time", "encrypt_after_ccs",
         "encrypted", "tls13", "decryptor", "report_protected", "paused", "records",
         "bytes_by_type", "protected_records", "first_app_data", "last_records", "resync_scanned",
-        "midstream", "plain_name", "starttls_seen", "anomalies", "hs_resume",
+        "midstream", "plain_name", "starttls_seen", "anomalies", "hs_resume", "plain_hold",
     )
 
     def __init__(self) -> None:
@@ -149,6 +149,7 @@ class RecordLayer:
         self.midstream = False  # the direction was picked up after its start
         self.plain_name = ""
         self.starttls_seen = False
+        self.plain_hold = b""  # a segment too short to tell whether TLS starts with it
         self.anomalies = 0
         self.hs_resume: Optional[tuple[int, bool]] = None  # handshake bytes queued by a pause
 
@@ -199,6 +200,7 @@ class RecordLayer:
     def gap(self, missing: int, frame: int, ts: float) -> list[RecordEvent]:
         """The TCP layer lost ``missing`` bytes here."""
         out: list[RecordEvent] = []
+        self.plain_hold = b""
         if self.mode in (PLAIN, SSL2, LOST):
             return out
         if self.skip and missing <= self.skip and not self.buf:
@@ -279,7 +281,15 @@ class RecordLayer:
         self.buf.clear()
 
     def _plain(self, data: bytes, frame: int, ts: float, out: list[RecordEvent]) -> None:
-        # STARTTLS: a handshake record at the start of a later segment switches to TLS.
+        # STARTTLS: a handshake record at the start of a later segment switches to TLS. The
+        # six bytes that tell may arrive in several segments: hold a short segment that
+        # could be their beginning and decide when the rest is there.
+        if self.plain_hold:
+            data = self.plain_hold + data
+            self.plain_hold = b""
+        if len(data) < 6 and data[:1] == b"\x16" and data[1:2] in (b"", b"\x03") and data[2:3] <= b"\x04":
+            self.plain_hold = data
+            return
         if (
             len(data) >= 6 and data[0] == 22 and data[1] == 3 and data[2] <= 4
             and data[5] in (_HS_CLIENT_HELLO, _HS_SERVER_HELLO)
