@@ -298,3 +298,29 @@ def test_small_zero_segment_without_psh_is_data() -> None:
     assert whole is not None and whole["server_name"] == "lab.test.x"
     plan = lambda i, f: [(0, f.data[:zeros]), (zeros, f.data[zeros:zeros + 4]), (zeros + 4, f.data[zeros + 4:])]
     assert _analyze(build_pcap(conv, plan, psh_last_only=True)) == whole
+
+
+STARTTLS = ("arkime+arkime/tests/pcap/smtp-starttls.pcap", "ntop+nDPI/tests/cfgs/default/pcap/imap-starttls.pcap")
+
+
+def _without_plain_samples(view: dict) -> dict:
+    """The decoded view minus the not_tls events (their sample is the known xfail above)."""
+    return {**view, "events": [e for e in view["events"] if e["type"] != "not_tls"]}
+
+
+@pytest.mark.parametrize("name", STARTTLS)
+def test_starttls_capture_with_split_record_headers(name: str) -> None:
+    """SMTP/IMAP STARTTLS: every flight's first 6 bytes in 1-byte segments, the rest in
+    100-byte ones. The switch to TLS and everything decoded after it must not change."""
+    path = shared_captures_dir() / name
+    if not path.is_file():
+        pytest.skip(f"{name} not found (set TLSDISSECT_SHARED_CAPTURES)")
+    conv = extract_conversations(path)[0]
+    whole = _analyze(build_pcap(conv))
+    assert whole is not None and whole["version"] is not None  # TLS was found after STARTTLS
+    def plan(i: int, f: Flight) -> list[tuple[int, bytes]]:
+        head = [(o, f.data[o:o + 1]) for o in range(min(6, len(f.data)))]
+        return head + [(o, f.data[o:o + 100]) for o in range(6, len(f.data), 100)]
+    cut = _analyze(build_pcap(conv, plan))
+    assert cut is not None
+    assert _without_plain_samples(cut) == _without_plain_samples(whole)
