@@ -21,12 +21,15 @@ Profiles:
               connections, and some non-TLS TCP (HTTP, SSH, STARTTLS protocols, ...).
   handshakes  short TLS connections, mostly failing: alerts, resets, handshakes that stop.
 
+Speed: packets are rewritten a time window at a time with numpy (one fancy-index operation
+per field for ~200 000 packets), so the Python work left is per connection, not per packet.
+
 Run `python bench/make_capture.py --help`.
 """
 from __future__ import annotations
 
 import argparse
-import gc
+import bisect
 import hashlib
 import heapq
 import json
@@ -40,6 +43,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
+
+try:
+    import numpy as np
+except ImportError:  # pragma: no cover
+    sys.exit("make_capture.py needs numpy (pip install numpy)")
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -585,99 +593,181 @@ class Stats:
     open_connections: int = 0
 
 
+class Library:
+    """The chosen templates' packets laid end to end in flat arrays, so that a window of
+    packets from thousands of connection copies can be rewritten with a few numpy operations
+    instead of a few Python operations per packet."""
+
+    def __init__(self, templates: list[FlowTemplate]) -> None:
+        cols = list(zip(*(p for t in templates for p in t.pkts), strict=True))
+        self.raw: list[bytes] = list(cols[1])
+        self.rel = np.array(cols[0], dtype=np.int64)
+        self.length = np.fromiter((len(r) for r in self.raw), dtype=np.int64, count=len(self.raw))
+        self.a_off = np.array(cols[2], dtype=np.int64)
+        self.p_off = np.array(cols[4], dtype=np.int64)
+        self.nip = np.array(cols[5], dtype=np.int64)
+        self.t_off = np.array(cols[6], dtype=np.int64)
+        self.ntcp = np.array(cols[7], dtype=np.int64)
+        counts = [len(t.pkts) for t in templates]
+        self.base = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        self.count = counts
+        self.rel_lists = [[p[0] for p in t.pkts] for t in templates]
+
+
+def _put_be(buf: np.ndarray, at: np.ndarray, value: np.ndarray, width: int) -> None:
+    """Write `value` big-endian, `width` bytes, at every offset in `at`."""
+    for b in range(width):
+        buf[at + b] = (value >> (8 * (width - 1 - b))) & 0xFF
+
+
+def _put_le(buf: np.ndarray, at: np.ndarray, value: np.ndarray, width: int) -> None:
+    for b in range(width):
+        buf[at + b] = (value >> (8 * b)) & 0xFF
+
+
 def write_capture(out: Path, pools: list[tuple[float, list[FlowTemplate]]], profile: Profile,
                   target: int, seed: int, concurrency: int) -> Stats:
-    """Replay connections until `target` bytes are written; a heap keyed on each open
-    connection's next packet time interleaves them, so timestamps only ever increase."""
+    """Replay connections until `target` bytes are written.
+
+    Model: `concurrency` connections are open at once; when one sends its last packet, a new
+    one opens after an exponential pause. Every packet then has a key (time, connection
+    number, packet index); the file is the shortest prefix, in key order, that reaches the
+    target size. Opening and closing are simulated per connection (a heap of end times);
+    packets are produced a time window at a time, sorted by key and rewritten with numpy."""
     rng = random.Random(seed)
     st = Stats()
-    pack_ts = struct.Struct("<II").pack_into
-    pack_h = struct.Struct(">H").pack_into
-    heappush, heappop = heapq.heappush, heapq.heappop
-    # (next packet time in µs, connection id, packet index, connection); the unique id keeps
-    # heapq from ever comparing connections
-    heap: list[tuple[int, int, int, tuple[list, int, bytes, int, int, int]]] = []
     gap_us = profile.mean_arrival_gap * 1e6
-    # per template, what opening a copy needs: (pkts, family, ~(client address words) summed,
-    # ~(client port), index for the statistics)
     templates = [t for _, pool in pools for t in pool]
-    prepared = [(t.pkts, t.family,
-                 sum(0xFFFF - w for w in struct.unpack(f">{len(t.client_addr) // 2}H",
-                                                      t.client_addr)),
-                 0xFFFF - t.client_port, k) for k, t in enumerate(templates)]
-    cum, acc, base = [], 0.0, 0
+    lib = Library(templates)
+    naddr = [sum(0xFFFF - w for w in struct.unpack(f">{len(t.client_addr) // 2}H", t.client_addr))
+             for t in templates]
+    nport = [0xFFFF - t.client_port for t in templates]
+    ident: dict[tuple[int, int], int] = {}   # (address number, family) -> its word sum
+    cum, acc, first = [], 0.0, 0
     for share, pool in pools:
         acc += share
-        cum.append((acc, base, len(pool)))
-        base += len(pool)
-    opened = [0] * len(templates)
-    ident: dict[tuple[int, int], tuple[bytes, int]] = {}
-    next_id = copy = 0
+        cum.append((acc, first, len(pool)))
+        first += len(pool)
+    # per connection, in opening order: template, start (µs), copy number, checksum deltas
+    c_tmpl: list[int] = []
+    c_start: list[int] = []
+    c_dip: list[int] = []
+    c_dtcp: list[int] = []
+    ends: list[tuple[int, int]] = []     # (time of the last packet, connection number)
 
     def open_conn(start: int) -> None:
-        nonlocal next_id, copy
         r = rng.random() * acc
-        for edge, first, n in cum:
-            if r < edge:
+        pick = cum[-1]
+        for edge_pool in cum:
+            if r < edge_pool[0]:
+                pick = edge_pool
                 break
-        pkts, family, naddr, nport, k = prepared[first + rng.randrange(n)]
+        k = pick[1] + rng.randrange(pick[2])
+        copy = len(c_tmpl)
         port = EPHEMERAL_FIRST + copy % EPHEMERAL_COUNT
-        host = (copy // EPHEMERAL_COUNT, family)
+        host = (copy // EPHEMERAL_COUNT, templates[k].family)
         if host not in ident:  # the address changes only every EPHEMERAL_COUNT copies
-            addr = client_identity(copy, family)[0]
             ident.clear()
-            ident[host] = (addr, _word_sum(addr))
-        addr, asum = ident[host]
-        copy += 1
+            ident[host] = _word_sum(client_identity(copy, templates[k].family)[0])
         # RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), summed over the changed 16-bit words;
         # the same delta serves both directions (the sum does not care where a word sits)
-        d_ip = _fold(naddr + asum)
-        d_tcp = _fold(d_ip + nport + port)
-        heappush(heap, (start + pkts[0][0], next_id, 0, (pkts, start, addr, port, d_ip, d_tcp)))
-        next_id += 1
-        opened[k] += 1
+        d_ip = _fold(naddr[k] + ident[host])
+        d_tcp = _fold(d_ip + nport[k] + port)
+        c_tmpl.append(k)
+        c_start.append(start)
+        c_dip.append(d_ip)
+        c_dtcp.append(d_tcp)
+        heapq.heappush(ends, (start + lib.rel_lists[k][-1], copy))
 
-    written = 24
-    gc.collect()
-    gc.freeze()    # the flow library is long-lived: keep the collector from rescanning it
-    gc.disable()   # the writer makes no reference cycles; collections only cost time here
+    t0 = 1_700_000_000 * 1_000_000
+    for i in range(concurrency):
+        open_conn(t0 + int(i * gap_us))
+    active: list[int] = []            # connections that may still have packets to write
+    opened_upto = 0                   # connections [0, opened_upto) are in `active` or done
+    seen = np.zeros(0, dtype=bool)    # which connections have a packet in the file
+    written, lo, width = 24, t0, 1_000_000
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, OUT_SNAPLEN, LINKTYPE_ETHERNET))
-        start = 1_700_000_000 * 1_000_000
-        for i in range(concurrency):
-            open_conn(start + int(i * gap_us))
-        while heap and written < target:
-            chunk: list[bytearray] = []
-            budget = min(8 << 20, target - written)
-            cbytes = 0
-            while heap and cbytes < budget:
-                # the heap only ever receives times >= the one just popped: ts is monotonic
-                ts, cid, i, conn = heappop(heap)
-                pkts, cstart, addr, port, d_ip, d_tcp = conn
-                _, raw, a_off, a_end, p_off, nip, t_off, ntcp = pkts[i]
-                rec = bytearray(raw)
-                pack_ts(rec, 0, ts // 1_000_000, ts % 1_000_000)
-                rec[a_off:a_end] = addr
-                pack_h(rec, p_off, port)
-                if nip >= 0:
-                    v = nip + d_ip
-                    pack_h(rec, 40, 0xFFFF - ((v & 0xFFFF) + (v >> 16)))
-                v = ntcp + d_tcp
-                pack_h(rec, t_off, 0xFFFF - ((v & 0xFFFF) + (v >> 16)))
-                chunk.append(rec)
-                cbytes += len(rec)
-                i += 1
-                if i < len(pkts):
-                    heappush(heap, (cstart + pkts[i][0], cid, i, conn))
-                else:
-                    open_conn(ts + int(rng.expovariate(1.0) * gap_us))
-            f.write(b"".join(chunk))
-            written += cbytes
-            st.packets += len(chunk)
-    gc.enable()
+        while written < target:
+            hi = lo + width
+            while ends[0][0] < hi:    # closes before the window's end open the next ones
+                end, _ = heapq.heappop(ends)
+                open_conn(end + int(rng.expovariate(1.0) * gap_us))
+            active += range(opened_upto, len(c_tmpl))
+            opened_upto = len(c_tmpl)
+            # which packets of which connections fall in [lo, hi)
+            sel_c, sel_first, sel_n, still = [], [], [], []
+            for c in active:
+                start = c_start[c]
+                if start >= hi:
+                    still.append(c)
+                    continue
+                rel = lib.rel_lists[c_tmpl[c]]
+                a = bisect.bisect_left(rel, lo - start)
+                b = bisect.bisect_left(rel, hi - start)
+                if b > a:
+                    sel_c.append(c)
+                    sel_first.append(lib.base[c_tmpl[c]] + a)
+                    sel_n.append(b - a)
+                if b < len(rel):
+                    still.append(c)
+            active = still
+            lo = hi
+            if not sel_c:
+                width *= 2
+                continue
+            conn = np.repeat(np.array(sel_c, dtype=np.int64), sel_n)
+            n_arr = np.array(sel_n, dtype=np.int64)
+            starts_in_sel = np.repeat(np.cumsum(n_arr) - n_arr, n_arr)
+            idx = np.repeat(np.array(sel_first, dtype=np.int64), n_arr) \
+                + np.arange(len(conn), dtype=np.int64) - starts_in_sel
+            cstart = np.array(c_start, dtype=np.int64)
+            ts = cstart[conn] + lib.rel[idx]
+            order = np.lexsort((idx, conn, ts))
+            idx, conn, ts = idx[order], conn[order], ts[order]
+            length = lib.length[idx]
+            total = np.cumsum(length)
+            if written + int(total[-1]) >= target:   # the last window: cut at the target
+                cut = int(np.searchsorted(total, target - written, side="left")) + 1
+                idx, conn, ts, length, total = idx[:cut], conn[:cut], ts[:cut], length[:cut], \
+                    total[:cut]
+            buf = np.frombuffer(bytearray(b"".join([lib.raw[i] for i in idx.tolist()])),
+                                dtype=np.uint8)
+            at = total - length                      # where each record starts in buf
+            _put_le(buf, at, ts // 1_000_000, 4)
+            _put_le(buf, at + 4, ts % 1_000_000, 4)
+            copy = conn
+            port = EPHEMERAL_FIRST + copy % EPHEMERAL_COUNT
+            host = copy // EPHEMERAL_COUNT + 1
+            a_at = at + lib.a_off[idx]
+            v4 = lib.nip[idx] >= 0
+            _put_be(buf, a_at[v4], np.full(int(v4.sum()), 10 << 24) | (host[v4] & 0xFFFFFF), 4)
+            v6 = ~v4
+            if v6.any():
+                _put_be(buf, a_at[v6], np.full(int(v6.sum()), 0xFD00), 2)
+                for z in range(2, 12):
+                    buf[a_at[v6] + z] = 0
+                _put_be(buf, a_at[v6] + 12, host[v6], 4)
+            _put_be(buf, at + lib.p_off[idx], port, 2)
+            d_ip = np.array(c_dip, dtype=np.int64)[conn]
+            d_tcp = np.array(c_dtcp, dtype=np.int64)[conn]
+            v = lib.nip[idx][v4] + d_ip[v4]
+            _put_be(buf, at[v4] + 40, 0xFFFF - ((v & 0xFFFF) + (v >> 16)), 2)
+            v = lib.ntcp[idx] + d_tcp
+            _put_be(buf, at + lib.t_off[idx], 0xFFFF - ((v & 0xFFFF) + (v >> 16)), 2)
+            f.write(buf.data)
+            written += int(total[-1])
+            st.packets += len(idx)
+            if len(seen) < len(c_tmpl):
+                seen = np.concatenate((seen, np.zeros(len(c_tmpl) - len(seen), dtype=bool)))
+            seen[conn] = True
+            # aim at ~200 000 packets a window: big numpy operations, bounded memory
+            width = max(1000, min(width * 4, int(width * 200_000 / max(len(idx), 1))))
     st.bytes = written
     st.open_connections = concurrency
-    for t, n in zip(templates, opened, strict=True):
+    per_template = np.bincount(np.array(c_tmpl, dtype=np.int64)[np.flatnonzero(seen)],
+                               minlength=len(templates))
+    for t, n in zip(templates, per_template.tolist(), strict=True):
         if n:
             st.connections += n
             st.by_kind[t.kind] = st.by_kind.get(t.kind, 0) + n
