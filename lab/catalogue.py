@@ -24,6 +24,12 @@ Each folder holds:
 | `expected.json` | ground truth: how it was made, what the client, server and tshark said (`observed`), and our reading of the scenario (`expected`) |
 | `tshark.txt` | tshark's one-line-per-frame summary (with the key log when there is one): the human check of the message sequence |
 
+`_trust/` holds the lab's CA certificates (no keys): `lab-root-ca.crt` is the
+only anchor the clients trust (`--cacert`/`-CAfile`), `corp-client-ca.crt` is
+what servers requiring client certificates trust, `other-ca.crt` and
+`rogue-root-ca.crt` are the untrusted issuers.  They match the captures of the
+same commit (a `--fresh` rebuild makes a new PKI and rewrites them).
+
 `observed` comes from outside our code: the client's exit status and error
 text, the relevant server error-log line, and every TLS alert as tshark 4.0
 decodes it (`-Y tls.alert_message`, with `-o tls.keylog_file:keylog.txt` where a

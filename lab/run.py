@@ -223,6 +223,21 @@ def run_scenario(sc: Scenario, port: int) -> bool:
     return not problems
 
 
+TRUST = {"root.crt": "lab-root-ca.crt", "corp-ca.crt": "corp-client-ca.crt",
+         "other-ca.crt": "other-ca.crt", "rogue-root.crt": "rogue-root-ca.crt"}
+
+
+def publish_trust_anchors() -> None:
+    """Copy the CA certificates (never keys) next to the captures, so a reader of
+    captures/ can check chains (e.g. --ca-file captures/_trust/lab-root-ca.crt)
+    without rebuilding the PKI.  Clients in the lab trust lab-root-ca.crt only;
+    servers that ask for client certificates trust corp-client-ca.crt."""
+    dest = OUT / "_trust"
+    dest.mkdir(parents=True, exist_ok=True)
+    for src, name in TRUST.items():
+        shutil.copy(WORK / "pki" / src, dest / name)
+
+
 def main(argv: list[str]) -> int:
     if "--list" in argv:
         for sc in SCENARIOS:
@@ -251,6 +266,7 @@ def main(argv: list[str]) -> int:
     (docroot / "secure").mkdir(parents=True, exist_ok=True)
     (docroot / "index.html").write_text("<html><body>TLS lab</body></html>\n")
     (docroot / "secure" / "index.html").write_text("<html><body>secure area</body></html>\n")
+    publish_trust_anchors()
     bad = 0
     for i, sc in chosen:
         if not run_scenario(sc, 20000 + 10 * i):

@@ -57,7 +57,8 @@ def main(argv: list[str]) -> int:
     root = HERE.parent / "captures"
     if argv and Path(argv[0]).is_dir():
         root, argv = Path(argv[0]), argv[1:]
-    folders = sorted(d for d in root.iterdir() if d.is_dir() and (not argv or d.name in argv))
+    folders = sorted(d for d in root.iterdir()
+                     if d.is_dir() and not d.name.startswith("_") and (not argv or d.name in argv))
     if not folders:
         print(f"no scenario folders under {root}", file=sys.stderr)
         return 2
