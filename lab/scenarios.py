@@ -573,3 +573,21 @@ add(sc("tls13_split_client_hello",
        apache(),
        {"client": ["python3", "lab/helpers.py", "split-hello", "--port", "{port}", "--cafile",
                    "{pki}/root.crt", "--keylog", "{keylog}"], "client_kind": "python"}, OK13))
+NGINX_MTLS = ["ssl_client_certificate {pki}/corp-ca.crt", "ssl_verify_client on",
+              "ssl_verify_depth 2"]
+add(sc("nginx_client_cert_missing_tls12",
+       "nginx with ssl_verify_client on (Corp Client CA); curl TLS 1.2 without a certificate. "
+       "Unlike Apache, nginx does not abort the handshake: it completes it and answers the "
+       "request with HTTP 400 'No required SSL certificate was sent'; no alert.",
+       ("nginx", NginxSpec(extra=NGINX_MTLS)), curl(*TLS12),
+       expect("TLSv1.2", "established", "client_cert_missing", "server", "fin", None,
+              "application_data"),
+       log_pattern=r"client sent no required SSL certificate|certificate"))
+add(sc("nginx_client_cert_unknown_ca_tls12",
+       "nginx with ssl_verify_client on (Corp Client CA); curl TLS 1.2 presents the Other CA "
+       "certificate. nginx accepts the handshake and rejects the request with HTTP 400 'The SSL "
+       "certificate error'; no alert.",
+       ("nginx", NginxSpec(extra=NGINX_MTLS)), curl(*TLS12, *CLIENT_OTHER),
+       expect("TLSv1.2", "established", "client_cert_rejected", "server", "fin", None,
+              "application_data"),
+       log_pattern=r"client SSL certificate verify error|certificate"))

@@ -151,10 +151,12 @@ def make_apache(spec: ApacheSpec, port: int, wd: Path, pki_dir: Path, docroot: P
 
 @dataclass
 class NginxSpec:
+    """The essentials of one nginx TLS server block."""
+
     cert: str = "fullchain-good.pem"
     key: str = "leaf-good.key"
     protocols: str = "TLSv1.2 TLSv1.3"
-    extra: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)  # directives without the ';'; {pki} allowed
     extra_http: str = ""  # raw text inside http{}, e.g. another server block; {port} {pki}
     listen: str = "127.0.0.1"  # or "[::1]"
 
@@ -163,7 +165,7 @@ def make_nginx(spec: NginxSpec, port: int, wd: Path, pki_dir: Path, docroot: Pat
     wd.mkdir(parents=True, exist_ok=True)
     tmp = wd / "tmp"
     tmp.mkdir(exist_ok=True)
-    extra = "\n".join("    " + x for x in spec.extra)
+    extra = "\n".join("    " + x.replace("{pki}", str(pki_dir)) + ";" for x in spec.extra)
     extra_http = spec.extra_http.replace("{port}", str(port)).replace("{pki}", str(pki_dir))
     conf = f"""daemon off;
 worker_processes 1;
