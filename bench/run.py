@@ -414,7 +414,7 @@ def wait_for_load(max_load: float, max_wait: float) -> None:
     """Sleep until the 1-minute load average drops to max_load, at most max_wait seconds."""
     deadline = time.monotonic() + max_wait
     while os.getloadavg()[0] > max_load and time.monotonic() < deadline:
-        time.sleep(5)
+        time.sleep(min(5.0, max(0.0, deadline - time.monotonic())))
 
 
 def machine_info() -> dict:
