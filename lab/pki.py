@@ -36,7 +36,7 @@ authorityKeyIdentifier = keyid:always
 SERVER_EXT = """[v3]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
+extendedKeyUsage = {eku}
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 subjectAltName = {san}
@@ -45,7 +45,7 @@ subjectAltName = {san}
 CLIENT_EXT = """[v3]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
-extendedKeyUsage = clientAuth
+extendedKeyUsage = {eku}
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 """
@@ -80,6 +80,7 @@ class Leaf:
     cn: str
     sans: tuple[str, ...]
     validity: tuple[str, str] = LEAF_VALID
+    eku: str = "serverAuth"
 
 
 def run(cmd: list[str], cwd: Path) -> None:
@@ -128,44 +129,71 @@ class Pki:
         cmd += ["-selfsign"] if selfsign else ["-cert", f"{ca}.crt"]
         run(cmd, self.dir)
 
+    def _have(self, name: str) -> bool:
+        """Each certificate is made once; later builds only add what is missing."""
+        return (self.dir / f"{name}.crt").exists()
+
     def root(self, name: str, cn: str) -> None:
+        if self._have(name):
+            return
         self._key(name)
         self._csr(name, f"/O=TLS Lab/CN={cn}")
         self._sign(name, name, CA_EXT, CA_VALID, selfsign=True)
 
     def sub_ca(self, name: str, issuer: str, cn: str) -> None:
+        if self._have(name):
+            return
         self._key(name)
         self._csr(name, f"/O=TLS Lab/CN={cn}")
         self._sign(issuer, name, CA_EXT, CA_VALID)
 
     def leaf(self, leaf: Leaf) -> None:
         name = f"leaf-{leaf.name}"
+        if self._have(name):
+            return
         self._key(name)
         self._csr(name, f"/O=TLS Lab/CN={leaf.cn}")
         san = ", ".join(leaf.sans)
-        self._sign(leaf.issuer, name, SERVER_EXT.format(san=san), leaf.validity)
+        self._sign(leaf.issuer, name, SERVER_EXT.format(san=san, eku=leaf.eku), leaf.validity)
 
     def self_signed(self, name: str, cn: str, sans: str) -> None:
         """A leaf that signs itself (what `openssl req -x509` gives an admin in a hurry)."""
+        if self._have(name):
+            return
         self._key(name)
         run(["openssl", "req", "-x509", "-new", "-key", f"{name}.key", "-subj", f"/O=TLS Lab/CN={cn}",
              "-days", "3650", "-addext", f"subjectAltName={sans}",
              "-addext", "basicConstraints=critical,CA:FALSE", "-out", f"{name}.crt"], self.dir)
 
-    def client(self, name: str, issuer: str, cn: str, validity: tuple[str, str]) -> None:
+    def client(self, name: str, issuer: str, cn: str, validity: tuple[str, str],
+               eku: str = "clientAuth") -> None:
+        if self._have(name):
+            return
         self._key(name)
         self._csr(name, f"/O=TLS Lab Clients/CN={cn}")
-        self._sign(issuer, name, CLIENT_EXT, validity)
+        self._sign(issuer, name, CLIENT_EXT.format(eku=eku), validity)
+
+    def revoke_and_crl(self, ca: str, name: str) -> None:
+        """Revoke one certificate (once) and write <ca>.crl, as a CA operator would."""
+        d = self._ca_dir(ca)
+        cnf = str(d / "ca.cnf")
+        serial = subprocess.run(["openssl", "x509", "-in", f"{name}.crt", "-noout", "-serial"],
+                                check=True, cwd=self.dir, capture_output=True,
+                                text=True).stdout.strip().split("=")[1]
+        index = (d / "index.txt").read_text()
+        if not any(ln.startswith("R") and f"\t{serial}\t" in ln for ln in index.splitlines()):
+            run(["openssl", "ca", "-batch", "-config", cnf, "-keyfile", f"{ca}.key", "-cert",
+                 f"{ca}.crt", "-revoke", f"{name}.crt", "-crl_reason", "keyCompromise"], self.dir)
+        run(["openssl", "ca", "-batch", "-config", cnf, "-keyfile", f"{ca}.key", "-cert",
+             f"{ca}.crt", "-gencrl", "-crldays", "3650", "-out", f"{ca}.crl"], self.dir)
 
     def bundle(self, out: str, parts: list[str]) -> None:
         (self.dir / out).write_text("".join((self.dir / p).read_text() for p in parts))
 
     # --- the whole PKI --------------------------------------------------
     def build(self) -> None:
-        """Create every file once; a complete PKI (marker file) is left alone."""
+        """Create what is missing; existing keys and certificates are kept."""
         marker = self.dir / "COMPLETE"
-        if marker.exists():
-            return
         self.dir.mkdir(parents=True, exist_ok=True)
         self.root("root", "Lab Root CA")
         self.sub_ca("inter", "root", "Lab Intermediate CA")
@@ -184,6 +212,8 @@ class Pki:
             Leaf("notyet", "inter", "www.lab.test", www, NOT_YET),
             Leaf("wronghost", "inter", "other.example.test", ("DNS:other.example.test",)),
             Leaf("big", "inter4", "www.lab.test", big_sans),
+            Leaf("wrongeku", "inter", "www.lab.test", www, eku="clientAuth"),
+            Leaf("revoked", "inter", "www.lab.test", www),
         ]
         for leaf in leaves:
             self.leaf(leaf)
@@ -193,15 +223,17 @@ class Pki:
         self.client("client-good", "corp-ca", "alice", LEAF_VALID)
         self.client("client-expired", "corp-ca", "bob-expired", EXPIRED)
         self.client("client-other", "other-ca", "mallory", LEAF_VALID)
+        self.client("client-wrongeku", "corp-ca", "carol-serverauth", LEAF_VALID, eku="serverAuth")
+        self.revoke_and_crl("inter", "leaf-revoked")
         self.bundle("chain-inter.pem", ["inter.crt"])
         self.bundle("chain-rogue.pem", ["rogue-inter.crt"])
         self.bundle("chain-big.pem", ["inter4.crt", "inter3.crt", "inter2.crt", "inter.crt"])
-        for v in ("good", "expired", "notyet", "wronghost"):
+        for v in ("good", "expired", "notyet", "wronghost", "wrongeku", "revoked"):
             self.bundle(f"fullchain-{v}.pem", [f"leaf-{v}.crt", "inter.crt"])
         self.bundle("fullchain-rogue.pem", ["leaf-rogue.crt", "rogue-inter.crt"])
         self.bundle("fullchain-big.pem", ["leaf-big.crt", "inter4.crt", "inter3.crt", "inter2.crt",
                                           "inter.crt"])
         self.bundle("client-cas-both.pem", ["corp-ca.crt", "other-ca.crt"])
-        for c in ("good", "expired", "other"):
+        for c in ("good", "expired", "other", "wrongeku"):
             self.bundle(f"client-{c}.pem", [f"client-{c}.crt", f"client-{c}.key"])
         marker.write_text("ok\n")

@@ -591,3 +591,27 @@ add(sc("nginx_client_cert_unknown_ca_tls12",
        expect("TLSv1.2", "established", "client_cert_rejected", "server", "fin", None,
               "application_data"),
        log_pattern=r"client SSL certificate verify error|certificate"))
+add(sc("tls12_server_cert_wrong_eku_curl",
+       "Apache serves a leaf for www.lab.test (chain sent, lab root) whose extendedKeyUsage is "
+       "clientAuth only; curl TLS 1.2 checks the purpose (X509_V_ERR_INVALID_PURPOSE) and aborts. "
+       "The catalogue has no finer cause than server_cert_rejected for a wrong purpose.",
+       apache(cert="fullchain-wrongeku.pem", key="leaf-wrongeku.key"), curl(*TLS12),
+       expect("TLSv1.2", "failed", "server_cert_rejected", "client", "alert",
+              alert("client", 43), "server_certificate")))
+add(sc("tls12_server_cert_revoked_curl",
+       "Apache serves a valid-looking leaf + intermediate whose leaf was revoked by the "
+       "intermediate (openssl ca -revoke, -crl_reason keyCompromise); curl TLS 1.2 is given the "
+       "intermediate's CRL with --crlfile and aborts. The catalogue has no finer cause than "
+       "server_cert_rejected for revocation.",
+       apache(cert="fullchain-revoked.pem", key="leaf-revoked.key"),
+       curl(*TLS12, "--crlfile", "{pki}/inter.crl"),
+       expect("TLSv1.2", "failed", "server_cert_rejected", "client", "alert",
+              alert("client", 44), "server_certificate")))
+add(sc("tls12_client_cert_wrong_eku",
+       "Apache SSLVerifyClient require (Corp Client CA); curl TLS 1.2 presents a Corp-issued "
+       "certificate whose extendedKeyUsage is serverAuth only, so it is not valid for client "
+       "authentication.",
+       apache(vhost_extra=mtls()),
+       curl(*TLS12, "--cert", "{pki}/client-wrongeku.crt", "--key", "{pki}/client-wrongeku.key"),
+       expect("TLSv1.2", "failed", "client_cert_rejected", "server", "alert", alert("server", 43),
+              "client_certificate")))
