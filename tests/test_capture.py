@@ -507,14 +507,13 @@ def test_gzip_of_real_captures_gives_identical_frames(tmp_path: Path) -> None:
 SUPPORTED_LAYERS = {
     "eth", "ethertype", "vlan", "ieee8021ad", "ip", "ipv6", "ipv6.hopopts", "ipv6.routing", "ipv6.dstopts",
     "ipv6.fraghdr", "ah", "sll", "raw", "null", "loop", "pppoes", "ppp", "mpls", "gre", "erspan",
-    "udp", "vxlan", "fcs", "frame",
+    "udp", "vxlan", "gtp", "fcs", "frame",
 }
 # Layers that put a TCP header where decode_tcp rightly does not look: an ICMP error quotes the
 # start of the offending packet; that header belongs to no connection, so decode_tcp returns None.
 QUOTING_LAYERS = {"icmp", "icmpv6"}
 # Tunnels tshark follows and decode_tcp does not claim to (frames are compared as "not TCP to us").
 UNSUPPORTED_TUNNELS = {
-    "gtp": "GTP-U (UDP 2152) mobile-core tunnel: not in decode_tcp's tunnel list",
     "capwap.data": "CAPWAP data (UDP 5247) carrying 802.11 frames: not in decode_tcp's tunnel list",
     "wlan": "802.11 inside CAPWAP",
 }

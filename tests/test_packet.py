@@ -41,6 +41,7 @@ from scapy.all import (  # noqa: E402
     PPPoE,
     Raw,
 )
+from scapy.contrib.gtp import GTP_U_Header, GTPPDUSessionContainer  # noqa: E402
 from scapy.contrib.erspan import ERSPAN_II, ERSPAN_III, ERSPAN_PlatformSpecific  # noqa: E402
 from scapy.contrib.mpls import MPLS  # noqa: E402
 from scapy.layers.inet6 import ICMPv6DestUnreach  # noqa: E402
@@ -389,6 +390,9 @@ CASES: dict[str, Callable[[], Case]] = {
         ),
         4,
     ),
+    "gtp-u": lambda: Case(1, bytes(eth() / outer4() / UDP(sport=2152, dport=2152) / GTP_U_Header(teid=0x1234, gtp_type=255) / v4() / tcp()), 4),
+    "gtp-u-seq-ipv6": lambda: Case(1, bytes(eth() / outer4() / UDP(sport=40000, dport=2152) / GTP_U_Header(S=1, seq=77, next_ex=0x85, gtp_type=255) / v6() / tcp()), 6),
+    "gtp-u-pdu-session-ext": lambda: Case(1, bytes(eth() / Dot1Q(vlan=9) / outer6() / UDP(sport=2152, dport=2152) / GTP_U_Header(E=1, next_ex=0x85, gtp_type=255) / GTPPDUSessionContainer(type=1, QFI=5) / v4() / tcp()), 4),
     "sll-gre": lambda: Case(
         113, bytes(CookedLinux(proto=0x0800) / outer4() / GRE() / v4() / tcp()), 4
     ),
@@ -520,6 +524,8 @@ NOT_TCP: dict[str, Callable[[], tuple[int, bytes]]] = {
         1,
         bytes(eth() / IPv6(src=P6, dst=A6) / ICMPv6DestUnreach() / v6() / tcp()),
     ),
+    "gtp-u-echo-request": lambda: (1, bytes(eth() / outer4() / UDP(sport=2152, dport=2152) / GTP_U_Header(gtp_type=1) / (b"\x00" * 4))),
+    "gtp-c-port-2123": lambda: (1, bytes(eth() / outer4() / UDP(sport=2123, dport=2123) / GTP_U_Header(gtp_type=255) / v4() / tcp())),
     "gre-unknown-proto": lambda: (
         1,
         bytes(

@@ -3,7 +3,7 @@
 ``decode_tcp`` is on the hot path: it runs once per packet of the capture. It returns a plain
 tuple, or None for anything that is not a TCP segment we can use (ARP, UDP, ICMP, IP
 fragments, a frame cut short before the TCP header). Tunnels that Wireshark looks into are
-followed too (IP-in-IP, 6in4, 4in6, GRE incl. ERSPAN, VXLAN, PPPoE, MPLS, VLAN/QinQ), so the
+followed too (IP-in-IP, 6in4, 4in6, GRE incl. ERSPAN, VXLAN, GTP-U, PPPoE, MPLS, VLAN/QinQ), so the
 connection numbering matches Wireshark's ``tcp.stream``.
 """
 
@@ -167,7 +167,7 @@ def _ipv6(data: bytes, off: int, depth: int) -> Optional[TcpSegment]:
 
 
 def _inner(data: bytes, p: int, end: int, proto: int, depth: int) -> Optional[TcpSegment]:
-    """Tunnels: IP-in-IP, GRE (+ERSPAN), VXLAN."""
+    """Tunnels: IP-in-IP, GRE (+ERSPAN), VXLAN, GTP-U."""
     if depth >= _MAX_DEPTH:
         return None
     depth += 1
@@ -198,11 +198,33 @@ def _inner(data: bytes, p: int, end: int, proto: int, depth: int) -> Optional[Tc
             return _ether(data, q + 12 + (8 if o_flag else 0), depth)
         return None
     if proto == 17:
-        dport = _u16(data, p + 2)[0]
+        sport, dport = struct.unpack_from("!HH", data, p)
         if dport == 4789 and end - p >= 16:  # VXLAN
             return _ether(data, p + 16, depth)
+        if sport == 2152 or dport == 2152:  # GTP-U (3GPP TS 29.281), as Wireshark's port table
+            return _gtp_u(data, p + 8, depth)
         return None
     return None
+
+
+def _gtp_u(data: bytes, q: int, depth: int) -> Optional[TcpSegment]:
+    """GTPv1-U: only a T-PDU (message type 255) carries a user IP packet."""
+    flags, msg_type = data[q], data[q + 1]
+    if flags >> 5 != 1 or not flags & 0x10 or msg_type != 0xFF:  # version 1, protocol type GTP
+        return None
+    q += 8
+    if flags & 0x07:  # E, S or PN: sequence number, N-PDU number, next extension type
+        next_ext = data[q + 3] if flags & 0x04 else 0  # the next-type byte counts only when E is set
+        q += 4
+        for _ in range(16):  # extension headers: length in 4-byte units, next type last
+            if not next_ext:
+                break
+            units = data[q]
+            if units == 0:
+                return None
+            q += units * 4
+            next_ext = data[q - 1]
+    return _ip(data, q, depth)
 
 
 def _tcp(data: bytes, p: int, end: int, src: bytes, dst: bytes, ttl: int) -> Optional[TcpSegment]:
