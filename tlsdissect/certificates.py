@@ -1629,8 +1629,9 @@ def check_client_chain_against_request(
                 "client_cert_missing",
                 "warning",
                 f"The server asked for a client certificate{wanted}, but the client sent an empty Certificate "
-                "message; a server that requires one aborts (alert certificate_required in TLS 1.3, usually "
-                "handshake_failure in TLS 1.2).",
+                "message; a server that requires one aborts the handshake (alert certificate_required in TLS 1.3, "
+                "usually handshake_failure in TLS 1.2) or, like nginx, completes it and refuses the request "
+                "(HTTP 400).",
             )
         )
         return findings
