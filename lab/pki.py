@@ -193,7 +193,6 @@ class Pki:
     # --- the whole PKI --------------------------------------------------
     def build(self) -> None:
         """Create what is missing; existing keys and certificates are kept."""
-        marker = self.dir / "COMPLETE"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.root("root", "Lab Root CA")
         self.sub_ca("inter", "root", "Lab Intermediate CA")
@@ -236,4 +235,3 @@ class Pki:
         self.bundle("client-cas-both.pem", ["corp-ca.crt", "other-ca.crt"])
         for c in ("good", "expired", "other", "wrongeku"):
             self.bundle(f"client-{c}.pem", [f"client-{c}.crt", f"client-{c}.key"])
-        marker.write_text("ok\n")
