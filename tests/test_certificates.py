@@ -971,6 +971,7 @@ def _tshark_ca_names(pcap: Path) -> list[bytes]:
         ("tls12_expired_curl", "expired"),  # alert certificate_expired
         ("tls12_not_yet_valid_curl", "not_yet_valid"),
         ("tls12_hostname_mismatch_openssl", "hostname_mismatch"),
+        ("tls12_server_cert_wrong_eku_curl", "eku_not_server_auth"),  # curl: unsuitable certificate purpose
         ("tls12_success", None),  # established
         ("mtls_success_tls12", None),
         ("large_chain_success", None),
@@ -1134,3 +1135,33 @@ def test_system_trust_store_is_opt_in_and_loads() -> None:
     assert first.cert is not None
     own = analyze_chain([first.cert.public_bytes(serialization.Encoding.DER)], at=REF_TIME, trust=store)
     assert own.trust == "trusted"
+
+
+@pytest.mark.parametrize(
+    ("scenario", "trust", "expected_id"),
+    [
+        ("tls12_success", "trusted", "trusted"),
+        ("tls12_untrusted_root_curl", "untrusted_root", "untrusted_root"),  # leaf + intermediate under Rogue Root CA
+        ("tls12_missing_intermediate_curl", "untrusted_root", "chain_incomplete"),
+        ("tls12_self_signed_curl", "untrusted_root", "untrusted_root"),
+    ],
+)
+def test_lab_chains_against_the_lab_root(scenario: str, trust: str, expected_id: str) -> None:
+    """The clients trusted only captures/_trust/lab-root-ca.crt (expected.json 'made_with' commands)."""
+    root = LAB / "_trust" / "lab-root-ca.crt"
+    if not root.is_file():
+        pytest.skip(f"{root} not found")
+    facts = _tshark_handshakes(LAB / scenario / "capture.pcap")
+    at, ders = facts["server"]  # type: ignore[misc]
+    analysis = analyze_chain(ders, at=at, server_name=facts["sni"], trust=TrustStore.from_ca_file(root))  # type: ignore[arg-type]
+    assert analysis.trust == trust
+    f = finding(analysis, expected_id)
+    assert f.severity == ("info" if trust == "trusted" else "error")
+
+
+def test_lab_client_certificate_with_server_only_eku() -> None:
+    """Apache: 'certificate verify failed'; curl got alert unsupported_certificate (expected.json)."""
+    facts = _tshark_handshakes(LAB / "tls12_client_cert_wrong_eku" / "capture.pcap")
+    at, ders = facts["client"]  # type: ignore[misc]
+    f = finding(analyze_chain(ders, at=at, role="client"), "eku_not_client_auth")
+    assert "serverAuth" in f.text
