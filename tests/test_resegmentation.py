@@ -324,3 +324,33 @@ def test_starttls_capture_with_split_record_headers(name: str) -> None:
     cut = _analyze(build_pcap(conv, plan))
     assert cut is not None
     assert _without_plain_samples(cut) == _without_plain_samples(whole)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine gap (reported to the lead): flows.py only stores the peer's ACK number; the "
+    "bytes after a hole the receiver acknowledged stay buffered until this side sends more "
+    "data or the capture ends. StreamReassembler.acked(ack, frame, ts) releases them at the "
+    "ACK; flows.py must call it on every ACK and pass its chunks to the session"))
+def test_lost_segment_inside_a_protected_record_changes_nothing_else() -> None:
+    """A 100-byte segment lost in the middle of a protected record of the server's bulk
+    flight (the client's ACK covers it): apart from one gap, the decoded connection is the
+    same, events in the same order."""
+    path = LAB_CAPTURES / "tls12_success" / "capture.pcap"
+    if not path.is_file():
+        pytest.skip("lab capture tls12_success not found")
+    conv = with_bulk_data(extract_conversations(path)[0])
+    k, bulk = next((i, f) for i, f in enumerate(conv.flights) if f.direction == 1 and len(f.data) > 5000)
+    start = bulk.data.index(b"\x17\x03\x03\x03\xe8")  # the first 1000-byte record
+    def plan(drop: bool):
+        def cut(i: int, f: Flight) -> list[tuple[int, bytes]]:
+            if i != k:
+                return [(0, f.data)]
+            a, b = start + 100, start + 200
+            return [(0, f.data[:a])] + ([] if drop else [(a, f.data[a:b])]) + [(b, f.data[b:])]
+        return cut
+    whole = _analyze(build_pcap(conv, plan(False)))
+    lost = _analyze(build_pcap(conv, plan(True)))
+    assert whole is not None and lost is not None
+    assert [e for e in lost["events"] if e["type"] == "gap"] == [
+        {"sender": "server", "type": "gap", "bytes": 100, "detail": "inside a protected record"}]
+    assert [e for e in lost["events"] if e["type"] != "gap"] == whole["events"]

@@ -154,6 +154,53 @@ def test_acknowledged_hole_is_reported_at_once(data: st.DataObject, stream: byte
 
 
 @settings(max_examples=examples(150), deadline=None)
+@given(data=st.data(), stream=st.binary(min_size=4, max_size=2000), isn=ISN)
+def test_ack_past_a_hole_releases_what_follows(data: st.DataObject, stream: bytes, isn: int) -> None:
+    """Segments in order with up to two lost; then the receiver's ACK number P arrives. Every
+    hole that ends at or before P (the receiver has its bytes) becomes a gap at once, with the
+    bytes after it up to the next hole, attributed to the ACK's frame; later holes wait."""
+    segs = data.draw(cut(stream).filter(lambda s: len(s) >= 3), label="segments")
+    lost = sorted(data.draw(st.sets(st.integers(0, len(segs) - 2), min_size=1, max_size=2), label="lost"))
+    r = StreamReassembler()
+    r.syn(isn)
+    delivered = bytearray()
+    for frame, (off, payload) in enumerate(segs, start=1):
+        if frame - 1 in lost:
+            continue
+        for item, _f, _t in r.segment((isn + 1 + off) & MASK32, payload, frame, 0.0):
+            assert not isinstance(item, int)
+            delivered += item
+    first_hole = segs[lost[0]][0]
+    assert bytes(delivered) == stream[:first_hole]
+    ack_pos = data.draw(st.integers(0, len(stream)), label="ack position")
+    released = r.acked((isn + 1 + ack_pos) & MASK32, 777, 1.0)
+    # Expected, from the holes: release through every hole whose end the ACK covers.
+    expected: list = []
+    pos = first_hole
+    holes: list[tuple[int, int]] = []
+    for i in lost:  # adjacent lost segments make one hole
+        a, b = segs[i][0], segs[i][0] + len(segs[i][1])
+        if holes and holes[-1][1] == a:
+            holes[-1] = (holes[-1][0], b)
+        else:
+            holes.append((a, b))
+    for k, (a, b) in enumerate(holes):
+        if ack_pos < b or a != pos:
+            break
+        expected.append(b - a)
+        nxt = holes[k + 1][0] if k + 1 < len(holes) else len(stream)
+        expected.append(stream[b:nxt])
+        pos = nxt
+    got = [item for item, _f, _t in released]
+    assert [g for g in got if isinstance(g, int)] == [e for e in expected if isinstance(e, int)]
+    assert b"".join(g for g in got if not isinstance(g, int)) == b"".join(e for e in expected if not isinstance(e, int))
+    assert all(f == 777 for _i, f, _t in released)
+    rest = r.flush(800, 2.0)  # whatever was not released comes out at the end, nothing twice
+    out, _frames, gaps = per_byte([(bytes(delivered), 0, 0.0)] + released + rest)
+    assert len(out) == len(stream) and [g[1] for g in gaps] == [b - a for a, b in holes]
+
+
+@settings(max_examples=examples(150), deadline=None)
 @given(data=st.data(), stream=st.binary(min_size=2, max_size=3000), isn=ISN,
        cap=st.integers(1, 600), acked=st.booleans())
 def test_delivered_bytes_are_never_wrong(data: st.DataObject, stream: bytes, isn: int, cap: int, acked: bool) -> None:

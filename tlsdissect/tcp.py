@@ -107,6 +107,20 @@ class StreamReassembler:
         self._drain(frame, ts, out)
         return out
 
+    def acked(self, ack: int, frame: int, ts: float) -> list[Chunk]:
+        """The other side acknowledged up to ``ack`` (call on every ACK it sends).
+
+        When that covers buffered bytes beyond a hole, the receiver has the hole's bytes and
+        the capture missed them: report the gap and release what follows now, attributed to
+        this frame, rather than when this side next sends data (or at the end), which would
+        put the rest of this side's flight after the peer's answer to it."""
+        self.peer_ack = ack
+        out: list[Chunk] = []
+        while self.pending and self._peer_has(min(self.pending)):
+            self._skip_to(min(self.pending), frame, ts, out)
+            self._drain(frame, ts, out)
+        return out
+
     def _peer_has(self, pos: int) -> bool:
         """Has the receiver acknowledged stream position ``pos``?"""
         if self.peer_ack is None or self.next_abs is None:
