@@ -9,7 +9,10 @@ themselves come from scapy, not from our code. Link-layer headers scapy does not
 from __future__ import annotations
 
 import ipaddress
+import os
+import shutil
 import struct
+import subprocess
 from dataclasses import dataclass
 from typing import Callable
 
@@ -589,3 +592,49 @@ def test_mutated_frames_never_raise(name: str, data: st.DataObject) -> None:
         frame[i] = data.draw(st.integers(0, 255))
     seg = decode_tcp(case.linktype, bytes(frame))
     assert seg is None or len(seg) == 9
+
+
+# -- tshark reads the same built frames --------------------------------------------------------------
+
+TSHARK_FIELDS = ("frame.number", "tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.flags",
+                 "tcp.len", "ip.src", "ip.dst", "ip.ttl", "ipv6.src", "ipv6.dst", "ipv6.hlim", "frame.protocols")
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed: it is the oracle of this test")
+def test_built_frames_agree_with_tshark(tmp_path) -> None:
+    """Every built frame goes into one pcapng (one interface per link type); tshark must see the same segment.
+
+    This checks the frames themselves (scapy builds what we think, e.g. ERSPAN III's platform
+    sub-header or GTP-U extension headers) as well as decode_tcp, for encapsulations the shared
+    captures do not contain.
+    """
+    from tests.test_capture import epb, idb, shb
+
+    names = sorted(CASES)
+    cases = [CASES[n]() for n in names]
+    linktypes = sorted({c.linktype for c in cases})
+    blob = shb("<") + b"".join(idb("<", lt) for lt in linktypes)
+    blob += b"".join(epb("<", linktypes.index(c.linktype), i, c.frame) for i, c in enumerate(cases))
+    path = tmp_path / "built.pcapng"
+    path.write_bytes(blob)
+    env = dict(os.environ, WIRESHARK_CONFIG_DIR=str(tmp_path))
+    out = subprocess.run(["tshark", "-n", "-r", str(path), "-T", "fields", "-E", "occurrence=l",
+                          *sum((["-e", f] for f in TSHARK_FIELDS), [])],
+                         capture_output=True, text=True, timeout=120, env=env)
+    rows = [line.split("\t") for line in out.stdout.splitlines()]
+    assert len(rows) == len(cases), out.stderr
+    problems = []
+    for name, case, row in zip(names, cases, rows):
+        f = dict(zip(TSHARK_FIELDS, row))
+        if not f["tcp.srcport"]:
+            problems.append(f"{name}: tshark sees no TCP ({f['frame.protocols']})")
+            continue
+        src, dst, ttl = (f["ip.src"], f["ip.dst"], f["ip.ttl"]) if case.ipv == 4 else (f["ipv6.src"], f["ipv6.dst"], f["ipv6.hlim"])
+        theirs = (ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed, int(f["tcp.srcport"]),
+                  int(f["tcp.dstport"]), int(f["tcp.seq_raw"]), int(f["tcp.ack_raw"]), int(f["tcp.flags"], 16) & 0xFF,
+                  int(f["tcp.len"]), int(ttl))
+        seg = decode_tcp(case.linktype, case.frame)
+        ours = None if seg is None else seg[:7] + (len(seg[7]), seg[8])
+        if ours != theirs:
+            problems.append(f"{name}: decode_tcp {ours}, tshark {theirs} ({f['frame.protocols']})")
+    assert not problems, "\n".join(problems)
