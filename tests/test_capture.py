@@ -656,3 +656,34 @@ def test_frames_match_tshark_on_shared_and_lab_captures() -> None:
     print(f"compared {compared} frames, skipped {skipped}")
     assert not problems, f"{len(problems)} differences (first 20):\n" + "\n".join(problems[:20])
     assert compared > 40_000, (compared, skipped)  # the corpus holds ~62k frames; nearly all compared
+
+
+def test_pcapng_big_endian_first_section() -> None:
+    e = ">"
+    data = shb(e) + idb(e, 101, 0, opts(e, opt(e, 9, bytes([6])), opt(e, 14, struct.pack(e + "q", -10)))) + \
+        epb(e, 0, 5_000_001, FRAMES[1]) + spb(e, FRAMES[4])
+    frames, reader = read_all(data)
+    assert [(n, lt, d) for n, _, lt, d in frames] == [(1, 101, FRAMES[1]), (2, 101, FRAMES[4])]
+    assert frames[0][1] == pytest.approx(5.000001 - 10, abs=1e-9)  # if_tsoffset is signed
+    assert not reader.info.truncated
+
+
+def test_stdin_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``-`` reads the binary stdin (sys.stdin.buffer)."""
+    data, want = multi_section_pcapng()
+
+    class FakeStdin:
+        buffer = io.BytesIO(gzip.compress(data))
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin())
+    frames, reader = read_all("-")
+    assert_frames(frames, want)
+    assert reader.name == "<stdin>" and reader.info.compressed
+
+
+def test_reader_does_not_close_a_caller_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.pcap"
+    path.write_bytes(pcap_file([(1, 0, FRAMES[0])]))
+    with open(path, "rb") as fh:
+        read_all(fh)
+        assert not fh.closed

@@ -204,3 +204,17 @@ def test_empty_stdin() -> None:
     proc = run_cli("-", stdin=b"")
     assert proc.returncode == 2
     assert "empty" in one_line_error(proc)
+
+
+@pytest.mark.parametrize("mode", ["--jsonl", "--json", "--no-color"])
+def test_closed_stdout_pipe_is_quiet(mode: str) -> None:
+    """``tlsdissect big.pcap | head -1``: the reader goes away early; no traceback, no noise."""
+    path = lab("tls13_success")
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "tlsdissect", mode, str(path), str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO_ROOT, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `head` exiting before reading anything
+    err = proc.stderr.read()
+    proc.wait(timeout=TIMEOUT_S)
+    assert not err.strip(), err.decode()
