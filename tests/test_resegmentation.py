@@ -171,6 +171,25 @@ def test_decoding_is_independent_of_segmentation(data: st.DataObject) -> None:
     assert _analyze(pcap) == _reference(index, bulk), name
 
 
+@settings(max_examples=examples(40), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_capture_cut_short_is_independent_of_segmentation(data: st.DataObject) -> None:
+    """The capture stops in the middle of a flight (no FIN, no RST): what can be decoded from
+    the bytes seen (e.g. a ServerHello in a truncated record) must not depend on the cuts."""
+    _need_captures()
+    index = data.draw(st.sampled_from(_eligible()), label="conversation")
+    name, full = conversations()[index]
+    flights = full.flights
+    j = data.draw(st.integers(0, len(flights) - 1), label="last flight")
+    keep = data.draw(st.integers(1, len(flights[j].data)), label="bytes of it")
+    items: list = [*flights[:j], Flight(flights[j].direction, flights[j].data[:keep])]
+    conv = Conversation(full.ports, full.isn, items, True, full.syn_seen, full.name)
+    plans = [data.draw(flight_plan(f), label=f"flight {i}") for i, f in enumerate(conv.flights)]
+    pcap = build_pcap(conv, lambda i, f: [(o, f.data[o:o + ln]) for o, ln in plans[i]])
+    assert _analyze(pcap) == _analyze(build_pcap(conv)), name
+
+
 def _fixed_plan(conv: Conversation, cut) -> bytes:
     return build_pcap(conv, lambda i, f: cut(f.data))
 
