@@ -82,6 +82,9 @@ class Diagnosis:
     def verdict(self) -> str:
         if self.outcome == "established" and self.cause == "ok":
             return "Handshake completed."
+        if self.how == "capture_ended":
+            where = (self.failure_point or "handshake").replace("_", " ")
+            return f"Incomplete: the capture ends before {where}."
         who = {"client": "the client", "server": "the server", "middlebox": "a middlebox",
                "unknown": "an unknown party"}.get(self.aborted_by or "", "nobody")
         how = {"alert": "with a TLS alert", "rst": "with a TCP reset", "fin": "by closing the connection",
@@ -639,11 +642,63 @@ class _Reasoner:
         refused = self._http_refusal()
         if refused is not None:
             return refused
+        client_auth = self._client_auth_after_handshake()
+        if client_auth is not None:
+            return client_auth
         reset = self._reset_after_handshake()
         if reset is not None:
             return reset
         return Diagnosis("established", "ok", "certain",
                          explanation=f"The TLS handshake completed ({c.version}, {c.cipher}).")
+
+    def _client_auth_after_handshake(self) -> Optional[Diagnosis]:
+        """A server that asked for a client certificate, got none (or a bad one), completed the
+        handshake anyway and then closed: nginx's ssl_verify_client answers HTTP 400 this way."""
+        c = self.c
+        if c.certificate_request is None or c.client_certificate_sent is None or self.tls13:
+            return None
+        close = c.tcp_close
+        problem = None
+        if c.client_certificate_sent is False:
+            problem = "client_cert_missing"
+        else:
+            bad = [f for f in self.client_findings if f.id == "issuer_not_requested"]
+            if self.client_chain is not None:
+                bad += [f for f in self.client_chain.findings if f.id in ("expired", "not_yet_valid", "eku_not_client_auth")]
+            if bad:
+                problem = "client_cert_rejected"
+                for f in bad:
+                    self.evidence.append(Evidence(f.text, [e.frame for e in self.hs if e.sender == "client"
+                                                           and e.info.get("message") == "certificate"][:1]))
+        if problem is None:
+            return None
+        resp = next((e for e in c.events if e.type == "application_data" and e.sender == "server"), None)
+        preview = str(resp.info.get("preview", "")) if resp is not None else ""
+        server_refused = preview[9:12] in ("400", "403", "495", "496") if preview.startswith("HTTP/") else None
+        if server_refused is False:
+            return None  # the server answered normally: client authentication was optional
+        if server_refused is None:
+            # Without the key log we cannot see whether the server refused the request: the
+            # handshake itself succeeded, so say so, and name the risk.
+            return Diagnosis("established", "ok", "likely", alternatives=[problem],
+                             explanation=(f"The TLS handshake completed ({c.version}, {c.cipher}), but the server asked "
+                                          "for a client certificate and the client "
+                                          + ("sent none" if problem == "client_cert_missing" else "sent one the server did not ask for")
+                                          + ". A server that requires it (nginx ssl_verify_client on) refuses the request "
+                                          "inside the encrypted session; supply the key log to see its answer."))
+        if server_refused:
+            self.evidence.append(Evidence(f"The server answers HTTP {preview[9:12]} (decrypted): {preview.split(chr(13))[0]!r}.", [resp.frame]))
+        cert_ev = next((e for e in self.hs if e.sender == "client" and e.info.get("message") == "certificate"), None)
+        if problem == "client_cert_missing" and cert_ev is not None:
+            self.evidence.append(Evidence("The client answers the CertificateRequest with an empty Certificate.", [cert_ev.frame]))
+        return Diagnosis("established", problem, "certain" if server_refused else "likely",
+                         failure_point="application_data", aborted_by="server",
+                         how=close.how if close is not None else None,
+                         explanation=("The server asked for a client certificate and "
+                                      + ("got none" if problem == "client_cert_missing" else "got one it does not accept")
+                                      + ", completed the handshake anyway, and then refused the request"
+                                      + (f" (HTTP {preview[9:12]})" if server_refused else " and closed the connection")
+                                      + ": nginx's ssl_verify_client behaves like this (Apache aborts the handshake instead)."))
 
     def _http_refusal(self) -> Optional[Diagnosis]:
         """Decrypted HTTP tells what TLS bytes cannot: a 403 for a missing SNI (Apache's
@@ -765,10 +820,27 @@ class _Reasoner:
                                  aborted_by=close.by, how=close.how,
                                  explanation="The client reset the connection before the server answered.")
         # The handshake got somewhere and stopped without an alert in clear.
+        waited = self._unanswered_flight()
+        if waited is not None:
+            last_client, phase = waited
+            if close is not None:
+                self.evidence.append(Evidence(
+                    f"The server sends nothing after the client's {last_client.info.get('message', 'flight')}; "
+                    f"the client gives up {close.time - last_client.time:.1f} s later.", [last_client.frame, close.frame]))
+            return Diagnosis("incomplete", "server_no_response", "likely", failure_point=phase,
+                             aborted_by="client" if close is not None else None, how="no_response",
+                             alternatives=["middlebox_reset"],
+                             explanation=("The client sent its part of the handshake and the server never answered it"
+                                          + (f"; the client gave up after {close.time - last_client.time:.1f} s." if close else ".")
+                                          + " A server that hangs, or a device on the path that drops the server's "
+                                          "packets, looks like this."))
         if close is None:
-            return Diagnosis("incomplete", "unknown", "possible", failure_point=self._phase_at(c.last_frame, "client"),
-                             how="capture_ended", aborted_by=None,
-                             explanation="The capture ends before the handshake does.")
+            step = self._next_step()
+            return Diagnosis("incomplete", "unknown", "possible", failure_point=step,
+                             how="capture_ended", aborted_by="unknown",
+                             explanation=(f"The capture ends before the handshake does (the next step, "
+                                          f"{step.replace('_', ' ')}, is not in it). Nothing shows a failure; "
+                                          "capture longer or with a larger buffer to see the end."))
         phase = self._phase_at(close.frame, close.by)
         # TLS 1.3 without keys: a small protected record right before the close is a probable alert.
         probable = self._probable_alert(close.by, close.frame)
@@ -800,6 +872,8 @@ class _Reasoner:
                                           + ("rejects the one it got." if big_flight else "did not get one.")
                                           + " Supply the key log to read the alert."))
         by = close.by
+        if self.tls13 and phase == "server_certificate" and self.has("certificate", "server") is None:
+            phase = "server_hello"  # the rest of the server's flight is encrypted: we only saw its hello
         self.evidence.append(Evidence(f"The {by} {'resets' if close.how == 'rst' else 'closes'} the connection without a TLS alert.", [close.frame]))
         if close.how == "rst":
             return Diagnosis("failed", "connection_reset", "likely", failure_point=phase, aborted_by=by, how="rst",
@@ -808,6 +882,44 @@ class _Reasoner:
         cause = "client_closed_without_alert" if by == "client" else "server_closed_without_alert"
         return Diagnosis("failed", cause, "likely", failure_point=phase, aborted_by=by, how="fin",
                          explanation=f"The {by} closed the connection during {phase.replace('_', ' ')} without a TLS alert.")
+
+    def _next_step(self) -> str:
+        """The handshake step that was due when the capture ended."""
+        names = {(e.sender, e.info.get("message")) for e in self.hs}
+        if ("client", "client_hello") not in names or not (("server", "server_hello") in names or ("server", "hello_retry_request") in names):
+            return "client_hello"
+        if self.c.established:
+            return "application_data"
+        if self.tls13:
+            return "finished"
+        if ("client", "client_key_exchange") in names or any(e.type == "change_cipher_spec" and e.sender == "client" for e in self.c.events):
+            return "finished"
+        if ("server", "server_hello_done") in names:
+            return "key_exchange"
+        return "server_certificate"
+
+    def _unanswered_flight(self) -> Optional[tuple[Event, str]]:
+        """The client's last handshake flight got no answer at all, and the client waited
+        (at least a second) before closing: the server (or the path) went silent."""
+        c = self.c
+        client_steps = [e for e in c.events if e.sender == "client" and e.type in ("handshake", "encrypted_record", "change_cipher_spec")]
+        if not client_steps:
+            return None
+        last = client_steps[-1]
+        if any(e.sender == "server" and e.frame > last.frame and e.type in ("handshake", "encrypted_record", "alert", "not_tls")
+               for e in c.events):
+            return None
+        if c.server_stats.bytes == 0:
+            return None  # nothing at all from the server: handled as "no answer to the ClientHello"
+        close = c.tcp_close
+        if close is not None and (close.by != "client" or close.time - last.time < 1.0):
+            return None
+        if close is None and c.end_time - last.time < 1.0:
+            return None
+        names = [e.info.get("message") for e in self.msgs("client")]
+        phase = "finished" if ("client_key_exchange" in names or "finished" in names or
+                               any(e.type == "change_cipher_spec" for e in client_steps)) else "key_exchange"
+        return last, phase
 
     def _probable_alert(self, sender: str, close_frame: int) -> Optional[Event]:
         if not self.tls13:

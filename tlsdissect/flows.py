@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Optional
 
 from .model import Alert, Connection, DirectionStats, Event, TcpClose
-from .packet import ACK, FIN, PSH, RST, SYN, format_endpoint
+from .packet import ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, format_endpoint
 from .session import TlsSession
 from .tcp import StreamReassembler
 from . import tables
@@ -302,6 +302,10 @@ class FlowTable:
         src, dst, sport, dport, seq, ack, flags, payload, ttl = seg
         key = (src, sport, dst, dport)
         entry = self.table.get(key)
+        if flags & ICMP_QUOTE:
+            if entry is None:  # Wireshark numbers the quoted conversation; so do we
+                self._new(src, sport, dst, dport, frame, ts)
+            return
         if entry is None:
             conn = self._new(src, sport, dst, dport, frame, ts)
             d = 0

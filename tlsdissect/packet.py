@@ -43,6 +43,12 @@ SYN = 0x02
 RST = 0x04
 PSH = 0x08
 ACK = 0x10
+# Not a TCP flag: marks a TCP header quoted inside an ICMP error. Wireshark gives such a
+# header a tcp.stream of its own when its conversation is new, so we count it too.
+ICMP_QUOTE = 0x10000
+
+_ICMP4_ERRORS = frozenset((3, 4, 5, 11, 12))
+_ICMP6_ERRORS = frozenset((1, 2, 3, 4))
 
 _u16 = struct.Struct("!H").unpack_from
 _u32 = struct.Struct("!I").unpack_from
@@ -166,6 +172,27 @@ def _ipv6(data: bytes, off: int, depth: int) -> Optional[TcpSegment]:
     return _inner(data, p, end, nxt, depth)
 
 
+def _icmp_quote(data: bytes, p: int, end: int, proto: int, depth: int) -> Optional[TcpSegment]:
+    """The IP + TCP header an ICMP error quotes (only ports and sequence number are there)."""
+    if (proto == 1 and data[p] not in _ICMP4_ERRORS) or (proto == 58 and data[p] not in _ICMP6_ERRORS):
+        return None
+    q = p + 8
+    v = data[q] >> 4
+    if v == 4:
+        ihl = (data[q] & 0x0F) * 4
+        if data[q + 9] != 6 or _u16(data, q + 6)[0] & 0x1FFF:
+            return None
+        src, dst, t = data[q + 12:q + 16], data[q + 16:q + 20], q + ihl
+    elif v == 6:
+        if data[q + 6] != 6:
+            return None
+        src, dst, t = data[q + 8:q + 24], data[q + 24:q + 40], q + 40
+    else:
+        return None
+    sport, dport, seq = struct.unpack_from("!HHI", data, t)
+    return (src, dst, sport, dport, seq, 0, ICMP_QUOTE, b"", 0)
+
+
 def _inner(data: bytes, p: int, end: int, proto: int, depth: int) -> Optional[TcpSegment]:
     """Tunnels: IP-in-IP, GRE (+ERSPAN), VXLAN, GTP-U."""
     if depth >= _MAX_DEPTH:
@@ -197,6 +224,8 @@ def _inner(data: bytes, p: int, end: int, proto: int, depth: int) -> Optional[Tc
             o_flag = data[q + 11] & 0x01
             return _ether(data, q + 12 + (8 if o_flag else 0), depth)
         return None
+    if proto == 1 or proto == 58:
+        return _icmp_quote(data, p, end, proto, depth)
     if proto == 17:
         sport, dport = struct.unpack_from("!HH", data, p)
         if dport == 4789 and end - p >= 16:  # VXLAN

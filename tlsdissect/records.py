@@ -474,9 +474,8 @@ class RecordLayer:
             del hs[:4 + ln]
             out.append(RecordEvent("handshake", frame, ts, content_type=CT_HANDSHAKE, msg_type=t,
                                    body=body, length=ln, encrypted=decrypted, record_version=version))
-            if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO or (decrypted and t in (20, 24)):
-                # The session must learn the version (or, after a decrypted Finished or
-                # KeyUpdate, switch keys) before later records are read. Stop here;
+            if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO:
+                # The session must learn the version before later records are read. Stop here;
                 # what is left in the handshake buffer is read when the caller resumes.
                 self.paused = True
                 if hs:

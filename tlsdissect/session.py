@@ -232,15 +232,6 @@ class TlsSession:
         elif t == hs.FINISHED:
             if self.finished[d] is None:
                 self.finished[d] = ev.frame
-            if ev.encrypted and self.tls13 and self.decryptors is not None:
-                self._tls13_application_keys(d)
-        elif t == hs.KEY_UPDATE and ev.encrypted:
-            dec = self.active_decryptor.get(d)
-            if dec is not None:
-                try:
-                    dec.key_update()
-                except ValueError as e:
-                    self.decrypt_notes.append(f"KeyUpdate: {e}")
         if self.finished[0] is not None and self.finished[1] is not None and t != hs.FINISHED:
             self.post_handshake.append((d, ev.frame, info["message"]))
         if self.ccs[d] is None:
@@ -346,8 +337,14 @@ class TlsSession:
         self.decryptors = sd
         if sd is None:
             return
-        self._install(server, sd.server_handshake)
-        self._install(client, sd.client_handshake)
+        from .keyphases import direction_decryptor
+
+        # TLS 1.3: one callable per direction follows the key phases itself (early data,
+        # handshake keys, application keys after that side's Finished, each KeyUpdate).
+        for d, side in ((server, "server"), (client, "client")):
+            dec = direction_decryptor(sd, side)
+            self.active_decryptor[d] = dec
+            self.layers[d].decryptor = None if dec is None else self._counting(dec)
 
     def _install(self, d: int, dec: Any) -> None:
         self.active_decryptor[d] = dec
@@ -374,11 +371,6 @@ class TlsSession:
             return
         client = self.client_dir_hint if self.client_dir_hint is not None else 0
         self._install(d, sd.client if d == client else sd.server)
-
-    def _tls13_application_keys(self, d: int) -> None:
-        sd = self.decryptors
-        client = self.client_dir_hint if self.client_dir_hint is not None else 0
-        self._install(d, sd.client_application if d == client else sd.server_application)
 
     def decryption_summary(self) -> Optional[dict[str, Any]]:
         if self.keylog is None:
