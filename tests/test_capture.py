@@ -15,12 +15,12 @@ import io
 import os
 import random
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 from fractions import Fraction
 from pathlib import Path
-import struct
 
 import pytest
 
@@ -241,7 +241,7 @@ def test_hand_built_pcapng_matches_tshark(tmp_path: Path) -> None:
     path.write_bytes(data)
     out = subprocess.run([TSHARK, "-n", "-r", str(path), "-T", "fields", "-e", "frame.number",
                           "-e", "frame.cap_len", "-e", "frame.time_epoch", "-e", "frame.protocols"],
-                         capture_output=True, text=True, timeout=60, env=_tshark_env(tmp_path))
+                         check=False, capture_output=True, text=True, timeout=60, env=_tshark_env(tmp_path))
     rows = [line.split("\t") for line in out.stdout.splitlines()]
     frames, reader = read_all(path)
     assert_frames(frames, want)
@@ -299,7 +299,7 @@ def test_sources_agree(tmp_path: Path) -> None:
     with open(path, "rb") as fh:
         from_file, _ = read_all(fh)
     for source in (str(path), path, bytearray(data), memoryview(data), io.BytesIO(data), _PipeLike(data), str(gz), gzip.compress(data)):
-        got, reader = read_all(source)
+        got, _ = read_all(source)
         assert got == reference, type(source)
     assert from_file == reference
     assert read_all(gz)[1].info.compressed
@@ -536,14 +536,15 @@ def _cache_key(path: Path) -> str:
     st = path.stat()
     import hashlib
 
-    h = hashlib.sha256(f"{path}|{st.st_size}|{st.st_mtime_ns}|{TSHARK_FIELDS}".encode()).hexdigest()[:24]
+    tshark_id = os.stat(TSHARK).st_mtime_ns if TSHARK else 0  # a tshark upgrade invalidates the cache
+    h = hashlib.sha256(f"{path}|{st.st_size}|{st.st_mtime_ns}|{TSHARK_FIELDS}|{tshark_id}".encode()).hexdigest()[:24]
     return h
 
 
 def _run_tshark(path: Path, tmp: Path) -> list[list[str]]:
     out = subprocess.run([TSHARK, "-n", "-r", str(path), "-T", "fields", "-E", "occurrence=a",
-                          *sum((["-e", f] for f in TSHARK_FIELDS), [])],
-                         capture_output=True, text=True, timeout=600, env=_tshark_env(tmp))
+                          *[arg for f in TSHARK_FIELDS for arg in ("-e", f)]],
+                         check=False, capture_output=True, text=True, timeout=600, env=_tshark_env(tmp))
     return [line.split("\t") for line in out.stdout.splitlines()]
 
 
@@ -569,8 +570,9 @@ def tshark_views(paths: list[Path]) -> dict[Path, list[list[str]]]:
         if len(todo) > 1 and MERGECAP and CAPINFOS:
             merged = tmp / "all.pcapng"
             m = subprocess.run([MERGECAP, "-a", "-F", "pcapng", "-w", str(merged), *map(str, todo)],
-                               capture_output=True, timeout=300)
-            c = subprocess.run([CAPINFOS, "-c", "-M", "-T", "-r", *map(str, todo)], capture_output=True, text=True, timeout=300)
+                               check=False, capture_output=True, timeout=300)
+            c = subprocess.run([CAPINFOS, "-c", "-M", "-T", "-r", *map(str, todo)],
+                               check=False, capture_output=True, text=True, timeout=300)
             counts = [int(line.rsplit("\t", 1)[1]) for line in c.stdout.splitlines() if "\t" in line]
             if m.returncode == 0 and len(counts) == len(todo):
                 rows = _run_tshark(merged, tmp)
@@ -653,9 +655,8 @@ def test_frames_match_tshark_on_shared_and_lab_captures() -> None:
             got = None if seg is None else (seg[2], seg[3], len(seg[7]))
             if got != want:
                 problems.append(f"{c.relpath} frame {n}: decode_tcp {got}, tshark {want} ({row[3]})")
-    print(f"compared {compared} frames, skipped {skipped}")
     assert not problems, f"{len(problems)} differences (first 20):\n" + "\n".join(problems[:20])
-    assert compared > 40_000, (compared, skipped)  # the corpus holds ~62k frames; nearly all compared
+    assert compared >= 0.99 * (compared + skipped), (compared, skipped)  # exclusions stay the exception
 
 
 def test_pcapng_big_endian_first_section() -> None:

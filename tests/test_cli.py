@@ -27,7 +27,7 @@ def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProce
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("SSLKEYLOGFILE", None)
-    return subprocess.run([sys.executable, "-m", "tlsdissect", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tlsdissect", *args], input=stdin, check=False, capture_output=True,
                           timeout=TIMEOUT_S, cwd=REPO_ROOT, env=env)
 
 

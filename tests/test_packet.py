@@ -13,15 +13,15 @@ import os
 import shutil
 import struct
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 scapy_all = pytest.importorskip("scapy.all")
-from scapy.all import (  # noqa: E402
+from scapy.all import (
     ARP,
     GRE,
     ICMP,
@@ -44,13 +44,13 @@ from scapy.all import (  # noqa: E402
     PPPoE,
     Raw,
 )
-from scapy.contrib.gtp import GTP_U_Header, GTPPDUSessionContainer  # noqa: E402
-from scapy.contrib.erspan import ERSPAN_II, ERSPAN_III, ERSPAN_PlatformSpecific  # noqa: E402
-from scapy.contrib.mpls import MPLS  # noqa: E402
-from scapy.layers.inet6 import ICMPv6DestUnreach  # noqa: E402
-from scapy.layers.ipsec import AH  # noqa: E402
+from scapy.contrib.erspan import ERSPAN_II, ERSPAN_III, ERSPAN_PlatformSpecific
+from scapy.contrib.gtp import GTP_U_Header, GTPPDUSessionContainer
+from scapy.contrib.mpls import MPLS
+from scapy.layers.inet6 import ICMPv6DestUnreach
+from scapy.layers.ipsec import AH
 
-from tlsdissect.packet import decode_tcp  # noqa: E402
+from tlsdissect.packet import decode_tcp
 
 # Inner (end-to-end) addresses and the TCP segment every frame carries.
 A4, B4 = "192.0.2.10", "198.51.100.20"
@@ -619,8 +619,8 @@ def test_built_frames_agree_with_tshark(tmp_path) -> None:
     path.write_bytes(blob)
     env = dict(os.environ, WIRESHARK_CONFIG_DIR=str(tmp_path))
     out = subprocess.run(["tshark", "-n", "-r", str(path), "-T", "fields", "-E", "occurrence=l",
-                          *sum((["-e", f] for f in TSHARK_FIELDS), [])],
-                         capture_output=True, text=True, timeout=120, env=env)
+                          *[arg for f in TSHARK_FIELDS for arg in ("-e", f)]],
+                         check=False, capture_output=True, text=True, timeout=120, env=env)
     rows = [line.split("\t") for line in out.stdout.splitlines()]
     assert len(rows) == len(cases), out.stderr
     problems = []
