@@ -109,9 +109,9 @@ class TcpConnection:
                 kind = "syn_ack" if flags & ACK else "syn"
                 self.tcp_events.append((d, frame, ts, kind, {}))
             elif self.isn[d] != seq and not self.payload_bytes[d]:
-                # A repeated SYN-ACK with another ISN before any data: the later one is the
-                # one the peer will use (it acknowledges the latest).
-                self.isn[d] = seq
+                # A repeated SYN(-ACK) with another ISN before any data: which one counts is
+                # decided by the first data segment (see StreamReassembler.syn_candidate).
+                self.reasm[d].syn_candidate(seq)
             if not self.syn_seen and self.packets[d] + self.packets[1 - d] <= 2:
                 self.syn_seen = True
             if self.client_dir is None or self.role_source != "syn":

@@ -124,7 +124,7 @@ class RecordLayer:
         "mode", "buf", "skip", "skip_record", "hs", "hs_frame_time", "encrypt_after_ccs",
         "encrypted", "tls13", "decryptor", "report_protected", "paused", "records",
         "bytes_by_type", "protected_records", "first_app_data", "last_records", "resync_scanned",
-        "midstream", "plain_name", "starttls_seen", "anomalies", "hs_resume", "plain_hold",
+        "midstream", "plain_name", "starttls_seen", "anomalies", "hs_resume", "version_known", "plain_hold",
     )
 
     def __init__(self) -> None:
@@ -137,6 +137,7 @@ class RecordLayer:
         self.encrypt_after_ccs = True  # TLS <= 1.2: a CCS switches this direction to protected
         self.encrypted = False  # every record from now on is protected
         self.tls13 = False  # content type 23 is protected, others are clear
+        self.version_known = False  # the session saw the ServerHello
         self.decryptor: Optional[Decryptor] = None
         self.report_protected = True  # emit 'protected' events (off once bulk data flows)
         self.paused = False
@@ -341,6 +342,14 @@ class RecordLayer:
             version = (buf[pos + 1] << 8) | buf[pos + 2]
             length = (buf[pos + 3] << 8) | buf[pos + 4]
             protected = self.encrypted or (ct == CT_APPLICATION_DATA)
+            if protected and ct == CT_HANDSHAKE and not self.version_known and n - pos - 5 >= 4:
+                # A CCS switched us to protected, but no ServerHello told the version (a one-sided
+                # capture): TLS 1.3 clients send CCS before a second ClientHello. A record that
+                # starts with a sane handshake header is read in clear.
+                t = buf[pos + 5]
+                ln = (buf[pos + 6] << 16) | (buf[pos + 7] << 8) | buf[pos + 8]
+                if t in (1, 2) and ln + 4 <= length:
+                    protected = False
             skipped = protected and self.decryptor is None
             if not skipped and n - pos - 5 < length:
                 # Wait for the rest of the record; it is counted (once) when complete, however
@@ -397,15 +406,17 @@ class RecordLayer:
 
     def _decrypt(self, ct: int, version: int, payload: bytes, frame: int, ts: float,
                  out: list[RecordEvent]) -> None:
+        decryptor = self.decryptor
         try:
-            inner_type, plaintext = self.decryptor(ct, version, payload)  # type: ignore[misc]
+            inner_type, plaintext = decryptor(ct, version, payload)  # type: ignore[misc]
         except Exception as e:  # a wrong key or a cipher we cannot do: say so, keep counting
             out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=len(payload),
                                    detail=f"decryption failed: {e}"))
             self.decryptor = None
             out.append(self._protected_event(ct, len(payload), version, frame, ts))
             return
-        self._content(inner_type, version, plaintext, frame, ts, out, True)
+        # A NULL-cipher "decryptor" only strips the MAC: what it returns was never hidden.
+        self._content(inner_type, version, plaintext, frame, ts, out, getattr(decryptor, "protects", True))
 
     def _content(self, ct: int, version: int, payload: bytes, frame: int, ts: float,
                  out: list[RecordEvent], decrypted: bool) -> None:

@@ -130,6 +130,8 @@ class TlsSession:
             self.ccs[d] = self.ccs[d] or (ev.frame, ev.time)
             if self.keylog is not None and not self.tls13:
                 self._ccs_decryption(d)
+            if self.layers[d].decryptor is None and not self.tls13 and self.cipher is not None:
+                self._null_cipher(d)
             self.history.append((d, "i"))
             self.timeline.append((d, ev.frame, ev.time, "change_cipher_spec", {}))
         elif kind == "application_data":  # decrypted application data
@@ -241,6 +243,8 @@ class TlsSession:
 
     def _set_version(self, version: int) -> None:
         self.version = version
+        for layer in self.layers:
+            layer.version_known = True
         if version == 0x0304 or (version >> 8) == 0x7F or (version >> 8) == 0xFB:
             for layer in self.layers:
                 layer.tls13 = True  # CCS no longer switches; content type 23 is protected
@@ -345,6 +349,24 @@ class TlsSession:
             dec = direction_decryptor(sd, side)
             self.active_decryptor[d] = dec
             self.layers[d].decryptor = None if dec is None else self._counting(dec)
+
+    def _null_cipher(self, d: int) -> None:
+        """A NULL-encryption suite protects nothing: the record is the plaintext followed by
+        its MAC, so the rest of the handshake (Finished, alerts) stays readable without keys."""
+        info = tables.suite_info(self.cipher) if self.cipher is not None else None
+        if info is None or info.cipher != "NULL" or info.kx == "NULL":
+            return
+        mac_len = {"MD5": 16, "SHA1": 20, "SHA256": 32, "SHA384": 48}.get(info.mac)
+        if mac_len is None:
+            return
+
+        def strip_mac(ct: int, version: int, payload: bytes) -> tuple[int, bytes]:
+            if len(payload) < mac_len:
+                raise ValueError(f"record shorter than its {info.mac} MAC")
+            return ct, payload[:-mac_len]
+
+        strip_mac.protects = False  # type: ignore[attr-defined]
+        self.layers[d].decryptor = strip_mac
 
     def _install(self, d: int, dec: Any) -> None:
         self.active_decryptor[d] = dec

@@ -32,7 +32,7 @@ class StreamReassembler:
     __slots__ = (
         "next_seq", "next_abs", "pending", "pending_bytes", "max_pending",
         "fin_abs", "peer_ack", "isn", "retransmitted", "overlap_conflicts", "gaps",
-        "gap_bytes", "cap_hits",
+        "gap_bytes", "cap_hits", "alt_isns",
     )
 
     def __init__(self, max_pending: int = DEFAULT_MAX_PENDING):
@@ -49,6 +49,7 @@ class StreamReassembler:
         self.gaps = 0
         self.gap_bytes = 0
         self.cap_hits = 0
+        self.alt_isns: list[int] = []
 
     # -- control ------------------------------------------------------------------------
     def syn(self, seq: int) -> None:
@@ -57,6 +58,12 @@ class StreamReassembler:
             self.isn = seq
             self.next_seq = (seq + 1) & 0xFFFFFFFF
             self.next_abs = 0
+
+    def syn_candidate(self, seq: int) -> None:
+        """Another SYN with a different ISN before any data (seen with some load balancers):
+        remember it; the first data segment tells which ISN the sender really used."""
+        if self.next_abs == 0 and not self.pending and seq != self.isn:
+            self.alt_isns.append(seq)
 
     def fin(self, seq: int, payload_len: int) -> None:
         if self.next_abs is None:
@@ -72,6 +79,14 @@ class StreamReassembler:
             self.next_abs = 0
         d = _delta(seq, self.next_seq)
         n = len(data)
+        if d and self.alt_isns and self.next_abs == 0 and not self.pending:
+            for isn in self.alt_isns:
+                if (isn + 1) & 0xFFFFFFFF == seq:
+                    self.isn = isn
+                    self.next_seq = seq
+                    d = 0
+                    break
+            self.alt_isns = []
         if d == 0 and not self.pending:  # the common case: in order, nothing buffered
             self.next_seq = (seq + n) & 0xFFFFFFFF
             self.next_abs += n
