@@ -159,7 +159,11 @@ def _problems(capture: sc.CaptureFile, kinds: set[str]) -> list[to.Mismatch]:
         import tlsdissect  # noqa: F401
     except ImportError as exc:
         pytest.skip(f"tlsdissect not importable: {exc}")
-    return [p for p in _all_problems(str(capture.path)) if p.kind in kinds]
+    try:
+        problems = _all_problems(str(capture.path))
+    except to.OracleError as exc:
+        pytest.fail(f"the tshark oracle could not read {capture.relpath}: {exc}")
+    return [p for p in problems if p.kind in kinds]
 
 
 def _unexplained(

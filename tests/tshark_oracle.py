@@ -54,8 +54,9 @@ tshark 4.0.17):
   but still prints every complete frame; that is accepted (noted in
   ``warnings``), any other failure raises :class:`OracleError`.
 
-Results are cached per capture in ``$TMPDIR/tlsdissect-tshark-oracle`` keyed by
-the file's sha256, the tshark version and this module's own hash.
+Results are cached per capture in ``$TMPDIR/tlsdissect-tshark-oracle`` (or
+``$TLSDISSECT_ORACLE_CACHE``) keyed by the file's sha256, the tshark version and
+a hash of the code that builds results, so identical files share one tshark run.
 
 Command line (for debugging the engine)::
 
@@ -118,7 +119,10 @@ FIELDS = (
 CT_HANDSHAKE = 22
 CT_ALERT = 21
 STRONG_ROLE_EVIDENCE = ("syn", "syn_ack", "client_hello", "server_hello")
-CACHE_DIR = Path(tempfile.gettempdir()) / "tlsdissect-tshark-oracle"
+CACHE_DIR = Path(
+    os.environ.get("TLSDISSECT_ORACLE_CACHE")
+    or Path(tempfile.gettempdir()) / "tlsdissect-tshark-oracle"
+)
 
 # Names for readable diffs only (RFC 8446 section 4, RFC 5246, RFC 8446 section 6).
 HANDSHAKE_NAMES = {
