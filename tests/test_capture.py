@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.shared_captures import LAB_CAPTURES, all_captures, shared_captures
+from tests.shared_captures import LAB_CAPTURES, shared_captures
 from tlsdissect.capture import CaptureReader
 from tlsdissect.errors import CaptureError
-from tlsdissect.packet import decode_tcp
+from tlsdissect.packet import ICMP_QUOTE, decode_tcp
 
 TSHARK = shutil.which("tshark")
 MERGECAP = shutil.which("mergecap")
@@ -509,8 +509,8 @@ SUPPORTED_LAYERS = {
     "ipv6.fraghdr", "ah", "sll", "raw", "null", "loop", "pppoes", "ppp", "mpls", "gre", "erspan",
     "udp", "vxlan", "gtp", "fcs", "frame",
 }
-# Layers that put a TCP header where decode_tcp rightly does not look: an ICMP error quotes the
-# start of the offending packet; that header belongs to no connection, so decode_tcp returns None.
+# An ICMP error quotes the start of the offending packet: decode_tcp returns that TCP header marked
+# ICMP_QUOTE (ports and sequence number only; tshark shows no tcp.len for it).
 QUOTING_LAYERS = {"icmp", "icmpv6"}
 # Tunnels tshark follows and decode_tcp does not claim to (frames are compared as "not TCP to us").
 UNSUPPORTED_TUNNELS = {
@@ -594,13 +594,13 @@ def tshark_views(paths: list[Path]) -> dict[Path, list[list[str]]]:
 
 
 def tshark_expectation(row: list[str]) -> tuple[str, tuple[int, int, int] | None]:
-    """('compare', (sport, dport, len) or None) or ('skip', reason) for one tshark row."""
+    """('compare' or 'quote', (sport, dport, len) or None) or ('skip', reason) for one tshark row."""
     protocols = row[3].split(":")
     if "tcp" not in protocols:
         return "compare", None
     below = protocols[: protocols.index("tcp")]
     if QUOTING_LAYERS & set(below):
-        return "compare", None
+        return "quote", (int(row[4].split(",")[0]), int(row[5].split(",")[0]), 0)
     unsupported = [p for p in below if p in UNSUPPORTED_TUNNELS]
     if unsupported:
         return "skip", UNSUPPORTED_TUNNELS[unsupported[0]]
@@ -617,8 +617,8 @@ def tshark_expectation(row: list[str]) -> tuple[str, tuple[int, int, int] | None
 
 
 @pytest.mark.skipif(TSHARK is None, reason="tshark not installed: it is the oracle of this test")
-def test_frames_match_tshark_on_shared_and_lab_captures() -> None:
-    caps = [c for c in all_captures() if c.relpath not in CAPTURE_EXCLUSIONS]
+def test_frames_match_tshark_on_shared_captures() -> None:
+    caps = [c for c in shared_captures() if c.relpath not in CAPTURE_EXCLUSIONS]
     if not caps:
         pytest.skip("shared captures not found (set TLSDISSECT_SHARED_CAPTURES)")
     views = tshark_views([c.path for c in caps])
@@ -653,6 +653,8 @@ def test_frames_match_tshark_on_shared_and_lab_captures() -> None:
                 problems.append(f"{c.relpath} frame {n}: time {ts!r}, tshark {row[2]}")
             seg = decode_tcp(lt, d)
             got = None if seg is None else (seg[2], seg[3], len(seg[7]))
+            if (kind == "quote") != (seg is not None and bool(seg[6] & ICMP_QUOTE)):
+                problems.append(f"{c.relpath} frame {n}: ICMP quote marking differs ({row[3]})")
             if got != want:
                 problems.append(f"{c.relpath} frame {n}: decode_tcp {got}, tshark {want} ({row[3]})")
     assert not problems, f"{len(problems)} differences (first 20):\n" + "\n".join(problems[:20])

@@ -50,7 +50,7 @@ from scapy.contrib.mpls import MPLS
 from scapy.layers.inet6 import ICMPv6DestUnreach
 from scapy.layers.ipsec import AH
 
-from tlsdissect.packet import decode_tcp
+from tlsdissect.packet import ICMP_QUOTE, decode_tcp
 
 # Inner (end-to-end) addresses and the TCP segment every frame carries.
 A4, B4 = "192.0.2.10", "198.51.100.20"
@@ -519,14 +519,9 @@ NOT_TCP: dict[str, Callable[[], tuple[int, bytes]]] = {
         1,
         bytes(eth() / v6() / IPv6ExtHdrFragment(offset=8, m=0, id=9) / tcp()),
     ),
-    "icmp-unreachable-quoting-tcp": lambda: (
-        1,
-        bytes(eth() / IP(src=P4, dst=A4) / ICMP(type=3, code=1) / v4() / tcp()),
-    ),
-    "icmpv6-unreachable-quoting-tcp": lambda: (
-        1,
-        bytes(eth() / IPv6(src=P6, dst=A6) / ICMPv6DestUnreach() / v6() / tcp()),
-    ),
+    "icmp-echo": lambda: (1, bytes(eth() / v4() / ICMP(type=8) / bytes(v4() / tcp()))),
+    "icmp-unreachable-quoting-udp": lambda: (1, bytes(eth() / IP(src=P4, dst=A4) / ICMP(type=3, code=3) / v4() / UDP(sport=5353, dport=53))),
+    "icmp-unreachable-quoting-later-fragment": lambda: (1, bytes(eth() / IP(src=P4, dst=A4) / ICMP(type=3, code=1) / v4(frag=8) / tcp())),
     "gtp-u-echo-request": lambda: (1, bytes(eth() / outer4() / UDP(sport=2152, dport=2152) / GTP_U_Header(gtp_type=1) / (b"\x00" * 4))),
     "gtp-c-port-2123": lambda: (1, bytes(eth() / outer4() / UDP(sport=2123, dport=2123) / GTP_U_Header(gtp_type=255) / v4() / tcp())),
     "gre-unknown-proto": lambda: (
@@ -551,6 +546,30 @@ NOT_TCP: dict[str, Callable[[], tuple[int, bytes]]] = {
 def test_not_a_tcp_segment(name: str) -> None:
     linktype, frame = NOT_TCP[name]()
     assert decode_tcp(linktype, frame) is None
+
+
+ICMP_QUOTES: dict[str, Callable[[], tuple[int, bytes, int]]] = {
+    "icmp-unreachable": lambda: (1, bytes(eth() / IP(src=P4, dst=A4) / ICMP(type=3, code=1) / v4() / tcp()), 4),
+    "icmp-time-exceeded-short-quote": lambda: (1, bytes(eth() / IP(src=P4, dst=A4) / ICMP(type=11) / bytes(v4() / tcp())[:28]), 4),
+    "icmpv6-unreachable": lambda: (1, bytes(eth() / IPv6(src=P6, dst=A6) / ICMPv6DestUnreach() / v6() / tcp()), 6),
+    "icmp-raw-ip": lambda: (101, bytes(IP(src=P4, dst=A4) / ICMP(type=3, code=4) / v4() / tcp()), 4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ICMP_QUOTES))
+def test_icmp_error_quoting_tcp_is_marked(name: str) -> None:
+    """An ICMP error quotes the offending IP header and at least 8 TCP bytes (RFC 792, RFC 4443).
+
+    Those name a connection (addresses, ports, sequence number) but carry no payload, no ACK
+    and no flags: decode_tcp returns them marked with ICMP_QUOTE instead of TCP flags.
+    """
+    linktype, frame, ipv = ICMP_QUOTES[name]()
+    seg = decode_tcp(linktype, frame)
+    want = expected(Case(linktype, frame, ipv))
+    assert seg is not None
+    assert seg[:5] == want[:5]  # src, dst, sport, dport, seq of the quoted header
+    assert seg[6] == ICMP_QUOTE and not seg[6] & 0xFF  # no real TCP flag set
+    assert seg[7] == b""
 
 
 def test_deep_tunnel_nesting_does_not_recurse_forever() -> None:
