@@ -482,11 +482,18 @@ def test_corrupt_gzip_stream_is_not_a_traceback() -> None:
 
 # -- real captures: gzip, and tshark's frame-by-frame view -------------------------------------
 
-def _small_real_captures(limit: int = 8) -> list[Path]:
-    lab = sorted(LAB_CAPTURES.glob("*/capture.pcap"))[:3]
+def _small_real_captures() -> list[Path]:
+    """A spread of real captures: the two smallest and two largest shared ones, each format.
+
+    The shared folder is read-only; lab captures stand in only when it is absent (the lab
+    rewrites its own files while other tests run).
+    """
     shared = sorted((c.path for c in shared_captures()), key=lambda p: p.stat().st_size)
-    picked = [p for p in shared if p.suffix in (".pcap", ".pcapng")]
-    return lab + picked[: max(0, limit - len(lab)) // 2] + picked[-2:] if picked else lab
+    picked: list[Path] = []
+    for suffix in (".pcap", ".pcapng"):
+        same = [p for p in shared if p.suffix == suffix]
+        picked += same[:2] + same[-2:]
+    return picked or sorted(LAB_CAPTURES.glob("*/capture.pcap"))[:3]
 
 
 def test_gzip_of_real_captures_gives_identical_frames(tmp_path: Path) -> None:
