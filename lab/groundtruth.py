@@ -74,8 +74,8 @@ def schema_problems(doc: dict) -> list[str]:
             p.append("an alert is given but how is not 'alert'")
         if alert["encrypted"] != exp["needs_keylog"]:
             p.append("needs_keylog must equal alert.encrypted")
-    if alert is None and exp["needs_keylog"]:
-        p.append("needs_keylog without an alert")
+    if alert is None and exp["needs_keylog"] and not exp.get("hidden_in_session"):
+        p.append("needs_keylog without an alert (or hidden_in_session)")
     if exp["how"] == "alert" and alert is None:
         p.append("how is 'alert' but no alert is given")
     return p

@@ -54,10 +54,20 @@ def alert(sender: str, code: int, encrypted: bool = False, level: str = "fatal")
 
 def expect(version: str | None, outcome: str, cause: str, aborted_by: str | None,
            how: str | None, alert_: dict | None, failure_point: str | None,
-           server_name: str | None = HOST) -> dict:
-    return {"server_name": server_name, "version": version, "outcome": outcome, "cause": cause,
-            "aborted_by": aborted_by, "how": how, "alert": alert_,
-            "needs_keylog": bool(alert_ and alert_["encrypted"]), "failure_point": failure_point}
+           server_name: str | None = HOST, hidden_in_session: bool = False,
+           stream: int | None = None) -> dict:
+    """hidden_in_session: the failure shows only inside the encrypted session (an HTTP error
+    answer, no alert), so only the key log can reveal it. stream: which tcp.stream of the
+    capture the expectation is about, when the capture holds several connections."""
+    exp = {"server_name": server_name, "version": version, "outcome": outcome, "cause": cause,
+           "aborted_by": aborted_by, "how": how, "alert": alert_,
+           "needs_keylog": bool(alert_ and alert_["encrypted"]) or hidden_in_session,
+           "failure_point": failure_point}
+    if hidden_in_session:
+        exp["hidden_in_session"] = True
+    if stream is not None:
+        exp["stream"] = stream
+    return exp
 
 
 OK12 = expect("TLSv1.2", "established", "ok", None, None, None, None)
@@ -351,7 +361,7 @@ add(sc("tls13_pha_not_offered_python",
                                "{pki}/client-good.crt", "--key", "{pki}/client-good.key"],
         "client_kind": "python"},
        expect("TLSv1.3", "established", "client_cert_missing", "server", "fin", None,
-              "post_handshake_auth"),
+              "post_handshake_auth", hidden_in_session=True),
        log_pattern=r"post-handshake|AH10158|AH02229|AH02263"))
 SNI_VHOSTS = """<VirtualHost 127.0.0.1:{port}>
   ServerName api.lab.test
@@ -385,7 +395,7 @@ add(sc("sni_missing_apache_strict",
         "client_kind": "s_client",
         "stdin": "GET / HTTP/1.1\r\nHost: api.lab.test\r\nConnection: close\r\n\r\n"},
        expect("TLSv1.2", "established", "sni_rejected", "server", "fin", None, "application_data",
-              server_name=None),
+              server_name=None, hidden_in_session=True),
        log_pattern=r"AH02033|AH02032|SNI"))
 add(sc("sni_unknown_nginx_reject_handshake",
        "nginx with a default_server block that has ssl_reject_handshake on and a www.lab.test "
@@ -419,7 +429,8 @@ add(sc("middlebox_reset",
        "closes both sockets with SO_LINGER 0, so each side receives an RST. The capture on lo "
        "shows both legs (client<->relay and relay<->Apache).",
        ("helper", ["rst-relay", "{port}", "{upstream}"]), curl(*TLS12),
-       expect("TLSv1.2", "failed", "middlebox_reset", "middlebox", "rst", None, "server_hello"),
+       expect("TLSv1.2", "failed", "middlebox_reset", "middlebox", "rst", None, "server_hello",
+              stream=0),
        upstream=apache(protocol=ONLY12)))
 add(sc("server_no_response",
        "A Python listener accepts the TCP connection, reads the ClientHello and never answers; "
@@ -581,7 +592,7 @@ add(sc("nginx_client_cert_missing_tls12",
        "request with HTTP 400 'No required SSL certificate was sent'; no alert.",
        ("nginx", NginxSpec(extra=NGINX_MTLS)), curl(*TLS12),
        expect("TLSv1.2", "established", "client_cert_missing", "server", "fin", None,
-              "application_data"),
+              "application_data", hidden_in_session=True),
        log_pattern=r"client sent no required SSL certificate|certificate"))
 add(sc("nginx_client_cert_unknown_ca_tls12",
        "nginx with ssl_verify_client on (Corp Client CA); curl TLS 1.2 presents the Other CA "
@@ -589,7 +600,7 @@ add(sc("nginx_client_cert_unknown_ca_tls12",
        "certificate error'; no alert.",
        ("nginx", NginxSpec(extra=NGINX_MTLS)), curl(*TLS12, *CLIENT_OTHER),
        expect("TLSv1.2", "established", "client_cert_rejected", "server", "fin", None,
-              "application_data"),
+              "application_data", hidden_in_session=True),
        log_pattern=r"client SSL certificate verify error|certificate"))
 add(sc("tls12_server_cert_wrong_eku_curl",
        "Apache serves a leaf for www.lab.test (chain sent, lab root) whose extendedKeyUsage is "

@@ -29,6 +29,24 @@ def _trust_store(opts: Any) -> Optional[TrustStore]:
     return store
 
 
+_CHAIN_CACHE: dict[tuple[Any, ...], Any] = {}
+_CHAIN_CACHE_MAX = 4096
+
+
+def _chain(ders: list[bytes], at: float, server_name: Optional[str], role: str, trust: Any) -> Any:
+    """analyze_chain, remembered per (chain, name, role, trust store, hour of the capture):
+    a busy capture repeats the same chains thousands of times, and validity only needs
+    hour precision here."""
+    key = (tuple(ders), server_name, role, id(trust), int(at // 3600))
+    hit = _CHAIN_CACHE.get(key)
+    if hit is None:
+        hit = analyze_chain(ders, at=at, server_name=server_name, role=role, trust=trust)  # type: ignore[arg-type]
+        if len(_CHAIN_CACHE) >= _CHAIN_CACHE_MAX:
+            _CHAIN_CACHE.clear()
+        _CHAIN_CACHE[key] = hit
+    return hit
+
+
 def _message_time(conn: Connection, sender: str, message: str) -> float:
     for e in conn.events:
         if e.type == "handshake" and e.sender == sender and e.info.get("message") == message:
@@ -43,22 +61,14 @@ def enrich(conn: Connection, opts: Any) -> None:
     if conn.server_certificates_der or any(
         e.type == "handshake" and e.sender == "server" and e.info.get("message") == "certificate" for e in conn.events
     ):
-        server_chain = analyze_chain(
-            conn.server_certificates_der,
-            at=_message_time(conn, "server", "certificate"),
-            server_name=conn.server_name,
-            role="server",
-            trust=_trust_store(opts),
-        )
+        server_chain = _chain(conn.server_certificates_der, _message_time(conn, "server", "certificate"),
+                              conn.server_name, "server", _trust_store(opts))
         conn.extra["server_certificates"] = [c.to_dict() for c in server_chain.certificates]
         conn.extra["trust"] = server_chain.trust
         findings += [dict(f.to_dict(), role="server") for f in server_chain.findings]
     if conn.client_certificate_sent is not None:
-        client_chain = analyze_chain(
-            conn.client_certificates_der,
-            at=_message_time(conn, "client", "certificate"),
-            role="client",
-        )
+        client_chain = _chain(conn.client_certificates_der, _message_time(conn, "client", "certificate"),
+                              None, "client", None)
         conn.extra["client_certificates"] = [c.to_dict() for c in client_chain.certificates]
         findings += [dict(f.to_dict(), role="client") for f in client_chain.findings]
         req = conn.certificate_request

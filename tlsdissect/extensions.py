@@ -241,22 +241,57 @@ _DECODERS: dict[int, Callable[[bytes, str], dict[str, Any]]] = {
 }
 
 
+# Extensions whose bytes differ on every connection (keys, tickets, padding): not worth caching.
+_UNCACHED = frozenset((21, 35, 41, 44, 51, 65037))
+_CACHE_MAX = 8192
+_decode_cache: dict[tuple[int, bytes, str], tuple[Optional[dict[str, Any]], Optional[str]]] = {}
+_name_cache: dict[int, tuple[str, bool]] = {}
+
+
+def _decode(etype: int, data: bytes, where: str) -> tuple[Optional[dict[str, Any]], Optional[str]]:
+    """Decode one extension, remembering the result: the same client software sends the same
+    extension bytes on every connection, so on a busy capture most decodes are repeats."""
+    key = (etype, data, where)
+    hit = _decode_cache.get(key)
+    if hit is not None:
+        return hit
+    try:
+        result: tuple[Optional[dict[str, Any]], Optional[str]] = (_DECODERS[etype](data, where), None)
+    except ParseError as e:
+        result = (None, str(e))
+    if etype not in _UNCACHED:
+        if len(_decode_cache) >= _CACHE_MAX:
+            _decode_cache.clear()
+        _decode_cache[key] = result
+    return result
+
+
 def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
     """Parse an extensions block (the cursor spans exactly the block)."""
     out: list[Extension] = []
-    while c.remaining():
-        etype = c.u16("extension_type")
-        data = c.vec16(f"extension {etype} data")
-        grease = tables.is_grease(etype)
-        name = "GREASE" if grease else tables.name_of(tables.EXTENSION_TYPES, etype, 4)
-        ext = Extension(etype, name, len(data), grease=grease)
-        decoder = None if grease else _DECODERS.get(etype)
-        if decoder is not None:
-            try:
-                ext.decoded = decoder(data, where)
-            except ParseError as e:
-                ext.error = str(e)
-        elif len(data) <= 64:
+    buf, pos, end = c.data, c.pos, c.end
+    while pos < end:
+        if end - pos < 4:
+            c.pos = pos
+            c.u16("extension_type")
+            c.u16("extension length")  # raises ParseError with the position
+        etype = (buf[pos] << 8) | buf[pos + 1]
+        ln = (buf[pos + 2] << 8) | buf[pos + 3]
+        if pos + 4 + ln > end:
+            raise ParseError(f"{c.what}: extension {etype} data needs {ln} bytes at offset {pos + 4}, "
+                             f"only {end - pos - 4} left")
+        data = bytes(buf[pos + 4:pos + 4 + ln])
+        pos += 4 + ln
+        named = _name_cache.get(etype)
+        if named is None:
+            grease = tables.is_grease(etype)
+            named = ("GREASE" if grease else tables.name_of(tables.EXTENSION_TYPES, etype, 4), grease)
+            _name_cache[etype] = named
+        ext = Extension(etype, named[0], ln, grease=named[1])
+        if not named[1] and etype in _DECODERS:
+            ext.decoded, ext.error = _decode(etype, data, where)
+        elif ln <= 64:
             ext.raw = data
         out.append(ext)
+    c.pos = pos
     return out

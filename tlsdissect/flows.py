@@ -23,9 +23,11 @@ from . import tables
 # Ports where TLS is expected (a connection to them is reported even if no TLS appeared).
 TLS_PORTS = frozenset((443, 465, 563, 585, 614, 636, 853, 989, 990, 992, 993, 994, 995, 1443,
                        2376, 3269, 4443, 5061, 5223, 5986, 6443, 6697, 8443, 8883, 9443, 10443))
-CLOSED_LINGER = 10.0  # seconds of capture time a closed connection waits for stragglers
-IDLE_TIMEOUT = 600.0  # seconds without a packet before an open connection is handed out
-SWEEP_INTERVAL = 5.0  # seconds of capture time between sweeps of the table
+CLOSED_LINGER = 2.0  # seconds of capture time a closed connection waits for stragglers
+IDLE_TIMEOUT = 300.0  # seconds without a packet before an open connection is handed out
+SWEEP_INTERVAL = 1.0  # seconds of capture time between sweeps of the table
+TOMBSTONE_TTL = 120.0  # a retired connection's addresses keep its stream number this long
+MAX_ACTIVE = 200_000  # open connections held at once; beyond, the longest idle are handed out
 
 _HTTPS_PORT_ERRORS = (
     b"plain HTTP request was sent to HTTPS port",
@@ -296,12 +298,19 @@ class FlowTable:
         self.done: list[TcpConnection] = []
         self.tls_ports: set[int] = set()  # server ports TLS was seen on, in this capture
         self.keylog: Any = None  # tlsdissect.keylog.KeyLog when decrypting
+        self.tombstones: dict[tuple[bytes, int, bytes, int], float] = {}  # key -> retired at
+        self.stragglers = 0
         self._last_sweep = None  # type: Optional[float]
 
     def packet(self, frame: int, ts: float, seg: tuple) -> None:
         src, dst, sport, dport, seq, ack, flags, payload, ttl = seg
         key = (src, sport, dst, dport)
         entry = self.table.get(key)
+        if entry is None and key in self.tombstones and not (flags & SYN and not flags & ACK):
+            # A straggler (late ACK, retransmitted FIN) of a connection already handed out:
+            # it belongs to that stream number, and carries nothing we still need.
+            self.stragglers += 1
+            return
         if flags & ICMP_QUOTE:
             if entry is None:  # Wireshark numbers the quoted conversation; so do we
                 self._new(src, sport, dst, dport, frame, ts)
@@ -337,6 +346,7 @@ class FlowTable:
             entry = self.table.get(key)
             if entry is not None and entry[0] is conn:
                 del self.table[key]
+                self.tombstones[key] = conn.last_ts
         self.done.append(conn)
 
     def sweep(self, now: float) -> None:
@@ -349,6 +359,13 @@ class FlowTable:
                 self._retire(conn)
             elif now - conn.last_ts > IDLE_TIMEOUT:
                 self._retire(conn)
+        if len(self.active) > MAX_ACTIVE:
+            for conn in sorted(self.active.values(), key=lambda c: c.last_ts)[: len(self.active) - MAX_ACTIVE]:
+                self._retire(conn)
+        if self.tombstones:
+            old = [k for k, t in self.tombstones.items() if now - t > TOMBSTONE_TTL]
+            for k in old:
+                del self.tombstones[k]
 
     def retire_all(self) -> None:
         for conn in list(self.active.values()):
