@@ -14,6 +14,7 @@ import gzip
 import io
 import os
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -697,3 +698,62 @@ def test_reader_does_not_close_a_caller_file(tmp_path: Path) -> None:
     with open(path, "rb") as fh:
         read_all(fh)
         assert not fh.closed
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark not installed: it is the oracle of this test")
+def test_cut_real_captures_keep_what_tshark_keeps(tmp_path: Path) -> None:
+    """Real files cut mid-file: we keep exactly the frames tshark still shows, and say the file is cut."""
+    import hashlib
+
+    by_name = {c.relpath: c.path for c in shared_captures()}
+    wanted = [
+        "ntop+nDPI/tests/cfgs/default/pcap/sites.pcapng",  # 22 interfaces, µs and ns resolutions
+        "ntop+nDPI/tests/cfgs/default/pcap/stun.pcap",  # a pcapng file named .pcap
+        "ntop+nDPI/tests/cfgs/default/pcap/KakaoTalk_chat.pcap",  # Linux cooked (SLL)
+        "FoxIO-LLC+ja4/pcap/tls-alpn-h2.pcap",  # BSD loopback (NULL)
+        "ntop+nDPI/tests/cfgs/default/pcap/codm.pcap",  # raw IP
+        "Lekensteyn+wireshark-notes/all/dump.pcapng",
+    ]
+    paths = [by_name[n] for n in wanted if n in by_name]
+    if len(paths) < len(wanted) // 2:
+        pytest.skip("shared captures not found (set TLSDISSECT_SHARED_CAPTURES)")
+    CACHE_DIR.mkdir(exist_ok=True)
+    for path in paths:
+        data = path.read_bytes()
+        for frac in (0.37, 0.71):
+            cut = data[: int(len(data) * frac)]
+            key = hashlib.sha256(cut).hexdigest()[:24]
+            cached = CACHE_DIR / f"cut-{key}.txt"
+            if not cached.exists():
+                f = tmp_path / f"cut{path.suffix}"
+                f.write_bytes(cut)
+                out = subprocess.run([TSHARK, "-n", "-r", str(f), "-T", "fields", "-e", "frame.number"],
+                                     check=False, capture_output=True, text=True, timeout=300, env=_tshark_env(tmp_path))
+                cached.write_text(str(len(out.stdout.splitlines())))
+            tshark_frames = int(cached.read_text())
+            frames, reader = read_all(cut)
+            assert reader.info.frames == tshark_frames, (path.name, frac)
+            assert not frames or frames[-1][0] <= tshark_frames
+            assert reader.info.truncated and reader.info.truncation_reason, (path.name, frac)
+
+
+KEYLOG_LINE = re.compile(
+    r"(CLIENT_RANDOM|RSA|CLIENT_EARLY_TRAFFIC_SECRET|CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET"
+    r"|CLIENT_TRAFFIC_SECRET_\d+|SERVER_TRAFFIC_SECRET_\d+|EARLY_EXPORTER_SECRET|EXPORTER_SECRET) [0-9a-fA-F]+ [0-9a-fA-F]+"
+)
+
+
+def test_decryption_secrets_blocks_of_real_captures_are_whole_key_logs() -> None:
+    """DSBs of real files hold NSS key logs: every line parses, so the block was cut at the right bytes."""
+    caps = [c for c in shared_captures() if "secrets" in c.relpath or c.relpath.endswith(("http2-with-cookies.pcapng", "dtls.pcap"))]
+    if not caps:
+        pytest.skip("shared captures not found (set TLSDISSECT_SHARED_CAPTURES)")
+    seen = 0
+    for c in caps:
+        _, reader = read_all(c.path)
+        for s in reader.info.secrets:
+            assert s.secrets_type == TLS_KEY_LOG
+            lines = [line for line in s.data.decode("ascii").splitlines() if line.strip() and not line.startswith("#")]
+            assert lines and all(KEYLOG_LINE.fullmatch(line) for line in lines), c.relpath
+            seen += 1
+    assert seen >= len(caps)
