@@ -218,3 +218,12 @@ def test_closed_stdout_pipe_is_quiet(mode: str) -> None:
     err = proc.stderr.read()
     proc.wait(timeout=TIMEOUT_S)
     assert not err.strip(), err.decode()
+
+
+def test_several_files_exit_with_the_worst_status() -> None:
+    ok, failed = lab("tls13_success"), lab("tls12_missing_intermediate_openssl")
+    proc = run_cli("--jsonl", str(ok), str(failed))
+    assert proc.returncode == 1
+    objs = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert len(objs) == 2
+    assert [o["established"] for o in objs] == [True, False]
