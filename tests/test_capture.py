@@ -10,12 +10,14 @@ opinion, and reads every shared capture for the frame-by-frame comparison at the
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
 import random
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -48,6 +50,25 @@ def pcap_file(records: list[tuple[int, int, bytes]], *, endian: str = "<", nano:
     for sec, frac, data in records:
         out.append(struct.pack(endian + "IIII", sec, frac, len(data), len(data) + origlen_extra) + data)
     return b"".join(out)
+
+
+@contextlib.contextmanager
+def deadline(seconds: float):
+    """Fail instead of hanging: damaged input must end the read promptly."""
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def _expired(signum, frame):
+        raise TimeoutError(f"reading took longer than {seconds} s: a hang on damaged input")
+
+    old = signal.signal(signal.SIGALRM, _expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def read_all(source) -> tuple[list[tuple[int, float, int, bytes]], CaptureReader]:
@@ -335,21 +356,22 @@ def _boundaries_pcapng() -> tuple[bytes, list[int], list[int]]:
 @pytest.mark.parametrize("kind", ["pcap", "pcapng"])
 def test_truncated_at_every_byte(kind: str) -> None:
     """Cut anywhere: the frames before the cut, truncated unless the cut falls between two structures."""
-    data, ends, boundaries = _boundaries_pcap() if kind == "pcap" else _boundaries_pcapng()
-    full, _ = read_all(data)
-    assert len(full) == len(ends)
-    for cut in range(len(data)):
-        try:
-            got, reader = read_all(data[:cut])
-        except CaptureError as e:
-            assert cut < boundaries[0], (cut, e)  # only a cut inside the file header is "not a capture"
-            assert str(e)
-            continue
-        complete = sum(1 for end in ends if end <= cut)
-        assert got == full[:complete], cut
-        assert reader.info.truncated == (cut not in boundaries), cut
-        if reader.info.truncated:
-            assert reader.info.truncation_reason, cut
+    with deadline(60):
+        data, ends, boundaries = _boundaries_pcap() if kind == "pcap" else _boundaries_pcapng()
+        full, _ = read_all(data)
+        assert len(full) == len(ends)
+        for cut in range(len(data)):
+            try:
+                got, reader = read_all(data[:cut])
+            except CaptureError as e:
+                assert cut < boundaries[0], (cut, e)  # only a cut inside the file header is "not a capture"
+                assert str(e)
+                continue
+            complete = sum(1 for end in ends if end <= cut)
+            assert got == full[:complete], cut
+            assert reader.info.truncated == (cut not in boundaries), cut
+            if reader.info.truncated:
+                assert reader.info.truncation_reason, cut
 
 
 def test_truncated_gzip_keeps_frames_before_the_cut() -> None:
@@ -445,40 +467,43 @@ def test_corrupt_capture_keeps_what_came_before(name: str) -> None:
 
 def test_random_garbage_never_tracebacks() -> None:
     """Seeded garbage after each magic: only CaptureError, and iteration always ends."""
-    rng = random.Random(20261123)
-    heads = [b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\x0a\x0d\x0d\x0a", b"\x1f\x8b", b""]
-    for _ in range(400):
-        data = rng.choice(heads) + rng.randbytes(rng.randrange(0, 300))
-        try:
-            frames, _ = read_all(data)
-        except CaptureError:
-            continue
-        assert len(frames) < 300
+    with deadline(60):
+        rng = random.Random(20261123)
+        heads = [b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\x0a\x0d\x0d\x0a", b"\x1f\x8b", b""]
+        for _ in range(400):
+            data = rng.choice(heads) + rng.randbytes(rng.randrange(0, 300))
+            try:
+                frames, _ = read_all(data)
+            except CaptureError:
+                continue
+            assert len(frames) < 300
 
 
 def test_mutated_pcapng_never_tracebacks() -> None:
-    data, _ = multi_section_pcapng()
-    rng = random.Random(7)
-    for _ in range(400):
-        b = bytearray(data)
-        for _ in range(rng.randrange(1, 6)):
-            b[rng.randrange(len(b))] = rng.randrange(256)
-        try:
-            read_all(bytes(b))
-        except CaptureError:
-            pass
+    with deadline(60):
+        data, _ = multi_section_pcapng()
+        rng = random.Random(7)
+        for _ in range(400):
+            b = bytearray(data)
+            for _ in range(rng.randrange(1, 6)):
+                b[rng.randrange(len(b))] = rng.randrange(256)
+            try:
+                read_all(bytes(b))
+            except CaptureError:
+                pass
 
 
 def test_corrupt_gzip_stream_is_not_a_traceback() -> None:
-    data, _, _ = _boundaries_pcap()
-    z = bytearray(gzip.compress(data * 20, compresslevel=1))
-    for i in range(20, len(z) - 20, max(1, len(z) // 60)):
-        b = bytearray(z)
-        b[i] ^= 0xFF
-        try:
-            read_all(bytes(b))
-        except CaptureError:
-            pass
+    with deadline(60):
+        data, _, _ = _boundaries_pcap()
+        z = bytearray(gzip.compress(data * 20, compresslevel=1))
+        for i in range(20, len(z) - 20, max(1, len(z) // 60)):
+            b = bytearray(z)
+            b[i] ^= 0xFF
+            try:
+                read_all(bytes(b))
+            except CaptureError:
+                pass
 
 
 # -- real captures: gzip, and tshark's frame-by-frame view -------------------------------------
