@@ -128,7 +128,7 @@ def iter_connections(source: Source, *, state: Optional[RunState] = None, **opti
                 st.linktypes.add(linktype)
                 table.sweep(ts)
                 if progress is not None:
-                    progress(frame, 0)
+                    progress(frame, reader.position)
                 for conn in table.take_done():
                     result = _finish(conn, table, False, opts)
                     if result is not None:

@@ -192,6 +192,12 @@ class CaptureReader:
             raise CaptureError(f"{name}: not a pcap or pcapng capture ({_describe(head)})")
         self._head = head
 
+    @property
+    def position(self) -> int:
+        """Bytes of the (decompressed) capture read so far, for progress reports."""
+        b = getattr(self, "_buffered", None)
+        return b.offset if b is not None else 0
+
     def close(self) -> None:
         if self._owned:
             self._raw.close()
@@ -208,6 +214,7 @@ class CaptureReader:
 
     def __iter__(self) -> Iterator[tuple[int, float, int, bytes]]:
         b = _Buffered(self._stream, self._head)
+        self._buffered = b
         try:
             if self.info.format == "pcap":
                 yield from self._iter_pcap(b)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Optional, Sequence
 
-from .analyzer import RunState, analyze, iter_connections
+from .analyzer import RunState, iter_connections
 from .errors import TlsDissectError
-from .model import Connection, Report
+from .model import SCHEMA_VERSION, Connection, Report
 
 EXIT_OK = 0
 EXIT_FAILED_HANDSHAKE = 1
@@ -56,22 +57,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     status = EXIT_OK
     for path in args.captures:
         try:
-            if args.jsonl:
-                rc = _run_jsonl(path, options, args.stream)
-            else:
-                report = analyze(path, **options)
-                if args.stream:
-                    report.connections = [c for c in report.connections if c.stream in args.stream]
-                if args.json:
-                    sys.stdout.write(report.to_json() + "\n")
+            progress = _progress_for(path)
+            options.pop("progress", None)
+            if progress is not None:
+                options["progress"] = progress.update
+            try:
+                if args.jsonl:
+                    rc = _run_jsonl(path, options, args.stream)
+                elif args.json:
+                    rc = _run_json(path, options, args.stream)
                 else:
-                    from .render import render_report
-
-                    render_report(report, verbose=args.verbose, color=not args.no_color)
-                rc = EXIT_FAILED_HANDSHAKE if any(_failed(c) for c in report.connections) else EXIT_OK
-                if report.truncated:
-                    print(f"tlsdissect: {path}: {report.truncation_reason} (partial result above)", file=sys.stderr)
-                    rc = EXIT_BAD_INPUT
+                    rc = _run_text(path, options, args)
+            finally:
+                if progress is not None:
+                    progress.close()
         except TlsDissectError as e:
             print(f"tlsdissect: {e}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -81,6 +80,131 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return status
         status = max(status, rc)
     return status
+
+
+# --json keeps at most this many connections to print them in stream order; a bigger capture
+# is written in the order connections end (each object has its "stream"), in bounded memory.
+JSON_SORT_LIMIT = 5000
+# The text view keeps full details of at most this many failed connections (the rest: one line).
+TEXT_DETAIL_LIMIT = 2000
+
+
+def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]]) -> int:
+    st = RunState()
+    out = sys.stdout
+    failed = False
+    held: list[dict[str, Any]] = []
+    written = 0
+
+    def emit(d: dict[str, Any]) -> None:
+        nonlocal written
+        out.write(("" if written == 0 else ",\n") + json.dumps(d))
+        written += 1
+
+    header_done = False
+    for conn in iter_connections(path, state=st, **options):
+        if not header_done:
+            info = st.reader.info if st.reader else None
+            out.write('{"schema_version": %d, "capture": %s, "format": %s, "connections": [\n'
+                      % (SCHEMA_VERSION, json.dumps(st.reader.name if st.reader else path),
+                         json.dumps(info.format if info else "")))
+            header_done = True
+        if streams and conn.stream not in streams:
+            continue
+        failed = failed or _failed(conn)
+        d = conn.to_dict()
+        if held is not None:
+            held.append(d)
+            if len(held) > JSON_SORT_LIMIT:
+                for x in held:
+                    emit(x)
+                held = None  # type: ignore[assignment]
+        else:
+            emit(d)
+    if not header_done:
+        out.write('{"schema_version": %d, "capture": %s, "format": %s, "connections": [\n'
+                  % (SCHEMA_VERSION, json.dumps(st.reader.name if st.reader else path),
+                     json.dumps(st.reader.info.format if st.reader else "")))
+    if held is not None:
+        for x in sorted(held, key=lambda d: d["stream"]):
+            emit(x)
+    info = st.reader.info if st.reader else None
+    tail = {
+        "frames": info.frames if info else 0,
+        "truncated": bool(info and info.truncated),
+        "truncation_reason": (info.truncation_reason or None) if info else None,
+        "tcp_connections": st.tcp_connections,
+        "undecoded_frames": st.undecoded_frames,
+        "warnings": st.warnings,
+        "connections_order": "stream" if held is not None else "end",
+    }
+    out.write("\n], " + json.dumps(tail)[1:] + "\n")
+    if info is not None and info.truncated:
+        print(f"tlsdissect: {path}: {info.truncation_reason} (partial result above)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
+
+
+def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace) -> int:
+    """Failures in full, successes as one line each; memory stays bounded on big captures
+    because only failed connections keep their details."""
+    from .render import render_report
+
+    st = RunState()
+    kept: list[Connection] = []
+    failed = False
+    for conn in iter_connections(path, state=st, **options):
+        if args.stream and conn.stream not in args.stream:
+            continue
+        bad = _failed(conn)
+        failed = failed or bad
+        if args.verbose or bad or len(kept) < TEXT_DETAIL_LIMIT:
+            kept.append(conn)
+        else:
+            conn.events = conn.events[-14:]  # keep what the one-line view needs
+            conn.client_hello = conn.server_hello = None
+            kept.append(conn)
+    info = st.reader.info if st.reader else None
+    report = Report(capture=st.reader.name if st.reader else path, connections=sorted(kept, key=lambda c: c.stream),
+                    frames=info.frames if info else 0, format=info.format if info else "",
+                    truncated=bool(info and info.truncated), truncation_reason=info.truncation_reason if info else "",
+                    tcp_connections=st.tcp_connections, warnings=st.warnings)
+    render_report(report, verbose=args.verbose, color=not args.no_color)
+    if report.truncated:
+        print(f"tlsdissect: {path}: {report.truncation_reason} (partial result above)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
+
+
+class _Progress:
+    """A rich progress bar on stderr for big files (only when stderr is a terminal)."""
+
+    def __init__(self, path: str, total: int):
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+        self.progress = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                                 TransferSpeedColumn(), TimeRemainingColumn(), transient=True,
+                                 console=__import__("rich.console").console.Console(stderr=True))
+        self.task = self.progress.add_task(os.path.basename(path), total=total)
+        self.progress.start()
+
+    def update(self, frames: int, position: int) -> None:
+        self.progress.update(self.task, completed=position)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+def _progress_for(path: str) -> Optional[_Progress]:
+    if path == "-" or not sys.stderr.isatty():
+        return None
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return None
+    if size < 20 * 1024 * 1024 or path.endswith(".gz"):
+        return None
+    return _Progress(path, size)
 
 
 def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]]) -> int:
@@ -101,7 +225,9 @@ def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]])
 def _failed(conn: Connection) -> bool:
     diag = conn.diagnosis
     if diag is not None:
-        return getattr(diag, "outcome", None) == "failed"
+        # A failure is any diagnosed problem: a failed handshake, but also TLS spoken to a
+        # plain-text port, a server that never answered, or a request refused after the handshake.
+        return diag.outcome == "failed" or diag.cause not in ("ok", "not_tls", "unknown")
     return conn.is_tls and not conn.established and any(a.fatal for a in conn.alerts)
 
 

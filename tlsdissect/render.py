@@ -16,6 +16,8 @@ _ORDER = {"failed": 0, "incomplete": 1, "not_tls": 2, "established": 3}
 def outcome_of(conn: Connection) -> str:
     diag = conn.diagnosis
     if diag is not None and getattr(diag, "outcome", None):
+        if diag.outcome in ("established", "not_tls", "incomplete") and diag.cause not in ("ok", "not_tls", "unknown"):
+            return "failed"  # e.g. a request refused after the handshake, TLS sent to a plain port
         return diag.outcome
     if conn.established:
         return "established"
