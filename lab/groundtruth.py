@@ -28,6 +28,10 @@ MADE_KEYS = ["server", "client", "command", "date"]
 OBSERVED_KEYS = ["client_exit_status", "client_error", "server_log", "tshark_alerts"]
 EXPECTED_KEYS = ["server_name", "version", "outcome", "cause", "aborted_by", "how", "alert",
                  "needs_keylog", "failure_point"]
+# Optional: hidden_in_session (true: the failure shows only inside the encrypted session, e.g.
+# an HTTP error answer, so only the key log reveals it); stream (which tcp.stream the
+# expectation is about when the capture holds several connections).
+EXPECTED_OPTIONAL = ["hidden_in_session", "stream"]
 ALERT_KEYS = ["sender", "level", "code", "name", "encrypted"]
 
 
@@ -35,10 +39,10 @@ def schema_problems(doc: dict) -> list[str]:
     """Everything in one sidecar that breaks the agreed shape or vocabulary."""
     p: list[str] = []
 
-    def keys(obj: object, want: list[str], where: str) -> bool:
-        if not isinstance(obj, dict) or sorted(obj) != sorted(want):
+    def keys(obj: object, want: list[str], where: str, optional: tuple[str, ...] = ()) -> bool:
+        if not isinstance(obj, dict) or not (set(want) <= set(obj) <= set(want) | set(optional)):
             got = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
-            p.append(f"{where}: keys {got} != {sorted(want)}")
+            p.append(f"{where}: keys {got} != {sorted(want)} (optional: {sorted(optional)})")
             return False
         return True
 
@@ -47,8 +51,13 @@ def schema_problems(doc: dict) -> list[str]:
     keys(doc["made_with"], MADE_KEYS, "made_with")
     keys(doc["observed"], OBSERVED_KEYS, "observed")
     exp = doc["expected"]
-    if not keys(exp, EXPECTED_KEYS, "expected"):
+    if not keys(exp, EXPECTED_KEYS, "expected", tuple(EXPECTED_OPTIONAL)):
         return p
+    if "hidden_in_session" in exp and (exp["hidden_in_session"] is not True
+                                       or not exp["needs_keylog"]):
+        p.append("hidden_in_session, when present, is true and implies needs_keylog")
+    if "stream" in exp and not (isinstance(exp["stream"], int) and exp["stream"] >= 0):
+        p.append(f"stream {exp['stream']!r} is not a tcp.stream number")
     if exp["cause"] not in CAUSES:
         p.append(f"cause {exp['cause']!r} not in the catalogue")
     if exp["outcome"] not in OUTCOMES:
