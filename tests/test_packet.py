@@ -538,6 +538,9 @@ NOT_TCP: dict[str, Callable[[], tuple[int, bytes]]] = {
     "sll-arp": lambda: (113, bytes(CookedLinux(proto=0x0806) / ARP())),
     "null-unknown-family": lambda: (0, loop_word(7, "<") + bytes(v4() / tcp())),
     "raw-not-ip": lambda: (101, b"\x00" * 40),
+    "ipv4-ihl-4-bogus": lambda: (101, bytes(IP(src=A4, dst=B4, ihl=4) / tcp())),
+    "icmp-quoting-ihl-4-bogus": lambda: (101, bytes(IP(src=P4, dst=A4) / ICMP(type=3, code=1) / IP(src=A4, dst=B4, ihl=4) / tcp())),
+    "tcp-data-offset-4-bogus": lambda: (101, bytes(v4() / tcp(dataofs=4))),
     "empty": lambda: (1, b""),
 }
 

@@ -68,6 +68,12 @@ def decode_tcp(linktype: int, data: bytes) -> Optional[TcpSegment]:
     """
     try:
         if linktype == LINKTYPE_ETHERNET:
+            # Fast path for the common case, Ethernet + IPv4 (no options, not a fragment) + TCP;
+            # everything else goes the general way.
+            if data[12] == 8 and data[13] == 0 and data[14] == 0x45 and data[23] == 6 and not (data[20] & 0x3F or data[21]):
+                total = (data[16] << 8) | data[17]
+                end = 14 + total if 20 <= total and 14 + total <= len(data) else len(data)
+                return _tcp(data, 34, end, data[26:30], data[30:34], data[22])
             return _ether(data, 0, 0)
         if linktype == LINKTYPE_LINUX_SLL:
             return _by_ethertype(data, 16, _u16(data, 14)[0], 0)
@@ -130,6 +136,8 @@ def _ipv4(data: bytes, off: int, depth: int) -> Optional[TcpSegment]:
     if vihl >> 4 != 4:
         return None
     ihl = (vihl & 0x0F) * 4
+    if ihl < 20:  # bogus header length (Wireshark: "must be at least 20"): no TCP to find
+        return None
     total = _u16(data, off + 2)[0]
     frag = _u16(data, off + 6)[0]
     if frag & 0x3FFF:  # more-fragments or a fragment offset: no IP reassembly here
@@ -180,7 +188,7 @@ def _icmp_quote(data: bytes, p: int, end: int, proto: int, depth: int) -> Option
     v = data[q] >> 4
     if v == 4:
         ihl = (data[q] & 0x0F) * 4
-        if data[q + 9] != 6 or _u16(data, q + 6)[0] & 0x1FFF:
+        if ihl < 20 or data[q + 9] != 6 or _u16(data, q + 6)[0] & 0x1FFF:
             return None
         src, dst, t = data[q + 12:q + 16], data[q + 16:q + 20], q + ihl
     elif v == 6:
