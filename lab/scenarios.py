@@ -524,7 +524,7 @@ add(sc("middlebox_blackhole_after_first_flight",
                    "{pki}/root.crt", "--resolve", "www.lab.test:{port}:127.0.0.1", *TLS12, URL],
         "client_kind": "curl", "keylog_env": True},
        expect("TLSv1.2", "incomplete", "server_no_response", "client", "no_response", None,
-              "finished"),
+              "finished", stream=0),
        upstream=apache(protocol=ONLY12), settle=1.0))
 add(sc("client_abandons_after_server_hello",
        "A client built from Python's ssl over memory BIOs sends a genuine OpenSSL TLS 1.3 "
