@@ -239,25 +239,33 @@ class CaptureReader:
         rec = struct.Struct(endian + "IIII")
         unpack = rec.unpack_from
         frame = 0
+        info = self.info
         while True:
-            if not b.ensure(16):
-                if len(b.buf) - b.pos:
-                    self._truncate(f"capture cut short inside the header of frame {frame + 1}")
-                return
-            sec, frac, caplen, _origlen = unpack(b.buf, b.pos)
+            buf = b.buf
+            pos = b.pos
+            if len(buf) - pos < 16:
+                if not b.ensure(16):
+                    if len(b.buf) - b.pos:
+                        self._truncate(f"capture cut short inside the header of frame {frame + 1}")
+                    return
+                buf, pos = b.buf, b.pos
+            sec, frac, caplen, _origlen = unpack(buf, pos)
             if caplen > MAX_RECORD_LENGTH:
                 self._truncate(
                     f"corrupt record header at frame {frame + 1} (captured length {caplen} bytes)"
                 )
                 return
-            if not b.ensure(16 + caplen):
-                self._truncate(f"capture cut short inside frame {frame + 1}")
-                return
-            start = b.pos + 16
-            data = b.buf[start:start + caplen]
+            start = pos + 16
+            if len(buf) < start + caplen:
+                if not b.ensure(16 + caplen):
+                    self._truncate(f"capture cut short inside frame {frame + 1}")
+                    return
+                buf = b.buf
+                start = b.pos + 16
+            data = buf[start:start + caplen]
             b.pos = start + caplen
             frame += 1
-            self.info.frames = frame
+            info.frames = frame
             yield frame, sec + frac * unit, linktype, data
 
     # -- pcapng -------------------------------------------------------------------------
