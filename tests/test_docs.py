@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,7 @@ SCHEMA_MD = DOCS / "schema.md"
 
 # -- reading the markdown ----------------------------------------------------------------
 
+
 def _sections(text: str, level: str = "## ") -> dict[str, str]:
     """Heading line (without the marker) -> body up to the next heading of the same level."""
     out: dict[str, str] = {}
@@ -38,7 +40,7 @@ def _sections(text: str, level: str = "## ") -> dict[str, str]:
         if line.startswith(level):
             if current is not None:
                 out[current] = "\n".join(lines)
-            current, lines = line[len(level):].strip(), []
+            current, lines = line[len(level) :].strip(), []
         elif current is not None:
             lines.append(line)
     if current is not None:
@@ -47,14 +49,23 @@ def _sections(text: str, level: str = "## ") -> dict[str, str]:
 
 
 def _section(text: str, title_prefix: str) -> str:
-    matches = [body for title, body in _sections(text).items() if title.startswith(title_prefix)]
-    assert len(matches) == 1, f"schema.md: expected one section starting with {title_prefix!r}"
+    matches = [
+        body
+        for title, body in _sections(text).items()
+        if title.startswith(title_prefix)
+    ]
+    assert len(matches) == 1, (
+        f"schema.md: expected one section starting with {title_prefix!r}"
+    )
     return matches[0]
 
 
 def _table_rows(body: str) -> Iterator[list[str]]:
     for line in body.splitlines():
-        if not line.startswith("| ") or set(line.replace("|", "").strip()) <= {"-", " "}:
+        if not line.startswith("| ") or set(line.replace("|", "").strip()) <= {
+            "-",
+            " ",
+        }:
             continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if cells[0] in ("field", "type", "letter"):
@@ -76,8 +87,13 @@ def _documented(body: str) -> dict[str, str]:
 
 
 _TYPE_WORDS = {
-    "int": (int,), "float": (float, int), "bool": (bool,), "string": (str,),
-    "list": (list,), "object": (dict,), "null": (type(None),),
+    "int": (int,),
+    "float": (float, int),
+    "bool": (bool,),
+    "string": (str,),
+    "list": (list,),
+    "object": (dict,),
+    "null": (type(None),),
 }
 
 
@@ -96,6 +112,7 @@ def _type_ok(value: Any, type_cell: str) -> bool:
 
 # -- the lab's reports -------------------------------------------------------------------
 
+
 def _lab_captures() -> list[Path]:
     return sorted(p.parent for p in CAPTURES.glob("*/capture.pcap"))
 
@@ -108,7 +125,11 @@ def _reports() -> tuple[dict[str, Any], ...]:
         out.append(tlsdissect.analyze(folder / "capture.pcap").to_dict())
         keylog = folder / "keylog.txt"
         if keylog.exists():
-            out.append(tlsdissect.analyze(folder / "capture.pcap", keylog=str(keylog)).to_dict())
+            out.append(
+                tlsdissect.analyze(
+                    folder / "capture.pcap", keylog=str(keylog)
+                ).to_dict()
+            )
     return tuple(out)
 
 
@@ -117,10 +138,13 @@ def _connections() -> Iterator[dict[str, Any]]:
         yield from report["connections"]
 
 
-needs_lab = pytest.mark.skipif(not _lab_captures(), reason="no lab captures in captures/")
+needs_lab = pytest.mark.skipif(
+    not _lab_captures(), reason="no lab captures in captures/"
+)
 
 
 # -- causes.md ---------------------------------------------------------------------------
+
 
 def _cause_sections() -> dict[str, str]:
     out = {}
@@ -133,15 +157,21 @@ def _cause_sections() -> dict[str, str]:
 
 def test_every_cause_has_a_section_and_every_section_is_a_cause() -> None:
     documented = set(_cause_sections())
-    assert documented - set(CAUSES) == set(), "sections in docs/causes.md for unknown cause ids"
-    assert set(CAUSES) - documented == set(), "cause ids without a section in docs/causes.md"
+    assert documented - set(CAUSES) == set(), (
+        "sections in docs/causes.md for unknown cause ids"
+    )
+    assert set(CAUSES) - documented == set(), (
+        "cause ids without a section in docs/causes.md"
+    )
 
 
 def test_every_cause_section_says_what_it_is_and_names_a_lab_capture_or_none() -> None:
     for cid, body in _cause_sections().items():
         assert "**Meaning.**" in body and "**In the bytes.**" in body, cid
         assert "**Remedy.**" in body, cid
-        assert re.search(r"\*\*Lab captures?[:.]", body), f"{cid}: no 'Lab capture' line (say 'None' if so)"
+        assert re.search(r"\*\*Lab captures?[:.]", body), (
+            f"{cid}: no 'Lab capture' line (say 'None' if so)"
+        )
         if CAUSES[cid].check:
             assert "**Check.**" in body, cid
 
@@ -166,7 +196,9 @@ def test_lab_capture_lines_agree_with_the_sidecars() -> None:
                 if not sidecar.exists():
                     continue  # the existence test reports it
                 expected = json.loads(sidecar.read_text())["expected"]
-                assert expected["cause"] == cid, f"{name}: sidecar says {expected['cause']}, docs say {cid}"
+                assert expected["cause"] == cid, (
+                    f"{name}: sidecar says {expected['cause']}, docs say {cid}"
+                )
                 checked += 1
     assert checked >= 20
 
@@ -189,7 +221,7 @@ SCHEMA = SCHEMA_MD.read_text() if SCHEMA_MD.exists() else ""
 
 def _contract_paths() -> list[str]:
     body = _section(SCHEMA, "The contract")
-    return re.findall(r"^- `([^`]+)`$", body, flags=re.M)
+    return re.findall(r"^- `([^`]+)`$", body, flags=re.MULTILINE)
 
 
 def _resolve(obj: Any, parts: list[str]) -> bool:
@@ -206,9 +238,16 @@ def _resolve(obj: Any, parts: list[str]) -> bool:
 
 def test_the_contract_lists_the_fields_users_rely_on() -> None:
     paths = set(_contract_paths())
-    for must in ("capture", "connections", "connections[].stream", "connections[].ssl_history",
-                 "connections[].alerts[].encrypted", "connections[].tcp_close.how",
-                 "connections[].diagnosis.cause", "connections[].diagnosis.remedy"):
+    for must in (
+        "capture",
+        "connections",
+        "connections[].stream",
+        "connections[].ssl_history",
+        "connections[].alerts[].encrypted",
+        "connections[].tcp_close.how",
+        "connections[].diagnosis.cause",
+        "connections[].diagnosis.remedy",
+    ):
         assert must in paths, must
     assert "we add fields, we never rename" in SCHEMA
 
@@ -217,7 +256,9 @@ def test_the_contract_lists_the_fields_users_rely_on() -> None:
 def test_every_contract_field_exists_in_real_output() -> None:
     for path in _contract_paths():
         parts = path.split(".")
-        assert any(_resolve(r, parts) for r in _reports()), f"stable field {path} never appears"
+        assert any(_resolve(r, parts) for r in _reports()), (
+            f"stable field {path} never appears"
+        )
 
 
 @needs_lab
@@ -225,7 +266,9 @@ def test_every_top_level_key_is_documented_with_its_type() -> None:
     documented = _documented(_section(SCHEMA, "Top level"))
     for report in _reports():
         for key, value in report.items():
-            assert key in documented, f"top-level key {key!r} missing from docs/schema.md"
+            assert key in documented, (
+                f"top-level key {key!r} missing from docs/schema.md"
+            )
             assert _type_ok(value, documented[key]), (key, value, documented[key])
 
 
@@ -236,24 +279,29 @@ def test_every_connection_key_is_documented_with_its_type() -> None:
     for conn in _connections():
         for key, value in conn.items():
             seen.add(key)
-            assert key in documented, f"connection key {key!r} missing from docs/schema.md"
+            assert key in documented, (
+                f"connection key {key!r} missing from docs/schema.md"
+            )
             assert _type_ok(value, documented[key]), (key, value, documented[key])
     assert {"stream", "diagnosis", "events"} <= seen
 
 
-@pytest.mark.parametrize("section,path", [
-    ("Alert", ("alerts",)),
-    ("tcp_close", ("tcp_close",)),
-    ("diagnosis", ("diagnosis",)),
-    ("stats", ("stats", "client")),
-    ("decryption", ("decryption",)),
-    ("Certificate", ("server_certificates",)),
-    ("chain_findings", ("chain_findings",)),
-    ("certificate_request", ("certificate_request",)),
-    ("server_key_exchange", ("server_key_exchange",)),
-    ("Hello messages", ("client_hello",)),
-    ("Hello messages", ("server_hello",)),
-])
+@pytest.mark.parametrize(
+    "section,path",
+    [
+        ("Alert", ("alerts",)),
+        ("tcp_close", ("tcp_close",)),
+        ("diagnosis", ("diagnosis",)),
+        ("stats", ("stats", "client")),
+        ("decryption", ("decryption",)),
+        ("Certificate", ("server_certificates",)),
+        ("chain_findings", ("chain_findings",)),
+        ("certificate_request", ("certificate_request",)),
+        ("server_key_exchange", ("server_key_exchange",)),
+        ("Hello messages", ("client_hello",)),
+        ("Hello messages", ("server_hello",)),
+    ],
+)
 @needs_lab
 def test_every_nested_key_is_documented(section: str, path: tuple[str, ...]) -> None:
     documented = _documented(_section(SCHEMA, section))
@@ -269,9 +317,16 @@ def test_every_nested_key_is_documented(section: str, path: tuple[str, ...]) -> 
                 continue
             found += 1
             for key, value in item.items():
-                assert key in documented, f"{'.'.join(path)}: key {key!r} missing from docs/schema.md ({section})"
+                assert key in documented, (
+                    f"{'.'.join(path)}: key {key!r} missing from docs/schema.md ({section})"
+                )
                 if typed and documented[key]:
-                    assert _type_ok(value, documented[key]), (path, key, value, documented[key])
+                    assert _type_ok(value, documented[key]), (
+                        path,
+                        key,
+                        value,
+                        documented[key],
+                    )
     assert found, f"no lab capture has {'.'.join(path)}"
 
 
@@ -289,10 +344,16 @@ def test_every_event_type_and_field_is_documented() -> None:
     for conn in _connections():
         for event in conn["events"]:
             etype = event["type"]
-            assert etype in extra_by_type, f"event type {etype!r} missing from docs/schema.md"
-            allowed = common | (handshake_fields if etype == "handshake" else extra_by_type[etype])
+            assert etype in extra_by_type, (
+                f"event type {etype!r} missing from docs/schema.md"
+            )
+            allowed = common | (
+                handshake_fields if etype == "handshake" else extra_by_type[etype]
+            )
             extra = set(event) - allowed
-            assert not extra, f"{etype} event fields {extra} missing from docs/schema.md"
+            assert not extra, (
+                f"{etype} event fields {extra} missing from docs/schema.md"
+            )
 
 
 @needs_lab
@@ -301,18 +362,24 @@ def test_every_finding_id_seen_is_documented() -> None:
     documented = set(re.findall(r"`([a-z0-9_]+)`", body.split("Finding ids:", 1)[1]))
     for conn in _connections():
         for finding in conn.get("chain_findings", []):
-            assert finding["id"] in documented, f"finding id {finding['id']!r} missing from docs/schema.md"
+            assert finding["id"] in documented, (
+                f"finding id {finding['id']!r} missing from docs/schema.md"
+            )
 
 
 def test_documented_finding_ids_exist_in_the_code() -> None:
     body = _section(SCHEMA, "chain_findings")
     documented = set(re.findall(r"`([a-z0-9_]+)`", body.split("Finding ids:", 1)[1]))
-    source = (ROOT / "tlsdissect" / "certificates.py").read_text() + (ROOT / "tlsdissect" / "enrich.py").read_text()
+    source = (ROOT / "tlsdissect" / "certificates.py").read_text() + (
+        ROOT / "tlsdissect" / "enrich.py"
+    ).read_text()
     for fid in documented:
         if fid.startswith("eku_not_"):  # built as f"eku_not_{role}_auth"
-            assert '"eku_not_' in source or "f\"eku_not_" in source, fid
+            assert '"eku_not_' in source or 'f"eku_not_' in source, fid
             continue
-        assert f'"{fid}"' in source, f"docs/schema.md documents finding id {fid!r} the code never emits"
+        assert f'"{fid}"' in source, (
+            f"docs/schema.md documents finding id {fid!r} the code never emits"
+        )
 
 
 @needs_lab
@@ -333,11 +400,23 @@ def test_ssl_history_uses_only_documented_letters() -> None:
 @needs_lab
 def test_diagnosis_values_are_the_documented_ones() -> None:
     diag_md = (DOCS / "diagnosis.md").read_text()
-    outcomes = set(re.findall(r"^\| `([a-z_]+)` \|", _section(diag_md, "Outcome"), flags=re.M))
-    phases = set(re.findall(r"^\| `([a-z_]+)` \|", _section(diag_md, "Failure points"), flags=re.M))
+    outcomes = set(
+        re.findall(
+            r"^\| `([a-z_]+)` \|", _section(diag_md, "Outcome"), flags=re.MULTILINE
+        )
+    )
+    phases = set(
+        re.findall(
+            r"^\| `([a-z_]+)` \|",
+            _section(diag_md, "Failure points"),
+            flags=re.MULTILINE,
+        )
+    )
     assert {"established", "failed", "incomplete", "not_tls"} <= outcomes
     for conn in _connections():
         d = conn["diagnosis"]
         assert d["outcome"] in outcomes, d["outcome"]
-        assert d["failure_point"] is None or d["failure_point"] in phases, d["failure_point"]
+        assert d["failure_point"] is None or d["failure_point"] in phases, d[
+            "failure_point"
+        ]
         assert d["cause"] in CAUSES
