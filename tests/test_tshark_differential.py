@@ -46,8 +46,8 @@ _TRUNCATED_RECORD = (
     "handshake messages at the start of a record the capture cuts off; we report the complete ones"
 )
 _ZERO_PADDING_AS_DATA = (
-    "pure ACKs here carry 2 or 6 zero bytes because their IPv4 total length (42/46) counts the Ethernet "
-    "padding (e.g. frame 3: ACK, seq 1, payload 00 00); the next real segment starts at the same sequence "
+    "pure ACKs here carry 2 or 6 zero bytes within their IPv4 total length (42/46 bytes; e.g. frame 3: "
+    "ACK, seq 1, payload 00 00, a capture or middlebox artefact); the next real segment starts at the same sequence "
     "number (frame 4: ClientHello at seq 1, answered by the server's ServerHello in frame 6, so the peer "
     "never took the zeros as data). tshark keeps the first-arrived zeros, reports 'Illegal Segments' and "
     "loses the record boundaries; we let the real segment win"

@@ -128,6 +128,7 @@ def test_ja4_flows_have_client_and_server_hellos() -> None:
     rows = _ja4_rows("FoxIO-LLC+ja4/")
     assert rows, "EXPECTED.tsv has no JA4 rows for the ja4 captures"
     root = sc.shared_captures_dir()
+    to.prefetch(sorted({root / r["file"] for r in rows}))
     checked = 0
     for row in rows:
         src, dst = (
