@@ -43,12 +43,12 @@ FRAMES = [bytes([i]) * n for i, n in ((1, 60), (2, 1), (3, 0), (4, 1514), (5, 7)
 # -- pcap, per draft-ietf-opsawg-pcap ----------------------------------------------------------
 
 def pcap_file(records: list[tuple[int, int, bytes]], *, endian: str = "<", nano: bool = False,
-              linktype: int = 1, snaplen: int = 262144, origlen_extra: int = 0) -> bytes:
+              linktype: int = 1, snaplen: int = 262144) -> bytes:
     """File header (magic, 2.4, zone, sigfigs, snaplen, LinkType) + (sec, frac, caplen, origlen) records."""
     magic = 0xA1B23C4D if nano else 0xA1B2C3D4
     out = [struct.pack(endian + "IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype)]
     for sec, frac, data in records:
-        out.append(struct.pack(endian + "IIII", sec, frac, len(data), len(data) + origlen_extra) + data)
+        out.append(struct.pack(endian + "IIII", sec, frac, len(data), len(data)) + data)
     return b"".join(out)
 
 
