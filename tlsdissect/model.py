@@ -136,6 +136,11 @@ class Connection:
     def wireshark_filter(self) -> str:
         return f"tcp.stream eq {self.stream}"
 
+    def _repr_html_(self) -> str:  # Jupyter
+        from .notebook import connection_html
+
+        return connection_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "stream": self.stream,
@@ -256,6 +261,17 @@ class Report:
             "warnings": self.warnings,
             "connections": [c.to_dict() for c in self.connections],
         }
+
+    def _repr_html_(self) -> str:  # Jupyter
+        from .notebook import report_html
+
+        return report_html(self)
+
+    def failures(self) -> list[Connection]:
+        """Connections with a diagnosed problem (failed handshakes and refusals)."""
+        from .render import outcome_of
+
+        return [c for c in self.connections if outcome_of(c) == "failed"]
 
     def to_json(self, indent: Optional[int] = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)

@@ -1,0 +1,65 @@
+"""Rich display in Jupyter: a report as a table, failures first, each with its verdict.
+
+``Report._repr_html_`` and ``Connection._repr_html_`` call into here; nothing is imported
+from IPython, so the library works the same outside notebooks.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+_COLORS = {"failed": "#c62828", "incomplete": "#ef6c00", "not_tls": "#6a1b9a", "established": "#2e7d32"}
+
+
+def _outcome(conn: Any) -> str:
+    from .render import outcome_of
+
+    return outcome_of(conn)
+
+
+def connection_row(conn: Any) -> str:
+    outcome = _outcome(conn)
+    diag = conn.diagnosis
+    verdict = escape(diag.verdict) if diag is not None else ""
+    cause = escape(diag.cause) if diag is not None else ""
+    color = _COLORS.get(outcome, "#333")
+    return (
+        f"<tr><td>{conn.stream}</td><td>{escape(conn.client)}</td><td>{escape(conn.server)}</td>"
+        f"<td>{escape(conn.server_name or '')}</td><td>{escape(conn.version or '')}</td>"
+        f"<td style='color:{color};font-weight:bold'>{escape(outcome)}</td><td>{cause}</td>"
+        f"<td>{verdict}</td></tr>"
+    )
+
+
+_HEAD = ("<tr><th>stream</th><th>client</th><th>server</th><th>SNI</th><th>version</th>"
+         "<th>outcome</th><th>cause</th><th>verdict</th></tr>")
+
+
+def report_html(report: Any, limit: int = 200) -> str:
+    order = {"failed": 0, "incomplete": 1, "not_tls": 2, "established": 3}
+    conns = sorted(report.connections, key=lambda c: (order.get(_outcome(c), 9), c.stream))
+    rows = "".join(connection_row(c) for c in conns[:limit])
+    more = f"<p>… and {len(conns) - limit} more connections</p>" if len(conns) > limit else ""
+    warn = f"<p style='color:#ef6c00'>{escape(report.truncation_reason)}; results are partial</p>" if report.truncated else ""
+    return (f"<div><b>{escape(report.capture)}</b>: {report.frames} frames, {len(conns)} TLS connection(s)"
+            f"{warn}<table>{_HEAD}{rows}</table>{more}</div>")
+
+
+def connection_html(conn: Any) -> str:
+    diag = conn.diagnosis
+    parts = [f"<table>{_HEAD}{connection_row(conn)}</table>"]
+    if diag is not None and diag.cause != "ok":
+        parts.append(f"<p>{escape(diag.explanation)}</p>")
+        if diag.evidence:
+            items = "".join(f"<li>frames {', '.join(map(str, e.frames))}: {escape(e.text)}</li>" for e in diag.evidence)
+            parts.append(f"<ul>{items}</ul>")
+        if diag.remedy:
+            parts.append("<p><b>Fix:</b> " + "<br>".join(escape(r) for r in diag.remedy) + "</p>")
+    events = "".join(
+        f"<tr><td>{e.frame}</td><td>{escape(e.sender)}</td><td>{escape(e.type)}</td>"
+        f"<td>{escape(str(e.info.get('message') or e.info.get('name') or e.info.get('content_type') or ''))}</td></tr>"
+        for e in conn.events
+    )
+    parts.append(f"<details><summary>timeline ({len(conn.events)} events)</summary><table>{events}</table></details>")
+    return "<div>" + "".join(parts) + "</div>"
