@@ -420,3 +420,24 @@ def test_diagnosis_values_are_the_documented_ones() -> None:
             "failure_point"
         ]
         assert d["cause"] in CAUSES
+
+
+@needs_lab
+def test_cli_json_is_the_documented_object(capsys: pytest.CaptureFixture[str]) -> None:
+    """`tlsdissect --json` prints what to_dict() returns, plus only documented keys."""
+    from tlsdissect.cli import main
+
+    folder = CAPTURES / "tls12_missing_intermediate_openssl"
+    if not (folder / "capture.pcap").exists():
+        folder = _lab_captures()[0]
+    main(["--json", str(folder / "capture.pcap")])
+    printed = json.loads(capsys.readouterr().out)
+    library = tlsdissect.analyze(folder / "capture.pcap").to_dict()
+    documented = _documented(_section(SCHEMA, "Top level"))
+    for key, value in printed.items():
+        assert key in documented, (
+            f"--json top-level key {key!r} missing from docs/schema.md"
+        )
+        assert _type_ok(value, documented[key]), (key, value)
+    assert printed["connections"] == library["connections"]
+    assert {k: v for k, v in printed.items() if k != "connections_order"} == library
