@@ -73,7 +73,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     progress.close()
         except TlsDissectError as e:
             print(f"tlsdissect: {e}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            status = EXIT_BAD_INPUT  # go on with the other files; the worst status wins
+            continue
         except KeyboardInterrupt:
             return 130
         except BrokenPipeError:

@@ -85,6 +85,10 @@ class Diagnosis:
         if self.how == "capture_ended":
             where = (self.failure_point or "handshake").replace("_", " ")
             return f"Incomplete: the capture ends before {where}."
+        if self.how == "no_response":
+            where = f" to the {self.failure_point.replace('_', ' ')}" if self.failure_point else ""
+            title = CAUSES[self.cause].title if self.cause in CAUSES else self.cause
+            return f"{title}: no answer{where}" + (", the client gave up." if self.aborted_by == "client" else ".")
         who = {"client": "the client", "server": "the server", "middlebox": "a middlebox",
                "unknown": "an unknown party"}.get(self.aborted_by or "", "nobody")
         how = {"alert": "with a TLS alert", "rst": "with a TCP reset", "fin": "by closing the connection",
@@ -797,6 +801,12 @@ class _Reasoner:
         if sh is None:
             server_data = [e for e in c.events if e.sender == "server" and e.type in ("handshake", "encrypted_record", "alert")]
             if not server_data:
+                if close is None and (c.end_time - ch.time) < 1.0:
+                    step = self._next_step()
+                    return Diagnosis("incomplete", "unknown", "possible", failure_point=step, how="capture_ended",
+                                     aborted_by="unknown",
+                                     explanation=("The capture ends right after the ClientHello, before the server "
+                                                  "could answer; nothing shows a failure."))
                 if close is None or (close.by == "client" and close.how == "fin"):
                     who = "client" if close else None
                     waited = ""
