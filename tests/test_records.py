@@ -248,3 +248,37 @@ def test_starttls_switch_survives_any_cut(data: st.DataObject, greeting: bytes, 
     assert "starttls" in kinds
     hs_events = [e for e in events if e.kind == "handshake"]
     assert [(e.msg_type, e.body) for e in hs_events] == [(1, body)]
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(data=st.data(), cert_size=st.integers(0, 6000))
+def test_record_after_a_short_preamble_survives_any_cut(data: st.DataObject, cert_size: int) -> None:
+    """PostgreSQL answers an SSLRequest with the single byte 'S', then TLS starts (PostgreSQL
+    protocol docs, "SSL Session Encryption"). A server that packs ServerHello and Certificate
+    into one record makes that record span segments; where TCP cuts must not decide whether
+    the TLS is seen."""
+    sh = hs_message(2, b"\x03\x03" + bytes(32) + b"\x00\xc0\x2f\x00")
+    cert = hs_message(11, (cert_size + 3).to_bytes(3, "big") + cert_size.to_bytes(3, "big") + b"\x30" * cert_size)
+    stream = b"S" + record(22, sh + cert) + record(22, hs_message(14, b""))
+    events = feed_all(RecordLayer(), data.draw(chunked(stream), label="chunks"))
+    assert [(e.kind, e.msg_type) for e in events if e.kind == "handshake"] == [("handshake", 2), ("handshake", 11),
+                                                                            ("handshake", 14)]
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(data=st.data())
+def test_plain_protocol_name_does_not_depend_on_the_first_segment(data: st.DataObject) -> None:
+    """The PostgreSQL SSLRequest (length 8, code 80877103 = 04 d2 16 2f) and an HTTP status
+    line are named the same however their first bytes are cut."""
+    for stream, name in ((b"\x00\x00\x00\x08\x04\xd2\x16\x2f", "PostgreSQL SSLRequest"),
+                         (b"HTTP/1.1 400 Bad Request\r\n\r\n", "HTTP response")):
+        events = feed_all(RecordLayer(), data.draw(chunked(stream), label=name))
+        assert [(e.kind, e.detail) for e in events] == [("not_tls", name)]
+
+
+def test_stream_ending_while_detection_waits_is_named() -> None:
+    """'S' plus the first bytes of a record, then the stream ends: still reported as not TLS
+    (as it was named before detection learnt to wait), not left unnamed."""
+    layer = RecordLayer()
+    events = feed_all(layer, [b"S\x16\x03\x03\x10\x00" + b"\x02" * 40])
+    assert [e.kind for e in events] == ["not_tls"]

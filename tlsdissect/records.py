@@ -248,6 +248,8 @@ class RecordLayer:
                 self.mode = SSL2
                 buf.clear()
             return
+        if not self.midstream and len(buf) < _LONGEST_SIGNATURE and _signature_prefix(buf):
+            return  # e.g. 7 of the 8 bytes of a PostgreSQL SSLRequest: the next byte decides
         if not self.midstream and _looks_plaintext(buf):
             self._to_plain(frame, ts, out)
             return
@@ -259,6 +261,11 @@ class RecordLayer:
             self.midstream = True
             self.mode = TLS
             self._parse_records(frame, ts, out)
+            return
+        if not self.midstream and len(buf) <= _DETECT_WAIT and self._record_may_follow(1):
+            # A record may start after a short preamble (PostgreSQL's 'S', a MySQL SSL
+            # request) but continues past what arrived so far: whether it is followed by
+            # another record must not depend on where TCP cut the stream, so wait.
             return
         if self.midstream:
             # Picked up mid-stream or after a gap: keep looking for a record boundary, within
@@ -300,6 +307,21 @@ class RecordLayer:
             out.append(RecordEvent("starttls", frame, ts, detail=self.plain_name))
             self.buf += data
             self._parse_records(frame, ts, out)
+
+    def _record_may_follow(self, start: int) -> bool:
+        """Is there a position from ``start`` on where a record header begins (or its first
+        bytes, at the end of the buffer) whose record is not complete yet?"""
+        buf = self.buf
+        n = len(buf)
+        for pos in range(start, n):
+            avail = n - pos
+            if avail >= 5:
+                if plausible_header(buf, pos) and pos + 5 + ((buf[pos + 3] << 8) | buf[pos + 4]) > n:
+                    return True
+            elif (20 <= buf[pos] <= 24 and (avail < 2 or buf[pos + 1] == 3)
+                  and (avail < 3 or buf[pos + 2] <= 4)):
+                return True
+        return False
 
     def _find_boundary(self, start: int) -> Optional[int]:
         """A position where a record header starts and is followed by another one (or ends
@@ -499,6 +521,10 @@ class RecordLayer:
         complete ServerHello); they are marked ``detail='truncated record'``."""
         out: list[RecordEvent] = []
         buf = self.buf
+        if self.mode == DETECT and not self.midstream and len(buf) >= 5:
+            # Detection was still waiting for the rest of a record or of a signature.
+            self._to_plain(frame, ts, out)
+            return out
         if self.mode != TLS or len(buf) < 5 or self.paused or self.skip:
             return out
         if buf[0] != CT_HANDSHAKE or not plausible_header(buf, 0) or self.encrypted:
@@ -525,6 +551,17 @@ class RecordLayer:
 
     def pending_bytes(self) -> int:
         return len(self.buf) + len(self.hs)
+
+
+_LONGEST_SIGNATURE = max(len(p) for p, _ in _PLAIN_SIGNATURES)
+# How long the start of a stream may wait for a record that began after a preamble.
+_DETECT_WAIT = 64 + 5 + MAX_RECORD_PAYLOAD
+
+
+def _signature_prefix(buf: Any) -> bool:
+    """Are the bytes so far the beginning of a longer plain-protocol signature?"""
+    data = bytes(buf)
+    return any(len(p) > len(data) and p.startswith(data) for p, _ in _PLAIN_SIGNATURES)
 
 
 def _looks_plaintext(buf: Any) -> bool:
