@@ -319,7 +319,9 @@ def test_small_zero_segment_without_psh_is_data() -> None:
     assert _analyze(build_pcap(conv, plan, psh_last_only=True)) == whole
 
 
-STARTTLS = ("arkime+arkime/tests/pcap/smtp-starttls.pcap", "ntop+nDPI/tests/cfgs/default/pcap/imap-starttls.pcap")
+STARTTLS = ("arkime+arkime/tests/pcap/smtp-starttls.pcap", "ntop+nDPI/tests/cfgs/default/pcap/imap-starttls.pcap",
+            "Lekensteyn+wireshark-notes/tls/pgsql-ssl.pcapng", "ntop+nDPI/tests/cfgs/default/pcap/pgsql2.pcapng",
+            "arkime+arkime/tests/pcap/https-connect.pcap")
 
 
 def _without_plain_samples(view: dict) -> dict:
@@ -327,10 +329,12 @@ def _without_plain_samples(view: dict) -> dict:
     return {**view, "events": [e for e in view["events"] if e["type"] != "not_tls"]}
 
 
+@pytest.mark.parametrize("step", [100, 7])
 @pytest.mark.parametrize("name", STARTTLS)
-def test_starttls_capture_with_split_record_headers(name: str) -> None:
-    """SMTP/IMAP STARTTLS: every flight's first 6 bytes in 1-byte segments, the rest in
-    100-byte ones. The switch to TLS and everything decoded after it must not change."""
+def test_starttls_capture_with_split_record_headers(name: str, step: int) -> None:
+    """TLS after a plain-text or binary preamble (SMTP/IMAP STARTTLS, PostgreSQL SSLRequest,
+    HTTP CONNECT): every flight's first 6 bytes in 1-byte segments, the rest in ``step``-byte
+    ones. The switch to TLS and everything decoded after it must not change."""
     path = shared_captures_dir() / name
     if not path.is_file():
         pytest.skip(f"{name} not found (set TLSDISSECT_SHARED_CAPTURES)")
@@ -339,7 +343,7 @@ def test_starttls_capture_with_split_record_headers(name: str) -> None:
     assert whole is not None and whole["version"] is not None  # TLS was found after STARTTLS
     def plan(i: int, f: Flight) -> list[tuple[int, bytes]]:
         head = [(o, f.data[o:o + 1]) for o in range(min(6, len(f.data)))]
-        return head + [(o, f.data[o:o + 100]) for o in range(6, len(f.data), 100)]
+        return head + [(o, f.data[o:o + step]) for o in range(6, len(f.data), step)]
     cut = _analyze(build_pcap(conv, plan))
     assert cut is not None
     assert _without_plain_samples(cut) == _without_plain_samples(whole)
