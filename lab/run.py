@@ -120,9 +120,6 @@ def run_scenario(sc: Scenario, port: int) -> bool:
         shutil.rmtree(wd)
     wd.mkdir(parents=True)
     out = OUT / sc.name
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in ("capture.pcap", "keylog.txt", "expected.json", "tshark.txt"):
-        (out / stale).unlink(missing_ok=True)
     upstream = port + 1
     keylog_rel = f"lab/work/{sc.name}/keylog.txt"
     keylog = REPO / keylog_rel
@@ -174,6 +171,10 @@ def run_scenario(sc: Scenario, port: int) -> bool:
     server_lines = [ln for part in logs for ln in part]
     (wd / "server.log").write_text("\n".join(server_lines) + "\n")
 
+    # Only now, with a new capture in hand, are the previous results replaced.
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in ("capture.pcap", "keylog.txt", "expected.json", "tshark.txt"):
+        (out / stale).unlink(missing_ok=True)
     shutil.copy(wd / "capture.pcap", out / "capture.pcap")
     # s_client writes a header comment even when no secret was ever derived.
     has_keylog = keylog.exists() and any(
