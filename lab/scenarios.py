@@ -626,3 +626,21 @@ add(sc("tls12_client_cert_wrong_eku",
        curl(*TLS12, "--cert", "{pki}/client-wrongeku.crt", "--key", "{pki}/client-wrongeku.key"),
        expect("TLSv1.2", "failed", "client_cert_rejected", "server", "alert", alert("server", 43),
               "client_certificate")))
+CLIENT_RENEG = (
+    "(sleep 0.5; printf 'R\\n'; sleep 1; printf 'GET / HTTP/1.1\\r\\n"
+    "Host: www.lab.test\\r\\nConnection: close\\r\\n\\r\\n'; sleep 1) | "
+    "openssl s_client -connect 127.0.0.1:{port} -servername www.lab.test -CAfile "
+    "{pki}/root.crt -verify_return_error -keylogfile {keylog} -tls1_2")
+add(sc("tls12_client_renegotiation_rejected",
+       "Apache TLS 1.2; openssl s_client -tls1_2 completes the handshake and is then told by the "
+       "'R' line on its stdin (no -ign_eof, which would disable the command) to start a "
+       "renegotiation itself: a new ClientHello, encrypted under the first handshake's keys. "
+       "Apache's OpenSSL refuses client-initiated renegotiation with a warning no_renegotiation "
+       "alert (100); s_client then gives up with a fatal handshake_failure (40). Both alerts are "
+       "encrypted under the first handshake's keys.",
+       apache(protocol=ONLY12),
+       {"client": ["sh", "-c", CLIENT_RENEG],
+        "client_kind": "s_client"},
+       expect("TLSv1.2", "failed", "renegotiation_refused", "client", "alert",
+              alert("client", 40, encrypted=True), "renegotiation"),
+       log_pattern=r"SSL Library Error"))
