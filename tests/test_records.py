@@ -282,3 +282,21 @@ def test_stream_ending_while_detection_waits_is_named() -> None:
     layer = RecordLayer()
     events = feed_all(layer, [b"S\x16\x03\x03\x10\x00" + b"\x02" * 40])
     assert [e.kind for e in events] == ["not_tls"]
+
+
+@settings(max_examples=examples(40), deadline=None)
+@given(junk=st.binary(max_size=600).map(lambda b: bytes(0x41 + x % 26 for x in b)),
+       sizes=st.lists(st.integers(1, 16384), min_size=2, max_size=8), seg=st.integers(1, 3000),
+       ct=st.sampled_from((23, 22)))
+def test_midstream_pickup_resynchronises_for_any_segment_size(junk: bytes, sizes: list[int], seg: int, ct: int) -> None:
+    """A capture that starts in the middle of a connection: the tail of a record (letters,
+    which cannot start a record header), then whole records of up to 2**14 bytes. Every
+    record after the tail is found, whether the bytes come in one piece or in segments much
+    smaller than a record."""
+    records = b"".join(record(ct, b"\x00" * n) for n in sizes)
+    stream = junk + records
+    layer = RecordLayer()
+    layer.midstream = True
+    layer.encrypted = True  # after the ChangeCipherSpec: every record is protected
+    events = feed_all(layer, [stream[i:i + seg] for i in range(0, len(stream), seg)])
+    assert [e.length for e in events if e.kind == "protected"] == sizes

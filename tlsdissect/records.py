@@ -262,17 +262,22 @@ class RecordLayer:
             self.mode = TLS
             self._parse_records(frame, ts, out)
             return
-        if not self.midstream and len(buf) <= _DETECT_WAIT and self._record_may_follow(1):
+        if not self.midstream and len(buf) <= _DETECT_WAIT and self._incomplete_record(1) is not None:
             # A record may start after a short preamble (PostgreSQL's 'S', a MySQL SSL
             # request) but continues past what arrived so far: whether it is followed by
             # another record must not depend on where TCP cut the stream, so wait.
             return
         if self.midstream:
             # Picked up mid-stream or after a gap: keep looking for a record boundary, within
-            # a budget, without holding more than a few bytes.
-            self.resync_scanned += len(buf) - 4
+            # a budget, holding only a few bytes, or from a record that may be starting but
+            # is not complete yet (full-size records span many segments: dropping their
+            # headers would make resynchronisation depend on the segment size).
+            keep = self._incomplete_record(1)
+            if keep is None or len(buf) - keep > _DETECT_WAIT:
+                keep = max(len(buf) - 4, 0)
+            self.resync_scanned += keep
             if self.resync_scanned < MAX_RESYNC_SCAN:
-                del buf[:-4]
+                del buf[:keep]
                 return
             self.mode = LOST
             out.append(RecordEvent("anomaly", frame, ts,
@@ -308,20 +313,20 @@ class RecordLayer:
             self.buf += data
             self._parse_records(frame, ts, out)
 
-    def _record_may_follow(self, start: int) -> bool:
-        """Is there a position from ``start`` on where a record header begins (or its first
-        bytes, at the end of the buffer) whose record is not complete yet?"""
+    def _incomplete_record(self, start: int) -> Optional[int]:
+        """The first position from ``start`` on where a record header begins (or its first
+        bytes, at the end of the buffer) whose record is not complete yet, if any."""
         buf = self.buf
         n = len(buf)
         for pos in range(start, n):
             avail = n - pos
             if avail >= 5:
                 if plausible_header(buf, pos) and pos + 5 + ((buf[pos + 3] << 8) | buf[pos + 4]) > n:
-                    return True
+                    return pos
             elif (20 <= buf[pos] <= 24 and (avail < 2 or buf[pos + 1] == 3)
                   and (avail < 3 or buf[pos + 2] <= 4)):
-                return True
-        return False
+                return pos
+        return None
 
     def _find_boundary(self, start: int) -> Optional[int]:
         """A position where a record header starts and is followed by another one (or ends
