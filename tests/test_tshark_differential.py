@@ -57,7 +57,38 @@ _RDP_NOT_SWITCHED = (
     "next client segment (frame {frame}: 16 03 0x .. .. 01 = ClientHello) the stream carries TLS records, "
     "but tshark 4.0 keeps handing it to TPKT ('Continuation') and never decodes the TLS"
 )
+_SOCKS_STREAM_INDEX = (
+    "tshark's SOCKS dissector uses up one tcp.stream index per proxied connection that no packet carries "
+    "(tshark skips that number); with `tshark --disable-protocol socks` the numbering is contiguous and "
+    "equals ours, so the shift comes from that dissector, not from the TCP conversations in the bytes"
+)
+_OPENVPN_FRAMING = (
+    "the TLS handshake rides inside OpenVPN control packets (2-byte length, opcode P_CONTROL_*, session "
+    "id, packet-id array) over TCP port {port}; tshark's OpenVPN dissector unwraps them, we do not decode "
+    "OpenVPN framing (out of scope: the records are not TLS records on the TCP stream)"
+)
+_CAPWAP = (
+    "the TCP connection travels inside a CAPWAP data tunnel (UDP 5247, 802.11 frames with LLC/SNAP); we "
+    "do not decapsulate CAPWAP, so the inner TCP conversation is not seen"
+)
+
 KNOWN_DISAGREEMENTS: dict[str, list[KnownDisagreement]] = {
+    "FoxIO-LLC+ja4/pcap/socks-https-example.pcap": [
+        KnownDisagreement(2, "stream_number", _SOCKS_STREAM_INDEX),
+        KnownDisagreement(4, "stream_number", _SOCKS_STREAM_INDEX),
+    ],
+    "arkime+arkime/tests/pcap/socks-https-example.pcap": [
+        KnownDisagreement(2, "stream_number", _SOCKS_STREAM_INDEX),
+        KnownDisagreement(4, "stream_number", _SOCKS_STREAM_INDEX),
+    ],
+    **{
+        _NDPI + f"tls_heur__{name}.pcapng": [KnownDisagreement(3, "stream_number", _SOCKS_STREAM_INDEX)]
+        for name in ("shadowsocks-tcp", "trojan-tcp-tls", "vmess-tcp-tls", "vmess-tcp", "vmess-websocket")
+    },
+    _NDPI + "443-opvn.pcap": [KnownDisagreement(0, "missing_stream", _OPENVPN_FRAMING.format(port=1194))],
+    _NDPI + "openvpn.pcap": [KnownDisagreement(0, "missing_stream", _OPENVPN_FRAMING.format(port=1194))],
+    _NDPI + "openvpn_nohmac_tcp.pcapng": [KnownDisagreement(0, "missing_stream", _OPENVPN_FRAMING.format(port=1194))],
+    _NDPI + "capwap_data.pcapng": [KnownDisagreement(0, "missing_stream", _CAPWAP)],
     _NDPI + "4in6tunnel.pcap": [
         KnownDisagreement(
             0,

@@ -97,9 +97,10 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         check=_S_CLIENT + " -cert client.pem -key client.key -state",
     ),
     Cause(
-        "renegotiation_refused", "The server asked to renegotiate and the client refused",
+        "renegotiation_refused", "A renegotiation was refused",
         apache=("Avoid renegotiation: move SSLVerifyClient require from <Location>/<Directory> to the <VirtualHost> level (client certificate in the first handshake), or use TLS 1.3 post-handshake auth with clients that support it.",),
-        general=("Per-directory client authentication forces a renegotiation that many clients (HTTP/2, curl, browsers) refuse; request the certificate in the initial handshake instead.",),
+        general=("Per-directory client authentication forces a renegotiation that many clients (HTTP/2, curl, browsers) refuse; request the certificate in the initial handshake instead.",
+                 "A client that starts a renegotiation itself is refused by servers that forbid client-initiated renegotiation (OpenSSL's default): reconnect instead of renegotiating.",),
         check=_S_CLIENT + " -cert client.pem -key client.key   (then request the protected path)",
     ),
     Cause(

@@ -17,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import ipaddress
+import math
 import os
 import re
 import threading
@@ -1219,7 +1220,12 @@ def analyze_chain(
     """
     if role not in ("server", "client"):
         raise ValueError(f"role must be 'server' or 'client', not {role!r}")
-    when = _to_datetime(at)
+    try:
+        when: datetime | None = _to_datetime(at)
+    except TypeError:
+        if isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at):
+            raise
+        when = None  # a finite epoch outside years 1-9999: a corrupt packet timestamp, judged as below
     parsed = [_safe_parse(d) for d in ders]
     ctx = _ChainContext(parsed, role)
     infos = [p.info for p in parsed]
@@ -1264,13 +1270,13 @@ def analyze_chain(
     usable = [i for i, p in enumerate(parsed) if p.cert is not None and i not in duplicates]
 
     credible_time: datetime | None = when
-    if when < EARLIEST_CREDIBLE_TIME:
+    if when is None or when < EARLIEST_CREDIBLE_TIME:
         credible_time = None
         ctx.add(
             "capture_time_implausible",
             "info",
-            f"The capture's clock reads {_fmt_time(when)}, so its timestamps are not real; certificate "
-            "validity periods were not judged.",
+            f"The capture's clock reads {_fmt_time(when) if when else f'{at:.0f} s from 1970 (outside the years 1-9999)'}, "
+            "so its timestamps are not real; certificate validity periods were not judged.",
         )
     for i in usable:
         _per_certificate_checks(ctx, i, credible_time)

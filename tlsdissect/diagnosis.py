@@ -237,9 +237,12 @@ class _Reasoner:
                 fatal = warn
         if fatal is not None:
             return self._alert_case(fatal)
+        hidden = next((a for a in c.alerts if a.code is None), None)
+        if c.established and hidden is not None and not self.tls13 \
+                and self._post_handshake_phase(hidden.frame) == "renegotiation":
+            return self._hidden_alert_case(hidden)  # an encrypted alert inside a renegotiation
         if c.established:
             return self._after_handshake()
-        hidden = next((a for a in c.alerts if a.code is None), None)
         if hidden is not None:
             return self._hidden_alert_case(hidden)
         return self._no_alert_case()
@@ -325,8 +328,17 @@ class _Reasoner:
 
     def _post_handshake_phase(self, frame: int) -> str:
         """After both Finished: a renegotiation (TLS <= 1.2), post-handshake auth (1.3), or data."""
+        # The first handshake ends with the first application data (or, failing that, the
+        # second Finished): handshake messages after that point are post-handshake.
+        first_data = next((e.frame for e in self.c.events if e.type in ("encrypted_record", "application_data")
+                           and e.info.get("content_type", "application_data") == "application_data"), None)
         fin = [e for e in self.hs if e.info.get("message") == "finished"]
-        last_fin = fin[1].frame if len(fin) >= 2 else (fin[-1].frame if fin else 0)
+        if first_data is not None:
+            last_fin = first_data
+        elif len(fin) >= 2:
+            last_fin = fin[1].frame
+        else:
+            return "application_data"
         later = [e for e in self.hs if e.frame > last_fin and e.frame <= frame]
         names = [e.info.get("message") for e in later]
         if self.tls13 and "certificate_request" in names:
@@ -337,6 +349,11 @@ class _Reasoner:
             enc_hs = [e for e in self.enc if e.info.get("content_type") == "handshake" and e.frame > last_fin
                       and e.frame <= frame and self._after_app_data(e.frame)]
             if enc_hs:
+                # Data flowing again after the renegotiation means it succeeded.
+                last = enc_hs[-1].frame
+                if any(e.type in ("encrypted_record", "application_data") and e.info.get("content_type", "application_data") == "application_data"
+                       and last < e.frame < frame for e in self.c.events):
+                    return "application_data"
                 return "renegotiation"
         return "application_data"
 
@@ -561,6 +578,14 @@ class _Reasoner:
                         and e.frame > 0]
         later_cert = [e for e in client_certs if e.frame <= a.frame]
         if phase == "renegotiation":
+            refusal = next((x for x in c.alerts if x.code == NO_RENEGOTIATION), None)
+            if refusal is not None:
+                if refusal is not a:
+                    self.alert_evidence(refusal)
+                initiator = _other(refusal.sender)
+                return ("renegotiation_refused", "certain", [],
+                        f"The {initiator} started a renegotiation and the {refusal.sender} refused it "
+                        f"(no_renegotiation, frame {refusal.frame}); the {a.sender} then aborted with {name}.")
             client_hs_after = [e for e in self.hs if e.sender == "client" and e.info.get("message") == "client_hello"
                                and self._after_app_data(e.frame)]
             client_enc_after = [e for e in self.enc if e.sender == "client" and e.info.get("content_type") == "handshake"

@@ -194,7 +194,7 @@ class RecordLayer:
         elif mode == PLAIN:
             self._plain(data, frame, ts, out)
         elif mode == SSL2:
-            self.bytes_by_type[0] = self.bytes_by_type.get(0, 0) + len(data)
+            self._sslv2_records(data, frame, ts, out)
         # LOST: nothing more to read
         return out
 
@@ -246,6 +246,7 @@ class RecordLayer:
                 self.paused = True
             else:
                 self.mode = SSL2
+                self.encrypted = True  # the server's next SSLv2 messages are already encrypted
                 buf.clear()
             return
         if not self.midstream and len(buf) < _LONGEST_SIGNATURE and _signature_prefix(buf):
@@ -285,6 +286,38 @@ class RecordLayer:
             buf.clear()
             return
         self._to_plain(frame, ts, out)
+
+    def to_sslv2(self) -> None:
+        """The server answered in SSLv2: this direction's next records are SSLv2 too."""
+        self.mode = SSL2
+        self.encrypted = False
+
+    def _sslv2_records(self, data: bytes, frame: int, ts: float, out: list[RecordEvent]) -> None:
+        """SSLv2 records: the first message after the hellos (CLIENT-MASTER-KEY) is in clear,
+        everything after it is encrypted and only counted."""
+        self.bytes_by_type[0] = self.bytes_by_type.get(0, 0) + len(data)
+        if self.encrypted:
+            return
+        buf = self.buf
+        buf += data
+        if len(buf) < 3:
+            return
+        if buf[0] & 0x80:
+            hlen, length = 2, ((buf[0] & 0x7F) << 8) | buf[1]
+        else:
+            hlen, length = 3, ((buf[0] & 0x3F) << 8) | buf[1]
+        if len(buf) < hlen + length:
+            if length > MAX_RECORD_PAYLOAD:
+                self.encrypted = True
+                buf.clear()
+            return
+        body = bytes(buf[hlen:hlen + length])
+        del buf[:hlen + length]
+        self.records += 1
+        if body:
+            out.append(RecordEvent("sslv2_message", frame, ts, msg_type=body[0], length=length, body=body))
+        self.encrypted = True  # keys follow the master key: the rest is encrypted
+        buf.clear()
 
     def _to_plain(self, frame: int, ts: float, out: list[RecordEvent]) -> None:
         sample = bytes(self.buf[:512])

@@ -150,6 +150,13 @@ class TlsSession:
         elif kind in ("sslv2_client_hello", "sslv2_server_hello"):
             self.tls_seen = True
             self._sslv2(d, ev)
+        elif kind == "sslv2_message":
+            names = {2: "sslv2_client_master_key", 3: "sslv2_client_finished", 5: "sslv2_server_verify",
+                     6: "sslv2_server_finished", 7: "sslv2_request_certificate", 8: "sslv2_client_certificate",
+                     0: "sslv2_error"}
+            self.timeline.append((d, ev.frame, ev.time, "handshake",
+                                  {"message": names.get(ev.msg_type, f"sslv2_message_{ev.msg_type}"),
+                                   "code": ev.msg_type, "length": ev.length, "encrypted": False, "sslv2": True}))
         elif kind == "not_tls":
             self.not_tls[d] = ev.detail
             self.not_tls_sample[d] = ev.body
@@ -265,6 +272,7 @@ class TlsSession:
             else:
                 sh = hs.parse_sslv2_server_hello(ev.body)
                 self.sslv2_server_hello = sh
+                self.layers[1 - d].to_sslv2()  # the client goes on in SSLv2 records
                 self.version = 0x0002
                 if self.client_dir_hint is None:
                     self.client_dir_hint = 1 - d
@@ -451,12 +459,12 @@ class TlsSession:
         if fin is None:
             return False
         after = [r for r in server_recs if r[0] > fin[0]]
-        if after and all(r[3] <= PROBABLE_ALERT_MAX for r in after) and len(after) <= 2:
-            # The server answered the client's Finished only with alert-sized records: a
-            # rejection (e.g. of the client certificate) unless data followed from the client.
-            later_client = [r for r in client_recs if r[0] > after[0][0]]
-            if not later_client and self.app_data_records[server] <= len(after):
-                return False
+        if after and after[0][3] <= PROBABLE_ALERT_MAX and all(r[3] <= PROBABLE_ALERT_MAX for r in after[:2]) \
+                and not any(r[3] > PROBABLE_ALERT_MAX for r in after):
+            # The server answered the client's Finished only with alert-sized records (no
+            # session ticket, no data): a rejection, typically of the client certificate. A
+            # client that sends its request meanwhile (curl does) does not change that.
+            return False
         return True
 
     def server_hello_frame(self) -> int:
