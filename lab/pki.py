@@ -81,6 +81,7 @@ class Leaf:
     sans: tuple[str, ...]
     validity: tuple[str, str] = LEAF_VALID
     eku: str = "serverAuth"
+    md: str = "sha256"  # signature digest used by the issuer
 
 
 def run(cmd: list[str], cwd: Path) -> None:
@@ -118,13 +119,13 @@ class Pki:
         return d
 
     def _sign(self, ca: str, name: str, ext: str, validity: tuple[str, str],
-              selfsign: bool = False) -> None:
+              selfsign: bool = False, md: str = "sha256") -> None:
         d = self._ca_dir(ca)
         extfile = self.dir / f"{name}.ext"
         extfile.write_text(ext)
         cmd = ["openssl", "ca", "-batch", "-notext", "-config", str(d / "ca.cnf"),
                "-keyfile", f"{ca}.key", "-in", f"{name}.csr", "-out", f"{name}.crt",
-               "-startdate", validity[0], "-enddate", validity[1],
+               "-startdate", validity[0], "-enddate", validity[1], "-md", md,
                "-extfile", str(extfile), "-extensions", "v3"]
         cmd += ["-selfsign"] if selfsign else ["-cert", f"{ca}.crt"]
         run(cmd, self.dir)
@@ -154,7 +155,8 @@ class Pki:
         self._key(name)
         self._csr(name, f"/O=TLS Lab/CN={leaf.cn}")
         san = ", ".join(leaf.sans)
-        self._sign(leaf.issuer, name, SERVER_EXT.format(san=san, eku=leaf.eku), leaf.validity)
+        self._sign(leaf.issuer, name, SERVER_EXT.format(san=san, eku=leaf.eku), leaf.validity,
+                   md=leaf.md)
 
     def self_signed(self, name: str, cn: str, sans: str) -> None:
         """A leaf that signs itself (what `openssl req -x509` gives an admin in a hurry)."""
@@ -213,6 +215,7 @@ class Pki:
             Leaf("big", "inter4", "www.lab.test", big_sans),
             Leaf("wrongeku", "inter", "www.lab.test", www, eku="clientAuth"),
             Leaf("revoked", "inter", "www.lab.test", www),
+            Leaf("sha1", "inter", "www.lab.test", www, md="sha1"),
         ]
         for leaf in leaves:
             self.leaf(leaf)
@@ -227,7 +230,7 @@ class Pki:
         self.bundle("chain-inter.pem", ["inter.crt"])
         self.bundle("chain-rogue.pem", ["rogue-inter.crt"])
         self.bundle("chain-big.pem", ["inter4.crt", "inter3.crt", "inter2.crt", "inter.crt"])
-        for v in ("good", "expired", "notyet", "wronghost", "wrongeku", "revoked"):
+        for v in ("good", "expired", "notyet", "wronghost", "wrongeku", "revoked", "sha1"):
             self.bundle(f"fullchain-{v}.pem", [f"leaf-{v}.crt", "inter.crt"])
         self.bundle("fullchain-rogue.pem", ["leaf-rogue.crt", "rogue-inter.crt"])
         self.bundle("fullchain-big.pem", ["leaf-big.crt", "inter4.crt", "inter3.crt", "inter2.crt",

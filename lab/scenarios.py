@@ -644,3 +644,11 @@ add(sc("tls12_client_renegotiation_rejected",
        expect("TLSv1.2", "failed", "renegotiation_refused", "client", "alert",
               alert("client", 40, encrypted=True), "renegotiation"),
        log_pattern=r"SSL Library Error"))
+add(sc("tls12_server_cert_sha1_curl",
+       "Apache serves a www.lab.test leaf that the lab intermediate signed with SHA-1 (openssl ca "
+       "-md sha1); the server needs SSLCipherSuite DEFAULT@SECLEVEL=0 even to load it. curl "
+       "(TLS 1.2, Debian's default security level 2) rejects the weak signature.",
+       apache(cert="fullchain-sha1.pem", key="leaf-sha1.key",
+              vhost_extra=["SSLCipherSuite DEFAULT@SECLEVEL=0"]), curl(*TLS12),
+       expect("TLSv1.2", "failed", "server_cert_rejected", "client", "alert",
+              alert("client", 42), "server_certificate")))
