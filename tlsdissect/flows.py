@@ -80,9 +80,10 @@ class TcpConnection:
             self.reasm[1 - d].peer_ack = ack
         if payload and not flags & RST:
             n = len(payload)
-            if n <= 6 and not flags & (PSH | SYN | FIN) and not any(payload):
+            if n <= 6 and not flags & PSH and not any(payload):
+                # (With PSH the zeros can be real: the padding at the end of a ClientHello.)
                 # Ethernet padding counted as payload by a broken IP length (seen on some
-                # taps): a few zero bytes on a bare ACK are not data.
+                # taps, even on SYN-ACKs): a few zero bytes without PSH are not data.
                 return
             self.payload_bytes[d] += n
             if flags & SYN:

@@ -335,8 +335,15 @@ def parse_client_hello(body: bytes) -> ClientHello:
     version = c.u16("legacy_version")
     random = c.bytes(32, "random")
     session_id = c.vec8("session_id")
-    raw_suites = c.vec16("cipher_suites")
     malformed = []
+    declared = c.u16("cipher_suites length")
+    if declared > c.remaining():
+        # A lying length (seen from fuzzers and broken clients): keep what is there, say so,
+        # and stop — the version, random and offered suites are still worth reporting.
+        malformed.append(f"cipher_suites length {declared} exceeds the {c.remaining()} bytes left")
+        raw = c.bytes(c.remaining() - c.remaining() % 2)
+        return ClientHello(version, random, session_id, _u16_list(raw, "cipher_suites"), [], [], malformed=malformed)
+    raw_suites = c.bytes(declared, "cipher_suites")
     if len(raw_suites) % 2:
         malformed.append(f"cipher_suites length {len(raw_suites)} is odd; last byte ignored")
         raw_suites = raw_suites[:-1]

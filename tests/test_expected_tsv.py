@@ -1,0 +1,71 @@
+"""Version, cipher, SNI and certificate names agree with what upstream projects assert
+(shared/captures/EXPECTED.tsv), except where the bytes prove the upstream value wrong or the
+upstream tool follows a different convention; each such case is listed with its reason.
+
+`python tests/expected_tsv.py` prints the agreement figures and every disagreement.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import expected_tsv as ex
+
+NDPI = "ntop+nDPI/tests/cfgs/default/pcap/"
+ARKIME = "arkime+arkime/tests/pcap/"
+
+# (file, field) -> reason; applies to every flow of that file for that field.
+EXPLAINED: dict[tuple[str, str], str] = {
+    (NDPI + "alexa-app.pcapng", "version"):
+        "the ServerHellos carry version 0x0301 (tshark: tls.handshake.version 0x0301, TLS_RSA_WITH_AES_128_CBC_SHA); "
+        "nDPI reports the ClientHello's 0x0303",
+    (NDPI + "ftp-start-tls.pcap", "version"):
+        "the ServerHello after AUTH TLS carries 0x0301 (tshark agrees); nDPI reports the client's version",
+    (NDPI + "tls_with_huge_ch.pcapng", "version"):
+        "the ServerHello's supported_versions extension selects 0x0304 with TLS_CHACHA20_POLY1305_SHA256, a "
+        "TLS 1.3-only suite; nDPI reports the legacy 0x0303",
+    (NDPI + "smtp-starttls.pcap", "server_name"):
+        "the ClientHello has no server_name extension; nDPI fills the name in from the certificate",
+    (NDPI + "pia.pcap", "cert_subject"):
+        "nDPI's value is the subject and the issuer run together (two C=...CN= sequences)",
+    (NDPI + "tls_cipher_lens.pcap", "version"):
+        "these ClientHellos declare a cipher_suites length longer than the message (nDPI's fuzz test); we keep "
+        "what is readable but report no version for a connection without a ServerHello",
+    (ARKIME + "arkime_synthetic.pcap", "version"):
+        "synthetic session: a TLS 1.3 suite (0x1301) in a ServerHello without supported_versions; the "
+        "ServerHello is not in this connection's bytes as a TLS record we can read",
+    (ARKIME + "arkime_synthetic.pcap", "cipher"): "see version",
+    (ARKIME + "arkime_synthetic.pcap", "cert_subject"):
+        "the synthetic certificates do not parse as DER (cryptography: InvalidLength in the SubjectPublicKeyInfo); "
+        "we report them as unparsable instead of guessing names",
+    (ARKIME + "arkime_synthetic.pcap", "cert_issuer"): "see cert_subject",
+}
+for _field in ("version", "cipher", "server_name", "cert_subject", "cert_issuer"):
+    EXPLAINED[(ARKIME + "openvpn_synthetic.pcap", _field)] = (
+        "the TLS handshake is inside OpenVPN control packets; we do not unwrap OpenVPN framing")
+
+ROWS = ex.rows()
+
+
+def test_agreement_figure() -> None:
+    if not ROWS:
+        pytest.skip("shared captures (EXPECTED.tsv) not available")
+    agree = total = 0
+    for row in ROWS:
+        cmp = ex.compare(row)
+        if cmp is None:
+            continue
+        for ok in (v[2] for v in cmp.values()):
+            agree += ok
+            total += 1
+    assert total > 3000
+    assert agree / total >= 0.97, f"{agree}/{total}"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[f"{r.file}|{r.flow}" for r in ROWS])
+def test_row_agrees_or_is_explained(row: ex.Row) -> None:
+    cmp = ex.compare(row)
+    if cmp is None:
+        pytest.skip("the upstream row names a flow that is not in this capture (checked with tshark)")
+    bad = {k: v for k, v in cmp.items() if not v[2] and (row.file, k) not in EXPLAINED}
+    assert not bad, bad
