@@ -283,10 +283,10 @@ _NGINX_400 = (b"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nContent-Type: text/
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "engine bug (reported to the lead): the not_tls event's sample and name are taken from the "
-    "bytes of the first segment only, and FlowTable's interesting() looks for the nginx "
-    "message in that sample, so a plain-HTTP connection on a non-TLS port vanishes from the "
-    "report when the answer's first segment is short"))
+    "engine bug (reported to the lead): the not_tls event's sample (first_bytes, and the text "
+    "FlowTable.interesting() searches for the nginx message) is the first segment's bytes only, "
+    "so a plain-HTTP connection on a non-TLS port vanishes from the report when the answer's "
+    "first segment is short"))
 def test_plaintext_detection_is_independent_of_segmentation() -> None:
     conv = Conversation(ports=(45262, 20400), isn=[1000, 5000],
                         items=[Flight(0, _HTTP_REQUEST), Flight(1, _NGINX_400), Close(1, "fin"), Close(0, "fin")])
