@@ -145,6 +145,17 @@ class _Reasoner:
         self.hidden: list[str] = []
         self.tls13 = conn.version_code is not None and (conn.version_code == 0x0304 or (conn.version_code >> 8) in (0x7F, 0xFB))
 
+    def _keys_hint(self) -> str:
+        """Which key log lines would reveal what is hidden (the client writes them with
+        SSLKEYLOGFILE; Wireshark and tlsdissect read the same format)."""
+        ch = self.c.client_hello
+        cr = ch.random.hex() if ch is not None else "<client random>"
+        if self.tls13:
+            labels = "CLIENT_HANDSHAKE_TRAFFIC_SECRET and SERVER_HANDSHAKE_TRAFFIC_SECRET (plus *_TRAFFIC_SECRET_0 after the handshake)"
+        else:
+            labels = "CLIENT_RANDOM"
+        return f"key log lines {labels} for client random {cr} would reveal it (--keylog)"
+
     # -- small fact helpers ---------------------------------------------------------------
     def msgs(self, sender: Optional[str] = None, before: Optional[int] = None) -> list[Event]:
         return [e for e in self.hs if (sender is None or e.sender == sender)
@@ -462,7 +473,7 @@ class _Reasoner:
         sni = self.c.server_name
         if chain is None:
             if self.tls13:
-                self.hidden.append("the server's certificate (TLS 1.3 encrypts it; supply the key log)")
+                self.hidden.append("the server's certificate (TLS 1.3 encrypts it); " + self._keys_hint())
             if code == CERTIFICATE_EXPIRED:
                 return ("server_cert_expired", "likely", ["server_cert_not_yet_valid"],
                         f"The client refused the server's certificate with {name}: the certificate (or one in its "
@@ -541,7 +552,7 @@ class _Reasoner:
                     + f"; the server aborted with {name}.")
         if sent is None and self.tls13:
             # TLS 1.3 without keys: the client's certificate flight is encrypted.
-            self.hidden.append("the CertificateRequest and the client's Certificate (encrypted in TLS 1.3)")
+            self.hidden.append("the CertificateRequest and the client's Certificate (encrypted in TLS 1.3); " + self._keys_hint())
             if code == CERTIFICATE_REQUIRED:
                 return ("client_cert_missing", "certain", [],
                         f"The server requires a client certificate and the client did not send one; the server aborted with {name}.")
@@ -613,7 +624,7 @@ class _Reasoner:
     def _hidden_alert_case(self, a: Alert) -> Diagnosis:
         c = self.c
         self.alert_evidence(a)
-        self.hidden.append("the alert's description (encrypted; supply the key log to read it)")
+        self.hidden.append("the alert's description (encrypted); " + self._keys_hint())
         phase = self._phase_at(a.frame, a.sender)
         if c.established or phase in ("renegotiation", "application_data"):
             phase = self._post_handshake_phase(a.frame)
@@ -883,9 +894,9 @@ class _Reasoner:
             self.evidence.append(Evidence(
                 f"The {close.by} sends a {probable.info.get('length')}-byte encrypted record right before closing: "
                 "the size of an encrypted alert.", [probable.frame]))
-            self.hidden.append("the alert's description (TLS 1.3 encrypts it; supply the key log)")
+            self.hidden.append("the alert's description (TLS 1.3 encrypts it); " + self._keys_hint())
             if close.by == "client":
-                self.hidden.append("the server's certificate (TLS 1.3 encrypts it; supply the key log)")
+                self.hidden.append("the server's certificate (TLS 1.3 encrypts it); " + self._keys_hint())
                 return Diagnosis("failed", "server_cert_rejected", "possible", failure_point="server_certificate",
                                  aborted_by="client", how="alert",
                                  alert={"code": None, "hex": None, "name": None, "level": None, "sender": "client",

@@ -81,10 +81,12 @@ def enrich(conn: Connection, opts: Any) -> None:
             findings += [dict(f.to_dict(), role="client") for f in client_findings]
     status = conn.certificate_status
     if status is not None and status.status_type == 1 and status.ocsp_response:
-        from .ocsp import parse_ocsp_response
+        from .ocsp import ocsp_findings, parse_ocsp_response
 
         ocsp = parse_ocsp_response(status.ocsp_response, at=_message_time(conn, "server", "certificate_status"))
         conn.extra["ocsp"] = ocsp.to_dict()
+        leaf = server_chain.certificates[0] if server_chain is not None and server_chain.certificates else None
+        findings += [dict(f.to_dict(), role="server") for f in ocsp_findings(ocsp, leaf)]
     elif conn.client_hello is not None and conn.client_hello.ext(5) is not None and conn.server_hello is not None \
             and conn.version_code is not None and conn.version_code < 0x0304 and server_chain is not None:
         findings.append({"id": "no_ocsp_staple", "severity": "info", "role": "server", "certificates": [],
