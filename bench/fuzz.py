@@ -9,8 +9,9 @@ our lab's ``captures/*/capture.pcap``) damaged one way (tests/mutations.py: trun
 flips, length fields, duplicate / reorder / drop packets, splice with another capture, garbage
 between records), run through ``analyze`` + JSON + text view (and, for a share of them, the CLI
 in one of its three output modes) in a worker process with a CPU limit, a wall-clock limit and
-a memory cap. Anything but a result or a ``TlsDissectError`` is a failure; so is a truncation
-that loses a connection finished before the cut, or a mid-record cut not flagged as truncated.
+a memory cap. Anything but a result or a ``TlsDissectError`` is a failure; so is a mutant that
+loses (or changes) a connection whose frames all lie before the first damaged byte, and a
+mid-record cut not flagged as truncated.
 
 Mutant ``i`` of ``--seed S`` is the same whatever ``--jobs`` is, so a failure is reproduced with
 ``--only i``. Failures are saved to ``bench/out/fuzz-failures/`` (the mutant bytes and a JSON
@@ -107,7 +108,7 @@ class Run:
         self.cpu: list[float] = []
         self.peak_mb = 0.0
         self.kept_checked = 0
-        self.truncations_with_expectations = 0
+        self.kept_checks: Counter[str] = Counter()  # mutants per kind with connections before the damage
         self.cli_runs: Counter[str] = Counter()
         self.done = 0
         self.bytes = 0
@@ -123,7 +124,7 @@ class Run:
             if out.cli:
                 self.cli_runs[out.cli] += 1
             if out.kept_expected:
-                self.truncations_with_expectations += 1
+                self.kept_checks[p.kind] += 1
                 self.kept_checked += out.kept_expected
             if out.failed or out.status == "unconfirmed":
                 self.signatures[out.signature()].append(self.save(p, m, out))
@@ -209,7 +210,7 @@ def report(run: Run, wall: float, cpu_parent: float, nsources: int) -> dict[str,
                                   "detail": v[0]["detail"], "message": v[0]["outcome"]["message"],
                                   "minimized": v[0].get("minimized")}
                               for k, v in run.signatures.items()},
-        "truncations_checked": run.truncations_with_expectations,
+        "kept_before_damage_checks": dict(run.kept_checks),
         "connections_checked_kept": run.kept_checked,
         "cli_runs": dict(run.cli_runs),
         "wall_s": round(wall, 1), "mutants_per_s": round(run.done / wall, 2) if wall else None,
@@ -226,8 +227,8 @@ def report(run: Run, wall: float, cpu_parent: float, nsources: int) -> dict[str,
           f"mean {summary['worker_cpu_s_per_mutant']['mean']} s, median {summary['worker_cpu_s_per_mutant']['median']} s, "
           f"p99 {summary['worker_cpu_s_per_mutant']['p99']} s, max {summary['worker_cpu_s_per_mutant']['max']} s; "
           f"worker peak RSS {run.peak_mb:.0f} MB")
-    print(f"truncation invariant: {run.truncations_with_expectations} cuts with finished connections before them, "
-          f"{run.kept_checked} connections checked kept; CLI runs: {dict(run.cli_runs)}")
+    print(f"kept-before-damage invariant: checked on {sum(run.kept_checks.values())} mutants "
+          f"({dict(run.kept_checks)}), {run.kept_checked} connections; CLI runs: {dict(run.cli_runs)}")
     print(f"failures: {failures} ({len(run.signatures)} distinct signatures, unconfirmed included)")
     for sig, metas in sorted(run.signatures.items(), key=lambda kv: -len(kv[1])):
         m = metas[0]

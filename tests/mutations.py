@@ -253,6 +253,7 @@ def packet_fields(data: bytes, pos: int, end: int, linktype: int) -> list[Field]
         ihl = (data[ip] & 0x0F) * 4
         out.append(Field("ip.ihl", ip, "lo4"))
         out.append(Field("ip.total_length", ip + 2, 2))
+        out.append(Field("ip.fragment_offset", ip + 6, 2))
         if data[ip + 9] != 6 or ihl < 20 or struct.unpack_from(">H", data, ip + 6)[0] & 0x1FFF:
             return out
         ip_end = min(end, ip + struct.unpack_from(">H", data, ip + 2)[0])
@@ -268,6 +269,9 @@ def packet_fields(data: bytes, pos: int, end: int, linktype: int) -> list[Field]
     if tcp + 20 > end:
         return out
     out.append(Field("tcp.data_offset", tcp + 12, "hi4"))
+    # Sequence numbers are no lengths, but a jump in them is how reassembly meets a huge gap.
+    out.append(Field("tcp.seq", tcp + 4, 4))
+    out.append(Field("tcp.ack", tcp + 8, 4))
     payload = tcp + (data[tcp + 12] >> 4) * 4
     out.extend(tls_fields(data, payload, max(payload, ip_end)))
     return out
@@ -396,6 +400,29 @@ class Mutant:
     detail: str
     data: bytes
     cut: Optional[int] = None  # for "truncate": the original cut at this offset
+    # Bytes at the start identical to the original, when damage after them cannot add frames to
+    # earlier connections (truncate, bitflip, length, garbage, drop, reorder): every connection
+    # whose last frame ends within them must come out as it did from the original.
+    intact: Optional[int] = None
+
+
+# Kinds whose damage only touches frames after the first changed byte (duplicate copies earlier
+# packets later on, splice may bring packets of the same 4-tuple: both can extend an earlier
+# connection legitimately).
+PREFIX_KINDS = frozenset(("truncate", "bitflip", "length", "garbage", "drop", "reorder"))
+
+
+def common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the longest common prefix of ``a`` and ``b``."""
+    n = min(len(a), len(b))
+    step, i = 65536, 0
+    while i < n and a[i:i + step] == b[i:i + step]:
+        i += step
+    i = min(i, n)
+    end = min(n, i + step)
+    while i < end and a[i] == b[i]:
+        i += 1
+    return i
 
 
 def mutate(data: bytes, rng: random.Random, kind: Optional[str] = None,
@@ -404,6 +431,13 @@ def mutate(data: bytes, rng: random.Random, kind: Optional[str] = None,
     the same mutant. ``other`` is a second capture for "splice" (``data`` itself if None)."""
     data = unwrap(data)
     kind = kind or rng.choice(KINDS)
+    m = _mutate(data, rng, kind, other)
+    if m.kind in PREFIX_KINDS:
+        m.intact = common_prefix(data, m.data)
+    return m
+
+
+def _mutate(data: bytes, rng: random.Random, kind: str, other: Optional[bytes]) -> Mutant:
     lay = layout(data)
     if kind == "truncate":
         return _truncate(data, lay, rng)
@@ -462,6 +496,9 @@ def _length_value(f: Field, old: int, rng: random.Random) -> int:
     choices = [0, 1, rng.randint(2, 16), old - 1, old + 1, top, rng.randint(0, top)]
     if not isinstance(f.size, str):
         choices += [min(top, 0xFFFF), min(top, 0xFFFFFF), old * 2, top - rng.randint(0, 3)]
+    if f.kind in ("tcp.seq", "tcp.ack"):  # modular: half the space away, a gap ahead, an overlap behind
+        return rng.choice((old + (1 << 31), old + rng.randint(1, 1 << 20), old - rng.randint(1, 4096),
+                           rng.randrange(1 << 32))) & top
     return max(0, min(top, rng.choice(choices)))
 
 
@@ -617,7 +654,7 @@ class Outcome:
     connections: int = -1
     truncated: Optional[bool] = None
     cli: str = ""  # which CLI mode was run too ("" none)
-    kept_expected: int = 0  # truncations: connections finished before the cut, checked to be kept
+    kept_expected: int = 0  # connections finished before the first damaged byte, checked to be kept
 
     @property
     def failed(self) -> bool:
@@ -696,12 +733,12 @@ class _Worker:
         keylog = job.get("keylog")
         out = Outcome("ok", cli=job.get("cli") or "")
         expected: list[dict[str, Any]] = []
-        cut = job.get("cut")
+        cut, intact = job.get("cut"), job.get("intact")
         mid_record = False
-        if cut is not None and job.get("original"):
+        if intact is not None and job.get("original"):
             header_end, boundaries, ends, conns = self.original(job["original"], keylog)
-            expected = [c for c in conns if ends.get(c["last_frame"], 1 << 62) <= cut]
-            mid_record = cut > header_end and cut not in boundaries
+            expected = [c for c in conns if ends.get(c["last_frame"], 1 << 62) <= intact]
+            mid_record = cut is not None and cut > header_end and cut not in boundaries
             out.kept_expected = len(expected)
         old = signal.signal(signal.SIGPROF, _on_cpu_limit)
         t0 = time.process_time()
@@ -718,8 +755,8 @@ class _Worker:
                     if lost:
                         c = lost[0]
                         out.status = "invariant"
-                        out.message = (f"{len(lost)} of {len(expected)} connections finished before the cut "
-                                       f"differ; stream {c['stream']}: want {c}, got {got.get(c['stream'])}")
+                        out.message = (f"{len(lost)} of {len(expected)} connections finished before the "
+                                       f"damage at byte {intact} differ; stream {c['stream']}: want {c}, got {got.get(c['stream'])}")
                 if out.status == "ok" and mid_record and not report.truncated:
                     out.status = "invariant"
                     out.message = f"cut mid-record at {cut} but report.truncated is not set"
@@ -728,7 +765,7 @@ class _Worker:
                 if expected:
                     out.status = "invariant"
                     out.message = (f"{type(e).__name__} ({e}) although {len(expected)} connections "
-                                   f"finished before the cut at {cut}")
+                                   f"finished before the damage at byte {intact}")
             if out.cli and out.status in ("ok", "error"):
                 path = os.path.join(self.tmpdir, "mutant.pcap")
                 Path(path).write_bytes(data)
@@ -852,7 +889,7 @@ class Checker:
         """Run the pipeline (analyze, JSON, text view; the CLI too when ``cli`` is "text", "json"
         or "jsonl") on one mutant. ``original``: the capture the mutant came from, for the
         truncation invariant."""
-        job = {"data": mutant.data, "keylog": keylog, "cut": mutant.cut, "original": original,
+        job = {"data": mutant.data, "keylog": keylog, "cut": mutant.cut, "intact": mutant.intact, "original": original,
                "cli": cli, "cpu_limit": self.cpu_limit, "memory_cap_mb": self.memory_cap_mb}
         out = self._once(job)
         if out.status in ("memory", "hang"):  # confirm in a fresh worker: not another mutant's leftovers

@@ -25,7 +25,7 @@ FUZZ_DATA = HERE / "data" / "fuzz"
 ZERO_RTT = HERE / "data" / "zero_rtt"
 
 # Small, varied captures: TLS 1.2 with a chain in clear, TLS 1.3 decrypted with a key log,
-# pcapng with a key log, 59 connections (for the truncation invariant), STARTTLS-like.
+# pcapng with a key log, 59 connections (for the kept-before-damage invariant), STARTTLS-like.
 SHARED_SMALL = (
     "salesforce+ja3/testing/Traces/ssl-curl.pcap",
     "adulau+ssldump/samples/tls1.3_chacha.pcap",
@@ -156,7 +156,8 @@ def test_checker_reports_a_lost_connection() -> None:
     path = ZERO_RTT / "accepted.pcap"
     data = path.read_bytes()
     with M.Checker() as checker:
-        out = checker.check(M.Mutant("truncate", "", data[:24], cut=len(data)), original=str(path))
+        out = checker.check(M.Mutant("truncate", "", data[:24], cut=len(data), intact=len(data)),
+                            original=str(path))
     assert out.status == "invariant" and out.kept_expected >= 1
 
 
@@ -180,7 +181,7 @@ def test_fixed_seed_mutation_run() -> None:
                 failures.append(f"#{i} {kind} of {path.name} ({mutant.detail[:120]}), cli={cli or '-'}: "
                                 f"{out.status} {out.error_type} {out.message}\n{out.traceback[-1500:]}")
     assert not failures, "\n".join(failures[:5])
-    assert kept > 0  # the truncation invariant was exercised
+    assert kept > 0  # the kept-before-damage invariant was exercised
 
 
 # -- inputs that broke the pipeline once (tests/data/fuzz/README.md) ------------------------------
