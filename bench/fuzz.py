@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
@@ -32,13 +31,13 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tests"), str(REPO)]
 
-import mutations as M  # noqa: E402
-from shared_captures import LAB_CAPTURES, lab_captures, shared_captures  # noqa: E402
+import mutations as M
+from shared_captures import LAB_CAPTURES, lab_captures, shared_captures
 
 OUT = REPO / "bench" / "out"
 CLI_MODES = ("text", "json", "jsonl")
@@ -51,7 +50,7 @@ class Source:
     path: Path
     relpath: str
     size: int
-    keylog: Optional[str]
+    keylog: str | None
 
 
 def find_sources(max_bytes: int) -> list[Source]:
@@ -237,7 +236,7 @@ def report(run: Run, wall: float, cpu_parent: float, nsources: int) -> dict[str,
     return summary
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=1000, help="mutants to run (default 1000)")
     ap.add_argument("--seed", type=int, default=1)

@@ -31,9 +31,10 @@ import sys
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,7 +68,7 @@ class Field:
     def max_value(self) -> int:
         return 15 if isinstance(self.size, str) else (1 << (8 * self.size)) - 1
 
-    def read(self, data: bytes) -> int:
+    def read(self, data: bytes | bytearray) -> int:
         if self.size == "hi4":
             return data[self.offset] >> 4
         if self.size == "lo4":
@@ -93,7 +94,7 @@ class Record:
     start: int
     end: int
     packet: bool  # a packet record (pcap record, EPB, SPB, PB): these are moved, dropped, duplicated
-    frame: Optional[int] = None  # Wireshark frame number, for packets and numbered non-packets
+    frame: int | None = None  # Wireshark frame number, for packets and numbered non-packets
     linktype: int = -1
     data_start: int = 0  # the packet bytes, when packet
     data_len: int = 0
@@ -195,7 +196,7 @@ def _pcapng_layout(data: bytes) -> Layout:
     return Layout("pcapng", first_order or "<", records, pos)
 
 
-def length_fields(data: bytes, lay: Optional[Layout] = None) -> list[Field]:
+def length_fields(data: bytes, lay: Layout | None = None) -> list[Field]:
     """Every length field we can find: capture records, then inside each packet down to TLS."""
     lay = lay or layout(data)
     out: list[Field] = []
@@ -217,7 +218,7 @@ def length_fields(data: bytes, lay: Optional[Layout] = None) -> list[Field]:
     return out
 
 
-def _ip_offset(data: bytes, pos: int, end: int, linktype: int) -> Optional[int]:
+def _ip_offset(data: bytes, pos: int, end: int, linktype: int) -> int | None:
     """Offset of the IP header inside a packet of this link type (None: not IP, or unknown)."""
     if linktype == 1:  # Ethernet II, with VLAN / QinQ tags and PPPoE session
         p = pos + 12
@@ -313,7 +314,7 @@ def _handshake_fields(data: bytes, pos: int, end: int) -> list[Field]:
 
 def _hello_fields(data: bytes, p: int, end: int, client: bool) -> list[Field]:
     """ClientHello / ServerHello (RFC 8446 4.1.2-4.1.3): session id, suites, extensions."""
-    out = []
+    out: list[Field] = []
     p += 2 + 32
     if p + 1 > end:
         return out
@@ -357,7 +358,7 @@ def _certificate_fields(data: bytes, p: int, end: int) -> list[Field]:
     """Certificate: TLS 1.2 is a 3-byte list of 3-byte entries (RFC 5246 7.4.2); TLS 1.3 adds a
     context before the list and 2-byte extensions after each entry (RFC 8446 4.4.2). Whichever
     layout adds up is the one walked."""
-    out = []
+    out: list[Field] = []
     if p + 3 > end:
         return out
     total = int.from_bytes(data[p:p + 3], "big")
@@ -399,11 +400,11 @@ class Mutant:
     kind: str
     detail: str
     data: bytes
-    cut: Optional[int] = None  # for "truncate": the original cut at this offset
+    cut: int | None = None  # for "truncate": the original cut at this offset
     # Bytes at the start identical to the original, when damage after them cannot add frames to
     # earlier connections (truncate, bitflip, length, garbage, drop, reorder): every connection
     # whose last frame ends within them must come out as it did from the original.
-    intact: Optional[int] = None
+    intact: int | None = None
 
 
 # Kinds whose damage only touches frames after the first changed byte (duplicate copies earlier
@@ -425,8 +426,8 @@ def common_prefix(a: bytes, b: bytes) -> int:
     return i
 
 
-def mutate(data: bytes, rng: random.Random, kind: Optional[str] = None,
-           other: Optional[bytes] = None) -> Mutant:
+def mutate(data: bytes, rng: random.Random, kind: str | None = None,
+           other: bytes | None = None) -> Mutant:
     """One mutant of ``data`` (a whole capture), chosen by ``rng`` only: the same seed gives
     the same mutant. ``other`` is a second capture for "splice" (``data`` itself if None)."""
     data = unwrap(data)
@@ -437,7 +438,7 @@ def mutate(data: bytes, rng: random.Random, kind: Optional[str] = None,
     return m
 
 
-def _mutate(data: bytes, rng: random.Random, kind: str, other: Optional[bytes]) -> Mutant:
+def _mutate(data: bytes, rng: random.Random, kind: str, other: bytes | None) -> Mutant:
     lay = layout(data)
     if kind == "truncate":
         return _truncate(data, lay, rng)
@@ -563,7 +564,7 @@ def _reshuffle(data: bytes, lay: Layout, rng: random.Random, kind: str) -> Mutan
     return Mutant(kind, detail, head + b"".join(pieces) + tail)
 
 
-def _as_record(lay: Layout, packet: bytes, ts_from: Optional[bytes]) -> bytes:
+def _as_record(lay: Layout, packet: bytes, ts_from: bytes | None) -> bytes:
     """A packet's bytes wrapped in this capture's record format (timestamp of a neighbour)."""
     o = lay.order
     if lay.format == "pcap":
@@ -588,7 +589,7 @@ def _splice(data: bytes, lay: Layout, other: bytes, rng: random.Random) -> Mutan
         a = rng.randrange(len(data) + 1)
         b = rng.randrange(len(other) + 1)
         return Mutant("splice", f"raw: first {a} bytes + other from byte {b}", data[:a] + other[b:])
-    head, pieces, is_packet, tail = _pieces(data, lay)
+    head, pieces, _, tail = _pieces(data, lay)
     foreign = [other[r.data_start:r.data_start + r.data_len] for r in olay.packets]
     if rng.random() < 0.5 and pieces:
         k = rng.randint(0, len(pieces))
@@ -652,7 +653,7 @@ class Outcome:
     cpu_s: float = 0.0
     peak_mb: float = 0.0
     connections: int = -1
-    truncated: Optional[bool] = None
+    truncated: bool | None = None
     cli: str = ""  # which CLI mode was run too ("" none)
     kept_expected: int = 0  # connections finished before the first damaged byte, checked to be kept
 
@@ -707,26 +708,28 @@ class _Worker:
     """State of a worker process: analyses of the originals (for the truncation invariant)."""
 
     def __init__(self) -> None:
-        self.originals: dict[str, tuple[int, set[int], dict[int, int], list[dict[str, Any]]]] = {}
+        self.originals: dict[tuple[str, str | None], tuple[int, set[int], dict[int, int], list[dict[str, Any]]]] = {}
         self.tmpdir = tempfile.mkdtemp(prefix="tlsdissect-fuzz-")
 
-    def original(self, path: str, keylog: Optional[str]) -> tuple[int, set[int], dict[int, int], list[dict[str, Any]]]:
-        """(end of the file header, record boundaries, frame ends, connection summaries)."""
-        if path not in self.originals:
+    def original(self, path: str, keylog: str | None) -> tuple[int, set[int], dict[int, int], list[dict[str, Any]]]:
+        """(end of the file header, record boundaries, frame ends, connection summaries), per
+        capture and key log (decrypting changes what a connection shows)."""
+        key = (path, keylog)
+        if key not in self.originals:
             import tlsdissect
 
             data = unwrap(Path(path).read_bytes())
             report = tlsdissect.analyze(data, keylog=keylog)
             lay = layout(data)
             header_end = lay.records[0].end if lay.records else 0
-            self.originals[path] = (header_end, {r.end for r in lay.records}, lay.frame_ends(),
-                                    [_summary(c) for c in report.connections])
-        return self.originals[path]
+            self.originals[key] = (header_end, {r.end for r in lay.records}, lay.frame_ends(),
+                                   [_summary(c) for c in report.connections])
+        return self.originals[key]
 
     def run(self, job: dict[str, Any]) -> Outcome:
-        import tlsdissect
         from rich.console import Console
 
+        import tlsdissect
         from tlsdissect.render import render_report
 
         data: bytes = job["data"]
@@ -783,7 +786,7 @@ class _Worker:
         except MemoryError:
             out.status, out.error_type = "memory", "MemoryError"
             out.traceback = traceback.format_exc()
-        except BaseException as e:  # noqa: BLE001 - every escape is what we look for
+        except BaseException as e:
             if isinstance(e, KeyboardInterrupt):
                 raise
             out.status, out.error_type, out.message = "crash", type(e).__name__, str(e)[:300]
@@ -807,7 +810,7 @@ def _serve(address_space_mb: int) -> None:
     answers = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
-    sys.stdout = open(1, "w", closefd=False)
+    sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - lives as long as the process
     jobs = sys.stdin.buffer
     worker = _Worker()
     while True:
@@ -830,7 +833,7 @@ class Checker:
                  memory_cap_mb: float = MEMORY_CAP_MB, address_space_mb: int = ADDRESS_SPACE_MB):
         self.cpu_limit, self.wall_limit = cpu_limit, wall_limit
         self.memory_cap_mb, self.address_space_mb = memory_cap_mb, address_space_mb
-        self.proc: Optional[subprocess.Popen[bytes]] = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.restarts = 0
 
     def _start(self) -> None:
@@ -842,6 +845,7 @@ class Checker:
     def close(self) -> None:
         if self.proc is not None:
             with contextlib.suppress(OSError):
+                assert self.proc.stdin is not None
                 pickle.dump(None, self.proc.stdin)
                 self.proc.stdin.close()
             try:
@@ -858,10 +862,10 @@ class Checker:
             self.proc = None
             self.restarts += 1
 
-    def __enter__(self) -> "Checker":
+    def __enter__(self) -> Checker:  # noqa: PYI034 - a final class in practice
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _once(self, job: dict[str, Any]) -> Outcome:
@@ -884,15 +888,18 @@ class Checker:
             self._kill()
         return out
 
-    def check(self, mutant: Mutant, original: Optional[str] = None, keylog: Optional[str] = None,
-              cli: str = "") -> Outcome:
+    def check(self, mutant: Mutant, original: str | None = None, keylog: str | None = None,
+              cli: str = "", *, cpu_limit: float | None = None, memory_cap_mb: float | None = None,
+              confirm: bool = True) -> Outcome:
         """Run the pipeline (analyze, JSON, text view; the CLI too when ``cli`` is "text", "json"
         or "jsonl") on one mutant. ``original``: the capture the mutant came from, for the
-        truncation invariant."""
-        job = {"data": mutant.data, "keylog": keylog, "cut": mutant.cut, "intact": mutant.intact, "original": original,
-               "cli": cli, "cpu_limit": self.cpu_limit, "memory_cap_mb": self.memory_cap_mb}
+        kept-before-damage invariant. A hang or memory verdict is confirmed in a fresh worker
+        unless ``confirm`` is False; the limits can be overridden for this call."""
+        job = {"data": mutant.data, "keylog": keylog, "cut": mutant.cut, "intact": mutant.intact,
+               "original": original, "cli": cli, "cpu_limit": cpu_limit or self.cpu_limit,
+               "memory_cap_mb": memory_cap_mb or self.memory_cap_mb}
         out = self._once(job)
-        if out.status in ("memory", "hang"):  # confirm in a fresh worker: not another mutant's leftovers
+        if confirm and out.status in ("memory", "hang"):  # in a fresh worker: not another mutant's leftovers
             again = self._once(job)
             if again.status in ("ok", "error"):
                 again.status = "unconfirmed"
@@ -947,7 +954,7 @@ def minimize(data: bytes, still_fails: Callable[[bytes], bool], budget: int = 40
     return data[:hi] if hi < len(data) and still_fails(data[:hi]) else data
 
 
-def keylog_for(capture: Path, root: Optional[Path] = None) -> Optional[Path]:
+def keylog_for(capture: Path, root: Path | None = None) -> Path | None:
     """The key log kept next to a capture (lab keylog.txt, ssldump log.txt, premaster.txt),
     looking up to ``root``."""
     d = capture.parent
@@ -968,8 +975,22 @@ def seeds(master: int) -> Iterator[tuple[int, int]]:
         i += 1
 
 
-__all__ = ["Field", "Record", "Layout", "layout", "length_fields", "KINDS", "Mutant", "mutate",
-           "Outcome", "Checker", "minimize", "keylog_for", "seeds", "unwrap"]
+__all__ = [
+    "KINDS",
+    "Checker",
+    "Field",
+    "Layout",
+    "Mutant",
+    "Outcome",
+    "Record",
+    "keylog_for",
+    "layout",
+    "length_fields",
+    "minimize",
+    "mutate",
+    "seeds",
+    "unwrap",
+]
 
 if __name__ == "__main__":  # pragma: no cover - helper module
     sys.exit("tests/mutations.py is a helper module; run bench/fuzz.py")

@@ -11,14 +11,15 @@ import contextlib
 import random
 import signal
 import struct
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional
-
-import pytest
+from typing import Any
 
 import mutations as M
-import tlsdissect
+import pytest
 from shared_captures import shared_captures_dir
+
+import tlsdissect
 
 HERE = Path(__file__).resolve().parent
 FUZZ_DATA = HERE / "data" / "fuzz"
@@ -52,9 +53,9 @@ def deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-def small_captures() -> list[tuple[Path, Optional[str]]]:
+def small_captures() -> list[tuple[Path, str | None]]:
     """(capture, key log) pairs: the shared ones when present, our own in-repo files always."""
-    out: list[tuple[Path, Optional[str]]] = []
+    out: list[tuple[Path, str | None]] = []
     root = shared_captures_dir()
     for rel in SHARED_SMALL:
         p = root / rel
@@ -142,46 +143,55 @@ def test_layout_numbers_records_of_a_pcapng_with_secrets() -> None:
     assert [r.frame for r in lay.records if r.frame] == list(range(1, 37))
 
 
-# -- the watchdog catches what it is there to catch ----------------------------------------------
+# -- the watchdog catches what it is there to catch, then the fixed-seed run ----------------------
+# One worker process for the module (starting one costs seconds on a busy machine); a hang or
+# memory verdict replaces it, so the checks that cause one come after the others.
 
-def test_checker_reports_a_runaway_as_a_hang() -> None:
-    with M.Checker(cpu_limit=0.001) as checker:
-        data = (ZERO_RTT / "accepted.pcap").read_bytes() * 1  # any real work exceeds 1 ms of CPU
-        out = checker.check(M.Mutant("none", "", data * 1), keylog=str(ZERO_RTT / "accepted_keylog.txt"))
-    assert out.status == "hang" and "CPU" in out.message
+@pytest.fixture(scope="module")
+def checker() -> Iterator[M.Checker]:
+    with M.Checker(cpu_limit=10, wall_limit=60, memory_cap_mb=300) as c:
+        yield c
 
 
-def test_checker_reports_a_lost_connection() -> None:
+def test_checker_reports_a_lost_connection(checker: M.Checker) -> None:
     """A 'cut' that claims to keep the whole file but hands over nothing must be caught."""
     path = ZERO_RTT / "accepted.pcap"
     data = path.read_bytes()
-    with M.Checker() as checker:
-        out = checker.check(M.Mutant("truncate", "", data[:24], cut=len(data), intact=len(data)),
-                            original=str(path))
+    out = checker.check(M.Mutant("truncate", "", data[:24], cut=len(data), intact=len(data)), original=str(path))
     assert out.status == "invariant" and out.kept_expected >= 1
 
 
-# -- the fixed-seed run ----------------------------------------------------------------------
-
-def test_fixed_seed_mutation_run() -> None:
+def test_fixed_seed_mutation_run(checker: M.Checker) -> None:
     """256 mutants (32 per kind) of small real captures: no failure of any sort."""
     captures = small_captures()
     rng = random.Random(20261123)
     failures: list[str] = []
     kept = 0
-    with M.Checker(cpu_limit=10, wall_limit=60, memory_cap_mb=300) as checker:
-        for i in range(32 * len(M.KINDS)):
-            kind = M.KINDS[i % len(M.KINDS)]
-            (path, keylog), (other, _) = rng.choice(captures), rng.choice(captures)
-            mutant = M.mutate(path.read_bytes(), rng, kind=kind, other=other.read_bytes())
-            cli = ("", "text", "json", "jsonl")[i % 4] if i % 3 == 0 else ""
-            out = checker.check(mutant, original=str(path), keylog=keylog, cli=cli)
-            kept += out.kept_expected
-            if out.failed:
-                failures.append(f"#{i} {kind} of {path.name} ({mutant.detail[:120]}), cli={cli or '-'}: "
-                                f"{out.status} {out.error_type} {out.message}\n{out.traceback[-1500:]}")
+    for i in range(32 * len(M.KINDS)):
+        kind = M.KINDS[i % len(M.KINDS)]
+        (path, keylog), (other, _) = rng.choice(captures), rng.choice(captures)
+        mutant = M.mutate(path.read_bytes(), rng, kind=kind, other=other.read_bytes())
+        cli = ("", "text", "json", "jsonl")[i % 4] if i % 3 == 0 else ""
+        out = checker.check(mutant, original=str(path), keylog=keylog, cli=cli)
+        kept += out.kept_expected
+        if out.failed:
+            failures.append(f"#{i} {kind} of {path.name} ({mutant.detail[:120]}), cli={cli or '-'}: "
+                            f"{out.status} {out.error_type} {out.message}\n{out.traceback[-1500:]}")
     assert not failures, "\n".join(failures[:5])
     assert kept > 0  # the kept-before-damage invariant was exercised
+
+
+def test_checker_reports_memory_over_the_cap(checker: M.Checker) -> None:
+    data = (ZERO_RTT / "accepted.pcap").read_bytes()
+    out = checker.check(M.Mutant("none", "", data), memory_cap_mb=1, confirm=False)  # any process holds more
+    assert out.status == "memory" and out.peak_mb > 1
+
+
+def test_checker_reports_a_runaway_as_a_hang(checker: M.Checker) -> None:
+    data = (ZERO_RTT / "accepted.pcap").read_bytes()  # decrypting it takes more than 1 ms of CPU
+    out = checker.check(M.Mutant("none", "", data), keylog=str(ZERO_RTT / "accepted_keylog.txt"),
+                        cpu_limit=0.001, confirm=False)
+    assert out.status == "hang" and "CPU" in out.message
 
 
 # -- inputs that broke the pipeline once (tests/data/fuzz/README.md) ------------------------------
