@@ -297,10 +297,6 @@ def test_plaintext_detection_is_independent_of_segmentation() -> None:
         assert _analyze(cut) == whole, size
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug (reported to the lead): flows.py drops a data segment of <= 6 zero bytes "
-    "without PSH as Ethernet padding; inside a ClientHello's padding extension (RFC 7685) "
-    "that loses the ClientHello"))
 def test_small_zero_segment_without_psh_is_data() -> None:
     # A TLS 1.2 ClientHello with a padding extension (RFC 7685: type 21, zero bytes), built
     # from RFC 5246 7.4.1.2 and RFC 6066 3 so the test needs no capture.
@@ -349,11 +345,6 @@ def test_starttls_capture_with_split_record_headers(name: str, step: int) -> Non
     assert _without_plain_samples(cut) == _without_plain_samples(whole)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine gap (reported to the lead): flows.py only stores the peer's ACK number; the "
-    "bytes after a hole the receiver acknowledged stay buffered until this side sends more "
-    "data or the capture ends. StreamReassembler.acked(ack, frame, ts) releases them at the "
-    "ACK; flows.py must call it on every ACK and pass its chunks to the session"))
 def test_lost_segment_inside_a_protected_record_changes_nothing_else() -> None:
     """A 100-byte segment lost in the middle of a protected record of the server's bulk
     flight (the client's ACK covers it): apart from one gap, the decoded connection is the
@@ -379,10 +370,6 @@ def test_lost_segment_inside_a_protected_record_changes_nothing_else() -> None:
     assert [e for e in lost["events"] if e["type"] != "gap"] == whole["events"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug (reported to the lead): analyzer._finish asks conn.interesting() before "
-    "conn.finish() flushes the reassemblers, so TLS that only comes out of the flush (bytes "
-    "buffered behind a hole nobody acknowledged) does not count and the connection is dropped"))
 def test_tls_released_at_capture_end_is_reported() -> None:
     """On a port tlsdissect does not know, the client's first 10 bytes are lost and its
     ClientHello waits behind the hole until the capture ends: still a TLS connection."""

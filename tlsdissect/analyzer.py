@@ -41,10 +41,11 @@ class RunState:
 
 
 def _finish(conn: TcpConnection, table: FlowTable, capture_ended: bool, opts: Options) -> Optional[Connection]:
+    # finish() first: TLS that only comes out of the final flush must count too.
+    result = conn.finish(capture_ended)
     table.note_tls(conn)
     if not opts.include_all and not conn.interesting(table.tls_ports):
         return None
-    result = conn.finish(capture_ended)
     if opts.diagnose:
         _post_process(result, opts)
     return result

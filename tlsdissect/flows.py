@@ -43,6 +43,7 @@ class TcpConnection:
         "stream", "addr", "port", "reasm", "client_dir", "role_source", "isn", "first_frame",
         "last_frame", "first_ts", "last_ts", "packets", "payload_bytes", "tcp_events", "fin",
         "rst", "session", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record",
+        "tentative",
     )
 
     def __init__(self, stream: int, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float):
@@ -66,6 +67,7 @@ class TcpConnection:
         self.ttls: list[list[int]] = [[], []]  # first TTLs per direction (middlebox evidence)
         self.rst_ttl: list[Optional[int]] = [None, None]
         self.rst_mid_record: list[int] = [0, 0]
+        self.tentative: list[Optional[tuple[int, bytes, int, float]]] = [None, None]
         self.closed_at: Optional[float] = None
         self.syn_seen = False
         self.midstream = False
@@ -77,15 +79,35 @@ class TcpConnection:
         if flags & (SYN | FIN | RST) or len(self.ttls[d]) < 4:
             self._control(d, frame, ts, seq, flags, payload, ttl)
         if flags & ACK:
-            self.reasm[1 - d].peer_ack = ack
+            other = self.reasm[1 - d]
+            if other.pending:
+                # The ACK may prove that bytes beyond a hole were received: release them now.
+                for data, cframe, cts in other.acked(ack, frame, ts):
+                    if type(data) is int:
+                        self.session.gap(1 - d, data, cframe, cts)
+                    else:
+                        self.session.data(1 - d, data, cframe, cts)
+            else:
+                other.peer_ack = ack
         if payload and not flags & RST:
             n = len(payload)
             if n <= 6 and not flags & PSH and not any(payload):
-                # (With PSH the zeros can be real: the padding at the end of a ClientHello.)
-                # Ethernet padding counted as payload by a broken IP length (seen on some
-                # taps, even on SYN-ACKs): a few zero bytes without PSH are not data.
-                return
+                # Maybe Ethernet padding counted as payload by a broken IP length (some taps do
+                # it even on SYN-ACKs), maybe real zeros (the end of a ClientHello's padding
+                # extension). Hold them: if the next segment starts at the same sequence
+                # number, they were padding; otherwise they are delivered first.
+                tseq = (seq + 1) & 0xFFFFFFFF if flags & SYN else seq
+                held = self.tentative[d]
+                if held is None or held[0] == tseq:  # (a repeat of the same zeros changes nothing)
+                    if held is None:
+                        self.tentative[d] = (tseq, payload, frame, ts)
+                    return
             self.payload_bytes[d] += n
+            held = self.tentative[d]
+            if held is not None:
+                self.tentative[d] = None
+                if held[0] != seq:
+                    self._feed(d, held[0], held[1], held[2], held[3])
             if flags & SYN:
                 seq = (seq + 1) & 0xFFFFFFFF  # data on a SYN (TCP Fast Open) follows the SYN
             elif self.packets[d] == 1 and not self.syn_seen and not self.midstream:
@@ -106,6 +128,15 @@ class TcpConnection:
                     session.gap(d, data, cframe, cts)
                 else:
                     session.data(d, data, cframe, cts)
+
+    def _feed(self, d: int, seq: int, payload: bytes, frame: int, ts: float) -> None:
+        session = self.session
+        self.payload_bytes[d] += len(payload)
+        for data, cframe, cts in self.reasm[d].segment(seq, payload, frame, ts):
+            if type(data) is int:
+                session.gap(d, data, cframe, cts)
+            else:
+                session.data(d, data, cframe, cts)
 
     def _start_midstream(self) -> None:
         self.midstream = True
@@ -153,6 +184,10 @@ class TcpConnection:
         """Flush what is buffered and build the result."""
         s = self.session
         for d in (0, 1):
+            held = self.tentative[d]
+            if held is not None:  # zeros nothing contradicted: they were data after all
+                self.tentative[d] = None
+                self._feed(d, held[0], held[1], held[2], held[3])
             for data, frame, ts in self.reasm[d].flush(self.last_frame, self.last_ts):
                 if type(data) is int:
                     s.gap(d, data, frame, ts)
@@ -289,8 +324,8 @@ class TcpConnection:
         ports = set(self.port)
         if ports & TLS_PORTS or ports & tls_ports:
             return True
-        for sample in s.not_tls_sample.values():
-            if any(m in sample for m in _HTTPS_PORT_ERRORS):
+        for layer in s.layers:
+            if any(m in layer.plain_sample for m in _HTTPS_PORT_ERRORS):
                 return True
         if not any(self.payload_bytes) and self.isn[0 if self.client_dir is None else self.client_dir] is not None:
             # A connection attempt that never got to data: refused or unanswered SYN.

@@ -30,6 +30,7 @@ _VALID_CT = (20, 21, 22, 23, 24)
 
 MAX_RECORD_PAYLOAD = 16384 + 2048  # RFC 5246 limit for protected records
 MAX_HANDSHAKE_MESSAGE = 1 << 20  # cap for one reassembled handshake message
+PLAIN_SAMPLE = 4096  # bytes of a non-TLS stream kept to name it (error pages sit in the body)
 MAX_RESYNC_SCAN = 256 * 1024  # bytes scanned for a record boundary before giving up
 _HS_CLIENT_HELLO = 1
 _HS_SERVER_HELLO = 2
@@ -124,7 +125,7 @@ class RecordLayer:
         "mode", "buf", "skip", "skip_record", "hs", "hs_frame_time", "encrypt_after_ccs",
         "encrypted", "tls13", "decryptor", "report_protected", "paused", "records",
         "bytes_by_type", "protected_records", "first_app_data", "last_records", "resync_scanned",
-        "midstream", "plain_name", "starttls_seen", "anomalies", "hs_resume", "version_known", "plain_hold",
+        "midstream", "plain_name", "starttls_seen", "anomalies", "hs_resume", "version_known", "plain_sample", "plain_hold",
     )
 
     def __init__(self) -> None:
@@ -138,6 +139,7 @@ class RecordLayer:
         self.encrypted = False  # every record from now on is protected
         self.tls13 = False  # content type 23 is protected, others are clear
         self.version_known = False  # the session saw the ServerHello
+        self.plain_sample = bytearray()  # the first bytes of a stream that is not TLS
         self.decryptor: Optional[Decryptor] = None
         self.report_protected = True  # emit 'protected' events (off once bulk data flows)
         self.paused = False
@@ -320,6 +322,7 @@ class RecordLayer:
         buf.clear()
 
     def _to_plain(self, frame: int, ts: float, out: list[RecordEvent]) -> None:
+        self.plain_sample = bytearray(self.buf[:PLAIN_SAMPLE])
         sample = bytes(self.buf[:512])
         self.plain_name = describe_plaintext(sample)
         out.append(RecordEvent("not_tls", frame, ts, detail=self.plain_name, body=sample))
@@ -327,6 +330,8 @@ class RecordLayer:
         self.buf.clear()
 
     def _plain(self, data: bytes, frame: int, ts: float, out: list[RecordEvent]) -> None:
+        if len(self.plain_sample) < PLAIN_SAMPLE:
+            self.plain_sample += data[:PLAIN_SAMPLE - len(self.plain_sample)]
         # STARTTLS: a handshake record at the start of a later segment switches to TLS. The
         # six bytes that tell may arrive in several segments: hold a short segment that
         # could be their beginning and decide when the rest is there.
