@@ -82,11 +82,7 @@ class TcpConnection:
             other = self.reasm[1 - d]
             if other.pending:
                 # The ACK may prove that bytes beyond a hole were received: release them now.
-                for data, cframe, cts in other.acked(ack, frame, ts):
-                    if type(data) is int:
-                        self.session.gap(1 - d, data, cframe, cts)
-                    else:
-                        self.session.data(1 - d, data, cframe, cts)
+                self._to_session(1 - d, other.acked(ack, frame, ts))
             else:
                 other.peer_ack = ack
         if payload and not flags & RST:
@@ -123,20 +119,20 @@ class TcpConnection:
                     r.next_seq = (seq + n) & 0xFFFFFFFF
                     r.next_abs += n  # type: ignore[operator]
                     return
-            for data, cframe, cts in r.segment(seq, payload, frame, ts):
-                if type(data) is int:
-                    session.gap(d, data, cframe, cts)
-                else:
-                    session.data(d, data, cframe, cts)
+            self._to_session(d, r.segment(seq, payload, frame, ts))
 
-    def _feed(self, d: int, seq: int, payload: bytes, frame: int, ts: float) -> None:
+    def _to_session(self, d: int, chunks: list) -> None:
+        """Hand reassembled bytes (and holes, as ints) of direction ``d`` to the TLS session."""
         session = self.session
-        self.payload_bytes[d] += len(payload)
-        for data, cframe, cts in self.reasm[d].segment(seq, payload, frame, ts):
+        for data, cframe, cts in chunks:
             if type(data) is int:
                 session.gap(d, data, cframe, cts)
             else:
                 session.data(d, data, cframe, cts)
+
+    def _feed(self, d: int, seq: int, payload: bytes, frame: int, ts: float) -> None:
+        self.payload_bytes[d] += len(payload)
+        self._to_session(d, self.reasm[d].segment(seq, payload, frame, ts))
 
     def _start_midstream(self) -> None:
         self.midstream = True
@@ -188,11 +184,7 @@ class TcpConnection:
             if held is not None:  # zeros nothing contradicted: they were data after all
                 self.tentative[d] = None
                 self._feed(d, held[0], held[1], held[2], held[3])
-            for data, frame, ts in self.reasm[d].flush(self.last_frame, self.last_ts):
-                if type(data) is int:
-                    s.gap(d, data, frame, ts)
-                else:
-                    s.data(d, data, frame, ts)
+            self._to_session(d, self.reasm[d].flush(self.last_frame, self.last_ts))
             s.finish(d, self.last_frame, self.last_ts)
         client = self._client_dir()
         server = 1 - client
