@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stream", type=int, action="append", metavar="N", help="only show this tcp.stream (repeatable)")
     p.add_argument("-v", "--verbose", action="store_true", help="show the full timeline of every connection")
     p.add_argument("--no-color", action="store_true", help="plain text output")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                   help="analyse several capture files in N processes at once (output stays in file order)")
     return p
 
 
@@ -54,6 +56,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         options["ca_path"] = args.ca_path
     if args.system_trust:
         options["system_trust"] = True
+    if args.jobs > 1 and len(args.captures) > 1:
+        return _run_parallel(args, options)
     status = EXIT_OK
     for path in args.captures:
         try:
@@ -206,6 +210,46 @@ def _progress_for(path: str) -> Optional[_Progress]:
     if size < 20 * 1024 * 1024 or path.endswith(".gz"):
         return None
     return _Progress(path, size)
+
+
+def _one_file(job: tuple[list[str], str]) -> tuple[int, str, str]:
+    """Worker: run the CLI on one file with its output captured (for --jobs)."""
+    import contextlib
+    import io
+
+    argv, path = job
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(argv + [path])
+    return rc, out.getvalue(), err.getvalue()
+
+
+def _run_parallel(args: argparse.Namespace, options: dict[str, Any]) -> int:
+    """Several files at once in worker processes; each file's output is printed whole, in the
+    order the files were given, so the result is the same as a sequential run."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    argv = [a for a in sys.argv[1:] if a not in args.captures]
+    # drop -j/--jobs and its value from the per-file command line
+    cleaned: list[str] = []
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a in ("-j", "--jobs"):
+            skip = True
+            continue
+        if a.startswith("--jobs=") or (a.startswith("-j") and a[2:].isdigit()):
+            continue
+        cleaned.append(a)
+    status = EXIT_OK
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for rc, out, err in pool.map(_one_file, [(cleaned, p) for p in args.captures]):
+            sys.stdout.write(out)
+            sys.stderr.write(err)
+            status = max(status, rc)
+    return status
 
 
 def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]]) -> int:
