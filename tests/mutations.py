@@ -218,6 +218,40 @@ def length_fields(data: bytes, lay: Layout | None = None) -> list[Field]:
     return out
 
 
+def time_fields(data: bytes, lay: Layout | None = None) -> list[Field]:
+    """Timestamps and what scales them: pcap seconds and fraction; pcapng EPB/PB high and low
+    words, and the interface's if_tsresol (option 9) and if_tsoffset (option 14)."""
+    lay = lay or layout(data)
+    out: list[Field] = []
+    order = lay.order
+    for rec in lay.records:
+        if lay.format == "pcap":
+            if rec.packet:
+                out.append(Field("time.pcap_seconds", rec.start, 4, order))
+                out.append(Field("time.pcap_fraction", rec.start + 4, 4, order))
+            continue
+        btype = struct.unpack_from("<I", data, rec.start)[0]
+        if btype == PCAPNG_SHB:
+            order = "<" if data[rec.start + 8:rec.start + 12] == struct.pack("<I", PCAPNG_BOM) else ">"
+            continue
+        btype = struct.unpack_from(order + "I", data, rec.start)[0]
+        if rec.packet and btype in (BT_EPB, BT_PB):
+            out.append(Field("time.pcapng_high", rec.start + 12, 4, order))
+            out.append(Field("time.pcapng_low", rec.start + 16, 4, order))
+        elif btype == BT_IDB:
+            p, end = rec.start + 16, rec.end - 4
+            while p + 4 <= end:
+                code, olen = struct.unpack_from(order + "HH", data, p)
+                if code == 0 or p + 4 + olen > end:
+                    break
+                if code == 9 and olen == 1:
+                    out.append(Field("time.if_tsresol", p + 4, 1))
+                elif code == 14 and olen == 8:
+                    out.append(Field("time.if_tsoffset", p + 4, 8, order))
+                p += 4 + olen + (-olen % 4)
+    return out
+
+
 def _ip_offset(data: bytes, pos: int, end: int, linktype: int) -> int | None:
     """Offset of the IP header inside a packet of this link type (None: not IP, or unknown)."""
     if linktype == 1:  # Ethernet II, with VLAN / QinQ tags and PPPoE session
@@ -390,7 +424,8 @@ def _certificate_fields(data: bytes, p: int, end: int) -> list[Field]:
 # Mutations
 # --------------------------------------------------------------------------------------------
 
-KINDS = ("truncate", "bitflip", "length", "duplicate", "reorder", "drop", "splice", "garbage")
+KINDS = ("truncate", "bitflip", "length", "timestamp", "duplicate", "reorder", "drop", "splice", "garbage", "gzip",
+         "stacked")
 
 
 @dataclass
@@ -410,7 +445,7 @@ class Mutant:
 # Kinds whose damage only touches frames after the first changed byte (duplicate copies earlier
 # packets later on, splice may bring packets of the same 4-tuple: both can extend an earlier
 # connection legitimately).
-PREFIX_KINDS = frozenset(("truncate", "bitflip", "length", "garbage", "drop", "reorder"))
+PREFIX_KINDS = frozenset(("truncate", "bitflip", "length", "timestamp", "garbage", "drop", "reorder"))
 
 
 def common_prefix(a: bytes, b: bytes) -> int:
@@ -432,6 +467,21 @@ def mutate(data: bytes, rng: random.Random, kind: str | None = None,
     the same mutant. ``other`` is a second capture for "splice" (``data`` itself if None)."""
     data = unwrap(data)
     kind = kind or rng.choice(KINDS)
+    if kind == "stacked":  # two to four mutations on top of each other
+        cur, steps, kinds = data, [], []
+        for _ in range(rng.randint(2, 4)):
+            k = rng.choice([k for k in KINDS if k not in ("stacked", "gzip", "truncate")])
+            try:
+                step = _mutate(cur, rng, k, other)
+            except ValueError:  # an earlier step left no capture header to walk
+                break
+            cur = step.data
+            steps.append(f"{k}: {step.detail}")
+            kinds.append(k)
+        m = Mutant("stacked", " | ".join(steps), cur)
+        if all(k in PREFIX_KINDS for k in kinds):
+            m.intact = common_prefix(data, cur)
+        return m
     m = _mutate(data, rng, kind, other)
     if m.kind in PREFIX_KINDS:
         m.intact = common_prefix(data, m.data)
@@ -446,12 +496,16 @@ def _mutate(data: bytes, rng: random.Random, kind: str, other: bytes | None) -> 
         return _bitflip(data, lay, rng)
     if kind == "length":
         return _length(data, lay, rng)
+    if kind == "timestamp":
+        return _timestamp(data, lay, rng)
     if kind == "splice":
         return _splice(data, lay, unwrap(other) if other is not None else data, rng)
     if kind == "garbage":
         return _garbage(data, lay, rng)
     if kind in ("duplicate", "reorder", "drop"):
         return _reshuffle(data, lay, rng, kind)
+    if kind == "gzip":
+        return _gzip(data, lay, rng)
     raise ValueError(f"unknown mutation kind {kind!r}")
 
 
@@ -522,6 +576,36 @@ def _length(data: bytes, lay: Layout, rng: random.Random) -> Mutant:
         f.write(buf, new)
         notes.append(f"{f.kind}@{f.offset}: {old}->{new}")
     return Mutant("length", "; ".join(notes), bytes(buf))
+
+
+def _time_value(f: Field, old: int, rng: random.Random) -> int:
+    top = f.max_value
+    if f.kind == "time.if_tsresol":  # 10^-n, or 2^-n with the top bit: extremes of both
+        return rng.choice((0, 1, 6, 9, 19, 0x7F, 0x80, 0x8A, 0x9E, 0xBF, 0xFF, rng.randrange(256)))
+    if f.kind == "time.pcap_fraction":  # a fraction of a second, or not
+        return rng.choice((0, 999_999, 1_000_000, 999_999_999, 1_000_000_000, top, rng.randrange(top + 1)))
+    return rng.choice((0, 1, top, top >> 1, (top >> 1) + 1, old - 1, old - rng.randint(1, 86_400),
+                       old + rng.randint(1, 1 << 20), rng.randrange(top + 1))) & top
+
+
+def _timestamp(data: bytes, lay: Layout, rng: random.Random) -> Mutant:
+    """Rewrite one to three timestamps (or an interface's resolution/offset): time running
+    backwards, jumping ahead, zero, or beyond what a date can hold."""
+    fields = time_fields(data, lay)
+    if not fields:
+        return _bitflip(data, lay, rng)
+    by_kind: dict[str, list[Field]] = {}
+    for f in fields:
+        by_kind.setdefault(f.kind, []).append(f)
+    buf = bytearray(data)
+    notes = []
+    for _ in range(rng.choice((1, 1, 2, 3))):
+        f = rng.choice(by_kind[rng.choice(sorted(by_kind))])
+        old = f.read(buf)
+        new = _time_value(f, old, rng)
+        f.write(buf, new)
+        notes.append(f"{f.kind}@{f.offset}: {old}->{new}")
+    return Mutant("timestamp", "; ".join(notes), bytes(buf))
 
 
 def _pieces(data: bytes, lay: Layout) -> tuple[bytes, list[bytes], list[bool], bytes]:
@@ -608,6 +692,27 @@ def _splice(data: bytes, lay: Layout, other: bytes, rng: random.Random) -> Mutan
         tail = tail if rng.random() < 0.5 else b""
         detail = f"{n} packets of the other capture interleaved"
     return Mutant("splice", detail, head + b"".join(out) + tail)
+
+
+def _gzip(data: bytes, lay: Layout, rng: random.Random) -> Mutant:
+    """The capture gzip-compressed (readers take .gz), then the compressed stream cut short,
+    bit-flipped, or followed by junk: damage the decompressor meets before the capture reader."""
+    z = bytearray(gzip.compress(data, compresslevel=1, mtime=0))
+    how = rng.choice(("cut", "flip", "junk", "concatenated"))
+    if how == "cut":
+        n = rng.randrange(len(z) + 1)
+        return Mutant("gzip", f"gzip stream of {len(z)} bytes cut at {n}", bytes(z[:n]))
+    if how == "flip":
+        where = sorted(rng.randrange(len(z)) for _ in range(rng.randint(1, 4)))
+        for pos in where:
+            z[pos] ^= 1 << rng.randrange(8)
+        return Mutant("gzip", f"gzip stream bits flipped at {','.join(map(str, where))}", bytes(z))
+    if how == "junk":
+        junk = rng.randbytes(rng.randint(1, 64))
+        return Mutant("gzip", f"{len(junk)} random bytes after the gzip stream", bytes(z) + junk)
+    cut = rng.randrange(len(data) + 1)  # two members: the file's start, then its rest
+    return Mutant("gzip", f"two gzip members split at byte {cut}",
+                  gzip.compress(data[:cut], mtime=0) + gzip.compress(data[cut:], mtime=0))
 
 
 def _garbage(data: bytes, lay: Layout, rng: random.Random) -> Mutant:
