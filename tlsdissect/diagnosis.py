@@ -297,10 +297,7 @@ class _Reasoner:
         self.alert_evidence(a)
         phase = self._phase_at(a.frame, a.sender)
         cause, conf, alts, expl = self._cause_for_alert(a, phase)
-        outcome = "failed"
-        if c.established and phase in ("application_data",) and a.code == CLOSE_NOTIFY:
-            outcome = "established"
-        return Diagnosis(outcome, cause, conf, failure_point=phase, aborted_by=a.sender, how="alert",
+        return Diagnosis("failed", cause, conf, failure_point=phase, aborted_by=a.sender, how="alert",
                          alert=_alert_dict(a), alternatives=alts, explanation=expl)
 
     def _phase_at(self, frame: int, sender: str) -> str:
@@ -396,8 +393,6 @@ class _Reasoner:
             return ("unknown", "possible", [],
                     f"The {a.sender} rejected the end of the handshake with {name}: typically the Finished "
                     "check failed (a TLS bug, a middlebox altering bytes, or mismatched pre-shared keys).")
-        if code == CLOSE_NOTIFY:
-            return ("ok", "certain", [], f"The {a.sender} closed the TLS session normally (close_notify).")
         return ("unknown", "possible", [],
                 f"The {a.sender} aborted with {name} during {phase.replace('_', ' ')}; the capture does not show why.")
 
@@ -647,9 +642,6 @@ class _Reasoner:
                              failure_point="server_certificate", aborted_by="client", how="alert", alert=_alert_dict(a),
                              alternatives=["server_cert_rejected"],
                              explanation="The client ended the session with an encrypted alert before sending any data.")
-        if c.established:
-            return Diagnosis("established", "ok", "likely", aborted_by=a.sender, how="alert", alert=_alert_dict(a),
-                             explanation="The handshake completed; the encrypted alert at the end is most likely the normal close_notify.")
         return Diagnosis("failed", "unknown", "possible", failure_point=phase, aborted_by=a.sender, how="alert",
                          alert=_alert_dict(a), explanation=f"The {a.sender} aborted with an encrypted alert during {phase.replace('_', ' ')}.")
 
