@@ -624,9 +624,7 @@ class _Reasoner:
         if c.established or phase in ("renegotiation", "application_data"):
             phase = self._post_handshake_phase(a.frame)
         if phase == "renegotiation":
-            cause, conf, alts, expl = self._post_handshake_failure(a, "an encrypted alert", phase)
-            return Diagnosis("failed", cause, "likely" if conf == "certain" else conf, failure_point=phase,
-                             aborted_by=a.sender, how="alert", alert=_alert_dict(a), alternatives=alts, explanation=expl)
+            return self._hidden_renegotiation(a)
         # A client that closes right after the handshake without sending data: TLS 1.2 curl
         # after a failed host name check sends an encrypted close_notify.
         if a.sender == "client" and not self._client_sent_data_before(a.frame):
@@ -644,6 +642,45 @@ class _Reasoner:
                              explanation="The client ended the session with an encrypted alert before sending any data.")
         return Diagnosis("failed", "unknown", "possible", failure_point=phase, aborted_by=a.sender, how="alert",
                          alert=_alert_dict(a), explanation=f"The {a.sender} aborted with an encrypted alert during {phase.replace('_', ' ')}.")
+
+    def _hidden_renegotiation(self, first: Alert) -> Diagnosis:
+        """A TLS 1.2 renegotiation that ends in encrypted alerts, read from who sent what.
+
+        The client answering the server's renegotiation with an alert of its own (and no new
+        handshake) is a refusal (no_renegotiation); a client that did renegotiate and then got
+        the server's alert most often lacked the certificate the server wanted (Apache's
+        per-directory SSLVerifyClient is what renegotiates)."""
+        c = self.c
+        hidden = [x for x in c.alerts if x.code is None and x.frame >= first.frame]
+        server_alert = next((x for x in hidden if x.sender == "server"), None)
+        client_alert = next((x for x in hidden if x.sender == "client"), None)
+        deciding = server_alert or first
+        client_renegotiated = any(
+            e.sender == "client" and e.info.get("content_type") == "handshake" and self._after_app_data(e.frame)
+            for e in self.enc)
+        if client_alert is not None and server_alert is not None and client_alert.frame < server_alert.frame \
+                and not client_renegotiated:
+            self.alert_evidence(server_alert)
+            return Diagnosis("failed", "renegotiation_refused", "likely", failure_point="renegotiation",
+                             aborted_by="server", how="alert", alert=_alert_dict(server_alert),
+                             explanation=("After the handshake the server asked to renegotiate (an encrypted handshake "
+                                          "record after application data); the client answered with an alert instead of "
+                                          "a new handshake — a refusal — and the server then aborted. Apache does this "
+                                          "for per-directory client authentication."))
+        if server_alert is not None and client_renegotiated:
+            if server_alert is not first:
+                self.alert_evidence(server_alert)
+            return Diagnosis("failed", "client_cert_missing", "possible", failure_point="renegotiation",
+                             aborted_by="server", how="alert", alert=_alert_dict(server_alert),
+                             alternatives=["client_cert_rejected"],
+                             explanation=("The server renegotiated after the handshake (Apache does this to ask for a "
+                                          "client certificate for one location), the client took part, and the server "
+                                          "then aborted: most often the client had no acceptable certificate. The "
+                                          "renegotiation is encrypted; supply the key log to see it."))
+        cause, conf, alts, expl = self._post_handshake_failure(deciding, "an encrypted alert", "renegotiation")
+        return Diagnosis("failed", cause, "likely" if conf == "certain" else conf, failure_point="renegotiation",
+                         aborted_by=deciding.sender, how="alert", alert=_alert_dict(deciding), alternatives=alts,
+                         explanation=expl)
 
     def _client_sent_data_before(self, frame: int) -> bool:
         for e in self.c.events:
