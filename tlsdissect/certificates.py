@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 from cryptography import x509
+
+from .errors import TlsDissectError
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -903,7 +905,7 @@ _PEM_CERT_RE = re.compile(
 )
 
 
-class TrustStoreError(ValueError):
+class TrustStoreError(TlsDissectError, ValueError):
     """A trust store location is missing or holds no certificate."""
 
 
