@@ -843,9 +843,11 @@ class _Worker:
         expected: list[dict[str, Any]] = []
         cut, intact = job.get("cut"), job.get("intact")
         mid_record = False
+        frames_before = 0
         if intact is not None and job.get("original"):
             header_end, boundaries, ends, conns = self.original(job["original"], keylog)
             expected = [c for c in conns if ends.get(c["last_frame"], 1 << 62) <= intact]
+            frames_before = sum(1 for e in ends.values() if e <= intact)
             mid_record = cut is not None and cut > header_end and cut not in boundaries
             out.kept_expected = len(expected)
         old = signal.signal(signal.SIGPROF, _on_cpu_limit)
@@ -865,6 +867,10 @@ class _Worker:
                         out.status = "invariant"
                         out.message = (f"{len(lost)} of {len(expected)} connections finished before the "
                                        f"damage at byte {intact} differ; stream {c['stream']}: want {c}, got {got.get(c['stream'])}")
+                if out.status == "ok" and report.frames < frames_before:
+                    out.status = "invariant"
+                    out.message = (f"{report.frames} frames read, but {frames_before} lie whole before the "
+                                   f"damage at byte {intact}")
                 if out.status == "ok" and mid_record and not report.truncated:
                     out.status = "invariant"
                     out.message = f"cut mid-record at {cut} but report.truncated is not set"
@@ -881,6 +887,8 @@ class _Worker:
                 lines = [x for x in err.splitlines() if x.strip()]
                 if rc not in (0, 1, 2):
                     out.status, out.message = "crash", f"CLI --{out.cli} exited {rc}"
+                elif "Traceback (most recent call last)" in err:
+                    out.status, out.message = "crash", f"CLI --{out.cli} printed a traceback: {err[-300:]!r}"
                 elif rc == 2 and not (lines and lines[-1].startswith("tlsdissect: ")):
                     out.status, out.message = "crash", f"CLI --{out.cli} exit 2 without a reason: {err[-300:]!r}"
                 elif out.status == "error" and rc != 2:
