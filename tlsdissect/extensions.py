@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .handshake import Cursor
 
 
-@dataclass
+@dataclass(slots=True)
 class Extension:
     type: int
     name: str

@@ -129,7 +129,7 @@ def _u16_list(raw: bytes, what: str) -> list[int]:
     return [(raw[i] << 8) | raw[i + 1] for i in range(0, len(raw), 2)]
 
 
-@dataclass
+@dataclass(slots=True)
 class ClientHello:
     legacy_version: int
     random: bytes
@@ -171,7 +171,7 @@ class ClientHello:
         return list(e.decoded.get("protocols", [])) if e and e.decoded else []
 
 
-@dataclass
+@dataclass(slots=True)
 class ServerHello:
     legacy_version: int
     random: bytes
@@ -215,13 +215,13 @@ class Sslv2ServerHello:
     connection_id: bytes
 
 
-@dataclass
+@dataclass(slots=True)
 class CertificateEntry:
     der: bytes
     extensions: list[Extension] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Certificate:
     entries: list[CertificateEntry]
     request_context: bytes = b""
