@@ -787,6 +787,19 @@ def _summary(conn: Any) -> dict[str, Any]:
     }
 
 
+def _standalone(conn: Any) -> bool:
+    """Reported for what it holds itself: TLS seen, or a well-known TLS port. A connection
+    without TLS on another port is reported only when some other connection has shown TLS on
+    that port by the time it ends (tlsdissect.flows: learned TLS ports), so frames after the
+    damage may legitimately decide it; the invariant leaves those out."""
+    try:
+        from tlsdissect.flows import TLS_PORTS
+    except ImportError:
+        TLS_PORTS = frozenset()
+    ports = {int(conn.client.rsplit(":", 1)[1]), int(conn.server.rsplit(":", 1)[1])}
+    return bool(conn.is_tls or ports & set(TLS_PORTS))
+
+
 class _CpuLimit(Exception):
     pass
 
@@ -828,7 +841,7 @@ class _Worker:
             lay = layout(data)
             header_end = lay.records[0].end if lay.records else 0
             self.originals[key] = (header_end, {r.end for r in lay.records}, lay.frame_ends(),
-                                   [_summary(c) for c in report.connections])
+                                   [_summary(c) for c in report.connections if _standalone(c)])
         return self.originals[key]
 
     def run(self, job: dict[str, Any]) -> Outcome:
