@@ -808,6 +808,20 @@ def _on_cpu_limit(signum: int, frame: Any) -> None:
     raise _CpuLimit("CPU limit reached")
 
 
+def _peak_rss_mb() -> float:
+    """This process's own peak RSS. Linux keeps ru_maxrss across execve, so a worker forked
+    from a big pytest process would report the parent's size; VmHWM belongs to the current
+    address space and starts afresh at exec."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def _cli_run(path: str, mode: str) -> tuple[int, str]:
     """``python -m tlsdissect`` in-process: (exit status, stderr); escaping exceptions propagate."""
     from tlsdissect import cli
@@ -921,7 +935,7 @@ class _Worker:
             signal.setitimer(signal.ITIMER_PROF, 0)
             signal.signal(signal.SIGPROF, old)
         out.cpu_s = time.process_time() - t0
-        out.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        out.peak_mb = _peak_rss_mb()
         if out.peak_mb > job.get("memory_cap_mb", MEMORY_CAP_MB) and out.status in ("ok", "error", "invariant"):
             out.status, out.message = "memory", f"peak RSS {out.peak_mb:.0f} MB"
         return out
