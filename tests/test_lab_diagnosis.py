@@ -76,6 +76,12 @@ def test_diagnosis_matches_sidecar(sidecar: Path, with_keys: bool) -> None:
         assert conn.server_name == e["server_name"]
     # The explanation names real things, and there is a remedy for every failure.
     assert g.explanation
+    named = ("server_chain_incomplete", "server_cert_untrusted", "server_cert_self_signed", "server_cert_expired",
+             "server_cert_not_yet_valid", "server_cert_hostname_mismatch")
+    if g.cause in named and conn.server_certificates_der:
+        assert "CN=" in g.explanation, g.explanation  # the certificates are named
+    if g.cause == "client_cert_rejected" and g.confidence == "certain" and "issuer" in g.explanation:
+        assert "CN=" in g.explanation
     if g.cause != "ok":
         assert g.remedy
 
