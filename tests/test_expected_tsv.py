@@ -31,10 +31,6 @@ EXPLAINED: dict[tuple[str, str], str] = {
     (NDPI + "tls_cipher_lens.pcap", "version"):
         "these ClientHellos declare a cipher_suites length longer than the message (nDPI's fuzz test); we keep "
         "what is readable but report no version for a connection without a ServerHello",
-    (ARKIME + "arkime_synthetic.pcap", "version"):
-        "synthetic session: a TLS 1.3 suite (0x1301) in a ServerHello without supported_versions; the "
-        "ServerHello is not in this connection's bytes as a TLS record we can read",
-    (ARKIME + "arkime_synthetic.pcap", "cipher"): "see version",
     (ARKIME + "arkime_synthetic.pcap", "cert_subject"):
         "the synthetic certificates do not parse as DER (cryptography: InvalidLength in the SubjectPublicKeyInfo); "
         "we report them as unparsable instead of guessing names",
@@ -66,6 +62,8 @@ def test_agreement_figure() -> None:
 def test_row_agrees_or_is_explained(row: ex.Row) -> None:
     cmp = ex.compare(row)
     if cmp is None:
-        pytest.skip("the upstream row names a flow that is not in this capture (checked with tshark)")
+        # 73 of the 74 such rows name flows tshark does not see either; the other is an
+        # OpenVPN-framed flow (openvpn_synthetic.pcap, port 6666) we do not report as TLS.
+        pytest.skip("the upstream row names a flow we do not report (absent from the capture, or OpenVPN-framed)")
     bad = {k: v for k, v in cmp.items() if not v[2] and (row.file, k) not in EXPLAINED}
     assert not bad, bad

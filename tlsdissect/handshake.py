@@ -180,6 +180,7 @@ class ServerHello:
     compression_method: int
     extensions: list[Extension] = field(default_factory=list)
     is_hello_retry_request: bool = False
+    malformed: list[str] = field(default_factory=list)  # what was wrong but could be read past
 
     def ext(self, ext_type: int) -> Optional[Extension]:
         for e in self.extensions:
@@ -409,9 +410,15 @@ def parse_server_hello(body: bytes) -> ServerHello:
     comp = c.u8("compression_method")
     hrr = random == HRR_RANDOM
     exts: list[Extension] = []
-    if c.remaining() >= 2:
-        exts = parse_extensions(c.sub16("extensions"), "hello_retry_request" if hrr else "server_hello")
-    return ServerHello(version, random, session_id, suite, comp, exts, is_hello_retry_request=hrr)
+    malformed: list[str] = []
+    if c.remaining():
+        # A broken extensions block does not hide the version and suite the server chose.
+        try:
+            exts = parse_extensions(c.sub16("extensions"), "hello_retry_request" if hrr else "server_hello")
+        except ParseError as e:
+            malformed.append(str(e))
+    return ServerHello(version, random, session_id, suite, comp, exts, is_hello_retry_request=hrr,
+                       malformed=malformed)
 
 
 def parse_certificate(body: bytes, tls13: bool) -> Certificate:

@@ -219,6 +219,8 @@ class TlsSession:
                 self.cipher = msg.cipher_suite
                 info["version"] = tables.version_name(msg.version)
                 info["cipher"] = tables.cipher_name(msg.cipher_suite)
+                if msg.malformed:
+                    info["malformed"] = msg.malformed
                 if self.keylog is not None:
                     self._setup_decryption(d, msg)
         elif t == hs.CERTIFICATE and isinstance(msg, hs.Certificate):
