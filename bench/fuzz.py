@@ -183,7 +183,8 @@ def minimize_failures(run: Run) -> None:
                 o = checker.check(M.Mutant("min", "", candidate), keylog=meta["keylog"], cli=meta["cli"])
                 return o.failed and o.signature() == sig
 
-            small = M.minimize(data, fails)
+            # Each hang or memory verdict costs a fresh worker (seconds): a smaller budget for them.
+            small = M.minimize(data, fails, budget=40 if meta["outcome"]["status"] in ("hang", "memory") else 400)
             name = meta["file"].rsplit(".", 1)
             (folder / f"{name[0]}.min.{name[1]}").write_bytes(small)
             meta["minimized"] = {"file": f"{name[0]}.min.{name[1]}", "bytes": len(small)}

@@ -767,7 +767,10 @@ class Outcome:
         return self.status not in ("ok", "error", "unconfirmed")
 
     def signature(self) -> str:
-        """Groups failures by cause: status, exception type and the innermost tlsdissect line."""
+        """Groups failures by cause: status, exception type and the innermost tlsdissect line
+        (not for hangs and memory: where the limit struck says little)."""
+        if self.status in ("hang", "memory"):
+            return self.status
         where = ""
         for line in self.traceback.splitlines():
             s = line.strip()
