@@ -94,6 +94,10 @@ class Diagnosis:
         how = {"alert": "with a TLS alert", "rst": "with a TCP reset", "fin": "by closing the connection",
                "no_response": "by never answering", "capture_ended": "(the capture ends first)"}.get(self.how or "", "")
         title = CAUSES[self.cause].title if self.cause in CAUSES else self.cause
+        if self.confidence == "possible":
+            title = "Possibly: " + title[0].lower() + title[1:]
+        elif self.confidence == "likely":
+            title = "Probably: " + title[0].lower() + title[1:]
         where = f" at {self.failure_point.replace('_', ' ')}" if self.failure_point else ""
         alert = ""
         if self.alert and self.alert.get("name"):

@@ -107,6 +107,8 @@ def _render_diagnosis(con: Console, c: Connection, diag: Any) -> None:
         text = ev.get("text") if isinstance(ev, dict) else getattr(ev, "text", str(ev))
         where = f"frame {', '.join(map(str, frames))}: " if frames else ""
         con.print(Text(f"      - {where}{text}", style="dim"))
+    for h in getattr(diag, "hidden", None) or []:
+        con.print(Text(f"    hidden: {h}", style="dim"))
     remedy = getattr(diag, "remedy", None)
     if remedy:
         lines = remedy if isinstance(remedy, list) else [remedy]
