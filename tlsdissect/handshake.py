@@ -129,6 +129,14 @@ def _u16_list(raw: bytes, what: str) -> list[int]:
     return [(raw[i] << 8) | raw[i + 1] for i in range(0, len(raw), 2)]
 
 
+def find_extension(extensions: list[Extension], ext_type: int) -> Optional[Extension]:
+    """The first extension of a type in a hello's list, or None."""
+    for e in extensions:
+        if e.type == ext_type:
+            return e
+    return None
+
+
 @dataclass(slots=True)
 class ClientHello:
     legacy_version: int
@@ -141,10 +149,7 @@ class ClientHello:
     malformed: list[str] = field(default_factory=list)  # what was wrong but could be read past
 
     def ext(self, ext_type: int) -> Optional[Extension]:
-        for e in self.extensions:
-            if e.type == ext_type:
-                return e
-        return None
+        return find_extension(self.extensions, ext_type)
 
     @property
     def server_name(self) -> Optional[str]:
@@ -183,10 +188,7 @@ class ServerHello:
     malformed: list[str] = field(default_factory=list)  # what was wrong but could be read past
 
     def ext(self, ext_type: int) -> Optional[Extension]:
-        for e in self.extensions:
-            if e.type == ext_type:
-                return e
-        return None
+        return find_extension(self.extensions, ext_type)
 
     @property
     def version(self) -> int:
