@@ -87,9 +87,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return status
 
 
-# --json keeps at most this many connections to print them in stream order; a bigger capture
-# is written in the order connections end (each object has its "stream"), in bounded memory.
-JSON_SORT_LIMIT = 5000
+# --json keeps at most this many connections (as JSON text) to print them in stream order; a
+# bigger capture is written in the order connections end (each object has its "stream"), in
+# bounded memory.
+JSON_SORT_LIMIT = 2000
 # The text view keeps full details of at most this many failed connections (the rest: one line).
 TEXT_DETAIL_LIMIT = 2000
 
@@ -98,12 +99,12 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]]) 
     st = RunState()
     out = sys.stdout
     failed = False
-    held: list[dict[str, Any]] = []
+    held: Optional[list[tuple[int, str]]] = []  # (stream, JSON text) while in stream-order mode
     written = 0
 
-    def emit(d: dict[str, Any]) -> None:
+    def emit(text: str) -> None:
         nonlocal written
-        out.write(("" if written == 0 else ",\n") + json.dumps(d))
+        out.write(text if written == 0 else ",\n" + text)
         written += 1
 
     header_done = False
@@ -117,21 +118,22 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]]) 
         if streams and conn.stream not in streams:
             continue
         failed = failed or _failed(conn)
-        d = conn.to_dict()
+        text = json.dumps(conn.to_dict())
         if held is not None:
-            held.append(d)
+            held.append((conn.stream, text))
             if len(held) > JSON_SORT_LIMIT:
-                for x in held:
+                for _, x in held:
                     emit(x)
-                held = None  # type: ignore[assignment]
+                held = None
         else:
-            emit(d)
+            emit(text)
     if not header_done:
         out.write('{"schema_version": %d, "capture": %s, "format": %s, "connections": [\n'
                   % (SCHEMA_VERSION, json.dumps(st.reader.name if st.reader else path),
                      json.dumps(st.reader.info.format if st.reader else "")))
     if held is not None:
-        for x in sorted(held, key=lambda d: d["stream"]):
+        held.sort(key=lambda item: item[0])
+        for _, x in held:
             emit(x)
     info = st.reader.info if st.reader else None
     tail = {

@@ -27,7 +27,12 @@ CLOSED_LINGER = 2.0  # seconds of capture time a closed connection waits for str
 IDLE_TIMEOUT = 300.0  # seconds without a packet before an open connection is handed out
 SWEEP_INTERVAL = 1.0  # seconds of capture time between sweeps of the table
 TOMBSTONE_TTL = 120.0  # a retired connection's addresses keep its stream number this long
-MAX_ACTIVE = 200_000  # open connections held at once; beyond, the longest idle are handed out
+# Memory budget (like Suricata's flow memcap and emergency timeouts): with more than
+# BUSY_ACTIVE connections open, those idle for BUSY_IDLE_TIMEOUT are handed out at once (and
+# say so); above MAX_ACTIVE, the longest idle are handed out whatever their idle time.
+BUSY_ACTIVE = 4_000
+BUSY_IDLE_TIMEOUT = 10.0
+MAX_ACTIVE = 100_000
 
 _HTTPS_PORT_ERRORS = (
     b"plain HTTP request was sent to HTTPS port",
@@ -43,7 +48,7 @@ class TcpConnection:
         "stream", "addr", "port", "reasm", "client_dir", "role_source", "isn", "first_frame",
         "last_frame", "first_ts", "last_ts", "packets", "payload_bytes", "tcp_events", "fin",
         "rst", "session", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record",
-        "tentative",
+        "tentative", "early_retire",
     )
 
     def __init__(self, stream: int, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float):
@@ -71,6 +76,7 @@ class TcpConnection:
         self.closed_at: Optional[float] = None
         self.syn_seen = False
         self.midstream = False
+        self.early_retire: Optional[str] = None  # why it was handed out before its idle timeout
 
     def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int) -> None:
         self.last_frame = frame
@@ -211,6 +217,9 @@ class TcpConnection:
             if rs.cap_hits:
                 conn.anomalies.append(Event(self.last_frame, self.last_ts, names[r], "anomaly", {
                     "detail": f"out-of-order buffer cap reached {rs.cap_hits} time(s); bytes skipped as a gap"}))
+        if self.early_retire:
+            conn.anomalies.append(Event(self.last_frame, self.last_ts, names[client], "anomaly", {
+                "detail": self.early_retire}))
         for (d, f, t, level, code, enc, ln) in s.alerts:
             conn.alerts.append(Alert(f, t, names[d], {1: "warning", 2: "fatal"}.get(level, None if level is None else str(level)),
                                      code, None if code is None else tables.alert_name(code), enc, ln))
@@ -274,7 +283,7 @@ class TcpConnection:
             stats.gap_bytes = rs.gap_bytes
             conn.last_records[names[d]] = [
                 {"frame": f, "time": round(t, 6), "content_type": ct, "length": ln, "protected": p}
-                for (f, t, ct, ln, p) in layer.last_records
+                for (f, t, ct, ln, p) in layer.recent_records()
             ]
         dec = s.decryption_summary()
         if dec is not None:
@@ -326,25 +335,40 @@ class TcpConnection:
         return False
 
 
+def _tomb_key(src: bytes, sport: int, dst: bytes, dport: int) -> bytes:
+    """One compact key for both directions of a conversation (tombstones are many, keep them small)."""
+    a = src + sport.to_bytes(2, "big")
+    b = dst + dport.to_bytes(2, "big")
+    return a + b if a <= b else b + a
+
+
 class FlowTable:
     """All TCP conversations of a capture, keyed by both directions' 4-tuples."""
 
-    def __init__(self) -> None:
+    def __init__(self, busy_active: int = BUSY_ACTIVE, max_active: int = MAX_ACTIVE) -> None:
+        self.busy_active = busy_active
+        self.max_active = max_active
         self.table: dict[tuple[bytes, int, bytes, int], tuple[TcpConnection, int]] = {}
         self.active: dict[int, TcpConnection] = {}
         self.next_stream = 0
         self.done: list[TcpConnection] = []
         self.tls_ports: set[int] = set()  # server ports TLS was seen on, in this capture
         self.keylog: Any = None  # tlsdissect.keylog.KeyLog when decrypting
-        self.tombstones: dict[tuple[bytes, int, bytes, int], float] = {}  # key -> retired at
+        # Addresses of retired connections (one packed key each, see _tomb_key) -> retired at,
+        # in retirement order so that expiry pops from the front.
+        self.tombstones: dict[bytes, float] = {}
         self.stragglers = 0
+        self.early_retired = 0  # connections handed out early by the memory budget
+        self.now = 0.0  # capture time of the latest packet
         self._last_sweep = None  # type: Optional[float]
 
     def packet(self, frame: int, ts: float, seg: tuple) -> None:
         src, dst, sport, dport, seq, ack, flags, payload, ttl = seg
         key = (src, sport, dst, dport)
         entry = self.table.get(key)
-        if entry is None and key in self.tombstones and not (flags & SYN and not flags & ACK):
+        self.now = ts
+        if entry is None and self.tombstones and not (flags & SYN and not flags & ACK) \
+                and _tomb_key(src, sport, dst, dport) in self.tombstones:
             # A straggler (late ACK, retransmitted FIN) of a connection already handed out:
             # it belongs to that stream number, and carries nothing we still need.
             self.stragglers += 1
@@ -380,11 +404,16 @@ class FlowTable:
         self.active.pop(conn.stream, None)
         src, dst = conn.addr
         sport, dport = conn.port
+        owned = False
         for key in ((src, sport, dst, dport), (dst, dport, src, sport)):
             entry = self.table.get(key)
             if entry is not None and entry[0] is conn:
                 del self.table[key]
-                self.tombstones[key] = conn.last_ts
+                owned = True
+        if owned:
+            tkey = _tomb_key(src, sport, dst, dport)
+            self.tombstones.pop(tkey, None)  # re-inserted at the end: the dict stays in time order
+            self.tombstones[tkey] = self.now
         self.done.append(conn)
 
     def sweep(self, now: float) -> None:
@@ -392,18 +421,33 @@ class FlowTable:
         if self._last_sweep is not None and now - self._last_sweep < SWEEP_INTERVAL:
             return
         self._last_sweep = now
+        self.now = max(self.now, now)
+        busy = len(self.active) > self.busy_active
+        idle_timeout = BUSY_IDLE_TIMEOUT if busy else IDLE_TIMEOUT
         for conn in list(self.active.values()):
             if conn.closed_at is not None and now - conn.last_ts > CLOSED_LINGER:
                 self._retire(conn)
-            elif now - conn.last_ts > IDLE_TIMEOUT:
+            elif now - conn.last_ts > idle_timeout:
+                if busy and now - conn.last_ts <= IDLE_TIMEOUT:
+                    self._early(conn, f"handed out after {now - conn.last_ts:.1f} s without packets because more "
+                                      f"than {self.busy_active} connections were open (memory budget); later packets "
+                                      "of this connection are not analysed")
                 self._retire(conn)
-        if len(self.active) > MAX_ACTIVE:
-            for conn in sorted(self.active.values(), key=lambda c: c.last_ts)[: len(self.active) - MAX_ACTIVE]:
+        if len(self.active) > self.max_active:
+            for conn in sorted(self.active.values(), key=lambda c: c.last_ts)[: len(self.active) - self.max_active]:
+                self._early(conn, f"handed out because more than {self.max_active} connections were open "
+                                  "(memory budget); later packets of this connection are not analysed")
                 self._retire(conn)
-        if self.tombstones:
-            old = [k for k, t in self.tombstones.items() if now - t > TOMBSTONE_TTL]
-            for k in old:
-                del self.tombstones[k]
+        tombs = self.tombstones
+        while tombs:
+            k = next(iter(tombs))
+            if now - tombs[k] <= TOMBSTONE_TTL:
+                break
+            del tombs[k]
+
+    def _early(self, conn: TcpConnection, why: str) -> None:
+        conn.early_retire = why
+        self.early_retired += 1
 
     def retire_all(self) -> None:
         for conn in list(self.active.values()):

@@ -17,7 +17,6 @@ such an event and sets :attr:`RecordLayer.paused`; the caller resumes with ``fee
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -31,6 +30,7 @@ _VALID_CT = (20, 21, 22, 23, 24)
 MAX_RECORD_PAYLOAD = 16384 + 2048  # RFC 5246 limit for protected records
 MAX_HANDSHAKE_MESSAGE = 1 << 20  # cap for one reassembled handshake message
 PLAIN_SAMPLE = 4096  # bytes of a non-TLS stream kept to name it (error pages sit in the body)
+LAST_RECORDS = 8  # records per direction kept for the report (the failure point's neighbourhood)
 MAX_RESYNC_SCAN = 256 * 1024  # bytes scanned for a record boundary before giving up
 _HS_CLIENT_HELLO = 1
 _HS_SERVER_HELLO = 2
@@ -147,7 +147,9 @@ class RecordLayer:
         self.bytes_by_type: dict[int, int] = {}
         self.protected_records = 0
         self.first_app_data: Optional[tuple[int, float]] = None
-        self.last_records: deque = deque(maxlen=8)  # (frame, time, ctype, length, protected)
+        # (frame, time, ctype, length, protected): the last LAST_RECORDS are reported. A list trimmed
+        # now and then, not a deque(maxlen=...): that costs 600 bytes per direction of every connection.
+        self.last_records: list[tuple[int, float, int, int, bool]] = []
         self.resync_scanned = 0
         self.midstream = False  # the direction was picked up after its start
         self.plain_name = ""
@@ -155,6 +157,16 @@ class RecordLayer:
         self.plain_hold = b""  # a segment too short to tell whether TLS starts with it
         self.anomalies = 0
         self.hs_resume: Optional[tuple[int, bool]] = None  # handshake bytes queued by a pause
+
+    def _note_record(self, record: tuple[int, float, int, int, bool]) -> None:
+        lr = self.last_records
+        lr.append(record)
+        if len(lr) > 2 * LAST_RECORDS:
+            del lr[:-LAST_RECORDS]
+
+    def recent_records(self) -> list[tuple[int, float, int, int, bool]]:
+        """The last LAST_RECORDS records of this direction (the failure point's neighbourhood)."""
+        return self.last_records[-LAST_RECORDS:]
 
     # -- input --------------------------------------------------------------------------
     def feed(self, data: bytes, frame: int, ts: float) -> list[RecordEvent]:
@@ -432,7 +444,7 @@ class RecordLayer:
                     self.first_app_data = (frame, ts)
                 avail = n - pos - 5
                 if avail >= length:
-                    self.last_records.append((frame, ts, ct, length, True))
+                    self._note_record((frame, ts, ct, length, True))
                     if self.report_protected or ct != CT_APPLICATION_DATA:
                         out.append(self._protected_event(ct, length, version, frame, ts))
                     pos += 5 + length
@@ -444,7 +456,7 @@ class RecordLayer:
                 break
             payload = bytes(buf[pos + 5:pos + 5 + length])
             pos += 5 + length
-            self.last_records.append((frame, ts, ct, length, protected))
+            self._note_record((frame, ts, ct, length, protected))
             if protected:
                 self._decrypt(ct, version, payload, frame, ts, out)
             else:
@@ -465,7 +477,7 @@ class RecordLayer:
         if rec is None:
             return
         ct, length, version = rec
-        self.last_records.append((frame, ts, ct, length, True))
+        self._note_record((frame, ts, ct, length, True))
         if self.report_protected or ct != CT_APPLICATION_DATA:
             out.append(self._protected_event(ct, length, version, frame, ts))
 

@@ -31,6 +31,50 @@ _ALERT_LEVELS = {1: "warning", 2: "fatal"}
 class TlsSession:
     """Per-connection TLS state; fed by the TCP layer with contiguous bytes per direction."""
 
+    # Slots: one session per open connection, and a busy capture has thousands open.
+    __slots__ = (
+        "active_decryptor",
+        "after_ccs_record",
+        "alerts",
+        "anomalies",
+        "app_data_records",
+        "ccs",
+        "certificate_request",
+        "certificate_status",
+        "certificates",
+        "cipher",
+        "client_dir_hint",
+        "client_hellos",
+        "client_key_exchange_body",
+        "decrypt_notes",
+        "decrypted_records",
+        "decryptors",
+        "finished",
+        "first_data_frame",
+        "handshake_messages",
+        "history",
+        "hrr",
+        "key_exchange_seen",
+        "keylog",
+        "latest_server_hello",
+        "layers",
+        "not_tls",
+        "not_tls_sample",
+        "partial_server_version",
+        "pending_decryptors",
+        "post_handshake",
+        "protected_log",
+        "server_hello",
+        "server_hello_dir",
+        "server_hellos_seen",
+        "server_key_exchange",
+        "server_messages_before_ccs",
+        "sslv2_server_hello",
+        "timeline",
+        "tls_seen",
+        "version",
+    )
+
     def __init__(self) -> None:
         self.layers = (RecordLayer(), RecordLayer())
         # Timeline as (direction, frame, time, type, info) — names resolved at the end.
@@ -46,13 +90,13 @@ class TlsSession:
         self.sslv2_server_hello: Optional[hs.Sslv2ServerHello] = None
         self.version: Optional[int] = None
         self.cipher: Optional[int] = None
-        self.certificates: dict[int, list[hs.Certificate]] = {0: [], 1: []}
+        self.certificates: list[list[hs.Certificate]] = [[], []]
         self.certificate_request: Optional[hs.CertificateRequest] = None
         self.server_key_exchange: Optional[hs.ServerKeyExchange] = None
         self.certificate_status: Optional[hs.CertificateStatus] = None
-        self.ccs: dict[int, Optional[tuple[int, float]]] = {0: None, 1: None}
-        self.after_ccs_record: dict[int, Optional[tuple[int, float, int]]] = {0: None, 1: None}
-        self.protected_log: dict[int, list[tuple[int, float, int, int]]] = {0: [], 1: []}
+        self.ccs: list[Optional[tuple[int, float]]] = [None, None]
+        self.after_ccs_record: list[Optional[tuple[int, float, int]]] = [None, None]
+        self.protected_log: list[list[tuple[int, float, int, int]]] = [[], []]
         self.history: list[tuple[int, str]] = []
         self.alerts: list[tuple[int, int, float, Optional[int], Optional[int], bool, int]] = []
         self.not_tls: dict[int, str] = {}
@@ -61,18 +105,18 @@ class TlsSession:
         self.client_dir_hint: Optional[int] = None  # from the ClientHello/ServerHello
         self.server_messages_before_ccs: set[int] = set()
         self.key_exchange_seen = False
-        self.handshake_messages: dict[int, list[int]] = {0: [], 1: []}  # plaintext types by direction
-        self.app_data_records: dict[int, int] = {0: 0, 1: 0}
+        self.handshake_messages: list[list[int]] = [[], []]  # plaintext types by direction
+        self.app_data_records: list[int] = [0, 0]
         # Decryption (only when a key log is supplied): see _setup_decryption.
         self.keylog: Any = None  # tlsdissect.keylog.KeyLog
         self.decryptors: Any = None  # decrypt.SessionDecryptors of the latest ServerHello
         self.pending_decryptors: Any = None  # TLS <= 1.2: installed at each side's next CCS
-        self.active_decryptor: dict[int, Any] = {0: None, 1: None}
+        self.active_decryptor: list[Any] = [None, None]
         self.decrypt_notes: list[str] = []
         self.decrypted_records = 0
         self.client_key_exchange_body: bytes = b""
-        self.finished: dict[int, Optional[int]] = {0: None, 1: None}  # frame of each side's Finished
-        self.first_data_frame: dict[int, Optional[int]] = {0: None, 1: None}  # decrypted app data
+        self.finished: list[Optional[int]] = [None, None]  # frame of each side's Finished
+        self.first_data_frame: list[Optional[int]] = [None, None]  # decrypted app data
         self.post_handshake: list[tuple[int, int, str]] = []  # (dir, frame, message) after both Finished
 
     # -- input from the TCP layer -------------------------------------------------------
@@ -408,7 +452,7 @@ class TlsSession:
         if self.keylog is None:
             return None
         status = "decrypted" if self.decrypted_records else "not decrypted"
-        if any(layer.anomalies and layer.decryptor is None and self.active_decryptor.get(i) for i, layer in enumerate(self.layers)):
+        if any(layer.anomalies and layer.decryptor is None and self.active_decryptor[i] for i, layer in enumerate(self.layers)):
             status = "failed"
         return {"status": status, "records_decrypted": self.decrypted_records, "notes": self.decrypt_notes}
 
