@@ -51,6 +51,38 @@ def _finish(conn: TcpConnection, table: FlowTable, capture_ended: bool, opts: Op
     return result
 
 
+@dataclass
+class ShardResult:
+    """One connection from a worker of a sharded run, with what the merge needs.
+
+    ``retire_seq`` is the connection's place in the single-process output order (every worker
+    counts all retirements, see flows.ShadowConnection). Whether a connection without TLS is
+    reported can depend on TLS seen on its port in *other* connections (FlowTable.tls_ports);
+    a worker sees only its own, so it sends such a connection as a ``candidate`` with its ports
+    and the merge decides with the TLS ports of all workers, in retirement order.
+    """
+
+    retire_seq: int
+    connection: Connection
+    tls_port: Optional[int] = None  # server port, when this connection spoke TLS
+    candidate_ports: Optional[tuple[int, ...]] = None  # report only if one is a TLS port by then
+
+
+def _finish_shard(conn: TcpConnection, table: FlowTable, capture_ended: bool, opts: Options) -> Optional[ShardResult]:
+    result = conn.finish(capture_ended)
+    item = ShardResult(conn.retire_seq, result)
+    if conn.session.tls_seen:
+        item.tls_port = conn.port[1 - conn._client_dir()]
+    if not opts.include_all and not conn.interesting(frozenset()):
+        ports = frozenset(conn.port)
+        if not conn.interesting(ports):
+            return None
+        item.candidate_ports = tuple(sorted(ports))
+    if opts.diagnose:
+        _post_process(result, opts)
+    return item
+
+
 def _post_process(conn: Connection, opts: Options) -> None:
     """Later stages (certificates, diagnosis) when they are installed."""
     try:
@@ -98,10 +130,21 @@ def iter_connections(source: Source, *, state: Optional[RunState] = None, **opti
     marked ``partial`` when they were still open, and ``state.reader.info.truncated`` is set.
     """
     opts = options.pop("opts", None) or Options(**options)
-    st = state if state is not None else RunState()
+    return _run(source, state if state is not None else RunState(), opts, FlowTable(), _finish)
+
+
+def iter_shard(source: Source, shard: tuple[int, int], *, state: Optional[RunState] = None,
+               **options: Any) -> Iterator[ShardResult]:
+    """Worker ``shard[0]`` of ``shard[1]``: the connections this worker analyses, as ShardResults
+    (see tlsdissect.shard, which merges the workers into the single-process output)."""
+    opts = options.pop("opts", None) or Options(**options)
+    return _run(source, state if state is not None else RunState(), opts, FlowTable(shard=shard), _finish_shard)
+
+
+def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
+         finish: Callable[[TcpConnection, FlowTable, bool, Options], Any]) -> Iterator[Any]:
     reader = CaptureReader(source)
     st.reader = reader
-    table = FlowTable()
     table.keylog = _load_keylog(opts.keylog)
     secrets_seen = 0
     info = reader.info
@@ -131,12 +174,12 @@ def iter_connections(source: Source, *, state: Optional[RunState] = None, **opti
                 if progress is not None:
                     progress(frame, reader.position)
                 for conn in table.take_done():
-                    result = _finish(conn, table, False, opts)
+                    result = finish(conn, table, False, opts)
                     if result is not None:
                         yield result
         table.retire_all()
         for conn in table.take_done():
-            result = _finish(conn, table, True, opts)
+            result = finish(conn, table, True, opts)
             if result is not None:
                 yield result
     finally:

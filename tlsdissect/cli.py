@@ -11,7 +11,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 from .analyzer import RunState, iter_connections
 from .errors import TlsDissectError
@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="show the full timeline of every connection")
     p.add_argument("--no-color", action="store_true", help="plain text output")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
-                   help="analyse several capture files in N processes at once (output stays in file order)")
+                   help="use N processes: several files are analysed side by side (output in file order); "
+                        "one file has its connections shared out among N workers (same output as one process)")
     return p
 
 
@@ -58,20 +59,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         options["system_trust"] = True
     if args.jobs > 1 and len(args.captures) > 1:
         return _run_parallel(args, options)
+    jobs = max(1, args.jobs)  # one file: shard its connections over that many processes
     status = EXIT_OK
     for path in args.captures:
         try:
-            progress = _progress_for(path)
+            progress = _progress_for(path) if jobs == 1 else None
             options.pop("progress", None)
             if progress is not None:
                 options["progress"] = progress.update
             try:
                 if args.jsonl:
-                    rc = _run_jsonl(path, options, args.stream)
+                    rc = _run_jsonl(path, options, args.stream, jobs)
                 elif args.json:
-                    rc = _run_json(path, options, args.stream)
+                    rc = _run_json(path, options, args.stream, jobs)
                 else:
-                    rc = _run_text(path, options, args)
+                    rc = _run_text(path, options, args, jobs)
             finally:
                 if progress is not None:
                     progress.close()
@@ -95,7 +97,23 @@ JSON_SORT_LIMIT = 2000
 TEXT_DETAIL_LIMIT = 2000
 
 
-def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]]) -> int:
+def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[list[int]], want: str,
+          jobs: int = 1) -> Iterator[tuple[int, bool, Any]]:
+    """(stream, failed, payload) per reported connection, in output order; the payload is the
+    JSON text (want="json") or the Connection. With jobs > 1, from a sharded run (shard.py)."""
+    if jobs > 1:
+        from .shard import can_shard, iter_sharded
+
+        if can_shard(path):
+            yield from iter_sharded(path, jobs, options, st, streams, want)
+            return
+    for conn in iter_connections(path, state=st, **options):
+        if streams and conn.stream not in streams:
+            continue
+        yield conn.stream, _failed(conn), (json.dumps(conn.to_dict()) if want == "json" else conn)
+
+
+def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1) -> int:
     st = RunState()
     out = sys.stdout
     failed = False
@@ -108,19 +126,16 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]]) 
         written += 1
 
     header_done = False
-    for conn in iter_connections(path, state=st, **options):
+    for stream, bad, text in _rows(path, options, st, streams, "json", jobs):
         if not header_done:
             info = st.reader.info if st.reader else None
             out.write('{"schema_version": %d, "capture": %s, "format": %s, "connections": [\n'
                       % (SCHEMA_VERSION, json.dumps(st.reader.name if st.reader else path),
                          json.dumps(info.format if info else "")))
             header_done = True
-        if streams and conn.stream not in streams:
-            continue
-        failed = failed or _failed(conn)
-        text = json.dumps(conn.to_dict())
+        failed = failed or bad
         if held is not None:
-            held.append((conn.stream, text))
+            held.append((stream, text))
             if len(held) > JSON_SORT_LIMIT:
                 for _, x in held:
                     emit(x)
@@ -152,7 +167,7 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]]) 
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
 
 
-def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace) -> int:
+def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs: int = 1) -> int:
     """Failures in full, successes as one line each; memory stays bounded on big captures
     because only failed connections keep their details."""
     from .render import render_report
@@ -160,10 +175,7 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace) -> i
     st = RunState()
     kept: list[Connection] = []
     failed = False
-    for conn in iter_connections(path, state=st, **options):
-        if args.stream and conn.stream not in args.stream:
-            continue
-        bad = _failed(conn)
+    for _, bad, conn in _rows(path, options, st, args.stream, "connection", jobs):
         failed = failed or bad
         if args.verbose or bad or len(kept) < TEXT_DETAIL_LIMIT:
             kept.append(conn)
@@ -254,14 +266,12 @@ def _run_parallel(args: argparse.Namespace, options: dict[str, Any]) -> int:
     return status
 
 
-def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]]) -> int:
+def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1) -> int:
     st = RunState()
     failed = False
-    for conn in iter_connections(path, state=st, **options):
-        if streams and conn.stream not in streams:
-            continue
-        failed = failed or _failed(conn)
-        sys.stdout.write(json.dumps(conn.to_dict()) + "\n")
+    for _, bad, text in _rows(path, options, st, streams, "json", jobs):
+        failed = failed or bad
+        sys.stdout.write(text + "\n")
         sys.stdout.flush()
     if st.reader is not None and st.reader.info.truncated:
         print(f"tlsdissect: {path}: {st.reader.info.truncation_reason} (partial result above)", file=sys.stderr)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from . import certificates
 from .certificates import TrustStore, analyze_chain, check_client_chain_against_request
 from .diagnosis import diagnose
 from .model import Connection
@@ -29,22 +30,59 @@ def _trust_store(opts: Any) -> Optional[TrustStore]:
     return store
 
 
-_CHAIN_CACHE: dict[tuple[Any, ...], Any] = {}
-_CHAIN_CACHE_MAX = 4096
+_CHAIN_CACHE: dict[tuple[Any, ...], list[tuple[float, float, Any]]] = {}
+_CHAIN_CACHE_MAX = 4096  # chains (with name, role and trust store) remembered
+_CHAIN_CACHE_SPANS = 8  # time spans remembered per chain
+# Findings whose text quotes the capture time itself: such a result fits that instant only.
+_TIME_QUOTING_FINDINGS = frozenset(("expired", "not_yet_valid", "capture_time_implausible"))
+_TIME_BOUNDARIES = tuple(t.timestamp() for t in (certificates.EARLIEST_CREDIBLE_TIME,
+                                                 certificates.WEAK_KEY_REJECTED_FROM,
+                                                 certificates.SHA1_REJECTED_FROM))
+
+
+def _same_result_span(result: Any, at: float) -> tuple[float, float]:
+    """The times around ``at`` for which analyze_chain gives exactly this result.
+
+    The analysis depends on the time only through comparisons with the certificates'
+    validity bounds and a few fixed dates, and through findings that quote the time; so
+    between two consecutive such instants the result is the same, and a busy capture that
+    repeats a chain thousands of times analyses it once, without one connection's time
+    leaking into another's report."""
+    if not isinstance(at, (int, float)) or at != at or any(f.id in _TIME_QUOTING_FINDINGS for f in result.findings):
+        return at, at
+    lo, hi = float("-inf"), float("inf")
+    bounds = list(_TIME_BOUNDARIES)
+    for info in result.certificates:
+        for t in (info.not_before, info.not_after):
+            if t is not None:
+                bounds.append(t.timestamp())
+    for b in bounds:
+        if b <= at:
+            lo = max(lo, b)
+        else:
+            hi = min(hi, b)
+    # Keep a millisecond clear of each bound: the analysis rounds times to microseconds.
+    return lo + 0.001, hi - 0.001
 
 
 def _chain(ders: list[bytes], at: float, server_name: Optional[str], role: str, trust: Any) -> Any:
-    """analyze_chain, remembered per (chain, name, role, trust store, hour of the capture):
-    a busy capture repeats the same chains thousands of times, and validity only needs
-    hour precision here."""
-    key = (tuple(ders), server_name, role, id(trust), int(at // 3600))
-    hit = _CHAIN_CACHE.get(key)
-    if hit is None:
-        hit = analyze_chain(ders, at=at, server_name=server_name, role=role, trust=trust)  # type: ignore[arg-type]
+    """analyze_chain, remembered per (chain, name, role, trust store) and time span (above)."""
+    key = (tuple(ders), server_name, role, id(trust))
+    spans = _CHAIN_CACHE.get(key)
+    if spans is not None:
+        for lo, hi, hit in spans:
+            if lo <= at <= hi:
+                return hit
+    result = analyze_chain(ders, at=at, server_name=server_name, role=role, trust=trust)  # type: ignore[arg-type]
+    lo, hi = _same_result_span(result, at)
+    if spans is None:
         if len(_CHAIN_CACHE) >= _CHAIN_CACHE_MAX:
             _CHAIN_CACHE.clear()
-        _CHAIN_CACHE[key] = hit
-    return hit
+        spans = _CHAIN_CACHE[key] = []
+    if len(spans) >= _CHAIN_CACHE_SPANS:
+        del spans[0]
+    spans.append((lo, hi, result))
+    return result
 
 
 def _message_time(conn: Connection, sender: str, message: str) -> float:

@@ -12,7 +12,8 @@ when the capture ends; that is what lets ``iter_connections`` run in bounded mem
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+import zlib
+from typing import Any, Iterator, Optional, Union
 
 from .model import Alert, Connection, DirectionStats, Event, TcpClose
 from .packet import ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, format_endpoint
@@ -48,8 +49,9 @@ class TcpConnection:
         "stream", "addr", "port", "reasm", "client_dir", "role_source", "isn", "first_frame",
         "last_frame", "first_ts", "last_ts", "packets", "payload_bytes", "tcp_events", "fin",
         "rst", "session", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record",
-        "tentative", "early_retire",
+        "tentative", "early_retire", "retire_seq",
     )
+    shadow = False  # analysed here (see ShadowConnection)
 
     def __init__(self, stream: int, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float):
         self.stream = stream
@@ -77,6 +79,7 @@ class TcpConnection:
         self.syn_seen = False
         self.midstream = False
         self.early_retire: Optional[str] = None  # why it was handed out before its idle timeout
+        self.retire_seq = -1  # position in the table's retirement order (the order results come out)
 
     def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int) -> None:
         self.last_frame = frame
@@ -335,6 +338,54 @@ class TcpConnection:
         return False
 
 
+class ShadowConnection:
+    """A conversation another worker analyses (a sharded run, ``--jobs`` on one file).
+
+    Every worker reads every packet; it tracks the other workers' conversations only as far
+    as the shared decisions need them — where a conversation starts (stream numbers), when it
+    closes or idles out (retirement order, the open-connection budget) and its tombstone — so
+    that all workers number and order connections exactly as a single process does.
+    """
+
+    __slots__ = ("stream", "addr", "port", "isn", "packets", "fin", "closed_at", "last_frame", "last_ts",
+                 "early_retire", "retire_seq")
+    shadow = True
+
+    def __init__(self, stream: int, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float):
+        self.stream = stream
+        self.addr = (src, dst)
+        self.port = (sport, dport)
+        self.isn: list[Optional[int]] = [None, None]
+        self.packets = [0, 0]
+        self.fin = [False, False]
+        self.closed_at: Optional[float] = None
+        self.last_frame = frame
+        self.last_ts = ts
+        self.early_retire: Optional[str] = None
+        self.retire_seq = -1
+
+    def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int) -> None:
+        # The same state changes as TcpConnection.packet/_control make to these fields.
+        self.last_frame = frame
+        self.last_ts = ts
+        self.packets[d] += 1
+        if flags & (SYN | FIN | RST):
+            if flags & SYN and self.isn[d] is None:
+                self.isn[d] = seq
+            if flags & FIN:
+                self.fin[d] = True
+            if flags & RST:
+                self.closed_at = ts
+            if self.fin[0] and self.fin[1] and self.closed_at is None:
+                self.closed_at = ts
+
+
+def shard_of(src: bytes, sport: int, dst: bytes, dport: int, shards: int) -> int:
+    """Which of ``shards`` workers analyses this conversation (the same for both directions,
+    and in every process: crc32, not Python's per-process salted hash)."""
+    return zlib.crc32(_tomb_key(src, sport, dst, dport)) % shards
+
+
 def _tomb_key(src: bytes, sport: int, dst: bytes, dport: int) -> bytes:
     """One compact key for both directions of a conversation (tombstones are many, keep them small)."""
     a = src + sport.to_bytes(2, "big")
@@ -342,14 +393,20 @@ def _tomb_key(src: bytes, sport: int, dst: bytes, dport: int) -> bytes:
     return a + b if a <= b else b + a
 
 
+Conversation = Union[TcpConnection, ShadowConnection]
+
+
 class FlowTable:
     """All TCP conversations of a capture, keyed by both directions' 4-tuples."""
 
-    def __init__(self, busy_active: int = BUSY_ACTIVE, max_active: int = MAX_ACTIVE) -> None:
+    def __init__(self, busy_active: int = BUSY_ACTIVE, max_active: int = MAX_ACTIVE,
+                 shard: Optional[tuple[int, int]] = None) -> None:
         self.busy_active = busy_active
         self.max_active = max_active
-        self.table: dict[tuple[bytes, int, bytes, int], tuple[TcpConnection, int]] = {}
-        self.active: dict[int, TcpConnection] = {}
+        self.shard = shard  # (this worker, workers): analyse only the conversations shard_of gives us
+        self.retired = 0  # connections retired so far (shadows included): the retire_seq counter
+        self.table: dict[tuple[bytes, int, bytes, int], tuple[Conversation, int]] = {}
+        self.active: dict[int, Conversation] = {}
         self.next_stream = 0
         self.done: list[TcpConnection] = []
         self.tls_ports: set[int] = set()  # server ports TLS was seen on, in this capture
@@ -391,17 +448,23 @@ class FlowTable:
                     d = 0
         conn.packet(d, frame, ts, seq, ack, flags, payload, ttl)
 
-    def _new(self, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float) -> TcpConnection:
-        conn = TcpConnection(self.next_stream, src, sport, dst, dport, frame, ts)
-        conn.session.keylog = self.keylog
+    def _new(self, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float) -> Conversation:
+        conn: Conversation
+        if self.shard is not None and shard_of(src, sport, dst, dport, self.shard[1]) != self.shard[0]:
+            conn = ShadowConnection(self.next_stream, src, sport, dst, dport, frame, ts)
+        else:
+            conn = TcpConnection(self.next_stream, src, sport, dst, dport, frame, ts)
+            conn.session.keylog = self.keylog
         self.next_stream += 1
         self.table[(src, sport, dst, dport)] = (conn, 0)
         self.table[(dst, dport, src, sport)] = (conn, 1)
         self.active[conn.stream] = conn
         return conn
 
-    def _retire(self, conn: TcpConnection) -> None:
+    def _retire(self, conn: Conversation) -> None:
         self.active.pop(conn.stream, None)
+        conn.retire_seq = self.retired
+        self.retired += 1
         src, dst = conn.addr
         sport, dport = conn.port
         owned = False
@@ -414,7 +477,8 @@ class FlowTable:
             tkey = _tomb_key(src, sport, dst, dport)
             self.tombstones.pop(tkey, None)  # re-inserted at the end: the dict stays in time order
             self.tombstones[tkey] = self.now
-        self.done.append(conn)
+        if not conn.shadow:
+            self.done.append(conn)
 
     def sweep(self, now: float) -> None:
         """Retire connections that closed a while ago or went idle (capture time)."""
@@ -445,7 +509,7 @@ class FlowTable:
                 break
             del tombs[k]
 
-    def _early(self, conn: TcpConnection, why: str) -> None:
+    def _early(self, conn: Conversation, why: str) -> None:
         conn.early_retire = why
         self.early_retired += 1
 
