@@ -1085,10 +1085,13 @@ class _ChainContext:
         self.findings.append(ChainFinding(fid, severity, text, tuple(certs)))
 
     def who(self, index: int) -> str:
-        info = self.parsed[index].info
-        if index == 0:
-            return f"the {self.role}'s certificate {info.label}"
-        return f"certificate #{index} ({info.label}) in the {self.role}'s chain"
+        return _who(self.role, index, self.parsed[index].info)
+
+
+def _who(role: str, index: int, info: CertificateInfo) -> str:
+    if index == 0:
+        return f"the {role}'s certificate {info.label}"
+    return f"certificate #{index} ({info.label}) in the {role}'s chain"
 
 
 def _issuer_url_text(info: CertificateInfo) -> str:
@@ -1101,30 +1104,55 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+VALIDITY_FINDINGS = ("expired", "not_yet_valid")  # the findings that quote the capture time
+
+
+def _validity_findings(info: CertificateInfo, who: str, at: datetime) -> list[tuple[str, str]]:
+    """(id, text) of the validity-period findings of one certificate at time ``at``."""
+    out = []
+    if info.not_after is not None and at > info.not_after:
+        ago = _duration((at - info.not_after).total_seconds())
+        out.append(("expired",
+                    f"{who} expired {ago} before the capture (not valid after {_fmt_time(info.not_after)}; "
+                    f"capture time {_fmt_time(at)})."))
+    if info.not_before is not None and at < info.not_before:
+        ahead = _duration((info.not_before - at).total_seconds())
+        out.append(("not_yet_valid",
+                    f"{who} becomes valid only {ahead} after the capture (not valid before "
+                    f"{_fmt_time(info.not_before)}; capture time {_fmt_time(at)}); check the clocks of the "
+                    "client, of the capturing host and of the machine that issued the certificate."))
+    return out
+
+
+def retime_validity_findings(analysis: ChainAnalysis, role: str, at: float) -> ChainAnalysis:
+    """The same analysis with its validity findings worded for capture time ``at``.
+
+    For a cache (enrich.py) that reuses an analysis at another instant of the same span —
+    where the same certificates are expired or not yet valid — so each connection's report
+    quotes its own capture time and how long before it the certificate expired."""
+    if not any(f.id in VALIDITY_FINDINGS for f in analysis.findings):
+        return analysis
+    when = _to_datetime(at)
+    findings = []
+    for f in analysis.findings:
+        if f.id in VALIDITY_FINDINGS and len(f.certificates) == 1:
+            idx = f.certificates[0]
+            info = analysis.certificates[idx]
+            text = next((t for fid, t in _validity_findings(info, _cap(_who(role, idx, info)), when) if fid == f.id), None)
+            if text is not None:
+                f = ChainFinding(f.id, f.severity, text, f.certificates)
+        findings.append(f)
+    return replace(analysis, findings=findings)
+
+
 def _per_certificate_checks(ctx: _ChainContext, index: int, at: datetime | None) -> None:
     """Checks of one certificate on its own; ``at`` None when the capture clock is not credible."""
     info = ctx.parsed[index].info
     era = at if at is not None else datetime.max.replace(tzinfo=timezone.utc)
     who = _cap(ctx.who(index))
-    if at is not None and info.not_after is not None and at > info.not_after:
-        ago = _duration((at - info.not_after).total_seconds())
-        ctx.add(
-            "expired",
-            "error",
-            f"{who} expired {ago} before the capture (not valid after {_fmt_time(info.not_after)}; "
-            f"capture time {_fmt_time(at)}).",
-            [index],
-        )
-    if at is not None and info.not_before is not None and at < info.not_before:
-        ahead = _duration((info.not_before - at).total_seconds())
-        ctx.add(
-            "not_yet_valid",
-            "error",
-            f"{who} becomes valid only {ahead} after the capture (not valid before "
-            f"{_fmt_time(info.not_before)}; capture time {_fmt_time(at)}); check the clocks of the "
-            "client, of the capturing host and of the machine that issued the certificate.",
-            [index],
-        )
+    if at is not None:
+        for fid, text in _validity_findings(info, who, at):
+            ctx.add(fid, "error", text, [index])
     weak = False
     if info.key_type in ("RSA", "RSA-PSS", "DSA") and info.key_size is not None and info.key_size < MIN_RSA_DSA_BITS:
         weak = True

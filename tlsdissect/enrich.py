@@ -33,8 +33,9 @@ def _trust_store(opts: Any) -> Optional[TrustStore]:
 _CHAIN_CACHE: dict[tuple[Any, ...], list[tuple[float, float, Any]]] = {}
 _CHAIN_CACHE_MAX = 4096  # chains (with name, role and trust store) remembered
 _CHAIN_CACHE_SPANS = 8  # time spans remembered per chain
-# Findings whose text quotes the capture time itself: such a result fits that instant only.
-_TIME_QUOTING_FINDINGS = frozenset(("expired", "not_yet_valid", "capture_time_implausible"))
+# A result with this finding fits its own instant only (its clock is not credible). The
+# validity findings also quote the time; they are reworded per connection instead.
+_TIME_QUOTING_FINDINGS = frozenset(("capture_time_implausible",))
 _TIME_BOUNDARIES = tuple(t.timestamp() for t in (certificates.EARLIEST_CREDIBLE_TIME,
                                                  certificates.WEAK_KEY_REJECTED_FROM,
                                                  certificates.SHA1_REJECTED_FROM))
@@ -72,7 +73,7 @@ def _chain(ders: list[bytes], at: float, server_name: Optional[str], role: str, 
     if spans is not None:
         for lo, hi, hit in spans:
             if lo <= at <= hi:
-                return hit
+                return certificates.retime_validity_findings(hit, role, at)
     result = analyze_chain(ders, at=at, server_name=server_name, role=role, trust=trust)  # type: ignore[arg-type]
     lo, hi = _same_result_span(result, at)
     if spans is None:
