@@ -876,7 +876,8 @@ def name_of(table: Mapping[int, str], code: int, width: int = 4) -> str:
     16-bit GREASE values (width 4) are reported as "GREASE" rather than hex,
     because they are deliberate noise, not unknown values.
     """
-    _check_code(code)
+    if type(code) is not int:  # the common case (a plain int) skips the full check
+        _check_code(code)
     name = table.get(code)
     if name is not None:
         return name
@@ -889,12 +890,14 @@ def name_of(table: Mapping[int, str], code: int, width: int = 4) -> str:
 
 def version_name(code: int) -> str:
     """'TLSv1.2' for 0x0303; unknown versions as '0x0305'."""
-    return name_of(VERSIONS, code, 4)
+    name = VERSIONS.get(code) if type(code) is int else None  # fast path: a known version
+    return name if name is not None else name_of(VERSIONS, code, 4)
 
 
 def cipher_name(code: int) -> str:
     """IANA name of a cipher suite, e.g. 'TLS_AES_128_GCM_SHA256'; unknown as hex."""
-    return name_of(CIPHER_SUITES, code, 4)
+    name = CIPHER_SUITES.get(code) if type(code) is int else None  # fast path: a known suite
+    return name if name is not None else name_of(CIPHER_SUITES, code, 4)
 
 
 def alert_name(code: int) -> str:
