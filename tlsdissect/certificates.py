@@ -25,6 +25,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
@@ -154,8 +155,11 @@ class CertificateInfo:
             return f"CN={self.issuer_common_name}"
         return self.issuer or "an empty issuer name"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    @cached_property
+    def _dict_template(self) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """to_dict's values worked out once (dates formatted, sequences as tuples) and which
+        keys hold sequences: a cached certificate is reported on every connection that sends it."""
+        d: dict[str, Any] = {
             "der_length": self.der_length,
             "der_sha256": self.der_sha256,
             "parse_error": self.parse_error,
@@ -166,9 +170,9 @@ class CertificateInfo:
             "issuer": self.issuer,
             "issuer_common_name": self.issuer_common_name,
             "serial_hex": self.serial_hex,
-            "san_dns": list(self.san_dns),
-            "san_ip": list(self.san_ip),
-            "san_other": list(self.san_other),
+            "san_dns": tuple(self.san_dns),
+            "san_ip": tuple(self.san_ip),
+            "san_other": tuple(self.san_other),
             "not_before": _iso(self.not_before),
             "not_after": _iso(self.not_after),
             "key_type": self.key_type,
@@ -179,20 +183,28 @@ class CertificateInfo:
             "sha256_fingerprint": self.sha256_fingerprint,
             "basic_constraints_ca": self.basic_constraints_ca,
             "basic_constraints_path_len": self.basic_constraints_path_len,
-            "key_usage": None if self.key_usage is None else list(self.key_usage),
-            "extended_key_usage": None if self.extended_key_usage is None else list(self.extended_key_usage),
+            "key_usage": None if self.key_usage is None else tuple(self.key_usage),
+            "extended_key_usage": None if self.extended_key_usage is None else tuple(self.extended_key_usage),
             "subject_key_id": self.subject_key_id,
             "authority_key_id": self.authority_key_id,
-            "aia_ca_issuers": list(self.aia_ca_issuers),
-            "aia_ocsp": list(self.aia_ocsp),
-            "crl_distribution_points": list(self.crl_distribution_points),
-            "unknown_critical_extensions": list(self.unknown_critical_extensions),
+            "aia_ca_issuers": tuple(self.aia_ca_issuers),
+            "aia_ocsp": tuple(self.aia_ocsp),
+            "crl_distribution_points": tuple(self.crl_distribution_points),
+            "unknown_critical_extensions": tuple(self.unknown_critical_extensions),
             "self_issued": self.self_issued,
             "self_signed": self.self_signed,
-            "field_errors": list(self.field_errors),
-            "encoding_warnings": list(self.encoding_warnings),
+            "field_errors": tuple(self.field_errors),
+            "encoding_warnings": tuple(self.encoding_warnings),
             "extensions_read": self.extensions_read,
         }
+        return d, tuple([k for k, v in d.items() if type(v) is tuple])
+
+    def to_dict(self) -> dict[str, Any]:
+        template, seq_keys = self._dict_template
+        d = template.copy()
+        for k in seq_keys:
+            d[k] = list(d[k])  # fresh lists: a caller may change one connection's result
+        return d
 
 
 @dataclass
