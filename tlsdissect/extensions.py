@@ -7,6 +7,7 @@ needs. A malformed extensions *block* (lengths that do not add up) does raise Pa
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -103,6 +104,24 @@ def _alpn(data: bytes, where: str) -> dict[str, Any]:
 
 
 def _key_share(data: bytes, where: str) -> dict[str, Any]:
+    """Never cached (the keys differ on every connection), so the common well-formed client
+    list is walked directly; anything odd goes to the Cursor reads, which word the errors."""
+    if where == "client_hello" and len(data) >= 2:
+        end = 2 + ((data[0] << 8) | data[1])
+        groups, lengths = [], []
+        pos = 2
+        while pos + 4 <= end and pos + 4 <= len(data):
+            ln = (data[pos + 2] << 8) | data[pos + 3]
+            groups.append((data[pos] << 8) | data[pos + 1])
+            lengths.append(ln)
+            pos += 4 + ln
+        if pos == end <= len(data):
+            return {"groups": groups, "group_names": [tables.name_of(tables.SUPPORTED_GROUPS, g) for g in groups],
+                    "key_lengths": lengths}
+    return _key_share_careful(data, where)
+
+
+def _key_share_careful(data: bytes, where: str) -> dict[str, Any]:
     c = _c(data, "key_share")
     if where == "client_hello":
         lst = c.sub16("client_shares")
@@ -244,54 +263,88 @@ _DECODERS: dict[int, Callable[[bytes, str], dict[str, Any]]] = {
 # Extensions whose bytes differ on every connection (keys, tickets, padding): not worth caching.
 _UNCACHED = frozenset((21, 35, 41, 44, 51, 65037))
 _CACHE_MAX = 8192
-_decode_cache: dict[tuple[int, bytes, str], tuple[Optional[dict[str, Any]], Optional[str]]] = {}
-_name_cache: dict[int, tuple[str, bool]] = {}
+# A cached decode is stored as (template dict, keys whose values are lists, error): each
+# Extension gets its own copy of the dict and of those lists, so no two connections ever
+# share a mutable object (a user may change one connection's result).
+_Cached = tuple[Optional[dict[str, Any]], tuple[str, ...], Optional[str]]
+_decode_cache: dict[tuple[int, bytes, str], _Cached] = {}
+# type -> (name, grease, decoder or None): one look-up per extension instead of three.
+_type_info: dict[int, tuple[str, bool, Optional[Callable[[bytes, str], dict[str, Any]]]]] = {}
+
+
+def _info(etype: int) -> tuple[str, bool, Optional[Callable[[bytes, str], dict[str, Any]]]]:
+    info = _type_info.get(etype)
+    if info is None:
+        grease = tables.is_grease(etype)
+        name = "GREASE" if grease else tables.name_of(tables.EXTENSION_TYPES, etype, 4)
+        info = (name, grease, None if grease else _DECODERS.get(etype))
+        _type_info[etype] = info
+    return info
 
 
 def _decode(etype: int, data: bytes, where: str) -> tuple[Optional[dict[str, Any]], Optional[str]]:
     """Decode one extension, remembering the result: the same client software sends the same
-    extension bytes on every connection, so on a busy capture most decodes are repeats."""
+    extension bytes on every connection, so on a busy capture most decodes are repeats.
+    The returned dict (and its lists) belong to the caller alone."""
+    if etype in _UNCACHED:
+        try:
+            return _DECODERS[etype](data, where), None
+        except ParseError as e:
+            return None, str(e)
     key = (etype, data, where)
     hit = _decode_cache.get(key)
-    if hit is not None:
-        return hit
-    try:
-        result: tuple[Optional[dict[str, Any]], Optional[str]] = (_DECODERS[etype](data, where), None)
-    except ParseError as e:
-        result = (None, str(e))
-    if etype not in _UNCACHED:
+    if hit is None:
+        try:
+            decoded = _DECODERS[etype](data, where)
+            hit = (decoded, tuple([k for k, v in decoded.items() if type(v) is list]), None)
+        except ParseError as e:
+            hit = (None, (), str(e))
         if len(_decode_cache) >= _CACHE_MAX:
             _decode_cache.clear()
-        _decode_cache[key] = result
-    return result
+        _decode_cache[key] = hit
+    template, list_keys, error = hit
+    if template is None:
+        return None, error
+    d = template.copy()
+    for k in list_keys:
+        d[k] = d[k].copy()
+    return d, None
+
+
+_HEAD = struct.Struct(">HH")
 
 
 def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
     """Parse an extensions block (the cursor spans exactly the block)."""
     out: list[Extension] = []
     buf, pos, end = c.data, c.pos, c.end
+    if type(buf) is not bytes:
+        buf = bytes(buf)  # slices below are then bytes already
+    type_info, cache, head = _type_info, _decode_cache, _HEAD.unpack_from
     while pos < end:
         if end - pos < 4:
             c.pos = pos
             c.u16("extension_type")
             c.u16("extension length")  # raises ParseError with the position
-        etype = (buf[pos] << 8) | buf[pos + 1]
-        ln = (buf[pos + 2] << 8) | buf[pos + 3]
-        if pos + 4 + ln > end:
-            raise ParseError(f"{c.what}: extension {etype} data needs {ln} bytes at offset {pos + 4}, "
-                             f"only {end - pos - 4} left")
-        data = bytes(buf[pos + 4:pos + 4 + ln])
-        pos += 4 + ln
-        named = _name_cache.get(etype)
-        if named is None:
-            grease = tables.is_grease(etype)
-            named = ("GREASE" if grease else tables.name_of(tables.EXTENSION_TYPES, etype, 4), grease)
-            _name_cache[etype] = named
-        ext = Extension(etype, named[0], ln, grease=named[1])
-        if not named[1] and etype in _DECODERS:
-            ext.decoded, ext.error = _decode(etype, data, where)
-        elif ln <= 64:
-            ext.raw = data
-        out.append(ext)
+        etype, ln = head(buf, pos)
+        start = pos + 4
+        pos = start + ln
+        if pos > end:
+            raise ParseError(f"{c.what}: extension {etype} data needs {ln} bytes at offset {start}, "
+                             f"only {end - start} left")
+        data = buf[start:pos]
+        info = type_info.get(etype) or _info(etype)
+        if info[2] is None:
+            out.append(Extension(etype, info[0], ln, None, None, info[1], data if ln <= 64 else b""))
+            continue
+        hit = cache.get((etype, data, where))  # inline the common case: a repeat decode
+        if hit is not None and hit[0] is not None:
+            decoded = hit[0].copy()
+            for k in hit[1]:
+                decoded[k] = decoded[k].copy()
+            out.append(Extension(etype, info[0], ln, decoded))
+        else:
+            decoded, error = _decode(etype, data, where)
+            out.append(Extension(etype, info[0], ln, decoded, error))
     c.pos = pos
     return out
