@@ -333,7 +333,52 @@ class ParseContext:
         return self.version is not None and (self.version == 0x0304 or (self.version >> 8) == 0x7F)
 
 
+# Cipher-suite lists by their raw bytes: a client sends the same list on every connection.
+# Values are tuples (immutable); each ClientHello gets its own list. Bounded: cleared when full.
+_SUITES_MAX = 4096
+_suites_cache: dict[bytes, tuple[int, ...]] = {}
+
+
+def _suites(raw: bytes) -> list[int]:
+    """The 16-bit codes of an even-length cipher_suites vector."""
+    t = _suites_cache.get(raw)
+    if t is None:
+        t = tuple([(raw[i] << 8) | raw[i + 1] for i in range(0, len(raw), 2)])
+        if len(_suites_cache) >= _SUITES_MAX:
+            _suites_cache.clear()
+        _suites_cache[raw] = t
+    return list(t)
+
+
 def parse_client_hello(body: bytes) -> ClientHello:
+    """Fast path for a well-formed ClientHello: offsets computed directly, no Cursor per field.
+    Anything unusual (short, odd or lying lengths, a bad extensions block) goes to the careful
+    parser, which words the errors."""
+    if type(body) is not bytes:
+        body = bytes(body)
+    n = len(body)
+    if n >= 38:
+        p = 35 + body[34]  # after the session_id
+        if p + 2 <= n:
+            q = p + 2 + ((body[p] << 8) | body[p + 1])  # after the cipher suites
+            if q < n and not (q - p) % 2:
+                r = q + 1 + body[q]  # after the compression methods
+                if r <= n:
+                    exts: list[Extension] = []
+                    if n - r >= 2:
+                        e = r + 2 + ((body[r] << 8) | body[r + 1])
+                        if e > n:
+                            return _parse_client_hello_careful(body)
+                        try:
+                            exts = parse_extensions(Cursor(body, "ClientHello extensions", r + 2, e), "client_hello")
+                        except ParseError:
+                            return _parse_client_hello_careful(body)
+                    return ClientHello((body[0] << 8) | body[1], body[2:34], body[35:p],
+                                       _suites(body[p + 2:q]), list(body[q + 1:r]), exts, malformed=[])
+    return _parse_client_hello_careful(body)
+
+
+def _parse_client_hello_careful(body: bytes) -> ClientHello:
     c = Cursor(body, "ClientHello")
     version = c.u16("legacy_version")
     random = c.bytes(32, "random")
@@ -399,6 +444,35 @@ def parse_sslv2_server_hello(body: bytes) -> Sslv2ServerHello:
 
 
 def parse_server_hello(body: bytes) -> ServerHello:
+    """Fast path for a well-formed ServerHello (TLS 1.3 final or earlier); drafts before -22
+    and anything unusual go to the careful parser, which words the errors."""
+    if type(body) is not bytes:
+        body = bytes(body)
+    n = len(body)
+    if n >= 38 and not (body[0] == 0x7F and body[1] < 22):
+        p = 35 + body[34]  # after the session_id
+        if p + 3 <= n:
+            random = body[2:34]
+            hrr = random == HRR_RANDOM
+            exts: list[Extension] = []
+            r = p + 3
+            if r < n:
+                if r + 2 > n:
+                    return _parse_server_hello_careful(body)
+                e = r + 2 + ((body[r] << 8) | body[r + 1])
+                if e > n:
+                    return _parse_server_hello_careful(body)
+                try:
+                    exts = parse_extensions(Cursor(body, "ServerHello extensions", r + 2, e),
+                                            "hello_retry_request" if hrr else "server_hello")
+                except ParseError:
+                    return _parse_server_hello_careful(body)
+            return ServerHello((body[0] << 8) | body[1], random, body[35:p], (body[p] << 8) | body[p + 1],
+                               body[p + 2], exts, is_hello_retry_request=hrr, malformed=[])
+    return _parse_server_hello_careful(body)
+
+
+def _parse_server_hello_careful(body: bytes) -> ServerHello:
     c = Cursor(body, "ServerHello")
     version = c.u16("legacy_version")
     random = c.bytes(32, "random")
@@ -424,6 +498,29 @@ def parse_server_hello(body: bytes) -> ServerHello:
 
 
 def parse_certificate(body: bytes, tls13: bool) -> Certificate:
+    """Fast path for a well-formed TLS 1.2 Certificate (the DERs sliced straight out of the body);
+    TLS 1.3 and anything unusual go to the careful parser, which words the errors."""
+    if tls13 or len(body) < 3:
+        return _parse_certificate_careful(body, tls13)
+    if type(body) is not bytes:
+        body = bytes(body)
+    end = 3 + ((body[0] << 16) | (body[1] << 8) | body[2])
+    if end > len(body):
+        return _parse_certificate_careful(body, tls13)
+    entries: list[CertificateEntry] = []
+    pos = 3
+    while pos < end:
+        if pos + 3 > end:
+            return _parse_certificate_careful(body, tls13)
+        start = pos + 3
+        pos = start + ((body[pos] << 16) | (body[pos + 1] << 8) | body[pos + 2])
+        if pos > end:
+            return _parse_certificate_careful(body, tls13)
+        entries.append(CertificateEntry(body[start:pos], []))
+    return Certificate(entries, b"", False)
+
+
+def _parse_certificate_careful(body: bytes, tls13: bool) -> Certificate:
     c = Cursor(body, "Certificate")
     context = b""
     if tls13:
