@@ -11,11 +11,41 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
+from . import tables
+
 SCHEMA_VERSION = 1
 
 
 def _t(ts: float) -> float:
     return round(ts, 6)
+
+
+class _Rounder(dict):
+    """round(ts, 6) remembered for one to_dict call: a connection's events share few distinct
+    times (several per frame), and round() with ndigits is the slow part of building them."""
+
+    __slots__ = ()
+
+    def __missing__(self, ts: float) -> float:
+        r = round(ts, 6)
+        # 0.0 and -0.0 (or 5 and 5.0) are equal keys but print differently: remember only
+        # non-zero floats.
+        if ts and type(ts) is float:
+            self[ts] = r
+        return r
+
+
+def _events_list(events: list["Event"], rt: _Rounder) -> list[dict[str, Any]]:
+    """``[e.to_dict() for e in events]`` without a method call and a round() per event."""
+    return [{"frame": e.frame, "time": rt[e.time], "sender": e.sender, "type": e.type, **e.info}
+            for e in events]
+
+
+def _alerts_list(alerts: list["Alert"], rt: _Rounder) -> list[dict[str, Any]]:
+    """``[a.to_dict() for a in alerts]`` sharing the connection's remembered times."""
+    return [{"frame": a.frame, "time": rt[a.time], "sender": a.sender, "level": a.level, "code": a.code,
+             "hex": None if a.code is None else f"0x{a.code:02x}", "name": a.name, "encrypted": a.encrypted}
+            for a in alerts]
 
 
 @dataclass
@@ -142,6 +172,8 @@ class Connection:
         return connection_html(self)
 
     def to_dict(self) -> dict[str, Any]:
+        rt = _Rounder()
+        tc = self.tcp_close
         d: dict[str, Any] = {
             "stream": self.stream,
             "client": self.client,
@@ -152,27 +184,27 @@ class Connection:
             "established": self.established,
             "resumed": self.resumed,
             "ssl_history": self.ssl_history,
-            "alerts": [a.to_dict() for a in self.alerts],
-            "events": [e.to_dict() for e in self.events],
-            "tcp_close": self.tcp_close.to_dict() if self.tcp_close else None,
+            "alerts": _alerts_list(self.alerts, rt),
+            "events": _events_list(self.events, rt),
+            "tcp_close": {"by": tc.by, "how": tc.how, "frame": tc.frame, "time": rt[tc.time]} if tc else None,
             "is_tls": self.is_tls,
             "not_tls": self.not_tls,
             "alpn": self.alpn,
             "first_frame": self.first_frame,
             "last_frame": self.last_frame,
-            "start_time": _t(self.start_time),
-            "end_time": _t(self.end_time),
+            "start_time": rt[self.start_time],
+            "end_time": rt[self.end_time],
             "role_source": self.role_source,
             "midstream": self.midstream,
             "partial": self.partial,
-            "wireshark_filter": self.wireshark_filter,
+            "wireshark_filter": f"tcp.stream eq {self.stream}",
             "client_hello": _hello_dict(self.client_hello),
             "server_hello": _hello_dict(self.server_hello),
             "hello_retry_request": _hello_dict(self.hello_retry_request),
             "client_certificate_sent": self.client_certificate_sent,
             "certificate_request": _certificate_request_dict(self.certificate_request),
             "server_key_exchange": _plain_dict(self.server_key_exchange),
-            "anomalies": [e.to_dict() for e in self.anomalies],
+            "anomalies": _events_list(self.anomalies, rt),
             "stats": {"client": self.client_stats.to_dict(), "server": self.server_stats.to_dict()},
             "last_records": self.last_records,
         }
@@ -191,11 +223,30 @@ def _plain_dict(obj: Any) -> Optional[dict[str, Any]]:
     return out
 
 
+# Cipher-suite lists as names, keyed by the codes: clients repeat their list byte for byte, so
+# most connections of a capture map the same few dozen codes. Bounded: cleared when full.
+_SUITE_NAMES_MAX = 4096
+_suite_names: dict[tuple[int, ...], tuple[str, ...]] = {}
+
+
+def _suite_name(c: int) -> str:
+    return tables.cipher_name(c) if c <= 0xFFFF else f"SSLv2:0x{c:06x}"
+
+
+def _cipher_suite_names(codes: list[int]) -> list[str]:
+    key = tuple(codes)
+    names = _suite_names.get(key)
+    if names is None:
+        names = tuple([_suite_name(c) for c in key])
+        if len(_suite_names) >= _SUITE_NAMES_MAX:
+            _suite_names.clear()
+        _suite_names[key] = names
+    return list(names)  # a fresh list per result: callers may mutate it
+
+
 def _hello_dict(h: Any) -> Optional[dict[str, Any]]:
     if h is None:
         return None
-    from . import tables
-
     d: dict[str, Any] = {
         "legacy_version": tables.version_name(h.legacy_version),
         "random": h.random.hex(),
@@ -203,7 +254,7 @@ def _hello_dict(h: Any) -> Optional[dict[str, Any]]:
         "extensions": [e.to_dict() for e in h.extensions],
     }
     if hasattr(h, "cipher_suites"):
-        d["cipher_suites"] = [tables.cipher_name(c) if c <= 0xFFFF else f"SSLv2:0x{c:06x}" for c in h.cipher_suites]
+        d["cipher_suites"] = _cipher_suite_names(h.cipher_suites)
         d["cipher_suite_codes"] = h.cipher_suites
         d["compression_methods"] = h.compression_methods
         d["sslv2_format"] = h.sslv2
@@ -217,8 +268,6 @@ def _hello_dict(h: Any) -> Optional[dict[str, Any]]:
 def _certificate_request_dict(r: Any) -> Optional[dict[str, Any]]:
     if r is None:
         return None
-    from . import tables
-
     return {
         "certificate_types": r.certificate_types,
         "signature_algorithms": [tables.name_of(tables.SIGNATURE_SCHEMES, a) for a in r.signature_algorithms],
