@@ -93,8 +93,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 # bigger capture is written in the order connections end (each object has its "stream"), in
 # bounded memory.
 JSON_SORT_LIMIT = 2000
-# The text view keeps full details of at most this many failed connections (the rest: one line).
-TEXT_DETAIL_LIMIT = 2000
 
 
 def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[list[int]], want: str,
@@ -168,31 +166,72 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
 
 
 def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs: int = 1) -> int:
-    """Failures in full, successes as one line each; memory stays bounded on big captures
-    because only failed connections keep their details."""
-    from .render import render_report
+    """Failures first, in full; successes one line each. Each connection is rendered when it
+    ends and its text parked in a spool file (rendered.py's order is applied at the end), so
+    memory stays flat however many connections the capture holds."""
+    from rich.console import Console
 
+    from .render import order_of, outcome_of, render_connection, render_header
+
+    con = Console(no_color=args.no_color, highlight=False, soft_wrap=True)
     st = RunState()
-    kept: list[Connection] = []
     failed = False
-    for _, bad, conn in _rows(path, options, st, args.stream, "connection", jobs):
-        failed = failed or bad
-        if args.verbose or bad or len(kept) < TEXT_DETAIL_LIMIT:
-            kept.append(conn)
-        else:
-            conn.events = conn.events[-14:]  # keep what the one-line view needs
-            conn.client_hello = conn.server_hello = None
-            kept.append(conn)
-    info = st.reader.info if st.reader else None
-    report = Report(capture=st.reader.name if st.reader else path, connections=sorted(kept, key=lambda c: c.stream),
-                    frames=info.frames if info else 0, format=info.format if info else "",
-                    truncated=bool(info and info.truncated), truncation_reason=info.truncation_reason if info else "",
-                    tcp_connections=st.tcp_connections, warnings=st.warnings)
-    render_report(report, verbose=args.verbose, color=not args.no_color)
-    if report.truncated:
-        print(f"tlsdissect: {path}: {report.truncation_reason} (partial result above)", file=sys.stderr)
+    counts: dict[str, int] = {}
+    with _TextSpool() as spool:
+        for _, bad, conn in _rows(path, options, st, args.stream, "connection", jobs):
+            failed = failed or bad
+            outcome = outcome_of(conn)
+            counts[outcome] = counts.get(outcome, 0) + 1
+            with con.capture() as cap:
+                con.print()
+                render_connection(con, conn, verbose=args.verbose)
+            spool.add(order_of(outcome), conn.stream, cap.get())
+        info = st.reader.info if st.reader else None
+        head = Report(capture=st.reader.name if st.reader else path, frames=info.frames if info else 0,
+                      format=info.format if info else "", truncated=bool(info and info.truncated),
+                      truncation_reason=info.truncation_reason if info else "",
+                      tcp_connections=st.tcp_connections, warnings=st.warnings)
+        render_header(con, head, counts)
+        con.file.flush()
+        for text in spool.in_order():
+            con.file.write(text)
+        con.file.flush()
+    if head.truncated:
+        print(f"tlsdissect: {path}: {head.truncation_reason} (partial result above)", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
+
+
+class _TextSpool:
+    """Rendered connections parked until the end: the text in a temporary file (in memory
+    while small), an index of (group, stream, offset, length) as four compact integer arrays."""
+
+    def __init__(self) -> None:
+        import tempfile
+        from array import array
+
+        self.file = tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+b")
+        self.index = [array("q") for _ in range(4)]
+        self.size = 0
+
+    def __enter__(self) -> "_TextSpool":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.file.close()
+
+    def add(self, group: int, stream: int, text: str) -> None:
+        data = text.encode("utf-8", "surrogateescape")
+        self.file.write(data)
+        for arr, value in zip(self.index, (group, stream, self.size, len(data))):
+            arr.append(value)
+        self.size += len(data)
+
+    def in_order(self) -> Iterator[str]:
+        group, stream, offset, length = self.index
+        for i in sorted(range(len(group)), key=lambda i: (group[i], stream[i], i)):
+            self.file.seek(offset[i])
+            yield self.file.read(length[i]).decode("utf-8", "surrogateescape")
 
 
 class _Progress:

@@ -36,16 +36,27 @@ def render_report(report: Report, *, verbose: bool = False, color: bool = True,
     for c in conns:
         o = outcome_of(c)
         counts[o] = counts.get(o, 0) + 1
+    render_header(con, report, counts)
+    for c in conns:
+        con.print()
+        render_connection(con, c, verbose=verbose)
+
+
+def order_of(outcome: str) -> int:
+    """Where connections with this outcome go in the listing: failures first."""
+    return _ORDER.get(outcome, 9)
+
+
+def render_header(con: Console, report: Report, counts: dict[str, int]) -> None:
+    """The capture line (counts by outcome) and its warnings; ``report.connections`` is not read."""
+    total = sum(counts.values())
     summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items(), key=lambda kv: _ORDER.get(kv[0], 9)))
     con.print(Text.assemble((report.capture, "bold"), f": {report.frames} frames, "
-                            f"{len(conns)} TLS connection(s)" + (f" — {summary}" if summary else "")))
+                            f"{total} TLS connection(s)" + (f" — {summary}" if summary else "")))
     if report.truncated:
         con.print(Text(f"warning: {report.truncation_reason}; results are partial", style="yellow"))
     for w in report.warnings:
         con.print(Text(f"warning: {w}", style="yellow"))
-    for c in conns:
-        con.print()
-        render_connection(con, c, verbose=verbose)
 
 
 def _head(c: Connection, outcome: str) -> Text:
