@@ -66,14 +66,11 @@ with open(sys.argv[1], 'rb') as f:
             payload += len(seg.data)
 print(n, nbytes, tcp, payload)
 """
-TOOLS = ["cat", "dpkt-read", "dpkt-parse", "tshark", "tlsdissect", "tlsdissect-jsonl"]
+TOOLS = ["cat", "dpkt-read", "dpkt-parse", "tshark", "tlsdissect", "tlsdissect-jsonl", "tlsdissect-j2"]
+DEFAULT_TOOLS = ["cat", "dpkt-read", "dpkt-parse", "tshark", "tlsdissect"]  # jsonl, j2: on request
 # Exit codes that mean "ran to completion": tlsdissect exits 1 when the capture holds a failed
 # handshake (its documented convention), which is the normal case for these captures.
-OK_EXIT = {"tlsdissect": {0, 1}, "tlsdissect-jsonl": {0, 1}}
-DEFAULT_TOOLS = ["cat", "dpkt-read", "dpkt-parse", "tshark", "tlsdissect"]  # jsonl: on request
-# Exit codes that mean "ran to completion": tlsdissect exits 1 when the capture holds a failed
-# handshake (its documented convention), which is the normal case for these captures.
-OK_EXIT = {"tlsdissect": {0, 1}, "tlsdissect-jsonl": {0, 1}}
+OK_EXIT = {"tlsdissect": {0, 1}, "tlsdissect-jsonl": {0, 1}, "tlsdissect-j2": {0, 1}}
 
 
 @dataclass
@@ -250,13 +247,13 @@ def repo_env() -> dict:
     return env
 
 
-def tlsdissect_command(capture: str, mode: str = "--json"
+def tlsdissect_command(capture: str, mode: str = "--json", extra: tuple[str, ...] = ()
                        ) -> tuple[list[str] | None, dict | None, str]:
     """How to start tlsdissect here: the console script if installed, otherwise the module
     from this checkout; (None, None, reason) when it cannot even be imported."""
     exe = shutil.which("tlsdissect")
     if exe:
-        return [exe, mode, capture], None, ""
+        return [exe, mode, *extra, capture], None, ""
     env = repo_env()
     probe = subprocess.run([sys.executable, "-c", "import tlsdissect.cli"], env=env,
                            capture_output=True, text=True, timeout=120, check=False)
@@ -264,10 +261,10 @@ def tlsdissect_command(capture: str, mode: str = "--json"
         last = (probe.stderr.strip().splitlines() or ["import failed"])[-1]
         return None, None, f"tlsdissect.cli does not import: {last}"
     if (REPO / "tlsdissect" / "__main__.py").exists():
-        return [sys.executable, "-m", "tlsdissect", mode, capture], env, ""
+        return [sys.executable, "-m", "tlsdissect", mode, *extra, capture], env, ""
     start = ("import sys; from tlsdissect.cli import main; "
              "sys.argv[0] = 'tlsdissect'; sys.exit(main())")
-    return [sys.executable, "-c", start, mode, capture], env, ""
+    return [sys.executable, "-c", start, mode, *extra, capture], env, ""
 
 
 def build_command(tool: str, capture: str) -> tuple[list[str] | None, dict | None, str]:
@@ -289,6 +286,8 @@ def build_command(tool: str, capture: str) -> tuple[list[str] | None, dict | Non
         return tlsdissect_command(capture)
     if tool == "tlsdissect-jsonl":  # one JSON line per connection as it ends: streaming mode
         return tlsdissect_command(capture, "--jsonl")
+    if tool == "tlsdissect-j2":  # --json with the capture's connections shared out among 2 processes
+        return tlsdissect_command(capture, "--json", ("--jobs", "2"))
     raise ValueError(tool)
 
 
@@ -299,7 +298,7 @@ def measure(tool: str, cap: CaptureInfo, timeout: float, keep_output: bool,
     if cmd is None:
         return m
     keep = None
-    if keep_output and tool in ("tshark", "tlsdissect", "tlsdissect-jsonl"):
+    if keep_output and tool in ("tshark", "tlsdissect", "tlsdissect-jsonl", "tlsdissect-j2"):
         keep = OUT / f"{Path(cap.path).stem}.{tool}.out"
     m.load_avg_1min = round(os.getloadavg()[0], 2)
     r = run_child(cmd, timeout, env, keep_stdout=keep, capture_stdout=tool.startswith("dpkt"),
@@ -483,7 +482,7 @@ def ratios(capture: str, results: list[Measurement]) -> dict:
                 and (m.tool not in best or m.wall_s < best[m.tool].wall_s)):
             best[m.tool] = m
     out = {}
-    pairs = [(td, o) for td in ("tlsdissect", "tlsdissect-jsonl")
+    pairs = [(td, o) for td in ("tlsdissect", "tlsdissect-jsonl", "tlsdissect-j2")
              for o in ("tshark", "dpkt-read", "dpkt-parse")]
     pairs.append(("tshark", "dpkt-read"))
     for a, b in pairs:
