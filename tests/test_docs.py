@@ -441,3 +441,34 @@ def test_cli_json_is_the_documented_object(capsys: pytest.CaptureFixture[str]) -
         assert _type_ok(value, documented[key]), (key, value)
     assert printed["connections"] == library["connections"]
     assert {k: v for k, v in printed.items() if k != "connections_order"} == library
+
+
+# -- docs/limits.md ----------------------------------------------------------------------
+
+_UNITS = {"s": 1, "bytes": 1, "KiB": 1024, "MiB": 1024 * 1024, "": 1}
+
+
+def _limit_rows() -> list[tuple[str, str]]:
+    """(value cell, `module.CONSTANT`) of every table row of docs/limits.md that names one."""
+    rows = []
+    for line in (DOCS / "limits.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3:
+            m = re.fullmatch(r"`(\w+)\.([A-Z_]+)`", cells[2])
+            if m:
+                rows.append((cells[1], m.group(1) + "." + m.group(2)))
+    return rows
+
+
+def test_limits_page_quotes_the_constants_as_they_are() -> None:
+    import importlib
+
+    rows = _limit_rows()
+    assert len(rows) >= 14
+    for value, name in rows:
+        module, const = name.split(".")
+        actual = getattr(importlib.import_module(f"tlsdissect.{module}"), const)
+        m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(\w*)", value)
+        assert m, f"{name}: cannot read {value!r}"
+        quoted = float(m.group(1)) * _UNITS[m.group(2)]
+        assert quoted == actual, f"docs/limits.md says {name} is {value}, the code has {actual}"
