@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 
-from hypothesis import given, settings
+from hypothesis import given, settings, example
 from hypothesis import strategies as st
 
 from segmenting import examples
@@ -288,6 +288,7 @@ def test_stream_ending_while_detection_waits_is_named() -> None:
 @given(junk=st.binary(max_size=600).map(lambda b: bytes(0x41 + x % 26 for x in b)),
        sizes=st.lists(st.integers(1, 16384), min_size=2, max_size=8), seg=st.integers(1, 3000),
        ct=st.sampled_from((23, 22)))
+@example(junk=b"A", sizes=[1, 1], seg=4, ct=23)  # a complete record whose successor's header is cut
 def test_midstream_pickup_resynchronises_for_any_segment_size(junk: bytes, sizes: list[int], seg: int, ct: int) -> None:
     """A capture that starts in the middle of a connection: the tail of a record (letters,
     which cannot start a record header), then whole records of up to 2**14 bytes. Every

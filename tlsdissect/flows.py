@@ -216,13 +216,15 @@ class TcpConnection:
             rs = self.reasm[r]
             if rs.overlap_conflicts:
                 conn.anomalies.append(Event(self.last_frame, self.last_ts, names[r], "anomaly", {
+                    "name": "conflicting_retransmission",
                     "detail": f"{rs.overlap_conflicts} retransmitted segment(s) carried different bytes (possible injection)"}))
             if rs.cap_hits:
                 conn.anomalies.append(Event(self.last_frame, self.last_ts, names[r], "anomaly", {
+                    "name": "out_of_order_cap",
                     "detail": f"out-of-order buffer cap reached {rs.cap_hits} time(s); bytes skipped as a gap"}))
         if self.early_retire:
             conn.anomalies.append(Event(self.last_frame, self.last_ts, names[client], "anomaly", {
-                "detail": self.early_retire}))
+                "name": "memory_budget", "detail": self.early_retire}))
         for (d, f, t, level, code, enc, ln) in s.alerts:
             conn.alerts.append(Alert(f, t, names[d], {1: "warning", 2: "fatal"}.get(level, None if level is None else str(level)),
                                      code, None if code is None else tables.alert_name(code), enc, ln))

@@ -55,7 +55,7 @@ class RecordEvent:
     not_tls: detail (what it looks like), sample
     starttls: detail
     gap: length (bytes missing), detail
-    anomaly: detail
+    anomaly: name (a stable identifier, see docs/schema.md), detail
     sslv2_client_hello / sslv2_server_hello: body (the SSLv2 message)
     """
 
@@ -71,6 +71,7 @@ class RecordEvent:
     encrypted: bool = False
     detail: str = ""
     record_version: int = 0
+    name: str = ""
 
 
 # A decryptor turns (content_type, record_version, payload) into (inner_type, plaintext) or
@@ -270,7 +271,7 @@ class RecordLayer:
             return
         pos = self._find_boundary(1)
         if pos is not None:
-            out.append(RecordEvent("anomaly", frame, ts, length=pos,
+            out.append(RecordEvent("anomaly", frame, ts, length=pos, name="skipped_to_record_boundary",
                                    detail=f"skipped {pos} bytes to the next record boundary"))
             del buf[:pos]
             self.midstream = True
@@ -295,7 +296,7 @@ class RecordLayer:
                 del buf[:keep]
                 return
             self.mode = LOST
-            out.append(RecordEvent("anomaly", frame, ts,
+            out.append(RecordEvent("anomaly", frame, ts, name="resync_failed",
                                    detail="no TLS record boundary found; giving up on this direction"))
             buf.clear()
             return
@@ -371,12 +372,22 @@ class RecordLayer:
         for pos in range(start, n):
             avail = n - pos
             if avail >= 5:
-                if plausible_header(buf, pos) and pos + 5 + ((buf[pos + 3] << 8) | buf[pos + 4]) > n:
-                    return pos
-            elif (20 <= buf[pos] <= 24 and (avail < 2 or buf[pos + 1] == 3)
-                  and (avail < 3 or buf[pos + 2] <= 4)):
+                if plausible_header(buf, pos):
+                    nxt = pos + 5 + ((buf[pos + 3] << 8) | buf[pos + 4])
+                    # Not complete, or complete but the header after it has not fully
+                    # arrived (whether this is a real boundary is decided by that header).
+                    if nxt > n or (nxt < n and self._header_prefix(nxt)):
+                        return pos
+            elif self._header_prefix(pos):
                 return pos
         return None
+
+    def _header_prefix(self, pos: int) -> bool:
+        """The last (fewer than 5) bytes of the buffer, from ``pos``, could begin a record header."""
+        buf = self.buf
+        avail = len(buf) - pos
+        return (avail < 5 and 20 <= buf[pos] <= 24 and (avail < 2 or buf[pos + 1] == 3)
+                and (avail < 3 or buf[pos + 2] <= 4))
 
     def _find_boundary(self, start: int) -> Optional[int]:
         """A position where a record header starts and is followed by another one (or ends
@@ -405,14 +416,15 @@ class RecordLayer:
                 detail = f"invalid record header {bytes(buf[pos:pos + 5]).hex()}"
                 nxt = self._find_boundary(pos + 1)
                 if nxt is None:
-                    out.append(RecordEvent("anomaly", frame, ts, detail=detail + "; resynchronising"))
+                    out.append(RecordEvent("anomaly", frame, ts, name="invalid_record_header",
+                                           detail=detail + "; resynchronising"))
                     del buf[:pos]
                     self.mode = DETECT
                     self.midstream = True
                     self.resync_scanned = 0
                     self._detect(frame, ts, out)
                     return
-                out.append(RecordEvent("anomaly", frame, ts, length=nxt - pos,
+                out.append(RecordEvent("anomaly", frame, ts, length=nxt - pos, name="invalid_record_header",
                                        detail=f"{detail}; skipped {nxt - pos} bytes"))
                 pos = nxt
                 continue
@@ -434,7 +446,7 @@ class RecordLayer:
                 break
             if length > MAX_RECORD_PAYLOAD:
                 self.anomalies += 1
-                out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=length,
+                out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=length, name="record_too_long",
                                        detail=f"record length {length} exceeds the TLS limit"))
             self.records += 1
             self.bytes_by_type[ct] = self.bytes_by_type.get(ct, 0) + length
@@ -488,7 +500,7 @@ class RecordLayer:
             inner_type, plaintext = decryptor(ct, version, payload)  # type: ignore[misc]
         except Exception as e:  # a wrong key or a cipher we cannot do: say so, keep counting
             out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=len(payload),
-                                   detail=f"decryption failed: {e}"))
+                                   name="decryption_failed", detail=f"decryption failed: {e}"))
             self.decryptor = None
             out.append(self._protected_event(ct, len(payload), version, frame, ts))
             return
@@ -502,7 +514,7 @@ class RecordLayer:
         elif ct == CT_ALERT:
             if len(payload) % 2 or not payload:
                 out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=len(payload),
-                                       detail=f"alert record of {len(payload)} bytes"))
+                                       name="bad_alert_length", detail=f"alert record of {len(payload)} bytes"))
                 if len(payload) > 2 and not decrypted:
                     # Longer than an alert: a protected alert whose CCS we did not see.
                     out.append(RecordEvent("alert", frame, ts, content_type=ct, length=len(payload),
@@ -553,6 +565,7 @@ class RecordLayer:
             if ln > MAX_HANDSHAKE_MESSAGE:
                 self.anomalies += 1
                 out.append(RecordEvent("anomaly", frame, ts, content_type=CT_HANDSHAKE, length=ln,
+                                       name="handshake_message_over_cap",
                                        detail=f"handshake message of {ln} bytes exceeds the {MAX_HANDSHAKE_MESSAGE}-byte cap; dropped"))
                 hs.clear()
                 return

@@ -211,7 +211,7 @@ class TlsSession:
         elif kind == "gap":
             self.timeline.append((d, ev.frame, ev.time, "gap", {"bytes": ev.length, "detail": ev.detail}))
         elif kind == "anomaly":
-            self.anomalies.append((d, ev.frame, ev.time, "anomaly", {"detail": ev.detail}))
+            self.anomalies.append((d, ev.frame, ev.time, "anomaly", {"name": ev.name or "anomaly", "detail": ev.detail}))
 
     def _ctx(self, d: int) -> hs.ParseContext:
         return hs.ParseContext(self.version, self.cipher)
@@ -327,7 +327,7 @@ class TlsSession:
                                       {"message": "server_hello", "code": 4, "length": ev.length,
                                        "encrypted": False, "sslv2": True}))
         except ParseError as e:
-            self.anomalies.append((d, ev.frame, ev.time, "anomaly", {"detail": str(e)}))
+            self.anomalies.append((d, ev.frame, ev.time, "anomaly", {"name": "malformed_sslv2_message", "detail": str(e)}))
 
     def _alert(self, d: int, ev: RecordEvent) -> None:
         self.alerts.append((d, ev.frame, ev.time, ev.level, ev.code, ev.encrypted, ev.length))
