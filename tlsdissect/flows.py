@@ -33,7 +33,7 @@ TOMBSTONE_TTL = 120.0  # a retired connection's addresses keep its stream number
 # say so); above MAX_ACTIVE, the longest idle are handed out whatever their idle time.
 BUSY_ACTIVE = 4_000
 BUSY_IDLE_TIMEOUT = 10.0
-MAX_ACTIVE = 100_000
+MAX_ACTIVE = 20_000
 
 _HTTPS_PORT_ERRORS = (
     b"plain HTTP request was sent to HTTPS port",
