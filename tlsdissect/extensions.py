@@ -8,7 +8,6 @@ needs. A malformed extensions *block* (lengths that do not add up) does raise Pa
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import tables
@@ -18,25 +17,96 @@ if TYPE_CHECKING:
     from .handshake import Cursor
 
 
-@dataclass(slots=True)
+# A repeated decode, shared read-only by every extension that carries the same bytes: the
+# decoded dict and the keys whose values are lists (copied whenever it is handed out).
+_Template = tuple[dict[str, Any], tuple[str, ...]]
+
+
+def _from_template(template: _Template) -> dict[str, Any]:
+    d = template[0].copy()
+    for k in template[1]:
+        d[k] = d[k].copy()
+    return d
+
+
 class Extension:
-    type: int
-    name: str
-    length: int
-    decoded: Optional[dict[str, Any]] = None
-    error: Optional[str] = None
-    grease: bool = False
-    raw: bytes = b""  # kept for small extensions we do not decode (<= 64 bytes)
+    """One extension: type, name, length; the common ones decoded (``decoded``), a malformed
+    one with ``error``, small undecoded ones with their ``raw`` bytes.
+
+    Why not a plain dataclass: most extensions repeat byte for byte across a capture's
+    connections, so one decode is shared as a read-only template and copied into this
+    extension's own ``decoded`` dict only when someone reads it. An open connection then holds
+    no per-extension dicts and lists (less memory, less for the garbage collector to walk), and
+    no two connections ever see the same mutable object. Equality and repr are a dataclass's."""
+
+    __slots__ = ("type", "name", "length", "_decoded", "_template", "error", "grease", "raw")
+    __match_args__ = ("type", "name", "length", "decoded", "error", "grease", "raw")
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __init__(self, type: int, name: str, length: int, decoded: Optional[dict[str, Any]] = None,
+                 error: Optional[str] = None, grease: bool = False, raw: bytes = b"") -> None:
+        self.type = type
+        self.name = name
+        self.length = length
+        self._decoded = decoded
+        self._template: Optional[_Template] = None
+        self.error = error
+        self.grease = grease
+        self.raw = raw  # kept for small extensions we do not decode (<= 64 bytes)
+
+    @classmethod
+    def _shared(cls, type: int, name: str, length: int, template: _Template) -> "Extension":
+        ext = cls(type, name, length)
+        ext._template = template
+        return ext
+
+    @property
+    def decoded(self) -> Optional[dict[str, Any]]:
+        if self._template is not None:  # first read: this extension's own copy
+            self._decoded = _from_template(self._template)
+            self._template = None
+        return self._decoded
+
+    @decoded.setter
+    def decoded(self, value: Optional[dict[str, Any]]) -> None:
+        self._decoded = value
+        self._template = None
+
+    def _view(self) -> Optional[dict[str, Any]]:
+        """``decoded`` for reading only (this package's own look-ups): no copy of a shared decode."""
+        template = self._template
+        return template[0] if template is not None else self._decoded
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.type, self.name, self.length, self.decoded, self.error, self.grease, self.raw)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._fields() == other._fields()  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return (f"Extension(type={self.type!r}, name={self.name!r}, length={self.length!r}, "
+                f"decoded={self.decoded!r}, error={self.error!r}, grease={self.grease!r}, raw={self.raw!r})")
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"type": self.type, "name": self.name, "length": self.length}
+        template = self._template
+        if template is not None:  # straight from the shared decode, with fresh lists
+            d = {"type": self.type, "name": self.name, "length": self.length, **template[0]}
+            for k in template[1]:
+                d[k] = d[k].copy()
+            return d
+        decoded = self._decoded
+        if decoded is not None and not self.grease and not self.error:  # the common case, in one go
+            return {"type": self.type, "name": self.name, "length": self.length, **decoded}
+        d = {"type": self.type, "name": self.name, "length": self.length}
         if self.grease:
             d["grease"] = True
-        if self.decoded is not None:
-            d.update(self.decoded)
+        if decoded is not None:
+            d.update(decoded)
         if self.error:
             d["error"] = self.error
-        if self.raw and self.decoded is None:
+        if self.raw and decoded is None:
             d["data"] = self.raw.hex()
         return d
 
@@ -263,10 +333,10 @@ _DECODERS: dict[int, Callable[[bytes, str], dict[str, Any]]] = {
 # Extensions whose bytes differ on every connection (keys, tickets, padding): not worth caching.
 _UNCACHED = frozenset((21, 35, 41, 44, 51, 65037))
 _CACHE_MAX = 8192
-# A cached decode is stored as (template dict, keys whose values are lists, error): each
-# Extension gets its own copy of the dict and of those lists, so no two connections ever
-# share a mutable object (a user may change one connection's result).
-_Cached = tuple[Optional[dict[str, Any]], tuple[str, ...], Optional[str]]
+# A cached decode is its read-only template (see Extension) or its error: an Extension reads
+# its own copy of the dict and of its lists, so no two connections ever share a mutable
+# object (a user may change one connection's result).
+_Cached = tuple[Optional[_Template], Optional[str]]  # (template, None) or (None, error)
 _decode_cache: dict[tuple[int, bytes, str], _Cached] = {}
 # type -> (name, grease, decoder or None): one look-up per extension instead of three.
 _type_info: dict[int, tuple[str, bool, Optional[Callable[[bytes, str], dict[str, Any]]]]] = {}
@@ -296,19 +366,14 @@ def _decode(etype: int, data: bytes, where: str) -> tuple[Optional[dict[str, Any
     if hit is None:
         try:
             decoded = _DECODERS[etype](data, where)
-            hit = (decoded, tuple([k for k, v in decoded.items() if type(v) is list]), None)
+            hit = ((decoded, tuple([k for k, v in decoded.items() if type(v) is list])), None)
         except ParseError as e:
-            hit = (None, (), str(e))
+            hit = (None, str(e))
         if len(_decode_cache) >= _CACHE_MAX:
             _decode_cache.clear()
         _decode_cache[key] = hit
-    template, list_keys, error = hit
-    if template is None:
-        return None, error
-    d = template.copy()
-    for k in list_keys:
-        d[k] = d[k].copy()
-    return d, None
+    template, error = hit
+    return (None, error) if template is None else (_from_template(template), None)
 
 
 _HEAD = struct.Struct(">HH")
@@ -337,12 +402,9 @@ def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
         if info[2] is None:
             out.append(Extension(etype, info[0], ln, None, None, info[1], data if ln <= 64 else b""))
             continue
-        hit = cache.get((etype, data, where))  # inline the common case: a repeat decode
+        hit = cache.get((etype, data, where))  # the common case: a repeat, shared until read
         if hit is not None and hit[0] is not None:
-            decoded = hit[0].copy()
-            for k in hit[1]:
-                decoded[k] = decoded[k].copy()
-            out.append(Extension(etype, info[0], ln, decoded))
+            out.append(Extension._shared(etype, info[0], ln, hit[0]))
         else:
             decoded, error = _decode(etype, data, where)
             out.append(Extension(etype, info[0], ln, decoded, error))

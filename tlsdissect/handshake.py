@@ -154,15 +154,17 @@ class ClientHello:
     @property
     def server_name(self) -> Optional[str]:
         e = self.ext(0)
-        if e and e.decoded:
-            names = e.decoded.get("host_names") or []
+        d = e._view() if e else None
+        if d:
+            names = d.get("host_names") or []
             return names[0] if names else None
         return None
 
     @property
     def supported_versions(self) -> list[int]:
         e = self.ext(43)
-        return list(e.decoded.get("versions", [])) if e and e.decoded else []
+        d = e._view() if e else None
+        return list(d.get("versions", [])) if d else []
 
     @property
     def max_version(self) -> int:
@@ -173,7 +175,8 @@ class ClientHello:
     @property
     def alpn(self) -> list[str]:
         e = self.ext(16)
-        return list(e.decoded.get("protocols", [])) if e and e.decoded else []
+        d = e._view() if e else None
+        return list(d.get("protocols", [])) if d else []
 
 
 @dataclass(slots=True)
@@ -194,8 +197,9 @@ class ServerHello:
     def version(self) -> int:
         """The negotiated version: supported_versions when present (TLS 1.3), else legacy."""
         e = self.ext(43)
-        if e and e.decoded and e.decoded.get("selected_version") is not None:
-            return e.decoded["selected_version"]
+        d = e._view() if e else None
+        if d and d.get("selected_version") is not None:
+            return d["selected_version"]
         return self.legacy_version
 
     @property
@@ -682,7 +686,18 @@ def message_name(msg_type: int, hrr: bool = False) -> str:
     named 'hello_retry_request' (its code stays 2)."""
     if hrr:
         return "hello_retry_request"
+    name = _MESSAGE_NAMES.get(msg_type) if type(msg_type) is int else None
+    if name is not None:
+        return name
+    return _message_name(msg_type)
+
+
+def _message_name(msg_type: int) -> str:
     name = tables.name_of(tables.HANDSHAKE_TYPES, msg_type, 2)
     # RFC 8446 marked the TLS 1.2-only types "_RESERVED" in the registry; people (and
     # Wireshark) still call them server_key_exchange etc. when they appear in TLS 1.2.
     return name[:-9] if name.endswith("_RESERVED") else name
+
+
+# Every registered type's name worked out once (message_name runs for every handshake message).
+_MESSAGE_NAMES: dict[int, str] = {t: _message_name(t) for t in tables.HANDSHAKE_TYPES}
