@@ -88,3 +88,24 @@ def test_straggler_after_close_keeps_its_stream_and_tombstones_expire_in_order()
     assert table.tombstones == {}
     run(table, [(5.0 + flows.TOMBSTONE_TTL + 3, ack(1))])
     assert table.next_stream == 3
+
+
+def test_quiet_gc_restores_the_callers_setting():
+    import gc
+
+    from tlsdissect.analyzer import quiet_gc
+
+    assert gc.isenabled()
+    with quiet_gc():
+        assert not gc.isenabled()
+        with quiet_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner one found it off and leaves it off
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with quiet_gc():
+            pass
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()

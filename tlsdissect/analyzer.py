@@ -7,6 +7,7 @@ collects everything into a :class:`~tlsdissect.model.Report`.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
@@ -14,6 +15,28 @@ from .capture import CaptureReader, Source
 from .flows import FlowTable, TcpConnection
 from .model import Connection, Report
 from .packet import SUPPORTED_LINKTYPES, decode_tcp
+
+
+GC_EVERY = 20_000  # connections between explicit collections while automatic GC is off
+
+
+class quiet_gc:
+    """Python's automatic cyclic GC off for the duration (a context manager).
+
+    A long capture keeps a few hundred thousand container objects alive (open connections,
+    caches), and the collector traverses them all again and again: a quarter of the CPU time
+    on a handshake-heavy capture, for no gain, since the engine makes almost no reference
+    cycles (none in the 11 221 connections of bench's 50 MB handshakes capture). While it is
+    off, ``iter_connections`` collects the young generations every GC_EVERY connections."""
+
+    def __enter__(self) -> "quiet_gc":
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.was_enabled:
+            gc.enable()
 
 
 @dataclass
@@ -155,6 +178,7 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
     frame = 0
     ts = 0.0
     progress = opts.progress
+    since_gc = 0
     try:
         for frame, ts, linktype, data in reader:
             seg = decode(linktype, data)
@@ -173,10 +197,15 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
                 table.sweep(ts)
                 if progress is not None:
                     progress(frame, reader.position)
-                for conn in table.take_done():
+                done = table.take_done()
+                for conn in done:
                     result = finish(conn, table, False, opts)
                     if result is not None:
                         yield result
+                since_gc += len(done)
+                if since_gc >= GC_EVERY and not gc.isenabled():
+                    gc.collect(1)  # see quiet_gc: young reference cycles only
+                    since_gc = 0
         table.retire_all()
         for conn in table.take_done():
             result = finish(conn, table, True, opts)
@@ -196,7 +225,8 @@ def analyze(source: Source, **options: Any) -> Report:
     ``ca_file`` / ``ca_path`` / ``system_trust`` (trust check of server chains).
     """
     st = RunState()
-    conns = list(iter_connections(source, state=st, **options))
+    with quiet_gc():
+        conns = list(iter_connections(source, state=st, **options))
     conns.sort(key=lambda c: c.stream)
     reader = st.reader
     info = reader.info if reader else None

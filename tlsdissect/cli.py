@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any, Iterator, Optional, Sequence
 
-from .analyzer import RunState, iter_connections
+from .analyzer import RunState, iter_connections, quiet_gc
 from .errors import TlsDissectError
 from .model import SCHEMA_VERSION, Connection, Report
 
@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    with quiet_gc():
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"include_all": args.include_all}
     if args.keylog:
         options["keylog"] = args.keylog
