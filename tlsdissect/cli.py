@@ -8,13 +8,13 @@ connection per line as soon as it ends (streaming, for big captures).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any, Iterator, Optional, Sequence
 
 from .analyzer import RunState, iter_connections, quiet_gc
 from .errors import TlsDissectError
+from .jsontext import dumps
 from .model import SCHEMA_VERSION, Connection, Report
 
 EXIT_OK = 0
@@ -113,7 +113,7 @@ def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[li
     for conn in iter_connections(path, state=st, **options):
         if streams and conn.stream not in streams:
             continue
-        yield conn.stream, _failed(conn), (json.dumps(conn.to_dict()) if want == "json" else conn)
+        yield conn.stream, _failed(conn), (dumps(conn.to_dict()) if want == "json" else conn)
 
 
 def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1) -> int:
@@ -132,9 +132,9 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
     for stream, bad, text in _rows(path, options, st, streams, "json", jobs):
         if not header_done:
             info = st.reader.info if st.reader else None
-            out.write('{"schema_version": %d, "capture": %s, "format": %s, "connections": [\n'
-                      % (SCHEMA_VERSION, json.dumps(st.reader.name if st.reader else path),
-                         json.dumps(info.format if info else "")))
+            out.write('{"schema_version":%d,"capture":%s,"format":%s,"connections":[\n'
+                      % (SCHEMA_VERSION, dumps(st.reader.name if st.reader else path),
+                         dumps(info.format if info else "")))
             header_done = True
         failed = failed or bad
         if held is not None:
@@ -146,9 +146,9 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
         else:
             emit(text)
     if not header_done:
-        out.write('{"schema_version": %d, "capture": %s, "format": %s, "connections": [\n'
-                  % (SCHEMA_VERSION, json.dumps(st.reader.name if st.reader else path),
-                     json.dumps(st.reader.info.format if st.reader else "")))
+        out.write('{"schema_version":%d,"capture":%s,"format":%s,"connections":[\n'
+                  % (SCHEMA_VERSION, dumps(st.reader.name if st.reader else path),
+                     dumps(st.reader.info.format if st.reader else "")))
     if held is not None:
         held.sort(key=lambda item: item[0])
         for _, x in held:
@@ -163,7 +163,7 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
         "warnings": st.warnings,
         "connections_order": "stream" if held is not None else "end",
     }
-    out.write("\n], " + json.dumps(tail)[1:] + "\n")
+    out.write("\n]," + dumps(tail)[1:] + "\n")
     if info is not None and info.truncated:
         print(f"tlsdissect: {path}: {info.truncation_reason} (partial result above)", file=sys.stderr)
         return EXIT_BAD_INPUT

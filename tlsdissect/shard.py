@@ -12,7 +12,6 @@ that runs ahead blocks on its pipe until the parent needs its results.
 from __future__ import annotations
 
 import heapq
-import json
 import multiprocessing
 import os
 import pickle
@@ -25,6 +24,7 @@ from typing import Any, BinaryIO, Callable, Iterator, Optional
 
 from .analyzer import RunState, iter_shard
 from .errors import TlsDissectError
+from .jsontext import dumps
 
 BATCH = 64  # results per pipe message
 _LEN = struct.Struct("<I")
@@ -80,7 +80,7 @@ def _worker(path: str, k: int, n: int, options: dict[str, Any], streams: Optiona
             failed = False
             if not streams or conn.stream in streams:
                 failed = _failed(conn)
-                payload = json.dumps(conn.to_dict()) if want == "json" else conn
+                payload = dumps(conn.to_dict()) if want == "json" else conn
             batch.append(Row(item.retire_seq, conn.stream, failed, payload, item.tls_port, item.candidate_ports))
             if len(batch) >= BATCH:
                 _send(out, ("rows", batch, _state_of(st)))
