@@ -109,3 +109,16 @@ def test_quiet_gc_restores_the_callers_setting():
         assert not gc.isenabled()  # a caller that had it off keeps it off
     finally:
         gc.enable()
+
+
+def test_closed_connections_linger_less_when_busy():
+    def closed(i: int, t: float) -> list:
+        return [(t, syn(i)), (t + 0.01, ack(i, ACK | FIN)),
+                (t + 0.02, (SERVER, client(i), 443, 40000 + i, 5000, 1002, ACK | FIN, b"", 64))]
+
+    quiet = FlowTable(busy_active=10)
+    assert run(quiet, closed(1, 0.0) + [(1.5, syn(9))]) == []  # 1.5 s < CLOSED_LINGER
+    busy = FlowTable(busy_active=1)
+    done = run(busy, closed(1, 0.0) + [(0.5, syn(8)), (1.5, syn(9))])
+    assert [c.stream for c in done] == [0]  # 1.5 s > BUSY_CLOSED_LINGER with 3 open
+    assert early_notes(done[0]) == []  # a closed connection leaving is not an early hand-out

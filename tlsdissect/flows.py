@@ -30,9 +30,11 @@ SWEEP_INTERVAL = 1.0  # seconds of capture time between sweeps of the table
 TOMBSTONE_TTL = 120.0  # a retired connection's addresses keep its stream number this long
 # Memory budget (like Suricata's flow memcap and emergency timeouts): with more than
 # BUSY_ACTIVE connections open, those idle for BUSY_IDLE_TIMEOUT are handed out at once (and
-# say so); above MAX_ACTIVE, the longest idle are handed out whatever their idle time.
-BUSY_ACTIVE = 4_000
-BUSY_IDLE_TIMEOUT = 10.0
+# say so), closed ones after BUSY_CLOSED_LINGER; above MAX_ACTIVE, the longest idle are handed
+# out whatever their idle time.
+BUSY_ACTIVE = 2_000
+BUSY_IDLE_TIMEOUT = 5.0
+BUSY_CLOSED_LINGER = 0.5  # and closed connections wait this long instead of CLOSED_LINGER
 MAX_ACTIVE = 20_000
 
 _HTTPS_PORT_ERRORS = (
@@ -490,8 +492,9 @@ class FlowTable:
         self.now = max(self.now, now)
         busy = len(self.active) > self.busy_active
         idle_timeout = BUSY_IDLE_TIMEOUT if busy else IDLE_TIMEOUT
+        linger = BUSY_CLOSED_LINGER if busy else CLOSED_LINGER
         for conn in list(self.active.values()):
-            if conn.closed_at is not None and now - conn.last_ts > CLOSED_LINGER:
+            if conn.closed_at is not None and now - conn.last_ts > linger:
                 self._retire(conn)
             elif now - conn.last_ts > idle_timeout:
                 if busy and now - conn.last_ts <= IDLE_TIMEOUT:
