@@ -49,7 +49,7 @@ Severity = Literal["error", "warning", "info"]
 Role = Literal["server", "client"]
 TrustState = Literal["trusted", "untrusted_root", "not_checked"]
 
-CACHE_SIZE = 4096
+CACHE_SIZE = 1024
 # Largest certificate whose raw bytes we keep as hex when it does not parse.
 MAX_KEPT_DER = 16384
 WEAK_HASHES = frozenset({"md2", "md4", "md5", "sha1"})

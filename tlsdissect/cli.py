@@ -94,9 +94,9 @@ def _main(args: argparse.Namespace) -> int:
     return status
 
 
-# --json keeps at most this many connections (as JSON text) to print them in stream order; a
-# bigger capture is written in the order connections end (each object has its "stream"), in
-# bounded memory.
+# --json holds at most this many connections (as JSON text, in a spool file) to print them in
+# stream order; a bigger capture is written in the order connections end (each object has its
+# "stream"), so output starts before the capture is read to its end.
 JSON_SORT_LIMIT = 2000
 
 
@@ -120,7 +120,9 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
     st = RunState()
     out = sys.stdout
     failed = False
-    held: Optional[list[tuple[int, str]]] = []  # (stream, JSON text) while in stream-order mode
+    # Connections held (as JSON text, in a spool file: memory stays flat) to be written in
+    # stream order; past JSON_SORT_LIMIT they go out in the order connections end.
+    held: Optional[_TextSpool] = _TextSpool()
     written = 0
 
     def emit(text: str) -> None:
@@ -128,31 +130,36 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
         out.write(text if written == 0 else ",\n" + text)
         written += 1
 
-    header_done = False
-    for stream, bad, text in _rows(path, options, st, streams, "json", jobs):
-        if not header_done:
-            info = st.reader.info if st.reader else None
-            out.write('{"schema_version":%d,"capture":%s,"format":%s,"connections":[\n'
-                      % (SCHEMA_VERSION, dumps(st.reader.name if st.reader else path),
-                         dumps(info.format if info else "")))
-            header_done = True
-        failed = failed or bad
-        if held is not None:
-            held.append((stream, text))
-            if len(held) > JSON_SORT_LIMIT:
-                for _, x in held:
-                    emit(x)
-                held = None
-        else:
-            emit(text)
-    if not header_done:
+    def header() -> None:
+        info = st.reader.info if st.reader else None
         out.write('{"schema_version":%d,"capture":%s,"format":%s,"connections":[\n'
                   % (SCHEMA_VERSION, dumps(st.reader.name if st.reader else path),
-                     dumps(st.reader.info.format if st.reader else "")))
-    if held is not None:
-        held.sort(key=lambda item: item[0])
-        for _, x in held:
-            emit(x)
+                     dumps(info.format if info else "")))
+
+    header_done = False
+    try:
+        for stream, bad, text in _rows(path, options, st, streams, "json", jobs):
+            if not header_done:
+                header()
+                header_done = True
+            failed = failed or bad
+            if held is not None:
+                held.add(0, stream, text)
+                if held.count > JSON_SORT_LIMIT:
+                    for x in held.in_order(by_stream=False):
+                        emit(x)
+                    held.close()
+                    held = None
+            else:
+                emit(text)
+        if not header_done:
+            header()
+        if held is not None:
+            for x in held.in_order():
+                emit(x)
+    finally:
+        if held is not None:
+            held.close()
     info = st.reader.info if st.reader else None
     tail = {
         "frames": info.frames if info else 0,
@@ -223,7 +230,14 @@ class _TextSpool:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
         self.file.close()
+
+    @property
+    def count(self) -> int:
+        return len(self.index[0])
 
     def add(self, group: int, stream: int, text: str) -> None:
         data = text.encode("utf-8", "surrogateescape")
@@ -232,9 +246,13 @@ class _TextSpool:
             arr.append(value)
         self.size += len(data)
 
-    def in_order(self) -> Iterator[str]:
+    def in_order(self, by_stream: bool = True) -> Iterator[str]:
+        """By (group, stream), or as they were added."""
         group, stream, offset, length = self.index
-        for i in sorted(range(len(group)), key=lambda i: (group[i], stream[i], i)):
+        order = range(len(group))
+        if by_stream:
+            order = sorted(order, key=lambda i: (group[i], stream[i], i))  # type: ignore[assignment]
+        for i in order:
             self.file.seek(offset[i])
             yield self.file.read(length[i]).decode("utf-8", "surrogateescape")
 

@@ -31,7 +31,7 @@ def _trust_store(opts: Any) -> Optional[TrustStore]:
 
 
 _CHAIN_CACHE: dict[tuple[Any, ...], list[tuple[float, float, Any]]] = {}
-_CHAIN_CACHE_MAX = 4096  # chains (with name, role and trust store) remembered
+_CHAIN_CACHE_MAX = 1024  # chains (with name, role and trust store) remembered
 _CHAIN_CACHE_SPANS = 8  # time spans remembered per chain
 # A result with this finding fits its own instant only (its clock is not credible). The
 # validity findings also quote the time; they are reworded per connection instead.
