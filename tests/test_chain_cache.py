@@ -48,3 +48,16 @@ def test_a_repeated_chain_is_analysed_once_per_span():
     first = enrich._chain(ders, REF_TIME.timestamp(), "www.lab.test", "server", None)
     again = enrich._chain(ders, REF_TIME.timestamp() + 86400, "www.lab.test", "server", None)
     assert again is first
+
+
+def test_an_absurd_capture_time_after_a_credible_one_is_judged_not_served_from_the_cache():
+    # Found by bench/fuzz.py (seed 11, mutant 6922): a pcapng timestamp of year 43 million
+    # fell inside the open-ended span of an earlier analysis and crashed its rewording.
+    enrich._CHAIN_CACHE.clear()
+    ders = chain(REF_TIME - 5 * DAY)  # expired at REF_TIME: the result has a validity finding
+    at = REF_TIME.timestamp()
+    assert cached(ders, at) == judged(ders, at)
+    absurd = 1379188511554169.0
+    result = cached(ders, absurd)
+    assert result == judged(ders, absurd)
+    assert any(f["id"] == "capture_time_implausible" for f in result["findings"])

@@ -7,6 +7,7 @@ Results go into the connection's JSON as ``server_certificates``, ``client_certi
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Optional
 
 from . import certificates
@@ -38,7 +39,9 @@ _CHAIN_CACHE_SPANS = 8  # time spans remembered per chain
 _TIME_QUOTING_FINDINGS = frozenset(("capture_time_implausible",))
 _TIME_BOUNDARIES = tuple(t.timestamp() for t in (certificates.EARLIEST_CREDIBLE_TIME,
                                                  certificates.WEAK_KEY_REJECTED_FROM,
-                                                 certificates.SHA1_REJECTED_FROM))
+                                                 certificates.SHA1_REJECTED_FROM,
+                                                 # beyond the last datetime, times are not credible
+                                                 datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)))
 
 
 def _same_result_span(result: Any, at: float) -> tuple[float, float]:
