@@ -195,8 +195,7 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
             outcome = outcome_of(conn)
             counts[outcome] = counts.get(outcome, 0) + 1
             with con.capture() as cap:
-                con.print()
-                render_connection(con, conn, verbose=args.verbose)
+                render_connection(con, conn, verbose=args.verbose, blank_before=True)
             spool.add(order_of(outcome), conn.stream, cap.get())
         info = st.reader.info if st.reader else None
         head = Report(capture=st.reader.name if st.reader else path, frames=info.frames if info else 0,

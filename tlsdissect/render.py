@@ -38,8 +38,7 @@ def render_report(report: Report, *, verbose: bool = False, color: bool = True,
         counts[o] = counts.get(o, 0) + 1
     render_header(con, report, counts)
     for c in conns:
-        con.print()
-        render_connection(con, c, verbose=verbose)
+        render_connection(con, c, verbose=verbose, blank_before=True)
 
 
 def order_of(outcome: str) -> int:
@@ -79,9 +78,29 @@ def _head(c: Connection, outcome: str) -> Text:
     return t
 
 
-def render_connection(con: Console, c: Connection, *, verbose: bool = False) -> None:
+class _Lines:
+    """Collects what the render helpers print, so that a connection goes to the console in one
+    ``print`` call: rich's per-call overhead (console size, options) was most of the text view's
+    time on captures of many connections."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+
+    def print(self, item: Any = "") -> None:
+        self.items.append(item)
+
+
+def render_connection(real: Console, c: Connection, *, verbose: bool = False, blank_before: bool = False) -> None:
+    con = _Lines()
+    if blank_before:
+        con.print()
     outcome = outcome_of(c)
     con.print(_head(c, outcome))
+    _render_body(con, c, outcome, verbose)
+    real.print(*con.items, sep="\n")
+
+
+def _render_body(con: Any, c: Connection, outcome: str, verbose: bool) -> None:
     diag = c.diagnosis
     if outcome == "established" and not verbose:
         return
@@ -99,7 +118,7 @@ def render_connection(con: Console, c: Connection, *, verbose: bool = False) -> 
         _render_timeline(con, c, full=verbose)
 
 
-def _render_diagnosis(con: Console, c: Connection, diag: Any) -> None:
+def _render_diagnosis(con: Any, c: Connection, diag: Any) -> None:
     verdict = getattr(diag, "verdict", None)
     if verdict:
         con.print(Text("    " + verdict, style="bold"))
@@ -158,7 +177,7 @@ def _event_text(e: Event) -> str:
     return e.type.replace("_", " ")
 
 
-def _render_timeline(con: Console, c: Connection, *, full: bool) -> None:
+def _render_timeline(con: Any, c: Connection, *, full: bool) -> None:
     events = c.events if full else c.events[-14:]
     if len(events) < len(c.events):
         con.print(Text(f"    … {len(c.events) - len(events)} earlier events", style="dim"))
