@@ -259,7 +259,10 @@ def test_known_disagreements_name_real_captures() -> None:
     ids = {c.relpath for c in CAPTURES}
     if not ids:
         pytest.skip("no captures found")
+    shared_present = bool(sc.shared_captures())
     for cap, entries in KNOWN_DISAGREEMENTS.items():
+        if not cap.startswith("lab/") and not shared_present:
+            continue  # the public captures are outside the repository and absent here
         assert cap in ids, f"KNOWN_DISAGREEMENTS names {cap}, which is not a capture"
         for k in entries:
             assert k.kind in SEQUENCE_KINDS | {"frames", "stream_number"}, k
