@@ -112,3 +112,21 @@ def test_sharded_truncated_and_bad_input(combined: Path, tmp_path: Path) -> None
     bad = _run("--json", "-j", "2", str(junk))
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.startswith("tlsdissect: ") and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+def test_keys_arriving_mid_capture_reach_every_worker(tmp_path: Path) -> None:
+    """A pcapng Decryption Secrets Block after the first packets: each worker hands the keys to
+    the connections it analyses (and skips the ones it only tracks)."""
+    from test_decryption_pipeline import _pcapng_with_secrets
+
+    folder = Path(__file__).resolve().parent.parent / "captures" / "tls13_client_cert_missing"
+    if not (folder / "keylog.txt").exists():
+        pytest.skip("lab capture missing")
+    cap = tmp_path / "keys-mid.pcapng"
+    cap.write_bytes(_pcapng_with_secrets(folder / "capture.pcap", (folder / "keylog.txt").read_bytes(),
+                                         after_packets=3))
+    single = _run("--jsonl", str(cap))
+    assert '"status":"decrypted"' in single.stdout
+    for jobs in ("2", "3"):
+        sharded = _run("--jsonl", "-j", jobs, str(cap))
+        assert (sharded.returncode, sharded.stdout, sharded.stderr) == (single.returncode, single.stdout, single.stderr)

@@ -109,9 +109,10 @@ def test_tls13_with_keys_equals_its_tls12_twin(tls12: str, tls13: str) -> None:
     assert a.alert["code"] == b.alert["code"] or (a.alert["code"], b.alert["code"]) in same_meaning
 
 
-def _pcapng_with_secrets(pcap: Path, keylog: bytes) -> bytes:
+def _pcapng_with_secrets(pcap: Path, keylog: bytes, after_packets: int = 0) -> bytes:
     """Rewrite a little-endian µs pcap as pcapng with a Decryption Secrets Block first
-    (what `editcap --inject-secrets tls,keys.txt` produces), following the pcapng spec."""
+    (what `editcap --inject-secrets tls,keys.txt` produces), following the pcapng spec; or,
+    with ``after_packets``, after that many packets (keys arriving mid-capture)."""
     raw = pcap.read_bytes()
     assert raw[:4] == b"\xd4\xc3\xb2\xa1"
     linktype = struct.unpack_from("<I", raw, 20)[0] & 0xFFFF
@@ -121,11 +122,17 @@ def _pcapng_with_secrets(pcap: Path, keylog: bytes) -> bytes:
         n = len(body) + 12
         return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
 
+    dsb = block(0x0A, struct.pack("<II", 0x544C534B, len(keylog)) + keylog)
     out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)),
-           block(1, struct.pack("<HHI", linktype, 0, 0)),
-           block(0x0A, struct.pack("<II", 0x544C534B, len(keylog)) + keylog)]
+           block(1, struct.pack("<HHI", linktype, 0, 0))]
+    if not after_packets:
+        out.append(dsb)
     pos = 24
+    packets = 0
     while pos + 16 <= len(raw):
+        if after_packets and packets == after_packets:
+            out.append(dsb)
+        packets += 1
         sec, usec, caplen, origlen = struct.unpack_from("<IIII", raw, pos)
         data = raw[pos + 16:pos + 16 + caplen]
         ts = sec * 1_000_000 + usec

@@ -143,7 +143,8 @@ def _absorb_secrets(table: FlowTable, secrets: list, seen: int) -> int:
             table.keylog = KeyLog()
         table.keylog.merge(log)
         for conn in table.active.values():  # connections already open get the keys too
-            conn.session.keylog = table.keylog
+            if not conn.shadow:
+                conn.session.keylog = table.keylog
     return len(secrets)
 
 
