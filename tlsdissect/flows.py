@@ -13,9 +13,9 @@ when the capture ends; that is what lets ``iter_connections`` run in bounded mem
 from __future__ import annotations
 
 import zlib
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Optional, Union
 
-from .model import Alert, Connection, DirectionStats, Event, TcpClose
+from .model import Alert, Connection, Event, TcpClose
 from .packet import ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, format_endpoint
 from .session import TlsSession
 from .tcp import StreamReassembler
@@ -420,14 +420,12 @@ class FlowTable:
         self.tombstones: dict[bytes, float] = {}
         self.stragglers = 0
         self.early_retired = 0  # connections handed out early by the memory budget
-        self.now = 0.0  # capture time of the latest packet
         self._last_sweep = None  # type: Optional[float]
 
     def packet(self, frame: int, ts: float, seg: tuple) -> None:
         src, dst, sport, dport, seq, ack, flags, payload, ttl = seg
         key = (src, sport, dst, dport)
         entry = self.table.get(key)
-        self.now = ts
         if entry is None and self.tombstones and not (flags & SYN and not flags & ACK) \
                 and _tomb_key(src, sport, dst, dport) in self.tombstones:
             # A straggler (late ACK, retransmitted FIN) of a connection already handed out:
@@ -447,7 +445,7 @@ class FlowTable:
                 isn = conn.isn[d]
                 if (isn is not None and isn != seq) or (isn is None and conn.packets[d] and conn.closed_at is not None):
                     # A new connection on the same addresses and ports.
-                    self._retire(conn)
+                    self._retire(conn, ts)
                     conn = self._new(src, sport, dst, dport, frame, ts)
                     d = 0
         conn.packet(d, frame, ts, seq, ack, flags, payload, ttl)
@@ -465,7 +463,8 @@ class FlowTable:
         self.active[conn.stream] = conn
         return conn
 
-    def _retire(self, conn: Conversation) -> None:
+    def _retire(self, conn: Conversation, now: float) -> None:
+        """Hand ``conn`` out at capture time ``now``; its addresses keep a tombstone from then."""
         self.active.pop(conn.stream, None)
         conn.retire_seq = self.retired
         self.retired += 1
@@ -480,7 +479,7 @@ class FlowTable:
         if owned:
             tkey = _tomb_key(src, sport, dst, dport)
             self.tombstones.pop(tkey, None)  # re-inserted at the end: the dict stays in time order
-            self.tombstones[tkey] = self.now
+            self.tombstones[tkey] = now
         if not conn.shadow:
             self.done.append(conn)
 
@@ -489,24 +488,23 @@ class FlowTable:
         if self._last_sweep is not None and now - self._last_sweep < SWEEP_INTERVAL:
             return
         self._last_sweep = now
-        self.now = max(self.now, now)
         busy = len(self.active) > self.busy_active
         idle_timeout = BUSY_IDLE_TIMEOUT if busy else IDLE_TIMEOUT
         linger = BUSY_CLOSED_LINGER if busy else CLOSED_LINGER
         for conn in list(self.active.values()):
             if conn.closed_at is not None and now - conn.last_ts > linger:
-                self._retire(conn)
+                self._retire(conn, now)
             elif now - conn.last_ts > idle_timeout:
                 if busy and now - conn.last_ts <= IDLE_TIMEOUT:
                     self._early(conn, f"handed out after {now - conn.last_ts:.1f} s without packets because more "
                                       f"than {self.busy_active} connections were open (memory budget); later packets "
                                       "of this connection are not analysed")
-                self._retire(conn)
+                self._retire(conn, now)
         if len(self.active) > self.max_active:
             for conn in sorted(self.active.values(), key=lambda c: c.last_ts)[: len(self.active) - self.max_active]:
                 self._early(conn, f"handed out because more than {self.max_active} connections were open "
                                   "(memory budget); later packets of this connection are not analysed")
-                self._retire(conn)
+                self._retire(conn, now)
         tombs = self.tombstones
         while tombs:
             k = next(iter(tombs))
@@ -520,7 +518,7 @@ class FlowTable:
 
     def retire_all(self) -> None:
         for conn in list(self.active.values()):
-            self._retire(conn)
+            self._retire(conn, conn.last_ts)
 
     def take_done(self) -> list[TcpConnection]:
         done = self.done
