@@ -10,14 +10,12 @@ opinion, and reads every shared capture for the frame-by-frame comparison at the
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
 import os
 import random
 import re
 import shutil
-import signal
 import struct
 import subprocess
 import sys
@@ -26,6 +24,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+
+from watchdog import deadline
 
 from tests.shared_captures import LAB_CAPTURES, shared_captures
 from tlsdissect.capture import CaptureReader
@@ -50,25 +50,6 @@ def pcap_file(records: list[tuple[int, int, bytes]], *, endian: str = "<", nano:
     for sec, frac, data in records:
         out.append(struct.pack(endian + "IIII", sec, frac, len(data), len(data)) + data)
     return b"".join(out)
-
-
-@contextlib.contextmanager
-def deadline(seconds: float):
-    """Fail instead of hanging: damaged input must end the read promptly."""
-    if not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def _expired(signum, frame):
-        raise TimeoutError(f"reading took longer than {seconds} s: a hang on damaged input")
-
-    old = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def read_all(source) -> tuple[list[tuple[int, float, int, bytes]], CaptureReader]:

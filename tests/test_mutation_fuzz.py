@@ -7,16 +7,15 @@ The long run is ``python bench/fuzz.py --count 10000``; see bench/README.md.
 
 from __future__ import annotations
 
-import contextlib
 import random
-import signal
 import struct
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import mutations as M
 import pytest
+
+from watchdog import deadline
 from shared_captures import shared_captures_dir
 
 import tlsdissect
@@ -35,22 +34,6 @@ SHARED_SMALL = (
     "arkime+arkime/tests/pcap/mysql-tls.pcap",
     "ntop+nDPI/tests/cfgs/default/pcap/smtps.pcapng",
 )
-
-
-@contextlib.contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Fail instead of hanging (the in-process regression runs)."""
-
-    def expired(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"no result within {seconds} s: a hang on damaged input")
-
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def small_captures() -> list[tuple[Path, str | None]]:
