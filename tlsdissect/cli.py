@@ -113,7 +113,7 @@ def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[li
     for conn in iter_connections(path, state=st, **options):
         if streams and conn.stream not in streams:
             continue
-        yield conn.stream, _failed(conn), (dumps(conn.to_dict()) if want == "json" else conn)
+        yield conn.stream, _failed(conn), (dumps(conn.json_value()) if want == "json" else conn)
 
 
 def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from . import tables
+from . import jsontext, tables
 from .errors import ParseError
 
 if TYPE_CHECKING:
@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
 
 # A repeated decode, shared read-only by every extension that carries the same bytes: the
-# decoded dict and the keys whose values are lists (copied whenever it is handed out).
-_Template = tuple[dict[str, Any], tuple[str, ...]]
+# decoded dict, the keys whose values are lists (copied whenever it is handed out), and a
+# one-slot list for the whole extension's JSON, made the first time one is written out.
+_Template = tuple[dict[str, Any], tuple[str, ...], list[Any]]
 
 
 def _from_template(template: _Template) -> dict[str, Any]:
@@ -88,6 +89,17 @@ class Extension:
     def __repr__(self) -> str:
         return (f"Extension(type={self.type!r}, name={self.name!r}, length={self.length!r}, "
                 f"decoded={self.decoded!r}, error={self.error!r}, grease={self.grease!r}, raw={self.raw!r})")
+
+    def json_value(self) -> Any:
+        """``to_dict()`` for immediate serialisation (jsontext.dumps): an extension that repeats
+        across connections is serialised once and shared."""
+        template = self._template
+        if template is None:
+            return self.to_dict()
+        slot = template[2]
+        if not slot:
+            slot.append(jsontext.shared(self.to_dict()))
+        return slot[0]
 
     def to_dict(self) -> dict[str, Any]:
         template = self._template
@@ -366,7 +378,7 @@ def _decode(etype: int, data: bytes, where: str) -> tuple[Optional[dict[str, Any
     if hit is None:
         try:
             decoded = _DECODERS[etype](data, where)
-            hit = ((decoded, tuple([k for k, v in decoded.items() if type(v) is list])), None)
+            hit = ((decoded, tuple([k for k, v in decoded.items() if type(v) is list]), []), None)
         except ParseError as e:
             hit = (None, str(e))
         if len(_decode_cache) >= _CACHE_MAX:

@@ -17,6 +17,15 @@ except ImportError:  # pragma: no cover - exercised by test_jsontext with orjson
     orjson = None  # type: ignore[assignment]
 
 
+def shared(value: Any) -> Any:
+    """``value`` for a part that many connections repeat (an extension, a cipher-suite list):
+    serialised once as an orjson Fragment that ``dumps`` copies in as it is. Only for values
+    handed straight to ``dumps`` (a Fragment is not a dict or list); without orjson, the value."""
+    if orjson is not None:
+        return orjson.Fragment(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
+    return value
+
+
 def dumps(value: Any) -> str:
     """One JSON text for ``value`` (dicts may have int keys, written as strings)."""
     if orjson is not None:

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
-from . import tables
+from . import jsontext, tables
 
 SCHEMA_VERSION = 1
 
@@ -48,7 +48,7 @@ def _alerts_list(alerts: list["Alert"], rt: _Rounder) -> list[dict[str, Any]]:
             for a in alerts]
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """One step of a connection's timeline."""
 
@@ -64,7 +64,7 @@ class Event:
         return d
 
 
-@dataclass
+@dataclass(slots=True)
 class Alert:
     frame: int
     time: float
@@ -92,7 +92,7 @@ class Alert:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class TcpClose:
     by: str  # "client" | "server"
     how: str  # "fin" | "rst"
@@ -103,7 +103,7 @@ class TcpClose:
         return {"by": self.by, "how": self.how, "frame": self.frame, "time": _t(self.time)}
 
 
-@dataclass
+@dataclass(slots=True)
 class DirectionStats:
     packets: int = 0
     bytes: int = 0  # TCP payload bytes
@@ -115,10 +115,13 @@ class DirectionStats:
     gap_bytes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {"packets": self.packets, "bytes": self.bytes, "records": self.records,
+                "protected_records": self.protected_records,
+                "application_data_bytes": self.application_data_bytes,
+                "retransmissions": self.retransmissions, "gaps": self.gaps, "gap_bytes": self.gap_bytes}
 
 
-@dataclass
+@dataclass(slots=True)
 class Connection:
     """One TCP connection and the TLS that it carried (or tried to)."""
 
@@ -172,6 +175,15 @@ class Connection:
         return connection_html(self)
 
     def to_dict(self) -> dict[str, Any]:
+        return self._dict(False)
+
+    def json_value(self) -> dict[str, Any]:
+        """``to_dict()`` for immediate serialisation with ``jsontext.dumps`` (the command line's
+        JSON): the parts that repeat across connections (hello extensions, cipher-suite lists)
+        are serialised once and shared, so the result is only for writing out, not for reading."""
+        return self._dict(True)
+
+    def _dict(self, shared: bool) -> dict[str, Any]:
         rt = _Rounder()
         tc = self.tcp_close
         d: dict[str, Any] = {
@@ -198,9 +210,9 @@ class Connection:
             "midstream": self.midstream,
             "partial": self.partial,
             "wireshark_filter": f"tcp.stream eq {self.stream}",
-            "client_hello": _hello_dict(self.client_hello),
-            "server_hello": _hello_dict(self.server_hello),
-            "hello_retry_request": _hello_dict(self.hello_retry_request),
+            "client_hello": _hello_dict(self.client_hello, shared),
+            "server_hello": _hello_dict(self.server_hello, shared),
+            "hello_retry_request": _hello_dict(self.hello_retry_request, shared),
             "client_certificate_sent": self.client_certificate_sent,
             "certificate_request": _certificate_request_dict(self.certificate_request),
             "server_key_exchange": _plain_dict(self.server_key_exchange),
@@ -224,38 +236,51 @@ def _plain_dict(obj: Any) -> Optional[dict[str, Any]]:
 
 
 # Cipher-suite lists as names, keyed by the codes: clients repeat their list byte for byte, so
-# most connections of a capture map the same few dozen codes. Bounded: cleared when full.
+# most connections of a capture map the same few dozen codes. The value: the names, and a
+# one-slot list for the (names, codes) pair serialised once for the JSON output (see
+# Connection.json_value). Bounded: cleared when full.
 _SUITE_NAMES_MAX = 4096
-_suite_names: dict[tuple[int, ...], tuple[str, ...]] = {}
+_suite_names: dict[tuple[int, ...], tuple[tuple[str, ...], list[Any]]] = {}
 
 
 def _suite_name(c: int) -> str:
     return tables.cipher_name(c) if c <= 0xFFFF else f"SSLv2:0x{c:06x}"
 
 
-def _cipher_suite_names(codes: list[int]) -> list[str]:
+def _suite_entry(codes: list[int]) -> tuple[tuple[str, ...], list[Any]]:
     key = tuple(codes)
-    names = _suite_names.get(key)
-    if names is None:
-        names = tuple([_suite_name(c) for c in key])
+    entry = _suite_names.get(key)
+    if entry is None:
+        entry = (tuple([_suite_name(c) for c in key]), [])
         if len(_suite_names) >= _SUITE_NAMES_MAX:
             _suite_names.clear()
-        _suite_names[key] = names
-    return list(names)  # a fresh list per result: callers may mutate it
+        _suite_names[key] = entry
+    return entry
 
 
-def _hello_dict(h: Any) -> Optional[dict[str, Any]]:
+def _cipher_suite_names(codes: list[int]) -> list[str]:
+    return list(_suite_entry(codes)[0])  # a fresh list per result: callers may mutate it
+
+
+def _hello_dict(h: Any, shared: bool = False) -> Optional[dict[str, Any]]:
+    """A hello's JSON form; ``shared``: see Connection.json_value."""
     if h is None:
         return None
     d: dict[str, Any] = {
         "legacy_version": tables.version_name(h.legacy_version),
         "random": h.random.hex(),
         "session_id": h.session_id.hex(),
-        "extensions": [e.to_dict() for e in h.extensions],
+        "extensions": [e.json_value() for e in h.extensions] if shared else [e.to_dict() for e in h.extensions],
     }
     if hasattr(h, "cipher_suites"):
-        d["cipher_suites"] = _cipher_suite_names(h.cipher_suites)
-        d["cipher_suite_codes"] = h.cipher_suites
+        if shared:
+            names, slot = _suite_entry(h.cipher_suites)
+            if not slot:
+                slot += [jsontext.shared(list(names)), jsontext.shared(h.cipher_suites)]
+            d["cipher_suites"], d["cipher_suite_codes"] = slot
+        else:
+            d["cipher_suites"] = _cipher_suite_names(h.cipher_suites)
+            d["cipher_suite_codes"] = h.cipher_suites
         d["compression_methods"] = h.compression_methods
         d["sslv2_format"] = h.sslv2
     else:

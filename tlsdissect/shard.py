@@ -80,7 +80,7 @@ def _worker(path: str, k: int, n: int, options: dict[str, Any], streams: Optiona
             failed = False
             if not streams or conn.stream in streams:
                 failed = _failed(conn)
-                payload = dumps(conn.to_dict()) if want == "json" else conn
+                payload = dumps(conn.json_value()) if want == "json" else conn
             batch.append(Row(item.retire_seq, conn.stream, failed, payload, item.tls_port, item.candidate_ports))
             if len(batch) >= BATCH:
                 _send(out, ("rows", batch, _state_of(st)))
