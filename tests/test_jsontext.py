@@ -25,3 +25,28 @@ def test_orjson_and_stdlib_write_the_same_text() -> None:
             assert json.loads(fast) == json.loads(json.dumps(d))
             checked += 1
     assert checked > 50
+
+
+@pytest.mark.skipif(not CAPS, reason="lab captures missing")
+def test_json_value_writes_what_to_dict_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line writes Connection.json_value(), whose repeated parts (extensions,
+    cipher-suite lists) are serialised once and shared between connections: the text must be
+    that of to_dict(), for the first connection that fills the shared parts and every later
+    one that reuses them, and the same again without orjson."""
+    conns = [c for path in CAPS for c in analyze(path).connections]
+    for _ in range(2):  # second pass: every shared part already made
+        for conn in conns:
+            assert jsontext.dumps(conn.json_value()) == jsontext.dumps(conn.to_dict())
+    if jsontext.orjson is not None:
+        shared = conns[0].json_value()["client_hello"]["cipher_suites"]
+        assert isinstance(shared, jsontext.orjson.Fragment)
+        assert json.loads(jsontext.dumps(shared)) == conns[0].to_dict()["client_hello"]["cipher_suites"]
+    # to_dict() hands out objects of the connection's own: changing one changes no other result
+    a, b = conns[0].to_dict(), conns[0].to_dict()
+    a["client_hello"]["cipher_suites"].append("x")
+    a["client_hello"]["extensions"][0]["name"] = "x"
+    assert b == conns[0].to_dict()
+    # without orjson nothing is pre-serialised: shared() hands the value back as it is
+    monkeypatch.setattr(jsontext, "orjson", None)
+    value = {"groups": [29, 23]}
+    assert jsontext.shared(value) is value
