@@ -40,26 +40,31 @@ class Extension:
     no per-extension dicts and lists (less memory, less for the garbage collector to walk), and
     no two connections ever see the same mutable object. Equality and repr are a dataclass's."""
 
-    __slots__ = ("type", "name", "length", "_decoded", "_template", "error", "grease", "raw")
+    # The four attributes every extension sets are slots; the rarely set ones (a decode of its
+    # own, an error, GREASE, raw bytes) live in an instance dict made only when one is set, and
+    # read their defaults from the class otherwise: a repeated extension costs four stores.
+    __slots__ = ("type", "name", "length", "_template", "__dict__")
     __match_args__ = ("type", "name", "length", "decoded", "error", "grease", "raw")
     __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+    _decoded: Optional[dict[str, Any]] = None
+    error: Optional[str] = None
+    grease: bool = False
+    raw: bytes = b""  # kept for small extensions we do not decode (<= 64 bytes)
 
     def __init__(self, type: int, name: str, length: int, decoded: Optional[dict[str, Any]] = None,
                  error: Optional[str] = None, grease: bool = False, raw: bytes = b"") -> None:
         self.type = type
         self.name = name
         self.length = length
-        self._decoded = decoded
         self._template: Optional[_Template] = None
-        self.error = error
-        self.grease = grease
-        self.raw = raw  # kept for small extensions we do not decode (<= 64 bytes)
-
-    @classmethod
-    def _shared(cls, type: int, name: str, length: int, template: _Template) -> "Extension":
-        ext = cls(type, name, length)
-        ext._template = template
-        return ext
+        if decoded is not None:
+            self._decoded = decoded
+        if error is not None:
+            self.error = error
+        if grease:
+            self.grease = grease
+        if raw:
+            self.raw = raw
 
     @property
     def decoded(self) -> Optional[dict[str, Any]]:
@@ -397,7 +402,7 @@ def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
     buf, pos, end = c.data, c.pos, c.end
     if type(buf) is not bytes:
         buf = bytes(buf)  # slices below are then bytes already
-    type_info, cache, head = _type_info, _decode_cache, _HEAD.unpack_from
+    type_info, cache, head, new = _type_info, _decode_cache, _HEAD.unpack_from, object.__new__
     while pos < end:
         if end - pos < 4:
             c.pos = pos
@@ -416,7 +421,12 @@ def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
             continue
         hit = cache.get((etype, data, where))  # the common case: a repeat, shared until read
         if hit is not None and hit[0] is not None:
-            out.append(Extension._shared(etype, info[0], ln, hit[0]))
+            ext = new(Extension)
+            ext.type = etype
+            ext.name = info[0]
+            ext.length = ln
+            ext._template = hit[0]
+            out.append(ext)
         else:
             decoded, error = _decode(etype, data, where)
             out.append(Extension(etype, info[0], ln, decoded, error))
