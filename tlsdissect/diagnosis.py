@@ -51,7 +51,7 @@ CLIENT_CERT_ALERTS = CERT_ALERTS | {HANDSHAKE_FAILURE, CERTIFICATE_REQUIRED, ILL
                                     DECRYPT_ERROR}
 
 
-@dataclass
+@dataclass(slots=True)
 class Evidence:
     text: str
     frames: list[int] = field(default_factory=list)
@@ -60,7 +60,18 @@ class Evidence:
         return {"text": self.text, "frames": self.frames}
 
 
-@dataclass
+# Verdict wording, looked up once per connection (module constants: not rebuilt per call).
+_WHO = {"client": "the client", "server": "the server", "middlebox": "a middlebox", "unknown": "an unknown party"}
+_HOW = {"alert": "with a TLS alert", "rst": "with a TCP reset", "fin": "by closing the connection",
+        "no_response": "by never answering", "capture_ended": "(the capture ends first)"}
+
+
+def _title(cause: str) -> str:
+    c = CAUSES.get(cause)
+    return c.title if c is not None else cause
+
+
+@dataclass(slots=True)
 class Diagnosis:
     outcome: str  # established | failed | incomplete | not_tls
     cause: str
@@ -82,27 +93,26 @@ class Diagnosis:
     def verdict(self) -> str:
         if self.outcome == "established" and self.cause == "ok":
             return "Handshake completed."
-        if self.how == "capture_ended":
-            where = (self.failure_point or "handshake").replace("_", " ")
+        how = self.how
+        point = self.failure_point
+        if how == "capture_ended":
+            where = (point or "handshake").replace("_", " ")
             return f"Incomplete: the capture ends before {where}."
-        if self.how == "no_response":
-            where = f" to the {self.failure_point.replace('_', ' ')}" if self.failure_point else ""
-            title = CAUSES[self.cause].title if self.cause in CAUSES else self.cause
-            return f"{title}: no answer{where}" + (", the client gave up." if self.aborted_by == "client" else ".")
-        who = {"client": "the client", "server": "the server", "middlebox": "a middlebox",
-               "unknown": "an unknown party"}.get(self.aborted_by or "", "nobody")
-        how = {"alert": "with a TLS alert", "rst": "with a TCP reset", "fin": "by closing the connection",
-               "no_response": "by never answering", "capture_ended": "(the capture ends first)"}.get(self.how or "", "")
-        title = CAUSES[self.cause].title if self.cause in CAUSES else self.cause
+        if how == "no_response":
+            where = f" to the {point.replace('_', ' ')}" if point else ""
+            return f"{_title(self.cause)}: no answer{where}" + (", the client gave up." if self.aborted_by == "client" else ".")
+        who = _WHO.get(self.aborted_by or "", "nobody")
+        how_text = _HOW.get(how or "", "")
+        title = _title(self.cause)
         if self.confidence == "possible":
             title = "Possibly: " + title[0].lower() + title[1:]
         elif self.confidence == "likely":
             title = "Probably: " + title[0].lower() + title[1:]
-        where = f" at {self.failure_point.replace('_', ' ')}" if self.failure_point else ""
+        where = f" at {point.replace('_', ' ')}" if point else ""
         alert = ""
         if self.alert and self.alert.get("name"):
             alert = f" [{self.alert['name']} {self.alert['hex']}]"
-        return f"{title}. Stopped{where} by {who} {how}{alert}.".replace("  ", " ")
+        return f"{title}. Stopped{where} by {who} {how_text}{alert}.".replace("  ", " ")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,7 +126,7 @@ class Diagnosis:
             "confidence": self.confidence,
             "alternatives": self.alternatives,
             "explanation": self.explanation,
-            "evidence": [e.to_dict() for e in self.evidence],
+            "evidence": [{"text": e.text, "frames": e.frames} for e in self.evidence],
             "remedy": self.remedy,
             "check_command": self.check_command,
             "wireshark_filter": self.wireshark_filter,
@@ -134,20 +144,66 @@ def _other(side: str) -> str:
     return "server" if side == "client" else "client"
 
 
+# Bounded memo tables (cleared when full) for text that depends only on values real traffic
+# repeats: the versions a client offers, the CA list a server requests.
+_MEMO_MAX = 2048
+_offer_texts: dict[tuple[tuple[int, ...], int], str] = {}
+_ca_names: dict[tuple[bytes, ...], tuple[str, ...]] = {}
+
+
+def _memo_put(table: dict[Any, Any], key: Any, value: Any) -> Any:
+    if len(table) >= _MEMO_MAX:
+        table.clear()
+    table[key] = value
+    return value
+
+
+def _offer_text(offered: list[int], suites: int) -> str:
+    """' offers TLSv1.3, TLSv1.2 and 17 cipher suites.' for a ClientHello (GREASE left out)."""
+    key = (tuple(offered), suites)
+    text = _offer_texts.get(key)
+    if text is None:
+        names = [tables.version_name(v) for v in offered if not tables.is_grease(v)]
+        text = _memo_put(_offer_texts, key, f" offers {', '.join(names)} and {suites} cipher suites.")
+    return text
+
+
+def _by_type(events: list[Event]) -> dict[str, list[Event]]:
+    """A connection's events grouped by type, each group in capture order: built in one pass
+    so that the rules look at the few events of the type they ask about, not the timeline."""
+    groups: dict[str, list[Event]] = {}
+    for e in events:
+        group = groups.get(e.type)
+        if group is None:
+            groups[e.type] = [e]
+        else:
+            group.append(e)
+    return groups
+
+
+_NONE: tuple[Event, ...] = ()
+
+
 class _Reasoner:
     """Facts about one connection, gathered once, and the rules that read them."""
+
+    __slots__ = ("c", "server_chain", "client_chain", "client_findings", "by_type", "hs", "enc", "evidence",
+                 "hidden", "tls13", "_data", "_data_min")
 
     def __init__(self, conn: Connection, server_chain: Any = None, client_findings: Any = None):
         self.c = conn
         self.server_chain = server_chain  # certificates.ChainAnalysis or None
-        self.client_chain = None
+        self.client_chain: Any = None
         self.client_findings = client_findings or []  # list[ChainFinding] vs CertificateRequest
-        self.hs = [e for e in conn.events if e.type == "handshake"]
-        self.enc = [e for e in conn.events if e.type == "encrypted_record"]
-        self.ev = Evidence
+        by_type = self.by_type = _by_type(conn.events)  # read-only: never mutate its lists
+        self.hs: list[Event] = by_type.get("handshake") or []
+        self.enc: list[Event] = by_type.get("encrypted_record") or []
+        self._data: Optional[list[Event]] = None  # see _app_data
+        self._data_min: Optional[int] = None
         self.evidence: list[Evidence] = []
         self.hidden: list[str] = []
-        self.tls13 = conn.version_code is not None and (conn.version_code == 0x0304 or (conn.version_code >> 8) in (0x7F, 0xFB))
+        v = conn.version_code
+        self.tls13 = v is not None and (v == 0x0304 or (v >> 8) in (0x7F, 0xFB))
 
     def _keys_hint(self) -> str:
         """Which key log lines would reveal what is hidden (the client writes them with
@@ -160,44 +216,69 @@ class _Reasoner:
             labels = "CLIENT_RANDOM"
         return f"key log lines {labels} for client random {cr} would reveal it (--keylog)"
 
-    # -- small fact helpers ---------------------------------------------------------------
+    # -- small fact helpers (scans of the per-type groups, stopping at the first match) ---
     def msgs(self, sender: Optional[str] = None, before: Optional[int] = None) -> list[Event]:
         return [e for e in self.hs if (sender is None or e.sender == sender)
                 and (before is None or e.frame <= before)]
 
+    def names(self, sender: str, before: Optional[int] = None) -> list[Optional[str]]:
+        """The handshake message names ``sender`` had sent (up to frame ``before``)."""
+        return [e.info.get("message") for e in self.hs if e.sender == sender and (before is None or e.frame <= before)]
+
     def has(self, message: str, sender: Optional[str] = None, before: Optional[int] = None) -> Optional[Event]:
-        for e in self.msgs(sender, before):
-            if e.info.get("message") == message:
+        for e in self.hs:
+            if (sender is None or e.sender == sender) and (before is None or e.frame <= before) \
+                    and e.info.get("message") == message:
                 return e
         return None
 
     def last_hs(self, before: Optional[int] = None, sender: Optional[str] = None) -> Optional[Event]:
-        m = self.msgs(sender, before)
-        return m[-1] if m else None
+        for e in reversed(self.hs):
+            if (sender is None or e.sender == sender) and (before is None or e.frame <= before):
+                return e
+        return None
 
     def first_event(self, typ: str, sender: Optional[str] = None) -> Optional[Event]:
-        for e in self.c.events:
-            if e.type == typ and (sender is None or e.sender == sender):
+        for e in self.by_type.get(typ, _NONE):
+            if sender is None or e.sender == sender:
                 return e
         return None
 
     def protected(self, sender: str, after: int = 0, before: Optional[int] = None) -> list[Event]:
         return [e for e in self.enc if e.sender == sender and e.frame > after and (before is None or e.frame <= before)]
 
+    def _app_data(self) -> list[Event]:
+        """Application data records (encrypted, or decrypted with the key log) in capture
+        order; computed on first use, with the lowest frame among them (``_data_min``)."""
+        data = self._data
+        if data is None:
+            enc = self.enc
+            app = self.by_type.get("application_data")
+            if app and enc:  # both kinds: keep their interleaving
+                both = [e for e in self.c.events if e.type in ("encrypted_record", "application_data")]
+            else:
+                both = app or enc
+            data = self._data = [e for e in both if e.info.get("content_type", "application_data") == "application_data"]
+            self._data_min = min(e.frame for e in data) if data else None
+        return data
+
     def hello_facts(self) -> None:
-        ch = self.c.client_hello
-        f = self.first_event("handshake", "client")
-        if ch is not None and f is not None:
-            offered = ch.supported_versions or [ch.legacy_version]
-            names = [tables.version_name(v) for v in offered if not tables.is_grease(v)]
-            sni = ch.server_name
-            self.evidence.append(Evidence(
-                f"ClientHello{(' for ' + sni) if sni else ' without SNI'} offers "
-                f"{', '.join(names)} and {len(ch.cipher_suites)} cipher suites.", [f.frame]))
-        sh = self.has("server_hello", "server")
-        if sh is not None and self.c.version:
-            self.evidence.append(Evidence(f"ServerHello chooses {self.c.version}"
-                                          + (f" with {self.c.cipher}" if self.c.cipher else "") + ".", [sh.frame]))
+        c = self.c
+        ch = c.client_hello
+        if ch is not None:
+            f = self.first_event("handshake", "client")
+            if f is not None:
+                sni = ch.server_name
+                offers = _offer_text(ch.supported_versions or [ch.legacy_version], len(ch.cipher_suites))
+                self.evidence.append(Evidence(("ClientHello for " + sni if sni else "ClientHello without SNI") + offers,
+                                              [f.frame]))
+        version = c.version
+        if version:
+            sh = self.has("server_hello", "server")
+            if sh is not None:
+                cipher = c.cipher
+                self.evidence.append(Evidence(f"ServerHello chooses {version} with {cipher}." if cipher else
+                                              f"ServerHello chooses {version}.", [sh.frame]))
 
     def alert_evidence(self, a: Alert) -> None:
         if a.code is not None:
@@ -219,11 +300,13 @@ class _Reasoner:
             d.evidence = self.evidence
         d.hidden = self.hidden
         d.last_completed = self._last_completed(d)
-        if not d.remedy and d.cause not in ("ok",):
-            d.remedy = remedy_lines(d.cause)
-        if d.check_command is None and d.cause != "ok":
-            host, _, port = c.server.rpartition(":")
-            d.check_command = check_command(d.cause, host.strip("[]"), port, c.server_name or "")
+        cause = d.cause
+        if cause != "ok":
+            if not d.remedy:
+                d.remedy = remedy_lines(cause)
+            if d.check_command is None:
+                host, _, port = c.server.rpartition(":")
+                d.check_command = check_command(cause, host.strip("[]"), port, c.server_name or "")
         return d
 
     def _last_completed(self, d: Diagnosis) -> Optional[dict[str, Any]]:
@@ -231,8 +314,9 @@ class _Reasoner:
         last = self.last_hs(before=limit)
         if last is None:
             return None
-        return {"message": last.info.get("message"), "sender": last.sender, "frame": last.frame,
-                "encrypted": bool(last.info.get("encrypted"))}
+        info = last.info
+        return {"message": info.get("message"), "sender": last.sender, "frame": last.frame,
+                "encrypted": bool(info.get("encrypted"))}
 
     def _decide(self) -> Diagnosis:
         c = self.c
@@ -240,19 +324,27 @@ class _Reasoner:
             if not c.client_stats.bytes and not c.server_stats.bytes:
                 return self._no_alert_case()  # a TCP connection that never carried data
             return self._not_tls()
-        if self.first_event("not_tls", "server") is not None and self.first_event("not_tls", "client") is None:
+        if "not_tls" in self.by_type and self.first_event("not_tls", "server") is not None \
+                and self.first_event("not_tls", "client") is None:
             return self._not_tls()
         self.hello_facts()
-        fatal = next((a for a in c.alerts if a.code is not None and a.level == "fatal"), None)
-        # A warning alert that ends things: the client refusing renegotiation, SSLv3's
-        # no_certificate, a close_notify right after the handshake.
+        # The deciding alert is the first fatal one in clear; failing that, a warning alert
+        # that ends things (the client refusing renegotiation, SSLv3's no_certificate).
+        fatal = warn = hidden = None
+        for a in c.alerts:
+            code = a.code
+            if code is None:
+                if hidden is None:
+                    hidden = a
+            elif a.level == "fatal":
+                fatal = a
+                break
+            elif warn is None and (code == NO_RENEGOTIATION or code == NO_CERTIFICATE):
+                warn = a
         if fatal is None:
-            warn = next((a for a in c.alerts if a.code in (NO_RENEGOTIATION, NO_CERTIFICATE)), None)
-            if warn is not None:
-                fatal = warn
+            fatal = warn
         if fatal is not None:
             return self._alert_case(fatal)
-        hidden = next((a for a in c.alerts if a.code is None), None)
         if c.established and hidden is not None and not self.tls13 \
                 and self._post_handshake_phase(hidden.frame) == "renegotiation":
             return self._hidden_alert_case(hidden)  # an encrypted alert inside a renegotiation
