@@ -1069,8 +1069,22 @@ def _duration(seconds: float) -> str:
     return f"{n} {unit}{'' if n == 1 else 's'}"
 
 
+_FMT_TIME_CACHE: dict[tuple[int, ...], str] = {}
+_FMT_TIME_CACHE_MAX = 4096  # whole seconds remembered (cleared when full)
+
+
 def _fmt_time(value: datetime) -> str:
-    return _utc(value).strftime("%Y-%m-%d %H:%M:%S UTC")
+    """UTC to the second; remembered because every connection quotes its capture time and a
+    busy capture packs hundreds of them into each second."""
+    utc = _utc(value)
+    # Keyed on exactly the fields shown (a tuple hashes several times faster than a datetime).
+    key = (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
+    text = _FMT_TIME_CACHE.get(key)
+    if text is None:
+        if len(_FMT_TIME_CACHE) >= _FMT_TIME_CACHE_MAX:
+            _FMT_TIME_CACHE.clear()
+        text = _FMT_TIME_CACHE[key] = utc.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return text
 
 
 def _to_datetime(at: datetime | float) -> datetime:
@@ -1119,42 +1133,94 @@ def _cap(text: str) -> str:
 VALIDITY_FINDINGS = ("expired", "not_yet_valid")  # the findings that quote the capture time
 
 
+def _validity_gap(fid: str, info: CertificateInfo, at: datetime) -> float | None:
+    """Seconds by which ``at`` lies outside the validity period on the side of finding ``fid``
+    (VALIDITY_FINDINGS); None when the certificate is not in that state at ``at``."""
+    if fid == "expired" and info.not_after is not None and at > info.not_after:
+        return (at - info.not_after).total_seconds()
+    if fid == "not_yet_valid" and info.not_before is not None and at < info.not_before:
+        return (info.not_before - at).total_seconds()
+    return None
+
+
+def _validity_wording(fid: str, info: CertificateInfo, who: str) -> tuple[str, str, str]:
+    """The text of validity finding ``fid`` around its two time-dependent parts: the text is
+    head + how long + middle + capture time + tail."""
+    if fid == "expired":
+        return (f"{who} expired ", f" before the capture (not valid after {_fmt_time(info.not_after)}; "  # type: ignore[arg-type]
+                "capture time ", ").")
+    return (f"{who} becomes valid only ", f" after the capture (not valid before {_fmt_time(info.not_before)}; "  # type: ignore[arg-type]
+            "capture time ", "); check the clocks of the client, of the capturing host and of the machine "
+            "that issued the certificate.")
+
+
+def _validity_text(fid: str, info: CertificateInfo, who: str, at: datetime) -> str | None:
+    """The text of validity finding ``fid`` of one certificate at time ``at``; None when the
+    certificate is not in that state then."""
+    gap = _validity_gap(fid, info, at)
+    if gap is None:
+        return None
+    head, middle, tail = _validity_wording(fid, info, who)
+    return head + _duration(gap) + middle + _fmt_time(at) + tail
+
+
 def _validity_findings(info: CertificateInfo, who: str, at: datetime) -> list[tuple[str, str]]:
     """(id, text) of the validity-period findings of one certificate at time ``at``."""
     out = []
-    if info.not_after is not None and at > info.not_after:
-        ago = _duration((at - info.not_after).total_seconds())
-        out.append(("expired",
-                    f"{who} expired {ago} before the capture (not valid after {_fmt_time(info.not_after)}; "
-                    f"capture time {_fmt_time(at)})."))
-    if info.not_before is not None and at < info.not_before:
-        ahead = _duration((info.not_before - at).total_seconds())
-        out.append(("not_yet_valid",
-                    f"{who} becomes valid only {ahead} after the capture (not valid before "
-                    f"{_fmt_time(info.not_before)}; capture time {_fmt_time(at)}); check the clocks of the "
-                    "client, of the capturing host and of the machine that issued the certificate."))
+    for fid in VALIDITY_FINDINGS:
+        text = _validity_text(fid, info, who, at)
+        if text is not None:
+            out.append((fid, text))
     return out
 
 
-def retime_validity_findings(analysis: ChainAnalysis, role: str, at: float) -> ChainAnalysis:
-    """The same analysis with its validity findings worded for capture time ``at``.
+class Retimer:
+    """``retime_validity_findings`` for one analysis, called again and again.
 
-    For a cache (enrich.py) that reuses an analysis at another instant of the same span —
-    where the same certificates are expired or not yet valid — so each connection's report
-    quotes its own capture time and how long before it the certificate expired."""
-    if not any(f.id in VALIDITY_FINDINGS for f in analysis.findings):
-        return analysis
-    when = _to_datetime(at)
-    findings = []
-    for f in analysis.findings:
-        if f.id in VALIDITY_FINDINGS and len(f.certificates) == 1:
-            idx = f.certificates[0]
-            info = analysis.certificates[idx]
-            text = next((t for fid, t in _validity_findings(info, _cap(_who(role, idx, info)), when) if fid == f.id), None)
-            if text is not None:
-                f = ChainFinding(f.id, f.severity, text, f.certificates)
-        findings.append(f)
-    return replace(analysis, findings=findings)
+    A cache (enrich.py) reuses an analysis at other instants of the same span — where the same
+    certificates are expired or not yet valid — so each connection's report quotes its own
+    capture time and how long before it the certificate expired. Only those two parts of the
+    texts change, and a busy capture mostly repeats the previous connection's (the time is
+    quoted to the second): then the previous result is handed out again (results are shared
+    read-only, as cached analyses without validity findings always were) instead of a new one."""
+
+    __slots__ = ("analysis", "_validity", "_last")
+
+    def __init__(self, analysis: ChainAnalysis, role: str) -> None:
+        self.analysis = analysis
+        # (position in findings, finding, its certificate, wording around the time-dependent parts)
+        self._validity = tuple(
+            (pos, f, info, _validity_wording(f.id, info, _cap(_who(role, f.certificates[0], info))))
+            for pos, f in enumerate(analysis.findings)
+            if f.id in VALIDITY_FINDINGS and len(f.certificates) == 1
+            for info in (analysis.certificates[f.certificates[0]],)
+        )
+        self._last: tuple[list[str | None], ChainAnalysis] | None = None
+
+    def __call__(self, at: float) -> ChainAnalysis:
+        if not self._validity:
+            return self.analysis
+        when = _to_datetime(at)
+        # Everything in the texts that depends on the time: equal parts, equal texts.
+        parts: list[str | None] = [_fmt_time(when)]
+        for _pos, f, info, _wording in self._validity:
+            gap = _validity_gap(f.id, info, when)
+            parts.append(None if gap is None else _duration(gap))
+        last = self._last
+        if last is not None and last[0] == parts:
+            return last[1]
+        findings = list(self.analysis.findings)
+        for (pos, f, _info, (head, middle, tail)), ago in zip(self._validity, parts[1:]):
+            if ago is not None:
+                findings[pos] = ChainFinding(f.id, f.severity, head + ago + middle + parts[0] + tail, f.certificates)
+        result = replace(self.analysis, findings=findings)
+        self._last = (parts, result)  # one assignment: safe to read from other threads
+        return result
+
+
+def retime_validity_findings(analysis: ChainAnalysis, role: str, at: float) -> ChainAnalysis:
+    """The same analysis with its validity findings worded for capture time ``at`` (see Retimer)."""
+    return Retimer(analysis, role)(at)
 
 
 def _per_certificate_checks(ctx: _ChainContext, index: int, at: datetime | None) -> None:

@@ -31,7 +31,7 @@ def _trust_store(opts: Any) -> Optional[TrustStore]:
     return store
 
 
-_CHAIN_CACHE: dict[tuple[Any, ...], list[tuple[float, float, Any]]] = {}
+_CHAIN_CACHE: dict[tuple[Any, ...], list[tuple[float, float, certificates.Retimer]]] = {}
 _CHAIN_CACHE_MAX = 1024  # chains (with name, role and trust store) remembered
 _CHAIN_CACHE_SPANS = 8  # time spans remembered per chain
 # A result with this finding fits its own instant only (its clock is not credible). The
@@ -74,9 +74,9 @@ def _chain(ders: list[bytes], at: float, server_name: Optional[str], role: str, 
     key = (tuple(ders), server_name, role, id(trust))
     spans = _CHAIN_CACHE.get(key)
     if spans is not None:
-        for lo, hi, hit in spans:
+        for lo, hi, retime in spans:
             if lo <= at <= hi:
-                return certificates.retime_validity_findings(hit, role, at)
+                return retime(at)
     result = analyze_chain(ders, at=at, server_name=server_name, role=role, trust=trust)  # type: ignore[arg-type]
     lo, hi = _same_result_span(result, at)
     if spans is None:
@@ -85,7 +85,7 @@ def _chain(ders: list[bytes], at: float, server_name: Optional[str], role: str, 
         spans = _CHAIN_CACHE[key] = []
     if len(spans) >= _CHAIN_CACHE_SPANS:
         del spans[0]
-    spans.append((lo, hi, result))
+    spans.append((lo, hi, certificates.Retimer(result, role)))
     return result
 
 

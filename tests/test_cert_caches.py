@@ -1,0 +1,70 @@
+"""The certificate stage's per-connection shortcuts must never change a result, only save work.
+
+Truth by construction, as in test_chain_cache.py: whatever a shortcut hands out equals what
+the uncached code gives for the same connection, and is bounded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from certs_factory import DAY, REF_TIME, lab_pki, leaf_variant
+
+from tlsdissect import certificates
+from tlsdissect.certificates import Retimer, analyze_chain
+
+
+def _judged(ders: list[bytes], at: float) -> dict:
+    return analyze_chain(ders, at=at, server_name="www.lab.test", role="server").to_dict()
+
+
+def test_retimer_words_each_instant_as_a_fresh_analysis_would() -> None:
+    # An expired leaf and a not-yet-valid extra certificate: both texts quote the time.
+    pki = lab_pki()
+    leaf = leaf_variant(not_before=REF_TIME - 10 * DAY, not_after=REF_TIME - timedelta(seconds=90))
+    early = leaf_variant("early.lab.test", not_before=REF_TIME + DAY, not_after=REF_TIME + 30 * DAY)
+    ders = [leaf.der, early.der, pki.intermediate.der]
+    t0 = REF_TIME.timestamp()
+    analysis = analyze_chain(ders, at=t0, server_name="www.lab.test")
+    assert {"expired", "not_yet_valid"} <= set(analysis.finding_ids())
+    retime = Retimer(analysis, "server")
+    # Within one second, across second boundaries (also a hair before one, where rounding
+    # to microseconds carries into the next second) and across the 120 s switch from
+    # seconds to minutes in "expired 2 minutes before" (all within the span where the same
+    # certificates are out of their validity periods: the cache asks no more of it).
+    offsets = [0.0, 0.25, 0.999, 0.9999996, 1.0, 1.5, 29.0, 29.9999, 30.0, 30.000001, 31.0, 3600.5]
+    for dt in offsets:
+        assert retime(t0 + dt).to_dict() == _judged(ders, t0 + dt), dt
+
+
+def test_retimer_hands_out_the_same_result_within_a_second_and_a_new_one_after() -> None:
+    leaf = leaf_variant(not_before=REF_TIME - 10 * DAY, not_after=REF_TIME - DAY)
+    ders = [leaf.der]
+    t0 = REF_TIME.timestamp()
+    retime = Retimer(analyze_chain(ders, at=t0, server_name="www.lab.test"), "server")
+    first = retime(t0 + 0.1)
+    assert retime(t0 + 0.7) is first
+    later = retime(t0 + 1.2)
+    assert later is not first
+    texts = [f.text for f in later.findings if f.id == "expired"]
+    assert texts and "capture time 2026-06-01 12:00:01 UTC" in texts[0]
+    assert all("12:00:01" not in f.text for f in first.findings)
+
+
+def test_retimer_of_a_chain_without_validity_findings_returns_the_analysis() -> None:
+    pki = lab_pki()
+    analysis = analyze_chain([pki.leaf.der, pki.intermediate.der], at=REF_TIME, server_name="www.lab.test")
+    assert Retimer(analysis, "server")(REF_TIME.timestamp() + 5) is analysis
+
+
+def test_capture_time_text_is_bounded_and_shows_whole_seconds() -> None:
+    certificates._FMT_TIME_CACHE.clear()
+    base = datetime(2026, 6, 1, 12, 0, 0, 999999, tzinfo=timezone.utc)
+    for i in range(certificates._FMT_TIME_CACHE_MAX + 10):
+        when = base + timedelta(seconds=i)
+        assert certificates._fmt_time(when) == when.strftime("%Y-%m-%d %H:%M:%S UTC")
+        assert len(certificates._FMT_TIME_CACHE) <= certificates._FMT_TIME_CACHE_MAX
+    # A naive time is UTC; another zone is converted first.
+    assert certificates._fmt_time(datetime(2026, 6, 1, 12, 0, 0, 1)) == "2026-06-01 12:00:00 UTC"
+    paris = timezone(timedelta(hours=2))
+    assert certificates._fmt_time(datetime(2026, 6, 1, 14, 0, 0, tzinfo=paris)) == "2026-06-01 12:00:00 UTC"
