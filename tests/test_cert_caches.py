@@ -68,3 +68,32 @@ def test_capture_time_text_is_bounded_and_shows_whole_seconds() -> None:
     assert certificates._fmt_time(datetime(2026, 6, 1, 12, 0, 0, 1)) == "2026-06-01 12:00:00 UTC"
     paris = timezone(timedelta(hours=2))
     assert certificates._fmt_time(datetime(2026, 6, 1, 14, 0, 0, tzinfo=paris)) == "2026-06-01 12:00:00 UTC"
+
+
+def test_a_cached_staple_is_judged_at_each_connections_time() -> None:
+    from test_ocsp import NEXT_UPDATE, THIS_UPDATE, _response
+
+    from tlsdissect import ocsp
+
+    staple = _response()
+    instants = [REF_TIME, THIS_UPDATE - timedelta(seconds=1), NEXT_UPDATE + DAY, REF_TIME.timestamp(), REF_TIME]
+    for at in instants:
+        ocsp._STAPLE_CACHE.clear()
+        fresh = ocsp.parse_ocsp_response(staple, at)
+        assert ocsp.parse_ocsp_response(bytearray(staple), at) == fresh  # served from the cache
+        assert fresh.fresh is (THIS_UPDATE <= (at if isinstance(at, datetime) else REF_TIME) <= NEXT_UPDATE)
+    # A capture time that is no time is reported as before, even for a cached staple.
+    assert ocsp.parse_ocsp_response(staple, float("nan")).parse_error
+    # Each to_dict is the caller's own.
+    d = ocsp.parse_ocsp_response(staple, REF_TIME).to_dict()
+    d["cert_status"] = "changed"
+    assert ocsp.parse_ocsp_response(staple, REF_TIME).to_dict()["cert_status"] == "good"
+
+
+def test_the_staple_cache_is_bounded() -> None:
+    from tlsdissect import ocsp
+
+    ocsp._STAPLE_CACHE.clear()
+    for i in range(ocsp._STAPLE_CACHE_MAX + 5):
+        ocsp.parse_ocsp_response(b"junk %d" % i, REF_TIME)
+        assert len(ocsp._STAPLE_CACHE) <= ocsp._STAPLE_CACHE_MAX

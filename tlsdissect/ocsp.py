@@ -9,8 +9,9 @@ Never raises: bad bytes give ``OcspInfo.parse_error``.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any
 
 from cryptography.x509 import ocsp
@@ -59,6 +60,12 @@ class OcspInfo:
     response_count: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        return self._dict_template.copy()  # flat: a copy is the caller's own
+
+    @cached_property
+    def _dict_template(self) -> dict[str, Any]:
+        """to_dict's values (times written out) worked out once: a cached staple is reported on
+        every connection that carries it."""
         return {
             "der_length": self.der_length,
             "der_sha256": self.der_sha256,
@@ -83,15 +90,47 @@ def _serial_hex(value: int) -> str:
     return ("-" if value < 0 else "") + ("0" + text if len(text) % 2 else text)
 
 
+# Decoded staples by their bytes: a server staples the same response to every handshake
+# until it refreshes it (hours). Only the freshness depends on the connection's time.
+_STAPLE_CACHE: dict[bytes, dict[bool | None, OcspInfo]] = {}
+_STAPLE_CACHE_MAX = 1024  # staples remembered (cleared when full)
+
+
 def parse_ocsp_response(der: bytes, at: datetime | float) -> OcspInfo:
     """Decode a DER OCSPResponse and judge freshness at capture time ``at``; never raises."""
     try:
         raw = bytes(der)
     except Exception as exc:  # noqa: BLE001
         return OcspInfo(0, hashlib.sha256(b"").hexdigest(), parse_error=f"not bytes: {exc}")
-    base: dict[str, Any] = {"der_length": len(raw), "der_sha256": hashlib.sha256(raw).hexdigest()}
     try:
         when = _utc(at) if isinstance(at, datetime) else datetime.fromtimestamp(float(at), tz=timezone.utc)
+    except Exception as exc:  # noqa: BLE001 - a time that is no time is reported like bad bytes
+        return OcspInfo(parse_error=f"{type(exc).__name__}: {exc}", **_identity(raw))
+    # The decoded staple (fresh None) and its judged variants, each built once and shared:
+    # OcspInfo is immutable.
+    variants = _STAPLE_CACHE.get(raw)
+    if variants is None:
+        if len(_STAPLE_CACHE) >= _STAPLE_CACHE_MAX:
+            _STAPLE_CACHE.clear()
+        variants = _STAPLE_CACHE[raw] = {None: _decode(raw)}
+    info = variants[None]
+    if info.this_update is None:
+        return info
+    fresh = info.this_update <= when and (info.next_update is None or when <= info.next_update)
+    judged = variants.get(fresh)
+    if judged is None:
+        judged = variants[fresh] = replace(info, fresh=fresh)
+    return judged
+
+
+def _identity(raw: bytes) -> dict[str, Any]:
+    return {"der_length": len(raw), "der_sha256": hashlib.sha256(raw).hexdigest()}
+
+
+def _decode(raw: bytes) -> OcspInfo:
+    """What the staple says, without the freshness (which depends on the capture time)."""
+    base = _identity(raw)
+    try:
         resp = ocsp.load_der_ocsp_response(raw)
         status = resp.response_status.name.lower()
         if resp.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
@@ -102,9 +141,6 @@ def parse_ocsp_response(der: bytes, at: datetime | float) -> OcspInfo:
         next_update = _attr_utc(resp, "next_update")
         revocation_time = _attr_utc(resp, "revocation_time") if cert_status == "revoked" else None
         reason = resp.revocation_reason.name if cert_status == "revoked" and resp.revocation_reason else None
-        fresh = None
-        if this_update is not None and when is not None:
-            fresh = this_update <= when and (next_update is None or when <= next_update)
         responder_name = resp.responder_name.rfc4514_string() if resp.responder_name is not None else None
         key_hash = resp.responder_key_hash.hex() if resp.responder_key_hash is not None else None
         return OcspInfo(
@@ -116,7 +152,6 @@ def parse_ocsp_response(der: bytes, at: datetime | float) -> OcspInfo:
             produced_at=_attr_utc(resp, "produced_at"),
             this_update=this_update,
             next_update=next_update,
-            fresh=fresh,
             responder_name=responder_name,
             responder_key_hash=key_hash,
             response_count=count,
