@@ -148,7 +148,7 @@ def _other(side: str) -> str:
 # repeats: the versions a client offers, the CA list a server requests.
 _MEMO_MAX = 2048
 _offer_texts: dict[tuple[tuple[int, ...], int], str] = {}
-_ca_names: dict[tuple[bytes, ...], tuple[str, ...]] = {}
+_ca_names: dict[tuple[bytes, ...], tuple[tuple[str, ...], str]] = {}
 
 
 def _memo_put(table: dict[Any, Any], key: Any, value: Any) -> Any:
@@ -166,6 +166,25 @@ def _offer_text(offered: list[int], suites: int) -> str:
         names = [tables.version_name(v) for v in offered if not tables.is_grease(v)]
         text = _memo_put(_offer_texts, key, f" offers {', '.join(names)} and {suites} cipher suites.")
     return text
+
+
+def _requested_cas(ders: list[bytes]) -> tuple[tuple[str, ...], str]:
+    """A CertificateRequest's CA names and the evidence sentence about them, memoised on the
+    DER names: a server sends the same list on every connection (decoding them is costly)."""
+    try:
+        hit = _ca_names.get(key := tuple(ders))
+    except TypeError:  # unhashable (not bytes): decode without the memo
+        hit = key = None
+    if hit is None:
+        from .certificates import decode_distinguished_names
+
+        names = tuple(decode_distinguished_names(ders))
+        text = ("The server's CertificateRequest accepts certificates issued by: " + "; ".join(names) + "."
+                if names else "The server requests a client certificate.")
+        hit = (names, text)
+        if key is not None:
+            _memo_put(_ca_names, key, hit)
+    return hit
 
 
 def _by_type(events: list[Event]) -> dict[str, list[Event]]:
@@ -243,6 +262,15 @@ class _Reasoner:
             if sender is None or e.sender == sender:
                 return e
         return None
+
+    def sent(self, sender: str, types: tuple[str, ...], after: Optional[int] = None) -> bool:
+        """``sender`` sent an event of one of ``types`` (after frame ``after``)."""
+        by_type = self.by_type
+        for typ in types:
+            for e in by_type.get(typ, _NONE):
+                if e.sender == sender and (after is None or e.frame > after):
+                    return True
+        return False
 
     def protected(self, sender: str, after: int = 0, before: Optional[int] = None) -> list[Event]:
         return [e for e in self.enc if e.sender == sender and e.frame > after and (before is None or e.frame <= before)]
@@ -398,72 +426,64 @@ class _Reasoner:
 
     def _phase_at(self, frame: int, sender: str) -> str:
         """Which step the aborting side was at: what it had received from the other side."""
-        c = self.c
-        peer = _other(sender)
-        ch = self.has("client_hello", "client", frame)
-        sh = self.has("server_hello", "server", frame) or self.has("hello_retry_request", "server", frame)
-        if ch is None:
+        if self.has("client_hello", "client", frame) is None:
             return "client_hello"
-        if c.established:
+        if self.c.established:
             return self._post_handshake_phase(frame)
+        sh = self.has("server_hello", "server", frame) or self.has("hello_retry_request", "server", frame)
         if sh is None:
             return "client_hello"
-        peer_msgs = [e.info.get("message") for e in self.msgs(peer, frame)]
         if sender == "client":
             # What the server sent last decides: its certificate, its key exchange, its Finished.
+            peer_msgs = self.names("server", frame)
             if "certificate" in peer_msgs or (self.tls13 and self.protected("server", 0, frame)):
                 return "server_certificate"
             if peer_msgs and peer_msgs[-1] in ("server_hello", "hello_retry_request"):
                 return "server_hello"
             return "server_certificate" if "server_key_exchange" not in peer_msgs else "key_exchange"
         # The server aborts after the client's second flight.
-        client_after_sh = [e for e in self.msgs("client", frame) if e.frame > sh.frame]
-        client_names = [e.info.get("message") for e in client_after_sh]
-        if "certificate" in client_names or self.has("certificate_request", "server", frame) or (
-            self.tls13 and self.protected("client", sh.frame, frame)
-        ):
-            if self.has("certificate_request", "server", frame) or "certificate" in client_names:
-                return "client_certificate"
+        client_names = [e.info.get("message") for e in self.hs
+                        if e.sender == "client" and sh.frame < e.frame <= frame]
+        if "certificate" in client_names or self.has("certificate_request", "server", frame) is not None:
+            return "client_certificate"
         if "client_key_exchange" in client_names:
             return "key_exchange" if "finished" not in client_names else "finished"
         if self.tls13 and self.protected("client", sh.frame, frame):
             return "client_certificate"
-        return "server_hello" if sh is not None and sender == "server" and not client_after_sh else "finished"
+        return "server_hello" if sender == "server" and not client_names else "finished"
 
     def _post_handshake_phase(self, frame: int) -> str:
         """After both Finished: a renegotiation (TLS <= 1.2), post-handshake auth (1.3), or data."""
         # The first handshake ends with the first application data (or, failing that, the
         # second Finished): handshake messages after that point are post-handshake.
-        first_data = next((e.frame for e in self.c.events if e.type in ("encrypted_record", "application_data")
-                           and e.info.get("content_type", "application_data") == "application_data"), None)
-        fin = [e for e in self.hs if e.info.get("message") == "finished"]
-        if first_data is not None:
-            last_fin = first_data
-        elif len(fin) >= 2:
-            last_fin = fin[1].frame
+        data = self._app_data()
+        if data:
+            last_fin = data[0].frame
         else:
-            return "application_data"
-        later = [e for e in self.hs if e.frame > last_fin and e.frame <= frame]
-        names = [e.info.get("message") for e in later]
-        if self.tls13 and "certificate_request" in names:
-            return "post_handshake_auth"
-        if not self.tls13 and ({"hello_request", "client_hello"} & set(names)):
+            fin = [e for e in self.hs if e.info.get("message") == "finished"]
+            if len(fin) < 2:
+                return "application_data"
+            last_fin = fin[1].frame
+        names = [e.info.get("message") for e in self.hs if last_fin < e.frame <= frame]
+        if self.tls13:
+            return "post_handshake_auth" if "certificate_request" in names else "application_data"
+        if "hello_request" in names or "client_hello" in names:
             return "renegotiation"
-        if not self.tls13:
-            enc_hs = [e for e in self.enc if e.info.get("content_type") == "handshake" and e.frame > last_fin
-                      and e.frame <= frame and self._after_app_data(e.frame)]
-            if enc_hs:
-                # Data flowing again after the renegotiation means it succeeded.
-                last = enc_hs[-1].frame
-                if any(e.type in ("encrypted_record", "application_data") and e.info.get("content_type", "application_data") == "application_data"
-                       and last < e.frame < frame for e in self.c.events):
-                    return "application_data"
-                return "renegotiation"
+        enc_hs = [e for e in self.enc if e.info.get("content_type") == "handshake" and last_fin < e.frame <= frame
+                  and self._after_app_data(e.frame)]
+        if enc_hs:
+            # Data flowing again after the renegotiation means it succeeded.
+            last = enc_hs[-1].frame
+            if any(last < e.frame < frame for e in data):
+                return "application_data"
+            return "renegotiation"
         return "application_data"
 
     def _after_app_data(self, frame: int) -> bool:
-        return any(e.type in ("encrypted_record", "application_data") and e.info.get("content_type", "application_data") == "application_data"
-                   and e.frame < frame for e in self.c.events)
+        """Some application data precedes ``frame``."""
+        self._app_data()
+        first = self._data_min
+        return first is not None and first < frame
 
     def _cause_for_alert(self, a: Alert, phase: str) -> tuple[str, str, list[str], str]:
         c = self.c
@@ -539,10 +559,13 @@ class _Reasoner:
         return ids, chain
 
     def _finding(self, fid: str) -> Optional[Any]:
+        """The server chain's first finding ``fid``, or None."""
         chain = self.server_chain
-        if chain is None:
-            return None
-        return next((f for f in chain.findings if f.id == fid), None)
+        if chain is not None:
+            for f in chain.findings:
+                if f.id == fid:
+                    return f
+        return None
 
     def _cert_evidence(self) -> None:
         chain = self.server_chain
@@ -620,17 +643,11 @@ class _Reasoner:
         code = a.code
         cert_msg = self.has("certificate", "client", a.frame)
         req = c.certificate_request
-        ca_names = []
+        ca_names: tuple[str, ...] = ()
         if req is not None:
-            from .certificates import decode_distinguished_names
-
-            ca_names = decode_distinguished_names(req.certificate_authorities)
+            ca_names, text = _requested_cas(req.certificate_authorities)
             cr_ev = self.has("certificate_request", "server")
-            if ca_names:
-                self.evidence.append(Evidence("The server's CertificateRequest accepts certificates issued by: "
-                                              + "; ".join(ca_names) + ".", [cr_ev.frame] if cr_ev else []))
-            else:
-                self.evidence.append(Evidence("The server requests a client certificate.", [cr_ev.frame] if cr_ev else []))
+            self.evidence.append(Evidence(text, [cr_ev.frame] if cr_ev else []))
         sent = c.client_certificate_sent
         if cert_msg is not None:
             self.evidence.append(Evidence(
@@ -724,14 +741,13 @@ class _Reasoner:
         # A client that closes right after the handshake without sending data: TLS 1.2 curl
         # after a failed host name check sends an encrypted close_notify.
         if a.sender == "client" and not self._client_sent_data_before(a.frame):
-            ids, chain = self._server_facts()
-            if "hostname_mismatch" in ids:
+            f = self._finding("hostname_mismatch")
+            if f is not None:
                 self._cert_evidence()
-                f = self._finding("hostname_mismatch")
                 return Diagnosis("failed", "server_cert_hostname_mismatch", "likely", failure_point="server_certificate",
                                  aborted_by="client", how="alert", alert=_alert_dict(a),
                                  explanation=("The handshake completed, then the client closed without sending a request "
-                                              "(curl does this after its own host name check fails). " + (f.text if f else "")))
+                                              "(curl does this after its own host name check fails). " + f.text))
             return Diagnosis("failed", "client_closed_without_alert" if c.established else "server_cert_rejected", "possible",
                              failure_point="server_certificate", aborted_by="client", how="alert", alert=_alert_dict(a),
                              alternatives=["server_cert_rejected"],
@@ -790,12 +806,10 @@ class _Reasoner:
     # -- established ----------------------------------------------------------------------
     def _after_handshake(self) -> Diagnosis:
         c = self.c
-        fin = [e for e in self.hs if e.info.get("message") == "finished"]
         # curl's host name check: the handshake completes, then the client closes at once.
-        ids, chain = self._server_facts()
-        if "hostname_mismatch" in ids and not self._client_sent_data_before(10**12):
+        f = self._finding("hostname_mismatch")
+        if f is not None and not self._client_sent_data_before(10**12):
             self._cert_evidence()
-            f = self._finding("hostname_mismatch")
             notify = next((a for a in c.alerts if a.sender == "client" and a.code == CLOSE_NOTIFY), None)
             if notify is not None:
                 self.alert_evidence(notify)
@@ -803,7 +817,7 @@ class _Reasoner:
                              aborted_by="client", how="alert" if notify else (c.tcp_close.how if c.tcp_close else "fin"),
                              alert=_alert_dict(notify) if notify else None,
                              explanation=("The handshake completed but the client closed without sending a request, as "
-                                          "curl does when its host name check fails. " + (f.text if f else "")))
+                                          "curl does when its host name check fails. " + f.text))
         refused = self._http_refusal()
         if refused is not None:
             return refused
@@ -837,7 +851,7 @@ class _Reasoner:
                                                            and e.info.get("message") == "certificate"][:1]))
         if problem is None:
             return None
-        resp = next((e for e in c.events if e.type == "application_data" and e.sender == "server"), None)
+        resp = next((e for e in self.by_type.get("application_data", _NONE) if e.sender == "server"), None)
         preview = str(resp.info.get("preview", "")) if resp is not None else ""
         server_refused = preview[9:12] in ("400", "403", "495", "496") if preview.startswith("HTTP/") else None
         if server_refused is False:
@@ -869,14 +883,14 @@ class _Reasoner:
         """Decrypted HTTP tells what TLS bytes cannot: a 403 for a missing SNI (Apache's
         SSLStrictSNIVHostCheck) or for a client certificate TLS 1.3 could not ask for."""
         c = self.c
-        resp = next((e for e in c.events if e.type == "application_data" and e.sender == "server"
+        resp = next((e for e in self.by_type.get("application_data", _NONE) if e.sender == "server"
                      and str(e.info.get("preview", "")).startswith("HTTP/")), None)
         if resp is None:
             return None
         status = str(resp.info.get("preview", ""))[9:12]
         if status not in ("403", "421"):
             return None
-        req = next((e for e in c.events if e.type == "application_data" and e.sender == "client"), None)
+        req = next((e for e in self.by_type.get("application_data", _NONE) if e.sender == "client"), None)
         self.evidence.append(Evidence(f"The server answers the request with HTTP {status} (decrypted).", [resp.frame]))
         close = c.tcp_close
         ch = c.client_hello
@@ -913,7 +927,9 @@ class _Reasoner:
             return None
         by = close.by
         said_bye = any(a.sender == by and a.frame <= close.frame for a in c.alerts)
-        peer_closed = any(e.type in ("fin", "rst") and e.sender == _other(by) and e.frame < close.frame for e in c.events) or \
+        peer = _other(by)
+        peer_closed = any(e.sender == peer and e.frame < close.frame
+                          for typ in ("fin", "rst") for e in self.by_type.get(typ, _NONE)) or \
             any(a.sender == _other(by) and a.frame < close.frame for a in c.alerts)
         if said_bye or peer_closed or self._probable_alert(by, close.frame) is not None:
             return None
@@ -929,11 +945,11 @@ class _Reasoner:
         close = c.tcp_close
         server_bytes = c.server_stats.bytes
         ch = self.has("client_hello", "client")
-        rst = [e for e in c.events if e.type == "rst"]
+        rst = self.by_type.get("rst", _NONE)
         if ch is None:
             if not c.client_stats.bytes:
-                if not any(e.type == "syn_ack" for e in c.events):
-                    refused = any(e.type == "rst" and e.sender == "server" for e in c.events)
+                if "syn_ack" not in self.by_type:
+                    refused = self.first_event("rst", "server") is not None
                     self.evidence.append(Evidence("The client's SYN " + ("is refused with a reset." if refused else "gets no answer."),
                                                   [e.frame for e in c.events if e.type in ("syn", "rst")][:3]))
                     return Diagnosis("failed", "connection_reset" if refused else "server_no_response", "certain",
@@ -960,8 +976,7 @@ class _Reasoner:
                              explanation=("The connection was reset by something on the path, not by the endpoints: "
                                           + mb))
         if sh is None:
-            server_data = [e for e in c.events if e.sender == "server" and e.type in ("handshake", "encrypted_record", "alert")]
-            if not server_data:
+            if not self.sent("server", ("handshake", "encrypted_record", "alert")):
                 if close is None and (c.end_time - ch.time) < 1.0:
                     step = self._next_step()
                     return Diagnosis("incomplete", "unknown", "possible", failure_point=step, how="capture_ended",
@@ -1063,7 +1078,7 @@ class _Reasoner:
             return "application_data"
         if self.tls13:
             return "finished"
-        if ("client", "client_key_exchange") in names or any(e.type == "change_cipher_spec" and e.sender == "client" for e in self.c.events):
+        if ("client", "client_key_exchange") in names or self.first_event("change_cipher_spec", "client") is not None:
             return "finished"
         if ("server", "server_hello_done") in names:
             return "key_exchange"
@@ -1077,8 +1092,7 @@ class _Reasoner:
         if not client_steps:
             return None
         last = client_steps[-1]
-        if any(e.sender == "server" and e.frame > last.frame and e.type in ("handshake", "encrypted_record", "alert", "not_tls")
-               for e in c.events):
+        if self.sent("server", ("handshake", "encrypted_record", "alert", "not_tls"), after=last.frame):
             return None
         if c.server_stats.bytes == 0:
             return None  # nothing at all from the server: handled as "no answer to the ClientHello"
@@ -1087,9 +1101,9 @@ class _Reasoner:
             return None
         if close is None and c.end_time - last.time < 1.0:
             return None
-        names = [e.info.get("message") for e in self.msgs("client")]
+        names = self.names("client")
         phase = "finished" if ("client_key_exchange" in names or "finished" in names or
-                               any(e.type == "change_cipher_spec" for e in client_steps)) else "key_exchange"
+                               self.first_event("change_cipher_spec", "client") is not None) else "key_exchange"
         return last, phase
 
     def _probable_alert(self, sender: str, close_frame: int) -> Optional[Event]:
@@ -1105,7 +1119,7 @@ class _Reasoner:
 
     def _middlebox_evidence(self) -> str:
         c = self.c
-        rsts = [e for e in c.events if e.type == "rst"]
+        rsts = self.by_type.get("rst", _NONE)
         if not rsts:
             return ""
         senders = {e.sender for e in rsts}
