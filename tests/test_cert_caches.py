@@ -97,3 +97,24 @@ def test_the_staple_cache_is_bounded() -> None:
     for i in range(ocsp._STAPLE_CACHE_MAX + 5):
         ocsp.parse_ocsp_response(b"junk %d" % i, REF_TIME)
         assert len(ocsp._STAPLE_CACHE) <= ocsp._STAPLE_CACHE_MAX
+
+
+def test_client_chain_checks_are_remembered_per_chain_request_pair_and_bounded() -> None:
+    from certs_factory import CLIENT_AUTH, name
+
+    from tlsdissect.certificates import _client_chain_findings, check_client_chain_against_request
+
+    pki = lab_pki()
+    client = leaf_variant("alice", eku=CLIENT_AUTH)
+    ca_der = name("Some Other CA").public_bytes()
+    cases = [([client.der, pki.intermediate.der], [ca_der], [0x0403]),
+             ([client.der], [pki.intermediate.cert.subject.public_bytes()], [0x0804]), ([], [ca_der], [])]
+    certificates._CLIENT_CHECK_CACHE.clear()
+    for ders, cas, schemes in cases * 2:
+        got = check_client_chain_against_request(ders, ca_names=cas, signature_algorithms=schemes)
+        assert got == _client_chain_findings(ders, cas, schemes)
+        got.clear()  # the caller's own list
+    assert check_client_chain_against_request([bytearray(client.der)], ca_names=[ca_der])  # unhashable: uncached
+    for i in range(certificates._CLIENT_CHECK_CACHE_MAX + 5):
+        check_client_chain_against_request([b"junk %d" % i])
+        assert len(certificates._CLIENT_CHECK_CACHE) <= certificates._CLIENT_CHECK_CACHE_MAX

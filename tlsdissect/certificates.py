@@ -291,6 +291,8 @@ def cache_stats() -> dict[str, int]:
 def clear_caches() -> None:
     _PARSE_CACHE.clear()
     _VERIFY_CACHE.clear()
+    _CLIENT_CHECK_CACHE.clear()
+    _FMT_TIME_CACHE.clear()
 
 
 # --------------------------------------------------------------------------- names
@@ -1722,6 +1724,12 @@ def _scheme_key_type(code: int) -> str | None:
     return None
 
 
+# Client-chain checks by (chain, requested CA names, signature schemes): the same clients
+# answer the same server's request on every connection, and nothing here depends on the time.
+_CLIENT_CHECK_CACHE: dict[tuple[Any, ...], list[ChainFinding]] = {}
+_CLIENT_CHECK_CACHE_MAX = 1024  # combinations remembered (cleared when full)
+
+
 def check_client_chain_against_request(
     ders: Sequence[bytes],
     *,
@@ -1734,6 +1742,21 @@ def check_client_chain_against_request(
     ``signature_algorithms`` the SignatureScheme codes the server accepts.
     ECDSA schemes are matched on key type only (TLS 1.2 codes do not bind the curve).
     """
+    key = (tuple(ders), tuple(ca_names), tuple(signature_algorithms))
+    try:
+        found = _CLIENT_CHECK_CACHE.get(key)
+    except TypeError:  # unhashable input (e.g. bytearray): judged without the cache
+        return _client_chain_findings(ders, ca_names, signature_algorithms)
+    if found is None:
+        if len(_CLIENT_CHECK_CACHE) >= _CLIENT_CHECK_CACHE_MAX:
+            _CLIENT_CHECK_CACHE.clear()
+        found = _CLIENT_CHECK_CACHE[key] = _client_chain_findings(ders, ca_names, signature_algorithms)
+    return list(found)  # the findings are immutable; the list is the caller's own
+
+
+def _client_chain_findings(
+    ders: Sequence[bytes], ca_names: Sequence[bytes], signature_algorithms: Sequence[int]
+) -> list[ChainFinding]:
     findings: list[ChainFinding] = []
     requested = decode_distinguished_names(ca_names)
     if not ders:
