@@ -14,7 +14,7 @@ from typing import Any, Iterator, Optional, Sequence
 
 from .analyzer import RunState, iter_connections, quiet_gc
 from .errors import TlsDissectError
-from .jsontext import dumps
+from .jsontext import dumps, dumps_bytes
 from .model import SCHEMA_VERSION, Connection, Report
 
 EXIT_OK = 0
@@ -103,7 +103,8 @@ JSON_SORT_LIMIT = 2000
 def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[list[int]], want: str,
           jobs: int = 1) -> Iterator[tuple[int, bool, Any]]:
     """(stream, failed, payload) per reported connection, in output order; the payload is the
-    JSON text (want="json") or the Connection. With jobs > 1, from a sharded run (shard.py)."""
+    JSON text as UTF-8 bytes (want="json") or the Connection. With jobs > 1, from a sharded run
+    (shard.py)."""
     if jobs > 1:
         from .shard import can_shard, iter_sharded
 
@@ -113,28 +114,30 @@ def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[li
     for conn in iter_connections(path, state=st, **options):
         if streams and conn.stream not in streams:
             continue
-        yield conn.stream, _failed(conn), (dumps(conn.json_value()) if want == "json" else conn)
+        yield conn.stream, _failed(conn), (dumps_bytes(conn.json_value()) if want == "json" else conn)
 
 
 def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1) -> int:
     st = RunState()
-    out = sys.stdout
+    out = _ByteOut(sys.stdout)
     failed = False
     # Connections held (as JSON text, in a spool file: memory stays flat) to be written in
     # stream order; past JSON_SORT_LIMIT they go out in the order connections end.
     held: Optional[_TextSpool] = _TextSpool()
     written = 0
 
-    def emit(text: str) -> None:
+    def emit(text: bytes) -> None:
         nonlocal written
-        out.write(text if written == 0 else ",\n" + text)
+        if written:
+            out.write(b",\n")
+        out.write(text)
         written += 1
 
     def header() -> None:
         info = st.reader.info if st.reader else None
-        out.write('{"schema_version":%d,"capture":%s,"format":%s,"connections":[\n'
-                  % (SCHEMA_VERSION, dumps(st.reader.name if st.reader else path),
-                     dumps(info.format if info else "")))
+        out.write(('{"schema_version":%d,"capture":%s,"format":%s,"connections":[\n'
+                   % (SCHEMA_VERSION, dumps(st.reader.name if st.reader else path),
+                      dumps(info.format if info else ""))).encode("utf-8"))
 
     header_done = False
     try:
@@ -170,7 +173,8 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
         "warnings": st.warnings,
         "connections_order": "stream" if held is not None else "end",
     }
-    out.write("\n]," + dumps(tail)[1:] + "\n")
+    out.write(b"\n]," + dumps_bytes(tail)[1:] + b"\n")
+    out.flush()
     if info is not None and info.truncated:
         print(f"tlsdissect: {path}: {info.truncation_reason} (partial result above)", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -196,7 +200,7 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
             counts[outcome] = counts.get(outcome, 0) + 1
             with con.capture() as cap:
                 render_connection(con, conn, verbose=args.verbose, blank_before=True)
-            spool.add(order_of(outcome), conn.stream, cap.get())
+            spool.add(order_of(outcome), conn.stream, cap.get().encode("utf-8", "surrogateescape"))
         info = st.reader.info if st.reader else None
         head = Report(capture=st.reader.name if st.reader else path, frames=info.frames if info else 0,
                       format=info.format if info else "", truncated=bool(info and info.truncated),
@@ -205,7 +209,7 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
         render_header(con, head, counts)
         con.file.flush()
         for text in spool.in_order():
-            con.file.write(text)
+            con.file.write(text.decode("utf-8", "surrogateescape"))
         con.file.flush()
     if head.truncated:
         print(f"tlsdissect: {path}: {head.truncation_reason} (partial result above)", file=sys.stderr)
@@ -238,14 +242,13 @@ class _TextSpool:
     def count(self) -> int:
         return len(self.index[0])
 
-    def add(self, group: int, stream: int, text: str) -> None:
-        data = text.encode("utf-8", "surrogateescape")
+    def add(self, group: int, stream: int, data: bytes) -> None:
         self.file.write(data)
         for arr, value in zip(self.index, (group, stream, self.size, len(data))):
             arr.append(value)
         self.size += len(data)
 
-    def in_order(self, by_stream: bool = True) -> Iterator[str]:
+    def in_order(self, by_stream: bool = True) -> Iterator[bytes]:
         """By (group, stream), or as they were added."""
         group, stream, offset, length = self.index
         order = range(len(group))
@@ -253,7 +256,28 @@ class _TextSpool:
             order = sorted(order, key=lambda i: (group[i], stream[i], i))  # type: ignore[assignment]
         for i in order:
             self.file.seek(offset[i])
-            yield self.file.read(length[i]).decode("utf-8", "surrogateescape")
+            yield self.file.read(length[i])
+
+
+class _ByteOut:
+    """Where the JSON goes: standard output's byte stream when it has one (the JSON is UTF-8
+    bytes from the encoder; no decode and re-encode of every connection), else its text stream
+    (e.g. a StringIO that captures a --jobs worker's output)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.text = stream
+        self.raw = getattr(stream, "buffer", None)
+        if self.raw is not None:
+            stream.flush()  # what was written as text goes first
+
+    def write(self, data: bytes) -> None:
+        if self.raw is not None:
+            self.raw.write(data)
+        else:
+            self.text.write(data.decode("utf-8"))
+
+    def flush(self) -> None:
+        (self.raw if self.raw is not None else self.text).flush()
 
 
 class _Progress:
@@ -330,10 +354,11 @@ def _run_parallel(args: argparse.Namespace, options: dict[str, Any]) -> int:
 def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1) -> int:
     st = RunState()
     failed = False
+    out = _ByteOut(sys.stdout)
     for _, bad, text in _rows(path, options, st, streams, "json", jobs):
         failed = failed or bad
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+        out.write(text + b"\n")
+        out.flush()
     if st.reader is not None and st.reader.info.truncated:
         print(f"tlsdissect: {path}: {st.reader.info.truncation_reason} (partial result above)", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -33,5 +33,13 @@ def dumps(value: Any) -> str:
     return _stdlib_dumps(value)
 
 
+def dumps_bytes(value: Any) -> bytes:
+    """``dumps(value)`` as UTF-8 bytes, for writing to a byte stream without a decode and an
+    encode of every connection's text."""
+    if orjson is not None:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    return _stdlib_dumps(value).encode("utf-8")
+
+
 def _stdlib_dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO, Callable, Iterator, Optional
 
 from .analyzer import RunState, iter_shard
 from .errors import TlsDissectError
-from .jsontext import dumps
+from .jsontext import dumps_bytes
 
 BATCH = 64  # results per pipe message
 _LEN = struct.Struct("<I")
@@ -37,7 +37,7 @@ class Row:
     retire_seq: int
     stream: int
     failed: bool
-    payload: Any  # JSON text (want="json") or the Connection (want="connection"); None if filtered out
+    payload: Any  # JSON text as UTF-8 bytes (want="json") or the Connection (want="connection"); None if filtered out
     tls_port: Optional[int]
     candidate_ports: Optional[tuple[int, ...]]
 
@@ -80,7 +80,7 @@ def _worker(path: str, k: int, n: int, options: dict[str, Any], streams: Optiona
             failed = False
             if not streams or conn.stream in streams:
                 failed = _failed(conn)
-                payload = dumps(conn.json_value()) if want == "json" else conn
+                payload = dumps_bytes(conn.json_value()) if want == "json" else conn
             batch.append(Row(item.retire_seq, conn.stream, failed, payload, item.tls_port, item.candidate_ports))
             if len(batch) >= BATCH:
                 _send(out, ("rows", batch, _state_of(st)))
