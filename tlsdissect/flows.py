@@ -13,6 +13,7 @@ when the capture ends; that is what lets ``iter_connections`` run in bounded mem
 from __future__ import annotations
 
 import zlib
+from operator import itemgetter
 from typing import Any, Optional, Union
 
 from .model import Alert, Connection, Event, TcpClose
@@ -36,6 +37,12 @@ BUSY_ACTIVE = 2_000
 BUSY_IDLE_TIMEOUT = 5.0
 BUSY_CLOSED_LINGER = 0.5  # and closed connections wait this long instead of CLOSED_LINGER
 MAX_ACTIVE = 20_000
+
+_CONTROL = SYN | FIN | RST
+_ALERT_LEVELS = {1: "warning", 2: "fatal"}
+_BY_FRAME = itemgetter(1)  # timeline tuples: (direction, frame, time, type, info)
+# Names of directions 0 and 1, by which direction is the client's.
+_NAMES: tuple[tuple[str, str], tuple[str, str]] = (("client", "server"), ("server", "client"))
 
 _HTTPS_PORT_ERRORS = (
     b"plain HTTP request was sent to HTTPS port",
@@ -87,7 +94,10 @@ class TcpConnection:
         self.last_frame = frame
         self.last_ts = ts
         self.packets[d] += 1
-        if flags & (SYN | FIN | RST) or len(self.ttls[d]) < 4:
+        ttls = self.ttls[d]
+        if len(ttls) < 4 and not flags & RST:
+            ttls.append(ttl)
+        if flags & _CONTROL:
             self._control(d, frame, ts, seq, flags, payload, ttl)
         if flags & ACK:
             other = self.reasm[1 - d]
@@ -119,17 +129,22 @@ class TcpConnection:
                 seq = (seq + 1) & 0xFFFFFFFF  # data on a SYN (TCP Fast Open) follows the SYN
             elif self.packets[d] == 1 and not self.syn_seen and not self.midstream:
                 self._start_midstream()
-            session = self.session
             r = self.reasm[d]
             if seq == r.next_seq and not r.pending:
+                # In order with nothing buffered (next_seq cannot match before the stream's
+                # origin is known): what StreamReassembler.segment would do, without the
+                # bookkeeping; the bytes go straight to the session.
+                r.next_seq = (seq + n) & 0xFFFFFFFF
+                r.next_abs += n  # type: ignore[operator]
+                session = self.session
                 layer = session.layers[d]
                 if layer.skip > n:
-                    # The hot path of bulk transfer: in order, inside a protected record we
-                    # are skipping anyway. Account for the bytes and touch nothing else.
+                    # The hot path of bulk transfer: inside a protected record we are skipping
+                    # anyway. Account for the bytes and touch nothing else.
                     layer.skip -= n
-                    r.next_seq = (seq + n) & 0xFFFFFFFF
-                    r.next_abs += n  # type: ignore[operator]
-                    return
+                else:
+                    session.data(d, payload, frame, ts)
+                return
             self._to_session(d, r.segment(seq, payload, frame, ts))
 
     def _to_session(self, d: int, chunks: list) -> None:
@@ -151,8 +166,7 @@ class TcpConnection:
         self.session.set_midstream(1)
 
     def _control(self, d: int, frame: int, ts: float, seq: int, flags: int, payload: bytes, ttl: int) -> None:
-        if len(self.ttls[d]) < 4 and not flags & RST:
-            self.ttls[d].append(ttl)
+        """SYN, FIN and RST: sequence origins, roles and the end of the conversation."""
         if flags & SYN:
             if self.isn[d] is None:
                 self.isn[d] = seq
@@ -190,62 +204,63 @@ class TcpConnection:
     def finish(self, capture_ended: bool) -> Connection:
         """Flush what is buffered and build the result."""
         s = self.session
+        last_frame = self.last_frame
+        last_ts = self.last_ts
+        reasm = self.reasm
         for d in (0, 1):
             held = self.tentative[d]
             if held is not None:  # zeros nothing contradicted: they were data after all
                 self.tentative[d] = None
                 self._feed(d, held[0], held[1], held[2], held[3])
-            self._to_session(d, self.reasm[d].flush(self.last_frame, self.last_ts))
-            s.finish(d, self.last_frame, self.last_ts)
+            if reasm[d].pending:
+                self._to_session(d, reasm[d].flush(last_frame, last_ts))
+            s.finish(d, last_frame, last_ts)
         client = self._client_dir()
         server = 1 - client
-        names = {client: "client", server: "server"}
+        names = _NAMES[client]
         conn = Connection(
             stream=self.stream,
             client=format_endpoint(self.addr[client], self.port[client]),
             server=format_endpoint(self.addr[server], self.port[server]),
-            first_frame=self.first_frame, last_frame=self.last_frame,
-            start_time=self.first_ts, end_time=self.last_ts,
+            first_frame=self.first_frame, last_frame=last_frame,
+            start_time=self.first_ts, end_time=last_ts,
             role_source=self.role_source,
             midstream=self.midstream,
         )
         conn.partial = capture_ended and self.closed_at is None
         # Timeline: TCP and TLS events merged in capture order (stable for equal frames).
-        merged = sorted(self.tcp_events + s.timeline, key=lambda e: e[1])
+        merged = sorted(self.tcp_events + s.timeline, key=_BY_FRAME)
         conn.events = [Event(f, t, names[d], typ, info) for (d, f, t, typ, info) in merged]
-        conn.anomalies = [Event(f, t, names[d], typ, info) for (d, f, t, typ, info) in s.anomalies]
+        conn.anomalies = anomalies = [Event(f, t, names[d], typ, info) for (d, f, t, typ, info) in s.anomalies]
         for r in (0, 1):
-            rs = self.reasm[r]
+            rs = reasm[r]
             if rs.overlap_conflicts:
-                conn.anomalies.append(Event(self.last_frame, self.last_ts, names[r], "anomaly", {
+                anomalies.append(Event(last_frame, last_ts, names[r], "anomaly", {
                     "name": "conflicting_retransmission",
                     "detail": f"{rs.overlap_conflicts} retransmitted segment(s) carried different bytes (possible injection)"}))
             if rs.cap_hits:
-                conn.anomalies.append(Event(self.last_frame, self.last_ts, names[r], "anomaly", {
+                anomalies.append(Event(last_frame, last_ts, names[r], "anomaly", {
                     "name": "out_of_order_cap",
                     "detail": f"out-of-order buffer cap reached {rs.cap_hits} time(s); bytes skipped as a gap"}))
         if self.early_retire:
-            conn.anomalies.append(Event(self.last_frame, self.last_ts, names[client], "anomaly", {
+            anomalies.append(Event(last_frame, last_ts, names[client], "anomaly", {
                 "name": "memory_budget", "detail": self.early_retire}))
-        for (d, f, t, level, code, enc, ln) in s.alerts:
-            conn.alerts.append(Alert(f, t, names[d], {1: "warning", 2: "fatal"}.get(level, None if level is None else str(level)),
-                                     code, None if code is None else tables.alert_name(code), enc, ln))
+        if s.alerts:
+            conn.alerts = [Alert(f, t, names[d], _ALERT_LEVELS.get(level, None if level is None else str(level)),
+                                 code, None if code is None else tables.alert_name(code), enc, ln)
+                           for (d, f, t, level, code, enc, ln) in s.alerts]
         conn.tcp_close = self._tcp_close(names)
         conn.is_tls = s.tls_seen
-        if not s.tls_seen:
-            nt = s.not_tls.get(client) or s.not_tls.get(server)
-            conn.not_tls = nt
-        elif s.not_tls:
+        if not s.tls_seen or s.not_tls:
             conn.not_tls = s.not_tls.get(client) or s.not_tls.get(server)
         if s.client_hellos:
-            ch = s.client_hellos[0][1]
-            conn.client_hello = ch
-            conn.server_name = ch.server_name
-        if s.server_hello is not None:
-            sh = s.server_hello
+            conn.client_hello = s.client_hellos[0][1]
+            conn.server_name = s.server_name
+        sh = s.server_hello
+        if sh is not None:
             conn.server_hello = sh
-            conn.version_code = sh.version
-            conn.version = tables.version_name(sh.version)
+            conn.version_code = version = sh.version
+            conn.version = tables.version_name(version)
             conn.cipher_code = sh.cipher_suite
             conn.cipher = tables.cipher_name(sh.cipher_suite)
             alpn = sh.ext(16)
@@ -253,8 +268,8 @@ class TcpConnection:
                 conn.alpn = alpn.decoded["protocols"][0]
         elif s.hrr is not None:
             # Only a HelloRetryRequest came back: it already names the version and suite.
-            conn.version_code = s.hrr.version
-            conn.version = tables.version_name(s.hrr.version)
+            conn.version_code = version = s.hrr.version
+            conn.version = tables.version_name(version)
             conn.cipher_code = s.hrr.cipher_suite
             conn.cipher = tables.cipher_name(s.hrr.cipher_suite)
         elif s.partial_server_version is not None:
@@ -265,8 +280,9 @@ class TcpConnection:
             conn.version_code = 2
             conn.version = "SSLv2"
         conn.hello_retry_request = s.hrr
-        for cert_msg in s.certificates[server][:1]:
-            conn.server_certificates_der = cert_msg.ders
+        server_certs = s.certificates[server]
+        if server_certs:
+            conn.server_certificates_der = server_certs[0].ders
         client_certs = s.certificates[client]
         if client_certs:
             conn.client_certificates_der = client_certs[0].ders
@@ -279,7 +295,7 @@ class TcpConnection:
         conn.ssl_history = s.ssl_history(client)
         for d, stats in ((client, conn.client_stats), (server, conn.server_stats)):
             layer = s.layers[d]
-            rs = self.reasm[d]
+            rs = reasm[d]
             stats.packets = self.packets[d]
             stats.bytes = self.payload_bytes[d]
             stats.records = layer.records
@@ -288,17 +304,16 @@ class TcpConnection:
             stats.retransmissions = rs.retransmitted
             stats.gaps = rs.gaps
             stats.gap_bytes = rs.gap_bytes
-            conn.last_records[names[d]] = [
-                {"frame": f, "time": round(t, 6), "content_type": ct, "length": ln, "protected": p}
-                for (f, t, ct, ln, p) in layer.recent_records()
-            ]
+            conn.last_records[names[d]] = _record_dicts(layer.recent_records())
         dec = s.decryption_summary()
         if dec is not None:
             conn.extra["decryption"] = dec
-        if any(self.rst_mid_record):
-            conn.extra["rst_mid_record"] = {names[d]: self.rst_mid_record[d] for d in (0, 1) if self.rst_mid_record[d]}
+        rst_mid = self.rst_mid_record
+        if rst_mid[0] or rst_mid[1]:
+            conn.extra["rst_mid_record"] = {names[d]: rst_mid[d] for d in (0, 1) if rst_mid[d]}
+        rst_ttl = self.rst_ttl
         conn.extra["ttl"] = {names[0]: self.ttls[0], names[1]: self.ttls[1],
-                             "rst": {names[d]: self.rst_ttl[d] for d in (0, 1) if self.rst_ttl[d] is not None}}
+                             "rst": {names[d]: rst_ttl[d] for d in (0, 1) if rst_ttl[d] is not None}}
         return conn
 
     def _client_dir(self) -> int:
@@ -314,7 +329,7 @@ class TcpConnection:
             return 0 if p1 in TLS_PORTS else 1
         return 0 if p0 >= p1 else 1  # the ephemeral (higher) port is the client's
 
-    def _tcp_close(self, names: dict[int, str]) -> Optional[TcpClose]:
+    def _tcp_close(self, names: tuple[str, str]) -> Optional[TcpClose]:
         first: Optional[tuple[int, float, int, str]] = None
         for d in (0, 1):
             for how, mark in (("rst", self.rst[d]), ("fin", self.fin[d])):
@@ -382,6 +397,20 @@ class ShadowConnection:
                 self.closed_at = ts
             if self.fin[0] and self.fin[1] and self.closed_at is None:
                 self.closed_at = ts
+
+
+def _record_dicts(records: list[tuple[int, float, int, int, bool]]) -> list[dict[str, Any]]:
+    """``last_records`` entries as reported. Records of one segment share its time object, so
+    the (slow) round() runs once per segment, not once per record."""
+    out = []
+    prev: Optional[float] = None
+    rounded = 0.0
+    for (f, t, ct, ln, p) in records:
+        if t is not prev:
+            prev = t
+            rounded = round(t, 6)
+        out.append({"frame": f, "time": rounded, "content_type": ct, "length": ln, "protected": p})
+    return out
 
 
 def shard_of(src: bytes, sport: int, dst: bytes, dport: int, shards: int) -> int:

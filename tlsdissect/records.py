@@ -199,13 +199,28 @@ class RecordLayer:
             out = []
         mode = self.mode
         if mode == TLS:
-            if data:
-                self.buf += data
-            self._parse_records(frame, ts, out)
+            buf = self.buf
+            if not buf:
+                # Nothing buffered: read the records straight from the segment's bytes (no
+                # copy into the buffer and out again); only an unfinished record is kept.
+                self._parse_records(data, frame, ts, out)
+            elif data:
+                buf += data
+                self._parse_records(buf, frame, ts, out)
+            else:
+                # Resumed after a pause: what waits in the buffer arrived already; one copy
+                # to bytes makes every record's payload a single slice.
+                data = bytes(buf)
+                buf.clear()
+                self._parse_records(data, frame, ts, out)
         elif mode == DETECT:
-            if data:
-                self.buf += data
-            self._detect(frame, ts, out)
+            if not self.buf and len(data) >= 5 and plausible_header(data, 0):
+                self._enter_tls(data[0])  # the usual start of a TLS stream, read in place
+                self._parse_records(data, frame, ts, out)
+            else:
+                if data:
+                    self.buf += data
+                self._detect(frame, ts, out)
         elif mode == PLAIN:
             self._plain(data, frame, ts, out)
         elif mode == SSL2:
@@ -242,10 +257,8 @@ class RecordLayer:
         if len(buf) < 5:
             return
         if plausible_header(buf, 0):
-            if buf[0] not in (CT_ALERT, CT_HANDSHAKE):
-                self.midstream = True  # a stream does not begin with CCS or application data
-            self.mode = TLS
-            self._parse_records(frame, ts, out)
+            self._enter_tls(buf[0])
+            self._parse_records(buf, frame, ts, out)
             return
         if _sslv2_client_hello_header(buf) or (buf[0] & 0x80 and buf[2] == 4):
             length = ((buf[0] & 0x7F) << 8) | buf[1]
@@ -276,7 +289,7 @@ class RecordLayer:
             del buf[:pos]
             self.midstream = True
             self.mode = TLS
-            self._parse_records(frame, ts, out)
+            self._parse_records(buf, frame, ts, out)
             return
         if not self.midstream and len(buf) <= _DETECT_WAIT and self._incomplete_record(1) is not None:
             # A record may start after a short preamble (PostgreSQL's 'S', a MySQL SSL
@@ -301,6 +314,12 @@ class RecordLayer:
             buf.clear()
             return
         self._to_plain(frame, ts, out)
+
+    def _enter_tls(self, first_type: int) -> None:
+        """A record header starts the stream: read it as TLS from here."""
+        if first_type != CT_ALERT and first_type != CT_HANDSHAKE:
+            self.midstream = True  # a stream does not begin with CCS or application data
+        self.mode = TLS
 
     def to_sslv2(self) -> None:
         """The server answered in SSLv2: this direction's next records are SSLv2 too."""
@@ -362,7 +381,7 @@ class RecordLayer:
             self.starttls_seen = True
             out.append(RecordEvent("starttls", frame, ts, detail=self.plain_name))
             self.buf += data
-            self._parse_records(frame, ts, out)
+            self._parse_records(self.buf, frame, ts, out)
 
     def _incomplete_record(self, start: int) -> Optional[int]:
         """The first position from ``start`` on where a record header begins (or its first
@@ -404,14 +423,24 @@ class RecordLayer:
         return None
 
     # -- records ------------------------------------------------------------------------
-    def _parse_records(self, frame: int, ts: float, out: list[RecordEvent]) -> None:
-        buf = self.buf
+    def _parse_records(self, buf: Any, frame: int, ts: float, out: list[RecordEvent]) -> None:
+        """Read the records in ``buf``: either ``self.buf`` (bytes were waiting) or, when
+        nothing was, the new segment's bytes themselves; what is left unread ends up in
+        ``self.buf`` either way."""
         pos = 0
         n = len(buf)
-        while n - pos >= 5 and not self.paused:
+        encrypted = self.encrypted  # changes only with a CCS, which pauses (ends) this loop
+        last_records = self.last_records
+        bytes_by_type = self.bytes_by_type
+        while n - pos >= 5:
             ct = buf[pos]
             if ct < 20 or ct > 24 or buf[pos + 1] != 3:
                 # Not a record header: the stream is damaged or we lost our place.
+                if buf is not self.buf:  # resynchronisation works on the buffer
+                    self.buf += buf[pos:]
+                    buf = self.buf
+                    n = len(buf)
+                    pos = 0
                 self.anomalies += 1
                 detail = f"invalid record header {bytes(buf[pos:pos + 5]).hex()}"
                 nxt = self._find_boundary(pos + 1)
@@ -428,9 +457,8 @@ class RecordLayer:
                                        detail=f"{detail}; skipped {nxt - pos} bytes"))
                 pos = nxt
                 continue
-            version = (buf[pos + 1] << 8) | buf[pos + 2]
             length = (buf[pos + 3] << 8) | buf[pos + 4]
-            protected = self.encrypted or (ct == CT_APPLICATION_DATA)
+            protected = encrypted or ct == CT_APPLICATION_DATA
             if protected and ct == CT_HANDSHAKE and not self.version_known and n - pos - 5 >= 4:
                 # A CCS switched us to protected, but no ServerHello told the version (a one-sided
                 # capture): TLS 1.3 clients send CCS before a second ClientHello. A record that
@@ -440,48 +468,55 @@ class RecordLayer:
                 if t in (1, 2) and ln + 4 <= length:
                     protected = False
             skipped = protected and self.decryptor is None
-            if not skipped and n - pos - 5 < length:
+            avail = n - pos - 5
+            if avail < length and not skipped:
                 # Wait for the rest of the record; it is counted (once) when complete, however
                 # many segments it takes.
                 break
+            version = (buf[pos + 1] << 8) | buf[pos + 2]
             if length > MAX_RECORD_PAYLOAD:
                 self.anomalies += 1
                 out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=length, name="record_too_long",
                                        detail=f"record length {length} exceeds the TLS limit"))
             self.records += 1
-            self.bytes_by_type[ct] = self.bytes_by_type.get(ct, 0) + length
+            bytes_by_type[ct] = bytes_by_type.get(ct, 0) + length
             if skipped:
                 self.protected_records += 1
                 if ct == CT_APPLICATION_DATA and self.first_app_data is None:
                     self.first_app_data = (frame, ts)
-                avail = n - pos - 5
-                if avail >= length:
-                    self._note_record((frame, ts, ct, length, True))
-                    if self.report_protected or ct != CT_APPLICATION_DATA:
-                        out.append(self._protected_event(ct, length, version, frame, ts))
-                    pos += 5 + length
-                    continue
-                # The record continues in later segments: skip it without buffering.
-                self.skip = length - avail
-                self.skip_record = (ct, length, version)
-                pos = n
-                break
-            payload = bytes(buf[pos + 5:pos + 5 + length])
-            pos += 5 + length
-            self._note_record((frame, ts, ct, length, protected))
+                if avail < length:
+                    # The record continues in later segments: skip it without buffering.
+                    self.skip = length - avail
+                    self.skip_record = (ct, length, version)
+                    pos = n
+                    break
+            # (the body of _note_record: this runs for every record)
+            last_records.append((frame, ts, ct, length, protected))
+            if len(last_records) > 2 * LAST_RECORDS:
+                del last_records[:-LAST_RECORDS]
+            start = pos + 5
+            pos = start + length
+            if skipped:
+                if self.report_protected or ct != CT_APPLICATION_DATA:
+                    out.append(self._protected_event(ct, length, version, frame, ts))
+                continue
+            payload = bytes(buf[start:pos])  # (bytes of bytes is the same object: one copy)
             if protected:
                 self._decrypt(ct, version, payload, frame, ts, out)
             else:
                 self._content(ct, version, payload, frame, ts, out, False)
-        if pos:
-            del buf[:pos]
+            if self.paused:
+                break
+        if buf is self.buf:
+            if pos:
+                del buf[:pos]
+        elif pos < n:
+            self.buf += buf[pos:] if pos else buf
 
     def _protected_event(self, ct: int, length: int, version: int, frame: int, ts: float) -> RecordEvent:
-        if ct == CT_ALERT:
-            return RecordEvent("alert", frame, ts, content_type=ct, length=length, encrypted=True,
-                               record_version=version)
-        return RecordEvent("protected", frame, ts, content_type=ct, length=length, encrypted=True,
-                           record_version=version)
+        # Positional arguments (the field order of RecordEvent): one of these per protected record.
+        return RecordEvent("alert" if ct == CT_ALERT else "protected", frame, ts, ct, length, -1, b"",
+                           None, None, True, "", version)
 
     def _finish_skipped(self, frame: int, ts: float, out: list[RecordEvent]) -> None:
         rec = self.skip_record
@@ -525,12 +560,11 @@ class RecordLayer:
                                        encrypted=True, record_version=version))
                 return
             for i in range(0, len(payload), 2):
-                out.append(RecordEvent("alert", frame, ts, content_type=ct, level=payload[i],
-                                       code=payload[i + 1], encrypted=decrypted,
-                                       record_version=version, length=2))
+                out.append(RecordEvent("alert", frame, ts, ct, 2, -1, b"", payload[i], payload[i + 1], decrypted,
+                                       "", version))  # (positional: the field order of RecordEvent)
         elif ct == CT_CHANGE_CIPHER_SPEC:
-            out.append(RecordEvent("ccs", frame, ts, content_type=ct, length=len(payload),
-                                   record_version=version, body=payload[:4], encrypted=decrypted))
+            out.append(RecordEvent("ccs", frame, ts, ct, len(payload), -1, payload[:4], None, None, decrypted,
+                                   "", version))
             if self.encrypt_after_ccs and not self.tls13 and not decrypted:
                 self.encrypted = True
             self.paused = True
@@ -547,21 +581,27 @@ class RecordLayer:
     def _handshake(self, payload: bytes, version: int, frame: int, ts: float,
                    out: list[RecordEvent], decrypted: bool) -> None:
         hs = self.hs
-        if not hs and not decrypted and len(payload) >= 4:
-            # A handshake record whose first message makes no sense is a protected one we
-            # were not told about (capture started after the CCS, or a cipher we missed).
-            t = payload[0]
-            ln = (payload[1] << 16) | (payload[2] << 8) | payload[3]
-            if t not in _KNOWN_HS_TYPES or ln > MAX_HANDSHAKE_MESSAGE or (
-                self.midstream and t in (0, 20) and ln + 4 != len(payload) and ln + 4 > len(payload)
-            ):
-                out.append(RecordEvent("protected", frame, ts, content_type=CT_HANDSHAKE,
-                                       length=len(payload), encrypted=True, record_version=version))
-                return
-        hs += payload
-        while len(hs) >= 4:
-            t = hs[0]
-            ln = (hs[1] << 16) | (hs[2] << 8) | hs[3]
+        if hs:
+            hs += payload
+            buf: Any = hs
+        else:
+            if not decrypted and len(payload) >= 4:
+                # A handshake record whose first message makes no sense is a protected one we
+                # were not told about (capture started after the CCS, or a cipher we missed).
+                t = payload[0]
+                ln = (payload[1] << 16) | (payload[2] << 8) | payload[3]
+                if t not in _KNOWN_HS_TYPES or ln > MAX_HANDSHAKE_MESSAGE or (
+                    self.midstream and t in (0, 20) and ln + 4 != len(payload) and ln + 4 > len(payload)
+                ):
+                    out.append(RecordEvent("protected", frame, ts, content_type=CT_HANDSHAKE,
+                                           length=len(payload), encrypted=True, record_version=version))
+                    return
+            buf = payload  # nothing waiting: messages are sliced from the record itself
+        pos = 0
+        n = len(buf)
+        while n - pos >= 4:
+            t = buf[pos]
+            ln = (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3]
             if ln > MAX_HANDSHAKE_MESSAGE:
                 self.anomalies += 1
                 out.append(RecordEvent("anomaly", frame, ts, content_type=CT_HANDSHAKE, length=ln,
@@ -569,19 +609,26 @@ class RecordLayer:
                                        detail=f"handshake message of {ln} bytes exceeds the {MAX_HANDSHAKE_MESSAGE}-byte cap; dropped"))
                 hs.clear()
                 return
-            if len(hs) < 4 + ln:
-                return
-            body = bytes(hs[4:4 + ln])
-            del hs[:4 + ln]
-            out.append(RecordEvent("handshake", frame, ts, content_type=CT_HANDSHAKE, msg_type=t,
-                                   body=body, length=ln, encrypted=decrypted, record_version=version))
+            end = pos + 4 + ln
+            if end > n:
+                break
+            body = bytes(buf[pos + 4:end])
+            pos = end
+            # Positional arguments (the field order of RecordEvent): one per handshake message.
+            out.append(RecordEvent("handshake", frame, ts, CT_HANDSHAKE, ln, t, body, None, None, decrypted,
+                                   "", version))
             if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO:
                 # The session must learn the version before later records are read. Stop here;
                 # what is left in the handshake buffer is read when the caller resumes.
                 self.paused = True
-                if hs:
+                if pos < n:
                     self.hs_resume = (version, decrypted)
-                return
+                break
+        if buf is hs:
+            if pos:
+                del hs[:pos]
+        elif pos < n:
+            hs += buf[pos:] if pos else buf
 
     def finish(self, frame: int, ts: float) -> list[RecordEvent]:
         """The stream ended. Complete handshake messages inside a record whose end was never

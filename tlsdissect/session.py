@@ -14,6 +14,8 @@ from typing import Any, Optional
 from . import handshake as hs
 from . import tables
 from .errors import ParseError
+from .handshake import (CERTIFICATE, CERTIFICATE_REQUEST, CERTIFICATE_STATUS, CLIENT_HELLO, CLIENT_KEY_EXCHANGE,
+                        FINISHED, SERVER_HELLO, SERVER_KEY_EXCHANGE, ClientHello, ServerHello)
 from .records import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSHAKE, RecordEvent, RecordLayer
 
 # Zeek's ssl_history letters (client upper case, server lower case).
@@ -26,6 +28,14 @@ MAX_TIMELINE_PROTECTED = 24  # protected records listed in the timeline per dire
 PROBABLE_ALERT_MAX = 24  # a protected record this small (2-byte alert + type + tag) is likely an alert
 
 _ALERT_LEVELS = {1: "warning", 2: "fatal"}
+_PROTECTED_TYPES = {CT_HANDSHAKE: "handshake", CT_APPLICATION_DATA: "application_data", CT_ALERT: "alert"}
+# Handshake message names by type, filled as types are met (at most 256 entries).
+_MESSAGE_NAMES: dict[int, str] = {}
+
+
+def _message_name(msg_type: int) -> str:
+    name = _MESSAGE_NAMES[msg_type] = hs.message_name(msg_type)
+    return name
 
 
 class TlsSession:
@@ -46,6 +56,7 @@ class TlsSession:
         "client_dir_hint",
         "client_hellos",
         "client_key_exchange_body",
+        "ctx",
         "decrypt_notes",
         "decrypted_records",
         "decryptors",
@@ -68,7 +79,7 @@ class TlsSession:
         "server_hello_dir",
         "server_hellos_seen",
         "server_key_exchange",
-        "server_messages_before_ccs",
+        "server_name",
         "sslv2_server_hello",
         "timeline",
         "tls_seen",
@@ -81,6 +92,8 @@ class TlsSession:
         self.timeline: list[tuple[int, int, float, str, dict[str, Any]]] = []
         self.anomalies: list[tuple[int, int, float, str, dict[str, Any]]] = []
         self.client_hellos: list[tuple[int, Any]] = []  # (direction, ClientHello)
+        self.server_name: Optional[str] = None  # of the first ClientHello (read once: a property)
+        self.ctx: Optional[hs.ParseContext] = None  # see _ctx
         self.server_hello: Optional[hs.ServerHello] = None
         self.server_hello_dir: Optional[int] = None
         self.hrr: Optional[hs.ServerHello] = None
@@ -97,13 +110,14 @@ class TlsSession:
         self.ccs: list[Optional[tuple[int, float]]] = [None, None]
         self.after_ccs_record: list[Optional[tuple[int, float, int]]] = [None, None]
         self.protected_log: list[list[tuple[int, float, int, int]]] = [[], []]
-        self.history: list[tuple[int, str]] = []
+        # ssl_history letters, cased as if direction 0 were the client (swapcase() gives the
+        # other reading); only the first MAX_HISTORY are kept, only those are reported.
+        self.history: list[str] = []
         self.alerts: list[tuple[int, int, float, Optional[int], Optional[int], bool, int]] = []
         self.not_tls: dict[int, str] = {}
         self.not_tls_sample: dict[int, bytes] = {}
         self.tls_seen = False
         self.client_dir_hint: Optional[int] = None  # from the ClientHello/ServerHello
-        self.server_messages_before_ccs: set[int] = set()
         self.key_exchange_seen = False
         self.handshake_messages: list[list[int]] = [[], []]  # plaintext types by direction
         self.app_data_records: list[int] = [0, 0]
@@ -176,7 +190,7 @@ class TlsSession:
                 self._ccs_decryption(d)
             if self.layers[d].decryptor is None and not self.tls13 and self.cipher is not None:
                 self._null_cipher(d)
-            self.history.append((d, "i"))
+            self._note(d, "i")
             self.timeline.append((d, ev.frame, ev.time, "change_cipher_spec", {}))
         elif kind == "application_data":  # decrypted application data
             self.app_data_records[d] += 1
@@ -189,7 +203,7 @@ class TlsSession:
                 self.timeline.append((d, ev.frame, ev.time, "application_data", info))
         elif kind == "heartbeat":
             self.tls_seen = True
-            self.history.append((d, "b"))
+            self._note(d, "b")
             self.timeline.append((d, ev.frame, ev.time, "heartbeat", {"length": ev.length}))
         elif kind in ("sslv2_client_hello", "sslv2_server_hello"):
             self.tls_seen = True
@@ -213,86 +227,108 @@ class TlsSession:
         elif kind == "anomaly":
             self.anomalies.append((d, ev.frame, ev.time, "anomaly", {"name": ev.name or "anomaly", "detail": ev.detail}))
 
-    def _ctx(self, d: int) -> hs.ParseContext:
-        return hs.ParseContext(self.version, self.cipher)
+    def _ctx(self) -> hs.ParseContext:
+        """The parse context for the next message: one object while version and suite stay
+        (parse_message only reads it)."""
+        ctx = self.ctx
+        if ctx is None or ctx.version != self.version or ctx.cipher_suite != self.cipher:
+            ctx = self.ctx = hs.ParseContext(self.version, self.cipher)
+        return ctx
 
     def _handshake(self, d: int, ev: RecordEvent) -> None:
         t = ev.msg_type
-        info: dict[str, Any] = {"message": hs.message_name(t), "code": t, "length": ev.length,
-                                "encrypted": ev.encrypted}
+        frame = ev.frame
+        name = _MESSAGE_NAMES.get(t)
+        if name is None:
+            name = _message_name(t)
+        info: dict[str, Any] = {"message": name, "code": t, "length": ev.length, "encrypted": ev.encrypted}
         if ev.detail:
             info["note"] = ev.detail
         msg: Any = None
         try:
-            msg = hs.parse_message(t, ev.body, self._ctx(d))
+            msg = hs.parse_message(t, ev.body, self._ctx())
         except ParseError as e:
             info["error"] = str(e)
         self.handshake_messages[d].append(t)
         letter = _HISTORY_LETTERS.get(t, "z")
-        if t == hs.CLIENT_HELLO and isinstance(msg, hs.ClientHello):
-            self.client_hellos.append((d, msg))
-            if self.client_dir_hint is None:
-                self.client_dir_hint = d
-            if msg.server_name:
-                info["server_name"] = msg.server_name
-            info["max_version"] = tables.version_name(msg.max_version)
-            info["cipher_suites"] = len(msg.cipher_suites)
-            if msg.malformed:
-                info["malformed"] = msg.malformed
-        elif t == hs.SERVER_HELLO and isinstance(msg, hs.ServerHello):
-            if self.client_dir_hint is None:
-                self.client_dir_hint = 1 - d
-            if msg.is_hello_retry_request:
-                self.hrr = msg
-                letter = "j"
-                info["message"] = "hello_retry_request"
-                info["hello_retry_request"] = True
-                ks = msg.ext(51)
-                if ks and ks.decoded:
-                    info["selected_group"] = ks.decoded.get("group_name")
-                self._set_version(msg.version)
-            else:
-                self.server_hellos_seen += 1
-                self.latest_server_hello = msg
-                if self.server_hello is None:
-                    self.server_hello = msg
-                    self.server_hello_dir = d
-                elif self.keylog is not None and not self.tls13:
-                    self.pending_decryptors = "build"  # renegotiation: new keys at the next CCS
-                self._set_version(msg.version)
-                self.cipher = msg.cipher_suite
-                info["version"] = tables.version_name(msg.version)
-                info["cipher"] = tables.cipher_name(msg.cipher_suite)
+        if t == CLIENT_HELLO:
+            if isinstance(msg, ClientHello):
+                server_name = self._client_hello(d, msg)
+                if server_name:
+                    info["server_name"] = server_name
+                info["max_version"] = tables.version_name(msg.max_version)
+                info["cipher_suites"] = len(msg.cipher_suites)
                 if msg.malformed:
                     info["malformed"] = msg.malformed
-                if self.keylog is not None:
-                    self._setup_decryption(d, msg)
-        elif t == hs.CERTIFICATE and isinstance(msg, hs.Certificate):
-            self.certificates[d].append(msg)
-            info["certificates"] = len(msg.entries)
-        elif t == hs.CERTIFICATE_REQUEST and isinstance(msg, hs.CertificateRequest):
-            self.certificate_request = msg
-            info["certificate_authorities"] = len(msg.certificate_authorities)
-        elif t == hs.SERVER_KEY_EXCHANGE and isinstance(msg, hs.ServerKeyExchange):
-            self.server_key_exchange = msg
-            if msg.named_group is not None:
-                info["group"] = tables.name_of(tables.SUPPORTED_GROUPS, msg.named_group)
-            if msg.dh_prime_bits:
-                info["dh_bits"] = msg.dh_prime_bits
-        elif t == hs.CERTIFICATE_STATUS and isinstance(msg, hs.CertificateStatus):
-            self.certificate_status = msg
-        elif t == hs.CLIENT_KEY_EXCHANGE:
+        elif t == SERVER_HELLO:
+            if isinstance(msg, ServerHello):
+                if self.client_dir_hint is None:
+                    self.client_dir_hint = 1 - d
+                version = msg.version
+                if msg.is_hello_retry_request:
+                    self.hrr = msg
+                    letter = "j"
+                    info["message"] = "hello_retry_request"
+                    info["hello_retry_request"] = True
+                    ks = msg.ext(51)
+                    if ks and ks.decoded:
+                        info["selected_group"] = ks.decoded.get("group_name")
+                    self._set_version(version)
+                else:
+                    self.server_hellos_seen += 1
+                    self.latest_server_hello = msg
+                    if self.server_hello is None:
+                        self.server_hello = msg
+                        self.server_hello_dir = d
+                    elif self.keylog is not None and not self.tls13:
+                        self.pending_decryptors = "build"  # renegotiation: new keys at the next CCS
+                    self._set_version(version)
+                    self.cipher = msg.cipher_suite
+                    info["version"] = tables.version_name(version)
+                    info["cipher"] = tables.cipher_name(msg.cipher_suite)
+                    if msg.malformed:
+                        info["malformed"] = msg.malformed
+                    if self.keylog is not None:
+                        self._setup_decryption(d, msg)
+        elif t == CERTIFICATE:
+            if isinstance(msg, hs.Certificate):
+                self.certificates[d].append(msg)
+                info["certificates"] = len(msg.entries)
+        elif t == CERTIFICATE_REQUEST:
+            if isinstance(msg, hs.CertificateRequest):
+                self.certificate_request = msg
+                info["certificate_authorities"] = len(msg.certificate_authorities)
+        elif t == SERVER_KEY_EXCHANGE:
+            if isinstance(msg, hs.ServerKeyExchange):
+                self.server_key_exchange = msg
+                if msg.named_group is not None:
+                    info["group"] = tables.name_of(tables.SUPPORTED_GROUPS, msg.named_group)
+                if msg.dh_prime_bits:
+                    info["dh_bits"] = msg.dh_prime_bits
+        elif t == CERTIFICATE_STATUS:
+            if isinstance(msg, hs.CertificateStatus):
+                self.certificate_status = msg
+        elif t == CLIENT_KEY_EXCHANGE:
             self.key_exchange_seen = True
             self.client_key_exchange_body = ev.body
-        elif t == hs.FINISHED:
+        elif t == FINISHED:
             if self.finished[d] is None:
-                self.finished[d] = ev.frame
-        if self.finished[0] is not None and self.finished[1] is not None and t != hs.FINISHED:
-            self.post_handshake.append((d, ev.frame, info["message"]))
-        if self.ccs[d] is None:
-            self.server_messages_before_ccs.add(t)
-        self.history.append((d, letter))
-        self.timeline.append((d, ev.frame, ev.time, "handshake", info))
+                self.finished[d] = frame
+        finished = self.finished
+        if finished[0] is not None and finished[1] is not None and t != FINISHED:
+            self.post_handshake.append((d, frame, info["message"]))
+        self._note(d, letter)
+        self.timeline.append((d, frame, ev.time, "handshake", info))
+
+    def _client_hello(self, d: int, msg: Any) -> Optional[str]:
+        """Record a ClientHello; returns its server name (a property: read it once)."""
+        self.client_hellos.append((d, msg))
+        if self.client_dir_hint is None:
+            self.client_dir_hint = d
+        server_name = msg.server_name
+        if len(self.client_hellos) == 1:
+            self.server_name = server_name
+        return server_name
 
     def _set_version(self, version: int) -> None:
         self.version = version
@@ -306,10 +342,8 @@ class TlsSession:
         try:
             if ev.kind == "sslv2_client_hello":
                 msg = hs.parse_sslv2_client_hello(ev.body)
-                self.client_hellos.append((d, msg))
-                if self.client_dir_hint is None:
-                    self.client_dir_hint = d
-                self.history.append((d, "c"))
+                self._client_hello(d, msg)
+                self._note(d, "c")
                 self.timeline.append((d, ev.frame, ev.time, "handshake",
                                       {"message": "client_hello", "code": 1, "length": ev.length,
                                        "encrypted": False, "sslv2_format": True,
@@ -322,7 +356,7 @@ class TlsSession:
                 self.version = 0x0002
                 if self.client_dir_hint is None:
                     self.client_dir_hint = 1 - d
-                self.history.append((d, "s"))
+                self._note(d, "s")
                 self.timeline.append((d, ev.frame, ev.time, "handshake",
                                       {"message": "server_hello", "code": 4, "length": ev.length,
                                        "encrypted": False, "sslv2": True}))
@@ -335,7 +369,7 @@ class TlsSession:
         if ev.code is None:
             info = {"level": None, "code": None, "name": None, "encrypted": True, "length": ev.length}
         else:
-            self.history.append((d, "l"))
+            self._note(d, "l")
             info = {"level": _ALERT_LEVELS.get(ev.level, ev.level), "code": ev.code,
                     "hex": f"0x{ev.code:02x}", "name": tables.alert_name(ev.code),
                     "encrypted": ev.encrypted}
@@ -349,8 +383,7 @@ class TlsSession:
             self.app_data_records[d] += 1
         if len(log) < MAX_TIMELINE_PROTECTED:
             log.append((ev.frame, ev.time, ev.content_type, ev.length))
-            ctype = {CT_HANDSHAKE: "handshake", CT_APPLICATION_DATA: "application_data",
-                     CT_ALERT: "alert"}.get(ev.content_type, str(ev.content_type))
+            ctype = _PROTECTED_TYPES.get(ev.content_type) or str(ev.content_type)
             self.timeline.append((d, ev.frame, ev.time, "encrypted_record",
                                   {"content_type": ctype, "length": ev.length}))
         elif self._established_guess():
@@ -537,8 +570,12 @@ class TlsSession:
                         & set(self.handshake_messages[d]))
         return False
 
+    def _note(self, d: int, letter: str) -> None:
+        """One ssl_history letter (lower case) from direction ``d``."""
+        history = self.history
+        if len(history) < MAX_HISTORY:
+            history.append(letter.upper() if d == 0 else letter)
+
     def ssl_history(self, client: int) -> str:
-        out = []
-        for d, letter in self.history[:MAX_HISTORY]:
-            out.append(letter.upper() if d == client else letter.lower())
-        return "".join(out)
+        h = "".join(self.history)
+        return h if client == 0 else h.swapcase()

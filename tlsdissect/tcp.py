@@ -36,7 +36,9 @@ class StreamReassembler:
     )
 
     def __init__(self, max_pending: int = DEFAULT_MAX_PENDING):
-        self.next_seq = 0  # 32-bit sequence number of the next expected byte
+        # 32-bit sequence number of the next expected byte; -1 (no sequence number) until the
+        # origin is known, so that a caller's "seq == next_seq" in-order test cannot match early.
+        self.next_seq = -1
         self.next_abs: Optional[int] = None  # its position in the stream (None: nothing seen)
         self.pending: dict[int, tuple[bytes, int, float]] = {}
         self.pending_bytes = 0
