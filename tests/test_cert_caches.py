@@ -118,3 +118,29 @@ def test_client_chain_checks_are_remembered_per_chain_request_pair_and_bounded()
     for i in range(certificates._CLIENT_CHECK_CACHE_MAX + 5):
         check_client_chain_against_request([b"junk %d" % i])
         assert len(certificates._CLIENT_CHECK_CACHE) <= certificates._CLIENT_CHECK_CACHE_MAX
+
+
+def test_staple_findings_are_remembered_per_leaf_and_bounded() -> None:
+    from test_ocsp import _response
+
+    from tlsdissect import ocsp
+    from tlsdissect.certificates import parse_certificate
+
+    pki = lab_pki()
+    info = ocsp.parse_ocsp_response(_response(), REF_TIME + 30 * DAY)  # stale
+    leaves = [None, parse_certificate(pki.leaf.der), parse_certificate(pki.intermediate.der)]
+    for leaf in leaves * 2:
+        got = ocsp.ocsp_findings(info, leaf)
+        assert got == ocsp._ocsp_findings(info, leaf)
+        got.clear()  # the caller's own list
+    assert [f.id for f in ocsp.ocsp_findings(info, leaves[2])] == ["ocsp_wrong_certificate", "ocsp_stale"]
+    for i in range(ocsp._FINDINGS_PER_STAPLE + 5):
+        ocsp.ocsp_findings(info, parse_certificate(b"not a certificate %d" % i))
+        assert len(info._findings_memo) <= ocsp._FINDINGS_PER_STAPLE
+
+
+def test_a_finding_with_a_role_is_its_dict_with_the_role_last() -> None:
+    from tlsdissect.certificates import ChainFinding
+
+    f = ChainFinding("expired", "error", "text", (0, 1))
+    assert list(f.to_dict("client").items()) == list(dict(f.to_dict(), role="client").items())

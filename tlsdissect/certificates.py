@@ -86,13 +86,17 @@ class ChainFinding:
     text: str
     certificates: tuple[int, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, role: str | None = None) -> dict[str, Any]:
+        """The JSON form; ``role`` ("server"/"client") is added as a last key when given."""
+        d = {
             "id": self.id,
             "severity": self.severity,
             "text": self.text,
             "certificates": list(self.certificates),
         }
+        if role is not None:
+            d["role"] = role
+        return d
 
 
 @dataclass(frozen=True)

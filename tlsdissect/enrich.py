@@ -14,6 +14,7 @@ from . import certificates
 from .certificates import TrustStore, analyze_chain, check_client_chain_against_request
 from .diagnosis import diagnose
 from .model import Connection
+from .ocsp import ocsp_findings, parse_ocsp_response
 
 
 def _trust_store(opts: Any) -> Optional[TrustStore]:
@@ -107,12 +108,12 @@ def enrich(conn: Connection, opts: Any) -> None:
                               conn.server_name, "server", _trust_store(opts))
         conn.extra["server_certificates"] = [c.to_dict() for c in server_chain.certificates]
         conn.extra["trust"] = server_chain.trust
-        findings += [dict(f.to_dict(), role="server") for f in server_chain.findings]
+        findings += [f.to_dict("server") for f in server_chain.findings]
     if conn.client_certificate_sent is not None:
         client_chain = _chain(conn.client_certificates_der, _message_time(conn, "client", "certificate"),
                               None, "client", None)
         conn.extra["client_certificates"] = [c.to_dict() for c in client_chain.certificates]
-        findings += [dict(f.to_dict(), role="client") for f in client_chain.findings]
+        findings += [f.to_dict("client") for f in client_chain.findings]
         req = conn.certificate_request
         if req is not None:
             client_findings = check_client_chain_against_request(
@@ -120,17 +121,15 @@ def enrich(conn: Connection, opts: Any) -> None:
                 ca_names=req.certificate_authorities,
                 signature_algorithms=req.signature_algorithms,
             )
-            findings += [dict(f.to_dict(), role="client") for f in client_findings]
+            findings += [f.to_dict("client") for f in client_findings]
     status = conn.certificate_status
     if status is not None and status.status_type == 1 and status.ocsp_response:
-        from .ocsp import ocsp_findings, parse_ocsp_response
-
         ocsp = parse_ocsp_response(status.ocsp_response, at=_message_time(conn, "server", "certificate_status"))
         conn.extra["ocsp"] = ocsp.to_dict()
         leaf = server_chain.certificates[0] if server_chain is not None and server_chain.certificates else None
-        findings += [dict(f.to_dict(), role="server") for f in ocsp_findings(ocsp, leaf)]
-    elif conn.client_hello is not None and conn.client_hello.ext(5) is not None and conn.server_hello is not None \
-            and conn.version_code is not None and conn.version_code < 0x0304 and server_chain is not None:
+        findings += [f.to_dict("server") for f in ocsp_findings(ocsp, leaf)]
+    elif server_chain is not None and conn.server_hello is not None and conn.version_code is not None \
+            and conn.version_code < 0x0304 and conn.client_hello is not None and conn.client_hello.ext(5) is not None:
         findings.append({"id": "no_ocsp_staple", "severity": "info", "role": "server", "certificates": [],
                          "text": "The client asked for a stapled OCSP response (status_request) and the server sent none."})
     if findings:

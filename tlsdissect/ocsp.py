@@ -63,6 +63,11 @@ class OcspInfo:
         return self._dict_template.copy()  # flat: a copy is the caller's own
 
     @cached_property
+    def _findings_memo(self) -> dict[tuple[str, str | None] | None, tuple[ChainFinding, ...]]:
+        """ocsp_findings per leaf certificate (see there)."""
+        return {}
+
+    @cached_property
     def _dict_template(self) -> dict[str, Any]:
         """to_dict's values (times written out) worked out once: a cached staple is reported on
         every connection that carries it."""
@@ -94,6 +99,7 @@ def _serial_hex(value: int) -> str:
 # until it refreshes it (hours). Only the freshness depends on the connection's time.
 _STAPLE_CACHE: dict[bytes, dict[bool | None, OcspInfo]] = {}
 _STAPLE_CACHE_MAX = 1024  # staples remembered (cleared when full)
+_FINDINGS_PER_STAPLE = 16  # leaf certificates whose staple findings are remembered per staple
 
 
 def parse_ocsp_response(der: bytes, at: datetime | float) -> OcspInfo:
@@ -162,7 +168,21 @@ def _decode(raw: bytes) -> OcspInfo:
 
 
 def ocsp_findings(info: OcspInfo, leaf: CertificateInfo | None = None) -> list[ChainFinding]:
-    """Findings about a staple: unparsable, error status, revoked, unknown, stale, other certificate."""
+    """Findings about a staple: unparsable, error status, revoked, unknown, stale, other certificate.
+
+    Remembered with the (shared, immutable) OcspInfo per leaf, since the same staple and
+    certificate come with every connection to a server; the list is the caller's own."""
+    memo = info._findings_memo
+    key = None if leaf is None else (leaf.label, leaf.serial_hex)  # all the findings read of the leaf
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= _FINDINGS_PER_STAPLE:
+            memo.clear()
+        found = memo[key] = tuple(_ocsp_findings(info, leaf))
+    return list(found)
+
+
+def _ocsp_findings(info: OcspInfo, leaf: CertificateInfo | None) -> list[ChainFinding]:
     out: list[ChainFinding] = []
     if info.parse_error is not None:
         out.append(
