@@ -134,6 +134,26 @@ class Diagnosis:
             "hidden": self.hidden,
         }
 
+# A client's certificate alert against the server chain's findings: which findings explain
+# it, most telling first; the cause each names; the alerts a client sends for each.
+_FINDINGS_BY_ALERT: dict[Optional[int], tuple[str, ...]] = {
+    CERTIFICATE_EXPIRED: ("expired", "not_yet_valid"),
+    UNKNOWN_CA: ("self_signed_leaf", "chain_incomplete", "untrusted_root", "expired", "not_yet_valid", "hostname_mismatch"),
+}
+_FINDINGS_OTHER_ALERT = ("not_yet_valid", "expired", "hostname_mismatch", "self_signed_leaf", "chain_incomplete",
+                         "untrusted_root", "eku_not_server_auth", "bad_signature", "weak_key", "weak_signature")
+_FINDING_CAUSE = {"expired": "server_cert_expired", "not_yet_valid": "server_cert_not_yet_valid",
+                  "hostname_mismatch": "server_cert_hostname_mismatch", "self_signed_leaf": "server_cert_self_signed",
+                  "chain_incomplete": "server_chain_incomplete", "untrusted_root": "server_cert_untrusted"}
+_EXPECTED_ALERTS = {
+    "expired": frozenset({CERTIFICATE_EXPIRED, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
+    "not_yet_valid": frozenset({BAD_CERTIFICATE, CERTIFICATE_EXPIRED, CERTIFICATE_UNKNOWN}),
+    "self_signed_leaf": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
+    "chain_incomplete": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
+    "untrusted_root": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
+    "hostname_mismatch": frozenset({BAD_CERTIFICATE, CERTIFICATE_UNKNOWN, CLOSE_NOTIFY}),
+}
+
 
 def _alert_dict(a: Alert) -> dict[str, Any]:
     return {"code": a.code, "hex": a.hex, "name": a.name, "level": a.level, "sender": a.sender,
@@ -309,11 +329,14 @@ class _Reasoner:
                                               f"ServerHello chooses {version}.", [sh.frame]))
 
     def alert_evidence(self, a: Alert) -> None:
-        if a.code is not None:
-            raw = f"15 .. .. 00 02 {1 if a.level == 'warning' else 2:02x} {a.code:02x}" if not a.encrypted else ""
-            self.evidence.append(Evidence(
-                f"The {a.sender} sends a {a.level} alert {a.name} ({a.hex})"
-                + (" (decrypted with the key log)" if a.encrypted else f"; record bytes {raw}") + ".", [a.frame]))
+        code = a.code
+        if code is not None:
+            if a.encrypted:
+                text = f"The {a.sender} sends a {a.level} alert {a.name} ({a.hex}) (decrypted with the key log)."
+            else:
+                text = (f"The {a.sender} sends a {a.level} alert {a.name} ({a.hex}); record bytes "
+                        f"15 .. .. 00 02 {1 if a.level == 'warning' else 2:02x} {code:02x}.")
+            self.evidence.append(Evidence(text, [a.frame]))
         else:
             self.evidence.append(Evidence(
                 f"The {a.sender} sends an encrypted alert record ({a.length} bytes); its content is hidden without keys.",
@@ -489,8 +512,6 @@ class _Reasoner:
         c = self.c
         code = a.code
         name = f"{a.name} ({a.hex})"
-        ch = c.client_hello
-        sni = c.server_name
         if phase == "client_hello" and a.sender == "server":
             return self._server_rejects_hello(a, name)
         if phase == "server_hello" and a.sender == "client":
@@ -517,7 +538,6 @@ class _Reasoner:
         ch = c.client_hello
         code = a.code
         max_v = ch.max_version if ch is not None else None
-        offered = [tables.version_name(v) for v in ((ch.supported_versions or [ch.legacy_version]) if ch else []) if not tables.is_grease(v)]
         legacy = max_v is not None and max_v < 0x0303 and max_v >= 0x0300
         if legacy and code in (PROTOCOL_VERSION, HANDSHAKE_FAILURE, INTERNAL_ERROR, INSUFFICIENT_SECURITY):
             return ("legacy_protocol_rejected", "certain" if code == PROTOCOL_VERSION else "likely", [],
@@ -527,6 +547,8 @@ class _Reasoner:
             if ch is not None and ch.supported_versions and min(v for v in ch.supported_versions if not tables.is_grease(v)) >= 0x0304:
                 detail = "The client offers only TLS 1.3, which the server does not support"
             else:
+                offered = [tables.version_name(v) for v in ((ch.supported_versions or [ch.legacy_version]) if ch else [])
+                           if not tables.is_grease(v)]
                 detail = f"The client offers {', '.join(offered) or 'versions'} and the server accepts none of them"
             return ("protocol_version_mismatch", "certain", [], f"{detail}; the server answered {name}.")
         if code in (HANDSHAKE_FAILURE, INSUFFICIENT_SECURITY):
@@ -553,11 +575,6 @@ class _Reasoner:
                     "nothing in the hello is acceptable.")
         return ("unknown", "possible", [], f"The server refused the ClientHello with {name}.")
 
-    def _server_facts(self) -> tuple[list[str], Any]:
-        chain = self.server_chain
-        ids = chain.finding_ids() if chain is not None else []
-        return ids, chain
-
     def _finding(self, fid: str) -> Optional[Any]:
         """The server chain's first finding ``fid``, or None."""
         chain = self.server_chain
@@ -582,9 +599,8 @@ class _Reasoner:
 
     def _client_rejects_server_cert(self, a: Alert, name: str, phase: str) -> tuple[str, str, list[str], str]:
         self._cert_evidence()
-        ids, chain = self._server_facts()
+        chain = self.server_chain
         code = a.code
-        sni = self.c.server_name
         if chain is None:
             if self.tls13:
                 self.hidden.append("the server's certificate (TLS 1.3 encrypts it); " + self._keys_hint())
@@ -598,37 +614,19 @@ class _Reasoner:
                      ["server_chain_incomplete", "server_cert_untrusted", "server_cert_expired", "server_cert_hostname_mismatch"]),
                     f"The client refused the server's certificate with {name}; the certificate itself is not "
                     "visible in the capture, so the exact reason cannot be told.")
-        leaf = chain.certificates[0] if chain.certificates else None
-        leaf_name = leaf.label if leaf else "the certificate"
-        order = []
-        if code == CERTIFICATE_EXPIRED:
-            order = ["expired", "not_yet_valid"]
-        elif code == UNKNOWN_CA:
-            order = ["self_signed_leaf", "chain_incomplete", "untrusted_root", "expired", "not_yet_valid", "hostname_mismatch"]
-        else:
-            order = ["not_yet_valid", "expired", "hostname_mismatch", "self_signed_leaf", "chain_incomplete",
-                     "untrusted_root", "eku_not_server_auth", "bad_signature", "weak_key", "weak_signature"]
-        mapping = {"expired": "server_cert_expired", "not_yet_valid": "server_cert_not_yet_valid",
-                   "hostname_mismatch": "server_cert_hostname_mismatch", "self_signed_leaf": "server_cert_self_signed",
-                   "chain_incomplete": "server_chain_incomplete", "untrusted_root": "server_cert_untrusted"}
+        ids = {f.id for f in chain.findings}
+        order = _FINDINGS_BY_ALERT.get(code, _FINDINGS_OTHER_ALERT)
         found = [fid for fid in order if fid in ids]
-        others = [mapping[f] for f in found[1:] if f in mapping]
         if found:
             fid = found[0]
             f = self._finding(fid)
-            cause = mapping.get(fid, "server_cert_rejected")
-            expected_alert = {
-                "expired": {CERTIFICATE_EXPIRED, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN},
-                "not_yet_valid": {BAD_CERTIFICATE, CERTIFICATE_EXPIRED, CERTIFICATE_UNKNOWN},
-                "self_signed_leaf": {UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN},
-                "chain_incomplete": {UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN},
-                "untrusted_root": {UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN},
-                "hostname_mismatch": {BAD_CERTIFICATE, CERTIFICATE_UNKNOWN, CLOSE_NOTIFY},
-            }.get(fid, set())
-            conf = "certain" if code in expected_alert and len(found) == 1 else "likely"
+            others = [_FINDING_CAUSE[x] for x in found[1:] if x in _FINDING_CAUSE]
+            conf = "certain" if code in _EXPECTED_ALERTS.get(fid, ()) and len(found) == 1 else "likely"
             text = f.text if f is not None else ""
-            return (cause, conf, others,
+            return (_FINDING_CAUSE.get(fid, "server_cert_rejected"), conf, others,
                     f"The client refused the server's certificate with {name}. {text}".strip())
+        leaf = chain.certificates[0] if chain.certificates else None
+        leaf_name = leaf.label if leaf else "the certificate"
         # No finding explains it: a complete chain the client does not trust.
         if code in (UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN) and chain.certificates:
             top = chain.certificates[chain.path[-1]] if chain.path else chain.certificates[-1]
