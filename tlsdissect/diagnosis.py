@@ -229,10 +229,11 @@ class _Reasoner:
     __slots__ = ("c", "server_chain", "client_chain", "client_findings", "by_type", "hs", "enc", "evidence",
                  "hidden", "tls13", "_data", "_data_min")
 
-    def __init__(self, conn: Connection, server_chain: Any = None, client_findings: Any = None):
+    def __init__(self, conn: Connection, server_chain: Any = None, client_findings: Any = None,
+                 client_chain: Any = None):
         self.c = conn
         self.server_chain = server_chain  # certificates.ChainAnalysis or None
-        self.client_chain: Any = None
+        self.client_chain = client_chain
         self.client_findings = client_findings or []  # list[ChainFinding] vs CertificateRequest
         by_type = self.by_type = _by_type(conn.events)  # read-only: never mutate its lists
         self.hs: list[Event] = by_type.get("handshake") or []
@@ -428,7 +429,6 @@ class _Reasoner:
         if server_plain is not None and client_plain is None:
             sample = server_plain.info.get("first_bytes", "")
             looks = server_plain.info.get("looks_like", "")
-            ch = self.first_event("handshake", "client")
             self.evidence.append(Evidence(f"The server answers in plain text ({looks}): {sample[:40].splitlines()[0] if sample else ''!r}.", [server_plain.frame]))
             return Diagnosis("not_tls", "tls_to_plaintext_server", "certain" if looks.startswith("HTTP") else "likely",
                              failure_point="client_hello", aborted_by=by or "server", how=how,
@@ -440,7 +440,6 @@ class _Reasoner:
 
     # -- with a readable alert ------------------------------------------------------------
     def _alert_case(self, a: Alert) -> Diagnosis:
-        c = self.c
         self.alert_evidence(a)
         phase = self._phase_at(a.frame, a.sender)
         cause, conf, alts, expl = self._cause_for_alert(a, phase)
@@ -492,8 +491,9 @@ class _Reasoner:
             return "post_handshake_auth" if "certificate_request" in names else "application_data"
         if "hello_request" in names or "client_hello" in names:
             return "renegotiation"
-        enc_hs = [e for e in self.enc if e.info.get("content_type") == "handshake" and last_fin < e.frame <= frame
-                  and self._after_app_data(e.frame)]
+        first_data = self._data_min  # set by _app_data(): encrypted handshake records after data are renegotiation
+        enc_hs = [e for e in self.enc if last_fin < e.frame <= frame and e.info.get("content_type") == "handshake"
+                  and first_data is not None and first_data < e.frame]
         if enc_hs:
             # Data flowing again after the renegotiation means it succeeded.
             last = enc_hs[-1].frame
@@ -586,10 +586,10 @@ class _Reasoner:
 
     def _cert_evidence(self) -> None:
         chain = self.server_chain
-        cert_ev = self.has("certificate", "server")
-        frames = [cert_ev.frame] if cert_ev else []
         if chain is None or not chain.certificates:
             return
+        cert_ev = self.has("certificate", "server")
+        frames = [cert_ev.frame] if cert_ev else []
         names = " → ".join(ci.label for ci in chain.certificates)
         self.evidence.append(Evidence(f"The server's Certificate message carries {len(chain.certificates)} "
                                       f"certificate(s): {names}.", frames))
@@ -690,7 +690,6 @@ class _Reasoner:
     def _post_handshake_failure(self, a: Alert, name: str, phase: str) -> tuple[str, str, list[str], str]:
         c = self.c
         code = a.code
-        last_fin = max((e.frame for e in self.hs if e.info.get("message") == "finished"), default=0)
         client_certs = [e for e in self.hs if e.sender == "client" and e.info.get("message") == "certificate"
                         and e.frame > 0]
         later_cert = [e for e in client_certs if e.frame <= a.frame]
@@ -941,7 +940,6 @@ class _Reasoner:
     def _no_alert_case(self) -> Diagnosis:
         c = self.c
         close = c.tcp_close
-        server_bytes = c.server_stats.bytes
         ch = self.has("client_hello", "client")
         rst = self.by_type.get("rst", _NONE)
         if ch is None:
@@ -1107,12 +1105,9 @@ class _Reasoner:
     def _probable_alert(self, sender: str, close_frame: int) -> Optional[Event]:
         if not self.tls13:
             return None
-        recs = [e for e in self.enc if e.sender == sender and e.frame <= close_frame]
-        if not recs:
-            return None
-        last = recs[-1]
-        if last.info.get("length", 999) <= PROBABLE_ALERT_MAX:
-            return last
+        for last in reversed(self.enc):  # the sender's last protected record up to the close
+            if last.sender == sender and last.frame <= close_frame:
+                return last if last.info.get("length", 999) <= PROBABLE_ALERT_MAX else None
         return None
 
     def _middlebox_evidence(self) -> str:
@@ -1152,6 +1147,4 @@ class _Reasoner:
 def diagnose(conn: Connection, server_chain: Any = None, client_chain: Any = None,
              client_findings: Any = None) -> Diagnosis:
     """Diagnose one connection (certificate analyses are optional inputs)."""
-    r = _Reasoner(conn, server_chain, client_findings)
-    r.client_chain = client_chain
-    return r.run()
+    return _Reasoner(conn, server_chain, client_findings, client_chain).run()
