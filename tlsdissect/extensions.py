@@ -355,6 +355,10 @@ _CACHE_MAX = 8192
 # object (a user may change one connection's result).
 _Cached = tuple[Optional[_Template], Optional[str]]  # (template, None) or (None, error)
 _decode_cache: dict[tuple[int, bytes, str], _Cached] = {}
+# The hit path of parse_extensions: per message kind, an extension's whole bytes (type and
+# length included) -> (name, template) of a good cached decode. One slice and one look-up per
+# repeated extension. Bounded with _decode_cache (both cleared when it is full).
+_repeats: dict[str, dict[bytes, tuple[str, _Template]]] = {}
 # type -> (name, grease, decoder or None): one look-up per extension instead of three.
 _type_info: dict[int, tuple[str, bool, Optional[Callable[[bytes, str], dict[str, Any]]]]] = {}
 
@@ -388,6 +392,7 @@ def _decode(etype: int, data: bytes, where: str) -> tuple[Optional[dict[str, Any
             hit = (None, str(e))
         if len(_decode_cache) >= _CACHE_MAX:
             _decode_cache.clear()
+            _repeats.clear()
         _decode_cache[key] = hit
     template, error = hit
     return (None, error) if template is None else (_from_template(template), None)
@@ -402,7 +407,10 @@ def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
     buf, pos, end = c.data, c.pos, c.end
     if type(buf) is not bytes:
         buf = bytes(buf)  # slices below are then bytes already
-    type_info, cache, head, new = _type_info, _decode_cache, _HEAD.unpack_from, object.__new__
+    repeats = _repeats.get(where)
+    if repeats is None:
+        repeats = _repeats[where] = {}
+    head, new = _HEAD.unpack_from, object.__new__
     while pos < end:
         if end - pos < 4:
             c.pos = pos
@@ -410,25 +418,31 @@ def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
             c.u16("extension length")  # raises ParseError with the position
         etype, ln = head(buf, pos)
         start = pos + 4
-        pos = start + ln
-        if pos > end:
+        nxt = start + ln
+        if nxt > end:
             raise ParseError(f"{c.what}: extension {etype} data needs {ln} bytes at offset {start}, "
                              f"only {end - start} left")
-        data = buf[start:pos]
-        info = type_info.get(etype) or _info(etype)
-        if info[2] is None:
-            out.append(Extension(etype, info[0], ln, None, None, info[1], data if ln <= 64 else b""))
-            continue
-        hit = cache.get((etype, data, where))  # the common case: a repeat, shared until read
-        if hit is not None and hit[0] is not None:
+        whole = buf[pos:nxt]
+        pos = nxt
+        hit = repeats.get(whole)
+        if hit is not None:  # the common case: a repeat, its decode shared until read
             ext = new(Extension)
             ext.type = etype
-            ext.name = info[0]
+            ext.name = hit[0]
             ext.length = ln
-            ext._template = hit[0]
+            ext._template = hit[1]
             out.append(ext)
-        else:
-            decoded, error = _decode(etype, data, where)
-            out.append(Extension(etype, info[0], ln, decoded, error))
+            continue
+        data = whole[4:]
+        name, grease, decoder = _type_info.get(etype) or _info(etype)
+        if decoder is None:
+            out.append(Extension(etype, name, ln, None, None, grease, data if ln <= 64 else b""))
+            continue
+        decoded, error = _decode(etype, data, where)
+        out.append(Extension(etype, name, ln, decoded, error))
+        if error is None and etype not in _UNCACHED:
+            cached = _decode_cache.get((etype, data, where))
+            if cached is not None and cached[0] is not None:
+                repeats[whole] = (name, cached[0])
     c.pos = pos
     return out
