@@ -119,7 +119,10 @@ def match_hostname(
     return _match_cached(server_name, tuple(dns_names), tuple(ip_addresses), common_name)
 
 
-@functools.lru_cache(maxsize=4096)
+_MATCH_CACHE_MAX = 4096  # (name, certificate identities) pairs remembered, least recently used dropped
+
+
+@functools.lru_cache(maxsize=_MATCH_CACHE_MAX)
 def _match_cached(
     server_name: str, dns_names: tuple[str, ...], ip_addresses: tuple[str, ...], common_name: str | None
 ) -> HostnameMatch:
