@@ -205,6 +205,10 @@ def _key_share(data: bytes, where: str) -> dict[str, Any]:
         if pos == end <= len(data):
             return {"groups": groups, "group_names": [tables.name_of(tables.SUPPORTED_GROUPS, g) for g in groups],
                     "key_lengths": lengths}
+    elif where == "server_hello" and len(data) >= 4 and 4 + ((data[2] << 8) | data[3]) == len(data):
+        group = (data[0] << 8) | data[1]
+        return {"group": group, "group_name": tables.name_of(tables.SUPPORTED_GROUPS, group),
+                "key_length": len(data) - 4}
     return _key_share_careful(data, where)
 
 
@@ -347,8 +351,10 @@ _DECODERS: dict[int, Callable[[bytes, str], dict[str, Any]]] = {
 }
 
 
-# Extensions whose bytes differ on every connection (keys, tickets, padding): not worth caching.
-_UNCACHED = frozenset((21, 35, 41, 44, 51, 65037))
+# Extensions whose bytes differ on every connection (keys, tickets, PSK identities, cookies,
+# ECH): not worth caching, unless empty (a session_ticket extension asking for a ticket).
+# Padding is cached: its length follows the rest of the hello, which a client repeats.
+_UNCACHED = frozenset((35, 41, 44, 51, 65037))
 _CACHE_MAX = 8192
 # A cached decode is its read-only template (see Extension) or its error: an Extension reads
 # its own copy of the dict and of its lists, so no two connections ever share a mutable
@@ -377,7 +383,7 @@ def _decode(etype: int, data: bytes, where: str) -> tuple[Optional[dict[str, Any
     """Decode one extension, remembering the result: the same client software sends the same
     extension bytes on every connection, so on a busy capture most decodes are repeats.
     The returned dict (and its lists) belong to the caller alone."""
-    if etype in _UNCACHED:
+    if etype in _UNCACHED and data:
         try:
             return _DECODERS[etype](data, where), None
         except ParseError as e:
@@ -440,7 +446,7 @@ def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
             continue
         decoded, error = _decode(etype, data, where)
         out.append(Extension(etype, name, ln, decoded, error))
-        if error is None and etype not in _UNCACHED:
+        if error is None and (ln == 0 or etype not in _UNCACHED):
             cached = _decode_cache.get((etype, data, where))
             if cached is not None and cached[0] is not None:
                 repeats[whole] = (name, cached[0])
