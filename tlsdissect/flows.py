@@ -330,14 +330,19 @@ class TcpConnection:
         return 0 if p0 >= p1 else 1  # the ephemeral (higher) port is the client's
 
     def _tcp_close(self, names: tuple[str, str]) -> Optional[TcpClose]:
-        first: Optional[tuple[int, float, int, str]] = None
+        """The first FIN or RST (an RST before a FIN of the same frame, direction 0 first)."""
+        first: Optional[tuple[int, float]] = None
+        by = how = ""
         for d in (0, 1):
-            for how, mark in (("rst", self.rst[d]), ("fin", self.fin[d])):
-                if mark is not None and (first is None or mark[0] < first[0]):
-                    first = (mark[0], mark[1], d, how)
+            mark = self.rst[d]
+            if mark is not None and (first is None or mark[0] < first[0]):
+                first, by, how = mark, names[d], "rst"
+            mark = self.fin[d]
+            if mark is not None and (first is None or mark[0] < first[0]):
+                first, by, how = mark, names[d], "fin"
         if first is None:
             return None
-        return TcpClose(by=names[first[2]], how=first[3], frame=first[0], time=first[1])
+        return TcpClose(by=by, how=how, frame=first[0], time=first[1])
 
     def interesting(self, tls_ports: set[int]) -> bool:
         """Report this connection? TLS seen, or TLS was expected here."""

@@ -500,11 +500,12 @@ class RecordLayer:
                 if self.report_protected or ct != CT_APPLICATION_DATA:
                     out.append(self._protected_event(ct, length, version, frame, ts))
                 continue
-            payload = bytes(buf[start:pos])  # (bytes of bytes is the same object: one copy)
             if protected:
-                self._decrypt(ct, version, payload, frame, ts, out)
+                self._decrypt(ct, version, bytes(buf[start:pos]), frame, ts, out)
+            elif ct == CT_HANDSHAKE:  # (the messages are sliced from the buffer, not from a copy)
+                self._handshake(buf, version, frame, ts, out, False, start, pos)
             else:
-                self._content(ct, version, payload, frame, ts, out, False)
+                self._content(ct, version, bytes(buf[start:pos]), frame, ts, out, False)
             if self.paused:
                 break
         if buf is self.buf:
@@ -578,27 +579,34 @@ class RecordLayer:
                 out.append(RecordEvent("application_data", frame, ts, content_type=ct,
                                        length=len(payload), encrypted=decrypted, body=payload[:64]))
 
-    def _handshake(self, payload: bytes, version: int, frame: int, ts: float,
-                   out: list[RecordEvent], decrypted: bool) -> None:
+    def _handshake(self, data: Any, version: int, frame: int, ts: float, out: list[RecordEvent],
+                   decrypted: bool, start: int = 0, end: Optional[int] = None) -> None:
+        """The handshake bytes ``data[start:end]`` (one record's payload): complete messages
+        become events, an unfinished one waits in ``self.hs``."""
+        if end is None:
+            end = len(data)
         hs = self.hs
         if hs:
-            hs += payload
+            hs += data[start:end]
             buf: Any = hs
+            pos = 0
+            n = len(hs)
         else:
-            if not decrypted and len(payload) >= 4:
+            if not decrypted and end - start >= 4:
                 # A handshake record whose first message makes no sense is a protected one we
                 # were not told about (capture started after the CCS, or a cipher we missed).
-                t = payload[0]
-                ln = (payload[1] << 16) | (payload[2] << 8) | payload[3]
+                t = data[start]
+                ln = (data[start + 1] << 16) | (data[start + 2] << 8) | data[start + 3]
+                size = end - start
                 if t not in _KNOWN_HS_TYPES or ln > MAX_HANDSHAKE_MESSAGE or (
-                    self.midstream and t in (0, 20) and ln + 4 != len(payload) and ln + 4 > len(payload)
+                    self.midstream and t in (0, 20) and ln + 4 != size and ln + 4 > size
                 ):
                     out.append(RecordEvent("protected", frame, ts, content_type=CT_HANDSHAKE,
-                                           length=len(payload), encrypted=True, record_version=version))
+                                           length=size, encrypted=True, record_version=version))
                     return
-            buf = payload  # nothing waiting: messages are sliced from the record itself
-        pos = 0
-        n = len(buf)
+            buf = data  # nothing waiting: messages are sliced from the record itself
+            pos = start
+            n = end
         while n - pos >= 4:
             t = buf[pos]
             ln = (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3]
@@ -609,11 +617,11 @@ class RecordLayer:
                                        detail=f"handshake message of {ln} bytes exceeds the {MAX_HANDSHAKE_MESSAGE}-byte cap; dropped"))
                 hs.clear()
                 return
-            end = pos + 4 + ln
-            if end > n:
+            stop = pos + 4 + ln
+            if stop > n:
                 break
-            body = bytes(buf[pos + 4:end])
-            pos = end
+            body = bytes(buf[pos + 4:stop])
+            pos = stop
             # Positional arguments (the field order of RecordEvent): one per handshake message.
             out.append(RecordEvent("handshake", frame, ts, CT_HANDSHAKE, ln, t, body, None, None, decrypted,
                                    "", version))
@@ -628,7 +636,7 @@ class RecordLayer:
             if pos:
                 del hs[:pos]
         elif pos < n:
-            hs += buf[pos:] if pos else buf
+            hs += buf[pos:n]
 
     def finish(self, frame: int, ts: float) -> list[RecordEvent]:
         """The stream ended. Complete handshake messages inside a record whose end was never

@@ -28,6 +28,8 @@ MAX_TIMELINE_PROTECTED = 24  # protected records listed in the timeline per dire
 PROBABLE_ALERT_MAX = 24  # a protected record this small (2-byte alert + type + tag) is likely an alert
 
 _ALERT_LEVELS = {1: "warning", 2: "fatal"}
+# Server messages of a full handshake (absent from an abbreviated, resumed one).
+_FULL_HANDSHAKE = frozenset((hs.CERTIFICATE, hs.SERVER_KEY_EXCHANGE, hs.SERVER_HELLO_DONE))
 _PROTECTED_TYPES = {CT_HANDSHAKE: "handshake", CT_APPLICATION_DATA: "application_data", CT_ALERT: "alert"}
 # Handshake message names by type, filled as types are met (at most 256 entries).
 _MESSAGE_NAMES: dict[int, str] = {}
@@ -151,7 +153,7 @@ class TlsSession:
 
     def finish(self, d: int, frame: int, ts: float) -> None:
         layer = self.layers[d]
-        while True:
+        while layer.buf:  # (an empty record buffer has nothing to flush)
             events = layer.finish(frame, ts)
             for ev in events:
                 self._event(d, ev)
@@ -566,8 +568,7 @@ class TlsSession:
         # with no Certificate / ServerKeyExchange / ServerHelloDone in between.
         d = self.server_hello_dir
         if d is not None and self.ccs[d] is not None:
-            return not ({hs.CERTIFICATE, hs.SERVER_KEY_EXCHANGE, hs.SERVER_HELLO_DONE}
-                        & set(self.handshake_messages[d]))
+            return _FULL_HANDSHAKE.isdisjoint(self.handshake_messages[d])
         return False
 
     def _note(self, d: int, letter: str) -> None:
