@@ -298,7 +298,7 @@ class _Reasoner:
 
     def _app_data(self) -> list[Event]:
         """Application data records (encrypted, or decrypted with the key log) in capture
-        order; computed on first use, with the lowest frame among them (``_data_min``)."""
+        order; computed on first use."""
         data = self._data
         if data is None:
             enc = self.enc
@@ -308,7 +308,6 @@ class _Reasoner:
             else:
                 both = app or enc
             data = self._data = [e for e in both if e.info.get("content_type", "application_data") == "application_data"]
-            self._data_min = min(e.frame for e in data) if data else None
         return data
 
     def hello_facts(self) -> None:
@@ -491,9 +490,8 @@ class _Reasoner:
             return "post_handshake_auth" if "certificate_request" in names else "application_data"
         if "hello_request" in names or "client_hello" in names:
             return "renegotiation"
-        first_data = self._data_min  # set by _app_data(): encrypted handshake records after data are renegotiation
         enc_hs = [e for e in self.enc if last_fin < e.frame <= frame and e.info.get("content_type") == "handshake"
-                  and first_data is not None and first_data < e.frame]
+                  and self._after_app_data(e.frame)]
         if enc_hs:
             # Data flowing again after the renegotiation means it succeeded.
             last = enc_hs[-1].frame
@@ -503,10 +501,14 @@ class _Reasoner:
         return "application_data"
 
     def _after_app_data(self, frame: int) -> bool:
-        """Some application data precedes ``frame``."""
-        self._app_data()
+        """Some application data precedes ``frame`` (the lowest data frame, worked out once)."""
         first = self._data_min
-        return first is not None and first < frame
+        if first is None:
+            data = self._app_data()
+            if not data:
+                return False
+            first = self._data_min = min(e.frame for e in data)
+        return first < frame
 
     def _cause_for_alert(self, a: Alert, phase: str) -> tuple[str, str, list[str], str]:
         c = self.c
