@@ -562,12 +562,16 @@ class FlowTable:
         busy = len(self.active) > self.busy_active
         idle_timeout = BUSY_IDLE_TIMEOUT if busy else IDLE_TIMEOUT
         linger = BUSY_CLOSED_LINGER if busy else CLOSED_LINGER
+        quiet = min(linger, idle_timeout)  # a connection quiet for less stays, closed or not
         for conn in list(self.active.values()):
-            if conn.closed_at is not None and now - conn.last_ts > linger:
+            idle = now - conn.last_ts
+            if idle <= quiet:
+                continue
+            if idle > linger and conn.closed_at is not None:
                 self._retire(conn, now)
-            elif now - conn.last_ts > idle_timeout:
-                if busy and now - conn.last_ts <= IDLE_TIMEOUT:
-                    self._early(conn, f"handed out after {now - conn.last_ts:.1f} s without packets because more "
+            elif idle > idle_timeout:
+                if busy and idle <= IDLE_TIMEOUT:
+                    self._early(conn, f"handed out after {idle:.1f} s without packets because more "
                                       f"than {self.busy_active} connections were open (memory budget); later packets "
                                       "of this connection are not analysed")
                 self._retire(conn, now)

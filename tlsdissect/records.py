@@ -12,7 +12,8 @@ decryptor nothing of a protected record is kept beyond its header.
 
 The caller (the session) must see a ChangeCipherSpec or ServerHello before the records after
 it are parsed, because those change how the rest is read; the layer therefore stops after
-such an event and sets :attr:`RecordLayer.paused`; the caller resumes with ``feed(b"", ...)``.
+such an event and, when bytes are left to read, sets :attr:`RecordLayer.paused`; the caller
+resumes with ``feed(b"", ...)``.
 """
 
 from __future__ import annotations
@@ -226,6 +227,8 @@ class RecordLayer:
         elif mode == SSL2:
             self._sslv2_records(data, frame, ts, out)
         # LOST: nothing more to read
+        if self.paused and not self.buf and self.hs_resume is None:
+            self.paused = False  # nothing left to read after the pausing event: no need to resume
         return out
 
     def gap(self, missing: int, frame: int, ts: float) -> list[RecordEvent]:
@@ -479,7 +482,10 @@ class RecordLayer:
                 out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=length, name="record_too_long",
                                        detail=f"record length {length} exceeds the TLS limit"))
             self.records += 1
-            bytes_by_type[ct] = bytes_by_type.get(ct, 0) + length
+            if ct in bytes_by_type:
+                bytes_by_type[ct] += length
+            else:
+                bytes_by_type[ct] = length
             if skipped:
                 self.protected_records += 1
                 if ct == CT_APPLICATION_DATA and self.first_app_data is None:
