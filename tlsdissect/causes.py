@@ -169,21 +169,8 @@ def remedy_lines(cause_id: str) -> list[str]:
     return list(lines) if lines is not None else []
 
 
-# Filled-in check commands: the same few servers fail over and over in a capture, so the
-# (cause, host, port, sni) combinations repeat. Bounded: cleared when full.
-_CHECKS_MAX = 4096
-_checks: dict[tuple[str, str, str, str], str | None] = {}
-
-
 def check_command(cause_id: str, host: str, port: str, sni: str) -> str | None:
-    key = (cause_id, host, port, sni)
-    try:
-        return _checks[key]
-    except KeyError:
-        pass
     c = CAUSES.get(cause_id)
-    command = c.check.format(host=host, port=port, sni=sni or host) if c is not None and c.check else None
-    if len(_checks) >= _CHECKS_MAX:
-        _checks.clear()
-    _checks[key] = command
-    return command
+    if c is None or not c.check:
+        return None
+    return c.check.format(host=host, port=port, sni=sni or host)

@@ -165,10 +165,13 @@ def _other(side: str) -> str:
 
 
 # Bounded memo tables (cleared when full) for text that depends only on values real traffic
-# repeats: the versions a client offers, the CA list a server requests.
+# repeats: the versions a client offers, the CA list a server requests, the server (and name)
+# a failure's check command is for. Never keyed on whole hellos or randoms.
 _MEMO_MAX = 2048
 _offer_texts: dict[tuple[tuple[int, ...], int], str] = {}
 _ca_names: dict[tuple[bytes, ...], tuple[tuple[str, ...], str]] = {}
+_checks: dict[tuple[str, str, str], Optional[str]] = {}
+_UNSEEN = object()
 
 
 def _memo_put(table: dict[Any, Any], key: Any, value: Any) -> Any:
@@ -186,6 +189,16 @@ def _offer_text(offered: list[int], suites: int) -> str:
         names = [tables.version_name(v) for v in offered if not tables.is_grease(v)]
         text = _memo_put(_offer_texts, key, f" offers {', '.join(names)} and {suites} cipher suites.")
     return text
+
+
+def _check_for(cause: str, server: str, sni: str) -> Optional[str]:
+    """The cause's check command filled in for ``server`` ("host:port", IPv6 in brackets)."""
+    key = (cause, server, sni)
+    command = _checks.get(key, _UNSEEN)
+    if command is _UNSEEN:  # None is a remembered answer too (a cause without a check)
+        host, _, port = server.rpartition(":")
+        command = _memo_put(_checks, key, check_command(cause, host.strip("[]"), port, sni))
+    return command  # type: ignore[return-value]
 
 
 def _requested_cas(ders: list[bytes]) -> tuple[tuple[str, ...], str]:
@@ -356,8 +369,7 @@ class _Reasoner:
             if not d.remedy:
                 d.remedy = remedy_lines(cause)
             if d.check_command is None:
-                host, _, port = c.server.rpartition(":")
-                d.check_command = check_command(cause, host.strip("[]"), port, c.server_name or "")
+                d.check_command = _check_for(cause, c.server, c.server_name or "")
         return d
 
     def _last_completed(self, d: Diagnosis) -> Optional[dict[str, Any]]:
