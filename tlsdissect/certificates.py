@@ -675,14 +675,12 @@ def _extensions(cert: x509.Certificate, fields: dict[str, Any], errors: list[str
             fields["extensions_read"] = "none"
         return
 
-    def get(cls: type) -> Any:
-        try:
-            return exts.get_extension_for_class(cls).value
-        except x509.ExtensionNotFound:
-            return None
-        except Exception as exc:  # noqa: BLE001
-            errors.append(f"{cls.__name__}: {exc}")
-            return None
+    # Extension values by class, the first of each (cryptography rejects duplicates anyway):
+    # what get_extension_for_class finds, without an isinstance scan of all of them per class.
+    by_class: dict[type, Any] = {}
+    for ext in exts:
+        by_class.setdefault(type(ext.value), ext.value)
+    get = by_class.get
 
     san = get(x509.SubjectAlternativeName)
     if san is not None:
