@@ -134,6 +134,7 @@ class Diagnosis:
             "hidden": self.hidden,
         }
 
+
 # A client's certificate alert against the server chain's findings: which findings explain
 # it, most telling first; the cause each names; the alerts a client sends for each.
 _FINDINGS_BY_ALERT: dict[Optional[int], tuple[str, ...]] = {
@@ -941,7 +942,7 @@ class _Reasoner:
         peer = _other(by)
         peer_closed = any(e.sender == peer and e.frame < close.frame
                           for typ in ("fin", "rst") for e in self.by_type.get(typ, _NONE)) or \
-            any(a.sender == _other(by) and a.frame < close.frame for a in c.alerts)
+            any(a.sender == peer and a.frame < close.frame for a in c.alerts)
         if said_bye or peer_closed or self._probable_alert(by, close.frame) is not None:
             return None
         self.evidence.append(Evidence(f"The {by} resets the connection after the handshake without a close_notify.", [close.frame]))
