@@ -18,6 +18,7 @@ resumes with ``feed(b"", ...)``.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -29,6 +30,7 @@ CT_HEARTBEAT = 24
 _VALID_CT = (20, 21, 22, 23, 24)
 
 MAX_RECORD_PAYLOAD = 16384 + 2048  # RFC 5246 limit for protected records
+_RECORD_HEADER = struct.Struct(">BHH")  # content type, version, length
 MAX_HANDSHAKE_MESSAGE = 1 << 20  # cap for one reassembled handshake message
 PLAIN_SAMPLE = 4096  # bytes of a non-TLS stream kept to name it (error pages sit in the body)
 LAST_RECORDS = 8  # records per direction kept for the report (the failure point's neighbourhood)
@@ -435,9 +437,10 @@ class RecordLayer:
         encrypted = self.encrypted  # changes only with a CCS, which pauses (ends) this loop
         last_records = self.last_records
         bytes_by_type = self.bytes_by_type
+        header = _RECORD_HEADER.unpack_from
         while n - pos >= 5:
-            ct = buf[pos]
-            if ct < 20 or ct > 24 or buf[pos + 1] != 3:
+            ct, version, length = header(buf, pos)
+            if ct < 20 or ct > 24 or version >> 8 != 3:
                 # Not a record header: the stream is damaged or we lost our place.
                 if buf is not self.buf:  # resynchronisation works on the buffer
                     self.buf += buf[pos:]
@@ -460,7 +463,6 @@ class RecordLayer:
                                        detail=f"{detail}; skipped {nxt - pos} bytes"))
                 pos = nxt
                 continue
-            length = (buf[pos + 3] << 8) | buf[pos + 4]
             protected = encrypted or ct == CT_APPLICATION_DATA
             if protected and ct == CT_HANDSHAKE and not self.version_known and n - pos - 5 >= 4:
                 # A CCS switched us to protected, but no ServerHello told the version (a one-sided
@@ -476,7 +478,6 @@ class RecordLayer:
                 # Wait for the rest of the record; it is counted (once) when complete, however
                 # many segments it takes.
                 break
-            version = (buf[pos + 1] << 8) | buf[pos + 2]
             if length > MAX_RECORD_PAYLOAD:
                 self.anomalies += 1
                 out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=length, name="record_too_long",
