@@ -16,18 +16,37 @@ from . import jsontext, tables
 SCHEMA_VERSION = 1
 
 
-def _t(ts: float) -> float:
-    return round(ts, 6)
+def round6(t: float) -> float:
+    """``round(t, 6)``, exactly, at a fifth of its cost for capture times.
+
+    round() converts to decimal and back (~1 us). Below 2**52 the product t * 1e6 is off
+    the exact one by at most a quarter, so when its fraction is not near one half, the
+    nearest integer N is known for sure, and N / 1e6 (one correctly rounded division) is the
+    double nearest to N * 10**-6, which is what round() returns. Microsecond timestamps
+    always take this path; anything else (ties, negative, huge, not a float) asks round()."""
+    if type(t) is float:
+        p = t * 1e6
+        if 0.0 < p < 4e15:
+            n = int(p)
+            f = p - n
+            if f < 0.25:
+                return n / 1e6
+            if f > 0.75:
+                return (n + 1) / 1e6
+    return round(t, 6)
+
+
+_t = round6
 
 
 class _Rounder(dict):
-    """round(ts, 6) remembered for one to_dict call: a connection's events share few distinct
-    times (several per frame), and round() with ndigits is the slow part of building them."""
+    """round6(ts) remembered for one to_dict call: a connection's events share few distinct
+    times (several per frame)."""
 
     __slots__ = ()
 
     def __missing__(self, ts: float) -> float:
-        r = round(ts, 6)
+        r = round6(ts)
         # 0.0 and -0.0 (or 5 and 5.0) are equal keys but print differently: remember only
         # non-zero floats.
         if ts and type(ts) is float:
