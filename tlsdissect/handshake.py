@@ -147,30 +147,45 @@ class ClientHello:
     extensions: list[Extension] = field(default_factory=list)
     sslv2: bool = False  # sent in the SSLv2-compatible format
     malformed: list[str] = field(default_factory=list)  # what was wrong but could be read past
+    # (extensions list, its length, server name, offered versions, highest real one): the
+    # session, diagnosis and output each ask for these; worked out once per extension list.
+    _facts: Optional[tuple[Any, ...]] = field(default=None, init=False, repr=False, compare=False)
 
     def ext(self, ext_type: int) -> Optional[Extension]:
         return find_extension(self.extensions, ext_type)
 
+    def _known(self) -> tuple[Any, ...]:
+        facts = self._facts
+        exts = self.extensions
+        if facts is None or facts[0] is not exts or facts[1] != len(exts):
+            name: Optional[str] = None
+            versions: tuple[int, ...] = ()
+            e = find_extension(exts, 0)
+            d = e._view() if e else None
+            if d:
+                names = d.get("host_names") or []
+                name = names[0] if names else None
+            e = find_extension(exts, 43)
+            d = e._view() if e else None
+            if d:
+                versions = tuple(d.get("versions", ()))
+            real = [v for v in versions if not tables.is_grease(v)]
+            facts = self._facts = (exts, len(exts), name, versions, max(real) if real else None)
+        return facts
+
     @property
     def server_name(self) -> Optional[str]:
-        e = self.ext(0)
-        d = e._view() if e else None
-        if d:
-            names = d.get("host_names") or []
-            return names[0] if names else None
-        return None
+        return self._known()[2]
 
     @property
     def supported_versions(self) -> list[int]:
-        e = self.ext(43)
-        d = e._view() if e else None
-        return list(d.get("versions", [])) if d else []
+        return list(self._known()[3])
 
     @property
     def max_version(self) -> int:
         """Highest version offered: supported_versions if present, else legacy_version."""
-        real = [v for v in self.supported_versions if not tables.is_grease(v)]
-        return max(real) if real else self.legacy_version
+        top = self._known()[4]
+        return self.legacy_version if top is None else top
 
     @property
     def alpn(self) -> list[str]:
