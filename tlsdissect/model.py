@@ -60,10 +60,20 @@ def _events_list(events: list["Event"], rt: _Rounder) -> list[dict[str, Any]]:
             for e in events]
 
 
+_HEX_BYTES = tuple(f"0x{i:02x}" for i in range(256))
+
+
+def _alert_hex(code: Optional[int]) -> Optional[str]:
+    """An alert code as Wireshark shows it ('0x2f'); the 256 one-byte forms written once."""
+    if code is None:
+        return None
+    return _HEX_BYTES[code] if 0 <= code < 256 else f"0x{code:02x}"
+
+
 def _alerts_list(alerts: list["Alert"], rt: _Rounder) -> list[dict[str, Any]]:
     """``[a.to_dict() for a in alerts]`` sharing the connection's remembered times."""
     return [{"frame": a.frame, "time": rt[a.time], "sender": a.sender, "level": a.level, "code": a.code,
-             "hex": None if a.code is None else f"0x{a.code:02x}", "name": a.name, "encrypted": a.encrypted}
+             "hex": _alert_hex(a.code), "name": a.name, "encrypted": a.encrypted}
             for a in alerts]
 
 
@@ -97,7 +107,7 @@ class Alert:
     @property
     def hex(self) -> Optional[str]:
         """The form Wireshark shows, e.g. '0x2f'."""
-        return None if self.code is None else f"0x{self.code:02x}"
+        return _alert_hex(self.code)
 
     @property
     def fatal(self) -> bool:
