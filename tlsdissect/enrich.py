@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from . import certificates
+from . import certificates, jsontext
 from .certificates import TrustStore, analyze_chain, check_client_chain_against_request
 from .diagnosis import diagnose
 from .model import Connection
@@ -35,6 +35,10 @@ def _trust_store(opts: Any) -> Optional[TrustStore]:
 _CHAIN_CACHE: dict[tuple[Any, ...], list[tuple[float, float, certificates.Retimer]]] = {}
 _CHAIN_CACHE_MAX = 1024  # chains (with name, role and trust store) remembered
 _CHAIN_CACHE_SPANS = 8  # time spans remembered per chain
+# Decoded certificates as JSON, serialised once (jsontext.shared) for Connection.json_value:
+# der_sha256 -> (the CertificateInfo it was made from, its JSON). Bounded: cleared when full.
+_CERT_JSON: dict[str, tuple[Any, Any]] = {}
+_CERT_JSON_MAX = 1024
 # A result with this finding fits its own instant only (its clock is not credible). The
 # validity findings also quote the time; they are reworded per connection instead.
 _TIME_QUOTING_FINDINGS = frozenset(("capture_time_implausible",))
@@ -97,6 +101,21 @@ def _message_time(conn: Connection, sender: str, message: str) -> float:
     return conn.start_time
 
 
+def _certificates_json(certs: Any) -> list[Any]:
+    """``[c.to_dict() for c in certs]`` for the JSON output: a certificate's form depends on
+    nothing but the (immutable) decoded certificate, and a server sends the same ones on every
+    connection."""
+    out = []
+    for c in certs:
+        hit = _CERT_JSON.get(c.der_sha256)
+        if hit is None or hit[0] is not c:
+            if len(_CERT_JSON) >= _CERT_JSON_MAX:
+                _CERT_JSON.clear()
+            hit = _CERT_JSON[c.der_sha256] = (c, jsontext.shared(c.to_dict()))
+        out.append(hit[1])
+    return out
+
+
 def enrich(conn: Connection, opts: Any) -> None:
     server_chain = client_chain = None
     client_findings: list[Any] = []
@@ -107,12 +126,16 @@ def enrich(conn: Connection, opts: Any) -> None:
         server_chain = _chain(conn.server_certificates_der, _message_time(conn, "server", "certificate"),
                               conn.server_name, "server", _trust_store(opts))
         conn.extra["server_certificates"] = [c.to_dict() for c in server_chain.certificates]
+        conn.extra_json = {"server_certificates": _certificates_json(server_chain.certificates)}
         conn.extra["trust"] = server_chain.trust
         findings += [f.to_dict("server") for f in server_chain.findings]
     if conn.client_certificate_sent is not None:
         client_chain = _chain(conn.client_certificates_der, _message_time(conn, "client", "certificate"),
                               None, "client", None)
         conn.extra["client_certificates"] = [c.to_dict() for c in client_chain.certificates]
+        if conn.extra_json is None:
+            conn.extra_json = {}
+        conn.extra_json["client_certificates"] = _certificates_json(client_chain.certificates)
         findings += [f.to_dict("client") for f in client_chain.findings]
         req = conn.certificate_request
         if req is not None:

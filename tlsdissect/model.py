@@ -193,6 +193,9 @@ class Connection:
     last_records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     diagnosis: Any = None  # filled by tlsdissect.diagnosis when available
     extra: dict[str, Any] = field(default_factory=dict)  # findings from later stages
+    # Entries of ``extra`` already serialised (jsontext.shared) because many connections carry
+    # the same value (decoded certificates): json_value() writes these instead.
+    extra_json: Optional[dict[str, Any]] = field(default=None, repr=False, compare=False)
 
     @property
     def wireshark_filter(self) -> str:
@@ -250,6 +253,8 @@ class Connection:
             "last_records": self.last_records,
         }
         d.update(self.extra)
+        if shared and self.extra_json:
+            d.update(self.extra_json)  # the same keys: their places in the output stay
         if self.diagnosis is not None:
             d["diagnosis"] = self.diagnosis.to_dict() if hasattr(self.diagnosis, "to_dict") else self.diagnosis
         return d
