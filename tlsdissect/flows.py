@@ -16,7 +16,7 @@ import zlib
 from operator import itemgetter
 from typing import Any, Optional, Union
 
-from .model import Alert, Connection, Event, TcpClose
+from .model import Alert, Connection, Event, TcpClose, round6
 from .packet import ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, format_endpoint
 from .session import TlsSession
 from .tcp import StreamReassembler
@@ -404,26 +404,6 @@ class ShadowConnection:
                 self.closed_at = ts
 
 
-def _round6(t: float) -> float:
-    """``round(t, 6)``, exactly, at a fifth of its cost for capture times.
-
-    round() converts to decimal and back (~1 us). Below 2**52 the product t * 1e6 is off
-    the exact one by at most a quarter, so when its fraction is not near one half, the
-    nearest integer N is known for sure, and N / 1e6 (one correctly rounded division) is the
-    double nearest to N * 10**-6, which is what round() returns. Microsecond timestamps
-    always take this path; anything else (ties, negative, huge, not a float) asks round()."""
-    if type(t) is float:
-        p = t * 1e6
-        if 0.0 < p < 4e15:
-            n = int(p)
-            f = p - n
-            if f < 0.25:
-                return n / 1e6
-            if f > 0.75:
-                return (n + 1) / 1e6
-    return round(t, 6)
-
-
 def _record_dicts(records: list[tuple[int, float, int, int, bool]]) -> list[dict[str, Any]]:
     """``last_records`` entries as reported. Records of one segment share its time object, so
     the rounding runs once per segment, not once per record."""
@@ -433,7 +413,7 @@ def _record_dicts(records: list[tuple[int, float, int, int, bool]]) -> list[dict
     for (f, t, ct, ln, p) in records:
         if t is not prev:
             prev = t
-            rounded = _round6(t)
+            rounded = round6(t)
         out.append({"frame": f, "time": rounded, "content_type": ct, "length": ln, "protected": p})
     return out
 
