@@ -50,3 +50,16 @@ def test_json_value_writes_what_to_dict_writes(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(jsontext, "orjson", None)
     value = {"groups": [29, 23]}
     assert jsontext.shared(value) is value
+
+
+@pytest.mark.skipif(not CAPS, reason="lab captures missing")
+def test_connections_pickle_after_json_value() -> None:
+    """--jobs workers send Connections to the parent by pickle: what json_value() shares
+    (serialised extensions, suites, certificates) must not stop that, or change the text."""
+    import pickle
+
+    conns = [c for path in CAPS[:10] for c in analyze(path).connections]
+    for conn in conns:
+        text = jsontext.dumps(conn.json_value())
+        copy = pickle.loads(pickle.dumps(conn))
+        assert jsontext.dumps(copy.json_value()) == text == jsontext.dumps(copy.to_dict())

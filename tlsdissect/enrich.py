@@ -101,10 +101,10 @@ def _message_time(conn: Connection, sender: str, message: str) -> float:
     return conn.start_time
 
 
-def _certificates_json(certs: Any) -> list[Any]:
-    """``[c.to_dict() for c in certs]`` for the JSON output: a certificate's form depends on
-    nothing but the (immutable) decoded certificate, and a server sends the same ones on every
-    connection."""
+def _certificates_json(certs: Any) -> Any:
+    """``[c.to_dict() for c in certs]`` as a jsontext.shared form for the JSON output: a
+    certificate's form depends on nothing but the (immutable) decoded certificate, and a server
+    sends the same ones on every connection."""
     out = []
     for c in certs:
         hit = _CERT_JSON.get(c.der_sha256)
@@ -113,7 +113,7 @@ def _certificates_json(certs: Any) -> list[Any]:
                 _CERT_JSON.clear()
             hit = _CERT_JSON[c.der_sha256] = (c, jsontext.shared(c.to_dict()))
         out.append(hit[1])
-    return out
+    return jsontext.shared_list(out)
 
 
 def enrich(conn: Connection, opts: Any) -> None:

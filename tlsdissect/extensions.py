@@ -104,7 +104,7 @@ class Extension:
         slot = template[2]
         if not slot:
             slot.append(jsontext.shared(self.to_dict()))
-        return slot[0]
+        return jsontext.embed(slot[0])
 
     def to_dict(self) -> dict[str, Any]:
         template = self._template

@@ -18,12 +18,27 @@ except ImportError:  # pragma: no cover - exercised by test_jsontext with orjson
 
 
 def shared(value: Any) -> Any:
-    """``value`` for a part that many connections repeat (an extension, a cipher-suite list):
-    serialised once as an orjson Fragment that ``dumps`` copies in as it is. Only for values
-    handed straight to ``dumps`` (a Fragment is not a dict or list); without orjson, the value."""
+    """``value`` for a part that many connections repeat (an extension, a cipher-suite list, a
+    certificate), serialised once: its JSON bytes (plain data, so results holding it can be
+    pickled), or the value itself without orjson. ``embed`` makes it ready for ``dumps``."""
     if orjson is not None:
-        return orjson.Fragment(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
     return value
+
+
+def shared_list(items: list[Any]) -> Any:
+    """The ``shared`` form of a list whose items are ``shared`` forms."""
+    if orjson is not None:
+        return b"[" + b",".join(items) + b"]"
+    return list(items)
+
+
+def embed(form: Any) -> Any:
+    """A ``shared`` form as a value ``dumps`` copies in as it is (an orjson Fragment); only for
+    values handed straight to ``dumps``."""
+    if orjson is not None and type(form) is bytes:
+        return orjson.Fragment(form)
+    return form
 
 
 def dumps(value: Any) -> str:

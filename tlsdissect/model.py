@@ -193,8 +193,8 @@ class Connection:
     last_records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     diagnosis: Any = None  # filled by tlsdissect.diagnosis when available
     extra: dict[str, Any] = field(default_factory=dict)  # findings from later stages
-    # Entries of ``extra`` already serialised (jsontext.shared) because many connections carry
-    # the same value (decoded certificates): json_value() writes these instead.
+    # Entries of ``extra`` already serialised (jsontext.shared forms) because many connections
+    # carry the same value (decoded certificates): json_value() writes these instead.
     extra_json: Optional[dict[str, Any]] = field(default=None, repr=False, compare=False)
 
     @property
@@ -254,7 +254,8 @@ class Connection:
         }
         d.update(self.extra)
         if shared and self.extra_json:
-            d.update(self.extra_json)  # the same keys: their places in the output stay
+            for key, form in self.extra_json.items():  # the same keys: their places in the output stay
+                d[key] = jsontext.embed(form)
         if self.diagnosis is not None:
             d["diagnosis"] = self.diagnosis.to_dict() if hasattr(self.diagnosis, "to_dict") else self.diagnosis
         return d
@@ -311,7 +312,8 @@ def _hello_dict(h: Any, shared: bool = False) -> Optional[dict[str, Any]]:
             names, slot = _suite_entry(h.cipher_suites)
             if not slot:
                 slot += [jsontext.shared(list(names)), jsontext.shared(h.cipher_suites)]
-            d["cipher_suites"], d["cipher_suite_codes"] = slot
+            d["cipher_suites"] = jsontext.embed(slot[0])
+            d["cipher_suite_codes"] = jsontext.embed(slot[1])
         else:
             d["cipher_suites"] = _cipher_suite_names(h.cipher_suites)
             d["cipher_suite_codes"] = h.cipher_suites
