@@ -31,13 +31,16 @@ _ALERT_LEVELS = {1: "warning", 2: "fatal"}
 # Server messages of a full handshake (absent from an abbreviated, resumed one).
 _FULL_HANDSHAKE = frozenset((hs.CERTIFICATE, hs.SERVER_KEY_EXCHANGE, hs.SERVER_HELLO_DONE))
 _PROTECTED_TYPES = {CT_HANDSHAKE: "handshake", CT_APPLICATION_DATA: "application_data", CT_ALERT: "alert"}
-# Handshake message names by type, filled as types are met (at most 256 entries).
-_MESSAGE_NAMES: dict[int, str] = {}
+# Per handshake message type, filled as types are met (at most 256 entries): its name and its
+# ssl_history letter as sent by direction 0 and by direction 1 (one look-up per message).
+_MESSAGE_NAMES: dict[int, tuple[str, str, str]] = {}
+_HRR_LETTERS = ("J", "j")  # a HelloRetryRequest's letter by direction
 
 
-def _message_name(msg_type: int) -> str:
-    name = _MESSAGE_NAMES[msg_type] = hs.message_name(msg_type)
-    return name
+def _message_names(msg_type: int) -> tuple[str, str, str]:
+    letter = _HISTORY_LETTERS.get(msg_type, "z")
+    names = _MESSAGE_NAMES[msg_type] = (hs.message_name(msg_type), letter.upper(), letter)
+    return names
 
 
 class TlsSession:
@@ -142,7 +145,8 @@ class TlsSession:
         while True:
             if events:
                 for ev in events:
-                    self._event(d, ev)
+                    # (the body of _event: one call less per event on the hot path)
+                    _HANDLERS.get(ev.kind, _other_event)(self, d, ev)
             if not layer.paused:
                 return
             events = layer.feed(b"", frame, ts)
@@ -175,17 +179,12 @@ class TlsSession:
 
     # -- record events ------------------------------------------------------------------
     def _event(self, d: int, ev: RecordEvent) -> None:
+        """Dispatch one record event: the frequent kinds by table, the rest in _other_event."""
+        _HANDLERS.get(ev.kind, _other_event)(self, d, ev)
+
+    def _other_event(self, d: int, ev: RecordEvent) -> None:
         kind = ev.kind
-        if kind == "handshake":
-            self.tls_seen = True
-            self._handshake(d, ev)
-        elif kind == "protected":
-            self.tls_seen = True
-            self._protected(d, ev)
-        elif kind == "alert":
-            self.tls_seen = True
-            self._alert(d, ev)
-        elif kind == "ccs":
+        if kind == "ccs":
             self.tls_seen = True
             self.ccs[d] = self.ccs[d] or (ev.frame, ev.time)
             if self.keylog is not None and not self.tls13:
@@ -238,21 +237,25 @@ class TlsSession:
         return ctx
 
     def _handshake(self, d: int, ev: RecordEvent) -> None:
+        self.tls_seen = True
         t = ev.msg_type
         frame = ev.frame
-        name = _MESSAGE_NAMES.get(t)
-        if name is None:
-            name = _message_name(t)
-        info: dict[str, Any] = {"message": name, "code": t, "length": ev.length, "encrypted": ev.encrypted}
+        names = _MESSAGE_NAMES.get(t)
+        if names is None:
+            names = _message_names(t)
+        info: dict[str, Any] = {"message": names[0], "code": t, "length": ev.length, "encrypted": ev.encrypted}
         if ev.detail:
             info["note"] = ev.detail
+        ctx = self.ctx
+        if ctx is None or ctx.version != self.version or ctx.cipher_suite != self.cipher:
+            ctx = self._ctx()
         msg: Any = None
         try:
-            msg = hs.parse_message(t, ev.body, self._ctx())
+            msg = hs.parse_message(t, ev.body, ctx)
         except ParseError as e:
             info["error"] = str(e)
         self.handshake_messages[d].append(t)
-        letter = _HISTORY_LETTERS.get(t, "z")
+        letter = names[1 + d]  # (cased for the sender, as _note does)
         if t == CLIENT_HELLO:
             if isinstance(msg, ClientHello):
                 server_name = self._client_hello(d, msg)
@@ -269,7 +272,7 @@ class TlsSession:
                 version = msg.version
                 if msg.is_hello_retry_request:
                     self.hrr = msg
-                    letter = "j"
+                    letter = _HRR_LETTERS[d]
                     info["message"] = "hello_retry_request"
                     info["hello_retry_request"] = True
                     ks = msg.ext(51)
@@ -319,7 +322,9 @@ class TlsSession:
         finished = self.finished
         if finished[0] is not None and finished[1] is not None and t != FINISHED:
             self.post_handshake.append((d, frame, info["message"]))
-        self._note(d, letter)
+        history = self.history  # (the body of _note, with the letter already cased)
+        if len(history) < MAX_HISTORY:
+            history.append(letter)
         self.timeline.append((d, frame, ev.time, "handshake", info))
 
     def _client_hello(self, d: int, msg: Any) -> Optional[str]:
@@ -366,6 +371,7 @@ class TlsSession:
             self.anomalies.append((d, ev.frame, ev.time, "anomaly", {"name": "malformed_sslv2_message", "detail": str(e)}))
 
     def _alert(self, d: int, ev: RecordEvent) -> None:
+        self.tls_seen = True
         self.alerts.append((d, ev.frame, ev.time, ev.level, ev.code, ev.encrypted, ev.length))
         info: dict[str, Any]
         if ev.code is None:
@@ -378,6 +384,7 @@ class TlsSession:
         self.timeline.append((d, ev.frame, ev.time, "alert", info))
 
     def _protected(self, d: int, ev: RecordEvent) -> None:
+        self.tls_seen = True
         log = self.protected_log[d]
         if self.ccs[d] is not None and self.after_ccs_record[d] is None:
             self.after_ccs_record[d] = (ev.frame, ev.time, ev.length)
@@ -580,3 +587,13 @@ class TlsSession:
     def ssl_history(self, client: int) -> str:
         h = "".join(self.history)
         return h if client == 0 else h.swapcase()
+
+
+# Record events by kind: the three frequent ones go straight to their method (they set
+# tls_seen themselves); every other kind to _other_event.
+_HANDLERS: dict[str, Any] = {
+    "handshake": TlsSession._handshake,
+    "protected": TlsSession._protected,
+    "alert": TlsSession._alert,
+}
+_other_event = TlsSession._other_event
