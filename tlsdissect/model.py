@@ -39,25 +39,20 @@ def round6(t: float) -> float:
 _t = round6
 
 
-class _Rounder(dict):
-    """round6(ts) remembered for one to_dict call: a connection's events share few distinct
-    times (several per frame)."""
-
-    __slots__ = ()
-
-    def __missing__(self, ts: float) -> float:
-        r = round6(ts)
-        # 0.0 and -0.0 (or 5 and 5.0) are equal keys but print differently: remember only
-        # non-zero floats.
-        if ts and type(ts) is float:
-            self[ts] = r
-        return r
-
-
-def _events_list(events: list["Event"], rt: _Rounder) -> list[dict[str, Any]]:
-    """``[e.to_dict() for e in events]`` without a method call and a round() per event."""
-    return [{"frame": e.frame, "time": rt[e.time], "sender": e.sender, "type": e.type, **e.info}
-            for e in events]
+def _events_list(events: list["Event"]) -> list[dict[str, Any]]:
+    """``[e.to_dict() for e in events]`` without a method call per event, and rounding a time
+    once per run of events sharing it (a segment's records share one time object)."""
+    out: list[dict[str, Any]] = []
+    append = out.append
+    prev: Optional[float] = None
+    rounded = 0.0
+    for e in events:
+        t = e.time
+        if t is not prev:
+            prev = t
+            rounded = round6(t)
+        append({"frame": e.frame, "time": rounded, "sender": e.sender, "type": e.type, **e.info})
+    return out
 
 
 _HEX_BYTES = tuple(f"0x{i:02x}" for i in range(256))
@@ -70,9 +65,9 @@ def _alert_hex(code: Optional[int]) -> Optional[str]:
     return _HEX_BYTES[code] if 0 <= code < 256 else f"0x{code:02x}"
 
 
-def _alerts_list(alerts: list["Alert"], rt: _Rounder) -> list[dict[str, Any]]:
-    """``[a.to_dict() for a in alerts]`` sharing the connection's remembered times."""
-    return [{"frame": a.frame, "time": rt[a.time], "sender": a.sender, "level": a.level, "code": a.code,
+def _alerts_list(alerts: list["Alert"]) -> list[dict[str, Any]]:
+    """``[a.to_dict() for a in alerts]`` without a method call per alert."""
+    return [{"frame": a.frame, "time": round6(a.time), "sender": a.sender, "level": a.level, "code": a.code,
              "hex": _alert_hex(a.code), "name": a.name, "encrypted": a.encrypted}
             for a in alerts]
 
@@ -216,7 +211,6 @@ class Connection:
         return self._dict(True)
 
     def _dict(self, shared: bool) -> dict[str, Any]:
-        rt = _Rounder()
         tc = self.tcp_close
         d: dict[str, Any] = {
             "stream": self.stream,
@@ -228,16 +222,16 @@ class Connection:
             "established": self.established,
             "resumed": self.resumed,
             "ssl_history": self.ssl_history,
-            "alerts": _alerts_list(self.alerts, rt),
-            "events": _events_list(self.events, rt),
-            "tcp_close": {"by": tc.by, "how": tc.how, "frame": tc.frame, "time": rt[tc.time]} if tc else None,
+            "alerts": _alerts_list(self.alerts),
+            "events": _events_list(self.events),
+            "tcp_close": {"by": tc.by, "how": tc.how, "frame": tc.frame, "time": round6(tc.time)} if tc else None,
             "is_tls": self.is_tls,
             "not_tls": self.not_tls,
             "alpn": self.alpn,
             "first_frame": self.first_frame,
             "last_frame": self.last_frame,
-            "start_time": rt[self.start_time],
-            "end_time": rt[self.end_time],
+            "start_time": round6(self.start_time),
+            "end_time": round6(self.end_time),
             "role_source": self.role_source,
             "midstream": self.midstream,
             "partial": self.partial,
@@ -248,7 +242,7 @@ class Connection:
             "client_certificate_sent": self.client_certificate_sent,
             "certificate_request": _certificate_request_dict(self.certificate_request),
             "server_key_exchange": _plain_dict(self.server_key_exchange),
-            "anomalies": _events_list(self.anomalies, rt),
+            "anomalies": _events_list(self.anomalies),
             "stats": {"client": self.client_stats.to_dict(), "server": self.server_stats.to_dict()},
             "last_records": self.last_records,
         }
