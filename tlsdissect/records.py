@@ -614,6 +614,7 @@ class RecordLayer:
             buf = data  # nothing waiting: messages are sliced from the record itself
             pos = start
             n = end
+        in_bytes = type(buf) is bytes  # (a slice of bytes is already bytes: no second copy)
         while n - pos >= 4:
             t = buf[pos]
             ln = (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3]
@@ -627,7 +628,7 @@ class RecordLayer:
             stop = pos + 4 + ln
             if stop > n:
                 break
-            body = bytes(buf[pos + 4:stop])
+            body = buf[pos + 4:stop] if in_bytes else bytes(buf[pos + 4:stop])
             pos = stop
             # Positional arguments (the field order of RecordEvent): one per handshake message.
             out.append(RecordEvent("handshake", frame, ts, CT_HANDSHAKE, ln, t, body, None, None, decrypted,
