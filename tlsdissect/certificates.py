@@ -1179,7 +1179,7 @@ def _validity_findings(info: CertificateInfo, who: str, at: datetime) -> list[tu
 
 
 class Retimer:
-    """``retime_validity_findings`` for one analysis, called again and again.
+    """One analysis with its validity findings worded for the capture time it is called with.
 
     A cache (enrich.py) reuses an analysis at other instants of the same span — where the same
     certificates are expired or not yet valid — so each connection's report quotes its own
@@ -1220,11 +1220,6 @@ class Retimer:
         result = replace(self.analysis, findings=findings)
         self._last = (parts, result)  # one assignment: safe to read from other threads
         return result
-
-
-def retime_validity_findings(analysis: ChainAnalysis, role: str, at: float) -> ChainAnalysis:
-    """The same analysis with its validity findings worded for capture time ``at`` (see Retimer)."""
-    return Retimer(analysis, role)(at)
 
 
 def _per_certificate_checks(ctx: _ChainContext, index: int, at: datetime | None) -> None:

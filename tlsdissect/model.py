@@ -36,9 +36,6 @@ def round6(t: float) -> float:
     return round(t, 6)
 
 
-_t = round6
-
-
 def _events_list(events: list["Event"]) -> list[dict[str, Any]]:
     """``[e.to_dict() for e in events]`` without a method call per event, and rounding a time
     once per run of events sharing it (a segment's records share one time object)."""
@@ -83,7 +80,7 @@ class Event:
     info: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"frame": self.frame, "time": _t(self.time), "sender": self.sender, "type": self.type}
+        d = {"frame": self.frame, "time": round6(self.time), "sender": self.sender, "type": self.type}
         d.update(self.info)
         return d
 
@@ -110,7 +107,7 @@ class Alert:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "frame": self.frame, "time": _t(self.time), "sender": self.sender,
+            "frame": self.frame, "time": round6(self.time), "sender": self.sender,
             "level": self.level, "code": self.code, "hex": self.hex, "name": self.name,
             "encrypted": self.encrypted,
         }
@@ -124,7 +121,7 @@ class TcpClose:
     time: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"by": self.by, "how": self.how, "frame": self.frame, "time": _t(self.time)}
+        return {"by": self.by, "how": self.how, "frame": self.frame, "time": round6(self.time)}
 
 
 @dataclass(slots=True)

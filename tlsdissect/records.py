@@ -435,7 +435,6 @@ class RecordLayer:
         pos = 0
         n = len(buf)
         encrypted = self.encrypted  # changes only with a CCS, which pauses (ends) this loop
-        last_records = self.last_records
         bytes_by_type = self.bytes_by_type
         header = _RECORD_HEADER.unpack_from
         while n - pos >= 5:
@@ -497,10 +496,7 @@ class RecordLayer:
                     self.skip_record = (ct, length, version)
                     pos = n
                     break
-            # (the body of _note_record: this runs for every record)
-            last_records.append((frame, ts, ct, length, protected))
-            if len(last_records) > 2 * LAST_RECORDS:
-                del last_records[:-LAST_RECORDS]
+            self._note_record((frame, ts, ct, length, protected))
             start = pos + 5
             pos = start + length
             if skipped:
