@@ -108,13 +108,20 @@ def _finish_shard(conn: TcpConnection, table: FlowTable, capture_ended: bool, op
     return item
 
 
+_enrich: Optional[Callable[[Connection, Options], None]] = None
+
+
 def _post_process(conn: Connection, opts: Options) -> None:
-    """Later stages (certificates, diagnosis) when they are installed."""
-    try:
-        from . import enrich
-    except ImportError:
-        return
-    enrich.enrich(conn, opts)
+    """Later stages (certificates, diagnosis) when they are installed (imported on first use:
+    a run without diagnosis never loads cryptography)."""
+    global _enrich
+    if _enrich is None:
+        try:
+            from .enrich import enrich
+        except ImportError:
+            return
+        _enrich = enrich
+    _enrich(conn, opts)
 
 
 def _load_keylog(keylog: Any) -> Any:

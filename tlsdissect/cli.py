@@ -52,6 +52,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _main(args)
 
 
+def run() -> None:
+    """The ``tlsdissect`` command: main(), then exit without tearing the interpreter down.
+
+    After a big capture the parse caches and interned results hold a few hundred thousand
+    objects, and freeing them one by one at exit took 0.2-0.3 s (5 % of a 50 MB run) for
+    nothing. Everything is written and flushed first; files and worker pools are closed by
+    main() itself."""
+    status = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # reader gone, or stream closed
+            pass
+    os._exit(status)
+
+
 def _main(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"include_all": args.include_all}
     if args.keylog:

@@ -95,16 +95,16 @@ class Extension:
         return (f"Extension(type={self.type!r}, name={self.name!r}, length={self.length!r}, "
                 f"decoded={self.decoded!r}, error={self.error!r}, grease={self.grease!r}, raw={self.raw!r})")
 
-    def json_value(self) -> Any:
-        """``to_dict()`` for immediate serialisation (jsontext.dumps): an extension that repeats
-        across connections is serialised once and shared."""
+    def json_form(self) -> Any:
+        """``to_dict()`` in jsontext's ``shared`` form: an extension that repeats across
+        connections is serialised once, and the form is shared."""
         template = self._template
         if template is None:
-            return self.to_dict()
+            return jsontext.shared(self.to_dict())
         slot = template[2]
         if not slot:
             slot.append(jsontext.shared(self.to_dict()))
-        return jsontext.embed(slot[0])
+        return slot[0]
 
     def to_dict(self) -> dict[str, Any]:
         template = self._template

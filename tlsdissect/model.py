@@ -296,7 +296,9 @@ def _hello_dict(h: Any, shared: bool = False) -> Optional[dict[str, Any]]:
         "legacy_version": tables.version_name(h.legacy_version),
         "random": h.random.hex(),
         "session_id": h.session_id.hex(),
-        "extensions": [e.json_value() for e in h.extensions] if shared else [e.to_dict() for e in h.extensions],
+        # (shared: the whole list as one embedded text, from each extension's shared form)
+        "extensions": (jsontext.embed(jsontext.shared_list([e.json_form() for e in h.extensions])) if shared
+                       else [e.to_dict() for e in h.extensions]),
     }
     if hasattr(h, "cipher_suites"):
         if shared:
