@@ -203,7 +203,7 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
     memory stays flat however many connections the capture holds."""
     from rich.console import Console
 
-    from .render import order_of, outcome_of, render_connection, render_header
+    from .render import connection_text, order_of, outcome_of, render_header
 
     con = Console(no_color=args.no_color, highlight=False, soft_wrap=True)
     st = RunState()
@@ -214,9 +214,8 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
             failed = failed or bad
             outcome = outcome_of(conn)
             counts[outcome] = counts.get(outcome, 0) + 1
-            with con.capture() as cap:
-                render_connection(con, conn, verbose=args.verbose, blank_before=True)
-            spool.add(order_of(outcome), conn.stream, cap.get().encode("utf-8", "surrogateescape"))
+            text = connection_text(con, conn, verbose=args.verbose, blank_before=True)
+            spool.add(order_of(outcome), conn.stream, text.encode("utf-8", "surrogateescape"))
         info = st.reader.info if st.reader else None
         head = Report(capture=st.reader.name if st.reader else path, frames=info.frames if info else 0,
                       format=info.format if info else "", truncated=bool(info and info.truncated),

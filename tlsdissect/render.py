@@ -91,13 +91,41 @@ class _Lines:
 
 
 def render_connection(real: Console, c: Connection, *, verbose: bool = False, blank_before: bool = False) -> None:
+    real.print(*_connection_items(c, verbose, blank_before), sep="\n")
+
+
+def connection_text(real: Console, c: Connection, *, verbose: bool = False, blank_before: bool = False) -> str:
+    """What ``render_connection`` prints on ``real``, as a string. Without colour (output to a
+    file or a pipe) the text is put together here: rich would only lay out and strip the
+    styles again, and that was half the text view's time on a big capture."""
+    items = _connection_items(c, verbose, blank_before)
+    if real.color_system is None:
+        return _plain_text(real, items)
+    with real.capture() as cap:
+        real.print(*items, sep="\n")
+    return cap.get()
+
+
+def _connection_items(c: Connection, verbose: bool, blank_before: bool) -> list[Any]:
     con = _Lines()
     if blank_before:
         con.print()
     outcome = outcome_of(c)
     con.print(_head(c, outcome))
     _render_body(con, c, outcome, verbose)
-    real.print(*con.items, sep="\n")
+    return con.items
+
+
+def _plain_text(real: Console, items: list[Any]) -> str:
+    """``print(*items, sep="\\n")`` on a console without colour, soft-wrapped (no line is cut or
+    wrapped): strings read as print reads them (markup, emoji codes), styles dropped, tabs
+    expanded to rich's tab stops."""
+    text = "\n".join([(real.render_str(item) if isinstance(item, str) else item).plain for item in items])
+    if "\t" in text:
+        expanded = Text(text)
+        expanded.expand_tabs(real.tab_size)
+        text = expanded.plain
+    return text + "\n"
 
 
 def _render_body(con: Any, c: Connection, outcome: str, verbose: bool) -> None:
@@ -111,7 +139,7 @@ def _render_body(con: Any, c: Connection, outcome: str, verbose: bool) -> None:
             con.print(f"    not TLS: looks like {escape(c.not_tls)}")
         for a in c.alerts:
             if a.code is not None:
-                con.print(f"    alert from {a.sender} (frame {a.frame}): {a.level} {a.name} ({a.hex})")
+                con.print(Text(f"    alert from {a.sender} (frame {a.frame}): {a.level} {a.name} ({a.hex})"))
             else:
                 con.print(f"    encrypted alert from {a.sender} (frame {a.frame})")
     if verbose or outcome != "established":

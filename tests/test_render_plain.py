@@ -1,0 +1,65 @@
+"""The text view without colour is put together by render.connection_text itself, not by rich's
+layout engine (cli.py uses it for every connection of a capture). Its output must be exactly
+what rich prints for the same connection: rich is the reference here, on connections whose
+strings carry what rich treats specially (markup brackets, emoji codes, tabs, control and wide
+characters, line breaks)."""
+
+from __future__ import annotations
+
+import io
+
+from hypothesis import given, settings, strategies as st
+from rich.console import Console
+
+from tlsdissect.diagnosis import Diagnosis, Evidence
+from tlsdissect.model import Alert, Connection, Event
+from tlsdissect.render import connection_text, render_connection
+
+TRICKY = st.lists(
+    st.sampled_from(list("ab :[]/\\\t\n\r\x07\x1b=é✓漢") + [":smile:", "[bold]", "[/]", ":thumbs_up:", "\\[x]"]),
+    max_size=30,
+).map("".join)
+
+
+def _console(force_terminal: bool = False) -> Console:
+    return Console(file=io.StringIO(), no_color=False, highlight=False, soft_wrap=True,
+                   force_terminal=force_terminal, width=60)
+
+
+def _by_rich(con: Console, conn: Connection, verbose: bool) -> str:
+    with con.capture() as cap:
+        render_connection(con, conn, verbose=verbose, blank_before=True)
+    return cap.get()
+
+
+def _connection(text: str, cause: str, with_diagnosis: bool) -> Connection:
+    conn = Connection(7, "10.0.0.1:40000", "10.0.0.2:443", 1, 9, 1.0, 2.0, server_name=text or None,
+                      version="TLSv1.2", cipher=text or None, alpn=text or None, is_tls=True, not_tls=text or None)
+    conn.events = [Event(1, 1.0, "client", "syn"), Event(3, 1.1, "client", "handshake", {"message": "client_hello", "server_name": text}),
+                   Event(4, 1.2, "server", "not_tls", {"looks_like": text}), Event(5, 1.3, "server", "alert",
+                   {"level": "fatal", "code": 40, "name": text, "hex": "0x28"}), Event(6, 1.4, "server", text or "x")]
+    conn.alerts = [Alert(5, 1.3, "server", "fatal", 40, text, False)]
+    if with_diagnosis:
+        conn.diagnosis = Diagnosis(outcome="failed", cause=cause, confidence="likely", explanation=text,
+                                   alternatives=[text], evidence=[Evidence(text, frames=[5, 6])],
+                                   remedy=[text, text], check_command=text or None, hidden=[text])
+    return conn
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=TRICKY, cause=st.sampled_from(["handshake_failure", "ok", "unknown"]), verbose=st.booleans(),
+       with_diagnosis=st.booleans())
+def test_plain_text_is_what_rich_prints(text: str, cause: str, verbose: bool, with_diagnosis: bool) -> None:
+    conn = _connection(text, cause, with_diagnosis)
+    con = _console()
+    assert con.color_system is None  # a file, not a terminal: the plain path
+    assert connection_text(con, conn, verbose=verbose, blank_before=True) == _by_rich(con, conn, verbose)
+
+
+def test_a_colour_console_still_renders_with_rich() -> None:
+    conn = _connection("www.example.com", "handshake_failure", True)
+    con = _console(force_terminal=True)
+    assert con.color_system is not None
+    text = connection_text(con, conn, blank_before=True)
+    assert text == _by_rich(con, conn, False)
+    assert "\x1b[" in text  # styles are there
