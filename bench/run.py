@@ -66,11 +66,12 @@ with open(sys.argv[1], 'rb') as f:
             payload += len(seg.data)
 print(n, nbytes, tcp, payload)
 """
-TOOLS = ["cat", "dpkt-read", "dpkt-parse", "tshark", "tlsdissect", "tlsdissect-jsonl", "tlsdissect-j2"]
-DEFAULT_TOOLS = ["cat", "dpkt-read", "dpkt-parse", "tshark", "tlsdissect"]  # jsonl, j2: on request
+TOOLS = ["cat", "dpkt-read", "dpkt-parse", "tshark", "tlsdissect", "tlsdissect-jsonl", "tlsdissect-j2",
+         "tlsdissect-text"]
+DEFAULT_TOOLS = ["cat", "dpkt-read", "dpkt-parse", "tshark", "tlsdissect"]  # jsonl, j2, text: on request
 # Exit codes that mean "ran to completion": tlsdissect exits 1 when the capture holds a failed
 # handshake (its documented convention), which is the normal case for these captures.
-OK_EXIT = {"tlsdissect": {0, 1}, "tlsdissect-jsonl": {0, 1}, "tlsdissect-j2": {0, 1}}
+OK_EXIT = {"tlsdissect": {0, 1}, "tlsdissect-jsonl": {0, 1}, "tlsdissect-j2": {0, 1}, "tlsdissect-text": {0, 1}}
 
 
 @dataclass
@@ -286,6 +287,8 @@ def build_command(tool: str, capture: str) -> tuple[list[str] | None, dict | Non
         return tlsdissect_command(capture)
     if tool == "tlsdissect-jsonl":  # one JSON line per connection as it ends: streaming mode
         return tlsdissect_command(capture, "--jsonl")
+    if tool == "tlsdissect-text":  # the default view (failures first, in full), as written to a file
+        return tlsdissect_command(capture, "--no-color")
     if tool == "tlsdissect-j2":  # --json with the capture's connections shared out among 2 processes
         return tlsdissect_command(capture, "--json", ("--jobs", "2"))
     raise ValueError(tool)
@@ -298,7 +301,7 @@ def measure(tool: str, cap: CaptureInfo, timeout: float, keep_output: bool,
     if cmd is None:
         return m
     keep = None
-    if keep_output and tool in ("tshark", "tlsdissect", "tlsdissect-jsonl", "tlsdissect-j2"):
+    if keep_output and tool in ("tshark", "tlsdissect", "tlsdissect-jsonl", "tlsdissect-j2", "tlsdissect-text"):
         keep = OUT / f"{Path(cap.path).stem}.{tool}.out"
     m.load_avg_1min = round(os.getloadavg()[0], 2)
     r = run_child(cmd, timeout, env, keep_stdout=keep, capture_stdout=tool.startswith("dpkt"),
@@ -482,7 +485,7 @@ def ratios(capture: str, results: list[Measurement]) -> dict:
                 and (m.tool not in best or m.wall_s < best[m.tool].wall_s)):
             best[m.tool] = m
     out = {}
-    pairs = [(td, o) for td in ("tlsdissect", "tlsdissect-jsonl", "tlsdissect-j2")
+    pairs = [(td, o) for td in ("tlsdissect", "tlsdissect-jsonl", "tlsdissect-j2", "tlsdissect-text")
              for o in ("tshark", "dpkt-read", "dpkt-parse")]
     pairs.append(("tshark", "dpkt-read"))
     for a, b in pairs:
