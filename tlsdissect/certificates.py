@@ -160,9 +160,10 @@ class CertificateInfo:
         return self.issuer or "an empty issuer name"
 
     @cached_property
-    def _dict_template(self) -> tuple[dict[str, Any], tuple[str, ...]]:
-        """to_dict's values worked out once (dates formatted, sequences as tuples) and which
-        keys hold sequences: a cached certificate is reported on every connection that sends it."""
+    def _dict_template(self) -> tuple[dict[str, Any], tuple[str, ...], tuple[tuple[Any, ...], ...]]:
+        """to_dict's values worked out once (dates formatted, sequences as tuples), which keys
+        hold sequences and their values: a cached certificate is reported on every connection
+        that sends it."""
         d: dict[str, Any] = {
             "der_length": self.der_length,
             "der_sha256": self.der_sha256,
@@ -201,13 +202,12 @@ class CertificateInfo:
             "encoding_warnings": tuple(self.encoding_warnings),
             "extensions_read": self.extensions_read,
         }
-        return d, tuple([k for k, v in d.items() if type(v) is tuple])
+        return d, tuple([k for k, v in d.items() if type(v) is tuple]), tuple([v for v in d.values() if type(v) is tuple])
 
     def to_dict(self) -> dict[str, Any]:
-        template, seq_keys = self._dict_template
+        template, seq_keys, seq_values = self._dict_template
         d = template.copy()
-        for k in seq_keys:
-            d[k] = list(d[k])  # fresh lists: a caller may change one connection's result
+        d.update(zip(seq_keys, map(list, seq_values)))  # fresh lists: a caller may change one connection's result
         return d
 
 
@@ -1091,6 +1091,10 @@ def _fmt_time(value: datetime) -> str:
     return text
 
 
+_fromtimestamp = datetime.fromtimestamp
+_UTC = timezone.utc
+
+
 def _to_datetime(at: datetime | float) -> datetime:
     """The capture time as aware UTC; a clear TypeError for anything that is not a time."""
     if isinstance(at, datetime):
@@ -1188,7 +1192,7 @@ class Retimer:
     quoted to the second): then the previous result is handed out again (results are shared
     read-only, as cached analyses without validity findings always were) instead of a new one."""
 
-    __slots__ = ("analysis", "_validity", "_last")
+    __slots__ = ("analysis", "_validity", "_bounds", "_last")
 
     def __init__(self, analysis: ChainAnalysis, role: str) -> None:
         self.analysis = analysis
@@ -1199,17 +1203,32 @@ class Retimer:
             if f.id in VALIDITY_FINDINGS and len(f.certificates) == 1
             for info in (analysis.certificates[f.certificates[0]],)
         )
+        # _validity_gap's operands for each: (expired finding?, the validity bound it compares with)
+        self._bounds = tuple((f.id == "expired", info.not_after if f.id == "expired" else info.not_before)
+                             for _pos, f, info, _wording in self._validity)
         self._last: tuple[list[str | None], ChainAnalysis] | None = None
 
     def __call__(self, at: float) -> ChainAnalysis:
         if not self._validity:
             return self.analysis
-        when = _to_datetime(at)
+        if type(at) is float:  # _to_datetime's common case, without its checks
+            try:
+                when = _fromtimestamp(at, _UTC)
+            except (OverflowError, OSError, ValueError):
+                when = _to_datetime(at)  # raises its TypeError
+        else:
+            when = _to_datetime(at)
         # Everything in the texts that depends on the time: equal parts, equal texts.
-        parts: list[str | None] = [_fmt_time(when)]
-        for _pos, f, info, _wording in self._validity:
-            gap = _validity_gap(f.id, info, when)
-            parts.append(None if gap is None else _duration(gap))
+        # (``when`` is aware UTC here: _fmt_time's key and cache, without its conversion.)
+        stamp = _FMT_TIME_CACHE.get((when.year, when.month, when.day, when.hour, when.minute, when.second))
+        parts: list[str | None] = [_fmt_time(when) if stamp is None else stamp]
+        for expired, bound in self._bounds:  # _validity_gap, then _duration
+            if bound is None:
+                parts.append(None)
+            elif expired:
+                parts.append(_duration((when - bound).total_seconds()) if when > bound else None)
+            else:
+                parts.append(_duration((bound - when).total_seconds()) if when < bound else None)
         last = self._last
         if last is not None and last[0] == parts:
             return last[1]

@@ -244,12 +244,14 @@ class _Reasoner:
                  "hidden", "tls13", "_data", "_data_min")
 
     def __init__(self, conn: Connection, server_chain: Any = None, client_findings: Any = None,
-                 client_chain: Any = None):
+                 client_chain: Any = None, by_type: Optional[dict[str, list[Event]]] = None):
         self.c = conn
         self.server_chain = server_chain  # certificates.ChainAnalysis or None
         self.client_chain = client_chain
         self.client_findings = client_findings or []  # list[ChainFinding] vs CertificateRequest
-        by_type = self.by_type = _by_type(conn.events)  # read-only: never mutate its lists
+        if by_type is None:  # enrich passes the groups it made of the same events
+            by_type = _by_type(conn.events)
+        self.by_type = by_type  # read-only: never mutate its lists
         self.hs: list[Event] = by_type.get("handshake") or []
         self.enc: list[Event] = by_type.get("encrypted_record") or []
         self._data: Optional[list[Event]] = None  # see _app_data

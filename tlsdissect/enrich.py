@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from . import certificates, jsontext
 from .certificates import TrustStore, analyze_chain, check_client_chain_against_request
-from .diagnosis import diagnose
+from .diagnosis import _by_type, _Reasoner
 from .model import Connection
 from .ocsp import ocsp_findings, parse_ocsp_response
 
@@ -32,7 +32,7 @@ def _trust_store(opts: Any) -> Optional[TrustStore]:
     return store
 
 
-_CHAIN_CACHE: dict[tuple[Any, ...], list[tuple[float, float, certificates.Retimer]]] = {}
+_CHAIN_CACHE: dict[tuple[Any, ...], list[tuple[float, float, certificates.Retimer, Any]]] = {}
 _CHAIN_CACHE_MAX = 1024  # chains (with name, role and trust store) remembered
 _CHAIN_CACHE_SPANS = 8  # time spans remembered per chain
 # Decoded certificates as JSON, serialised once (jsontext.shared) for Connection.json_value:
@@ -76,12 +76,20 @@ def _same_result_span(result: Any, at: float) -> tuple[float, float]:
 
 def _chain(ders: list[bytes], at: float, server_name: Optional[str], role: str, trust: Any) -> Any:
     """analyze_chain, remembered per (chain, name, role, trust store) and time span (above)."""
+    return _chain_and_json(ders, at, server_name, role, trust)[0]
+
+
+def _chain_and_json(ders: list[bytes], at: float, server_name: Optional[str], role: str,
+                    trust: Any) -> tuple[Any, Any]:
+    """``_chain`` and the jsontext.shared form of its certificates (``_certificates_json``),
+    which is the same at every instant of a span (retiming rewords findings only), so it is
+    kept with the span."""
     key = (tuple(ders), server_name, role, id(trust))
     spans = _CHAIN_CACHE.get(key)
     if spans is not None:
-        for lo, hi, retime in spans:
+        for lo, hi, retime, certs_json in spans:
             if lo <= at <= hi:
-                return retime(at)
+                return retime(at), certs_json
     result = analyze_chain(ders, at=at, server_name=server_name, role=role, trust=trust)  # type: ignore[arg-type]
     lo, hi = _same_result_span(result, at)
     if spans is None:
@@ -90,8 +98,9 @@ def _chain(ders: list[bytes], at: float, server_name: Optional[str], role: str, 
         spans = _CHAIN_CACHE[key] = []
     if len(spans) >= _CHAIN_CACHE_SPANS:
         del spans[0]
-    spans.append((lo, hi, certificates.Retimer(result, role)))
-    return result
+    certs_json = _certificates_json(result.certificates)
+    spans.append((lo, hi, certificates.Retimer(result, role), certs_json))
+    return result, certs_json
 
 
 def _message_time(conn: Connection, sender: str, message: str) -> float:
@@ -116,27 +125,52 @@ def _certificates_json(certs: Any) -> Any:
     return jsontext.shared_list(out)
 
 
+def _findings_dicts(findings: Any, role: str) -> list[dict[str, Any]]:
+    """``[f.to_dict(role) for f in findings]`` (fresh dicts: the caller may change them)."""
+    return [{"id": f.id, "severity": f.severity, "text": f.text, "certificates": [*f.certificates], "role": role}
+            for f in findings]
+
+
+_NO_OCSP_STAPLE = "The client asked for a stapled OCSP response (status_request) and the server sent none."
+
+
 def enrich(conn: Connection, opts: Any) -> None:
     server_chain = client_chain = None
     client_findings: list[Any] = []
     findings: list[dict[str, Any]] = []
-    if conn.server_certificates_der or any(
-        e.type == "handshake" and e.sender == "server" and e.info.get("message") == "certificate" for e in conn.events
-    ):
-        server_chain = _chain(conn.server_certificates_der, _message_time(conn, "server", "certificate"),
-                              conn.server_name, "server", _trust_store(opts))
-        conn.extra["server_certificates"] = [c.to_dict() for c in server_chain.certificates]
-        conn.extra_json = {"server_certificates": _certificates_json(server_chain.certificates)}
-        conn.extra["trust"] = server_chain.trust
-        findings += [f.to_dict("server") for f in server_chain.findings]
+    # One pass over the timeline for the diagnosis (events by type); the certificate messages'
+    # times are read from its handshake group (the same first match as _message_time).
+    by_type = _by_type(conn.events)
+    server_cert_time = client_cert_time = status_time = None
+    for e in by_type.get("handshake", ()):
+        message = e.info.get("message")
+        if message == "certificate":
+            if e.sender == "server":
+                if server_cert_time is None:
+                    server_cert_time = e.time
+            elif e.sender == "client" and client_cert_time is None:
+                client_cert_time = e.time
+        elif message == "certificate_status" and status_time is None and e.sender == "server":
+            status_time = e.time
+    extra = conn.extra
+    if conn.server_certificates_der or server_cert_time is not None:
+        server_chain, certs_json = _chain_and_json(
+            conn.server_certificates_der, conn.start_time if server_cert_time is None else server_cert_time,
+            conn.server_name, "server", _trust_store(opts))
+        extra["server_certificates"] = [c.to_dict() for c in server_chain.certificates]
+        conn.extra_json = {"server_certificates": certs_json}
+        extra["trust"] = server_chain.trust
+        if server_chain.findings:
+            findings += _findings_dicts(server_chain.findings, "server")
     if conn.client_certificate_sent is not None:
-        client_chain = _chain(conn.client_certificates_der, _message_time(conn, "client", "certificate"),
-                              None, "client", None)
-        conn.extra["client_certificates"] = [c.to_dict() for c in client_chain.certificates]
+        client_chain, certs_json = _chain_and_json(
+            conn.client_certificates_der, conn.start_time if client_cert_time is None else client_cert_time,
+            None, "client", None)
+        extra["client_certificates"] = [c.to_dict() for c in client_chain.certificates]
         if conn.extra_json is None:
             conn.extra_json = {}
-        conn.extra_json["client_certificates"] = _certificates_json(client_chain.certificates)
-        findings += [f.to_dict("client") for f in client_chain.findings]
+        conn.extra_json["client_certificates"] = certs_json
+        findings += _findings_dicts(client_chain.findings, "client")
         req = conn.certificate_request
         if req is not None:
             client_findings = check_client_chain_against_request(
@@ -144,17 +178,17 @@ def enrich(conn: Connection, opts: Any) -> None:
                 ca_names=req.certificate_authorities,
                 signature_algorithms=req.signature_algorithms,
             )
-            findings += [f.to_dict("client") for f in client_findings]
+            findings += _findings_dicts(client_findings, "client")
     status = conn.certificate_status
     if status is not None and status.status_type == 1 and status.ocsp_response:
-        ocsp = parse_ocsp_response(status.ocsp_response, at=_message_time(conn, "server", "certificate_status"))
-        conn.extra["ocsp"] = ocsp.to_dict()
+        ocsp = parse_ocsp_response(status.ocsp_response, at=conn.start_time if status_time is None else status_time)
+        extra["ocsp"] = ocsp.to_dict()
         leaf = server_chain.certificates[0] if server_chain is not None and server_chain.certificates else None
-        findings += [f.to_dict("server") for f in ocsp_findings(ocsp, leaf)]
+        findings += _findings_dicts(ocsp_findings(ocsp, leaf), "server")
     elif server_chain is not None and conn.server_hello is not None and conn.version_code is not None \
             and conn.version_code < 0x0304 and conn.client_hello is not None and conn.client_hello.ext(5) is not None:
         findings.append({"id": "no_ocsp_staple", "severity": "info", "role": "server", "certificates": [],
-                         "text": "The client asked for a stapled OCSP response (status_request) and the server sent none."})
+                         "text": _NO_OCSP_STAPLE})
     if findings:
-        conn.extra["chain_findings"] = findings
-    conn.diagnosis = diagnose(conn, server_chain, client_chain, client_findings)
+        extra["chain_findings"] = findings
+    conn.diagnosis = _Reasoner(conn, server_chain, client_findings, client_chain, by_type).run()
