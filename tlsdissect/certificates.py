@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
@@ -1093,6 +1093,7 @@ def _fmt_time(value: datetime) -> str:
 
 _fromtimestamp = datetime.fromtimestamp
 _UTC = timezone.utc
+_ONE_SECOND = timedelta(seconds=1)
 
 
 def _to_datetime(at: datetime | float) -> datetime:
@@ -1192,7 +1193,7 @@ class Retimer:
     quoted to the second): then the previous result is handed out again (results are shared
     read-only, as cached analyses without validity findings always were) instead of a new one."""
 
-    __slots__ = ("analysis", "_validity", "_bounds", "_last")
+    __slots__ = ("analysis", "_validity", "_bounds", "_whole", "_last", "_second")
 
     def __init__(self, analysis: ChainAnalysis, role: str) -> None:
         self.analysis = analysis
@@ -1206,7 +1207,12 @@ class Retimer:
         # _validity_gap's operands for each: (expired finding?, the validity bound it compares with)
         self._bounds = tuple((f.id == "expired", info.not_after if f.id == "expired" else info.not_before)
                              for _pos, f, info, _wording in self._validity)
+        # All bounds whole UTC seconds: then the parts are the same all through one second of
+        # capture time (its instant .000000 excepted), see __call__.
+        self._whole = all(b is None or (b.tzinfo is _UTC and b.microsecond == 0) for _expired, b in self._bounds)
         self._last: tuple[list[str | None], ChainAnalysis] | None = None
+        # (start of a second, end of it, the result for the instants strictly between)
+        self._second: tuple[datetime, datetime, ChainAnalysis] | None = None
 
     def __call__(self, at: float) -> ChainAnalysis:
         if not self._validity:
@@ -1218,6 +1224,9 @@ class Retimer:
                 when = _to_datetime(at)  # raises its TypeError
         else:
             when = _to_datetime(at)
+        second = self._second
+        if second is not None and second[0] < when < second[1]:
+            return second[2]
         # Everything in the texts that depends on the time: equal parts, equal texts.
         # (``when`` is aware UTC here: _fmt_time's key and cache, without its conversion.)
         stamp = _FMT_TIME_CACHE.get((when.year, when.month, when.day, when.hour, when.minute, when.second))
@@ -1231,13 +1240,26 @@ class Retimer:
                 parts.append(_duration((bound - when).total_seconds()) if when < bound else None)
         last = self._last
         if last is not None and last[0] == parts:
-            return last[1]
-        findings = list(self.analysis.findings)
-        for (pos, f, _info, (head, middle, tail)), ago in zip(self._validity, parts[1:]):
-            if ago is not None:
-                findings[pos] = ChainFinding(f.id, f.severity, head + ago + middle + parts[0] + tail, f.certificates)
-        result = replace(self.analysis, findings=findings)
-        self._last = (parts, result)  # one assignment: safe to read from other threads
+            result = last[1]
+        else:
+            findings = list(self.analysis.findings)
+            for (pos, f, _info, (head, middle, tail)), ago in zip(self._validity, parts[1:]):
+                if ago is not None:
+                    findings[pos] = ChainFinding(f.id, f.severity, head + ago + middle + parts[0] + tail, f.certificates)
+            result = replace(self.analysis, findings=findings)
+            self._last = (parts, result)  # one assignment: safe to read from other threads
+        # The same parts hold for every instant strictly inside this second when the bounds are
+        # whole seconds: the capture time is quoted to the second; an "expired" gap then lies in
+        # (k, k+1) s and a "not yet valid" one in (k-1, k) s for one whole k, where _duration's
+        # whole counts of seconds, minutes, hours or days cannot change, and which certificates
+        # are out of their validity periods cannot either. Gaps are kept under 2e9 s, where a
+        # microsecond still shows in the float seconds _duration reads.
+        second = None
+        if self._whole and when.microsecond and all(
+                b is None or -2e9 < (when - b).total_seconds() < 2e9 for _expired, b in self._bounds):
+            start = when.replace(microsecond=0)
+            second = (start, start + _ONE_SECOND, result)
+        self._second = second
         return result
 
 

@@ -166,10 +166,12 @@ def _other(side: str) -> str:
 
 
 # Bounded memo tables (cleared when full) for text that depends only on values real traffic
-# repeats: the versions a client offers, the CA list a server requests, the server (and name)
-# a failure's check command is for. Never keyed on whole hellos or randoms.
+# repeats: the versions a client offers (and the name it asks for), the CA list a server
+# requests, the server (and name) a failure's check command is for. Never keyed on whole
+# hellos or randoms.
 _MEMO_MAX = 2048
 _offer_texts: dict[tuple[tuple[int, ...], int], str] = {}
+_hello_texts: dict[tuple[Any, ...], str] = {}  # (server name, suite count, *offered versions)
 _ca_names: dict[tuple[bytes, ...], tuple[tuple[str, ...], str]] = {}
 _checks: dict[tuple[str, str, str], Optional[str]] = {}
 _UNSEEN = object()
@@ -189,6 +191,16 @@ def _offer_text(offered: list[int], suites: int) -> str:
     if text is None:
         names = [tables.version_name(v) for v in offered if not tables.is_grease(v)]
         text = _memo_put(_offer_texts, key, f" offers {', '.join(names)} and {suites} cipher suites.")
+    return text
+
+
+def _hello_text(sni: Optional[str], offered: list[int], suites: int) -> str:
+    """'ClientHello for www.example.com offers TLSv1.3, TLSv1.2 and 17 cipher suites.'"""
+    key = (sni, suites, *offered)
+    text = _hello_texts.get(key)
+    if text is None:
+        text = _memo_put(_hello_texts, key, ("ClientHello for " + sni if sni else "ClientHello without SNI")
+                         + _offer_text(offered, suites))
     return text
 
 
@@ -329,20 +341,21 @@ class _Reasoner:
     def hello_facts(self) -> None:
         c = self.c
         ch = c.client_hello
+        evidence = self.evidence
         if ch is not None:
-            f = self.first_event("handshake", "client")
-            if f is not None:
-                sni = ch.server_name
-                offers = _offer_text(ch.supported_versions or [ch.legacy_version], len(ch.cipher_suites))
-                self.evidence.append(Evidence(("ClientHello for " + sni if sni else "ClientHello without SNI") + offers,
-                                              [f.frame]))
+            for f in self.hs:  # first_event("handshake", "client")
+                if f.sender == "client":
+                    evidence.append(Evidence(_hello_text(ch.server_name, ch.supported_versions or [ch.legacy_version],
+                                                         len(ch.cipher_suites)), [f.frame]))
+                    break
         version = c.version
         if version:
-            sh = self.has("server_hello", "server")
-            if sh is not None:
-                cipher = c.cipher
-                self.evidence.append(Evidence(f"ServerHello chooses {version} with {cipher}." if cipher else
-                                              f"ServerHello chooses {version}.", [sh.frame]))
+            for sh in self.hs:  # has("server_hello", "server")
+                if sh.sender == "server" and sh.info.get("message") == "server_hello":
+                    cipher = c.cipher
+                    evidence.append(Evidence(f"ServerHello chooses {version} with {cipher}." if cipher else
+                                             f"ServerHello chooses {version}.", [sh.frame]))
+                    break
 
     def alert_evidence(self, a: Alert) -> None:
         code = a.code
