@@ -375,7 +375,7 @@ class _Reasoner:
     def run(self) -> Diagnosis:
         c = self.c
         d = self._decide()
-        d.wireshark_filter = c.wireshark_filter
+        d.wireshark_filter = f"tcp.stream eq {c.stream}"  # Connection.wireshark_filter
         if not d.evidence:
             d.evidence = self.evidence
         d.hidden = self.hidden
@@ -389,9 +389,17 @@ class _Reasoner:
         return d
 
     def _last_completed(self, d: Diagnosis) -> Optional[dict[str, Any]]:
-        limit = d.alert["frame"] if d.alert else None
-        last = self.last_hs(before=limit)
-        if last is None:
+        alert = d.alert
+        if alert:  # last_hs(before=the alert's frame)
+            limit = alert["frame"]
+            for last in reversed(self.hs):
+                if limit is None or last.frame <= limit:
+                    break
+            else:
+                return None
+        elif self.hs:
+            last = self.hs[-1]
+        else:
             return None
         info = last.info
         return {"message": info.get("message"), "sender": last.sender, "frame": last.frame,
@@ -910,7 +918,10 @@ class _Reasoner:
         """Decrypted HTTP tells what TLS bytes cannot: a 403 for a missing SNI (Apache's
         SSLStrictSNIVHostCheck) or for a client certificate TLS 1.3 could not ask for."""
         c = self.c
-        resp = next((e for e in self.by_type.get("application_data", _NONE) if e.sender == "server"
+        app = self.by_type.get("application_data")
+        if not app:
+            return None
+        resp = next((e for e in app if e.sender == "server"
                      and str(e.info.get("preview", "")).startswith("HTTP/")), None)
         if resp is None:
             return None
