@@ -160,10 +160,10 @@ class CertificateInfo:
         return self.issuer or "an empty issuer name"
 
     @cached_property
-    def _dict_template(self) -> tuple[dict[str, Any], tuple[str, ...], tuple[tuple[Any, ...], ...]]:
-        """to_dict's values worked out once (dates formatted, sequences as tuples), which keys
-        hold sequences and their values: a cached certificate is reported on every connection
-        that sends it."""
+    def _dict_template(self) -> tuple[dict[str, Any], tuple[tuple[str, tuple[Any, ...]], ...]]:
+        """to_dict's values worked out once (dates formatted, sequences as tuples) and the
+        (key, value) pairs that hold sequences: a cached certificate is reported on every
+        connection that sends it."""
         d: dict[str, Any] = {
             "der_length": self.der_length,
             "der_sha256": self.der_sha256,
@@ -202,12 +202,13 @@ class CertificateInfo:
             "encoding_warnings": tuple(self.encoding_warnings),
             "extensions_read": self.extensions_read,
         }
-        return d, tuple([k for k, v in d.items() if type(v) is tuple]), tuple([v for v in d.values() if type(v) is tuple])
+        return d, tuple([(k, v) for k, v in d.items() if type(v) is tuple])
 
     def to_dict(self) -> dict[str, Any]:
-        template, seq_keys, seq_values = self._dict_template
+        template, sequences = self._dict_template
         d = template.copy()
-        d.update(zip(seq_keys, map(list, seq_values)))  # fresh lists: a caller may change one connection's result
+        for k, v in sequences:
+            d[k] = [*v]  # fresh lists: a caller may change one connection's result
         return d
 
 

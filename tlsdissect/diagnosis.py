@@ -379,7 +379,24 @@ class _Reasoner:
         if not d.evidence:
             d.evidence = self.evidence
         d.hidden = self.hidden
-        d.last_completed = self._last_completed(d)
+        # The last handshake message before the deciding alert (all of them without one).
+        alert = d.alert
+        hs = self.hs
+        last = None
+        if alert:  # last_hs(before=the alert's frame)
+            limit = alert["frame"]
+            for e in reversed(hs):
+                if limit is None or e.frame <= limit:
+                    last = e
+                    break
+        elif hs:
+            last = hs[-1]
+        if last is not None:
+            info = last.info
+            d.last_completed = {"message": info.get("message"), "sender": last.sender, "frame": last.frame,
+                                "encrypted": bool(info.get("encrypted"))}
+        else:
+            d.last_completed = None
         cause = d.cause
         if cause != "ok":
             if not d.remedy:
@@ -387,23 +404,6 @@ class _Reasoner:
             if d.check_command is None:
                 d.check_command = _check_for(cause, c.server, c.server_name or "")
         return d
-
-    def _last_completed(self, d: Diagnosis) -> Optional[dict[str, Any]]:
-        alert = d.alert
-        if alert:  # last_hs(before=the alert's frame)
-            limit = alert["frame"]
-            for last in reversed(self.hs):
-                if limit is None or last.frame <= limit:
-                    break
-            else:
-                return None
-        elif self.hs:
-            last = self.hs[-1]
-        else:
-            return None
-        info = last.info
-        return {"message": info.get("message"), "sender": last.sender, "frame": last.frame,
-                "encrypted": bool(info.get("encrypted"))}
 
     def _decide(self) -> Diagnosis:
         c = self.c

@@ -32,7 +32,7 @@ def _trust_store(opts: Any) -> Optional[TrustStore]:
     return store
 
 
-_CHAIN_CACHE: dict[tuple[Any, ...], list[tuple[float, float, certificates.Retimer, Any]]] = {}
+_CHAIN_CACHE: dict[tuple[Any, ...], list[tuple[float, float, certificates.Retimer, Any, Any]]] = {}
 _CHAIN_CACHE_MAX = 1024  # chains (with name, role and trust store) remembered
 _CHAIN_CACHE_SPANS = 8  # time spans remembered per chain
 # Decoded certificates as JSON, serialised once (jsontext.shared) for Connection.json_value:
@@ -79,17 +79,28 @@ def _chain(ders: list[bytes], at: float, server_name: Optional[str], role: str, 
     return _chain_and_json(ders, at, server_name, role, trust)[0]
 
 
+def _cert_dicts(templates: Any) -> list[dict[str, Any]]:
+    """``[c.to_dict() for c in certs]`` from the certificates' to_dict templates."""
+    out = []
+    for template, sequences in templates:
+        d = template.copy()
+        for k, v in sequences:
+            d[k] = [*v]  # fresh lists, as CertificateInfo.to_dict
+        out.append(d)
+    return out
+
+
 def _chain_and_json(ders: list[bytes], at: float, server_name: Optional[str], role: str,
-                    trust: Any) -> tuple[Any, Any]:
-    """``_chain`` and the jsontext.shared form of its certificates (``_certificates_json``),
-    which is the same at every instant of a span (retiming rewords findings only), so it is
-    kept with the span."""
+                    trust: Any) -> tuple[Any, Any, Any]:
+    """``_chain``, the jsontext.shared form of its certificates (``_certificates_json``) and
+    their to_dict templates (for ``_cert_dicts``), which are the same at every instant of a
+    span (retiming rewords findings only), so they are kept with the span."""
     key = (tuple(ders), server_name, role, id(trust))
     spans = _CHAIN_CACHE.get(key)
     if spans is not None:
-        for lo, hi, retime, certs_json in spans:
+        for lo, hi, retime, certs_json, templates in spans:
             if lo <= at <= hi:
-                return retime(at), certs_json
+                return retime(at), certs_json, templates
     result = analyze_chain(ders, at=at, server_name=server_name, role=role, trust=trust)  # type: ignore[arg-type]
     lo, hi = _same_result_span(result, at)
     if spans is None:
@@ -99,15 +110,9 @@ def _chain_and_json(ders: list[bytes], at: float, server_name: Optional[str], ro
     if len(spans) >= _CHAIN_CACHE_SPANS:
         del spans[0]
     certs_json = _certificates_json(result.certificates)
-    spans.append((lo, hi, certificates.Retimer(result, role), certs_json))
-    return result, certs_json
-
-
-def _message_time(conn: Connection, sender: str, message: str) -> float:
-    for e in conn.events:
-        if e.type == "handshake" and e.sender == sender and e.info.get("message") == message:
-            return e.time
-    return conn.start_time
+    templates = tuple([c._dict_template for c in result.certificates])
+    spans.append((lo, hi, certificates.Retimer(result, role), certs_json, templates))
+    return result, certs_json, templates
 
 
 def _certificates_json(certs: Any) -> Any:
@@ -138,8 +143,9 @@ def enrich(conn: Connection, opts: Any) -> None:
     server_chain = client_chain = None
     client_findings: list[Any] = []
     findings: list[dict[str, Any]] = []
-    # One pass over the timeline for the diagnosis (events by type); the certificate messages'
-    # times are read from its handshake group (the same first match as _message_time).
+    # One pass over the timeline for the diagnosis (events by type); each certificate message's
+    # time (that of the first one a side sent; the connection's start without one) is read
+    # from its handshake group.
     by_type = _by_type(conn.events)
     server_cert_time = client_cert_time = status_time = None
     for e in by_type.get("handshake", ()):
@@ -154,19 +160,19 @@ def enrich(conn: Connection, opts: Any) -> None:
             status_time = e.time
     extra = conn.extra
     if conn.server_certificates_der or server_cert_time is not None:
-        server_chain, certs_json = _chain_and_json(
+        server_chain, certs_json, templates = _chain_and_json(
             conn.server_certificates_der, conn.start_time if server_cert_time is None else server_cert_time,
             conn.server_name, "server", _trust_store(opts))
-        extra["server_certificates"] = [c.to_dict() for c in server_chain.certificates]
+        extra["server_certificates"] = _cert_dicts(templates)
         conn.extra_json = {"server_certificates": certs_json}
         extra["trust"] = server_chain.trust
         if server_chain.findings:
             findings += _findings_dicts(server_chain.findings, "server")
     if conn.client_certificate_sent is not None:
-        client_chain, certs_json = _chain_and_json(
+        client_chain, certs_json, templates = _chain_and_json(
             conn.client_certificates_der, conn.start_time if client_cert_time is None else client_cert_time,
             None, "client", None)
-        extra["client_certificates"] = [c.to_dict() for c in client_chain.certificates]
+        extra["client_certificates"] = _cert_dicts(templates)
         if conn.extra_json is None:
             conn.extra_json = {}
         conn.extra_json["client_certificates"] = certs_json
