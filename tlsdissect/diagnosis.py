@@ -1125,10 +1125,11 @@ class _Reasoner:
         """The client's last handshake flight got no answer at all, and the client waited
         (at least a second) before closing: the server (or the path) went silent."""
         c = self.c
-        client_steps = [e for e in c.events if e.sender == "client" and e.type in ("handshake", "encrypted_record", "change_cipher_spec")]
-        if not client_steps:
+        for last in reversed(c.events):  # the client's last handshake step
+            if last.sender == "client" and last.type in ("handshake", "encrypted_record", "change_cipher_spec"):
+                break
+        else:
             return None
-        last = client_steps[-1]
         if self.sent("server", ("handshake", "encrypted_record", "alert", "not_tls"), after=last.frame):
             return None
         if c.server_stats.bytes == 0:

@@ -147,6 +147,12 @@ def enrich(conn: Connection, opts: Any) -> None:
     # time (that of the first one a side sent; the connection's start without one) is read
     # from its handshake group.
     by_type = _by_type(conn.events)
+    status = conn.certificate_status
+    stapled = status is not None and status.status_type == 1 and status.ocsp_response
+    # Wanted: the server's Certificate (whether there is one decides the analysis), the
+    # client's when it sent one, the CertificateStatus with a staple; the scan stops when
+    # all are found.
+    want_client = conn.client_certificate_sent is not None
     server_cert_time = client_cert_time = status_time = None
     for e in by_type.get("handshake", ()):
         message = e.info.get("message")
@@ -158,6 +164,11 @@ def enrich(conn: Connection, opts: Any) -> None:
                 client_cert_time = e.time
         elif message == "certificate_status" and status_time is None and e.sender == "server":
             status_time = e.time
+        else:
+            continue
+        if server_cert_time is not None and (client_cert_time is not None or not want_client) \
+                and (status_time is not None or not stapled):
+            break
     extra = conn.extra
     if conn.server_certificates_der or server_cert_time is not None:
         server_chain, certs_json, templates = _chain_and_json(
@@ -185,8 +196,7 @@ def enrich(conn: Connection, opts: Any) -> None:
                 signature_algorithms=req.signature_algorithms,
             )
             findings += _findings_dicts(client_findings, "client")
-    status = conn.certificate_status
-    if status is not None and status.status_type == 1 and status.ocsp_response:
+    if stapled:
         ocsp = parse_ocsp_response(status.ocsp_response, at=conn.start_time if status_time is None else status_time)
         extra["ocsp"] = ocsp.to_dict()
         leaf = server_chain.certificates[0] if server_chain is not None and server_chain.certificates else None
