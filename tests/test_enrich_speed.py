@@ -53,3 +53,22 @@ def test_retimer_hands_out_one_result_per_second() -> None:
     first = retime(t0 + 0.1)
     assert retime(t0 + 0.2) is first and retime(t0 + 0.9) is first
     assert retime(t0 + 1.1) is not first
+
+
+def test_certificate_dicts_from_a_cached_span_are_fresh_for_each_connection() -> None:
+    from tlsdissect import enrich
+
+    enrich._CHAIN_CACHE.clear()
+    pki = lab_pki()
+    ders = [pki.leaf.der, pki.intermediate.der]
+    at = REF_TIME.timestamp()
+    chain, _json, templates = enrich._chain_and_json(ders, at, "www.lab.test", "server", None)
+    again, _json2, templates2 = enrich._chain_and_json(ders, at + 60, "www.lab.test", "server", None)
+    assert again is chain and templates2 is templates  # one span: served from the cache
+    first = enrich._cert_dicts(templates)
+    expected = [c.to_dict() for c in chain.certificates]
+    assert first == expected and [list(d) for d in first] == [list(d) for d in expected]
+    first[0]["san_dns"].append("changed.example")
+    first[0]["subject"] = "changed"
+    assert enrich._cert_dicts(templates) == expected
+    assert chain.certificates[0].to_dict() == expected[0]

@@ -109,8 +109,11 @@ def _chain_and_json(ders: list[bytes], at: float, server_name: Optional[str], ro
         spans = _CHAIN_CACHE[key] = []
     if len(spans) >= _CHAIN_CACHE_SPANS:
         del spans[0]
-    certs_json = _certificates_json(result.certificates)
-    templates = tuple([c._dict_template for c in result.certificates])
+    if spans and spans[-1][2].analysis.certificates == result.certificates:
+        certs_json, templates = spans[-1][3], spans[-1][4]  # one copy per chain, not per span
+    else:
+        certs_json = _certificates_json(result.certificates)
+        templates = tuple([c._dict_template for c in result.certificates])
     spans.append((lo, hi, certificates.Retimer(result, role), certs_json, templates))
     return result, certs_json, templates
 
