@@ -45,16 +45,6 @@ def test_retimer_within_one_second_gives_what_a_fresh_analysis_gives() -> None:
         assert retime(at).to_dict() == _judged(ders, at), at
 
 
-def test_retimer_hands_out_one_result_per_second() -> None:
-    leaf = leaf_variant(not_before=REF_TIME - 10 * DAY, not_after=REF_TIME - DAY)
-    ders = [leaf.der]
-    t0 = REF_TIME.timestamp()
-    retime = Retimer(analyze_chain(ders, at=t0, server_name="www.lab.test"), "server")
-    first = retime(t0 + 0.1)
-    assert retime(t0 + 0.2) is first and retime(t0 + 0.9) is first
-    assert retime(t0 + 1.1) is not first
-
-
 def test_certificate_dicts_from_a_cached_span_are_fresh_for_each_connection() -> None:
     from tlsdissect import enrich
 

@@ -8,7 +8,7 @@ a command that confirms the fix, with ``{host}``, ``{port}`` and ``{sni}`` fille
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
