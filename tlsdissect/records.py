@@ -130,6 +130,7 @@ class RecordLayer:
         "encrypted", "tls13", "decryptor", "report_protected", "paused", "records",
         "bytes_by_type", "protected_records", "first_app_data", "last_records", "resync_scanned",
         "midstream", "plain_name", "starttls_seen", "anomalies", "hs_resume", "version_known", "plain_sample", "plain_hold",
+        "rest", "rest_pos",
     )
 
     def __init__(self) -> None:
@@ -161,6 +162,10 @@ class RecordLayer:
         self.plain_hold = b""  # a segment too short to tell whether TLS starts with it
         self.anomalies = 0
         self.hs_resume: Optional[tuple[int, bool]] = None  # handshake bytes queued by a pause
+        # A pause inside a segment read in place: the segment and where reading resumes (no
+        # copy of the rest into ``buf`` and out again; only while the caller resumes).
+        self.rest: Optional[bytes] = None
+        self.rest_pos = 0
 
     def _note_record(self, record: tuple[int, float, int, int, bool]) -> None:
         lr = self.last_records
@@ -176,6 +181,16 @@ class RecordLayer:
     def feed(self, data: bytes, frame: int, ts: float) -> list[RecordEvent]:
         """Consume contiguous stream bytes; return the events completed by them."""
         self.paused = False
+        rest = self.rest
+        if rest is not None:
+            self.rest = None
+            if not data and self.hs_resume is None and self.mode == TLS:
+                out_rest: list[RecordEvent] = []
+                self._parse_records(rest, frame, ts, out_rest, self.rest_pos)
+                if self.paused and not self.buf and self.hs_resume is None and self.rest is None:
+                    self.paused = False
+                return out_rest
+            self.buf += rest[self.rest_pos:]  # (not resumed the usual way: queue it as bytes waiting)
         if self.hs_resume is not None:
             version, decrypted = self.hs_resume
             self.hs_resume = None
@@ -229,7 +244,7 @@ class RecordLayer:
         elif mode == SSL2:
             self._sslv2_records(data, frame, ts, out)
         # LOST: nothing more to read
-        if self.paused and not self.buf and self.hs_resume is None:
+        if self.paused and not self.buf and self.hs_resume is None and self.rest is None:
             self.paused = False  # nothing left to read after the pausing event: no need to resume
         return out
 
@@ -237,6 +252,7 @@ class RecordLayer:
         """The TCP layer lost ``missing`` bytes here."""
         out: list[RecordEvent] = []
         self.plain_hold = b""
+        self.rest = None
         if self.mode in (PLAIN, SSL2, LOST):
             return out
         if self.skip and missing <= self.skip and not self.buf:
@@ -428,11 +444,11 @@ class RecordLayer:
         return None
 
     # -- records ------------------------------------------------------------------------
-    def _parse_records(self, buf: Any, frame: int, ts: float, out: list[RecordEvent]) -> None:
-        """Read the records in ``buf``: either ``self.buf`` (bytes were waiting) or, when
-        nothing was, the new segment's bytes themselves; what is left unread ends up in
-        ``self.buf`` either way."""
-        pos = 0
+    def _parse_records(self, buf: Any, frame: int, ts: float, out: list[RecordEvent], pos: int = 0) -> None:
+        """Read the records in ``buf`` from ``pos``: either ``self.buf`` (bytes were waiting)
+        or, when nothing was, the new segment's bytes themselves; what is left unread ends up
+        in ``self.buf`` either way, except after a pause inside a segment's bytes, which
+        keeps them as ``rest`` for the resume."""
         n = len(buf)
         encrypted = self.encrypted  # changes only with a CCS, which pauses (ends) this loop
         bytes_by_type = self.bytes_by_type
@@ -506,7 +522,7 @@ class RecordLayer:
             if protected:
                 self._decrypt(ct, version, bytes(buf[start:pos]), frame, ts, out)
             elif ct == CT_HANDSHAKE:  # (the messages are sliced from the buffer, not from a copy)
-                self._handshake(buf, version, frame, ts, out, False, start, pos)
+                self._handshake(buf, version, frame, ts, out, False, start, pos, True)
             else:
                 self._content(ct, version, bytes(buf[start:pos]), frame, ts, out, False)
             if self.paused:
@@ -515,7 +531,11 @@ class RecordLayer:
             if pos:
                 del buf[:pos]
         elif pos < n:
-            self.buf += buf[pos:] if pos else buf
+            if self.paused and type(buf) is bytes and self.hs_resume is None:
+                self.rest = buf
+                self.rest_pos = pos
+            else:
+                self.buf += buf[pos:] if pos else buf
 
     def _protected_event(self, ct: int, length: int, version: int, frame: int, ts: float) -> RecordEvent:
         # Positional arguments (the field order of RecordEvent): one of these per protected record.
@@ -583,9 +603,12 @@ class RecordLayer:
                                        length=len(payload), encrypted=decrypted, body=payload[:64]))
 
     def _handshake(self, data: Any, version: int, frame: int, ts: float, out: list[RecordEvent],
-                   decrypted: bool, start: int = 0, end: Optional[int] = None) -> None:
+                   decrypted: bool, start: int = 0, end: Optional[int] = None, whole: bool = False) -> None:
         """The handshake bytes ``data[start:end]`` (one record's payload): complete messages
-        become events, an unfinished one waits in ``self.hs``."""
+        become events, an unfinished one waits in ``self.hs``. A hello pauses the layer: with
+        ``whole`` (a plaintext record read by _parse_records) after the rest of its record, as
+        the messages of one record do not depend on the version (the session still sees them
+        in order, after the hello); otherwise right after the hello."""
         if end is None:
             end = len(data)
         hs = self.hs
@@ -633,6 +656,8 @@ class RecordLayer:
                 # The session must learn the version before later records are read. Stop here;
                 # what is left in the handshake buffer is read when the caller resumes.
                 self.paused = True
+                if whole:
+                    continue
                 if pos < n:
                     self.hs_resume = (version, decrypted)
                 break
@@ -677,7 +702,8 @@ class RecordLayer:
         return 5 - len(self.buf) if self.buf else 0
 
     def pending_bytes(self) -> int:
-        return len(self.buf) + len(self.hs)
+        rest = len(self.rest) - self.rest_pos if self.rest is not None else 0
+        return len(self.buf) + len(self.hs) + rest
 
 
 _LONGEST_SIGNATURE = max(len(p) for p, _ in _PLAIN_SIGNATURES)
