@@ -362,9 +362,10 @@ _CACHE_MAX = 8192
 _Cached = tuple[Optional[_Template], Optional[str]]  # (template, None) or (None, error)
 _decode_cache: dict[tuple[int, bytes, str], _Cached] = {}
 # The hit path of parse_extensions: per message kind, an extension's whole bytes (type and
-# length included) -> (name, template) of a good cached decode. One slice and one look-up per
-# repeated extension. Bounded with _decode_cache (both cleared when it is full).
-_repeats: dict[str, dict[bytes, tuple[str, _Template]]] = {}
+# length included) -> (type, name, length, template) of a good cached decode: one slice, one
+# look-up and one unpacking into the new extension per repeated extension. Bounded with
+# _decode_cache (both cleared when it is full).
+_repeats: dict[str, dict[bytes, tuple[int, str, int, _Template]]] = {}
 # type -> (name, grease, decoder or None): one look-up per extension instead of three.
 _type_info: dict[int, tuple[str, bool, Optional[Callable[[bytes, str], dict[str, Any]]]]] = {}
 
@@ -433,10 +434,7 @@ def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
         hit = repeats.get(whole)
         if hit is not None:  # the common case: a repeat, its decode shared until read
             ext = new(Extension)
-            ext.type = etype
-            ext.name = hit[0]
-            ext.length = ln
-            ext._template = hit[1]
+            ext.type, ext.name, ext.length, ext._template = hit  # (type and length: fixed by the bytes)
             out.append(ext)
             continue
         data = whole[4:]
@@ -449,6 +447,6 @@ def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
         if error is None and (ln == 0 or etype not in _UNCACHED):
             cached = _decode_cache.get((etype, data, where))
             if cached is not None and cached[0] is not None:
-                repeats[whole] = (name, cached[0])
+                repeats[whole] = (etype, name, ln, cached[0])
     c.pos = pos
     return out

@@ -160,17 +160,30 @@ class ClientHello:
         if facts is None or facts[0] is not exts or facts[1] != len(exts):
             name: Optional[str] = None
             versions: tuple[int, ...] = ()
-            e = find_extension(exts, 0)
-            d = e._view() if e else None
+            sni = sv = None
+            for e in exts:  # (one pass for the first of each of the two types)
+                t = e.type
+                if t == 0:
+                    if sni is None:
+                        sni = e
+                        if sv is not None:
+                            break
+                elif t == 43 and sv is None:
+                    sv = e
+                    if sni is not None:
+                        break
+            d = sni._view() if sni else None
             if d:
                 names = d.get("host_names") or []
                 name = names[0] if names else None
-            e = find_extension(exts, 43)
-            d = e._view() if e else None
+            d = sv._view() if sv else None
+            top = None
             if d:
                 versions = tuple(d.get("versions", ()))
-            real = [v for v in versions if not tables.is_grease(v)]
-            facts = self._facts = (exts, len(exts), name, versions, max(real) if real else None)
+                # (the decoder's versions are 16-bit ints: tables.is_grease's test, inline)
+                real = [v for v in versions if (v & 0x0F0F) != 0x0A0A or (v >> 8) != (v & 0xFF)]
+                top = max(real) if real else None
+            facts = self._facts = (exts, len(exts), name, versions, top)
         return facts
 
     @property
