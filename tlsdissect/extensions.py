@@ -100,6 +100,16 @@ class Extension:
         connections is serialised once, and the form is shared."""
         template = self._template
         if template is None:
+            if self._decoded is None and self.error is None:
+                # Undecoded (GREASE, padding, unknown types): as repetitive as the decoded ones.
+                key = (self.type, self.name, self.length, self.grease, self.raw)
+                form = _undecoded_json.get(key)
+                if form is None:
+                    form = jsontext.shared(self.to_dict())
+                    if len(_undecoded_json) >= _UNDECODED_JSON_MAX:
+                        _undecoded_json.clear()
+                    _undecoded_json[key] = form
+                return form
             return jsontext.shared(self.to_dict())
         slot = template[2]
         if not slot:
@@ -126,6 +136,26 @@ class Extension:
         if self.raw and decoded is None:
             d["data"] = self.raw.hex()
         return d
+
+
+# The shared JSON form of undecoded extensions by (type, name, length, grease, raw bytes): most
+# are GREASE or padding, repeated by every client. Bounded: cleared when full.
+_UNDECODED_JSON_MAX = 4096
+_undecoded_json: dict[tuple[int, str, int, bool, bytes], Any] = {}
+
+
+def json_forms(extensions: list[Extension]) -> list[Any]:
+    """``[e.json_form() for e in extensions]``, without a method call for an extension whose
+    shared form is made already (most of them, on a busy capture)."""
+    out: list[Any] = []
+    append = out.append
+    for e in extensions:
+        template = e._template
+        if template is not None and template[2]:
+            append(template[2][0])
+        else:
+            append(e.json_form())
+    return out
 
 
 def _c(data: bytes, what: str) -> "Cursor":

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
 from . import jsontext, tables
+from .extensions import json_forms
 
 SCHEMA_VERSION = 1
 
@@ -297,7 +298,7 @@ def _hello_dict(h: Any, shared: bool = False) -> Optional[dict[str, Any]]:
         "random": h.random.hex(),
         "session_id": h.session_id.hex(),
         # (shared: the whole list as one embedded text, from each extension's shared form)
-        "extensions": (jsontext.embed(jsontext.shared_list([e.json_form() for e in h.extensions])) if shared
+        "extensions": (jsontext.embed(jsontext.shared_list(json_forms(h.extensions))) if shared
                        else [e.to_dict() for e in h.extensions]),
     }
     if hasattr(h, "cipher_suites"):
