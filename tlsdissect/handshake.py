@@ -224,10 +224,12 @@ class ServerHello:
     @property
     def version(self) -> int:
         """The negotiated version: supported_versions when present (TLS 1.3), else legacy."""
-        e = self.ext(43)
-        d = e._view() if e else None
-        if d and d.get("selected_version") is not None:
-            return d["selected_version"]
+        for e in self.extensions:  # (find_extension inline: read for every connection, often twice)
+            if e.type == 43:
+                d = e._view()
+                if d and d.get("selected_version") is not None:
+                    return d["selected_version"]
+                break
         return self.legacy_version
 
     @property

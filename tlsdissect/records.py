@@ -453,6 +453,7 @@ class RecordLayer:
         encrypted = self.encrypted  # changes only with a CCS, which pauses (ends) this loop
         bytes_by_type = self.bytes_by_type
         header = _RECORD_HEADER.unpack_from
+        last_records = self.last_records
         while n - pos >= 5:
             ct, version, length = header(buf, pos)
             if ct < 20 or ct > 24 or version >> 8 != 3:
@@ -512,12 +513,16 @@ class RecordLayer:
                     self.skip_record = (ct, length, version)
                     pos = n
                     break
-            self._note_record((frame, ts, ct, length, protected))
+            last_records.append((frame, ts, ct, length, protected))  # (_note_record, without a call)
+            if len(last_records) > 2 * LAST_RECORDS:
+                del last_records[:-LAST_RECORDS]
             start = pos + 5
             pos = start + length
             if skipped:
                 if self.report_protected or ct != CT_APPLICATION_DATA:
-                    out.append(self._protected_event(ct, length, version, frame, ts))
+                    # (_protected_event, without a call: one of these per protected record)
+                    out.append(RecordEvent("alert" if ct == CT_ALERT else "protected", frame, ts, ct, length, -1,
+                                           b"", None, None, True, "", version))
                 continue
             if protected:
                 self._decrypt(ct, version, bytes(buf[start:pos]), frame, ts, out)
