@@ -527,7 +527,18 @@ class RecordLayer:
             if protected:
                 self._decrypt(ct, version, bytes(buf[start:pos]), frame, ts, out)
             elif ct == CT_HANDSHAKE:  # (the messages are sliced from the buffer, not from a copy)
-                self._handshake(buf, version, frame, ts, out, False, start, pos, True)
+                t = buf[start] if length >= 4 else -1
+                if (not self.hs and t in _KNOWN_HS_TYPES
+                        and ((buf[start + 1] << 16) | (buf[start + 2] << 8) | buf[start + 3]) + 4 == length):
+                    # The usual record: one whole message of a known type (what _handshake would
+                    # find, without the call). Positional: the field order of RecordEvent.
+                    out.append(RecordEvent("handshake", frame, ts, CT_HANDSHAKE, length - 4, t,
+                                           buf[start + 4:pos] if type(buf) is bytes else bytes(buf[start + 4:pos]),
+                                           None, None, False, "", version))
+                    if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO:
+                        self.paused = True  # the session must learn the version before the next record
+                else:
+                    self._handshake(buf, version, frame, ts, out, False, start, pos, True)
             else:
                 self._content(ct, version, bytes(buf[start:pos]), frame, ts, out, False)
             if self.paused:

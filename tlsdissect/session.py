@@ -258,10 +258,11 @@ class TlsSession:
         letter = names[1 + d]  # (cased for the sender, as _note does)
         if t == CLIENT_HELLO:
             if isinstance(msg, ClientHello):
-                server_name = self._client_hello(d, msg)
-                if server_name:
-                    info["server_name"] = server_name
-                info["max_version"] = tables.version_name(msg.max_version)
+                facts = msg._known()  # (server name, highest version: one look-up for both)
+                self._client_hello(d, msg, facts[2])
+                if facts[2]:
+                    info["server_name"] = facts[2]
+                info["max_version"] = tables.version_name(msg.legacy_version if facts[4] is None else facts[4])
                 info["cipher_suites"] = len(msg.cipher_suites)
                 if msg.malformed:
                     info["malformed"] = msg.malformed
@@ -327,15 +328,13 @@ class TlsSession:
             history.append(letter)
         self.timeline.append((d, frame, ev.time, "handshake", info))
 
-    def _client_hello(self, d: int, msg: Any) -> Optional[str]:
-        """Record a ClientHello; returns its server name (a property: read it once)."""
+    def _client_hello(self, d: int, msg: Any, server_name: Optional[str]) -> None:
+        """Record a ClientHello and its server name (a property: the caller reads it once)."""
         self.client_hellos.append((d, msg))
         if self.client_dir_hint is None:
             self.client_dir_hint = d
-        server_name = msg.server_name
         if len(self.client_hellos) == 1:
             self.server_name = server_name
-        return server_name
 
     def _set_version(self, version: int) -> None:
         self.version = version
@@ -349,7 +348,7 @@ class TlsSession:
         try:
             if ev.kind == "sslv2_client_hello":
                 msg = hs.parse_sslv2_client_hello(ev.body)
-                self._client_hello(d, msg)
+                self._client_hello(d, msg, msg.server_name)
                 self._note(d, "c")
                 self.timeline.append((d, ev.frame, ev.time, "handshake",
                                       {"message": "client_hello", "code": 1, "length": ev.length,
