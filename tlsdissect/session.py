@@ -35,6 +35,8 @@ _PROTECTED_TYPES = {CT_HANDSHAKE: "handshake", CT_APPLICATION_DATA: "application
 # ssl_history letter as sent by direction 0 and by direction 1 (one look-up per message).
 _MESSAGE_NAMES: dict[int, tuple[str, str, str]] = {}
 _HRR_LETTERS = ("J", "j")  # a HelloRetryRequest's letter by direction
+# Messages whose parse cannot fail and whose parsed form the session does not keep: not parsed.
+_NOT_PARSED = frozenset((hs.HELLO_REQUEST, hs.SERVER_HELLO_DONE, CLIENT_KEY_EXCHANGE, FINISHED, hs.END_OF_EARLY_DATA))
 
 
 def _message_names(msg_type: int) -> tuple[str, str, str]:
@@ -246,14 +248,15 @@ class TlsSession:
         info: dict[str, Any] = {"message": names[0], "code": t, "length": ev.length, "encrypted": ev.encrypted}
         if ev.detail:
             info["note"] = ev.detail
-        ctx = self.ctx
-        if ctx is None or ctx.version != self.version or ctx.cipher_suite != self.cipher:
-            ctx = self._ctx()
         msg: Any = None
-        try:
-            msg = hs.parse_message(t, ev.body, ctx)
-        except ParseError as e:
-            info["error"] = str(e)
+        if t not in _NOT_PARSED:
+            ctx = self.ctx
+            if ctx is None or ctx.version != self.version or ctx.cipher_suite != self.cipher:
+                ctx = self._ctx()
+            try:
+                msg = hs.parse_message(t, ev.body, ctx)
+            except ParseError as e:
+                info["error"] = str(e)
         self.handshake_messages[d].append(t)
         letter = names[1 + d]  # (cased for the sender, as _note does)
         if t == CLIENT_HELLO:
