@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator, Optional
 from .capture import CaptureReader, Source
 from .flows import FlowTable, TcpConnection
 from .model import Connection, Report
-from .packet import SUPPORTED_LINKTYPES, decode_tcp
+from .packet import SUPPORTED_LINKTYPES, decode_flow
 
 
 GC_YOUNG_LIMIT = 200_000  # young container objects that trigger a collection while automatic GC is off
@@ -181,8 +181,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
     table.keylog = _load_keylog(opts.keylog)
     secrets_seen = 0
     info = reader.info
-    table_packet = table.packet
-    decode = decode_tcp
+    table_packet = table.flow
+    decode = decode_flow
     undecoded = 0
     next_sweep_frame = 0
     frame = 0

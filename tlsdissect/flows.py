@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Any, Optional, Union
 
 from .model import Alert, Connection, Event, TcpClose, round6
-from .packet import ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, format_endpoint
+from .packet import ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, flow_key, format_endpoint, split_key
 from .session import TlsSession
 from .tcp import StreamReassembler
 from . import tables
@@ -441,6 +441,12 @@ def shard_of(src: bytes, sport: int, dst: bytes, dport: int, shards: int) -> int
     return zlib.crc32(_tomb_key(src, sport, dst, dport)) % shards
 
 
+def _endpoints_of(key: bytes) -> tuple[bytes, int, bytes, int]:
+    """A flow key as ``(src, sport, dst, dport)``, the order of _tomb_key's and shard_of's arguments."""
+    src, dst, sport, dport = split_key(key)
+    return src, sport, dst, dport
+
+
 def _tomb_key(src: bytes, sport: int, dst: bytes, dport: int) -> bytes:
     """One compact key for both directions of a conversation (tombstones are many, keep them small)."""
     a = src + sport.to_bytes(2, "big")
@@ -460,7 +466,7 @@ class FlowTable:
         self.max_active = max_active
         self.shard = shard  # (this worker, workers): analyse only the conversations shard_of gives us
         self.retired = 0  # connections retired so far (shadows included): the retire_seq counter
-        self.table: dict[tuple[bytes, int, bytes, int], tuple[Conversation, int]] = {}
+        self.table: dict[bytes, tuple[Conversation, int]] = {}  # flow key -> (conversation, direction)
         self.active: dict[int, Conversation] = {}
         self.next_stream = 0
         self.done: list[TcpConnection] = []
@@ -474,34 +480,41 @@ class FlowTable:
         self._last_sweep = None  # type: Optional[float]
 
     def packet(self, frame: int, ts: float, seg: tuple) -> None:
+        """One segment in decode_tcp's form (src, dst, sport, dport, seq, ack, flags, payload, ttl)."""
         src, dst, sport, dport, seq, ack, flags, payload, ttl = seg
-        key = (src, sport, dst, dport)
+        self.flow(frame, ts, (flow_key(src, dst, sport, dport), seq, ack, flags, payload, ttl))
+
+    def flow(self, frame: int, ts: float, seg: tuple) -> None:
+        """One segment in decode_flow's form (key, seq, ack, flags, payload, ttl): the per-packet path."""
+        key, seq, ack, flags, payload, ttl = seg
         entry = self.table.get(key)
-        if entry is None and self.tombstones and not (flags & SYN and not flags & ACK) \
-                and _tomb_key(src, sport, dst, dport) in self.tombstones:
-            # A straggler (late ACK, retransmitted FIN) of a connection already handed out:
-            # it belongs to that stream number, and carries nothing we still need.
-            self.stragglers += 1
-            return
-        if flags & ICMP_QUOTE:
-            if entry is None:  # Wireshark numbers the quoted conversation; so do we
-                self._new(src, sport, dst, dport, frame, ts)
-            return
         if entry is None:
-            conn = self._new(src, sport, dst, dport, frame, ts)
+            if self.tombstones and not (flags & SYN and not flags & ACK) \
+                    and _tomb_key(*_endpoints_of(key)) in self.tombstones:
+                # A straggler (late ACK, retransmitted FIN) of a connection already handed out:
+                # it belongs to that stream number, and carries nothing we still need.
+                self.stragglers += 1
+                return
+            conn = self._new(key, frame, ts)
+            if flags & ICMP_QUOTE:  # Wireshark numbers the quoted conversation; so do we
+                return
             d = 0
         else:
+            if flags & ICMP_QUOTE:
+                return
             conn, d = entry
             if flags & SYN and not flags & ACK:
                 isn = conn.isn[d]
                 if (isn is not None and isn != seq) or (isn is None and conn.packets[d] and conn.closed_at is not None):
                     # A new connection on the same addresses and ports.
                     self._retire(conn, ts)
-                    conn = self._new(src, sport, dst, dport, frame, ts)
+                    conn = self._new(key, frame, ts)
                     d = 0
         conn.packet(d, frame, ts, seq, ack, flags, payload, ttl)
 
-    def _new(self, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float) -> Conversation:
+    def _new(self, key: bytes, frame: int, ts: float) -> Conversation:
+        """A conversation whose first packet went ``key``'s way (that is direction 0)."""
+        src, sport, dst, dport = _endpoints_of(key)
         conn: Conversation
         if self.shard is not None and shard_of(src, sport, dst, dport, self.shard[1]) != self.shard[0]:
             conn = ShadowConnection(self.next_stream, src, sport, dst, dport, frame, ts)
@@ -509,8 +522,8 @@ class FlowTable:
             conn = TcpConnection(self.next_stream, src, sport, dst, dport, frame, ts)
             conn.session.keylog = self.keylog
         self.next_stream += 1
-        self.table[(src, sport, dst, dport)] = (conn, 0)
-        self.table[(dst, dport, src, sport)] = (conn, 1)
+        self.table[key] = (conn, 0)
+        self.table[flow_key(dst, src, dport, sport)] = (conn, 1)
         self.active[conn.stream] = conn
         return conn
 
@@ -522,7 +535,7 @@ class FlowTable:
         src, dst = conn.addr
         sport, dport = conn.port
         owned = False
-        for key in ((src, sport, dst, dport), (dst, dport, src, sport)):
+        for key in (flow_key(src, dst, sport, dport), flow_key(dst, src, dport, sport)):
             entry = self.table.get(key)
             if entry is not None and entry[0] is conn:
                 del self.table[key]

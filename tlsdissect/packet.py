@@ -52,12 +52,18 @@ _ICMP6_ERRORS = frozenset((1, 2, 3, 4))
 
 _u16 = struct.Struct("!H").unpack_from
 _u32 = struct.Struct("!I").unpack_from
-_tcp_hdr = struct.Struct("!HHIIBB").unpack_from  # sport dport seq ack off flags
 _ipv6_ext = frozenset((0, 43, 60, 135, 139, 140))  # hop-by-hop, routing, dest opts, mobility, HIP, shim6
 _MAX_DEPTH = 4
 
-# (src, dst, sport, dport, seq, ack, flags, payload, ttl)
+# (src, dst, sport, dport, seq, ack, flags, payload, ttl): decode_tcp's result
 TcpSegment = tuple
+# (key, seq, ack, flags, payload, ttl), key = src + dst + sport + dport as one bytes object
+# (12 bytes for IPv4, 36 for IPv6): decode_flow's result, the per-packet form of the pipeline.
+# One key object (a single slice of the frame on the common path) is cheaper to cut, hash and
+# compare than a 4-tuple of addresses and ports.
+FlowSegment = tuple
+
+_seq_ack_off_flags = struct.Struct("!IIBB").unpack_from
 
 
 def decode_tcp(linktype: int, data: bytes) -> Optional[TcpSegment]:
@@ -65,15 +71,44 @@ def decode_tcp(linktype: int, data: bytes) -> Optional[TcpSegment]:
 
     ``src``/``dst`` are the raw address bytes (4 or 16). ``ttl`` is the IPv4 TTL or IPv6 hop
     limit of the innermost IP header (used to tell a middlebox's packets from an endpoint's).
+    The analysis itself uses :func:`decode_flow`; this is its unpacked form.
     """
+    seg = decode_flow(linktype, data)
+    if seg is None:
+        return None
+    key, seq, ack, flags, payload, ttl = seg
+    src, dst, sport, dport = split_key(key)
+    return (src, dst, sport, dport, seq, ack, flags, payload, ttl)
+
+
+def split_key(key: bytes) -> tuple[bytes, bytes, int, int]:
+    """A flow key back into ``(src, dst, sport, dport)``."""
+    n = (len(key) - 4) >> 1
+    return key[:n], key[n:2 * n], (key[2 * n] << 8) | key[2 * n + 1], (key[2 * n + 2] << 8) | key[2 * n + 3]
+
+
+def flow_key(src: bytes, dst: bytes, sport: int, dport: int) -> bytes:
+    """The flow key of ``src:sport -> dst:dport`` (see FlowSegment)."""
+    return src + dst + sport.to_bytes(2, "big") + dport.to_bytes(2, "big")
+
+
+def decode_flow(linktype: int, data: bytes) -> Optional[FlowSegment]:
+    """Return ``(key, seq, ack, flags, payload, ttl)`` (see FlowSegment) or None: the TCP
+    segment in a frame, for anything that is not one we can use (see the module docstring)."""
     try:
         if linktype == LINKTYPE_ETHERNET:
-            # Fast path for the common case, Ethernet + IPv4 (no options, not a fragment) + TCP;
-            # everything else goes the general way.
+            # Fast path for the common case, Ethernet + IPv4 (no options, not a fragment) + TCP,
+            # with the TCP header read here (no further call); everything else goes the general way.
             if data[12] == 8 and data[13] == 0 and data[14] == 0x45 and data[23] == 6 and not (data[20] & 0x3F or data[21]):
+                if len(data) < 54:
+                    return None
+                seq, ack, off, flags = _seq_ack_off_flags(data, 38)
+                if off < 0x50:  # TCP header length below 20
+                    return None
                 total = (data[16] << 8) | data[17]
                 end = 14 + total if 20 <= total and 14 + total <= len(data) else len(data)
-                return _tcp(data, 34, end, data[26:30], data[30:34], data[22])
+                start = 34 + ((off >> 4) << 2)
+                return (data[26:38], seq, ack, flags, data[start:end] if start < end else b"", data[22])
             return _ether(data, 0, 0)
         if linktype == LINKTYPE_LINUX_SLL:
             return _by_ethertype(data, 16, _u16(data, 14)[0], 0)
@@ -93,11 +128,11 @@ def decode_tcp(linktype: int, data: bytes) -> Optional[TcpSegment]:
     return None
 
 
-def _ether(data: bytes, off: int, depth: int) -> Optional[TcpSegment]:
+def _ether(data: bytes, off: int, depth: int) -> Optional[FlowSegment]:
     return _by_ethertype(data, off + 14, _u16(data, off + 12)[0], depth)
 
 
-def _by_ethertype(data: bytes, off: int, etype: int, depth: int) -> Optional[TcpSegment]:
+def _by_ethertype(data: bytes, off: int, etype: int, depth: int) -> Optional[FlowSegment]:
     while etype in (0x8100, 0x88A8, 0x9100, 0x9200):  # 802.1Q / QinQ tags
         etype = _u16(data, off + 2)[0]
         off += 4
@@ -122,7 +157,7 @@ def _by_ethertype(data: bytes, off: int, etype: int, depth: int) -> Optional[Tcp
     return None
 
 
-def _ip(data: bytes, off: int, depth: int) -> Optional[TcpSegment]:
+def _ip(data: bytes, off: int, depth: int) -> Optional[FlowSegment]:
     v = data[off] >> 4
     if v == 4:
         return _ipv4(data, off, depth)
@@ -131,7 +166,7 @@ def _ip(data: bytes, off: int, depth: int) -> Optional[TcpSegment]:
     return None
 
 
-def _ipv4(data: bytes, off: int, depth: int) -> Optional[TcpSegment]:
+def _ipv4(data: bytes, off: int, depth: int) -> Optional[FlowSegment]:
     vihl = data[off]
     if vihl >> 4 != 4:
         return None
@@ -150,7 +185,7 @@ def _ipv4(data: bytes, off: int, depth: int) -> Optional[TcpSegment]:
     return _inner(data, p, end, proto, depth)
 
 
-def _ipv6(data: bytes, off: int, depth: int) -> Optional[TcpSegment]:
+def _ipv6(data: bytes, off: int, depth: int) -> Optional[FlowSegment]:
     if data[off] >> 4 != 6:
         return None
     plen = _u16(data, off + 4)[0]
@@ -180,7 +215,7 @@ def _ipv6(data: bytes, off: int, depth: int) -> Optional[TcpSegment]:
     return _inner(data, p, end, nxt, depth)
 
 
-def _icmp_quote(data: bytes, p: int, end: int, proto: int, depth: int) -> Optional[TcpSegment]:
+def _icmp_quote(data: bytes, p: int, end: int, proto: int, depth: int) -> Optional[FlowSegment]:
     """The IP + TCP header an ICMP error quotes (only ports and sequence number are there)."""
     if (proto == 1 and data[p] not in _ICMP4_ERRORS) or (proto == 58 and data[p] not in _ICMP6_ERRORS):
         return None
@@ -197,11 +232,11 @@ def _icmp_quote(data: bytes, p: int, end: int, proto: int, depth: int) -> Option
         src, dst, t = data[q + 8:q + 24], data[q + 24:q + 40], q + 40
     else:
         return None
-    sport, dport, seq = struct.unpack_from("!HHI", data, t)
-    return (src, dst, sport, dport, seq, 0, ICMP_QUOTE, b"", 0)
+    seq = _u32(data, t + 4)[0]  # (raises when the ports are cut short too)
+    return (src + dst + data[t:t + 4], seq, 0, ICMP_QUOTE, b"", 0)
 
 
-def _inner(data: bytes, p: int, end: int, proto: int, depth: int) -> Optional[TcpSegment]:
+def _inner(data: bytes, p: int, end: int, proto: int, depth: int) -> Optional[FlowSegment]:
     """Tunnels: IP-in-IP, GRE (+ERSPAN), VXLAN, GTP-U."""
     if depth >= _MAX_DEPTH:
         return None
@@ -244,7 +279,7 @@ def _inner(data: bytes, p: int, end: int, proto: int, depth: int) -> Optional[Tc
     return None
 
 
-def _gtp_u(data: bytes, q: int, depth: int) -> Optional[TcpSegment]:
+def _gtp_u(data: bytes, q: int, depth: int) -> Optional[FlowSegment]:
     """GTPv1-U: only a T-PDU (message type 255) carries a user IP packet."""
     flags, msg_type = data[q], data[q + 1]
     if flags >> 5 != 1 or not flags & 0x10 or msg_type != 0xFF:  # version 1, protocol type GTP
@@ -264,16 +299,16 @@ def _gtp_u(data: bytes, q: int, depth: int) -> Optional[TcpSegment]:
     return _ip(data, q, depth)
 
 
-def _tcp(data: bytes, p: int, end: int, src: bytes, dst: bytes, ttl: int) -> Optional[TcpSegment]:
+def _tcp(data: bytes, p: int, end: int, src: bytes, dst: bytes, ttl: int) -> Optional[FlowSegment]:
     if p + 20 > len(data):
         return None
-    sport, dport, seq, ack, off, flags = _tcp_hdr(data, p)
+    seq, ack, off, flags = _seq_ack_off_flags(data, p + 4)
     hl = (off >> 4) * 4
     if hl < 20:
         return None
     start = p + hl
     payload = data[start:end] if start < end else b""
-    return (src, dst, sport, dport, seq, ack, flags, payload, ttl)
+    return (src + dst + data[p:p + 4], seq, ack, flags, payload, ttl)
 
 
 def format_endpoint(addr: bytes, port: int) -> str:
