@@ -109,6 +109,18 @@ def decode_flow(linktype: int, data: bytes) -> Optional[FlowSegment]:
                 end = 14 + total if 20 <= total and 14 + total <= len(data) else len(data)
                 start = 34 + ((off >> 4) << 2)
                 return (data[26:38], seq, ack, flags, data[start:end] if start < end else b"", data[22])
+            if data[12] == 0x86 and data[13] == 0xDD and data[20] == 6 and data[14] >> 4 == 6:
+                # The same for Ethernet + IPv6 without extension headers: src, dst and the
+                # ports are contiguous there too.
+                if len(data) < 74:
+                    return None
+                seq, ack, off, flags = _seq_ack_off_flags(data, 58)
+                if off < 0x50:
+                    return None
+                plen = (data[18] << 8) | data[19]
+                end = 54 + plen if plen and 54 + plen <= len(data) else len(data)  # jumbograms/TSO: plen 0
+                start = 54 + ((off >> 4) << 2)
+                return (data[22:58], seq, ack, flags, data[start:end] if start < end else b"", data[21])
             return _ether(data, 0, 0)
         if linktype == LINKTYPE_LINUX_SLL:
             return _by_ethertype(data, 16, _u16(data, 14)[0], 0)
