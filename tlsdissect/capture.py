@@ -213,155 +213,166 @@ class CaptureReader:
         self.info.truncation_reason = reason
 
     def __iter__(self) -> Iterator[tuple[int, float, int, bytes]]:
+        # The format's generator itself, not one that delegates to it: a ``yield from`` layer
+        # costs a resume per frame. Each generator handles read errors and bytes_read itself.
         b = _Buffered(self._stream, self._head)
         self._buffered = b
-        try:
-            if self.info.format == "pcap":
-                yield from self._iter_pcap(b)
-            else:
-                yield from self._iter_pcapng(b)
-        except (OSError, EOFError, zlib.error) as e:  # damaged gzip stream or I/O error
-            self._truncate(f"read error after frame {self.info.frames}: {e}")
-        self.info.bytes_read = b.offset
+        if self.info.format == "pcap":
+            return self._iter_pcap(b)
+        return self._iter_pcapng(b)
+
+    def _read_error(self, e: Exception) -> None:
+        """A damaged gzip stream or an I/O error ends the capture like a truncation."""
+        self._truncate(f"read error after frame {self.info.frames}: {e}")
 
     # -- pcap ---------------------------------------------------------------------------
     def _iter_pcap(self, b: _Buffered) -> Iterator[tuple[int, float, int, bytes]]:
-        if not b.ensure(24):
-            raise CaptureError(f"{self.name}: pcap file header cut short")
-        endian, unit = PCAP_MAGICS[b.buf[:4]]
-        hdr_cls = dpkt.pcap.LEFileHdr if endian == "<" else dpkt.pcap.FileHdr
-        fh = hdr_cls(b.buf[:24])
-        # Only the low 16 bits are the link type; the upper 16 may carry the FCS length and
-        # its "present" bit (0x04000000), as libpcap's LT_LINKTYPE() masks them off.
-        linktype = fh.linktype & 0xFFFF
-        self.info.interfaces.append(Interface(linktype=linktype, snaplen=fh.snaplen, ts_unit=unit))
-        b.pos = 24
-        rec = struct.Struct(endian + "IIII")
-        unpack = rec.unpack_from
-        frame = 0
-        info = self.info
-        while True:
+        try:
+            if not b.ensure(24):
+                raise CaptureError(f"{self.name}: pcap file header cut short")
+            endian, unit = PCAP_MAGICS[b.buf[:4]]
+            hdr_cls = dpkt.pcap.LEFileHdr if endian == "<" else dpkt.pcap.FileHdr
+            fh = hdr_cls(b.buf[:24])
+            # Only the low 16 bits are the link type; the upper 16 may carry the FCS length and
+            # its "present" bit (0x04000000), as libpcap's LT_LINKTYPE() masks them off.
+            linktype = fh.linktype & 0xFFFF
+            self.info.interfaces.append(Interface(linktype=linktype, snaplen=fh.snaplen, ts_unit=unit))
+            b.pos = 24
+            rec = struct.Struct(endian + "IIII")
+            unpack = rec.unpack_from
+            frame = 0
+            info = self.info
             buf = b.buf
-            pos = b.pos
-            if len(buf) - pos < 16:
-                if not b.ensure(16):
-                    if len(b.buf) - b.pos:
-                        self._truncate(f"capture cut short inside the header of frame {frame + 1}")
-                    return
-                buf, pos = b.buf, b.pos
-            sec, frac, caplen, _origlen = unpack(buf, pos)
-            if caplen > MAX_RECORD_LENGTH:
-                self._truncate(
-                    f"corrupt record header at frame {frame + 1} (captured length {caplen} bytes)"
-                )
-                return
-            start = pos + 16
-            if len(buf) < start + caplen:
-                if not b.ensure(16 + caplen):
-                    self._truncate(f"capture cut short inside frame {frame + 1}")
-                    return
-                buf = b.buf
-                start = b.pos + 16
-            data = buf[start:start + caplen]
-            b.pos = start + caplen
-            frame += 1
-            info.frames = frame
-            yield frame, sec + frac * unit, linktype, data
+            pos = 24
+            while True:
+                if len(buf) - pos < 16:
+                    if not b.ensure(16):
+                        if len(b.buf) - b.pos:
+                            self._truncate(f"capture cut short inside the header of frame {frame + 1}")
+                        break
+                    buf, pos = b.buf, b.pos
+                sec, frac, caplen, _origlen = unpack(buf, pos)
+                if caplen > MAX_RECORD_LENGTH:
+                    self._truncate(
+                        f"corrupt record header at frame {frame + 1} (captured length {caplen} bytes)"
+                    )
+                    break
+                start = pos + 16
+                pos = start + caplen
+                if len(buf) < pos:
+                    if not b.ensure(16 + caplen):
+                        self._truncate(f"capture cut short inside frame {frame + 1}")
+                        break
+                    buf = b.buf
+                    start = b.pos + 16
+                    pos = start + caplen
+                b.pos = pos
+                frame += 1
+                info.frames = frame
+                yield frame, sec + frac * unit, linktype, buf[start:pos]
+        except (OSError, EOFError, zlib.error) as e:
+            self._read_error(e)
+        self.info.bytes_read = b.offset
 
     # -- pcapng -------------------------------------------------------------------------
     def _iter_pcapng(self, b: _Buffered) -> Iterator[tuple[int, float, int, bytes]]:
-        frame = 0
-        endian = "<"
-        ifaces: list[Interface] = []
-        while True:
-            if not b.ensure(12):
-                if len(b.buf) - b.pos:
+        try:
+            frame = 0
+            endian = "<"
+            ifaces: list[Interface] = []
+            while True:
+                if not b.ensure(12):
+                    if len(b.buf) - b.pos:
+                        self._truncate(f"capture cut short inside a block after frame {frame}")
+                    break
+                buf = b.buf
+                pos = b.pos
+                if buf[pos:pos + 4] == PCAPNG_MAGIC:
+                    # Section Header Block: byte order comes from its byte-order magic.
+                    bom_le = struct.unpack_from("<I", buf, pos + 8)[0]
+                    if bom_le == _BOM:
+                        endian = "<"
+                    elif struct.unpack_from(">I", buf, pos + 8)[0] == _BOM:
+                        endian = ">"
+                    else:
+                        self._truncate(f"corrupt section header block after frame {frame}")
+                        break
+                    ifaces = []  # interface ids restart in every section
+                btype, blen = struct.unpack_from(endian + "II", buf, pos)
+                if blen < 12 or blen % 4 or blen > MAX_RECORD_LENGTH:
+                    self._truncate(f"corrupt block length {blen} after frame {frame}")
+                    break
+                if not b.ensure(blen):
                     self._truncate(f"capture cut short inside a block after frame {frame}")
-                return
-            buf = b.buf
-            pos = b.pos
-            if buf[pos:pos + 4] == PCAPNG_MAGIC:
-                # Section Header Block: byte order comes from its byte-order magic.
-                bom_le = struct.unpack_from("<I", buf, pos + 8)[0]
-                if bom_le == _BOM:
-                    endian = "<"
-                elif struct.unpack_from(">I", buf, pos + 8)[0] == _BOM:
-                    endian = ">"
-                else:
-                    self._truncate(f"corrupt section header block after frame {frame}")
-                    return
-                ifaces = []  # interface ids restart in every section
-            btype, blen = struct.unpack_from(endian + "II", buf, pos)
-            if blen < 12 or blen % 4 or blen > MAX_RECORD_LENGTH:
-                self._truncate(f"corrupt block length {blen} after frame {frame}")
-                return
-            if not b.ensure(blen):
-                self._truncate(f"capture cut short inside a block after frame {frame}")
-                return
-            buf = b.buf
-            pos = b.pos
-            body = pos + 8
-            end = pos + blen - 4
-            b.pos = pos + blen
-            if btype == _BT_EPB:
-                if end - body < 20:
-                    self._truncate(f"corrupt packet block at frame {frame + 1}")
-                    return
-                if_id, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(endian + "IIIII", buf, body)
-                frame += 1
-                self.info.frames = frame
-                if caplen > end - body - 20:
-                    caplen = end - body - 20  # clipped by the block: keep what is there
-                iface = ifaces[if_id] if if_id < len(ifaces) else None
-                if iface is None:
-                    continue  # no interface description: undecodable, but still a frame
-                ts = ((ts_hi << 32) | ts_lo) * iface.ts_unit + iface.ts_offset
-                yield frame, ts, iface.linktype, buf[body + 20:body + 20 + caplen]
-            elif btype == _BT_SPB:
-                frame += 1
-                self.info.frames = frame
-                if end - body < 4 or not ifaces:
-                    continue
-                origlen = struct.unpack_from(endian + "I", buf, body)[0]
-                iface = ifaces[0]
-                caplen = min(origlen, end - body - 4)
-                if iface.snaplen:
-                    caplen = min(caplen, iface.snaplen)
-                # A Simple Packet Block has no timestamp.
-                yield frame, 0.0, iface.linktype, buf[body + 4:body + 4 + caplen]
-            elif btype == _BT_PB:
-                if end - body < 20:
-                    self._truncate(f"corrupt packet block at frame {frame + 1}")
-                    return
-                if_id, _drops, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(
-                    endian + "HHIIII", buf, body
-                )
-                frame += 1
-                self.info.frames = frame
-                caplen = min(caplen, end - body - 20)
-                iface = ifaces[if_id] if if_id < len(ifaces) else None
-                if iface is None:
-                    continue
-                ts = ((ts_hi << 32) | ts_lo) * iface.ts_unit + iface.ts_offset
-                yield frame, ts, iface.linktype, buf[body + 20:body + 20 + caplen]
-            elif btype == _BT_IDB:
-                if blen < 20:  # no room for link type and snap length
-                    self._truncate(f"corrupt interface description block after frame {frame}")
-                    return
-                iface = _parse_idb(bytes(buf[pos:pos + blen]), endian)
-                ifaces.append(iface)
-                self.info.interfaces.append(iface)
-            elif btype == _BT_DSB:
-                if end - body >= 8:
-                    stype, slen = struct.unpack_from(endian + "II", buf, body)
-                    slen = min(slen, end - body - 8)
-                    self.info.secrets.append(
-                        DecryptionSecrets(stype, bytes(buf[body + 8:body + 8 + slen]))
+                    break
+                buf = b.buf
+                pos = b.pos
+                body = pos + 8
+                end = pos + blen - 4
+                b.pos = pos + blen
+                if btype == _BT_EPB:
+                    if end - body < 20:
+                        self._truncate(f"corrupt packet block at frame {frame + 1}")
+                        break
+                    if_id, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(endian + "IIIII", buf, body)
+                    frame += 1
+                    self.info.frames = frame
+                    if caplen > end - body - 20:
+                        caplen = end - body - 20  # clipped by the block: keep what is there
+                    iface = ifaces[if_id] if if_id < len(ifaces) else None
+                    if iface is None:
+                        continue  # no interface description: undecodable, but still a frame
+                    ts = ((ts_hi << 32) | ts_lo) * iface.ts_unit + iface.ts_offset
+                    yield frame, ts, iface.linktype, buf[body + 20:body + 20 + caplen]
+                elif btype == _BT_SPB:
+                    frame += 1
+                    self.info.frames = frame
+                    if end - body < 4 or not ifaces:
+                        continue
+                    origlen = struct.unpack_from(endian + "I", buf, body)[0]
+                    iface = ifaces[0]
+                    caplen = min(origlen, end - body - 4)
+                    if iface.snaplen:
+                        caplen = min(caplen, iface.snaplen)
+                    # A Simple Packet Block has no timestamp.
+                    yield frame, 0.0, iface.linktype, buf[body + 4:body + 4 + caplen]
+                elif btype == _BT_PB:
+                    if end - body < 20:
+                        self._truncate(f"corrupt packet block at frame {frame + 1}")
+                        break
+                    if_id, _drops, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(
+                        endian + "HHIIII", buf, body
                     )
-            elif btype in _BT_NUMBERED_NON_PACKETS:
-                frame += 1
-                self.info.frames = frame
-            # every other block (SHB body, NRB, ISB...) carries no packets
+                    frame += 1
+                    self.info.frames = frame
+                    caplen = min(caplen, end - body - 20)
+                    iface = ifaces[if_id] if if_id < len(ifaces) else None
+                    if iface is None:
+                        continue
+                    ts = ((ts_hi << 32) | ts_lo) * iface.ts_unit + iface.ts_offset
+                    yield frame, ts, iface.linktype, buf[body + 20:body + 20 + caplen]
+                elif btype == _BT_IDB:
+                    if blen < 20:  # no room for link type and snap length
+                        self._truncate(f"corrupt interface description block after frame {frame}")
+                        break
+                    iface = _parse_idb(bytes(buf[pos:pos + blen]), endian)
+                    ifaces.append(iface)
+                    self.info.interfaces.append(iface)
+                elif btype == _BT_DSB:
+                    if end - body >= 8:
+                        stype, slen = struct.unpack_from(endian + "II", buf, body)
+                        slen = min(slen, end - body - 8)
+                        self.info.secrets.append(
+                            DecryptionSecrets(stype, bytes(buf[body + 8:body + 8 + slen]))
+                        )
+                elif btype in _BT_NUMBERED_NON_PACKETS:
+                    frame += 1
+                    self.info.frames = frame
+                # every other block (SHB body, NRB, ISB...) carries no packets
+
+        except (OSError, EOFError, zlib.error) as e:
+            self._read_error(e)
+        self.info.bytes_read = b.offset
 
 
 def _parse_idb(block: bytes, endian: str) -> Interface:
