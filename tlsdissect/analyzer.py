@@ -180,7 +180,7 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
     st.reader = reader
     table.keylog = _load_keylog(opts.keylog)
     secrets_seen = 0
-    info = reader.info
+    secrets = reader.info.secrets  # (the reader appends to this list)
     table_packet = table.flow
     decode = decode_flow
     undecoded = 0
@@ -197,8 +197,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
                     st.warnings.append(f"link type {linktype} is not supported; its frames are skipped")
                 st.linktypes.add(linktype)
                 continue
-            if len(info.secrets) != secrets_seen:  # a pcapng Decryption Secrets Block
-                secrets_seen = _absorb_secrets(table, info.secrets, secrets_seen)
+            if len(secrets) != secrets_seen:  # a pcapng Decryption Secrets Block
+                secrets_seen = _absorb_secrets(table, secrets, secrets_seen)
             table_packet(frame, ts, seg)
             if frame >= next_sweep_frame:
                 next_sweep_frame = frame + 2048

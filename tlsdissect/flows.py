@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Any, Optional, Union
 
 from .model import Alert, Connection, Event, TcpClose, round6
-from .packet import ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, flow_key, format_endpoint, split_key
+from .packet import ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, flow_key, format_host, split_key
 from .session import TlsSession
 from .tcp import StreamReassembler
 from . import tables
@@ -418,21 +418,20 @@ def _record_dicts(records: list[tuple[int, float, int, int, bool]]) -> list[dict
     return out
 
 
-# Formatted endpoints: a server's address and port come back on most of its connections (and
-# IPv6 formatting is slow). Bounded: cleared when full.
-_ENDPOINTS_MAX = 4096
-_endpoints: dict[tuple[bytes, int], str] = {}
+# Formatted addresses: a server's address comes back on all its connections, a client's on
+# each of its ports (and IPv6 formatting is slow). Bounded: cleared when full.
+_HOSTS_MAX = 4096
+_hosts: dict[bytes, str] = {}
 
 
 def _endpoint(addr: bytes, port: int) -> str:
-    key = (addr, port)
-    text = _endpoints.get(key)
+    text = _hosts.get(addr)
     if text is None:
-        text = format_endpoint(addr, port)
-        if len(_endpoints) >= _ENDPOINTS_MAX:
-            _endpoints.clear()
-        _endpoints[key] = text
-    return text
+        text = format_host(addr)
+        if len(_hosts) >= _HOSTS_MAX:
+            _hosts.clear()
+        _hosts[addr] = text
+    return f"{text}:{port}"
 
 
 def shard_of(src: bytes, sport: int, dst: bytes, dport: int, shards: int) -> int:

@@ -325,8 +325,13 @@ def _tcp(data: bytes, p: int, end: int, src: bytes, dst: bytes, ttl: int) -> Opt
 
 def format_endpoint(addr: bytes, port: int) -> str:
     """``ip:port``, IPv6 as ``[addr]:port`` (the JSON form of endpoints)."""
+    return f"{format_host(addr)}:{port}"
+
+
+def format_host(addr: bytes) -> str:
+    """The address part of :func:`format_endpoint`: ``ip``, IPv6 as ``[addr]``."""
     if len(addr) == 4:
-        return f"{addr[0]}.{addr[1]}.{addr[2]}.{addr[3]}:{port}"
+        return f"{addr[0]}.{addr[1]}.{addr[2]}.{addr[3]}"
     import ipaddress
 
-    return f"[{ipaddress.IPv6Address(bytes(addr)).compressed}]:{port}"
+    return f"[{ipaddress.IPv6Address(bytes(addr)).compressed}]"
