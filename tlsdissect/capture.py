@@ -238,32 +238,36 @@ class CaptureReader:
             linktype = fh.linktype & 0xFFFF
             self.info.interfaces.append(Interface(linktype=linktype, snaplen=fh.snaplen, ts_unit=unit))
             b.pos = 24
-            rec = struct.Struct(endian + "IIII")
+            rec = struct.Struct(endian + "III4x")  # seconds, fraction, captured length (not the original length)
             unpack = rec.unpack_from
             frame = 0
             info = self.info
             buf = b.buf
+            buflen = len(buf)
             pos = 24
             while True:
-                if len(buf) - pos < 16:
+                start = pos + 16
+                if start > buflen:
                     if not b.ensure(16):
                         if len(b.buf) - b.pos:
                             self._truncate(f"capture cut short inside the header of frame {frame + 1}")
                         break
                     buf, pos = b.buf, b.pos
-                sec, frac, caplen, _origlen = unpack(buf, pos)
+                    buflen = len(buf)
+                    start = pos + 16
+                sec, frac, caplen = unpack(buf, pos)
                 if caplen > MAX_RECORD_LENGTH:
                     self._truncate(
                         f"corrupt record header at frame {frame + 1} (captured length {caplen} bytes)"
                     )
                     break
-                start = pos + 16
                 pos = start + caplen
-                if len(buf) < pos:
+                if pos > buflen:
                     if not b.ensure(16 + caplen):
                         self._truncate(f"capture cut short inside frame {frame + 1}")
                         break
                     buf = b.buf
+                    buflen = len(buf)
                     start = b.pos + 16
                     pos = start + caplen
                 b.pos = pos
