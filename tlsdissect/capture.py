@@ -53,6 +53,9 @@ _BT_NUMBERED_NON_PACKETS = frozenset((
     0x00000204, 0x00000208, 0x00000216, 0x00000217, 0x00000221, 0x00000222,  # sysdig events
 ))
 _BT_SHB = 0x0A0D0D0A
+# Per byte order: the unpackers of a block's (type, length) and of an Enhanced Packet Block's
+# (interface, timestamp high, low, captured length), the original length skipped.
+_PCAPNG_HEADS = {e: (struct.Struct(e + "II").unpack_from, struct.Struct(e + "IIII4x").unpack_from) for e in "<>"}
 _BOM = 0x1A2B3C4D
 
 # Records longer than this are treated as corruption, not data (Wireshark's own limit for
@@ -125,6 +128,10 @@ class _Buffered:
             avail += len(chunk)
         self.buf = b"".join(parts)
         return avail >= n
+
+    def window(self) -> tuple[bytes, int, int]:
+        """(buffer, position, buffer length): what the readers' loops keep in locals."""
+        return self.buf, self.pos, len(self.buf)
 
     @property
     def offset(self) -> int:
@@ -221,6 +228,15 @@ class CaptureReader:
             return self._iter_pcap(b)
         return self._iter_pcapng(b)
 
+    def _need(self, b: _Buffered, n: int, cut_short: str) -> bool:
+        """Refill so that ``n`` bytes are buffered at ``b.pos``; when the capture ends first,
+        False, and a truncation (``cut_short``) unless it ended cleanly between records."""
+        if b.ensure(n):
+            return True
+        if len(b.buf) - b.pos:
+            self._truncate(cut_short)
+        return False
+
     def _read_error(self, e: Exception) -> None:
         """A damaged gzip stream or an I/O error ends the capture like a truncation."""
         self._truncate(f"read error after frame {self.info.frames}: {e}")
@@ -248,12 +264,9 @@ class CaptureReader:
             while True:
                 start = pos + 16
                 if start > buflen:
-                    if not b.ensure(16):
-                        if len(b.buf) - b.pos:
-                            self._truncate(f"capture cut short inside the header of frame {frame + 1}")
+                    if not self._need(b, 16, f"capture cut short inside the header of frame {frame + 1}"):
                         break
-                    buf, pos = b.buf, b.pos
-                    buflen = len(buf)
+                    buf, pos, buflen = b.window()
                     start = pos + 16
                 sec, frac, caplen = unpack(buf, pos)
                 if caplen > MAX_RECORD_LENGTH:
@@ -263,12 +276,10 @@ class CaptureReader:
                     break
                 pos = start + caplen
                 if pos > buflen:
-                    if not b.ensure(16 + caplen):
-                        self._truncate(f"capture cut short inside frame {frame + 1}")
+                    if not self._need(b, 16 + caplen, f"capture cut short inside frame {frame + 1}"):
                         break
-                    buf = b.buf
-                    buflen = len(buf)
-                    start = b.pos + 16
+                    buf, start, buflen = b.window()
+                    start += 16
                     pos = start + caplen
                 b.pos = pos
                 frame += 1
@@ -283,15 +294,22 @@ class CaptureReader:
         try:
             frame = 0
             endian = "<"
+            block_head, epb_head = _PCAPNG_HEADS[endian]
             ifaces: list[Interface] = []
+            info = self.info
+            # The buffer, its length and the position live in locals (b.pos is kept current
+            # for ensure() and progress reports); ensure() is called only when a block does
+            # not fit in what is buffered.
+            buf = b.buf
+            buflen = len(buf)
+            pos = b.pos
             while True:
-                if not b.ensure(12):
-                    if len(b.buf) - b.pos:
-                        self._truncate(f"capture cut short inside a block after frame {frame}")
-                    break
-                buf = b.buf
-                pos = b.pos
-                if buf[pos:pos + 4] == PCAPNG_MAGIC:
+                if pos + 12 > buflen:
+                    if not self._need(b, 12, f"capture cut short inside a block after frame {frame}"):
+                        break
+                    buf, pos, buflen = b.window()
+                btype, blen = block_head(buf, pos)
+                if btype == _BT_SHB:  # (the same in either byte order)
                     # Section Header Block: byte order comes from its byte-order magic.
                     bom_le = struct.unpack_from("<I", buf, pos + 8)[0]
                     if bom_le == _BOM:
@@ -301,26 +319,27 @@ class CaptureReader:
                     else:
                         self._truncate(f"corrupt section header block after frame {frame}")
                         break
+                    block_head, epb_head = _PCAPNG_HEADS[endian]
+                    btype, blen = block_head(buf, pos)
                     ifaces = []  # interface ids restart in every section
-                btype, blen = struct.unpack_from(endian + "II", buf, pos)
                 if blen < 12 or blen % 4 or blen > MAX_RECORD_LENGTH:
                     self._truncate(f"corrupt block length {blen} after frame {frame}")
                     break
-                if not b.ensure(blen):
-                    self._truncate(f"capture cut short inside a block after frame {frame}")
-                    break
-                buf = b.buf
-                pos = b.pos
+                if pos + blen > buflen:
+                    if not self._need(b, blen, f"capture cut short inside a block after frame {frame}"):
+                        break
+                    buf, pos, buflen = b.window()
                 body = pos + 8
                 end = pos + blen - 4
-                b.pos = pos + blen
+                pos += blen
+                b.pos = pos
                 if btype == _BT_EPB:
                     if end - body < 20:
                         self._truncate(f"corrupt packet block at frame {frame + 1}")
                         break
-                    if_id, ts_hi, ts_lo, caplen, _orig = struct.unpack_from(endian + "IIIII", buf, body)
+                    if_id, ts_hi, ts_lo, caplen = epb_head(buf, body)
                     frame += 1
-                    self.info.frames = frame
+                    info.frames = frame
                     if caplen > end - body - 20:
                         caplen = end - body - 20  # clipped by the block: keep what is there
                     iface = ifaces[if_id] if if_id < len(ifaces) else None
@@ -359,7 +378,7 @@ class CaptureReader:
                     if blen < 20:  # no room for link type and snap length
                         self._truncate(f"corrupt interface description block after frame {frame}")
                         break
-                    iface = _parse_idb(bytes(buf[pos:pos + blen]), endian)
+                    iface = _parse_idb(bytes(buf[body - 8:end + 4]), endian)
                     ifaces.append(iface)
                     self.info.interfaces.append(iface)
                 elif btype == _BT_DSB:
