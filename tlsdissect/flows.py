@@ -420,7 +420,7 @@ def _record_dicts(records: list[tuple[int, float, int, int, bool]]) -> list[dict
 
 # Formatted addresses: a server's address comes back on all its connections, a client's on
 # each of its ports (and IPv6 formatting is slow). Bounded: cleared when full.
-_HOSTS_MAX = 4096
+_ENDPOINTS_MAX = 4096  # (docs/limits.md)
 _hosts: dict[bytes, str] = {}
 
 
@@ -428,7 +428,7 @@ def _endpoint(addr: bytes, port: int) -> str:
     text = _hosts.get(addr)
     if text is None:
         text = format_host(addr)
-        if len(_hosts) >= _HOSTS_MAX:
+        if len(_hosts) >= _ENDPOINTS_MAX:
             _hosts.clear()
         _hosts[addr] = text
     return f"{text}:{port}"
