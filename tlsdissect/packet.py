@@ -1,7 +1,8 @@
 """Frame bytes -> the TCP segment inside, with struct-level parsing and no per-packet objects.
 
-``decode_tcp`` is on the hot path: it runs once per packet of the capture. It returns a plain
-tuple, or None for anything that is not a TCP segment we can use (ARP, UDP, ICMP, IP
+``decode_flow`` is on the hot path: it runs once per packet of the capture. It returns a plain
+tuple (``decode_tcp`` gives the same segment unpacked), or None for anything that is not a TCP
+segment we can use (ARP, UDP, ICMP, IP
 fragments, a frame cut short before the TCP header). Tunnels that Wireshark looks into are
 followed too (IP-in-IP, 6in4, 4in6, GRE incl. ERSPAN, VXLAN, GTP-U, PPPoE, MPLS, VLAN/QinQ), so the
 connection numbering matches Wireshark's ``tcp.stream``.
