@@ -39,6 +39,18 @@ _HRR_LETTERS = ("J", "j")  # a HelloRetryRequest's letter by direction
 _NOT_PARSED = frozenset((hs.HELLO_REQUEST, hs.SERVER_HELLO_DONE, CLIENT_KEY_EXCHANGE, FINISHED, hs.END_OF_EARLY_DATA))
 
 
+# Shared defaults of per-connection state that most connections never write: a pair is an
+# immutable tuple replaced on write (_pair), a collection is created at its first entry.
+_NONE2 = (None, None)
+_EMPTY2 = ((), ())
+_NO_ENTRIES: dict[int, Any] = {}  # never written: replaced by a dict of its own on first write
+
+
+def _pair(pair: tuple[Any, Any], d: int, value: Any) -> tuple[Any, Any]:
+    """``pair`` with item ``d`` replaced."""
+    return (value, pair[1]) if d == 0 else (pair[0], value)
+
+
 def _message_names(msg_type: int) -> tuple[str, str, str]:
     letter = _HISTORY_LETTERS.get(msg_type, "z")
     names = _MESSAGE_NAMES[msg_type] = (hs.message_name(msg_type), letter.upper(), letter)
@@ -97,7 +109,7 @@ class TlsSession:
         self.layers = (RecordLayer(), RecordLayer())
         # Timeline as (direction, frame, time, type, info) — names resolved at the end.
         self.timeline: list[tuple[int, int, float, str, dict[str, Any]]] = []
-        self.anomalies: list[tuple[int, int, float, str, dict[str, Any]]] = []
+        self.anomalies: Any = ()  # list[(direction, frame, time, type, info)], created when needed
         self.client_hellos: list[tuple[int, Any]] = []  # (direction, ClientHello)
         self.server_name: Optional[str] = None  # of the first ClientHello (read once: a property)
         self.ctx: Optional[hs.ParseContext] = None  # see _ctx
@@ -110,19 +122,22 @@ class TlsSession:
         self.sslv2_server_hello: Optional[hs.Sslv2ServerHello] = None
         self.version: Optional[int] = None
         self.cipher: Optional[int] = None
-        self.certificates: list[list[hs.Certificate]] = [[], []]
+        self.certificates: Any = _EMPTY2  # per direction: list[hs.Certificate] (lists made on first write)
         self.certificate_request: Optional[hs.CertificateRequest] = None
         self.server_key_exchange: Optional[hs.ServerKeyExchange] = None
         self.certificate_status: Optional[hs.CertificateStatus] = None
-        self.ccs: list[Optional[tuple[int, float]]] = [None, None]
-        self.after_ccs_record: list[Optional[tuple[int, float, int]]] = [None, None]
-        self.protected_log: list[list[tuple[int, float, int, int]]] = [[], []]
+        # Pairs by direction: tuples replaced on write (_pair); the lists of protected_log are
+        # made at the first protected record.
+        self.ccs: tuple[Optional[tuple[int, float]], Optional[tuple[int, float]]] = _NONE2
+        self.after_ccs_record: tuple[Optional[tuple[int, float, int]], Optional[tuple[int, float, int]]] = _NONE2
+        self.protected_log: Any = _EMPTY2
         # ssl_history letters, cased as if direction 0 were the client (swapcase() gives the
         # other reading); only the first MAX_HISTORY are kept, only those are reported.
         self.history: list[str] = []
-        self.alerts: list[tuple[int, int, float, Optional[int], Optional[int], bool, int]] = []
-        self.not_tls: dict[int, str] = {}
-        self.not_tls_sample: dict[int, bytes] = {}
+        # list[(direction, frame, time, level, code, encrypted, length)], created at the first alert
+        self.alerts: Any = ()
+        self.not_tls: dict[int, str] = _NO_ENTRIES  # (a dict of its own from the first entry)
+        self.not_tls_sample: dict[int, bytes] = _NO_ENTRIES
         self.tls_seen = False
         self.client_dir_hint: Optional[int] = None  # from the ClientHello/ServerHello
         self.key_exchange_seen = False
@@ -132,13 +147,13 @@ class TlsSession:
         self.keylog: Any = None  # tlsdissect.keylog.KeyLog
         self.decryptors: Any = None  # decrypt.SessionDecryptors of the latest ServerHello
         self.pending_decryptors: Any = None  # TLS <= 1.2: installed at each side's next CCS
-        self.active_decryptor: list[Any] = [None, None]
-        self.decrypt_notes: list[str] = []
+        self.active_decryptor: tuple[Any, Any] = _NONE2
+        self.decrypt_notes: Any = ()  # list[str] from the first note
         self.decrypted_records = 0
         self.client_key_exchange_body: bytes = b""
-        self.finished: list[Optional[int]] = [None, None]  # frame of each side's Finished
-        self.first_data_frame: list[Optional[int]] = [None, None]  # decrypted app data
-        self.post_handshake: list[tuple[int, int, str]] = []  # (dir, frame, message) after both Finished
+        self.finished: tuple[Optional[int], Optional[int]] = _NONE2  # frame of each side's Finished
+        self.first_data_frame: tuple[Optional[int], Optional[int]] = _NONE2  # decrypted app data
+        self.post_handshake: Any = ()  # list[(dir, frame, message)] after both Finished, from the first
 
     # -- input from the TCP layer -------------------------------------------------------
     def data(self, d: int, data: bytes, frame: int, ts: float) -> None:
@@ -188,7 +203,8 @@ class TlsSession:
         kind = ev.kind
         if kind == "ccs":
             self.tls_seen = True
-            self.ccs[d] = self.ccs[d] or (ev.frame, ev.time)
+            if self.ccs[d] is None:
+                self.ccs = _pair(self.ccs, d, (ev.frame, ev.time))
             if self.keylog is not None and not self.tls13:
                 self._ccs_decryption(d)
             if self.layers[d].decryptor is None and not self.tls13 and self.cipher is not None:
@@ -198,7 +214,7 @@ class TlsSession:
         elif kind == "application_data":  # decrypted application data
             self.app_data_records[d] += 1
             if self.first_data_frame[d] is None:
-                self.first_data_frame[d] = ev.frame
+                self.first_data_frame = _pair(self.first_data_frame, d, ev.frame)
             if self.app_data_records[d] == 1:
                 info = {"length": ev.length, "encrypted": ev.encrypted}
                 if ev.body:
@@ -219,6 +235,10 @@ class TlsSession:
                                   {"message": names.get(ev.msg_type, f"sslv2_message_{ev.msg_type}"),
                                    "code": ev.msg_type, "length": ev.length, "encrypted": False, "sslv2": True}))
         elif kind == "not_tls":
+            if self.not_tls is _NO_ENTRIES:
+                self.not_tls = {}
+            if self.not_tls_sample is _NO_ENTRIES:
+                self.not_tls_sample = {}
             self.not_tls[d] = ev.detail
             self.not_tls_sample[d] = ev.body
             self.timeline.append((d, ev.frame, ev.time, "not_tls",
@@ -228,7 +248,7 @@ class TlsSession:
         elif kind == "gap":
             self.timeline.append((d, ev.frame, ev.time, "gap", {"bytes": ev.length, "detail": ev.detail}))
         elif kind == "anomaly":
-            self.anomalies.append((d, ev.frame, ev.time, "anomaly", {"name": ev.name or "anomaly", "detail": ev.detail}))
+            self._anomaly((d, ev.frame, ev.time, "anomaly", {"name": ev.name or "anomaly", "detail": ev.detail}))
 
     def _ctx(self) -> hs.ParseContext:
         """The parse context for the next message: one object while version and suite stay
@@ -301,7 +321,10 @@ class TlsSession:
                         self._setup_decryption(d, msg)
         elif t == CERTIFICATE:
             if isinstance(msg, hs.Certificate):
-                self.certificates[d].append(msg)
+                certs = self.certificates
+                if certs is _EMPTY2:
+                    certs = self.certificates = ([], [])
+                certs[d].append(msg)
                 info["certificates"] = len(msg.entries)
         elif t == CERTIFICATE_REQUEST:
             if isinstance(msg, hs.CertificateRequest):
@@ -322,9 +345,11 @@ class TlsSession:
             self.client_key_exchange_body = ev.body
         elif t == FINISHED:
             if self.finished[d] is None:
-                self.finished[d] = frame
+                self.finished = _pair(self.finished, d, frame)
         finished = self.finished
         if finished[0] is not None and finished[1] is not None and t != FINISHED:
+            if not self.post_handshake:
+                self.post_handshake = []
             self.post_handshake.append((d, frame, info["message"]))
         history = self.history  # (the body of _note, with the letter already cased)
         if len(history) < MAX_HISTORY:
@@ -370,10 +395,12 @@ class TlsSession:
                                       {"message": "server_hello", "code": 4, "length": ev.length,
                                        "encrypted": False, "sslv2": True}))
         except ParseError as e:
-            self.anomalies.append((d, ev.frame, ev.time, "anomaly", {"name": "malformed_sslv2_message", "detail": str(e)}))
+            self._anomaly((d, ev.frame, ev.time, "anomaly", {"name": "malformed_sslv2_message", "detail": str(e)}))
 
     def _alert(self, d: int, ev: RecordEvent) -> None:
         self.tls_seen = True
+        if not self.alerts:
+            self.alerts = []
         self.alerts.append((d, ev.frame, ev.time, ev.level, ev.code, ev.encrypted, ev.length))
         info: dict[str, Any]
         if ev.code is None:
@@ -387,9 +414,12 @@ class TlsSession:
 
     def _protected(self, d: int, ev: RecordEvent) -> None:
         self.tls_seen = True
-        log = self.protected_log[d]
+        logs = self.protected_log
+        if logs is _EMPTY2:
+            logs = self.protected_log = ([], [])
+        log = logs[d]
         if self.ccs[d] is not None and self.after_ccs_record[d] is None:
-            self.after_ccs_record[d] = (ev.frame, ev.time, ev.length)
+            self.after_ccs_record = _pair(self.after_ccs_record, d, (ev.frame, ev.time, ev.length))
         if ev.content_type == CT_APPLICATION_DATA:
             self.app_data_records[d] += 1
         if len(log) < MAX_TIMELINE_PROTECTED:
@@ -402,6 +432,16 @@ class TlsSession:
                 layer.report_protected = False  # bulk data from here: count, do not list
 
     # -- decryption ---------------------------------------------------------------------
+    def _anomaly(self, entry: tuple[int, int, float, str, dict[str, Any]]) -> None:
+        if not self.anomalies:
+            self.anomalies = []
+        self.anomalies.append(entry)
+
+    def _decrypt_note(self, note: str) -> None:
+        if not self.decrypt_notes:
+            self.decrypt_notes = []
+        self.decrypt_notes.append(note)
+
     def _build_decryptors(self, sh: hs.ServerHello) -> Any:
         from .decrypt import UnsupportedCipherSuite, session_decryptors
 
@@ -419,13 +459,13 @@ class TlsSession:
                 encrypted_premaster=premaster,
             )
         except UnsupportedCipherSuite as e:
-            self.decrypt_notes.append(f"cannot decrypt: {e}")
+            self._decrypt_note(f"cannot decrypt: {e}")
             return None
         except Exception as e:  # bad secrets in the key log must not stop the analysis
-            self.decrypt_notes.append(f"cannot use the key log for this connection: {e}")
+            self._decrypt_note(f"cannot use the key log for this connection: {e}")
             return None
         if sd.missing:
-            self.decrypt_notes.append("key log has no " + ", ".join(sd.missing) + " for this client random")
+            self._decrypt_note("key log has no " + ", ".join(sd.missing) + " for this client random")
         return sd
 
     def _setup_decryption(self, server: int, sh: hs.ServerHello) -> None:
@@ -445,7 +485,7 @@ class TlsSession:
         # handshake keys, application keys after that side's Finished, each KeyUpdate).
         for d, side in ((server, "server"), (client, "client")):
             dec = direction_decryptor(sd, side)
-            self.active_decryptor[d] = dec
+            self.active_decryptor = _pair(self.active_decryptor, d, dec)
             self.layers[d].decryptor = None if dec is None else self._counting(dec)
 
     def _null_cipher(self, d: int) -> None:
@@ -467,7 +507,7 @@ class TlsSession:
         self.layers[d].decryptor = strip_mac
 
     def _install(self, d: int, dec: Any) -> None:
-        self.active_decryptor[d] = dec
+        self.active_decryptor = _pair(self.active_decryptor, d, dec)
         layer = self.layers[d]
         layer.decryptor = None if dec is None else self._counting(dec)
 
@@ -498,7 +538,7 @@ class TlsSession:
         status = "decrypted" if self.decrypted_records else "not decrypted"
         if any(layer.anomalies and layer.decryptor is None and self.active_decryptor[i] for i, layer in enumerate(self.layers)):
             status = "failed"
-        return {"status": status, "records_decrypted": self.decrypted_records, "notes": self.decrypt_notes}
+        return {"status": status, "records_decrypted": self.decrypted_records, "notes": self.decrypt_notes or []}
 
     # -- conclusions --------------------------------------------------------------------
     @property
