@@ -144,7 +144,7 @@ class RecordLayer:
         self.encrypted = False  # every record from now on is protected
         self.tls13 = False  # content type 23 is protected, others are clear
         self.version_known = False  # the session saw the ServerHello
-        self.plain_sample = bytearray()  # the first bytes of a stream that is not TLS
+        self.plain_sample: Any = b""  # the first bytes of a stream that is not TLS (a bytearray from _to_plain)
         self.decryptor: Optional[Decryptor] = None
         self.report_protected = True  # emit 'protected' events (off once bulk data flows)
         self.paused = False

@@ -9,6 +9,7 @@ finished, because the roles may only become clear later (e.g. from the ClientHel
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, Optional
 
 from . import handshake as hs
@@ -43,7 +44,7 @@ _NOT_PARSED = frozenset((hs.HELLO_REQUEST, hs.SERVER_HELLO_DONE, CLIENT_KEY_EXCH
 # immutable tuple replaced on write (_pair), a collection is created at its first entry.
 _NONE2 = (None, None)
 _EMPTY2 = ((), ())
-_NO_ENTRIES: dict[int, Any] = {}  # never written: replaced by a dict of its own on first write
+_NO_ENTRIES: Any = MappingProxyType({})  # read-only: replaced by a dict of its own on first write
 
 
 def _pair(pair: tuple[Any, Any], d: int, value: Any) -> tuple[Any, Any]:

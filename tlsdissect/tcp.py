@@ -13,11 +13,13 @@ once instead of waiting for data that will never come.
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from types import MappingProxyType
+from typing import Any, Optional, Union
 
 # Output items: (data, frame, time) for bytes, (gap_length, frame, time) for a hole.
 Chunk = tuple[Union[bytes, int], int, float]
 
+_NO_PENDING: Any = MappingProxyType({})  # read-only shared empty "pending" (see __init__)
 DEFAULT_MAX_PENDING = 2 * 1024 * 1024  # out-of-order bytes buffered per direction
 
 
@@ -40,7 +42,8 @@ class StreamReassembler:
         # origin is known, so that a caller's "seq == next_seq" in-order test cannot match early.
         self.next_seq = -1
         self.next_abs: Optional[int] = None  # its position in the stream (None: nothing seen)
-        self.pending: dict[int, tuple[bytes, int, float]] = {}
+        # Out-of-order segments by stream position: a dict of its own from the first one held.
+        self.pending: Any = _NO_PENDING
         self.pending_bytes = 0
         self.max_pending = max_pending
         self.fin_abs: Optional[int] = None
@@ -51,7 +54,7 @@ class StreamReassembler:
         self.gaps = 0
         self.gap_bytes = 0
         self.cap_hits = 0
-        self.alt_isns: list[int] = []
+        self.alt_isns: Any = ()  # list[int] from the first
 
     # -- control ------------------------------------------------------------------------
     def syn(self, seq: int) -> None:
@@ -65,6 +68,8 @@ class StreamReassembler:
         """Another SYN with a different ISN before any data (seen with some load balancers):
         remember it; the first data segment tells which ISN the sender really used."""
         if self.next_abs == 0 and not self.pending and seq != self.isn:
+            if not self.alt_isns:
+                self.alt_isns = []
             self.alt_isns.append(seq)
 
     def fin(self, seq: int, payload_len: int) -> None:
@@ -88,7 +93,7 @@ class StreamReassembler:
                     self.next_seq = seq
                     d = 0
                     break
-            self.alt_isns = []
+            self.alt_isns = ()
         if d == 0 and not self.pending:  # the common case: in order, nothing buffered
             self.next_seq = (seq + n) & 0xFFFFFFFF
             self.next_abs += n
@@ -111,6 +116,8 @@ class StreamReassembler:
                     self.pending_bytes -= len(old[0])
                     if old[0] != data[:len(old[0])]:
                         self.overlap_conflicts += 1
+                if self.pending is _NO_PENDING:
+                    self.pending = {}
                 self.pending[start] = (data, frame, ts)
                 self.pending_bytes += n
             elif old[0][:n] != data:
