@@ -229,7 +229,8 @@ class TcpConnection:
         )
         conn.partial = capture_ended and self.closed_at is None
         # Timeline: TCP and TLS events merged in capture order (stable for equal frames).
-        merged = sorted(self.tcp_events + s.timeline, key=_BY_FRAME)
+        merged = self.tcp_events + s.timeline  # (a new list: sorted in place, no second copy)
+        merged.sort(key=_BY_FRAME)
         conn.events = [Event(f, t, names[d], typ, info) for (d, f, t, typ, info) in merged]
         conn.anomalies = anomalies = [Event(f, t, names[d], typ, info) for (d, f, t, typ, info) in s.anomalies]
         for r in (0, 1):
@@ -312,8 +313,13 @@ class TcpConnection:
         if rst_mid[0] or rst_mid[1]:
             conn.extra["rst_mid_record"] = {names[d]: rst_mid[d] for d in (0, 1) if rst_mid[d]}
         rst_ttl = self.rst_ttl
-        conn.extra["ttl"] = {names[0]: self.ttls[0], names[1]: self.ttls[1],
-                             "rst": {names[d]: rst_ttl[d] for d in (0, 1) if rst_ttl[d] is not None}}
+        rst_ttls: dict[str, int] = {}  # (no comprehension: one function call less per connection)
+        if rst_ttl[0] is not None:
+            rst_ttls[names[0]] = rst_ttl[0]
+        if rst_ttl[1] is not None:
+            rst_ttls[names[1]] = rst_ttl[1]
+        ttls = self.ttls
+        conn.extra["ttl"] = {names[0]: ttls[0], names[1]: ttls[1], "rst": rst_ttls}
         return conn
 
     def _client_dir(self) -> int:
