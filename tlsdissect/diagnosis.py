@@ -66,6 +66,12 @@ _HOW = {"alert": "with a TLS alert", "rst": "with a TCP reset", "fin": "by closi
         "no_response": "by never answering", "capture_ended": "(the capture ends first)"}
 
 
+# Verdict lines by what they are made of (outcome, cause, how, failure point, who aborted,
+# confidence, alert name and hex): a capture repeats a few dozen. Bounded: cleared when full.
+_VERDICTS_MAX = 1024
+_VERDICTS: dict[tuple[Any, ...], str] = {}
+
+
 def _title(cause: str) -> str:
     c = CAUSES.get(cause)
     return c.title if c is not None else cause
@@ -91,6 +97,18 @@ class Diagnosis:
 
     @property
     def verdict(self) -> str:
+        alert = self.alert
+        key = (self.outcome, self.cause, self.how, self.failure_point, self.aborted_by, self.confidence,
+               alert.get("name") if alert else None, alert.get("hex") if alert else None)
+        text = _VERDICTS.get(key)
+        if text is None:
+            text = self._verdict()
+            if len(_VERDICTS) >= _VERDICTS_MAX:
+                _VERDICTS.clear()
+            _VERDICTS[key] = text
+        return text
+
+    def _verdict(self) -> str:
         if self.outcome == "established" and self.cause == "ok":
             return "Handshake completed."
         how = self.how
