@@ -280,7 +280,8 @@ def _plain_dict(obj: Any) -> Optional[dict[str, Any]]:
         return None
     out = {}
     for k, v in obj.__dict__.items():
-        out[k] = v.hex() if isinstance(v, (bytes, bytearray)) else v
+        t = type(v)  # (ints, strings and None first: one isinstance call per field was most of this)
+        out[k] = v if t is int or t is str or v is None else v.hex() if isinstance(v, (bytes, bytearray)) else v
     return out
 
 
@@ -311,6 +312,26 @@ def _cipher_suite_names(codes: list[int]) -> list[str]:
     return list(_suite_entry(codes)[0])  # a fresh list per result: callers may mutate it
 
 
+# A hello's extensions list in jsontext's shared form, by its extensions' shared forms (the same
+# objects for repeated extensions: their hashes are kept): a client sends the same extensions on
+# every connection, and joining them is a third of a hello's JSON. Bounded: cleared when full.
+_EXTENSION_LISTS_MAX = 1024
+_extension_lists: dict[tuple[Any, ...], Any] = {}
+
+
+def _extensions_form(extensions: list[Any]) -> Any:
+    if jsontext.orjson is None:  # (forms are dicts then: not hashable)
+        return jsontext.shared_list(json_forms(extensions))
+    forms = tuple(json_forms(extensions))
+    form = _extension_lists.get(forms)
+    if form is None:
+        form = jsontext.shared_list(forms)
+        if len(_extension_lists) >= _EXTENSION_LISTS_MAX:
+            _extension_lists.clear()
+        _extension_lists[forms] = form
+    return form
+
+
 def _hello_dict(h: Any, shared: bool = False) -> Optional[dict[str, Any]]:
     """A hello's JSON form; ``shared``: see Connection.json_value."""
     if h is None:
@@ -320,7 +341,7 @@ def _hello_dict(h: Any, shared: bool = False) -> Optional[dict[str, Any]]:
         "random": h.random.hex(),
         "session_id": h.session_id.hex(),
         # (shared: the whole list as one embedded text, from each extension's shared form)
-        "extensions": (jsontext.embed(jsontext.shared_list(json_forms(h.extensions))) if shared
+        "extensions": (jsontext.embed(_extensions_form(h.extensions)) if shared
                        else [e.to_dict() for e in h.extensions]),
     }
     cls = h.__class__
