@@ -49,14 +49,7 @@ def _events_list(events: list["Event"]) -> list[dict[str, Any]]:
         t = e.time
         if t is not prev:
             prev = t
-            # (round6, inline: a call per distinct time is a fifth of this loop)
-            if type(t) is float and 0.0 < t * 1e6 < 4e15:
-                p = t * 1e6
-                n = int(p)
-                f = p - n
-                rounded = n / 1e6 if f < 0.25 else (n + 1) / 1e6 if f > 0.75 else round(t, 6)
-            else:
-                rounded = round(t, 6)
+            rounded = round6(t)
         append({"frame": e.frame, "time": rounded, "sender": e.sender, "type": e.type, **e.info})
     return out
 
@@ -218,8 +211,6 @@ class Connection:
 
     def _dict(self, shared: bool) -> dict[str, Any]:
         tc = self.tcp_close
-        cs = self.client_stats
-        ss = self.server_stats
         ch = self.client_hello
         sh = self.server_hello
         hrr = self.hello_retry_request
@@ -254,16 +245,7 @@ class Connection:
             "certificate_request": _certificate_request_dict(self.certificate_request),
             "server_key_exchange": _plain_dict(self.server_key_exchange),
             "anomalies": _events_list(self.anomalies) if self.anomalies else [],
-            "stats": {  # (DirectionStats.to_dict, inline)
-                "client": {"packets": cs.packets, "bytes": cs.bytes, "records": cs.records,
-                           "protected_records": cs.protected_records,
-                           "application_data_bytes": cs.application_data_bytes,
-                           "retransmissions": cs.retransmissions, "gaps": cs.gaps, "gap_bytes": cs.gap_bytes},
-                "server": {"packets": ss.packets, "bytes": ss.bytes, "records": ss.records,
-                           "protected_records": ss.protected_records,
-                           "application_data_bytes": ss.application_data_bytes,
-                           "retransmissions": ss.retransmissions, "gaps": ss.gaps, "gap_bytes": ss.gap_bytes},
-            },
+            "stats": {"client": self.client_stats.to_dict(), "server": self.server_stats.to_dict()},
             "last_records": self.last_records,
         }
         d.update(self.extra)
@@ -312,26 +294,6 @@ def _cipher_suite_names(codes: list[int]) -> list[str]:
     return list(_suite_entry(codes)[0])  # a fresh list per result: callers may mutate it
 
 
-# A hello's extensions list in jsontext's shared form, by its extensions' shared forms (the same
-# objects for repeated extensions: their hashes are kept): a client sends the same extensions on
-# every connection, and joining them is a third of a hello's JSON. Bounded: cleared when full.
-_EXTENSION_LISTS_MAX = 1024
-_extension_lists: dict[tuple[Any, ...], Any] = {}
-
-
-def _extensions_form(extensions: list[Any]) -> Any:
-    if jsontext.orjson is None:  # (forms are dicts then: not hashable)
-        return jsontext.shared_list(json_forms(extensions))
-    forms = tuple(json_forms(extensions))
-    form = _extension_lists.get(forms)
-    if form is None:
-        form = jsontext.shared_list(forms)
-        if len(_extension_lists) >= _EXTENSION_LISTS_MAX:
-            _extension_lists.clear()
-        _extension_lists[forms] = form
-    return form
-
-
 def _hello_dict(h: Any, shared: bool = False) -> Optional[dict[str, Any]]:
     """A hello's JSON form; ``shared``: see Connection.json_value."""
     if h is None:
@@ -341,7 +303,7 @@ def _hello_dict(h: Any, shared: bool = False) -> Optional[dict[str, Any]]:
         "random": h.random.hex(),
         "session_id": h.session_id.hex(),
         # (shared: the whole list as one embedded text, from each extension's shared form)
-        "extensions": (jsontext.embed(_extensions_form(h.extensions)) if shared
+        "extensions": (jsontext.embed(jsontext.shared_list(json_forms(h.extensions))) if shared
                        else [e.to_dict() for e in h.extensions]),
     }
     cls = h.__class__

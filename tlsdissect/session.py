@@ -286,7 +286,7 @@ class TlsSession:
                 self._client_hello(d, msg, facts[2])
                 if facts[2]:
                     info["server_name"] = facts[2]
-                info["max_version"] = tables.version_name(msg.legacy_version if facts[4] is None else facts[4])
+                info["max_version"] = tables.version_name(msg.max_version)
                 info["cipher_suites"] = len(msg.cipher_suites)
                 if msg.malformed:
                     info["malformed"] = msg.malformed
