@@ -18,6 +18,7 @@ resumes with ``feed(b"", ...)``.
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
@@ -31,6 +32,9 @@ _VALID_CT = (20, 21, 22, 23, 24)
 
 MAX_RECORD_PAYLOAD = 16384 + 2048  # RFC 5246 limit for protected records
 _RECORD_HEADER = struct.Struct(">BHH")  # content type, version, length
+# The first three bytes of a plausible record header (content type 20-24, version 3.0-3.4): the
+# resynchronisation scans find candidates with it in C instead of testing every position.
+_HEADER_START = re.compile(b"[\x14-\x18]\x03[\x00-\x04]")
 MAX_HANDSHAKE_MESSAGE = 1 << 20  # cap for one reassembled handshake message
 PLAIN_SAMPLE = 4096  # bytes of a non-TLS stream kept to name it (error pages sit in the body)
 LAST_RECORDS = 8  # records per direction kept for the report (the failure point's neighbourhood)
@@ -409,16 +413,22 @@ class RecordLayer:
         bytes, at the end of the buffer) whose record is not complete yet, if any."""
         buf = self.buf
         n = len(buf)
-        for pos in range(start, n):
-            avail = n - pos
-            if avail >= 5:
-                if plausible_header(buf, pos):
-                    nxt = pos + 5 + ((buf[pos + 3] << 8) | buf[pos + 4])
+        last = n - 5  # the last position with a whole header
+        if start <= last:
+            search = _HEADER_START.search
+            m = search(buf, start, last + 3)  # (plausible_header's first three tests)
+            while m is not None:
+                pos = m.start()
+                length = (buf[pos + 3] << 8) | buf[pos + 4]
+                if length <= MAX_RECORD_PAYLOAD:
+                    nxt = pos + 5 + length
                     # Not complete, or complete but the header after it has not fully
                     # arrived (whether this is a real boundary is decided by that header).
                     if nxt > n or (nxt < n and self._header_prefix(nxt)):
                         return pos
-            elif self._header_prefix(pos):
+                m = search(buf, pos + 1, last + 3)
+        for pos in range(max(start, last + 1), n):
+            if self._header_prefix(pos):
                 return pos
         return None
 
@@ -434,13 +444,20 @@ class RecordLayer:
         exactly at the end of what we have), to resynchronise after damage or a mid-stream
         start without trusting a single lucky match."""
         buf = self.buf
-        end = len(buf) - 5
-        for pos in range(start, end + 1):
-            if not plausible_header(buf, pos):
-                continue
-            nxt = pos + 5 + ((buf[pos + 3] << 8) | buf[pos + 4])
-            if nxt == len(buf) or (nxt <= end and plausible_header(buf, nxt)):
-                return pos
+        n = len(buf)
+        end = n - 5
+        if start > end:
+            return None
+        search = _HEADER_START.search
+        m = search(buf, start, end + 3)  # (plausible_header's first three tests)
+        while m is not None:
+            pos = m.start()
+            length = (buf[pos + 3] << 8) | buf[pos + 4]
+            if length <= MAX_RECORD_PAYLOAD:
+                nxt = pos + 5 + length
+                if nxt == n or (nxt <= end and plausible_header(buf, nxt)):
+                    return pos
+            m = search(buf, pos + 1, end + 3)
         return None
 
     # -- records ------------------------------------------------------------------------
