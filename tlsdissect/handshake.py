@@ -609,6 +609,24 @@ def _distinguished_names(c: Cursor) -> list[bytes]:
 def parse_server_key_exchange(body: bytes, cipher_suite: Optional[int], version: Optional[int]) -> ServerKeyExchange:
     info = tables.suite_info(cipher_suite) if cipher_suite is not None else None
     kx = info.kx if info else ""
+    if kx[:4] == "ECDH" and "PSK" not in kx and not info.is_anonymous:  # type: ignore[union-attr]
+        # Fast path for the usual signed ECDHE message: offsets computed directly, no Cursor
+        # per field. Anything unusual goes to the reads below, which word the errors.
+        n = len(body)
+        if n >= 4 and body[0] == 3:
+            p = 4 + body[3]  # after the public key
+            if p <= n:
+                if p == n:  # (no signature: the careful reads stop there too)
+                    return ServerKeyExchange("ecdhe", (body[1] << 8) | body[2], body[3])
+                alg = None
+                q = p
+                if version is not None and version >= 0x0303:
+                    alg = (body[p] << 8) | body[p + 1] if p + 2 <= n else -1
+                    q = p + 2
+                if alg != -1 and q + 2 <= n:
+                    sig = (body[q] << 8) | body[q + 1]
+                    if q + 2 + sig <= n:
+                        return ServerKeyExchange("ecdhe", (body[1] << 8) | body[2], body[3], None, alg, sig)
     c = Cursor(body, "ServerKeyExchange")
     signed = version is not None and version >= 0x0303
     ske = ServerKeyExchange(kind="unknown")

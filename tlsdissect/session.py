@@ -36,6 +36,11 @@ _PROTECTED_TYPES = {CT_HANDSHAKE: "handshake", CT_APPLICATION_DATA: "application
 # ssl_history letter as sent by direction 0 and by direction 1 (one look-up per message).
 _MESSAGE_NAMES: dict[int, tuple[str, str, str]] = {}
 _HRR_LETTERS = ("J", "j")  # a HelloRetryRequest's letter by direction
+# Parse contexts by (version, cipher suite): read-only, shared by the connections that negotiate
+# the same pair (two per connection otherwise: before and after the ServerHello). Bounded: cleared
+# when full.
+_CONTEXTS_MAX = 1024
+_CONTEXTS: dict[tuple[Optional[int], Optional[int]], hs.ParseContext] = {}
 # Messages whose parse cannot fail and whose parsed form the session does not keep: not parsed.
 _NOT_PARSED = frozenset((hs.HELLO_REQUEST, hs.SERVER_HELLO_DONE, CLIENT_KEY_EXCHANGE, FINISHED, hs.END_OF_EARLY_DATA))
 
@@ -252,11 +257,17 @@ class TlsSession:
             self._anomaly((d, ev.frame, ev.time, "anomaly", {"name": ev.name or "anomaly", "detail": ev.detail}))
 
     def _ctx(self) -> hs.ParseContext:
-        """The parse context for the next message: one object while version and suite stay
-        (parse_message only reads it)."""
+        """The parse context for the next message: one object per (version, suite), shared by
+        every connection (parse_message only reads it)."""
         ctx = self.ctx
         if ctx is None or ctx.version != self.version or ctx.cipher_suite != self.cipher:
-            ctx = self.ctx = hs.ParseContext(self.version, self.cipher)
+            key = (self.version, self.cipher)
+            ctx = _CONTEXTS.get(key)
+            if ctx is None:
+                if len(_CONTEXTS) >= _CONTEXTS_MAX:
+                    _CONTEXTS.clear()
+                ctx = _CONTEXTS[key] = hs.ParseContext(self.version, self.cipher)
+            self.ctx = ctx
         return ctx
 
     def _handshake(self, d: int, ev: RecordEvent) -> None:
