@@ -407,8 +407,8 @@ def parse_client_hello(body: bytes) -> ClientHello:
                             exts = parse_extensions(Cursor(body, "ClientHello extensions", r + 2, e), "client_hello")
                         except ParseError:
                             return _parse_client_hello_careful(body)
-                    return ClientHello((body[0] << 8) | body[1], body[2:34], body[35:p],
-                                       _suites(body[p + 2:q]), list(body[q + 1:r]), exts, malformed=[])
+                    return ClientHello((body[0] << 8) | body[1], body[2:34], body[35:p],  # (positional:
+                                       _suites(body[p + 2:q]), list(body[q + 1:r]), exts, False, [])  # field order)
     return _parse_client_hello_careful(body)
 
 
@@ -502,7 +502,7 @@ def parse_server_hello(body: bytes) -> ServerHello:
                 except ParseError:
                     return _parse_server_hello_careful(body)
             return ServerHello((body[0] << 8) | body[1], random, body[35:p], (body[p] << 8) | body[p + 1],
-                               body[p + 2], exts, is_hello_retry_request=hrr, malformed=[])
+                               body[p + 2], exts, hrr, [])  # (positional: the field order)
     return _parse_server_hello_careful(body)
 
 

@@ -130,7 +130,7 @@ class RecordLayer:
     """Parse the TLS records of one direction; see the module docstring."""
 
     __slots__ = (
-        "mode", "buf", "skip", "skip_record", "hs", "hs_frame_time", "encrypt_after_ccs",
+        "mode", "buf", "skip", "skip_record", "hs", "encrypt_after_ccs",
         "encrypted", "tls13", "decryptor", "report_protected", "paused", "records",
         "bytes_by_type", "protected_records", "first_app_data", "last_records", "resync_scanned",
         "midstream", "plain_name", "starttls_seen", "anomalies", "hs_resume", "version_known", "plain_sample", "plain_hold",
@@ -143,7 +143,6 @@ class RecordLayer:
         self.skip = 0  # bytes of the current protected record still to skip
         self.skip_record: Optional[tuple[int, int, int]] = None  # (ctype, length, version) to report
         self.hs = bytearray()  # handshake message reassembly
-        self.hs_frame_time: Optional[tuple[int, float]] = None
         self.encrypt_after_ccs = True  # TLS <= 1.2: a CCS switches this direction to protected
         self.encrypted = False  # every record from now on is protected
         self.tls13 = False  # content type 23 is protected, others are clear
