@@ -8,6 +8,7 @@ Results go into the connection's JSON as ``server_certificates``, ``client_certi
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from operator import itemgetter
 from typing import Any, Optional
 
 from . import certificates, jsontext
@@ -32,7 +33,10 @@ def _trust_store(opts: Any) -> Optional[TrustStore]:
     return store
 
 
-_CHAIN_CACHE: dict[tuple[Any, ...], list[tuple[float, float, certificates.Retimer, Any, Any]]] = {}
+# (each certificate's last 8 bytes, name, role, trust store) -> (the whole chain, its spans):
+# see _chain_and_json.
+_CHAIN_CACHE: dict[tuple[Any, ...], tuple[tuple[bytes, ...], list[tuple[float, float, certificates.Retimer, Any, Any]]]] = {}
+_TAIL = itemgetter(slice(-8, None))  # a certificate's last 8 bytes (see _chain_and_json)
 _CHAIN_CACHE_MAX = 1024  # chains (with name, role and trust store) remembered
 _CHAIN_CACHE_SPANS = 8  # time spans remembered per chain
 # Decoded certificates as JSON, serialised once (jsontext.shared) for Connection.json_value:
@@ -95,18 +99,26 @@ def _chain_and_json(ders: list[bytes], at: float, server_name: Optional[str], ro
     """``_chain``, the jsontext.shared form of its certificates (``_certificates_json``) and
     their to_dict templates (for ``_cert_dicts``), which are the same at every instant of a
     span (retiming rewords findings only), so they are kept with the span."""
-    key = (tuple(ders), server_name, role, id(trust))
-    spans = _CHAIN_CACHE.get(key)
-    if spans is not None:
+    # The dict key holds each certificate's last 8 bytes (from its signature: they tell any
+    # two certificates apart but forged ones), the entry the whole chain, compared on a hit
+    # (a memcmp): each connection's DER is a new bytes object, and hashing all of a chain's
+    # bytes per connection cost more than the rest of a cache hit.
+    chain = tuple(ders)
+    key = (tuple(map(_TAIL, chain)), server_name, role, id(trust))
+    entry = _CHAIN_CACHE.get(key)
+    spans = None
+    if entry is not None and entry[0] == chain:
+        spans = entry[1]
         for lo, hi, retime, certs_json, templates in spans:
             if lo <= at <= hi:
                 return retime(at), certs_json, templates
     result = analyze_chain(ders, at=at, server_name=server_name, role=role, trust=trust)  # type: ignore[arg-type]
     lo, hi = _same_result_span(result, at)
-    if spans is None:
+    if spans is None:  # a new chain (or another with the same tails: it takes the place)
         if len(_CHAIN_CACHE) >= _CHAIN_CACHE_MAX:
             _CHAIN_CACHE.clear()
-        spans = _CHAIN_CACHE[key] = []
+        spans = []
+        _CHAIN_CACHE[key] = (chain, spans)
     if len(spans) >= _CHAIN_CACHE_SPANS:
         del spans[0]
     if spans and spans[-1][2].analysis.certificates == result.certificates:
