@@ -153,6 +153,34 @@ class Diagnosis:
         }
 
 
+_new = object.__new__
+
+
+def _diagnosis(outcome: str, cause: str, confidence: str, failure_point: Optional[str] = None,
+               aborted_by: Optional[str] = None, how: Optional[str] = None, alert: Optional[dict[str, Any]] = None,
+               alternatives: Optional[list[str]] = None, explanation: str = "") -> Diagnosis:
+    """``Diagnosis(...)`` for the reasoner's decisions, the other fields at their defaults
+    (tests/test_enrich_diagnosis_factory.py holds the two equal): a call of the dataclass
+    with keywords went through the interpreter's generic class-call path and cost twice this."""
+    d = _new(Diagnosis)
+    d.outcome = outcome
+    d.cause = cause
+    d.confidence = confidence
+    d.failure_point = failure_point
+    d.last_completed = None
+    d.aborted_by = aborted_by
+    d.how = how
+    d.alert = alert
+    d.alternatives = [] if alternatives is None else alternatives
+    d.explanation = explanation
+    d.evidence = []
+    d.remedy = []
+    d.check_command = None
+    d.wireshark_filter = ""
+    d.hidden = []
+    return d
+
+
 # A client's certificate alert against the server chain's findings: which findings explain
 # it, most telling first; the cause each names; the alerts a client sends for each.
 _FINDINGS_BY_ALERT: dict[Optional[int], tuple[str, ...]] = {
@@ -475,7 +503,7 @@ class _Reasoner:
                 sample = server_plain.info.get("first_bytes", "")
                 self.evidence.append(Evidence(f"The server answers in plain text: {sample[:40].splitlines()[0] if sample else ''!r}.", [server_plain.frame]))
                 conf = "certain" if "HTTP/1." in sample else "likely"
-            return Diagnosis("not_tls", "plaintext_http_on_tls_port", conf, failure_point="client_hello",
+            return _diagnosis("not_tls", "plaintext_http_on_tls_port", conf, failure_point="client_hello",
                              aborted_by=by, how=how,
                              explanation=(f"The client spoke plain HTTP to {c.server}, a port that expects TLS; "
                                           "the server could not make sense of it and the exchange ended there."))
@@ -483,12 +511,12 @@ class _Reasoner:
             sample = server_plain.info.get("first_bytes", "")
             looks = server_plain.info.get("looks_like", "")
             self.evidence.append(Evidence(f"The server answers in plain text ({looks}): {sample[:40].splitlines()[0] if sample else ''!r}.", [server_plain.frame]))
-            return Diagnosis("not_tls", "tls_to_plaintext_server", "certain" if looks.startswith("HTTP") else "likely",
+            return _diagnosis("not_tls", "tls_to_plaintext_server", "certain" if looks.startswith("HTTP") else "likely",
                              failure_point="client_hello", aborted_by=by or "server", how=how,
                              explanation=(f"The client started a TLS handshake with {c.server}, but the server on "
                                           f"that port speaks plain text ({looks}), not TLS."))
         what = c.not_tls or "no payload"
-        return Diagnosis("not_tls", "not_tls", "certain", aborted_by=by, how=how,
+        return _diagnosis("not_tls", "not_tls", "certain", aborted_by=by, how=how,
                          explanation=f"This connection does not carry TLS (it looks like {what}).")
 
     # -- with a readable alert ------------------------------------------------------------
@@ -496,7 +524,7 @@ class _Reasoner:
         self.alert_evidence(a)
         phase = self._phase_at(a.frame, a.sender)
         cause, conf, alts, expl = self._cause_for_alert(a, phase)
-        return Diagnosis("failed", cause, conf, failure_point=phase, aborted_by=a.sender, how="alert",
+        return _diagnosis("failed", cause, conf, failure_point=phase, aborted_by=a.sender, how="alert",
                          alert=_alert_dict(a), alternatives=alts, explanation=expl)
 
     def _phase_at(self, frame: int, sender: str) -> str:
@@ -797,15 +825,15 @@ class _Reasoner:
             f = self._finding("hostname_mismatch")
             if f is not None:
                 self._cert_evidence()
-                return Diagnosis("failed", "server_cert_hostname_mismatch", "likely", failure_point="server_certificate",
+                return _diagnosis("failed", "server_cert_hostname_mismatch", "likely", failure_point="server_certificate",
                                  aborted_by="client", how="alert", alert=_alert_dict(a),
                                  explanation=("The handshake completed, then the client closed without sending a request "
                                               "(curl does this after its own host name check fails). " + f.text))
-            return Diagnosis("failed", "client_closed_without_alert" if c.established else "server_cert_rejected", "possible",
+            return _diagnosis("failed", "client_closed_without_alert" if c.established else "server_cert_rejected", "possible",
                              failure_point="server_certificate", aborted_by="client", how="alert", alert=_alert_dict(a),
                              alternatives=["server_cert_rejected"],
                              explanation="The client ended the session with an encrypted alert before sending any data.")
-        return Diagnosis("failed", "unknown", "possible", failure_point=phase, aborted_by=a.sender, how="alert",
+        return _diagnosis("failed", "unknown", "possible", failure_point=phase, aborted_by=a.sender, how="alert",
                          alert=_alert_dict(a), explanation=f"The {a.sender} aborted with an encrypted alert during {phase.replace('_', ' ')}.")
 
     def _hidden_renegotiation(self, first: Alert) -> Diagnosis:
@@ -826,7 +854,7 @@ class _Reasoner:
         if client_alert is not None and server_alert is not None and client_alert.frame < server_alert.frame \
                 and not client_renegotiated:
             self.alert_evidence(server_alert)
-            return Diagnosis("failed", "renegotiation_refused", "likely", failure_point="renegotiation",
+            return _diagnosis("failed", "renegotiation_refused", "likely", failure_point="renegotiation",
                              aborted_by="server", how="alert", alert=_alert_dict(server_alert),
                              explanation=("After the handshake the server asked to renegotiate (an encrypted handshake "
                                           "record after application data); the client answered with an alert instead of "
@@ -835,7 +863,7 @@ class _Reasoner:
         if server_alert is not None and client_renegotiated:
             if server_alert is not first:
                 self.alert_evidence(server_alert)
-            return Diagnosis("failed", "client_cert_missing", "possible", failure_point="renegotiation",
+            return _diagnosis("failed", "client_cert_missing", "possible", failure_point="renegotiation",
                              aborted_by="server", how="alert", alert=_alert_dict(server_alert),
                              alternatives=["client_cert_rejected"],
                              explanation=("The server renegotiated after the handshake (Apache does this to ask for a "
@@ -843,7 +871,7 @@ class _Reasoner:
                                           "then aborted: most often the client had no acceptable certificate. The "
                                           "renegotiation is encrypted; supply the key log to see it."))
         cause, conf, alts, expl = self._post_handshake_failure(deciding, "an encrypted alert", "renegotiation")
-        return Diagnosis("failed", cause, "likely" if conf == "certain" else conf, failure_point="renegotiation",
+        return _diagnosis("failed", cause, "likely" if conf == "certain" else conf, failure_point="renegotiation",
                          aborted_by=deciding.sender, how="alert", alert=_alert_dict(deciding), alternatives=alts,
                          explanation=expl)
 
@@ -866,7 +894,7 @@ class _Reasoner:
             notify = next((a for a in c.alerts if a.sender == "client" and a.code == CLOSE_NOTIFY), None)
             if notify is not None:
                 self.alert_evidence(notify)
-            return Diagnosis("failed", "server_cert_hostname_mismatch", "likely", failure_point="server_certificate",
+            return _diagnosis("failed", "server_cert_hostname_mismatch", "likely", failure_point="server_certificate",
                              aborted_by="client", how="alert" if notify else (c.tcp_close.how if c.tcp_close else "fin"),
                              alert=_alert_dict(notify) if notify else None,
                              explanation=("The handshake completed but the client closed without sending a request, as "
@@ -880,7 +908,7 @@ class _Reasoner:
         reset = self._reset_after_handshake()
         if reset is not None:
             return reset
-        return Diagnosis("established", "ok", "certain",
+        return _diagnosis("established", "ok", "certain",
                          explanation=f"The TLS handshake completed ({c.version}, {c.cipher}).")
 
     def _client_auth_after_handshake(self) -> Optional[Diagnosis]:
@@ -912,7 +940,7 @@ class _Reasoner:
         if server_refused is None:
             # Without the key log we cannot see whether the server refused the request: the
             # handshake itself succeeded, so say so, and name the risk.
-            return Diagnosis("established", "ok", "likely", alternatives=[problem],
+            return _diagnosis("established", "ok", "likely", alternatives=[problem],
                              explanation=(f"The TLS handshake completed ({c.version}, {c.cipher}), but the server asked "
                                           "for a client certificate and the client "
                                           + ("sent none" if problem == "client_cert_missing" else "sent one the server did not ask for")
@@ -923,7 +951,7 @@ class _Reasoner:
         cert_ev = next((e for e in self.hs if e.sender == "client" and e.info.get("message") == "certificate"), None)
         if problem == "client_cert_missing" and cert_ev is not None:
             self.evidence.append(Evidence("The client answers the CertificateRequest with an empty Certificate.", [cert_ev.frame]))
-        return Diagnosis("established", problem, "certain" if server_refused else "likely",
+        return _diagnosis("established", problem, "certain" if server_refused else "likely",
                          failure_point="application_data", aborted_by="server",
                          how=close.how if close is not None else None,
                          explanation=("The server asked for a client certificate and "
@@ -959,7 +987,7 @@ class _Reasoner:
             self.evidence.append(Evidence("The ClientHello carries no server name (SNI)"
                                           + (f", while the request asks for Host: {host}." if host else "."),
                                           [e.frame for e in self.hs[:1]]))
-            return Diagnosis("established", "sni_rejected", "likely", failure_point="application_data",
+            return _diagnosis("established", "sni_rejected", "likely", failure_point="application_data",
                              aborted_by="server", how=close.how if close else None,
                              explanation=("The handshake completed without a server name (SNI), and the server refused "
                                           f"the request with HTTP {status}: a server that requires SNI for name-based "
@@ -967,7 +995,7 @@ class _Reasoner:
         if self.tls13 and ch is not None and ch.ext(49) is None:
             self.evidence.append(Evidence("The client did not offer post_handshake_auth, so a TLS 1.3 server cannot "
                                           "ask it for a certificate after the handshake.", [e.frame for e in self.hs[:1]]))
-            return Diagnosis("established", "client_cert_missing", "possible", failure_point="post_handshake_auth",
+            return _diagnosis("established", "client_cert_missing", "possible", failure_point="post_handshake_auth",
                              aborted_by="server", how=close.how if close else None, alternatives=["unknown"],
                              explanation=(f"The server refused the request with HTTP {status}. With TLS 1.3 a server that "
                                           "wants a client certificate for one location (Apache's per-directory "
@@ -990,7 +1018,7 @@ class _Reasoner:
         if said_bye or peer_closed or self._probable_alert(by, close.frame) is not None:
             return None
         self.evidence.append(Evidence(f"The {by} resets the connection after the handshake without a close_notify.", [close.frame]))
-        return Diagnosis("established", "connection_reset", "likely", failure_point="application_data",
+        return _diagnosis("established", "connection_reset", "likely", failure_point="application_data",
                          aborted_by=by, how="rst", alternatives=["middlebox_reset"],
                          explanation=(f"The handshake completed, then the {by} reset the connection without closing the TLS "
                                       "session first: the application crashed, was killed, or gave up."))
@@ -1007,12 +1035,12 @@ class _Reasoner:
                     refused = self.first_event("rst", "server") is not None
                     self.evidence.append(Evidence("The client's SYN " + ("is refused with a reset." if refused else "gets no answer."),
                                                   [e.frame for e in c.events if e.type in ("syn", "rst")][:3]))
-                    return Diagnosis("failed", "connection_reset" if refused else "server_no_response", "certain",
+                    return _diagnosis("failed", "connection_reset" if refused else "server_no_response", "certain",
                                      failure_point="tcp_connect", aborted_by="server" if refused else "unknown",
                                      how="rst" if refused else "no_response",
                                      explanation=("The server refused the TCP connection (port closed)." if refused else
                                                   "The server never answered the TCP connection request."))
-            return Diagnosis("incomplete", "unknown", "possible", failure_point="client_hello",
+            return _diagnosis("incomplete", "unknown", "possible", failure_point="client_hello",
                              how="capture_ended" if c.partial else (close.how if close else None),
                              aborted_by=close.by if close else None,
                              explanation="The capture does not contain this connection's ClientHello (it starts mid-connection).")
@@ -1026,7 +1054,7 @@ class _Reasoner:
             else:
                 # The server had started its answer (a partial ServerHello) or not at all.
                 phase = "server_hello" if c.server_stats.bytes else "client_hello"
-            return Diagnosis("failed", "middlebox_reset", "likely", failure_point=phase,
+            return _diagnosis("failed", "middlebox_reset", "likely", failure_point=phase,
                              aborted_by="middlebox", how="rst",
                              explanation=("The connection was reset by something on the path, not by the endpoints: "
                                           + mb))
@@ -1034,7 +1062,7 @@ class _Reasoner:
             if not self.sent("server", ("handshake", "encrypted_record", "alert")):
                 if close is None and (c.end_time - ch.time) < 1.0:
                     step = self._next_step()
-                    return Diagnosis("incomplete", "unknown", "possible", failure_point=step, how="capture_ended",
+                    return _diagnosis("incomplete", "unknown", "possible", failure_point=step, how="capture_ended",
                                      aborted_by="unknown",
                                      explanation=("The capture ends right after the ClientHello, before the server "
                                                   "could answer; nothing shows a failure."))
@@ -1044,20 +1072,20 @@ class _Reasoner:
                     if close is not None:
                         waited = f" The client gave up after {close.time - ch.time:.1f} s."
                         self.evidence.append(Evidence("The client closes the connection.", [close.frame]))
-                    return Diagnosis("incomplete", "server_no_response", "certain" if close else "likely",
+                    return _diagnosis("incomplete", "server_no_response", "certain" if close else "likely",
                                      failure_point="client_hello", aborted_by=who,
                                      how="no_response",
                                      explanation=f"The server accepted the TCP connection but never answered the ClientHello.{waited}")
                 self.evidence.append(Evidence(f"The {close.by} {'resets' if close.how == 'rst' else 'closes'} the connection.", [close.frame]))
                 if close.by == "server":
                     if close.how == "rst":
-                        return Diagnosis("failed", "connection_reset", "likely", failure_point="client_hello",
+                        return _diagnosis("failed", "connection_reset", "likely", failure_point="client_hello",
                                          aborted_by="server", how="rst", alternatives=["middlebox_reset", "sni_rejected"],
                                          explanation="The server reset the connection in answer to the ClientHello, without a TLS alert.")
-                    return Diagnosis("failed", "server_closed_without_alert", "likely", failure_point="client_hello",
+                    return _diagnosis("failed", "server_closed_without_alert", "likely", failure_point="client_hello",
                                      aborted_by="server", how="fin", alternatives=["sni_rejected", "no_shared_cipher"],
                                      explanation="The server closed the connection in answer to the ClientHello, without a TLS alert.")
-                return Diagnosis("failed", "connection_reset", "possible", failure_point="client_hello",
+                return _diagnosis("failed", "connection_reset", "possible", failure_point="client_hello",
                                  aborted_by=close.by, how=close.how,
                                  explanation="The client reset the connection before the server answered.")
         # The handshake got somewhere and stopped without an alert in clear.
@@ -1068,7 +1096,7 @@ class _Reasoner:
                 self.evidence.append(Evidence(
                     f"The server sends nothing after the client's {last_client.info.get('message', 'flight')}; "
                     f"the client gives up {close.time - last_client.time:.1f} s later.", [last_client.frame, close.frame]))
-            return Diagnosis("incomplete", "server_no_response", "likely", failure_point=phase,
+            return _diagnosis("incomplete", "server_no_response", "likely", failure_point=phase,
                              aborted_by="client" if close is not None else None, how="no_response",
                              alternatives=["middlebox_reset"],
                              explanation=("The client sent its part of the handshake and the server never answered it"
@@ -1077,7 +1105,7 @@ class _Reasoner:
                                           "packets, looks like this."))
         if close is None:
             step = self._next_step()
-            return Diagnosis("incomplete", "unknown", "possible", failure_point=step,
+            return _diagnosis("incomplete", "unknown", "possible", failure_point=step,
                              how="capture_ended", aborted_by="unknown",
                              explanation=(f"The capture ends before the handshake does (the next step, "
                                           f"{step.replace('_', ' ')}, is not in it). Nothing shows a failure; "
@@ -1092,7 +1120,7 @@ class _Reasoner:
             self.hidden.append("the alert's description (TLS 1.3 encrypts it); " + self._keys_hint())
             if close.by == "client":
                 self.hidden.append("the server's certificate (TLS 1.3 encrypts it); " + self._keys_hint())
-                return Diagnosis("failed", "server_cert_rejected", "possible", failure_point="server_certificate",
+                return _diagnosis("failed", "server_cert_rejected", "possible", failure_point="server_certificate",
                                  aborted_by="client", how="alert",
                                  alert={"code": None, "hex": None, "name": None, "level": None, "sender": "client",
                                         "encrypted": True, "frame": probable.frame, "probable": True},
@@ -1103,7 +1131,7 @@ class _Reasoner:
                                               "certificate. The certificate and the alert are encrypted in TLS 1.3; supply "
                                               "the client's key log to see which."))
             big_flight = sum(e.info.get("length", 0) for e in self.protected("client", 0, probable.frame)) > 300
-            return Diagnosis("failed", "client_cert_rejected" if big_flight else "client_cert_missing", "possible",
+            return _diagnosis("failed", "client_cert_rejected" if big_flight else "client_cert_missing", "possible",
                              failure_point="client_certificate", aborted_by="server", how="alert",
                              alert={"code": None, "hex": None, "name": None, "level": None, "sender": "server",
                                     "encrypted": True, "frame": probable.frame, "probable": True},
@@ -1117,11 +1145,11 @@ class _Reasoner:
             phase = "server_hello"  # the rest of the server's flight is encrypted: we only saw its hello
         self.evidence.append(Evidence(f"The {by} {'resets' if close.how == 'rst' else 'closes'} the connection without a TLS alert.", [close.frame]))
         if close.how == "rst":
-            return Diagnosis("failed", "connection_reset", "likely", failure_point=phase, aborted_by=by, how="rst",
+            return _diagnosis("failed", "connection_reset", "likely", failure_point=phase, aborted_by=by, how="rst",
                              alternatives=["middlebox_reset"],
                              explanation=f"The {by} reset the connection during {phase.replace('_', ' ')} without a TLS alert.")
         cause = "client_closed_without_alert" if by == "client" else "server_closed_without_alert"
-        return Diagnosis("failed", cause, "likely", failure_point=phase, aborted_by=by, how="fin",
+        return _diagnosis("failed", cause, "likely", failure_point=phase, aborted_by=by, how="fin",
                          explanation=f"The {by} closed the connection during {phase.replace('_', ' ')} without a TLS alert.")
 
     def _next_step(self) -> str:
