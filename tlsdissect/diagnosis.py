@@ -14,10 +14,10 @@ Input is a finished :class:`~tlsdissect.model.Connection` plus the certificate a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from . import tables
-from .causes import CAUSES, check_command, remedy_lines
+from .causes import _REMEDIES, CAUSES, check_command
 from .model import Alert, Connection, Event
 
 PROBABLE_ALERT_MAX = 24  # bytes: a protected alert is 2 bytes + inner type + 16-byte tag (+ padding)
@@ -230,7 +230,7 @@ def _memo_put(table: dict[Any, Any], key: Any, value: Any) -> Any:
     return value
 
 
-def _offer_text(offered: list[int], suites: int) -> str:
+def _offer_text(offered: Sequence[int], suites: int) -> str:
     """' offers TLSv1.3, TLSv1.2 and 17 cipher suites.' for a ClientHello (GREASE left out)."""
     key = (tuple(offered), suites)
     text = _offer_texts.get(key)
@@ -240,7 +240,7 @@ def _offer_text(offered: list[int], suites: int) -> str:
     return text
 
 
-def _hello_text(sni: Optional[str], offered: list[int], suites: int) -> str:
+def _hello_text(sni: Optional[str], offered: Sequence[int], suites: int) -> str:
     """'ClientHello for www.example.com offers TLSv1.3, TLSv1.2 and 17 cipher suites.'"""
     key = (sni, suites, *offered)
     text = _hello_texts.get(key)
@@ -391,7 +391,10 @@ class _Reasoner:
         if ch is not None:
             for f in self.hs:  # first_event("handshake", "client")
                 if f.sender == "client":
-                    evidence.append(Evidence(_hello_text(ch.server_name, ch.supported_versions or [ch.legacy_version],
+                    # The hello's server name and offered versions as its server_name and
+                    # supported_versions properties read them, without their two calls and list.
+                    facts = ch._known()
+                    evidence.append(Evidence(_hello_text(facts[2], facts[3] or (ch.legacy_version,),
                                                          len(ch.cipher_suites)), [f.frame]))
                     break
         version = c.version
@@ -446,7 +449,8 @@ class _Reasoner:
         cause = d.cause
         if cause != "ok":
             if not d.remedy:
-                d.remedy = remedy_lines(cause)
+                lines = _REMEDIES.get(cause)  # remedy_lines(cause), without the call
+                d.remedy = list(lines) if lines is not None else []
             if d.check_command is None:
                 d.check_command = _check_for(cause, c.server, c.server_name or "")
         return d
