@@ -220,6 +220,8 @@ _offer_texts: dict[tuple[tuple[int, ...], int], str] = {}
 _hello_texts: dict[tuple[Any, ...], str] = {}  # (server name, suite count, *offered versions)
 _ca_names: dict[tuple[bytes, ...], tuple[tuple[str, ...], str]] = {}
 _checks: dict[tuple[str, str, str], Optional[str]] = {}
+_alert_texts: dict[tuple[Any, ...], str] = {}  # (sender, level, code, name, encrypted, length)
+_chain_evidence: dict[int, tuple[Any, tuple[str, ...]]] = {}  # id(analysis) -> (analysis, texts)
 _UNSEEN = object()
 
 
@@ -290,6 +292,31 @@ def _by_type(events: list[Event]) -> dict[str, list[Event]]:
         else:
             group.append(e)
     return groups
+
+
+def _alert_text(a: Alert) -> str:
+    """The evidence sentence for an alert (remembered in _alert_texts by what it quotes)."""
+    code = a.code
+    if code is None:
+        return f"The {a.sender} sends an encrypted alert record ({a.length} bytes); its content is hidden without keys."
+    if a.encrypted:
+        return f"The {a.sender} sends a {a.level} alert {a.name} ({a.hex}) (decrypted with the key log)."
+    return (f"The {a.sender} sends a {a.level} alert {a.name} ({a.hex}); record bytes "
+            f"15 .. .. 00 02 {1 if a.level == 'warning' else 2:02x} {code:02x}.")
+
+
+def _chain_texts(chain: Any) -> tuple[str, ...]:
+    """The server chain's evidence sentences: what its Certificate message carries, then its
+    errors and warnings (remembered in _chain_evidence per analysis: cached analyses are shared)."""
+    hit = _chain_evidence.get(id(chain))
+    if hit is not None and hit[0] is chain:
+        return hit[1]
+    certs = chain.certificates
+    names = " → ".join(ci.label for ci in certs)
+    texts = (f"The server's Certificate message carries {len(certs)} certificate(s): {names}.",
+             *[f.text for f in chain.findings if f.severity in ("error", "warning") or f.id in ("root_included",)])
+    _memo_put(_chain_evidence, id(chain), (chain, texts))  # (the entry holds the chain: its id stays its own)
+    return texts
 
 
 _NONE: tuple[Event, ...] = ()
@@ -407,18 +434,11 @@ class _Reasoner:
                     break
 
     def alert_evidence(self, a: Alert) -> None:
-        code = a.code
-        if code is not None:
-            if a.encrypted:
-                text = f"The {a.sender} sends a {a.level} alert {a.name} ({a.hex}) (decrypted with the key log)."
-            else:
-                text = (f"The {a.sender} sends a {a.level} alert {a.name} ({a.hex}); record bytes "
-                        f"15 .. .. 00 02 {1 if a.level == 'warning' else 2:02x} {code:02x}.")
-            self.evidence.append(Evidence(text, [a.frame]))
-        else:
-            self.evidence.append(Evidence(
-                f"The {a.sender} sends an encrypted alert record ({a.length} bytes); its content is hidden without keys.",
-                [a.frame]))
+        key = (a.sender, a.level, a.code, a.name, a.encrypted, a.length)
+        text = _alert_texts.get(key)
+        if text is None:
+            text = _memo_put(_alert_texts, key, _alert_text(a))
+        self.evidence.append(Evidence(text, [a.frame]))
 
     # -- the decision ---------------------------------------------------------------------
     def run(self) -> Diagnosis:
@@ -678,12 +698,7 @@ class _Reasoner:
             return
         cert_ev = self.has("certificate", "server")
         frames = [cert_ev.frame] if cert_ev else []
-        names = " → ".join(ci.label for ci in chain.certificates)
-        self.evidence.append(Evidence(f"The server's Certificate message carries {len(chain.certificates)} "
-                                      f"certificate(s): {names}.", frames))
-        for f in chain.findings:
-            if f.severity in ("error", "warning") or f.id in ("root_included",):
-                self.evidence.append(Evidence(f.text, frames))
+        self.evidence += [Evidence(text, frames) for text in _chain_texts(chain)]
 
     def _client_rejects_server_cert(self, a: Alert, name: str, phase: str) -> tuple[str, str, list[str], str]:
         self._cert_evidence()
