@@ -21,3 +21,18 @@ def test_the_factory_sets_every_field_as_the_dataclass_does() -> None:
     a, b = _diagnosis(*args), _diagnosis(*args)
     assert a.alternatives is not b.alternatives and a.evidence is not b.evidence
     assert a.remedy is not b.remedy and a.hidden is not b.hidden
+
+
+def test_chain_findings_dicts_equal_the_plain_ones_and_are_fresh() -> None:
+    from tlsdissect import enrich
+    from tlsdissect.certificates import ChainFinding
+
+    findings = [ChainFinding("expired", "error", "text", (0,)), ChainFinding("root_included", "info", "t2")]
+    expected = [f.to_dict("server") for f in findings]
+    first = enrich._chain_findings_dicts(findings, "server")
+    assert first == expected == enrich._findings_dicts(findings, "server")
+    assert [list(d) for d in first] == [list(d) for d in expected]
+    first[0]["certificates"].append(5)
+    first[0]["text"] = "changed"
+    assert enrich._chain_findings_dicts(findings, "server") == expected
+    assert enrich._chain_findings_dicts(findings, "client") == [f.to_dict("client") for f in findings]

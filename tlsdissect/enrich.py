@@ -151,6 +151,30 @@ def _findings_dicts(findings: Any, role: str) -> list[dict[str, Any]]:
             for f in findings]
 
 
+# A chain analysis's findings as dicts, by the identity of its findings list: a cached analysis
+# (or its rewording for one second of capture time) hands the same list to many connections.
+# id(findings), role -> (the list, held so that its id stays its own; its dicts). Bounded:
+# cleared when full.
+_FINDINGS_FORMS: dict[tuple[int, str], tuple[Any, list[dict[str, Any]]]] = {}
+_FINDINGS_FORMS_MAX = 1024
+
+
+def _chain_findings_dicts(findings: Any, role: str) -> list[dict[str, Any]]:
+    """_findings_dicts for a chain analysis's findings, copied from the dicts made the first time."""
+    key = (id(findings), role)
+    hit = _FINDINGS_FORMS.get(key)
+    if hit is None or hit[0] is not findings:
+        if len(_FINDINGS_FORMS) >= _FINDINGS_FORMS_MAX:
+            _FINDINGS_FORMS.clear()
+        hit = _FINDINGS_FORMS[key] = (findings, _findings_dicts(findings, role))
+    out = []
+    for template in hit[1]:
+        d = template.copy()
+        d["certificates"] = [*template["certificates"]]  # a fresh list, as _findings_dicts
+        out.append(d)
+    return out
+
+
 _NO_OCSP_STAPLE = "The client asked for a stapled OCSP response (status_request) and the server sent none."
 
 
@@ -193,7 +217,7 @@ def enrich(conn: Connection, opts: Any) -> None:
         conn.extra_json = {"server_certificates": certs_json}
         extra["trust"] = server_chain.trust
         if server_chain.findings:
-            findings += _findings_dicts(server_chain.findings, "server")
+            findings += _chain_findings_dicts(server_chain.findings, "server")
     if conn.client_certificate_sent is not None:
         client_chain, certs_json, templates = _chain_and_json(
             conn.client_certificates_der, conn.start_time if client_cert_time is None else client_cert_time,
@@ -202,7 +226,7 @@ def enrich(conn: Connection, opts: Any) -> None:
         if conn.extra_json is None:
             conn.extra_json = {}
         conn.extra_json["client_certificates"] = certs_json
-        findings += _findings_dicts(client_chain.findings, "client")
+        findings += _chain_findings_dicts(client_chain.findings, "client")
         req = conn.certificate_request
         if req is not None:
             client_findings = check_client_chain_against_request(
