@@ -252,16 +252,6 @@ def _hello_text(sni: Optional[str], offered: Sequence[int], suites: int) -> str:
     return text
 
 
-def _check_for(cause: str, server: str, sni: str) -> Optional[str]:
-    """The cause's check command filled in for ``server`` ("host:port", IPv6 in brackets)."""
-    key = (cause, server, sni)
-    command = _checks.get(key, _UNSEEN)
-    if command is _UNSEEN:  # None is a remembered answer too (a cause without a check)
-        host, _, port = server.rpartition(":")
-        command = _memo_put(_checks, key, check_command(cause, host.strip("[]"), port, sni))
-    return command  # type: ignore[return-value]
-
-
 def _requested_cas(ders: list[bytes]) -> tuple[tuple[str, ...], str]:
     """A CertificateRequest's CA names and the evidence sentence about them, memoised on the
     DER names: a server sends the same list on every connection (decoding them is costly)."""
@@ -472,7 +462,16 @@ class _Reasoner:
                 lines = _REMEDIES.get(cause)  # remedy_lines(cause), without the call
                 d.remedy = list(lines) if lines is not None else []
             if d.check_command is None:
-                d.check_command = _check_for(cause, c.server, c.server_name or "")
+                # The cause's check command filled in for the server ("host:port", IPv6 in
+                # brackets) and name, remembered: None is a remembered answer too.
+                server = c.server
+                sni = c.server_name or ""
+                key = (cause, server, sni)
+                command = _checks.get(key, _UNSEEN)
+                if command is _UNSEEN:
+                    host, _, port = server.rpartition(":")
+                    command = _memo_put(_checks, key, check_command(cause, host.strip("[]"), port, sni))
+                d.check_command = command
         return d
 
     def _decide(self) -> Diagnosis:
@@ -918,15 +917,21 @@ class _Reasoner:
                              alert=_alert_dict(notify) if notify else None,
                              explanation=("The handshake completed but the client closed without sending a request, as "
                                           "curl does when its host name check fails. " + f.text))
-        refused = self._http_refusal()
-        if refused is not None:
-            return refused
-        client_auth = self._client_auth_after_handshake()
-        if client_auth is not None:
-            return client_auth
-        reset = self._reset_after_handshake()
-        if reset is not None:
-            return reset
+        # (Each rule is called only when the facts it starts from are there: decrypted
+        # application data, a CertificateRequest, a closing reset.)
+        if "application_data" in self.by_type:
+            refused = self._http_refusal()
+            if refused is not None:
+                return refused
+        if c.certificate_request is not None:
+            client_auth = self._client_auth_after_handshake()
+            if client_auth is not None:
+                return client_auth
+        close = c.tcp_close
+        if close is not None and close.how == "rst":
+            reset = self._reset_after_handshake()
+            if reset is not None:
+                return reset
         return _diagnosis("established", "ok", "certain",
                          explanation=f"The TLS handshake completed ({c.version}, {c.cipher}).")
 
