@@ -1070,7 +1070,7 @@ class _Reasoner:
                              explanation="The capture does not contain this connection's ClientHello (it starts mid-connection).")
         sh = self.has("server_hello", "server") or self.has("hello_retry_request", "server")
         # Middlebox: resets both ways at once, or a reset whose TTL differs from the endpoint's.
-        mb = self._middlebox_evidence()
+        mb = self._middlebox_evidence() if rst else ""  # (it reads the resets: none, nothing to say)
         if mb:
             first_rst = rst[0]
             if sh is not None:
@@ -1195,6 +1195,12 @@ class _Reasoner:
         """The client's last handshake flight got no answer at all, and the client waited
         (at least a second) before closing: the server (or the path) went silent."""
         c = self.c
+        # (The tests that need no scan of the timeline first.)
+        if c.server_stats.bytes == 0:
+            return None  # nothing at all from the server: handled as "no answer to the ClientHello"
+        close = c.tcp_close
+        if close is not None and close.by != "client":
+            return None
         for last in reversed(c.events):  # the client's last handshake step
             if last.sender == "client" and last.type in ("handshake", "encrypted_record", "change_cipher_spec"):
                 break
@@ -1202,10 +1208,7 @@ class _Reasoner:
             return None
         if self.sent("server", ("handshake", "encrypted_record", "alert", "not_tls"), after=last.frame):
             return None
-        if c.server_stats.bytes == 0:
-            return None  # nothing at all from the server: handled as "no answer to the ClientHello"
-        close = c.tcp_close
-        if close is not None and (close.by != "client" or close.time - last.time < 1.0):
+        if close is not None and close.time - last.time < 1.0:
             return None
         if close is None and c.end_time - last.time < 1.0:
             return None
