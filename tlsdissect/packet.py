@@ -65,6 +65,11 @@ TcpSegment = tuple
 FlowSegment = tuple
 
 _seq_ack_off_flags = struct.Struct("!IIBB").unpack_from
+# From offset 12 of an Ethernet frame carrying IPv4 + TCP: EtherType, version/IHL, total length,
+# flags/fragment offset, TTL, protocol, (checksum, addresses, ports skipped), seq, ack, TCP data
+# offset, TCP flags. (For IPv6, ``vihl`` holds the version and ``frag`` the next header and the
+# hop limit.)
+_eth_ip_tcp = struct.Struct("!HBxH2xHBB14xIIBB").unpack_from
 
 
 def decode_tcp(linktype: int, data: bytes) -> Optional[TcpSegment]:
@@ -98,30 +103,30 @@ def decode_flow(linktype: int, data: bytes) -> Optional[FlowSegment]:
     segment in a frame, for anything that is not one we can use (see the module docstring)."""
     try:
         if linktype == LINKTYPE_ETHERNET:
-            # Fast path for the common case, Ethernet + IPv4 (no options, not a fragment) + TCP,
-            # with the TCP header read here (no further call); everything else goes the general way.
-            if data[12] == 8 and data[13] == 0 and data[14] == 0x45 and data[23] == 6 and not (data[20] & 0x3F or data[21]):
-                if len(data) < 54:
-                    return None
-                seq, ack, off, flags = _seq_ack_off_flags(data, 38)
-                if off < 0x50:  # TCP header length below 20
-                    return None
-                total = (data[16] << 8) | data[17]
-                end = 14 + total if 20 <= total and 14 + total <= len(data) else len(data)
-                start = 34 + ((off >> 4) << 2)
-                return (data[26:38], seq, ack, flags, data[start:end] if start < end else b"", data[22])
-            if data[12] == 0x86 and data[13] == 0xDD and data[20] == 6 and data[14] >> 4 == 6:
-                # The same for Ethernet + IPv6 without extension headers: src, dst and the
-                # ports are contiguous there too.
-                if len(data) < 74:
-                    return None
-                seq, ack, off, flags = _seq_ack_off_flags(data, 58)
-                if off < 0x50:
-                    return None
-                plen = (data[18] << 8) | data[19]
-                end = 54 + plen if plen and 54 + plen <= len(data) else len(data)  # jumbograms/TSO: plen 0
-                start = 54 + ((off >> 4) << 2)
-                return (data[22:58], seq, ack, flags, data[start:end] if start < end else b"", data[21])
+            # Fast path for the common case, Ethernet + IPv4 (no options, not a fragment) + TCP:
+            # one unpack reads every field it needs (no per-byte indexing, no further call);
+            # everything else goes the general way (which gives None to a frame cut short).
+            n = len(data)
+            if n >= 54:
+                etype, vihl, total, frag, ttl, proto, seq, ack, off, flags = _eth_ip_tcp(data, 12)
+                if etype == 0x0800 and vihl == 0x45 and proto == 6 and not frag & 0x3FFF:
+                    if off < 0x50:  # TCP header length below 20
+                        return None
+                    end = 14 + total if 20 <= total and 14 + total <= n else n
+                    start = 34 + ((off >> 4) << 2)
+                    return (data[26:38], seq, ack, flags, data[start:end] if start < end else b"", ttl)
+                if etype == 0x86DD and frag >> 8 == 6 and vihl >> 4 == 6:
+                    # The same for Ethernet + IPv6 without extension headers (next header, the
+                    # high byte of ``frag`` here, is TCP): src, dst and the ports are contiguous.
+                    if n < 74:
+                        return None
+                    seq, ack, off, flags = _seq_ack_off_flags(data, 58)
+                    if off < 0x50:
+                        return None
+                    plen = (data[18] << 8) | data[19]
+                    end = 54 + plen if plen and 54 + plen <= n else n  # jumbograms/TSO: plen 0
+                    start = 54 + ((off >> 4) << 2)
+                    return (data[22:58], seq, ack, flags, data[start:end] if start < end else b"", frag & 0xFF)
             return _ether(data, 0, 0)
         if linktype == LINKTYPE_LINUX_SLL:
             return _by_ethertype(data, 16, _u16(data, 14)[0], 0)
