@@ -39,6 +39,15 @@ BUSY_CLOSED_LINGER = 0.5  # and closed connections wait this long instead of CLO
 MAX_ACTIVE = 20_000
 
 _CONTROL = SYN | FIN | RST
+_SYN_OR_QUOTE = SYN | ICMP_QUOTE  # (an ICMP quote has no other flag)
+# TCP flags byte -> (any of SYN/FIN/RST, ACK, RST) as booleans: TcpConnection.packet indexes this
+# once per packet instead of computing three ``&`` (each a generic binary operation in CPython).
+_FLAG_BITS: tuple[tuple[bool, bool, bool], ...] = tuple(
+    (bool(f & _CONTROL), bool(f & ACK), bool(f & RST)) for f in range(256))
+# Shared read-only initial values of per-direction pairs that most connections never set
+# (see TcpConnection.__init__): a list of their own is made on the first write.
+_NONE_PAIR: Any = (None, None)
+_ZERO_PAIR: Any = (0, 0)
 _ALERT_LEVELS = {1: "warning", 2: "fatal"}
 _BY_FRAME = itemgetter(1)  # timeline tuples: (direction, frame, time, type, info)
 # Names of directions 0 and 1, by which direction is the client's.
@@ -58,7 +67,7 @@ class TcpConnection:
         "stream", "addr", "port", "reasm", "client_dir", "role_source", "isn", "first_frame",
         "last_frame", "first_ts", "last_ts", "packets", "payload_bytes", "tcp_events", "fin",
         "rst", "session", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record",
-        "tentative", "early_retire", "retire_seq",
+        "tentative", "early_retire", "retire_seq", "keys",
     )
     shadow = False  # analysed here (see ShadowConnection)
 
@@ -77,13 +86,15 @@ class TcpConnection:
         self.packets = [0, 0]
         self.payload_bytes = [0, 0]
         self.tcp_events: list[tuple[int, int, float, str, dict[str, Any]]] = []
-        self.fin: list[Optional[tuple[int, float]]] = [None, None]
-        self.rst: list[Optional[tuple[int, float]]] = [None, None]
+        # fin, rst, rst_ttl, rst_mid_record and tentative: per direction, a shared read-only
+        # pair until the first write (_set_pair), which makes it a list.
+        self.fin: list[Optional[tuple[int, float]]] = _NONE_PAIR
+        self.rst: list[Optional[tuple[int, float]]] = _NONE_PAIR
         self.session = TlsSession()
         self.ttls: list[list[int]] = [[], []]  # first TTLs per direction (middlebox evidence)
-        self.rst_ttl: list[Optional[int]] = [None, None]
-        self.rst_mid_record: list[int] = [0, 0]
-        self.tentative: list[Optional[tuple[int, bytes, int, float]]] = [None, None]
+        self.rst_ttl: list[Optional[int]] = _NONE_PAIR
+        self.rst_mid_record: list[int] = _ZERO_PAIR
+        self.tentative: list[Optional[tuple[int, bytes, int, float]]] = _NONE_PAIR
         self.closed_at: Optional[float] = None
         self.syn_seen = False
         self.midstream = False
@@ -94,19 +105,20 @@ class TcpConnection:
         self.last_frame = frame
         self.last_ts = ts
         self.packets[d] += 1
+        control, acks, rst = _FLAG_BITS[flags]
         ttls = self.ttls[d]
-        if len(ttls) < 4 and not flags & RST:
+        if len(ttls) < 4 and not rst:
             ttls.append(ttl)
-        if flags & _CONTROL:
+        if control:
             self._control(d, frame, ts, seq, flags, payload, ttl)
-        if flags & ACK:
+        if acks:
             other = self.reasm[1 - d]
             if other.pending:
                 # The ACK may prove that bytes beyond a hole were received: release them now.
                 self._to_session(1 - d, other.acked(ack, frame, ts))
             else:
                 other.peer_ack = ack
-        if payload and not flags & RST:
+        if payload and not rst:
             n = len(payload)
             if n <= 6 and not flags & PSH and not any(payload):
                 # Maybe Ethernet padding counted as payload by a broken IP length (some taps do
@@ -117,7 +129,7 @@ class TcpConnection:
                 held = self.tentative[d]
                 if held is None or held[0] == tseq:  # (a repeat of the same zeros changes nothing)
                     if held is None:
-                        self.tentative[d] = (tseq, payload, frame, ts)
+                        self._set_pair("tentative", d, (tseq, payload, frame, ts))
                     return
             self.payload_bytes[d] += n
             held = self.tentative[d]
@@ -125,7 +137,7 @@ class TcpConnection:
                 self.tentative[d] = None
                 if held[0] != seq:
                     self._feed(d, held[0], held[1], held[2], held[3])
-            if flags & SYN:
+            if control and flags & SYN:
                 seq = (seq + 1) & 0xFFFFFFFF  # data on a SYN (TCP Fast Open) follows the SYN
             elif self.packets[d] == 1 and not self.syn_seen and not self.midstream:
                 self._start_midstream()
@@ -146,6 +158,14 @@ class TcpConnection:
                     session.data(d, payload, frame, ts)
                 return
             self._to_session(d, r.segment(seq, payload, frame, ts))
+
+    def _set_pair(self, name: str, d: int, value: Any) -> None:
+        """``self.<name>[d] = value`` for the pairs that start shared and read-only (__init__)."""
+        pair = getattr(self, name)
+        if type(pair) is tuple:
+            pair = list(pair)
+            setattr(self, name, pair)
+        pair[d] = value
 
     def _to_session(self, d: int, chunks: list) -> None:
         """Hand reassembled bytes (and holes, as ints) of direction ``d`` to the TLS session."""
@@ -183,18 +203,18 @@ class TcpConnection:
                 self.client_dir = (1 - d) if flags & ACK else d
                 self.role_source = "syn"
         if flags & FIN and self.fin[d] is None:
-            self.fin[d] = (frame, ts)
+            self._set_pair("fin", d, (frame, ts))
             self.reasm[d].fin(seq, len(payload))
             self.tcp_events.append((d, frame, ts, "fin", {}))
         if flags & RST:
             if self.rst[d] is None:
-                self.rst[d] = (frame, ts)
-                self.rst_ttl[d] = ttl
+                self._set_pair("rst", d, (frame, ts))
+                self._set_pair("rst_ttl", d, ttl)
                 missing = self.session.layers[d].mid_record()
                 if missing > 0 and not self.reasm[d].pending:
                     # The sender resets while its own TLS record is unfinished: no TLS stack
                     # does that (it would finish the record or send an alert).
-                    self.rst_mid_record[d] = missing
+                    self._set_pair("rst_mid_record", d, missing)
                 self.tcp_events.append((d, frame, ts, "rst", {"ttl": ttl}))
             self.closed_at = ts
         if self.fin[0] and self.fin[1] and self.closed_at is None:
@@ -378,7 +398,7 @@ class ShadowConnection:
     """
 
     __slots__ = ("stream", "addr", "port", "isn", "packets", "fin", "closed_at", "last_frame", "last_ts",
-                 "early_retire", "retire_seq")
+                 "early_retire", "retire_seq", "keys")
     shadow = True
 
     def __init__(self, stream: int, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float):
@@ -505,10 +525,10 @@ class FlowTable:
                 return
             d = 0
         else:
-            if flags & ICMP_QUOTE:
-                return
             conn, d = entry
-            if flags & SYN and not flags & ACK:
+            if flags & _SYN_OR_QUOTE and not flags & ACK:
+                if flags & ICMP_QUOTE:
+                    return
                 isn = conn.isn[d]
                 if (isn is not None and isn != seq) or (isn is None and conn.packets[d] and conn.closed_at is not None):
                     # A new connection on the same addresses and ports.
@@ -527,8 +547,10 @@ class FlowTable:
             conn = TcpConnection(self.next_stream, src, sport, dst, dport, frame, ts)
             conn.session.keylog = self.keylog
         self.next_stream += 1
+        back = flow_key(dst, src, dport, sport)
+        conn.keys = (key, back)  # (for _retire)
         self.table[key] = (conn, 0)
-        self.table[flow_key(dst, src, dport, sport)] = (conn, 1)
+        self.table[back] = (conn, 1)
         self.active[conn.stream] = conn
         return conn
 
@@ -537,15 +559,16 @@ class FlowTable:
         self.active.pop(conn.stream, None)
         conn.retire_seq = self.retired
         self.retired += 1
-        src, dst = conn.addr
-        sport, dport = conn.port
+        table = self.table
         owned = False
-        for key in (flow_key(src, dst, sport, dport), flow_key(dst, src, dport, sport)):
-            entry = self.table.get(key)
+        for key in conn.keys:
+            entry = table.get(key)
             if entry is not None and entry[0] is conn:
-                del self.table[key]
+                del table[key]
                 owned = True
         if owned:
+            src, dst = conn.addr
+            sport, dport = conn.port
             tkey = _tomb_key(src, sport, dst, dport)
             self.tombstones.pop(tkey, None)  # re-inserted at the end: the dict stays in time order
             self.tombstones[tkey] = now
