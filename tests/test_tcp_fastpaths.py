@@ -37,3 +37,31 @@ def _frame(ipv6: bool, body: bytes, patch: list[tuple[int, int]], cut: int) -> b
 def test_ethernet_fast_path_matches_general_path(ipv6, body, patch, cut):
     data = _frame(ipv6, body, patch, cut)
     assert decode_flow(1, data) == _general(data)
+
+
+def test_flag_table_matches_the_flag_tests():
+    from tlsdissect.flows import _CONTROL, _FLAG_BITS
+    from tlsdissect.packet import ACK, RST
+
+    for f in range(256):
+        assert _FLAG_BITS[f] == (bool(f & _CONTROL), bool(f & ACK), bool(f & RST))
+
+
+def test_shared_pairs_become_lists_of_their_own_on_first_write():
+    from tlsdissect.flows import FlowTable
+    from tlsdissect.packet import ACK, FIN, RST, SYN, flow_key
+
+    table = FlowTable()
+    a, b = b"\x0a\x00\x00\x01", b"\x0a\x00\x00\x02"
+    k0, k1 = flow_key(a, b, 40000, 443), flow_key(b, a, 443, 40000)
+    table.flow(1, 0.0, (k0, 100, 0, SYN, b"", 64))
+    first = table.table[k0][0]
+    table.flow(2, 0.1, (k1, 500, 101, SYN | ACK, b"", 60))
+    table.flow(3, 0.2, (k0, 101, 501, ACK | FIN, b"", 64))
+    assert first.fin == [(3, 0.2), None]
+    table.flow(4, 0.3, (k1, 501, 102, RST, b"", 61))
+    assert first.rst == [None, (4, 0.3)] and first.rst_ttl == [None, 61]
+    # another connection still starts from untouched pairs
+    table.flow(5, 0.4, (flow_key(a, b, 40001, 443), 7, 0, SYN, b"", 64))
+    other = table.table[flow_key(a, b, 40001, 443)][0]
+    assert other.fin == (None, None) and other.rst == (None, None) and other.rst_mid_record == (0, 0)

@@ -261,6 +261,10 @@ class CaptureReader:
             buf = b.buf
             buflen = len(buf)
             pos = 24
+            # The seconds as a float, converted once per distinct value: float + float is a fast
+            # path of the interpreter, int + float a slow one (the same value either way).
+            last_sec = -1
+            fsec = 0.0
             while True:
                 start = pos + 16
                 if start > buflen:
@@ -284,7 +288,10 @@ class CaptureReader:
                 b.pos = pos
                 frame += 1
                 info.frames = frame
-                yield frame, sec + frac * unit, linktype, buf[start:pos]
+                if sec != last_sec:
+                    last_sec = sec
+                    fsec = float(sec)
+                yield frame, fsec + frac * unit, linktype, buf[start:pos]
         except (OSError, EOFError, zlib.error) as e:
             self._read_error(e)
         self.info.bytes_read = b.offset
