@@ -22,7 +22,7 @@ def shared(value: Any) -> Any:
     certificate), serialised once: its JSON bytes (plain data, so results holding it can be
     pickled), or the value itself without orjson. ``embed`` makes it ready for ``dumps``."""
     if orjson is not None:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+        return _orjson_dumps(value)
     return value
 
 
@@ -44,7 +44,7 @@ def embed(form: Any) -> Any:
 def dumps(value: Any) -> str:
     """One JSON text for ``value`` (dicts may have int keys, written as strings)."""
     if orjson is not None:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+        return _orjson_dumps(value).decode("utf-8")
     return _stdlib_dumps(value)
 
 
@@ -52,8 +52,19 @@ def dumps_bytes(value: Any) -> bytes:
     """``dumps(value)`` as UTF-8 bytes, for writing to a byte stream without a decode and an
     encode of every connection's text."""
     if orjson is not None:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+        return _orjson_dumps(value)
     return _stdlib_dumps(value).encode("utf-8")
+
+
+def _orjson_dumps(value: Any) -> bytes:
+    """orjson's text for ``value``, int keys written as strings. OPT_NON_STR_KEYS makes orjson
+    take its slow path for every dict (about half the encoding time of a connection), and int
+    keys are rare: so without it first, and with it only when orjson refused a key (any
+    other refusal is raised again by the second call)."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
 def _stdlib_dumps(value: Any) -> str:
