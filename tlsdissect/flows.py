@@ -16,7 +16,7 @@ import zlib
 from operator import itemgetter
 from typing import Any, Optional, Union
 
-from .model import Alert, Connection, Event, TcpClose, round6
+from .model import Alert, Connection, DirectionStats, Event, TcpClose, round6
 from .packet import ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, flow_key, format_host, split_key
 from .session import TlsSession
 from .tcp import StreamReassembler
@@ -238,21 +238,10 @@ class TcpConnection:
         client = self._client_dir()
         server = 1 - client
         names = _NAMES[client]
-        conn = Connection(
-            stream=self.stream,
-            client=_endpoint(self.addr[client], self.port[client]),
-            server=_endpoint(self.addr[server], self.port[server]),
-            first_frame=self.first_frame, last_frame=last_frame,
-            start_time=self.first_ts, end_time=last_ts,
-            role_source=self.role_source,
-            midstream=self.midstream,
-        )
-        conn.partial = capture_ended and self.closed_at is None
         # Timeline: TCP and TLS events merged in capture order (stable for equal frames).
         merged = self.tcp_events + s.timeline  # (a new list: sorted in place, no second copy)
         merged.sort(key=_BY_FRAME)
-        conn.events = [Event(f, t, names[d], typ, info) for (d, f, t, typ, info) in merged]
-        conn.anomalies = anomalies = [Event(f, t, names[d], typ, info) for (d, f, t, typ, info) in s.anomalies]
+        anomalies = [Event(f, t, names[d], typ, info) for (d, f, t, typ, info) in s.anomalies] if s.anomalies else []
         for r in (0, 1):
             rs = reasm[r]
             if rs.overlap_conflicts:
@@ -266,10 +255,32 @@ class TcpConnection:
         if self.early_retire:
             anomalies.append(Event(last_frame, last_ts, names[client], "anomaly", {
                 "name": "memory_budget", "detail": self.early_retire}))
-        if s.alerts:
-            conn.alerts = [Alert(f, t, names[d], _ALERT_LEVELS.get(level, None if level is None else str(level)),
-                                 code, None if code is None else tables.alert_name(code), enc, ln)
-                           for (d, f, t, level, code, enc, ln) in s.alerts]
+        layers = s.layers
+        packets = self.packets
+        payload_bytes = self.payload_bytes
+        cl, sl = layers[client], layers[server]
+        cr, sr = reasm[client], reasm[server]
+        # (every list, dict and stats object given here: the defaults' would only be replaced)
+        conn = Connection(
+            stream=self.stream,
+            client=_endpoint(self.addr[client], self.port[client]),
+            server=_endpoint(self.addr[server], self.port[server]),
+            first_frame=self.first_frame, last_frame=last_frame,
+            start_time=self.first_ts, end_time=last_ts,
+            role_source=self.role_source,
+            midstream=self.midstream,
+            partial=capture_ended and self.closed_at is None,
+            events=[Event(f, t, names[d], typ, info) for (d, f, t, typ, info) in merged],
+            anomalies=anomalies,
+            alerts=[Alert(f, t, names[d], _ALERT_LEVELS.get(level, None if level is None else str(level)),
+                          code, None if code is None else tables.alert_name(code), enc, ln)
+                    for (d, f, t, level, code, enc, ln) in s.alerts] if s.alerts else [],
+            client_stats=DirectionStats(packets[client], payload_bytes[client], cl.records, cl.protected_records,
+                                        cl.bytes_by_type.get(23, 0), cr.retransmitted, cr.gaps, cr.gap_bytes),
+            server_stats=DirectionStats(packets[server], payload_bytes[server], sl.records, sl.protected_records,
+                                        sl.bytes_by_type.get(23, 0), sr.retransmitted, sr.gaps, sr.gap_bytes),
+            last_records={"client": _record_dicts(cl.recent_records()), "server": _record_dicts(sl.recent_records())},
+        )
         conn.tcp_close = self._tcp_close(names)
         conn.is_tls = s.tls_seen
         if not s.tls_seen or s.not_tls:
@@ -314,18 +325,6 @@ class TcpConnection:
         conn.established = s.established(client)
         conn.resumed = s.resumed()
         conn.ssl_history = s.ssl_history(client)
-        for d, stats in ((client, conn.client_stats), (server, conn.server_stats)):
-            layer = s.layers[d]
-            rs = reasm[d]
-            stats.packets = self.packets[d]
-            stats.bytes = self.payload_bytes[d]
-            stats.records = layer.records
-            stats.protected_records = layer.protected_records
-            stats.application_data_bytes = layer.bytes_by_type.get(23, 0)
-            stats.retransmissions = rs.retransmitted
-            stats.gaps = rs.gaps
-            stats.gap_bytes = rs.gap_bytes
-            conn.last_records[names[d]] = _record_dicts(layer.recent_records())
         dec = s.decryption_summary()
         if dec is not None:
             conn.extra["decryption"] = dec

@@ -25,16 +25,17 @@ def round6(t: float) -> float:
     the exact one by at most a quarter, so when its fraction is not near one half, the
     nearest integer N is known for sure, and N / 1e6 (one correctly rounded division) is the
     double nearest to N * 10**-6, which is what round() returns. Microsecond timestamps
-    always take this path; anything else (ties, negative, huge, not a float) asks round()."""
+    always take this path; anything else (ties, negative, huge, not a float) asks round().
+    (N stays a float: p % 1.0 and p - f are exact below 2**52, and no int is made and
+    converted back, which for capture times' 51-bit values is a slow path.)"""
     if type(t) is float:
         p = t * 1e6
         if 0.0 < p < 4e15:
-            n = int(p)
-            f = p - n
+            f = p % 1.0
             if f < 0.25:
-                return n / 1e6
+                return (p - f) / 1e6
             if f > 0.75:
-                return (n + 1) / 1e6
+                return (p - f + 1.0) / 1e6
     return round(t, 6)
 
 
