@@ -16,7 +16,7 @@ import zlib
 from operator import itemgetter
 from typing import Any, Optional, Union
 
-from .model import Alert, Connection, DirectionStats, Event, TcpClose, round6
+from .model import Alert, Connection, DirectionStats, Event, TcpClose, round6, timeline_events
 from .packet import ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, flow_key, format_host, split_key
 from .session import TlsSession
 from .tcp import StreamReassembler
@@ -241,7 +241,7 @@ class TcpConnection:
         # Timeline: TCP and TLS events merged in capture order (stable for equal frames).
         merged = self.tcp_events + s.timeline  # (a new list: sorted in place, no second copy)
         merged.sort(key=_BY_FRAME)
-        anomalies = [Event(f, t, names[d], typ, info) for (d, f, t, typ, info) in s.anomalies] if s.anomalies else []
+        anomalies = timeline_events(s.anomalies, names) if s.anomalies else []
         for r in (0, 1):
             rs = reasm[r]
             if rs.overlap_conflicts:
@@ -270,7 +270,7 @@ class TcpConnection:
             role_source=self.role_source,
             midstream=self.midstream,
             partial=capture_ended and self.closed_at is None,
-            events=[Event(f, t, names[d], typ, info) for (d, f, t, typ, info) in merged],
+            events=timeline_events(merged, names),
             anomalies=anomalies,
             alerts=[Alert(f, t, names[d], _ALERT_LEVELS.get(level, None if level is None else str(level)),
                           code, None if code is None else tables.alert_name(code), enc, ln)

@@ -74,7 +74,8 @@ def _alerts_list(alerts: list["Alert"]) -> list[dict[str, Any]]:
 
 @dataclass(slots=True)
 class Event:
-    """One step of a connection's timeline."""
+    """One step of a connection's timeline. (timeline_events makes these without __init__:
+    a field added here is to be set there too.)"""
 
     frame: int
     time: float
@@ -86,6 +87,27 @@ class Event:
         d = {"frame": self.frame, "time": round6(self.time), "sender": self.sender, "type": self.type}
         d.update(self.info)
         return d
+
+
+_new = object.__new__
+
+
+def timeline_events(rows: list[tuple[int, int, float, str, dict[str, Any]]],
+                    names: tuple[str, str]) -> list[Event]:
+    """Events from timeline rows (direction, frame, time, type, info); ``names``: the sender
+    of each direction. Made without a call of Event.__init__ each (a Python frame per event,
+    a dozen per connection): an empty instance and its five fields set here."""
+    out: list[Event] = []
+    append = out.append
+    for (d, f, t, typ, info) in rows:
+        e = _new(Event)
+        e.frame = f
+        e.time = t
+        e.sender = names[d]
+        e.type = typ
+        e.info = info
+        append(e)
+    return out
 
 
 @dataclass(slots=True)
