@@ -284,12 +284,11 @@ class _ByteOut:
         self.raw = getattr(stream, "buffer", None)
         if self.raw is not None:
             stream.flush()  # what was written as text goes first
+            self.write = self.raw.write  # type: ignore[method-assign]  # (no call of ours per write)
 
     def write(self, data: bytes) -> None:
-        if self.raw is not None:
-            self.raw.write(data)
-        else:
-            self.text.write(data.decode("utf-8"))
+        """For a text stream only (a byte stream's own write replaces this one)."""
+        self.text.write(data.decode("utf-8"))
 
     def flush(self) -> None:
         (self.raw if self.raw is not None else self.text).flush()
