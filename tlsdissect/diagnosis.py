@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
 from . import tables
-from .causes import _REMEDIES, CAUSES, check_command
+from .causes import CAUSES, check_command, remedy_lines
 from .model import Alert, Connection, Event
 
 PROBABLE_ALERT_MAX = 24  # bytes: a protected alert is 2 bytes + inner type + 16-byte tag (+ padding)
@@ -408,10 +408,7 @@ class _Reasoner:
         if ch is not None:
             for f in self.hs:  # first_event("handshake", "client")
                 if f.sender == "client":
-                    # The hello's server name and offered versions as its server_name and
-                    # supported_versions properties read them, without their two calls and list.
-                    facts = ch._known()
-                    evidence.append(Evidence(_hello_text(facts[2], facts[3] or (ch.legacy_version,),
+                    evidence.append(Evidence(_hello_text(ch.server_name, ch.supported_versions or [ch.legacy_version],
                                                          len(ch.cipher_suites)), [f.frame]))
                     break
         version = c.version
@@ -459,8 +456,7 @@ class _Reasoner:
         cause = d.cause
         if cause != "ok":
             if not d.remedy:
-                lines = _REMEDIES.get(cause)  # remedy_lines(cause), without the call
-                d.remedy = list(lines) if lines is not None else []
+                d.remedy = remedy_lines(cause)
             if d.check_command is None:
                 # The cause's check command filled in for the server ("host:port", IPv6 in
                 # brackets) and name, remembered: None is a remembered answer too.

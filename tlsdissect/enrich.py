@@ -8,7 +8,7 @@ Results go into the connection's JSON as ``server_certificates``, ``client_certi
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any, Optional
 
 from . import certificates, jsontext
@@ -175,7 +175,6 @@ def _chain_findings_dicts(findings: Any, role: str) -> list[dict[str, Any]]:
     return out
 
 
-_EXT_TYPE = attrgetter("type")
 _NO_OCSP_STAPLE = "The client asked for a stapled OCSP response (status_request) and the server sent none."
 
 
@@ -243,7 +242,7 @@ def enrich(conn: Connection, opts: Any) -> None:
         findings += _findings_dicts(ocsp_findings(ocsp, leaf), "server")
     elif server_chain is not None and conn.server_hello is not None and conn.version_code is not None \
             and conn.version_code < 0x0304 and conn.client_hello is not None \
-            and 5 in map(_EXT_TYPE, conn.client_hello.extensions):  # status_request (ext(5), scanned in C)
+            and conn.client_hello.ext(5) is not None:  # status_request
         findings.append({"id": "no_ocsp_staple", "severity": "info", "role": "server", "certificates": [],
                          "text": _NO_OCSP_STAPLE})
     if findings:
