@@ -47,7 +47,7 @@ def test_flag_table_matches_the_flag_tests():
         assert _FLAG_BITS[f] == (bool(f & _CONTROL), bool(f & ACK), bool(f & RST))
 
 
-def test_shared_pairs_become_lists_of_their_own_on_first_write():
+def test_shared_pairs_are_replaced_on_write_not_changed_in_place():
     from tlsdissect.flows import FlowTable
     from tlsdissect.packet import ACK, FIN, RST, SYN, flow_key
 
@@ -58,9 +58,9 @@ def test_shared_pairs_become_lists_of_their_own_on_first_write():
     first = table.table[k0][0]
     table.flow(2, 0.1, (k1, 500, 101, SYN | ACK, b"", 60))
     table.flow(3, 0.2, (k0, 101, 501, ACK | FIN, b"", 64))
-    assert first.fin == [(3, 0.2), None]
+    assert first.fin == ((3, 0.2), None)
     table.flow(4, 0.3, (k1, 501, 102, RST, b"", 61))
-    assert first.rst == [None, (4, 0.3)] and first.rst_ttl == [None, 61]
+    assert first.rst == (None, (4, 0.3)) and first.rst_ttl == (None, 61)
     # another connection still starts from untouched pairs
     table.flow(5, 0.4, (flow_key(a, b, 40001, 443), 7, 0, SYN, b"", 64))
     other = table.table[flow_key(a, b, 40001, 443)][0]

@@ -18,7 +18,7 @@ from typing import Any, Optional, Union
 
 from .model import Alert, Connection, DirectionStats, Event, TcpClose, round6, timeline_events
 from .packet import ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, flow_key, format_host, split_key
-from .session import TlsSession
+from .session import NONE_PAIR, TlsSession, pair_with
 from .tcp import StreamReassembler
 from . import tables
 
@@ -44,11 +44,8 @@ _SYN_OR_QUOTE = SYN | ICMP_QUOTE  # (an ICMP quote has no other flag)
 # once per packet instead of computing three ``&`` (each a generic binary operation in CPython).
 _FLAG_BITS: tuple[tuple[bool, bool, bool], ...] = tuple(
     (bool(f & _CONTROL), bool(f & ACK), bool(f & RST)) for f in range(256))
-# Shared read-only initial values of per-direction pairs that most connections never set
-# (see TcpConnection.__init__): a list of their own is made on the first write.
-_NONE_PAIR: Any = (None, None)
-_ZERO_PAIR: Any = (0, 0)
 _ALERT_LEVELS = {1: "warning", 2: "fatal"}
+_ZERO_PAIR = (0, 0)
 _BY_FRAME = itemgetter(1)  # timeline tuples: (direction, frame, time, type, info)
 # Names of directions 0 and 1, by which direction is the client's.
 _NAMES: tuple[tuple[str, str], tuple[str, str]] = (("client", "server"), ("server", "client"))
@@ -86,15 +83,15 @@ class TcpConnection:
         self.packets = [0, 0]
         self.payload_bytes = [0, 0]
         self.tcp_events: list[tuple[int, int, float, str, dict[str, Any]]] = []
-        # fin, rst, rst_ttl, rst_mid_record and tentative: per direction, a shared read-only
-        # pair until the first write (_set_pair), which makes it a list.
-        self.fin: list[Optional[tuple[int, float]]] = _NONE_PAIR
-        self.rst: list[Optional[tuple[int, float]]] = _NONE_PAIR
+        # fin, rst, rst_ttl, rst_mid_record and tentative: per direction, immutable pairs that
+        # start shared and are replaced on write (session.pair_with): most stay untouched.
+        self.fin: tuple[Optional[tuple[int, float]], Optional[tuple[int, float]]] = NONE_PAIR
+        self.rst: tuple[Optional[tuple[int, float]], Optional[tuple[int, float]]] = NONE_PAIR
         self.session = TlsSession()
         self.ttls: list[list[int]] = [[], []]  # first TTLs per direction (middlebox evidence)
-        self.rst_ttl: list[Optional[int]] = _NONE_PAIR
-        self.rst_mid_record: list[int] = _ZERO_PAIR
-        self.tentative: list[Optional[tuple[int, bytes, int, float]]] = _NONE_PAIR
+        self.rst_ttl: tuple[Optional[int], Optional[int]] = NONE_PAIR
+        self.rst_mid_record: tuple[int, int] = _ZERO_PAIR
+        self.tentative: tuple[Any, Any] = NONE_PAIR  # (seq, zeros, frame, time) held per direction
         self.closed_at: Optional[float] = None
         self.syn_seen = False
         self.midstream = False
@@ -129,12 +126,12 @@ class TcpConnection:
                 held = self.tentative[d]
                 if held is None or held[0] == tseq:  # (a repeat of the same zeros changes nothing)
                     if held is None:
-                        self._set_pair("tentative", d, (tseq, payload, frame, ts))
+                        self.tentative = pair_with(self.tentative, d, (tseq, payload, frame, ts))
                     return
             self.payload_bytes[d] += n
             held = self.tentative[d]
             if held is not None:
-                self.tentative[d] = None
+                self.tentative = pair_with(self.tentative, d, None)
                 if held[0] != seq:
                     self._feed(d, held[0], held[1], held[2], held[3])
             if control and flags & SYN:
@@ -158,14 +155,6 @@ class TcpConnection:
                     session.data(d, payload, frame, ts)
                 return
             self._to_session(d, r.segment(seq, payload, frame, ts))
-
-    def _set_pair(self, name: str, d: int, value: Any) -> None:
-        """``self.<name>[d] = value`` for the pairs that start shared and read-only (__init__)."""
-        pair = getattr(self, name)
-        if type(pair) is tuple:
-            pair = list(pair)
-            setattr(self, name, pair)
-        pair[d] = value
 
     def _to_session(self, d: int, chunks: list) -> None:
         """Hand reassembled bytes (and holes, as ints) of direction ``d`` to the TLS session."""
@@ -203,18 +192,18 @@ class TcpConnection:
                 self.client_dir = (1 - d) if flags & ACK else d
                 self.role_source = "syn"
         if flags & FIN and self.fin[d] is None:
-            self._set_pair("fin", d, (frame, ts))
+            self.fin = pair_with(self.fin, d, (frame, ts))
             self.reasm[d].fin(seq, len(payload))
             self.tcp_events.append((d, frame, ts, "fin", {}))
         if flags & RST:
             if self.rst[d] is None:
-                self._set_pair("rst", d, (frame, ts))
-                self._set_pair("rst_ttl", d, ttl)
+                self.rst = pair_with(self.rst, d, (frame, ts))
+                self.rst_ttl = pair_with(self.rst_ttl, d, ttl)
                 missing = self.session.layers[d].mid_record()
                 if missing > 0 and not self.reasm[d].pending:
                     # The sender resets while its own TLS record is unfinished: no TLS stack
                     # does that (it would finish the record or send an alert).
-                    self._set_pair("rst_mid_record", d, missing)
+                    self.rst_mid_record = pair_with(self.rst_mid_record, d, missing)
                 self.tcp_events.append((d, frame, ts, "rst", {"ttl": ttl}))
             self.closed_at = ts
         if self.fin[0] and self.fin[1] and self.closed_at is None:
@@ -230,7 +219,7 @@ class TcpConnection:
         for d in (0, 1):
             held = self.tentative[d]
             if held is not None:  # zeros nothing contradicted: they were data after all
-                self.tentative[d] = None
+                self.tentative = pair_with(self.tentative, d, None)
                 self._feed(d, held[0], held[1], held[2], held[3])
             if reasm[d].pending:
                 self._to_session(d, reasm[d].flush(last_frame, last_ts))

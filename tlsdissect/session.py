@@ -46,14 +46,15 @@ _NOT_PARSED = frozenset((hs.HELLO_REQUEST, hs.SERVER_HELLO_DONE, CLIENT_KEY_EXCH
 
 
 # Shared defaults of per-connection state that most connections never write: a pair is an
-# immutable tuple replaced on write (_pair), a collection is created at its first entry.
-_NONE2 = (None, None)
+# immutable tuple replaced on write (pair_with), a collection is created at its first entry.
+NONE_PAIR = (None, None)
 _EMPTY2 = ((), ())
 _NO_ENTRIES: Any = MappingProxyType({})  # read-only: replaced by a dict of its own on first write
 
 
-def _pair(pair: tuple[Any, Any], d: int, value: Any) -> tuple[Any, Any]:
-    """``pair`` with item ``d`` replaced."""
+def pair_with(pair: tuple[Any, Any], d: int, value: Any) -> tuple[Any, Any]:
+    """``pair`` with item ``d`` replaced (per-direction state kept as immutable pairs that
+    start shared, here and in flows.TcpConnection)."""
     return (value, pair[1]) if d == 0 else (pair[0], value)
 
 
@@ -132,10 +133,10 @@ class TlsSession:
         self.certificate_request: Optional[hs.CertificateRequest] = None
         self.server_key_exchange: Optional[hs.ServerKeyExchange] = None
         self.certificate_status: Optional[hs.CertificateStatus] = None
-        # Pairs by direction: tuples replaced on write (_pair); the lists of protected_log are
+        # Pairs by direction: tuples replaced on write (pair_with); the lists of protected_log are
         # made at the first protected record.
-        self.ccs: tuple[Optional[tuple[int, float]], Optional[tuple[int, float]]] = _NONE2
-        self.after_ccs_record: tuple[Optional[tuple[int, float, int]], Optional[tuple[int, float, int]]] = _NONE2
+        self.ccs: tuple[Optional[tuple[int, float]], Optional[tuple[int, float]]] = NONE_PAIR
+        self.after_ccs_record: tuple[Optional[tuple[int, float, int]], Optional[tuple[int, float, int]]] = NONE_PAIR
         self.protected_log: Any = _EMPTY2
         # ssl_history letters, cased as if direction 0 were the client (swapcase() gives the
         # other reading); only the first MAX_HISTORY are kept, only those are reported.
@@ -153,12 +154,12 @@ class TlsSession:
         self.keylog: Any = None  # tlsdissect.keylog.KeyLog
         self.decryptors: Any = None  # decrypt.SessionDecryptors of the latest ServerHello
         self.pending_decryptors: Any = None  # TLS <= 1.2: installed at each side's next CCS
-        self.active_decryptor: tuple[Any, Any] = _NONE2
+        self.active_decryptor: tuple[Any, Any] = NONE_PAIR
         self.decrypt_notes: Any = ()  # list[str] from the first note
         self.decrypted_records = 0
         self.client_key_exchange_body: bytes = b""
-        self.finished: tuple[Optional[int], Optional[int]] = _NONE2  # frame of each side's Finished
-        self.first_data_frame: tuple[Optional[int], Optional[int]] = _NONE2  # decrypted app data
+        self.finished: tuple[Optional[int], Optional[int]] = NONE_PAIR  # frame of each side's Finished
+        self.first_data_frame: tuple[Optional[int], Optional[int]] = NONE_PAIR  # decrypted app data
         self.post_handshake: Any = ()  # list[(dir, frame, message)] after both Finished, from the first
 
     # -- input from the TCP layer -------------------------------------------------------
@@ -210,7 +211,7 @@ class TlsSession:
         if kind == "ccs":
             self.tls_seen = True
             if self.ccs[d] is None:
-                self.ccs = _pair(self.ccs, d, (ev.frame, ev.time))
+                self.ccs = pair_with(self.ccs, d, (ev.frame, ev.time))
             if self.keylog is not None and not self.tls13:
                 self._ccs_decryption(d)
             if self.layers[d].decryptor is None and not self.tls13 and self.cipher is not None:
@@ -220,7 +221,7 @@ class TlsSession:
         elif kind == "application_data":  # decrypted application data
             self.app_data_records[d] += 1
             if self.first_data_frame[d] is None:
-                self.first_data_frame = _pair(self.first_data_frame, d, ev.frame)
+                self.first_data_frame = pair_with(self.first_data_frame, d, ev.frame)
             if self.app_data_records[d] == 1:
                 info = {"length": ev.length, "encrypted": ev.encrypted}
                 if ev.body:
@@ -357,7 +358,7 @@ class TlsSession:
             self.client_key_exchange_body = ev.body
         elif t == FINISHED:
             if self.finished[d] is None:
-                self.finished = _pair(self.finished, d, frame)
+                self.finished = pair_with(self.finished, d, frame)
         finished = self.finished
         if finished[0] is not None and finished[1] is not None and t != FINISHED:
             if not self.post_handshake:
@@ -431,7 +432,7 @@ class TlsSession:
             logs = self.protected_log = ([], [])
         log = logs[d]
         if self.ccs[d] is not None and self.after_ccs_record[d] is None:
-            self.after_ccs_record = _pair(self.after_ccs_record, d, (ev.frame, ev.time, ev.length))
+            self.after_ccs_record = pair_with(self.after_ccs_record, d, (ev.frame, ev.time, ev.length))
         if ev.content_type == CT_APPLICATION_DATA:
             self.app_data_records[d] += 1
         if len(log) < MAX_TIMELINE_PROTECTED:
@@ -497,7 +498,7 @@ class TlsSession:
         # handshake keys, application keys after that side's Finished, each KeyUpdate).
         for d, side in ((server, "server"), (client, "client")):
             dec = direction_decryptor(sd, side)
-            self.active_decryptor = _pair(self.active_decryptor, d, dec)
+            self.active_decryptor = pair_with(self.active_decryptor, d, dec)
             self.layers[d].decryptor = None if dec is None else self._counting(dec)
 
     def _null_cipher(self, d: int) -> None:
@@ -519,7 +520,7 @@ class TlsSession:
         self.layers[d].decryptor = strip_mac
 
     def _install(self, d: int, dec: Any) -> None:
-        self.active_decryptor = _pair(self.active_decryptor, d, dec)
+        self.active_decryptor = pair_with(self.active_decryptor, d, dec)
         layer = self.layers[d]
         layer.decryptor = None if dec is None else self._counting(dec)
 
