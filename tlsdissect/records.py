@@ -10,6 +10,10 @@ Protected records are not buffered: their length is read from the header and the
 skipped by arithmetic, so bulk application data costs a subtraction per segment. Without a
 decryptor nothing of a protected record is kept beyond its header.
 
+The session sets :attr:`RecordLayer.sink` for the duration of its calls: the events then go to
+it as they are read (the frequent kinds as method calls with their fields, no event object),
+in the order feed would have returned them.
+
 The caller (the session) must see a ChangeCipherSpec or ServerHello before the records after
 it are parsed, because those change how the rest is read; the layer therefore stops after
 such an event and, when bytes are left to read, sets :attr:`RecordLayer.paused`; the caller
@@ -21,7 +25,7 @@ from __future__ import annotations
 import re
 import struct
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 CT_CHANGE_CIPHER_SPEC = 20
 CT_ALERT = 21
@@ -80,6 +84,9 @@ class RecordEvent:
     record_version: int = 0
     name: str = ""
 
+
+# Where a method puts its events: a list, or the layer itself while its sink is set (see append).
+_Out = Any
 
 # A decryptor turns (content_type, record_version, payload) into (inner_type, plaintext) or
 # raises; supplied by the key-log machinery when keys are available.
@@ -148,10 +155,10 @@ class RecordLayer:
         "encrypted", "tls13", "decryptor", "report_protected", "paused", "records",
         "bytes_by_type", "protected_records", "first_app_data", "last_records", "resync_scanned",
         "midstream", "plain_name", "starttls_seen", "anomalies", "hs_resume", "version_known", "plain_sample", "plain_hold",
-        "rest", "rest_pos",
+        "rest", "rest_pos", "side", "sink",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, side: int = 0) -> None:
         self.mode = DETECT
         self.buf = bytearray()
         self.skip = 0  # bytes of the current protected record still to skip
@@ -183,6 +190,12 @@ class RecordLayer:
         # copy of the rest into ``buf`` and out again; only while the caller resumes).
         self.rest: Optional[bytes] = None
         self.rest_pos = 0
+        # Where feed's events go: None, a list returned to the caller; else, set by the session
+        # for the call, straight to it (see append): the frequent kinds as calls with their
+        # fields (on_handshake, on_protected, on_alert: no event object), every other kind as
+        # a RecordEvent (on_event), all with ``side``, this direction's index.
+        self.side = side
+        self.sink: Any = None
 
     def _note_record(self, record: tuple[int, float, int, int, bool]) -> None:
         lr = self.last_records
@@ -195,43 +208,42 @@ class RecordLayer:
         return self.last_records[-LAST_RECORDS:]
 
     # -- input --------------------------------------------------------------------------
-    def feed(self, data: bytes, frame: int, ts: float) -> list[RecordEvent]:
-        """Consume contiguous stream bytes; return the events completed by them."""
+    def feed(self, data: bytes, frame: int, ts: float) -> Sequence[RecordEvent]:
+        """Consume contiguous stream bytes; return the events completed by them (with a
+        ``sink``, they went to it as they happened, and nothing is returned)."""
         self.paused = False
+        # (the layer itself stands for the list when events go to the sink: see append)
+        out: Any = [] if self.sink is None else self
         rest = self.rest
         if rest is not None:
             self.rest = None
             if not data and self.hs_resume is None and self.mode == TLS:
-                out_rest: list[RecordEvent] = []
-                self._parse_records(rest, frame, ts, out_rest, self.rest_pos)
+                self._parse_records(rest, frame, ts, out, self.rest_pos)
                 if self.paused and not self.buf and self.hs_resume is None and self.rest is None:
                     self.paused = False
-                return out_rest
+                return out if out is not self else ()
             self.buf += rest[self.rest_pos:]  # (not resumed the usual way: queue it as bytes waiting)
         if self.hs_resume is not None:
             version, decrypted = self.hs_resume
             self.hs_resume = None
-            out_hs: list[RecordEvent] = []
-            self._handshake(b"", version, frame, ts, out_hs, decrypted)
+            self._handshake(b"", version, frame, ts, out, decrypted)
             if self.paused:
                 if data:
                     self.buf += data
-                return out_hs
-            if data or self.buf:
-                out_hs.extend(self.feed(data, frame, ts))
-            return out_hs
+            elif data or self.buf:
+                more = self.feed(data, frame, ts)
+                if out is not self:
+                    out.extend(more)
+            return out if out is not self else ()
         skip = self.skip
         if skip:
             n = len(data)
             if n < skip:  # fast path: the whole segment lies inside a protected record
                 self.skip = skip - n
-                return []
+                return ()
             data = data[skip:]
             self.skip = 0
-            out: list[RecordEvent] = []
             self._finish_skipped(frame, ts, out)
-        else:
-            out = []
         mode = self.mode
         if mode == TLS:
             buf = self.buf
@@ -263,7 +275,11 @@ class RecordLayer:
         # LOST: nothing more to read
         if self.paused and not self.buf and self.hs_resume is None and self.rest is None:
             self.paused = False  # nothing left to read after the pausing event: no need to resume
-        return out
+        return out if out is not self else ()
+
+    def append(self, ev: RecordEvent) -> None:
+        """An event for the sink (the layer stands for feed's list of events while one is set)."""
+        self.sink.on_event(self.side, ev)
 
     def gap(self, missing: int, frame: int, ts: float) -> list[RecordEvent]:
         """The TCP layer lost ``missing`` bytes here."""
@@ -290,7 +306,7 @@ class RecordLayer:
         return out
 
     # -- detection ----------------------------------------------------------------------
-    def _detect(self, frame: int, ts: float, out: list[RecordEvent]) -> None:
+    def _detect(self, frame: int, ts: float, out: _Out) -> None:
         buf = self.buf
         if len(buf) < 5:
             return
@@ -364,7 +380,7 @@ class RecordLayer:
         self.mode = SSL2
         self.encrypted = False
 
-    def _sslv2_records(self, data: bytes, frame: int, ts: float, out: list[RecordEvent]) -> None:
+    def _sslv2_records(self, data: bytes, frame: int, ts: float, out: _Out) -> None:
         """SSLv2 records: the first message after the hellos (CLIENT-MASTER-KEY) is in clear,
         everything after it is encrypted and only counted."""
         self.bytes_by_type[0] = self.bytes_by_type.get(0, 0) + len(data)
@@ -391,7 +407,7 @@ class RecordLayer:
         self.encrypted = True  # keys follow the master key: the rest is encrypted
         buf.clear()
 
-    def _to_plain(self, frame: int, ts: float, out: list[RecordEvent]) -> None:
+    def _to_plain(self, frame: int, ts: float, out: _Out) -> None:
         self.plain_sample = bytearray(self.buf[:PLAIN_SAMPLE])
         sample = bytes(self.buf[:512])
         self.plain_name = describe_plaintext(sample)
@@ -399,7 +415,7 @@ class RecordLayer:
         self.mode = PLAIN
         self.buf.clear()
 
-    def _plain(self, data: bytes, frame: int, ts: float, out: list[RecordEvent]) -> None:
+    def _plain(self, data: bytes, frame: int, ts: float, out: _Out) -> None:
         if len(self.plain_sample) < PLAIN_SAMPLE:
             self.plain_sample += data[:PLAIN_SAMPLE - len(self.plain_sample)]
         # STARTTLS: a handshake record at the start of a later segment switches to TLS. The
@@ -457,7 +473,7 @@ class RecordLayer:
         return None
 
     # -- records ------------------------------------------------------------------------
-    def _parse_records(self, buf: Any, frame: int, ts: float, out: list[RecordEvent], pos: int = 0) -> None:
+    def _parse_records(self, buf: Any, frame: int, ts: float, out: _Out, pos: int = 0) -> None:
         """Read the records in ``buf`` from ``pos``: either ``self.buf`` (bytes were waiting)
         or, when nothing was, the new segment's bytes themselves; what is left unread ends up
         in ``self.buf`` either way, except after a pause inside a segment's bytes, which
@@ -467,6 +483,10 @@ class RecordLayer:
         bytes_by_type = self.bytes_by_type
         header = _RECORD_HEADER.unpack_from
         last_records = self.last_records
+        sink = self.sink if out is self else None  # (see __init__)
+        # Read once: only the session changes it (after a protected record), and it used to see
+        # the events only once the call returned.
+        report = self.report_protected
         while n - pos >= 5:
             ct, version, length = header(buf, pos)
             if ct < 20 or ct > 24 or version >> 8 != 3:
@@ -532,10 +552,15 @@ class RecordLayer:
             start = pos + 5
             pos = start + length
             if skipped:
-                if self.report_protected or ct != CT_APPLICATION_DATA:
+                if report or ct != CT_APPLICATION_DATA:
                     # (_protected_event, without a call: one of these per protected record)
-                    out.append(RecordEvent("alert" if ct == CT_ALERT else "protected", frame, ts, ct, length, -1,
-                                           b"", None, None, True, "", version))
+                    if sink is None:
+                        out.append(RecordEvent("alert" if ct == CT_ALERT else "protected", frame, ts, ct, length, -1,
+                                               b"", None, None, True, "", version))
+                    elif ct == CT_ALERT:
+                        sink.on_alert(self.side, frame, ts, None, None, True, length)
+                    else:
+                        sink.on_protected(self.side, frame, ts, ct, length)
                 continue
             if protected:
                 self._decrypt(ct, version, bytes(buf[start:pos]), frame, ts, out)
@@ -545,9 +570,12 @@ class RecordLayer:
                         and ((buf[start + 1] << 16) | (buf[start + 2] << 8) | buf[start + 3]) + 4 == length):
                     # The usual record: one whole message of a known type (what _handshake would
                     # find, without the call). Positional: the field order of RecordEvent.
-                    out.append(RecordEvent("handshake", frame, ts, CT_HANDSHAKE, length - 4, t,
-                                           buf[start + 4:pos] if type(buf) is bytes else bytes(buf[start + 4:pos]),
-                                           None, None, False, "", version))
+                    body = buf[start + 4:pos] if type(buf) is bytes else bytes(buf[start + 4:pos])
+                    if sink is None:
+                        out.append(RecordEvent("handshake", frame, ts, CT_HANDSHAKE, length - 4, t, body,
+                                               None, None, False, "", version))
+                    else:
+                        sink.on_handshake(self.side, frame, ts, t, length - 4, body, False, "")
                     if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO:
                         self.paused = True  # the session must learn the version before the next record
                 else:
@@ -566,12 +594,18 @@ class RecordLayer:
             else:
                 self.buf += buf[pos:] if pos else buf
 
-    def _protected_event(self, ct: int, length: int, version: int, frame: int, ts: float) -> RecordEvent:
-        # Positional arguments (the field order of RecordEvent): one of these per protected record.
-        return RecordEvent("alert" if ct == CT_ALERT else "protected", frame, ts, ct, length, -1, b"",
-                           None, None, True, "", version)
+    def _protected_event(self, ct: int, length: int, version: int, frame: int, ts: float, out: Any) -> None:
+        """A protected record we do not read (an alert if its type says so) as an event in ``out``."""
+        if out is not self:
+            # Positional arguments (the field order of RecordEvent).
+            out.append(RecordEvent("alert" if ct == CT_ALERT else "protected", frame, ts, ct, length, -1, b"",
+                                   None, None, True, "", version))
+        elif ct == CT_ALERT:
+            self.sink.on_alert(self.side, frame, ts, None, None, True, length)
+        else:
+            self.sink.on_protected(self.side, frame, ts, ct, length)
 
-    def _finish_skipped(self, frame: int, ts: float, out: list[RecordEvent]) -> None:
+    def _finish_skipped(self, frame: int, ts: float, out: _Out) -> None:
         rec = self.skip_record
         self.skip_record = None
         if rec is None:
@@ -579,10 +613,10 @@ class RecordLayer:
         ct, length, version = rec
         self._note_record((frame, ts, ct, length, True))
         if self.report_protected or ct != CT_APPLICATION_DATA:
-            out.append(self._protected_event(ct, length, version, frame, ts))
+            self._protected_event(ct, length, version, frame, ts, out)
 
     def _decrypt(self, ct: int, version: int, payload: bytes, frame: int, ts: float,
-                 out: list[RecordEvent]) -> None:
+                 out: _Out) -> None:
         decryptor = self.decryptor
         try:
             inner_type, plaintext = decryptor(ct, version, payload)  # type: ignore[misc]
@@ -590,13 +624,13 @@ class RecordLayer:
             out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=len(payload),
                                    name="decryption_failed", detail=f"decryption failed: {e}"))
             self.decryptor = None
-            out.append(self._protected_event(ct, len(payload), version, frame, ts))
+            self._protected_event(ct, len(payload), version, frame, ts, out)
             return
         # A NULL-cipher "decryptor" only strips the MAC: what it returns was never hidden.
         self._content(inner_type, version, plaintext, frame, ts, out, getattr(decryptor, "protects", True))
 
     def _content(self, ct: int, version: int, payload: bytes, frame: int, ts: float,
-                 out: list[RecordEvent], decrypted: bool) -> None:
+                 out: _Out, decrypted: bool) -> None:
         if ct == CT_HANDSHAKE:
             self._handshake(payload, version, frame, ts, out, decrypted)
         elif ct == CT_ALERT:
@@ -612,9 +646,13 @@ class RecordLayer:
                 out.append(RecordEvent("alert", frame, ts, content_type=ct, length=len(payload),
                                        encrypted=True, record_version=version))
                 return
-            for i in range(0, len(payload), 2):
-                out.append(RecordEvent("alert", frame, ts, ct, 2, -1, b"", payload[i], payload[i + 1], decrypted,
-                                       "", version))  # (positional: the field order of RecordEvent)
+            if out is self:
+                for i in range(0, len(payload), 2):
+                    self.sink.on_alert(self.side, frame, ts, payload[i], payload[i + 1], decrypted, 2)
+            else:
+                for i in range(0, len(payload), 2):
+                    out.append(RecordEvent("alert", frame, ts, ct, 2, -1, b"", payload[i], payload[i + 1], decrypted,
+                                           "", version))  # (positional: the field order of RecordEvent)
         elif ct == CT_CHANGE_CIPHER_SPEC:
             out.append(RecordEvent("ccs", frame, ts, ct, len(payload), -1, payload[:4], None, None, decrypted,
                                    "", version))
@@ -631,7 +669,7 @@ class RecordLayer:
                 out.append(RecordEvent("application_data", frame, ts, content_type=ct,
                                        length=len(payload), encrypted=decrypted, body=payload[:64]))
 
-    def _handshake(self, data: Any, version: int, frame: int, ts: float, out: list[RecordEvent],
+    def _handshake(self, data: Any, version: int, frame: int, ts: float, out: _Out,
                    decrypted: bool, start: int = 0, end: Optional[int] = None, whole: bool = False) -> None:
         """The handshake bytes ``data[start:end]`` (one record's payload): complete messages
         become events, an unfinished one waits in ``self.hs``. A hello pauses the layer: with
@@ -663,6 +701,7 @@ class RecordLayer:
             pos = start
             n = end
         in_bytes = type(buf) is bytes  # (a slice of bytes is already bytes: no second copy)
+        sink = self.sink if out is self else None  # (see __init__)
         while n - pos >= 4:
             t = buf[pos]
             ln = (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3]
@@ -678,9 +717,12 @@ class RecordLayer:
                 break
             body = buf[pos + 4:stop] if in_bytes else bytes(buf[pos + 4:stop])
             pos = stop
-            # Positional arguments (the field order of RecordEvent): one per handshake message.
-            out.append(RecordEvent("handshake", frame, ts, CT_HANDSHAKE, ln, t, body, None, None, decrypted,
-                                   "", version))
+            if sink is None:
+                # Positional arguments (the field order of RecordEvent): one per handshake message.
+                out.append(RecordEvent("handshake", frame, ts, CT_HANDSHAKE, ln, t, body, None, None, decrypted,
+                                       "", version))
+            else:
+                sink.on_handshake(self.side, frame, ts, t, ln, body, decrypted, "")
             if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO:
                 # The session must learn the version before later records are read. Stop here;
                 # what is left in the handshake buffer is read when the caller resumes.

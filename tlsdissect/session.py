@@ -113,7 +113,7 @@ class TlsSession:
     )
 
     def __init__(self) -> None:
-        self.layers = (RecordLayer(), RecordLayer())
+        self.layers = (RecordLayer(0), RecordLayer(1))
         # Timeline as (direction, frame, time, type, info) — names resolved at the end.
         self.timeline: list[tuple[int, int, float, str, dict[str, Any]]] = []
         self.anomalies: Any = ()  # list[(direction, frame, time, type, info)], created when needed
@@ -165,15 +165,14 @@ class TlsSession:
     # -- input from the TCP layer -------------------------------------------------------
     def data(self, d: int, data: bytes, frame: int, ts: float) -> None:
         layer = self.layers[d]
-        events = layer.feed(data, frame, ts)
-        while True:
-            if events:
-                for ev in events:
-                    # (the body of _event: one call less per event on the hot path)
-                    _HANDLERS.get(ev.kind, _other_event)(self, d, ev)
-            if not layer.paused:
-                return
-            events = layer.feed(b"", frame, ts)
+        # The layer hands its events straight to this session's on_* methods as it reads them
+        # (no event objects for the frequent kinds, no list); set for the call only, so that the
+        # layer holds no reference to its session between calls (no cycle to collect).
+        layer.sink = self
+        layer.feed(data, frame, ts)
+        while layer.paused:
+            layer.feed(b"", frame, ts)
+        layer.sink = None
 
     def gap(self, d: int, missing: int, frame: int, ts: float) -> None:
         for ev in self.layers[d].gap(missing, frame, ts):
@@ -205,6 +204,8 @@ class TlsSession:
     def _event(self, d: int, ev: RecordEvent) -> None:
         """Dispatch one record event: the frequent kinds by table, the rest in _other_event."""
         _HANDLERS.get(ev.kind, _other_event)(self, d, ev)
+
+    on_event = _event  # (the record layer's sink interface: see RecordLayer.sink)
 
     def _other_event(self, d: int, ev: RecordEvent) -> None:
         kind = ev.kind
@@ -272,22 +273,25 @@ class TlsSession:
         return ctx
 
     def _handshake(self, d: int, ev: RecordEvent) -> None:
+        self.on_handshake(d, ev.frame, ev.time, ev.msg_type, ev.length, ev.body, ev.encrypted, ev.detail)
+
+    def on_handshake(self, d: int, frame: int, ts: float, t: int, length: int, body: bytes, encrypted: bool,
+                     detail: str) -> None:
+        """One handshake message (a "handshake" RecordEvent's fields)."""
         self.tls_seen = True
-        t = ev.msg_type
-        frame = ev.frame
         names = _MESSAGE_NAMES.get(t)
         if names is None:
             names = _message_names(t)
-        info: dict[str, Any] = {"message": names[0], "code": t, "length": ev.length, "encrypted": ev.encrypted}
-        if ev.detail:
-            info["note"] = ev.detail
+        info: dict[str, Any] = {"message": names[0], "code": t, "length": length, "encrypted": encrypted}
+        if detail:
+            info["note"] = detail
         msg: Any = None
         if t not in _NOT_PARSED:
             ctx = self.ctx
             if ctx is None or ctx.version != self.version or ctx.cipher_suite != self.cipher:
                 ctx = self._ctx()
             try:
-                msg = hs.parse_message(t, ev.body, ctx)
+                msg = hs.parse_message(t, body, ctx)
             except ParseError as e:
                 info["error"] = str(e)
         self.handshake_messages[d].append(t)
@@ -355,7 +359,7 @@ class TlsSession:
                 self.certificate_status = msg
         elif t == CLIENT_KEY_EXCHANGE:
             self.key_exchange_seen = True
-            self.client_key_exchange_body = ev.body
+            self.client_key_exchange_body = body
         elif t == FINISHED:
             if self.finished[d] is None:
                 self.finished = pair_with(self.finished, d, frame)
@@ -367,7 +371,7 @@ class TlsSession:
         history = self.history  # (the body of _note, with the letter already cased)
         if len(history) < MAX_HISTORY:
             history.append(letter)
-        self.timeline.append((d, frame, ev.time, "handshake", info))
+        self.timeline.append((d, frame, ts, "handshake", info))
 
     def _client_hello(self, d: int, msg: Any, server_name: Optional[str]) -> None:
         """Record a ClientHello and its server name (a property: the caller reads it once)."""
@@ -411,35 +415,43 @@ class TlsSession:
             self._anomaly((d, ev.frame, ev.time, "anomaly", {"name": "malformed_sslv2_message", "detail": str(e)}))
 
     def _alert(self, d: int, ev: RecordEvent) -> None:
+        self.on_alert(d, ev.frame, ev.time, ev.level, ev.code, ev.encrypted, ev.length)
+
+    def on_alert(self, d: int, frame: int, ts: float, level: Optional[int], code: Optional[int], encrypted: bool,
+                 length: int) -> None:
+        """One alert (an "alert" RecordEvent's fields; level and code None when it is hidden)."""
         self.tls_seen = True
         if not self.alerts:
             self.alerts = []
-        self.alerts.append((d, ev.frame, ev.time, ev.level, ev.code, ev.encrypted, ev.length))
+        self.alerts.append((d, frame, ts, level, code, encrypted, length))
         info: dict[str, Any]
-        if ev.code is None:
-            info = {"level": None, "code": None, "name": None, "encrypted": True, "length": ev.length}
+        if code is None:
+            info = {"level": None, "code": None, "name": None, "encrypted": True, "length": length}
         else:
             self._note(d, "l")
-            info = {"level": _ALERT_LEVELS.get(ev.level, ev.level), "code": ev.code,
-                    "hex": f"0x{ev.code:02x}", "name": tables.alert_name(ev.code),
-                    "encrypted": ev.encrypted}
-        self.timeline.append((d, ev.frame, ev.time, "alert", info))
+            info = {"level": _ALERT_LEVELS.get(level, level), "code": code,  # type: ignore[arg-type]
+                    "hex": f"0x{code:02x}", "name": tables.alert_name(code),
+                    "encrypted": encrypted}
+        self.timeline.append((d, frame, ts, "alert", info))
 
     def _protected(self, d: int, ev: RecordEvent) -> None:
+        self.on_protected(d, ev.frame, ev.time, ev.content_type, ev.length)
+
+    def on_protected(self, d: int, frame: int, ts: float, ct: int, length: int) -> None:
+        """One protected record we could not read (a "protected" RecordEvent's fields)."""
         self.tls_seen = True
         logs = self.protected_log
         if logs is _EMPTY2:
             logs = self.protected_log = ([], [])
         log = logs[d]
         if self.ccs[d] is not None and self.after_ccs_record[d] is None:
-            self.after_ccs_record = pair_with(self.after_ccs_record, d, (ev.frame, ev.time, ev.length))
-        if ev.content_type == CT_APPLICATION_DATA:
+            self.after_ccs_record = pair_with(self.after_ccs_record, d, (frame, ts, length))
+        if ct == CT_APPLICATION_DATA:
             self.app_data_records[d] += 1
         if len(log) < MAX_TIMELINE_PROTECTED:
-            log.append((ev.frame, ev.time, ev.content_type, ev.length))
-            ctype = _PROTECTED_TYPES.get(ev.content_type) or str(ev.content_type)
-            self.timeline.append((d, ev.frame, ev.time, "encrypted_record",
-                                  {"content_type": ctype, "length": ev.length}))
+            log.append((frame, ts, ct, length))
+            ctype = _PROTECTED_TYPES.get(ct) or str(ct)
+            self.timeline.append((d, frame, ts, "encrypted_record", {"content_type": ctype, "length": length}))
         elif self._established_guess():
             for layer in self.layers:
                 layer.report_protected = False  # bulk data from here: count, do not list
