@@ -10,14 +10,14 @@ Protected records are not buffered: their length is read from the header and the
 skipped by arithmetic, so bulk application data costs a subtraction per segment. Without a
 decryptor nothing of a protected record is kept beyond its header.
 
-The session sets :attr:`RecordLayer.sink` for the duration of its calls: the events then go to
-it as they are read (the frequent kinds as method calls with their fields, no event object),
-in the order feed would have returned them.
-
 The caller (the session) must see a ChangeCipherSpec or ServerHello before the records after
-it are parsed, because those change how the rest is read; the layer therefore stops after
-such an event and, when bytes are left to read, sets :attr:`RecordLayer.paused`; the caller
-resumes with ``feed(b"", ...)``.
+it are parsed, because those change how the rest is read. The session sets
+:attr:`RecordLayer.sink` for the duration of its calls: the events then go to it as they are
+read (the frequent kinds as method calls with their fields, no event object), in the order
+feed would have returned them, so it has seen such an event before the layer reads on.
+Without a sink, the layer stops after such an event and, when bytes are left to read, sets
+:attr:`RecordLayer.paused`; the caller resumes with ``feed(b"", ...)`` (an SSLv2-format
+ClientHello pauses either way).
 """
 
 from __future__ import annotations
@@ -576,13 +576,17 @@ class RecordLayer:
                                                None, None, False, "", version))
                     else:
                         sink.on_handshake(self.side, frame, ts, t, length - 4, body, False, "")
-                    if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO:
+                    if (t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO) and sink is None:
                         self.paused = True  # the session must learn the version before the next record
                 else:
                     self._handshake(buf, version, frame, ts, out, False, start, pos, True)
             else:
                 self._content(ct, version, bytes(buf[start:pos]), frame, ts, out, False)
-            if self.paused:
+            if sink is not None:
+                # The sink has seen the record's events already (no pause): read on, with a
+                # CCS's switch to protected records.
+                encrypted = self.encrypted
+            elif self.paused:
                 break
         if buf is self.buf:
             if pos:
@@ -654,11 +658,12 @@ class RecordLayer:
                     out.append(RecordEvent("alert", frame, ts, ct, 2, -1, b"", payload[i], payload[i + 1], decrypted,
                                            "", version))  # (positional: the field order of RecordEvent)
         elif ct == CT_CHANGE_CIPHER_SPEC:
-            out.append(RecordEvent("ccs", frame, ts, ct, len(payload), -1, payload[:4], None, None, decrypted,
-                                   "", version))
             if self.encrypt_after_ccs and not self.tls13 and not decrypted:
                 self.encrypted = True
-            self.paused = True
+            if out is not self:
+                self.paused = True  # (a sink sees the CCS before the next record is read: no pause)
+            out.append(RecordEvent("ccs", frame, ts, ct, len(payload), -1, payload[:4], None, None, decrypted,
+                                   "", version))
         elif ct == CT_HEARTBEAT:
             out.append(RecordEvent("heartbeat", frame, ts, content_type=ct, length=len(payload),
                                    encrypted=decrypted, body=payload[:3]))
@@ -723,9 +728,10 @@ class RecordLayer:
                                        "", version))
             else:
                 sink.on_handshake(self.side, frame, ts, t, ln, body, decrypted, "")
-            if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO:
+            if (t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO) and sink is None:
                 # The session must learn the version before later records are read. Stop here;
-                # what is left in the handshake buffer is read when the caller resumes.
+                # what is left in the handshake buffer is read when the caller resumes. (A sink
+                # has seen the hello already: no pause.)
                 self.paused = True
                 if whole:
                     continue
