@@ -152,7 +152,7 @@ class RecordLayer:
 
     __slots__ = (
         "mode", "buf", "skip", "skip_record", "hs", "encrypt_after_ccs",
-        "encrypted", "tls13", "decryptor", "report_protected", "paused", "records",
+        "encrypted", "tls13", "decryptor", "report_protected", "reporting", "paused", "records",
         "bytes_by_type", "protected_records", "first_app_data", "last_records", "resync_scanned",
         "midstream", "plain_name", "starttls_seen", "anomalies", "hs_resume", "version_known", "plain_sample", "plain_hold",
         "rest", "rest_pos", "side", "sink",
@@ -171,6 +171,10 @@ class RecordLayer:
         self.plain_sample: Any = b""  # the first bytes of a stream that is not TLS (a bytearray from _to_plain)
         self.decryptor: Optional[Decryptor] = None
         self.report_protected = True  # emit 'protected' events (off once bulk data flows)
+        # report_protected as this call reads it: the session turns it off while it handles an
+        # event, and the layer follows at the points where the session would have seen its events
+        # without a sink (the start of a call, a hello, a CCS), whichever way they are handed out.
+        self.reporting = True
         self.paused = False
         self.records = 0
         self.bytes_by_type: dict[int, int] = {}
@@ -192,8 +196,8 @@ class RecordLayer:
         self.rest_pos = 0
         # Where feed's events go: None, a list returned to the caller; else, set by the session
         # for the call, straight to it (see append): the frequent kinds as calls with their
-        # fields (on_handshake, on_protected, on_alert: no event object), every other kind as
-        # a RecordEvent (on_event), all with ``side``, this direction's index.
+        # fields (on_handshake, on_protected, on_alert, on_ccs: no event object), every other
+        # kind as a RecordEvent (on_event), all with ``side``, this direction's index.
         self.side = side
         self.sink: Any = None
 
@@ -212,6 +216,7 @@ class RecordLayer:
         """Consume contiguous stream bytes; return the events completed by them (with a
         ``sink``, they went to it as they happened, and nothing is returned)."""
         self.paused = False
+        self.reporting = self.report_protected
         # (the layer itself stands for the list when events go to the sink: see append)
         out: Any = [] if self.sink is None else self
         rest = self.rest
@@ -484,9 +489,7 @@ class RecordLayer:
         header = _RECORD_HEADER.unpack_from
         last_records = self.last_records
         sink = self.sink if out is self else None  # (see __init__)
-        # Read once: only the session changes it (after a protected record), and it used to see
-        # the events only once the call returned.
-        report = self.report_protected
+        report = self.reporting
         while n - pos >= 5:
             ct, version, length = header(buf, pos)
             if ct < 20 or ct > 24 or version >> 8 != 3:
@@ -576,8 +579,11 @@ class RecordLayer:
                                                None, None, False, "", version))
                     else:
                         sink.on_handshake(self.side, frame, ts, t, length - 4, body, False, "")
-                    if (t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO) and sink is None:
-                        self.paused = True  # the session must learn the version before the next record
+                    if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO:
+                        if sink is None:
+                            self.paused = True  # the session must learn the version before the next record
+                        else:
+                            report = self.reporting = self.report_protected
                 else:
                     self._handshake(buf, version, frame, ts, out, False, start, pos, True)
             else:
@@ -586,6 +592,7 @@ class RecordLayer:
                 # The sink has seen the record's events already (no pause): read on, with a
                 # CCS's switch to protected records.
                 encrypted = self.encrypted
+                report = self.reporting
             elif self.paused:
                 break
         if buf is self.buf:
@@ -616,7 +623,7 @@ class RecordLayer:
             return
         ct, length, version = rec
         self._note_record((frame, ts, ct, length, True))
-        if self.report_protected or ct != CT_APPLICATION_DATA:
+        if self.reporting or ct != CT_APPLICATION_DATA:
             self._protected_event(ct, length, version, frame, ts, out)
 
     def _decrypt(self, ct: int, version: int, payload: bytes, frame: int, ts: float,
@@ -661,16 +668,19 @@ class RecordLayer:
             if self.encrypt_after_ccs and not self.tls13 and not decrypted:
                 self.encrypted = True
             if out is not self:
-                self.paused = True  # (a sink sees the CCS before the next record is read: no pause)
-            out.append(RecordEvent("ccs", frame, ts, ct, len(payload), -1, payload[:4], None, None, decrypted,
-                                   "", version))
+                self.paused = True
+                out.append(RecordEvent("ccs", frame, ts, ct, len(payload), -1, payload[:4], None, None, decrypted,
+                                       "", version))
+            else:  # (the sink sees the CCS before the next record is read: no pause)
+                self.sink.on_ccs(self.side, frame, ts)
+                self.reporting = self.report_protected
         elif ct == CT_HEARTBEAT:
             out.append(RecordEvent("heartbeat", frame, ts, content_type=ct, length=len(payload),
                                    encrypted=decrypted, body=payload[:3]))
         elif ct == CT_APPLICATION_DATA:
             if self.first_app_data is None:
                 self.first_app_data = (frame, ts)
-            if self.report_protected:
+            if self.reporting:
                 out.append(RecordEvent("application_data", frame, ts, content_type=ct,
                                        length=len(payload), encrypted=decrypted, body=payload[:64]))
 
@@ -728,10 +738,12 @@ class RecordLayer:
                                        "", version))
             else:
                 sink.on_handshake(self.side, frame, ts, t, ln, body, decrypted, "")
-            if (t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO) and sink is None:
+            if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO:
+                if sink is not None:  # (it has seen the hello already: no pause)
+                    self.reporting = self.report_protected
+                    continue
                 # The session must learn the version before later records are read. Stop here;
-                # what is left in the handshake buffer is read when the caller resumes. (A sink
-                # has seen the hello already: no pause.)
+                # what is left in the handshake buffer is read when the caller resumes.
                 self.paused = True
                 if whole:
                     continue

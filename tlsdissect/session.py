@@ -210,15 +210,7 @@ class TlsSession:
     def _other_event(self, d: int, ev: RecordEvent) -> None:
         kind = ev.kind
         if kind == "ccs":
-            self.tls_seen = True
-            if self.ccs[d] is None:
-                self.ccs = pair_with(self.ccs, d, (ev.frame, ev.time))
-            if self.keylog is not None and not self.tls13:
-                self._ccs_decryption(d)
-            if self.layers[d].decryptor is None and not self.tls13 and self.cipher is not None:
-                self._null_cipher(d)
-            self._note(d, "i")
-            self.timeline.append((d, ev.frame, ev.time, "change_cipher_spec", {}))
+            self.on_ccs(d, ev.frame, ev.time)
         elif kind == "application_data":  # decrypted application data
             self.app_data_records[d] += 1
             if self.first_data_frame[d] is None:
@@ -257,6 +249,18 @@ class TlsSession:
             self.timeline.append((d, ev.frame, ev.time, "gap", {"bytes": ev.length, "detail": ev.detail}))
         elif kind == "anomaly":
             self._anomaly((d, ev.frame, ev.time, "anomaly", {"name": ev.name or "anomaly", "detail": ev.detail}))
+
+    def on_ccs(self, d: int, frame: int, ts: float) -> None:
+        """A ChangeCipherSpec (a "ccs" RecordEvent's frame and time)."""
+        self.tls_seen = True
+        if self.ccs[d] is None:
+            self.ccs = pair_with(self.ccs, d, (frame, ts))
+        if self.keylog is not None and not self.tls13:
+            self._ccs_decryption(d)
+        if self.layers[d].decryptor is None and not self.tls13 and self.cipher is not None:
+            self._null_cipher(d)
+        self._note(d, "i")
+        self.timeline.append((d, frame, ts, "change_cipher_spec", {}))
 
     def _ctx(self) -> hs.ParseContext:
         """The parse context for the next message: one object per (version, suite), shared by
