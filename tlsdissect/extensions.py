@@ -36,13 +36,15 @@ class Extension:
 
     Why not a plain dataclass: most extensions repeat byte for byte across a capture's
     connections, so one decode is shared as a read-only template and copied into this
-    extension's own ``decoded`` dict only when someone reads it. An open connection then holds
-    no per-extension dicts and lists (less memory, less for the garbage collector to walk), and
-    no two connections ever see the same mutable object. Equality and repr are a dataclass's."""
+    extension's own ``decoded`` dict only when someone reads it; a repeat found by its bytes is
+    one read-only SharedExtension in every message that carries it. An open connection then
+    holds no per-extension dicts and lists (less memory, less for the garbage collector to
+    walk), and no two connections ever see the same mutable object. Equality and repr are a
+    dataclass's."""
 
     # The four attributes every extension sets are slots; the rarely set ones (a decode of its
     # own, an error, GREASE, raw bytes) live in an instance dict made only when one is set, and
-    # read their defaults from the class otherwise: a repeated extension costs four stores.
+    # read their defaults from the class otherwise.
     __slots__ = ("type", "name", "length", "_template", "__dict__")
     __match_args__ = ("type", "name", "length", "decoded", "error", "grease", "raw")
     __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
@@ -87,8 +89,8 @@ class Extension:
         return (self.type, self.name, self.length, self.decoded, self.error, self.grease, self.raw)
 
     def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return self._fields() == other._fields()  # type: ignore[attr-defined]
+        if isinstance(other, Extension):  # (a shared repeat equals the same extension of its own)
+            return self._fields() == other._fields()
         return NotImplemented
 
     def __repr__(self) -> str:
@@ -136,6 +138,39 @@ class Extension:
         if self.raw and decoded is None:
             d["data"] = self.raw.hex()
         return d
+
+
+class SharedExtension(Extension):
+    """A repeated extension as parse_extensions finds it by its bytes: one read-only object in
+    the lists of every message that carries those bytes, instead of a new object per message
+    (most of a ClientHello's extensions, on a busy capture). Its attributes cannot be set, and
+    ``decoded`` is a new copy of the shared decode at every read, so no connection can change
+    what another sees; it equals, copies and pickles as the Extension it stands for."""
+
+    __slots__ = ()
+
+    @classmethod
+    def _of(cls, etype: int, name: str, length: int, template: _Template) -> "SharedExtension":
+        ext = object.__new__(cls)
+        setter = object.__setattr__
+        setter(ext, "type", etype)
+        setter(ext, "name", name)
+        setter(ext, "length", length)
+        setter(ext, "_template", template)
+        return ext
+
+    @property  # type: ignore[override]
+    def decoded(self) -> Optional[dict[str, Any]]:
+        return _from_template(self._template)  # type: ignore[arg-type]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a repeated extension is shared and read-only: set {name!r} on copy.copy() of it")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("a repeated extension is shared and read-only")
+
+    def __reduce__(self) -> Any:
+        return (Extension, (self.type, self.name, self.length, self.decoded))
 
 
 # The shared JSON form of undecoded extensions by (type, name, length, grease, raw bytes): most
@@ -392,10 +427,9 @@ _CACHE_MAX = 8192
 _Cached = tuple[Optional[_Template], Optional[str]]  # (template, None) or (None, error)
 _decode_cache: dict[tuple[int, bytes, str], _Cached] = {}
 # The hit path of parse_extensions: per message kind, an extension's whole bytes (type and
-# length included) -> (type, name, length, template) of a good cached decode: one slice, one
-# look-up and one unpacking into the new extension per repeated extension. Bounded with
-# _decode_cache (both cleared when it is full).
-_repeats: dict[str, dict[bytes, tuple[int, str, int, _Template]]] = {}
+# length included) -> the SharedExtension of a good cached decode: one slice and one look-up per
+# repeated extension. Bounded with _decode_cache (both cleared when it is full).
+_repeats: dict[str, dict[bytes, SharedExtension]] = {}
 # type -> (name, grease, decoder or None): one look-up per extension instead of three.
 _type_info: dict[int, tuple[str, bool, Optional[Callable[[bytes, str], dict[str, Any]]]]] = {}
 
@@ -447,36 +481,36 @@ def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
     repeats = _repeats.get(where)
     if repeats is None:
         repeats = _repeats[where] = {}
-    head, new = _HEAD.unpack_from, object.__new__
+    head, append = _HEAD.unpack_from, out.append
     while pos < end:
-        if end - pos < 4:
-            c.pos = pos
-            c.u16("extension_type")
-            c.u16("extension length")  # raises ParseError with the position
-        etype, ln = head(buf, pos)
-        start = pos + 4
-        nxt = start + ln
-        if nxt > end:
-            raise ParseError(f"{c.what}: extension {etype} data needs {ln} bytes at offset {start}, "
-                             f"only {end - start} left")
+        try:
+            etype, ln = head(buf, pos)
+            nxt = pos + 4 + ln
+        except struct.error:  # (fewer than 4 bytes left in the whole body)
+            nxt = end + 1
+        if nxt > end:  # (also when fewer than 4 bytes are left: the header itself does not fit)
+            if end - pos < 4:
+                c.pos = pos
+                c.u16("extension_type")
+                c.u16("extension length")  # raises ParseError with the position
+            raise ParseError(f"{c.what}: extension {etype} data needs {ln} bytes at offset {pos + 4}, "
+                             f"only {end - pos - 4} left")
         whole = buf[pos:nxt]
         pos = nxt
         hit = repeats.get(whole)
-        if hit is not None:  # the common case: a repeat, its decode shared until read
-            ext = new(Extension)
-            ext.type, ext.name, ext.length, ext._template = hit  # (type and length: fixed by the bytes)
-            out.append(ext)
+        if hit is not None:  # the common case: a repeat (type and length: fixed by the bytes)
+            append(hit)
             continue
         data = whole[4:]
         name, grease, decoder = _type_info.get(etype) or _info(etype)
         if decoder is None:
-            out.append(Extension(etype, name, ln, None, None, grease, data if ln <= 64 else b""))
+            append(Extension(etype, name, ln, None, None, grease, data if ln <= 64 else b""))
             continue
         decoded, error = _decode(etype, data, where)
-        out.append(Extension(etype, name, ln, decoded, error))
+        append(Extension(etype, name, ln, decoded, error))
         if error is None and (ln == 0 or etype not in _UNCACHED):
             cached = _decode_cache.get((etype, data, where))
             if cached is not None and cached[0] is not None:
-                repeats[whole] = (etype, name, ln, cached[0])
+                repeats[whole] = SharedExtension._of(etype, name, ln, cached[0])
     c.pos = pos
     return out

@@ -306,7 +306,8 @@ class TlsSession:
                 self._client_hello(d, msg, facts[2])
                 if facts[2]:
                     info["server_name"] = facts[2]
-                info["max_version"] = tables.version_name(msg.max_version)
+                top = facts[4]  # (ClientHello.max_version, from the facts at hand)
+                info["max_version"] = tables.version_name(msg.legacy_version if top is None else top)
                 info["cipher_suites"] = len(msg.cipher_suites)
                 if msg.malformed:
                     info["malformed"] = msg.malformed
