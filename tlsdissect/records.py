@@ -35,7 +35,10 @@ CT_HEARTBEAT = 24
 _VALID_CT = (20, 21, 22, 23, 24)
 
 MAX_RECORD_PAYLOAD = 16384 + 2048  # RFC 5246 limit for protected records
-_RECORD_HEADER = struct.Struct(">BHH")  # content type, version, length
+# A record header as (content type << 8 | major version, minor version, length): one test of
+# the first field tells a plausible header (_RECORD_STARTS); the version is rebuilt where needed.
+_RECORD_HEADER = struct.Struct(">HBH")
+_RECORD_STARTS = frozenset((ct << 8) | 3 for ct in _VALID_CT)
 # The first three bytes of a plausible record header (content type 20-24, version 3.0-3.4): the
 # resynchronisation scans find candidates with it in C instead of testing every position.
 _HEADER_START = re.compile(b"[\x14-\x18]\x03[\x00-\x04]")
@@ -484,15 +487,15 @@ class RecordLayer:
         in ``self.buf`` either way, except after a pause inside a segment's bytes, which
         keeps them as ``rest`` for the resume."""
         n = len(buf)
-        encrypted = self.encrypted  # changes only with a CCS, which pauses (ends) this loop
+        encrypted = self.encrypted  # changes only with a CCS (which pauses this loop, or see below)
         bytes_by_type = self.bytes_by_type
         header = _RECORD_HEADER.unpack_from
         last_records = self.last_records
         sink = self.sink if out is self else None  # (see __init__)
         report = self.reporting
         while n - pos >= 5:
-            ct, version, length = header(buf, pos)
-            if ct < 20 or ct > 24 or version >> 8 != 3:
+            ctv, minor, length = header(buf, pos)
+            if ctv not in _RECORD_STARTS:
                 # Not a record header: the stream is damaged or we lost our place.
                 if buf is not self.buf:  # resynchronisation works on the buffer
                     self.buf += buf[pos:]
@@ -515,8 +518,11 @@ class RecordLayer:
                                        detail=f"{detail}; skipped {nxt - pos} bytes"))
                 pos = nxt
                 continue
+            ct = ctv >> 8
+            start = pos + 5
+            stop = start + length
             protected = encrypted or ct == CT_APPLICATION_DATA
-            if protected and ct == CT_HANDSHAKE and not self.version_known and n - pos - 5 >= 4:
+            if protected and ct == CT_HANDSHAKE and not self.version_known and n - start >= 4:
                 # A CCS switched us to protected, but no ServerHello told the version (a one-sided
                 # capture): TLS 1.3 clients send CCS before a second ClientHello. A record that
                 # starts with a sane handshake header is read in clear.
@@ -525,8 +531,7 @@ class RecordLayer:
                 if t in (1, 2) and ln + 4 <= length:
                     protected = False
             skipped = protected and self.decryptor is None
-            avail = n - pos - 5
-            if avail < length and not skipped:
+            if stop > n and not skipped:
                 # Wait for the rest of the record; it is counted (once) when complete, however
                 # many segments it takes.
                 break
@@ -543,28 +548,27 @@ class RecordLayer:
                 self.protected_records += 1
                 if ct == CT_APPLICATION_DATA and self.first_app_data is None:
                     self.first_app_data = (frame, ts)
-                if avail < length:
+                if stop > n:
                     # The record continues in later segments: skip it without buffering.
-                    self.skip = length - avail
-                    self.skip_record = (ct, length, version)
+                    self.skip = stop - n
+                    self.skip_record = (ct, length, 0x0300 | minor)
                     pos = n
                     break
-            last_records.append((frame, ts, ct, length, protected))  # (_note_record, without a call)
-            if len(last_records) > 2 * LAST_RECORDS:
-                del last_records[:-LAST_RECORDS]
-            start = pos + 5
-            pos = start + length
+            # (_note_record without a call; trimmed once per call, below)
+            last_records.append((frame, ts, ct, length, protected))
+            pos = stop
             if skipped:
                 if report or ct != CT_APPLICATION_DATA:
                     # (_protected_event, without a call: one of these per protected record)
                     if sink is None:
                         out.append(RecordEvent("alert" if ct == CT_ALERT else "protected", frame, ts, ct, length, -1,
-                                               b"", None, None, True, "", version))
+                                               b"", None, None, True, "", 0x0300 | minor))
                     elif ct == CT_ALERT:
                         sink.on_alert(self.side, frame, ts, None, None, True, length)
                     else:
                         sink.on_protected(self.side, frame, ts, ct, length)
                 continue
+            version = 0x0300 | minor
             if protected:
                 self._decrypt(ct, version, bytes(buf[start:pos]), frame, ts, out)
             elif ct == CT_HANDSHAKE:  # (the messages are sliced from the buffer, not from a copy)
@@ -595,6 +599,8 @@ class RecordLayer:
                 report = self.reporting
             elif self.paused:
                 break
+        if len(last_records) > 2 * LAST_RECORDS:
+            del last_records[:-LAST_RECORDS]
         if buf is self.buf:
             if pos:
                 del buf[:pos]
