@@ -10,6 +10,7 @@ import struct
 
 import pytest
 
+from tlsdissect import extensions
 from tlsdissect.extensions import Extension, SharedExtension
 from tlsdissect.handshake import parse_client_hello
 
@@ -26,7 +27,8 @@ def _hello(*exts: bytes) -> bytes:
 
 _SNI = _ext(0, b"\x00\x0e\x00\x00\x0bshared.test")
 _GROUPS = _ext(10, b"\x00\x04\x00\x1d\x00\x17")
-_BODY = _hello(_SNI, _GROUPS, _ext(0x0A0A, b""), _ext(51, b"\x00\x06\x00\x1d\x00\x02\xab\xcd"))
+_BODY = _hello(_SNI, _GROUPS, _ext(0x0A0A, b""), _ext(51, b"\x00\x06\x00\x1d\x00\x02\xab\xcd"),
+               _ext(0x1A1A, b"\x00"), _ext(0x7777, b""), _ext(0x7778, b"\x01\x02"))
 
 
 def test_repeats_are_shared_and_read_only() -> None:
@@ -35,6 +37,10 @@ def test_repeats_are_shared_and_read_only() -> None:
     assert second.extensions[0] is third.extensions[0] and isinstance(second.extensions[0], SharedExtension)
     assert second.extensions[1] is third.extensions[1]
     assert second.extensions[3] is not third.extensions[3]  # key_share: never cached
+    assert second.extensions[2] is third.extensions[2] and second.extensions[2].grease  # GREASE, empty
+    assert second.extensions[4] is third.extensions[4] and second.extensions[4].raw == b"\x00"
+    assert second.extensions[5] is third.extensions[5]  # an unknown type, empty
+    assert second.extensions[6] is not third.extensions[6]  # unknown, with data: not kept
     shared = second.extensions[1]
     with pytest.raises(AttributeError):
         shared.decoded = {}
@@ -59,3 +65,10 @@ def test_shared_reads_like_its_own_extension() -> None:
             c.decoded = {"changed": True}  # a copy is the caller's own
     assert copy.deepcopy(hello) == hello
     assert pickle.loads(pickle.dumps(hello)) == hello
+
+
+def test_undecoded_repeats_are_bounded() -> None:
+    for t in range(1000, 1000 + extensions._CACHE_MAX + 50):
+        parse_client_hello(_hello(_ext(t, b"")))
+        assert len(extensions._decode_cache) <= extensions._CACHE_MAX
+        assert sum(len(v) for v in extensions._repeats.values()) <= extensions._CACHE_MAX

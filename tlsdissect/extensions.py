@@ -150,18 +150,24 @@ class SharedExtension(Extension):
     __slots__ = ()
 
     @classmethod
-    def _of(cls, etype: int, name: str, length: int, template: _Template) -> "SharedExtension":
+    def _of(cls, etype: int, name: str, length: int, template: Optional[_Template], grease: bool = False,
+            raw: bytes = b"") -> "SharedExtension":
         ext = object.__new__(cls)
         setter = object.__setattr__
         setter(ext, "type", etype)
         setter(ext, "name", name)
         setter(ext, "length", length)
         setter(ext, "_template", template)
+        if grease:
+            setter(ext, "grease", grease)
+        if raw:
+            setter(ext, "raw", raw)
         return ext
 
     @property  # type: ignore[override]
     def decoded(self) -> Optional[dict[str, Any]]:
-        return _from_template(self._template)  # type: ignore[arg-type]
+        template = self._template
+        return None if template is None else _from_template(template)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a repeated extension is shared and read-only: set {name!r} on copy.copy() of it")
@@ -170,7 +176,7 @@ class SharedExtension(Extension):
         raise AttributeError("a repeated extension is shared and read-only")
 
     def __reduce__(self) -> Any:
-        return (Extension, (self.type, self.name, self.length, self.decoded))
+        return (Extension, (self.type, self.name, self.length, self.decoded, self.error, self.grease, self.raw))
 
 
 # The shared JSON form of undecoded extensions by (type, name, length, grease, raw bytes): most
@@ -426,6 +432,7 @@ _CACHE_MAX = 8192
 # object (a user may change one connection's result).
 _Cached = tuple[Optional[_Template], Optional[str]]  # (template, None) or (None, error)
 _decode_cache: dict[tuple[int, bytes, str], _Cached] = {}
+_UNDECODED: _Cached = (None, None)  # an undecoded extension's entry (parse_extensions), never read
 # The hit path of parse_extensions: per message kind, an extension's whole bytes (type and
 # length included) -> the SharedExtension of a good cached decode: one slice and one look-up per
 # repeated extension. Bounded with _decode_cache (both cleared when it is full).
@@ -505,6 +512,15 @@ def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
         name, grease, decoder = _type_info.get(etype) or _info(etype)
         if decoder is None:
             append(Extension(etype, name, ln, None, None, grease, data if ln <= 64 else b""))
+            if ln <= 1:
+                # GREASE (empty or one byte) and empty unknown extensions: every client repeats
+                # them. Shared like a decode, and counted in _decode_cache's bound (a marker).
+                if len(_decode_cache) >= _CACHE_MAX:
+                    _decode_cache.clear()
+                    _repeats.clear()
+                    repeats = _repeats[where] = {}
+                _decode_cache[(etype, data, where)] = _UNDECODED
+                repeats[whole] = SharedExtension._of(etype, name, ln, None, grease, data)
             continue
         decoded, error = _decode(etype, data, where)
         append(Extension(etype, name, ln, decoded, error))
