@@ -292,8 +292,9 @@ def _plain_dict(obj: Any) -> Optional[dict[str, Any]]:
 
 # Cipher-suite lists as names, keyed by the codes: clients repeat their list byte for byte, so
 # most connections of a capture map the same few dozen codes. The value: the names, and a
-# one-slot list for the (names, codes) pair serialised once for the JSON output (see
-# Connection.json_value). Bounded: cleared when full.
+# one-slot list for the (names, codes) pair serialised once for the JSON output, kept embedded
+# (see Connection.json_value: the same Fragment objects go into every result that lists
+# them). Bounded: cleared when full.
 _SUITE_NAMES_MAX = 4096
 _suite_names: dict[tuple[int, ...], tuple[tuple[str, ...], list[Any]]] = {}
 
@@ -335,9 +336,8 @@ def _hello_dict(h: Any, shared: bool = False) -> Optional[dict[str, Any]]:
         if shared:
             names, slot = _suite_entry(h.cipher_suites)
             if not slot:
-                slot += [jsontext.shared(list(names)), jsontext.shared(h.cipher_suites)]
-            d["cipher_suites"] = jsontext.embed(slot[0])
-            d["cipher_suite_codes"] = jsontext.embed(slot[1])
+                slot += [jsontext.embed(jsontext.shared(list(names))), jsontext.embed(jsontext.shared(h.cipher_suites))]
+            d["cipher_suites"], d["cipher_suite_codes"] = slot
         else:
             d["cipher_suites"] = _cipher_suite_names(h.cipher_suites)
             d["cipher_suite_codes"] = h.cipher_suites
