@@ -49,6 +49,7 @@ _ZERO_PAIR = (0, 0)
 _BY_FRAME = itemgetter(1)  # timeline tuples: (direction, frame, time, type, info)
 # Names of directions 0 and 1, by which direction is the client's.
 _NAMES: tuple[tuple[str, str], tuple[str, str]] = (("client", "server"), ("server", "client"))
+_new_object = object.__new__
 
 _HTTPS_PORT_ERRORS = (
     b"plain HTTP request was sent to HTTPS port",
@@ -244,42 +245,30 @@ class TcpConnection:
         if self.early_retire:
             anomalies.append(Event(last_frame, last_ts, names[client], "anomaly", {
                 "name": "memory_budget", "detail": self.early_retire}))
-        layers = s.layers
-        packets = self.packets
-        payload_bytes = self.payload_bytes
-        cl, sl = layers[client], layers[server]
-        cr, sr = reasm[client], reasm[server]
-        # (every list, dict and stats object given here: the defaults' would only be replaced)
-        conn = Connection(
-            stream=self.stream,
-            client=_endpoint(self.addr[client], self.port[client]),
-            server=_endpoint(self.addr[server], self.port[server]),
-            first_frame=self.first_frame, last_frame=last_frame,
-            start_time=self.first_ts, end_time=last_ts,
-            role_source=self.role_source,
-            midstream=self.midstream,
-            partial=capture_ended and self.closed_at is None,
-            events=timeline_events(merged, names),
-            anomalies=anomalies,
-            alerts=[Alert(f, t, names[d], _ALERT_LEVELS.get(level, None if level is None else str(level)),
-                          code, None if code is None else tables.alert_name(code), enc, ln)
-                    for (d, f, t, level, code, enc, ln) in s.alerts] if s.alerts else [],
-            client_stats=DirectionStats(packets[client], payload_bytes[client], cl.records, cl.protected_records,
-                                        cl.bytes_by_type.get(23, 0), cr.retransmitted, cr.gaps, cr.gap_bytes),
-            server_stats=DirectionStats(packets[server], payload_bytes[server], sl.records, sl.protected_records,
-                                        sl.bytes_by_type.get(23, 0), sr.retransmitted, sr.gaps, sr.gap_bytes),
-            last_records={"client": _record_dicts(cl.recent_records()), "server": _record_dicts(sl.recent_records())},
-        )
-        conn.tcp_close = self._tcp_close(names)
+        # Made without Connection.__init__ (its keyword matching and default factories were a
+        # third of this method): an empty instance and every field set here, once. A field
+        # added to Connection is to be set here too (tests/test_json_connection_fields.py).
+        conn = _new_object(Connection)
+        conn.stream = self.stream
+        conn.client = _endpoint(self.addr[client], self.port[client])
+        conn.server = _endpoint(self.addr[server], self.port[server])
+        conn.first_frame = self.first_frame
+        conn.last_frame = last_frame
+        conn.start_time = self.first_ts
+        conn.end_time = last_ts
+        conn.role_source = self.role_source
         conn.is_tls = s.tls_seen
-        if not s.tls_seen or s.not_tls:
-            conn.not_tls = s.not_tls.get(client) or s.not_tls.get(server)
+        conn.not_tls = (s.not_tls.get(client) or s.not_tls.get(server)) if not s.tls_seen or s.not_tls else None
         if s.client_hellos:
             conn.client_hello = s.client_hellos[0][1]
             conn.server_name = s.server_name
-        sh = s.server_hello
+        else:
+            conn.client_hello = conn.server_name = None
+        conn.server_hello = sh = s.server_hello
+        conn.hello_retry_request = hrr = s.hrr
+        conn.alpn = None
+        extra: dict[str, Any] = {}
         if sh is not None:
-            conn.server_hello = sh
             conn.version_code = version = sh.version
             conn.version = tables.version_name(version)
             conn.cipher_code = sh.cipher_suite
@@ -287,39 +276,65 @@ class TcpConnection:
             alpn = sh.ext(16)
             if alpn and alpn.decoded and alpn.decoded.get("protocols"):
                 conn.alpn = alpn.decoded["protocols"][0]
-        elif s.hrr is not None:
+        elif hrr is not None:
             # Only a HelloRetryRequest came back: it already names the version and suite.
-            conn.version_code = version = s.hrr.version
+            conn.version_code = version = hrr.version
             conn.version = tables.version_name(version)
-            conn.cipher_code = s.hrr.cipher_suite
-            conn.cipher = tables.cipher_name(s.hrr.cipher_suite)
-        elif s.partial_server_version is not None:
-            conn.version_code = s.partial_server_version
-            conn.version = tables.version_name(s.partial_server_version)
-            conn.extra["version_from_partial_server_hello"] = True
-        elif s.sslv2_server_hello is not None:
-            conn.version_code = 2
-            conn.version = "SSLv2"
-        conn.hello_retry_request = s.hrr
+            conn.cipher_code = hrr.cipher_suite
+            conn.cipher = tables.cipher_name(hrr.cipher_suite)
+        else:
+            conn.cipher_code = conn.cipher = None
+            if s.partial_server_version is not None:
+                conn.version_code = s.partial_server_version
+                conn.version = tables.version_name(s.partial_server_version)
+                extra["version_from_partial_server_hello"] = True
+            elif s.sslv2_server_hello is not None:
+                conn.version_code = 2
+                conn.version = "SSLv2"
+            else:
+                conn.version_code = conn.version = None
+        conn.established = s.established(client)
+        conn.resumed = s.resumed()
+        conn.ssl_history = s.ssl_history(client)
+        conn.alerts = [Alert(f, t, names[d], _ALERT_LEVELS.get(level, None if level is None else str(level)),
+                             code, None if code is None else tables.alert_name(code), enc, ln)
+                       for (d, f, t, level, code, enc, ln) in s.alerts] if s.alerts else []
+        conn.events = timeline_events(merged, names)
+        conn.tcp_close = self._tcp_close(names)
         server_certs = s.certificates[server]
-        if server_certs:
-            conn.server_certificates_der = server_certs[0].ders
+        conn.server_certificates_der = server_certs[0].ders if server_certs else []
         client_certs = s.certificates[client]
         if client_certs:
             conn.client_certificates_der = client_certs[0].ders
             conn.client_certificate_sent = bool(client_certs[0].entries)
+        else:
+            conn.client_certificates_der = []
+            conn.client_certificate_sent = None
         conn.certificate_request = s.certificate_request
         conn.server_key_exchange = s.server_key_exchange
         conn.certificate_status = s.certificate_status
-        conn.established = s.established(client)
-        conn.resumed = s.resumed()
-        conn.ssl_history = s.ssl_history(client)
+        conn.midstream = self.midstream
+        conn.partial = capture_ended and self.closed_at is None
+        conn.anomalies = anomalies
+        layers = s.layers
+        packets = self.packets
+        payload_bytes = self.payload_bytes
+        cl, sl = layers[client], layers[server]
+        cr, sr = reasm[client], reasm[server]
+        conn.client_stats = DirectionStats(packets[client], payload_bytes[client], cl.records, cl.protected_records,
+                                           cl.bytes_by_type.get(23, 0), cr.retransmitted, cr.gaps, cr.gap_bytes)
+        conn.server_stats = DirectionStats(packets[server], payload_bytes[server], sl.records, sl.protected_records,
+                                           sl.bytes_by_type.get(23, 0), sr.retransmitted, sr.gaps, sr.gap_bytes)
+        conn.last_records = {"client": _record_dicts(cl.recent_records()), "server": _record_dicts(sl.recent_records())}
+        conn.diagnosis = None
+        conn.extra = extra
+        conn.extra_json = None
         dec = s.decryption_summary()
         if dec is not None:
-            conn.extra["decryption"] = dec
+            extra["decryption"] = dec
         rst_mid = self.rst_mid_record
         if rst_mid[0] or rst_mid[1]:
-            conn.extra["rst_mid_record"] = {names[d]: rst_mid[d] for d in (0, 1) if rst_mid[d]}
+            extra["rst_mid_record"] = {names[d]: rst_mid[d] for d in (0, 1) if rst_mid[d]}
         rst_ttl = self.rst_ttl
         rst_ttls: dict[str, int] = {}  # (no comprehension: one function call less per connection)
         if rst_ttl[0] is not None:
@@ -327,7 +342,7 @@ class TcpConnection:
         if rst_ttl[1] is not None:
             rst_ttls[names[1]] = rst_ttl[1]
         ttls = self.ttls
-        conn.extra["ttl"] = {names[0]: ttls[0], names[1]: ttls[1], "rst": rst_ttls}
+        extra["ttl"] = {names[0]: ttls[0], names[1]: ttls[1], "rst": rst_ttls}
         return conn
 
     def _client_dir(self) -> int:
