@@ -371,7 +371,7 @@ class TcpConnection:
                 first, by, how = mark, names[d], "fin"
         if first is None:
             return None
-        return TcpClose(by=by, how=how, frame=first[0], time=first[1])
+        return TcpClose(by, how, first[0], first[1])  # (positional: keyword matching cost more than the rest)
 
     def interesting(self, tls_ports: set[int]) -> bool:
         """Report this connection? TLS seen, or TLS was expected here."""
