@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator, Optional
 from .capture import CaptureReader, Source
 from .flows import FlowTable, TcpConnection
 from .model import Connection, Report
-from .packet import SUPPORTED_LINKTYPES, decode_flow
+from .packet import SUPPORTED_LINKTYPES
 
 
 GC_YOUNG_LIMIT = 200_000  # young container objects that trigger a collection while automatic GC is off
@@ -182,15 +182,13 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
     secrets_seen = 0
     secrets = reader.info.secrets  # (the reader appends to this list)
     table_packet = table.flow
-    decode = decode_flow
     undecoded = 0
     next_sweep_frame = 0
     frame = 0
     ts = 0.0
     progress = opts.progress
     try:
-        for frame, ts, linktype, data in reader:
-            seg = decode(linktype, data)
+        for frame, ts, linktype, seg in reader.segments():  # (decode_flow's result per frame)
             if seg is None:
                 undecoded += 1
                 if linktype not in SUPPORTED_LINKTYPES and linktype not in st.linktypes:

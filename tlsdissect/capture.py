@@ -23,11 +23,12 @@ import os
 import struct
 import zlib
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterator, Union
+from typing import Any, BinaryIO, Iterator, Optional, Union
 
 import dpkt
 
 from .errors import CaptureError
+from .packet import LINKTYPE_ETHERNET, TCP_HEADER_LEN, FlowSegment, _eth_ip_tcp, decode_flow
 
 PCAP_MAGICS = {
     b"\xd4\xc3\xb2\xa1": ("<", 1e-6),  # little-endian, microseconds
@@ -220,13 +221,23 @@ class CaptureReader:
         self.info.truncation_reason = reason
 
     def __iter__(self) -> Iterator[tuple[int, float, int, bytes]]:
+        return self._records(False)
+
+    def segments(self) -> Iterator[tuple[int, float, int, Optional[FlowSegment]]]:
+        """Iterate ``(frame_number, timestamp, linktype, segment)`` instead: ``segment`` is
+        packet.decode_flow's result for the frame (None when it carries no usable TCP segment).
+        The analysis reads this way: the common frame is decoded in the reading loop itself,
+        which saves a hand-off and a call per frame."""
+        return self._records(True)
+
+    def _records(self, decode: bool) -> Iterator[tuple[int, float, int, Any]]:
         # The format's generator itself, not one that delegates to it: a ``yield from`` layer
         # costs a resume per frame. Each generator handles read errors and bytes_read itself.
         b = _Buffered(self._stream, self._head)
         self._buffered = b
         if self.info.format == "pcap":
-            return self._iter_pcap(b)
-        return self._iter_pcapng(b)
+            return self._iter_pcap(b, decode)
+        return self._iter_pcapng(b, decode)
 
     def _need(self, b: _Buffered, n: int, cut_short: str) -> bool:
         """Refill so that ``n`` bytes are buffered at ``b.pos``; when the capture ends first,
@@ -242,7 +253,7 @@ class CaptureReader:
         self._truncate(f"read error after frame {self.info.frames}: {e}")
 
     # -- pcap ---------------------------------------------------------------------------
-    def _iter_pcap(self, b: _Buffered) -> Iterator[tuple[int, float, int, bytes]]:
+    def _iter_pcap(self, b: _Buffered, decode: bool) -> Iterator[tuple[int, float, int, Any]]:
         try:
             if not b.ensure(24):
                 raise CaptureError(f"{self.name}: pcap file header cut short")
@@ -252,6 +263,7 @@ class CaptureReader:
             # Only the low 16 bits are the link type; the upper 16 may carry the FCS length and
             # its "present" bit (0x04000000), as libpcap's LT_LINKTYPE() masks them off.
             linktype = fh.linktype & 0xFFFF
+            ethernet = decode and linktype == LINKTYPE_ETHERNET
             self.info.interfaces.append(Interface(linktype=linktype, snaplen=fh.snaplen, ts_unit=unit))
             b.pos = 24
             rec = struct.Struct(endian + "III4x")  # seconds, fraction, captured length (not the original length)
@@ -291,13 +303,28 @@ class CaptureReader:
                 if sec != last_sec:
                     last_sec = sec
                     fsec = float(sec)
-                yield frame, fsec + frac * unit, linktype, buf[start:pos]
+                data = buf[start:pos]
+                if not decode:
+                    yield frame, fsec + frac * unit, linktype, data
+                    continue
+                if ethernet and caplen >= 54:
+                    # decode_flow's fast path for Ethernet + IPv4 (no options, not a fragment) +
+                    # TCP, here in the loop: no call per frame for the common case (the same
+                    # result, see tests/test_pkt_segments.py); the rest goes to decode_flow.
+                    etype, vihl, total, frag, ttl, proto, seq, ack, off, flags = _eth_ip_tcp(data, 12)
+                    if etype == 0x0800 and vihl == 0x45 and proto == 6 and not frag & 0x3FFF and off >= 0x50:
+                        end = 14 + total if 20 <= total and 14 + total <= caplen else caplen
+                        p = 34 + TCP_HEADER_LEN[off]
+                        yield (frame, fsec + frac * unit, linktype,
+                               (data[26:38], seq, ack, flags, data[p:end] if p < end else b"", ttl))
+                        continue
+                yield frame, fsec + frac * unit, linktype, decode_flow(linktype, data)
         except (OSError, EOFError, zlib.error) as e:
             self._read_error(e)
         self.info.bytes_read = b.offset
 
     # -- pcapng -------------------------------------------------------------------------
-    def _iter_pcapng(self, b: _Buffered) -> Iterator[tuple[int, float, int, bytes]]:
+    def _iter_pcapng(self, b: _Buffered, decode: bool) -> Iterator[tuple[int, float, int, Any]]:
         try:
             frame = 0
             endian = "<"
@@ -353,7 +380,8 @@ class CaptureReader:
                     if iface is None:
                         continue  # no interface description: undecodable, but still a frame
                     ts = ((ts_hi << 32) | ts_lo) * iface.ts_unit + iface.ts_offset
-                    yield frame, ts, iface.linktype, buf[body + 20:body + 20 + caplen]
+                    data = buf[body + 20:body + 20 + caplen]
+                    yield frame, ts, iface.linktype, decode_flow(iface.linktype, data) if decode else data
                 elif btype == _BT_SPB:
                     frame += 1
                     self.info.frames = frame
@@ -365,7 +393,8 @@ class CaptureReader:
                     if iface.snaplen:
                         caplen = min(caplen, iface.snaplen)
                     # A Simple Packet Block has no timestamp.
-                    yield frame, 0.0, iface.linktype, buf[body + 4:body + 4 + caplen]
+                    data = buf[body + 4:body + 4 + caplen]
+                    yield frame, 0.0, iface.linktype, decode_flow(iface.linktype, data) if decode else data
                 elif btype == _BT_PB:
                     if end - body < 20:
                         self._truncate(f"corrupt packet block at frame {frame + 1}")
@@ -380,7 +409,8 @@ class CaptureReader:
                     if iface is None:
                         continue
                     ts = ((ts_hi << 32) | ts_lo) * iface.ts_unit + iface.ts_offset
-                    yield frame, ts, iface.linktype, buf[body + 20:body + 20 + caplen]
+                    data = buf[body + 20:body + 20 + caplen]
+                    yield frame, ts, iface.linktype, decode_flow(iface.linktype, data) if decode else data
                 elif btype == _BT_IDB:
                     if blen < 20:  # no room for link type and snap length
                         self._truncate(f"corrupt interface description block after frame {frame}")

@@ -67,7 +67,7 @@ FlowSegment = tuple
 _seq_ack_off_flags = struct.Struct("!IIBB").unpack_from
 # The TCP data offset byte -> the TCP header length in bytes (a tuple index is cheaper than
 # the two shifts per packet).
-_TCP_HEADER_LEN: tuple[int, ...] = tuple((off >> 4) << 2 for off in range(256))
+TCP_HEADER_LEN: tuple[int, ...] = tuple((off >> 4) << 2 for off in range(256))
 # From offset 12 of an Ethernet frame carrying IPv4 + TCP: EtherType, version/IHL, total length,
 # flags/fragment offset, TTL, protocol, (checksum, addresses, ports skipped), seq, ack, TCP data
 # offset, TCP flags. (For IPv6, ``vihl`` holds the version and ``frag`` the next header and the
@@ -116,7 +116,7 @@ def decode_flow(linktype: int, data: bytes) -> Optional[FlowSegment]:
                     if off < 0x50:  # TCP header length below 20
                         return None
                     end = 14 + total if 20 <= total and 14 + total <= n else n
-                    start = 34 + _TCP_HEADER_LEN[off]
+                    start = 34 + TCP_HEADER_LEN[off]
                     return (data[26:38], seq, ack, flags, data[start:end] if start < end else b"", ttl)
                 if etype == 0x86DD and frag >> 8 == 6 and vihl >> 4 == 6:
                     # The same for Ethernet + IPv6 without extension headers (next header, the
@@ -128,7 +128,7 @@ def decode_flow(linktype: int, data: bytes) -> Optional[FlowSegment]:
                         return None
                     plen = (data[18] << 8) | data[19]
                     end = 54 + plen if plen and 54 + plen <= n else n  # jumbograms/TSO: plen 0
-                    start = 54 + _TCP_HEADER_LEN[off]
+                    start = 54 + TCP_HEADER_LEN[off]
                     return (data[22:58], seq, ack, flags, data[start:end] if start < end else b"", frag & 0xFF)
             return _ether(data, 0, 0)
         if linktype == LINKTYPE_LINUX_SLL:
@@ -324,7 +324,7 @@ def _tcp(data: bytes, p: int, end: int, src: bytes, dst: bytes, ttl: int) -> Opt
     if p + 20 > len(data):
         return None
     seq, ack, off, flags = _seq_ack_off_flags(data, p + 4)
-    hl = _TCP_HEADER_LEN[off]
+    hl = TCP_HEADER_LEN[off]
     if hl < 20:
         return None
     start = p + hl

@@ -1,0 +1,107 @@
+"""CaptureReader.segments() gives each frame's decode_flow result (helper "pkt").
+
+The pcap reader decodes the common Ethernet + IPv4 + TCP frame in its own loop (a copy of
+decode_flow's fast path, without the call); these tests compare it with decode_flow on random
+and edge frames, for pcap (fast path) and pcapng (decode_flow itself), and check that the
+reader's own results (frames, truncation) stay those of plain iteration.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tlsdissect.capture import CaptureReader
+from tlsdissect.packet import decode_flow
+
+
+def _frame(ipv6: bool, body: bytes, patch: list[tuple[int, int]], cut: int) -> bytes:
+    if ipv6:
+        head = bytearray(b"\x00" * 12 + b"\x86\xdd" + b"\x60" + b"\x00" * 3 + b"\x00\x20" + b"\x06\x40"
+                         + bytes(range(32)) + b"\x01\xbb\xc0\x00" + b"\x00" * 8 + b"\x50\x18" + b"\x00" * 6)
+    else:
+        head = bytearray(b"\x00" * 12 + b"\x08\x00" + b"\x45\x00\x00\x40" + b"\x00" * 4 + b"\x40\x06"
+                         + b"\x00" * 2 + bytes(range(12)) + b"\x00" * 8 + b"\x50\x18" + b"\x00" * 6)
+    frame = head + body
+    for pos, value in patch:
+        if pos < len(frame):
+            frame[pos] = value
+    return bytes(frame[:cut])
+
+
+def _pcap(frames: list[bytes], linktype: int = 1, cut: int = 0) -> bytes:
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype)
+    for i, f in enumerate(frames):
+        out += struct.pack("<IIII", 1000 + i, i * 7, len(f), len(f) + 3) + f
+    return out[:len(out) - cut] if cut else out
+
+
+def _pcapng(frames: list[bytes]) -> bytes:
+    shb = struct.pack("<IIIHHq", 0x0A0D0D0A, 28, 0x1A2B3C4D, 1, 0, -1) + struct.pack("<I", 28)
+    idb = struct.pack("<IIHHI", 1, 20, 1, 0, 0) + struct.pack("<I", 20)
+    out = shb + idb
+    for i, f in enumerate(frames):
+        pad = (-len(f)) % 4
+        blen = 32 + len(f) + pad
+        out += struct.pack("<IIIIIII", 6, blen, 0, 0, i, len(f), len(f)) + f + b"\0" * pad + struct.pack("<I", blen)
+    return out
+
+
+def _both(data: bytes) -> tuple[list, list]:
+    plain = [(n, ts, lt, decode_flow(lt, d)) for n, ts, lt, d in CaptureReader(data)]
+    reader = CaptureReader(data)
+    decoded = list(reader.segments())
+    return plain, decoded
+
+
+_frames = st.lists(
+    st.builds(_frame, st.booleans(), st.binary(max_size=40),
+              st.lists(st.tuples(st.integers(12, 60), st.integers(0, 255)), max_size=4), st.integers(0, 140)),
+    max_size=6)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_frames, st.integers(0, 20))
+def test_pcap_segments_match_decode_flow(frames: list[bytes], cut: int) -> None:
+    data = _pcap(frames)
+    data = data[:max(24, len(data) - cut)]  # (cut inside the records, never the file header)
+    plain, decoded = _both(data)
+    assert decoded == plain
+    a, b = CaptureReader(data), CaptureReader(data)
+    list(a)
+    list(b.segments())
+    assert a.info == b.info
+
+
+@settings(max_examples=300, deadline=None)
+@given(_frames, st.sampled_from([0, 101, 113, 147]))
+def test_other_link_types_and_pcapng_match_decode_flow(frames: list[bytes], linktype: int) -> None:
+    plain, decoded = _both(_pcap(frames, linktype=linktype))
+    assert decoded == plain
+    plain, decoded = _both(_pcapng(frames))
+    assert decoded == plain
+
+
+def test_edge_frames() -> None:
+    base = _frame(False, b"hello", [], 200)
+    edges = [
+        base,
+        base[:54], base[:53], base[:60],
+        _frame(False, b"x", [(16, 0), (17, 0)], 200),  # total length 0 (TSO)
+        _frame(False, b"x", [(16, 0), (17, 19)], 200),  # total length below the header
+        _frame(False, b"x", [(16, 0x10), (17, 0)], 200),  # total length beyond the frame
+        _frame(False, b"x", [(46, 0x40)], 200),  # TCP header length 16
+        _frame(False, b"x", [(46, 0xF0)], 200),  # TCP header length 60, beyond the payload
+        _frame(False, b"x", [(20, 0x20)], 200),  # more fragments
+        _frame(False, b"x", [(21, 0x01)], 200),  # fragment offset
+        _frame(False, b"x", [(20, 0x40)], 200),  # don't fragment: still the fast path
+        _frame(False, b"x", [(14, 0x46)], 200),  # IP options: general path
+        _frame(False, b"x", [(23, 17)], 200),  # UDP
+        _frame(True, b"hello", [], 200),
+        _frame(True, b"hello", [], 73),
+    ]
+    plain, decoded = _both(_pcap(edges))
+    assert decoded == plain
+    assert decoded[0][3] is not None and decoded[0][3][4] == b"hello"
