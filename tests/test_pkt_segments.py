@@ -105,3 +105,16 @@ def test_edge_frames() -> None:
     plain, decoded = _both(_pcap(edges))
     assert decoded == plain
     assert decoded[0][3] is not None and decoded[0][3][4] == b"hello"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from([4, 16]), st.binary(min_size=32, max_size=32), st.integers(0, 65535), st.integers(0, 65535))
+def test_flow_key_split_and_reverse(size: int, addrs: bytes, sport: int, dport: int) -> None:
+    from tlsdissect.flows import _reverse
+    from tlsdissect.packet import flow_key, split_key
+
+    src, dst = addrs[:size], addrs[16:16 + size]
+    key = flow_key(src, dst, sport, dport)
+    assert split_key(key) == (src, dst, sport, dport)
+    assert _reverse(key) == flow_key(dst, src, dport, sport)
+    assert _reverse(_reverse(key)) == key

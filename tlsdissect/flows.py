@@ -469,14 +469,14 @@ def shard_of(src: bytes, sport: int, dst: bytes, dport: int, shards: int) -> int
     return zlib.crc32(_tomb_key(src, sport, dst, dport)) % shards
 
 
-def _endpoints_of(key: bytes) -> tuple[bytes, int, bytes, int]:
-    """A flow key as ``(src, sport, dst, dport)``, the order of _tomb_key's and shard_of's arguments."""
-    src, dst, sport, dport = split_key(key)
-    return src, sport, dst, dport
+def _reverse(key: bytes) -> bytes:
+    """The flow key of the other direction."""
+    n = (len(key) - 4) >> 1
+    return key[n:2 * n] + key[:n] + key[-2:] + key[-4:-2]
 
 
 def _tomb_key(src: bytes, sport: int, dst: bytes, dport: int) -> bytes:
-    """One compact key for both directions of a conversation (tombstones are many, keep them small)."""
+    """One compact key for both directions of a conversation (shard_of's)."""
     a = src + sport.to_bytes(2, "big")
     b = dst + dport.to_bytes(2, "big")
     return a + b if a <= b else b + a
@@ -500,8 +500,8 @@ class FlowTable:
         self.done: list[TcpConnection] = []
         self.tls_ports: set[int] = set()  # server ports TLS was seen on, in this capture
         self.keylog: Any = None  # tlsdissect.keylog.KeyLog when decrypting
-        # Addresses of retired connections (one packed key each, see _tomb_key) -> retired at,
-        # in retirement order so that expiry pops from the front.
+        # Addresses of retired connections (the lesser of the two directions' flow keys) ->
+        # retired at, in retirement order so that expiry pops from the front.
         self.tombstones: dict[bytes, float] = {}
         self.stragglers = 0
         self.early_retired = 0  # connections handed out early by the memory budget
@@ -518,7 +518,7 @@ class FlowTable:
         entry = self.table.get(key)
         if entry is None:
             if self.tombstones and not (flags & SYN and not flags & ACK) \
-                    and _tomb_key(*_endpoints_of(key)) in self.tombstones:
+                    and min(key, _reverse(key)) in self.tombstones:
                 # A straggler (late ACK, retransmitted FIN) of a connection already handed out:
                 # it belongs to that stream number, and carries nothing we still need.
                 self.stragglers += 1
@@ -542,7 +542,7 @@ class FlowTable:
 
     def _new(self, key: bytes, frame: int, ts: float) -> Conversation:
         """A conversation whose first packet went ``key``'s way (that is direction 0)."""
-        src, sport, dst, dport = _endpoints_of(key)
+        src, dst, sport, dport = split_key(key)
         conn: Conversation
         if self.shard is not None and shard_of(src, sport, dst, dport, self.shard[1]) != self.shard[0]:
             conn = ShadowConnection(self.next_stream, src, sport, dst, dport, frame, ts)
@@ -550,7 +550,7 @@ class FlowTable:
             conn = TcpConnection(self.next_stream, src, sport, dst, dport, frame, ts)
             conn.session.keylog = self.keylog
         self.next_stream += 1
-        back = flow_key(dst, src, dport, sport)
+        back = dst + src + key[-2:] + key[-4:-2]  # _reverse(key), without the call
         conn.keys = (key, back)  # (for _retire)
         self.table[key] = (conn, 0)
         self.table[back] = (conn, 1)
@@ -570,9 +570,8 @@ class FlowTable:
                 del table[key]
                 owned = True
         if owned:
-            src, dst = conn.addr
-            sport, dport = conn.port
-            tkey = _tomb_key(src, sport, dst, dport)
+            key, back = conn.keys
+            tkey = key if key <= back else back
             self.tombstones.pop(tkey, None)  # re-inserted at the end: the dict stays in time order
             self.tombstones[tkey] = now
         if not conn.shadow:

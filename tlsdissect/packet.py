@@ -92,8 +92,11 @@ def decode_tcp(linktype: int, data: bytes) -> Optional[TcpSegment]:
 
 def split_key(key: bytes) -> tuple[bytes, bytes, int, int]:
     """A flow key back into ``(src, dst, sport, dport)``."""
-    n = (len(key) - 4) >> 1
-    return key[:n], key[n:2 * n], (key[2 * n] << 8) | key[2 * n + 1], (key[2 * n + 2] << 8) | key[2 * n + 3]
+    return _SPLIT_KEY[len(key)](key)
+
+
+# Flow key length (IPv4, IPv6) -> the unpacker that splits it in one call.
+_SPLIT_KEY = {12: struct.Struct("!4s4sHH").unpack, 36: struct.Struct("!16s16sHH").unpack}
 
 
 def flow_key(src: bytes, dst: bytes, sport: int, dport: int) -> bytes:
