@@ -28,7 +28,7 @@ from typing import Any, BinaryIO, Iterator, Optional, Union
 import dpkt
 
 from .errors import CaptureError
-from .packet import LINKTYPE_ETHERNET, TCP_HEADER_LEN, FlowSegment, _eth_ip_tcp, decode_flow
+from .packet import LINKTYPE_ETHERNET, TCP_HEADER_LEN, FlowSegment, _eth_ip_tcp, _seq_ack_off_flags, decode_flow
 
 PCAP_MAGICS = {
     b"\xd4\xc3\xb2\xa1": ("<", 1e-6),  # little-endian, microseconds
@@ -308,9 +308,10 @@ class CaptureReader:
                     yield frame, fsec + frac * unit, linktype, data
                     continue
                 if ethernet and caplen >= 54:
-                    # decode_flow's fast path for Ethernet + IPv4 (no options, not a fragment) +
-                    # TCP, here in the loop: no call per frame for the common case (the same
-                    # result, see tests/test_pkt_segments.py); the rest goes to decode_flow.
+                    # decode_flow's fast paths for Ethernet + IPv4 (no options, not a fragment) or
+                    # IPv6 (no extension headers) + TCP, here in the loop: no call per frame for
+                    # the common cases (the same results, see tests/test_pkt_segments.py); the
+                    # rest goes to decode_flow.
                     etype, vihl, total, frag, ttl, proto, seq, ack, off, flags = _eth_ip_tcp(data, 12)
                     if etype == 0x0800 and vihl == 0x45 and proto == 6 and not frag & 0x3FFF and off >= 0x50:
                         end = 14 + total if 20 <= total and 14 + total <= caplen else caplen
@@ -318,6 +319,15 @@ class CaptureReader:
                         yield (frame, fsec + frac * unit, linktype,
                                (data[26:38], seq, ack, flags, data[p:end] if p < end else b"", ttl))
                         continue
+                    if etype == 0x86DD and frag >> 8 == 6 and vihl >> 4 == 6 and caplen >= 74:
+                        seq, ack, off, flags = _seq_ack_off_flags(data, 58)
+                        if off >= 0x50:
+                            plen = (data[18] << 8) | data[19]
+                            end = 54 + plen if plen and 54 + plen <= caplen else caplen
+                            p = 54 + TCP_HEADER_LEN[off]
+                            yield (frame, fsec + frac * unit, linktype,
+                                   (data[22:58], seq, ack, flags, data[p:end] if p < end else b"", frag & 0xFF))
+                            continue
                 yield frame, fsec + frac * unit, linktype, decode_flow(linktype, data)
         except (OSError, EOFError, zlib.error) as e:
             self._read_error(e)
