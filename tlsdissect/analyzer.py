@@ -139,10 +139,11 @@ def _load_keylog(keylog: Any) -> Any:
     return merged
 
 
-def _absorb_secrets(table: FlowTable, secrets: list, seen: int) -> int:
+def _absorb_secrets(table: FlowTable, secrets: list) -> None:
+    """Key material of Decryption Secrets Blocks (``secrets``, emptied) into the table's key log."""
     from .keylog import KeyLog, keylog_from_dsb
 
-    for dsb in secrets[seen:]:
+    for dsb in secrets:
         log = keylog_from_dsb(dsb.secrets_type, dsb.data)
         if log is None:
             continue
@@ -152,7 +153,7 @@ def _absorb_secrets(table: FlowTable, secrets: list, seen: int) -> int:
         for conn in table.active.values():  # connections already open get the keys too
             if not conn.shadow:
                 conn.session.keylog = table.keylog
-    return len(secrets)
+    secrets.clear()
 
 
 def iter_connections(source: Source, *, state: Optional[RunState] = None, **options: Any) -> Iterator[Connection]:
@@ -179,8 +180,7 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
     reader = CaptureReader(source)
     st.reader = reader
     table.keylog = _load_keylog(opts.keylog)
-    secrets_seen = 0
-    secrets = reader.info.secrets  # (the reader appends to this list)
+    secrets = reader.new_secrets  # (the reader appends to this list)
     table_packet = table.flow
     undecoded = 0
     next_sweep_frame = 0
@@ -195,8 +195,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
                     st.warnings.append(f"link type {linktype} is not supported; its frames are skipped")
                 st.linktypes.add(linktype)
                 continue
-            if len(secrets) != secrets_seen:  # a pcapng Decryption Secrets Block
-                secrets_seen = _absorb_secrets(table, secrets, secrets_seen)
+            if secrets:  # a pcapng Decryption Secrets Block
+                _absorb_secrets(table, secrets)
             table_packet(frame, ts, seg)
             if frame >= next_sweep_frame:
                 next_sweep_frame = frame + 2048

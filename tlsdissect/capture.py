@@ -175,6 +175,9 @@ class CaptureReader:
         self.name = name
         self._owned = owned
         self.info = CaptureInfo()
+        # Decryption Secrets Blocks read since the consumer last emptied this list (a cheaper
+        # test per frame than comparing info.secrets' length with what was seen).
+        self.new_secrets: list[DecryptionSecrets] = []
         self._raw = f
         head = f.read(4)
         if not isinstance(head, (bytes, bytearray)):
@@ -432,9 +435,9 @@ class CaptureReader:
                     if end - body >= 8:
                         stype, slen = struct.unpack_from(endian + "II", buf, body)
                         slen = min(slen, end - body - 8)
-                        self.info.secrets.append(
-                            DecryptionSecrets(stype, bytes(buf[body + 8:body + 8 + slen]))
-                        )
+                        dsb = DecryptionSecrets(stype, bytes(buf[body + 8:body + 8 + slen]))
+                        self.info.secrets.append(dsb)
+                        self.new_secrets.append(dsb)
                 elif btype in _BT_NUMBERED_NON_PACKETS:
                     frame += 1
                     self.info.frames = frame
