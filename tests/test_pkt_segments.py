@@ -118,3 +118,43 @@ def test_flow_key_split_and_reverse(size: int, addrs: bytes, sport: int, dport: 
     assert split_key(key) == (src, dst, sport, dport)
     assert _reverse(key) == flow_key(dst, src, dport, sport)
     assert _reverse(_reverse(key)) == key
+
+
+def _tcp_frame(key: int, d: int, flags: int, seq: int, ack: int, payload: bytes) -> bytes:
+    a, b = bytes((10, 0, 0, 1 + key)), bytes((10, 0, 1, 1))
+    ports = (40000 + key, 443)
+    src, dst = (a, b) if d == 0 else (b, a)
+    sport, dport = ports if d == 0 else ports[::-1]
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 0x50, flags, 65535, 0, 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64 - d, 6, 0, src, dst)
+    return b"\x00" * 12 + b"\x08\x00" + ip + tcp
+
+
+_packets = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1),
+                              st.sampled_from([0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x14, 0x19, 0x01]),
+                              st.integers(0, 3), st.binary(max_size=12)), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_packets)
+def test_run_loop_gives_what_flow_table_flow_gives(packets: list) -> None:
+    """_run hands a known conversation's packets without SYN to the conversation itself (its
+    copy of FlowTable.flow's common case): the results equal feeding every packet to flow()."""
+    from tlsdissect.analyzer import Options, _finish, iter_connections
+    from tlsdissect.flows import FlowTable
+
+    seqs = {}
+    frames = []
+    for key, d, flags, step, payload in packets:
+        seq = seqs.get((key, d), 1000 * (key + 1) + 100 * d)
+        frames.append(_tcp_frame(key, d, flags, seq, 7, payload))
+        seqs[(key, d)] = seq + step * len(payload) // 2 + (1 if flags & 0x03 else 0)
+    data = _pcap(frames)
+    ours = [c.to_dict() for c in iter_connections(data, include_all=True, diagnose=False)]
+    table = FlowTable()
+    opts = Options(include_all=True, diagnose=False)
+    for frame, ts, _lt, seg in CaptureReader(data).segments():
+        table.flow(frame, ts, seg)
+    table.retire_all()
+    theirs = [c.to_dict() for c in (_finish(conn, table, True, opts) for conn in table.take_done())]
+    assert ours == theirs

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
 from .capture import CaptureReader, Source
-from .flows import FlowTable, TcpConnection
+from .flows import SYN_OR_QUOTE, FlowTable, TcpConnection
 from .model import Connection, Report
 from .packet import SUPPORTED_LINKTYPES
 
@@ -181,7 +181,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
     st.reader = reader
     table.keylog = _load_keylog(opts.keylog)
     secrets = reader.new_secrets  # (the reader appends to this list)
-    table_packet = table.flow
+    table_flow = table.flow
+    conversation = table.table.get
     undecoded = 0
     next_sweep_frame = 0
     frame = 0
@@ -197,7 +198,15 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
                 continue
             if secrets:  # a pcapng Decryption Secrets Block
                 _absorb_secrets(table, secrets)
-            table_packet(frame, ts, seg)
+            # FlowTable.flow, its common case here (no call): a packet of a known conversation
+            # without SYN (nor an ICMP quote) goes straight to the conversation.
+            key, seq, ack, flags, payload, ttl = seg
+            entry = conversation(key)
+            if entry is None or flags & SYN_OR_QUOTE:
+                table_flow(frame, ts, seg)
+            else:
+                conn, d = entry
+                conn.packet(d, frame, ts, seq, ack, flags, payload, ttl)
             if frame >= next_sweep_frame:
                 next_sweep_frame = frame + 2048
                 st.linktypes.add(linktype)

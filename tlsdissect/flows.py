@@ -39,7 +39,7 @@ BUSY_CLOSED_LINGER = 0.5  # and closed connections wait this long instead of CLO
 MAX_ACTIVE = 20_000
 
 _CONTROL = SYN | FIN | RST
-_SYN_OR_QUOTE = SYN | ICMP_QUOTE  # (an ICMP quote has no other flag)
+SYN_OR_QUOTE = SYN | ICMP_QUOTE  # (an ICMP quote has no other flag)
 # TCP flags byte -> (any of SYN/FIN/RST, ACK, RST) as booleans: TcpConnection.packet indexes this
 # once per packet instead of computing three ``&`` (each a generic binary operation in CPython).
 _FLAG_BITS: tuple[tuple[bool, bool, bool], ...] = tuple(
@@ -529,7 +529,7 @@ class FlowTable:
             d = 0
         else:
             conn, d = entry
-            if flags & _SYN_OR_QUOTE and not flags & ACK:
+            if flags & SYN_OR_QUOTE and not flags & ACK:
                 if flags & ICMP_QUOTE:
                     return
                 isn = conn.isn[d]
