@@ -1,4 +1,4 @@
-"""CaptureReader.segments() gives each frame's decode_flow result (helper "pkt").
+"""CaptureReader.segments() gives each frame's decode_flow result, flat (helper "pkt").
 
 The pcap reader decodes the common Ethernet + IPv4 + TCP frame in its own loop (a copy of
 decode_flow's fast path, without the call); these tests compare it with decode_flow on random
@@ -13,7 +13,7 @@ import struct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tlsdissect.capture import CaptureReader
+from tlsdissect.capture import NO_SEGMENT, CaptureReader
 from tlsdissect.packet import decode_flow
 
 
@@ -50,7 +50,7 @@ def _pcapng(frames: list[bytes]) -> bytes:
 
 
 def _both(data: bytes) -> tuple[list, list]:
-    plain = [(n, ts, lt, decode_flow(lt, d)) for n, ts, lt, d in CaptureReader(data)]
+    plain = [(n, ts, lt) + (decode_flow(lt, d) or NO_SEGMENT) for n, ts, lt, d in CaptureReader(data)]
     reader = CaptureReader(data)
     decoded = list(reader.segments())
     return plain, decoded
@@ -104,7 +104,7 @@ def test_edge_frames() -> None:
     ]
     plain, decoded = _both(_pcap(edges))
     assert decoded == plain
-    assert decoded[0][3] is not None and decoded[0][3][4] == b"hello"
+    assert decoded[0][3] is not None and decoded[0][7] == b"hello"
 
 
 @settings(max_examples=500, deadline=None)
@@ -153,8 +153,8 @@ def test_run_loop_gives_what_flow_table_flow_gives(packets: list) -> None:
     ours = [c.to_dict() for c in iter_connections(data, include_all=True, diagnose=False)]
     table = FlowTable()
     opts = Options(include_all=True, diagnose=False)
-    for frame, ts, _lt, seg in CaptureReader(data).segments():
-        table.flow(frame, ts, seg)
+    for frame, ts, _lt, *seg in CaptureReader(data).segments():
+        table.flow(frame, ts, tuple(seg))
     table.retire_all()
     theirs = [c.to_dict() for c in (_finish(conn, table, True, opts) for conn in table.take_done())]
     assert ours == theirs

@@ -189,8 +189,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
     ts = 0.0
     progress = opts.progress
     try:
-        for frame, ts, linktype, seg in reader.segments():  # (decode_flow's result per frame)
-            if seg is None:
+        for frame, ts, linktype, key, seq, ack, flags, payload, ttl in reader.segments():
+            if key is None:
                 undecoded += 1
                 if linktype not in SUPPORTED_LINKTYPES and linktype not in st.linktypes:
                     st.warnings.append(f"link type {linktype} is not supported; its frames are skipped")
@@ -200,10 +200,9 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
                 _absorb_secrets(table, secrets)
             # FlowTable.flow, its common case here (no call): a packet of a known conversation
             # without SYN (nor an ICMP quote) goes straight to the conversation.
-            key, seq, ack, flags, payload, ttl = seg
             entry = conversation(key)
             if entry is None or flags & SYN_OR_QUOTE:
-                table_flow(frame, ts, seg)
+                table_flow(frame, ts, (key, seq, ack, flags, payload, ttl))
             else:
                 conn, d = entry
                 conn.packet(d, frame, ts, seq, ack, flags, payload, ttl)

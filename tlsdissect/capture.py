@@ -23,12 +23,12 @@ import os
 import struct
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Iterator, Optional, Union
+from typing import Any, BinaryIO, Iterator, Union
 
 import dpkt
 
 from .errors import CaptureError
-from .packet import LINKTYPE_ETHERNET, TCP_HEADER_LEN, FlowSegment, _eth_ip_tcp, _seq_ack_off_flags, decode_flow
+from .packet import LINKTYPE_ETHERNET, TCP_HEADER_LEN, _eth_ip_tcp, _seq_ack_off_flags, decode_flow
 
 PCAP_MAGICS = {
     b"\xd4\xc3\xb2\xa1": ("<", 1e-6),  # little-endian, microseconds
@@ -63,6 +63,8 @@ _BOM = 0x1A2B3C4D
 # most link types is 256 KiB; pcapng blocks carry packets plus options).
 MAX_RECORD_LENGTH = 16 * 1024 * 1024
 _CHUNK = 4 * 1024 * 1024
+# CaptureReader.segments' segment part for a frame without a usable TCP segment.
+NO_SEGMENT = (None, 0, 0, 0, b"", 0)
 
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
 
@@ -226,11 +228,12 @@ class CaptureReader:
     def __iter__(self) -> Iterator[tuple[int, float, int, bytes]]:
         return self._records(False)
 
-    def segments(self) -> Iterator[tuple[int, float, int, Optional[FlowSegment]]]:
-        """Iterate ``(frame_number, timestamp, linktype, segment)`` instead: ``segment`` is
-        packet.decode_flow's result for the frame (None when it carries no usable TCP segment).
-        The analysis reads this way: the common frame is decoded in the reading loop itself,
-        which saves a hand-off and a call per frame."""
+    def segments(self) -> Iterator[tuple[Any, ...]]:
+        """Iterate ``(frame_number, timestamp, linktype, key, seq, ack, flags, payload, ttl)``
+        instead: ``key``... are packet.decode_flow's result for the frame, flat (NO_SEGMENT,
+        key None, when it carries no usable TCP segment). The analysis reads this way: the
+        common frame is decoded in the reading loop itself, which saves a call and a tuple per
+        frame."""
         return self._records(True)
 
     def _records(self, decode: bool) -> Iterator[tuple[int, float, int, Any]]:
@@ -320,7 +323,7 @@ class CaptureReader:
                         end = 14 + total if 20 <= total and 14 + total <= caplen else caplen
                         p = 34 + TCP_HEADER_LEN[off]
                         yield (frame, fsec + frac * unit, linktype,
-                               (data[26:38], seq, ack, flags, data[p:end] if p < end else b"", ttl))
+                               data[26:38], seq, ack, flags, data[p:end] if p < end else b"", ttl)
                         continue
                     if etype == 0x86DD and frag >> 8 == 6 and vihl >> 4 == 6 and caplen >= 74:
                         seq, ack, off, flags = _seq_ack_off_flags(data, 58)
@@ -329,9 +332,9 @@ class CaptureReader:
                             end = 54 + plen if plen and 54 + plen <= caplen else caplen
                             p = 54 + TCP_HEADER_LEN[off]
                             yield (frame, fsec + frac * unit, linktype,
-                                   (data[22:58], seq, ack, flags, data[p:end] if p < end else b"", frag & 0xFF))
+                                   data[22:58], seq, ack, flags, data[p:end] if p < end else b"", frag & 0xFF)
                             continue
-                yield frame, fsec + frac * unit, linktype, decode_flow(linktype, data)
+                yield (frame, fsec + frac * unit, linktype) + (decode_flow(linktype, data) or NO_SEGMENT)
         except (OSError, EOFError, zlib.error) as e:
             self._read_error(e)
         self.info.bytes_read = b.offset
@@ -394,7 +397,10 @@ class CaptureReader:
                         continue  # no interface description: undecodable, but still a frame
                     ts = ((ts_hi << 32) | ts_lo) * iface.ts_unit + iface.ts_offset
                     data = buf[body + 20:body + 20 + caplen]
-                    yield frame, ts, iface.linktype, decode_flow(iface.linktype, data) if decode else data
+                    if decode:
+                        yield (frame, ts, iface.linktype) + (decode_flow(iface.linktype, data) or NO_SEGMENT)
+                    else:
+                        yield frame, ts, iface.linktype, data
                 elif btype == _BT_SPB:
                     frame += 1
                     self.info.frames = frame
@@ -407,7 +413,10 @@ class CaptureReader:
                         caplen = min(caplen, iface.snaplen)
                     # A Simple Packet Block has no timestamp.
                     data = buf[body + 4:body + 4 + caplen]
-                    yield frame, 0.0, iface.linktype, decode_flow(iface.linktype, data) if decode else data
+                    if decode:
+                        yield (frame, 0.0, iface.linktype) + (decode_flow(iface.linktype, data) or NO_SEGMENT)
+                    else:
+                        yield frame, 0.0, iface.linktype, data
                 elif btype == _BT_PB:
                     if end - body < 20:
                         self._truncate(f"corrupt packet block at frame {frame + 1}")
@@ -423,7 +432,10 @@ class CaptureReader:
                         continue
                     ts = ((ts_hi << 32) | ts_lo) * iface.ts_unit + iface.ts_offset
                     data = buf[body + 20:body + 20 + caplen]
-                    yield frame, ts, iface.linktype, decode_flow(iface.linktype, data) if decode else data
+                    if decode:
+                        yield (frame, ts, iface.linktype) + (decode_flow(iface.linktype, data) or NO_SEGMENT)
+                    else:
+                        yield frame, ts, iface.linktype, data
                 elif btype == _BT_IDB:
                     if blen < 20:  # no room for link type and snap length
                         self._truncate(f"corrupt interface description block after frame {frame}")
