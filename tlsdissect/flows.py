@@ -137,7 +137,7 @@ class TcpConnection:
                     self._feed(d, held[0], held[1], held[2], held[3])
             if control and flags & SYN:
                 seq = (seq + 1) & 0xFFFFFFFF  # data on a SYN (TCP Fast Open) follows the SYN
-            elif self.packets[d] == 1 and not self.syn_seen and not self.midstream:
+            elif not self.syn_seen and self.packets[d] == 1 and not self.midstream:
                 self._start_midstream()
             r = self.reasm[d]
             if seq == r.next_seq and not r.pending:
