@@ -196,6 +196,8 @@ class TcpConnection:
             self.fin = pair_with(self.fin, d, (frame, ts))
             self.reasm[d].fin(seq, len(payload))
             self.tcp_events.append((d, frame, ts, "fin", {}))
+            if self.fin[1 - d] is not None and self.closed_at is None:  # FIN from both sides
+                self.closed_at = ts
         if flags & RST:
             if self.rst[d] is None:
                 self.rst = pair_with(self.rst, d, (frame, ts))
@@ -206,8 +208,6 @@ class TcpConnection:
                     # does that (it would finish the record or send an alert).
                     self.rst_mid_record = pair_with(self.rst_mid_record, d, missing)
                 self.tcp_events.append((d, frame, ts, "rst", {"ttl": ttl}))
-            self.closed_at = ts
-        if self.fin[0] and self.fin[1] and self.closed_at is None:
             self.closed_at = ts
 
     # -- the end ------------------------------------------------------------------------
