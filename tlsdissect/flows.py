@@ -513,7 +513,8 @@ class FlowTable:
         self.flow(frame, ts, (flow_key(src, dst, sport, dport), seq, ack, flags, payload, ttl))
 
     def flow(self, frame: int, ts: float, seg: tuple) -> None:
-        """One segment in decode_flow's form (key, seq, ack, flags, payload, ttl): the per-packet path."""
+        """One segment in decode_flow's form (key, seq, ack, flags, payload, ttl): the per-packet path
+        (analyzer._run handles its commonest case, a known conversation's packet without SYN, itself)."""
         key, seq, ack, flags, payload, ttl = seg
         entry = self.table.get(key)
         if entry is None:

@@ -1,6 +1,8 @@
 """Frame bytes -> the TCP segment inside, with struct-level parsing and no per-packet objects.
 
-``decode_flow`` is on the hot path: it runs once per packet of the capture. It returns a plain
+``decode_flow`` is on the hot path: it runs once per packet of the capture (except the common
+Ethernet + IPv4/IPv6 + TCP frame of a pcap file, which CaptureReader.segments decodes the same
+way in its own loop). It returns a plain
 tuple (``decode_tcp`` gives the same segment unpacked), or None for anything that is not a TCP
 segment we can use (ARP, UDP, ICMP, IP
 fragments, a frame cut short before the TCP header). Tunnels that Wireshark looks into are
