@@ -16,19 +16,7 @@ from hypothesis import strategies as st
 from tlsdissect.capture import NO_SEGMENT, CaptureReader
 from tlsdissect.packet import decode_flow
 
-
-def _frame(ipv6: bool, body: bytes, patch: list[tuple[int, int]], cut: int) -> bytes:
-    if ipv6:
-        head = bytearray(b"\x00" * 12 + b"\x86\xdd" + b"\x60" + b"\x00" * 3 + b"\x00\x20" + b"\x06\x40"
-                         + bytes(range(32)) + b"\x01\xbb\xc0\x00" + b"\x00" * 8 + b"\x50\x18" + b"\x00" * 6)
-    else:
-        head = bytearray(b"\x00" * 12 + b"\x08\x00" + b"\x45\x00\x00\x40" + b"\x00" * 4 + b"\x40\x06"
-                         + b"\x00" * 2 + bytes(range(12)) + b"\x00" * 8 + b"\x50\x18" + b"\x00" * 6)
-    frame = head + body
-    for pos, value in patch:
-        if pos < len(frame):
-            frame[pos] = value
-    return bytes(frame[:cut])
+from tests.test_tcp_fastpaths import _frame  # (the same frame maker: Ethernet + IPv4/IPv6 + TCP, patched, cut)
 
 
 def _pcap(frames: list[bytes], linktype: int = 1, cut: int = 0) -> bytes:
