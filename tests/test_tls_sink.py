@@ -16,38 +16,42 @@ from tlsdissect.session import TlsSession
 def _norm(ev: RecordEvent) -> tuple[Any, ...]:
     """What a sink call carries for an event of that kind."""
     if ev.kind == "handshake":
-        return ("handshake", ev.frame, ev.time, ev.msg_type, ev.length, ev.body, ev.encrypted, ev.detail)
+        return ("handshake", ev.frame, ev.time, ev.msg_type, ev.length, ev.body, ev.encrypted, ev.detail,
+                ev.record_version)
     if ev.kind == "protected":
-        return ("protected", ev.frame, ev.time, ev.content_type, ev.length)
+        return ("protected", ev.frame, ev.time, ev.content_type, ev.length, ev.record_version)
     if ev.kind == "alert":
-        return ("alert", ev.frame, ev.time, ev.level, ev.code, ev.encrypted, ev.length)
+        return ("alert", ev.frame, ev.time, ev.level, ev.code, ev.encrypted, ev.length, ev.record_version)
     if ev.kind == "ccs":
-        return ("ccs", ev.frame, ev.time)
+        return ("ccs", ev.frame, ev.time, ev.length, ev.body, ev.encrypted, ev.record_version)
     return ("event", ev.kind, ev.frame, ev.time, ev.content_type, ev.length, ev.msg_type, ev.body, ev.level,
             ev.code, ev.encrypted, ev.detail, ev.record_version, ev.name)
 
 
 class _Recorder:
+    pauses = False  # (a sink: it sees each event as it is read)
+
     def __init__(self, side: int) -> None:
         self.side = side
         self.calls: list[tuple[Any, ...]] = []
 
     def on_handshake(self, d: int, frame: int, ts: float, t: int, length: int, body: bytes, encrypted: bool,
-                     detail: str) -> None:
+                     detail: str, version: int) -> None:
         assert d == self.side
-        self.calls.append(("handshake", frame, ts, t, length, body, encrypted, detail))
+        self.calls.append(("handshake", frame, ts, t, length, body, encrypted, detail, version))
 
-    def on_protected(self, d: int, frame: int, ts: float, ct: int, length: int) -> None:
+    def on_protected(self, d: int, frame: int, ts: float, ct: int, length: int, version: int) -> None:
         assert d == self.side
-        self.calls.append(("protected", frame, ts, ct, length))
+        self.calls.append(("protected", frame, ts, ct, length, version))
 
-    def on_alert(self, d: int, frame: int, ts: float, level: Any, code: Any, encrypted: bool, length: int) -> None:
+    def on_alert(self, d: int, frame: int, ts: float, level: Any, code: Any, encrypted: bool, length: int,
+                 version: int) -> None:
         assert d == self.side
-        self.calls.append(("alert", frame, ts, level, code, encrypted, length))
+        self.calls.append(("alert", frame, ts, level, code, encrypted, length, version))
 
-    def on_ccs(self, d: int, frame: int, ts: float) -> None:
+    def on_ccs(self, d: int, frame: int, ts: float, length: int, body: bytes, decrypted: bool, version: int) -> None:
         assert d == self.side
-        self.calls.append(("ccs", frame, ts))
+        self.calls.append(("ccs", frame, ts, length, body, decrypted, version))
 
     def on_event(self, d: int, ev: RecordEvent) -> None:
         assert d == self.side

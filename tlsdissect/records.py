@@ -13,11 +13,11 @@ decryptor nothing of a protected record is kept beyond its header.
 The caller (the session) must see a ChangeCipherSpec or ServerHello before the records after
 it are parsed, because those change how the rest is read. The session sets
 :attr:`RecordLayer.sink` for the duration of its calls: the events then go to it as they are
-read (the frequent kinds as method calls with their fields, no event object), in the order
-feed would have returned them, so it has seen such an event before the layer reads on.
-Without a sink, the layer stops after such an event and, when bytes are left to read, sets
-:attr:`RecordLayer.paused`; the caller resumes with ``feed(b"", ...)`` (an SSLv2-format
-ClientHello pauses either way).
+read (the frequent kinds as method calls with their fields, no event object), so it has seen
+such an event before the layer reads on. Without a sink, the same calls go to an
+:class:`EventList`, which feed returns: the layer then stops after such an event and, when
+bytes are left to read, sets :attr:`RecordLayer.paused`; the caller resumes with
+``feed(b"", ...)`` (an SSLv2-format ClientHello pauses either way).
 """
 
 from __future__ import annotations
@@ -88,7 +88,38 @@ class RecordEvent:
     name: str = ""
 
 
-# Where a method puts its events: a list, or the layer itself while its sink is set (see append).
+class EventList(list):
+    """Events as RecordEvents, for a caller that set no sink (feed's, gap's and finish's
+    result): the calls a sink gets (see RecordLayer.sink), collected. Such a caller must see a
+    hello or a CCS before the records after it are read, so the layer pauses after one."""
+
+    __slots__ = ()
+    pauses = True
+
+    def on_event(self, side: int, ev: RecordEvent) -> None:
+        self.append(ev)
+
+    def on_handshake(self, side: int, frame: int, ts: float, t: int, length: int, body: bytes, encrypted: bool,
+                     detail: str, version: int) -> None:
+        # Positional arguments (the field order of RecordEvent): one per handshake message.
+        self.append(RecordEvent("handshake", frame, ts, CT_HANDSHAKE, length, t, body, None, None, encrypted,
+                                detail, version))
+
+    def on_protected(self, side: int, frame: int, ts: float, ct: int, length: int, version: int) -> None:
+        self.append(RecordEvent("protected", frame, ts, ct, length, -1, b"", None, None, True, "", version))
+
+    def on_alert(self, side: int, frame: int, ts: float, level: Optional[int], code: Optional[int],
+                 encrypted: bool, length: int, version: int) -> None:
+        self.append(RecordEvent("alert", frame, ts, CT_ALERT, length, -1, b"", level, code, encrypted, "", version))
+
+    def on_ccs(self, side: int, frame: int, ts: float, length: int, body: bytes, decrypted: bool,
+               version: int) -> None:
+        self.append(RecordEvent("ccs", frame, ts, CT_CHANGE_CIPHER_SPEC, length, -1, body, None, None, decrypted,
+                                "", version))
+
+
+# Where a method puts its events: the layer's sink (the session) or an EventList; both take the
+# same calls (on_handshake, on_protected, on_alert and on_ccs; on_event for every other kind).
 _Out = Any
 
 # A decryptor turns (content_type, record_version, payload) into (inner_type, plaintext) or
@@ -197,10 +228,10 @@ class RecordLayer:
         # copy of the rest into ``buf`` and out again; only while the caller resumes).
         self.rest: Optional[bytes] = None
         self.rest_pos = 0
-        # Where feed's events go: None, a list returned to the caller; else, set by the session
-        # for the call, straight to it (see append): the frequent kinds as calls with their
-        # fields (on_handshake, on_protected, on_alert, on_ccs: no event object), every other
-        # kind as a RecordEvent (on_event), all with ``side``, this direction's index.
+        # Where feed's events go: set by the session for the call, straight to it, as calls
+        # with their fields (on_handshake, on_protected, on_alert, on_ccs: no event object;
+        # every other kind as a RecordEvent, on_event), all with ``side``, this direction's
+        # index. None: the same calls fill an EventList, which feed returns.
         self.side = side
         self.sink: Any = None
 
@@ -220,8 +251,8 @@ class RecordLayer:
         ``sink``, they went to it as they happened, and nothing is returned)."""
         self.paused = False
         self.reporting = self.report_protected
-        # (the layer itself stands for the list when events go to the sink: see append)
-        out: Any = [] if self.sink is None else self
+        sink = self.sink
+        out: Any = EventList() if sink is None else sink
         rest = self.rest
         if rest is not None:
             self.rest = None
@@ -229,7 +260,7 @@ class RecordLayer:
                 self._parse_records(rest, frame, ts, out, self.rest_pos)
                 if self.paused and not self.buf and self.hs_resume is None and self.rest is None:
                     self.paused = False
-                return out if out is not self else ()
+                return () if out is sink else out
             self.buf += rest[self.rest_pos:]  # (not resumed the usual way: queue it as bytes waiting)
         if self.hs_resume is not None:
             version, decrypted = self.hs_resume
@@ -240,9 +271,9 @@ class RecordLayer:
                     self.buf += data
             elif data or self.buf:
                 more = self.feed(data, frame, ts)
-                if out is not self:
+                if out is not sink:
                     out.extend(more)
-            return out if out is not self else ()
+            return () if out is sink else out
         skip = self.skip
         if skip:
             n = len(data)
@@ -283,15 +314,11 @@ class RecordLayer:
         # LOST: nothing more to read
         if self.paused and not self.buf and self.hs_resume is None and self.rest is None:
             self.paused = False  # nothing left to read after the pausing event: no need to resume
-        return out if out is not self else ()
-
-    def append(self, ev: RecordEvent) -> None:
-        """An event for the sink (the layer stands for feed's list of events while one is set)."""
-        self.sink.on_event(self.side, ev)
+        return () if out is sink else out
 
     def gap(self, missing: int, frame: int, ts: float) -> list[RecordEvent]:
         """The TCP layer lost ``missing`` bytes here."""
-        out: list[RecordEvent] = []
+        out = EventList()
         self.plain_hold = b""
         self.rest = None
         if self.mode in (PLAIN, SSL2, LOST):
@@ -299,7 +326,7 @@ class RecordLayer:
         if self.skip and missing <= self.skip and not self.buf:
             # The hole lies inside a protected record we were skipping anyway: no harm done.
             self.skip -= missing
-            out.append(RecordEvent("gap", frame, ts, length=missing, detail="inside a protected record"))
+            out.on_event(self.side, RecordEvent("gap", frame, ts, length=missing, detail="inside a protected record"))
             return out
         lost_msg = bool(self.hs) or bool(self.buf)
         self.buf.clear()
@@ -310,7 +337,7 @@ class RecordLayer:
             self.mode = DETECT
             self.midstream = True
         detail = "lost part of a record; resynchronising" if lost_msg else "resynchronising"
-        out.append(RecordEvent("gap", frame, ts, length=missing, detail=detail))
+        out.on_event(self.side, RecordEvent("gap", frame, ts, length=missing, detail=detail))
         return out
 
     # -- detection ----------------------------------------------------------------------
@@ -328,7 +355,7 @@ class RecordLayer:
                 return
             body = bytes(buf[2:2 + length])
             kind = "sslv2_client_hello" if buf[2] == 1 else "sslv2_server_hello"
-            out.append(RecordEvent(kind, frame, ts, length=length, body=body))
+            out.on_event(self.side, RecordEvent(kind, frame, ts, length=length, body=body))
             self.records += 1
             del buf[:2 + length]
             if kind == "sslv2_client_hello":
@@ -346,7 +373,7 @@ class RecordLayer:
             return
         pos = self._find_boundary(1)
         if pos is not None:
-            out.append(RecordEvent("anomaly", frame, ts, length=pos, name="skipped_to_record_boundary",
+            out.on_event(self.side, RecordEvent("anomaly", frame, ts, length=pos, name="skipped_to_record_boundary",
                                    detail=f"skipped {pos} bytes to the next record boundary"))
             del buf[:pos]
             self.midstream = True
@@ -371,7 +398,7 @@ class RecordLayer:
                 del buf[:keep]
                 return
             self.mode = LOST
-            out.append(RecordEvent("anomaly", frame, ts, name="resync_failed",
+            out.on_event(self.side, RecordEvent("anomaly", frame, ts, name="resync_failed",
                                    detail="no TLS record boundary found; giving up on this direction"))
             buf.clear()
             return
@@ -411,7 +438,7 @@ class RecordLayer:
         del buf[:hlen + length]
         self.records += 1
         if body:
-            out.append(RecordEvent("sslv2_message", frame, ts, msg_type=body[0], length=length, body=body))
+            out.on_event(self.side, RecordEvent("sslv2_message", frame, ts, msg_type=body[0], length=length, body=body))
         self.encrypted = True  # keys follow the master key: the rest is encrypted
         buf.clear()
 
@@ -419,7 +446,7 @@ class RecordLayer:
         self.plain_sample = bytearray(self.buf[:PLAIN_SAMPLE])
         sample = bytes(self.buf[:512])
         self.plain_name = describe_plaintext(sample)
-        out.append(RecordEvent("not_tls", frame, ts, detail=self.plain_name, body=sample))
+        out.on_event(self.side, RecordEvent("not_tls", frame, ts, detail=self.plain_name, body=sample))
         self.mode = PLAIN
         self.buf.clear()
 
@@ -441,7 +468,7 @@ class RecordLayer:
         ):
             self.mode = TLS
             self.starttls_seen = True
-            out.append(RecordEvent("starttls", frame, ts, detail=self.plain_name))
+            out.on_event(self.side, RecordEvent("starttls", frame, ts, detail=self.plain_name))
             self.buf += data
             self._parse_records(self.buf, frame, ts, out)
 
@@ -491,7 +518,7 @@ class RecordLayer:
         bytes_by_type = self.bytes_by_type
         header = _RECORD_HEADER.unpack_from
         last_records = self.last_records
-        sink = self.sink if out is self else None  # (see __init__)
+        side = self.side
         report = self.reporting
         while n - pos >= 5:
             ctv, minor, length = header(buf, pos)
@@ -506,7 +533,7 @@ class RecordLayer:
                 detail = f"invalid record header {bytes(buf[pos:pos + 5]).hex()}"
                 nxt = self._find_boundary(pos + 1)
                 if nxt is None:
-                    out.append(RecordEvent("anomaly", frame, ts, name="invalid_record_header",
+                    out.on_event(self.side, RecordEvent("anomaly", frame, ts, name="invalid_record_header",
                                            detail=detail + "; resynchronising"))
                     del buf[:pos]
                     self.mode = DETECT
@@ -514,7 +541,7 @@ class RecordLayer:
                     self.resync_scanned = 0
                     self._detect(frame, ts, out)
                     return
-                out.append(RecordEvent("anomaly", frame, ts, length=nxt - pos, name="invalid_record_header",
+                out.on_event(self.side, RecordEvent("anomaly", frame, ts, length=nxt - pos, name="invalid_record_header",
                                        detail=f"{detail}; skipped {nxt - pos} bytes"))
                 pos = nxt
                 continue
@@ -537,7 +564,7 @@ class RecordLayer:
                 break
             if length > MAX_RECORD_PAYLOAD:
                 self.anomalies += 1
-                out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=length, name="record_too_long",
+                out.on_event(self.side, RecordEvent("anomaly", frame, ts, content_type=ct, length=length, name="record_too_long",
                                        detail=f"record length {length} exceeds the TLS limit"))
             self.records += 1
             if ct in bytes_by_type:
@@ -560,13 +587,10 @@ class RecordLayer:
             if skipped:
                 if report or ct != CT_APPLICATION_DATA:
                     # (_protected_event, without a call: one of these per protected record)
-                    if sink is None:
-                        out.append(RecordEvent("alert" if ct == CT_ALERT else "protected", frame, ts, ct, length, -1,
-                                               b"", None, None, True, "", 0x0300 | minor))
-                    elif ct == CT_ALERT:
-                        sink.on_alert(self.side, frame, ts, None, None, True, length)
+                    if ct == CT_ALERT:
+                        out.on_alert(side, frame, ts, None, None, True, length, 0x0300 | minor)
                     else:
-                        sink.on_protected(self.side, frame, ts, ct, length)
+                        out.on_protected(side, frame, ts, ct, length, 0x0300 | minor)
                 continue
             version = 0x0300 | minor
             if protected:
@@ -576,29 +600,24 @@ class RecordLayer:
                 if (not self.hs and t in _KNOWN_HS_TYPES
                         and ((buf[start + 1] << 16) | (buf[start + 2] << 8) | buf[start + 3]) + 4 == length):
                     # The usual record: one whole message of a known type (what _handshake would
-                    # find, without the call). Positional: the field order of RecordEvent.
+                    # find, without the call).
                     body = buf[start + 4:pos] if type(buf) is bytes else bytes(buf[start + 4:pos])
-                    if sink is None:
-                        out.append(RecordEvent("handshake", frame, ts, CT_HANDSHAKE, length - 4, t, body,
-                                               None, None, False, "", version))
-                    else:
-                        sink.on_handshake(self.side, frame, ts, t, length - 4, body, False, "")
+                    out.on_handshake(side, frame, ts, t, length - 4, body, False, "", version)
                     if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO:
-                        if sink is None:
-                            self.paused = True  # the session must learn the version before the next record
-                        else:
+                        if out.pauses:
+                            self.paused = True  # the caller must learn the version before the next record
+                        else:  # (a sink has seen the hello already)
                             report = self.reporting = self.report_protected
                 else:
                     self._handshake(buf, version, frame, ts, out, False, start, pos, True)
             else:
                 self._content(ct, version, bytes(buf[start:pos]), frame, ts, out, False)
-            if sink is not None:
-                # The sink has seen the record's events already (no pause): read on, with a
-                # CCS's switch to protected records.
-                encrypted = self.encrypted
-                report = self.reporting
-            elif self.paused:
+            if self.paused:
                 break
+            # A sink has seen the record's events already (no pause): read on, with a CCS's
+            # switch to protected records (unchanged when the events are collected instead).
+            encrypted = self.encrypted
+            report = self.reporting
         if len(last_records) > 2 * LAST_RECORDS:
             del last_records[:-LAST_RECORDS]
         if buf is self.buf:
@@ -613,14 +632,10 @@ class RecordLayer:
 
     def _protected_event(self, ct: int, length: int, version: int, frame: int, ts: float, out: Any) -> None:
         """A protected record we do not read (an alert if its type says so) as an event in ``out``."""
-        if out is not self:
-            # Positional arguments (the field order of RecordEvent).
-            out.append(RecordEvent("alert" if ct == CT_ALERT else "protected", frame, ts, ct, length, -1, b"",
-                                   None, None, True, "", version))
-        elif ct == CT_ALERT:
-            self.sink.on_alert(self.side, frame, ts, None, None, True, length)
+        if ct == CT_ALERT:
+            out.on_alert(self.side, frame, ts, None, None, True, length, version)
         else:
-            self.sink.on_protected(self.side, frame, ts, ct, length)
+            out.on_protected(self.side, frame, ts, ct, length, version)
 
     def _finish_skipped(self, frame: int, ts: float, out: _Out) -> None:
         rec = self.skip_record
@@ -638,7 +653,7 @@ class RecordLayer:
         try:
             inner_type, plaintext = decryptor(ct, version, payload)  # type: ignore[misc]
         except Exception as e:  # a wrong key or a cipher we cannot do: say so, keep counting
-            out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=len(payload),
+            out.on_event(self.side, RecordEvent("anomaly", frame, ts, content_type=ct, length=len(payload),
                                    name="decryption_failed", detail=f"decryption failed: {e}"))
             self.decryptor = None
             self._protected_event(ct, len(payload), version, frame, ts, out)
@@ -652,42 +667,35 @@ class RecordLayer:
             self._handshake(payload, version, frame, ts, out, decrypted)
         elif ct == CT_ALERT:
             if len(payload) % 2 or not payload:
-                out.append(RecordEvent("anomaly", frame, ts, content_type=ct, length=len(payload),
+                out.on_event(self.side, RecordEvent("anomaly", frame, ts, content_type=ct, length=len(payload),
                                        name="bad_alert_length", detail=f"alert record of {len(payload)} bytes"))
                 if len(payload) > 2 and not decrypted:
                     # Longer than an alert: a protected alert whose CCS we did not see.
-                    out.append(RecordEvent("alert", frame, ts, content_type=ct, length=len(payload),
+                    out.on_event(self.side, RecordEvent("alert", frame, ts, content_type=ct, length=len(payload),
                                            encrypted=True, record_version=version))
                 return
             if len(payload) > 2 and not decrypted and payload[0] not in (1, 2):
-                out.append(RecordEvent("alert", frame, ts, content_type=ct, length=len(payload),
+                out.on_event(self.side, RecordEvent("alert", frame, ts, content_type=ct, length=len(payload),
                                        encrypted=True, record_version=version))
                 return
-            if out is self:
-                for i in range(0, len(payload), 2):
-                    self.sink.on_alert(self.side, frame, ts, payload[i], payload[i + 1], decrypted, 2)
-            else:
-                for i in range(0, len(payload), 2):
-                    out.append(RecordEvent("alert", frame, ts, ct, 2, -1, b"", payload[i], payload[i + 1], decrypted,
-                                           "", version))  # (positional: the field order of RecordEvent)
+            for i in range(0, len(payload), 2):
+                out.on_alert(self.side, frame, ts, payload[i], payload[i + 1], decrypted, 2, version)
         elif ct == CT_CHANGE_CIPHER_SPEC:
             if self.encrypt_after_ccs and not self.tls13 and not decrypted:
                 self.encrypted = True
-            if out is not self:
+            out.on_ccs(self.side, frame, ts, len(payload), payload[:4], decrypted, version)
+            if out.pauses:
                 self.paused = True
-                out.append(RecordEvent("ccs", frame, ts, ct, len(payload), -1, payload[:4], None, None, decrypted,
-                                       "", version))
-            else:  # (the sink sees the CCS before the next record is read: no pause)
-                self.sink.on_ccs(self.side, frame, ts)
+            else:  # (a sink has seen the CCS before the next record is read: no pause)
                 self.reporting = self.report_protected
         elif ct == CT_HEARTBEAT:
-            out.append(RecordEvent("heartbeat", frame, ts, content_type=ct, length=len(payload),
+            out.on_event(self.side, RecordEvent("heartbeat", frame, ts, content_type=ct, length=len(payload),
                                    encrypted=decrypted, body=payload[:3]))
         elif ct == CT_APPLICATION_DATA:
             if self.first_app_data is None:
                 self.first_app_data = (frame, ts)
             if self.reporting:
-                out.append(RecordEvent("application_data", frame, ts, content_type=ct,
+                out.on_event(self.side, RecordEvent("application_data", frame, ts, content_type=ct,
                                        length=len(payload), encrypted=decrypted, body=payload[:64]))
 
     def _handshake(self, data: Any, version: int, frame: int, ts: float, out: _Out,
@@ -715,20 +723,19 @@ class RecordLayer:
                 if t not in _KNOWN_HS_TYPES or ln > MAX_HANDSHAKE_MESSAGE or (
                     self.midstream and t in (0, 20) and ln + 4 != size and ln + 4 > size
                 ):
-                    out.append(RecordEvent("protected", frame, ts, content_type=CT_HANDSHAKE,
+                    out.on_event(self.side, RecordEvent("protected", frame, ts, content_type=CT_HANDSHAKE,
                                            length=size, encrypted=True, record_version=version))
                     return
             buf = data  # nothing waiting: messages are sliced from the record itself
             pos = start
             n = end
         in_bytes = type(buf) is bytes  # (a slice of bytes is already bytes: no second copy)
-        sink = self.sink if out is self else None  # (see __init__)
         while n - pos >= 4:
             t = buf[pos]
             ln = (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3]
             if ln > MAX_HANDSHAKE_MESSAGE:
                 self.anomalies += 1
-                out.append(RecordEvent("anomaly", frame, ts, content_type=CT_HANDSHAKE, length=ln,
+                out.on_event(self.side, RecordEvent("anomaly", frame, ts, content_type=CT_HANDSHAKE, length=ln,
                                        name="handshake_message_over_cap",
                                        detail=f"handshake message of {ln} bytes exceeds the {MAX_HANDSHAKE_MESSAGE}-byte cap; dropped"))
                 hs.clear()
@@ -738,14 +745,9 @@ class RecordLayer:
                 break
             body = buf[pos + 4:stop] if in_bytes else bytes(buf[pos + 4:stop])
             pos = stop
-            if sink is None:
-                # Positional arguments (the field order of RecordEvent): one per handshake message.
-                out.append(RecordEvent("handshake", frame, ts, CT_HANDSHAKE, ln, t, body, None, None, decrypted,
-                                       "", version))
-            else:
-                sink.on_handshake(self.side, frame, ts, t, ln, body, decrypted, "")
+            out.on_handshake(self.side, frame, ts, t, ln, body, decrypted, "", version)
             if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO:
-                if sink is not None:  # (it has seen the hello already: no pause)
+                if not out.pauses:  # (a sink has seen the hello already: no pause)
                     self.reporting = self.report_protected
                     continue
                 # The session must learn the version before later records are read. Stop here;
@@ -766,7 +768,7 @@ class RecordLayer:
         """The stream ended. Complete handshake messages inside a record whose end was never
         seen are still worth reporting (the capture often stops mid-Certificate, after a
         complete ServerHello); they are marked ``detail='truncated record'``."""
-        out: list[RecordEvent] = []
+        out = EventList()
         buf = self.buf
         if self.mode == DETECT and not self.midstream and len(buf) >= 5:
             # Detection was still waiting for the rest of a record or of a signature.

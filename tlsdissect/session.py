@@ -205,12 +205,15 @@ class TlsSession:
         """Dispatch one record event: the frequent kinds by table, the rest in _other_event."""
         _HANDLERS.get(ev.kind, _other_event)(self, d, ev)
 
-    on_event = _event  # (the record layer's sink interface: see RecordLayer.sink)
+    # The record layer's sink interface (see RecordLayer.sink): on_event and the on_* methods
+    # below; a sink sees each event as it is read, so the layer need not pause after a hello.
+    on_event = _event
+    pauses = False
 
     def _other_event(self, d: int, ev: RecordEvent) -> None:
         kind = ev.kind
         if kind == "ccs":
-            self.on_ccs(d, ev.frame, ev.time)
+            self.on_ccs(d, ev.frame, ev.time, ev.length, ev.body, ev.encrypted, ev.record_version)
         elif kind == "application_data":  # decrypted application data
             self.app_data_records[d] += 1
             if self.first_data_frame[d] is None:
@@ -250,8 +253,8 @@ class TlsSession:
         elif kind == "anomaly":
             self._anomaly((d, ev.frame, ev.time, "anomaly", {"name": ev.name or "anomaly", "detail": ev.detail}))
 
-    def on_ccs(self, d: int, frame: int, ts: float) -> None:
-        """A ChangeCipherSpec (a "ccs" RecordEvent's frame and time)."""
+    def on_ccs(self, d: int, frame: int, ts: float, length: int, body: bytes, decrypted: bool, version: int) -> None:
+        """A ChangeCipherSpec (a "ccs" RecordEvent's fields; only its frame and time matter here)."""
         self.tls_seen = True
         if self.ccs[d] is None:
             self.ccs = pair_with(self.ccs, d, (frame, ts))
@@ -277,10 +280,11 @@ class TlsSession:
         return ctx
 
     def _handshake(self, d: int, ev: RecordEvent) -> None:
-        self.on_handshake(d, ev.frame, ev.time, ev.msg_type, ev.length, ev.body, ev.encrypted, ev.detail)
+        self.on_handshake(d, ev.frame, ev.time, ev.msg_type, ev.length, ev.body, ev.encrypted, ev.detail,
+                          ev.record_version)
 
     def on_handshake(self, d: int, frame: int, ts: float, t: int, length: int, body: bytes, encrypted: bool,
-                     detail: str) -> None:
+                     detail: str, version: int) -> None:
         """One handshake message (a "handshake" RecordEvent's fields)."""
         self.tls_seen = True
         names = _MESSAGE_NAMES.get(t)
@@ -420,10 +424,10 @@ class TlsSession:
             self._anomaly((d, ev.frame, ev.time, "anomaly", {"name": "malformed_sslv2_message", "detail": str(e)}))
 
     def _alert(self, d: int, ev: RecordEvent) -> None:
-        self.on_alert(d, ev.frame, ev.time, ev.level, ev.code, ev.encrypted, ev.length)
+        self.on_alert(d, ev.frame, ev.time, ev.level, ev.code, ev.encrypted, ev.length, ev.record_version)
 
     def on_alert(self, d: int, frame: int, ts: float, level: Optional[int], code: Optional[int], encrypted: bool,
-                 length: int) -> None:
+                 length: int, version: int) -> None:
         """One alert (an "alert" RecordEvent's fields; level and code None when it is hidden)."""
         self.tls_seen = True
         if not self.alerts:
@@ -440,9 +444,9 @@ class TlsSession:
         self.timeline.append((d, frame, ts, "alert", info))
 
     def _protected(self, d: int, ev: RecordEvent) -> None:
-        self.on_protected(d, ev.frame, ev.time, ev.content_type, ev.length)
+        self.on_protected(d, ev.frame, ev.time, ev.content_type, ev.length, ev.record_version)
 
-    def on_protected(self, d: int, frame: int, ts: float, ct: int, length: int) -> None:
+    def on_protected(self, d: int, frame: int, ts: float, ct: int, length: int, version: int) -> None:
         """One protected record we could not read (a "protected" RecordEvent's fields)."""
         self.tls_seen = True
         logs = self.protected_log
