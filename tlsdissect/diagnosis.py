@@ -51,6 +51,9 @@ CLIENT_CERT_ALERTS = CERT_ALERTS | {HANDSHAKE_FAILURE, CERTIFICATE_REQUIRED, ILL
                                     DECRYPT_ERROR}
 
 
+_new = object.__new__
+
+
 @dataclass(slots=True)
 class Evidence:
     text: str
@@ -58,6 +61,16 @@ class Evidence:
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "frames": self.frames}
+
+
+def _evidence(text: str, frames: list[int]) -> Evidence:
+    """``Evidence(text, frames)`` without the class call (which runs the dataclass's __init__
+    as a Python frame entered from C, a few times per connection); tests/test_diag_speed.py
+    holds the two equal."""
+    e = _new(Evidence)
+    e.text = text
+    e.frames = frames
+    return e
 
 
 # Verdict wording, looked up once per connection (module constants: not rebuilt per call).
@@ -153,7 +166,6 @@ class Diagnosis:
         }
 
 
-_new = object.__new__
 
 
 def _diagnosis(outcome: str, cause: str, confidence: str, failure_point: Optional[str] = None,
@@ -408,7 +420,7 @@ class _Reasoner:
         if ch is not None:
             for f in self.hs:  # first_event("handshake", "client")
                 if f.sender == "client":
-                    evidence.append(Evidence(_hello_text(ch.server_name, ch.supported_versions or [ch.legacy_version],
+                    evidence.append(_evidence(_hello_text(ch.server_name, ch.supported_versions or [ch.legacy_version],
                                                          len(ch.cipher_suites)), [f.frame]))
                     break
         version = c.version
@@ -416,7 +428,7 @@ class _Reasoner:
             for sh in self.hs:  # has("server_hello", "server")
                 if sh.sender == "server" and sh.info.get("message") == "server_hello":
                     cipher = c.cipher
-                    evidence.append(Evidence(f"ServerHello chooses {version} with {cipher}." if cipher else
+                    evidence.append(_evidence(f"ServerHello chooses {version} with {cipher}." if cipher else
                                              f"ServerHello chooses {version}.", [sh.frame]))
                     break
 
@@ -425,7 +437,7 @@ class _Reasoner:
         text = _alert_texts.get(key)
         if text is None:
             text = _memo_put(_alert_texts, key, _alert_text(a))
-        self.evidence.append(Evidence(text, [a.frame]))
+        self.evidence.append(_evidence(text, [a.frame]))
 
     # -- the decision ---------------------------------------------------------------------
     def run(self) -> Diagnosis:
@@ -516,11 +528,11 @@ class _Reasoner:
         by = close.by if close else None
         if client_plain is not None and client_plain.info.get("looks_like", "").startswith("HTTP"):
             text = client_plain.info.get("first_bytes", "")[:40].split("\r")[0]
-            self.evidence.append(Evidence(f"The client sends plain text, not a ClientHello: {text!r}.", [client_plain.frame]))
+            self.evidence.append(_evidence(f"The client sends plain text, not a ClientHello: {text!r}.", [client_plain.frame]))
             conf = "likely"
             if server_plain is not None:
                 sample = server_plain.info.get("first_bytes", "")
-                self.evidence.append(Evidence(f"The server answers in plain text: {sample[:40].splitlines()[0] if sample else ''!r}.", [server_plain.frame]))
+                self.evidence.append(_evidence(f"The server answers in plain text: {sample[:40].splitlines()[0] if sample else ''!r}.", [server_plain.frame]))
                 conf = "certain" if "HTTP/1." in sample else "likely"
             return _diagnosis("not_tls", "plaintext_http_on_tls_port", conf, failure_point="client_hello",
                              aborted_by=by, how=how,
@@ -529,7 +541,7 @@ class _Reasoner:
         if server_plain is not None and client_plain is None:
             sample = server_plain.info.get("first_bytes", "")
             looks = server_plain.info.get("looks_like", "")
-            self.evidence.append(Evidence(f"The server answers in plain text ({looks}): {sample[:40].splitlines()[0] if sample else ''!r}.", [server_plain.frame]))
+            self.evidence.append(_evidence(f"The server answers in plain text ({looks}): {sample[:40].splitlines()[0] if sample else ''!r}.", [server_plain.frame]))
             return _diagnosis("not_tls", "tls_to_plaintext_server", "certain" if looks.startswith("HTTP") else "likely",
                              failure_point="client_hello", aborted_by=by or "server", how=how,
                              explanation=(f"The client started a TLS handshake with {c.server}, but the server on "
@@ -693,7 +705,7 @@ class _Reasoner:
             return
         cert_ev = self.has("certificate", "server")
         frames = [cert_ev.frame] if cert_ev else []
-        self.evidence += [Evidence(text, frames) for text in _chain_texts(chain)]
+        self.evidence += [_evidence(text, frames) for text in _chain_texts(chain)]
 
     def _client_rejects_server_cert(self, a: Alert, name: str, phase: str) -> tuple[str, str, list[str], str]:
         self._cert_evidence()
@@ -743,10 +755,10 @@ class _Reasoner:
         if req is not None:
             ca_names, text = _requested_cas(req.certificate_authorities)
             cr_ev = self.has("certificate_request", "server")
-            self.evidence.append(Evidence(text, [cr_ev.frame] if cr_ev else []))
+            self.evidence.append(_evidence(text, [cr_ev.frame] if cr_ev else []))
         sent = c.client_certificate_sent
         if cert_msg is not None:
-            self.evidence.append(Evidence(
+            self.evidence.append(_evidence(
                 "The client's Certificate message is empty." if not sent else
                 f"The client sends {len(c.client_certificates_der)} certificate(s).", [cert_msg.frame]))
         if sent is False or (cert_msg is None and code in (HANDSHAKE_FAILURE, CERTIFICATE_REQUIRED, NO_CERTIFICATE) and not self.tls13):
@@ -775,7 +787,7 @@ class _Reasoner:
                     reason = f.text
                     break
         if reason:
-            self.evidence.append(Evidence(reason, [cert_msg.frame] if cert_msg else []))
+            self.evidence.append(_evidence(reason, [cert_msg.frame] if cert_msg else []))
         leaf = client_chain.certificates[0] if client_chain is not None and client_chain.certificates else None
         who = f" {leaf.label} (issued by {leaf.issuer_label})" if leaf else ""
         expl = f"The server rejected the client certificate{who} with {name}."
@@ -948,7 +960,7 @@ class _Reasoner:
             if bad:
                 problem = "client_cert_rejected"
                 for f in bad:
-                    self.evidence.append(Evidence(f.text, [e.frame for e in self.hs if e.sender == "client"
+                    self.evidence.append(_evidence(f.text, [e.frame for e in self.hs if e.sender == "client"
                                                            and e.info.get("message") == "certificate"][:1]))
         if problem is None:
             return None
@@ -967,10 +979,10 @@ class _Reasoner:
                                           + ". A server that requires it (nginx ssl_verify_client on) refuses the request "
                                           "inside the encrypted session; supply the key log to see its answer."))
         if server_refused:
-            self.evidence.append(Evidence(f"The server answers HTTP {preview[9:12]} (decrypted): {preview.split(chr(13))[0]!r}.", [resp.frame]))
+            self.evidence.append(_evidence(f"The server answers HTTP {preview[9:12]} (decrypted): {preview.split(chr(13))[0]!r}.", [resp.frame]))
         cert_ev = next((e for e in self.hs if e.sender == "client" and e.info.get("message") == "certificate"), None)
         if problem == "client_cert_missing" and cert_ev is not None:
-            self.evidence.append(Evidence("The client answers the CertificateRequest with an empty Certificate.", [cert_ev.frame]))
+            self.evidence.append(_evidence("The client answers the CertificateRequest with an empty Certificate.", [cert_ev.frame]))
         return _diagnosis("established", problem, "certain" if server_refused else "likely",
                          failure_point="application_data", aborted_by="server",
                          how=close.how if close is not None else None,
@@ -995,7 +1007,7 @@ class _Reasoner:
         if status not in ("403", "421"):
             return None
         req = next((e for e in self.by_type.get("application_data", _NONE) if e.sender == "client"), None)
-        self.evidence.append(Evidence(f"The server answers the request with HTTP {status} (decrypted).", [resp.frame]))
+        self.evidence.append(_evidence(f"The server answers the request with HTTP {status} (decrypted).", [resp.frame]))
         close = c.tcp_close
         ch = c.client_hello
         if ch is not None and not ch.server_name:
@@ -1004,7 +1016,7 @@ class _Reasoner:
                 for line in str(req.info.get("preview", "")).split("\r\n"):
                     if line.lower().startswith("host:"):
                         host = line[5:].strip()
-            self.evidence.append(Evidence("The ClientHello carries no server name (SNI)"
+            self.evidence.append(_evidence("The ClientHello carries no server name (SNI)"
                                           + (f", while the request asks for Host: {host}." if host else "."),
                                           [e.frame for e in self.hs[:1]]))
             return _diagnosis("established", "sni_rejected", "likely", failure_point="application_data",
@@ -1013,7 +1025,7 @@ class _Reasoner:
                                           f"the request with HTTP {status}: a server that requires SNI for name-based "
                                           "virtual hosts (Apache's SSLStrictSNIVHostCheck) does this."))
         if self.tls13 and ch is not None and ch.ext(49) is None:
-            self.evidence.append(Evidence("The client did not offer post_handshake_auth, so a TLS 1.3 server cannot "
+            self.evidence.append(_evidence("The client did not offer post_handshake_auth, so a TLS 1.3 server cannot "
                                           "ask it for a certificate after the handshake.", [e.frame for e in self.hs[:1]]))
             return _diagnosis("established", "client_cert_missing", "possible", failure_point="post_handshake_auth",
                              aborted_by="server", how=close.how if close else None, alternatives=["unknown"],
@@ -1037,7 +1049,7 @@ class _Reasoner:
             any(a.sender == peer and a.frame < close.frame for a in c.alerts)
         if said_bye or peer_closed or self._probable_alert(by, close.frame) is not None:
             return None
-        self.evidence.append(Evidence(f"The {by} resets the connection after the handshake without a close_notify.", [close.frame]))
+        self.evidence.append(_evidence(f"The {by} resets the connection after the handshake without a close_notify.", [close.frame]))
         return _diagnosis("established", "connection_reset", "likely", failure_point="application_data",
                          aborted_by=by, how="rst", alternatives=["middlebox_reset"],
                          explanation=(f"The handshake completed, then the {by} reset the connection without closing the TLS "
@@ -1053,7 +1065,7 @@ class _Reasoner:
             if not c.client_stats.bytes:
                 if "syn_ack" not in self.by_type:
                     refused = self.first_event("rst", "server") is not None
-                    self.evidence.append(Evidence("The client's SYN " + ("is refused with a reset." if refused else "gets no answer."),
+                    self.evidence.append(_evidence("The client's SYN " + ("is refused with a reset." if refused else "gets no answer."),
                                                   [e.frame for e in c.events if e.type in ("syn", "rst")][:3]))
                     return _diagnosis("failed", "connection_reset" if refused else "server_no_response", "certain",
                                      failure_point="tcp_connect", aborted_by="server" if refused else "unknown",
@@ -1091,12 +1103,12 @@ class _Reasoner:
                     waited = ""
                     if close is not None:
                         waited = f" The client gave up after {close.time - ch.time:.1f} s."
-                        self.evidence.append(Evidence("The client closes the connection.", [close.frame]))
+                        self.evidence.append(_evidence("The client closes the connection.", [close.frame]))
                     return _diagnosis("incomplete", "server_no_response", "certain" if close else "likely",
                                      failure_point="client_hello", aborted_by=who,
                                      how="no_response",
                                      explanation=f"The server accepted the TCP connection but never answered the ClientHello.{waited}")
-                self.evidence.append(Evidence(f"The {close.by} {'resets' if close.how == 'rst' else 'closes'} the connection.", [close.frame]))
+                self.evidence.append(_evidence(f"The {close.by} {'resets' if close.how == 'rst' else 'closes'} the connection.", [close.frame]))
                 if close.by == "server":
                     if close.how == "rst":
                         return _diagnosis("failed", "connection_reset", "likely", failure_point="client_hello",
@@ -1113,7 +1125,7 @@ class _Reasoner:
         if waited is not None:
             last_client, phase = waited
             if close is not None:
-                self.evidence.append(Evidence(
+                self.evidence.append(_evidence(
                     f"The server sends nothing after the client's {last_client.info.get('message', 'flight')}; "
                     f"the client gives up {close.time - last_client.time:.1f} s later.", [last_client.frame, close.frame]))
             return _diagnosis("incomplete", "server_no_response", "likely", failure_point=phase,
@@ -1134,7 +1146,7 @@ class _Reasoner:
         # TLS 1.3 without keys: a small protected record right before the close is a probable alert.
         probable = self._probable_alert(close.by, close.frame)
         if probable is not None:
-            self.evidence.append(Evidence(
+            self.evidence.append(_evidence(
                 f"The {close.by} sends a {probable.info.get('length')}-byte encrypted record right before closing: "
                 "the size of an encrypted alert.", [probable.frame]))
             self.hidden.append("the alert's description (TLS 1.3 encrypts it); " + self._keys_hint())
@@ -1163,7 +1175,7 @@ class _Reasoner:
         by = close.by
         if self.tls13 and phase == "server_certificate" and self.has("certificate", "server") is None:
             phase = "server_hello"  # the rest of the server's flight is encrypted: we only saw its hello
-        self.evidence.append(Evidence(f"The {by} {'resets' if close.how == 'rst' else 'closes'} the connection without a TLS alert.", [close.frame]))
+        self.evidence.append(_evidence(f"The {by} {'resets' if close.how == 'rst' else 'closes'} the connection without a TLS alert.", [close.frame]))
         if close.how == "rst":
             return _diagnosis("failed", "connection_reset", "likely", failure_point=phase, aborted_by=by, how="rst",
                              alternatives=["middlebox_reset"],
@@ -1231,7 +1243,7 @@ class _Reasoner:
             t = [e.time for e in rsts]
             if max(t) - min(t) < 0.002:
                 frames = [e.frame for e in rsts]
-                self.evidence.append(Evidence("Both directions receive a reset within 2 ms of each other.", frames))
+                self.evidence.append(_evidence("Both directions receive a reset within 2 ms of each other.", frames))
                 return "both sides got a reset at the same moment, which neither endpoint would do itself."
         ttl = c.extra.get("ttl") or {}
         rst_ttl = ttl.get("rst") or {}
@@ -1239,7 +1251,7 @@ class _Reasoner:
             earlier = ttl.get(side) or []
             if earlier and value is not None and all(abs(value - x) > 2 for x in earlier):
                 frame = next(e.frame for e in rsts if e.sender == side)
-                self.evidence.append(Evidence(
+                self.evidence.append(_evidence(
                     f"The reset 'from the {side}' has IP TTL {value}, while the {side}'s own packets had TTL "
                     f"{', '.join(map(str, earlier))}.", [frame]))
                 return f"the reset claiming to come from the {side} has a different IP TTL than the {side}'s own packets."
@@ -1247,7 +1259,7 @@ class _Reasoner:
         mid = c.extra.get("rst_mid_record") or {}
         for side, missing in mid.items():
             frame = next(e.frame for e in rsts if e.sender == side)
-            self.evidence.append(Evidence(
+            self.evidence.append(_evidence(
                 f"The reset 'from the {side}' arrives while the {side}'s TLS record is unfinished ({missing} bytes "
                 "still to come).", [frame]))
             return (f"the reset claiming to come from the {side} cut its own TLS record in the middle, which a TLS "
