@@ -19,3 +19,24 @@ def test_evidence_factory_builds_what_the_dataclass_builds() -> None:
         assert fast == slow and fast.to_dict() == slow.to_dict()
         assert fast.frames is frames  # the list handed in, as the dataclass keeps it
     assert [f.name for f in dataclasses.fields(Evidence)] == ["text", "frames"]
+
+
+def test_certificate_dicts_with_empty_sequences_split_off_equal_to_dict() -> None:
+    """enrich._cert_dicts (templates from _chain_and_json, empty sequences set apart) gives
+    CertificateInfo.to_dict: same keys in the same order, fresh lists, empty or not."""
+    from certs_factory import REF_TIME, lab_pki
+    from tlsdissect import enrich
+
+    enrich._CHAIN_CACHE.clear()
+    pki = lab_pki()
+    for ders in ([pki.leaf.der, pki.intermediate.der], [pki.leaf.der], [b"\x30\x03\x02\x01\x00"]):
+        chain, _json, templates = enrich._chain_and_json(ders, REF_TIME.timestamp(), "www.lab.test", "server", None)
+        expected = [c.to_dict() for c in chain.certificates]
+        first = enrich._cert_dicts(templates)
+        assert first == expected and [list(d) for d in first] == [list(d) for d in expected]
+        assert any(v == [] for d in first for v in d.values())  # some empty sequences are covered
+        for d in first:
+            for v in d.values():
+                if type(v) is list:
+                    v.append("changed")
+        assert enrich._cert_dicts(templates) == expected

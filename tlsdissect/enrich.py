@@ -84,12 +84,15 @@ def _chain(ders: list[bytes], at: float, server_name: Optional[str], role: str, 
 
 
 def _cert_dicts(templates: Any) -> list[dict[str, Any]]:
-    """``[c.to_dict() for c in certs]`` from the certificates' to_dict templates."""
+    """``[c.to_dict() for c in certs]`` from the certificates' to_dict templates, each as
+    (template, its non-empty sequences, the keys of its empty ones): see _chain_and_json."""
     out = []
-    for template, sequences in templates:
+    for template, sequences, empty in templates:
         d = template.copy()
         for k, v in sequences:
             d[k] = [*v]  # fresh lists, as CertificateInfo.to_dict
+        for k in empty:  # (most of a certificate's sequences are empty: no copy to make)
+            d[k] = []
         out.append(d)
     return out
 
@@ -125,7 +128,9 @@ def _chain_and_json(ders: list[bytes], at: float, server_name: Optional[str], ro
         certs_json, templates = spans[-1][3], spans[-1][4]  # one copy per chain, not per span
     else:
         certs_json = _certificates_json(result.certificates)
-        templates = tuple([c._dict_template for c in result.certificates])
+        # (each to_dict template with its sequences split: the empty ones need a new list, not a copy)
+        templates = tuple([(t, tuple([(k, v) for k, v in seqs if v]), tuple([k for k, v in seqs if not v]))
+                           for t, seqs in [c._dict_template for c in result.certificates]])
     spans.append((lo, hi, certificates.Retimer(result, role), certs_json, templates))
     return result, certs_json, templates
 
