@@ -274,8 +274,9 @@ class TcpConnection:
             conn.cipher_code = sh.cipher_suite
             conn.cipher = tables.cipher_name(sh.cipher_suite)
             alpn = sh.ext(16)
-            if alpn and alpn.decoded and alpn.decoded.get("protocols"):
-                conn.alpn = alpn.decoded["protocols"][0]
+            decoded = alpn.decoded if alpn else None  # (read once: a shared extension's is a copy)
+            if decoded and decoded.get("protocols"):
+                conn.alpn = decoded["protocols"][0]
         elif hrr is not None:
             # Only a HelloRetryRequest came back: it already names the version and suite.
             conn.version_code = version = hrr.version

@@ -326,8 +326,9 @@ class TlsSession:
                     info["message"] = "hello_retry_request"
                     info["hello_retry_request"] = True
                     ks = msg.ext(51)
-                    if ks and ks.decoded:
-                        info["selected_group"] = ks.decoded.get("group_name")
+                    decoded = ks.decoded if ks else None  # (read once: a shared extension's is a copy)
+                    if decoded:
+                        info["selected_group"] = decoded.get("group_name")
                     self._set_version(version)
                 else:
                     self.server_hellos_seen += 1
