@@ -166,8 +166,6 @@ class Diagnosis:
         }
 
 
-
-
 def _diagnosis(outcome: str, cause: str, confidence: str, failure_point: Optional[str] = None,
                aborted_by: Optional[str] = None, how: Optional[str] = None, alert: Optional[dict[str, Any]] = None,
                alternatives: Optional[list[str]] = None, explanation: str = "") -> Diagnosis:
