@@ -66,6 +66,13 @@ _CHUNK = 4 * 1024 * 1024
 # CaptureReader.segments' segment part for a frame without a usable TCP segment.
 NO_SEGMENT = (None, 0, 0, 0, b"", 0)
 
+
+def _decoded(frames: Iterator[tuple[int, float, int, bytes]]) -> Iterator[tuple[Any, ...]]:
+    """segments() of a pcapng file: each frame with decode_flow's result, flat (the pcap reader
+    decodes its common frames in its own loop instead)."""
+    for frame, ts, linktype, data in frames:
+        yield (frame, ts, linktype) + (decode_flow(linktype, data) or NO_SEGMENT)
+
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
 
 
@@ -239,11 +246,13 @@ class CaptureReader:
     def _records(self, decode: bool) -> Iterator[tuple[int, float, int, Any]]:
         # The format's generator itself, not one that delegates to it: a ``yield from`` layer
         # costs a resume per frame. Each generator handles read errors and bytes_read itself.
+        # (pcapng's segments do take that layer, _decoded: one decode per frame in one place.)
         b = _Buffered(self._stream, self._head)
         self._buffered = b
         if self.info.format == "pcap":
             return self._iter_pcap(b, decode)
-        return self._iter_pcapng(b, decode)
+        frames = self._iter_pcapng(b)
+        return _decoded(frames) if decode else frames
 
     def _need(self, b: _Buffered, n: int, cut_short: str) -> bool:
         """Refill so that ``n`` bytes are buffered at ``b.pos``; when the capture ends first,
@@ -340,7 +349,7 @@ class CaptureReader:
         self.info.bytes_read = b.offset
 
     # -- pcapng -------------------------------------------------------------------------
-    def _iter_pcapng(self, b: _Buffered, decode: bool) -> Iterator[tuple[int, float, int, Any]]:
+    def _iter_pcapng(self, b: _Buffered) -> Iterator[tuple[int, float, int, bytes]]:
         try:
             frame = 0
             endian = "<"
@@ -396,11 +405,7 @@ class CaptureReader:
                     if iface is None:
                         continue  # no interface description: undecodable, but still a frame
                     ts = ((ts_hi << 32) | ts_lo) * iface.ts_unit + iface.ts_offset
-                    data = buf[body + 20:body + 20 + caplen]
-                    if decode:
-                        yield (frame, ts, iface.linktype) + (decode_flow(iface.linktype, data) or NO_SEGMENT)
-                    else:
-                        yield frame, ts, iface.linktype, data
+                    yield frame, ts, iface.linktype, buf[body + 20:body + 20 + caplen]
                 elif btype == _BT_SPB:
                     frame += 1
                     self.info.frames = frame
@@ -412,11 +417,7 @@ class CaptureReader:
                     if iface.snaplen:
                         caplen = min(caplen, iface.snaplen)
                     # A Simple Packet Block has no timestamp.
-                    data = buf[body + 4:body + 4 + caplen]
-                    if decode:
-                        yield (frame, 0.0, iface.linktype) + (decode_flow(iface.linktype, data) or NO_SEGMENT)
-                    else:
-                        yield frame, 0.0, iface.linktype, data
+                    yield frame, 0.0, iface.linktype, buf[body + 4:body + 4 + caplen]
                 elif btype == _BT_PB:
                     if end - body < 20:
                         self._truncate(f"corrupt packet block at frame {frame + 1}")
@@ -431,11 +432,7 @@ class CaptureReader:
                     if iface is None:
                         continue
                     ts = ((ts_hi << 32) | ts_lo) * iface.ts_unit + iface.ts_offset
-                    data = buf[body + 20:body + 20 + caplen]
-                    if decode:
-                        yield (frame, ts, iface.linktype) + (decode_flow(iface.linktype, data) or NO_SEGMENT)
-                    else:
-                        yield frame, ts, iface.linktype, data
+                    yield frame, ts, iface.linktype, buf[body + 20:body + 20 + caplen]
                 elif btype == _BT_IDB:
                     if blen < 20:  # no room for link type and snap length
                         self._truncate(f"corrupt interface description block after frame {frame}")
