@@ -28,7 +28,12 @@ from typing import Any, BinaryIO, Iterator, Union
 import dpkt
 
 from .errors import CaptureError
-from .packet import LINKTYPE_ETHERNET, TCP_HEADER_LEN, _eth_ip_tcp, _seq_ack_off_flags, decode_flow
+from .packet import LINKTYPE_ETHERNET, TCP_HEADER_LEN, _eth_ip6_tcp, _eth_ip_tcp, decode_flow
+
+# The TCP data offset byte -> where the payload starts in an Ethernet + IPv4 (no options) or IPv6
+# (no extension headers) frame: one addition per frame instead of two.
+_PAYLOAD_AT_IPV4: tuple[int, ...] = tuple(14 + 20 + hl for hl in TCP_HEADER_LEN)
+_PAYLOAD_AT_IPV6: tuple[int, ...] = tuple(14 + 40 + hl for hl in TCP_HEADER_LEN)
 
 PCAP_MAGICS = {
     b"\xd4\xc3\xb2\xa1": ("<", 1e-6),  # little-endian, microseconds
@@ -318,32 +323,38 @@ class CaptureReader:
                 if sec != last_sec:
                     last_sec = sec
                     fsec = float(sec)
-                data = buf[start:pos]
                 if not decode:
-                    yield frame, fsec + frac * unit, linktype, data
+                    yield frame, fsec + frac * unit, linktype, buf[start:pos]
                     continue
                 if ethernet and caplen >= 54:
                     # decode_flow's fast paths for Ethernet + IPv4 (no options, not a fragment) or
                     # IPv6 (no extension headers) + TCP, here in the loop: no call per frame for
                     # the common cases (the same results, see tests/test_pkt_segments.py); the
-                    # rest goes to decode_flow.
-                    etype, vihl, total, frag, ttl, proto, seq, ack, off, flags = _eth_ip_tcp(data, 12)
-                    if etype == 0x0800 and vihl == 0x45 and proto == 6 and not frag & 0x3FFF and off >= 0x50:
-                        end = 14 + total if 20 <= total and 14 + total <= caplen else caplen
-                        p = 34 + TCP_HEADER_LEN[off]
+                    # rest goes to decode_flow. The headers are read in the buffer itself: the
+                    # frame is never copied, only its payload (and the flow key, by the unpack).
+                    etype, vihl, total, frag, ttl, proto, key, seq, ack, off, flags = _eth_ip_tcp(buf, start + 12)
+                    # (frag 0x4000, Don't Fragment alone, is the common case: tested first, without
+                    # the slower "&")
+                    if etype == 0x0800 and vihl == 0x45 and proto == 6 and (frag == 0x4000 or not frag & 0x3FFF) \
+                            and off >= 0x50:
+                        end = start + 14 + total
+                        if total < 20 or end > pos:
+                            end = pos
+                        p = start + _PAYLOAD_AT_IPV4[off]
                         yield (frame, fsec + frac * unit, linktype,
-                               data[26:38], seq, ack, flags, data[p:end] if p < end else b"", ttl)
+                               key, seq, ack, flags, buf[p:end] if p < end else b"", ttl)
                         continue
                     if etype == 0x86DD and frag >> 8 == 6 and vihl >> 4 == 6 and caplen >= 74:
-                        seq, ack, off, flags = _seq_ack_off_flags(data, 58)
+                        plen, key, seq, ack, off, flags = _eth_ip6_tcp(buf, start + 18)
                         if off >= 0x50:
-                            plen = (data[18] << 8) | data[19]
-                            end = 54 + plen if plen and 54 + plen <= caplen else caplen
-                            p = 54 + TCP_HEADER_LEN[off]
+                            end = start + 54 + plen
+                            if not plen or end > pos:
+                                end = pos
+                            p = start + _PAYLOAD_AT_IPV6[off]
                             yield (frame, fsec + frac * unit, linktype,
-                                   data[22:58], seq, ack, flags, data[p:end] if p < end else b"", frag & 0xFF)
+                                   key, seq, ack, flags, buf[p:end] if p < end else b"", frag & 0xFF)
                             continue
-                yield (frame, fsec + frac * unit, linktype) + (decode_flow(linktype, data) or NO_SEGMENT)
+                yield (frame, fsec + frac * unit, linktype) + (decode_flow(linktype, buf[start:pos]) or NO_SEGMENT)
         except (OSError, EOFError, zlib.error) as e:
             self._read_error(e)
         self.info.bytes_read = b.offset

@@ -71,10 +71,14 @@ _seq_ack_off_flags = struct.Struct("!IIBB").unpack_from
 # the two shifts per packet).
 TCP_HEADER_LEN: tuple[int, ...] = tuple((off >> 4) << 2 for off in range(256))
 # From offset 12 of an Ethernet frame carrying IPv4 + TCP: EtherType, version/IHL, total length,
-# flags/fragment offset, TTL, protocol, (checksum, addresses, ports skipped), seq, ack, TCP data
-# offset, TCP flags. (For IPv6, ``vihl`` holds the version and ``frag`` the next header and the
-# hop limit.)
-_eth_ip_tcp = struct.Struct("!HBxH2xHBB14xIIBB").unpack_from
+# flags/fragment offset, TTL, protocol, (checksum skipped) the flow key (addresses and ports, as
+# bytes: no slice of its own), seq, ack, TCP data offset, TCP flags. (For IPv6, ``vihl`` holds the
+# version and ``frag`` the next header and the hop limit, and the "key" is no key.)
+_eth_ip_tcp = struct.Struct("!HBxH2xHBB2x12sIIBB").unpack_from
+# From offset 18 of an Ethernet frame carrying IPv6 (no extension headers) + TCP: payload length,
+# (next header, hop limit skipped) the flow key (addresses and ports), seq, ack, TCP data offset,
+# TCP flags.
+_eth_ip6_tcp = struct.Struct("!H2x36sIIBB").unpack_from
 
 
 def decode_tcp(linktype: int, data: bytes) -> Optional[TcpSegment]:
@@ -116,25 +120,26 @@ def decode_flow(linktype: int, data: bytes) -> Optional[FlowSegment]:
             # everything else goes the general way (which gives None to a frame cut short).
             n = len(data)
             if n >= 54:
-                etype, vihl, total, frag, ttl, proto, seq, ack, off, flags = _eth_ip_tcp(data, 12)
-                if etype == 0x0800 and vihl == 0x45 and proto == 6 and not frag & 0x3FFF:
+                etype, vihl, total, frag, ttl, proto, key, seq, ack, off, flags = _eth_ip_tcp(data, 12)
+                # (frag 0x4000, Don't Fragment alone, is the common case: tested first, without
+                # the slower "&")
+                if etype == 0x0800 and vihl == 0x45 and proto == 6 and (frag == 0x4000 or not frag & 0x3FFF):
                     if off < 0x50:  # TCP header length below 20
                         return None
                     end = 14 + total if 20 <= total and 14 + total <= n else n
                     start = 34 + TCP_HEADER_LEN[off]
-                    return (data[26:38], seq, ack, flags, data[start:end] if start < end else b"", ttl)
+                    return (key, seq, ack, flags, data[start:end] if start < end else b"", ttl)
                 if etype == 0x86DD and frag >> 8 == 6 and vihl >> 4 == 6:
                     # The same for Ethernet + IPv6 without extension headers (next header, the
                     # high byte of ``frag`` here, is TCP): src, dst and the ports are contiguous.
                     if n < 74:
                         return None
-                    seq, ack, off, flags = _seq_ack_off_flags(data, 58)
+                    plen, key, seq, ack, off, flags = _eth_ip6_tcp(data, 18)
                     if off < 0x50:
                         return None
-                    plen = (data[18] << 8) | data[19]
                     end = 54 + plen if plen and 54 + plen <= n else n  # jumbograms/TSO: plen 0
                     start = 54 + TCP_HEADER_LEN[off]
-                    return (data[22:58], seq, ack, flags, data[start:end] if start < end else b"", frag & 0xFF)
+                    return (key, seq, ack, flags, data[start:end] if start < end else b"", frag & 0xFF)
             return _ether(data, 0, 0)
         if linktype == LINKTYPE_LINUX_SLL:
             return _by_ethertype(data, 16, _u16(data, 14)[0], 0)
