@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
 from .capture import CaptureReader, Source
-from .flows import SYN_OR_QUOTE, FlowTable, TcpConnection
+from .flows import NEEDS_FLOW_TABLE, FlowTable, TcpConnection
 from .model import Connection, Report
 from .packet import SUPPORTED_LINKTYPES
 
@@ -183,6 +183,7 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
     secrets = reader.new_secrets  # (the reader appends to this list)
     table_flow = table.flow
     conversation = table.table.get
+    needs_flow_table = NEEDS_FLOW_TABLE
     undecoded = 0
     next_sweep_frame = 0
     frame = 0
@@ -201,7 +202,7 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
             # FlowTable.flow, its common case here (no call): a packet of a known conversation
             # without SYN (nor an ICMP quote) goes straight to the conversation.
             entry = conversation(key)
-            if entry is None or flags & SYN_OR_QUOTE:
+            if entry is None or needs_flow_table[flags]:
                 table_flow(frame, ts, (key, seq, ack, flags, payload, ttl))
             else:
                 conn, d = entry

@@ -44,6 +44,11 @@ SYN_OR_QUOTE = SYN | ICMP_QUOTE  # (an ICMP quote has no other flag)
 # once per packet instead of computing three ``&`` (each a generic binary operation in CPython).
 _FLAG_BITS: tuple[tuple[bool, bool, bool], ...] = tuple(
     (bool(f & _CONTROL), bool(f & ACK), bool(f & RST)) for f in range(256))
+# And for a control packet: TCP flags byte -> (SYN, FIN) as booleans.
+_SYN_FIN: tuple[tuple[bool, bool], ...] = tuple((bool(f & SYN), bool(f & FIN)) for f in range(256))
+# A segment's flags (an ICMP quote's included) -> whether it needs FlowTable.flow even for a known
+# conversation (SYN, or an ICMP quote): analyzer._run's test per packet, without the "&".
+NEEDS_FLOW_TABLE: tuple[bool, ...] = tuple(bool(f & SYN_OR_QUOTE) for f in range(ICMP_QUOTE + 1))
 _ALERT_LEVELS = {1: "warning", 2: "fatal"}
 _ZERO_PAIR = (0, 0)
 _BY_FRAME = itemgetter(1)  # timeline tuples: (direction, frame, time, type, info)
@@ -108,7 +113,41 @@ class TcpConnection:
         if len(ttls) < 4 and not rst:
             ttls.append(ttl)
         if control:
-            self._control(d, frame, ts, seq, flags, payload, ttl)
+            # SYN, FIN and RST: sequence origins, roles and the end of the conversation (here, not
+            # in a method of their own: a call less for each of a short connection's five or so).
+            syn, fin = _SYN_FIN[flags]
+            if syn:
+                if self.isn[d] is None:
+                    self.isn[d] = seq
+                    self.reasm[d].syn(seq)
+                    kind = "syn_ack" if acks else "syn"
+                    self.tcp_events.append((d, frame, ts, kind, {}))
+                elif self.isn[d] != seq and not self.payload_bytes[d]:
+                    # A repeated SYN(-ACK) with another ISN before any data: which one counts is
+                    # decided by the first data segment (see StreamReassembler.syn_candidate).
+                    self.reasm[d].syn_candidate(seq)
+                if not self.syn_seen and self.packets[d] + self.packets[1 - d] <= 2:
+                    self.syn_seen = True
+                if self.client_dir is None or self.role_source != "syn":
+                    self.client_dir = (1 - d) if acks else d
+                    self.role_source = "syn"
+            if fin and self.fin[d] is None:
+                self.fin = pair_with(self.fin, d, (frame, ts))
+                self.reasm[d].fin(seq, len(payload))
+                self.tcp_events.append((d, frame, ts, "fin", {}))
+                if self.fin[1 - d] is not None and self.closed_at is None:  # FIN from both sides
+                    self.closed_at = ts
+            if rst:
+                if self.rst[d] is None:
+                    self.rst = pair_with(self.rst, d, (frame, ts))
+                    self.rst_ttl = pair_with(self.rst_ttl, d, ttl)
+                    missing = self.session.layers[d].mid_record()
+                    if missing > 0 and not self.reasm[d].pending:
+                        # The sender resets while its own TLS record is unfinished: no TLS stack
+                        # does that (it would finish the record or send an alert).
+                        self.rst_mid_record = pair_with(self.rst_mid_record, d, missing)
+                    self.tcp_events.append((d, frame, ts, "rst", {"ttl": ttl}))
+                self.closed_at = ts
         if acks:
             other = self.reasm[1 - d]
             if other.pending:
@@ -135,7 +174,7 @@ class TcpConnection:
                 self.tentative = pair_with(self.tentative, d, None)
                 if held[0] != seq:
                     self._feed(d, held[0], held[1], held[2], held[3])
-            if control and flags & SYN:
+            if control and syn:  # (syn is set when control is)
                 seq = (seq + 1) & 0xFFFFFFFF  # data on a SYN (TCP Fast Open) follows the SYN
             elif not self.syn_seen and self.packets[d] == 1 and not self.midstream:
                 self._start_midstream()
@@ -144,7 +183,8 @@ class TcpConnection:
                 # In order with nothing buffered (next_seq cannot match before the stream's
                 # origin is known): what StreamReassembler.segment would do, without the
                 # bookkeeping; the bytes go straight to the session.
-                r.next_seq = (seq + n) & 0xFFFFFFFF
+                nxt = seq + n  # (seq + n) & 0xFFFFFFFF, without the slower "&" (n < 2**32)
+                r.next_seq = nxt if nxt <= 0xFFFFFFFF else nxt - 0x100000000
                 r.next_abs += n  # type: ignore[operator]
                 session = self.session
                 layer = session.layers[d]
@@ -174,41 +214,6 @@ class TcpConnection:
         self.midstream = True
         self.session.set_midstream(0)
         self.session.set_midstream(1)
-
-    def _control(self, d: int, frame: int, ts: float, seq: int, flags: int, payload: bytes, ttl: int) -> None:
-        """SYN, FIN and RST: sequence origins, roles and the end of the conversation."""
-        if flags & SYN:
-            if self.isn[d] is None:
-                self.isn[d] = seq
-                self.reasm[d].syn(seq)
-                kind = "syn_ack" if flags & ACK else "syn"
-                self.tcp_events.append((d, frame, ts, kind, {}))
-            elif self.isn[d] != seq and not self.payload_bytes[d]:
-                # A repeated SYN(-ACK) with another ISN before any data: which one counts is
-                # decided by the first data segment (see StreamReassembler.syn_candidate).
-                self.reasm[d].syn_candidate(seq)
-            if not self.syn_seen and self.packets[d] + self.packets[1 - d] <= 2:
-                self.syn_seen = True
-            if self.client_dir is None or self.role_source != "syn":
-                self.client_dir = (1 - d) if flags & ACK else d
-                self.role_source = "syn"
-        if flags & FIN and self.fin[d] is None:
-            self.fin = pair_with(self.fin, d, (frame, ts))
-            self.reasm[d].fin(seq, len(payload))
-            self.tcp_events.append((d, frame, ts, "fin", {}))
-            if self.fin[1 - d] is not None and self.closed_at is None:  # FIN from both sides
-                self.closed_at = ts
-        if flags & RST:
-            if self.rst[d] is None:
-                self.rst = pair_with(self.rst, d, (frame, ts))
-                self.rst_ttl = pair_with(self.rst_ttl, d, ttl)
-                missing = self.session.layers[d].mid_record()
-                if missing > 0 and not self.reasm[d].pending:
-                    # The sender resets while its own TLS record is unfinished: no TLS stack
-                    # does that (it would finish the record or send an alert).
-                    self.rst_mid_record = pair_with(self.rst_mid_record, d, missing)
-                self.tcp_events.append((d, frame, ts, "rst", {"ttl": ttl}))
-            self.closed_at = ts
 
     # -- the end ------------------------------------------------------------------------
     def finish(self, capture_ended: bool) -> Connection:
@@ -419,7 +424,7 @@ class ShadowConnection:
         self.retire_seq = -1
 
     def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int) -> None:
-        # The same state changes as TcpConnection.packet/_control make to these fields.
+        # The same state changes as TcpConnection.packet makes to these fields.
         self.last_frame = frame
         self.last_ts = ts
         self.packets[d] += 1

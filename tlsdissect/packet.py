@@ -47,8 +47,9 @@ RST = 0x04
 PSH = 0x08
 ACK = 0x10
 # Not a TCP flag: marks a TCP header quoted inside an ICMP error. Wireshark gives such a
-# header a tcp.stream of its own when its conversation is new, so we count it too.
-ICMP_QUOTE = 0x10000
+# header a tcp.stream of its own when its conversation is new, so we count it too. (The value
+# just above the TCP flags byte: tables indexed by a segment's flags have ICMP_QUOTE + 1 entries.)
+ICMP_QUOTE = 0x100
 
 _ICMP4_ERRORS = frozenset((3, 4, 5, 11, 12))
 _ICMP6_ERRORS = frozenset((1, 2, 3, 4))
