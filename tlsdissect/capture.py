@@ -108,7 +108,7 @@ class CaptureInfo:
     compressed: bool = False
     interfaces: list[Interface] = field(default_factory=list)
     secrets: list[DecryptionSecrets] = field(default_factory=list)
-    frames: int = 0
+    frames: int = 0  # (set when the iteration ends)
     bytes_read: int = 0
     truncated: bool = False
     truncation_reason: str = ""
@@ -268,12 +268,15 @@ class CaptureReader:
             self._truncate(cut_short)
         return False
 
-    def _read_error(self, e: Exception) -> None:
-        """A damaged gzip stream or an I/O error ends the capture like a truncation."""
-        self._truncate(f"read error after frame {self.info.frames}: {e}")
+    def _read_error(self, e: Exception, frame: int) -> None:
+        """A damaged gzip stream or an I/O error (after ``frame``) ends the capture like a truncation."""
+        self._truncate(f"read error after frame {frame}: {e}")
 
     # -- pcap ---------------------------------------------------------------------------
     def _iter_pcap(self, b: _Buffered, decode: bool) -> Iterator[tuple[int, float, int, Any]]:
+        # The frames so far live in a local; info.frames is set from it when the iteration ends
+        # (in whichever way: the "finally"), not once per frame.
+        frame = 0
         try:
             if not b.ensure(24):
                 raise CaptureError(f"{self.name}: pcap file header cut short")
@@ -288,8 +291,6 @@ class CaptureReader:
             b.pos = 24
             rec = struct.Struct(endian + "III4x")  # seconds, fraction, captured length (not the original length)
             unpack = rec.unpack_from
-            frame = 0
-            info = self.info
             buf = b.buf
             buflen = len(buf)
             pos = 24
@@ -319,7 +320,6 @@ class CaptureReader:
                     pos = start + caplen
                 b.pos = pos
                 frame += 1
-                info.frames = frame
                 if sec != last_sec:
                     last_sec = sec
                     fsec = float(sec)
@@ -356,17 +356,18 @@ class CaptureReader:
                             continue
                 yield (frame, fsec + frac * unit, linktype) + (decode_flow(linktype, buf[start:pos]) or NO_SEGMENT)
         except (OSError, EOFError, zlib.error) as e:
-            self._read_error(e)
+            self._read_error(e, frame)
+        finally:
+            self.info.frames = frame
         self.info.bytes_read = b.offset
 
     # -- pcapng -------------------------------------------------------------------------
     def _iter_pcapng(self, b: _Buffered) -> Iterator[tuple[int, float, int, bytes]]:
+        frame = 0  # (info.frames is set from it when the iteration ends, as in _iter_pcap)
         try:
-            frame = 0
             endian = "<"
             block_head, epb_head = _PCAPNG_HEADS[endian]
             ifaces: list[Interface] = []
-            info = self.info
             # The buffer, its length and the position live in locals (b.pos is kept current
             # for ensure() and progress reports); ensure() is called only when a block does
             # not fit in what is buffered.
@@ -409,7 +410,6 @@ class CaptureReader:
                         break
                     if_id, ts_hi, ts_lo, caplen = epb_head(buf, body)
                     frame += 1
-                    info.frames = frame
                     if caplen > end - body - 20:
                         caplen = end - body - 20  # clipped by the block: keep what is there
                     iface = ifaces[if_id] if if_id < len(ifaces) else None
@@ -419,7 +419,6 @@ class CaptureReader:
                     yield frame, ts, iface.linktype, buf[body + 20:body + 20 + caplen]
                 elif btype == _BT_SPB:
                     frame += 1
-                    self.info.frames = frame
                     if end - body < 4 or not ifaces:
                         continue
                     origlen = struct.unpack_from(endian + "I", buf, body)[0]
@@ -437,7 +436,6 @@ class CaptureReader:
                         endian + "HHIIII", buf, body
                     )
                     frame += 1
-                    self.info.frames = frame
                     caplen = min(caplen, end - body - 20)
                     iface = ifaces[if_id] if if_id < len(ifaces) else None
                     if iface is None:
@@ -460,11 +458,12 @@ class CaptureReader:
                         self.new_secrets.append(dsb)
                 elif btype in _BT_NUMBERED_NON_PACKETS:
                     frame += 1
-                    self.info.frames = frame
                 # every other block (SHB body, NRB, ISB...) carries no packets
 
         except (OSError, EOFError, zlib.error) as e:
-            self._read_error(e)
+            self._read_error(e, frame)
+        finally:
+            self.info.frames = frame
         self.info.bytes_read = b.offset
 
 

@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Any, Optional, Union
 
 from .model import Alert, Connection, DirectionStats, Event, TcpClose, round6, timeline_events
-from .packet import ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, flow_key, format_host, split_key
+from .packet import _SPLIT_KEY, ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, flow_key, format_host
 from .session import NONE_PAIR, TlsSession, pair_with
 from .tcp import StreamReassembler
 from . import tables
@@ -55,6 +55,7 @@ _BY_FRAME = itemgetter(1)  # timeline tuples: (direction, frame, time, type, inf
 # Names of directions 0 and 1, by which direction is the client's.
 _NAMES: tuple[tuple[str, str], tuple[str, str]] = (("client", "server"), ("server", "client"))
 _new_object = object.__new__
+_NO_ENTRY = (None, 0)  # FlowTable._retire's stand-in for a flow key not in the table
 
 _HTTPS_PORT_ERRORS = (
     b"plain HTTP request was sent to HTTPS port",
@@ -549,7 +550,7 @@ class FlowTable:
 
     def _new(self, key: bytes, frame: int, ts: float) -> Conversation:
         """A conversation whose first packet went ``key``'s way (that is direction 0)."""
-        src, dst, sport, dport = split_key(key)
+        src, dst, sport, dport = _SPLIT_KEY[len(key)](key)  # split_key(key), without the call
         conn: Conversation
         if self.shard is not None and shard_of(src, sport, dst, dport, self.shard[1]) != self.shard[0]:
             conn = ShadowConnection(self.next_stream, src, sport, dst, dport, frame, ts)
@@ -570,14 +571,16 @@ class FlowTable:
         conn.retire_seq = self.retired
         self.retired += 1
         table = self.table
-        owned = False
-        for key in conn.keys:
-            entry = table.get(key)
-            if entry is not None and entry[0] is conn:
-                del table[key]
-                owned = True
-        if owned:
-            key, back = conn.keys
+        key, back = conn.keys
+        # Both directions' entries go, when they are still this conversation's (a later one on the
+        # same addresses and ports may hold them by now); _NO_ENTRY stands for a missing one.
+        mine = table.get(key, _NO_ENTRY)[0] is conn
+        if mine:
+            del table[key]
+        if table.get(back, _NO_ENTRY)[0] is conn:
+            del table[back]
+            mine = True
+        if mine:
             tkey = key if key <= back else back
             self.tombstones.pop(tkey, None)  # re-inserted at the end: the dict stays in time order
             self.tombstones[tkey] = now
