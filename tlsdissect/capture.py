@@ -344,15 +344,15 @@ class CaptureReader:
                         yield (frame, fsec + frac * unit, linktype,
                                key, seq, ack, flags, buf[p:end] if p < end else b"", ttl)
                         continue
-                    if etype == 0x86DD and frag >> 8 == 6 and vihl >> 4 == 6 and caplen >= 74:
-                        plen, key, seq, ack, off, flags = _eth_ip6_tcp(buf, start + 18)
-                        if off >= 0x50:
+                    if etype == 0x86DD and 0x60 <= vihl <= 0x6F and caplen >= 74:  # (version 6)
+                        plen, nxt, hops, key, seq, ack, off, flags = _eth_ip6_tcp(buf, start + 18)
+                        if nxt == 6 and off >= 0x50:
                             end = start + 54 + plen
                             if not plen or end > pos:
                                 end = pos
                             p = start + _PAYLOAD_AT_IPV6[off]
                             yield (frame, fsec + frac * unit, linktype,
-                                   key, seq, ack, flags, buf[p:end] if p < end else b"", frag & 0xFF)
+                                   key, seq, ack, flags, buf[p:end] if p < end else b"", hops)
                             continue
                 yield (frame, fsec + frac * unit, linktype) + (decode_flow(linktype, buf[start:pos]) or NO_SEGMENT)
         except (OSError, EOFError, zlib.error) as e:

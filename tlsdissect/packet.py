@@ -77,9 +77,8 @@ TCP_HEADER_LEN: tuple[int, ...] = tuple((off >> 4) << 2 for off in range(256))
 # version and ``frag`` the next header and the hop limit, and the "key" is no key.)
 _eth_ip_tcp = struct.Struct("!HBxH2xHBB2x12sIIBB").unpack_from
 # From offset 18 of an Ethernet frame carrying IPv6 (no extension headers) + TCP: payload length,
-# (next header, hop limit skipped) the flow key (addresses and ports), seq, ack, TCP data offset,
-# TCP flags.
-_eth_ip6_tcp = struct.Struct("!H2x36sIIBB").unpack_from
+# next header, hop limit, the flow key (addresses and ports), seq, ack, TCP data offset, TCP flags.
+_eth_ip6_tcp = struct.Struct("!HBB36sIIBB").unpack_from
 
 
 def decode_tcp(linktype: int, data: bytes) -> Optional[TcpSegment]:
@@ -135,12 +134,12 @@ def decode_flow(linktype: int, data: bytes) -> Optional[FlowSegment]:
                     # high byte of ``frag`` here, is TCP): src, dst and the ports are contiguous.
                     if n < 74:
                         return None
-                    plen, key, seq, ack, off, flags = _eth_ip6_tcp(data, 18)
+                    plen, _, hops, key, seq, ack, off, flags = _eth_ip6_tcp(data, 18)
                     if off < 0x50:
                         return None
                     end = 54 + plen if plen and 54 + plen <= n else n  # jumbograms/TSO: plen 0
                     start = 54 + TCP_HEADER_LEN[off]
-                    return (key, seq, ack, flags, data[start:end] if start < end else b"", frag & 0xFF)
+                    return (key, seq, ack, flags, data[start:end] if start < end else b"", hops)
             return _ether(data, 0, 0)
         if linktype == LINKTYPE_LINUX_SLL:
             return _by_ethertype(data, 16, _u16(data, 14)[0], 0)
