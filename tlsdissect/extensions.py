@@ -481,8 +481,15 @@ _HEAD = struct.Struct(">HH")
 
 def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
     """Parse an extensions block (the cursor spans exactly the block)."""
+    out = parse_extension_block(c.data, c.pos, c.end, c.what, where)
+    c.pos = c.end
+    return out
+
+
+def parse_extension_block(buf: Any, pos: int, end: int, what: str, where: str) -> list[Extension]:
+    """Parse the extensions block ``buf[pos:end]`` (``what`` names it in errors): the body of
+    parse_extensions, for the hellos' fast paths without a Cursor."""
     out: list[Extension] = []
-    buf, pos, end = c.data, c.pos, c.end
     if type(buf) is not bytes:
         buf = bytes(buf)  # slices below are then bytes already
     repeats = _repeats.get(where)
@@ -497,10 +504,12 @@ def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
             nxt = end + 1
         if nxt > end:  # (also when fewer than 4 bytes are left: the header itself does not fit)
             if end - pos < 4:
-                c.pos = pos
+                from .handshake import Cursor  # (not at the top: handshake imports this module)
+
+                c = Cursor(buf, what, pos, end)
                 c.u16("extension_type")
                 c.u16("extension length")  # raises ParseError with the position
-            raise ParseError(f"{c.what}: extension {etype} data needs {ln} bytes at offset {pos + 4}, "
+            raise ParseError(f"{what}: extension {etype} data needs {ln} bytes at offset {pos + 4}, "
                              f"only {end - pos - 4} left")
         whole = buf[pos:nxt]
         pos = nxt
@@ -528,5 +537,4 @@ def parse_extensions(c: "Cursor", where: str) -> list[Extension]:
             cached = _decode_cache.get((etype, data, where))
             if cached is not None and cached[0] is not None:
                 repeats[whole] = SharedExtension._of(etype, name, ln, cached[0])
-    c.pos = pos
     return out

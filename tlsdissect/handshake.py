@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from . import tables
 from .errors import ParseError
-from .extensions import Extension, parse_extensions
+from .extensions import Extension, parse_extension_block, parse_extensions
 
 # The fixed ServerHello.random that marks a HelloRetryRequest (RFC 8446, 4.1.3).
 HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
@@ -404,7 +404,7 @@ def parse_client_hello(body: bytes) -> ClientHello:
                         if e > n:
                             return _parse_client_hello_careful(body)
                         try:
-                            exts = parse_extensions(Cursor(body, "ClientHello extensions", r + 2, e), "client_hello")
+                            exts = parse_extension_block(body, r + 2, e, "ClientHello extensions", "client_hello")
                         except ParseError:
                             return _parse_client_hello_careful(body)
                     return ClientHello((body[0] << 8) | body[1], body[2:34], body[35:p],  # (positional:
@@ -497,8 +497,8 @@ def parse_server_hello(body: bytes) -> ServerHello:
                 if e > n:
                     return _parse_server_hello_careful(body)
                 try:
-                    exts = parse_extensions(Cursor(body, "ServerHello extensions", r + 2, e),
-                                            "hello_retry_request" if hrr else "server_hello")
+                    exts = parse_extension_block(body, r + 2, e, "ServerHello extensions",
+                                                 "hello_retry_request" if hrr else "server_hello")
                 except ParseError:
                     return _parse_server_hello_careful(body)
             return ServerHello((body[0] << 8) | body[1], random, body[35:p], (body[p] << 8) | body[p + 1],
