@@ -16,7 +16,7 @@ from . import handshake as hs
 from . import tables
 from .errors import ParseError
 from .handshake import (CERTIFICATE, CERTIFICATE_REQUEST, CERTIFICATE_STATUS, CLIENT_HELLO, CLIENT_KEY_EXCHANGE,
-                        FINISHED, SERVER_HELLO, SERVER_KEY_EXCHANGE, ClientHello, ServerHello)
+                        FINISHED, SERVER_HELLO, SERVER_KEY_EXCHANGE)
 from .records import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSHAKE, RecordEvent, RecordLayer
 
 # Zeek's ssl_history letters (client upper case, server lower case).
@@ -293,86 +293,16 @@ class TlsSession:
         info: dict[str, Any] = {"message": names[0], "code": t, "length": length, "encrypted": encrypted}
         if detail:
             info["note"] = detail
-        msg: Any = None
-        if t not in _NOT_PARSED:
-            ctx = self.ctx
-            if ctx is None or ctx.version != self.version or ctx.cipher_suite != self.cipher:
-                ctx = self._ctx()
-            try:
-                msg = hs.parse_message(t, body, ctx)
-            except ParseError as e:
-                info["error"] = str(e)
         self.handshake_messages[d].append(t)
         letter = names[1 + d]  # (cased for the sender, as _note does)
-        if t == CLIENT_HELLO:
-            if isinstance(msg, ClientHello):
-                facts = msg._known()  # (server name, highest version: one look-up for both)
-                self._client_hello(d, msg, facts[2])
-                if facts[2]:
-                    info["server_name"] = facts[2]
-                top = facts[4]  # (ClientHello.max_version, from the facts at hand)
-                info["max_version"] = tables.version_name(msg.legacy_version if top is None else top)
-                info["cipher_suites"] = len(msg.cipher_suites)
-                if msg.malformed:
-                    info["malformed"] = msg.malformed
-        elif t == SERVER_HELLO:
-            if isinstance(msg, ServerHello):
-                if self.client_dir_hint is None:
-                    self.client_dir_hint = 1 - d
-                version = msg.version
-                if msg.is_hello_retry_request:
-                    self.hrr = msg
-                    letter = _HRR_LETTERS[d]
-                    info["message"] = "hello_retry_request"
-                    info["hello_retry_request"] = True
-                    ks = msg.ext(51)
-                    decoded = ks.decoded if ks else None  # (read once: a shared extension's is a copy)
-                    if decoded:
-                        info["selected_group"] = decoded.get("group_name")
-                    self._set_version(version)
-                else:
-                    self.server_hellos_seen += 1
-                    self.latest_server_hello = msg
-                    if self.server_hello is None:
-                        self.server_hello = msg
-                        self.server_hello_dir = d
-                    elif self.keylog is not None and not self.tls13:
-                        self.pending_decryptors = "build"  # renegotiation: new keys at the next CCS
-                    self._set_version(version)
-                    self.cipher = msg.cipher_suite
-                    info["version"] = tables.version_name(version)
-                    info["cipher"] = tables.cipher_name(msg.cipher_suite)
-                    if msg.malformed:
-                        info["malformed"] = msg.malformed
-                    if self.keylog is not None:
-                        self._setup_decryption(d, msg)
-        elif t == CERTIFICATE:
-            if isinstance(msg, hs.Certificate):
-                certs = self.certificates
-                if certs is _EMPTY2:
-                    certs = self.certificates = ([], [])
-                certs[d].append(msg)
-                info["certificates"] = len(msg.entries)
-        elif t == CERTIFICATE_REQUEST:
-            if isinstance(msg, hs.CertificateRequest):
-                self.certificate_request = msg
-                info["certificate_authorities"] = len(msg.certificate_authorities)
-        elif t == SERVER_KEY_EXCHANGE:
-            if isinstance(msg, hs.ServerKeyExchange):
-                self.server_key_exchange = msg
-                if msg.named_group is not None:
-                    info["group"] = tables.name_of(tables.SUPPORTED_GROUPS, msg.named_group)
-                if msg.dh_prime_bits:
-                    info["dh_bits"] = msg.dh_prime_bits
-        elif t == CERTIFICATE_STATUS:
-            if isinstance(msg, hs.CertificateStatus):
-                self.certificate_status = msg
-        elif t == CLIENT_KEY_EXCHANGE:
-            self.key_exchange_seen = True
-            self.client_key_exchange_body = body
-        elif t == FINISHED:
-            if self.finished[d] is None:
-                self.finished = pair_with(self.finished, d, frame)
+        # The types the session keeps something of go to their own method (one look-up, no
+        # chain of tests); the others are parsed only to report a malformed one.
+        on_message = _ON_MESSAGE.get(t)
+        if on_message is not None:
+            if on_message(self, d, frame, body, info):  # (a HelloRetryRequest)
+                letter = _HRR_LETTERS[d]
+        elif t not in _NOT_PARSED:
+            self._parse(t, body, info)
         finished = self.finished
         if finished[0] is not None and finished[1] is not None and t != FINISHED:
             if not self.post_handshake:
@@ -382,6 +312,115 @@ class TlsSession:
         if len(history) < MAX_HISTORY:
             history.append(letter)
         self.timeline.append((d, frame, ts, "handshake", info))
+
+    def _parse(self, t: int, body: bytes, info: dict[str, Any]) -> Any:
+        """The message parsed in the current context, or None with the error in ``info``."""
+        ctx = self.ctx
+        if ctx is None or ctx.version != self.version or ctx.cipher_suite != self.cipher:
+            ctx = self._ctx()
+        try:
+            return hs.parse_message(t, body, ctx)
+        except ParseError as e:
+            info["error"] = str(e)
+            return None
+
+    # Per kept message type (_ON_MESSAGE): (self, d, frame, body, info) -> is it a HelloRetryRequest.
+    # A hello needs no parse context: its parser is called directly (what parse_message does).
+    def _on_client_hello(self, d: int, frame: int, body: bytes, info: dict[str, Any]) -> bool:
+        try:
+            msg = hs.parse_client_hello(body)
+        except ParseError as e:
+            info["error"] = str(e)
+            return False
+        facts = msg._known()  # (server name, highest version: one look-up for both)
+        self._client_hello(d, msg, facts[2])
+        if facts[2]:
+            info["server_name"] = facts[2]
+        top = facts[4]  # (ClientHello.max_version, from the facts at hand)
+        info["max_version"] = tables.version_name(msg.legacy_version if top is None else top)
+        info["cipher_suites"] = len(msg.cipher_suites)
+        if msg.malformed:
+            info["malformed"] = msg.malformed
+        return False
+
+    def _on_server_hello(self, d: int, frame: int, body: bytes, info: dict[str, Any]) -> bool:
+        try:
+            msg = hs.parse_server_hello(body)
+        except ParseError as e:
+            info["error"] = str(e)
+            return False
+        if self.client_dir_hint is None:
+            self.client_dir_hint = 1 - d
+        version = msg.version
+        if msg.is_hello_retry_request:
+            self.hrr = msg
+            info["message"] = "hello_retry_request"
+            info["hello_retry_request"] = True
+            ks = msg.ext(51)
+            decoded = ks.decoded if ks else None  # (read once: a shared extension's is a copy)
+            if decoded:
+                info["selected_group"] = decoded.get("group_name")
+            self._set_version(version)
+            return True
+        self.server_hellos_seen += 1
+        self.latest_server_hello = msg
+        if self.server_hello is None:
+            self.server_hello = msg
+            self.server_hello_dir = d
+        elif self.keylog is not None and not self.tls13:
+            self.pending_decryptors = "build"  # renegotiation: new keys at the next CCS
+        self._set_version(version)
+        self.cipher = msg.cipher_suite
+        info["version"] = tables.version_name(version)
+        info["cipher"] = tables.cipher_name(msg.cipher_suite)
+        if msg.malformed:
+            info["malformed"] = msg.malformed
+        if self.keylog is not None:
+            self._setup_decryption(d, msg)
+        return False
+
+    def _on_certificate(self, d: int, frame: int, body: bytes, info: dict[str, Any]) -> bool:
+        msg = self._parse(CERTIFICATE, body, info)
+        if msg is not None:
+            certs = self.certificates
+            if certs is _EMPTY2:
+                certs = self.certificates = ([], [])
+            certs[d].append(msg)
+            info["certificates"] = len(msg.entries)
+        return False
+
+    def _on_certificate_request(self, d: int, frame: int, body: bytes, info: dict[str, Any]) -> bool:
+        msg = self._parse(CERTIFICATE_REQUEST, body, info)
+        if msg is not None:
+            self.certificate_request = msg
+            info["certificate_authorities"] = len(msg.certificate_authorities)
+        return False
+
+    def _on_server_key_exchange(self, d: int, frame: int, body: bytes, info: dict[str, Any]) -> bool:
+        msg = self._parse(SERVER_KEY_EXCHANGE, body, info)
+        if msg is not None:
+            self.server_key_exchange = msg
+            if msg.named_group is not None:
+                info["group"] = tables.name_of(tables.SUPPORTED_GROUPS, msg.named_group)
+            if msg.dh_prime_bits:
+                info["dh_bits"] = msg.dh_prime_bits
+        return False
+
+    def _on_certificate_status(self, d: int, frame: int, body: bytes, info: dict[str, Any]) -> bool:
+        msg = self._parse(CERTIFICATE_STATUS, body, info)
+        if msg is not None:
+            self.certificate_status = msg
+        return False
+
+    def _on_client_key_exchange(self, d: int, frame: int, body: bytes, info: dict[str, Any]) -> bool:
+        self.key_exchange_seen = True
+        self.client_key_exchange_body = body
+        return False
+
+    def _on_finished(self, d: int, frame: int, body: bytes, info: dict[str, Any]) -> bool:
+        if self.finished[d] is None:
+            self.finished = pair_with(self.finished, d, frame)
+        return False
 
     def _client_hello(self, d: int, msg: Any, server_name: Optional[str]) -> None:
         """Record a ClientHello and its server name (a property: the caller reads it once)."""
@@ -674,3 +713,14 @@ _HANDLERS: dict[str, Any] = {
     "alert": TlsSession._alert,
 }
 _other_event = TlsSession._other_event
+# Handshake message types the session keeps something of, by type: their method (on_handshake).
+_ON_MESSAGE: dict[int, Any] = {
+    CLIENT_HELLO: TlsSession._on_client_hello,
+    SERVER_HELLO: TlsSession._on_server_hello,
+    CERTIFICATE: TlsSession._on_certificate,
+    CERTIFICATE_REQUEST: TlsSession._on_certificate_request,
+    SERVER_KEY_EXCHANGE: TlsSession._on_server_key_exchange,
+    CERTIFICATE_STATUS: TlsSession._on_certificate_status,
+    CLIENT_KEY_EXCHANGE: TlsSession._on_client_key_exchange,
+    FINISHED: TlsSession._on_finished,
+}
