@@ -9,6 +9,7 @@ read is bounds-checked by :class:`Cursor`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Optional
 
 from . import tables
@@ -129,6 +130,9 @@ def _u16_list(raw: bytes, what: str) -> list[int]:
     return [(raw[i] << 8) | raw[i + 1] for i in range(0, len(raw), 2)]
 
 
+_EXTENSION_TYPE = attrgetter("type")
+
+
 def find_extension(extensions: list[Extension], ext_type: int) -> Optional[Extension]:
     """The first extension of a type in a hello's list, or None."""
     for e in extensions:
@@ -160,18 +164,11 @@ class ClientHello:
         if facts is None or facts[0] is not exts or facts[1] != len(exts):
             name: Optional[str] = None
             versions: tuple[int, ...] = ()
-            sni = sv = None
-            for e in exts:  # (one pass for the first of each of the two types)
-                t = e.type
-                if t == 0:
-                    if sni is None:
-                        sni = e
-                        if sv is not None:
-                            break
-                elif t == 43 and sv is None:
-                    sv = e
-                    if sni is not None:
-                        break
+            # The first of each of the two types, found in C (a hello has a dozen extensions,
+            # supported_versions among the last).
+            types = list(map(_EXTENSION_TYPE, exts))
+            sni = exts[types.index(0)] if 0 in types else None
+            sv = exts[types.index(43)] if 43 in types else None
             d = sni._view() if sni else None
             if d:
                 names = d.get("host_names") or []

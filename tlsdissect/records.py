@@ -45,6 +45,7 @@ _HEADER_START = re.compile(b"[\x14-\x18]\x03[\x00-\x04]")
 MAX_HANDSHAKE_MESSAGE = 1 << 20  # cap for one reassembled handshake message
 PLAIN_SAMPLE = 4096  # bytes of a non-TLS stream kept to name it (error pages sit in the body)
 LAST_RECORDS = 8  # records per direction kept for the report (the failure point's neighbourhood)
+_TRIM_AT = 2 * LAST_RECORDS  # the record list is trimmed to LAST_RECORDS when longer than this
 MAX_RESYNC_SCAN = 256 * 1024  # bytes scanned for a record boundary before giving up
 _HS_CLIENT_HELLO = 1
 _HS_SERVER_HELLO = 2
@@ -238,7 +239,7 @@ class RecordLayer:
     def _note_record(self, record: tuple[int, float, int, int, bool]) -> None:
         lr = self.last_records
         lr.append(record)
-        if len(lr) > 2 * LAST_RECORDS:
+        if len(lr) > _TRIM_AT:
             del lr[:-LAST_RECORDS]
 
     def recent_records(self) -> list[tuple[int, float, int, int, bool]]:
@@ -618,7 +619,7 @@ class RecordLayer:
             # switch to protected records (unchanged when the events are collected instead).
             encrypted = self.encrypted
             report = self.reporting
-        if len(last_records) > 2 * LAST_RECORDS:
+        if len(last_records) > _TRIM_AT:
             del last_records[:-LAST_RECORDS]
         if buf is self.buf:
             if pos:
