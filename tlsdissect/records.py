@@ -39,6 +39,8 @@ MAX_RECORD_PAYLOAD = 16384 + 2048  # RFC 5246 limit for protected records
 # the first field tells a plausible header (_RECORD_STARTS); the version is rebuilt where needed.
 _RECORD_HEADER = struct.Struct(">HBH")
 _RECORD_STARTS = frozenset((ct << 8) | 3 for ct in _VALID_CT)
+# A handshake message header as one number: type << 24 | body length.
+_HANDSHAKE_HEADER = struct.Struct(">I").unpack_from
 # The first three bytes of a plausible record header (content type 20-24, version 3.0-3.4): the
 # resynchronisation scans find candidates with it in C instead of testing every position.
 _HEADER_START = re.compile(b"[\x14-\x18]\x03[\x00-\x04]")
@@ -597,9 +599,9 @@ class RecordLayer:
             if protected:
                 self._decrypt(ct, version, bytes(buf[start:pos]), frame, ts, out)
             elif ct == CT_HANDSHAKE:  # (the messages are sliced from the buffer, not from a copy)
-                t = buf[start] if length >= 4 else -1
-                if (not self.hs and t in _KNOWN_HS_TYPES
-                        and ((buf[start + 1] << 16) | (buf[start + 2] << 8) | buf[start + 3]) + 4 == length):
+                hdr = _HANDSHAKE_HEADER(buf, start)[0] if length >= 4 else -1  # type << 24 | length
+                t = hdr >> 24
+                if not self.hs and t in _KNOWN_HS_TYPES and (hdr & 0xFFFFFF) + 4 == length:
                     # The usual record: one whole message of a known type (what _handshake would
                     # find, without the call).
                     body = buf[start + 4:pos] if type(buf) is bytes else bytes(buf[start + 4:pos])
@@ -607,8 +609,10 @@ class RecordLayer:
                     if t == _HS_SERVER_HELLO or t == _HS_CLIENT_HELLO:
                         if out.pauses:
                             self.paused = True  # the caller must learn the version before the next record
-                        else:  # (a sink has seen the hello already)
-                            report = self.reporting = self.report_protected
+                            break
+                        report = self.reporting = self.report_protected  # (a sink has seen the hello)
+                    # (a handshake message neither pauses nor changes what ``encrypted`` reads)
+                    continue
                 else:
                     self._handshake(buf, version, frame, ts, out, False, start, pos, True)
             else:
