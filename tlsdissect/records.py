@@ -37,7 +37,7 @@ _VALID_CT = (20, 21, 22, 23, 24)
 MAX_RECORD_PAYLOAD = 16384 + 2048  # RFC 5246 limit for protected records
 # A record header as (content type << 8 | major version, minor version, length): one test of
 # the first field tells a plausible header (_RECORD_STARTS); the version is rebuilt where needed.
-_RECORD_HEADER = struct.Struct(">HBH")
+_RECORD_HEADER = struct.Struct(">HBH").unpack_from  # (bound once: not per call of _parse_records)
 _RECORD_STARTS = frozenset((ct << 8) | 3 for ct in _VALID_CT)
 # A handshake message header as one number: type << 24 | body length.
 _HANDSHAKE_HEADER = struct.Struct(">I").unpack_from
@@ -155,11 +155,10 @@ def describe_plaintext(data: bytes) -> str:
 
 
 def plausible_header(buf: Any, pos: int) -> bool:
-    """Could a TLS record start at buf[pos]? (content type, version 3.0-3.4, sane length)"""
-    ct = buf[pos]
-    if ct < 20 or ct > 24 or buf[pos + 1] != 3 or buf[pos + 2] > 4:
-        return False
-    return ((buf[pos + 3] << 8) | buf[pos + 4]) <= MAX_RECORD_PAYLOAD
+    """Could a TLS record start at buf[pos]? (content type, version 3.0-3.4, sane length; the
+    five bytes of a header must be there)"""
+    ctv, minor, length = _RECORD_HEADER(buf, pos)
+    return ctv in _RECORD_STARTS and minor <= 4 and length <= MAX_RECORD_PAYLOAD
 
 
 def _plausible_headers(buf: Any, start: int, last: int) -> Iterator[tuple[int, int]]:
@@ -188,10 +187,10 @@ class RecordLayer:
     """Parse the TLS records of one direction; see the module docstring."""
 
     __slots__ = (
-        "mode", "buf", "skip", "skip_record", "hs", "encrypt_after_ccs",
+        "mode", "buf", "skip", "skip_record", "hs",
         "encrypted", "tls13", "decryptor", "report_protected", "reporting", "paused", "records",
-        "bytes_by_type", "protected_records", "first_app_data", "last_records", "resync_scanned",
-        "midstream", "plain_name", "starttls_seen", "anomalies", "hs_resume", "version_known", "plain_sample", "plain_hold",
+        "bytes_by_type", "protected_records", "last_records", "resync_scanned",
+        "midstream", "plain_name", "anomalies", "hs_resume", "version_known", "plain_sample", "plain_hold",
         "rest", "rest_pos", "side", "sink",
     )
 
@@ -201,7 +200,6 @@ class RecordLayer:
         self.skip = 0  # bytes of the current protected record still to skip
         self.skip_record: Optional[tuple[int, int, int]] = None  # (ctype, length, version) to report
         self.hs = bytearray()  # handshake message reassembly
-        self.encrypt_after_ccs = True  # TLS <= 1.2: a CCS switches this direction to protected
         self.encrypted = False  # every record from now on is protected
         self.tls13 = False  # content type 23 is protected, others are clear
         self.version_known = False  # the session saw the ServerHello
@@ -216,14 +214,12 @@ class RecordLayer:
         self.records = 0
         self.bytes_by_type: dict[int, int] = {}
         self.protected_records = 0
-        self.first_app_data: Optional[tuple[int, float]] = None
         # (frame, time, ctype, length, protected): the last LAST_RECORDS are reported. A list trimmed
         # now and then, not a deque(maxlen=...): that costs 600 bytes per direction of every connection.
         self.last_records: list[tuple[int, float, int, int, bool]] = []
         self.resync_scanned = 0
         self.midstream = False  # the direction was picked up after its start
         self.plain_name = ""
-        self.starttls_seen = False
         self.plain_hold = b""  # a segment too short to tell whether TLS starts with it
         self.anomalies = 0
         self.hs_resume: Optional[tuple[int, bool]] = None  # handshake bytes queued by a pause
@@ -470,7 +466,6 @@ class RecordLayer:
             and data[5] in (_HS_CLIENT_HELLO, _HS_SERVER_HELLO)
         ):
             self.mode = TLS
-            self.starttls_seen = True
             out.on_event(self.side, RecordEvent("starttls", frame, ts, detail=self.plain_name))
             self.buf += data
             self._parse_records(self.buf, frame, ts, out)
@@ -519,12 +514,11 @@ class RecordLayer:
         n = len(buf)
         encrypted = self.encrypted  # changes only with a CCS (which pauses this loop, or see below)
         bytes_by_type = self.bytes_by_type
-        header = _RECORD_HEADER.unpack_from
         last_records = self.last_records
         side = self.side
         report = self.reporting
         while n - pos >= 5:
-            ctv, minor, length = header(buf, pos)
+            ctv, minor, length = _RECORD_HEADER(buf, pos)
             if ctv not in _RECORD_STARTS:
                 # Not a record header: the stream is damaged or we lost our place.
                 if buf is not self.buf:  # resynchronisation works on the buffer
@@ -576,18 +570,14 @@ class RecordLayer:
                 bytes_by_type[ct] = length
             if skipped:
                 self.protected_records += 1
-                if ct == CT_APPLICATION_DATA and self.first_app_data is None:
-                    self.first_app_data = (frame, ts)
                 if stop > n:
                     # The record continues in later segments: skip it without buffering.
                     self.skip = stop - n
                     self.skip_record = (ct, length, 0x0300 | minor)
                     pos = n
                     break
-            # (_note_record without a call; trimmed once per call, below)
-            last_records.append((frame, ts, ct, length, protected))
-            pos = stop
-            if skipped:
+                last_records.append((frame, ts, ct, length, True))  # (as below)
+                pos = stop
                 if report or ct != CT_APPLICATION_DATA:
                     # (_protected_event, without a call: one of these per protected record)
                     if ct == CT_ALERT:
@@ -595,6 +585,9 @@ class RecordLayer:
                     else:
                         out.on_protected(side, frame, ts, ct, length, 0x0300 | minor)
                 continue
+            # (_note_record without a call; trimmed once per call, below)
+            last_records.append((frame, ts, ct, length, protected))
+            pos = stop
             version = 0x0300 | minor
             if protected:
                 self._decrypt(ct, version, bytes(buf[start:pos]), frame, ts, out)
@@ -686,7 +679,7 @@ class RecordLayer:
             for i in range(0, len(payload), 2):
                 out.on_alert(self.side, frame, ts, payload[i], payload[i + 1], decrypted, 2, version)
         elif ct == CT_CHANGE_CIPHER_SPEC:
-            if self.encrypt_after_ccs and not self.tls13 and not decrypted:
+            if not self.tls13 and not decrypted:  # TLS <= 1.2: a CCS switches this direction to protected
                 self.encrypted = True
             out.on_ccs(self.side, frame, ts, len(payload), payload[:4], decrypted, version)
             if out.pauses:
@@ -697,8 +690,6 @@ class RecordLayer:
             out.on_event(self.side, RecordEvent("heartbeat", frame, ts, content_type=ct, length=len(payload),
                                    encrypted=decrypted, body=payload[:3]))
         elif ct == CT_APPLICATION_DATA:
-            if self.first_app_data is None:
-                self.first_app_data = (frame, ts)
             if self.reporting:
                 out.on_event(self.side, RecordEvent("application_data", frame, ts, content_type=ct,
                                        length=len(payload), encrypted=decrypted, body=payload[:64]))

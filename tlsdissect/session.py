@@ -91,12 +91,10 @@ class TlsSession:
         "handshake_messages",
         "history",
         "hrr",
-        "key_exchange_seen",
         "keylog",
         "latest_server_hello",
         "layers",
         "not_tls",
-        "not_tls_sample",
         "partial_server_version",
         "pending_decryptors",
         "post_handshake",
@@ -144,10 +142,8 @@ class TlsSession:
         # list[(direction, frame, time, level, code, encrypted, length)], created at the first alert
         self.alerts: Any = ()
         self.not_tls: dict[int, str] = _NO_ENTRIES  # (a dict of its own from the first entry)
-        self.not_tls_sample: dict[int, bytes] = _NO_ENTRIES
         self.tls_seen = False
         self.client_dir_hint: Optional[int] = None  # from the ClientHello/ServerHello
-        self.key_exchange_seen = False
         self.handshake_messages: list[list[int]] = [[], []]  # plaintext types by direction
         self.app_data_records: list[int] = [0, 0]
         # Decryption (only when a key log is supplied): see _setup_decryption.
@@ -240,10 +236,7 @@ class TlsSession:
         elif kind == "not_tls":
             if self.not_tls is _NO_ENTRIES:
                 self.not_tls = {}
-            if self.not_tls_sample is _NO_ENTRIES:
-                self.not_tls_sample = {}
             self.not_tls[d] = ev.detail
-            self.not_tls_sample[d] = ev.body
             self.timeline.append((d, ev.frame, ev.time, "not_tls",
                                   {"looks_like": ev.detail, "first_bytes": ev.body[:32].decode("latin-1")}))
         elif kind == "starttls":
@@ -413,7 +406,6 @@ class TlsSession:
         return False
 
     def _on_client_key_exchange(self, d: int, frame: int, body: bytes, info: dict[str, Any]) -> bool:
-        self.key_exchange_seen = True
         self.client_key_exchange_body = body
         return False
 
