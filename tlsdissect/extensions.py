@@ -188,15 +188,8 @@ _undecoded_json: dict[tuple[int, str, int, bool, bytes], Any] = {}
 def json_forms(extensions: list[Extension]) -> list[Any]:
     """``[e.json_form() for e in extensions]``, without a method call for an extension whose
     shared form is made already (most of them, on a busy capture)."""
-    out: list[Any] = []
-    append = out.append
-    for e in extensions:
-        template = e._template
-        if template is not None and template[2]:
-            append(template[2][0])
-        else:
-            append(e.json_form())
-    return out
+    # (a shared decode's form made already: template[2] holds it)
+    return [t[2][0] if (t := e._template) is not None and t[2] else e.json_form() for e in extensions]
 
 
 def _c(data: bytes, what: str) -> "Cursor":

@@ -33,6 +33,12 @@ def shared_list(items: list[Any]) -> Any:
     return list(items)
 
 
+def embed_list(items: list[Any]) -> Any:
+    """``embed(shared_list(items))`` in one call (a hello's extensions: a few per connection)."""
+    form = shared_list(items)
+    return orjson.Fragment(form) if orjson is not None else form
+
+
 def embed(form: Any) -> Any:
     """A ``shared`` form as a value ``dumps`` copies in as it is (an orjson Fragment); only for
     values handed straight to ``dumps``."""

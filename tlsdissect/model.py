@@ -281,12 +281,15 @@ class Connection:
 
 
 def _plain_dict(obj: Any) -> Optional[dict[str, Any]]:
+    """An object's fields as a dict, bytes as hex. (A copy of its __dict__ with only the
+    bytes values replaced: building the dict key by key cost twice as much.)"""
     if obj is None:
         return None
-    out = {}
-    for k, v in obj.__dict__.items():
+    out = obj.__dict__.copy()
+    for k, v in out.items():
         t = type(v)  # (ints, strings and None first: one isinstance call per field was most of this)
-        out[k] = v if t is int or t is str or v is None else v.hex() if isinstance(v, (bytes, bytearray)) else v
+        if t is not int and t is not str and v is not None and isinstance(v, (bytes, bytearray)):
+            out[k] = v.hex()  # (a value replaced, no key added: the iteration goes on)
     return out
 
 
@@ -327,7 +330,7 @@ def _hello_dict(h: Any, shared: bool = False) -> Optional[dict[str, Any]]:
         "random": h.random.hex(),
         "session_id": h.session_id.hex(),
         # (shared: the whole list as one embedded text, from each extension's shared form)
-        "extensions": (jsontext.embed(jsontext.shared_list(json_forms(h.extensions))) if shared
+        "extensions": (jsontext.embed_list(json_forms(h.extensions)) if shared
                        else [e.to_dict() for e in h.extensions]),
     }
     cls = h.__class__
