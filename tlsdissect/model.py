@@ -237,6 +237,8 @@ class Connection:
         ch = self.client_hello
         sh = self.server_hello
         hrr = self.hello_retry_request
+        cr = self.certificate_request
+        ske = self.server_key_exchange
         d: dict[str, Any] = {
             "stream": self.stream,
             "client": self.client,
@@ -265,8 +267,8 @@ class Connection:
             "server_hello": _hello_dict(sh, shared) if sh is not None else None,
             "hello_retry_request": _hello_dict(hrr, shared) if hrr is not None else None,
             "client_certificate_sent": self.client_certificate_sent,
-            "certificate_request": _certificate_request_dict(self.certificate_request),
-            "server_key_exchange": _plain_dict(self.server_key_exchange),
+            "certificate_request": _certificate_request_dict(cr) if cr is not None else None,
+            "server_key_exchange": _plain_dict(ske) if ske is not None else None,
             "anomalies": _events_list(self.anomalies) if self.anomalies else [],
             "stats": {"client": self.client_stats.to_dict(), "server": self.server_stats.to_dict()},
             "last_records": self.last_records,
