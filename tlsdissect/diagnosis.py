@@ -146,6 +146,9 @@ class Diagnosis:
         return f"{title}. Stopped{where} by {who} {how_text}{alert}.".replace("  ", " ")
 
     def to_dict(self) -> dict[str, Any]:
+        evidence = []  # (a loop, not a list comprehension: no function object made per call)
+        for e in self.evidence:
+            evidence.append({"text": e.text, "frames": e.frames})
         return {
             "outcome": self.outcome,
             "failure_point": self.failure_point,
@@ -157,7 +160,7 @@ class Diagnosis:
             "confidence": self.confidence,
             "alternatives": self.alternatives,
             "explanation": self.explanation,
-            "evidence": [{"text": e.text, "frames": e.frames} for e in self.evidence],
+            "evidence": evidence,
             "remedy": self.remedy,
             "check_command": self.check_command,
             "wireshark_filter": self.wireshark_filter,
