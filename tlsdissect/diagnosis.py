@@ -289,11 +289,7 @@ def _by_type(events: list[Event]) -> dict[str, list[Event]]:
     so that the rules look at the few events of the type they ask about, not the timeline."""
     groups: dict[str, list[Event]] = {}
     for e in events:
-        group = groups.get(e.type)
-        if group is None:
-            groups[e.type] = [e]
-        else:
-            group.append(e)
+        groups.setdefault(e.type, []).append(e)
     return groups
 
 
