@@ -64,6 +64,15 @@ def _message_names(msg_type: int) -> tuple[str, str, str]:
     return names
 
 
+def _parse_hello(parse: Any, body: bytes, info: dict[str, Any]) -> Any:
+    """A hello parsed (it needs no parse context), or None with the error in ``info``."""
+    try:
+        return parse(body)
+    except ParseError as e:
+        info["error"] = str(e)
+        return None
+
+
 class TlsSession:
     """Per-connection TLS state; fed by the TCP layer with contiguous bytes per direction."""
 
@@ -320,10 +329,8 @@ class TlsSession:
     # Per kept message type (_ON_MESSAGE): (self, d, frame, body, info) -> is it a HelloRetryRequest.
     # A hello needs no parse context: its parser is called directly (what parse_message does).
     def _on_client_hello(self, d: int, frame: int, body: bytes, info: dict[str, Any]) -> bool:
-        try:
-            msg = hs.parse_client_hello(body)
-        except ParseError as e:
-            info["error"] = str(e)
+        msg = _parse_hello(hs.parse_client_hello, body, info)
+        if msg is None:
             return False
         facts = msg._known()  # (server name, highest version: one look-up for both)
         self._client_hello(d, msg, facts[2])
@@ -337,10 +344,8 @@ class TlsSession:
         return False
 
     def _on_server_hello(self, d: int, frame: int, body: bytes, info: dict[str, Any]) -> bool:
-        try:
-            msg = hs.parse_server_hello(body)
-        except ParseError as e:
-            info["error"] = str(e)
+        msg = _parse_hello(hs.parse_server_hello, body, info)
+        if msg is None:
             return False
         if self.client_dir_hint is None:
             self.client_dir_hint = 1 - d
