@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from rich.console import Console
+from rich.control import strip_control_codes
 from rich.markup import escape
 from rich.text import Text
 
@@ -58,69 +59,91 @@ def render_header(con: Console, report: Report, counts: dict[str, int]) -> None:
         con.print(Text(f"warning: {w}", style="yellow"))
 
 
-def _head(c: Connection, outcome: str) -> Text:
+def _head(con: "_Lines", c: Connection, outcome: str) -> None:
     mark, style = {"failed": ("✗", "bold red"), "incomplete": ("?", "bold yellow"),
                    "not_tls": ("•", "bold magenta"), "established": ("✓", "bold green")}.get(outcome, ("?", "bold"))
-    t = Text()
-    t.append(f"{mark} stream {c.stream}  ", style=style)
-    t.append(f"{c.client} → {c.server}")
+    parts: list[tuple[str, Optional[str]]] = [(f"{mark} stream {c.stream}  ", style), (f"{c.client} → {c.server}", None)]
     if c.server_name:
-        t.append(f"  {c.server_name}", style="cyan")
+        parts.append((f"  {c.server_name}", "cyan"))
     if c.version:
-        t.append(f"  {c.version}")
+        parts.append((f"  {c.version}", None))
     if c.cipher:
-        t.append(f"  {c.cipher}", style="dim")
+        parts.append((f"  {c.cipher}", "dim"))
     if c.alpn:
-        t.append(f"  {c.alpn}", style="dim")
+        parts.append((f"  {c.alpn}", "dim"))
     if c.resumed:
-        t.append("  resumed", style="dim")
-    t.append(f"  {outcome.upper().replace('_', ' ')}", style=style)
-    return t
+        parts.append(("  resumed", "dim"))
+    parts.append((f"  {outcome.upper().replace('_', ' ')}", style))
+    con.assembled(parts)
 
 
 class _Lines:
     """Collects what the render helpers print, so that a connection goes to the console in one
     ``print`` call: rich's per-call overhead (console size, options) was most of the text view's
-    time on captures of many connections."""
+    time on captures of many connections.
 
-    def __init__(self) -> None:
+    For a console without colour (``plain``) each line is kept as the characters rich would
+    print for it, and no rich Text is made: a Text per line, made only to read its characters
+    back, was a third of the text view's time on a busy capture (tests/test_render_plain.py
+    holds the two paths equal)."""
+
+    def __init__(self, real: Console, plain: bool) -> None:
         self.items: list[Any] = []
+        self.real = real
+        self.plain = plain
 
-    def print(self, item: Any = "") -> None:
+    def print(self, item: str = "") -> None:
+        """A line of console markup, as ``Console.print`` reads a string."""
+        if self.plain and item:
+            item = self.real.render_str(item).plain
         self.items.append(item)
+
+    def styled(self, text: str, style: str = "") -> None:
+        """``print(Text(text, style=style))``: text taken as it is (no markup)."""
+        self.items.append(strip_control_codes(text) if self.plain else Text(text, style=style))
+
+    def assembled(self, parts: list[tuple[str, Optional[str]]]) -> None:
+        """A line of differently styled pieces: ``Text().append(text, style)`` for each."""
+        if self.plain:
+            self.items.append(strip_control_codes("".join([text for text, _ in parts])))
+            return
+        t = Text()
+        for text, style in parts:
+            t.append(text, style=style)
+        self.items.append(t)
 
 
 def render_connection(real: Console, c: Connection, *, verbose: bool = False, blank_before: bool = False) -> None:
-    real.print(*_connection_items(c, verbose, blank_before), sep="\n")
+    real.print(*_connection_items(real, c, verbose, blank_before, False), sep="\n")
 
 
 def connection_text(real: Console, c: Connection, *, verbose: bool = False, blank_before: bool = False) -> str:
     """What ``render_connection`` prints on ``real``, as a string. Without colour (output to a
     file or a pipe) the text is put together here: rich would only lay out and strip the
     styles again, and that was half the text view's time on a big capture."""
-    items = _connection_items(c, verbose, blank_before)
     if real.color_system is None:
-        return _plain_text(real, items)
+        return _plain_text(real, _connection_items(real, c, verbose, blank_before, True))
+    items = _connection_items(real, c, verbose, blank_before, False)
     with real.capture() as cap:
         real.print(*items, sep="\n")
     return cap.get()
 
 
-def _connection_items(c: Connection, verbose: bool, blank_before: bool) -> list[Any]:
-    con = _Lines()
+def _connection_items(real: Console, c: Connection, verbose: bool, blank_before: bool, plain: bool) -> list[Any]:
+    """The connection's lines: rich renderables, or (``plain``) the characters of each line."""
+    con = _Lines(real, plain)
     if blank_before:
         con.print()
     outcome = outcome_of(c)
-    con.print(_head(c, outcome))
+    _head(con, c, outcome)
     _render_body(con, c, outcome, verbose)
     return con.items
 
 
-def _plain_text(real: Console, items: list[Any]) -> str:
+def _plain_text(real: Console, lines: list[str]) -> str:
     """``print(*items, sep="\\n")`` on a console without colour, soft-wrapped (no line is cut or
-    wrapped): strings read as print reads them (markup, emoji codes), styles dropped, tabs
-    expanded to rich's tab stops."""
-    text = "\n".join([(real.render_str(item) if isinstance(item, str) else item).plain for item in items])
+    wrapped), from the characters of each line (see _Lines): tabs expanded to rich's tab stops."""
+    text = "\n".join(lines)
     if "\t" in text:
         expanded = Text(text)
         expanded.expand_tabs(real.tab_size)
@@ -128,7 +151,7 @@ def _plain_text(real: Console, items: list[Any]) -> str:
     return text + "\n"
 
 
-def _render_body(con: Any, c: Connection, outcome: str, verbose: bool) -> None:
+def _render_body(con: _Lines, c: Connection, outcome: str, verbose: bool) -> None:
     diag = c.diagnosis
     if outcome == "established" and not verbose:
         return
@@ -139,17 +162,17 @@ def _render_body(con: Any, c: Connection, outcome: str, verbose: bool) -> None:
             con.print(f"    not TLS: looks like {escape(c.not_tls)}")
         for a in c.alerts:
             if a.code is not None:
-                con.print(Text(f"    alert from {a.sender} (frame {a.frame}): {a.level} {a.name} ({a.hex})"))
+                con.styled(f"    alert from {a.sender} (frame {a.frame}): {a.level} {a.name} ({a.hex})")
             else:
                 con.print(f"    encrypted alert from {a.sender} (frame {a.frame})")
     if verbose or outcome != "established":
         _render_timeline(con, c, full=verbose)
 
 
-def _render_diagnosis(con: Any, c: Connection, diag: Any) -> None:
+def _render_diagnosis(con: _Lines, c: Connection, diag: Any) -> None:
     verdict = getattr(diag, "verdict", None)
     if verdict:
-        con.print(Text("    " + verdict, style="bold"))
+        con.styled("    " + verdict, "bold")
     if getattr(diag, "explanation", None):
         con.print("    " + escape(diag.explanation))
     cause = getattr(diag, "cause", None)
@@ -159,23 +182,23 @@ def _render_diagnosis(con: Any, c: Connection, diag: Any) -> None:
         line = f"    cause: {cause} ({conf})"
         if alts:
             line += "; also possible: " + ", ".join(alts)
-        con.print(Text(line, style="yellow"))
+        con.styled(line, "yellow")
     for ev in getattr(diag, "evidence", []) or []:
         frames = ev.get("frames") if isinstance(ev, dict) else getattr(ev, "frames", [])
         text = ev.get("text") if isinstance(ev, dict) else getattr(ev, "text", str(ev))
         where = f"frame {', '.join(map(str, frames))}: " if frames else ""
-        con.print(Text(f"      - {where}{text}", style="dim"))
+        con.styled(f"      - {where}{text}", "dim")
     for h in getattr(diag, "hidden", None) or []:
-        con.print(Text(f"    hidden: {h}", style="dim"))
+        con.styled(f"    hidden: {h}", "dim")
     remedy = getattr(diag, "remedy", None)
     if remedy:
         lines = remedy if isinstance(remedy, list) else [remedy]
         for i, r in enumerate(lines):
-            con.print(Text(("    fix: " if i == 0 else "         ") + str(r), style="green"))
+            con.styled(("    fix: " if i == 0 else "         ") + str(r), "green")
     check = getattr(diag, "check_command", None)
     if check:
-        con.print(Text(f"    check: {check}", style="green"))
-    con.print(Text(f"    wireshark: {c.wireshark_filter}", style="dim"))
+        con.styled(f"    check: {check}", "green")
+    con.styled(f"    wireshark: {c.wireshark_filter}", "dim")
 
 
 def _event_text(e: Event) -> str:
@@ -205,10 +228,10 @@ def _event_text(e: Event) -> str:
     return e.type.replace("_", " ")
 
 
-def _render_timeline(con: Any, c: Connection, *, full: bool) -> None:
+def _render_timeline(con: _Lines, c: Connection, *, full: bool) -> None:
     events = c.events if full else c.events[-14:]
     if len(events) < len(c.events):
-        con.print(Text(f"    … {len(c.events) - len(events)} earlier events", style="dim"))
+        con.styled(f"    … {len(c.events) - len(events)} earlier events", "dim")
     for e in events:
         arrow = "→" if e.sender == "client" else "←"
-        con.print(Text(f"    {e.frame:>6}  {arrow} {e.sender:<6}  {_event_text(e)}", style="dim"))
+        con.styled(f"    {e.frame:>6}  {arrow} {e.sender:<6}  {_event_text(e)}", "dim")
