@@ -77,6 +77,13 @@ def _head(con: "_Lines", c: Connection, outcome: str) -> None:
     con.assembled(parts)
 
 
+def _without_control_codes(text: str) -> str:
+    """What a rich Text keeps of ``text`` (strip_control_codes: bell, backspace, vertical tab,
+    form feed, carriage return dropped). Most lines have none, and isprintable() tells in one
+    C loop; str.translate with rich's table costs a dict look-up per character."""
+    return text if text.isprintable() else strip_control_codes(text)
+
+
 class _Lines:
     """Collects what the render helpers print, so that a connection goes to the console in one
     ``print`` call: rich's per-call overhead (console size, options) was most of the text view's
@@ -95,17 +102,22 @@ class _Lines:
     def print(self, item: str = "") -> None:
         """A line of console markup, as ``Console.print`` reads a string."""
         if self.plain and item:
-            item = self.real.render_str(item).plain
+            # Without "[" markup changes nothing and without ":" no emoji code is replaced:
+            # only the control codes go, as in a Text (most lines: no markup parser run).
+            if "[" in item or ":" in item:
+                item = self.real.render_str(item).plain
+            else:
+                item = _without_control_codes(item)
         self.items.append(item)
 
     def styled(self, text: str, style: str = "") -> None:
         """``print(Text(text, style=style))``: text taken as it is (no markup)."""
-        self.items.append(strip_control_codes(text) if self.plain else Text(text, style=style))
+        self.items.append(_without_control_codes(text) if self.plain else Text(text, style=style))
 
     def assembled(self, parts: list[tuple[str, Optional[str]]]) -> None:
         """A line of differently styled pieces: ``Text().append(text, style)`` for each."""
         if self.plain:
-            self.items.append(strip_control_codes("".join([text for text, _ in parts])))
+            self.items.append(_without_control_codes("".join([text for text, _ in parts])))
             return
         t = Text()
         for text, style in parts:
