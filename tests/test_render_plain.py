@@ -16,7 +16,7 @@ from tlsdissect.model import Alert, Connection, Event
 from tlsdissect.render import connection_text, render_connection
 
 TRICKY = st.lists(
-    st.sampled_from(list("ab :[]/\\\t\n\r\x07\x1b=é✓漢") + [":smile:", "[bold]", "[/]", ":thumbs_up:", "\\[x]"]),
+    st.sampled_from(list("ab :[]/\\\t\n\r\x07\x08\x0b\x0c\x1b\x85\u2028=é✓漢") + [":smile:", "[bold]", "[/]", ":thumbs_up:", "\\[x]"]),
     max_size=30,
 ).map("".join)
 
@@ -63,3 +63,16 @@ def test_a_colour_console_still_renders_with_rich() -> None:
     text = connection_text(con, conn, blank_before=True)
     assert text == _by_rich(con, conn, False)
     assert "\x1b[" in text  # styles are there
+
+
+def test_a_line_that_is_printable_has_nothing_for_rich_to_strip() -> None:
+    """render._without_control_codes skips rich's strip_control_codes for a printable line: sound
+    only while every code rich strips is unprintable (rich's list, read here, not copied)."""
+    from rich.control import STRIP_CONTROL_CODES, strip_control_codes
+
+    from tlsdissect.render import _without_control_codes
+
+    assert STRIP_CONTROL_CODES and not any(chr(c).isprintable() for c in STRIP_CONTROL_CODES)
+    for c in list(range(0x00, 0x100)) + [0x2028, 0x2029, 0xFEFF, 0x1F600]:
+        line = f"x{chr(c)}y"
+        assert _without_control_codes(line) == strip_control_codes(line), hex(c)
