@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.shared_captures import shared_captures_dir  # noqa: E402
 
 import tlsdissect  # noqa: E402
-from tlsdissect.certificates import parse_certificate  # noqa: E402
+from tlsdissect.x509.certificates import parse_certificate  # noqa: E402
 
 FIELDS = ("version", "cipher", "server_name", "cert_subject", "cert_issuer")
 
@@ -167,7 +167,7 @@ def ours_for(row: Row) -> Optional[dict[str, Optional[str]]]:
     chain = [parse_certificate(der) for der in c.server_certificates_der]
     client_version = None
     if c.client_hello is not None:
-        from tlsdissect import tables
+        from tlsdissect.tls import tables
 
         client_version = tables.version_name(c.client_hello.legacy_version)
     return {"version": c.version, "cipher": c.cipher, "server_name": c.server_name,

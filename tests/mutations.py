@@ -793,10 +793,10 @@ def _summary(conn: Any) -> dict[str, Any]:
 def _standalone(conn: Any) -> bool:
     """Reported for what it holds itself: TLS seen, or a well-known TLS port. A connection
     without TLS on another port is reported only when some other connection has shown TLS on
-    that port by the time it ends (tlsdissect.flows: learned TLS ports), so frames after the
+    that port by the time it ends (tlsdissect.tcp.flows: learned TLS ports), so frames after the
     damage may legitimately decide it; the invariant leaves those out."""
     try:
-        from tlsdissect.flows import TLS_PORTS
+        from tlsdissect.tcp.flows import TLS_PORTS
     except ImportError:
         TLS_PORTS = frozenset()
     ports = {int(conn.client.rsplit(":", 1)[1]), int(conn.server.rsplit(":", 1)[1])}
@@ -865,7 +865,7 @@ class _Worker:
         from rich.console import Console
 
         import tlsdissect
-        from tlsdissect.render import render_report
+        from tlsdissect.report.text import render_report
 
         data: bytes = job["data"]
         keylog = job.get("keylog")

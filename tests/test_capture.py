@@ -28,9 +28,9 @@ import pytest
 from watchdog import deadline
 
 from tests.shared_captures import LAB_CAPTURES, shared_captures
-from tlsdissect.capture import CaptureReader
+from tlsdissect.capture.reader import CaptureReader
 from tlsdissect.errors import CaptureError
-from tlsdissect.packet import ICMP_QUOTE, decode_tcp
+from tlsdissect.capture.packet import ICMP_QUOTE, decode_tcp
 
 TSHARK = shutil.which("tshark")
 MERGECAP = shutil.which("mergecap")

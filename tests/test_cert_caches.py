@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 from certs_factory import DAY, REF_TIME, lab_pki, leaf_variant
 
-from tlsdissect import certificates
-from tlsdissect.certificates import Retimer, analyze_chain
+from tlsdissect.x509 import certificates
+from tlsdissect.x509.certificates import Retimer, analyze_chain
 
 
 def _judged(ders: list[bytes], at: float) -> dict:
@@ -73,7 +73,7 @@ def test_capture_time_text_is_bounded_and_shows_whole_seconds() -> None:
 def test_a_cached_staple_is_judged_at_each_connections_time() -> None:
     from test_ocsp import NEXT_UPDATE, THIS_UPDATE, _response
 
-    from tlsdissect import ocsp
+    from tlsdissect.x509 import ocsp
 
     staple = _response()
     instants = [REF_TIME, THIS_UPDATE - timedelta(seconds=1), NEXT_UPDATE + DAY, REF_TIME.timestamp(), REF_TIME]
@@ -91,7 +91,7 @@ def test_a_cached_staple_is_judged_at_each_connections_time() -> None:
 
 
 def test_the_staple_cache_is_bounded() -> None:
-    from tlsdissect import ocsp
+    from tlsdissect.x509 import ocsp
 
     ocsp._STAPLE_CACHE.clear()
     for i in range(ocsp._STAPLE_CACHE_MAX + 5):
@@ -102,7 +102,7 @@ def test_the_staple_cache_is_bounded() -> None:
 def test_client_chain_checks_are_remembered_per_chain_request_pair_and_bounded() -> None:
     from certs_factory import CLIENT_AUTH, name
 
-    from tlsdissect.certificates import _client_chain_findings, check_client_chain_against_request
+    from tlsdissect.x509.certificates import _client_chain_findings, check_client_chain_against_request
 
     pki = lab_pki()
     client = leaf_variant("alice", eku=CLIENT_AUTH)
@@ -123,8 +123,8 @@ def test_client_chain_checks_are_remembered_per_chain_request_pair_and_bounded()
 def test_staple_findings_are_remembered_per_leaf_and_bounded() -> None:
     from test_ocsp import _response
 
-    from tlsdissect import ocsp
-    from tlsdissect.certificates import parse_certificate
+    from tlsdissect.x509 import ocsp
+    from tlsdissect.x509.certificates import parse_certificate
 
     pki = lab_pki()
     info = ocsp.parse_ocsp_response(_response(), REF_TIME + 30 * DAY)  # stale
@@ -140,7 +140,7 @@ def test_staple_findings_are_remembered_per_leaf_and_bounded() -> None:
 
 
 def test_a_finding_with_a_role_is_its_dict_with_the_role_last() -> None:
-    from tlsdissect.certificates import ChainFinding
+    from tlsdissect.x509.certificates import ChainFinding
 
     f = ChainFinding("expired", "error", "text", (0, 1))
     assert list(f.to_dict("client").items()) == list(dict(f.to_dict(), role="client").items())

@@ -28,7 +28,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tlsdissect.certificates import (
+from tlsdissect.x509.certificates import (
     ChainAnalysis,
     TrustStore,
     TrustStoreError,

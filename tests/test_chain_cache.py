@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from certs_factory import DAY, REF_TIME, lab_pki, leaf_variant
 
-from tlsdissect import enrich
-from tlsdissect.certificates import analyze_chain
+from tlsdissect.pipeline import enrich
+from tlsdissect.x509.certificates import analyze_chain
 
 
 def chain(not_after):

@@ -21,10 +21,10 @@ import tlspair
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tlsdissect.cipherparams import SUPPORTED_SUITES, UnsupportedCipherSuite, suite_params
-from tlsdissect.decrypt import DecryptionError, DirectionDecryptor
-from tlsdissect.keylog import KeyLog
-from tlsdissect.keyschedule import prf_tls12
+from tlsdissect.keys.cipherparams import SUPPORTED_SUITES, UnsupportedCipherSuite, suite_params
+from tlsdissect.keys.decrypt import DecryptionError, DirectionDecryptor
+from tlsdissect.keys.keylog import KeyLog
+from tlsdissect.keys.schedule import prf_tls12
 
 CLIENT_MESSAGES = [
     b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".hex(),
@@ -370,8 +370,8 @@ def test_rsa_premaster_key_log_line(certs, ciphers: str, code: int, options: int
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import padding
 
-    from tlsdissect.decrypt import session_decryptors
-    from tlsdissect.keyschedule import extended_master_secret, master_secret
+    from tlsdissect.keys.decrypt import session_decryptors
+    from tlsdissect.keys.schedule import extended_master_secret, master_secret
 
     folder, pairs = certs
     run = tlspair.run_pair(folder, pairs, "TLSv1.2", ciphers, CLIENT_MESSAGES[:1], SERVER_MESSAGES[:1], options)
@@ -422,7 +422,7 @@ def test_rsa_premaster_key_log_line(certs, ciphers: str, code: int, options: int
 
 
 def test_session_decryptors_tls13_and_missing_labels(certs) -> None:
-    from tlsdissect.decrypt import session_decryptors
+    from tlsdissect.keys.decrypt import session_decryptors
 
     folder, pairs = certs
     run = tlspair.run_pair(folder, pairs, "TLSv1.3", None, CLIENT_MESSAGES[:1], SERVER_MESSAGES[:1])
@@ -552,7 +552,7 @@ def test_deflate_records_are_capped() -> None:
 
 
 def test_session_versions() -> None:
-    from tlsdissect.decrypt import session_decryptors
+    from tlsdissect.keys.decrypt import session_decryptors
 
     log = KeyLog.from_text(f"SERVER_TRAFFIC_SECRET_0 {'11' * 32} {'22' * 32}\n")
     sd = session_decryptors(log, 0x7F1C, 0x1301, b"\x11" * 32, b"\x00" * 32)  # TLS 1.3 draft 28

@@ -16,10 +16,10 @@ from capturewalk import SSL2_HELLO, Connection, Record, connections, ssl2_client
 from shared_captures import shared_captures_dir
 from test_decrypt import hello_fields
 
-from tlsdissect.cipherparams import UnsupportedCipherSuite
-from tlsdissect.decrypt import DecryptionError, session_decryptors
-from tlsdissect.keylog import KeyLog
-from tlsdissect.keyphases import direction_decryptor
+from tlsdissect.keys.cipherparams import UnsupportedCipherSuite
+from tlsdissect.keys.decrypt import DecryptionError, session_decryptors
+from tlsdissect.keys.keylog import KeyLog
+from tlsdissect.keys.phases import direction_decryptor
 
 CAPTURES = shared_captures_dir()  # TLSDISSECT_SHARED_CAPTURES / TLSDISSECT_CAPTURES, else ../shared/captures
 SSLDUMP = CAPTURES / "adulau+ssldump" / "samples"
@@ -231,7 +231,7 @@ def _pcapng_dsbs(path: Path) -> list[tuple[int, bytes]]:
 
 def test_keys_from_an_editcap_decryption_secrets_block() -> None:
     """editcap --inject-secrets wrote the key log into the capture; it alone decrypts it."""
-    from tlsdissect.keylog import keylog_from_dsb
+    from tlsdissect.keys.keylog import keylog_from_dsb
 
     (dsb,) = _pcapng_dsbs(ZERO_RTT / "accepted-dsb.pcapng")
     keylog = keylog_from_dsb(*dsb)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from tlsdissect.diagnosis import Evidence, _evidence
+from tlsdissect.diagnosis.reasoner import Evidence, _evidence
 
 
 def test_evidence_factory_builds_what_the_dataclass_builds() -> None:
@@ -25,7 +25,7 @@ def test_certificate_dicts_with_empty_sequences_split_off_equal_to_dict() -> Non
     """enrich._cert_dicts (templates from _chain_and_json, empty sequences set apart) gives
     CertificateInfo.to_dict: same keys in the same order, fresh lists, empty or not."""
     from certs_factory import REF_TIME, lab_pki
-    from tlsdissect import enrich
+    from tlsdissect.pipeline import enrich
 
     enrich._CHAIN_CACHE.clear()
     pki = lab_pki()

@@ -1,6 +1,6 @@
 """The user documentation cannot drift silently from the code and the lab.
 
-docs/causes.md must have one section per cause id in ``tlsdissect.causes.CAUSES`` (and no
+docs/causes.md must have one section per cause id in ``tlsdissect.diagnosis.causes.CAUSES`` (and no
 other), name only captures that exist, and its "Lab capture" lines must agree with the lab's
 own sidecars (captures/*/expected.json, written from how each scenario was built, not by us).
 docs/schema.md must document every key the JSON really has on the lab captures, with the type
@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import tlsdissect
-from tlsdissect.causes import CAUSES
+from tlsdissect.diagnosis.causes import CAUSES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -370,8 +370,8 @@ def test_every_finding_id_seen_is_documented() -> None:
 def test_documented_finding_ids_exist_in_the_code() -> None:
     body = _section(SCHEMA, "chain_findings")
     documented = set(re.findall(r"`([a-z0-9_]+)`", body.split("Finding ids:", 1)[1]))
-    source = (ROOT / "tlsdissect" / "certificates.py").read_text() + (
-        ROOT / "tlsdissect" / "enrich.py"
+    source = "".join(p.read_text() for p in sorted((ROOT / "tlsdissect" / "x509").glob("*.py"))) + (
+        ROOT / "tlsdissect" / "pipeline" / "enrich.py"
     ).read_text()
     for fid in documented:
         if fid.startswith("eku_not_"):  # built as f"eku_not_{role}_auth"
@@ -454,7 +454,7 @@ def _limit_rows() -> list[tuple[str, str]]:
     for line in (DOCS / "limits.md").read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 3:
-            m = re.fullmatch(r"`(\w+)\.([A-Z_]+)`", cells[2])
+            m = re.fullmatch(r"`([\w.]+)\.([A-Z_]+)`", cells[2])
             if m:
                 rows.append((cells[1], m.group(1) + "." + m.group(2)))
     return rows
@@ -466,7 +466,7 @@ def test_limits_page_quotes_the_constants_as_they_are() -> None:
     rows = _limit_rows()
     assert len(rows) >= 14
     for value, name in rows:
-        module, const = name.split(".")
+        module, const = name.rsplit(".", 1)
         actual = getattr(importlib.import_module(f"tlsdissect.{module}"), const)
         m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(\w*)", value)
         assert m, f"{name}: cannot read {value!r}"

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from certs_factory import DAY, REF_TIME, lab_pki, leaf_variant
 
-from tlsdissect.certificates import Retimer, analyze_chain
+from tlsdissect.x509.certificates import Retimer, analyze_chain
 
 
 def _judged(ders: list[bytes], at: float) -> dict:
@@ -46,7 +46,7 @@ def test_retimer_within_one_second_gives_what_a_fresh_analysis_gives() -> None:
 
 
 def test_certificate_dicts_from_a_cached_span_are_fresh_for_each_connection() -> None:
-    from tlsdissect import enrich
+    from tlsdissect.pipeline import enrich
 
     enrich._CHAIN_CACHE.clear()
     pki = lab_pki()

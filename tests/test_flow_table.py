@@ -6,9 +6,11 @@ Segments are fed straight into FlowTable as decode_tcp would produce them
 
 from __future__ import annotations
 
-from tlsdissect import flows
-from tlsdissect.flows import FlowTable
-from tlsdissect.packet import ACK, FIN, SYN
+from tlsdissect.tcp import flows
+from tlsdissect.pipeline.analyzer import Sessions
+from tlsdissect.pipeline.assemble import assemble
+from tlsdissect.tcp.flows import FlowTable
+from tlsdissect.capture.packet import ACK, FIN, SYN
 
 SERVER = bytes([10, 0, 0, 1])
 
@@ -36,11 +38,11 @@ def run(table: FlowTable, packets: list[tuple[float, tuple]]) -> list:
 
 
 def early_notes(conn) -> list[str]:
-    return [e.info["detail"] for e in conn.finish(False).anomalies if "memory budget" in e.info["detail"]]
+    return [e.info["detail"] for e in assemble(conn, False).anomalies if "memory budget" in e.info["detail"]]
 
 
 def test_idle_connections_wait_for_the_idle_timeout_when_few_are_open():
-    table = FlowTable(busy_active=10)
+    table = FlowTable(Sessions(), busy_active=10)
     packets = [(0.0, syn(i)) for i in range(5)] + [(60.0, syn(100))]
     assert run(table, packets) == []  # 60 s idle is well under IDLE_TIMEOUT
     assert len(table.active) == 6
@@ -50,7 +52,7 @@ def test_idle_connections_wait_for_the_idle_timeout_when_few_are_open():
 
 
 def test_over_the_budget_idle_connections_leave_early_and_say_so():
-    table = FlowTable(busy_active=3)
+    table = FlowTable(Sessions(), busy_active=3)
     packets = [(0.0, syn(i)) for i in range(5)]  # 5 open > 3: the table is busy
     packets += [(5.0, ack(4))]  # connection 4 is still alive
     packets += [(flows.BUSY_IDLE_TIMEOUT + 1.0, syn(50))]
@@ -64,7 +66,7 @@ def test_over_the_budget_idle_connections_leave_early_and_say_so():
 
 
 def test_hard_cap_hands_out_the_longest_idle():
-    table = FlowTable(busy_active=100, max_active=3)
+    table = FlowTable(Sessions(), busy_active=100, max_active=3)
     packets = [(float(i), syn(i)) for i in range(5)]
     done = run(table, packets)
     # Sweeps run once per capture second: at t=4, 5 are open, the 2 idle longest go.
@@ -73,7 +75,7 @@ def test_hard_cap_hands_out_the_longest_idle():
 
 
 def test_straggler_after_close_keeps_its_stream_and_tombstones_expire_in_order():
-    table = FlowTable()
+    table = FlowTable(Sessions())
     packets = [(0.0, syn(1)), (0.1, ack(1, ACK | FIN)),
                (0.2, (SERVER, client(1), 443, 40001, 5000, 1002, ACK | FIN, b"", 64)),
                (5.0, syn(2))]
@@ -93,7 +95,7 @@ def test_straggler_after_close_keeps_its_stream_and_tombstones_expire_in_order()
 def test_quiet_gc_restores_the_callers_setting():
     import gc
 
-    from tlsdissect.analyzer import quiet_gc
+    from tlsdissect.pipeline.analyzer import quiet_gc
 
     assert gc.isenabled()
     with quiet_gc():
@@ -116,9 +118,9 @@ def test_closed_connections_linger_less_when_busy():
         return [(t, syn(i)), (t + 0.01, ack(i, ACK | FIN)),
                 (t + 0.02, (SERVER, client(i), 443, 40000 + i, 5000, 1002, ACK | FIN, b"", 64))]
 
-    quiet = FlowTable(busy_active=10)
+    quiet = FlowTable(Sessions(), busy_active=10)
     assert run(quiet, closed(1, 0.0) + [(1.5, syn(9))]) == []  # 1.5 s < CLOSED_LINGER
-    busy = FlowTable(busy_active=1)
+    busy = FlowTable(Sessions(), busy_active=1)
     done = run(busy, closed(1, 0.0) + [(0.5, syn(8)), (1.5, syn(9))])
     assert [c.stream for c in done] == [0]  # 1.5 s > BUSY_CLOSED_LINGER with 3 open
     assert early_notes(done[0]) == []  # a closed connection leaving is not an early hand-out

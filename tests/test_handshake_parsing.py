@@ -1,4 +1,4 @@
-"""Properties of handshake message and extension parsing (tlsdissect.handshake/extensions).
+"""Properties of handshake message and extension parsing (tlsdissect.tls.handshake/extensions).
 
 - Any bytes, any message type, any negotiated version and suite: parse_message returns or
   raises ParseError, nothing else (no IndexError, struct.error, UnicodeError, ValueError).
@@ -19,10 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tlsdissect import handshake as hs
-from tlsdissect import tables
+from tlsdissect.tls import handshake as hs
+from tlsdissect.tls import tables
 from tlsdissect.errors import ParseError
-from tlsdissect.extensions import parse_extensions
+from tlsdissect.tls.extensions import parse_extensions
 from segmenting import examples, extract_conversations
 from shared_captures import LAB_CAPTURES
 

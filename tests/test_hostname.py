@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tlsdissect.hostname import dns_pattern_matches, match_hostname
+from tlsdissect.x509.hostname import dns_pattern_matches, match_hostname
 
 
 @pytest.mark.parametrize(

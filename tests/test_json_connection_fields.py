@@ -8,9 +8,11 @@ from dataclasses import fields
 import pytest
 
 from tlsdissect import analyze
-from tlsdissect.flows import FlowTable
-from tlsdissect.model import Connection
-from tlsdissect.packet import ACK, RST, SYN
+from tlsdissect.pipeline.analyzer import Sessions
+from tlsdissect.pipeline.assemble import assemble
+from tlsdissect.tcp.flows import FlowTable
+from tlsdissect.results.model import Connection
+from tlsdissect.capture.packet import ACK, RST, SYN
 
 from tests.shared_captures import all_captures
 
@@ -28,7 +30,7 @@ def _check(conn: Connection) -> None:
 
 
 def test_fields_set_without_tls() -> None:
-    table = FlowTable()
+    table = FlowTable(Sessions())
     segs = [(CLIENT, SERVER, 40000, 443, 1000, 0, SYN, b"", 64),
             (SERVER, CLIENT, 443, 40000, 5000, 1001, RST | ACK, b"", 60),
             (CLIENT, SERVER, 40001, 8080, 1000, 0, SYN, b"", 64),
@@ -39,7 +41,7 @@ def test_fields_set_without_tls() -> None:
     done = table.take_done()
     assert done
     for tc in done:
-        _check(tc.finish(True))
+        _check(assemble(tc, True))
 
 
 def test_fields_set_on_captures() -> None:

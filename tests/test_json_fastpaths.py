@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from tlsdissect import jsontext
-from tlsdissect.model import round6
+from tlsdissect.results import jsontext
+from tlsdissect.results.model import round6
 
 
 @pytest.mark.skipif(jsontext.orjson is None, reason="orjson not installed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from tlsdissect.model import round6
+from tlsdissect.results.model import round6
 
 
 def test_round6_edges() -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tlsdissect import jsontext
-from tlsdissect.model import _plain_dict
+from tlsdissect.results import jsontext
+from tlsdissect.results.model import _plain_dict
 
 
 class _Obj:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tlsdissect import analyze, jsontext
+from tlsdissect import analyze
+
+from tlsdissect.results import jsontext
 
 CAPS = sorted((Path(__file__).resolve().parent.parent / "captures").glob("*/capture.pcap"))
 

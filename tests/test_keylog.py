@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shared_captures import shared_captures_dir
 
-from tlsdissect.keylog import DSB_TLS_KEY_LOG, KeyLog, KeyLogError, keylog_from_dsb
+from tlsdissect.keys.keylog import DSB_TLS_KEY_LOG, KeyLog, KeyLogError, keylog_from_dsb
 
 CR1 = bytes(range(32))
 CR2 = bytes(range(32, 64))

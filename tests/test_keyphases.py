@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from tlsdissect.decrypt import DecryptionError, DirectionDecryptor
-from tlsdissect.keyphases import Tls13KeyPhases
-from tlsdissect.keyschedule import hkdf_expand_label
+from tlsdissect.keys.decrypt import DecryptionError, DirectionDecryptor
+from tlsdissect.keys.phases import Tls13KeyPhases
+from tlsdissect.keys.schedule import hkdf_expand_label
 
 SUITE = 0x1301  # TLS_AES_128_GCM_SHA256
 HS_SECRET = bytes(range(32))

@@ -50,7 +50,7 @@ from scapy.contrib.mpls import MPLS
 from scapy.layers.inet6 import ICMPv6DestUnreach
 from scapy.layers.ipsec import AH
 
-from tlsdissect.packet import ICMP_QUOTE, decode_tcp
+from tlsdissect.capture.packet import ICMP_QUOTE, decode_tcp
 
 # Inner (end-to-end) addresses and the TCP segment every frame carries.
 A4, B4 = "192.0.2.10", "198.51.100.20"

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import struct
 
-from tlsdissect import extensions, handshake, model
-from tlsdissect.handshake import parse_client_hello
+from tlsdissect.tls import extensions
+
+from tlsdissect.tls import handshake
+
+from tlsdissect.tls import jsonforms
+from tlsdissect.tls.handshake import parse_client_hello
 
 
 def _ext(etype: int, body: bytes) -> bytes:
@@ -59,10 +63,10 @@ def test_extension_caches_are_bounded() -> None:
 def test_cipher_suite_caches_are_bounded() -> None:
     for i in range(handshake._SUITES_MAX + 20):
         hello = parse_client_hello(_hello(suites=(i & 0xFFFF, 0x1301)))
-        model._hello_dict(hello)
-        model._hello_dict(hello, True)
+        hello.json_form()
+        hello.json_form(True)
         assert len(handshake._suites_cache) <= handshake._SUITES_MAX
-        assert len(model._suite_names) <= model._SUITE_NAMES_MAX
+        assert len(jsonforms._suite_names) <= jsonforms._SUITE_NAMES_MAX
 
 
 def test_hello_facts_follow_a_changed_extension_list() -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tlsdissect.flows import NEEDS_FLOW_TABLE, SYN_OR_QUOTE, _SYN_FIN, FlowTable
-from tlsdissect.packet import ACK, FIN, ICMP_QUOTE, PSH, SYN, flow_key
+from tlsdissect.pipeline.analyzer import Sessions
+from tlsdissect.tcp.flows import NEEDS_FLOW_TABLE, SYN_OR_QUOTE, _SYN_FIN, FlowTable
+from tlsdissect.capture.packet import ACK, FIN, ICMP_QUOTE, PSH, SYN, flow_key
 
 
 def test_flag_tables_match_the_bit_tests() -> None:
@@ -26,7 +27,7 @@ def test_flag_tables_match_the_bit_tests() -> None:
 
 def _in_order_next_seq(seq: int, n: int) -> int:
     """The fast path's next sequence number (flows.TcpConnection.packet)."""
-    table = FlowTable()
+    table = FlowTable(Sessions())
     a, b = b"\x0a\x00\x00\x01", b"\x0a\x00\x00\x02"
     isn = (seq - 1) & 0xFFFFFFFF
     table.flow(1, 0.0, (flow_key(a, b, 40000, 443), isn, 0, SYN, b"", 64))

@@ -13,8 +13,8 @@ import struct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tlsdissect.capture import NO_SEGMENT, CaptureReader
-from tlsdissect.packet import decode_flow
+from tlsdissect.capture.reader import NO_SEGMENT, CaptureReader
+from tlsdissect.capture.packet import decode_flow
 
 from tests.test_tcp_fastpaths import _frame  # (the same frame maker: Ethernet + IPv4/IPv6 + TCP, patched, cut)
 
@@ -98,8 +98,8 @@ def test_edge_frames() -> None:
 @settings(max_examples=500, deadline=None)
 @given(st.sampled_from([4, 16]), st.binary(min_size=32, max_size=32), st.integers(0, 65535), st.integers(0, 65535))
 def test_flow_key_split_and_reverse(size: int, addrs: bytes, sport: int, dport: int) -> None:
-    from tlsdissect.flows import _reverse
-    from tlsdissect.packet import flow_key, split_key
+    from tlsdissect.tcp.flows import _reverse
+    from tlsdissect.capture.packet import flow_key, split_key
 
     src, dst = addrs[:size], addrs[16:16 + size]
     key = flow_key(src, dst, sport, dport)
@@ -128,8 +128,9 @@ _packets = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1),
 def test_run_loop_gives_what_flow_table_flow_gives(packets: list) -> None:
     """_run hands a known conversation's packets without SYN to the conversation itself (its
     copy of FlowTable.flow's common case): the results equal feeding every packet to flow()."""
-    from tlsdissect.analyzer import Options, _finish, iter_connections
-    from tlsdissect.flows import FlowTable
+    from tlsdissect.pipeline.analyzer import Options, _finish, iter_connections
+    from tlsdissect.pipeline.analyzer import Sessions
+    from tlsdissect.tcp.flows import FlowTable
 
     seqs = {}
     frames = []
@@ -139,7 +140,7 @@ def test_run_loop_gives_what_flow_table_flow_gives(packets: list) -> None:
         seqs[(key, d)] = seq + step * len(payload) // 2 + (1 if flags & 0x03 else 0)
     data = _pcap(frames)
     ours = [c.to_dict() for c in iter_connections(data, include_all=True, diagnose=False)]
-    table = FlowTable()
+    table = FlowTable(Sessions())
     opts = Options(include_all=True, diagnose=False)
     for frame, ts, _lt, *seg in CaptureReader(data).segments():
         table.flow(frame, ts, tuple(seg))

@@ -1,4 +1,4 @@
-"""Properties of the TLS record layer (tlsdissect.records.RecordLayer) and the session on top.
+"""Properties of the TLS record layer (tlsdissect.tls.records.RecordLayer) and the session on top.
 
 - Arbitrary bytes, in arbitrary chunks, with gaps and capture ends anywhere, never raise, and
   what the layer holds stays under its documented caps (one record of at most 5 + 2**16 - 1
@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from segmenting import examples
 
-from tlsdissect.records import MAX_HANDSHAKE_MESSAGE, MAX_RECORD_PAYLOAD, RecordLayer
-from tlsdissect.session import TlsSession
+from tlsdissect.tls.records import MAX_HANDSHAKE_MESSAGE, MAX_RECORD_PAYLOAD, RecordLayer
+from tlsdissect.tls.session import TlsSession
 
 # What a layer may hold between calls: an incomplete record (the record length field has 16
 # bits) and an incomplete handshake message (capped by MAX_HANDSHAKE_MESSAGE).

@@ -11,9 +11,9 @@ import io
 from hypothesis import given, settings, strategies as st
 from rich.console import Console
 
-from tlsdissect.diagnosis import Diagnosis, Evidence
-from tlsdissect.model import Alert, Connection, Event
-from tlsdissect.render import connection_text, render_connection
+from tlsdissect.diagnosis.reasoner import Diagnosis, Evidence
+from tlsdissect.results.model import Alert, Connection, Event
+from tlsdissect.report.text import connection_text, render_connection
 
 TRICKY = st.lists(
     st.sampled_from(list("ab :[]/\\\t\n\r\x07\x08\x0b\x0c\x1b\x85\u2028=é✓漢") + [":smile:", "[bold]", "[/]", ":thumbs_up:", "\\[x]"]),
@@ -70,7 +70,7 @@ def test_a_line_that_is_printable_has_nothing_for_rich_to_strip() -> None:
     only while every code rich strips is unprintable (rich's list, read here, not copied)."""
     from rich.control import STRIP_CONTROL_CODES, strip_control_codes
 
-    from tlsdissect.render import _without_control_codes
+    from tlsdissect.report.text import _without_control_codes
 
     assert STRIP_CONTROL_CODES and not any(chr(c).isprintable() for c in STRIP_CONTROL_CODES)
     for c in list(range(0x00, 0x100)) + [0x2028, 0x2029, 0xFEFF, 0x1F600]:

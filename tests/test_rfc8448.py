@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tlsdissect.decrypt import DecryptionError, DirectionDecryptor
-from tlsdissect.keyschedule import (
+from tlsdissect.keys.decrypt import DecryptionError, DirectionDecryptor
+from tlsdissect.keys.schedule import (
     derive_secret,
     hkdf_expand_label,
     hkdf_extract,
@@ -168,7 +168,7 @@ def test_key_update_follows_the_traffic_upd_label() -> None:
 
 def test_key_phases_follow_the_rfc8448_server_direction() -> None:
     """The server's records in order: handshake flight, then ticket and data under application keys."""
-    from tlsdissect.keyphases import Tls13KeyPhases
+    from tlsdissect.keys.phases import Tls13KeyPhases
 
     phases = Tls13KeyPhases(
         DirectionDecryptor.for_tls13(AES_128_GCM_SHA256, V["server_handshake_traffic_secret"]),

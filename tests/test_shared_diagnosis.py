@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import tlsdissect
-import tlsdissect.causes
+import tlsdissect.diagnosis.causes
 from tests import shared_captures as sc
 from tests import tshark_oracle as to
 
@@ -51,7 +51,7 @@ def test_every_tls_connection_gets_an_outcome(capture: sc.CaptureFile) -> None:
         d = conn.diagnosis
         assert d is not None
         assert d.outcome in ("established", "failed", "incomplete", "not_tls")
-        assert d.cause in tlsdissect.causes.CAUSES
+        assert d.cause in tlsdissect.diagnosis.causes.CAUSES
         assert d.explanation
         if d.outcome != "established":
             assert d.cause == "ok" or d.failure_point or d.outcome == "not_tls", (conn.stream, d.verdict)

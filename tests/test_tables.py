@@ -1,4 +1,4 @@
-"""Checks tlsdissect.tables against the IANA registry snapshots and the RFCs.
+"""Checks tlsdissect.tls.tables against the IANA registry snapshots and the RFCs.
 
 The expected values come from tests/data/iana/*.csv (IANA registry content, see
 the README there), from RFC text quoted by section below, and, where tshark is
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tlsdissect import tables as T
+from tlsdissect.tls import tables as T
 
 IANA = Path(__file__).parent / "data" / "iana"
 

@@ -7,7 +7,7 @@ import struct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tlsdissect.packet import _ether, decode_flow
+from tlsdissect.capture.packet import _ether, decode_flow
 
 
 def _general(data: bytes):
@@ -40,18 +40,19 @@ def test_ethernet_fast_path_matches_general_path(ipv6, body, patch, cut):
 
 
 def test_flag_table_matches_the_flag_tests():
-    from tlsdissect.flows import _CONTROL, _FLAG_BITS
-    from tlsdissect.packet import ACK, RST
+    from tlsdissect.tcp.flows import _CONTROL, _FLAG_BITS
+    from tlsdissect.capture.packet import ACK, RST
 
     for f in range(256):
         assert _FLAG_BITS[f] == (bool(f & _CONTROL), bool(f & ACK), bool(f & RST))
 
 
 def test_shared_pairs_are_replaced_on_write_not_changed_in_place():
-    from tlsdissect.flows import FlowTable
-    from tlsdissect.packet import ACK, FIN, RST, SYN, flow_key
+    from tlsdissect.capture.packet import ACK, FIN, RST, SYN, flow_key
+    from tlsdissect.pipeline.analyzer import Sessions
+    from tlsdissect.tcp.flows import FlowTable
 
-    table = FlowTable()
+    table = FlowTable(Sessions())
     a, b = b"\x0a\x00\x00\x01", b"\x0a\x00\x00\x02"
     k0, k1 = flow_key(a, b, 40000, 443), flow_key(b, a, 443, 40000)
     table.flow(1, 0.0, (k0, 100, 0, SYN, b"", 64))

@@ -1,4 +1,4 @@
-"""Properties of the TCP reassembler (tlsdissect.tcp.StreamReassembler).
+"""Properties of the TCP reassembler (tlsdissect.tcp.reassembly.StreamReassembler).
 
 The reference is the byte stream itself: a random stream is cut into segments, shuffled
 within a window, duplicated and overlapped, with the initial sequence number near 2**32 so
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from segmenting import examples
 
-from tlsdissect.tcp import StreamReassembler
+from tlsdissect.tcp.reassembly import StreamReassembler
 
 MASK32 = 0xFFFFFFFF
 ISN = st.one_of(st.integers(0xFFFFFFFF - 4000, 0xFFFFFFFF), st.integers(0, 0xFFFFFFFF))

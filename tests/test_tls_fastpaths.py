@@ -8,9 +8,9 @@ from typing import Optional
 
 import pytest
 
-from tlsdissect import handshake as hs
+from tlsdissect.tls import handshake as hs
 from tlsdissect.errors import ParseError
-from tlsdissect.records import RecordLayer, plausible_header
+from tlsdissect.tls.records import RecordLayer, plausible_header
 
 
 def _find_boundary_ref(buf: bytearray, start: int) -> Optional[int]:

@@ -13,11 +13,11 @@ import random
 import struct
 from typing import Any, Optional
 
-from tlsdissect import handshake as hs
+from tlsdissect.tls import handshake as hs
 from tlsdissect.errors import ParseError
-from tlsdissect.extensions import parse_extension_block, parse_extensions
-from tlsdissect.records import MAX_RECORD_PAYLOAD, RecordLayer, plausible_header
-from tlsdissect.session import TlsSession
+from tlsdissect.tls.extensions import parse_extension_block, parse_extensions
+from tlsdissect.tls.records import MAX_RECORD_PAYLOAD, RecordLayer, plausible_header
+from tlsdissect.tls.session import TlsSession
 
 
 def _plausible_ref(buf: bytes, pos: int) -> bool:

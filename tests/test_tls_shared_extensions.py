@@ -10,9 +10,9 @@ import struct
 
 import pytest
 
-from tlsdissect import extensions
-from tlsdissect.extensions import Extension, SharedExtension
-from tlsdissect.handshake import parse_client_hello
+from tlsdissect.tls import extensions
+from tlsdissect.tls.extensions import Extension, SharedExtension
+from tlsdissect.tls.handshake import parse_client_hello
 
 
 def _ext(etype: int, body: bytes) -> bytes:

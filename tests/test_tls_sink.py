@@ -8,9 +8,9 @@ import random
 import struct
 from typing import Any
 
-from tlsdissect.handshake import HRR_RANDOM
-from tlsdissect.records import RecordEvent, RecordLayer
-from tlsdissect.session import TlsSession
+from tlsdissect.tls.handshake import HRR_RANDOM
+from tlsdissect.tls.records import RecordEvent, RecordLayer
+from tlsdissect.tls.session import TlsSession
 
 
 def _norm(ev: RecordEvent) -> tuple[Any, ...]:

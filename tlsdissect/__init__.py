@@ -8,9 +8,10 @@
 ``iter_connections`` streams connections as they end, for captures too big to hold.
 """
 
-from .analyzer import Options, analyze, iter_connections
-from .errors import CaptureError, ParseError, TlsDissectError
-from .model import Alert, Connection, Event, Report, TcpClose
+from tlsdissect.errors import CaptureError, ParseError, TlsDissectError
+from tlsdissect.pipeline.analyzer import Options, analyze, iter_connections
+from tlsdissect.report import notebook as _notebook  # noqa: F401  (registers the Jupyter views)
+from tlsdissect.results.model import Alert, Connection, Event, Report, TcpClose
 
 __all__ = [
     "analyze", "iter_connections", "Options", "Report", "Connection", "Event", "Alert",

@@ -1,3 +1,3 @@
-from .cli import run
+from tlsdissect.cli import run
 
 run()

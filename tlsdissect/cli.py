@@ -12,10 +12,11 @@ import os
 import sys
 from typing import Any, Iterator, Optional, Sequence
 
-from .analyzer import RunState, iter_connections, quiet_gc
-from .errors import TlsDissectError
-from .jsontext import dumps, dumps_bytes
-from .model import SCHEMA_VERSION, Connection, Report
+from tlsdissect.pipeline.analyzer import RunState, iter_connections, quiet_gc
+from tlsdissect.errors import TlsDissectError
+from tlsdissect.results.jsontext import dumps, dumps_bytes
+from tlsdissect.results.model import SCHEMA_VERSION, Connection, Report
+from tlsdissect.results.outcome import is_failure
 
 EXIT_OK = 0
 EXIT_FAILED_HANDSHAKE = 1
@@ -122,7 +123,7 @@ def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[li
     JSON text as UTF-8 bytes (want="json") or the Connection. With jobs > 1, from a sharded run
     (shard.py)."""
     if jobs > 1:
-        from .shard import can_shard, iter_sharded
+        from tlsdissect.parallel import can_shard, iter_sharded
 
         if can_shard(path):
             yield from iter_sharded(path, jobs, options, st, streams, want)
@@ -130,7 +131,7 @@ def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[li
     for conn in iter_connections(path, state=st, **options):
         if streams and conn.stream not in streams:
             continue
-        yield conn.stream, _failed(conn), (dumps_bytes(conn.json_value()) if want == "json" else conn)
+        yield conn.stream, is_failure(conn), (dumps_bytes(conn.json_value()) if want == "json" else conn)
 
 
 def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1) -> int:
@@ -203,7 +204,7 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
     memory stays flat however many connections the capture holds."""
     from rich.console import Console
 
-    from .render import connection_text, order_of, outcome_of, render_header
+    from tlsdissect.report.text import connection_text, order_of, outcome_of, render_header
 
     con = Console(no_color=args.no_color, highlight=False, soft_wrap=True)
     st = RunState()
@@ -377,15 +378,6 @@ def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]],
         print(f"tlsdissect: {path}: {st.reader.info.truncation_reason} (partial result above)", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
-
-
-def _failed(conn: Connection) -> bool:
-    diag = conn.diagnosis
-    if diag is not None:
-        # A failure is any diagnosed problem: a failed handshake, but also TLS spoken to a
-        # plain-text port, a server that never answered, or a request refused after the handshake.
-        return diag.outcome == "failed" or diag.cause not in ("ok", "not_tls", "unknown")
-    return conn.is_tls and not conn.established and any(a.fatal for a in conn.alerts)
 
 
 if __name__ == "__main__":  # pragma: no cover

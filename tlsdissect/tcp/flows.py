@@ -13,14 +13,12 @@ when the capture ends; that is what lets ``iter_connections`` run in bounded mem
 from __future__ import annotations
 
 import zlib
-from operator import itemgetter
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
-from .model import Alert, Connection, DirectionStats, Event, TcpClose, round6, timeline_events
-from .packet import _SPLIT_KEY, ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, flow_key, format_host
-from .session import NONE_PAIR, TlsSession, pair_with
-from .tcp import StreamReassembler
-from . import tables
+from tlsdissect.capture.packet import _SPLIT_KEY, ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, flow_key
+from tlsdissect.directions import NONE_PAIR, pair_with
+from tlsdissect.tcp.consumer import StreamConsumer
+from tlsdissect.tcp.reassembly import StreamReassembler
 
 # Ports where TLS is expected (a connection to them is reported even if no TLS appeared).
 TLS_PORTS = frozenset((443, 465, 563, 585, 614, 636, 853, 989, 990, 992, 993, 994, 995, 1443,
@@ -49,20 +47,8 @@ _SYN_FIN: tuple[tuple[bool, bool], ...] = tuple((bool(f & SYN), bool(f & FIN)) f
 # A segment's flags (an ICMP quote's included) -> whether it needs FlowTable.flow even for a known
 # conversation (SYN, or an ICMP quote): analyzer._run's test per packet, without the "&".
 NEEDS_FLOW_TABLE: tuple[bool, ...] = tuple(bool(f & SYN_OR_QUOTE) for f in range(ICMP_QUOTE + 1))
-_ALERT_LEVELS = {1: "warning", 2: "fatal"}
 _ZERO_PAIR = (0, 0)
-_BY_FRAME = itemgetter(1)  # timeline tuples: (direction, frame, time, type, info)
-# Names of directions 0 and 1, by which direction is the client's.
-_NAMES: tuple[tuple[str, str], tuple[str, str]] = (("client", "server"), ("server", "client"))
-_new_object = object.__new__
 _NO_ENTRY = (None, 0)  # FlowTable._retire's stand-in for a flow key not in the table
-
-_HTTPS_PORT_ERRORS = (
-    b"plain HTTP request was sent to HTTPS port",
-    b"speaking plain HTTP to an SSL-enabled server port",
-    b"Client sent an HTTP request to an HTTPS server",
-)
-
 
 class TcpConnection:
     """One TCP conversation being tracked."""
@@ -70,12 +56,13 @@ class TcpConnection:
     __slots__ = (
         "stream", "addr", "port", "reasm", "client_dir", "role_source", "isn", "first_frame",
         "last_frame", "first_ts", "last_ts", "packets", "payload_bytes", "tcp_events", "fin",
-        "rst", "session", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record",
+        "rst", "consumer", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record",
         "tentative", "early_retire", "retire_seq", "keys",
     )
     shadow = False  # analysed here (see ShadowConnection)
 
-    def __init__(self, stream: int, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float):
+    def __init__(self, stream: int, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float,
+                 consumer: StreamConsumer):
         self.stream = stream
         self.addr = (src, dst)
         self.port = (sport, dport)
@@ -91,10 +78,10 @@ class TcpConnection:
         self.payload_bytes = [0, 0]
         self.tcp_events: list[tuple[int, int, float, str, dict[str, Any]]] = []
         # fin, rst, rst_ttl, rst_mid_record and tentative: per direction, immutable pairs that
-        # start shared and are replaced on write (session.pair_with): most stay untouched.
+        # start shared and are replaced on write (directions.pair_with): most stay untouched.
         self.fin: tuple[Optional[tuple[int, float]], Optional[tuple[int, float]]] = NONE_PAIR
         self.rst: tuple[Optional[tuple[int, float]], Optional[tuple[int, float]]] = NONE_PAIR
-        self.session = TlsSession()
+        self.consumer = consumer  # what the reassembled bytes go to (the pipeline's choice)
         self.ttls: list[list[int]] = [[], []]  # first TTLs per direction (middlebox evidence)
         self.rst_ttl: tuple[Optional[int], Optional[int]] = NONE_PAIR
         self.rst_mid_record: tuple[int, int] = _ZERO_PAIR
@@ -142,7 +129,7 @@ class TcpConnection:
                 if self.rst[d] is None:
                     self.rst = pair_with(self.rst, d, (frame, ts))
                     self.rst_ttl = pair_with(self.rst_ttl, d, ttl)
-                    missing = self.session.layers[d].mid_record()
+                    missing = self.consumer.mid_record(d)
                     if missing > 0 and not self.reasm[d].pending:
                         # The sender resets while its own TLS record is unfinished: no TLS stack
                         # does that (it would finish the record or send an alert).
@@ -153,7 +140,7 @@ class TcpConnection:
             other = self.reasm[1 - d]
             if other.pending:
                 # The ACK may prove that bytes beyond a hole were received: release them now.
-                self._to_session(1 - d, other.acked(ack, frame, ts))
+                self._deliver(1 - d, other.acked(ack, frame, ts))
             else:
                 other.peer_ack = ack
         if payload and not rst:
@@ -183,179 +170,62 @@ class TcpConnection:
             if seq == r.next_seq and not r.pending:
                 # In order with nothing buffered (next_seq cannot match before the stream's
                 # origin is known): what StreamReassembler.segment would do, without the
-                # bookkeeping; the bytes go straight to the session.
+                # bookkeeping; the bytes go straight to the consumer.
                 nxt = seq + n  # (seq + n) & 0xFFFFFFFF, without the slower "&" (n < 2**32)
                 r.next_seq = nxt if nxt <= 0xFFFFFFFF else nxt - 0x100000000
                 r.next_abs += n  # type: ignore[operator]
-                session = self.session
-                layer = session.layers[d]
-                if layer.skip > n:
-                    # The hot path of bulk transfer: inside a protected record we are skipping
-                    # anyway. Account for the bytes and touch nothing else.
-                    layer.skip -= n
-                else:
-                    session.data(d, payload, frame, ts)
+                self.consumer.data(d, payload, frame, ts)
                 return
-            self._to_session(d, r.segment(seq, payload, frame, ts))
+            self._deliver(d, r.segment(seq, payload, frame, ts))
 
-    def _to_session(self, d: int, chunks: list) -> None:
-        """Hand reassembled bytes (and holes, as ints) of direction ``d`` to the TLS session."""
-        session = self.session
+    def _deliver(self, d: int, chunks: list) -> None:
+        """Hand reassembled bytes (and holes, as ints) of direction ``d`` to the consumer."""
+        consumer = self.consumer
         for data, cframe, cts in chunks:
             if type(data) is int:
-                session.gap(d, data, cframe, cts)
+                consumer.gap(d, data, cframe, cts)
             else:
-                session.data(d, data, cframe, cts)
+                consumer.data(d, data, cframe, cts)
 
     def _feed(self, d: int, seq: int, payload: bytes, frame: int, ts: float) -> None:
         self.payload_bytes[d] += len(payload)
-        self._to_session(d, self.reasm[d].segment(seq, payload, frame, ts))
+        self._deliver(d, self.reasm[d].segment(seq, payload, frame, ts))
 
     def _start_midstream(self) -> None:
         self.midstream = True
-        self.session.set_midstream(0)
-        self.session.set_midstream(1)
+        self.consumer.set_midstream(0)
+        self.consumer.set_midstream(1)
 
     # -- the end ------------------------------------------------------------------------
-    def finish(self, capture_ended: bool) -> Connection:
-        """Flush what is buffered and build the result."""
-        s = self.session
-        last_frame = self.last_frame
-        last_ts = self.last_ts
-        reasm = self.reasm
-        for d in (0, 1):
-            held = self.tentative[d]
-            if held is not None:  # zeros nothing contradicted: they were data after all
-                self.tentative = pair_with(self.tentative, d, None)
-                self._feed(d, held[0], held[1], held[2], held[3])
-            if reasm[d].pending:
-                self._to_session(d, reasm[d].flush(last_frame, last_ts))
-            s.finish(d, last_frame, last_ts)
-        client = self._client_dir()
-        server = 1 - client
-        names = _NAMES[client]
-        # Timeline: TCP and TLS events merged in capture order (stable for equal frames).
-        merged = self.tcp_events + s.timeline  # (a new list: sorted in place, no second copy)
-        merged.sort(key=_BY_FRAME)
-        anomalies = timeline_events(s.anomalies, names) if s.anomalies else []
-        for r in (0, 1):
-            rs = reasm[r]
-            if rs.overlap_conflicts:
-                anomalies.append(Event(last_frame, last_ts, names[r], "anomaly", {
-                    "name": "conflicting_retransmission",
-                    "detail": f"{rs.overlap_conflicts} retransmitted segment(s) carried different bytes (possible injection)"}))
-            if rs.cap_hits:
-                anomalies.append(Event(last_frame, last_ts, names[r], "anomaly", {
-                    "name": "out_of_order_cap",
-                    "detail": f"out-of-order buffer cap reached {rs.cap_hits} time(s); bytes skipped as a gap"}))
-        if self.early_retire:
-            anomalies.append(Event(last_frame, last_ts, names[client], "anomaly", {
-                "name": "memory_budget", "detail": self.early_retire}))
-        # Made without Connection.__init__ (its keyword matching and default factories were a
-        # third of this method): an empty instance and every field set here, once. A field
-        # added to Connection is to be set here too (tests/test_json_connection_fields.py).
-        conn = _new_object(Connection)
-        conn.stream = self.stream
-        conn.client = _endpoint(self.addr[client], self.port[client])
-        conn.server = _endpoint(self.addr[server], self.port[server])
-        conn.first_frame = self.first_frame
-        conn.last_frame = last_frame
-        conn.start_time = self.first_ts
-        conn.end_time = last_ts
-        conn.role_source = self.role_source
-        conn.is_tls = s.tls_seen
-        conn.not_tls = (s.not_tls.get(client) or s.not_tls.get(server)) if not s.tls_seen or s.not_tls else None
-        if s.client_hellos:
-            conn.client_hello = s.client_hellos[0][1]
-            conn.server_name = s.server_name
-        else:
-            conn.client_hello = conn.server_name = None
-        conn.server_hello = sh = s.server_hello
-        conn.hello_retry_request = hrr = s.hrr
-        conn.alpn = None
-        extra: dict[str, Any] = {}
-        if sh is not None:
-            conn.version_code = version = sh.version
-            conn.version = tables.version_name(version)
-            conn.cipher_code = sh.cipher_suite
-            conn.cipher = tables.cipher_name(sh.cipher_suite)
-            alpn = sh.ext(16)
-            decoded = alpn.decoded if alpn else None  # (read once: a shared extension's is a copy)
-            if decoded and decoded.get("protocols"):
-                conn.alpn = decoded["protocols"][0]
-        elif hrr is not None:
-            # Only a HelloRetryRequest came back: it already names the version and suite.
-            conn.version_code = version = hrr.version
-            conn.version = tables.version_name(version)
-            conn.cipher_code = hrr.cipher_suite
-            conn.cipher = tables.cipher_name(hrr.cipher_suite)
-        else:
-            conn.cipher_code = conn.cipher = None
-            if s.partial_server_version is not None:
-                conn.version_code = s.partial_server_version
-                conn.version = tables.version_name(s.partial_server_version)
-                extra["version_from_partial_server_hello"] = True
-            elif s.sslv2_server_hello is not None:
-                conn.version_code = 2
-                conn.version = "SSLv2"
-            else:
-                conn.version_code = conn.version = None
-        conn.established = s.established(client)
-        conn.resumed = s.resumed()
-        conn.ssl_history = s.ssl_history(client)
-        conn.alerts = [Alert(f, t, names[d], _ALERT_LEVELS.get(level, None if level is None else str(level)),
-                             code, None if code is None else tables.alert_name(code), enc, ln)
-                       for (d, f, t, level, code, enc, ln) in s.alerts] if s.alerts else []
-        conn.events = timeline_events(merged, names)
-        conn.tcp_close = self._tcp_close(names)
-        server_certs = s.certificates[server]
-        conn.server_certificates_der = server_certs[0].ders if server_certs else []
-        client_certs = s.certificates[client]
-        if client_certs:
-            conn.client_certificates_der = client_certs[0].ders
-            conn.client_certificate_sent = bool(client_certs[0].entries)
-        else:
-            conn.client_certificates_der = []
-            conn.client_certificate_sent = None
-        conn.certificate_request = s.certificate_request
-        conn.server_key_exchange = s.server_key_exchange
-        conn.certificate_status = s.certificate_status
-        conn.midstream = self.midstream
-        conn.partial = capture_ended and self.closed_at is None
-        conn.anomalies = anomalies
-        layers = s.layers
-        packets = self.packets
-        payload_bytes = self.payload_bytes
-        cl, sl = layers[client], layers[server]
-        cr, sr = reasm[client], reasm[server]
-        conn.client_stats = DirectionStats(packets[client], payload_bytes[client], cl.records, cl.protected_records,
-                                           cl.bytes_by_type.get(23, 0), cr.retransmitted, cr.gaps, cr.gap_bytes)
-        conn.server_stats = DirectionStats(packets[server], payload_bytes[server], sl.records, sl.protected_records,
-                                           sl.bytes_by_type.get(23, 0), sr.retransmitted, sr.gaps, sr.gap_bytes)
-        conn.last_records = {"client": _record_dicts(cl.recent_records()), "server": _record_dicts(sl.recent_records())}
-        conn.diagnosis = None
-        conn.extra = extra
-        conn.extra_json = None
-        dec = s.decryption_summary()
-        if dec is not None:
-            extra["decryption"] = dec
-        rst_mid = self.rst_mid_record
-        if rst_mid[0] or rst_mid[1]:
-            extra["rst_mid_record"] = {names[d]: rst_mid[d] for d in (0, 1) if rst_mid[d]}
-        rst_ttl = self.rst_ttl
-        rst_ttls: dict[str, int] = {}  # (no comprehension: one function call less per connection)
-        if rst_ttl[0] is not None:
-            rst_ttls[names[0]] = rst_ttl[0]
-        if rst_ttl[1] is not None:
-            rst_ttls[names[1]] = rst_ttl[1]
-        ttls = self.ttls
-        extra["ttl"] = {names[0]: ttls[0], names[1]: ttls[1], "rst": rst_ttls}
-        return conn
+    def flush(self, d: int) -> None:
+        """Hand out everything still held for direction ``d``: zeros that nothing contradicted
+        (they were data after all), then whatever the reassembler buffers, holes included."""
+        held = self.tentative[d]
+        if held is not None:
+            self.tentative = pair_with(self.tentative, d, None)
+            self._feed(d, held[0], held[1], held[2], held[3])
+        reasm = self.reasm[d]
+        if reasm.pending:
+            self._deliver(d, reasm.flush(self.last_frame, self.last_ts))
 
-    def _client_dir(self) -> int:
+    def notes(self, d: int) -> list[tuple[str, str]]:
+        """(name, detail) of what went wrong at the TCP level in direction ``d``."""
+        rs = self.reasm[d]
+        out = []
+        if rs.overlap_conflicts:
+            out.append(("conflicting_retransmission",
+                        f"{rs.overlap_conflicts} retransmitted segment(s) carried different bytes (possible injection)"))
+        if rs.cap_hits:
+            out.append(("out_of_order_cap",
+                        f"out-of-order buffer cap reached {rs.cap_hits} time(s); bytes skipped as a gap"))
+        return out
+
+    def client_side(self) -> int:
+        """The client's direction: from the SYN, else the consumer's hint (who sent a
+        ClientHello), else the ports. Sets ``role_source`` to say which."""
         if self.role_source == "syn" and self.client_dir is not None:
             return self.client_dir
-        hint = self.session.client_dir_hint
+        hint = self.consumer.client_dir_hint
         if hint is not None:
             self.role_source = "client_hello"
             return hint
@@ -365,37 +235,22 @@ class TcpConnection:
             return 0 if p1 in TLS_PORTS else 1
         return 0 if p0 >= p1 else 1  # the ephemeral (higher) port is the client's
 
-    def _tcp_close(self, names: tuple[str, str]) -> Optional[TcpClose]:
-        """The first FIN or RST (an RST before a FIN of the same frame, direction 0 first)."""
+    def first_close(self) -> Optional[tuple[int, str, int, float]]:
+        """(direction, "fin" or "rst", frame, time) of the first FIN or RST (an RST before a FIN
+        of the same frame, direction 0 first)."""
         first: Optional[tuple[int, float]] = None
-        by = how = ""
+        by = 0
+        how = ""
         for d in (0, 1):
             mark = self.rst[d]
             if mark is not None and (first is None or mark[0] < first[0]):
-                first, by, how = mark, names[d], "rst"
+                first, by, how = mark, d, "rst"
             mark = self.fin[d]
             if mark is not None and (first is None or mark[0] < first[0]):
-                first, by, how = mark, names[d], "fin"
+                first, by, how = mark, d, "fin"
         if first is None:
             return None
-        return TcpClose(by, how, first[0], first[1])  # (positional: keyword matching cost more than the rest)
-
-    def interesting(self, tls_ports: set[int]) -> bool:
-        """Report this connection? TLS seen, or TLS was expected here."""
-        s = self.session
-        if s.tls_seen:
-            return True
-        ports = set(self.port)
-        if ports & TLS_PORTS or ports & tls_ports:
-            return True
-        for layer in s.layers:
-            if any(m in layer.plain_sample for m in _HTTPS_PORT_ERRORS):
-                return True
-        if not any(self.payload_bytes) and self.isn[0 if self.client_dir is None else self.client_dir] is not None:
-            # A connection attempt that never got to data: refused or unanswered SYN.
-            client = self.client_dir if self.client_dir is not None else 0
-            return self.isn[1 - client] is None
-        return False
+        return by, how, first[0], first[1]
 
 
 class ShadowConnection:
@@ -440,36 +295,6 @@ class ShadowConnection:
                 self.closed_at = ts
 
 
-def _record_dicts(records: list[tuple[int, float, int, int, bool]]) -> list[dict[str, Any]]:
-    """``last_records`` entries as reported. Records of one segment share its time object, so
-    the rounding runs once per segment, not once per record."""
-    out = []
-    prev: Optional[float] = None
-    rounded = 0.0
-    for (f, t, ct, ln, p) in records:
-        if t is not prev:
-            prev = t
-            rounded = round6(t)
-        out.append({"frame": f, "time": rounded, "content_type": ct, "length": ln, "protected": p})
-    return out
-
-
-# Formatted addresses: a server's address comes back on all its connections, a client's on
-# each of its ports (and IPv6 formatting is slow). Bounded: cleared when full.
-_ENDPOINTS_MAX = 4096  # (docs/limits.md)
-_hosts: dict[bytes, str] = {}
-
-
-def _endpoint(addr: bytes, port: int) -> str:
-    text = _hosts.get(addr)
-    if text is None:
-        text = format_host(addr)
-        if len(_hosts) >= _ENDPOINTS_MAX:
-            _hosts.clear()
-        _hosts[addr] = text
-    return f"{text}:{port}"
-
-
 def shard_of(src: bytes, sport: int, dst: bytes, dport: int, shards: int) -> int:
     """Which of ``shards`` workers analyses this conversation (the same for both directions,
     and in every process: crc32, not Python's per-process salted hash)."""
@@ -495,8 +320,9 @@ Conversation = Union[TcpConnection, ShadowConnection]
 class FlowTable:
     """All TCP conversations of a capture, keyed by both directions' 4-tuples."""
 
-    def __init__(self, busy_active: int = BUSY_ACTIVE, max_active: int = MAX_ACTIVE,
-                 shard: Optional[tuple[int, int]] = None) -> None:
+    def __init__(self, new_consumer: Callable[[], StreamConsumer], busy_active: int = BUSY_ACTIVE,
+                 max_active: int = MAX_ACTIVE, shard: Optional[tuple[int, int]] = None) -> None:
+        self.new_consumer = new_consumer  # makes each analysed conversation's consumer
         self.busy_active = busy_active
         self.max_active = max_active
         self.shard = shard  # (this worker, workers): analyse only the conversations shard_of gives us
@@ -505,8 +331,6 @@ class FlowTable:
         self.active: dict[int, Conversation] = {}
         self.next_stream = 0
         self.done: list[TcpConnection] = []
-        self.tls_ports: set[int] = set()  # server ports TLS was seen on, in this capture
-        self.keylog: Any = None  # tlsdissect.keylog.KeyLog when decrypting
         # Addresses of retired connections (the lesser of the two directions' flow keys) ->
         # retired at, in retirement order so that expiry pops from the front.
         self.tombstones: dict[bytes, float] = {}
@@ -555,8 +379,7 @@ class FlowTable:
         if self.shard is not None and shard_of(src, sport, dst, dport, self.shard[1]) != self.shard[0]:
             conn = ShadowConnection(self.next_stream, src, sport, dst, dport, frame, ts)
         else:
-            conn = TcpConnection(self.next_stream, src, sport, dst, dport, frame, ts)
-            conn.session.keylog = self.keylog
+            conn = TcpConnection(self.next_stream, src, sport, dst, dport, frame, ts, self.new_consumer())
         self.next_stream += 1
         back = dst + src + key[-2:] + key[-4:-2]  # _reverse(key), without the call
         conn.keys = (key, back)  # (for _retire)
@@ -632,8 +455,3 @@ class FlowTable:
         done = self.done
         self.done = []
         return done
-
-    def note_tls(self, conn: TcpConnection) -> None:
-        if conn.session.tls_seen:
-            client = conn._client_dir()
-            self.tls_ports.add(conn.port[1 - client])

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from .decrypt import CT_HANDSHAKE, DecryptionError, DirectionDecryptor, SessionDecryptors
+from tlsdissect.keys.decrypt import CT_HANDSHAKE, DecryptionError, DirectionDecryptor, SessionDecryptors
 
 __all__ = ["Decryptor", "Tls13KeyPhases", "direction_decryptor"]
 

@@ -9,24 +9,10 @@ from rich.control import strip_control_codes
 from rich.markup import escape
 from rich.text import Text
 
-from .model import Connection, Event, Report
+from tlsdissect.results.model import Connection, Event, Report
+from tlsdissect.results.outcome import outcome_of
 
 _ORDER = {"failed": 0, "incomplete": 1, "not_tls": 2, "established": 3}
-
-
-def outcome_of(conn: Connection) -> str:
-    diag = conn.diagnosis
-    if diag is not None and getattr(diag, "outcome", None):
-        if diag.outcome in ("established", "not_tls", "incomplete") and diag.cause not in ("ok", "not_tls", "unknown"):
-            return "failed"  # e.g. a request refused after the handshake, TLS sent to a plain port
-        return diag.outcome
-    if conn.established:
-        return "established"
-    if not conn.is_tls:
-        return "not_tls"
-    if any(a.fatal for a in conn.alerts) or conn.tcp_close is not None:
-        return "failed"
-    return "incomplete"
 
 
 def render_report(report: Report, *, verbose: bool = False, color: bool = True,

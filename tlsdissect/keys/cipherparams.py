@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from .errors import TlsDissectError
+from tlsdissect.errors import TlsDissectError
 
 __all__ = ["SuiteParams", "UnsupportedCipherSuite", "suite_params", "SUPPORTED_SUITES", "LEFT_OUT_SUITES"]
 

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, BinaryIO, Callable, Iterator, Optional
 
-from .analyzer import RunState, iter_shard
-from .errors import TlsDissectError
-from .jsontext import dumps_bytes
+from tlsdissect.pipeline.analyzer import RunState, iter_shard
+from tlsdissect.errors import TlsDissectError
+from tlsdissect.results.jsontext import dumps_bytes
+from tlsdissect.results.outcome import is_failure
 
 BATCH = 64  # results per pipe message
 _LEN = struct.Struct("<I")
@@ -68,7 +69,6 @@ def _state_of(st: RunState) -> dict[str, Any]:
 
 def _worker(path: str, k: int, n: int, options: dict[str, Any], streams: Optional[list[int]], want: str,
             fd: int) -> None:
-    from .cli import _failed
 
     out = os.fdopen(fd, "wb", buffering=1 << 16)
     st = RunState()
@@ -79,7 +79,7 @@ def _worker(path: str, k: int, n: int, options: dict[str, Any], streams: Optiona
             payload: Any = None
             failed = False
             if not streams or conn.stream in streams:
-                failed = _failed(conn)
+                failed = is_failure(conn)
                 payload = dumps_bytes(conn.json_value()) if want == "json" else conn
             batch.append(Row(item.retire_seq, conn.stream, failed, payload, item.tls_port, item.candidate_ports))
             if len(batch) >= BATCH:

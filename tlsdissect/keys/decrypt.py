@@ -31,9 +31,9 @@ from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
 
-from .cipherparams import SuiteParams, UnsupportedCipherSuite, suite_params
-from .errors import TlsDissectError
-from .keyschedule import (
+from tlsdissect.keys.cipherparams import SuiteParams, UnsupportedCipherSuite, suite_params
+from tlsdissect.errors import TlsDissectError
+from tlsdissect.keys.schedule import (
     SSL3,
     TLS11,
     TLS13,
@@ -45,10 +45,10 @@ from .keyschedule import (
     tls13_next_traffic_secret,
     tls13_traffic_keys,
 )
-from .keyschedule import master_secret as derive_master_secret
+from tlsdissect.keys.schedule import master_secret as derive_master_secret
 
 if TYPE_CHECKING:
-    from .keylog import KeyLog
+    from tlsdissect.keys.keylog import KeyLog
 
 __all__ = [
     "SessionDecryptors",

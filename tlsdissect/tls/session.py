@@ -12,12 +12,13 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any, Optional
 
-from . import handshake as hs
-from . import tables
-from .errors import ParseError
-from .handshake import (CERTIFICATE, CERTIFICATE_REQUEST, CERTIFICATE_STATUS, CLIENT_HELLO, CLIENT_KEY_EXCHANGE,
+from tlsdissect.tls import handshake as hs
+from tlsdissect.tls import tables
+from tlsdissect.directions import NONE_PAIR, pair_with
+from tlsdissect.errors import ParseError
+from tlsdissect.tls.handshake import (CERTIFICATE, CERTIFICATE_REQUEST, CERTIFICATE_STATUS, CLIENT_HELLO, CLIENT_KEY_EXCHANGE,
                         FINISHED, SERVER_HELLO, SERVER_KEY_EXCHANGE)
-from .records import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSHAKE, RecordEvent, RecordLayer
+from tlsdissect.tls.records import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSHAKE, RecordEvent, RecordLayer
 
 # Zeek's ssl_history letters (client upper case, server lower case).
 _HISTORY_LETTERS = {
@@ -47,15 +48,8 @@ _NOT_PARSED = frozenset((hs.HELLO_REQUEST, hs.SERVER_HELLO_DONE, CLIENT_KEY_EXCH
 
 # Shared defaults of per-connection state that most connections never write: a pair is an
 # immutable tuple replaced on write (pair_with), a collection is created at its first entry.
-NONE_PAIR = (None, None)
 _EMPTY2 = ((), ())
 _NO_ENTRIES: Any = MappingProxyType({})  # read-only: replaced by a dict of its own on first write
-
-
-def pair_with(pair: tuple[Any, Any], d: int, value: Any) -> tuple[Any, Any]:
-    """``pair`` with item ``d`` replaced (per-direction state kept as immutable pairs that
-    start shared, here and in flows.TcpConnection)."""
-    return (value, pair[1]) if d == 0 else (pair[0], value)
 
 
 def _message_names(msg_type: int) -> tuple[str, str, str]:
@@ -156,7 +150,7 @@ class TlsSession:
         self.handshake_messages: list[list[int]] = [[], []]  # plaintext types by direction
         self.app_data_records: list[int] = [0, 0]
         # Decryption (only when a key log is supplied): see _setup_decryption.
-        self.keylog: Any = None  # tlsdissect.keylog.KeyLog
+        self.keylog: Any = None  # tlsdissect.keys.keylog.KeyLog
         self.decryptors: Any = None  # decrypt.SessionDecryptors of the latest ServerHello
         self.pending_decryptors: Any = None  # TLS <= 1.2: installed at each side's next CCS
         self.active_decryptor: tuple[Any, Any] = NONE_PAIR
@@ -169,7 +163,15 @@ class TlsSession:
 
     # -- input from the TCP layer -------------------------------------------------------
     def data(self, d: int, data: bytes, frame: int, ts: float) -> None:
+        """Contiguous stream bytes of direction ``d`` (the TCP stage's in-order delivery)."""
         layer = self.layers[d]
+        skip = layer.skip
+        if skip > len(data):
+            # The hot path of bulk transfer: inside a protected record that is skipped anyway,
+            # account for the bytes and touch nothing else (RecordLayer.feed's own fast path,
+            # without its call).
+            layer.skip = skip - len(data)
+            return
         # The layer hands its events straight to this session's on_* methods as it reads them
         # (no event objects for the frequent kinds, no list); set for the call only, so that the
         # layer holds no reference to its session between calls (no cycle to collect).
@@ -201,6 +203,16 @@ class TlsSession:
                 self.partial_server_version = legacy
                 if self.client_dir_hint is None:
                     self.client_dir_hint = 1 - d
+
+    def plain_text_has(self, markers: tuple[bytes, ...]) -> bool:
+        """Whether the first plain-text bytes of either direction (a stream that is not TLS)
+        contain one of ``markers``."""
+        return any(m in layer.plain_sample for layer in self.layers for m in markers)
+
+    def mid_record(self, d: int) -> int:
+        """Bytes of a record direction ``d`` has started but not finished (0 between records):
+        a reset in the middle of a record is a middlebox's, not a TLS stack's."""
+        return self.layers[d].mid_record()
 
     def set_midstream(self, d: int) -> None:
         self.layers[d].midstream = True
@@ -514,7 +526,7 @@ class TlsSession:
         self.decrypt_notes.append(note)
 
     def _build_decryptors(self, sh: hs.ServerHello) -> Any:
-        from .decrypt import UnsupportedCipherSuite, session_decryptors
+        from tlsdissect.keys.decrypt import UnsupportedCipherSuite, session_decryptors
 
         if not self.client_hellos:
             return None
@@ -550,7 +562,7 @@ class TlsSession:
         self.decryptors = sd
         if sd is None:
             return
-        from .keyphases import direction_decryptor
+        from tlsdissect.keys.phases import direction_decryptor
 
         # TLS 1.3: one callable per direction follows the key phases itself (early data,
         # handshake keys, application keys after that side's Finished, each KeyUpdate).

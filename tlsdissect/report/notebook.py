@@ -9,12 +9,13 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from tlsdissect.results.model import HTML_VIEWS
+from tlsdissect.results.outcome import outcome_of
+
 _COLORS = {"failed": "#c62828", "incomplete": "#ef6c00", "not_tls": "#6a1b9a", "established": "#2e7d32"}
 
 
 def _outcome(conn: Any) -> str:
-    from .render import outcome_of
-
     return outcome_of(conn)
 
 
@@ -63,3 +64,7 @@ def connection_html(conn: Any) -> str:
     )
     parts.append(f"<details><summary>timeline ({len(conn.events)} events)</summary><table>{events}</table></details>")
     return "<div>" + "".join(parts) + "</div>"
+
+
+HTML_VIEWS["connection"] = connection_html
+HTML_VIEWS["report"] = report_html

@@ -8,13 +8,13 @@ needs. A malformed extensions *block* (lengths that do not add up) does raise Pa
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Any, Callable, Optional
 
-from . import jsontext, tables
-from .errors import ParseError
+from tlsdissect.results import jsontext
 
-if TYPE_CHECKING:
-    from .handshake import Cursor
+from tlsdissect.tls import tables
+from tlsdissect.errors import ParseError
+from tlsdissect.tls.cursor import Cursor
 
 
 # A repeated decode, shared read-only by every extension that carries the same bytes: the
@@ -193,7 +193,6 @@ def json_forms(extensions: list[Extension]) -> list[Any]:
 
 
 def _c(data: bytes, what: str) -> "Cursor":
-    from .handshake import Cursor
 
     return Cursor(data, what)
 
@@ -497,7 +496,6 @@ def parse_extension_block(buf: Any, pos: int, end: int, what: str, where: str) -
             nxt = end + 1
         if nxt > end:  # (also when fewer than 4 bytes are left: the header itself does not fit)
             if end - pos < 4:
-                from .handshake import Cursor  # (not at the top: handshake imports this module)
 
                 c = Cursor(buf, what, pos, end)
                 c.u16("extension_type")

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, Optional
 
-from . import tables
-from .errors import ParseError
-from .extensions import Extension, parse_extension_block, parse_extensions
+from tlsdissect.tls import tables
+from tlsdissect.errors import ParseError
+from tlsdissect.tls.cursor import Cursor
+from tlsdissect.tls.jsonforms import certificate_request_dict, hello_dict
+from tlsdissect.tls.extensions import Extension, parse_extension_block, parse_extensions
 
 # The fixed ServerHello.random that marks a HelloRetryRequest (RFC 8446, 4.1.3).
 HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
@@ -43,85 +45,6 @@ SUPPLEMENTAL_DATA = 23
 KEY_UPDATE = 24
 COMPRESSED_CERTIFICATE = 25
 MESSAGE_HASH = 254
-
-
-class Cursor:
-    """Bounds-checked big-endian reader over one message body."""
-
-    __slots__ = ("data", "pos", "end", "what")
-
-    def __init__(self, data: bytes, what: str = "message", pos: int = 0, end: Optional[int] = None):
-        self.data = data
-        self.pos = pos
-        self.end = len(data) if end is None else end
-        self.what = what
-
-    def remaining(self) -> int:
-        return self.end - self.pos
-
-    def _need(self, n: int, field_name: str) -> None:
-        if self.pos + n > self.end:
-            raise ParseError(
-                f"{self.what}: {field_name} needs {n} bytes at offset {self.pos}, "
-                f"only {self.end - self.pos} left"
-            )
-
-    def u8(self, name: str = "field") -> int:
-        self._need(1, name)
-        v = self.data[self.pos]
-        self.pos += 1
-        return v
-
-    def u16(self, name: str = "field") -> int:
-        self._need(2, name)
-        d, p = self.data, self.pos
-        self.pos += 2
-        return (d[p] << 8) | d[p + 1]
-
-    def u24(self, name: str = "field") -> int:
-        self._need(3, name)
-        d, p = self.data, self.pos
-        self.pos += 3
-        return (d[p] << 16) | (d[p + 1] << 8) | d[p + 2]
-
-    def u32(self, name: str = "field") -> int:
-        self._need(4, name)
-        v = int.from_bytes(self.data[self.pos:self.pos + 4], "big")
-        self.pos += 4
-        return v
-
-    def bytes(self, n: int, name: str = "field") -> bytes:
-        self._need(n, name)
-        v = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return bytes(v)
-
-    def vec8(self, name: str = "vector") -> bytes:
-        return self.bytes(self.u8(name + " length"), name)
-
-    def vec16(self, name: str = "vector") -> bytes:
-        return self.bytes(self.u16(name + " length"), name)
-
-    def vec24(self, name: str = "vector") -> bytes:
-        return self.bytes(self.u24(name + " length"), name)
-
-    def sub16(self, name: str) -> "Cursor":
-        """A cursor over a 16-bit length-prefixed sub-vector (and skip it here)."""
-        n = self.u16(name + " length")
-        self._need(n, name)
-        c = Cursor(self.data, f"{self.what} {name}", self.pos, self.pos + n)
-        self.pos += n
-        return c
-
-    def sub24(self, name: str) -> "Cursor":
-        n = self.u24(name + " length")
-        self._need(n, name)
-        c = Cursor(self.data, f"{self.what} {name}", self.pos, self.pos + n)
-        self.pos += n
-        return c
-
-    def u16_list(self, raw: bytes) -> list[int]:
-        return [(raw[i] << 8) | raw[i + 1] for i in range(0, len(raw) - 1, 2)]
 
 
 def _u16_list(raw: bytes, what: str) -> list[int]:
@@ -154,6 +77,10 @@ class ClientHello:
     # (extensions list, its length, server name, offered versions, highest real one): the
     # session, diagnosis and output each ask for these; worked out once per extension list.
     _facts: Optional[tuple[Any, ...]] = field(default=None, init=False, repr=False, compare=False)
+
+    def json_form(self, shared: bool = False) -> dict[str, Any]:
+        """The JSON form (docs/schema.md); ``shared``: see results.model.Connection.json_value."""
+        return hello_dict(self, True, shared)
 
     def ext(self, ext_type: int) -> Optional[Extension]:
         return find_extension(self.extensions, ext_type)
@@ -215,6 +142,10 @@ class ServerHello:
     is_hello_retry_request: bool = False
     malformed: list[str] = field(default_factory=list)  # what was wrong but could be read past
 
+    def json_form(self, shared: bool = False) -> dict[str, Any]:
+        """The JSON form (docs/schema.md); ``shared``: see results.model.Connection.json_value."""
+        return hello_dict(self, False, shared)
+
     def ext(self, ext_type: int) -> Optional[Extension]:
         return find_extension(self.extensions, ext_type)
 
@@ -274,6 +205,10 @@ class CertificateRequest:
     request_context: bytes = b""
     extensions: list[Extension] = field(default_factory=list)
     tls13: bool = False
+
+    def json_form(self) -> dict[str, Any]:
+        """The JSON form (docs/schema.md)."""
+        return certificate_request_dict(self)
 
 
 @dataclass

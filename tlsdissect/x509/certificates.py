@@ -32,7 +32,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from cryptography import x509
 
-from .errors import TlsDissectError
+from tlsdissect.errors import TlsDissectError
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -43,7 +43,7 @@ from cryptography.x509.oid import (
     PublicKeyAlgorithmOID,
 )
 
-from tlsdissect.hostname import match_hostname, parse_ip_literal
+from tlsdissect.x509.hostname import match_hostname, parse_ip_literal
 
 Severity = Literal["error", "warning", "info"]
 Role = Literal["server", "client"]

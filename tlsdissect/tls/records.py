@@ -1,6 +1,6 @@
 """The TLS record layer for one direction, as a sans-I/O state machine.
 
-Feed it the contiguous bytes of one TCP direction (from :mod:`tlsdissect.tcp`); it returns
+Feed it the contiguous bytes of one TCP direction (from :mod:`tlsdissect.tcp.reassembly`); it returns
 record-level events: complete handshake messages (reassembled across records and segments,
 several per record), alerts, ChangeCipherSpec, heartbeats, protected records, and what it
 recognised instead when the stream is not TLS. It never raises on bad bytes: damage becomes an

@@ -27,8 +27,8 @@ from typing import Any, BinaryIO, Iterator, Union
 
 import dpkt
 
-from .errors import CaptureError
-from .packet import LINKTYPE_ETHERNET, TCP_HEADER_LEN, _eth_ip6_tcp, _eth_ip_tcp, decode_flow
+from tlsdissect.errors import CaptureError
+from tlsdissect.capture.packet import LINKTYPE_ETHERNET, TCP_HEADER_LEN, _eth_ip6_tcp, _eth_ip_tcp, decode_flow
 
 # The TCP data offset byte -> where the payload starts in an Ethernet + IPv4 (no options) or IPv6
 # (no extension headers) frame: one addition per frame instead of two.

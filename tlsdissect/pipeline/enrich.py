@@ -11,11 +11,13 @@ from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any, Optional
 
-from . import certificates, jsontext
-from .certificates import TrustStore, analyze_chain, check_client_chain_against_request
-from .diagnosis import _by_type, _Reasoner
-from .model import Connection
-from .ocsp import ocsp_findings, parse_ocsp_response
+from tlsdissect.x509 import certificates
+
+from tlsdissect.results import jsontext
+from tlsdissect.x509.certificates import TrustStore, analyze_chain, check_client_chain_against_request
+from tlsdissect.diagnosis.reasoner import _by_type, _Reasoner
+from tlsdissect.results.model import Connection
+from tlsdissect.x509.ocsp import ocsp_findings, parse_ocsp_response
 
 
 def _trust_store(opts: Any) -> Optional[TrustStore]:

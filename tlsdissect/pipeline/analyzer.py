@@ -2,7 +2,7 @@
 
 ``iter_connections`` streams: it yields each connection as soon as it is over, so memory is
 bounded by the connections open at one time, not by the size of the capture. ``analyze``
-collects everything into a :class:`~tlsdissect.model.Report`.
+collects everything into a :class:`~tlsdissect.results.model.Report`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ import gc
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
-from .capture import CaptureReader, Source
-from .flows import NEEDS_FLOW_TABLE, FlowTable, TcpConnection
-from .model import Connection, Report
-from .packet import SUPPORTED_LINKTYPES
+from tlsdissect.capture.packet import SUPPORTED_LINKTYPES
+from tlsdissect.capture.reader import CaptureReader, Source
+from tlsdissect.pipeline.assemble import assemble, reportable, server_port
+from tlsdissect.results.model import Connection, Report
+from tlsdissect.tcp.flows import NEEDS_FLOW_TABLE, FlowTable, TcpConnection
+from tlsdissect.tls.session import TlsSession
 
 
 GC_YOUNG_LIMIT = 200_000  # young container objects that trigger a collection while automatic GC is off
@@ -46,7 +48,7 @@ class Options:
     """Knobs of one analysis run."""
 
     include_all: bool = False  # report every TCP connection, not only TLS ones
-    keylog: Any = None  # tlsdissect.keylog.KeyLog (or paths) for decryption
+    keylog: Any = None  # tlsdissect.keys.keylog.KeyLog (or paths) for decryption
     diagnose: bool = True
     ca_file: Optional[str] = None
     ca_path: Optional[str] = None
@@ -65,11 +67,27 @@ class RunState:
     warnings: list[str] = field(default_factory=list)
 
 
-def _finish(conn: TcpConnection, table: FlowTable, capture_ended: bool, opts: Options) -> Optional[Connection]:
-    # finish() first: TLS that only comes out of the final flush must count too.
-    result = conn.finish(capture_ended)
-    table.note_tls(conn)
-    if not opts.include_all and not conn.interesting(table.tls_ports):
+class Sessions:
+    """The TCP stage's consumer factory: a TLS session per conversation, with the run's key log
+    (which a pcapng's Decryption Secrets Blocks can extend while the capture is read)."""
+
+    def __init__(self) -> None:
+        self.keylog: Any = None  # tlsdissect.keys.keylog.KeyLog when decrypting
+        self.tls_ports: set[int] = set()  # server ports TLS was seen on, in this capture
+
+    def __call__(self) -> TlsSession:
+        session = TlsSession()
+        session.keylog = self.keylog
+        return session
+
+
+def _finish(conn: TcpConnection, sessions: Sessions, capture_ended: bool, opts: Options) -> Optional[Connection]:
+    # assemble() first: TLS that only comes out of the final flush must count too.
+    result = assemble(conn, capture_ended)
+    port = server_port(conn)
+    if port is not None:
+        sessions.tls_ports.add(port)
+    if not opts.include_all and not reportable(conn, sessions.tls_ports):
         return None
     if opts.diagnose:
         _post_process(result, opts)
@@ -93,14 +111,14 @@ class ShardResult:
     candidate_ports: Optional[tuple[int, ...]] = None  # report only if one is a TLS port by then
 
 
-def _finish_shard(conn: TcpConnection, table: FlowTable, capture_ended: bool, opts: Options) -> Optional[ShardResult]:
-    result = conn.finish(capture_ended)
+def _finish_shard(conn: TcpConnection, sessions: Sessions, capture_ended: bool,
+                  opts: Options) -> Optional[ShardResult]:
+    result = assemble(conn, capture_ended)
     item = ShardResult(conn.retire_seq, result)
-    if conn.session.tls_seen:
-        item.tls_port = conn.port[1 - conn._client_dir()]
-    if not opts.include_all and not conn.interesting(frozenset()):
+    item.tls_port = server_port(conn)
+    if not opts.include_all and not reportable(conn, frozenset()):
         ports = frozenset(conn.port)
-        if not conn.interesting(ports):
+        if not reportable(conn, ports):
             return None
         item.candidate_ports = tuple(sorted(ports))
     if opts.diagnose:
@@ -117,7 +135,7 @@ def _post_process(conn: Connection, opts: Options) -> None:
     global _enrich
     if _enrich is None:
         try:
-            from .enrich import enrich
+            from tlsdissect.pipeline.enrich import enrich
         except ImportError:
             return
         _enrich = enrich
@@ -128,7 +146,7 @@ def _load_keylog(keylog: Any) -> Any:
     """Accept a KeyLog, a path, or a list of paths/KeyLogs."""
     if keylog is None or keylog == []:
         return None
-    from .keylog import KeyLog
+    from tlsdissect.keys.keylog import KeyLog
 
     if isinstance(keylog, KeyLog):
         return keylog
@@ -139,20 +157,20 @@ def _load_keylog(keylog: Any) -> Any:
     return merged
 
 
-def _absorb_secrets(table: FlowTable, secrets: list) -> None:
+def _absorb_secrets(table: FlowTable, sessions: Sessions, secrets: list) -> None:
     """Key material of Decryption Secrets Blocks (``secrets``, emptied) into the table's key log."""
-    from .keylog import KeyLog, keylog_from_dsb
+    from tlsdissect.keys.keylog import KeyLog, keylog_from_dsb
 
     for dsb in secrets:
         log = keylog_from_dsb(dsb.secrets_type, dsb.data)
         if log is None:
             continue
-        if table.keylog is None:
-            table.keylog = KeyLog()
-        table.keylog.merge(log)
+        if sessions.keylog is None:
+            sessions.keylog = KeyLog()
+        sessions.keylog.merge(log)
         for conn in table.active.values():  # connections already open get the keys too
             if not conn.shadow:
-                conn.session.keylog = table.keylog
+                conn.consumer.keylog = sessions.keylog
     secrets.clear()
 
 
@@ -164,22 +182,25 @@ def iter_connections(source: Source, *, state: Optional[RunState] = None, **opti
     marked ``partial`` when they were still open, and ``state.reader.info.truncated`` is set.
     """
     opts = options.pop("opts", None) or Options(**options)
-    return _run(source, state if state is not None else RunState(), opts, FlowTable(), _finish)
+    sessions = Sessions()
+    return _run(source, state if state is not None else RunState(), opts, FlowTable(sessions), sessions, _finish)
 
 
 def iter_shard(source: Source, shard: tuple[int, int], *, state: Optional[RunState] = None,
                **options: Any) -> Iterator[ShardResult]:
     """Worker ``shard[0]`` of ``shard[1]``: the connections this worker analyses, as ShardResults
-    (see tlsdissect.shard, which merges the workers into the single-process output)."""
+    (see tlsdissect.parallel, which merges the workers into the single-process output)."""
     opts = options.pop("opts", None) or Options(**options)
-    return _run(source, state if state is not None else RunState(), opts, FlowTable(shard=shard), _finish_shard)
+    sessions = Sessions()
+    return _run(source, state if state is not None else RunState(), opts, FlowTable(sessions, shard=shard), sessions,
+                _finish_shard)
 
 
-def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
-         finish: Callable[[TcpConnection, FlowTable, bool, Options], Any]) -> Iterator[Any]:
+def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions: Sessions,
+         finish: Callable[[TcpConnection, Sessions, bool, Options], Any]) -> Iterator[Any]:
     reader = CaptureReader(source)
     st.reader = reader
-    table.keylog = _load_keylog(opts.keylog)
+    sessions.keylog = _load_keylog(opts.keylog)
     secrets = reader.new_secrets  # (the reader appends to this list)
     table_flow = table.flow
     conversation = table.table.get
@@ -198,7 +219,7 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
                 st.linktypes.add(linktype)
                 continue
             if secrets:  # a pcapng Decryption Secrets Block
-                _absorb_secrets(table, secrets)
+                _absorb_secrets(table, sessions, secrets)
             # FlowTable.flow, its common case here (no call): a packet of a known conversation
             # without SYN (nor an ICMP quote) goes straight to the conversation.
             entry = conversation(key)
@@ -214,14 +235,14 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable,
                 if progress is not None:
                     progress(frame, reader.position)
                 for conn in table.take_done():
-                    result = finish(conn, table, False, opts)
+                    result = finish(conn, sessions, False, opts)
                     if result is not None:
                         yield result
                 if gc.get_count()[0] > GC_YOUNG_LIMIT and not gc.isenabled():
                     gc.collect(1)  # see quiet_gc
         table.retire_all()
         for conn in table.take_done():
-            result = finish(conn, table, True, opts)
+            result = finish(conn, sessions, True, opts)
             if result is not None:
                 yield result
     finally:

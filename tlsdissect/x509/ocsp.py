@@ -16,7 +16,7 @@ from typing import Any
 
 from cryptography.x509 import ocsp
 
-from tlsdissect.certificates import CertificateInfo, ChainFinding
+from tlsdissect.x509.certificates import CertificateInfo, ChainFinding
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -4,7 +4,7 @@ A key log is the only way to read encrypted TLS traffic after the fact: the
 endpoint that wrote it recorded, per session (named by the ClientHello random),
 the secrets that the key schedule produced.  This module only *parses and
 indexes* those secrets; turning them into keys is done by
-:mod:`tlsdissect.keyschedule` and :mod:`tlsdissect.decrypt`.
+:mod:`tlsdissect.keys.schedule` and :mod:`tlsdissect.keys.decrypt`.
 
 Format (one entry a line, fields separated by whitespace)::
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
-from .errors import TlsDissectError
+from tlsdissect.errors import TlsDissectError
 
 __all__ = [
     "KeyLog",

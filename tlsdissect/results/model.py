@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
-from . import jsontext, tables
-from .extensions import json_forms
-from .handshake import ClientHello, ServerHello
+from tlsdissect.results import jsontext
+from tlsdissect.results.outcome import outcome_of
+
 
 SCHEMA_VERSION = 1
+
+# The rich Jupyter views of a "connection" and a "report", filled in by tlsdissect.report.notebook
+# when it is imported (the package's __init__ does): the model names its renderers by this table
+# only, so the results stay below the report stage.
+HTML_VIEWS: dict[str, Callable[[Any], str]] = {}
 
 
 def round6(t: float) -> float:
@@ -193,8 +198,10 @@ class Connection:
     alerts: list[Alert] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     tcp_close: Optional[TcpClose] = None
-    client_hello: Any = None  # handshake.ClientHello
-    server_hello: Any = None  # handshake.ServerHello
+    # The TLS stage's message objects (tls.handshake.ClientHello, ServerHello, CertificateRequest):
+    # each gives its own JSON form (json_form), so this model needs no import of the TLS stage.
+    client_hello: Any = None
+    server_hello: Any = None
     hello_retry_request: Any = None
     server_certificates_der: list[bytes] = field(default_factory=list)
     client_certificates_der: list[bytes] = field(default_factory=list)
@@ -208,7 +215,7 @@ class Connection:
     client_stats: DirectionStats = field(default_factory=DirectionStats)
     server_stats: DirectionStats = field(default_factory=DirectionStats)
     last_records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    diagnosis: Any = None  # filled by tlsdissect.diagnosis when available
+    diagnosis: Any = None  # filled by tlsdissect.diagnosis.reasoner when available
     extra: dict[str, Any] = field(default_factory=dict)  # findings from later stages
     # Entries of ``extra`` already serialised (jsontext.shared forms) because many connections
     # carry the same value (decoded certificates): json_value() writes these instead.
@@ -219,9 +226,7 @@ class Connection:
         return f"tcp.stream eq {self.stream}"
 
     def _repr_html_(self) -> str:  # Jupyter
-        from .notebook import connection_html
-
-        return connection_html(self)
+        return HTML_VIEWS["connection"](self)
 
     def to_dict(self) -> dict[str, Any]:
         return self._dict(False)
@@ -263,11 +268,11 @@ class Connection:
             "midstream": self.midstream,
             "partial": self.partial,
             "wireshark_filter": f"tcp.stream eq {self.stream}",
-            "client_hello": _hello_dict(ch, shared) if ch is not None else None,
-            "server_hello": _hello_dict(sh, shared) if sh is not None else None,
-            "hello_retry_request": _hello_dict(hrr, shared) if hrr is not None else None,
+            "client_hello": ch.json_form(shared) if ch is not None else None,
+            "server_hello": sh.json_form(shared) if sh is not None else None,
+            "hello_retry_request": hrr.json_form(shared) if hrr is not None else None,
             "client_certificate_sent": self.client_certificate_sent,
-            "certificate_request": _certificate_request_dict(cr) if cr is not None else None,
+            "certificate_request": cr.json_form() if cr is not None else None,
             "server_key_exchange": _plain_dict(ske) if ske is not None else None,
             "anomalies": _events_list(self.anomalies) if self.anomalies else [],
             "stats": {"client": self.client_stats.to_dict(), "server": self.server_stats.to_dict()},
@@ -293,77 +298,6 @@ def _plain_dict(obj: Any) -> Optional[dict[str, Any]]:
         if t is not int and t is not str and v is not None and isinstance(v, (bytes, bytearray)):
             out[k] = v.hex()  # (a value replaced, no key added: the iteration goes on)
     return out
-
-
-# Cipher-suite lists as names, keyed by the codes: clients repeat their list byte for byte, so
-# most connections of a capture map the same few dozen codes. The value: the names, and a
-# one-slot list for the (names, codes) pair serialised once for the JSON output, kept embedded
-# (see Connection.json_value: the same Fragment objects go into every result that lists
-# them). Bounded: cleared when full.
-_SUITE_NAMES_MAX = 4096
-_suite_names: dict[tuple[int, ...], tuple[tuple[str, ...], list[Any]]] = {}
-
-
-def _suite_name(c: int) -> str:
-    return tables.cipher_name(c) if c <= 0xFFFF else f"SSLv2:0x{c:06x}"
-
-
-def _suite_entry(codes: list[int]) -> tuple[tuple[str, ...], list[Any]]:
-    key = tuple(codes)
-    entry = _suite_names.get(key)
-    if entry is None:
-        entry = (tuple([_suite_name(c) for c in key]), [])
-        if len(_suite_names) >= _SUITE_NAMES_MAX:
-            _suite_names.clear()
-        _suite_names[key] = entry
-    return entry
-
-
-def _cipher_suite_names(codes: list[int]) -> list[str]:
-    return list(_suite_entry(codes)[0])  # a fresh list per result: callers may mutate it
-
-
-def _hello_dict(h: Any, shared: bool = False) -> Optional[dict[str, Any]]:
-    """A hello's JSON form; ``shared``: see Connection.json_value."""
-    if h is None:
-        return None
-    d: dict[str, Any] = {
-        "legacy_version": tables.version_name(h.legacy_version),
-        "random": h.random.hex(),
-        "session_id": h.session_id.hex(),
-        # (shared: the whole list as one embedded text, from each extension's shared form)
-        "extensions": (jsontext.embed_list(json_forms(h.extensions)) if shared
-                       else [e.to_dict() for e in h.extensions]),
-    }
-    cls = h.__class__
-    # (hasattr asks by raising AttributeError for a ServerHello: the two classes by name first)
-    if cls is ClientHello or (cls is not ServerHello and hasattr(h, "cipher_suites")):
-        if shared:
-            names, slot = _suite_entry(h.cipher_suites)
-            if not slot:
-                slot += [jsontext.embed(jsontext.shared(list(names))), jsontext.embed(jsontext.shared(h.cipher_suites))]
-            d["cipher_suites"], d["cipher_suite_codes"] = slot
-        else:
-            d["cipher_suites"] = _cipher_suite_names(h.cipher_suites)
-            d["cipher_suite_codes"] = h.cipher_suites
-        d["compression_methods"] = h.compression_methods
-        d["sslv2_format"] = h.sslv2
-    else:
-        d["cipher_suite"] = tables.cipher_name(h.cipher_suite)
-        d["cipher_suite_code"] = h.cipher_suite
-        d["compression_method"] = h.compression_method
-    return d
-
-
-def _certificate_request_dict(r: Any) -> Optional[dict[str, Any]]:
-    if r is None:
-        return None
-    return {
-        "certificate_types": r.certificate_types,
-        "signature_algorithms": [tables.name_of(tables.SIGNATURE_SCHEMES, a) for a in r.signature_algorithms],
-        "certificate_authorities_der": [n.hex() for n in r.certificate_authorities],
-        "tls13": r.tls13,
-    }
 
 
 @dataclass
@@ -402,14 +336,10 @@ class Report:
         }
 
     def _repr_html_(self) -> str:  # Jupyter
-        from .notebook import report_html
-
-        return report_html(self)
+        return HTML_VIEWS["report"](self)
 
     def failures(self) -> list[Connection]:
         """Connections with a diagnosed problem (failed handshakes and refusals)."""
-        from .render import outcome_of
-
         return [c for c in self.connections if outcome_of(c) == "failed"]
 
     def to_json(self, indent: Optional[int] = 2) -> str:

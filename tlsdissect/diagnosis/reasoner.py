@@ -7,8 +7,8 @@ chain is complete. Each conclusion carries a confidence ("certain" when the byte
 "likely" when they strongly suggest it, "possible" when it is one reading among others), the
 evidence with frame numbers, and the alternatives the evidence leaves open.
 
-Input is a finished :class:`~tlsdissect.model.Connection` plus the certificate analyses of
-:mod:`tlsdissect.enrich`; nothing here reads packets.
+Input is a finished :class:`~tlsdissect.results.model.Connection` plus the certificate analyses of
+:mod:`tlsdissect.pipeline.enrich`; nothing here reads packets.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
-from . import tables
-from .causes import CAUSES, check_command, remedy_lines
-from .model import Alert, Connection, Event
+from tlsdissect.tls import tables
+from tlsdissect.diagnosis.causes import CAUSES, check_command, remedy_lines
+from tlsdissect.results.model import Alert, Connection, Event
 
 PROBABLE_ALERT_MAX = 24  # bytes: a protected alert is 2 bytes + inner type + 16-byte tag (+ padding)
 
@@ -273,7 +273,7 @@ def _requested_cas(ders: list[bytes]) -> tuple[tuple[str, ...], str]:
     except TypeError:  # unhashable (not bytes): decode without the memo
         hit = key = None
     if hit is None:
-        from .certificates import decode_distinguished_names
+        from tlsdissect.x509.certificates import decode_distinguished_names
 
         names = tuple(decode_distinguished_names(ders))
         text = ("The server's CertificateRequest accepts certificates issued by: " + "; ".join(names) + "."

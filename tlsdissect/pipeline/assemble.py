@@ -1,0 +1,219 @@
+"""A finished conversation's result, assembled from what the TCP and TLS stages hand out.
+
+The TCP stage (tcp.flows.TcpConnection) knows the packets, the close and the reassembly; its
+consumer, the TLS stage's session (tls.session.TlsSession), knows the records and messages.
+Neither builds results: here the pipeline flushes both, merges their timelines and writes the
+:class:`~tlsdissect.results.model.Connection` that the later stages (certificates, diagnosis)
+and the reports read.
+"""
+
+from __future__ import annotations
+
+from operator import itemgetter
+from typing import Any, Optional
+
+from tlsdissect.capture.packet import format_host
+from tlsdissect.results.model import Alert, Connection, DirectionStats, Event, TcpClose, round6, timeline_events
+from tlsdissect.tcp.flows import TLS_PORTS, TcpConnection
+from tlsdissect.tls import tables
+from tlsdissect.tls.session import TlsSession
+
+_ALERT_LEVELS = {1: "warning", 2: "fatal"}
+_BY_FRAME = itemgetter(1)  # timeline tuples: (direction, frame, time, type, info)
+# Names of directions 0 and 1, by which direction is the client's.
+_NAMES: tuple[tuple[str, str], tuple[str, str]] = (("client", "server"), ("server", "client"))
+_new_object = object.__new__
+# What a plain-text server answers to TLS (or to a plain request on its TLS port): such a
+# connection is reported even without TLS in it.
+_HTTPS_PORT_ERRORS = (
+    b"plain HTTP request was sent to HTTPS port",
+    b"speaking plain HTTP to an SSL-enabled server port",
+    b"Client sent an HTTP request to an HTTPS server",
+)
+
+
+def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
+    """The result of one conversation that has ended: what the TCP stage (``tcp``) and the TLS
+    stage (its consumer, a TlsSession) hand out, put together. Flushes both stages first."""
+    s: TlsSession = tcp.consumer
+    last_frame = tcp.last_frame
+    last_ts = tcp.last_ts
+    for d in (0, 1):
+        tcp.flush(d)
+        s.finish(d, last_frame, last_ts)
+    client = tcp.client_side()
+    server = 1 - client
+    names = _NAMES[client]
+    # Timeline: TCP and TLS events merged in capture order (stable for equal frames).
+    merged = tcp.tcp_events + s.timeline  # (a new list: sorted in place, no second copy)
+    merged.sort(key=_BY_FRAME)
+    anomalies = timeline_events(s.anomalies, names) if s.anomalies else []
+    for r in (0, 1):
+        for name, detail in tcp.notes(r):
+            anomalies.append(Event(last_frame, last_ts, names[r], "anomaly", {"name": name, "detail": detail}))
+    if tcp.early_retire:
+        anomalies.append(Event(last_frame, last_ts, names[client], "anomaly", {
+            "name": "memory_budget", "detail": tcp.early_retire}))
+    # Made without Connection.__init__ (its keyword matching and default factories were a
+    # third of this method): an empty instance and every field set here, once. A field
+    # added to Connection is to be set here too (tests/test_json_connection_fields.py).
+    conn = _new_object(Connection)
+    conn.stream = tcp.stream
+    conn.client = _endpoint(tcp.addr[client], tcp.port[client])
+    conn.server = _endpoint(tcp.addr[server], tcp.port[server])
+    conn.first_frame = tcp.first_frame
+    conn.last_frame = last_frame
+    conn.start_time = tcp.first_ts
+    conn.end_time = last_ts
+    conn.role_source = tcp.role_source
+    conn.is_tls = s.tls_seen
+    conn.not_tls = (s.not_tls.get(client) or s.not_tls.get(server)) if not s.tls_seen or s.not_tls else None
+    if s.client_hellos:
+        conn.client_hello = s.client_hellos[0][1]
+        conn.server_name = s.server_name
+    else:
+        conn.client_hello = conn.server_name = None
+    conn.server_hello = sh = s.server_hello
+    conn.hello_retry_request = hrr = s.hrr
+    extra: dict[str, Any] = {}
+    _negotiated(conn, s, sh, hrr, extra)
+    conn.established = s.established(client)
+    conn.resumed = s.resumed()
+    conn.ssl_history = s.ssl_history(client)
+    conn.alerts = [Alert(f, t, names[d], _ALERT_LEVELS.get(level, None if level is None else str(level)),
+                         code, None if code is None else tables.alert_name(code), enc, ln)
+                   for (d, f, t, level, code, enc, ln) in s.alerts] if s.alerts else []
+    conn.events = timeline_events(merged, names)
+    close = tcp.first_close()
+    conn.tcp_close = TcpClose(names[close[0]], close[1], close[2], close[3]) if close is not None else None
+    server_certs = s.certificates[server]
+    conn.server_certificates_der = server_certs[0].ders if server_certs else []
+    client_certs = s.certificates[client]
+    if client_certs:
+        conn.client_certificates_der = client_certs[0].ders
+        conn.client_certificate_sent = bool(client_certs[0].entries)
+    else:
+        conn.client_certificates_der = []
+        conn.client_certificate_sent = None
+    conn.certificate_request = s.certificate_request
+    conn.server_key_exchange = s.server_key_exchange
+    conn.certificate_status = s.certificate_status
+    conn.midstream = tcp.midstream
+    conn.partial = capture_ended and tcp.closed_at is None
+    conn.anomalies = anomalies
+    layers = s.layers
+    packets = tcp.packets
+    payload_bytes = tcp.payload_bytes
+    cl, sl = layers[client], layers[server]
+    cr, sr = tcp.reasm[client], tcp.reasm[server]
+    conn.client_stats = DirectionStats(packets[client], payload_bytes[client], cl.records, cl.protected_records,
+                                       cl.bytes_by_type.get(23, 0), cr.retransmitted, cr.gaps, cr.gap_bytes)
+    conn.server_stats = DirectionStats(packets[server], payload_bytes[server], sl.records, sl.protected_records,
+                                       sl.bytes_by_type.get(23, 0), sr.retransmitted, sr.gaps, sr.gap_bytes)
+    conn.last_records = {"client": _record_dicts(cl.recent_records()), "server": _record_dicts(sl.recent_records())}
+    conn.diagnosis = None
+    conn.extra = extra
+    conn.extra_json = None
+    dec = s.decryption_summary()
+    if dec is not None:
+        extra["decryption"] = dec
+    rst_mid = tcp.rst_mid_record
+    if rst_mid[0] or rst_mid[1]:
+        extra["rst_mid_record"] = {names[d]: rst_mid[d] for d in (0, 1) if rst_mid[d]}
+    rst_ttl = tcp.rst_ttl
+    rst_ttls: dict[str, int] = {}  # (no comprehension: one function call less per connection)
+    if rst_ttl[0] is not None:
+        rst_ttls[names[0]] = rst_ttl[0]
+    if rst_ttl[1] is not None:
+        rst_ttls[names[1]] = rst_ttl[1]
+    ttls = tcp.ttls
+    extra["ttl"] = {names[0]: ttls[0], names[1]: ttls[1], "rst": rst_ttls}
+    return conn
+
+
+def _negotiated(conn: Connection, s: TlsSession, sh: Any, hrr: Any, extra: dict[str, Any]) -> None:
+    """Version, cipher suite and ALPN as the server's answer says (a ServerHello, else a
+    HelloRetryRequest, else a ServerHello cut short or an SSLv2 server hello)."""
+    conn.alpn = None
+    if sh is not None:
+        conn.version_code = version = sh.version
+        conn.version = tables.version_name(version)
+        conn.cipher_code = sh.cipher_suite
+        conn.cipher = tables.cipher_name(sh.cipher_suite)
+        alpn = sh.ext(16)
+        decoded = alpn.decoded if alpn else None  # (read once: a shared extension's is a copy)
+        if decoded and decoded.get("protocols"):
+            conn.alpn = decoded["protocols"][0]
+    elif hrr is not None:
+        # Only a HelloRetryRequest came back: it already names the version and suite.
+        conn.version_code = version = hrr.version
+        conn.version = tables.version_name(version)
+        conn.cipher_code = hrr.cipher_suite
+        conn.cipher = tables.cipher_name(hrr.cipher_suite)
+    else:
+        conn.cipher_code = conn.cipher = None
+        if s.partial_server_version is not None:
+            conn.version_code = s.partial_server_version
+            conn.version = tables.version_name(s.partial_server_version)
+            extra["version_from_partial_server_hello"] = True
+        elif s.sslv2_server_hello is not None:
+            conn.version_code = 2
+            conn.version = "SSLv2"
+        else:
+            conn.version_code = conn.version = None
+
+
+def reportable(tcp: TcpConnection, tls_ports: Any) -> bool:
+    """Report this conversation? TLS seen, or TLS was expected here (a TLS port, a plain-text
+    server's complaint about TLS, a connection attempt to a port TLS was seen on)."""
+    s: TlsSession = tcp.consumer
+    if s.tls_seen:
+        return True
+    ports = set(tcp.port)
+    if ports & TLS_PORTS or ports & tls_ports:
+        return True
+    if s.plain_text_has(_HTTPS_PORT_ERRORS):
+        return True
+    client_dir = tcp.client_dir
+    if not any(tcp.payload_bytes) and tcp.isn[0 if client_dir is None else client_dir] is not None:
+        # A connection attempt that never got to data: refused or unanswered SYN.
+        client = client_dir if client_dir is not None else 0
+        return tcp.isn[1 - client] is None
+    return False
+
+
+def server_port(tcp: TcpConnection) -> Optional[int]:
+    """The server's port when the conversation spoke TLS (what makes a port a TLS port)."""
+    if tcp.consumer.tls_seen:
+        return tcp.port[1 - tcp.client_side()]
+    return None
+
+
+def _record_dicts(records: list[tuple[int, float, int, int, bool]]) -> list[dict[str, Any]]:
+    """``last_records`` entries as reported. Records of one segment share its time object, so
+    the rounding runs once per segment, not once per record."""
+    out = []
+    prev: Optional[float] = None
+    rounded = 0.0
+    for (f, t, ct, ln, p) in records:
+        if t is not prev:
+            prev = t
+            rounded = round6(t)
+        out.append({"frame": f, "time": rounded, "content_type": ct, "length": ln, "protected": p})
+    return out
+
+
+# Formatted addresses: a server's address comes back on all its connections, a client's on
+# each of its ports (and IPv6 formatting is slow). Bounded: cleared when full.
+_ENDPOINTS_MAX = 4096  # (docs/limits.md)
+_hosts: dict[bytes, str] = {}
+
+
+def _endpoint(addr: bytes, port: int) -> str:
+    text = _hosts.get(addr)
+    if text is None:
+        text = format_host(addr)
+        if len(_hosts) >= _ENDPOINTS_MAX:
+            _hosts.clear()
+        _hosts[addr] = text
+    return f"{text}:{port}"

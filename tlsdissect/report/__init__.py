@@ -1,0 +1,6 @@
+"""The views of the results: the terminal text and the Jupyter HTML.
+
+Takes finished results (``results.model``) and renders them; nothing here reads packets or
+changes a result. ``text`` is the command line's view (rich), ``notebook`` the HTML tables that
+``Report._repr_html_`` and ``Connection._repr_html_`` show.
+"""

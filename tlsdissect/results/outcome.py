@@ -1,0 +1,34 @@
+"""What a connection's outcome is: one place for the views (text, notebook, exit status, failures()).
+
+Both functions read a results.model.Connection and its diagnosis by their fields only
+(``outcome``, ``cause``): the model imports this module, and nothing from the diagnosis stage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def outcome_of(conn: Any) -> str:
+    diag = conn.diagnosis
+    if diag is not None and getattr(diag, "outcome", None):
+        if diag.outcome in ("established", "not_tls", "incomplete") and diag.cause not in ("ok", "not_tls", "unknown"):
+            return "failed"  # e.g. a request refused after the handshake, TLS sent to a plain port
+        return diag.outcome
+    if conn.established:
+        return "established"
+    if not conn.is_tls:
+        return "not_tls"
+    if any(a.fatal for a in conn.alerts) or conn.tcp_close is not None:
+        return "failed"
+    return "incomplete"
+
+
+def is_failure(conn: Any) -> bool:
+    """What the exit status counts as a failure (the command line's notion; see outcome_of)."""
+    diag = conn.diagnosis
+    if diag is not None:
+        # A failure is any diagnosed problem: a failed handshake, but also TLS spoken to a
+        # plain-text port, a server that never answered, or a request refused after the handshake.
+        return diag.outcome == "failed" or diag.cause not in ("ok", "not_tls", "unknown")
+    return conn.is_tls and not conn.established and any(a.fatal for a in conn.alerts)
