@@ -23,12 +23,48 @@ EXIT_FAILED_HANDSHAKE = 1
 EXIT_BAD_INPUT = 2
 
 
+EPILOG = """\
+exit status:
+  0  no handshake failed
+  1  at least one handshake failed (or another problem was diagnosed)
+  2  unusable input: missing, empty, not a capture, or truncated (a truncated
+     capture still prints the connections decoded before the damage)
+
+examples:
+  tlsdissect capture.pcap                      every TLS connection, failures first
+  tlsdissect -v capture.pcap                   with each connection's full timeline
+  tlsdissect --json capture.pcap | jq .        the report as JSON (docs/schema.md)
+  tlsdissect --jsonl big.pcap                  one JSON object per connection, as each ends
+  tlsdissect --keylog sslkeys.log cap.pcapng   decrypt with an NSS key log (SSLKEYLOGFILE)
+  tlsdissect --stream 3 capture.pcap           one connection (Wireshark's tcp.stream 3)
+  tlsdissect -j 0 big.pcap                     use every core
+  tcpdump -w - -i eth0 port 443 | tlsdissect - read standard input
+
+environment: NO_COLOR=1 turns colour off, FORCE_COLOR=1 forces it on.
+shell completion: tlsdissect --print-completion bash > /etc/bash_completion.d/tlsdissect
+"""
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("tlsdissect")
+    except Exception:  # not installed (run from a checkout)
+        from tlsdissect import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tlsdissect",
         description="Explain TLS handshakes and why they failed, from pcap/pcapng captures.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("captures", nargs="+", metavar="FILE", help="pcap/pcapng file (gzip ok), or - for stdin")
+    p.add_argument("--version", action="version", version=f"tlsdissect {_version()}")
+    files = p.add_argument("captures", nargs="+", metavar="FILE", help="pcap/pcapng file (gzip ok), or - for stdin")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the full report as JSON")
     out.add_argument("--jsonl", action="store_true", help="print one JSON object per connection, as each ends")
@@ -40,11 +76,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", dest="include_all", help="also list TCP connections with no TLS")
     p.add_argument("--stream", type=int, action="append", metavar="N", help="only show this tcp.stream (repeatable)")
     p.add_argument("-v", "--verbose", action="store_true", help="show the full timeline of every connection")
-    p.add_argument("--no-color", action="store_true", help="plain text output")
-    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
-                   help="use N processes: several files are analysed side by side (output in file order); "
-                        "one file has its connections shared out among N workers (same output as one process)")
+    p.add_argument("--no-color", action="store_true", help="plain text output (also: NO_COLOR=1)")
+    p.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
+                   help="use N processes (0: one per core): several files are analysed side by side (output in "
+                        "file order); one file has its connections shared out among N workers (same output as "
+                        "one process)")
+    try:
+        import shtab
+
+        files.complete = shtab.FILE  # type: ignore[attr-defined]
+        shtab.add_argument_to(p, ["--print-completion"], help="print a shell completion script (bash, zsh, tcsh)")
+    except ImportError:  # pragma: no cover - shtab is a dependency; a stripped install still runs
+        pass
     return p
+
+
+def _jobs(text: str) -> int:
+    """-j/--jobs: a count of processes, 0 meaning one per core."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be 0 (one per core) or more")
+    return n or (os.cpu_count() or 1)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -60,7 +115,10 @@ def run() -> None:
     objects, and freeing them one by one at exit took 0.2-0.3 s (5 % of a 50 MB run) for
     nothing. Everything is written and flushed first; files and worker pools are closed by
     main() itself."""
-    status = main()
+    try:
+        status = main()
+    except BrokenPipeError:  # the reader went away (e.g. `| head`) before argparse's own output ended
+        status = EXIT_OK
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -117,21 +175,70 @@ def _main(args: argparse.Namespace) -> int:
 JSON_SORT_LIMIT = 2000
 
 
+class _Tally:
+    """What the command line notices about one file's connections, to say after them: the
+    streams asked for that never came out, a key log that decrypted nothing."""
+
+    def __init__(self) -> None:
+        self.streams: set[int] = set()  # every reported connection's stream, before --stream filters
+        self.keys_missing = 0  # connections whose secrets the key log lacks (the session's note says so)
+        self.keys_found = 0  # connections whose keys were looked up and found
+        self.counted = True  # False: a sharded run, whose connections this process does not see
+
+    def add(self, conn: Connection) -> None:
+        self.streams.add(conn.stream)
+        dec = conn.extra.get("decryption")
+        if dec and conn.server_hello is not None:  # (keys are looked up once the ServerHello is seen)
+            if not dec.get("records_decrypted") and any(note.startswith("key log has no")
+                                                        for note in dec.get("notes", ())):
+                self.keys_missing += 1
+            else:
+                self.keys_found += 1
+
+    def notes(self, path: str, options: dict[str, Any], streams: Optional[list[int]], st: RunState) -> list[str]:
+        out: list[str] = []
+        if not self.counted:
+            return out
+        for n in streams or ():
+            if n in self.streams:
+                continue
+            if 0 <= n < st.tcp_connections:
+                out.append(f"stream {n} is a TCP conversation without TLS (use --all to list it)")
+            else:
+                out.append(f"no stream {n}: the capture has {st.tcp_connections} TCP conversation(s), "
+                           f"numbered 0 to {max(st.tcp_connections - 1, 0)} as in Wireshark's tcp.stream")
+        if options.get("keylog") and self.keys_missing and not self.keys_found:
+            out.append(f"the key log ({', '.join(options['keylog'])}) holds no secrets for this capture: none of its "
+                       f"lines names the client random of the {self.keys_missing} TLS connection(s) whose keys were "
+                       "looked up")
+        return [f"tlsdissect: {path}: note: {n}" for n in out]
+
+
 def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[list[int]], want: str,
-          jobs: int = 1) -> Iterator[tuple[int, bool, Any]]:
+          jobs: int = 1, tally: Optional[_Tally] = None) -> Iterator[tuple[int, bool, Any]]:
     """(stream, failed, payload) per reported connection, in output order; the payload is the
     JSON text as UTF-8 bytes (want="json") or the Connection. With jobs > 1, from a sharded run
-    (shard.py)."""
+    (parallel.py)."""
     if jobs > 1:
         from tlsdissect.parallel import can_shard, iter_sharded
 
         if can_shard(path):
+            if tally is not None:
+                tally.counted = False
             yield from iter_sharded(path, jobs, options, st, streams, want)
             return
     for conn in iter_connections(path, state=st, **options):
+        if tally is not None:
+            tally.add(conn)
         if streams and conn.stream not in streams:
             continue
         yield conn.stream, is_failure(conn), (dumps_bytes(conn.json_value()) if want == "json" else conn)
+
+
+def _say_notes(path: str, options: dict[str, Any], streams: Optional[list[int]], st: RunState,
+               tally: _Tally) -> None:
+    for line in tally.notes(path, options, streams, st):
+        print(line, file=sys.stderr)
 
 
 def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1) -> int:
@@ -157,8 +264,9 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
                       dumps(info.format if info else ""))).encode("utf-8"))
 
     header_done = False
+    tally = _Tally()
     try:
-        for stream, bad, text in _rows(path, options, st, streams, "json", jobs):
+        for stream, bad, text in _rows(path, options, st, streams, "json", jobs, tally):
             if not header_done:
                 header()
                 header_done = True
@@ -192,6 +300,7 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
     }
     out.write(b"\n]," + dumps_bytes(tail)[1:] + b"\n")
     out.flush()
+    _say_notes(path, options, streams, st, tally)
     if info is not None and info.truncated:
         print(f"tlsdissect: {path}: {info.truncation_reason} (partial result above)", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -206,12 +315,16 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
 
     from tlsdissect.report.text import connection_text, order_of, outcome_of, render_header
 
-    con = Console(no_color=args.no_color, highlight=False, soft_wrap=True)
+    # --no-color or NO_COLOR (https://no-color.org): no escape codes at all, bold and dim included;
+    # otherwise rich decides from the terminal, FORCE_COLOR and TERM.
+    plain = args.no_color or bool(os.environ.get("NO_COLOR"))
+    con = Console(color_system=None if plain else "auto", no_color=plain or None, highlight=False, soft_wrap=True)
     st = RunState()
     failed = False
     counts: dict[str, int] = {}
+    tally = _Tally()
     with _TextSpool() as spool:
-        for _, bad, conn in _rows(path, options, st, args.stream, "connection", jobs):
+        for _, bad, conn in _rows(path, options, st, args.stream, "connection", jobs, tally):
             failed = failed or bad
             outcome = outcome_of(conn)
             counts[outcome] = counts.get(outcome, 0) + 1
@@ -227,6 +340,7 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
         for text in spool.in_order():
             con.file.write(text.decode("utf-8", "surrogateescape"))
         con.file.flush()
+    _say_notes(path, options, args.stream, st, tally)
     if head.truncated:
         print(f"tlsdissect: {path}: {head.truncation_reason} (partial result above)", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -370,10 +484,12 @@ def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]],
     st = RunState()
     failed = False
     out = _ByteOut(sys.stdout)
-    for _, bad, text in _rows(path, options, st, streams, "json", jobs):
+    tally = _Tally()
+    for _, bad, text in _rows(path, options, st, streams, "json", jobs, tally):
         failed = failed or bad
         out.write(text + b"\n")
         out.flush()
+    _say_notes(path, options, streams, st, tally)
     if st.reader is not None and st.reader.info.truncated:
         print(f"tlsdissect: {path}: {st.reader.info.truncation_reason} (partial result above)", file=sys.stderr)
         return EXIT_BAD_INPUT
