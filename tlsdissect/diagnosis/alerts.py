@@ -34,6 +34,7 @@ from tlsdissect.tls import tables
 # -- vocabulary ------------------------------------------------------------------------------
 
 SENDERS = ("client", "server")
+READING_SENDERS = SENDERS + ("either",)  # a reading may hold for alerts from either side
 
 # The phase an alert arrives in: the step its sender had reached, judged by what it had
 # received from the other side (the same words as Diagnosis.failure_point).
@@ -112,9 +113,12 @@ class Candidate:
 class Reading:
     """The candidates for an alert from one sender in some phases, most likely first."""
 
-    sender: str
+    sender: str  # client | server | either
     phases: tuple[str, ...]
     candidates: tuple[Candidate, ...]
+
+    def applies(self, sender: str, phase: str) -> bool:
+        return (self.sender == sender or self.sender == "either") and phase in self.phases
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,7 @@ class AlertInfo:
     @property
     def senders(self) -> tuple[str, ...]:
         seen = {r.sender for r in self.readings}
-        return tuple(s for s in SENDERS if s in seen)
+        return tuple(s for s in SENDERS if s in seen or "either" in seen)
 
 
 @dataclass(frozen=True)
@@ -183,7 +187,6 @@ def _r(sender: str, phases: str, *candidates: Candidate) -> Reading:
     return Reading(sender, tuple(phases.split()), tuple(candidates))
 
 
-_BOTH = ("client", "server")
 _HANDSHAKE = "server_hello server_certificate key_exchange client_certificate finished"
 _AFTER = "renegotiation post_handshake_auth application_data"
 _ALL = "client_hello " + _HANDSHAKE + " " + _AFTER
@@ -518,5 +521,745 @@ NEW_CAUSES: dict[str, CauseSpec] = {c.id: c for c in (
         nginx=("Identify the peer's software and read its log.",),
         haproxy=("Identify the peer's software and read its log.",),
         general=("Check that the connection really carries TLS and that the record bytes were not altered.",),
+    ),
+)}
+
+
+# -- the alerts ---------------------------------------------------------------------------------
+
+_R8446 = "RFC 8446 §6.2"
+_R5246 = "RFC 5246 §7.2.2"
+
+_CERT_CHAIN_EVIDENCE = ("Run the certificate findings on the chain the server sent: the first failing check "
+                        "(issuer missing, self-signed leaf, untrusted root, dates, name) is the cause.")
+
+ALERTS: dict[int, AlertInfo] = {a.code: a for a in (
+    AlertInfo(
+        0, "close_notify",
+        "The sender will send nothing more on this connection: the orderly end of a TLS session. Not an error; "
+        "during a handshake it means the sender gave up without naming a reason.",
+        _R8446 + " (closure alerts); " + _R5246.replace("7.2.2", "7.2.1"), False, "all",
+        (
+            _r("client", "application_data",
+               _c("ok", "likely", "Data flowed in both directions before it and the server answered with its own "
+                  "close_notify or FIN: a normal end."),
+               _c("client_rejected_cert_silently", "possible",
+                  "The client sent close_notify right after the handshake without sending any data, and the "
+                  "certificate findings show a problem (name mismatch, untrusted chain): curl with OpenSSL checks "
+                  "the host name after the handshake and closes this way.")),
+            _r("server", "application_data",
+               _c("ok", "likely", "The server closes after answering: a normal end (or an idle timeout)."),
+               _c("truncated_response", "rare", "The server closed while a response was still being sent.")),
+            _r("client", "server_hello server_certificate key_exchange finished",
+               _c("client_rejected_cert_silently", "likely",
+                  "The client stops mid-handshake with close_notify instead of a certificate alert: look at the "
+                  "certificate findings (an application-level verify callback refused)."),
+               _c("handshake_canceled", "possible", "No certificate problem is visible: the client's application "
+                  "gave up (timeout, cancelled request).")),
+            _r("server", "client_hello",
+               _c("server_closed_without_alert", "likely",
+                  "The server answers the ClientHello with close_notify only: its log has the reason (often no "
+                  "site for the requested name, or a policy)."),
+               _c("sni_rejected", "possible", "Compare the ClientHello's server_name with the names the server hosts.")),
+            _r("server", "key_exchange client_certificate finished renegotiation post_handshake_auth",
+               _c("server_closed_without_alert", "likely", "The server ends the handshake without naming a reason; "
+                  "its log has it."),
+               _c("client_cert_missing", "possible", "The server asked for a client certificate (CertificateRequest) "
+                  "and the client's Certificate is empty or absent.")),
+            _r("client", "renegotiation post_handshake_auth",
+               _c("renegotiation_refused", "likely", "A HelloRequest (TLS 1.2) or CertificateRequest (TLS 1.3) "
+                  "preceded it: the client ends the session instead of renegotiating.")),
+        ),
+        note="In TLS 1.3 it is sent at level warning by convention; its level is ignored.",
+    ),
+    AlertInfo(
+        10, "unexpected_message",
+        "The sender received a message it cannot accept at this point of the protocol (wrong type or wrong "
+        "order).",
+        _R8446 + "; " + _R5246, True, "all",
+        (
+            _r("server", "client_hello",
+               _c("tls_implementation_bug", "likely", "The first record is not a ClientHello, or a second hello "
+                  "arrives unexpectedly: check the record and handshake types."),
+               _c("middlebox_tampering", "possible", "A device injected or reordered records: compare captures "
+                  "from both ends.")),
+            _r("client", "server_hello server_certificate finished",
+               _c("tls_implementation_bug", "likely", "The server's messages are out of order for the negotiated "
+                  "version (e.g. a TLS 1.2 message in a TLS 1.3 handshake): compare the sequence with RFC 8446 "
+                  "§2 / RFC 5246 §7.3."),
+               _c("middlebox_tampering", "possible", "A proxy answering in place of the server.")),
+            _r("client", "key_exchange",
+               _c("handshake_signature_invalid", "likely",
+                  "Go clients answer a ServerKeyExchange whose signature does not verify with unexpected_message "
+                  "(TLS 1.2): verify the ServerKeyExchange signature with the leaf's public key.", "go"),
+               _c("tls_implementation_bug", "possible", "The message order after ServerHelloDone is wrong.")),
+            _r("server", "key_exchange client_certificate finished",
+               _c("tls_implementation_bug", "likely", "The client's second flight is out of order (e.g. no "
+                  "Certificate after a CertificateRequest, ChangeCipherSpec too early)."),
+               _c("client_cert_missing", "possible", "The server asked for a certificate and the client skipped the "
+                  "Certificate message (SSLv3-style) instead of sending an empty one.")),
+            _r("either", "renegotiation post_handshake_auth",
+               _c("renegotiation_refused", "possible", "A peer that does not support renegotiation or "
+                  "post-handshake messages answers the HelloRequest / ClientHello / CertificateRequest this way."),
+               _c("tls_implementation_bug", "possible", "A post-handshake message the receiver does not expect.")),
+            _r("either", "application_data",
+               _c("tls_implementation_bug", "likely", "A handshake or ChangeCipherSpec record after the handshake "
+                  "that the receiver does not expect (KeyUpdate, NewSessionTicket handling)."),
+               _c("late_alert_after_success", "possible", "The session had already carried data.")),
+        ),
+    ),
+    AlertInfo(
+        20, "bad_record_mac",
+        "A protected record failed its integrity check: its authentication tag or MAC did not verify, so it "
+        "was altered or the two sides use different keys.",
+        _R8446 + "; " + _R5246, True, "all",
+        (
+            _r("either", "server_certificate client_certificate finished",
+               _c("record_corrupted_in_transit", "likely", "The first protected record already fails: the two sides "
+                  "derived different keys. Compare captures from both ends; look for a device that rewrote the "
+                  "key exchange, NIC offload or crypto accelerator faults."),
+               _c("handshake_transcript_mismatch", "possible", "A resumed session or PSK whose state differs on the "
+                  "two sides (TLS 1.3 keys depend on the PSK and the transcript)."),
+               _c("tls_implementation_bug", "possible", "One stack's AEAD or key schedule is broken (seen with "
+                  "hardware offload and new cipher suites).")),
+            _r("either", "renegotiation post_handshake_auth application_data",
+               _c("record_corrupted_in_transit", "likely", "Records that decrypted before now fail: bytes changed on "
+                  "the path (look for retransmissions, checksum errors, a middlebox rewriting payload)."),
+               _c("tls_implementation_bug", "possible", "A KeyUpdate or renegotiation that one side applied "
+                  "differently.")),
+        ),
+    ),
+    AlertInfo(
+        21, "decryption_failed_RESERVED",
+        "Reserved: old stacks (TLS 1.0 and earlier) reported a record that did not decrypt (bad padding) with "
+        "it; TLS 1.1+ must send bad_record_mac instead so padding failures cannot be told from MAC failures.",
+        _R5246 + " (must not be sent); RFC 2246 §7.2.2", True, "SSL 3.0 / TLS 1.0 only",
+        (
+            _r("either", "finished renegotiation application_data",
+               _c("record_corrupted_in_transit", "likely", "As for bad_record_mac: compare captures from both ends."),
+               _c("tls_implementation_bug", "possible", "A very old stack (TLS 1.0 era) on the sending side.")),
+        ),
+    ),
+    AlertInfo(
+        22, "record_overflow",
+        "A record was longer than the protocol allows (2^14 bytes of plaintext plus expansion), or longer than "
+        "the size the sides agreed (max_fragment_length, record_size_limit).",
+        _R8446 + "; " + _R5246 + "; RFC 8449", True, "all",
+        (
+            _r("either", _ALL,
+               _c("tls_implementation_bug", "likely", "Check the record lengths in the capture against 16384 (+256 "
+                  "in TLS 1.3, +2048 in TLS 1.2) and against a negotiated max_fragment_length / record_size_limit."),
+               _c("middlebox_tampering", "possible", "A device that coalesces records.")),
+        ),
+    ),
+    AlertInfo(
+        30, "decompression_failure_RESERVED",
+        "Reserved: TLS compression (removed in TLS 1.3, abandoned after CRIME) produced data that did not "
+        "decompress.",
+        _R5246 + "; RFC 8446 §6.2 (reserved)", True, "TLS 1.2 and earlier",
+        (
+            _r("either", "finished renegotiation application_data",
+               _c("tls_implementation_bug", "likely", "The ServerHello's compression method is not null: an old "
+                  "stack with compression enabled."),
+               _c("record_corrupted_in_transit", "possible", "Compressed records altered on the path.")),
+        ),
+    ),
+    AlertInfo(
+        40, "handshake_failure",
+        "The sender could not agree on a set of security parameters with the peer (no acceptable suite, group, "
+        "signature algorithm or version), or another handshake step failed and it chose this general alert.",
+        _R8446 + "; " + _R5246, True, "all",
+        (
+            _r("server", "client_hello",
+               _c("no_shared_cipher", "likely",
+                  "Compare the ClientHello's cipher_suites with what the server's certificate key allows: an "
+                  "ECDSA-only certificate needs ECDHE-ECDSA suites, an RSA one ECDHE-RSA or RSA suites; TLS 1.3 "
+                  "needs one of the five TLS_AES/CHACHA20 suites.", "openssl", "boringssl", "gnutls", "go", "nss",
+                  "rustls", "mbedtls", "schannel"),
+               _c("no_common_group", "possible",
+                  "TLS 1.3 or ECDHE-only offers: compare supported_groups / key_share with the server's groups "
+                  "(a client offering only post-quantum hybrids or only ffdhe groups).", "go", "nss", "rustls",
+                  "gnutls", "boringssl"),
+               _c("no_common_signature_scheme", "possible",
+                  "Compare signature_algorithms with the leaf's key type: an RSA key and a client offering only "
+                  "ECDSA schemes, or a client that forbids SHA-1/PKCS#1.", "openssl", "rustls"),
+               _c("legacy_protocol_rejected", "possible", "The ClientHello's highest version is TLS 1.1 or lower."),
+               _c("sni_rejected", "rare", "The server has no certificate for the requested name and answers with "
+                  "handshake_failure instead of unrecognized_name (compare server_name with the hosted names).")),
+            _r("client", "server_hello",
+               _c("protocol_version_mismatch", "possible", "The server chose a version the client does not allow."),
+               _c("no_shared_cipher", "possible", "The server chose a suite or group the client refuses.")),
+            _r("client", "server_certificate",
+               _c("server_cert_rejected", "possible",
+                  "An application verify callback refused the certificate (OpenSSL and BoringSSL map "
+                  "X509_V_ERR_APPLICATION_VERIFICATION to handshake_failure): run the certificate findings.",
+                  "openssl", "boringssl"),
+               _c("weak_server_key", "possible", "A key or signature in the chain below the client's security level.")),
+            _r("client", "key_exchange",
+               _c("weak_dh_group", "likely", "A DHE suite was chosen: the DH prime in the ServerKeyExchange is shorter "
+                  "than the client accepts (1024 bits or less; 2048 for OpenSSL's default level)."),
+               _c("no_common_group", "possible", "The server's ECDHE curve is not one the client offered."),
+               _c("handshake_signature_invalid", "rare", "Verify the ServerKeyExchange signature with the leaf's key.")),
+            _r("server", "client_certificate",
+               _c("client_cert_missing", "likely",
+                  "The client's Certificate message is empty (or absent) after a CertificateRequest: OpenSSL and "
+                  "BoringSSL servers with a required client certificate answer handshake_failure in TLS 1.2.",
+                  "openssl", "boringssl"),
+               _c("client_cert_rejected", "possible", "The client sent a certificate: an application callback on "
+                  "the server refused it (X509_V_ERR_APPLICATION_VERIFICATION).", "openssl", "boringssl")),
+            _r("server", "finished",
+               _c("handshake_transcript_mismatch", "likely", "Go servers answer a wrong client Finished with "
+                  "handshake_failure (TLS 1.2): compare the transcript seen at both ends.", "go"),
+               _c("client_cert_missing", "possible", "A CertificateRequest went unanswered.")),
+            _r("server", "renegotiation",
+               _c("renegotiation_refused", "likely", "The client refused the renegotiation (no_renegotiation, or no "
+                  "new ClientHello after the HelloRequest), or the server forbids client-initiated renegotiation; "
+                  "the server then ends the session."),
+               _c("client_cert_missing", "possible", "The renegotiation was for a client certificate (Apache's "
+                  "per-directory SSLVerifyClient) and the client sent none.")),
+            _r("client", "renegotiation",
+               _c("renegotiation_refused", "likely", "The server refused the client's renegotiation (a "
+                  "no_renegotiation warning just before).")),
+            _r("server", "post_handshake_auth",
+               _c("client_cert_missing", "likely", "The client answered the post-handshake CertificateRequest with an "
+                  "empty Certificate.")),
+            _r("either", "application_data",
+               _c("late_alert_after_success", "possible", "The handshake had completed: what preceded the alert "
+                  "(a request, a renegotiation record) decides.")),
+        ),
+    ),
+    AlertInfo(
+        41, "no_certificate_RESERVED",
+        "SSL 3.0 only: the client's answer to a certificate request when it has no certificate (TLS sends an "
+        "empty Certificate message instead). Reserved since TLS 1.0.",
+        "RFC 6101 §5.4.2; " + _R5246 + " (must not be sent)", False, "SSL 3.0 (and Mbed TLS 3.x servers, see note)",
+        (
+            _r("client", "client_certificate renegotiation",
+               _c("client_cert_missing", "likely", "An SSL 3.0 client without a certificate (Java sends this warning "
+                  "for SSL 3.0 when it has no certificate).", "jsse")),
+            _r("server", "client_certificate post_handshake_auth",
+               _c("client_cert_missing", "likely", "Mbed TLS 3.x TLS 1.3 servers send this code for a missing "
+                  "required client certificate: the client's Certificate is empty.", "mbedtls")),
+        ),
+        note="Mbed TLS's TLS 1.3 server sends it (library/ssl_tls13_generic.c) where RFC 8446 expects "
+             "certificate_required.",
+    ),
+    AlertInfo(
+        42, "bad_certificate",
+        "A certificate was corrupt, or contained signatures that did not verify correctly, or was otherwise "
+        "unacceptable; many stacks use it as their general certificate refusal.",
+        _R8446 + "; " + _R5246, False, "all",
+        (
+            _r("client", "server_certificate key_exchange",
+               _c("server_cert_hostname_mismatch", "likely",
+                  "Compare the SNI (or the name the client used) with the leaf's subjectAltName: OpenSSL, "
+                  "BoringSSL, rustls and Mbed TLS map a host-name failure to bad_certificate.", "openssl",
+                  "boringssl", "rustls", "mbedtls"),
+               _c("server_cert_untrusted", "possible",
+                  "Go and GnuTLS clients send bad_certificate for every verification failure: " + _CERT_CHAIN_EVIDENCE,
+                  "go", "gnutls"),
+               _c("server_chain_incomplete", "possible",
+                  "With a Go or GnuTLS client: the chain stops at a certificate whose issuer was not sent.", "go",
+                  "gnutls"),
+               _c("server_cert_expired", "possible", "With a Go or GnuTLS client: compare notAfter of each "
+                  "certificate with the capture time.", "go", "gnutls"),
+               _c("server_cert_not_yet_valid", "possible",
+                  "Compare notBefore with the capture time: OpenSSL and Java send bad_certificate for a certificate "
+                  "that is not valid yet.", "openssl", "jsse"),
+               _c("weak_server_key", "possible",
+                  "OpenSSL refuses RSA keys below its security level and SHA-1 signed certificates with "
+                  "bad_certificate: check key sizes and signature algorithms of the chain.", "openssl"),
+               _c("server_cert_self_signed", "possible", "With a Go or GnuTLS client: the leaf signs itself "
+                  "(issuer equals subject).", "go", "gnutls"),
+               _c("server_cert_rejected", "possible", "No finding explains it: an application callback refused "
+                  "the certificate (Go's VerifyPeerCertificate / VerifyConnection).", "go")),
+            _r("server", "client_certificate",
+               _c("client_cert_rejected", "likely", "The client sent a certificate: run the findings on it (issuer, "
+                  "dates, extendedKeyUsage clientAuth)."),
+               _c("client_cert_missing", "possible",
+                  "The client's Certificate is empty: Go, Java and NSS servers answer a missing required client "
+                  "certificate with bad_certificate in TLS 1.2.", "go", "jsse", "nss")),
+            _r("server", "renegotiation post_handshake_auth",
+               _c("client_cert_rejected", "likely", "The certificate the client sent during the renegotiation / "
+                  "post-handshake authentication was refused."),
+               _c("client_cert_missing", "possible", "The client's Certificate is empty.", "go", "jsse", "nss")),
+        ),
+    ),
+    AlertInfo(
+        43, "unsupported_certificate",
+        "A certificate was of an unsupported type, or its key usage does not allow this use.",
+        _R8446 + "; " + _R5246, False, "all",
+        (
+            _r("client", "server_certificate key_exchange",
+               _c("server_cert_wrong_usage", "likely",
+                  "Read the leaf's extendedKeyUsage and keyUsage: serverAuth missing (OpenSSL "
+                  "X509_V_ERR_INVALID_PURPOSE, rustls, Mbed TLS).", "openssl", "rustls", "mbedtls"),
+               _c("weak_server_key", "possible",
+                  "A key type or algorithm the client forbids (Java's ALGORITHM_CONSTRAINED, Go's unsupported key "
+                  "types, Mbed TLS's bad key).", "jsse", "mbedtls"),
+               _c("no_common_signature_scheme", "rare", "The certificate's key type is one the client cannot use.")),
+            _r("server", "client_certificate renegotiation post_handshake_auth",
+               _c("client_cert_rejected", "likely", "The client certificate's extendedKeyUsage lacks clientAuth, or "
+                  "its key type is not supported.")),
+        ),
+    ),
+    AlertInfo(
+        44, "certificate_revoked",
+        "A certificate was revoked by its signer.",
+        _R8446 + "; " + _R5246, False, "all",
+        (
+            _r("client", "server_certificate key_exchange",
+               _c("server_cert_revoked", "likely", "Decode the stapled OCSP response (CertificateStatus, or "
+                  "status_request in the TLS 1.3 Certificate) or check the issuer's CRL for the leaf's serial."),
+               _c("ocsp_staple_invalid", "rare", "The staple is for another certificate or stale.")),
+            _r("server", "client_certificate renegotiation post_handshake_auth",
+               _c("client_cert_revoked", "likely", "Look the client certificate's serial up in the CRL the server "
+                  "uses.")),
+        ),
+    ),
+    AlertInfo(
+        45, "certificate_expired",
+        "A certificate has expired or is not currently valid.",
+        _R8446 + "; " + _R5246, False, "all",
+        (
+            _r("client", "server_certificate key_exchange",
+               _c("server_cert_expired", "likely", "Compare each certificate's notAfter (leaf and intermediates) with "
+                  "the capture time; if all are valid then, the client's clock is wrong."),
+               _c("server_cert_not_yet_valid", "possible",
+                  "Compare notBefore with the capture time: BoringSSL and rustls send certificate_expired for a "
+                  "certificate that is not valid yet.", "boringssl", "rustls"),
+               _c("server_cert_rejected", "rare", "An expired CRL used for revocation checking (OpenSSL maps "
+                  "X509_V_ERR_CRL_HAS_EXPIRED here).", "openssl")),
+            _r("server", "client_certificate renegotiation post_handshake_auth",
+               _c("client_cert_rejected", "likely", "The client certificate's notAfter is in the past (or the "
+                  "server's clock is wrong).")),
+        ),
+    ),
+    AlertInfo(
+        46, "certificate_unknown",
+        "Some other issue arose in processing the certificate, rendering it unacceptable: the generic "
+        "certificate refusal.",
+        _R8446 + "; " + _R5246, False, "all",
+        (
+            _r("client", "server_certificate key_exchange",
+               _c("server_cert_untrusted", "likely",
+                  "Java clients answer any trust failure (unknown root, missing intermediate, self-signed) with "
+                  "certificate_unknown: " + _CERT_CHAIN_EVIDENCE, "jsse"),
+               _c("server_chain_incomplete", "likely", "Java: the chain stops at a certificate whose issuer was not "
+                  "sent.", "jsse"),
+               _c("server_cert_hostname_mismatch", "possible", "Java's host-name check fails the same way: compare "
+                  "the SNI with the leaf's subjectAltName.", "jsse"),
+               _c("server_cert_not_yet_valid", "possible", "Mbed TLS sends certificate_unknown for a certificate "
+                  "that is not valid yet: compare notBefore with the capture time.", "mbedtls"),
+               _c("server_cert_rejected", "possible", "Nothing the findings show: OpenSSL's default for verify "
+                  "errors it does not map, or an application callback.", "openssl")),
+            _r("server", "client_certificate renegotiation post_handshake_auth",
+               _c("client_cert_rejected", "likely", "Java servers answer every client-certificate trust failure with "
+                  "certificate_unknown: check the client certificate's issuer against the server's trust store.",
+                  "jsse")),
+        ),
+    ),
+    AlertInfo(
+        47, "illegal_parameter",
+        "A field in the handshake was incorrect or inconsistent with other fields.",
+        _R8446 + "; " + _R5246, True, "all",
+        (
+            _r("server", "client_hello",
+               _c("tls_implementation_bug", "likely", "A ClientHello field the server finds inconsistent: a key_share "
+                  "for a group not in supported_groups, duplicate extensions, a pre_shared_key not last, bad "
+                  "compression methods."),
+               _c("middlebox_tampering", "possible", "A device that edits the ClientHello.")),
+            _r("client", "server_hello",
+               _c("tls_implementation_bug", "likely", "The ServerHello picks a suite, group, version or extension the "
+                  "client did not offer: compare it with the ClientHello."),
+               _c("middlebox_tampering", "possible", "The last 8 bytes of ServerHello.random are the TLS 1.3 "
+                  "downgrade sentinel (44 4F 57 4E 47 52 44 01/00) while the version is lower: something on the "
+                  "path forced a downgrade.")),
+            _r("either", "server_certificate key_exchange client_certificate finished",
+               _c("tls_implementation_bug", "likely", "An invalid key share or ECDHE point, or a signature algorithm "
+                  "that does not match the key (Go answers a bad ClientKeyExchange this way).", "go"),
+               _c("middlebox_tampering", "possible", "Compare captures from both ends.")),
+            _r("either", _AFTER,
+               _c("tls_implementation_bug", "likely", "A malformed KeyUpdate or renegotiation hello.")),
+        ),
+    ),
+    AlertInfo(
+        48, "unknown_ca",
+        "A valid certificate chain was received but it could not be matched to a known, trusted CA.",
+        _R8446 + "; " + _R5246, True, "all",
+        (
+            _r("client", "server_certificate key_exchange",
+               _c("server_chain_incomplete", "likely",
+                  "The chain stops at a leaf or intermediate whose issuer was not sent (OpenSSL, BoringSSL, NSS, "
+                  "rustls and Mbed TLS map a missing issuer to unknown_ca).", "openssl", "boringssl", "nss",
+                  "rustls", "mbedtls"),
+               _c("server_cert_untrusted", "likely", "The chain is complete but its root is not in the client's trust "
+                  "store (a private CA).", "openssl", "boringssl", "nss", "rustls", "mbedtls"),
+               _c("server_cert_self_signed", "possible", "The leaf signs itself (issuer equals subject).", "openssl",
+                  "boringssl"),
+               _c("server_cert_revoked", "rare", "Revocation checking is on and the status could not be obtained "
+                  "(rustls and OpenSSL report an unavailable CRL as unknown_ca).", "rustls")),
+            _r("server", "client_certificate renegotiation post_handshake_auth",
+               _c("client_cert_rejected", "likely", "The client certificate's issuer is not among the CAs the server "
+                  "trusts for clients (Apache SSLCACertificateFile, nginx ssl_client_certificate); compare with the "
+                  "CA names in the CertificateRequest.", "openssl", "go")),
+        ),
+    ),
+    AlertInfo(
+        49, "access_denied",
+        "A valid certificate or PSK was received, but when access control was applied the sender decided not "
+        "to proceed.",
+        _R8446 + "; " + _R5246, True, "all",
+        (
+            _r("server", "client_hello",
+               _c("access_policy_denied", "likely", "No parameter problem is visible in the hello: an IP, SNI or rate "
+                  "policy on the server refused this client."),
+               _c("sni_rejected", "possible", "Compare the ClientHello's server_name with the names the server allows.")),
+            _r("server", "client_certificate renegotiation post_handshake_auth",
+               _c("access_policy_denied", "likely", "The client certificate verifies but is not authorised (rustls "
+                  "and Mbed TLS send access_denied for an application-level refusal).", "rustls", "mbedtls"),
+               _c("client_cert_rejected", "possible", "Run the findings on the client certificate.")),
+            _r("client", "server_certificate key_exchange",
+               _c("server_cert_rejected", "likely", "The client's policy refused the server certificate: NSS for an "
+                  "explicitly distrusted certificate, rustls and Mbed TLS for an application verifier's refusal.",
+                  "nss", "rustls", "mbedtls")),
+        ),
+    ),
+    AlertInfo(
+        50, "decode_error",
+        "A message could not be decoded because a field was out of range or its length was incorrect.",
+        _R8446 + "; " + _R5246, True, "all",
+        (
+            _r("server", "client_hello",
+               _c("tls_implementation_bug", "likely", "A malformed ClientHello: lengths that do not add up, an "
+                  "extension body of the wrong size (tlsdissect's parser warnings on the hello)."),
+               _c("middlebox_tampering", "possible", "A device that edits or truncates the hello.")),
+            _r("client", "server_hello server_certificate key_exchange",
+               _c("tls_implementation_bug", "likely", "A malformed server message: check its lengths."),
+               _c("middlebox_tampering", "possible", "A device that edits the server's flight.")),
+            _r("server", "client_certificate",
+               _c("client_cert_missing", "possible",
+                  "GnuTLS servers answer an empty client Certificate with decode_error in TLS 1.2 when a "
+                  "certificate is required: check whether the client's Certificate is empty.", "gnutls"),
+               _c("tls_implementation_bug", "likely", "A malformed client Certificate or CertificateVerify.")),
+            _r("either", "finished " + _AFTER,
+               _c("tls_implementation_bug", "likely", "A malformed Finished, KeyUpdate or NewSessionTicket; rustls "
+                  "also answers a warning-level alert in TLS 1.3 with decode_error.", "rustls")),
+        ),
+    ),
+    AlertInfo(
+        51, "decrypt_error",
+        "A handshake cryptographic operation failed: a signature did not verify, a Finished message or PSK "
+        "binder did not validate.",
+        _R8446 + "; " + _R5246, True, "all",
+        (
+            _r("client", "server_certificate key_exchange",
+               _c("handshake_signature_invalid", "likely",
+                  "Verify the ServerKeyExchange (TLS 1.2) or CertificateVerify (TLS 1.3) signature with the leaf's "
+                  "public key: a mismatch means the server signs with a key that is not its certificate's.",
+                  "openssl", "boringssl", "gnutls", "rustls"),
+               _c("server_cert_rejected", "possible",
+                  "A certificate of the chain is not validly signed by its issuer (OpenSSL, BoringSSL and rustls "
+                  "map a certificate signature failure to decrypt_error): check each signature.", "openssl",
+                  "boringssl", "rustls")),
+            _r("server", "client_certificate post_handshake_auth renegotiation",
+               _c("handshake_signature_invalid", "likely", "Verify the client's CertificateVerify with its "
+                  "certificate's key.", "boringssl", "gnutls", "rustls"),
+               _c("client_cert_rejected", "possible", "The client certificate's own signature does not verify.")),
+            _r("either", "finished",
+               _c("handshake_transcript_mismatch", "likely", "The Finished check failed: a device rewrote a handshake "
+                  "message, or the sides disagree on extended_master_secret / resumption state.", "gnutls",
+                  "rustls"),
+               _c("middlebox_tampering", "possible", "Compare the handshake bytes captured at each end.")),
+            _r("server", "client_hello",
+               _c("handshake_transcript_mismatch", "possible", "A TLS 1.3 resumption or PSK attempt whose binder "
+                  "fails (pre_shared_key in the ClientHello): different ticket keys or PSKs on the two sides."),
+               _c("psk_identity_unknown", "possible", "TLS-PSK servers may answer an unknown identity with "
+                  "decrypt_error to hide which identities exist (RFC 4279 §2).")),
+        ),
+    ),
+    AlertInfo(
+        52, "too_many_cids_requested",
+        "DTLS 1.3 only: the peer asked for more connection IDs than the sender can provide.",
+        "RFC 9147 §9", True, "DTLS 1.3",
+        (
+            _r("either", "application_data",
+               _c("tls_implementation_bug", "likely", "This alert belongs to DTLS 1.3; over TCP TLS it means a "
+                  "non-standard peer or corrupted data.")),
+        ),
+    ),
+    AlertInfo(
+        60, "export_restriction_RESERVED",
+        "Reserved: TLS 1.0 stacks used it when an export-grade key exchange broke the export rules.",
+        "RFC 2246 §7.2.2; " + _R5246 + " (must not be sent)", True, "TLS 1.0 only",
+        (
+            _r("either", "key_exchange client_hello",
+               _c("legacy_protocol_rejected", "possible", "An export-era peer: look at the offered suites (EXP-*)."),
+               _c("tls_implementation_bug", "possible", "A very old stack.")),
+        ),
+    ),
+    AlertInfo(
+        70, "protocol_version",
+        "The protocol version the peer has attempted to negotiate is recognised but not supported.",
+        _R8446 + "; " + _R5246, True, "all",
+        (
+            _r("server", "client_hello",
+               _c("protocol_version_mismatch", "likely",
+                  "Compare the ClientHello's supported_versions (or legacy version) with the versions the server "
+                  "allows: a TLS 1.3-only client and a TLS 1.2 server, or the reverse.", "openssl", "boringssl",
+                  "gnutls", "go", "nss", "rustls", "mbedtls", "schannel"),
+               _c("legacy_protocol_rejected", "likely", "The ClientHello's highest version is SSL 3.0 - TLS 1.1.",
+                  "openssl")),
+            _r("client", "server_hello",
+               _c("protocol_version_mismatch", "likely", "The ServerHello selects a version below the client's "
+                  "minimum (often TLS 1.0/1.1 from an old server).")),
+            _r("either", "renegotiation",
+               _c("tls_implementation_bug", "possible", "The renegotiation hello carries a different version.")),
+        ),
+    ),
+    AlertInfo(
+        71, "insufficient_security",
+        "Negotiation failed because the server requires parameters more secure than those the client "
+        "supports (replaces handshake_failure when that is the reason).",
+        _R8446 + "; " + _R5246, True, "all",
+        (
+            _r("server", "client_hello",
+               _c("no_shared_cipher", "likely", "The client's suites exist on the server but are below its security "
+                  "policy (RSA key exchange, CBC/SHA-1 suites, small DHE)."),
+               _c("legacy_protocol_rejected", "possible", "The ClientHello's highest version is TLS 1.1 or lower."),
+               _c("no_common_group", "possible", "Only weak groups offered.")),
+            _r("client", "server_hello key_exchange",
+               _c("weak_dh_group", "likely", "The DH prime in the ServerKeyExchange is too small for the client."),
+               _c("no_shared_cipher", "possible", "The server chose a suite below the client's policy.")),
+            _r("client", "server_certificate",
+               _c("weak_server_key", "likely", "Key sizes and signature algorithms of the chain.")),
+        ),
+    ),
+    AlertInfo(
+        80, "internal_error",
+        "An internal error unrelated to the peer or to the correctness of the protocol (such as a memory "
+        "allocation failure) makes it impossible to continue.",
+        _R8446 + "; " + _R5246, True, "all",
+        (
+            _r("server", "client_hello",
+               _c("peer_internal_error", "likely", "Nothing in the hello is wrong by itself: the server's log has the "
+                  "reason (unreadable key, a failing SNI or certificate callback). Go servers send internal_error "
+                  "when their GetConfigForClient/GetCertificate callback fails.", "go"),
+               _c("no_shared_cipher", "possible", "Some OpenSSL-based servers answer internal_error when nothing in "
+                  "the hello is acceptable: compare suites, groups and signature schemes."),
+               _c("legacy_protocol_rejected", "possible", "The ClientHello's highest version is TLS 1.1 or lower.")),
+            _r("client", "server_certificate key_exchange",
+               _c("peer_internal_error", "likely", "The client failed internally (the client's log)."),
+               _c("server_cert_rejected", "rare", "OpenSSL reports a failing certificate store lookup as "
+                  "internal_error.", "openssl")),
+            _r("either", _HANDSHAKE + " " + _AFTER,
+               _c("peer_internal_error", "likely", "The sender's log names the internal failure. GnuTLS sends "
+                  "internal_error for any error it has no alert for.", "gnutls"),
+               _c("tls_implementation_bug", "possible", "A stack bug triggered by this peer's messages.")),
+        ),
+    ),
+    AlertInfo(
+        86, "inappropriate_fallback",
+        "Sent by a server in answer to a ClientHello that carries TLS_FALLBACK_SCSV (0x5600) and offers a "
+        "version lower than the highest the server supports: the client is retrying at a lower version after "
+        "a failure, which could be a downgrade attack.",
+        "RFC 7507 §3", True, "TLS 1.0 - 1.2 (fallback retries)",
+        (
+            _r("server", "client_hello",
+               _c("inappropriate_fallback", "likely",
+                  "The ClientHello lists TLS_FALLBACK_SCSV (0x5600) and a version below the server's best: find "
+                  "the same client's earlier attempt just before; its failure is the real cause.", "openssl",
+                  "boringssl", "gnutls", "go", "nss"),
+               _c("middlebox_reset", "possible", "The earlier attempt was cut by a device on the path (reset or "
+                  "silence after the ClientHello), which made the client fall back.")),
+            _r("client", "server_hello",
+               _c("protocol_version_mismatch", "possible", "Non-standard use by a client: the server chose a version "
+                  "lower than the client's best.")),
+        ),
+    ),
+    AlertInfo(
+        90, "user_canceled",
+        "The user or the application cancelled the handshake for some reason unrelated to a protocol failure; "
+        "normally followed by close_notify.",
+        _R8446 + " (closure alerts); " + _R5246, False, "all",
+        (
+            _r("client", "server_certificate key_exchange",
+               _c("client_rejected_cert_silently", "likely", "A user declined a certificate warning or an application "
+                  "verify step stopped: run the certificate findings."),
+               _c("handshake_canceled", "possible", "No certificate problem: the client's application gave up.")),
+            _r("either", "client_hello server_hello client_certificate finished " + _AFTER,
+               _c("handshake_canceled", "likely", "The sender's application gave up (timeout, cancelled request, "
+                  "a certificate selection prompt dismissed).")),
+        ),
+        note="Sent at level warning in TLS 1.2; in TLS 1.3 it is a closure alert.",
+    ),
+    AlertInfo(
+        100, "no_renegotiation_RESERVED",
+        "TLS 1.2 and earlier: the sender refuses a renegotiation (in answer to a HelloRequest from the server, "
+        "or to a ClientHello after the handshake). Always a warning; TLS 1.3 has no renegotiation.",
+        _R5246 + "; RFC 8446 §6.2 (reserved)", False, "TLS 1.2 and earlier",
+        (
+            _r("client", "renegotiation application_data",
+               _c("renegotiation_refused", "likely", "A HelloRequest from the server preceded it: the client (curl, "
+                  "browsers, HTTP/2) does not renegotiate, often because the server wanted a client certificate "
+                  "for one location.")),
+            _r("server", "renegotiation application_data",
+               _c("renegotiation_refused", "likely", "The client sent a new ClientHello after the handshake: the "
+                  "server forbids client-initiated renegotiation.", "gnutls")),
+        ),
+    ),
+    AlertInfo(
+        109, "missing_extension",
+        "TLS 1.3: the sender received a handshake message without an extension that is mandatory for the "
+        "negotiated version or parameters.",
+        _R8446, True, "TLS 1.3",
+        (
+            _r("server", "client_hello",
+               _c("tls_implementation_bug", "likely", "A TLS 1.3 ClientHello without signature_algorithms, "
+                  "supported_groups/key_share, or psk_key_exchange_modes next to pre_shared_key: list its "
+                  "extensions."),
+               _c("no_common_group", "possible",
+                  "OpenSSL servers send missing_extension when no offered key share or group can be used and no "
+                  "HelloRetryRequest can help: compare supported_groups with the server's groups.", "openssl"),
+               _c("middlebox_tampering", "possible", "A device stripping extensions from the hello.")),
+            _r("client", "server_hello server_certificate",
+               _c("tls_implementation_bug", "likely", "The ServerHello/HelloRetryRequest lacks supported_versions or "
+                  "key_share."),
+               _c("middlebox_tampering", "possible", "A device stripping extensions.")),
+            _r("server", "client_certificate post_handshake_auth",
+               _c("tls_implementation_bug", "likely", "A client Certificate or CertificateVerify without a required "
+                  "extension.")),
+        ),
+    ),
+    AlertInfo(
+        110, "unsupported_extension",
+        "The sender received an extension it did not offer, or one not allowed in that message "
+        "(RFC 8446 §4.2: an extension response without a request).",
+        _R8446 + "; RFC 5246 §7.4.1.4", True, "all",
+        (
+            _r("client", "server_hello server_certificate",
+               _c("tls_implementation_bug", "likely", "The ServerHello or EncryptedExtensions carries an extension "
+                  "the ClientHello did not offer: compare the two extension lists."),
+               _c("alpn_mismatch", "possible", "The server selected an ALPN protocol the client never offered.")),
+            _r("server", "client_hello client_certificate",
+               _c("tls_implementation_bug", "likely", "An extension in the wrong message (e.g. a TLS 1.3-only "
+                  "extension where it is not allowed).")),
+        ),
+    ),
+    AlertInfo(
+        111, "certificate_unobtainable_RESERVED",
+        "The server could not obtain a certificate from the URL the client gave (client_certificate_url). "
+        "Reserved since TLS 1.3.",
+        "RFC 6066 §5; RFC 8446 §6.2 (reserved)", False, "TLS 1.2 and earlier",
+        (
+            _r("server", "client_certificate",
+               _c("client_cert_rejected", "likely", "The client uses client_certificate_url: the server could not "
+                  "fetch the certificate from it.")),
+        ),
+    ),
+    AlertInfo(
+        112, "unrecognized_name",
+        "The server does not recognise the name the client asked for in the server_name (SNI) extension.",
+        "RFC 6066 §3", False, "all",
+        (
+            _r("server", "client_hello",
+               _c("sni_rejected", "likely",
+                  "Compare the ClientHello's server_name with the names the server hosts (nginx "
+                  "ssl_reject_handshake, Go without a certificate for the name, NSS and GnuTLS SNI callbacks). A "
+                  "warning-level unrecognized_name followed by a ServerHello is harmless, except to old Java "
+                  "clients that abort on it.", "go", "nss", "gnutls")),
+            _r("client", "server_hello server_certificate",
+               _c("sni_rejected", "possible", "A warning unrecognized_name from the server that the client treated as "
+                  "fatal (old Java clients).")),
+        ),
+        note="RFC 6066 allows it at level warning (not recommended); at level fatal it ends the handshake.",
+    ),
+    AlertInfo(
+        113, "bad_certificate_status_response",
+        "The client received an invalid certificate status response (a stapled OCSP response it cannot use).",
+        "RFC 6066 §8; RFC 8446 §4.4.2.1", True, "all",
+        (
+            _r("client", "server_certificate key_exchange",
+               _c("ocsp_staple_invalid", "likely", "Decode the stapled OCSP response: its status, thisUpdate / "
+                  "nextUpdate and certificate ID against the leaf."),
+               _c("server_cert_revoked", "possible", "Java clients with stapling active send this alert for a "
+                  "revoked certificate.", "jsse")),
+        ),
+    ),
+    AlertInfo(
+        114, "bad_certificate_hash_value_RESERVED",
+        "A certificate fetched through client_certificate_url did not match the hash the client provided. "
+        "Reserved since TLS 1.3.",
+        "RFC 6066 §5; RFC 8446 §6.2 (reserved)", True, "TLS 1.2 and earlier",
+        (
+            _r("server", "client_certificate",
+               _c("client_cert_rejected", "likely", "The client's client_certificate_url hash does not match the "
+                  "certificate served at the URL.")),
+        ),
+    ),
+    AlertInfo(
+        115, "unknown_psk_identity",
+        "The server does not recognise the PSK identity the client offered (pre-shared key cipher suites, "
+        "TLS 1.3 external PSKs).",
+        "RFC 4279 §2; " + _R8446, False, "all",
+        (
+            _r("server", "client_hello key_exchange",
+               _c("psk_identity_unknown", "likely", "Compare the identity in the pre_shared_key extension (TLS 1.3) "
+                  "or ClientKeyExchange (TLS 1.2 PSK suites) with the server's configuration. GnuTLS also sends it "
+                  "for an unknown SRP user name.", "gnutls")),
+        ),
+        note="RFC 4279 lets the server use decrypt_error instead, to hide which identities exist.",
+    ),
+    AlertInfo(
+        116, "certificate_required",
+        "TLS 1.3: the server requires a client certificate and the client did not provide one.",
+        _R8446, True, "TLS 1.3 (rustls also in TLS 1.2)",
+        (
+            _r("server", "client_certificate post_handshake_auth",
+               _c("client_cert_missing", "likely",
+                  "The client's Certificate message is empty: it has no certificate issued by a CA in the "
+                  "CertificateRequest's list (or none at all).", "openssl", "boringssl", "gnutls", "go", "nss",
+                  "rustls")),
+        ),
+    ),
+    AlertInfo(
+        117, "general_error",
+        "Sent when no more specific alert applies, or when the sender wishes to conceal the specific error.",
+        "RFC 8446bis (draft-ietf-tls-rfc8446bis) §6.2", True, "TLS 1.3",
+        (
+            _r("either", _ALL,
+               _c("peer_internal_error", "possible", "The sender chose not to say: its log has the reason. rustls "
+                  "sends it for its general errors.", "rustls"),
+               _c("tls_implementation_bug", "possible", "Look for an unusual message just before.")),
+        ),
+    ),
+    AlertInfo(
+        120, "no_application_protocol",
+        "Sent by the server when the client's ALPN extension lists only protocols the server does not "
+        "support.",
+        "RFC 7301 §3.2", True, "all",
+        (
+            _r("server", "client_hello",
+               _c("alpn_mismatch", "likely",
+                  "Compare the ClientHello's ALPN list with the server's protocols (a client offering only h2 to "
+                  "an http/1.1-only server, or a gRPC client behind a proxy without h2).", "openssl", "boringssl",
+                  "gnutls", "go", "nss", "rustls", "mbedtls")),
+            _r("client", "server_hello server_certificate",
+               _c("alpn_mismatch", "possible", "The client requires a protocol (e.g. QUIC's strict ALPN) and the "
+                  "server selected none.")),
+        ),
+    ),
+    AlertInfo(
+        121, "ech_required",
+        "Sent by a client that offered Encrypted Client Hello when the server did not accept it: the client "
+        "authenticated the server's public name and now aborts, normally to retry with the server's new "
+        "configuration.",
+        "RFC 9849 §6.1.6", True, "TLS 1.3",
+        (
+            _r("client", "server_certificate finished",
+               _c("ech_rejected", "likely", "The ClientHello carries encrypted_client_hello and the server's answer "
+                  "does not confirm it (no acceptance signal); look for a new connection right after with a "
+                  "different ECH configuration.")),
+        ),
     ),
 )}
