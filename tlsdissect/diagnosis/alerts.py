@@ -94,6 +94,22 @@ FAILURES: dict[str, str] = {
     "bad_signature": "a handshake signature (ServerKeyExchange, CertificateVerify) does not verify",
     "bad_finished": "the peer's Finished does not match the transcript",
     "bad_mac": "a protected record fails its integrity check",
+    "weak_key": "a key or signature algorithm in the peer's chain is below the verifier's policy",
+    "wrong_usage": "the peer's leaf does not allow this use (extendedKeyUsage / keyUsage)",
+    "chain_signature_invalid": "a certificate of the peer's chain is not validly signed by its issuer",
+    "revocation_unknown": "revocation checking is on and the status cannot be obtained",
+    "distrusted_cert": "the peer's certificate is explicitly distrusted",
+    "verify_callback_refused": "the application's own certificate check refused a certificate that verified",
+    "verify_other": "a verification error the stack has no specific alert for",
+    "verify_internal": "the verifier itself failed (store lookup, memory)",
+    "client_has_no_cert": "the client was asked for a certificate and has none to send",
+    "bad_key_share": "an invalid key-exchange value (ClientKeyExchange, key_share)",
+    "illegal_warning_alert": "a warning-level alert in TLS 1.3 (other than the closure alerts)",
+    "unknown_sni": "no certificate or site for the requested server name",
+    "unknown_psk": "an unknown PSK identity (or SRP user name)",
+    "renegotiation_refused": "a renegotiation the receiver does not allow",
+    "callback_error": "an application callback (SNI, certificate selection) failed",
+    "unmapped_error": "an error the stack has no specific alert for",
 }
 
 # -- shapes -----------------------------------------------------------------------------------
@@ -1263,3 +1279,417 @@ ALERTS: dict[int, AlertInfo] = {a.code: a for a in (
         ),
     ),
 )}
+
+
+# -- what the main stacks send -------------------------------------------------------------------
+
+def _h(stack: str, failure: str, role: str, alert: Optional[int], source: str, confirmed: bool = True,
+       how: str = "alert", versions: str = "", note: str = "") -> StackHabit:
+    return StackHabit(stack, failure, role, alert, how, source, confirmed, versions, note)
+
+
+_OSSL_X509 = "ssl/statem/statem_lib.c, table x509table read by ssl_x509err2alert()"
+_OSSL_SRVR = "ssl/statem/statem_srvr.c"
+_BSSL_X509 = "ssl/ssl_x509.cc, SSL_alert_from_verify_result()"
+_GNUTLS_MAP = "lib/alert.c, gnutls_error_to_alert()"
+_GNUTLS_NOTE = ("GnuTLS sends no alert by itself: the application calls gnutls_alert_send_appropriate() "
+                "(gnutls-cli and gnutls-serv do); others just close.")
+_GO_CLIENT = "src/crypto/tls/handshake_client.go, (*Conn).verifyServerCertificate()"
+_GO_SERVER = "src/crypto/tls/handshake_server.go"
+_GO_CERTS = "src/crypto/tls/handshake_server.go, (*Conn).processCertsFromClient()"
+_NSS_CERT = "lib/ssl/ssl3con.c, ssl3_SendAlertForCertError()"
+_RUSTLS_CERT = "rustls/src/error/mod.rs, impl From<&CertificateError> for AlertDescription"
+_RUSTLS_INCOMPAT = "rustls/src/error/mod.rs, impl From<PeerIncompatible> for AlertDescription"
+_JSSE_CERT = "sun/security/ssl/CertificateMessage.java, getCertificateAlert()"
+_JSSE_T12 = "sun/security/ssl/CertificateMessage.java, T12CertificateConsumer"
+_MBED_VERIFY = "library/ssl_tls.c, mbedtls_ssl_verify_certificate()"
+_NODE = "lib/_tls_wrap.js, onConnectSecure()"
+_SCHANNEL_DOC = ("learn.microsoft.com/windows/win32/secauthn/schannel-error-codes-for-tls-and-ssl-alerts lists only "
+                 "how received alerts map to SEC_E_* codes")
+
+STACK_HABITS: tuple[StackHabit, ...] = (
+    # OpenSSL (3.x; the lab's Apache, nginx, curl and openssl s_client/s_server run OpenSSL 3.0)
+    _h("openssl", "unknown_ca", "client", 48, _OSSL_X509 + " (UNABLE_TO_GET_ISSUER_CERT[_LOCALLY], "
+       "DEPTH_ZERO_SELF_SIGNED_CERT, SELF_SIGNED_CERT_IN_CHAIN); lab captures tls12_untrusted_root_curl, "
+       "tls12_missing_intermediate_openssl, tls12_self_signed_curl"),
+    _h("openssl", "expired", "client", 45, _OSSL_X509 + " (CERT_HAS_EXPIRED, CRL_HAS_EXPIRED); lab "
+       "tls12_expired_curl"),
+    _h("openssl", "not_yet_valid", "client", 42, _OSSL_X509 + " (CERT_NOT_YET_VALID); lab tls12_not_yet_valid_curl"),
+    _h("openssl", "bad_hostname", "client", 42, _OSSL_X509 + " (HOSTNAME_MISMATCH); lab "
+       "tls12_hostname_mismatch_openssl",
+       note="Only when the library checks the name (SSL_set1_host, s_client -verify_hostname). curl 7.88 checks "
+            "after the handshake and sends close_notify instead (lab tls12_hostname_mismatch_curl)."),
+    _h("openssl", "revoked", "client", 44, _OSSL_X509 + " (CERT_REVOKED); lab tls12_server_cert_revoked_curl"),
+    _h("openssl", "revocation_unknown", "client", 48, _OSSL_X509 + " (UNABLE_TO_GET_CRL)"),
+    _h("openssl", "weak_key", "client", 42, _OSSL_X509 + " (EE_KEY_TOO_SMALL, CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK); "
+       "lab tls12_server_cert_sha1_curl"),
+    _h("openssl", "wrong_usage", "client", 43, _OSSL_X509 + " (INVALID_PURPOSE); lab "
+       "tls12_server_cert_wrong_eku_curl, tls12_client_cert_wrong_eku (server side)"),
+    _h("openssl", "chain_signature_invalid", "client", 51, _OSSL_X509 + " (CERT_SIGNATURE_FAILURE)"),
+    _h("openssl", "verify_callback_refused", "client", 40, _OSSL_X509 + " (APPLICATION_VERIFICATION)"),
+    _h("openssl", "verify_other", "client", 46, _OSSL_X509 + " (the table's default entry)"),
+    _h("openssl", "verify_internal", "client", 80, _OSSL_X509 + " (STORE_LOOKUP, OUT_OF_MEM, UNSPECIFIED)"),
+    _h("openssl", "client_cert_untrusted", "server", 48, _OSSL_X509 + "; lab tls12_client_cert_unknown_ca, "
+       "tls13_client_cert_unknown_ca"),
+    _h("openssl", "no_shared_cipher", "server", 40, _OSSL_SRVR + " (SSL_R_NO_SHARED_CIPHER); lab "
+       "tls12_no_shared_cipher, tls13_no_shared_cipher"),
+    _h("openssl", "no_shared_group", "server", 109, "ssl/statem/extensions.c, final_key_share() "
+       "(SSL_R_NO_SUITABLE_KEY_SHARE with SSL_AD_MISSING_EXTENSION)", confirmed=False, versions="TLS 1.3",
+       note="Read in part: the condition that leads there was not traced in full."),
+    _h("openssl", "no_shared_sigalg", "server", 40, "ssl/t1_lib.c, tls_choose_sigalg() "
+       "(SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM)"),
+    _h("openssl", "unsupported_version", "server", 70, _OSSL_SRVR + ", tls_early_post_process_client_hello() after "
+       "ssl_choose_server_version(); lab version_mismatch_client12_server13, tls10_client_legacy_rejected"),
+    _h("openssl", "no_alpn", "server", 120, _OSSL_SRVR + ", tls_handle_alpn()",
+       note="Only when the application's ALPN callback returns SSL_TLSEXT_ERR_ALERT_FATAL; with NOACK the "
+            "handshake goes on without ALPN."),
+    _h("openssl", "fallback", "server", 86, _OSSL_SRVR + ", tls_early_post_process_client_hello() "
+       "(SSL_R_INAPPROPRIATE_FALLBACK)"),
+    _h("openssl", "missing_client_cert", "server", 40, _OSSL_SRVR + ", ossl_statem_server_read_transition() "
+       "(SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE); lab tls12_client_cert_missing", versions="TLS 1.2"),
+    _h("openssl", "missing_client_cert", "server", 116, "lab tls13_client_cert_missing, tls13_pha_no_cert_openssl",
+       versions="TLS 1.3"),
+    _h("openssl", "bad_signature", "client", 51, "ssl/statem/statem_clnt.c / statem_lib.c (SSL_R_BAD_SIGNATURE)",
+       confirmed=False),
+    _h("openssl", "bad_mac", "client", 20, "ssl/record (RFC 5246/8446 require bad_record_mac)", confirmed=False),
+    _h("openssl", "unknown_sni", "server", 112, "ssl/statem/extensions.c, final_server_name() with the "
+       "application's callback; lab sni_unknown_nginx_reject_handshake (nginx ssl_reject_handshake)"),
+    _h("openssl", "renegotiation_refused", "server", 100, "lab tls12_client_renegotiation_rejected (Apache refuses a "
+       "client-initiated renegotiation: warning no_renegotiation, then handshake_failure)"),
+    _h("openssl", "renegotiation_refused", "client", 100, "lab tls12_renegotiation_refused_openssl (s_client answers "
+       "the server's HelloRequest with warning no_renegotiation)"),
+
+    # BoringSSL
+    _h("boringssl", "unknown_ca", "client", 48, _BSSL_X509),
+    _h("boringssl", "expired", "client", 45, _BSSL_X509),
+    _h("boringssl", "not_yet_valid", "client", 45, _BSSL_X509 + " (CERT_NOT_YET_VALID, unlike OpenSSL)"),
+    _h("boringssl", "bad_hostname", "client", 42, _BSSL_X509 + " (HOSTNAME_MISMATCH)"),
+    _h("boringssl", "revoked", "client", 44, _BSSL_X509),
+    _h("boringssl", "chain_signature_invalid", "client", 51, _BSSL_X509 + " (CERT_SIGNATURE_FAILURE)"),
+    _h("boringssl", "verify_callback_refused", "client", 40, _BSSL_X509 + " (APPLICATION_VERIFICATION)"),
+    _h("boringssl", "client_cert_untrusted", "server", 48, _BSSL_X509),
+    _h("boringssl", "no_shared_cipher", "server", 40, "ssl/tls13_server.cc (SSL_R_NO_SHARED_CIPHER)",
+       note="TLS 1.2 (ssl/handshake_server.cc) fails in the same place; its alert was not traced."),
+    _h("boringssl", "no_shared_group", "server", 40, "ssl/tls13_server.cc (SSL_R_NO_SHARED_GROUP)",
+       versions="TLS 1.3", note="missing_extension instead when the ClientHello has no supported_groups."),
+    _h("boringssl", "no_shared_sigalg", "server", 40, "ssl/extensions.cc (SSL_R_NO_COMMON_SIGNATURE_ALGORITHMS)",
+       confirmed=False, note="The error is raised there; the alert sent was not traced."),
+    _h("boringssl", "unsupported_version", "server", 70, "ssl/ssl_versions.cc, ssl_negotiate_version()"),
+    _h("boringssl", "no_alpn", "server", 120, "ssl/extensions.cc, ALPN selection"),
+    _h("boringssl", "fallback", "server", 86, "ssl/handshake_server.cc (SSL_R_INAPPROPRIATE_FALLBACK)"),
+    _h("boringssl", "missing_client_cert", "server", 40, "ssl/handshake_server.cc, do_read_client_certificate()",
+       versions="TLS 1.2"),
+    _h("boringssl", "missing_client_cert", "server", 116, "ssl/tls13_both.cc, tls13_process_certificate()",
+       versions="TLS 1.3"),
+    _h("boringssl", "bad_signature", "client", 51, "ssl/handshake_client.cc (ServerKeyExchange), ssl/tls13_both.cc "
+       "(CertificateVerify), ssl/handshake_server.cc (client CertificateVerify)"),
+
+    # GnuTLS
+    _h("gnutls", "unknown_ca", "client", 42, "lib/handshake.c, _gnutls_run_verify_callback() returns "
+       "GNUTLS_E_CERTIFICATE_ERROR, which " + _GNUTLS_MAP + " maps to bad_certificate; lab "
+       "tls12_untrusted_root_gnutls, tls13_untrusted_root_gnutls", note=_GNUTLS_NOTE),
+    _h("gnutls", "expired", "client", 42, "as unknown_ca: every verification failure is bad_certificate",
+       note=_GNUTLS_NOTE),
+    _h("gnutls", "not_yet_valid", "client", 42, "as unknown_ca", note=_GNUTLS_NOTE),
+    _h("gnutls", "bad_hostname", "client", 42, "as unknown_ca (gnutls-cli's cert_verify_callback checks the name)",
+       note=_GNUTLS_NOTE),
+    _h("gnutls", "revoked", "client", 42, "as unknown_ca", note=_GNUTLS_NOTE),
+    _h("gnutls", "client_cert_untrusted", "server", 42, "as unknown_ca, run for the server side", note=_GNUTLS_NOTE),
+    _h("gnutls", "no_shared_cipher", "server", 40, _GNUTLS_MAP + " (NO_CIPHER_SUITES, UNKNOWN_CIPHER_SUITE)"),
+    _h("gnutls", "no_shared_group", "server", 40, "lib/ext/key_share.c (GNUTLS_E_NO_COMMON_KEY_SHARE), " + _GNUTLS_MAP),
+    _h("gnutls", "no_shared_sigalg", "server", 40, _GNUTLS_MAP + " (UNSUPPORTED_SIGNATURE_ALGORITHM)",
+       note="Mapping read; where the error is raised was not traced."),
+    _h("gnutls", "unsupported_version", "server", 70, _GNUTLS_MAP + " (UNSUPPORTED_VERSION_PACKET)"),
+    _h("gnutls", "no_alpn", "server", 120, "lib/ext/alpn.c (only with GNUTLS_ALPN_MANDATORY; otherwise the handshake "
+       "goes on without ALPN)"),
+    _h("gnutls", "fallback", "server", 86, "lib/handshake.c (GNUTLS_E_INAPPROPRIATE_FALLBACK)"),
+    _h("gnutls", "missing_client_cert", "server", 50, "lib/auth/cert.c returns GNUTLS_E_NO_CERTIFICATE_FOUND, which "
+       + _GNUTLS_MAP + " maps to decode_error", versions="TLS 1.2"),
+    _h("gnutls", "missing_client_cert", "server", 116, "lib/tls13/certificate.c (GNUTLS_E_CERTIFICATE_REQUIRED)",
+       versions="TLS 1.3"),
+    _h("gnutls", "bad_signature", "client", 51, _GNUTLS_MAP + " (PK_SIG_VERIFY_FAILED)"),
+    _h("gnutls", "bad_finished", "server", 51, _GNUTLS_MAP + " (ERROR_IN_FINISHED_PACKET)"),
+    _h("gnutls", "bad_mac", "server", 20, _GNUTLS_MAP + " (DECRYPTION_FAILED)"),
+    _h("gnutls", "unknown_sni", "server", 112, _GNUTLS_MAP + " (GNUTLS_E_UNRECOGNIZED_NAME)"),
+    _h("gnutls", "unknown_psk", "server", 115, _GNUTLS_MAP + " (UNKNOWN_SRP_USERNAME)"),
+    _h("gnutls", "renegotiation_refused", "server", 100, _GNUTLS_MAP + " (REHANDSHAKE, UNSAFE_RENEGOTIATION_DENIED: "
+       "level warning)"),
+    _h("gnutls", "unmapped_error", "server", 80, _GNUTLS_MAP + " (default)"),
+
+    # Go crypto/tls
+    _h("go", "unknown_ca", "client", 42, _GO_CLIENT + ": every x509 Verify error is alertBadCertificate"),
+    _h("go", "expired", "client", 42, _GO_CLIENT),
+    _h("go", "not_yet_valid", "client", 42, _GO_CLIENT),
+    _h("go", "bad_hostname", "client", 42, _GO_CLIENT + " (the host name is part of x509.VerifyOptions)"),
+    _h("go", "revoked", "client", 42, _GO_CLIENT, note="crypto/x509 does not check revocation; only an "
+       "application VerifyPeerCertificate / VerifyConnection can, and its refusal is bad_certificate."),
+    _h("go", "verify_callback_refused", "client", 42, _GO_CLIENT + " (VerifyPeerCertificate, VerifyConnection)"),
+    _h("go", "client_cert_untrusted", "server", 48, _GO_CERTS + ": UnknownAuthorityError is unknown_ca, Expired is "
+       "certificate_expired, anything else bad_certificate"),
+    _h("go", "no_shared_cipher", "server", 40, _GO_SERVER + ", (*serverHandshakeState).pickCipherSuite()"),
+    _h("go", "no_shared_group", "server", 40, "src/crypto/tls/handshake_server_tls13.go, processClientHello() "
+       "(\"no ECDHE curve supported by both client and server\")", versions="TLS 1.3"),
+    _h("go", "unsupported_version", "server", 70, _GO_SERVER + ", (*Conn).readClientHello()"),
+    _h("go", "no_alpn", "server", 120, _GO_SERVER + ", processClientHello() / negotiateALPN()",
+       note="An http/1.1-only client may reach an h2-only server without ALPN (Go issue 46310)."),
+    _h("go", "fallback", "server", 86, _GO_SERVER + ", pickCipherSuite()"),
+    _h("go", "missing_client_cert", "server", 42, _GO_CERTS, versions="TLS 1.2"),
+    _h("go", "missing_client_cert", "server", 116, _GO_CERTS, versions="TLS 1.3"),
+    _h("go", "bad_signature", "client", 10, "src/crypto/tls/handshake_client.go, doFullHandshake(): an error from "
+       "processServerKeyExchange is alertUnexpectedMessage", versions="TLS 1.2"),
+    _h("go", "bad_signature", "client", 51, "src/crypto/tls/handshake_client_tls13.go, readServerCertificate() "
+       "(alertDecryptError)", versions="TLS 1.3"),
+    _h("go", "bad_finished", "server", 40, _GO_SERVER + ", readFinished()", versions="TLS 1.2"),
+    _h("go", "bad_key_share", "server", 47, _GO_SERVER + ", doFullHandshake(): processClientKeyExchange errors",
+       versions="TLS 1.2"),
+    _h("go", "unknown_sni", "server", 112, _GO_SERVER + ", processClientHello(): errNoCertificates"),
+    _h("go", "callback_error", "server", 80, _GO_SERVER + ", readClientHello(): GetConfigForClient error"),
+    _h("go", "bad_mac", "client", 20, "src/crypto/tls/conn.go, readRecord", confirmed=False),
+
+    # NSS
+    _h("nss", "unknown_ca", "client", 48, _NSS_CERT + " (SEC_ERROR_UNKNOWN_ISSUER, SEC_ERROR_UNTRUSTED_ISSUER; an "
+       "expired issuer is unknown_ca too)"),
+    _h("nss", "expired", "client", 45, _NSS_CERT + " (SEC_ERROR_EXPIRED_CERTIFICATE)"),
+    _h("nss", "not_yet_valid", "client", 45, _NSS_CERT, confirmed=False,
+       note="Classic NSS verification reports SEC_ERROR_EXPIRED_CERTIFICATE for both ends of the validity "
+            "period; Firefox's mozilla::pkix code falls to the default (bad_certificate)."),
+    _h("nss", "bad_hostname", "client", 42, _NSS_CERT + " (default branch)", confirmed=False,
+       note="That the host-name error reaches this function was not traced."),
+    _h("nss", "revoked", "client", 44, _NSS_CERT + " (SEC_ERROR_REVOKED_CERTIFICATE)"),
+    _h("nss", "distrusted_cert", "client", 49, _NSS_CERT + " (SEC_ERROR_UNTRUSTED_CERT)"),
+    _h("nss", "client_cert_untrusted", "server", 48, _NSS_CERT),
+    _h("nss", "no_shared_cipher", "server", 40, "lib/ssl/ssl3con.c, ssl3_HandleClientHelloPart2()", confirmed=False),
+    _h("nss", "no_shared_group", "server", 40, "lib/ssl/tls13con.c (FATAL_ERROR SSL_ERROR_NO_CYPHER_OVERLAP, "
+       "handshake_failure)", versions="TLS 1.3"),
+    _h("nss", "unsupported_version", "server", 70, "lib/ssl/ssl3con.c, ssl3_HandleClientHello() "
+       "(SSL_ERROR_UNSUPPORTED_VERSION)"),
+    _h("nss", "no_alpn", "server", 120, "lib/ssl/ssl3exthandle.c, ALPN selection when the callback picks nothing"),
+    _h("nss", "fallback", "server", 86, "lib/ssl/ssl3con.c, ssl3_HandleClientHello() (TLS_FALLBACK_SCSV)"),
+    _h("nss", "missing_client_cert", "server", 42, "lib/ssl/ssl3con.c, ssl3_HandleNoCertificate()", versions="TLS 1.2"),
+    _h("nss", "missing_client_cert", "server", 116, "lib/ssl/ssl3con.c, ssl3_HandleNoCertificate()",
+       versions="TLS 1.3"),
+    _h("nss", "bad_mac", "client", 20, "lib/ssl/ssl3con.c / tls13con.c (bad_record_mac as the default for "
+       "unprotect failures)"),
+    _h("nss", "unknown_sni", "server", 112, "lib/ssl/ssl3con.c, SNI socket-config callback handling"),
+
+    # rustls
+    _h("rustls", "unknown_ca", "client", 48, _RUSTLS_CERT + " (UnknownIssuer)"),
+    _h("rustls", "expired", "client", 45, _RUSTLS_CERT + " (Expired)"),
+    _h("rustls", "not_yet_valid", "client", 45, _RUSTLS_CERT + " (NotValidYet)"),
+    _h("rustls", "bad_hostname", "client", 42, _RUSTLS_CERT + " (NotValidForName)"),
+    _h("rustls", "revoked", "client", 44, _RUSTLS_CERT + " (Revoked)"),
+    _h("rustls", "revocation_unknown", "client", 48, _RUSTLS_CERT + " (UnknownRevocationStatus, "
+       "ExpiredRevocationList)"),
+    _h("rustls", "wrong_usage", "client", 43, _RUSTLS_CERT + " (InvalidPurpose)"),
+    _h("rustls", "chain_signature_invalid", "client", 51, _RUSTLS_CERT + " (BadSignature)"),
+    _h("rustls", "verify_callback_refused", "client", 49, _RUSTLS_CERT + " (ApplicationVerificationFailure)"),
+    _h("rustls", "client_cert_untrusted", "server", 48, _RUSTLS_CERT),
+    _h("rustls", "no_shared_cipher", "server", 40, _RUSTLS_INCOMPAT + "; rustls/src/server/hs.rs "
+       "(NoCipherSuitesInCommon)"),
+    _h("rustls", "no_shared_group", "server", 40, _RUSTLS_INCOMPAT + " (NoKxGroupsInCommon)"),
+    _h("rustls", "no_shared_sigalg", "server", 40, _RUSTLS_INCOMPAT + " (NoSignatureSchemesInCommon)"),
+    _h("rustls", "unsupported_version", "server", 70, _RUSTLS_INCOMPAT + " (Tls12NotOfferedOrEnabled, "
+       "SupportedVersionsExtensionRequired)"),
+    _h("rustls", "no_alpn", "server", 120, "rustls/src/server/hs.rs (Error::NoApplicationProtocol when the server "
+       "has ALPN protocols configured)"),
+    _h("rustls", "fallback", "server", None, "rustls/src/manual/tlsvulns.rs: no TLS_FALLBACK_SCSV, rustls never "
+       "falls back", how="not_implemented"),
+    _h("rustls", "missing_client_cert", "server", 116, "rustls/src/error/mod.rs (NoCertificatesPresented is "
+       "CertificateRequired); rustls/src/server/tls12.rs and tls13.rs", versions="TLS 1.2 and 1.3"),
+    _h("rustls", "bad_signature", "client", 51, _RUSTLS_CERT + " (BadSignature)"),
+    _h("rustls", "bad_finished", "client", 51, "rustls/src/error/mod.rs, impl From<PeerMisbehaved> "
+       "(IncorrectFinished, IncorrectBinder)"),
+    _h("rustls", "bad_mac", "client", 20, "rustls/src/error/mod.rs (Error::DecryptError is BadRecordMac)"),
+    _h("rustls", "illegal_warning_alert", "client", 50, "rustls/src/error/mod.rs (IllegalWarningAlert)"),
+    _h("rustls", "unmapped_error", "client", 117, "rustls/src/error/mod.rs (Error::General is GeneralError)"),
+
+    # SChannel: closed source
+    _h("schannel", "no_shared_cipher", "server", 40, "Windows event 36874 (no common cipher suite) with event 36888 "
+       "'fatal alert generated: 40, internal error state 1205', as administrators report them", confirmed=False),
+    _h("schannel", "unsupported_version", "server", 70, "Windows event 36888 'fatal error code is 70, SChannel "
+       "error state 105', as administrators report it", confirmed=False),
+
+    # Java JSSE (SunJSSE)
+    _h("jsse", "unknown_ca", "client", 46, _JSSE_CERT + ": a path-building failure carries no validator reason, "
+       "so the default certificate_unknown"),
+    _h("jsse", "expired", "client", 45, _JSSE_CERT + " (BasicReason.EXPIRED)"),
+    _h("jsse", "not_yet_valid", "client", 42, _JSSE_CERT + " (BasicReason.NOT_YET_VALID)"),
+    _h("jsse", "bad_hostname", "client", 46, _JSSE_CERT + " (default)", confirmed=False,
+       note="The host-name check's exception type was not traced; it carries no validator reason."),
+    _h("jsse", "revoked", "client", 44, _JSSE_CERT + " (BasicReason.REVOKED)"),
+    _h("jsse", "revoked", "client", 113, _JSSE_CERT + " (REVOKED while OCSP stapling is active)",
+       versions="with OCSP stapling"),
+    _h("jsse", "weak_key", "client", 43, _JSSE_CERT + " (ALGORITHM_CONSTRAINED; bad_certificate for MD5/SHA-1 in "
+       "TLS 1.3)"),
+    _h("jsse", "client_cert_untrusted", "server", 46, _JSSE_T12 + ".checkClientCerts(): any trust failure is "
+       "certificate_unknown"),
+    _h("jsse", "missing_client_cert", "server", 42, _JSSE_T12 + " (\"Empty client certificate chain\")",
+       versions="TLS 1.2"),
+    _h("jsse", "missing_client_cert", "server", 116, "sun/security/ssl/CertificateMessage.java, "
+       "T13CertificateConsumer", confirmed=False, versions="TLS 1.3"),
+    _h("jsse", "client_has_no_cert", "client", 41, "sun/security/ssl/CertificateMessage.java, "
+       "T12CertificateProducer (warning no_certificate, SSL 3.0 only)", versions="SSL 3.0"),
+    _h("jsse", "no_shared_cipher", "server", 40, "sun/security/ssl/ServerHello.java (\"no cipher suites in common\")",
+       confirmed=False),
+
+    # Node.js: OpenSSL's alerts for everything the library decides; certificate checks in JavaScript
+    _h("nodejs", "unknown_ca", "client", None, _NODE + ": the verify result and checkServerIdentity are read after "
+       "the handshake completed and the socket is destroyed", how="after_handshake",
+       note="No alert for any server-certificate failure; whether a close_notify precedes the FIN was not traced."),
+    _h("nodejs", "expired", "client", None, _NODE, how="after_handshake"),
+    _h("nodejs", "bad_hostname", "client", None, _NODE + " (checkServerIdentity)", how="after_handshake"),
+    _h("nodejs", "missing_client_cert", "server", 40, "src/crypto/crypto_tls.cc, SetVerifyMode "
+       "(requestCert + rejectUnauthorized set SSL_VERIFY_FAIL_IF_NO_PEER_CERT, so OpenSSL's alert)",
+       confirmed=False, versions="TLS 1.2"),
+    _h("nodejs", "client_cert_untrusted", "server", None, "lib/_tls_wrap.js, server 'secure' handling "
+       "(rejectUnauthorized destroys the socket after the handshake)", confirmed=False, how="after_handshake"),
+
+    # Mbed TLS 3.x
+    _h("mbedtls", "unknown_ca", "client", 48, _MBED_VERIFY + " (BADCERT_NOT_TRUSTED)"),
+    _h("mbedtls", "expired", "client", 45, _MBED_VERIFY + " (BADCERT_EXPIRED)"),
+    _h("mbedtls", "not_yet_valid", "client", 46, _MBED_VERIFY + " (BADCERT_FUTURE falls to certificate_unknown)"),
+    _h("mbedtls", "bad_hostname", "client", 42, _MBED_VERIFY + " (BADCERT_CN_MISMATCH)"),
+    _h("mbedtls", "revoked", "client", 44, _MBED_VERIFY + " (BADCERT_REVOKED)"),
+    _h("mbedtls", "wrong_usage", "client", 43, _MBED_VERIFY + " (BADCERT_KEY_USAGE, BADCERT_EXT_KEY_USAGE)"),
+    _h("mbedtls", "weak_key", "client", 43, _MBED_VERIFY + " (BADCERT_BAD_PK, BADCERT_BAD_KEY)"),
+    _h("mbedtls", "verify_callback_refused", "client", 49, _MBED_VERIFY + " (BADCERT_OTHER)"),
+    _h("mbedtls", "client_cert_untrusted", "server", 48, _MBED_VERIFY),
+    _h("mbedtls", "no_shared_cipher", "server", 40, "library/ssl_tls12_server.c (\"got no ciphersuites in common\")"),
+    _h("mbedtls", "no_shared_group", "server", None, "library/ssl_tls13_server.c (\"no matching named group "
+       "found\" returns MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE)", confirmed=False, how="none", versions="TLS 1.3",
+       note="No alert is pended at that point; whether one is sent later was not traced."),
+    _h("mbedtls", "unsupported_version", "server", 70, "library/ssl_tls12_server.c, library/ssl_tls13_server.c"),
+    _h("mbedtls", "no_alpn", "server", 120, "library/ssl_tls.c (ALPN negotiation)"),
+    _h("mbedtls", "fallback", "server", None, "ChangeLog (3.0): MBEDTLS_SSL_FALLBACK_SCSV and "
+       "mbedtls_ssl_conf_fallback() removed", how="not_implemented"),
+    _h("mbedtls", "missing_client_cert", "server", None, "library/ssl_tls.c, mbedtls_ssl_parse_certificate() "
+       "returns MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE without an alert", how="none", versions="TLS 1.2"),
+    _h("mbedtls", "missing_client_cert", "server", 41, "library/ssl_tls13_generic.c (MBEDTLS_SSL_ALERT_MSG_NO_CERT, "
+       "the reserved no_certificate code)", versions="TLS 1.3"),
+)
+
+# What could not be read or confirmed, per stack (the docs print it).
+STACK_NOTES: dict[str, str] = {
+    "openssl": "Read in ssl/statem (x509table, tls_handle_alpn, the client-certificate transition) and seen in the "
+               "lab captures (OpenSSL 3.0). The alerts for a bad handshake signature and a bad MAC are from the "
+               "RFCs, not traced in the source.",
+    "boringssl": "Read in ssl/ssl_x509.cc, ssl/handshake_server.cc, ssl/tls13_server.cc, ssl/tls13_both.cc and "
+                 "ssl/ssl_versions.cc. The alert for no common signature algorithm was not traced.",
+    "gnutls": "Read in lib/alert.c, lib/handshake.c, lib/auth/cert.c, lib/tls13/certificate.c, lib/ext/alpn.c. "
+              "The library never sends an alert for a failed handshake on its own; gnutls-cli and gnutls-serv "
+              "call gnutls_alert_send_appropriate(), other applications may just close.",
+    "go": "Read in handshake_client.go, handshake_client_tls13.go and handshake_server.go (Go 1.24-era "
+          "copies). The bad-MAC alert in conn.go was not re-read.",
+    "nss": "Read in lib/ssl/ssl3con.c, tls13con.c and ssl3exthandle.c. Firefox verifies with mozilla::pkix and "
+           "hands its error code to ssl3_SendAlertForCertError(); which code each failure arrives with there was "
+           "not traced, so not-yet-valid and host-name entries are unconfirmed.",
+    "rustls": "Read in rustls/src/error/mod.rs (main branch, 2026) and server/hs.rs. Older 0.2x releases chose "
+              "alerts at each call site; the mapping for certificate errors was the same.",
+    "schannel": "Closed source. Microsoft documents how received alerts map to SEC_E_* errors (" + _SCHANNEL_DOC
+                + "), not what SChannel sends; the two entries come from Windows event logs that administrators "
+                "publish. Client-side certificate failures (.NET SslStream validates in the application) are "
+                "not known.",
+    "jsse": "Read in sun/security/ssl/CertificateMessage.java (decompiled JDK 17-21 copies). The ServerHello "
+            "(cipher), TLS 1.3 client-certificate and host-name entries are unconfirmed.",
+    "nodejs": "Read in lib/_tls_wrap.js (onConnectSecure): a client never sends a certificate alert, it completes "
+              "the handshake and destroys the socket. Everything else is OpenSSL's behaviour. The server side "
+              "(crypto_tls.cc SetVerifyMode) is from memory, unconfirmed.",
+    "mbedtls": "Read in library/ssl_tls.c, ssl_tls12_server.c, ssl_tls13_server.c, ssl_tls13_generic.c and the "
+               "ChangeLog (Mbed TLS 3.x / 4.0 development branch).",
+}
+
+
+# -- lookups ------------------------------------------------------------------------------------
+
+def all_causes() -> dict[str, str]:
+    """Every cause id the model may name, with its title (the catalogue's and the new ones)."""
+    out = {cid: c.title for cid, c in CAUSES.items()}
+    out.update({cid: c.title for cid, c in NEW_CAUSES.items()})
+    return out
+
+
+def alert_info(code: int) -> Optional[AlertInfo]:
+    return ALERTS.get(code)
+
+
+def alert_name(code: int) -> str:
+    """The registry name, or the hex form for an unregistered code."""
+    return tables.alert_name(code)
+
+
+def meaning(code: int) -> str:
+    """What the alert means in plain words (unregistered codes say so)."""
+    info = ALERTS.get(code)
+    if info is None:
+        return (f"Alert {code} (0x{code:02x}) is not in the IANA TLS Alerts registry: a private or non-standard "
+                "code, or a corrupted record.")
+    return info.meaning
+
+
+def expand_phase(phase: str) -> tuple[str, ...]:
+    """A phase word, or an alias from PHASE_ALIASES, as the phase words it covers."""
+    return PHASE_ALIASES.get(phase, (phase,))
+
+
+_NONSTANDARD = Candidate("nonstandard_alert", "likely", "The code is not registered: identify the peer's software; "
+                         "check that the connection carries TLS and that the record was not altered.")
+
+
+def candidates(code: int, sender: str, phase: str) -> list[Candidate]:
+    """The ordered candidate causes for ``code`` sent by ``sender`` at ``phase``; never empty.
+
+    An exact (sender, phase) reading comes first. When the alert has none for that phase (an
+    alert where the model does not expect it), the sender's readings for the alert's other
+    phases follow, lowered to at most "possible", then the other sender's, lowered to "rare".
+    An unregistered code gives ``nonstandard_alert``.
+    """
+    info = ALERTS.get(code)
+    if info is None:
+        return [_NONSTANDARD]
+    phases = expand_phase(phase)
+    exact = _collect(r for r in info.readings if any(r.applies(sender, p) for p in phases))
+    if exact:
+        return exact
+    same_sender = [r for r in info.readings if r.sender in (sender, "either")]
+    other = [r for r in info.readings if r not in same_sender]
+    return (_collect(same_sender, cap="possible") + _collect(other, cap="rare")) or [_NONSTANDARD]
+
+
+_RANK = {word: i for i, word in enumerate(LIKELIHOODS)}
+
+
+def _collect(readings, cap: Optional[str] = None) -> list[Candidate]:
+    """The readings' candidates in order, each cause once, likelihood lowered to ``cap``."""
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for reading in readings:
+        for cand in reading.candidates:
+            if cand.cause in seen:
+                continue
+            seen.add(cand.cause)
+            if cap is not None and _RANK[cand.likelihood] < _RANK[cap]:
+                cand = Candidate(cand.cause, cap, cand.evidence, cand.stacks)
+            out.append(cand)
+    return out
+
+
+def describe(code: int, sender: str, phase: str, limit: int = 3) -> str:
+    """One or two sentences for an explanation: the alert, who sent it when, what it means, and
+    the most likely causes in order (the fallback a rule gives when the evidence decides nothing)."""
+    where = PHASES.get(phase, phase.replace("_", " "))
+    text = meaning(code)
+    head = f"The {sender} sent {alert_name(code)} ({code}, 0x{code:02x}) {where}. It means: {text[:1].lower()}{text[1:]}"
+    titles = all_causes()
+    listed = [f"{titles.get(c.cause, c.cause)} ({c.likelihood})" for c in candidates(code, sender, phase)[:limit]]
+    return head.rstrip(".") + ". Most likely: " + "; ".join(listed) + "."
+
+
+def stacks_sending(code: int, failure: Optional[str] = None, role: Optional[str] = None) -> list[StackHabit]:
+    """The stack habits that send ``code`` (for ``failure`` and from ``role`` when given)."""
+    return [h for h in STACK_HABITS if h.alert == code and (failure is None or h.failure == failure)
+            and (role is None or h.role == role)]
+
+
+def habit(stack: str, failure: str) -> list[StackHabit]:
+    """What ``stack`` sends for ``failure`` (one entry per protocol version when they differ)."""
+    return [h for h in STACK_HABITS if h.stack == stack and h.failure == failure]
