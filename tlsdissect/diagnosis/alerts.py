@@ -26,7 +26,7 @@ a visible alert always has at least its meaning and most likely causes, in order
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterable, Optional
 
 from tlsdissect.diagnosis.causes import CAUSES, Cause
 from tlsdissect.tls import tables
@@ -821,7 +821,7 @@ ALERTS: dict[int, AlertInfo] = {a.code: a for a in (
     ),
     AlertInfo(
         44, "certificate_revoked",
-        "A certificate was revoked by its signer.",
+        "A certificate was revoked by its signer (its CA says, through OCSP or a CRL, that it must no longer be used).",
         _R8446 + "; " + _R5246, False, "all",
         (
             _r("client", "server_certificate key_exchange",
@@ -1011,7 +1011,7 @@ ALERTS: dict[int, AlertInfo] = {a.code: a for a in (
         (
             _r("either", "key_exchange client_hello",
                _c("legacy_protocol_rejected", "possible", "An export-era peer: look at the offered suites (EXP-*)."),
-               _c("tls_implementation_bug", "possible", "A very old stack.")),
+               _c("tls_implementation_bug", "possible", "A very old stack on the sending side (TLS 1.0 era).")),
         ),
     ),
     AlertInfo(
@@ -1652,16 +1652,19 @@ def candidates(code: int, sender: str, phase: str) -> list[Candidate]:
         return exact
     same_sender = [r for r in info.readings if r.sender in (sender, "either")]
     other = [r for r in info.readings if r not in same_sender]
-    return (_collect(same_sender, cap="possible") + _collect(other, cap="rare")) or [_NONSTANDARD]
+    seen: set[str] = set()
+    return (_collect(same_sender, cap="possible", seen=seen) + _collect(other, cap="rare", seen=seen)
+            or [_NONSTANDARD])
 
 
 _RANK = {word: i for i, word in enumerate(LIKELIHOODS)}
 
 
-def _collect(readings, cap: Optional[str] = None) -> list[Candidate]:
-    """The readings' candidates in order, each cause once, likelihood lowered to ``cap``."""
+def _collect(readings: Iterable[Reading], cap: Optional[str] = None,
+             seen: Optional[set[str]] = None) -> list[Candidate]:
+    """The readings' candidates in order, each cause once (not in ``seen``), likelihood lowered to ``cap``."""
     out: list[Candidate] = []
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     for reading in readings:
         for cand in reading.candidates:
             if cand.cause in seen:
@@ -1678,10 +1681,14 @@ def describe(code: int, sender: str, phase: str, limit: int = 3) -> str:
     the most likely causes in order (the fallback a rule gives when the evidence decides nothing)."""
     where = PHASES.get(phase, phase.replace("_", " "))
     text = meaning(code)
-    head = f"The {sender} sent {alert_name(code)} ({code}, 0x{code:02x}) {where}. It means: {text[:1].lower()}{text[1:]}"
+    head = f"The {sender} sent {alert_name(code)} ({code}, 0x{code:02x}) {where}. It means: {_lower_first(text)}"
     titles = all_causes()
     listed = [f"{titles.get(c.cause, c.cause)} ({c.likelihood})" for c in candidates(code, sender, phase)[:limit]]
     return head.rstrip(".") + ". Most likely: " + "; ".join(listed) + "."
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def stacks_sending(code: int, failure: Optional[str] = None, role: Optional[str] = None) -> list[StackHabit]:
