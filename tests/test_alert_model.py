@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,37 @@ def test_every_cause_named_exists_in_the_catalogue_or_the_new_causes() -> None:
             for cand in reading.candidates:
                 assert cand.cause in known, (code, cand.cause)
     assert A._NONSTANDARD.cause in known
+
+
+def test_refined_causes_are_catalogue_causes() -> None:
+    for cid, spec in A.NEW_CAUSES.items():
+        if spec.refines:
+            assert spec.refines in CAUSES, cid
+            assert A.catalogue_id(cid) == spec.refines
+    assert A.catalogue_id("no_shared_cipher") == "no_shared_cipher"
+    assert A.catalogue_id("alpn_mismatch") == "alpn_mismatch"  # no broader id: to be merged
+
+
+def _lab_alerts() -> list[tuple[str, dict, dict]]:
+    out = []
+    for sidecar in sorted((ROOT / "captures").glob("*/expected.json")):
+        expected = json.loads(sidecar.read_text())["expected"]
+        alert = expected.get("alert") or {}
+        if alert.get("code") is not None:
+            out.append((sidecar.parent.name, alert, expected))
+    return out
+
+
+def test_the_lab_agrees_with_the_model() -> None:
+    # Each lab capture that ends with a readable alert: the cause the lab expects is among the
+    # model's candidates for that alert, sender and phase (directly or through the catalogue id
+    # a new, finer cause refines).
+    cases = _lab_alerts()
+    assert len(cases) > 25
+    for name, alert, expected in cases:
+        found = A.candidates(alert["code"], alert["sender"], expected["failure_point"])
+        ids = {c.cause for c in found} | {A.catalogue_id(c.cause) for c in found}
+        assert expected["cause"] in ids, (name, alert["name"], expected["failure_point"], [c.cause for c in found])
 
 
 def test_new_causes_do_not_shadow_the_catalogue_and_convert_to_its_shape() -> None:

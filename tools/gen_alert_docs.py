@@ -87,6 +87,8 @@ def _cause_section(spec: A.CauseSpec) -> list[str]:
     lines += [f"- {x}" for x in spec.general]
     if spec.check:
         lines += ["", f"**Check.** `{spec.check}`"]
+    if spec.refines:
+        lines += ["", f"Until the catalogue has it, the diagnosis reports it as {_cause_link(spec.refines)}."]
     return lines + [""]
 
 

@@ -172,6 +172,7 @@ class CauseSpec:
     haproxy: tuple[str, ...]
     general: tuple[str, ...]
     check: str = ""
+    refines: str = ""  # the broader catalogue id that covers it until the catalogue has this one
 
     def to_cause(self) -> Cause:
         """The ``causes.Cause`` form: nginx and HAProxy lines go first among the general ones."""
@@ -240,6 +241,7 @@ NEW_CAUSES: dict[str, CauseSpec] = {c.id: c for c in (
         general=("Keep TLS_FALLBACK_SCSV support on the server; make the first attempt succeed. Current clients "
                  "no longer fall back, so a fallback suggests an old client or a path that breaks TLS 1.3/1.2.",),
         check=_S_CLIENT + "   (the client's highest version should succeed)",
+        refines="protocol_version_mismatch",
     ),
     CauseSpec(
         "no_common_group", "No key-exchange group (curve) in common",
@@ -253,6 +255,7 @@ NEW_CAUSES: dict[str, CauseSpec] = {c.id: c for c in (
         general=("Compare the ClientHello's supported_groups and key_share with the server's groups and enable "
                  "one both accept.",),
         check=_S_CLIENT + " -groups X25519:P-256",
+        refines="no_shared_cipher",
     ),
     CauseSpec(
         "no_common_signature_scheme", "No signature algorithm in common with the server's certificate key",
@@ -269,6 +272,7 @@ NEW_CAUSES: dict[str, CauseSpec] = {c.id: c for c in (
         general=("Compare the ClientHello's signature_algorithms with the leaf's key: RSA needs rsa_pss_rsae_* or "
                  "rsa_pkcs1_*, an ECDSA P-256 key needs ecdsa_secp256r1_sha256, Ed25519 needs ed25519.",),
         check=_S_CLIENT + " -sigalgs 'rsa_pss_rsae_sha256:ecdsa_secp256r1_sha256'",
+        refines="no_shared_cipher",
     ),
     CauseSpec(
         "handshake_signature_invalid", "A handshake signature does not verify with the certificate's key",
@@ -328,6 +332,7 @@ NEW_CAUSES: dict[str, CauseSpec] = {c.id: c for c in (
         general=("Check every certificate of the chain with `openssl x509 -noout -text` (Public-Key bits, "
                  "Signature Algorithm). Lowering the client's security level (@SECLEVEL=1) is only a stop-gap.",),
         check=_S_CLIENT + " -showcerts 2>/dev/null | openssl x509 -noout -text | grep -E 'Public-Key|Signature Algorithm'",
+        refines="server_cert_rejected",
     ),
     CauseSpec(
         "weak_dh_group", "The server's Diffie-Hellman group is too small for the client",
@@ -342,6 +347,7 @@ NEW_CAUSES: dict[str, CauseSpec] = {c.id: c for c in (
                  "parameters.",),
         general=("Use ECDHE suites, or DHE with at least 2048-bit groups (RFC 7919 ffdhe2048 or larger).",),
         check=_S_CLIENT + " -cipher 'DHE' -tls1_2",
+        refines="no_shared_cipher",
     ),
     CauseSpec(
         "server_cert_revoked", "The server's certificate is revoked",
@@ -356,6 +362,7 @@ NEW_CAUSES: dict[str, CauseSpec] = {c.id: c for c in (
         general=("Check the status: `openssl ocsp -issuer chain.pem -cert leaf.pem -url $(openssl x509 -noout "
                  "-ocsp_uri -in leaf.pem)`; replace the certificate.",),
         check=_S_CLIENT + " -status",
+        refines="server_cert_rejected",
     ),
     CauseSpec(
         "client_cert_revoked", "The client's certificate is revoked",
@@ -366,6 +373,7 @@ NEW_CAUSES: dict[str, CauseSpec] = {c.id: c for c in (
         haproxy=("Issue a new client certificate; `crl-file` on the bind line must name the current CRL.",),
         general=("Look the serial number up in the issuing CA's CRL (`openssl crl -in crl.pem -noout -text`).",),
         check=_S_CLIENT + " -cert client.pem -key client.key",
+        refines="client_cert_rejected",
     ),
     CauseSpec(
         "server_cert_wrong_usage", "The server's certificate is not meant for TLS servers",
@@ -378,6 +386,7 @@ NEW_CAUSES: dict[str, CauseSpec] = {c.id: c for c in (
         general=("`openssl x509 -noout -ext keyUsage,extendedKeyUsage -in leaf.pem` shows what the certificate "
                  "allows.",),
         check=_S_CLIENT + " 2>/dev/null | openssl x509 -noout -ext keyUsage,extendedKeyUsage",
+        refines="server_cert_rejected",
     ),
     CauseSpec(
         "ocsp_staple_invalid", "The stapled OCSP response is not acceptable",
@@ -391,6 +400,7 @@ NEW_CAUSES: dict[str, CauseSpec] = {c.id: c for c in (
         general=("Decode the staple (`openssl s_client -status`) and compare its thisUpdate/nextUpdate and "
                  "certificate ID with the leaf.",),
         check=_S_CLIENT + " -status",
+        refines="server_cert_rejected",
     ),
     CauseSpec(
         "psk_identity_unknown", "The server does not know the client's pre-shared key identity",
@@ -503,6 +513,7 @@ NEW_CAUSES: dict[str, CauseSpec] = {c.id: c for c in (
         general=("Run the client verbosely (curl -v, NODE_DEBUG=tls, -Djavax.net.debug=ssl): its own error "
                  "names the reason.",),
         check=_S_CLIENT + " -verify_return_error -verify_hostname {sni}",
+        refines="server_cert_rejected",
     ),
     CauseSpec(
         "path_mtu_blackhole", "Large packets are lost on the path (path-MTU black hole)",
@@ -570,6 +581,10 @@ ALERTS: dict[int, AlertInfo] = {a.code: a for a in (
                _c("client_rejected_cert_silently", "likely",
                   "The client stops mid-handshake with close_notify instead of a certificate alert: look at the "
                   "certificate findings (an application-level verify callback refused)."),
+               _c("server_cert_hostname_mismatch", "possible",
+                  "The leaf does not carry the requested name: curl (OpenSSL backend) checks the host name itself "
+                  "once the handshake is done and closes with close_notify; compare the SNI with the "
+                  "subjectAltName."),
                _c("handshake_canceled", "possible", "No certificate problem is visible: the client's application "
                   "gave up (timeout, cancelled request).")),
             _r("server", "client_hello",
@@ -1606,6 +1621,12 @@ def all_causes() -> dict[str, str]:
     out = {cid: c.title for cid, c in CAUSES.items()}
     out.update({cid: c.title for cid, c in NEW_CAUSES.items()})
     return out
+
+
+def catalogue_id(cause: str) -> str:
+    """The id to report while the catalogue lacks a new cause: itself, or the catalogue id it refines."""
+    spec = NEW_CAUSES.get(cause)
+    return spec.refines if spec is not None and spec.refines and cause not in CAUSES else cause
 
 
 def alert_info(code: int) -> Optional[AlertInfo]:
