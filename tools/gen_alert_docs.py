@@ -123,10 +123,12 @@ def _matrix() -> list[str]:
                 row.append("")
                 continue
             parts = []
+            roles = len({h.role for h in found}) > 1
             for h in found:
                 part = str(h.alert) if h.alert is not None else h.how.replace("_", " ")
-                if h.versions:
-                    part += f" ({h.versions})"
+                detail = [x for x in (h.versions, h.role if roles else "") if x]
+                if detail:
+                    part += f" ({', '.join(detail)})"
                 if not h.confirmed:
                     part += "?"
                 parts.append(part)
