@@ -1369,10 +1369,10 @@ STACK_HABITS: tuple[StackHabit, ...] = (
     _h("openssl", "bad_mac", "client", 20, "ssl/record (RFC 5246/8446 require bad_record_mac)", confirmed=False),
     _h("openssl", "unknown_sni", "server", 112, "ssl/statem/extensions.c, final_server_name() with the "
        "application's callback; lab sni_unknown_nginx_reject_handshake (nginx ssl_reject_handshake)"),
-    _h("openssl", "renegotiation_refused", "server", 100, "lab tls12_client_renegotiation_rejected (Apache refuses a "
-       "client-initiated renegotiation: warning no_renegotiation, then handshake_failure)"),
+    _h("openssl", "renegotiation_refused", "server", 100, "lab tls12_client_renegotiation_rejected (Apache answers a "
+       "client-initiated renegotiation with warning no_renegotiation; s_client then aborts with handshake_failure)"),
     _h("openssl", "renegotiation_refused", "client", 100, "lab tls12_renegotiation_refused_openssl (s_client answers "
-       "the server's HelloRequest with warning no_renegotiation)"),
+       "the server's HelloRequest with warning no_renegotiation; Apache then aborts with handshake_failure)"),
 
     # BoringSSL
     _h("boringssl", "unknown_ca", "client", 48, _BSSL_X509),
