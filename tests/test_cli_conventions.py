@@ -98,3 +98,73 @@ def test_shell_completion_is_generated() -> None:
     r = _cli("--print-completion", "bash")
     assert r.returncode == 0
     assert "tlsdissect" in r.stdout and "--keylog" in r.stdout
+
+
+def _stop_midway(*args: str) -> tuple[int, str, str]:
+    """Feed a capture through standard input, keep the pipe open (a live tcpdump's case), then
+    SIGTERM the CLI once it has read it: the stop must leave a whole, valid output."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "tlsdissect", *args, "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stdin is not None
+    proc.stdin.write(FAILED.read_bytes())
+    proc.stdin.flush()
+    time.sleep(2.0)  # (it has read the packets and waits for more)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out.decode(), err.decode()
+
+
+def test_a_stopped_json_run_leaves_a_valid_document() -> None:
+    import json
+
+    rc, out, err = _stop_midway("--json")
+    assert rc == 130, err
+    doc = json.loads(out)
+    assert doc["interrupted"] is True
+    assert len(doc["connections"]) == 1  # still in the table (no capture time passed): handed out
+    assert doc["connections"][0]["alerts"][0]["name"] == "unknown_ca"  # tshark: alert 48
+    assert "stopped" in err
+
+
+def test_a_stopped_text_run_shows_what_was_decoded() -> None:
+    rc, out, err = _stop_midway("--no-color")
+    assert rc == 130
+    assert "unknown_ca" in out and "stopped" in err
+
+
+def test_several_captures_with_json_make_one_document(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.pcap").write_bytes(FAILED.read_bytes())
+    (tmp_path / "a.pcap").write_bytes(TLS12.read_bytes())
+    (tmp_path / "notes.txt").write_text("not a capture")
+    bad = tmp_path / "bad.pcap"
+    bad.write_text("not a capture either")
+    r = _cli("--json", str(tmp_path))  # a directory: its captures, recursively, sorted
+    doc = json.loads(r.stdout)
+    names = [Path(c["capture"]).name for c in doc["captures"]]
+    assert names == ["a.pcap", "bad.pcap", "b.pcap"]
+    assert "error" in doc["captures"][1] and "connections" not in doc["captures"][1]
+    assert doc["captures"][2]["connections"][0]["alerts"][0]["code"] == 48
+    assert r.returncode == 2  # the worst status wins: one file was unusable
+    par = _cli("-j", "2", "--json", str(tmp_path / "a.pcap"), str(bad), str(tmp_path / "sub" / "b.pcap"))
+    assert json.loads(par.stdout)["captures"][0]["connections"] == doc["captures"][0]["connections"]
+
+
+def test_json_lines_say_which_capture_they_came_from(tmp_path: Path) -> None:
+    import json
+
+    r = _cli("--jsonl", str(TLS12), str(FAILED))
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["capture"] for x in lines] == [str(TLS12), str(FAILED)]
+    assert lines[1]["alerts"][0]["name"] == "unknown_ca"
+
+
+def test_a_quoted_pattern_is_expanded() -> None:
+    r = _cli("--jsonl", str(ROOT / "captures" / "tls1[23]_success" / "capture.pcap"))
+    assert r.stdout.count("\n") == 2

@@ -8,7 +8,9 @@ connection per line as soon as it ends (streaming, for big captures).
 from __future__ import annotations
 
 import argparse
+import glob
 import os
+import signal
 import sys
 from typing import Any, Iterator, Optional, Sequence
 
@@ -22,6 +24,10 @@ EXIT_OK = 0
 EXIT_FAILED_HANDSHAKE = 1
 EXIT_BAD_INPUT = 2
 
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM stops a run as Ctrl-C does: what is decoded so far is written out, then exit 130."""
+    raise KeyboardInterrupt
 
 EPILOG = """\
 exit status:
@@ -91,6 +97,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz", ".dmp")
+
+
+def expand_inputs(names: Sequence[str]) -> list[str]:
+    """Files as given; a directory becomes the capture files below it (recursively, by suffix,
+    sorted); a glob pattern the shell left alone (quoted, or on Windows) is expanded here."""
+    out: list[str] = []
+    for name in names:
+        if name != "-" and os.path.isdir(name):
+            found = []
+            for root, dirs, files in os.walk(name):
+                dirs.sort()
+                found += [os.path.join(root, f) for f in sorted(files) if f.lower().endswith(CAPTURE_SUFFIXES)]
+            out += found
+        elif name != "-" and not os.path.exists(name) and glob.has_magic(name):
+            out += sorted(glob.glob(name, recursive=True)) or [name]
+        else:
+            out.append(name)
+    return out
+
+
 def _jobs(text: str) -> int:
     """-j/--jobs: a count of processes, 0 meaning one per core."""
     try:
@@ -104,6 +131,15 @@ def _jobs(text: str) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    args.inputs = list(args.captures)  # as typed (a directory, a pattern), for _run_parallel
+    args.captures = expand_inputs(args.captures)
+    if not args.captures:
+        print("tlsdissect: no capture files found", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (a library caller's): leave signals alone
+        pass
     with quiet_gc():
         return _main(args)
 
@@ -141,6 +177,7 @@ def _main(args: argparse.Namespace) -> int:
         return _run_parallel(args, options)
     jobs = max(1, args.jobs)  # one file: shard its connections over that many processes
     status = EXIT_OK
+    several = _SeveralJson(sys.stdout) if args.json and len(args.captures) > 1 else None
     for path in args.captures:
         try:
             progress = _progress_for(path) if jobs == 1 else None
@@ -150,6 +187,9 @@ def _main(args: argparse.Namespace) -> int:
             try:
                 if args.jsonl:
                     rc = _run_jsonl(path, options, args.stream, jobs)
+                elif several is not None:
+                    several.next_item()
+                    rc = _run_json(path, options, args.stream, jobs, inner=True)
                 elif args.json:
                     rc = _run_json(path, options, args.stream, jobs)
                 else:
@@ -159,14 +199,45 @@ def _main(args: argparse.Namespace) -> int:
                     progress.close()
         except TlsDissectError as e:
             print(f"tlsdissect: {e}", file=sys.stderr)
+            if several is not None:
+                several.error(path, str(e))
             status = EXIT_BAD_INPUT  # go on with the other files; the worst status wins
             continue
         except KeyboardInterrupt:
+            if several is not None:
+                several.close()
             return 130
         except BrokenPipeError:
             return status
         status = max(status, rc)
+    if several is not None:
+        several.close()
     return status
+
+
+class _SeveralJson:
+    """--json over several captures: one document, ``{"schema_version": 1, "captures": [...]}``,
+    each item the object a single capture gives (or ``{"capture", "error"}`` for a file that is
+    not a capture), so that ``json.load`` reads the whole output."""
+
+    def __init__(self, stream: Any) -> None:
+        self.out = _ByteOut(stream)
+        self.items = 0
+        self.out.write(b'{"schema_version":%d,"captures":[\n' % SCHEMA_VERSION)
+
+    def next_item(self) -> None:
+        if self.items:
+            self.out.write(b",\n")
+        self.items += 1
+        self.out.flush()
+
+    def error(self, path: str, message: str) -> None:
+        # (a capture whose header was already out cannot fail afterwards: errors come first)
+        self.out.write(dumps_bytes({"capture": path, "error": message}))
+
+    def close(self) -> None:
+        self.out.write(b"\n]}\n")
+        self.out.flush()
 
 
 # --json holds at most this many connections (as JSON text, in a spool file) to print them in
@@ -241,7 +312,10 @@ def _say_notes(path: str, options: dict[str, Any], streams: Optional[list[int]],
         print(line, file=sys.stderr)
 
 
-def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1) -> int:
+def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1,
+              inner: bool = False) -> int:
+    """One capture as one JSON object (docs/schema.md); ``inner``: an item of the several-captures
+    document (no newline after it: the caller writes the separators)."""
     st = RunState()
     out = _ByteOut(sys.stdout)
     failed = False
@@ -265,21 +339,26 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
 
     header_done = False
     tally = _Tally()
+    stopped = False
     try:
-        for stream, bad, text in _rows(path, options, st, streams, "json", jobs, tally):
-            if not header_done:
-                header()
-                header_done = True
-            failed = failed or bad
-            if held is not None:
-                held.add(0, stream, text)
-                if held.count > JSON_SORT_LIMIT:
-                    for x in held.in_order(by_stream=False):
-                        emit(x)
-                    held.close()
-                    held = None
-            else:
-                emit(text)
+        try:
+            for stream, bad, text in _rows(path, options, st, streams, "json", jobs, tally):
+                if not header_done:
+                    header()
+                    header_done = True
+                failed = failed or bad
+                if held is not None:
+                    held.add(0, stream, text)
+                    if held.count > JSON_SORT_LIMIT:
+                        for x in held.in_order(by_stream=False):
+                            emit(x)
+                        held.close()
+                        held = None
+                else:
+                    emit(text)
+        except KeyboardInterrupt:
+            # Stopped (Ctrl-C, SIGTERM): what was decoded so far goes out as a valid document.
+            stopped = True
         if not header_done:
             header()
         if held is not None:
@@ -298,8 +377,14 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
         "warnings": st.warnings,
         "connections_order": "stream" if held is not None else "end",
     }
-    out.write(b"\n]," + dumps_bytes(tail)[1:] + b"\n")
+    if stopped:
+        tail["interrupted"] = True
+    out.write(b"\n]," + dumps_bytes(tail)[1:] + (b"" if inner else b"\n"))
     out.flush()
+    if stopped:
+        print(f"tlsdissect: {path}: stopped; the JSON holds the connections finished before the stop",
+              file=sys.stderr)
+        raise KeyboardInterrupt
     _say_notes(path, options, streams, st, tally)
     if info is not None and info.truncated:
         print(f"tlsdissect: {path}: {info.truncation_reason} (partial result above)", file=sys.stderr)
@@ -323,13 +408,17 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
     failed = False
     counts: dict[str, int] = {}
     tally = _Tally()
+    stopped = False
     with _TextSpool() as spool:
-        for _, bad, conn in _rows(path, options, st, args.stream, "connection", jobs, tally):
-            failed = failed or bad
-            outcome = outcome_of(conn)
-            counts[outcome] = counts.get(outcome, 0) + 1
-            text = connection_text(con, conn, verbose=args.verbose, blank_before=True)
-            spool.add(order_of(outcome), conn.stream, text.encode("utf-8", "surrogateescape"))
+        try:
+            for _, bad, conn in _rows(path, options, st, args.stream, "connection", jobs, tally):
+                failed = failed or bad
+                outcome = outcome_of(conn)
+                counts[outcome] = counts.get(outcome, 0) + 1
+                text = connection_text(con, conn, verbose=args.verbose, blank_before=True)
+                spool.add(order_of(outcome), conn.stream, text.encode("utf-8", "surrogateescape"))
+        except KeyboardInterrupt:  # stopped: show what was decoded, then stop
+            stopped = True
         info = st.reader.info if st.reader else None
         head = Report(capture=st.reader.name if st.reader else path, frames=info.frames if info else 0,
                       format=info.format if info else "", truncated=bool(info and info.truncated),
@@ -340,6 +429,10 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
         for text in spool.in_order():
             con.file.write(text.decode("utf-8", "surrogateescape"))
         con.file.flush()
+    if stopped:
+        print(f"tlsdissect: {path}: stopped; the connections above are those decoded before the stop",
+              file=sys.stderr)
+        raise KeyboardInterrupt
     _say_notes(path, options, args.stream, st, tally)
     if head.truncated:
         print(f"tlsdissect: {path}: {head.truncation_reason} (partial result above)", file=sys.stderr)
@@ -457,7 +550,7 @@ def _run_parallel(args: argparse.Namespace, options: dict[str, Any]) -> int:
     order the files were given, so the result is the same as a sequential run."""
     from concurrent.futures import ProcessPoolExecutor
 
-    argv = [a for a in sys.argv[1:] if a not in args.captures]
+    argv = [a for a in sys.argv[1:] if a not in args.inputs]
     # drop -j/--jobs and its value from the per-file command line
     cleaned: list[str] = []
     skip = False
@@ -472,11 +565,21 @@ def _run_parallel(args: argparse.Namespace, options: dict[str, Any]) -> int:
             continue
         cleaned.append(a)
     status = EXIT_OK
+    several = _SeveralJson(sys.stdout) if args.json else None
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for rc, out, err in pool.map(_one_file, [(cleaned, p) for p in args.captures]):
-            sys.stdout.write(out)
+        for path, (rc, out, err) in zip(args.captures, pool.map(_one_file, [(cleaned, p) for p in args.captures])):
+            if several is not None:  # each worker wrote a one-capture document: an item of ours
+                several.next_item()
+                if out.strip():
+                    several.out.write(out.rstrip("\n").encode("utf-8"))
+                else:
+                    several.error(path, err.strip().removeprefix("tlsdissect: "))
+            else:
+                sys.stdout.write(out)
             sys.stderr.write(err)
             status = max(status, rc)
+    if several is not None:
+        several.close()
     return status
 
 
@@ -485,9 +588,10 @@ def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]],
     failed = False
     out = _ByteOut(sys.stdout)
     tally = _Tally()
+    capture = b'{"capture":' + dumps_bytes(path) + b","  # each line says which capture it came from
     for _, bad, text in _rows(path, options, st, streams, "json", jobs, tally):
         failed = failed or bad
-        out.write(text + b"\n")
+        out.write(capture + text[1:] + b"\n")
         out.flush()
     _say_notes(path, options, streams, st, tally)
     if st.reader is not None and st.reader.info.truncated:
