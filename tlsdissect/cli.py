@@ -25,8 +25,16 @@ EXIT_FAILED_HANDSHAKE = 1
 EXIT_BAD_INPUT = 2
 
 
+_MAIN_PID = [0]  # the process that installed _on_sigterm (worker processes inherit the handler)
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
-    """SIGTERM stops a run as Ctrl-C does: what is decoded so far is written out, then exit 130."""
+    """SIGTERM stops a run as Ctrl-C does: what is decoded so far is written out, then exit 130.
+    A --jobs worker (a fork, which inherits this handler) just ends, as SIGTERM's default does."""
+    if os.getpid() != _MAIN_PID[0]:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
     raise KeyboardInterrupt
 
 EPILOG = """\
@@ -136,10 +144,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.captures:
         print("tlsdissect: no capture files found", file=sys.stderr)
         return EXIT_BAD_INPUT
-    try:
-        signal.signal(signal.SIGTERM, _on_sigterm)
-    except ValueError:  # not the main thread (a library caller's): leave signals alone
-        pass
+
     with quiet_gc():
         return _main(args)
 
@@ -151,6 +156,8 @@ def run() -> None:
     objects, and freeing them one by one at exit took 0.2-0.3 s (5 % of a 50 MB run) for
     nothing. Everything is written and flushed first; files and worker pools are closed by
     main() itself."""
+    signal.signal(signal.SIGTERM, _on_sigterm)  # (the command only: main() leaves a caller's signals alone)
+    _MAIN_PID[0] = os.getpid()
     try:
         status = main()
     except BrokenPipeError:  # the reader went away (e.g. `| head`) before argparse's own output ended
