@@ -14,6 +14,7 @@ from typing import Any, Iterator, Optional, Sequence
 
 from tlsdissect.pipeline.analyzer import RunState, iter_connections, quiet_gc
 from tlsdissect.errors import TlsDissectError
+from tlsdissect.report.safe import shown
 from tlsdissect.results.jsontext import dumps, dumps_bytes
 from tlsdissect.results.model import SCHEMA_VERSION, Connection, Report
 from tlsdissect.results.outcome import is_failure
@@ -100,7 +101,7 @@ def _main(args: argparse.Namespace) -> int:
                 if progress is not None:
                     progress.close()
         except TlsDissectError as e:
-            print(f"tlsdissect: {e}", file=sys.stderr)
+            _complain(str(e))
             status = EXIT_BAD_INPUT  # go on with the other files; the worst status wins
             continue
         except KeyboardInterrupt:
@@ -109,6 +110,12 @@ def _main(args: argparse.Namespace) -> int:
             return status
         status = max(status, rc)
     return status
+
+
+def _complain(message: str) -> None:
+    """A problem with an input, on standard error: its file name and what the capture made of it
+    shown safely (safe.shown), as the text view shows capture data."""
+    print(f"tlsdissect: {shown(message)}", file=sys.stderr)
 
 
 # --json holds at most this many connections (as JSON text, in a spool file) to print them in
@@ -193,7 +200,7 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
     out.write(b"\n]," + dumps_bytes(tail)[1:] + b"\n")
     out.flush()
     if info is not None and info.truncated:
-        print(f"tlsdissect: {path}: {info.truncation_reason} (partial result above)", file=sys.stderr)
+        _complain(f"{path}: {info.truncation_reason} (partial result above)")
         return EXIT_BAD_INPUT
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
 
@@ -228,7 +235,7 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
             con.file.write(text.decode("utf-8", "surrogateescape"))
         con.file.flush()
     if head.truncated:
-        print(f"tlsdissect: {path}: {head.truncation_reason} (partial result above)", file=sys.stderr)
+        _complain(f"{path}: {head.truncation_reason} (partial result above)")
         return EXIT_BAD_INPUT
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
 
@@ -299,12 +306,14 @@ class _Progress:
     """A rich progress bar on stderr for big files (only when stderr is a terminal)."""
 
     def __init__(self, path: str, total: int):
+        from rich.markup import escape
         from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
         self.progress = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                                  TransferSpeedColumn(), TimeRemainingColumn(), transient=True,
                                  console=__import__("rich.console").console.Console(stderr=True))
-        self.task = self.progress.add_task(os.path.basename(path), total=total)
+        # The description is console markup: a file name is neither markup nor terminal codes.
+        self.task = self.progress.add_task(escape(shown(os.path.basename(path))), total=total)
         self.progress.start()
 
     def update(self, frames: int, position: int) -> None:
@@ -375,7 +384,7 @@ def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]],
         out.write(text + b"\n")
         out.flush()
     if st.reader is not None and st.reader.info.truncated:
-        print(f"tlsdissect: {path}: {st.reader.info.truncation_reason} (partial result above)", file=sys.stderr)
+        _complain(f"{path}: {st.reader.info.truncation_reason} (partial result above)")
         return EXIT_BAD_INPUT
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
 
