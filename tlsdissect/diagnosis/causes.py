@@ -3,7 +3,9 @@
 Ids are stable (users' scripts match on them). ``docs/causes.md`` documents each with its
 signature in the bytes and an example capture. Remedies name Apache mod_ssl directives first
 (what most of our users run), then general advice for other servers and clients; ``check`` is
-a command that confirms the fix, with ``{host}``, ``{port}`` and ``{sni}`` filled in.
+a command that confirms the fix, with ``{host}``, ``{port}`` and ``{sni}`` filled in. An analyst
+pastes it into a shell: a note after it is a shell comment with no quote of its own (in
+parentheses it was a syntax error, and an apostrophe left the shell waiting for the closing quote).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         "protocol_version_mismatch", "No TLS version both sides accept",
         apache=("Let the server accept a version the client offers: SSLProtocol (e.g. `SSLProtocol -all +TLSv1.2 +TLSv1.3`).",),
         general=("Enable on the server a protocol version the client offers, or configure the client to offer one the server accepts (e.g. curl --tlsv1.2 / --tls-max).",),
-        check=_S_CLIENT + " -tls1_2   (and -tls1_3)",
+        check=_S_CLIENT + " -tls1_2   # and -tls1_3",
     ),
     Cause(
         "legacy_protocol_rejected", "The client only speaks an obsolete protocol (SSLv3/TLS 1.0/1.1)",
@@ -52,7 +54,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         "server_chain_incomplete", "The server does not send the intermediate CA certificate",
         apache=("Send the intermediate: append it to the file named by SSLCertificateFile (leaf first, then intermediates), or on Apache < 2.4.8 use SSLCertificateChainFile.",),
         general=("Configure the server to send the full chain (leaf + intermediates, e.g. nginx ssl_certificate with fullchain.pem). Browsers may hide the problem by fetching the issuer; OpenSSL, curl, Java and most other clients do not.",),
-        check=_S_CLIENT + " -showcerts   (expect 'Verify return code: 0 (ok)' and more than one certificate)",
+        check=_S_CLIENT + " -showcerts   # expect 'Verify return code: 0 (ok)' and more than one certificate",
     ),
     Cause(
         "server_cert_self_signed", "The server presents a self-signed certificate",
@@ -101,13 +103,13 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         apache=("Avoid renegotiation: move SSLVerifyClient require from <Location>/<Directory> to the <VirtualHost> level (client certificate in the first handshake), or use TLS 1.3 post-handshake auth with clients that support it.",),
         general=("Per-directory client authentication forces a renegotiation that many clients (HTTP/2, curl, browsers) refuse; request the certificate in the initial handshake instead.",
                  "A client that starts a renegotiation itself is refused by servers that forbid client-initiated renegotiation (OpenSSL's default): reconnect instead of renegotiating.",),
-        check=_S_CLIENT + " -cert client.pem -key client.key   (then request the protected path)",
+        check=_S_CLIENT + " -cert client.pem -key client.key   # then request the protected path",
     ),
     Cause(
         "sni_rejected", "The server refused the requested server name (SNI)",
         apache=("Add a <VirtualHost> whose ServerName/ServerAlias matches the SNI, or turn off SSLStrictSNIVHostCheck if clients without SNI must be served.",),
         general=("Make the client send the right server name (SNI) and the server have a virtual host/certificate for it.",),
-        check=_S_CLIENT + "   (with the exact host name clients use)",
+        check=_S_CLIENT + "   # with the exact host name clients use",
     ),
     Cause(
         "plaintext_http_on_tls_port", "Plain HTTP was sent to a TLS port",
@@ -124,7 +126,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
     Cause(
         "middlebox_reset", "A device between client and server reset the connection",
         general=("Look at firewalls, IPS/DPI, proxies and load balancers on the path: their logs for this connection, TLS inspection or SNI filtering policies, and idle timeouts.",),
-        check=_S_CLIENT + "   (from a host on the server's side of the middlebox, to compare)",
+        check=_S_CLIENT + "   # from a host on the server side of the middlebox, to compare",
     ),
     Cause(
         "connection_reset", "The connection was reset without a TLS alert",
