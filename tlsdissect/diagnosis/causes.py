@@ -3,13 +3,18 @@
 Ids are stable (users' scripts match on them). ``docs/causes.md`` documents each with its
 signature in the bytes and an example capture. Remedies name Apache mod_ssl directives first
 (what most of our users run), then general advice for other servers and clients; ``check`` is
-a command that confirms the fix, with ``{host}``, ``{port}`` and ``{sni}`` filled in. An analyst
-pastes it into a shell: a note after it is a shell comment with no quote of its own (in
-parentheses it was a syntax error, and an apostrophe left the shell waiting for the closing quote).
+a command that confirms the fix, with ``{host}``, ``{port}`` and ``{sni}`` filled in by
+:func:`suggested_check`. An analyst pastes it into a shell: a note after it is a shell comment
+with no quote of its own (in parentheses it was a syntax error, and an apostrophe left the shell
+waiting for the closing quote), and the values, the server name chosen by whoever wrote the
+capture among them, are quoted.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import shlex
 from dataclasses import dataclass
 
 
@@ -172,7 +177,55 @@ def remedy_lines(cause_id: str) -> list[str]:
 
 
 def check_command(cause_id: str, host: str, port: str, sni: str) -> str | None:
+    """The cause's check command for this server and name, or None (see suggested_check)."""
+    return suggested_check(cause_id, host, port, sni)[0]
+
+
+def suggested_check(cause_id: str, host: str, port: str, sni: str) -> tuple[str | None, str | None]:
+    """(command, why withheld) for the cause's check: the command with ``host``, ``port`` and
+    ``sni`` (``host`` when empty) filled in, each word that holds one quoted with shlex.quote so
+    that the shell reads it as one argument whatever it contains. A name that is not a DNS name
+    or an IP address is no name a server is reached by, and only a capture made to attack the
+    reader holds one: then no command, and the reason instead. (None, None): the cause has none."""
     c = CAUSES.get(cause_id)
     if c is None or not c.check:
-        return None
-    return c.check.format(host=host, port=port, sni=sni or host)
+        return None, None
+    name = sni or host
+    problem = _host_name_problem(name)
+    if problem is not None:
+        which = "server name (SNI)" if sni else "server address"
+        return None, f"the {which} in the capture is not a DNS name or an IP address: {problem}"
+    values = {"host": host, "port": port, "sni": name}
+    return " ".join(shlex.quote(word.format(**values)) if "{" in word else word
+                    for word in c.check.split(" ")), None
+
+
+_LABEL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _host_name_problem(name: str) -> str | None:
+    """Why ``name`` is neither a DNS name (letters, digits, '-' and '_' in labels of 1-63
+    characters, not starting or ending with '-'; at most 253 characters and one final dot) nor
+    an IPv4 or IPv6 address without a zone: None when it is one. Underscores are let through:
+    DNS allows them, some internal hosts have them, and a shell gives them no meaning."""
+    if "%" not in name:
+        try:
+            ipaddress.ip_address(name)
+            return None
+        except ValueError:
+            pass
+    if not name.isascii():
+        return "it holds characters that are not ASCII (an international name is sent as xn--…)"
+    labels = name[:-1].split(".") if name.endswith(".") else name.split(".")
+    if len(name) > 253:
+        return f"it is {len(name)} characters long, more than 253"
+    for label in labels:
+        if not label:
+            return "it has an empty label"
+        if len(label) > 63:
+            return f"it has a label of {len(label)} characters, more than 63"
+        if _LABEL.fullmatch(label) is None:
+            return "it holds characters other than letters, digits, '-', '_' and '.'"
+        if label[0] == "-" or label[-1] == "-":
+            return "a label starts or ends with '-'"
+    return None
