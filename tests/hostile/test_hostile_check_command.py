@@ -16,11 +16,18 @@ HOST, PORT = "192.0.2.10", "8443"
 
 
 def _intended(cause: str, name: str, host: str = HOST, port: str = PORT) -> list[str]:
-    """The template read by a shell with placeholders standing in, then the values put in whole."""
+    """The template read by a shell with placeholders standing in, then the values put in whole
+    (an IPv6 address in brackets where a port follows it)."""
     template = CAUSES[cause].check.replace("{host}", "HOSTMARK").replace("{port}", "PORTMARK") \
         .replace("{sni}", "NAMEMARK")
-    return [w.replace("HOSTMARK", host).replace("PORTMARK", port).replace("NAMEMARK", name)
-            for w in shlex.split(template, comments=True)]
+    ported = {"HOSTMARK:": f"[{host}]:" if ":" in host else f"{host}:",
+              "NAMEMARK:": f"[{name}]:" if ":" in name else f"{name}:"}
+    words = []
+    for w in shlex.split(template, comments=True):
+        for mark, value in ported.items():
+            w = w.replace(mark, value)
+        words.append(w.replace("HOSTMARK", host).replace("PORTMARK", port).replace("NAMEMARK", name))
+    return words
 
 
 @settings(max_examples=300, deadline=None)
@@ -54,7 +61,8 @@ def test_a_name_that_is_no_host_name_gets_no_command(name: str) -> None:
 def test_a_host_name_or_address_gets_its_command(name: str) -> None:
     command, withheld = suggested_check("server_cert_untrusted", HOST, PORT, name)
     assert withheld is None
-    assert shlex.split(command, comments=True) == ["curl", "-v", "--cacert", "ROOT-CA.pem", f"https://{name}:{PORT}/"]
+    url_host = f"[{name}]" if ":" in name else name
+    assert shlex.split(command, comments=True) == ["curl", "-v", "--cacert", "ROOT-CA.pem", f"https://{url_host}:{PORT}/"]
 
 
 def test_every_capture_derived_word_is_quoted_even_past_the_name_check() -> None:
@@ -71,3 +79,14 @@ def test_no_name_uses_the_server_address_and_no_check_means_neither() -> None:
     assert suggested_check("ok", HOST, PORT, "$(id)") == (None, None)
     assert suggested_check("no_such_cause", HOST, PORT, "x") == (None, None)
     assert check_command("sni_rejected", HOST, PORT, "$(id)") is None
+
+
+def test_an_ipv6_address_goes_in_brackets_before_a_port_and_bare_as_a_name() -> None:
+    """openssl refuses '-connect 2001:db8::1:443' as ambiguous, and a URL cannot hold it bare."""
+    command, _ = suggested_check("connection_reset", "2001:db8::1", PORT, "")
+    assert shlex.split(command, comments=True) == [
+        "openssl", "s_client", "-connect", f"[2001:db8::1]:{PORT}", "-servername", "2001:db8::1"]
+    command, _ = suggested_check("server_cert_untrusted", "2001:db8::1", PORT, "")
+    assert shlex.split(command, comments=True)[-1] == f"https://[2001:db8::1]:{PORT}/"
+    command, _ = suggested_check("server_cert_untrusted", "2001:db8::1", PORT, "www.lab.test")
+    assert shlex.split(command, comments=True)[-1] == f"https://www.lab.test:{PORT}/"

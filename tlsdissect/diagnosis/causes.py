@@ -195,9 +195,20 @@ def suggested_check(cause_id: str, host: str, port: str, sni: str) -> tuple[str 
     if problem is not None:
         which = "server name (SNI)" if sni else "server address"
         return None, f"the {which} in the capture is not a DNS name or an IP address: {problem}"
-    values = {"host": host, "port": port, "sni": name}
-    return " ".join(shlex.quote(word.format(**values)) if "{" in word else word
-                    for word in c.check.split(" ")), None
+    return " ".join(_filled(word, host, port, name) if "{" in word else word for word in c.check.split(" ")), None
+
+
+def _filled(word: str, host: str, port: str, name: str) -> str:
+    """One word of a check template with the values in, quoted. Before ``:{port}`` (openssl's
+    -connect, a URL) an IPv6 address goes in brackets: without them openssl refuses it as
+    "malformed or ambiguous", and a URL cannot hold it."""
+    if ":{port}" in word:
+        host, name = _bracketed(host), _bracketed(name)
+    return shlex.quote(word.format(host=host, port=port, sni=name))
+
+
+def _bracketed(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
 
 
 _LABEL = re.compile(r"[A-Za-z0-9_-]+")
