@@ -16,7 +16,8 @@ def test_the_factory_sets_every_field_as_the_dataclass_does() -> None:
         assert fast == slow
         assert [f.name for f in dataclasses.fields(Diagnosis)] == [
             "outcome", "cause", "confidence", "failure_point", "last_completed", "aborted_by", "how", "alert",
-            "alternatives", "explanation", "evidence", "remedy", "check_command", "wireshark_filter", "hidden"]
+            "alternatives", "explanation", "evidence", "remedy", "check_command", "check_command_withheld",
+            "wireshark_filter", "hidden"]
     # Fresh lists per diagnosis, as the dataclass's default factories give.
     a, b = _diagnosis(*args), _diagnosis(*args)
     assert a.alternatives is not b.alternatives and a.evidence is not b.evidence

@@ -16,6 +16,7 @@ from typing import Any, Iterator, Optional, Sequence
 
 from tlsdissect.pipeline.analyzer import RunState, iter_connections, quiet_gc
 from tlsdissect.errors import TlsDissectError
+from tlsdissect.report.safe import shown
 from tlsdissect.results.jsontext import dumps, dumps_bytes
 from tlsdissect.results.model import SCHEMA_VERSION, Connection, Report
 from tlsdissect.results.outcome import is_failure
@@ -205,7 +206,7 @@ def _main(args: argparse.Namespace) -> int:
                 if progress is not None:
                     progress.close()
         except TlsDissectError as e:
-            print(f"tlsdissect: {e}", file=sys.stderr)
+            _complain(str(e))
             if several is not None:
                 several.error(path, str(e))
             status = EXIT_BAD_INPUT  # go on with the other files; the worst status wins
@@ -245,6 +246,12 @@ class _SeveralJson:
     def close(self) -> None:
         self.out.write(b"\n]}\n")
         self.out.flush()
+
+
+def _complain(message: str) -> None:
+    """A problem with an input, on standard error: its file name and what the capture made of it
+    shown safely (safe.shown), as the text view shows capture data."""
+    print(f"tlsdissect: {shown(message)}", file=sys.stderr)
 
 
 # --json holds at most this many connections (as JSON text, in a spool file) to print them in
@@ -289,7 +296,7 @@ class _Tally:
             out.append(f"the key log ({', '.join(options['keylog'])}) holds no secrets for this capture: none of its "
                        f"lines names the client random of the {self.keys_missing} TLS connection(s) whose keys were "
                        "looked up")
-        return [f"tlsdissect: {path}: note: {n}" for n in out]
+        return [f"{path}: note: {n}" for n in out]
 
 
 def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[list[int]], want: str,
@@ -316,7 +323,7 @@ def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[li
 def _say_notes(path: str, options: dict[str, Any], streams: Optional[list[int]], st: RunState,
                tally: _Tally) -> None:
     for line in tally.notes(path, options, streams, st):
-        print(line, file=sys.stderr)
+        _complain(line)
 
 
 def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1,
@@ -389,12 +396,11 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
     out.write(b"\n]," + dumps_bytes(tail)[1:] + (b"" if inner else b"\n"))
     out.flush()
     if stopped:
-        print(f"tlsdissect: {path}: stopped; the JSON holds the connections finished before the stop",
-              file=sys.stderr)
+        _complain(f"{path}: stopped; the JSON holds the connections finished before the stop")
         raise KeyboardInterrupt
     _say_notes(path, options, streams, st, tally)
     if info is not None and info.truncated:
-        print(f"tlsdissect: {path}: {info.truncation_reason} (partial result above)", file=sys.stderr)
+        _complain(f"{path}: {info.truncation_reason} (partial result above)")
         return EXIT_BAD_INPUT
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
 
@@ -437,12 +443,11 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
             con.file.write(text.decode("utf-8", "surrogateescape"))
         con.file.flush()
     if stopped:
-        print(f"tlsdissect: {path}: stopped; the connections above are those decoded before the stop",
-              file=sys.stderr)
+        _complain(f"{path}: stopped; the connections above are those decoded before the stop")
         raise KeyboardInterrupt
     _say_notes(path, options, args.stream, st, tally)
     if head.truncated:
-        print(f"tlsdissect: {path}: {head.truncation_reason} (partial result above)", file=sys.stderr)
+        _complain(f"{path}: {head.truncation_reason} (partial result above)")
         return EXIT_BAD_INPUT
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
 
@@ -513,12 +518,14 @@ class _Progress:
     """A rich progress bar on stderr for big files (only when stderr is a terminal)."""
 
     def __init__(self, path: str, total: int):
+        from rich.markup import escape
         from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
         self.progress = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                                  TransferSpeedColumn(), TimeRemainingColumn(), transient=True,
                                  console=__import__("rich.console").console.Console(stderr=True))
-        self.task = self.progress.add_task(os.path.basename(path), total=total)
+        # The description is console markup: a file name is neither markup nor terminal codes.
+        self.task = self.progress.add_task(escape(shown(os.path.basename(path))), total=total)
         self.progress.start()
 
     def update(self, frames: int, position: int) -> None:
@@ -602,7 +609,7 @@ def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]],
         out.flush()
     _say_notes(path, options, streams, st, tally)
     if st.reader is not None and st.reader.info.truncated:
-        print(f"tlsdissect: {path}: {st.reader.info.truncation_reason} (partial result above)", file=sys.stderr)
+        _complain(f"{path}: {st.reader.info.truncation_reason} (partial result above)")
         return EXIT_BAD_INPUT
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
 

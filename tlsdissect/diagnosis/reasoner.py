@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
 from tlsdissect.tls import tables
-from tlsdissect.diagnosis.causes import CAUSES, check_command, remedy_lines
+from tlsdissect.diagnosis.causes import CAUSES, remedy_lines, suggested_check
 from tlsdissect.results.model import Alert, Connection, Event
 
 PROBABLE_ALERT_MAX = 24  # bytes: a protected alert is 2 bytes + inner type + 16-byte tag (+ padding)
@@ -105,6 +105,7 @@ class Diagnosis:
     evidence: list[Evidence] = field(default_factory=list)
     remedy: list[str] = field(default_factory=list)
     check_command: Optional[str] = None
+    check_command_withheld: Optional[str] = None  # why there is no check_command (a hostile name)
     wireshark_filter: str = ""
     hidden: list[str] = field(default_factory=list)  # what the capture cannot show without keys
 
@@ -163,6 +164,7 @@ class Diagnosis:
             "evidence": evidence,
             "remedy": self.remedy,
             "check_command": self.check_command,
+            "check_command_withheld": self.check_command_withheld,
             "wireshark_filter": self.wireshark_filter,
             "verdict": self.verdict,
             "hidden": self.hidden,
@@ -189,6 +191,7 @@ def _diagnosis(outcome: str, cause: str, confidence: str, failure_point: Optiona
     d.evidence = []
     d.remedy = []
     d.check_command = None
+    d.check_command_withheld = None
     d.wireshark_filter = ""
     d.hidden = []
     return d
@@ -232,7 +235,7 @@ _MEMO_MAX = 2048
 _offer_texts: dict[tuple[tuple[int, ...], int], str] = {}
 _hello_texts: dict[tuple[Any, ...], str] = {}  # (server name, suite count, *offered versions)
 _ca_names: dict[tuple[bytes, ...], tuple[tuple[str, ...], str]] = {}
-_checks: dict[tuple[str, str, str], Optional[str]] = {}
+_checks: dict[tuple[str, str, str], tuple[Optional[str], Optional[str]]] = {}
 _alert_texts: dict[tuple[Any, ...], str] = {}  # (sender, level, code, name, encrypted, length)
 _chain_evidence: dict[int, tuple[Any, tuple[str, ...]]] = {}  # id(analysis) -> (analysis, texts)
 _UNSEEN = object()
@@ -468,15 +471,15 @@ class _Reasoner:
                 d.remedy = remedy_lines(cause)
             if d.check_command is None:
                 # The cause's check command filled in for the server ("host:port", IPv6 in
-                # brackets) and name, remembered: None is a remembered answer too.
+                # brackets) and name, or why it is withheld, remembered.
                 server = c.server
                 sni = c.server_name or ""
                 key = (cause, server, sni)
                 command = _checks.get(key, _UNSEEN)
                 if command is _UNSEEN:
                     host, _, port = server.rpartition(":")
-                    command = _memo_put(_checks, key, check_command(cause, host.strip("[]"), port, sni))
-                d.check_command = command
+                    command = _memo_put(_checks, key, suggested_check(cause, host.strip("[]"), port, sni))
+                d.check_command, d.check_command_withheld = command
         return d
 
     def _decide(self) -> Diagnosis:
