@@ -96,7 +96,7 @@ w("wide_stunnel_success_node",
   "stunnel 5 with the good chain in front of a shell script answering HTTP (exec); the Node.js "
   "client (TLS 1.2 at most) fetches /.",
   stunnel(), node_client("--max", "TLSv1.2"),
-  expect("TLSv1.2", "established", "ok", None, None, None, None), held_out=True)
+  expect("TLSv1.2", "established", "ok", None, None, None, None))
 w("wide_gnutls_serv_success_python",
   "gnutls-serv --http with the good chain (GnuTLS 3.7, TLS 1.3); the Python ssl client fetches /.",
   gnutls_serv(), py_client(),
@@ -129,7 +129,7 @@ w("wide_inappropriate_fallback_nginx",
   "-fallback_scsv.",
   ("nginx", NginxSpec()), s_client("-tls1_2", "-fallback_scsv"),
   expect(None, "failed", "inappropriate_fallback", "server", "alert", alert("server", 86),
-         "client_hello"), held_out=True)
+         "client_hello"))
 w("wide_no_common_sigalg_haproxy",
   "HAProxy serves only an ECDSA P-256 certificate; openssl s_client -tls1_3 -sigalgs "
   "rsa_pss_rsae_sha256:rsa_pkcs1_sha256 offers only RSA signature schemes, so the server has "
@@ -182,7 +182,7 @@ w("wide_version_mismatch_node_python",
               "  print('error:',e,file=sys.stderr); sys.exit(1)\n",
               "{port}", "{keylog}"], "client_kind": "python"},
   expect(None, "failed", "protocol_version_mismatch", "server", "alert", alert("server", 70),
-         "client_hello"), held_out=True)
+         "client_hello"))
 
 # ------------------------------------------------------- client rejects the server cert
 w("wide_unknown_ca_haproxy_curl",
@@ -195,7 +195,7 @@ w("wide_unknown_ca_lighttpd_go",
   "sends bad_certificate under its handshake keys.",
   lighttpd("fullchain-rogue.pem", "leaf-rogue.key"), go_client(),
   expect("TLSv1.3", "failed", "server_cert_untrusted", "client", "alert",
-         alert("client", 42, encrypted=True), "server_certificate"), held_out=True)
+         alert("client", 42, encrypted=True), "server_certificate"))
 w("wide_expired_lighttpd_python",
   "lighttpd serves the expired leaf (chain sent); the Python ssl client (TLS 1.3) aborts.",
   lighttpd("fullchain-expired.pem", "leaf-expired.key"), py_client(),
