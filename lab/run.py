@@ -282,7 +282,8 @@ def cut_before_server_hello(pcap: Path) -> None:
         raise RuntimeError("no ServerHello to cut at")
     full = pcap.with_name("capture-full.pcap")
     pcap.rename(full)
-    subprocess.run(["editcap", "-r", str(full), str(pcap), f"{rows[0][0]}-9999999"], check=True,
+    subprocess.run(["editcap", "-F", "pcap", "-r", str(full), str(pcap), f"{rows[0][0]}-9999999"],
+                   check=True,
                    capture_output=True)
 
 

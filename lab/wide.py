@@ -240,16 +240,17 @@ w("wide_weak_rsa1024_s_server_python",
   expect("TLSv1.3", "failed", "weak_server_key", "client", "alert", alert("client", 42),
          "server_certificate"), held_out=True)
 w("wide_node_rejects_cert_fin_lighttpd",
-  "lighttpd serves the Rogue Root chain; the Node.js client (TLS 1.3) checks the certificate "
-  "only after the handshake (its Finished is already sent), then destroys the socket: a bare "
-  "FIN, no alert (UNABLE_TO_GET_ISSUER_CERT_LOCALLY). lighttpd answers that close without "
-  "close_notify with an encrypted fatal decode_error, after the fact.",
+  "lighttpd serves the Rogue Root chain; the Node.js client (TLS 1.3) reads the whole server "
+  "flight, finds the chain untrusted (UNABLE_TO_GET_ISSUER_CERT_LOCALLY) and destroys the "
+  "socket before sending its Finished: a bare FIN, no alert. lighttpd answers that close "
+  "without close_notify with an encrypted fatal decode_error, after the fact.",
   lighttpd("fullchain-rogue.pem", "leaf-rogue.key"), node_client(),
   expect("TLSv1.3", "failed", "client_rejected_cert_silently", "client", "fin", None,
          "server_certificate", late_alert=alert("server", 50, encrypted=True)))
 w("wide_node_rejects_cert_fin_go12",
   "The Go server (TLS 1.2 at most) serves the expired leaf; the Node.js client completes the "
-  "handshake, finds CERT_HAS_EXPIRED and closes with a bare FIN.",
+  "TLS 1.2 handshake (both Finished messages), then checks the certificate, finds "
+  "CERT_HAS_EXPIRED and closes with a bare FIN; the Go server answers with its close_notify.",
   go_server("-max", "1.2", cert="fullchain-expired.pem", key="leaf-expired.key"),
   node_client(),
   expect("TLSv1.2", "failed", "client_rejected_cert_silently", "client", "fin", None,
