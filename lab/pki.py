@@ -255,5 +255,6 @@ class Pki:
         self.bundle("client-cas-both.pem", ["corp-ca.crt", "other-ca.crt"])
         for v in ("good", "rogue", "ecdsa", "wronghost", "expired"):  # HAProxy: chain + key in one
             self.bundle(f"haproxy-{v}.pem", [f"fullchain-{v}.pem", f"leaf-{v}.key"])
+        self.bundle("haproxy-leafonly.pem", ["leaf-good.crt", "leaf-good.key"])
         for c in ("good", "expired", "other", "wrongeku", "revoked"):
             self.bundle(f"client-{c}.pem", [f"client-{c}.crt", f"client-{c}.key"])

@@ -441,3 +441,57 @@ w("wide_relay_resets_both_legs_node",
   expect("TLSv1.3", "established", "middlebox_reset", "middlebox", "rst", None,
          "application_data", stream=0),
   upstream=go_server())
+
+# ----------------------------------------------------------- more plain ones, more stacks
+w("wide_version_mismatch_haproxy_curl",
+  "HAProxy's bind line says ssl-min-ver TLSv1.3; curl --tls-max 1.2 offers at most TLS 1.2.",
+  haproxy_tls(bind_extra="ssl-min-ver TLSv1.3"), curl("--tls-max", "1.2"),
+  expect(None, "failed", "protocol_version_mismatch", "server", "alert", alert("server", 70),
+         "client_hello"))
+w("wide_no_shared_cipher_lighttpd_curl",
+  "lighttpd limited to TLS 1.2 and ECDHE-RSA-AES256-GCM-SHA384 (ssl.openssl.ssl-conf-cmd "
+  "CipherString, MaxProtocol); curl (TLS 1.2) offers only ECDHE-RSA-AES128-GCM-SHA256.",
+  lighttpd(extra='ssl.openssl.ssl-conf-cmd = ("CipherString" => "ECDHE-RSA-AES256-GCM-SHA384", '
+                 '"MaxProtocol" => "TLSv1.2")'),
+  curl(*TLS12, "--ciphers", "ECDHE-RSA-AES128-GCM-SHA256"),
+  expect(None, "failed", "no_shared_cipher", "server", "alert", alert("server", 40),
+         "client_hello"), held_out=True)
+w("wide_client_cert_missing_haproxy_go",
+  "HAProxy requires a client certificate (ca-file Corp Client CA, verify required); the Go "
+  "client (TLS 1.3) has none and sends an empty Certificate; HAProxy's certificate_required "
+  "is encrypted.",
+  haproxy_tls(bind_extra=HAPROXY_MTLS), go_client(),
+  expect("TLSv1.3", "failed", "client_cert_missing", "server", "alert",
+         alert("server", 116, encrypted=True), "client_certificate"), held_out=True)
+w("wide_client_cert_unknown_ca_gnutls_serv",
+  "gnutls-serv --require-client-cert --verify-client-cert trusting only Corp Client CA "
+  "(--x509cafile); curl (TLS 1.2) presents the Other CA certificate. GnuTLS sends two fatal "
+  "alerts in a row: access_denied (49), which decides, then bad_certificate (42).",
+  gnutls_serv("--require-client-cert", "--verify-client-cert", "--x509cafile",
+              "{pki}/corp-ca.crt"),
+  curl(*TLS12, *CLIENT_OTHER),
+  expect("TLSv1.2", "failed", "client_cert_rejected", "server", "alert", alert("server", 49),
+         "client_certificate"))
+w("wide_self_signed_stunnel_go",
+  "stunnel serves a self-signed www.lab.test certificate; the Go client (TLS 1.2 at most) "
+  "trusts only the lab root and aborts with bad_certificate.",
+  stunnel("leaf-selfsigned.crt", "leaf-selfsigned.key"), go_client("-max", "1.2"),
+  expect("TLSv1.2", "failed", "server_cert_self_signed", "client", "alert", alert("client", 42),
+         "server_certificate"))
+w("wide_not_yet_valid_gnutls_serv_python",
+  "gnutls-serv serves the leaf valid only from 2034 (chain sent); the Python ssl client "
+  "(TLS 1.3) aborts with a plaintext bad_certificate (OpenSSL's client has no handshake write "
+  "keys yet), which gnutls-serv tries to decrypt ('Decryption has failed' in its log).",
+  gnutls_serv(cert="fullchain-notyet.pem", key="leaf-notyet.key"), py_client(),
+  expect("TLSv1.3", "failed", "server_cert_not_yet_valid", "client", "alert",
+         alert("client", 42), "server_certificate"), held_out=True)
+w("wide_missing_intermediate_haproxy_python",
+  "HAProxy's crt file holds only the leaf and its key (no intermediate); the Python ssl client "
+  "(TLS 1.3) trusts only the lab root and cannot build the chain.",
+  haproxy_tls("haproxy-leafonly.pem"), py_client(),
+  expect("TLSv1.3", "failed", "server_chain_incomplete", "client", "alert",
+         alert("client", 48), "server_certificate"))
+w("wide_lighttpd_success_gnutls",
+  "lighttpd with the good chain; gnutls-cli (TLS 1.3) sends GET / and reads the answer.",
+  lighttpd(), gnutls(),
+  expect("TLSv1.3", "established", "ok", None, None, None, None), held_out=True)
