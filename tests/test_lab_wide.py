@@ -96,3 +96,22 @@ def test_wide_capture_facts(sidecar: Path, with_keys: bool) -> None:
         and e["alert"]["level"] == "fatal")
     if stopped_early:
         assert not conn.established
+
+
+def test_score_reports_the_three_sets(capsys: pytest.CaptureFixture[str]) -> None:
+    """lab/score.py (the figures quoted in docs/lab.md) runs on the committed captures and
+    totals the tuning, held-out and Apache-era sets, without and with key logs."""
+    import importlib.util
+    import sys
+
+    path = CAPTURES.parent / "lab" / "score.py"
+    spec = importlib.util.spec_from_file_location("lab_score", path)
+    assert spec and spec.loader
+    score = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = score  # its dataclass looks its module up
+    spec.loader.exec_module(score)
+    assert score.main([]) == 0
+    out = capsys.readouterr().out
+    for s in ("tuning", "held_out", "apache"):
+        assert re.search(rf"^{s}\s+nokeys\s+\d+", out, re.MULTILINE), s
+        assert re.search(rf"^{s}\s+keys\s+\d+", out, re.MULTILINE), s
