@@ -26,7 +26,7 @@ def test_the_factory_sets_every_field_as_the_dataclass_does() -> None:
 
 def test_chain_findings_dicts_equal_the_plain_ones_and_are_fresh() -> None:
     from tlsdissect.pipeline import enrich
-    from tlsdissect.x509.certificates import ChainFinding
+    from tlsdissect.x509.findings import ChainFinding
 
     findings = [ChainFinding("expired", "error", "text", (0,)), ChainFinding("root_included", "info", "t2")]
     expected = [f.to_dict("server") for f in findings]

@@ -276,7 +276,7 @@ def _requested_cas(ders: list[bytes]) -> tuple[tuple[str, ...], str]:
     except TypeError:  # unhashable (not bytes): decode without the memo
         hit = key = None
     if hit is None:
-        from tlsdissect.x509.certificates import decode_distinguished_names
+        from tlsdissect.x509.names import decode_distinguished_names
 
         names = tuple(decode_distinguished_names(ders))
         text = ("The server's CertificateRequest accepts certificates issued by: " + "; ".join(names) + "."
@@ -333,7 +333,7 @@ class _Reasoner:
     def __init__(self, conn: Connection, server_chain: Any = None, client_findings: Any = None,
                  client_chain: Any = None, by_type: Optional[dict[str, list[Event]]] = None):
         self.c = conn
-        self.server_chain = server_chain  # certificates.ChainAnalysis or None
+        self.server_chain = server_chain  # x509.chain.ChainAnalysis or None
         self.client_chain = client_chain
         self.client_findings = client_findings or []  # list[ChainFinding] vs CertificateRequest
         if by_type is None:  # enrich passes the groups it made of the same events
