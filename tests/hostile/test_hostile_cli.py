@@ -39,6 +39,11 @@ OUR_LINE = re.compile(
     r"|         \S.*"  # a remedy's further lines
     r"|      - .*"  # evidence
     r"| +\d+  [→←] (?:client|server) .*"  # the timeline
+    r"|      (?:versions|cipher suites \(\d+\)|groups \(\d+\)|key shares|signature schemes \(\d+\)|ALPN"
+    r"|server name): .*"  # -v: what a refused client offered
+    r"|    [├└]─ \[\d+\] .*|    [│ ]       (?:issuer|validity|names|key): .*"  # -v: the certificate tree
+    r"|      frame       time  client .*"  # -v: the ladder's heading
+    r"| +\d+ +\d+\.\d{6}  \|(?:─ .* ─*▶|◀─* .* ─)\|"  # -v: a ladder row, an arrow either way
     r")"
 )
 

@@ -11,6 +11,7 @@ from typing import Any, Optional
 from rich.console import Console
 from rich.text import Text
 
+from tlsdissect.report import story
 from tlsdissect.report.safe import VALUE_LIMIT, shown
 from tlsdissect.results.model import Connection, Event, Report
 from tlsdissect.results.outcome import outcome_of
@@ -132,8 +133,11 @@ def _connection_items(c: Connection, verbose: bool, blank_before: bool, plain: b
 
 def _render_body(con: _Lines, c: Connection, outcome: str, verbose: bool) -> None:
     diag = c.diagnosis
-    if outcome == "established" and not verbose:
-        return
+    if outcome == "established":
+        for text, style in story.warnings(c):
+            con.styled("    " + text, style)
+        if not verbose:
+            return
     if diag is not None:
         _render_diagnosis(con, c, diag)
     else:
@@ -144,8 +148,18 @@ def _render_body(con: _Lines, c: Connection, outcome: str, verbose: bool) -> Non
                 con.styled(f"    alert from {a.sender} (frame {a.frame}): {a.level} {a.name} ({a.hex})")
             else:
                 con.styled(f"    encrypted alert from {a.sender} (frame {a.frame})")
-    if verbose or outcome != "established":
-        _render_timeline(con, c, full=verbose)
+    if verbose:
+        if c.server_hello is None and c.client_hello is not None:
+            _lines(con, story.client_offer(c))
+        _lines(con, story.chain_tree(c))
+        _lines(con, story.ladder(c, _event_text))
+    elif outcome != "established":
+        _render_timeline(con, c, full=False)
+
+
+def _lines(con: _Lines, lines: list[story.Line]) -> None:
+    for text, style in lines:
+        con.styled("    " + text, style)
 
 
 def _render_diagnosis(con: _Lines, c: Connection, diag: Any) -> None:
