@@ -27,8 +27,8 @@ PROPOSED_CAUSES = {
     "weak_server_key": "the client refuses the server certificate's key as too small for its "
                        "security level (e.g. RSA 1024 at SECLEVEL 2)",
     "weak_dh_group": "the client refuses the server's ephemeral finite-field DH group as too small",
-    "signature_invalid_in_transit": "the ServerKeyExchange signature does not verify because the "
-                                    "bytes were altered on the path",
+    "handshake_signature_invalid": "the ServerKeyExchange signature does not verify with the "
+                                   "certificate's key (in the lab: the bytes were altered on the path)",
     "record_corrupted_in_transit": "a protected record fails its integrity check (bad_record_mac) "
                                    "because it was altered on the path",
     "path_mtu_blackhole": "large packets of one side are lost on the path (MTU black hole): a big "
@@ -64,7 +64,7 @@ FAMILIES = {
     "client_cert_missing": "server_rejects_client_cert",
     "client_cert_rejected": "server_rejects_client_cert",
     "client_cert_revoked": "server_rejects_client_cert",
-    "middlebox_reset": "path_or_middlebox", "signature_invalid_in_transit": "path_or_middlebox",
+    "middlebox_reset": "path_or_middlebox", "handshake_signature_invalid": "path_or_middlebox",
     "record_corrupted_in_transit": "path_or_middlebox", "path_mtu_blackhole": "path_or_middlebox",
     "renegotiation_refused": "after_handshake", "truncated_response": "after_handshake",
     "connection_reset": "transport", "server_no_response": "transport",

@@ -332,14 +332,14 @@ w("wide_ske_signature_flipped_relay_curl",
   "ECDHE parameters); curl's signature check fails and it aborts with decrypt_error. Two legs "
   "in the capture; stream 0 is the client's.",
   ("helper", ["flip-relay", "{port}", "{upstream}", "--what", "ske"]), curl(*TLS12),
-  expect("TLSv1.2", "failed", "signature_invalid_in_transit", "client", "alert",
+  expect("TLSv1.2", "failed", "handshake_signature_invalid", "client", "alert",
          alert("client", 51), "key_exchange", stream=0),
   upstream=("nginx", NginxSpec(protocols="TLSv1.2")))
 w("wide_ske_signature_flipped_relay_gnutls",
   "gnutls-cli (TLS 1.2) through the same bit-flipping relay, in front of lighttpd.",
   ("helper", ["flip-relay", "{port}", "{upstream}", "--what", "ske"]),
   gnutls("--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.2"),
-  expect("TLSv1.2", "failed", "signature_invalid_in_transit", "client", "alert",
+  expect("TLSv1.2", "failed", "handshake_signature_invalid", "client", "alert",
          alert("client", 51), "key_exchange", stream=0),
   upstream=lighttpd(), held_out=True)
 w("wide_record_flipped_relay_curl",
