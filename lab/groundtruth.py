@@ -15,8 +15,10 @@ CAUSES = frozenset({
     "connection_reset", "server_no_response", "server_closed_without_alert",
     "client_closed_without_alert", "not_tls", "unknown",
 })
-# Causes the wide lab (lab/wide.py) needs that tlsdissect's catalogue does not have yet
-# (tlsdissect/diagnosis/causes.py); a sidecar may name one of them, proposed for the catalogue.
+# Causes the wide lab (lab/wide.py) proposed for tlsdissect's catalogue
+# (tlsdissect/diagnosis/causes.py), which has them now, with what the lab meant by each. A cause
+# a scenario needs next goes into the catalogue, with its family, as well as here:
+# tests/test_docs.py wants every sidecar's cause and family to be the catalogue's.
 PROPOSED_CAUSES = {
     "alpn_mismatch": "the server supports none of the application protocols (ALPN) the client offers",
     "inappropriate_fallback": "a client's fallback retry (TLS_FALLBACK_SCSV) below the server's best "
@@ -44,7 +46,8 @@ PROPOSED_CAUSES = {
 }
 CAUSES = CAUSES | frozenset(PROPOSED_CAUSES)
 # Every cause (catalogue and proposed) falls in one family, so a TLS 1.3 capture without keys,
-# where the exact cause is hidden, can still be judged on the family.
+# where the exact cause is hidden, can still be judged on the family. The catalogue's own
+# `Cause.family` is the reference: tests/test_docs.py checks these and every sidecar against it.
 FAMILIES = {
     "ok": "ok", "late_alert_after_success": "ok",
     "protocol_version_mismatch": "server_rejects_hello", "no_shared_cipher": "server_rejects_hello",

@@ -8,8 +8,8 @@ Clients: curl, openssl s_client, gnutls-cli, the Go and Node.js peers, Python's 
 
 Every sidecar's `expected` also carries `cause_family` (groundtruth.FAMILIES) and `held_out`
 (true: kept out of the tests that tune the diagnosis rules; lab/score.py reports it apart).
-Causes tlsdissect's catalogue lacks are named with the ids proposed in
-groundtruth.PROPOSED_CAUSES.
+The causes the wide lab needed beyond the Apache-era ones were proposed in
+groundtruth.PROPOSED_CAUSES; tlsdissect's catalogue has them now.
 """
 from __future__ import annotations
 
