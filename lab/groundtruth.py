@@ -15,8 +15,10 @@ CAUSES = frozenset({
     "connection_reset", "server_no_response", "server_closed_without_alert",
     "client_closed_without_alert", "not_tls", "unknown",
 })
-# Causes the wide lab (lab/wide.py) needs that tlsdissect's catalogue does not have yet
-# (tlsdissect/diagnosis/causes.py); a sidecar may name one of them, proposed for the catalogue.
+# Causes the wide lab (lab/wide.py) proposed for tlsdissect's catalogue
+# (tlsdissect/diagnosis/causes.py), which has them now, with what the lab meant by each. A cause
+# a scenario needs next goes into the catalogue, with its family, as well as here:
+# tests/test_docs.py wants every sidecar's cause and family to be the catalogue's.
 PROPOSED_CAUSES = {
     "alpn_mismatch": "the server supports none of the application protocols (ALPN) the client offers",
     "inappropriate_fallback": "a client's fallback retry (TLS_FALLBACK_SCSV) below the server's best "
@@ -27,8 +29,8 @@ PROPOSED_CAUSES = {
     "weak_server_key": "the client refuses the server certificate's key as too small for its "
                        "security level (e.g. RSA 1024 at SECLEVEL 2)",
     "weak_dh_group": "the client refuses the server's ephemeral finite-field DH group as too small",
-    "signature_invalid_in_transit": "the ServerKeyExchange signature does not verify because the "
-                                    "bytes were altered on the path",
+    "handshake_signature_invalid": "the ServerKeyExchange signature does not verify with the "
+                                   "certificate's key (in the lab: the bytes were altered on the path)",
     "record_corrupted_in_transit": "a protected record fails its integrity check (bad_record_mac) "
                                    "because it was altered on the path",
     "path_mtu_blackhole": "large packets of one side are lost on the path (MTU black hole): a big "
@@ -44,7 +46,8 @@ PROPOSED_CAUSES = {
 }
 CAUSES = CAUSES | frozenset(PROPOSED_CAUSES)
 # Every cause (catalogue and proposed) falls in one family, so a TLS 1.3 capture without keys,
-# where the exact cause is hidden, can still be judged on the family.
+# where the exact cause is hidden, can still be judged on the family. The catalogue's own
+# `Cause.family` is the reference: tests/test_docs.py checks these and every sidecar against it.
 FAMILIES = {
     "ok": "ok", "late_alert_after_success": "ok",
     "protocol_version_mismatch": "server_rejects_hello", "no_shared_cipher": "server_rejects_hello",
@@ -64,7 +67,7 @@ FAMILIES = {
     "client_cert_missing": "server_rejects_client_cert",
     "client_cert_rejected": "server_rejects_client_cert",
     "client_cert_revoked": "server_rejects_client_cert",
-    "middlebox_reset": "path_or_middlebox", "signature_invalid_in_transit": "path_or_middlebox",
+    "middlebox_reset": "path_or_middlebox", "handshake_signature_invalid": "path_or_middlebox",
     "record_corrupted_in_transit": "path_or_middlebox", "path_mtu_blackhole": "path_or_middlebox",
     "renegotiation_refused": "after_handshake", "truncated_response": "after_handshake",
     "connection_reset": "transport", "server_no_response": "transport",

@@ -6,10 +6,11 @@ For every captures/<scenario>/expected.json, tlsdissect.analyze runs on capture.
 the key log and, when the lab kept one, with it.  For the connection the sidecar is about
 (`expected.stream`, else the first) it checks:
 
-  cause    the diagnosis' cause is the expected one (proposed ids count: until the catalogue
-           has them, a diagnosis cannot match them)
-  family   the cause's family (lab/groundtruth.FAMILIES) is the expected family: what a TLS 1.3
-           capture without keys can at least be judged on
+  cause    the diagnosis' cause is the expected one
+  family   the family of the cause we name, as the catalogue gives it
+           (tlsdissect/diagnosis/causes.py, `Cause.family`), is the expected family
+           (`expected.cause_family`, else the catalogue's family of the expected cause): what a
+           TLS 1.3 capture without keys can at least be judged on
   alert    the deciding alert: same sender and code; without keys an encrypted expected alert
            counts when the sender is right and the code is left unknown; no expected alert
            counts when the diagnosis names none (or a close_notify)
@@ -30,16 +31,20 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
-import groundtruth  # noqa: E402
+from tlsdissect.diagnosis.causes import CAUSES  # noqa: E402
 
 SETS = ("tuning", "held_out", "apache")
 
 
-def family(cause: str | None) -> str:
-    return groundtruth.FAMILIES.get(cause or "unknown", "unknown")
+def family(cause: str) -> str:
+    """The catalogue's family of a cause id."""
+    return CAUSES[cause].family
+
+
+def expected_family(expected: dict) -> str:
+    return expected.get("cause_family") or family(expected["cause"])
 
 
 def scenario_set(expected: dict) -> str:
@@ -72,7 +77,7 @@ def judge(expected: dict, diag, with_keys: bool) -> Mark:
     visible = bool(want_alert) and want_alert["level"] == "fatal" and (
         not want_alert["encrypted"] or with_keys)
     return Mark(got=got, cause=got == expected["cause"],
-                family=family(got) == family(expected["cause"]), alert=alert_ok,
+                family=family(got) == expected_family(expected), alert=alert_ok,
                 unknown_visible_alert=visible and got == "unknown")
 
 

@@ -8,8 +8,8 @@ Clients: curl, openssl s_client, gnutls-cli, the Go and Node.js peers, Python's 
 
 Every sidecar's `expected` also carries `cause_family` (groundtruth.FAMILIES) and `held_out`
 (true: kept out of the tests that tune the diagnosis rules; lab/score.py reports it apart).
-Causes tlsdissect's catalogue lacks are named with the ids proposed in
-groundtruth.PROPOSED_CAUSES.
+The causes the wide lab needed beyond the Apache-era ones were proposed in
+groundtruth.PROPOSED_CAUSES; tlsdissect's catalogue has them now.
 """
 from __future__ import annotations
 
@@ -332,14 +332,14 @@ w("wide_ske_signature_flipped_relay_curl",
   "ECDHE parameters); curl's signature check fails and it aborts with decrypt_error. Two legs "
   "in the capture; stream 0 is the client's.",
   ("helper", ["flip-relay", "{port}", "{upstream}", "--what", "ske"]), curl(*TLS12),
-  expect("TLSv1.2", "failed", "signature_invalid_in_transit", "client", "alert",
+  expect("TLSv1.2", "failed", "handshake_signature_invalid", "client", "alert",
          alert("client", 51), "key_exchange", stream=0),
   upstream=("nginx", NginxSpec(protocols="TLSv1.2")))
 w("wide_ske_signature_flipped_relay_gnutls",
   "gnutls-cli (TLS 1.2) through the same bit-flipping relay, in front of lighttpd.",
   ("helper", ["flip-relay", "{port}", "{upstream}", "--what", "ske"]),
   gnutls("--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.2"),
-  expect("TLSv1.2", "failed", "signature_invalid_in_transit", "client", "alert",
+  expect("TLSv1.2", "failed", "handshake_signature_invalid", "client", "alert",
          alert("client", 51), "key_exchange", stream=0),
   upstream=lighttpd(), held_out=True)
 w("wide_record_flipped_relay_curl",

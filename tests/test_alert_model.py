@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tlsdissect.diagnosis import alerts as A
-from tlsdissect.diagnosis.causes import CAUSES, Cause
+from tlsdissect.diagnosis.causes import CAUSES, remedy_lines
 from tlsdissect.tls import tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,22 +84,26 @@ def test_each_reading_lists_a_cause_once() -> None:
             assert len(causes) == len(set(causes)), (code, reading.sender, reading.phases)
 
 
-def test_every_cause_named_exists_in_the_catalogue_or_the_new_causes() -> None:
-    known = set(CAUSES) | set(A.NEW_CAUSES)
+def _named() -> set[str]:
+    """Every cause id the model names."""
+    named = {c.cause for info in A.ALERTS.values() for r in info.readings for c in r.candidates}
+    return named | {A._NONSTANDARD.cause}
+
+
+def test_every_cause_named_exists_in_the_catalogue() -> None:
     for code, info in A.ALERTS.items():
         for reading in info.readings:
             for cand in reading.candidates:
-                assert cand.cause in known, (code, cand.cause)
-    assert A._NONSTANDARD.cause in known
+                assert cand.cause in CAUSES, (code, cand.cause)
+    assert A._NONSTANDARD.cause in CAUSES
 
 
-def test_refined_causes_are_catalogue_causes() -> None:
-    for cid, spec in A.NEW_CAUSES.items():
-        if spec.refines:
-            assert spec.refines in CAUSES, cid
-            assert A.catalogue_id(cid) == spec.refines
-    assert A.catalogue_id("no_shared_cipher") == "no_shared_cipher"
-    assert A.catalogue_id("alpn_mismatch") == "alpn_mismatch"  # no broader id: to be merged
+def test_a_refined_cause_is_a_broader_catalogue_cause() -> None:
+    refining = {cid: c.refines for cid, c in CAUSES.items() if c.refines}
+    assert refining, "no cause narrows a broader one"
+    for cid, broader in refining.items():
+        assert broader in CAUSES and broader != cid, cid
+        assert not CAUSES[broader].refines, (cid, broader)  # one step: the broader id is what the diagnosis names
 
 
 def _lab_alerts() -> list[tuple[str, dict, dict]]:
@@ -114,35 +118,44 @@ def _lab_alerts() -> list[tuple[str, dict, dict]]:
 
 def test_the_lab_agrees_with_the_model() -> None:
     # Each lab capture that ends with a readable alert: the cause the lab expects is among the
-    # model's candidates for that alert, sender and phase (directly or through the catalogue id
-    # a new, finer cause refines).
+    # model's candidates for that alert, sender and phase (directly or as the broader cause a
+    # candidate refines: the Apache-era sidecars expect server_cert_rejected where the model
+    # names server_cert_revoked or server_cert_wrong_usage).
     cases = _lab_alerts()
     assert len(cases) > 25
     for name, alert, expected in cases:
         found = A.candidates(alert["code"], alert["sender"], expected["failure_point"])
-        ids = {c.cause for c in found} | {A.catalogue_id(c.cause) for c in found}
+        ids = {c.cause for c in found} | {CAUSES[c.cause].refines for c in found if CAUSES[c.cause].refines}
         assert expected["cause"] in ids, (name, alert["name"], expected["failure_point"], [c.cause for c in found])
 
 
-def test_new_causes_do_not_shadow_the_catalogue_and_convert_to_its_shape() -> None:
-    assert not set(A.NEW_CAUSES) & set(CAUSES)
-    for cid, spec in A.NEW_CAUSES.items():
-        assert spec.id == cid and cid.isidentifier() and cid == cid.lower()
-        assert spec.title and len(spec.meaning) > 40
-        assert spec.apache and spec.nginx and spec.haproxy and spec.general, cid
-        cause = spec.to_cause()
-        assert isinstance(cause, Cause) and cause.id == cid and cause.apache == spec.apache
-        assert cause.general[0].startswith("nginx: ")
-        assert any(line.startswith("HAProxy: ") for line in cause.general)
-        if spec.check:
-            spec.check.format(host="h", port="443", sni="s")  # only the catalogue's placeholders
+def test_every_cause_the_model_names_says_what_it_is_and_what_to_change() -> None:
+    for cid in _named():
+        cause = CAUSES[cid]
+        assert cause.id == cid and cid.isidentifier() and cid == cid.lower()
+        assert cause.title and len(cause.meaning) > 40, cid
+        assert remedy_lines(cid) or cid == "ok", cid
+        if cause.check:
+            cause.check.format(host="h", port="443", sni="s")  # only the catalogue's placeholders
 
 
-def test_every_new_cause_is_used_or_was_asked_for() -> None:
-    used = {c.cause for info in A.ALERTS.values() for r in info.readings for c in r.candidates}
-    used.add(A._NONSTANDARD.cause)
-    for_the_tcp_rules = {"path_mtu_blackhole", "truncated_response"}  # no alert needed
-    assert set(A.NEW_CAUSES) - used <= for_the_tcp_rules
+def test_causes_with_nginx_or_haproxy_lines_have_every_server_s_in_order() -> None:
+    # The causes the alert model brought have lines for Apache, nginx, HAProxy and a generic one;
+    # the remedy lists them in that order.
+    brought = [c for c in CAUSES.values() if c.nginx or c.haproxy]
+    assert len(brought) >= 25
+    for cause in brought:
+        assert cause.apache and cause.nginx and cause.haproxy and cause.general, cause.id
+        assert remedy_lines(cause.id) == ([f"Apache httpd (mod_ssl): {x}" for x in cause.apache]
+                                          + [f"nginx: {x}" for x in cause.nginx]
+                                          + [f"HAProxy: {x}" for x in cause.haproxy] + list(cause.general))
+
+
+def test_the_causes_the_model_never_names_are_those_no_alert_shows() -> None:
+    no_alert = {"connection_reset", "server_no_response", "client_closed_without_alert",  # TCP only
+                "path_mtu_blackhole", "plaintext_http_on_tls_port", "tls_to_plaintext_server", "not_tls",
+                "unknown"}
+    assert set(CAUSES) - _named() <= no_alert
 
 
 # -- the stack table ---------------------------------------------------------------------------------
@@ -296,8 +309,8 @@ def test_alert_doc_covers_every_alert_cause_and_stack() -> None:
     text = (ROOT / "docs" / "alerts.md").read_text()
     for code, info in A.ALERTS.items():
         assert f"`{info.name}` ({code}" in text, code
-    for cid in A.NEW_CAUSES:
-        assert f"### `{cid}`" in text, cid
+    for cid in _named() - {A._NONSTANDARD.cause}:  # the fallback for unregistered codes has no table
+        assert f"(causes.md#{cid})" in text, cid
     for stack in A.STACKS:
         assert f"### {stack}" in text, stack
 

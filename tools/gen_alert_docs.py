@@ -15,15 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tlsdissect.diagnosis import alerts as A  # noqa: E402
-from tlsdissect.diagnosis.causes import CAUSES  # noqa: E402
 
 OUT = ROOT / "docs" / "alerts.md"
 
 
 def _cause_link(cid: str) -> str:
-    if cid in CAUSES:
-        return f"[`{cid}`](causes.md#{cid})"
-    return f"[`{cid}`](#{cid})"
+    return f"[`{cid}`](causes.md#{cid})"
 
 
 def _cell(text: str) -> str:
@@ -39,7 +36,7 @@ def _intro() -> list[str]:
         "Every alert in the IANA TLS Alerts registry: what it means, where it is defined, and, by who sent it",
         "and the phase it arrived in, the causes it can point to, most likely first, with what in the capture",
         "tells them apart. The diagnosis reads the same data (`tlsdissect.diagnosis.alerts`); the causes link",
-        "to [causes.md](causes.md) or, for causes the alert model adds, to [their section below](#causes-the-alerts-add).",
+        "to their section of [causes.md](causes.md), with their meaning, remedies and check.",
         "[What the main TLS stacks send](#what-the-main-stacks-send) follows: the same failure gives different",
         "alerts in different implementations, and a reading that relies on one stack's habit names it.",
         "",
@@ -76,19 +73,6 @@ def _alert_section(info: A.AlertInfo) -> list[str]:
             stacks = ", ".join(cand.stacks)
             lines.append(f"| {reading.sender} | {phases} | {_cause_link(cand.cause)} | {cand.likelihood} | "
                          f"{_cell(cand.evidence)} | {stacks} |")
-    return lines + [""]
-
-
-def _cause_section(spec: A.CauseSpec) -> list[str]:
-    lines = [f"### `{spec.id}`", "", f"**{spec.title}.** {spec.meaning}", "", "**Remedy.**", ""]
-    lines += [f"- Apache httpd (mod_ssl): {x}" for x in spec.apache]
-    lines += [f"- nginx: {x}" for x in spec.nginx]
-    lines += [f"- HAProxy: {x}" for x in spec.haproxy]
-    lines += [f"- {x}" for x in spec.general]
-    if spec.check:
-        lines += ["", f"**Check.** `{spec.check}`"]
-    if spec.refines:
-        lines += ["", f"Until the catalogue has it, the diagnosis reports it as {_cause_link(spec.refines)}."]
     return lines + [""]
 
 
@@ -144,12 +128,6 @@ def render() -> str:
                                        for i in A.ALERTS.values()), ""]
     for info in A.ALERTS.values():
         lines += _alert_section(info)
-    lines += ["## Causes the alerts add", "",
-              "Causes the alert model needs that the catalogue ([causes.md](causes.md)) does not have yet. "
-              "`alerts.NEW_CAUSES` holds them in a shape that converts to the catalogue's (`CauseSpec.to_cause()`).",
-              ""]
-    for spec in A.NEW_CAUSES.values():
-        lines += _cause_section(spec)
     lines += ["## What the main stacks send", "",
               "The alert code each stack sends when it detects a failure (`?`: not confirmed in its source; "
               "\"after handshake\": it completes the handshake and then closes without an alert; \"none\": it closes "
