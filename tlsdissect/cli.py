@@ -90,7 +90,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--system-trust", action="store_true", help="check server chains against the system trust store")
     p.add_argument("--all", action="store_true", dest="include_all", help="also list TCP connections with no TLS")
     p.add_argument("--stream", type=int, action="append", metavar="N", help="only show this tcp.stream (repeatable)")
-    p.add_argument("-v", "--verbose", action="store_true", help="show the full timeline of every connection")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show every connection in full: ladder diagram, certificate chains, what a refused client offered")
+    pick = p.add_argument_group("which connections")
+    pick.add_argument("--failed", action="store_true", help="only connections that failed")
+    pick.add_argument("--host", action="append", metavar="ADDR|NAME",
+                      help="only connections with this client or server address, or this server name (repeatable)")
+    pick.add_argument("--port", type=int, action="append", metavar="N", help="only connections to or from this port")
+    pick.add_argument("--sni", action="append", metavar="PATTERN",
+                      help="only connections whose server name matches (shell pattern: '*.example.com')")
+    pick.add_argument("--cause", action="append", metavar="ID", help="only connections with this cause (docs/causes.md)")
+    p.add_argument("--show", choices=("auto", "all", "failed"), default="auto",
+                   help="text view: 'all' lists every connection; 'failed' only the ones not established; "
+                        "'auto' (default) lists all unless the capture has more than 100, then the summary and "
+                        "the ones not established")
     p.add_argument("--no-color", action="store_true", help="plain text output (also: NO_COLOR=1)")
     p.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
                    help="use N processes (0: one per core): several files are analysed side by side (output in "
@@ -186,6 +199,7 @@ def _main(args: argparse.Namespace) -> int:
     jobs = max(1, args.jobs)  # one file: shard its connections over that many processes
     status = EXIT_OK
     several = _SeveralJson(sys.stdout) if args.json and len(args.captures) > 1 else None
+    pick = _Pick(args)
     for path in args.captures:
         try:
             progress = _progress_for(path) if jobs == 1 else None
@@ -194,12 +208,12 @@ def _main(args: argparse.Namespace) -> int:
                 options["progress"] = progress.update
             try:
                 if args.jsonl:
-                    rc = _run_jsonl(path, options, args.stream, jobs)
+                    rc = _run_jsonl(path, options, args.stream, jobs, pick)
                 elif several is not None:
                     several.next_item()
-                    rc = _run_json(path, options, args.stream, jobs, inner=True)
+                    rc = _run_json(path, options, args.stream, jobs, inner=True, pick=pick)
                 elif args.json:
-                    rc = _run_json(path, options, args.stream, jobs)
+                    rc = _run_json(path, options, args.stream, jobs, pick=pick)
                 else:
                     rc = _run_text(path, options, args, jobs)
             finally:
@@ -299,12 +313,54 @@ class _Tally:
         return [f"{path}: note: {n}" for n in out]
 
 
+class _Pick:
+    """The connection filters (--failed, --host, --port, --sni, --cause)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.failed = bool(getattr(args, "failed", False))
+        self.hosts = set(getattr(args, "host", None) or ())
+        self.ports = set(getattr(args, "port", None) or ())
+        self.snis = list(getattr(args, "sni", None) or ())
+        self.causes = set(getattr(args, "cause", None) or ())
+
+    @property
+    def active(self) -> bool:
+        return bool(self.failed or self.hosts or self.ports or self.snis or self.causes)
+
+    def keeps(self, conn: Connection) -> bool:
+        from fnmatch import fnmatchcase
+
+        if self.failed and not is_failure(conn):
+            return False
+        if self.hosts or self.ports:
+            hosts, ports = set(), set()
+            for end in (conn.client, conn.server):
+                host, _, port = end.rpartition(":")
+                hosts.add(host.strip("[]"))
+                ports.add(int(port) if port.isdigit() else -1)
+            if conn.server_name:
+                hosts.add(conn.server_name.lower())
+            if self.hosts and not hosts & {h.lower() for h in self.hosts}:
+                return False
+            if self.ports and not ports & self.ports:
+                return False
+        if self.snis and not (conn.server_name and any(fnmatchcase(conn.server_name.lower(), pat.lower())
+                                                        for pat in self.snis)):
+            return False
+        if self.causes and getattr(conn.diagnosis, "cause", None) not in self.causes:
+            return False
+        return True
+
+
 def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[list[int]], want: str,
-          jobs: int = 1, tally: Optional[_Tally] = None) -> Iterator[tuple[int, bool, Any]]:
+          jobs: int = 1, tally: Optional[_Tally] = None,
+          pick: Optional[_Pick] = None) -> Iterator[tuple[int, bool, Any]]:
     """(stream, failed, payload) per reported connection, in output order; the payload is the
     JSON text as UTF-8 bytes (want="json") or the Connection. With jobs > 1, from a sharded run
-    (parallel.py)."""
-    if jobs > 1:
+    (parallel.py), unless filters other than --stream need the connections here."""
+    if pick is not None and not pick.active:
+        pick = None
+    if jobs > 1 and pick is None:
         from tlsdissect.parallel import can_shard, iter_sharded
 
         if can_shard(path):
@@ -317,6 +373,8 @@ def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[li
             tally.add(conn)
         if streams and conn.stream not in streams:
             continue
+        if pick is not None and not pick.keeps(conn):
+            continue
         yield conn.stream, is_failure(conn), (dumps_bytes(conn.json_value()) if want == "json" else conn)
 
 
@@ -327,7 +385,7 @@ def _say_notes(path: str, options: dict[str, Any], streams: Optional[list[int]],
 
 
 def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1,
-              inner: bool = False) -> int:
+              inner: bool = False, pick: Optional[_Pick] = None) -> int:
     """One capture as one JSON object (docs/schema.md); ``inner``: an item of the several-captures
     document (no newline after it: the caller writes the separators)."""
     st = RunState()
@@ -356,7 +414,7 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
     stopped = False
     try:
         try:
-            for stream, bad, text in _rows(path, options, st, streams, "json", jobs, tally):
+            for stream, bad, text in _rows(path, options, st, streams, "json", jobs, tally, pick):
                 if not header_done:
                     header()
                     header_done = True
@@ -411,7 +469,8 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
     memory stays flat however many connections the capture holds."""
     from rich.console import Console
 
-    from tlsdissect.report.text import connection_text, order_of, outcome_of, render_header
+    from tlsdissect.report.summary import BIG_CAPTURE, Summary
+    from tlsdissect.report.text import connection_text, order_of, render_header, render_lines
 
     # --no-color or NO_COLOR (https://no-color.org): no escape codes at all, bold and dim included;
     # otherwise rich decides from the terminal, FORCE_COLOR and TERM.
@@ -419,15 +478,14 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
     con = Console(color_system=None if plain else "auto", no_color=plain or None, highlight=False, soft_wrap=True)
     st = RunState()
     failed = False
-    counts: dict[str, int] = {}
+    summary = Summary()
     tally = _Tally()
     stopped = False
     with _TextSpool() as spool:
         try:
-            for _, bad, conn in _rows(path, options, st, args.stream, "connection", jobs, tally):
+            for _, bad, conn in _rows(path, options, st, args.stream, "connection", jobs, tally, _Pick(args)):
                 failed = failed or bad
-                outcome = outcome_of(conn)
-                counts[outcome] = counts.get(outcome, 0) + 1
+                outcome = summary.add(conn)
                 text = connection_text(con, conn, verbose=args.verbose, blank_before=True)
                 spool.add(order_of(outcome), conn.stream, text.encode("utf-8", "surrogateescape"))
         except KeyboardInterrupt:  # stopped: show what was decoded, then stop
@@ -437,11 +495,20 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
                       format=info.format if info else "", truncated=bool(info and info.truncated),
                       truncation_reason=info.truncation_reason if info else "",
                       tcp_connections=st.tcp_connections, warnings=st.warnings)
-        render_header(con, head, counts)
+        render_header(con, head, summary.outcomes)
+        render_lines(con, summary.lines())
+        show = args.show
+        if show == "auto":
+            show = "failed" if summary.total > BIG_CAPTURE else "all"
+        hidden = order_of("established")
         con.file.flush()
-        for text in spool.in_order():
+        for text in spool.in_order(skip_group=hidden if show == "failed" else None):
             con.file.write(text.decode("utf-8", "surrogateescape"))
         con.file.flush()
+        listed = summary.outcomes.get("established", 0) if show == "failed" else 0
+        if listed:
+            render_lines(con, [("", ""), (f"{listed} established connection(s) not listed: "
+                                          "--show all lists every connection", "dim")])
     if stopped:
         _complain(f"{path}: stopped; the connections above are those decoded before the stop")
         raise KeyboardInterrupt
@@ -483,13 +550,15 @@ class _TextSpool:
             arr.append(value)
         self.size += len(data)
 
-    def in_order(self, by_stream: bool = True) -> Iterator[bytes]:
-        """By (group, stream), or as they were added."""
+    def in_order(self, by_stream: bool = True, skip_group: Optional[int] = None) -> Iterator[bytes]:
+        """By (group, stream), or as they were added; without the entries of ``skip_group``."""
         group, stream, offset, length = self.index
         order = range(len(group))
         if by_stream:
             order = sorted(order, key=lambda i: (group[i], stream[i], i))  # type: ignore[assignment]
         for i in order:
+            if group[i] == skip_group:
+                continue
             self.file.seek(offset[i])
             yield self.file.read(length[i])
 
@@ -597,13 +666,14 @@ def _run_parallel(args: argparse.Namespace, options: dict[str, Any]) -> int:
     return status
 
 
-def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1) -> int:
+def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1,
+               pick: Optional[_Pick] = None) -> int:
     st = RunState()
     failed = False
     out = _ByteOut(sys.stdout)
     tally = _Tally()
     capture = b'{"capture":' + dumps_bytes(path) + b","  # each line says which capture it came from
-    for _, bad, text in _rows(path, options, st, streams, "json", jobs, tally):
+    for _, bad, text in _rows(path, options, st, streams, "json", jobs, tally, pick):
         failed = failed or bad
         out.write(capture + text[1:] + b"\n")
         out.flush()

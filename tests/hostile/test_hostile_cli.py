@@ -43,6 +43,9 @@ OUR_LINE = re.compile(
     r"|server name): .*"  # -v: what a refused client offered
     r"|    [├└]─ \[\d+\] .*|    [│ ]       (?:issuer|validity|names|key): .*"  # -v: the certificate tree
     r"|      frame       time  client .*"  # -v: the ladder's heading
+    r"|summary:|  connections: \d+ \(.*\)|  failures by cause:|  servers with the most failures .*"  # the summary
+    r"|     +\d+  \S.*|    … and \d+ more server\(s\)"  # ... its rows (a count first)
+    r"|\d+ established connection\(s\) not listed: .*"
     r"| +\d+ +\d+\.\d{6}  \|(?:─ .* ─*▶|◀─* .* ─)\|"  # -v: a ladder row, an arrow either way
     r")"
 )

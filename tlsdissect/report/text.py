@@ -49,6 +49,12 @@ def render_header(con: Console, report: Report, counts: dict[str, int]) -> None:
         con.print(Text(shown(f"warning: {w}"), style="yellow"))
 
 
+def render_lines(con: Console, lines: list[tuple[str, str]]) -> None:
+    """Plain lines (text, style) such as the summary's, each through ``shown``."""
+    for text, style in lines:
+        con.print(Text(shown(text), style=style or ""))
+
+
 def _head(con: _Lines, c: Connection, outcome: str) -> None:
     mark, style = {"failed": ("✗", "bold red"), "incomplete": ("?", "bold yellow"),
                    "not_tls": ("•", "bold magenta"), "established": ("✓", "bold green")}.get(outcome, ("?", "bold"))
