@@ -207,7 +207,7 @@ class TlsSession:
     def plain_text_has(self, markers: tuple[bytes, ...]) -> bool:
         """Whether the first plain-text bytes of either direction (a stream that is not TLS)
         contain one of ``markers``."""
-        return any(m in layer.plain_sample for layer in self.layers for m in markers)
+        return any(m in layer.plain.sample for layer in self.layers if layer.plain is not None for m in markers)
 
     def mid_record(self, d: int) -> int:
         """Bytes of a record direction ``d`` has started but not finished (0 between records):
