@@ -40,6 +40,10 @@ _PROTECTED_TYPES = {CT_HANDSHAKE: "handshake", CT_APPLICATION_DATA: "application
 # ssl_history letter as sent by direction 0 and by direction 1 (one look-up per message).
 _MESSAGE_NAMES: dict[int, tuple[str, str, str]] = {}
 _HRR_LETTERS = ("J", "j")  # a HelloRetryRequest's letter by direction
+# A kept message type's handler, or None: handlers.ON_MESSAGE.get bound once. (Not a method call
+# in on_handshake: CPython 3.11 compiles a method call on an imported name as an attribute load,
+# as for a module, which would bind a new method object at every message.)
+_handler_for = ON_MESSAGE.get
 
 # Shared defaults of per-connection state that most connections never write: a pair is an
 # immutable tuple replaced on write (pair_with), a collection is created at its first entry
@@ -277,7 +281,7 @@ class TlsSession:
         letter = names[1 + d]  # (cased for the sender, as note does)
         # The types the session keeps something of go to their own handler (one look-up, no
         # chain of tests); the others are parsed only to report a malformed one.
-        on_message = ON_MESSAGE.get(t)
+        on_message = _handler_for(t)
         if on_message is not None:
             if on_message(self, d, frame, body, info):  # (a HelloRetryRequest)
                 letter = _HRR_LETTERS[d]
