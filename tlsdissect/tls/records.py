@@ -18,7 +18,13 @@ such an event before the layer reads on. Without a sink, the same calls go to an
 :class:`EventList`, which feed returns: the layer then stops after such an event and, when
 bytes are left to read, sets :attr:`RecordLayer.paused`; the caller resumes with
 ``feed(b"", ...)`` (an SSLv2-format ClientHello pauses either way).
+
+The layer itself is the TLS mode's record loop (framing, skipping protected records, pausing).
+What a record's payload says is :mod:`~tlsdissect.tls.recordcontent`; the modes for bytes that
+are not (yet) TLS records (detection, plain text, SSLv2) are :mod:`~tlsdissect.tls.streamstart`;
+where records start, to resynchronise, is :mod:`~tlsdissect.tls.boundaries`.
 """
+
 from __future__ import annotations
 
 import struct
@@ -31,13 +37,12 @@ from tlsdissect.tls.recordcontent import (HS_CLIENT_HELLO, HS_SERVER_HELLO, KNOW
 from tlsdissect.tls.recordevents import (CT_ALERT, CT_APPLICATION_DATA, CT_CHANGE_CIPHER_SPEC, CT_HANDSHAKE,
                                          CT_HEARTBEAT, DETECT, LOST, PLAIN, SSL2, TLS, Decryptor, EventList, Out,
                                          RecordEvent)
-from tlsdissect.tls.streamstart import (PlainText, Sslv2Stream, describe_plaintext, detect, read_plain, read_sslv2,
-                                        to_plain)
+from tlsdissect.tls.streamstart import PlainText, Sslv2Stream, detect, read_plain, read_sslv2, to_plain
 
 __all__ = [  # (what other modules and the tests take from here: the layer and its vocabulary)
     "CT_ALERT", "CT_APPLICATION_DATA", "CT_CHANGE_CIPHER_SPEC", "CT_HANDSHAKE", "CT_HEARTBEAT", "DETECT", "LOST",
     "MAX_HANDSHAKE_MESSAGE", "MAX_RECORD_PAYLOAD", "PLAIN", "SSL2", "TLS", "Decryptor", "EventList", "RecordEvent",
-    "RecordLayer", "describe_plaintext", "plausible_header",
+    "RecordLayer", "plausible_header",
 ]
 
 # A handshake message header as one number: type << 24 | body length.
