@@ -95,3 +95,28 @@ def test_a_big_capture_lists_failures_and_counts_the_rest(joined: tuple[Path, li
     assert "✓ stream" not in text  # no established connection listed
     assert "established connection(s) not listed: --show all" in text
     assert "✓ stream" in _cli("--show", "all", str(path)).stdout or established == 0
+
+
+def test_every_view_counts_the_same_failures(joined: tuple[Path, list[dict]]) -> None:
+    """Text headline, JSON rows, JSON lines, DataFrame, failures() and the exit status agree."""
+    import tlsdissect
+
+    path, _ = joined
+    report = tlsdissect.analyze(path)
+    text = _cli(str(path))
+    head = text.stdout.splitlines()[0]
+    failed_text = int(head.split(" failed")[0].rsplit(" ", 1)[-1]) if " failed" in head else 0
+    doc = json.loads(_cli("--json", str(path)).stdout)
+    lines = [json.loads(x) for x in _cli("--jsonl", str(path)).stdout.splitlines()]
+    df = report.to_dataframe()
+    counts = {
+        "text": failed_text,
+        "json": sum(c["outcome"] == "failed" for c in doc["connections"]),
+        "jsonl": sum(c["outcome"] == "failed" for c in lines),
+        "dataframe": int((df["outcome"] == "failed").sum()),
+        "failures()": len(report.failures()),
+    }
+    assert len(set(counts.values())) == 1, counts
+    assert counts["text"] > 0 and text.returncode == 1
+    assert str(df["start_time"].dtype) == "datetime64[ns, UTC]"
+    assert str(df["outcome"].dtype) == "category"
