@@ -370,7 +370,7 @@ def test_every_finding_id_seen_is_documented() -> None:
 def test_documented_finding_ids_exist_in_the_code() -> None:
     body = _section(SCHEMA, "chain_findings")
     documented = set(re.findall(r"`([a-z0-9_]+)`", body.split("Finding ids:", 1)[1]))
-    source = "".join(p.read_text() for p in sorted((ROOT / "tlsdissect" / "x509").glob("*.py"))) + (
+    source = "".join(p.read_text() for p in sorted((ROOT / "tlsdissect" / "x509").rglob("*.py"))) + (
         ROOT / "tlsdissect" / "pipeline" / "enrich.py"
     ).read_text()
     for fid in documented:

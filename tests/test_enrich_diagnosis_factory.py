@@ -17,7 +17,8 @@ def test_the_reasoner_fills_the_diagnosis_fields_by_name() -> None:
     into the wrong fields. A server refusing a ClientHello with handshake_failure."""
     assert [f.name for f in dataclasses.fields(Diagnosis)] == [
         "outcome", "cause", "confidence", "failure_point", "last_completed", "aborted_by", "how", "alert",
-        "alternatives", "explanation", "evidence", "remedy", "check_command", "wireshark_filter", "hidden"]
+        "alternatives", "explanation", "evidence", "remedy", "check_command", "check_command_withheld",
+        "wireshark_filter", "hidden"]
     conn = Connection(stream=7, client="10.0.0.1:40000", server="10.0.0.2:443", first_frame=1, last_frame=5,
                       start_time=0.0, end_time=0.1, is_tls=True)
     conn.client_stats = DirectionStats(packets=3, bytes=200)
@@ -53,7 +54,7 @@ def test_the_candidate_factory_sets_every_field_as_the_dataclass_does() -> None:
 
 def test_chain_findings_dicts_equal_the_plain_ones_and_are_fresh() -> None:
     from tlsdissect.pipeline import enrich
-    from tlsdissect.x509.certificates import ChainFinding
+    from tlsdissect.x509.findings import ChainFinding
 
     findings = [ChainFinding("expired", "error", "text", (0,)), ChainFinding("root_included", "info", "t2")]
     expected = [f.to_dict("server") for f in findings]

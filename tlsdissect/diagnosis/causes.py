@@ -3,11 +3,18 @@
 Ids are stable (users' scripts match on them). ``docs/causes.md`` documents each with its
 signature in the bytes and an example capture. Remedies name Apache mod_ssl directives first
 (what most of our users run), then general advice for other servers and clients; ``check`` is
-a command that confirms the fix, with ``{host}``, ``{port}`` and ``{sni}`` filled in.
+a command that confirms the fix, with ``{host}``, ``{port}`` and ``{sni}`` filled in by
+:func:`suggested_check`. An analyst pastes it into a shell: a note after it is a shell comment
+with no quote of its own (in parentheses it was a syntax error, and an apostrophe left the shell
+waiting for the closing quote), and the values, the server name chosen by whoever wrote the
+capture among them, are quoted.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import shlex
 from dataclasses import dataclass
 
 
@@ -28,7 +35,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         "protocol_version_mismatch", "No TLS version both sides accept",
         apache=("Let the server accept a version the client offers: SSLProtocol (e.g. `SSLProtocol -all +TLSv1.2 +TLSv1.3`).",),
         general=("Enable on the server a protocol version the client offers, or configure the client to offer one the server accepts (e.g. curl --tlsv1.2 / --tls-max).",),
-        check=_S_CLIENT + " -tls1_2   (and -tls1_3)",
+        check=_S_CLIENT + " -tls1_2   # and -tls1_3",
     ),
     Cause(
         "legacy_protocol_rejected", "The client only speaks an obsolete protocol (SSLv3/TLS 1.0/1.1)",
@@ -52,7 +59,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         "server_chain_incomplete", "The server does not send the intermediate CA certificate",
         apache=("Send the intermediate: append it to the file named by SSLCertificateFile (leaf first, then intermediates), or on Apache < 2.4.8 use SSLCertificateChainFile.",),
         general=("Configure the server to send the full chain (leaf + intermediates, e.g. nginx ssl_certificate with fullchain.pem). Browsers may hide the problem by fetching the issuer; OpenSSL, curl, Java and most other clients do not.",),
-        check=_S_CLIENT + " -showcerts   (expect 'Verify return code: 0 (ok)' and more than one certificate)",
+        check=_S_CLIENT + " -showcerts   # expect 'Verify return code: 0 (ok)' and more than one certificate",
     ),
     Cause(
         "server_cert_self_signed", "The server presents a self-signed certificate",
@@ -101,13 +108,13 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         apache=("Avoid renegotiation: move SSLVerifyClient require from <Location>/<Directory> to the <VirtualHost> level (client certificate in the first handshake), or use TLS 1.3 post-handshake auth with clients that support it.",),
         general=("Per-directory client authentication forces a renegotiation that many clients (HTTP/2, curl, browsers) refuse; request the certificate in the initial handshake instead.",
                  "A client that starts a renegotiation itself is refused by servers that forbid client-initiated renegotiation (OpenSSL's default): reconnect instead of renegotiating.",),
-        check=_S_CLIENT + " -cert client.pem -key client.key   (then request the protected path)",
+        check=_S_CLIENT + " -cert client.pem -key client.key   # then request the protected path",
     ),
     Cause(
         "sni_rejected", "The server refused the requested server name (SNI)",
         apache=("Add a <VirtualHost> whose ServerName/ServerAlias matches the SNI, or turn off SSLStrictSNIVHostCheck if clients without SNI must be served.",),
         general=("Make the client send the right server name (SNI) and the server have a virtual host/certificate for it.",),
-        check=_S_CLIENT + "   (with the exact host name clients use)",
+        check=_S_CLIENT + "   # with the exact host name clients use",
     ),
     Cause(
         "plaintext_http_on_tls_port", "Plain HTTP was sent to a TLS port",
@@ -124,7 +131,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
     Cause(
         "middlebox_reset", "A device between client and server reset the connection",
         general=("Look at firewalls, IPS/DPI, proxies and load balancers on the path: their logs for this connection, TLS inspection or SNI filtering policies, and idle timeouts.",),
-        check=_S_CLIENT + "   (from a host on the server's side of the middlebox, to compare)",
+        check=_S_CLIENT + "   # from a host on the server side of the middlebox, to compare",
     ),
     Cause(
         "connection_reset", "The connection was reset without a TLS alert",
@@ -170,7 +177,66 @@ def remedy_lines(cause_id: str) -> list[str]:
 
 
 def check_command(cause_id: str, host: str, port: str, sni: str) -> str | None:
+    """The cause's check command for this server and name, or None (see suggested_check)."""
+    return suggested_check(cause_id, host, port, sni)[0]
+
+
+def suggested_check(cause_id: str, host: str, port: str, sni: str) -> tuple[str | None, str | None]:
+    """(command, why withheld) for the cause's check: the command with ``host``, ``port`` and
+    ``sni`` (``host`` when empty) filled in, each word that holds one quoted with shlex.quote so
+    that the shell reads it as one argument whatever it contains. A name that is not a DNS name
+    or an IP address is no name a server is reached by, and only a capture made to attack the
+    reader holds one: then no command, and the reason instead. (None, None): the cause has none."""
     c = CAUSES.get(cause_id)
     if c is None or not c.check:
-        return None
-    return c.check.format(host=host, port=port, sni=sni or host)
+        return None, None
+    name = sni or host
+    problem = _host_name_problem(name)
+    if problem is not None:
+        which = "server name (SNI)" if sni else "server address"
+        return None, f"the {which} in the capture is not a DNS name or an IP address: {problem}"
+    return " ".join(_filled(word, host, port, name) if "{" in word else word for word in c.check.split(" ")), None
+
+
+def _filled(word: str, host: str, port: str, name: str) -> str:
+    """One word of a check template with the values in, quoted. Before ``:{port}`` (openssl's
+    -connect, a URL) an IPv6 address goes in brackets: without them openssl refuses it as
+    "malformed or ambiguous", and a URL cannot hold it."""
+    if ":{port}" in word:
+        host, name = _bracketed(host), _bracketed(name)
+    return shlex.quote(word.format(host=host, port=port, sni=name))
+
+
+def _bracketed(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
+
+
+_LABEL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _host_name_problem(name: str) -> str | None:
+    """Why ``name`` is neither a DNS name (letters, digits, '-' and '_' in labels of 1-63
+    characters, not starting or ending with '-'; at most 253 characters and one final dot) nor
+    an IPv4 or IPv6 address without a zone: None when it is one. Underscores are let through:
+    DNS allows them, some internal hosts have them, and a shell gives them no meaning."""
+    if "%" not in name:
+        try:
+            ipaddress.ip_address(name)
+            return None
+        except ValueError:
+            pass
+    if not name.isascii():
+        return "it holds characters that are not ASCII (an international name is sent as xn--…)"
+    labels = name[:-1].split(".") if name.endswith(".") else name.split(".")
+    if len(name) > 253:
+        return f"it is {len(name)} characters long, more than 253"
+    for label in labels:
+        if not label:
+            return "it has an empty label"
+        if len(label) > 63:
+            return f"it has a label of {len(label)} characters, more than 63"
+        if _LABEL.fullmatch(label) is None:
+            return "it holds characters other than letters, digits, '-', '_' and '.'"
+        if label[0] == "-" or label[-1] == "-":
+            return "a label starts or ends with '-'"
+    return None

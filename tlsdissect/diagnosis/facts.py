@@ -42,7 +42,7 @@ class Facts:
     def __init__(self, conn: Connection, server_chain: Any = None, client_findings: Any = None,
                  client_chain: Any = None, by_type: Optional[dict[str, list[Event]]] = None):
         self.c = conn
-        self.server_chain = server_chain  # certificates.ChainAnalysis or None
+        self.server_chain = server_chain  # x509.chain.ChainAnalysis or None
         self.client_chain = client_chain
         self.client_findings = client_findings or []  # list[ChainFinding] vs CertificateRequest
         if by_type is None:  # enrich passes the groups it made of the same events

@@ -62,12 +62,12 @@ def diagnose(conn: Connection, server_chain: Any = None, client_chain: Any = Non
                           "encrypted": bool(info.get("encrypted"))}
     cause = won.cause
     remedy: list[str] = []
-    command = None
+    command = withheld = None
     if cause != "ok":
         remedy = list(won.remedy) if won.remedy else remedy_lines(cause)
-        command = check_for(cause, conn.server, conn.server_name or "")
+        command, withheld = check_for(cause, conn.server, conn.server_name or "")
     # (Positional: a keyword call of the class costs half as much again; the field order is
     # held by tests/test_enrich_diagnosis_factory.py.)
     return Diagnosis(won.outcome, cause, won.confidence, won.failure_point, last_completed, won.aborted_by,
-                     won.how, alert, won.alternatives, won.explanation, evidence, remedy, command,
+                     won.how, alert, won.alternatives, won.explanation, evidence, remedy, command, withheld,
                      f"tcp.stream eq {conn.stream}", hidden)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
-from tlsdissect.diagnosis.causes import check_command
+from tlsdissect.diagnosis.causes import suggested_check
 from tlsdissect.results.model import Alert
 from tlsdissect.tls import tables
 
@@ -18,10 +18,9 @@ _MEMO_MAX = 2048
 _offer_texts: dict[tuple[tuple[int, ...], int], str] = {}
 _hello_texts: dict[tuple[Any, ...], str] = {}  # (server name, suite count, *offered versions)
 _ca_names: dict[tuple[bytes, ...], tuple[tuple[str, ...], str]] = {}
-_checks: dict[tuple[str, str, str], Optional[str]] = {}  # None is an answer too
+_checks: dict[tuple[str, str, str], tuple[Optional[str], Optional[str]]] = {}
 _alert_texts: dict[tuple[Any, ...], str] = {}  # (sender, level, code, name, encrypted, length)
 _chain_evidence: dict[int, tuple[Any, tuple[str, ...]]] = {}  # id(analysis) -> (analysis, texts)
-_UNSEEN: Any = object()
 
 
 def _memo_put(table: dict[Any, Any], key: Any, value: Any) -> Any:
@@ -59,7 +58,7 @@ def requested_cas(ders: list[bytes]) -> tuple[tuple[str, ...], str]:
     except TypeError:  # unhashable (not bytes): decode without the memo
         hit = key = None
     if hit is None:
-        from tlsdissect.x509.certificates import decode_distinguished_names
+        from tlsdissect.x509.names import decode_distinguished_names
 
         names = tuple(decode_distinguished_names(ders))
         text = ("The server's CertificateRequest accepts certificates issued by: " + "; ".join(names) + "."
@@ -103,12 +102,12 @@ def chain_texts(chain: Any) -> tuple[str, ...]:
     return texts
 
 
-def check_for(cause: str, server: str, sni: str) -> Optional[str]:
-    """The cause's check command filled in for the server ("host:port", IPv6 in brackets) and
-    name, remembered: None is a remembered answer too."""
+def check_for(cause: str, server: str, sni: str) -> tuple[Optional[str], Optional[str]]:
+    """(command, why withheld): the cause's check command filled in for the server
+    ("host:port", IPv6 in brackets) and name, or why it is withheld, remembered."""
     key = (cause, server, sni)
-    command = _checks.get(key, _UNSEEN)
-    if command is _UNSEEN:
+    found = _checks.get(key)
+    if found is None:
         host, _, port = server.rpartition(":")
-        command = _memo_put(_checks, key, check_command(cause, host.strip("[]"), port, sni))
-    return command
+        found = _memo_put(_checks, key, suggested_check(cause, host.strip("[]"), port, sni))
+    return found

@@ -66,6 +66,7 @@ class Diagnosis:
     evidence: list[Evidence] = field(default_factory=list)
     remedy: list[str] = field(default_factory=list)
     check_command: Optional[str] = None
+    check_command_withheld: Optional[str] = None  # why there is no check_command (a hostile name)
     wireshark_filter: str = ""
     hidden: list[str] = field(default_factory=list)  # what the capture cannot show without keys
 
@@ -124,6 +125,7 @@ class Diagnosis:
             "evidence": evidence,
             "remedy": self.remedy,
             "check_command": self.check_command,
+            "check_command_withheld": self.check_command_withheld,
             "wireshark_filter": self.wireshark_filter,
             "verdict": self.verdict,
             "hidden": self.hidden,
