@@ -18,7 +18,8 @@ from tlsdissect.x509.checks.validity import EARLIEST_CREDIBLE_TIME
 from tlsdissect.x509.client import check_client_chain_against_request
 from tlsdissect.x509.retime import Retimer
 from tlsdissect.x509.trust import TrustStore
-from tlsdissect.diagnosis.reasoner import _by_type, _Reasoner
+from tlsdissect.diagnosis.facts import events_by_type
+from tlsdissect.diagnosis.reasoner import diagnose
 from tlsdissect.results.model import Connection
 from tlsdissect.x509.ocsp import ocsp_findings, parse_ocsp_response
 
@@ -195,7 +196,7 @@ def enrich(conn: Connection, opts: Any) -> None:
     # One pass over the timeline for the diagnosis (events by type); each certificate message's
     # time (that of the first one a side sent; the connection's start without one) is read
     # from its handshake group.
-    by_type = _by_type(conn.events)
+    by_type = events_by_type(conn.events)
     status = conn.certificate_status
     stapled = status is not None and status.status_type == 1 and status.ocsp_response
     # Wanted: the server's Certificate (whether there is one decides the analysis), the
@@ -257,4 +258,4 @@ def enrich(conn: Connection, opts: Any) -> None:
                          "text": _NO_OCSP_STAPLE})
     if findings:
         extra["chain_findings"] = findings
-    conn.diagnosis = _Reasoner(conn, server_chain, client_findings, client_chain, by_type).run()
+    conn.diagnosis = diagnose(conn, server_chain, client_chain, client_findings, by_type)
