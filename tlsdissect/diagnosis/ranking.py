@@ -17,6 +17,8 @@ The deciding event, in this order of priority:
 Every TLS diagnosis starts from the hellos, and an alert's from the alert: those lines are
 noted before the family's rules run. Within a family the first rule that returns a candidate
 wins; every family ends with a rule that always does. The alternatives are the winner's own.
+A winner that names no cause for a readable alert takes the alert model's reading
+(rules/alert_model.py): a visible alert never ends as ``unknown``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tlsdissect.diagnosis.alert_codes import NO_CERTIFICATE, NO_RENEGOTIATION
 from tlsdissect.diagnosis.candidate import Candidate, Rule
 from tlsdissect.diagnosis.facts import Facts
 from tlsdissect.diagnosis.phases import hidden_alert_phase, phase_at, post_handshake_phase
+from tlsdissect.diagnosis.rules.alert_model import read_by_the_alert_model
 from tlsdissect.diagnosis.rules import (
     after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, no_alert, not_tls,
     post_handshake, server_certificate)
@@ -122,5 +125,7 @@ def decide(f: Facts) -> Candidate:
     for rule in rules:
         found = rule(f)
         if found is not None:
+            if found.cause == "unknown" and f.alert is not None:
+                return read_by_the_alert_model(f, found)  # a visible alert never ends as unknown
             return found
     raise AssertionError(f"no rule applied: {rules[-1].__name__} should always apply")
