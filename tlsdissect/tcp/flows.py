@@ -7,12 +7,17 @@ conversation on the same addresses and ports (port reuse).
 
 A connection is handed out (``finished``) when it has closed (RST, or FIN from both sides)
 and stayed quiet for a short linger time, when it idles out, when port reuse replaces it, or
-when the capture ends; that is what lets ``iter_connections`` run in bounded memory.
+when the capture ends; that is what lets ``iter_connections`` run in bounded memory. Memory
+stays bounded whatever the timestamps do: the open-connection cap is enforced on every new
+connection (not only when capture time moves), and the table of retired addresses
+(tombstones) is capped.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections import OrderedDict
+from heapq import heapify, heappop, heappush
 from typing import Any, Callable, Optional, Union
 
 from tlsdissect.capture.packet import _SPLIT_KEY, ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, flow_key
@@ -27,10 +32,11 @@ CLOSED_LINGER = 2.0  # seconds of capture time a closed connection waits for str
 IDLE_TIMEOUT = 300.0  # seconds without a packet before an open connection is handed out
 SWEEP_INTERVAL = 1.0  # seconds of capture time between sweeps of the table
 TOMBSTONE_TTL = 120.0  # a retired connection's addresses keep its stream number this long
+MAX_TOMBSTONES = 100_000  # ... but no more of them than this (the oldest go first)
 # Memory budget (like Suricata's flow memcap and emergency timeouts): with more than
 # BUSY_ACTIVE connections open, those idle for BUSY_IDLE_TIMEOUT are handed out at once (and
-# say so), closed ones after BUSY_CLOSED_LINGER; above MAX_ACTIVE, the longest idle are handed
-# out whatever their idle time.
+# say so), closed ones after BUSY_CLOSED_LINGER; a new connection beyond MAX_ACTIVE first hands
+# out the longest idle one, whatever its idle time (and whether or not capture time moves).
 BUSY_ACTIVE = 2_000
 BUSY_IDLE_TIMEOUT = 5.0
 BUSY_CLOSED_LINGER = 0.5  # and closed connections wait this long instead of CLOSED_LINGER
@@ -321,10 +327,13 @@ class FlowTable:
     """All TCP conversations of a capture, keyed by both directions' 4-tuples."""
 
     def __init__(self, new_consumer: Callable[[], StreamConsumer], busy_active: int = BUSY_ACTIVE,
-                 max_active: int = MAX_ACTIVE, shard: Optional[tuple[int, int]] = None) -> None:
+                 max_active: Optional[int] = None, shard: Optional[tuple[int, int]] = None,
+                 max_tombstones: Optional[int] = None) -> None:
         self.new_consumer = new_consumer  # makes each analysed conversation's consumer
         self.busy_active = busy_active
-        self.max_active = max_active
+        # (the caps are read when the table is made, not when this module is: tests lower them)
+        self.max_active = MAX_ACTIVE if max_active is None else max_active
+        self.max_tombstones = MAX_TOMBSTONES if max_tombstones is None else max_tombstones
         self.shard = shard  # (this worker, workers): analyse only the conversations shard_of gives us
         self.retired = 0  # connections retired so far (shadows included): the retire_seq counter
         self.table: dict[bytes, tuple[Conversation, int]] = {}  # flow key -> (conversation, direction)
@@ -332,10 +341,15 @@ class FlowTable:
         self.next_stream = 0
         self.done: list[TcpConnection] = []
         # Addresses of retired connections (the lesser of the two directions' flow keys) ->
-        # retired at, in retirement order so that expiry pops from the front.
-        self.tombstones: dict[bytes, float] = {}
+        # retired at, in retirement order so that expiry pops from the front (an OrderedDict:
+        # a plain dict's first key costs a scan over the slots its deletions left at the front).
+        self.tombstones: OrderedDict[bytes, float] = OrderedDict()
+        self.tombstones_dropped = 0  # dropped before TOMBSTONE_TTL because there were too many
         self.stragglers = 0
         self.early_retired = 0  # connections handed out early by the memory budget
+        # (last_ts, stream) of the open conversations, a heap kept lazily: an entry is checked
+        # against its conversation's last_ts only when popped (see _hand_out_idlest).
+        self._idle_heap: list[tuple[float, int]] = []
         self._last_sweep = None  # type: Optional[float]
 
     def packet(self, frame: int, ts: float, seg: tuple) -> None:
@@ -376,6 +390,9 @@ class FlowTable:
         """A conversation whose first packet went ``key``'s way (that is direction 0)."""
         src, dst, sport, dport = _SPLIT_KEY[len(key)](key)  # split_key(key), without the call
         conn: Conversation
+        active = self.active
+        if len(active) >= self.max_active:
+            self._hand_out_idlest(ts)
         if self.shard is not None and shard_of(src, sport, dst, dport, self.shard[1]) != self.shard[0]:
             conn = ShadowConnection(self.next_stream, src, sport, dst, dport, frame, ts)
         else:
@@ -385,8 +402,32 @@ class FlowTable:
         conn.keys = (key, back)  # (for _retire)
         self.table[key] = (conn, 0)
         self.table[back] = (conn, 1)
-        self.active[conn.stream] = conn
+        active[conn.stream] = conn
+        heap = self._idle_heap
+        heappush(heap, (ts, conn.stream))
+        if len(heap) > 2 * len(active) + 64:  # mostly entries of retired conversations: rebuild
+            heap[:] = [(c.last_ts, c.stream) for c in active.values()]
+            heapify(heap)
         return conn
+
+    def _hand_out_idlest(self, now: float) -> None:
+        """The open-connection cap (MAX_ACTIVE): hand out the conversation idle longest (the
+        oldest of those idle as long), in O(log n). Shadows count the same, so every worker of
+        a sharded run makes the same choice."""
+        heap = self._idle_heap
+        active = self.active
+        while heap:
+            last_ts, stream = heappop(heap)
+            conn = active.get(stream)
+            if conn is None:
+                continue  # retired already
+            if conn.last_ts != last_ts:  # it had packets since: back in at its new place
+                heappush(heap, (conn.last_ts, stream))
+                continue
+            self._early(conn, f"handed out because more than {self.max_active} connections were open "
+                              "(memory budget); later packets of this connection are not analysed")
+            self._retire(conn, now)
+            return
 
     def _retire(self, conn: Conversation, now: float) -> None:
         """Hand ``conn`` out at capture time ``now``; its addresses keep a tombstone from then."""
@@ -405,8 +446,12 @@ class FlowTable:
             mine = True
         if mine:
             tkey = key if key <= back else back
-            self.tombstones.pop(tkey, None)  # re-inserted at the end: the dict stays in time order
-            self.tombstones[tkey] = now
+            tombs = self.tombstones
+            tombs.pop(tkey, None)  # re-inserted at the end: the dict stays in time order
+            tombs[tkey] = now
+            if len(tombs) > self.max_tombstones:
+                tombs.popitem(last=False)
+                self.tombstones_dropped += 1
         if not conn.shadow:
             self.done.append(conn)
 
@@ -430,11 +475,6 @@ class FlowTable:
                     self._early(conn, f"handed out after {idle:.1f} s without packets because more "
                                       f"than {self.busy_active} connections were open (memory budget); later packets "
                                       "of this connection are not analysed")
-                self._retire(conn, now)
-        if len(self.active) > self.max_active:
-            for conn in sorted(self.active.values(), key=lambda c: c.last_ts)[: len(self.active) - self.max_active]:
-                self._early(conn, f"handed out because more than {self.max_active} connections were open "
-                                  "(memory budget); later packets of this connection are not analysed")
                 self._retire(conn, now)
         tombs = self.tombstones
         while tombs:
