@@ -9,8 +9,8 @@ A connection is handed out (``finished``) when it has closed (RST, or FIN from b
 and stayed quiet for a short linger time, when it idles out, when port reuse replaces it, or
 when the capture ends; that is what lets ``iter_connections`` run in bounded memory. Memory
 stays bounded whatever the timestamps do: the open-connection cap is enforced on every new
-connection (not only when capture time moves), and the table of retired addresses
-(tombstones) is capped.
+connection (not only when capture time moves), the table of retired addresses (tombstones)
+is capped, and out-of-order bytes of all connections share one budget.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional, Union
 from tlsdissect.capture.packet import _SPLIT_KEY, ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, flow_key
 from tlsdissect.directions import NONE_PAIR, pair_with
 from tlsdissect.tcp.consumer import StreamConsumer
-from tlsdissect.tcp.reassembly import StreamReassembler
+from tlsdissect.tcp.reassembly import ReassemblyBudget, StreamReassembler
 
 # Ports where TLS is expected (a connection to them is reported even if no TLS appeared).
 TLS_PORTS = frozenset((443, 465, 563, 585, 614, 636, 853, 989, 990, 992, 993, 994, 995, 1443,
@@ -68,11 +68,12 @@ class TcpConnection:
     shadow = False  # analysed here (see ShadowConnection)
 
     def __init__(self, stream: int, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float,
-                 consumer: StreamConsumer):
+                 consumer: StreamConsumer, budget: Optional[ReassemblyBudget] = None):
         self.stream = stream
         self.addr = (src, dst)
         self.port = (sport, dport)
-        self.reasm = (StreamReassembler(), StreamReassembler())
+        # (budget: the out-of-order memory this conversation shares with the table's others)
+        self.reasm = (StreamReassembler(budget=budget), StreamReassembler(budget=budget))
         self.client_dir: Optional[int] = None
         self.role_source = "port"
         self.isn: list[Optional[int]] = [None, None]
@@ -214,16 +215,27 @@ class TcpConnection:
         if reasm.pending:
             self._deliver(d, reasm.flush(self.last_frame, self.last_ts))
 
-    def notes(self, d: int) -> list[tuple[str, str]]:
-        """(name, detail) of what went wrong at the TCP level in direction ``d``."""
+    def notes(self, d: int) -> list[dict[str, Any]]:
+        """What went wrong at the TCP level in direction ``d``: anomalies' fields (name, detail,
+        and the frames involved where there are some)."""
         rs = self.reasm[d]
-        out = []
+        out: list[dict[str, Any]] = []
         if rs.overlap_conflicts:
-            out.append(("conflicting_retransmission",
-                        f"{rs.overlap_conflicts} retransmitted segment(s) carried different bytes (possible injection)"))
+            note: dict[str, Any] = {"name": "conflicting_retransmission", "detail":
+                                    f"{rs.overlap_conflicts} retransmitted segment(s) carried different bytes "
+                                    "(possible injection)"}
+            if rs.first_conflict is not None:
+                first, other, seq = rs.first_conflict
+                note["detail"] += (f"; the first: frame {other} carried other bytes than frame {first} "
+                                   f"from sequence number {seq}")
+                note["frames"] = [first, other]
+            out.append(note)
         if rs.cap_hits:
-            out.append(("out_of_order_cap",
-                        f"out-of-order buffer cap reached {rs.cap_hits} time(s); bytes skipped as a gap"))
+            out.append(_cap_note("out-of-order buffer cap", rs.cap_hits))
+        if rs.segment_cap_hits:
+            out.append(_cap_note(f"out-of-order segment cap ({rs.max_segments} segments)", rs.segment_cap_hits))
+        if rs.budget_hits:
+            out.append(_cap_note("out-of-order memory budget shared by all connections", rs.budget_hits))
         return out
 
     def client_side(self) -> int:
@@ -257,6 +269,10 @@ class TcpConnection:
         if first is None:
             return None
         return by, how, first[0], first[1]
+
+
+def _cap_note(cap: str, hits: int) -> dict[str, Any]:
+    return {"name": "out_of_order_cap", "detail": f"{cap} reached {hits} time(s); bytes skipped as a gap"}
 
 
 class ShadowConnection:
@@ -334,6 +350,7 @@ class FlowTable:
         # (the caps are read when the table is made, not when this module is: tests lower them)
         self.max_active = MAX_ACTIVE if max_active is None else max_active
         self.max_tombstones = MAX_TOMBSTONES if max_tombstones is None else max_tombstones
+        self.budget = ReassemblyBudget()  # out-of-order memory, shared by all the conversations
         self.shard = shard  # (this worker, workers): analyse only the conversations shard_of gives us
         self.retired = 0  # connections retired so far (shadows included): the retire_seq counter
         self.table: dict[bytes, tuple[Conversation, int]] = {}  # flow key -> (conversation, direction)
@@ -396,7 +413,8 @@ class FlowTable:
         if self.shard is not None and shard_of(src, sport, dst, dport, self.shard[1]) != self.shard[0]:
             conn = ShadowConnection(self.next_stream, src, sport, dst, dport, frame, ts)
         else:
-            conn = TcpConnection(self.next_stream, src, sport, dst, dport, frame, ts, self.new_consumer())
+            conn = TcpConnection(self.next_stream, src, sport, dst, dport, frame, ts, self.new_consumer(),
+                                 self.budget)
         self.next_stream += 1
         back = dst + src + key[-2:] + key[-4:-2]  # _reverse(key), without the call
         conn.keys = (key, back)  # (for _retire)
