@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional, Union
 from tlsdissect.capture.packet import _SPLIT_KEY, ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, flow_key
 from tlsdissect.directions import NONE_PAIR, pair_with
 from tlsdissect.tcp.consumer import StreamConsumer
-from tlsdissect.tcp.reassembly import ReassemblyBudget, StreamReassembler
+from tlsdissect.tcp.reassembly import LAST_BYTES, ReassemblyBudget, StreamReassembler
 
 # Ports where TLS is expected (a connection to them is reported even if no TLS appeared).
 TLS_PORTS = frozenset((443, 465, 563, 585, 614, 636, 853, 989, 990, 992, 993, 994, 995, 1443,
@@ -181,6 +181,9 @@ class TcpConnection:
                 nxt = seq + n  # (seq + n) & 0xFFFFFFFF, without the slower "&" (n < 2**32)
                 r.next_seq = nxt if nxt <= 0xFFFFFFFF else nxt - 0x100000000
                 r.next_abs += n  # type: ignore[operator]
+                # What a later copy of these bytes is compared with (a reference: no copy, no hash).
+                r.last = payload if n <= LAST_BYTES else payload[-LAST_BYTES:]
+                r.last_frame = frame
                 self.consumer.data(d, payload, frame, ts)
                 return
             self._deliver(d, r.segment(seq, payload, frame, ts))

@@ -16,8 +16,9 @@ sorted by stream position, so a segment costs O(log n) in the runs buffered and 
 O(1) in the common case (in order behind a hole). A direction holds at most
 ``DEFAULT_MAX_PENDING`` bytes and ``MAX_PENDING_SEGMENTS`` segments, and all the directions of
 a flow table share one ``ReassemblyBudget``; past any of these the hole is given up (a gap).
-Where two buffered copies of the same bytes differ, the first one seen wins (as a receiver
-keeps what it already has) and the conflict is counted with both frames.
+Where two copies of the same bytes differ, the first one seen wins (as a receiver keeps what
+it already has) and the conflict is counted with both frames: among buffered copies always,
+and after delivery against the direction's last delivered segment (``LAST_BYTES`` of it).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ MAX_PENDING_TOTAL = 64 * 1024 * 1024  # out-of-order memory of all connections (
 SEGMENT_COST = 256  # bytes a buffered segment is charged on top of its payload (its bookkeeping)
 MERGE_SMALL = 512  # a following run up to this long (or as long as the segment) is copied in ...
 _MERGE_PIECES = 32  # ... if made of no more segments than this (their bookkeeping is copied too)
+LAST_BYTES = 2048  # bytes kept of the last delivered segment (its end), per direction
 _MASK = 0xFFFFFFFF
 _NOTHING: Any = ()  # shared empty "pending" and "runs" (a direction's own lists from the first run)
 
@@ -107,7 +109,7 @@ class StreamReassembler:
         "next_seq", "next_abs", "pending", "runs", "pending_bytes", "pending_segments", "max_pending",
         "max_segments", "budget", "fin_abs", "peer_ack", "isn", "retransmitted",
         "overlap_conflicts", "first_conflict", "gaps", "gap_bytes", "cap_hits", "segment_cap_hits",
-        "budget_hits", "alt_isns",
+        "budget_hits", "alt_isns", "last", "last_frame",
     )
 
     def __init__(self, max_pending: int = DEFAULT_MAX_PENDING, budget: Optional[ReassemblyBudget] = None,
@@ -137,6 +139,11 @@ class StreamReassembler:
         self.segment_cap_hits = 0
         self.budget_hits = 0
         self.alt_isns: Any = ()  # list[int] from the first
+        # Up to LAST_BYTES of the last bytes delivered (they end at next_abs: every delivery
+        # sets them, and nothing else moves next_abs but a gap, which a delivery follows), and
+        # the frame they came in. A reference to the segment's payload, not a copy.
+        self.last = b""
+        self.last_frame = 0
 
     # -- control ------------------------------------------------------------------------
     def syn(self, seq: int) -> None:
@@ -179,12 +186,17 @@ class StreamReassembler:
         if d == 0 and not self.pending:  # the common case: in order, nothing buffered
             self.next_seq = (seq + n) & _MASK
             self.next_abs += n
+            self.last = data if n <= LAST_BYTES else data[-LAST_BYTES:]
+            self.last_frame = frame
             return [(data, frame, ts)]
         start = self.next_abs + d
         if d < 0:
             if d + n <= 0:
                 self.retransmitted += 1
+                if d != -1 or n != 1:  # (one byte just below the edge: a keep-alive's garbage byte)
+                    self._check_delivered(start, data, frame)
                 return []
+            self._check_delivered(start, data[:-d], frame)
             data = data[-d:]  # overlap with bytes already delivered: keep only the new part
             n = len(data)
             d = 0
@@ -196,6 +208,8 @@ class StreamReassembler:
             out.append((data, frame, ts))
             self.next_seq = (self.next_seq + n) & _MASK
             self.next_abs = start + n
+            self.last = data if n <= LAST_BYTES else data[-LAST_BYTES:]
+            self.last_frame = frame
             self._drain(frame, ts, out, data)
             return out
         self._buffer(start, data, frame)
@@ -339,6 +353,20 @@ class StreamReassembler:
                 first = (run.frame_at(offset + k), at + k)
             self._conflict(frame, first)
 
+    def _check_delivered(self, start: int, data: bytes, frame: int) -> None:
+        """A retransmission of delivered bytes: compared with what is kept of the last delivery."""
+        kept = self.last
+        end = self.next_abs
+        kept_start = end - len(kept)  # type: ignore[operator]
+        lo = max(start, kept_start)
+        hi = min(start + len(data), end)
+        if lo < hi:
+            new = data[lo - start:hi - start]
+            old = kept[lo - kept_start:hi - kept_start]
+            if old != new:
+                first = None if self.first_conflict is not None else (self.last_frame, lo + _first_difference(old, new))
+                self._conflict(frame, first)
+
     def _conflict(self, frame: int, first: Optional[tuple[int, int]]) -> None:
         """Count a conflict; ``first``: (frame of the first copy, stream position of the first
         differing byte) for the first one."""
@@ -404,6 +432,8 @@ class StreamReassembler:
                     chunk = bytes(view[max(begin, cut):stop])
                     out.append((chunk, frame, ts))
             view.release()
+        self.last = chunk[-LAST_BYTES:] if len(chunk) > LAST_BYTES else chunk
+        self.last_frame = run.frames[-1]
 
     def flush(self, frame: int, ts: float) -> list[Chunk]:
         """The stream ends (FIN, RST, capture end): hand out what is buffered, gaps included."""
