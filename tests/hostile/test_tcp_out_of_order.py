@@ -57,6 +57,7 @@ def pipeline(n, order):
 
 kind, order, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 measure = reassembler if kind == "reassembler" else pipeline
+measure(10, order)  # (warm: first calls import and compile what they use)
 print(json.dumps(min(measure(n, order) for _ in range(3))))
 """
 
@@ -70,15 +71,16 @@ def cpu_seconds(kind: str, order: str, n: int) -> float:
 
 @pytest.mark.parametrize("order", ["ascending", "descending", "shuffled"])
 def test_the_buffer_costs_n_log_n(order: str) -> None:
-    """No caps: 4x the one-byte segments behind a hole costs ~4x (a quadratic buffer: 16x)."""
+    """No caps: 4x the one-byte segments behind a hole costs 4-6x (n log n, and a list insert
+    that moves up to n pointers in C); the quadratic buffer before: 12-20x."""
     small, large = cpu_seconds("reassembler", order, 4000), cpu_seconds("reassembler", order, 16000)
-    assert large / small < 7, (small, large)
+    assert large / small < 8, (small, large)
 
 
 def test_one_byte_segments_behind_a_hole_cost_linear_time_end_to_end() -> None:
     """The issue's case through the whole pipeline (bench/hostile.py runs 10k/20k/40k)."""
     small, large = cpu_seconds("pipeline", "ascending", 5000), cpu_seconds("pipeline", "ascending", 20000)
-    assert large / small < 7, (small, large)
+    assert large / small < 8, (small, large)
 
 
 def feed(r: StreamReassembler, segments: list[tuple[int, bytes]], first_frame: int = 1) -> list:

@@ -353,6 +353,8 @@ class FlowTable:
         # (the caps are read when the table is made, not when this module is: tests lower them)
         self.max_active = MAX_ACTIVE if max_active is None else max_active
         self.max_tombstones = MAX_TOMBSTONES if max_tombstones is None else max_tombstones
+        self._over_cap_note = (f"handed out because more than {self.max_active} connections were open "
+                               "(memory budget); later packets of this connection are not analysed")
         self.budget = ReassemblyBudget()  # out-of-order memory, shared by all the conversations
         self.shard = shard  # (this worker, workers): analyse only the conversations shard_of gives us
         self.retired = 0  # connections retired so far (shadows included): the retire_seq counter
@@ -445,8 +447,7 @@ class FlowTable:
             if conn.last_ts != last_ts:  # it had packets since: back in at its new place
                 heappush(heap, (conn.last_ts, stream))
                 continue
-            self._early(conn, f"handed out because more than {self.max_active} connections were open "
-                              "(memory budget); later packets of this connection are not analysed")
+            self._early(conn, self._over_cap_note)
             self._retire(conn, now)
             return
 
