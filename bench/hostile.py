@@ -92,42 +92,15 @@ def case_flood(tree: Path, tmp: Path, args: argparse.Namespace, count: int, seco
 
 
 _OOO = r"""
-import json, random, sys, time
-from tlsdissect.pipeline.analyzer import iter_connections
-from tlsdissect.tcp.reassembly import StreamReassembler
-sys.path.insert(0, sys.argv[1])
-from tests.hostile.tcp_hostile_pcaps import behind_a_hole, pcap
-
-def offsets(n, order):
-    offs = list(range(1, n + 1))  # offset 0, the hole, never comes
-    if order == "descending":
-        offs.reverse()
-    elif order == "shuffled":
-        random.Random(n).shuffle(offs)
-    return offs
-
-def pipeline(n, order):
-    data = pcap(behind_a_hole(n, order))
-    t = time.process_time()
-    for _ in iter_connections(data):
-        pass
-    return time.process_time() - t
-
-def reassembler(n, order):
-    try:
-        r = StreamReassembler(max_pending=10**9, max_segments=10**9)
-    except TypeError:  # (before: no segment cap)
-        r = StreamReassembler(max_pending=10**9)
-    r.syn(0xFFFFFF00)
-    t = time.process_time()
-    for frame, off in enumerate(offsets(n, order), 1):
-        r.segment((0xFFFFFF01 + off) & 0xFFFFFFFF, b"x", frame, 0.0)
-    r.flush(0, 0.0)
-    return time.process_time() - t
+import json, sys
+import tlsdissect.pipeline.analyzer, tlsdissect.tcp.reassembly  # (the --tree's, before the path below)
+sys.path.append(sys.argv[1])
+from tests.hostile.tcp_hostile_pcaps import pipeline_cpu, reassembler_cpu
 
 kind, order, n, repeat = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-pipeline(10, order)  # (the first connection imports and compiles the later stages)
-print(json.dumps(round(min((pipeline if kind == "pipeline" else reassembler)(n, order) for _ in range(repeat)), 3)))
+pipeline_cpu(10, order)  # (the first connection imports and compiles the later stages)
+measure = pipeline_cpu if kind == "pipeline" else reassembler_cpu
+print(json.dumps(round(min(measure(n, order) for _ in range(repeat)), 3)))
 """
 
 

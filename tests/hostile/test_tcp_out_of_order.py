@@ -26,37 +26,12 @@ ISN = 0xFFFFFF00  # (sequence numbers wrap inside every stream below)
 MASK = 0xFFFFFFFF
 
 _TIME = r"""
-import json, random, sys, time
-from tlsdissect.tcp.reassembly import StreamReassembler
-from tlsdissect.pipeline.analyzer import iter_connections
+import json, sys
 sys.path.insert(0, ".")
-from tests.hostile.tcp_hostile_pcaps import behind_a_hole, pcap
-
-def reassembler(n, order):
-    offsets = list(range(1, n + 1))  # offset 0, the hole, never comes
-    if order == "descending":
-        offsets.reverse()
-    elif order == "shuffled":
-        random.Random(n).shuffle(offsets)
-    r = StreamReassembler(max_pending=10**9, max_segments=10**9)  # (no cap: the structure itself)
-    r.syn(0xFFFFFF00)
-    t = time.process_time()
-    for frame, off in enumerate(offsets, 1):
-        r.segment((0xFFFFFF01 + off) & 0xFFFFFFFF, b"x", frame, 0.0)
-    assert r.pending_bytes == n
-    out = r.flush(0, 0.0)
-    assert sum(len(c) if isinstance(c, bytes) else c for c, _f, _t in out) == n + 1
-    return time.process_time() - t
-
-def pipeline(n, order):
-    data = pcap(behind_a_hole(n, order))
-    t = time.process_time()
-    for _ in iter_connections(data, diagnose=False):
-        pass
-    return time.process_time() - t
+from tests.hostile.tcp_hostile_pcaps import pipeline_cpu, reassembler_cpu
 
 kind, order, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-measure = reassembler if kind == "reassembler" else pipeline
+measure = reassembler_cpu if kind == "reassembler" else lambda n, order: pipeline_cpu(n, order, diagnose=False)
 measure(10, order)  # (warm: first calls import and compile what they use)
 print(json.dumps(min(measure(n, order) for _ in range(3))))
 """
