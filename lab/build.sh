@@ -15,14 +15,22 @@
 #   gnutls-bin   gnutls-cli, a client that picks different alerts than OpenSSL
 #   python3      the driver (stdlib only) and lab/helpers.py (relay, silent server, client)
 #   tshark       independent reading of every capture for the ground truth
+#   wireshark-common  editcap (a capture cut to start late)
+#   haproxy lighttpd stunnel4  more servers for the wide lab (lab/wide.py)
+#   golang-go    builds lab/peers/peer.go (Go server and client, standard library only)
+#   nodejs       runs lab/peers/peer.js (Node.js server and client, node:tls only)
+#   iptables     path-MTU black holes inside a scenario's own network namespace
+#   iproute2     ip link (loopback up, MTU) in those namespaces; unshare comes with util-linux
 #
 # Everything runs on 127.0.0.1 high ports (20000+); servers are started with their own
-# configs under lab/work/ and stopped at the end of each scenario.  Results land in
+# configs under lab/work/ and stopped at the end of each scenario.  The wide_* scenarios each
+# run in a network namespace of their own (unshare -n: only a loopback).  Results land in
 # captures/<scenario>/ (capture.pcap, keylog.txt, expected.json, tshark.txt).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-packages=(apache2 nginx tcpdump openssl curl gnutls-bin python3 tshark)
+packages=(apache2 nginx tcpdump openssl curl gnutls-bin python3 tshark wireshark-common haproxy
+          lighttpd stunnel4 golang-go nodejs iptables iproute2)
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "lab/build.sh must run as root (apt-get, tcpdump, servers)" >&2
@@ -37,7 +45,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     # The lab runs its own server instances; keep the packages' postinst from starting
-    # system apache2/nginx services (both want port 80 and one would fail the install).
+    # system apache2/nginx/haproxy/lighttpd services (several want port 80).
     made_policy=0
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d

@@ -13,6 +13,10 @@ HEAD = """# Lab captures: real TLS handshakes on loopback, with ground truth
 Every folder here is one scenario made by `lab/build.sh` with real software
 (Apache httpd + mod_ssl, nginx, openssl s_server/s_client, curl, gnutls-cli and
 a few tiny Python peers) talking over 127.0.0.1 while `tcpdump -i lo` recorded.
+The `wide_*` scenarios (lab/wide.py) add HAProxy, lighttpd, stunnel,
+gnutls-serv, Go and Node.js peers and bit-flipping relays, each run in its own
+network namespace; their sidecars also carry `cause_family` and `held_out`,
+and their trust anchors are in `_trust_wide/`.
 Nothing here was produced or checked by tlsdissect.
 
 Each folder holds:

@@ -36,6 +36,22 @@
       window so a big server flight is cut into many small TCP segments, as on
       a real path (loopback would otherwise carry 64 KB segments).
 
+  helpers.py flip-relay LISTEN_PORT UPSTREAM_PORT --what ske|record|reset [--direction s2c|c2s]
+                    [--skip N]
+      A "middlebox" that relays TLS record by record and corrupts one bit:
+      --what ske flips the last bit of the server's ServerKeyExchange (the end
+      of its signature, TLS 1.2); --what record flips one bit in the middle of
+      the (N+1)th application_data (type 23) record going in --direction
+      (s2c: server to client, c2s: client to server); --what reset instead
+      resets both TCP connections (SO_LINGER 0) when that record arrives.
+  helpers.py tls-hold LISTEN_PORT CERTCHAIN KEY
+      A TLS server (Python ssl) that completes the handshake, reads the
+      request and never answers (a hung backend behind a proxy).
+  helpers.py tls-truncate LISTEN_PORT CERTCHAIN KEY
+      A TLS server (Python ssl) that answers the request with a Content-Length
+      of 20000, sends 3000 bytes of body and closes the socket (FIN) without a
+      close_notify: a response cut short.
+
 Each exits on its own after a bounded time so nothing is left running.
 """
 from __future__ import annotations
@@ -176,6 +192,157 @@ def blackhole_relay(port: int, upstream: int) -> None:
                 swallowed += len(data)
     client_sock.close()
     up.close()
+
+
+class RecordSplitter:
+    """Cuts one direction of a TLS stream into whole records (5-byte header + body)."""
+
+    def __init__(self) -> None:
+        self.buf = b""
+
+    def feed(self, data: bytes) -> list[bytearray]:
+        self.buf += data
+        out = []
+        while len(self.buf) >= 5:
+            n = 5 + int.from_bytes(self.buf[3:5], "big")
+            if len(self.buf) < n:
+                break
+            out.append(bytearray(self.buf[:n]))
+            self.buf = self.buf[n:]
+        return out
+
+
+def flip_ske(rec: bytearray) -> bool:
+    """Flip the last bit of a ServerKeyExchange (type 12) inside a plaintext handshake record."""
+    if rec[0] != 22:
+        return False
+    pos = 5
+    while pos + 4 <= len(rec):
+        mtype, mlen = rec[pos], int.from_bytes(rec[pos + 1:pos + 4], "big")
+        end = pos + 4 + mlen
+        if end > len(rec):
+            return False
+        if mtype == 12:
+            rec[end - 1] ^= 0x01
+            return True
+        pos = end
+    return False
+
+
+def flip_relay(argv: list[str]) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="helpers.py flip-relay")
+    ap.add_argument("port", type=int)
+    ap.add_argument("upstream", type=int)
+    ap.add_argument("--what", choices=["ske", "record", "reset"], required=True)
+    ap.add_argument("--direction", choices=["s2c", "c2s"], default="s2c")
+    ap.add_argument("--skip", type=int, default=0)
+    args = ap.parse_args(argv)
+    srv = listener(args.port)
+    print(f"flip-relay ({args.what}) listening on {args.port} -> {args.upstream}", flush=True)
+    client_sock, _ = srv.accept()
+    up = socket.create_connection(("127.0.0.1", args.upstream), timeout=5)
+    split = {client_sock: RecordSplitter(), up: RecordSplitter()}
+    seen23 = {"s2c": 0, "c2s": 0}
+    done = False
+    deadline = time.time() + LIFETIME
+    while time.time() < deadline:
+        ready, _, _ = select.select([client_sock, up], [], [], 0.5)
+        for s in ready:
+            data = s.recv(65536)
+            other = up if s is client_sock else client_sock
+            direction = "c2s" if s is client_sock else "s2c"
+            if not data:
+                print(f"{'client' if s is client_sock else 'server'} closed", flush=True)
+                try:
+                    other.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                time.sleep(0.3)
+                client_sock.close()
+                up.close()
+                return 0
+            out = b""
+            for rec in split[s].feed(data):
+                if not done and args.what == "ske" and direction == "s2c" and flip_ske(rec):
+                    done = True
+                    print("flipped the last bit of the ServerKeyExchange signature", flush=True)
+                elif args.what == "reset" and direction == args.direction and rec[0] == 23:
+                    if seen23[direction] == args.skip:
+                        print(f"{direction} application_data record #{args.skip + 1}: resetting "
+                              "both legs", flush=True)
+                        other.sendall(out)
+                        hard_reset(client_sock)
+                        hard_reset(up)
+                        return 0
+                    seen23[direction] += 1
+                elif not done and args.what == "record" and direction == args.direction \
+                        and rec[0] == 23:
+                    if seen23[direction] == args.skip:
+                        rec[5 + (len(rec) - 5) // 2] ^= 0x10
+                        done = True
+                        print(f"flipped one bit of {direction} application_data record "
+                              f"#{args.skip + 1} ({len(rec) - 5} bytes)", flush=True)
+                    seen23[direction] += 1
+                out += bytes(rec)
+            if out:
+                try:
+                    other.sendall(out)
+                except OSError:
+                    pass
+    client_sock.close()
+    up.close()
+    return 0
+
+
+def tls_hold(port: int, chain: str, key: str) -> None:
+    """Complete the handshake, read the request, never answer (a hung backend)."""
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(chain, key)
+    srv = listener(port)
+    print(f"tls-hold listening on {port}", flush=True)
+    raw, addr = srv.accept()
+    raw.settimeout(10)
+    try:
+        tls = ctx.wrap_socket(raw, server_side=True)
+        request = tls.recv(65536)
+        print(f"client {addr}: {tls.version()}, request of {len(request)} bytes; not answering",
+              flush=True)
+        while tls.recv(65536):
+            pass
+        print(f"client {addr}: closed", flush=True)
+    except (OSError, ssl.SSLError) as exc:
+        print(f"client {addr}: {exc}", flush=True)
+    raw.close()
+    srv.close()
+
+
+def tls_truncate(port: int, chain: str, key: str) -> None:
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(chain, key)
+    srv = listener(port)
+    print(f"tls-truncate listening on {port}", flush=True)
+    raw, addr = srv.accept()
+    raw.settimeout(5)
+    try:
+        tls = ctx.wrap_socket(raw, server_side=True)
+        request = tls.recv(65536)
+        tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 20000\r\n\r\n")
+        tls.sendall(b"x" * 3000)
+        time.sleep(0.1)
+        print(f"client {addr}: {tls.version()}, request of {len(request)} bytes; sent 3000 of "
+              "20000 body bytes, closing without close_notify", flush=True)
+        # SSLSocket.close() frees the connection without SSL_shutdown: no close_notify, a FIN.
+        tls.close()
+    except (OSError, ssl.SSLError) as exc:
+        print(f"client {addr}: {exc}", flush=True)
+        raw.close()
+    srv.close()
 
 
 def abandon(argv: list[str]) -> int:
@@ -332,6 +499,14 @@ def main(argv: list[str]) -> int:
         return 0
     if len(argv) >= 3 and argv[0] == "blackhole-relay":
         blackhole_relay(int(argv[1]), int(argv[2]))
+        return 0
+    if argv and argv[0] == "flip-relay":
+        return flip_relay(argv[1:])
+    if len(argv) >= 4 and argv[0] == "tls-hold":
+        tls_hold(int(argv[1]), argv[2], argv[3])
+        return 0
+    if len(argv) >= 4 and argv[0] == "tls-truncate":
+        tls_truncate(int(argv[1]), argv[2], argv[3])
         return 0
     if argv and argv[0] == "abandon":
         return abandon(argv[1:])

@@ -82,6 +82,7 @@ class Leaf:
     validity: tuple[str, str] = LEAF_VALID
     eku: str = "serverAuth"
     md: str = "sha256"  # signature digest used by the issuer
+    key: tuple[str, ...] = ("RSA", "rsa_keygen_bits:2048")  # genpkey -algorithm, -pkeyopt...
 
 
 def run(cmd: list[str], cwd: Path) -> None:
@@ -101,9 +102,11 @@ class Pki:
         return str(self.dir / name)
 
     # --- primitives -----------------------------------------------------
-    def _key(self, name: str) -> None:
-        run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
-             "-out", f"{name}.key"], self.dir)
+    def _key(self, name: str, key: tuple[str, ...] = ("RSA", "rsa_keygen_bits:2048")) -> None:
+        argv = ["openssl", "genpkey", "-algorithm", key[0]]
+        for opt in key[1:]:
+            argv += ["-pkeyopt", opt]
+        run(argv + ["-out", f"{name}.key"], self.dir)
 
     def _csr(self, name: str, subj: str) -> None:
         run(["openssl", "req", "-new", "-key", f"{name}.key", "-subj", subj, "-out", f"{name}.csr"],
@@ -152,7 +155,7 @@ class Pki:
         name = f"leaf-{leaf.name}"
         if self._have(name):
             return
-        self._key(name)
+        self._key(name, leaf.key)
         self._csr(name, f"/O=TLS Lab/CN={leaf.cn}")
         san = ", ".join(leaf.sans)
         self._sign(leaf.issuer, name, SERVER_EXT.format(san=san, eku=leaf.eku), leaf.validity,
@@ -189,6 +192,11 @@ class Pki:
         run(["openssl", "ca", "-batch", "-config", cnf, "-keyfile", f"{ca}.key", "-cert",
              f"{ca}.crt", "-gencrl", "-crldays", "3650", "-out", f"{ca}.crl"], self.dir)
 
+    def dhparam(self, out: str, bits: int) -> None:
+        """Finite-field DH parameters for a DHE server (openssl dhparam), made once."""
+        if not (self.dir / out).exists():
+            run(["openssl", "dhparam", "-out", out, str(bits)], self.dir)
+
     def bundle(self, out: str, parts: list[str]) -> None:
         (self.dir / out).write_text("".join((self.dir / p).read_text() for p in parts))
 
@@ -216,6 +224,10 @@ class Pki:
             Leaf("wrongeku", "inter", "www.lab.test", www, eku="clientAuth"),
             Leaf("revoked", "inter", "www.lab.test", www),
             Leaf("sha1", "inter", "www.lab.test", www, md="sha1"),
+            # The wide lab (lab/wide.py): an ECDSA-only server and a weak 1024-bit RSA key.
+            Leaf("ecdsa", "inter", "www.lab.test", www,
+                 key=("EC", "ec_paramgen_curve:P-256")),
+            Leaf("rsa1024", "inter", "www.lab.test", www, key=("RSA", "rsa_keygen_bits:1024")),
         ]
         for leaf in leaves:
             self.leaf(leaf)
@@ -227,14 +239,22 @@ class Pki:
         self.client("client-other", "other-ca", "mallory", LEAF_VALID)
         self.client("client-wrongeku", "corp-ca", "carol-serverauth", LEAF_VALID, eku="serverAuth")
         self.revoke_and_crl("inter", "leaf-revoked")
+        self.client("client-revoked", "corp-ca", "dave-revoked", LEAF_VALID)
+        self.revoke_and_crl("corp-ca", "client-revoked")
+        self.dhparam("dh1024.pem", 1024)
         self.bundle("chain-inter.pem", ["inter.crt"])
         self.bundle("chain-rogue.pem", ["rogue-inter.crt"])
         self.bundle("chain-big.pem", ["inter4.crt", "inter3.crt", "inter2.crt", "inter.crt"])
-        for v in ("good", "expired", "notyet", "wronghost", "wrongeku", "revoked", "sha1"):
+        self.bundle("corp-ca-with-crl.pem", ["corp-ca.crt", "corp-ca.crl"])
+        for v in ("good", "expired", "notyet", "wronghost", "wrongeku", "revoked", "sha1", "ecdsa",
+                  "rsa1024"):
             self.bundle(f"fullchain-{v}.pem", [f"leaf-{v}.crt", "inter.crt"])
         self.bundle("fullchain-rogue.pem", ["leaf-rogue.crt", "rogue-inter.crt"])
         self.bundle("fullchain-big.pem", ["leaf-big.crt", "inter4.crt", "inter3.crt", "inter2.crt",
                                           "inter.crt"])
         self.bundle("client-cas-both.pem", ["corp-ca.crt", "other-ca.crt"])
-        for c in ("good", "expired", "other", "wrongeku"):
+        for v in ("good", "rogue", "ecdsa", "wronghost", "expired"):  # HAProxy: chain + key in one
+            self.bundle(f"haproxy-{v}.pem", [f"fullchain-{v}.pem", f"leaf-{v}.key"])
+        self.bundle("haproxy-leafonly.pem", ["leaf-good.crt", "leaf-good.key"])
+        for c in ("good", "expired", "other", "wrongeku", "revoked"):
             self.bundle(f"client-{c}.pem", [f"client-{c}.crt", f"client-{c}.key"])

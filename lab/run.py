@@ -6,6 +6,7 @@ Usage (as root, from anywhere):
   python3 lab/run.py NAME [NAME...]  # only these (prefix* globs allowed)
   python3 lab/run.py --list
   python3 lab/run.py --fresh ...     # wipe lab/work (PKI included) first
+  python3 lab/run.py --refresh-expected [NAME...]  # rewrite sidecars' expected blocks only
 
 Ground truth has two halves.  "expected" is written by hand in scenarios.py
 from how the scenario is built.  "observed" is gathered here from outside
@@ -44,7 +45,10 @@ PKI_REL = "lab/work/pki"  # clients run from the repo root so commands are repro
 
 SERVER_LOG_PRIORITY = [r"SSL Library Error", r"\[ssl:error\]", r"\[ssl:warn\]", r"\[core:error\]",
                        r"AH02008", r"\[ssl:info\].*(handshake|abort|alert|error)", r"\[error\]",
-                       r"\[crit\]", r"ERROR|error"]
+                       r"\[crit\]", r"ERROR|error", r"(?i)alert|fail|reject|verif|refus|revoked"]
+GO_PEER = WORK / "bin" / "peer"  # lab/peers/peer.go, built by ensure_go_peer()
+GO_PEER_REL = "lab/work/bin/peer"
+NODE_PEER_REL = "lab/peers/peer.js"
 
 
 def tool_version(kind: str) -> str:
@@ -57,7 +61,32 @@ def tool_version(kind: str) -> str:
     if kind == "gnutls-cli":
         v = subprocess.run(["gnutls-cli", "--version"], check=False, capture_output=True, text=True).stdout
         return v.splitlines()[0].strip()
+    if kind == "go":
+        return go_version() + " crypto/tls (lab/peers/peer.go)"
+    if kind == "node":
+        return node_version() + " node:tls (lab/peers/peer.js)"
     return f"Python {sys.version.split()[0]} ssl"
+
+
+def go_version() -> str:
+    v = subprocess.run(["go", "version"], check=False, capture_output=True, text=True).stdout.split()
+    return f"Go {v[2][2:]}" if len(v) > 2 else "Go"
+
+
+def node_version() -> str:
+    v = subprocess.run(["node", "-p", "process.version + ' OpenSSL/' + process.versions.openssl"],
+                       check=False, capture_output=True, text=True).stdout.strip()
+    return f"Node.js {v}"
+
+
+def ensure_go_peer() -> None:
+    """Build lab/peers/peer.go (standard library only) once into lab/work/bin/peer."""
+    src = HERE / "peers" / "peer.go"
+    if GO_PEER.exists() and GO_PEER.stat().st_mtime >= src.stat().st_mtime:
+        return
+    GO_PEER.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, GOCACHE=str(WORK / "gocache"), GO111MODULE="off", GOFLAGS="-trimpath")
+    subprocess.run(["go", "build", "-o", str(GO_PEER), str(src)], check=True, env=env)
 
 
 def pick_server_log(lines: list[str], pattern: str | None) -> str | None:
@@ -99,13 +128,31 @@ def build_server(sc: Scenario, spec: tuple, port: int, wd: Path) -> servers.Serv
         return servers.make_s_server(arg, port, wd, pki_dir)
     if kind == "helper":
         return servers.make_helper(arg, port, wd, pki_dir)
+    if kind == "haproxy":
+        return servers.make_haproxy(arg, port, wd, pki_dir)
+    if kind == "lighttpd":
+        return servers.make_lighttpd(arg, port, wd, pki_dir, docroot)
+    if kind == "stunnel":
+        return servers.make_stunnel(arg, port, wd, pki_dir)
+    if kind == "gnutls-serv":
+        return servers.make_gnutls_serv(arg, port, wd, pki_dir)
+    if kind == "go":
+        return servers.make_command({"kind": "go", "argv": [str(GO_PEER), "server", *arg],
+                                     "version": go_version() + " crypto/tls (lab/peers/peer.go)"},
+                                    port, wd, pki_dir)
+    if kind == "node":
+        return servers.make_command({"kind": "node", "argv": ["node", str(REPO / NODE_PEER_REL),
+                                                              "server", *arg],
+                                     "version": node_version() + " node:tls (lab/peers/peer.js)"},
+                                    port, wd, pki_dir)
     if kind == "none":
         return None
     raise ValueError(f"unknown server kind {kind}")
 
 
 def render(argv: list[str], port: int, keylog: str, upstream: int) -> list[str]:
-    subs = {"{port}": str(port), "{pki}": PKI_REL, "{keylog}": keylog, "{upstream}": str(upstream)}
+    subs = {"{port}": str(port), "{pki}": PKI_REL, "{keylog}": keylog, "{upstream}": str(upstream),
+            "{goclient}": GO_PEER_REL, "{nodepeer}": NODE_PEER_REL}
     out = []
     for a in argv:
         for k, v in subs.items():
@@ -171,6 +218,9 @@ def run_scenario(sc: Scenario, port: int) -> bool:
     server_lines = [ln for part in logs for ln in part]
     (wd / "server.log").write_text("\n".join(server_lines) + "\n")
 
+    if sc.postprocess == "start_at_server_hello":
+        cut_before_server_hello(wd / "capture.pcap")
+
     # Only now, with a new capture in hand, are the previous results replaced.
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("capture.pcap", "keylog.txt", "expected.json", "tshark.txt"):
@@ -224,22 +274,83 @@ def run_scenario(sc: Scenario, port: int) -> bool:
     return not problems
 
 
+def cut_before_server_hello(pcap: Path) -> None:
+    """Keep the capture from the first frame carrying a ServerHello on (editcap -r N-): a
+    capture started late, after the ClientHello and the TCP handshake."""
+    rows = capture.tshark_fields(pcap, "tls.handshake.type == 2", ["frame.number"], None)
+    if not rows:
+        raise RuntimeError("no ServerHello to cut at")
+    full = pcap.with_name("capture-full.pcap")
+    pcap.rename(full)
+    subprocess.run(["editcap", "-F", "pcap", "-r", str(full), str(pcap), f"{rows[0][0]}-9999999"],
+                   check=True,
+                   capture_output=True)
+
+
+def netns_setup(sc: Scenario, port: int) -> None:
+    """In the scenario's own network namespace: the loopback up, then the scenario's own
+    commands (iptables rules, MTU) with {port} filled in."""
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    for cmd in sc.setup:
+        subprocess.run(["sh", "-c", cmd.replace("{port}", str(port))], check=True)
+
+
+def refresh_expected(names: list[str]) -> int:
+    """Rewrite the `expected` block of existing sidecars from scenarios.py (after editing a
+    hand-written expectation such as held_out) without re-running the lab; `observed` and the
+    capture stay as they are. Then check each against its capture as verify.py does."""
+    bad = 0
+    for sc in SCENARIOS:
+        side = OUT / sc.name / "expected.json"
+        if not side.exists() or (names and not any(fnmatch.fnmatch(sc.name, n) for n in names)):
+            continue
+        doc = json.loads(side.read_text())
+        if doc["expected"] == sc.expected and doc["description"] == sc.description:
+            continue
+        doc["expected"], doc["description"] = sc.expected, sc.description
+        side.write_text(json.dumps(doc, indent=2) + "\n")
+        kl = OUT / sc.name / "keylog.txt"
+        alerts = capture.tshark_alerts(OUT / sc.name / "capture.pcap", kl if kl.exists() else None)
+        problems = groundtruth.schema_problems(doc) + groundtruth.capture_problems(
+            sc.expected, alerts, capture.tshark_hello_facts(OUT / sc.name / "capture.pcap"),
+            doc["observed"]["client_exit_status"])
+        print(f"refreshed {sc.name}" + "".join(f"\n   !! {p}" for p in problems))
+        bad += bool(problems)
+    catalogue.write_readme(OUT, [s.name for s in SCENARIOS])
+    return 1 if bad else 0
+
+
+def run_in_netns(sc: Scenario, port: int) -> bool:
+    """unshare -n: a fresh network namespace with only a loopback, so ports never collide
+    with other scenarios or the host and iptables rules stay inside."""
+    res = subprocess.run(["unshare", "-n", sys.executable, str(Path(__file__).resolve()),
+                          "--netns-child", sc.name, str(port)], check=False)
+    return res.returncode == 0
+
+
 TRUST = {"root.crt": "lab-root-ca.crt", "corp-ca.crt": "corp-client-ca.crt",
          "other-ca.crt": "other-ca.crt", "rogue-root.crt": "rogue-root-ca.crt"}
 
 
-def publish_trust_anchors() -> None:
+def publish_trust_anchors(folder: str = "_trust") -> None:
     """Copy the CA certificates (never keys) next to the captures, so a reader of
     captures/ can check chains (e.g. --ca-file captures/_trust/lab-root-ca.crt)
     without rebuilding the PKI.  Clients in the lab trust lab-root-ca.crt only;
     servers that ask for client certificates trust corp-client-ca.crt."""
-    dest = OUT / "_trust"
+    dest = OUT / folder
     dest.mkdir(parents=True, exist_ok=True)
     for src, name in TRUST.items():
         shutil.copy(WORK / "pki" / src, dest / name)
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--netns-child"]:  # run.py itself, re-run under unshare -n
+        sc = next(x for x in SCENARIOS if x.name == argv[1])
+        port = int(argv[2])
+        netns_setup(sc, port)
+        return 0 if run_scenario(sc, port) else 1
+    if "--refresh-expected" in argv:
+        return refresh_expected([a for a in argv if not a.startswith("--")])
     if "--list" in argv:
         for sc in SCENARIOS:
             print(sc.name)
@@ -267,11 +378,20 @@ def main(argv: list[str]) -> int:
     (docroot / "secure").mkdir(parents=True, exist_ok=True)
     (docroot / "index.html").write_text("<html><body>TLS lab</body></html>\n")
     (docroot / "secure" / "index.html").write_text("<html><body>secure area</body></html>\n")
-    publish_trust_anchors()
+    if any(not sc.netns for _, sc in chosen):
+        publish_trust_anchors()
+    if any(sc.netns for _, sc in chosen):
+        # The wide lab's captures were made with a later PKI than the Apache-era ones.
+        publish_trust_anchors("_trust_wide")
+    if any("{goclient}" in " ".join(sc.client) or sc.server[0] == "go" for _, sc in chosen):
+        ensure_go_peer()
     bad = 0
     for i, sc in chosen:
         try:
-            ok = run_scenario(sc, 20000 + 10 * i)
+            if sc.netns:
+                ok = run_in_netns(sc, 20000 + 10 * i)
+            else:
+                ok = run_scenario(sc, 20000 + 10 * i)
         except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
             # A server that would not start or a tool that is missing: say so, go on.
             print(f"== {sc.name}: could not run: {exc}")

@@ -55,7 +55,7 @@ def alert(sender: str, code: int, encrypted: bool = False, level: str = "fatal")
 def expect(version: str | None, outcome: str, cause: str, aborted_by: str | None,
            how: str | None, alert_: dict | None, failure_point: str | None,
            server_name: str | None = HOST, hidden_in_session: bool = False,
-           stream: int | None = None) -> dict:
+           stream: int | None = None, late_alert: dict | None = None) -> dict:
     """hidden_in_session: the failure shows only inside the encrypted session (an HTTP error
     answer, no alert), so only the key log can reveal it. stream: which tcp.stream of the
     capture the expectation is about, when the capture holds several connections."""
@@ -67,6 +67,8 @@ def expect(version: str | None, outcome: str, cause: str, aborted_by: str | None
         exp["hidden_in_session"] = True
     if stream is not None:
         exp["stream"] = stream
+    if late_alert is not None:
+        exp["late_alert"] = late_alert
     return exp
 
 
@@ -80,7 +82,7 @@ class Scenario:
     description: str
     server: tuple  # ("apache", ApacheSpec) | ("nginx", NginxSpec) | ("s_server", argv) | ("helper", argv)
     client: list[str]
-    client_kind: str  # curl | s_client | gnutls-cli | python
+    client_kind: str  # curl | s_client | gnutls-cli | python | go | node
     expected: dict
     stdin: str | None = None
     keylog_env: bool = False  # client reads SSLKEYLOGFILE (curl, gnutls-cli)
@@ -89,6 +91,9 @@ class Scenario:
     client_timeout: float = 20.0
     settle: float = 0.5
     packet_limit: int | None = None  # tcpdump -c: the capture itself stops early
+    netns: bool = False  # run in its own network namespace (unshare -n; the wide lab)
+    setup: tuple[str, ...] = ()  # shell commands run in that namespace first ({port})
+    postprocess: str | None = None  # "start_at_server_hello": editcap the capture's start off
 
 
 def apache(**kw) -> tuple:
@@ -652,3 +657,10 @@ add(sc("tls12_server_cert_sha1_curl",
               vhost_extra=["SSLCipherSuite DEFAULT@SECLEVEL=0"]), curl(*TLS12),
        expect("TLSv1.2", "failed", "server_cert_rejected", "client", "alert",
               alert("client", 42), "server_certificate")))
+
+
+# The wide lab (lab/wide.py): more servers and clients, each scenario in its own network
+# namespace. Appended last so the ports above keep their positions.
+from wide import WIDE  # noqa: E402
+
+SCENARIOS.extend(WIDE)

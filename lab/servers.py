@@ -1,4 +1,5 @@
-"""Start and stop the lab's servers (Apache httpd, nginx, openssl s_server, Python helpers).
+"""Start and stop the lab's servers (Apache httpd, nginx, openssl s_server, HAProxy, lighttpd,
+stunnel, gnutls-serv, the Go and Node.js peers of lab/peers/, Python helpers).
 
 Each server gets its own work folder with its own minimal config, pid file and
 error log, so the lab never touches /etc/apache2 or /etc/nginx and never
@@ -22,7 +23,10 @@ MODDIR = "/usr/lib/apache2/modules"
 HERE = Path(__file__).resolve().parent
 
 
-LOOPBACKS = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1, ::1 as the kernel prints
+# 127.0.0.1, ::1 as the kernel prints them, and the wildcard addresses (gnutls-serv binds to
+# every address; in the wide lab's own network namespace that is only the loopback).
+LOOPBACKS = {"0100007F", "00000000000000000000000001000000", "00000000",
+             "00000000000000000000000000000000"}
 
 
 def listening(port: int) -> bool:
@@ -218,3 +222,110 @@ def make_helper(args: list[str], port: int, wd: Path, pki_dir: Path) -> Server:
              .replace("{pki}", str(pki_dir)) for a in args]
     log = wd / "stdout.txt"
     return Server("python", port, wd, argv, log, f"Python {sys.version.split()[0]} helper")
+
+
+def _version(argv: list[str], pattern: str, fallback: str) -> str:
+    res = subprocess.run(argv, check=False, capture_output=True, text=True)
+    m = re.search(pattern, res.stdout + res.stderr)
+    return m.group(0) if m else fallback
+
+
+def openssl_version() -> str:
+    return subprocess.run(["openssl", "version"], check=False, capture_output=True,
+                          text=True).stdout.split()[1]
+
+
+def _subst(text: str, port: int, wd: Path, pki_dir: Path, docroot: Path | None = None) -> str:
+    text = (text.replace("{port}", str(port)).replace("{upstream}", str(port + 1))
+            .replace("{pki}", str(pki_dir)).replace("{wd}", str(wd)))
+    return text.replace("{docroot}", str(docroot)) if docroot is not None else text
+
+
+def make_haproxy(cfg: str, port: int, wd: Path, pki_dir: Path) -> Server:
+    """HAProxy (foreground, master-worker off) from the given proxy sections; {port}, {pki},
+    {upstream} and {wd} are filled in. Its log goes to stdout (log stdout format raw)."""
+    wd.mkdir(parents=True, exist_ok=True)
+    head = f"""global
+  log stdout format raw local0 info
+  pidfile {wd}/haproxy.pid
+  ssl-default-bind-options ssl-min-ver TLSv1.2
+defaults
+  log global
+  timeout connect 2s
+  timeout client 5s
+  timeout server 5s
+"""
+    (wd / "haproxy.cfg").write_text(head + _subst(cfg, port, wd, pki_dir) + "\n")
+    ver = _version(["haproxy", "-v"], r"HAProxy version \S+", "HAProxy")
+    return Server("haproxy", port, wd, ["haproxy", "-db", "-f", str(wd / "haproxy.cfg")],
+                  wd / "stdout.txt", f"{ver.replace(' version', '')} OpenSSL/{openssl_version()}")
+
+
+def make_lighttpd(extra: str, port: int, wd: Path, pki_dir: Path, docroot: Path) -> Server:
+    """lighttpd -D with mod_openssl on 127.0.0.1:port; `extra` is appended to the config
+    (ssl.* options, {pki} filled in)."""
+    wd.mkdir(parents=True, exist_ok=True)
+    conf = f"""server.modules = ("mod_openssl", "mod_access")
+server.document-root = "{docroot}"
+server.bind = "127.0.0.1"
+server.port = {port}
+server.pid-file = "{wd}/lighttpd.pid"
+server.errorlog = "{wd}/error.log"
+index-file.names = ("index.html")
+mimetype.assign = (".html" => "text/html")
+ssl.engine = "enable"
+debug.log-ssl-noise = "enable"
+{_subst(extra, port, wd, pki_dir, docroot)}
+"""
+    (wd / "lighttpd.conf").write_text(conf)
+    log = wd / "error.log"
+    log.unlink(missing_ok=True)
+    ver = _version(["lighttpd", "-v"], r"lighttpd/\S+", "lighttpd")
+    return Server("lighttpd", port, wd, ["lighttpd", "-D", "-f", str(wd / "lighttpd.conf")], log,
+                  f"{ver} OpenSSL/{openssl_version()}")
+
+
+STUNNEL_ANSWER = """#!/bin/sh
+# stunnel exec'd service: read the request head, answer one small HTTP/1.1 page.
+while IFS= read -r line; do
+  case "$line" in ""|"$(printf '\r')") break;; esac
+done
+printf 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 19\r\nConnection: close\r\n\r\nTLS lab (stunnel)\r\n'
+"""
+
+
+def make_stunnel(options: list[str], port: int, wd: Path, pki_dir: Path) -> Server:
+    """stunnel4 in the foreground with one TLS service on 127.0.0.1:port whose plaintext side is
+    a tiny shell script answering HTTP (exec), so no second TCP connection is needed.
+    `options` are extra service lines (cert=, key=, CAfile=, verifyChain=, ...)."""
+    wd.mkdir(parents=True, exist_ok=True)
+    answer = wd / "answer.sh"
+    answer.write_text(STUNNEL_ANSWER)
+    answer.chmod(0o755)
+    lines = ["foreground = yes", f"pid = {wd}/stunnel.pid", f"output = {wd}/stunnel.log",
+             "debug = info", "syslog = no", "[lab]", f"accept = 127.0.0.1:{port}",
+             f"exec = {answer}", "execArgs = answer.sh"]
+    lines += [_subst(o, port, wd, pki_dir) for o in options]
+    (wd / "stunnel.conf").write_text("\n".join(lines) + "\n")
+    log = wd / "stunnel.log"
+    log.unlink(missing_ok=True)
+    ver = _version(["stunnel4", "-version"], r"stunnel \S+", "stunnel")
+    return Server("stunnel", port, wd, ["stunnel4", str(wd / "stunnel.conf")], log,
+                  f"{ver} OpenSSL/{openssl_version()}")
+
+
+def make_gnutls_serv(args: list[str], port: int, wd: Path, pki_dir: Path) -> Server:
+    """gnutls-serv on port (it binds every address: only the loopback in the scenario's own
+    network namespace); its stdout is the log."""
+    wd.mkdir(parents=True, exist_ok=True)
+    argv = ["gnutls-serv", "-p", str(port)] + [_subst(a, port, wd, pki_dir) for a in args]
+    ver = _version(["gnutls-serv", "--version"], r"gnutls-serv \S+", "gnutls-serv")
+    return Server("gnutls-serv", port, wd, argv, wd / "stdout.txt", ver)
+
+
+def make_command(spec: dict, port: int, wd: Path, pki_dir: Path) -> Server:
+    """Any other server process: {"argv": [...], "version": "..."} with {port}, {pki}, {wd},
+    {upstream} filled in (the Go and Node.js peers, lab/peers/)."""
+    wd.mkdir(parents=True, exist_ok=True)
+    argv = [_subst(a, port, wd, pki_dir) for a in spec["argv"]]
+    return Server(spec.get("kind", "command"), port, wd, argv, wd / "stdout.txt", spec["version"])

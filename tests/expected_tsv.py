@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.shared_captures import shared_captures_dir  # noqa: E402
 
 import tlsdissect  # noqa: E402
-from tlsdissect.x509.certificates import parse_certificate  # noqa: E402
+from tlsdissect.x509.parse import parse_certificate  # noqa: E402
 
 FIELDS = ("version", "cipher", "server_name", "cert_subject", "cert_issuer")
 

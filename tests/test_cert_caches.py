@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 
 from certs_factory import DAY, REF_TIME, lab_pki, leaf_variant
 
-from tlsdissect.x509 import certificates
-from tlsdissect.x509.certificates import Retimer, analyze_chain
+from tlsdissect.x509 import times
+from tlsdissect.x509.chain import analyze_chain
+from tlsdissect.x509.retime import Retimer
 
 
 def _judged(ders: list[bytes], at: float) -> dict:
@@ -58,16 +59,16 @@ def test_retimer_of_a_chain_without_validity_findings_returns_the_analysis() -> 
 
 
 def test_capture_time_text_is_bounded_and_shows_whole_seconds() -> None:
-    certificates._FMT_TIME_CACHE.clear()
+    times._FMT_TIME_CACHE.clear()
     base = datetime(2026, 6, 1, 12, 0, 0, 999999, tzinfo=timezone.utc)
-    for i in range(certificates._FMT_TIME_CACHE_MAX + 10):
+    for i in range(times._FMT_TIME_CACHE_MAX + 10):
         when = base + timedelta(seconds=i)
-        assert certificates._fmt_time(when) == when.strftime("%Y-%m-%d %H:%M:%S UTC")
-        assert len(certificates._FMT_TIME_CACHE) <= certificates._FMT_TIME_CACHE_MAX
+        assert times._fmt_time(when) == when.strftime("%Y-%m-%d %H:%M:%S UTC")
+        assert len(times._FMT_TIME_CACHE) <= times._FMT_TIME_CACHE_MAX
     # A naive time is UTC; another zone is converted first.
-    assert certificates._fmt_time(datetime(2026, 6, 1, 12, 0, 0, 1)) == "2026-06-01 12:00:00 UTC"
+    assert times._fmt_time(datetime(2026, 6, 1, 12, 0, 0, 1)) == "2026-06-01 12:00:00 UTC"
     paris = timezone(timedelta(hours=2))
-    assert certificates._fmt_time(datetime(2026, 6, 1, 14, 0, 0, tzinfo=paris)) == "2026-06-01 12:00:00 UTC"
+    assert times._fmt_time(datetime(2026, 6, 1, 14, 0, 0, tzinfo=paris)) == "2026-06-01 12:00:00 UTC"
 
 
 def test_a_cached_staple_is_judged_at_each_connections_time() -> None:
@@ -102,29 +103,34 @@ def test_the_staple_cache_is_bounded() -> None:
 def test_client_chain_checks_are_remembered_per_chain_request_pair_and_bounded() -> None:
     from certs_factory import CLIENT_AUTH, name
 
-    from tlsdissect.x509.certificates import _client_chain_findings, check_client_chain_against_request
+    from tlsdissect.x509.client import (
+        _CLIENT_CHECK_CACHE,
+        _CLIENT_CHECK_CACHE_MAX,
+        _client_chain_findings,
+        check_client_chain_against_request,
+    )
 
     pki = lab_pki()
     client = leaf_variant("alice", eku=CLIENT_AUTH)
     ca_der = name("Some Other CA").public_bytes()
     cases = [([client.der, pki.intermediate.der], [ca_der], [0x0403]),
              ([client.der], [pki.intermediate.cert.subject.public_bytes()], [0x0804]), ([], [ca_der], [])]
-    certificates._CLIENT_CHECK_CACHE.clear()
+    _CLIENT_CHECK_CACHE.clear()
     for ders, cas, schemes in cases * 2:
         got = check_client_chain_against_request(ders, ca_names=cas, signature_algorithms=schemes)
         assert got == _client_chain_findings(ders, cas, schemes)
         got.clear()  # the caller's own list
     assert check_client_chain_against_request([bytearray(client.der)], ca_names=[ca_der])  # unhashable: uncached
-    for i in range(certificates._CLIENT_CHECK_CACHE_MAX + 5):
+    for i in range(_CLIENT_CHECK_CACHE_MAX + 5):
         check_client_chain_against_request([b"junk %d" % i])
-        assert len(certificates._CLIENT_CHECK_CACHE) <= certificates._CLIENT_CHECK_CACHE_MAX
+        assert len(_CLIENT_CHECK_CACHE) <= _CLIENT_CHECK_CACHE_MAX
 
 
 def test_staple_findings_are_remembered_per_leaf_and_bounded() -> None:
     from test_ocsp import _response
 
     from tlsdissect.x509 import ocsp
-    from tlsdissect.x509.certificates import parse_certificate
+    from tlsdissect.x509.parse import parse_certificate
 
     pki = lab_pki()
     info = ocsp.parse_ocsp_response(_response(), REF_TIME + 30 * DAY)  # stale
@@ -140,7 +146,7 @@ def test_staple_findings_are_remembered_per_leaf_and_bounded() -> None:
 
 
 def test_a_finding_with_a_role_is_its_dict_with_the_role_last() -> None:
-    from tlsdissect.x509.certificates import ChainFinding
+    from tlsdissect.x509.findings import ChainFinding
 
     f = ChainFinding("expired", "error", "text", (0, 1))
     assert list(f.to_dict("client").items()) == list(dict(f.to_dict(), role="client").items())

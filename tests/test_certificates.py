@@ -28,16 +28,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tlsdissect.x509.certificates import (
-    ChainAnalysis,
-    TrustStore,
-    TrustStoreError,
-    analyze_chain,
-    cache_stats,
-    check_client_chain_against_request,
-    decode_distinguished_names,
-    parse_certificate,
-)
+from tlsdissect.x509.caches import cache_stats
+from tlsdissect.x509.chain import ChainAnalysis, analyze_chain
+from tlsdissect.x509.client import check_client_chain_against_request
+from tlsdissect.x509.names import decode_distinguished_names
+from tlsdissect.x509.parse import parse_certificate
+from tlsdissect.x509.trust import TrustStore, TrustStoreError
 
 DATA = Path(__file__).parent / "data" / "certs"
 

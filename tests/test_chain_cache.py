@@ -10,7 +10,7 @@ from __future__ import annotations
 from certs_factory import DAY, REF_TIME, lab_pki, leaf_variant
 
 from tlsdissect.pipeline import enrich
-from tlsdissect.x509.certificates import analyze_chain
+from tlsdissect.x509.chain import analyze_chain
 
 
 def chain(not_after):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from tlsdissect.diagnosis.reasoner import Evidence, _evidence
+from tlsdissect.diagnosis.verdict import Evidence, make_evidence
 
 
 def test_evidence_factory_builds_what_the_dataclass_builds() -> None:
@@ -14,7 +14,7 @@ def test_evidence_factory_builds_what_the_dataclass_builds() -> None:
                                           ("ünïcode → text", [1, 2, 3])]
     cases += [("x" * rng.randrange(50), [rng.randrange(10**6) for _ in range(rng.randrange(4))]) for _ in range(50)]
     for text, frames in cases:
-        fast, slow = _evidence(text, frames), Evidence(text, frames)
+        fast, slow = make_evidence(text, frames), Evidence(text, frames)
         assert type(fast) is Evidence
         assert fast == slow and fast.to_dict() == slow.to_dict()
         assert fast.frames is frames  # the list handed in, as the dataclass keeps it

@@ -1,8 +1,10 @@
 """The user documentation cannot drift silently from the code and the lab.
 
 docs/causes.md must have one section per cause id in ``tlsdissect.diagnosis.causes.CAUSES`` (and no
-other), name only captures that exist, and its "Lab capture" lines must agree with the lab's
-own sidecars (captures/*/expected.json, written from how each scenario was built, not by us).
+other) with the catalogue's meaning and remedies, name only captures that exist, and its "Lab
+capture" lines must agree with the lab's own sidecars (captures/*/expected.json, written from how
+each scenario was built, not by us); every cause has a family, and the sidecars' cause families
+are the catalogue's.
 docs/schema.md must document every key the JSON really has on the lab captures, with the type
 it really has, and every field of the stable contract must exist.
 """
@@ -19,7 +21,7 @@ from typing import Any
 import pytest
 
 import tlsdissect
-from tlsdissect.diagnosis.causes import CAUSES
+from tlsdissect.diagnosis.causes import CAUSE_FAMILIES, CAUSES, remedy_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -203,15 +205,81 @@ def test_lab_capture_lines_agree_with_the_sidecars() -> None:
     assert checked >= 20
 
 
+def _paragraph(body: str, label: str) -> str:
+    """The text of the paragraph that starts with ``**label.**``, on one line."""
+    m = re.search(rf"^\*\*{re.escape(label)}\.\*\*(.*?)(?:\n\n|\Z)", body, re.MULTILINE | re.DOTALL)
+    assert m, label
+    return " ".join(m.group(1).split())
+
+
 def test_remedies_in_causes_md_are_the_catalogue_text() -> None:
-    """The remedy bullets are the catalogue's own words (they were pasted from it)."""
+    """The remedy bullets are the catalogue's own words, in its order (Apache httpd, nginx,
+    HAProxy, then the general lines): what the diagnosis prints."""
+    sections = _cause_sections()
+    for cid in CAUSES:
+        remedy = sections[cid].split("**Remedy.**", 1)[1].lstrip("\n").split("\n\n", 1)[0]
+        bullets = [line[2:] for line in remedy.splitlines() if line.startswith("- ")]
+        assert bullets == remedy_lines(cid), cid
+
+
+def test_meaning_in_causes_md_is_the_catalogue_text() -> None:
     sections = _cause_sections()
     for cid, cause in CAUSES.items():
-        body = sections[cid]
-        for line in cause.apache:
-            assert f"- Apache httpd (mod_ssl): {line}" in body, (cid, line)
-        for line in cause.general:
-            assert f"- {line}" in body, (cid, line)
+        assert _paragraph(sections[cid], "Meaning") == " ".join(cause.meaning.split()), cid
+
+
+# -- cause families ----------------------------------------------------------------------
+
+
+def test_every_cause_has_a_family_from_the_vocabulary() -> None:
+    assert set(CAUSE_FAMILIES) == {
+        "server_rejects_hello", "client_rejects_server_cert", "client_rejects_server_params",
+        "server_rejects_client_cert", "path_or_middlebox", "after_handshake", "transport", "not_tls",
+        "ok", "unknown",
+    }
+    for cid, cause in CAUSES.items():
+        assert cause.family in CAUSE_FAMILIES, (cid, cause.family)
+    assert CAUSES["ok"].family == "ok" and CAUSES["unknown"].family == "unknown"
+
+
+def test_every_sidecar_names_a_catalogue_cause_and_its_family() -> None:
+    sidecars = sorted(CAPTURES.glob("*/expected.json"))
+    with_family = 0
+    for sidecar in sidecars:
+        expected = json.loads(sidecar.read_text())["expected"]
+        cid = expected["cause"]
+        assert cid in CAUSES, f"{sidecar.parent.name}: {cid} is not in the catalogue"
+        if "cause_family" in expected:
+            assert expected["cause_family"] == CAUSES[cid].family, (
+                f"{sidecar.parent.name}: cause_family {expected['cause_family']}, the catalogue's "
+                f"family of {cid} is {CAUSES[cid].family}")
+            with_family += 1
+    assert with_family >= 30  # the wide lab's sidecars
+
+
+def test_the_lab_s_family_table_is_the_catalogue_s() -> None:
+    """lab/groundtruth.py keeps its own copy (the lab runs without tlsdissect installed): the
+    same family for every cause it knows, and only catalogue causes."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lab_groundtruth", ROOT / "lab" / "groundtruth.py")
+    assert spec and spec.loader
+    groundtruth = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(groundtruth)
+    assert set(groundtruth.CAUSES) <= set(CAUSES)
+    assert {cid: CAUSES[cid].family for cid in groundtruth.FAMILIES} == groundtruth.FAMILIES
+
+
+def test_the_family_table_in_causes_md_is_the_catalogue_s() -> None:
+    rows = {}
+    for line in CAUSES_MD.read_text().splitlines():
+        m = re.fullmatch(r"\| `([a-z_]+)` \| (.+) \| (.+) \|", line)
+        if m:
+            rows[m.group(1)] = (m.group(2), re.findall(r"\[([a-z0-9_]+)\]\(#", m.group(3)))
+    assert set(rows) == set(CAUSE_FAMILIES)
+    for family, (meaning, members) in rows.items():
+        assert meaning == CAUSE_FAMILIES[family], family
+        assert members == [cid for cid, c in CAUSES.items() if c.family == family], family
 
 
 # -- schema.md ---------------------------------------------------------------------------
@@ -370,7 +438,7 @@ def test_every_finding_id_seen_is_documented() -> None:
 def test_documented_finding_ids_exist_in_the_code() -> None:
     body = _section(SCHEMA, "chain_findings")
     documented = set(re.findall(r"`([a-z0-9_]+)`", body.split("Finding ids:", 1)[1]))
-    source = "".join(p.read_text() for p in sorted((ROOT / "tlsdissect" / "x509").glob("*.py"))) + (
+    source = "".join(p.read_text() for p in sorted((ROOT / "tlsdissect" / "x509").rglob("*.py"))) + (
         ROOT / "tlsdissect" / "pipeline" / "enrich.py"
     ).read_text()
     for fid in documented:

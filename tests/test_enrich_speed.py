@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from certs_factory import DAY, REF_TIME, lab_pki, leaf_variant
 
-from tlsdissect.x509.certificates import Retimer, analyze_chain
+from tlsdissect.x509.chain import analyze_chain
+from tlsdissect.x509.retime import Retimer
 
 
 def _judged(ders: list[bytes], at: float) -> dict:

@@ -327,6 +327,8 @@ def real_messages() -> tuple[tuple[int, bytes, Optional[int], Optional[int]], ..
     out = []
     for path in sorted(LAB_CAPTURES.glob("*/capture.pcap")):
         for conv in extract_conversations(path):
+            if not conv.syn_seen:
+                continue  # direction 1 is the server only when the SYN was captured
             server = _handshake_messages(conv.stream(1))
             version = suite = None
             for t, body in server:

@@ -1,5 +1,12 @@
 """Every lab capture gets the diagnosis its sidecar states.
 
+The wide lab's captures (captures/wide_*, lab/wide.py) enter only when their expected cause is
+one the rules name and met today; held out ones (kept to check the rules, never to tune them)
+are skipped, and so are known misses named in NOT_MET_TODAY, with the reason. A capture whose
+cause the catalogue has but no rule names yet (NOT_NAMED_YET) is expected to fail, strictly:
+when a rule learns the cause, the test says so and the id leaves the set. lab/score.py
+measures all of them.
+
 The sidecars (captures/*/expected.json) record what the lab observed outside our code: the
 client's error and exit status, the server's log line, the alert as tshark decoded it, and the
 cause as the scenario was built. Run with the client's key log when the lab kept one (the most
@@ -15,6 +22,24 @@ from pathlib import Path
 import pytest
 
 import tlsdissect
+from tlsdissect.diagnosis.causes import CAUSES as CATALOGUE
+
+# Wide-lab scenarios whose cause is in the catalogue but which tlsdissect does not diagnose
+# right today (the diagnosis issue, "Diagnosis that generalises"): name -> what it gets wrong.
+NOT_MET_TODAY: dict[str, str] = {
+    "wide_relay_resets_both_legs_node": "connection_reset, not middlebox_reset: the relay's RST "
+                                        "on the server leg at the same instant is not related "
+                                        "to the client leg's",
+}
+
+# Catalogue causes that the wide lab expects and no diagnosis rule names yet (the alert model and
+# the wide lab brought them to the catalogue; lab/score.py shows what we name instead).
+NOT_NAMED_YET = frozenset({
+    "alpn_mismatch", "inappropriate_fallback", "no_common_group", "no_common_signature_scheme",
+    "handshake_signature_invalid", "record_corrupted_in_transit", "weak_server_key", "weak_dh_group",
+    "client_cert_revoked", "late_alert_after_success", "client_rejected_cert_silently",
+    "path_mtu_blackhole", "truncated_response",
+})
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 SIDECARS = sorted(CAPTURES.glob("*/expected.json"))
@@ -31,14 +56,29 @@ def _pick(report: tlsdissect.Report, expected: dict) -> tlsdissect.Connection:
     return report.connections[0]
 
 
+def _skip_reason(name: str, expected: dict) -> str | None:
+    if "held_out" not in expected:  # the Apache-era lab: every capture is asserted
+        return None
+    if expected["held_out"]:
+        return "held out (lab/wide.py): used only to check the rules, see lab/score.py"
+    if name in NOT_MET_TODAY:
+        return f"not met today: {NOT_MET_TODAY[name]}"
+    return None
+
+
 def _cases():
     for p in SIDECARS:
         d = _load(p)
         keylog = p.parent / "keylog.txt"
+        reason = _skip_reason(p.parent.name, d["expected"])
+        marks = [pytest.mark.skip(reason=reason)] if reason else []
+        if not reason and d["expected"]["cause"] in NOT_NAMED_YET:
+            marks = [pytest.mark.xfail(raises=AssertionError, strict=True,
+                                       reason=f"no rule names {d['expected']['cause']} yet")]
         if keylog.exists():
-            yield pytest.param(p, True, id=f"{p.parent.name}-keylog")
+            yield pytest.param(p, True, id=f"{p.parent.name}-keylog", marks=marks)
         if not d["expected"].get("needs_keylog"):
-            yield pytest.param(p, False, id=f"{p.parent.name}-nokeys")
+            yield pytest.param(p, False, id=f"{p.parent.name}-nokeys", marks=marks)
 
 
 @pytest.mark.parametrize("sidecar,with_keys", list(_cases()))
@@ -91,3 +131,8 @@ def test_every_lab_capture_has_a_sidecar() -> None:
     assert caps, "no lab captures"
     missing = [c.parent.name for c in caps if not (c.parent / "expected.json").exists()]
     assert not missing
+
+
+def test_the_causes_not_named_yet_are_catalogue_causes_some_sidecar_expects() -> None:
+    expected = {_load(p)["expected"]["cause"] for p in SIDECARS}
+    assert NOT_NAMED_YET <= set(CATALOGUE) & expected

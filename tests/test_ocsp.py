@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509 import ocsp
 
-from tlsdissect.x509.certificates import parse_certificate
+from tlsdissect.x509.parse import parse_certificate
 from tlsdissect.x509.ocsp import ocsp_findings, parse_ocsp_response
 
 THIS_UPDATE = REF_TIME - DAY

@@ -65,14 +65,16 @@ def test_a_colour_console_still_renders_with_rich() -> None:
     assert "\x1b[" in text  # styles are there
 
 
-def test_a_line_that_is_printable_has_nothing_for_rich_to_strip() -> None:
-    """render._without_control_codes skips rich's strip_control_codes for a printable line: sound
-    only while every code rich strips is unprintable (rich's list, read here, not copied)."""
+def test_a_line_shown_as_it_is_has_nothing_for_rich_to_strip() -> None:
+    """safe.shown returns a printable line as it is (the plain path then skips rich altogether):
+    sound only while every code rich strips is unprintable (rich's list, read here, not copied),
+    and every unprintable character comes out as its escape, on every Latin-1 character."""
     from rich.control import STRIP_CONTROL_CODES, strip_control_codes
 
-    from tlsdissect.report.text import _without_control_codes
+    from tlsdissect.report.safe import shown
 
     assert STRIP_CONTROL_CODES and not any(chr(c).isprintable() for c in STRIP_CONTROL_CODES)
-    for c in list(range(0x00, 0x100)) + [0x2028, 0x2029, 0xFEFF, 0x1F600]:
+    for c in list(range(0x00, 0x100)) + [0x2028, 0x2029, 0xFEFF, 0x202E, 0x1F600]:
         line = f"x{chr(c)}y"
-        assert _without_control_codes(line) == strip_control_codes(line), hex(c)
+        expected = line if chr(c).isprintable() else f"x{ascii(chr(c))[1:-1]}y"
+        assert shown(line) == expected == strip_control_codes(expected), hex(c)

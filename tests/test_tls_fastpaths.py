@@ -10,7 +10,7 @@ import pytest
 
 from tlsdissect.tls import handshake as hs
 from tlsdissect.errors import ParseError
-from tlsdissect.tls.records import RecordLayer, plausible_header
+from tlsdissect.tls.boundaries import find_boundary, header_prefix, incomplete_record, plausible_header
 
 
 def _find_boundary_ref(buf: bytearray, start: int) -> Optional[int]:
@@ -24,16 +24,15 @@ def _find_boundary_ref(buf: bytearray, start: int) -> Optional[int]:
     return None
 
 
-def _incomplete_record_ref(layer: RecordLayer, start: int) -> Optional[int]:
-    buf = layer.buf
+def _incomplete_record_ref(buf: bytearray, start: int) -> Optional[int]:
     n = len(buf)
     for pos in range(start, n):
         if n - pos >= 5:
             if plausible_header(buf, pos):
                 nxt = pos + 5 + ((buf[pos + 3] << 8) | buf[pos + 4])
-                if nxt > n or (nxt < n and layer._header_prefix(nxt)):
+                if nxt > n or (nxt < n and header_prefix(buf, nxt)):
                     return pos
-        elif layer._header_prefix(pos):
+        elif header_prefix(buf, pos):
             return pos
     return None
 
@@ -46,11 +45,9 @@ def test_resync_scans_match_the_per_position_definition() -> None:
         if len(buf) > 8 and rng.random() < 0.5:
             p, ln = rng.randint(0, len(buf) - 5), rng.randint(0, len(buf))
             buf[p:p + 5] = bytes([0x16, 3, rng.randint(0, 5), ln >> 8, ln & 0xFF])
-        layer = RecordLayer()
-        layer.buf = buf
         for start in range(4):
-            assert layer._find_boundary(start) == _find_boundary_ref(buf, start)
-            assert layer._incomplete_record(start) == _incomplete_record_ref(layer, start)
+            assert find_boundary(buf, start) == _find_boundary_ref(buf, start)
+            assert incomplete_record(buf, start) == _incomplete_record_ref(buf, start)
 
 
 def _ske(group: int, public: bytes, alg: Optional[int], sig: bytes) -> bytes:

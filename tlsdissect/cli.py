@@ -8,12 +8,15 @@ connection per line as soon as it ends (streaming, for big captures).
 from __future__ import annotations
 
 import argparse
+import glob
 import os
+import signal
 import sys
 from typing import Any, Iterator, Optional, Sequence
 
 from tlsdissect.pipeline.analyzer import RunState, iter_connections, quiet_gc
 from tlsdissect.errors import TlsDissectError
+from tlsdissect.report.safe import shown
 from tlsdissect.results.jsontext import dumps, dumps_bytes
 from tlsdissect.results.model import SCHEMA_VERSION, Connection, Report
 from tlsdissect.results.outcome import is_failure
@@ -23,12 +26,60 @@ EXIT_FAILED_HANDSHAKE = 1
 EXIT_BAD_INPUT = 2
 
 
+_MAIN_PID = [0]  # the process that installed _on_sigterm (worker processes inherit the handler)
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM stops a run as Ctrl-C does: what is decoded so far is written out, then exit 130.
+    A --jobs worker (a fork, which inherits this handler) just ends, as SIGTERM's default does."""
+    if os.getpid() != _MAIN_PID[0]:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    raise KeyboardInterrupt
+
+EPILOG = """\
+exit status:
+  0  no handshake failed
+  1  at least one handshake failed (or another problem was diagnosed)
+  2  unusable input: missing, empty, not a capture, or truncated (a truncated
+     capture still prints the connections decoded before the damage)
+
+examples:
+  tlsdissect capture.pcap                      every TLS connection, failures first
+  tlsdissect -v capture.pcap                   with each connection's full timeline
+  tlsdissect --json capture.pcap | jq .        the report as JSON (docs/schema.md)
+  tlsdissect --jsonl big.pcap                  one JSON object per connection, as each ends
+  tlsdissect --keylog sslkeys.log cap.pcapng   decrypt with an NSS key log (SSLKEYLOGFILE)
+  tlsdissect --stream 3 capture.pcap           one connection (Wireshark's tcp.stream 3)
+  tlsdissect -j 0 big.pcap                     use every core
+  tcpdump -w - -i eth0 port 443 | tlsdissect - read standard input
+
+environment: NO_COLOR=1 turns colour off, FORCE_COLOR=1 forces it on.
+shell completion: tlsdissect --print-completion bash > /etc/bash_completion.d/tlsdissect
+"""
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("tlsdissect")
+    except Exception:  # not installed (run from a checkout)
+        from tlsdissect import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tlsdissect",
         description="Explain TLS handshakes and why they failed, from pcap/pcapng captures.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("captures", nargs="+", metavar="FILE", help="pcap/pcapng file (gzip ok), or - for stdin")
+    p.add_argument("--version", action="version", version=f"tlsdissect {_version()}")
+    files = p.add_argument("captures", nargs="+", metavar="FILE", help="pcap/pcapng file (gzip ok), or - for stdin")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the full report as JSON")
     out.add_argument("--jsonl", action="store_true", help="print one JSON object per connection, as each ends")
@@ -39,16 +90,75 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--system-trust", action="store_true", help="check server chains against the system trust store")
     p.add_argument("--all", action="store_true", dest="include_all", help="also list TCP connections with no TLS")
     p.add_argument("--stream", type=int, action="append", metavar="N", help="only show this tcp.stream (repeatable)")
-    p.add_argument("-v", "--verbose", action="store_true", help="show the full timeline of every connection")
-    p.add_argument("--no-color", action="store_true", help="plain text output")
-    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
-                   help="use N processes: several files are analysed side by side (output in file order); "
-                        "one file has its connections shared out among N workers (same output as one process)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show every connection in full: ladder diagram, certificate chains, what a refused client offered")
+    pick = p.add_argument_group("which connections")
+    pick.add_argument("--failed", action="store_true", help="only connections that failed")
+    pick.add_argument("--host", action="append", metavar="ADDR|NAME",
+                      help="only connections with this client or server address, or this server name (repeatable)")
+    pick.add_argument("--port", type=int, action="append", metavar="N", help="only connections to or from this port")
+    pick.add_argument("--sni", action="append", metavar="PATTERN",
+                      help="only connections whose server name matches (shell pattern: '*.example.com')")
+    pick.add_argument("--cause", action="append", metavar="ID", help="only connections with this cause (docs/causes.md)")
+    p.add_argument("--show", choices=("auto", "all", "failed"), default="auto",
+                   help="text view: 'all' lists every connection; 'failed' only the ones not established; "
+                        "'auto' (default) lists all unless the capture has more than 100, then the summary and "
+                        "the ones not established")
+    p.add_argument("--no-color", action="store_true", help="plain text output (also: NO_COLOR=1)")
+    p.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
+                   help="use N processes (0: one per core): several files are analysed side by side (output in "
+                        "file order); one file has its connections shared out among N workers (same output as "
+                        "one process)")
+    try:
+        import shtab
+
+        files.complete = shtab.FILE  # type: ignore[attr-defined]
+        shtab.add_argument_to(p, ["--print-completion"], help="print a shell completion script (bash, zsh, tcsh)")
+    except ImportError:  # pragma: no cover - shtab is a dependency; a stripped install still runs
+        pass
     return p
+
+
+CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz", ".dmp")
+
+
+def expand_inputs(names: Sequence[str]) -> list[str]:
+    """Files as given; a directory becomes the capture files below it (recursively, by suffix,
+    sorted); a glob pattern the shell left alone (quoted, or on Windows) is expanded here."""
+    out: list[str] = []
+    for name in names:
+        if name != "-" and os.path.isdir(name):
+            found = []
+            for root, dirs, files in os.walk(name):
+                dirs.sort()
+                found += [os.path.join(root, f) for f in sorted(files) if f.lower().endswith(CAPTURE_SUFFIXES)]
+            out += found
+        elif name != "-" and not os.path.exists(name) and glob.has_magic(name):
+            out += sorted(glob.glob(name, recursive=True)) or [name]
+        else:
+            out.append(name)
+    return out
+
+
+def _jobs(text: str) -> int:
+    """-j/--jobs: a count of processes, 0 meaning one per core."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be 0 (one per core) or more")
+    return n or (os.cpu_count() or 1)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    args.inputs = list(args.captures)  # as typed (a directory, a pattern), for _run_parallel
+    args.captures = expand_inputs(args.captures)
+    if not args.captures:
+        print("tlsdissect: no capture files found", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
     with quiet_gc():
         return _main(args)
 
@@ -60,7 +170,12 @@ def run() -> None:
     objects, and freeing them one by one at exit took 0.2-0.3 s (5 % of a 50 MB run) for
     nothing. Everything is written and flushed first; files and worker pools are closed by
     main() itself."""
-    status = main()
+    signal.signal(signal.SIGTERM, _on_sigterm)  # (the command only: main() leaves a caller's signals alone)
+    _MAIN_PID[0] = os.getpid()
+    try:
+        status = main()
+    except BrokenPipeError:  # the reader went away (e.g. `| head`) before argparse's own output ended
+        status = EXIT_OK
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -83,6 +198,8 @@ def _main(args: argparse.Namespace) -> int:
         return _run_parallel(args, options)
     jobs = max(1, args.jobs)  # one file: shard its connections over that many processes
     status = EXIT_OK
+    several = _SeveralJson(sys.stdout) if args.json and len(args.captures) > 1 else None
+    pick = _Pick(args)
     for path in args.captures:
         try:
             progress = _progress_for(path) if jobs == 1 else None
@@ -91,24 +208,64 @@ def _main(args: argparse.Namespace) -> int:
                 options["progress"] = progress.update
             try:
                 if args.jsonl:
-                    rc = _run_jsonl(path, options, args.stream, jobs)
+                    rc = _run_jsonl(path, options, args.stream, jobs, pick)
+                elif several is not None:
+                    several.next_item()
+                    rc = _run_json(path, options, args.stream, jobs, inner=True, pick=pick)
                 elif args.json:
-                    rc = _run_json(path, options, args.stream, jobs)
+                    rc = _run_json(path, options, args.stream, jobs, pick=pick)
                 else:
                     rc = _run_text(path, options, args, jobs)
             finally:
                 if progress is not None:
                     progress.close()
         except TlsDissectError as e:
-            print(f"tlsdissect: {e}", file=sys.stderr)
+            _complain(str(e))
+            if several is not None:
+                several.error(path, str(e))
             status = EXIT_BAD_INPUT  # go on with the other files; the worst status wins
             continue
         except KeyboardInterrupt:
+            if several is not None:
+                several.close()
             return 130
         except BrokenPipeError:
             return status
         status = max(status, rc)
+    if several is not None:
+        several.close()
     return status
+
+
+class _SeveralJson:
+    """--json over several captures: one document, ``{"schema_version": 1, "captures": [...]}``,
+    each item the object a single capture gives (or ``{"capture", "error"}`` for a file that is
+    not a capture), so that ``json.load`` reads the whole output."""
+
+    def __init__(self, stream: Any) -> None:
+        self.out = _ByteOut(stream)
+        self.items = 0
+        self.out.write(b'{"schema_version":%d,"captures":[\n' % SCHEMA_VERSION)
+
+    def next_item(self) -> None:
+        if self.items:
+            self.out.write(b",\n")
+        self.items += 1
+        self.out.flush()
+
+    def error(self, path: str, message: str) -> None:
+        # (a capture whose header was already out cannot fail afterwards: errors come first)
+        self.out.write(dumps_bytes({"capture": path, "error": message}))
+
+    def close(self) -> None:
+        self.out.write(b"\n]}\n")
+        self.out.flush()
+
+
+def _complain(message: str) -> None:
+    """A problem with an input, on standard error: its file name and what the capture made of it
+    shown safely (safe.shown), as the text view shows capture data."""
+    print(f"tlsdissect: {shown(message)}", file=sys.stderr)
 
 
 # --json holds at most this many connections (as JSON text, in a spool file) to print them in
@@ -117,24 +274,120 @@ def _main(args: argparse.Namespace) -> int:
 JSON_SORT_LIMIT = 2000
 
 
+class _Tally:
+    """What the command line notices about one file's connections, to say after them: the
+    streams asked for that never came out, a key log that decrypted nothing."""
+
+    def __init__(self) -> None:
+        self.streams: set[int] = set()  # every reported connection's stream, before --stream filters
+        self.keys_missing = 0  # connections whose secrets the key log lacks (the session's note says so)
+        self.keys_found = 0  # connections whose keys were looked up and found
+        self.counted = True  # False: a sharded run, whose connections this process does not see
+
+    def add(self, conn: Connection) -> None:
+        self.streams.add(conn.stream)
+        dec = conn.extra.get("decryption")
+        if dec and conn.server_hello is not None:  # (keys are looked up once the ServerHello is seen)
+            if not dec.get("records_decrypted") and any(note.startswith("key log has no")
+                                                        for note in dec.get("notes", ())):
+                self.keys_missing += 1
+            else:
+                self.keys_found += 1
+
+    def notes(self, path: str, options: dict[str, Any], streams: Optional[list[int]], st: RunState) -> list[str]:
+        out: list[str] = []
+        if not self.counted:
+            return out
+        for n in streams or ():
+            if n in self.streams:
+                continue
+            if 0 <= n < st.tcp_connections:
+                out.append(f"stream {n} is a TCP conversation without TLS (use --all to list it)")
+            else:
+                out.append(f"no stream {n}: the capture has {st.tcp_connections} TCP conversation(s), "
+                           f"numbered 0 to {max(st.tcp_connections - 1, 0)} as in Wireshark's tcp.stream")
+        if options.get("keylog") and self.keys_missing and not self.keys_found:
+            out.append(f"the key log ({', '.join(options['keylog'])}) holds no secrets for this capture: none of its "
+                       f"lines names the client random of the {self.keys_missing} TLS connection(s) whose keys were "
+                       "looked up")
+        return [f"{path}: note: {n}" for n in out]
+
+
+class _Pick:
+    """The connection filters (--failed, --host, --port, --sni, --cause)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.failed = bool(getattr(args, "failed", False))
+        self.hosts = set(getattr(args, "host", None) or ())
+        self.ports = set(getattr(args, "port", None) or ())
+        self.snis = list(getattr(args, "sni", None) or ())
+        self.causes = set(getattr(args, "cause", None) or ())
+
+    @property
+    def active(self) -> bool:
+        return bool(self.failed or self.hosts or self.ports or self.snis or self.causes)
+
+    def keeps(self, conn: Connection) -> bool:
+        from fnmatch import fnmatchcase
+
+        if self.failed and not is_failure(conn):
+            return False
+        if self.hosts or self.ports:
+            hosts, ports = set(), set()
+            for end in (conn.client, conn.server):
+                host, _, port = end.rpartition(":")
+                hosts.add(host.strip("[]"))
+                ports.add(int(port) if port.isdigit() else -1)
+            if conn.server_name:
+                hosts.add(conn.server_name.lower())
+            if self.hosts and not hosts & {h.lower() for h in self.hosts}:
+                return False
+            if self.ports and not ports & self.ports:
+                return False
+        if self.snis and not (conn.server_name and any(fnmatchcase(conn.server_name.lower(), pat.lower())
+                                                        for pat in self.snis)):
+            return False
+        if self.causes and getattr(conn.diagnosis, "cause", None) not in self.causes:
+            return False
+        return True
+
+
 def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[list[int]], want: str,
-          jobs: int = 1) -> Iterator[tuple[int, bool, Any]]:
+          jobs: int = 1, tally: Optional[_Tally] = None,
+          pick: Optional[_Pick] = None) -> Iterator[tuple[int, bool, Any]]:
     """(stream, failed, payload) per reported connection, in output order; the payload is the
     JSON text as UTF-8 bytes (want="json") or the Connection. With jobs > 1, from a sharded run
-    (shard.py)."""
-    if jobs > 1:
+    (parallel.py), unless filters other than --stream need the connections here."""
+    if pick is not None and not pick.active:
+        pick = None
+    if jobs > 1 and pick is None:
         from tlsdissect.parallel import can_shard, iter_sharded
 
         if can_shard(path):
+            if tally is not None:
+                tally.counted = False
             yield from iter_sharded(path, jobs, options, st, streams, want)
             return
     for conn in iter_connections(path, state=st, **options):
+        if tally is not None:
+            tally.add(conn)
         if streams and conn.stream not in streams:
+            continue
+        if pick is not None and not pick.keeps(conn):
             continue
         yield conn.stream, is_failure(conn), (dumps_bytes(conn.json_value()) if want == "json" else conn)
 
 
-def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1) -> int:
+def _say_notes(path: str, options: dict[str, Any], streams: Optional[list[int]], st: RunState,
+               tally: _Tally) -> None:
+    for line in tally.notes(path, options, streams, st):
+        _complain(line)
+
+
+def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1,
+              inner: bool = False, pick: Optional[_Pick] = None) -> int:
+    """One capture as one JSON object (docs/schema.md); ``inner``: an item of the several-captures
+    document (no newline after it: the caller writes the separators)."""
     st = RunState()
     out = _ByteOut(sys.stdout)
     failed = False
@@ -157,21 +410,27 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
                       dumps(info.format if info else ""))).encode("utf-8"))
 
     header_done = False
+    tally = _Tally()
+    stopped = False
     try:
-        for stream, bad, text in _rows(path, options, st, streams, "json", jobs):
-            if not header_done:
-                header()
-                header_done = True
-            failed = failed or bad
-            if held is not None:
-                held.add(0, stream, text)
-                if held.count > JSON_SORT_LIMIT:
-                    for x in held.in_order(by_stream=False):
-                        emit(x)
-                    held.close()
-                    held = None
-            else:
-                emit(text)
+        try:
+            for stream, bad, text in _rows(path, options, st, streams, "json", jobs, tally, pick):
+                if not header_done:
+                    header()
+                    header_done = True
+                failed = failed or bad
+                if held is not None:
+                    held.add(0, stream, text)
+                    if held.count > JSON_SORT_LIMIT:
+                        for x in held.in_order(by_stream=False):
+                            emit(x)
+                        held.close()
+                        held = None
+                else:
+                    emit(text)
+        except KeyboardInterrupt:
+            # Stopped (Ctrl-C, SIGTERM): what was decoded so far goes out as a valid document.
+            stopped = True
         if not header_done:
             header()
         if held is not None:
@@ -190,10 +449,16 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
         "warnings": st.warnings,
         "connections_order": "stream" if held is not None else "end",
     }
-    out.write(b"\n]," + dumps_bytes(tail)[1:] + b"\n")
+    if stopped:
+        tail["interrupted"] = True
+    out.write(b"\n]," + dumps_bytes(tail)[1:] + (b"" if inner else b"\n"))
     out.flush()
+    if stopped:
+        _complain(f"{path}: stopped; the JSON holds the connections finished before the stop")
+        raise KeyboardInterrupt
+    _say_notes(path, options, streams, st, tally)
     if info is not None and info.truncated:
-        print(f"tlsdissect: {path}: {info.truncation_reason} (partial result above)", file=sys.stderr)
+        _complain(f"{path}: {info.truncation_reason} (partial result above)")
         return EXIT_BAD_INPUT
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
 
@@ -204,31 +469,52 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
     memory stays flat however many connections the capture holds."""
     from rich.console import Console
 
-    from tlsdissect.report.text import connection_text, order_of, outcome_of, render_header
+    from tlsdissect.report.summary import BIG_CAPTURE, Summary
+    from tlsdissect.report.text import connection_text, order_of, render_header, render_lines
 
-    con = Console(no_color=args.no_color, highlight=False, soft_wrap=True)
+    # --no-color or NO_COLOR (https://no-color.org): no escape codes at all, bold and dim included;
+    # otherwise rich decides from the terminal, FORCE_COLOR and TERM.
+    plain = args.no_color or bool(os.environ.get("NO_COLOR"))
+    con = Console(color_system=None if plain else "auto", no_color=plain or None, highlight=False, soft_wrap=True)
     st = RunState()
     failed = False
-    counts: dict[str, int] = {}
+    summary = Summary()
+    tally = _Tally()
+    stopped = False
     with _TextSpool() as spool:
-        for _, bad, conn in _rows(path, options, st, args.stream, "connection", jobs):
-            failed = failed or bad
-            outcome = outcome_of(conn)
-            counts[outcome] = counts.get(outcome, 0) + 1
-            text = connection_text(con, conn, verbose=args.verbose, blank_before=True)
-            spool.add(order_of(outcome), conn.stream, text.encode("utf-8", "surrogateescape"))
+        try:
+            for _, bad, conn in _rows(path, options, st, args.stream, "connection", jobs, tally, _Pick(args)):
+                failed = failed or bad
+                outcome = summary.add(conn)
+                text = connection_text(con, conn, verbose=args.verbose, blank_before=True)
+                spool.add(order_of(outcome), conn.stream, text.encode("utf-8", "surrogateescape"))
+        except KeyboardInterrupt:  # stopped: show what was decoded, then stop
+            stopped = True
         info = st.reader.info if st.reader else None
         head = Report(capture=st.reader.name if st.reader else path, frames=info.frames if info else 0,
                       format=info.format if info else "", truncated=bool(info and info.truncated),
                       truncation_reason=info.truncation_reason if info else "",
                       tcp_connections=st.tcp_connections, warnings=st.warnings)
-        render_header(con, head, counts)
+        render_header(con, head, summary.outcomes)
+        render_lines(con, summary.lines())
+        show = args.show
+        if show == "auto":
+            show = "failed" if summary.total > BIG_CAPTURE else "all"
+        hidden = order_of("established")
         con.file.flush()
-        for text in spool.in_order():
+        for text in spool.in_order(skip_group=hidden if show == "failed" else None):
             con.file.write(text.decode("utf-8", "surrogateescape"))
         con.file.flush()
+        listed = summary.outcomes.get("established", 0) if show == "failed" else 0
+        if listed:
+            render_lines(con, [("", ""), (f"{listed} established connection(s) not listed: "
+                                          "--show all lists every connection", "dim")])
+    if stopped:
+        _complain(f"{path}: stopped; the connections above are those decoded before the stop")
+        raise KeyboardInterrupt
+    _say_notes(path, options, args.stream, st, tally)
     if head.truncated:
-        print(f"tlsdissect: {path}: {head.truncation_reason} (partial result above)", file=sys.stderr)
+        _complain(f"{path}: {head.truncation_reason} (partial result above)")
         return EXIT_BAD_INPUT
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
 
@@ -264,13 +550,15 @@ class _TextSpool:
             arr.append(value)
         self.size += len(data)
 
-    def in_order(self, by_stream: bool = True) -> Iterator[bytes]:
-        """By (group, stream), or as they were added."""
+    def in_order(self, by_stream: bool = True, skip_group: Optional[int] = None) -> Iterator[bytes]:
+        """By (group, stream), or as they were added; without the entries of ``skip_group``."""
         group, stream, offset, length = self.index
         order = range(len(group))
         if by_stream:
             order = sorted(order, key=lambda i: (group[i], stream[i], i))  # type: ignore[assignment]
         for i in order:
+            if group[i] == skip_group:
+                continue
             self.file.seek(offset[i])
             yield self.file.read(length[i])
 
@@ -299,12 +587,14 @@ class _Progress:
     """A rich progress bar on stderr for big files (only when stderr is a terminal)."""
 
     def __init__(self, path: str, total: int):
+        from rich.markup import escape
         from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
         self.progress = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                                  TransferSpeedColumn(), TimeRemainingColumn(), transient=True,
                                  console=__import__("rich.console").console.Console(stderr=True))
-        self.task = self.progress.add_task(os.path.basename(path), total=total)
+        # The description is console markup: a file name is neither markup nor terminal codes.
+        self.task = self.progress.add_task(escape(shown(os.path.basename(path))), total=total)
         self.progress.start()
 
     def update(self, frames: int, position: int) -> None:
@@ -343,7 +633,7 @@ def _run_parallel(args: argparse.Namespace, options: dict[str, Any]) -> int:
     order the files were given, so the result is the same as a sequential run."""
     from concurrent.futures import ProcessPoolExecutor
 
-    argv = [a for a in sys.argv[1:] if a not in args.captures]
+    argv = [a for a in sys.argv[1:] if a not in args.inputs]
     # drop -j/--jobs and its value from the per-file command line
     cleaned: list[str] = []
     skip = False
@@ -358,24 +648,38 @@ def _run_parallel(args: argparse.Namespace, options: dict[str, Any]) -> int:
             continue
         cleaned.append(a)
     status = EXIT_OK
+    several = _SeveralJson(sys.stdout) if args.json else None
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for rc, out, err in pool.map(_one_file, [(cleaned, p) for p in args.captures]):
-            sys.stdout.write(out)
+        for path, (rc, out, err) in zip(args.captures, pool.map(_one_file, [(cleaned, p) for p in args.captures])):
+            if several is not None:  # each worker wrote a one-capture document: an item of ours
+                several.next_item()
+                if out.strip():
+                    several.out.write(out.rstrip("\n").encode("utf-8"))
+                else:
+                    several.error(path, err.strip().removeprefix("tlsdissect: "))
+            else:
+                sys.stdout.write(out)
             sys.stderr.write(err)
             status = max(status, rc)
+    if several is not None:
+        several.close()
     return status
 
 
-def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1) -> int:
+def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1,
+               pick: Optional[_Pick] = None) -> int:
     st = RunState()
     failed = False
     out = _ByteOut(sys.stdout)
-    for _, bad, text in _rows(path, options, st, streams, "json", jobs):
+    tally = _Tally()
+    capture = b'{"capture":' + dumps_bytes(path) + b","  # each line says which capture it came from
+    for _, bad, text in _rows(path, options, st, streams, "json", jobs, tally, pick):
         failed = failed or bad
-        out.write(text + b"\n")
+        out.write(capture + text[1:] + b"\n")
         out.flush()
+    _say_notes(path, options, streams, st, tally)
     if st.reader is not None and st.reader.info.truncated:
-        print(f"tlsdissect: {path}: {st.reader.info.truncation_reason} (partial result above)", file=sys.stderr)
+        _complain(f"{path}: {st.reader.info.truncation_reason} (partial result above)")
         return EXIT_BAD_INPUT
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
 

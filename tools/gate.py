@@ -5,7 +5,8 @@ A refactoring that must not change behaviour runs this twice::
     python tools/gate.py save /tmp/gate-before      # on the commit before the change
     python tools/gate.py check /tmp/gate-before     # after it: lists every run that differs
 
-Each capture is run as ``--json`` and as the plain text view (``--no-color`` and ``-v``), with and
+Bundled captures are named relative to the checkout (so that a worktree's output compares with
+main's); shared ones by their absolute path. Each capture is run as ``--json`` and as the plain text view (``--no-color`` and ``-v``), with and
 without its key log where one sits beside it. Every run is a fork of one process that has
 imported tlsdissect once (fast), with its standard output and error sent to files; the exit
 status is kept too. Nothing here judges the output: it only says whether it changed.
@@ -34,7 +35,7 @@ def _captures() -> list[tuple[str, Path, list[str]]]:
         cap = d / "capture.pcap"
         if cap.is_file():
             keys = [str(d / "keylog.txt")] if (d / "keylog.txt").is_file() else []
-            found.append((f"captures/{d.name}", cap, keys))
+            found.append((f"captures/{d.name}", cap.relative_to(ROOT), [str(Path(k).relative_to(ROOT)) for k in keys]))
     shared = shared_captures_dir()
     if shared.is_dir():
         for p in sorted(shared.rglob("*")):
@@ -82,6 +83,8 @@ def _run_one(argv: list[str], out_path: Path) -> int:
 
 def run_all(outdir: Path, jobs: int = 2) -> dict[str, dict[str, object]]:
     import tlsdissect.cli  # noqa: F401  (imported once, before forking)
+
+    os.chdir(ROOT)  # bundled captures by relative path: the output is the same in every checkout
 
     outdir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("COLUMNS", "120")

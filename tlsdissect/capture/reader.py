@@ -127,6 +127,9 @@ class _Buffered:
 
     def __init__(self, f: BinaryIO, initial: bytes = b""):
         self.f = f
+        # read1: what is there, up to the size asked (one read of the underlying stream), so that
+        # a live pipe (tcpdump -w - | tlsdissect -) is decoded as packets arrive, not 4 MiB at a time.
+        self.read = getattr(f, "read1", f.read)
         self.buf = initial
         self.pos = 0
         self.consumed = 0  # bytes before buf[0] in the stream
@@ -143,7 +146,7 @@ class _Buffered:
         self.consumed += self.pos
         self.pos = 0
         while avail < n:
-            chunk = self.f.read(max(_CHUNK, n - avail))
+            chunk = self.read(max(_CHUNK, n - avail))
             if not chunk:
                 self.eof = True
                 break

@@ -65,6 +65,7 @@ class RunState:
     undecoded_frames: int = 0
     linktypes: set[int] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    interrupted: bool = False  # stopped before the capture's end (the open connections came out partial)
 
 
 class Sessions:
@@ -211,35 +212,41 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
     ts = 0.0
     progress = opts.progress
     try:
-        for frame, ts, linktype, key, seq, ack, flags, payload, ttl in reader.segments():
-            if key is None:
-                undecoded += 1
-                if linktype not in SUPPORTED_LINKTYPES and linktype not in st.linktypes:
-                    st.warnings.append(f"link type {linktype} is not supported; its frames are skipped")
-                st.linktypes.add(linktype)
-                continue
-            if secrets:  # a pcapng Decryption Secrets Block
-                _absorb_secrets(table, sessions, secrets)
-            # FlowTable.flow, its common case here (no call): a packet of a known conversation
-            # without SYN (nor an ICMP quote) goes straight to the conversation.
-            entry = conversation(key)
-            if entry is None or needs_flow_table[flags]:
-                table_flow(frame, ts, (key, seq, ack, flags, payload, ttl))
-            else:
-                conn, d = entry
-                conn.packet(d, frame, ts, seq, ack, flags, payload, ttl)
-            if frame >= next_sweep_frame:
-                next_sweep_frame = frame + 2048
-                st.linktypes.add(linktype)
-                table.sweep(ts)
-                if progress is not None:
-                    progress(frame, reader.position)
-                for conn in table.take_done():
-                    result = finish(conn, sessions, False, opts)
-                    if result is not None:
-                        yield result
-                if gc.get_count()[0] > GC_YOUNG_LIMIT and not gc.isenabled():
-                    gc.collect(1)  # see quiet_gc
+        try:
+            for frame, ts, linktype, key, seq, ack, flags, payload, ttl in reader.segments():
+                if key is None:
+                    undecoded += 1
+                    if linktype not in SUPPORTED_LINKTYPES and linktype not in st.linktypes:
+                        st.warnings.append(f"link type {linktype} is not supported; its frames are skipped")
+                    st.linktypes.add(linktype)
+                    continue
+                if secrets:  # a pcapng Decryption Secrets Block
+                    _absorb_secrets(table, sessions, secrets)
+                # FlowTable.flow, its common case here (no call): a packet of a known conversation
+                # without SYN (nor an ICMP quote) goes straight to the conversation.
+                entry = conversation(key)
+                if entry is None or needs_flow_table[flags]:
+                    table_flow(frame, ts, (key, seq, ack, flags, payload, ttl))
+                else:
+                    conn, d = entry
+                    conn.packet(d, frame, ts, seq, ack, flags, payload, ttl)
+                if frame >= next_sweep_frame:
+                    next_sweep_frame = frame + 2048
+                    st.linktypes.add(linktype)
+                    table.sweep(ts)
+                    if progress is not None:
+                        progress(frame, reader.position)
+                    for conn in table.take_done():
+                        result = finish(conn, sessions, False, opts)
+                        if result is not None:
+                            yield result
+                    if gc.get_count()[0] > GC_YOUNG_LIMIT and not gc.isenabled():
+                        gc.collect(1)  # see quiet_gc
+        except KeyboardInterrupt:
+            # Stopped (Ctrl-C; the command line turns SIGTERM into this too): the connections
+            # still open are handed out as at the end of a cut capture (partial), then the stop
+            # goes on.
+            st.interrupted = True
         table.retire_all()
         if table.tombstones_dropped:
             st.warnings.append(f"{table.tombstones_dropped} retired connections forgot their stream number early "
@@ -253,6 +260,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
         st.undecoded_frames = undecoded
         st.tcp_connections = table.next_stream
         reader.close()
+    if st.interrupted:
+        raise KeyboardInterrupt
 
 
 def analyze(source: Source, **options: Any) -> Report:

@@ -11,11 +11,15 @@ from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any, Optional
 
-from tlsdissect.x509 import certificates
-
 from tlsdissect.results import jsontext
-from tlsdissect.x509.certificates import TrustStore, analyze_chain, check_client_chain_against_request
-from tlsdissect.diagnosis.reasoner import _by_type, _Reasoner
+from tlsdissect.x509.chain import analyze_chain
+from tlsdissect.x509.checks.certificate import SHA1_REJECTED_FROM, WEAK_KEY_REJECTED_FROM
+from tlsdissect.x509.checks.validity import EARLIEST_CREDIBLE_TIME
+from tlsdissect.x509.client import check_client_chain_against_request
+from tlsdissect.x509.retime import Retimer
+from tlsdissect.x509.trust import TrustStore
+from tlsdissect.diagnosis.facts import events_by_type
+from tlsdissect.diagnosis.reasoner import diagnose
 from tlsdissect.results.model import Connection
 from tlsdissect.x509.ocsp import ocsp_findings, parse_ocsp_response
 
@@ -37,7 +41,7 @@ def _trust_store(opts: Any) -> Optional[TrustStore]:
 
 # (each certificate's last 8 bytes, name, role, trust store) -> (the whole chain, its spans):
 # see _chain_and_json.
-_CHAIN_CACHE: dict[tuple[Any, ...], tuple[tuple[bytes, ...], list[tuple[float, float, certificates.Retimer, Any, Any]]]] = {}
+_CHAIN_CACHE: dict[tuple[Any, ...], tuple[tuple[bytes, ...], list[tuple[float, float, Retimer, Any, Any]]]] = {}
 _TAIL = itemgetter(slice(-8, None))  # a certificate's last 8 bytes (see _chain_and_json)
 _CHAIN_CACHE_MAX = 1024  # chains (with name, role and trust store) remembered
 _CHAIN_CACHE_SPANS = 8  # time spans remembered per chain
@@ -48,9 +52,9 @@ _CERT_JSON_MAX = 1024
 # A result with this finding fits its own instant only (its clock is not credible). The
 # validity findings also quote the time; they are reworded per connection instead.
 _TIME_QUOTING_FINDINGS = frozenset(("capture_time_implausible",))
-_TIME_BOUNDARIES = tuple(t.timestamp() for t in (certificates.EARLIEST_CREDIBLE_TIME,
-                                                 certificates.WEAK_KEY_REJECTED_FROM,
-                                                 certificates.SHA1_REJECTED_FROM,
+_TIME_BOUNDARIES = tuple(t.timestamp() for t in (EARLIEST_CREDIBLE_TIME,
+                                                 WEAK_KEY_REJECTED_FROM,
+                                                 SHA1_REJECTED_FROM,
                                                  # beyond the last datetime, times are not credible
                                                  datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)))
 
@@ -133,7 +137,7 @@ def _chain_and_json(ders: list[bytes], at: float, server_name: Optional[str], ro
         # (each to_dict template with its sequences split: the empty ones need a new list, not a copy)
         templates = tuple([(t, tuple([(k, v) for k, v in seqs if v]), tuple([k for k, v in seqs if not v]))
                            for t, seqs in [c._dict_template for c in result.certificates]])
-    spans.append((lo, hi, certificates.Retimer(result, role), certs_json, templates))
+    spans.append((lo, hi, Retimer(result, role), certs_json, templates))
     return result, certs_json, templates
 
 
@@ -192,7 +196,7 @@ def enrich(conn: Connection, opts: Any) -> None:
     # One pass over the timeline for the diagnosis (events by type); each certificate message's
     # time (that of the first one a side sent; the connection's start without one) is read
     # from its handshake group.
-    by_type = _by_type(conn.events)
+    by_type = events_by_type(conn.events)
     status = conn.certificate_status
     stapled = status is not None and status.status_type == 1 and status.ocsp_response
     # Wanted: the server's Certificate (whether there is one decides the analysis), the
@@ -254,4 +258,4 @@ def enrich(conn: Connection, opts: Any) -> None:
                          "text": _NO_OCSP_STAPLE})
     if findings:
         extra["chain_findings"] = findings
-    conn.diagnosis = _Reasoner(conn, server_chain, client_findings, client_chain, by_type).run()
+    conn.diagnosis = diagnose(conn, server_chain, client_chain, client_findings, by_type)

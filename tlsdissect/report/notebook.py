@@ -1,18 +1,27 @@
 """Rich display in Jupyter: a report as a table, failures first, each with its verdict.
 
 ``Report._repr_html_`` and ``Connection._repr_html_`` call into here; nothing is imported
-from IPython, so the library works the same outside notebooks.
+from IPython, so the library works the same outside notebooks. Every string goes through
+:func:`escape`: capture data is shown as the text view shows it (controls and bidi overrides
+escaped, long values cut) and can open no tag and leave no attribute.
 """
 
 from __future__ import annotations
 
-from html import escape
+import html
 from typing import Any
 
+from tlsdissect.report.safe import LINE_LIMIT, VALUE_LIMIT, shown
 from tlsdissect.results.model import HTML_VIEWS
 from tlsdissect.results.outcome import outcome_of
 
 _COLORS = {"failed": "#c62828", "incomplete": "#ef6c00", "not_tls": "#6a1b9a", "established": "#2e7d32"}
+
+
+def escape(text: str, limit: int = LINE_LIMIT) -> str:
+    """``text`` as HTML element content or a quoted attribute value: as the text view shows it
+    (safe.shown), then with ``& < > " '`` as entities."""
+    return html.escape(shown(text, limit), quote=True)
 
 
 def _outcome(conn: Any) -> str:
@@ -27,7 +36,7 @@ def connection_row(conn: Any) -> str:
     color = _COLORS.get(outcome, "#333")
     return (
         f"<tr><td>{conn.stream}</td><td>{escape(conn.client)}</td><td>{escape(conn.server)}</td>"
-        f"<td>{escape(conn.server_name or '')}</td><td>{escape(conn.version or '')}</td>"
+        f"<td>{escape(conn.server_name or '', VALUE_LIMIT)}</td><td>{escape(conn.version or '')}</td>"
         f"<td style='color:{color};font-weight:bold'>{escape(outcome)}</td><td>{cause}</td>"
         f"<td>{verdict}</td></tr>"
     )
@@ -59,7 +68,7 @@ def connection_html(conn: Any) -> str:
             parts.append("<p><b>Fix:</b> " + "<br>".join(escape(r) for r in diag.remedy) + "</p>")
     events = "".join(
         f"<tr><td>{e.frame}</td><td>{escape(e.sender)}</td><td>{escape(e.type)}</td>"
-        f"<td>{escape(str(e.info.get('message') or e.info.get('name') or e.info.get('content_type') or ''))}</td></tr>"
+        f"<td>{escape(str(e.info.get('message') or e.info.get('name') or e.info.get('content_type') or ''), VALUE_LIMIT)}</td></tr>"
         for e in conn.events
     )
     parts.append(f"<details><summary>timeline ({len(conn.events)} events)</summary><table>{events}</table></details>")

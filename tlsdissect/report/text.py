@@ -1,14 +1,18 @@
-"""Terminal rendering of a report with rich: failures first and in full, successes compact."""
+"""Terminal rendering of a report with rich: failures first and in full, successes compact.
+
+Every line goes out as plain characters (a rich Text, never console markup) through
+:func:`tlsdissect.report.safe.shown`: a capture's strings can neither steer the terminal, nor
+start a line, nor be read as markup (``[bold]`` in a server name) or an emoji code."""
 
 from __future__ import annotations
 
 from typing import Any, Optional
 
 from rich.console import Console
-from rich.control import strip_control_codes
-from rich.markup import escape
 from rich.text import Text
 
+from tlsdissect.report import story
+from tlsdissect.report.safe import VALUE_LIMIT, shown
 from tlsdissect.results.model import Connection, Event, Report
 from tlsdissect.results.outcome import outcome_of
 
@@ -37,12 +41,18 @@ def render_header(con: Console, report: Report, counts: dict[str, int]) -> None:
     """The capture line (counts by outcome) and its warnings; ``report.connections`` is not read."""
     total = sum(counts.values())
     summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items(), key=lambda kv: _ORDER.get(kv[0], 9)))
-    con.print(Text.assemble((report.capture, "bold"), f": {report.frames} frames, "
+    con.print(Text.assemble((shown(report.capture), "bold"), f": {report.frames} frames, "
                             f"{total} TLS connection(s)" + (f" — {summary}" if summary else "")))
     if report.truncated:
-        con.print(Text(f"warning: {report.truncation_reason}; results are partial", style="yellow"))
+        con.print(Text(shown(f"warning: {report.truncation_reason}; results are partial"), style="yellow"))
     for w in report.warnings:
-        con.print(Text(f"warning: {w}", style="yellow"))
+        con.print(Text(shown(f"warning: {w}"), style="yellow"))
+
+
+def render_lines(con: Console, lines: list[tuple[str, str]]) -> None:
+    """Plain lines (text, style) such as the summary's, each through ``shown``."""
+    for text, style in lines:
+        con.print(Text(shown(text), style=style or ""))
 
 
 def _head(con: _Lines, c: Connection, outcome: str) -> None:
@@ -50,69 +60,56 @@ def _head(con: _Lines, c: Connection, outcome: str) -> None:
                    "not_tls": ("•", "bold magenta"), "established": ("✓", "bold green")}.get(outcome, ("?", "bold"))
     parts: list[tuple[str, Optional[str]]] = [(f"{mark} stream {c.stream}  ", style), (f"{c.client} → {c.server}", None)]
     if c.server_name:
-        parts.append((f"  {c.server_name}", "cyan"))
+        parts.append((f"  {shown(c.server_name, VALUE_LIMIT)}", "cyan"))
     if c.version:
         parts.append((f"  {c.version}", None))
     if c.cipher:
         parts.append((f"  {c.cipher}", "dim"))
     if c.alpn:
-        parts.append((f"  {c.alpn}", "dim"))
+        parts.append((f"  {shown(c.alpn, VALUE_LIMIT)}", "dim"))
     if c.resumed:
         parts.append(("  resumed", "dim"))
     parts.append((f"  {outcome.upper().replace('_', ' ')}", style))
     con.assembled(parts)
 
 
-def _without_control_codes(text: str) -> str:
-    """What a rich Text keeps of ``text`` (strip_control_codes: bell, backspace, vertical tab,
-    form feed, carriage return dropped). Most lines have none, and isprintable() tells in one
-    C loop; str.translate with rich's table costs a dict look-up per character."""
-    return text if text.isprintable() else strip_control_codes(text)
-
-
 class _Lines:
     """Collects what the render helpers print, so that a connection goes to the console in one
     ``print`` call: rich's per-call overhead (console size, options) was most of the text view's
-    time on captures of many connections.
+    time on captures of many connections. Every piece of text passes :func:`shown` here, the
+    one way in.
 
     For a console without colour (``plain``) each line is kept as the characters rich would
     print for it, and no rich Text is made: with a Text per line, made only to read its
     characters back, the text view of bench's handshakes-50M took 28.6 % more instructions
     (tests/test_render_plain.py holds the two paths equal)."""
 
-    def __init__(self, real: Console, plain: bool) -> None:
+    def __init__(self, plain: bool) -> None:
         self.items: list[Any] = []
-        self.real = real
         self.plain = plain
 
-    def print(self, item: str = "") -> None:
-        """A line of console markup, as ``Console.print`` reads a string."""
-        if self.plain and item:
-            # Without "[" markup changes nothing and without ":" no emoji code is replaced:
-            # only the control codes go, as in a Text (most lines: no markup parser run).
-            if "[" in item or ":" in item:
-                item = self.real.render_str(item).plain
-            else:
-                item = _without_control_codes(item)
-        self.items.append(item)
+    def blank(self) -> None:
+        """An empty line."""
+        self.items.append("")
 
     def styled(self, text: str, style: str = "") -> None:
         """``print(Text(text, style=style))``: text taken as it is (no markup)."""
-        self.items.append(_without_control_codes(text) if self.plain else Text(text, style=style))
+        text = shown(text)
+        self.items.append(text if self.plain else Text(text, style=style))
 
     def assembled(self, parts: list[tuple[str, Optional[str]]]) -> None:
         """A line of differently styled pieces: ``Text().append(text, style)`` for each."""
         if self.plain:
-            self.items.append(_without_control_codes("".join([text for text, _ in parts])))
+            self.items.append("".join([shown(text) for text, _ in parts]))
             return
         t = Text()
         for text, style in parts:
-            t.append(text, style=style)
+            t.append(shown(text), style=style)
         self.items.append(t)
 
 
 def render_connection(real: Console, c: Connection, *, verbose: bool = False, blank_before: bool = False) -> None:
-    real.print(*_connection_items(real, c, verbose, blank_before, False), sep="\n")
+    real.print(*_connection_items(c, verbose, blank_before, False), sep="\n")
 
 
 def connection_text(real: Console, c: Connection, *, verbose: bool = False, blank_before: bool = False) -> str:
@@ -120,51 +117,55 @@ def connection_text(real: Console, c: Connection, *, verbose: bool = False, blan
     file or a pipe) the text is put together here: rich would only lay out and strip the
     styles again, and that was half the text view's time on a big capture."""
     if real.color_system is None:
-        return _plain_text(real, _connection_items(real, c, verbose, blank_before, True))
-    items = _connection_items(real, c, verbose, blank_before, False)
+        # ``print(*items, sep="\n")`` on a console without colour, soft-wrapped: the lines as
+        # they are (shown() left no tab to expand nor control code to strip).
+        return "\n".join(_connection_items(c, verbose, blank_before, True)) + "\n"
+    items = _connection_items(c, verbose, blank_before, False)
     with real.capture() as cap:
         real.print(*items, sep="\n")
     return cap.get()
 
 
-def _connection_items(real: Console, c: Connection, verbose: bool, blank_before: bool, plain: bool) -> list[Any]:
+def _connection_items(c: Connection, verbose: bool, blank_before: bool, plain: bool) -> list[Any]:
     """The connection's lines: rich renderables, or (``plain``) the characters of each line."""
-    con = _Lines(real, plain)
+    con = _Lines(plain)
     if blank_before:
-        con.print()
+        con.blank()
     outcome = outcome_of(c)
     _head(con, c, outcome)
     _render_body(con, c, outcome, verbose)
     return con.items
 
 
-def _plain_text(real: Console, lines: list[str]) -> str:
-    """``print(*items, sep="\\n")`` on a console without colour, soft-wrapped (no line is cut or
-    wrapped), from the characters of each line (see _Lines): tabs expanded to rich's tab stops."""
-    text = "\n".join(lines)
-    if "\t" in text:
-        expanded = Text(text)
-        expanded.expand_tabs(real.tab_size)
-        text = expanded.plain
-    return text + "\n"
-
-
 def _render_body(con: _Lines, c: Connection, outcome: str, verbose: bool) -> None:
     diag = c.diagnosis
-    if outcome == "established" and not verbose:
-        return
+    if outcome == "established":
+        for text, style in story.warnings(c):
+            con.styled("    " + text, style)
+        if not verbose:
+            return
     if diag is not None:
         _render_diagnosis(con, c, diag)
     else:
         if c.not_tls:
-            con.print(f"    not TLS: looks like {escape(c.not_tls)}")
+            con.styled(f"    not TLS: looks like {c.not_tls}")
         for a in c.alerts:
             if a.code is not None:
                 con.styled(f"    alert from {a.sender} (frame {a.frame}): {a.level} {a.name} ({a.hex})")
             else:
-                con.print(f"    encrypted alert from {a.sender} (frame {a.frame})")
-    if verbose or outcome != "established":
-        _render_timeline(con, c, full=verbose)
+                con.styled(f"    encrypted alert from {a.sender} (frame {a.frame})")
+    if verbose:
+        if c.server_hello is None and c.client_hello is not None:
+            _lines(con, story.client_offer(c))
+        _lines(con, story.chain_tree(c))
+        _lines(con, story.ladder(c, _event_text))
+    elif outcome != "established":
+        _render_timeline(con, c, full=False)
+
+
+def _lines(con: _Lines, lines: list[story.Line]) -> None:
+    for text, style in lines:
+        con.styled("    " + text, style)
 
 
 def _render_diagnosis(con: _Lines, c: Connection, diag: Any) -> None:
@@ -172,7 +173,7 @@ def _render_diagnosis(con: _Lines, c: Connection, diag: Any) -> None:
     if verdict:
         con.styled("    " + verdict, "bold")
     if getattr(diag, "explanation", None):
-        con.print("    " + escape(diag.explanation))
+        con.styled("    " + diag.explanation)
     cause = getattr(diag, "cause", None)
     if cause and cause != "ok":
         conf = getattr(diag, "confidence", "")
@@ -196,6 +197,10 @@ def _render_diagnosis(con: _Lines, c: Connection, diag: Any) -> None:
     check = getattr(diag, "check_command", None)
     if check:
         con.styled(f"    check: {check}", "green")
+    else:
+        withheld = getattr(diag, "check_command_withheld", None)
+        if withheld:
+            con.styled(f"    check: none suggested, {withheld}", "yellow")
     con.styled(f"    wireshark: {c.wireshark_filter}", "dim")
 
 
@@ -203,7 +208,7 @@ def _event_text(e: Event) -> str:
     i = e.info
     if e.type == "handshake":
         s = i.get("message", "?")
-        extra = [f"{k}={i[k]}" for k in ("server_name", "version", "cipher", "certificates") if k in i]
+        extra = [f"{k}={shown(str(i[k]), VALUE_LIMIT)}" for k in ("server_name", "version", "cipher", "certificates") if k in i]
         return s + (" (" + ", ".join(map(str, extra)) + ")" if extra else "")
     if e.type == "alert":
         if i.get("code") is None:

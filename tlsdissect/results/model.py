@@ -225,6 +225,25 @@ class Connection:
     def wireshark_filter(self) -> str:
         return f"tcp.stream eq {self.stream}"
 
+    @property
+    def outcome(self) -> str:
+        """established, failed, incomplete or not_tls: the one meaning every view uses
+        (results.outcome.outcome_of)."""
+        return outcome_of(self)
+
+    def __repr__(self) -> str:
+        """One line (typing ``conn`` in a REPL): stream, endpoints, SNI, version, outcome, cause."""
+        cause = getattr(self.diagnosis, "cause", None)
+        parts = [f"stream={self.stream}", f"{self.client} -> {self.server}"]
+        if self.server_name:
+            parts.append(f"sni={self.server_name!r}")
+        if self.version:
+            parts.append(self.version)
+        parts.append(self.outcome)
+        if cause:
+            parts.append(f"cause={cause}")
+        return f"<Connection {' '.join(parts)}>"
+
     def _repr_html_(self) -> str:  # Jupyter
         return HTML_VIEWS["connection"](self)
 
@@ -284,6 +303,7 @@ class Connection:
                 d[key] = jsontext.embed(form)
         if self.diagnosis is not None:
             d["diagnosis"] = self.diagnosis.to_dict() if hasattr(self.diagnosis, "to_dict") else self.diagnosis
+        d["outcome"] = outcome_of(self)
         return d
 
 
@@ -318,6 +338,18 @@ class Report:
     def __iter__(self) -> Iterator[Connection]:
         return iter(self.connections)
 
+    REPR_LINES = 40  # connections listed by repr(report); the rest are counted
+
+    def __repr__(self) -> str:
+        """A few lines (a REPL's view): the capture, then one line per connection."""
+        failed = sum(1 for c in self.connections if c.outcome == "failed")
+        lines = [f"<Report {self.capture!r}: {len(self.connections)} connection(s), {failed} failed"
+                 + (", truncated" if self.truncated else "")]
+        lines += [f"  {c!r}" for c in self.connections[:self.REPR_LINES]]
+        if len(self.connections) > self.REPR_LINES:
+            lines.append(f"  ... {len(self.connections) - self.REPR_LINES} more")
+        return "\n".join(lines) + ">"
+
     def __len__(self) -> int:
         return len(self.connections)
 
@@ -346,21 +378,56 @@ class Report:
         return json.dumps(self.to_dict(), indent=indent)
 
     def to_dataframe(self) -> Any:
-        """One row per connection (needs pandas)."""
+        """One row per connection (needs pandas): docs/schema.md's DataFrame section lists the
+        columns. Times are ``datetime64[ns, UTC]``; outcome, cause and confidence are categoricals;
+        ``outcome`` is the same as the text view's and ``failures()``'s."""
         try:
             import pandas as pd
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError("to_dataframe() needs pandas: pip install pandas") from e
-        rows = []
-        for c in self.connections:
-            last = c.alerts[-1] if c.alerts else None
-            rows.append({
-                "stream": c.stream, "client": c.client, "server": c.server,
-                "server_name": c.server_name, "version": c.version, "cipher": c.cipher,
-                "established": c.established, "resumed": c.resumed, "ssl_history": c.ssl_history,
-                "last_alert": last.name if last else None,
-                "outcome": getattr(c.diagnosis, "outcome", None),
-                "cause": getattr(c.diagnosis, "cause", None),
-                "start_time": c.start_time, "first_frame": c.first_frame,
-            })
-        return pd.DataFrame(rows)
+        rows = [connection_row(c, self.capture) for c in self.connections]
+        df = pd.DataFrame(rows, columns=list(DATAFRAME_COLUMNS))
+        for col in ("start_time", "end_time"):
+            df[col] = pd.to_datetime(df[col], unit="s", utc=True).astype("datetime64[ns, UTC]")
+        # (microseconds: a certificate may be valid until 9999, past what nanoseconds can hold)
+        df["server_cert_not_after"] = pd.to_datetime(df["server_cert_not_after"], unit="s", utc=True).astype(
+            "datetime64[us, UTC]")
+        for col in ("outcome", "cause", "confidence", "aborted_by", "failure_point", "version"):
+            df[col] = df[col].astype("category")
+        df["duration"] = pd.to_timedelta(df["duration"], unit="s")
+        return df
+
+
+# The DataFrame's columns, in order (docs/schema.md): add, never rename.
+DATAFRAME_COLUMNS = (
+    "capture", "stream", "client", "server", "server_name", "version", "cipher", "alpn", "established",
+    "resumed", "ssl_history", "last_alert", "outcome", "cause", "confidence", "aborted_by", "failure_point",
+    "start_time", "end_time", "duration", "first_frame", "server_cert_subject", "server_cert_issuer",
+    "server_cert_not_after",
+)
+
+
+def connection_row(c: Connection, capture: str) -> dict[str, Any]:
+    """A connection's DataFrame row (also the shape a Dask partition builds)."""
+    last = c.alerts[-1] if c.alerts else None
+    diag = c.diagnosis
+    leaf = (c.extra.get("server_certificates") or [None])[0] or {}
+    not_after = leaf.get("not_after")
+    if not_after:
+        from datetime import datetime, timezone
+
+        try:
+            not_after = datetime.strptime(not_after, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            not_after = None
+    return {
+        "capture": capture, "stream": c.stream, "client": c.client, "server": c.server,
+        "server_name": c.server_name, "version": c.version, "cipher": c.cipher, "alpn": c.alpn,
+        "established": c.established, "resumed": c.resumed, "ssl_history": c.ssl_history,
+        "last_alert": last.name if last else None, "outcome": c.outcome,
+        "cause": getattr(diag, "cause", None), "confidence": getattr(diag, "confidence", None),
+        "aborted_by": getattr(diag, "aborted_by", None), "failure_point": getattr(diag, "failure_point", None),
+        "start_time": c.start_time, "end_time": c.end_time, "duration": c.end_time - c.start_time,
+        "first_frame": c.first_frame, "server_cert_subject": leaf.get("subject"),
+        "server_cert_issuer": leaf.get("issuer"), "server_cert_not_after": not_after or None,
+    }

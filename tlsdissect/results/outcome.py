@@ -25,10 +25,6 @@ def outcome_of(conn: Any) -> str:
 
 
 def is_failure(conn: Any) -> bool:
-    """What the exit status counts as a failure (the command line's notion; see outcome_of)."""
-    diag = conn.diagnosis
-    if diag is not None:
-        # A failure is any diagnosed problem: a failed handshake, but also TLS spoken to a
-        # plain-text port, a server that never answered, or a request refused after the handshake.
-        return diag.outcome == "failed" or diag.cause not in ("ok", "not_tls", "unknown")
-    return conn.is_tls and not conn.established and any(a.fatal for a in conn.alerts)
+    """Whether the exit status counts this connection as a failure: the same as the views'
+    ``outcome == "failed"`` (one meaning of failed)."""
+    return outcome_of(conn) == "failed"

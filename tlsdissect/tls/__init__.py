@@ -3,5 +3,10 @@
 Takes one conversation's reassembled bytes (``session.TlsSession`` is the TCP stage's consumer)
 and hands out typed handshake messages (``handshake``, ``extensions``), alerts, a timeline and
 the session's facts (version, cipher, established, resumed). ``records`` is the sans-I/O record
-layer; ``tables`` holds the IANA registries; ``jsonforms`` the messages' JSON.
+layer (its TLS mode), with ``recordevents`` (its vocabulary), ``recordcontent`` (what a record's
+payload says: handshake messages reassembled, alerts, CCS, decrypted records), ``streamstart``
+(its other modes: detection, plain text and STARTTLS, SSLv2) and ``boundaries`` (where records
+start: resynchronisation). The session's pieces: ``handlers`` (what it keeps of each handshake
+message), ``decryption`` (its use of a key log), ``conclusions`` (established, resumed,
+ssl_history). ``tables`` holds the IANA registries; ``jsonforms`` the messages' JSON.
 """

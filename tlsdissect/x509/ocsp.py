@@ -16,7 +16,8 @@ from typing import Any
 
 from cryptography.x509 import ocsp
 
-from tlsdissect.x509.certificates import CertificateInfo, ChainFinding
+from tlsdissect.x509.findings import ChainFinding
+from tlsdissect.x509.info import CertificateInfo
 
 
 def _utc(value: datetime | None) -> datetime | None:

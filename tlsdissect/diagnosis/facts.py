@@ -1,0 +1,210 @@
+"""What one connection shows, gathered once for every rule, and the small scans rules ask it.
+
+A :class:`Facts` holds the connection, its certificate analyses, its events grouped by type,
+the deciding alert and its phase (set by :mod:`tlsdissect.diagnosis.ranking`), and the notes:
+evidence lines and hidden items that stay whichever rule wins (the hellos, the deciding
+alert, what a rule saw before it found that it does not apply). The scans stop at the first
+match and read only the events of the type they ask about.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from tlsdissect.diagnosis.texts import alert_text, chain_texts, hello_text
+from tlsdissect.diagnosis.verdict import Evidence, make_evidence
+from tlsdissect.results.model import Alert, Connection, Event
+
+PROBABLE_ALERT_MAX = 24  # bytes: a protected alert is 2 bytes + inner type + 16-byte tag (+ padding)
+
+_NONE: tuple[Event, ...] = ()
+
+
+def events_by_type(events: list[Event]) -> dict[str, list[Event]]:
+    """A connection's events grouped by type, each group in capture order: built in one pass
+    so that the rules look at the few events of the type they ask about, not the timeline."""
+    groups: dict[str, list[Event]] = {}
+    for e in events:
+        groups.setdefault(e.type, []).append(e)
+    return groups
+
+
+def other_side(side: str) -> str:
+    return "server" if side == "client" else "client"
+
+
+class Facts:
+    """Facts about one connection, gathered once, and the scans the rules read them with."""
+
+    __slots__ = ("c", "server_chain", "client_chain", "client_findings", "by_type", "hs", "enc", "evidence",
+                 "hidden", "tls13", "alert", "phase", "_data", "_data_min", "_hellos")
+
+    def __init__(self, conn: Connection, server_chain: Any = None, client_findings: Any = None,
+                 client_chain: Any = None, by_type: Optional[dict[str, list[Event]]] = None):
+        self.c = conn
+        self.server_chain = server_chain  # x509.chain.ChainAnalysis or None
+        self.client_chain = client_chain
+        self.client_findings = client_findings or []  # list[ChainFinding] vs CertificateRequest
+        if by_type is None:  # enrich passes the groups it made of the same events
+            by_type = events_by_type(conn.events)
+        self.by_type = by_type  # read-only: never mutate its lists
+        self.hs: list[Event] = by_type.get("handshake") or []
+        self.enc: list[Event] = by_type.get("encrypted_record") or []
+        self._data: Optional[list[Event]] = None  # see app_data
+        self._data_min: Optional[int] = None
+        self._hellos: Optional[tuple[Optional[Event], Optional[Event]]] = None  # see hellos
+        self.evidence: list[Evidence] = []  # notes: lines every candidate's own lines follow
+        self.hidden: list[str] = []
+        self.alert: Optional[Alert] = None  # the deciding alert (readable or encrypted), if any
+        self.phase = ""  # the step the deciding alert's sender was at
+        v = conn.version_code
+        self.tls13 = v is not None and (v == 0x0304 or (v >> 8) in (0x7F, 0xFB))
+
+    # -- notes ---------------------------------------------------------------------------
+    def note(self, text: str, frames: list[int]) -> None:
+        """An evidence line that stays whichever rule wins."""
+        self.evidence.append(make_evidence(text, frames))
+
+    def note_hellos(self) -> None:
+        """What the client offers and what the server chose: every TLS diagnosis starts here."""
+        c = self.c
+        ch = c.client_hello
+        evidence = self.evidence
+        if ch is not None:
+            for f in self.hs:  # first_event("handshake", "client")
+                if f.sender == "client":
+                    evidence.append(make_evidence(hello_text(ch.server_name, ch.supported_versions or [ch.legacy_version],
+                                                             len(ch.cipher_suites)), [f.frame]))
+                    break
+        version = c.version
+        if version:
+            for sh in self.hs:  # has("server_hello", "server")
+                if sh.sender == "server" and sh.info.get("message") == "server_hello":
+                    cipher = c.cipher
+                    evidence.append(make_evidence(f"ServerHello chooses {version} with {cipher}." if cipher else
+                                                  f"ServerHello chooses {version}.", [sh.frame]))
+                    break
+
+    def alert_line(self, a: Alert) -> Evidence:
+        return make_evidence(alert_text(a), [a.frame])
+
+    def chain_lines(self) -> list[Evidence]:
+        """The server chain's evidence lines (none without a chain), at its Certificate's frame."""
+        chain = self.server_chain
+        if chain is None or not chain.certificates:
+            return []
+        cert_ev = self.has("certificate", "server")
+        frames = [cert_ev.frame] if cert_ev else []
+        return [make_evidence(text, frames) for text in chain_texts(chain)]
+
+    def keys_hint(self) -> str:
+        """Which key log lines would reveal what is hidden (the client writes them with
+        SSLKEYLOGFILE; Wireshark and tlsdissect read the same format)."""
+        ch = self.c.client_hello
+        cr = ch.random.hex() if ch is not None else "<client random>"
+        if self.tls13:
+            labels = "CLIENT_HANDSHAKE_TRAFFIC_SECRET and SERVER_HANDSHAKE_TRAFFIC_SECRET (plus *_TRAFFIC_SECRET_0 after the handshake)"
+        else:
+            labels = "CLIENT_RANDOM"
+        return f"key log lines {labels} for client random {cr} would reveal it (--keylog)"
+
+    # -- scans of the per-type groups, stopping at the first match ------------------------
+    def msgs(self, sender: Optional[str] = None, before: Optional[int] = None) -> list[Event]:
+        return [e for e in self.hs if (sender is None or e.sender == sender)
+                and (before is None or e.frame <= before)]
+
+    def names(self, sender: str, before: Optional[int] = None) -> list[Optional[str]]:
+        """The handshake message names ``sender`` had sent (up to frame ``before``)."""
+        return [e.info.get("message") for e in self.hs if e.sender == sender and (before is None or e.frame <= before)]
+
+    def has(self, message: str, sender: Optional[str] = None, before: Optional[int] = None) -> Optional[Event]:
+        for e in self.hs:
+            if (sender is None or e.sender == sender) and (before is None or e.frame <= before) \
+                    and e.info.get("message") == message:
+                return e
+        return None
+
+    def hellos(self) -> tuple[Optional[Event], Optional[Event]]:
+        """The client's ClientHello and the server's ServerHello (or HelloRetryRequest) events,
+        None for one not in the capture (worked out once: several rules start from them)."""
+        found = self._hellos
+        if found is None:
+            found = self._hellos = (self.has("client_hello", "client"),
+                                    self.has("server_hello", "server") or self.has("hello_retry_request", "server"))
+        return found
+
+    def last_hs(self, before: Optional[int] = None, sender: Optional[str] = None) -> Optional[Event]:
+        for e in reversed(self.hs):
+            if (sender is None or e.sender == sender) and (before is None or e.frame <= before):
+                return e
+        return None
+
+    def first_event(self, typ: str, sender: Optional[str] = None) -> Optional[Event]:
+        for e in self.by_type.get(typ, _NONE):
+            if sender is None or e.sender == sender:
+                return e
+        return None
+
+    def sent(self, sender: str, types: tuple[str, ...], after: Optional[int] = None) -> bool:
+        """``sender`` sent an event of one of ``types`` (after frame ``after``)."""
+        by_type = self.by_type
+        for typ in types:
+            for e in by_type.get(typ, _NONE):
+                if e.sender == sender and (after is None or e.frame > after):
+                    return True
+        return False
+
+    def protected(self, sender: str, after: int = 0, before: Optional[int] = None) -> list[Event]:
+        return [e for e in self.enc if e.sender == sender and e.frame > after and (before is None or e.frame <= before)]
+
+    def app_data(self) -> list[Event]:
+        """Application data records (encrypted, or decrypted with the key log) in capture
+        order; computed on first use."""
+        data = self._data
+        if data is None:
+            enc = self.enc
+            app = self.by_type.get("application_data")
+            if app and enc:  # both kinds: keep their interleaving
+                both = [e for e in self.c.events if e.type in ("encrypted_record", "application_data")]
+            else:
+                both = app or enc
+            data = self._data = [e for e in both if e.info.get("content_type", "application_data") == "application_data"]
+        return data
+
+    def after_app_data(self, frame: int) -> bool:
+        """Some application data precedes ``frame`` (the lowest data frame, worked out once)."""
+        first = self._data_min
+        if first is None:
+            data = self.app_data()
+            if not data:
+                return False
+            first = self._data_min = min(e.frame for e in data)
+        return first < frame
+
+    def client_sent_data_before(self, frame: int) -> bool:
+        for e in self.c.events:
+            if e.frame >= frame:
+                break
+            if e.sender == "client" and e.type in ("encrypted_record", "application_data") and \
+                    e.info.get("content_type", "application_data") == "application_data":
+                return True
+        return False
+
+    def finding(self, fid: str) -> Optional[Any]:
+        """The server chain's first finding ``fid``, or None."""
+        chain = self.server_chain
+        if chain is not None:
+            for f in chain.findings:
+                if f.id == fid:
+                    return f
+        return None
+
+    def probable_alert(self, sender: str, close_frame: int) -> Optional[Event]:
+        """TLS 1.3 without keys: ``sender``'s last protected record up to the close, when it is
+        small enough to be an encrypted alert."""
+        if not self.tls13:
+            return None
+        for last in reversed(self.enc):  # the sender's last protected record up to the close
+            if last.sender == sender and last.frame <= close_frame:
+                return last if last.info.get("length", 999) <= PROBABLE_ALERT_MAX else None
+        return None

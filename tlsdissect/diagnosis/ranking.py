@@ -1,0 +1,126 @@
+"""Which candidate wins: the deciding event picks a family of rules, tried in order.
+
+The deciding event, in this order of priority:
+
+1. **Not TLS**: a connection that carried data but no TLS, or whose server answered a
+   ClientHello in plain text (``NOT_TLS``). A connection that carried no data at all goes to
+   ``NO_ALERT``.
+2. **A readable alert**: the first fatal one in clear (or decrypted), failing that a warning
+   that ends things (``no_renegotiation``, SSLv3's ``no_certificate``). Its phase and sender
+   pick the rules in ``ALERT_RULES``; a phase and sender no family covers, ``ANY_ALERT``.
+3. **An encrypted alert inside a TLS 1.2 renegotiation** after a completed handshake
+   (``HIDDEN_ALERT``).
+4. **A completed handshake** (``AFTER_HANDSHAKE``).
+5. **An encrypted alert** on a handshake that did not complete (``HIDDEN_ALERT``).
+6. **No alert at all** (``NO_ALERT``).
+
+Every TLS diagnosis starts from the hellos, and an alert's from the alert: those lines are
+noted before the family's rules run. Within a family the first rule that returns a candidate
+wins; every family ends with a rule that always does. The alternatives are the winner's own.
+"""
+
+from __future__ import annotations
+
+from tlsdissect.diagnosis.alert_codes import NO_CERTIFICATE, NO_RENEGOTIATION
+from tlsdissect.diagnosis.candidate import Candidate, Rule
+from tlsdissect.diagnosis.facts import Facts
+from tlsdissect.diagnosis.phases import hidden_alert_phase, phase_at, post_handshake_phase
+from tlsdissect.diagnosis.rules import (
+    after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, no_alert, not_tls,
+    post_handshake, server_certificate)
+
+NOT_TLS: tuple[Rule, ...] = (not_tls.plaintext_http_client, not_tls.plaintext_server, not_tls.not_tls)
+
+_SERVER_REFUSES_HELLO = (
+    hello_rejected.legacy_protocol_refused, hello_rejected.versions_refused, hello_rejected.no_shared_cipher,
+    hello_rejected.name_unrecognized, hello_rejected.access_denied, hello_rejected.hello_field_invalid,
+    hello_rejected.internal_error_at_hello, hello_rejected.hello_refused)
+_CLIENT_REFUSES_HELLO = (hello_rejected.version_chosen_refused, hello_rejected.server_hello_refused)
+_CLIENT_REFUSES_CERTIFICATE = (
+    server_certificate.unseen_certificate_expired, server_certificate.unseen_certificate_refused,
+    server_certificate.finding_explains_refusal, server_certificate.root_not_trusted,
+    server_certificate.server_certificate_refused)
+_SERVER_REFUSES_CERTIFICATE = (client_certificate.client_certificate_missing, client_certificate.client_flight_unseen,
+                               client_certificate.client_certificate_refused)
+_AFTER_HANDSHAKE_ALERT = (post_handshake.post_handshake_failure,)
+_AT_FINISHED = (handshake_end.finished_check_failed,)
+# (phase, sender) of the deciding readable alert -> its rules; any other -> ANY_ALERT.
+ALERT_RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
+    ("client_hello", "server"): _SERVER_REFUSES_HELLO,
+    ("server_hello", "client"): _CLIENT_REFUSES_HELLO,
+    ("server_certificate", "client"): _CLIENT_REFUSES_CERTIFICATE,
+    ("key_exchange", "client"): _CLIENT_REFUSES_CERTIFICATE,
+    ("client_certificate", "server"): _SERVER_REFUSES_CERTIFICATE,
+    ("renegotiation", "client"): _AFTER_HANDSHAKE_ALERT,
+    ("renegotiation", "server"): _AFTER_HANDSHAKE_ALERT,
+    ("post_handshake_auth", "client"): _AFTER_HANDSHAKE_ALERT,
+    ("post_handshake_auth", "server"): _AFTER_HANDSHAKE_ALERT,
+    ("finished", "client"): _AT_FINISHED,
+    ("finished", "server"): _AT_FINISHED,
+}
+ANY_ALERT: tuple[Rule, ...] = (handshake_end.unexplained_alert,)
+
+HIDDEN_ALERT: tuple[Rule, ...] = (
+    hidden_alerts.renegotiation_answered_with_alert, hidden_alerts.renegotiated_then_aborted,
+    hidden_alerts.renegotiation_aborted, hidden_alerts.host_name_check_failed, hidden_alerts.client_closed_before_data,
+    hidden_alerts.hidden_alert_abort)
+
+AFTER_HANDSHAKE: tuple[Rule, ...] = (
+    after_handshake.closed_at_once_on_name_mismatch, after_handshake.http_refusal,
+    after_handshake.client_auth_refused_later, after_handshake.reset_after_handshake,
+    after_handshake.handshake_completed)
+
+NO_ALERT: tuple[Rule, ...] = (
+    no_alert.tcp_connect_failed, no_alert.no_client_hello_seen, no_alert.middlebox_reset,
+    no_alert.capture_ends_after_hello, no_alert.hello_never_answered, no_alert.closed_on_hello,
+    no_alert.flight_never_answered, no_alert.capture_ends_mid_handshake, no_alert.client_probable_alert,
+    no_alert.server_probable_alert, no_alert.closed_without_alert)
+
+
+def decide(f: Facts) -> Candidate:
+    """The winning candidate: the deciding event (see the module's docstring for the order)
+    picks a family of rules, what they all start from is noted (the hellos, the alert), and
+    the first of its rules that proposes a candidate wins (the last one always does)."""
+    c = f.c
+    rules = NO_ALERT
+    if not c.is_tls:
+        if c.client_stats.bytes or c.server_stats.bytes:  # (no data at all: NO_ALERT)
+            rules = NOT_TLS
+    elif "not_tls" in f.by_type and f.first_event("not_tls", "server") is not None \
+            and f.first_event("not_tls", "client") is None:
+        rules = NOT_TLS
+    else:
+        f.note_hellos()
+        # The deciding readable alert is the first fatal one; failing that, a warning alert
+        # that ends things (the client refusing renegotiation, SSLv3's no_certificate).
+        fatal = warn = hidden = None
+        for a in c.alerts:
+            code = a.code
+            if code is None:
+                if hidden is None:
+                    hidden = a
+            elif a.level == "fatal":
+                fatal = a
+                break
+            elif warn is None and (code == NO_RENEGOTIATION or code == NO_CERTIFICATE):
+                warn = a
+        alert = warn if fatal is None else fatal
+        if alert is not None:
+            f.alert = alert
+            f.evidence.append(f.alert_line(alert))
+            f.phase = phase = phase_at(f, alert.frame, alert.sender)
+            rules = ALERT_RULES.get((phase, alert.sender), ANY_ALERT)
+        elif hidden is not None and (not c.established or (
+                not f.tls13 and post_handshake_phase(f, hidden.frame) == "renegotiation")):
+            f.alert = hidden
+            f.evidence.append(f.alert_line(hidden))
+            f.hidden.append("the alert's description (encrypted); " + f.keys_hint())
+            f.phase = hidden_alert_phase(f, hidden.frame, hidden.sender)
+            rules = HIDDEN_ALERT
+        elif c.established:
+            rules = AFTER_HANDSHAKE
+    for rule in rules:
+        found = rule(f)
+        if found is not None:
+            return found
+    raise AssertionError(f"no rule applied: {rules[-1].__name__} should always apply")

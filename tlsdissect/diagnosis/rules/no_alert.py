@@ -1,0 +1,302 @@
+"""No alert at all: the TCP pattern decides (refused or unanswered connections, silence,
+resets and closes, a middlebox's reset, and TLS 1.3's encrypted alerts read from their size).
+
+Rules for a connection with no deciding alert that did not complete its handshake (or never
+carried data), in this order; the last one always applies. From
+:func:`middlebox_reset` on, each counts on there being a ClientHello
+(:func:`no_client_hello_seen` takes the rest).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from tlsdissect.diagnosis.candidate import Candidate, candidate
+from tlsdissect.diagnosis.facts import Facts, other_side
+from tlsdissect.diagnosis.phases import next_step, phase_at
+from tlsdissect.diagnosis.verdict import Evidence, make_evidence
+from tlsdissect.results.model import Event
+
+_NONE: tuple[Event, ...] = ()
+_SERVER_TLS = ("handshake", "encrypted_record", "alert")
+
+
+def _client_hello(f: Facts) -> Event:
+    ch = f.hellos()[0]
+    assert ch is not None, "a rule that counts on a ClientHello ran without one"
+    return ch
+
+
+# -- before any ClientHello ----------------------------------------------------------------
+def tcp_connect_failed(f: Facts) -> Optional[Candidate]:
+    """The client's SYN is refused with a reset, or never answered."""
+    c = f.c
+    if c.client_stats.bytes or "syn_ack" in f.by_type or f.hellos()[0] is not None:
+        return None
+    refused = f.first_event("rst", "server") is not None
+    line = make_evidence("The client's SYN " + ("is refused with a reset." if refused else "gets no answer."),
+                         [e.frame for e in c.events if e.type in ("syn", "rst")][:3])
+    return candidate("failed", "connection_reset" if refused else "server_no_response", "certain",
+                     failure_point="tcp_connect", aborted_by="server" if refused else "unknown",
+                     how="rst" if refused else "no_response", evidence=[line],
+                     explanation=("The server refused the TCP connection (port closed)." if refused else
+                                  "The server never answered the TCP connection request."))
+
+
+def no_client_hello_seen(f: Facts) -> Optional[Candidate]:
+    """No ClientHello in the capture: it starts mid-connection (after tcp_connect_failed)."""
+    if f.hellos()[0] is not None:
+        return None
+    c = f.c
+    close = c.tcp_close
+    return candidate("incomplete", "unknown", "possible", failure_point="client_hello",
+                     how="capture_ended" if c.partial else (close.how if close else None),
+                     aborted_by=close.by if close else None,
+                     explanation="The capture does not contain this connection's ClientHello (it starts mid-connection).")
+
+
+# -- a middlebox ---------------------------------------------------------------------------
+def _middlebox_signs(f: Facts) -> Optional[tuple[str, Evidence]]:
+    """Why the resets look like a middlebox's (and the line that shows it): resets both ways
+    at once, a reset whose IP TTL differs from the endpoint's, a reset in the middle of a record."""
+    c = f.c
+    rsts = f.by_type.get("rst", _NONE)
+    if not rsts:
+        return None
+    senders = {e.sender for e in rsts}
+    if len(senders) == 2:
+        t = [e.time for e in rsts]
+        if max(t) - min(t) < 0.002:
+            frames = [e.frame for e in rsts]
+            return ("both sides got a reset at the same moment, which neither endpoint would do itself.",
+                    make_evidence("Both directions receive a reset within 2 ms of each other.", frames))
+    ttl = c.extra.get("ttl") or {}
+    rst_ttl = ttl.get("rst") or {}
+    for side, value in rst_ttl.items():
+        earlier = ttl.get(side) or []
+        if earlier and value is not None and all(abs(value - x) > 2 for x in earlier):
+            frame = next(e.frame for e in rsts if e.sender == side)
+            return (f"the reset claiming to come from the {side} has a different IP TTL than the {side}'s own packets.",
+                    make_evidence(f"The reset 'from the {side}' has IP TTL {value}, while the {side}'s own packets had TTL "
+                                  f"{', '.join(map(str, earlier))}.", [frame]))
+    # A reset in the middle of a record: no TLS stack stops mid-record without an alert.
+    mid = c.extra.get("rst_mid_record") or {}
+    for side, missing in mid.items():
+        frame = next(e.frame for e in rsts if e.sender == side)
+        return ((f"the reset claiming to come from the {side} cut its own TLS record in the middle, which a TLS "
+                 "endpoint never does (it finishes the record or sends an alert)."),
+                make_evidence(f"The reset 'from the {side}' arrives while the {side}'s TLS record is unfinished ({missing} "
+                              "bytes still to come).", [frame]))
+    return None
+
+
+def middlebox_reset(f: Facts) -> Optional[Candidate]:
+    """Resets that the endpoints did not send (see _middlebox_signs)."""
+    if "rst" not in f.by_type:
+        return None
+    signs = _middlebox_signs(f)
+    if signs is None:
+        return None
+    reason, line = signs
+    first_rst = f.by_type["rst"][0]
+    if f.hellos()[1] is not None:
+        phase = phase_at(f, first_rst.frame, other_side(first_rst.sender))
+    else:
+        # The server had started its answer (a partial ServerHello) or not at all.
+        phase = "server_hello" if f.c.server_stats.bytes else "client_hello"
+    return candidate("failed", "middlebox_reset", "likely", failure_point=phase, aborted_by="middlebox", how="rst",
+                     evidence=[line],
+                     explanation="The connection was reset by something on the path, not by the endpoints: " + reason)
+
+
+# -- no answer to the ClientHello -----------------------------------------------------------
+def _hello_unanswered(f: Facts) -> bool:
+    """No ServerHello, and nothing TLS from the server at all."""
+    return f.hellos()[1] is None and not f.sent("server", _SERVER_TLS)
+
+
+def capture_ends_after_hello(f: Facts) -> Optional[Candidate]:
+    """The capture ends within a second of an unanswered ClientHello, with no close."""
+    if f.c.tcp_close is not None or not _hello_unanswered(f) or f.c.end_time - _client_hello(f).time >= 1.0:
+        return None
+    return candidate("incomplete", "unknown", "possible", failure_point=next_step(f), how="capture_ended",
+                     aborted_by="unknown",
+                     explanation=("The capture ends right after the ClientHello, before the server "
+                                  "could answer; nothing shows a failure."))
+
+
+def hello_never_answered(f: Facts) -> Optional[Candidate]:
+    """The ClientHello gets no answer; the capture ends or the client gives up with a FIN."""
+    close = f.c.tcp_close
+    if (close is not None and (close.by != "client" or close.how != "fin")) or not _hello_unanswered(f):
+        return None
+    ch = _client_hello(f)
+    waited = ""
+    evidence = []
+    if close is not None:
+        waited = f" The client gave up after {close.time - ch.time:.1f} s."
+        evidence.append(make_evidence("The client closes the connection.", [close.frame]))
+    return candidate("incomplete", "server_no_response", "certain" if close else "likely",
+                     failure_point="client_hello", aborted_by="client" if close else None,
+                     how="no_response", evidence=evidence,
+                     explanation=f"The server accepted the TCP connection but never answered the ClientHello.{waited}")
+
+
+def closed_on_hello(f: Facts) -> Optional[Candidate]:
+    """The ClientHello gets no answer but a reset or a close (after hello_never_answered)."""
+    close = f.c.tcp_close
+    if close is None or not _hello_unanswered(f):
+        return None
+    line = make_evidence(f"The {close.by} {'resets' if close.how == 'rst' else 'closes'} the connection.", [close.frame])
+    if close.by == "server":
+        if close.how == "rst":
+            return candidate("failed", "connection_reset", "likely", failure_point="client_hello",
+                             aborted_by="server", how="rst", alternatives=["middlebox_reset", "sni_rejected"],
+                             evidence=[line],
+                             explanation="The server reset the connection in answer to the ClientHello, without a TLS alert.")
+        return candidate("failed", "server_closed_without_alert", "likely", failure_point="client_hello",
+                         aborted_by="server", how="fin", alternatives=["sni_rejected", "no_shared_cipher"],
+                         evidence=[line],
+                         explanation="The server closed the connection in answer to the ClientHello, without a TLS alert.")
+    return candidate("failed", "connection_reset", "possible", failure_point="client_hello",
+                     aborted_by=close.by, how=close.how, evidence=[line],
+                     explanation="The client reset the connection before the server answered.")
+
+
+# -- the handshake got somewhere and stopped ----------------------------------------------
+def _unanswered_flight(f: Facts) -> Optional[tuple[Event, str]]:
+    """The client's last handshake flight got no answer at all, and the client waited
+    (at least a second) before closing: the server (or the path) went silent."""
+    c = f.c
+    # (The tests that need no scan of the timeline first.)
+    if c.server_stats.bytes == 0:
+        return None  # nothing at all from the server: handled as "no answer to the ClientHello"
+    close = c.tcp_close
+    if close is not None and close.by != "client":
+        return None
+    for last in reversed(c.events):  # the client's last handshake step
+        if last.sender == "client" and last.type in ("handshake", "encrypted_record", "change_cipher_spec"):
+            break
+    else:
+        return None
+    if f.sent("server", ("handshake", "encrypted_record", "alert", "not_tls"), after=last.frame):
+        return None
+    if close is not None and close.time - last.time < 1.0:
+        return None
+    if close is None and c.end_time - last.time < 1.0:
+        return None
+    names = f.names("client")
+    phase = "finished" if ("client_key_exchange" in names or "finished" in names or
+                           f.first_event("change_cipher_spec", "client") is not None) else "key_exchange"
+    return last, phase
+
+
+def flight_never_answered(f: Facts) -> Optional[Candidate]:
+    """The server goes silent after the client's later flight (see _unanswered_flight)."""
+    waited = _unanswered_flight(f)
+    if waited is None:
+        return None
+    last_client, phase = waited
+    close = f.c.tcp_close
+    evidence = []
+    if close is not None:
+        evidence.append(make_evidence(
+            f"The server sends nothing after the client's {last_client.info.get('message', 'flight')}; "
+            f"the client gives up {close.time - last_client.time:.1f} s later.", [last_client.frame, close.frame]))
+    return candidate("incomplete", "server_no_response", "likely", failure_point=phase,
+                     aborted_by="client" if close is not None else None, how="no_response",
+                     alternatives=["middlebox_reset"], evidence=evidence,
+                     explanation=("The client sent its part of the handshake and the server never answered it"
+                                  + (f"; the client gave up after {close.time - last_client.time:.1f} s." if close else ".")
+                                  + " A server that hangs, or a device on the path that drops the server's "
+                                  "packets, looks like this."))
+
+
+def capture_ends_mid_handshake(f: Facts) -> Optional[Candidate]:
+    """No close: the capture ends before the handshake does."""
+    if f.c.tcp_close is not None:
+        return None
+    step = next_step(f)
+    return candidate("incomplete", "unknown", "possible", failure_point=step,
+                     how="capture_ended", aborted_by="unknown",
+                     explanation=(f"The capture ends before the handshake does (the next step, "
+                                  f"{step.replace('_', ' ')}, is not in it). Nothing shows a failure; "
+                                  "capture longer or with a larger buffer to see the end."))
+
+
+def _probable_alert_before_close(f: Facts) -> Optional[tuple[Event, list[Evidence], list[str]]]:
+    """TLS 1.3 without keys: a small protected record from the side that closes, right before
+    its close; the line that says so and what is hidden."""
+    close = f.c.tcp_close
+    if close is None:
+        return None
+    probable = f.probable_alert(close.by, close.frame)
+    if probable is None:
+        return None
+    line = make_evidence(f"The {close.by} sends a {probable.info.get('length')}-byte encrypted record right before "
+                         "closing: the size of an encrypted alert.", [probable.frame])
+    return probable, [line], ["the alert's description (TLS 1.3 encrypts it); " + f.keys_hint()]
+
+
+def _probable_alert_dict(sender: str, probable: Event) -> dict[str, object]:
+    return {"code": None, "hex": None, "name": None, "level": None, "sender": sender,
+            "encrypted": True, "frame": probable.frame, "probable": True}
+
+
+def client_probable_alert(f: Facts) -> Optional[Candidate]:
+    """The client closes right after a probable encrypted alert: most often it refused the
+    server's certificate (which TLS 1.3 encrypts too)."""
+    close = f.c.tcp_close
+    found = _probable_alert_before_close(f) if close is not None and close.by == "client" else None
+    if found is None:
+        return None
+    probable, evidence, hidden = found
+    hidden.append("the server's certificate (TLS 1.3 encrypts it); " + f.keys_hint())
+    return candidate("failed", "server_cert_rejected", "possible", failure_point="server_certificate",
+                     aborted_by="client", how="alert", alert=_probable_alert_dict("client", probable),
+                     alternatives=["server_chain_incomplete", "server_cert_untrusted", "server_cert_hostname_mismatch",
+                                   "server_cert_expired"], evidence=evidence, hidden=hidden,
+                     explanation=("Right after the server's encrypted handshake flight the client sent a probable "
+                                  "encrypted alert and closed: most often the client refused the server's "
+                                  "certificate. The certificate and the alert are encrypted in TLS 1.3; supply "
+                                  "the client's key log to see which."))
+
+
+def server_probable_alert(f: Facts) -> Optional[Candidate]:
+    """The server (the side that is not the client) closes right after a probable encrypted alert: it wanted a client
+    certificate, and did not get one (or rejected it, when the client's flight was large)."""
+    close = f.c.tcp_close
+    found = _probable_alert_before_close(f) if close is not None and close.by != "client" else None
+    if found is None:
+        return None
+    probable, evidence, hidden = found
+    big_flight = sum(e.info.get("length", 0) for e in f.protected("client", 0, probable.frame)) > 300
+    return candidate("failed", "client_cert_rejected" if big_flight else "client_cert_missing", "possible",
+                     failure_point="client_certificate", aborted_by="server", how="alert",
+                     alert=_probable_alert_dict("server", probable),
+                     alternatives=["client_cert_missing" if big_flight else "client_cert_rejected"],
+                     evidence=evidence, hidden=hidden,
+                     explanation=("Right after the client's encrypted flight the server sent a probable encrypted "
+                                  "alert and closed: typical of a server that requires a client certificate and "
+                                  + ("rejects the one it got." if big_flight else "did not get one.")
+                                  + " Supply the key log to read the alert."))
+
+
+def closed_without_alert(f: Facts) -> Candidate:
+    """A reset or a close with no alert before it (always applies: after capture_ends_mid_handshake
+    there is a close)."""
+    close = f.c.tcp_close
+    assert close is not None
+    by = close.by
+    phase = phase_at(f, close.frame, by)
+    if f.tls13 and phase == "server_certificate" and f.has("certificate", "server") is None:
+        phase = "server_hello"  # the rest of the server's flight is encrypted: we only saw its hello
+    line = make_evidence(f"The {by} {'resets' if close.how == 'rst' else 'closes'} the connection without a TLS alert.",
+                         [close.frame])
+    if close.how == "rst":
+        return candidate("failed", "connection_reset", "likely", failure_point=phase, aborted_by=by, how="rst",
+                         alternatives=["middlebox_reset"], evidence=[line],
+                         explanation=f"The {by} reset the connection during {phase.replace('_', ' ')} without a TLS alert.")
+    cause = "client_closed_without_alert" if by == "client" else "server_closed_without_alert"
+    return candidate("failed", cause, "likely", failure_point=phase, aborted_by=by, how="fin", evidence=[line],
+                     explanation=f"The {by} closed the connection during {phase.replace('_', ' ')} without a TLS alert.")

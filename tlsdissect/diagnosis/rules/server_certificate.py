@@ -1,0 +1,108 @@
+"""The client refuses the server's certificate: which finding of the chain explains its alert.
+
+The same ``unknown_ca`` means a missing intermediate when the chain stops at a leaf whose
+issuer is absent, a self-signed certificate when the leaf signs itself, and an untrusted
+root when the chain is complete. Rules for the deciding alert at ``server_certificate`` or
+``key_exchange`` from the client; the last one always applies.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from tlsdissect.diagnosis.alert_codes import (
+    BAD_CERTIFICATE, CERT_ALERTS, CERTIFICATE_EXPIRED, CERTIFICATE_UNKNOWN, CLOSE_NOTIFY, UNKNOWN_CA)
+from tlsdissect.diagnosis.candidate import Candidate, alert_label, by_alert, deciding
+from tlsdissect.diagnosis.facts import Facts
+
+# A client's certificate alert against the server chain's findings: which findings explain
+# it, most telling first; the cause each names; the alerts a client sends for each.
+_FINDINGS_BY_ALERT: dict[Optional[int], tuple[str, ...]] = {
+    CERTIFICATE_EXPIRED: ("expired", "not_yet_valid"),
+    UNKNOWN_CA: ("self_signed_leaf", "chain_incomplete", "untrusted_root", "expired", "not_yet_valid", "hostname_mismatch"),
+}
+_FINDINGS_OTHER_ALERT = ("not_yet_valid", "expired", "hostname_mismatch", "self_signed_leaf", "chain_incomplete",
+                         "untrusted_root", "eku_not_server_auth", "bad_signature", "weak_key", "weak_signature")
+FINDING_CAUSE = {"expired": "server_cert_expired", "not_yet_valid": "server_cert_not_yet_valid",
+                 "hostname_mismatch": "server_cert_hostname_mismatch", "self_signed_leaf": "server_cert_self_signed",
+                 "chain_incomplete": "server_chain_incomplete", "untrusted_root": "server_cert_untrusted"}
+_EXPECTED_ALERTS = {
+    "expired": frozenset({CERTIFICATE_EXPIRED, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
+    "not_yet_valid": frozenset({BAD_CERTIFICATE, CERTIFICATE_EXPIRED, CERTIFICATE_UNKNOWN}),
+    "self_signed_leaf": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
+    "chain_incomplete": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
+    "untrusted_root": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
+    "hostname_mismatch": frozenset({BAD_CERTIFICATE, CERTIFICATE_UNKNOWN, CLOSE_NOTIFY}),
+}
+
+
+def _unseen(f: Facts) -> list[str]:
+    """What is hidden when the certificate is not in the capture (TLS 1.3 encrypts it)."""
+    return ["the server's certificate (TLS 1.3 encrypts it); " + f.keys_hint()] if f.tls13 else []
+
+
+def unseen_certificate_expired(f: Facts) -> Optional[Candidate]:
+    """certificate_expired about a certificate the capture does not show."""
+    if f.server_chain is not None or deciding(f).code != CERTIFICATE_EXPIRED:
+        return None
+    return by_alert(f, "server_cert_expired", "likely", ["server_cert_not_yet_valid"],
+                    f"The client refused the server's certificate with {alert_label(f)}: the certificate (or one in its "
+                    "chain) was outside its validity period by the client's clock. The certificate itself is "
+                    "not visible in the capture.", hidden=_unseen(f))
+
+
+def unseen_certificate_refused(f: Facts) -> Optional[Candidate]:
+    """Any other refusal of a certificate the capture does not show."""
+    if f.server_chain is not None:
+        return None
+    code = deciding(f).code
+    return by_alert(f, "server_cert_rejected", "possible" if code not in CERT_ALERTS else "likely",
+                    (["server_chain_incomplete", "server_cert_untrusted", "server_cert_self_signed"] if code == UNKNOWN_CA else
+                     ["server_chain_incomplete", "server_cert_untrusted", "server_cert_expired", "server_cert_hostname_mismatch"]),
+                    f"The client refused the server's certificate with {alert_label(f)}; the certificate itself is not "
+                    "visible in the capture, so the exact reason cannot be told.", hidden=_unseen(f))
+
+
+def finding_explains_refusal(f: Facts) -> Optional[Candidate]:
+    """A finding of the chain that explains the alert (the most telling one for that alert);
+    certain when it is the only one and the alert is one a client sends for it."""
+    chain = f.server_chain
+    if chain is None:
+        return None
+    code = deciding(f).code
+    ids = {x.id for x in chain.findings}
+    order = _FINDINGS_BY_ALERT.get(code, _FINDINGS_OTHER_ALERT)
+    found = [fid for fid in order if fid in ids]
+    if not found:
+        return None
+    evidence = f.chain_lines()
+    fid = found[0]
+    finding = f.finding(fid)
+    others = [FINDING_CAUSE[x] for x in found[1:] if x in FINDING_CAUSE]
+    conf = "certain" if code in _EXPECTED_ALERTS.get(fid, ()) and len(found) == 1 else "likely"
+    text = finding.text if finding is not None else ""
+    return by_alert(f, FINDING_CAUSE.get(fid, "server_cert_rejected"), conf, others,
+                    f"The client refused the server's certificate with {alert_label(f)}. {text}".strip(), evidence)
+
+
+def root_not_trusted(f: Facts) -> Optional[Candidate]:
+    """No finding explains a trust alert about a chain that looks complete: its root is not
+    trusted by the client (after finding_explains_refusal)."""
+    chain = f.server_chain
+    if chain is None or not chain.certificates or deciding(f).code not in (UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN):
+        return None
+    leaf_name = chain.certificates[0].label
+    top = chain.certificates[chain.path[-1]] if chain.path else chain.certificates[-1]
+    return by_alert(f, "server_cert_untrusted", "likely", ["server_chain_incomplete"],
+                    f"The client refused the server's certificate {leaf_name} with {alert_label(f)}. The chain looks complete "
+                    f"(it ends at {top.label}, issued by {top.issuer_label}), so the client does not trust that root CA.",
+                    f.chain_lines())
+
+
+def server_certificate_refused(f: Facts) -> Candidate:
+    """Any other refusal of the server's certificate (always applies)."""
+    chain = f.server_chain
+    leaf = chain.certificates[0] if chain is not None and chain.certificates else None
+    leaf_name = leaf.label if leaf else "the certificate"
+    return by_alert(f, "server_cert_rejected", "possible", [],
+                    f"The client refused the server's certificate {leaf_name} with {alert_label(f)}.", f.chain_lines())

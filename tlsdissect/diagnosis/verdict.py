@@ -1,0 +1,133 @@
+"""What the diagnosis hands out: the Diagnosis of one connection, its evidence lines, and the
+one-line verdict that sums it up (remembered by what it is made of: a capture repeats a few).
+
+The rules (:mod:`tlsdissect.diagnosis.rules`) never build a Diagnosis: they propose
+candidates, and :mod:`tlsdissect.diagnosis.reasoner` turns the winner into one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from tlsdissect.diagnosis.causes import CAUSES
+
+_new = object.__new__
+
+
+@dataclass(slots=True)
+class Evidence:
+    text: str
+    frames: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "frames": self.frames}
+
+
+def make_evidence(text: str, frames: list[int]) -> Evidence:
+    """``Evidence(text, frames)`` without the class call (which runs the dataclass's __init__
+    as a Python frame entered from C, a few times per connection); tests/test_diag_speed.py
+    holds the two equal."""
+    e = _new(Evidence)
+    e.text = text
+    e.frames = frames
+    return e
+
+
+# Verdict wording, looked up once per connection (module constants: not rebuilt per call).
+_WHO = {"client": "the client", "server": "the server", "middlebox": "a middlebox", "unknown": "an unknown party"}
+_HOW = {"alert": "with a TLS alert", "rst": "with a TCP reset", "fin": "by closing the connection",
+        "no_response": "by never answering", "capture_ended": "(the capture ends first)"}
+
+
+# Verdict lines by what they are made of (outcome, cause, how, failure point, who aborted,
+# confidence, alert name and hex): a capture repeats a few dozen. Bounded: cleared when full.
+_VERDICTS_MAX = 1024
+_VERDICTS: dict[tuple[Any, ...], str] = {}
+
+
+def _title(cause: str) -> str:
+    c = CAUSES.get(cause)
+    return c.title if c is not None else cause
+
+
+@dataclass(slots=True)
+class Diagnosis:
+    outcome: str  # established | failed | incomplete | not_tls
+    cause: str
+    confidence: str  # certain | likely | possible
+    failure_point: Optional[str] = None
+    last_completed: Optional[dict[str, Any]] = None
+    aborted_by: Optional[str] = None  # client | server | middlebox | unknown
+    how: Optional[str] = None  # alert | rst | fin | no_response | capture_ended
+    alert: Optional[dict[str, Any]] = None
+    alternatives: list[str] = field(default_factory=list)
+    explanation: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
+    remedy: list[str] = field(default_factory=list)
+    check_command: Optional[str] = None
+    check_command_withheld: Optional[str] = None  # why there is no check_command (a hostile name)
+    wireshark_filter: str = ""
+    hidden: list[str] = field(default_factory=list)  # what the capture cannot show without keys
+
+    @property
+    def verdict(self) -> str:
+        alert = self.alert
+        key = (self.outcome, self.cause, self.how, self.failure_point, self.aborted_by, self.confidence,
+               alert.get("name") if alert else None, alert.get("hex") if alert else None)
+        text = _VERDICTS.get(key)
+        if text is None:
+            text = self._verdict()
+            if len(_VERDICTS) >= _VERDICTS_MAX:
+                _VERDICTS.clear()
+            _VERDICTS[key] = text
+        return text
+
+    def _verdict(self) -> str:
+        if self.outcome == "established" and self.cause == "ok":
+            return "Handshake completed."
+        how = self.how
+        point = self.failure_point
+        if how == "capture_ended":
+            where = (point or "handshake").replace("_", " ")
+            return f"Incomplete: the capture ends before {where}."
+        if how == "no_response":
+            where = f" to the {point.replace('_', ' ')}" if point else ""
+            return f"{_title(self.cause)}: no answer{where}" + (", the client gave up." if self.aborted_by == "client" else ".")
+        who = _WHO.get(self.aborted_by or "", "nobody")
+        how_text = _HOW.get(how or "", "")
+        title = _title(self.cause)
+        if self.confidence == "possible":
+            title = "Possibly: " + title[0].lower() + title[1:]
+        elif self.confidence == "likely":
+            title = "Probably: " + title[0].lower() + title[1:]
+        where = f" at {point.replace('_', ' ')}" if point else ""
+        alert = ""
+        if self.alert and self.alert.get("name"):
+            alert = f" [{self.alert['name']} {self.alert['hex']}]"
+        return f"{title}. Stopped{where} by {who} {how_text}{alert}.".replace("  ", " ")
+
+    def to_dict(self) -> dict[str, Any]:
+        evidence = []  # (a loop, not a list comprehension: no function object made per call)
+        for e in self.evidence:
+            evidence.append({"text": e.text, "frames": e.frames})
+        return {
+            "outcome": self.outcome,
+            "failure_point": self.failure_point,
+            "last_completed": self.last_completed,
+            "aborted_by": self.aborted_by,
+            "how": self.how,
+            "alert": self.alert,
+            "cause": self.cause,
+            "confidence": self.confidence,
+            "alternatives": self.alternatives,
+            "explanation": self.explanation,
+            "evidence": evidence,
+            "remedy": self.remedy,
+            "check_command": self.check_command,
+            "check_command_withheld": self.check_command_withheld,
+            "wireshark_filter": self.wireshark_filter,
+            "verdict": self.verdict,
+            "hidden": self.hidden,
+        }
+

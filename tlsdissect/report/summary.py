@@ -1,0 +1,69 @@
+"""A capture's summary, printed before the details: connections by outcome and by cause, and
+the servers with the most failures (with the first frame of each, to start from in Wireshark).
+
+It is filled one connection at a time (``add``), so a capture of any size costs a few counters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tlsdissect.results.outcome import outcome_of
+
+# A capture with at least this many connections gets a summary before the details.
+SUMMARY_FROM = 10
+# With more than this many, the default text view lists the failed and incomplete connections
+# and only counts the established ones (``--show all`` lists every one).
+BIG_CAPTURE = 100
+TOP_SERVERS = 10
+
+
+class Summary:
+    """Counters over the connections of one capture."""
+
+    def __init__(self) -> None:
+        self.outcomes: dict[str, int] = {}
+        self.causes: dict[str, int] = {}
+        self.servers: dict[str, list[int]] = {}  # server -> [failures, first failing frame, stream]
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+    def add(self, conn: Any) -> str:
+        """Count ``conn``; returns its outcome."""
+        outcome = outcome_of(conn)
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        if outcome == "failed":
+            diag = conn.diagnosis
+            cause = getattr(diag, "cause", None) or "unknown"
+            self.causes[cause] = self.causes.get(cause, 0) + 1
+            server = f"{conn.server_name} ({conn.server})" if conn.server_name else conn.server
+            entry = self.servers.get(server)
+            if entry is None:
+                self.servers[server] = [1, conn.first_frame, conn.stream]
+            else:
+                entry[0] += 1
+                if conn.first_frame < entry[1]:
+                    entry[1], entry[2] = conn.first_frame, conn.stream
+        return outcome
+
+    def lines(self) -> list[tuple[str, str]]:
+        """The summary as (text, style) lines; empty for a small capture."""
+        if self.total < SUMMARY_FROM:
+            return []
+        out = [("summary:", "bold")]
+        by_outcome = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in
+                               sorted(self.outcomes.items(), key=lambda kv: (-kv[1], kv[0])))
+        out.append((f"  connections: {self.total} ({by_outcome})", ""))
+        if self.causes:
+            out.append(("  failures by cause:", ""))
+            for cause, n in sorted(self.causes.items(), key=lambda kv: (-kv[1], kv[0])):
+                out.append((f"    {n:>6}  {cause}", "yellow"))
+            out.append(("  servers with the most failures (first failing frame, stream):", ""))
+            top = sorted(self.servers.items(), key=lambda kv: (-kv[1][0], kv[1][1]))[:TOP_SERVERS]
+            for server, (n, frame, stream) in top:
+                out.append((f"    {n:>6}  {server}  frame {frame}, stream {stream}", ""))
+            if len(self.servers) > TOP_SERVERS:
+                out.append((f"    … and {len(self.servers) - TOP_SERVERS} more server(s)", "dim"))
+        return out

@@ -1,0 +1,103 @@
+"""What a finished session concludes: was the handshake established, was the session
+resumed, its ssl_history.
+
+Functions of a session (TlsSession binds them as its methods ``established``, ``resumed`` and
+``ssl_history``, which the pipeline calls once per connection): they only read what the
+session gathered, so they live apart from the per-record code that gathers it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tlsdissect.tls import handshake as hs
+from tlsdissect.tls.recordevents import CT_APPLICATION_DATA
+
+# A session.TlsSession, typed loosely (the session imports this module).
+Session = Any
+PROBABLE_ALERT_MAX = 24  # a protected record this small (2-byte alert + type + tag) is likely an alert
+# Server messages of a full handshake (absent from an abbreviated, resumed one).
+_FULL_HANDSHAKE = frozenset((hs.CERTIFICATE, hs.SERVER_KEY_EXCHANGE, hs.SERVER_HELLO_DONE))
+
+
+def established(s: Session, client: int) -> bool:
+    """Did the handshake complete? (Our definition, docs/schema.md.)
+
+    TLS <= 1.2: both sides sent ChangeCipherSpec followed by a protected record (their
+    Finished), with no fatal alert in clear before. TLS 1.3: after the ServerHello the
+    server sent its protected flight and the client a protected record larger than an
+    alert (its Finished), and the server did not answer that with only a probable alert.
+    """
+    server = 1 - client
+    if s.server_hello is None or s.sslv2_server_hello is not None:
+        return False
+    fin_c, fin_s = s.finished[client], s.finished[server]
+    if fin_c is not None and fin_s is not None:
+        # Both Finished messages were read (in clear or decrypted).
+        last = max(fin_c, fin_s)
+        for (ad, frame, ts, level, code, enc, ln) in s.alerts:
+            if level == 2 and frame <= last:
+                return False
+            if s.tls13 and level == 2 and ad == server and frame > fin_c:
+                # TLS 1.3: the server may still refuse the client's flight (its
+                # certificate) after the client's Finished, before any data of its own.
+                first_data = s.first_data_frame[server]
+                server_post = [f for (pd, f, m) in s.post_handshake if pd == server and f < frame]
+                if (first_data is None or first_data > frame) and not server_post:
+                    return False
+        return True
+    for (ad, frame, ts, level, code, enc, ln) in s.alerts:
+        if level == 2:
+            return False
+    if not s.tls13:
+        return s.after_ccs_record[client] is not None and s.after_ccs_record[server] is not None
+    sh_frame = server_hello_frame(s)
+    client_recs = [r for r in s.protected_log[client] if r[0] >= sh_frame and r[2] == CT_APPLICATION_DATA]
+    server_recs = [r for r in s.protected_log[server] if r[2] == CT_APPLICATION_DATA]
+    if not server_recs:
+        return False
+    fin = next((r for r in client_recs if r[3] > PROBABLE_ALERT_MAX), None)
+    if fin is None:
+        return False
+    after = [r for r in server_recs if r[0] > fin[0]]
+    if after and after[0][3] <= PROBABLE_ALERT_MAX and all(r[3] <= PROBABLE_ALERT_MAX for r in after[:2]) \
+            and not any(r[3] > PROBABLE_ALERT_MAX for r in after):
+        # The server answered the client's Finished only with alert-sized records (no
+        # session ticket, no data): a rejection, typically of the client certificate. A
+        # client that sends its request meanwhile (curl does) does not change that.
+        return False
+    return True
+
+
+def server_hello_frame(s: Session) -> int:
+    """The frame of the ServerHello (not a HelloRetryRequest), 0 if none was read."""
+    for (d, frame, ts, typ, info) in s.timeline:
+        if typ == "handshake" and info.get("code") == 2 and not info.get("hello_retry_request"):
+            return frame
+    return 0
+
+
+def resumed(s: Session) -> bool:
+    """Was the session resumed? (TLS 1.3: a pre-shared key accepted; before: the session id
+    echoed, or an abbreviated handshake.)"""
+    sh = s.server_hello
+    if sh is None:
+        return False
+    if s.tls13:
+        return sh.ext(41) is not None
+    if s.client_hellos:
+        ch = s.client_hellos[0][1]
+        if sh.session_id and sh.session_id == ch.session_id:
+            return True
+    # Abbreviated handshake with a ticket: the server's CCS comes right after its hello,
+    # with no Certificate / ServerKeyExchange / ServerHelloDone in between.
+    d = s.server_hello_dir
+    if d is not None and s.ccs[d] is not None:
+        return _FULL_HANDSHAKE.isdisjoint(s.handshake_messages[d])
+    return False
+
+
+def ssl_history(s: Session, client: int) -> str:
+    """Zeek's ssl_history string, the client's letters in upper case."""
+    h = "".join(s.history)
+    return h if client == 0 else h.swapcase()
