@@ -12,7 +12,8 @@ and raises on a truncated record header. We use dpkt's header classes for the ra
 buffered reads, which keeps the per-packet cost to one ``unpack_from`` and one slice.
 
 Damage is not fatal: a capture cut short or with an absurd length field ends the iteration
-and sets :attr:`CaptureReader.truncated` with a reason; everything before it is kept.
+and sets :attr:`CaptureReader.truncated` with a reason; everything before it is kept. So does a
+gzip'd capture that inflates beyond reason (a decompression bomb: see MAX_GZIP_RATIO).
 """
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ _BOM = 0x1A2B3C4D
 # most link types is 256 KiB; pcapng blocks carry packets plus options).
 MAX_RECORD_LENGTH = 16 * 1024 * 1024
 _CHUNK = 4 * 1024 * 1024
+# Decompression guard for gzip'd captures: a few megabytes of deflate can inflate to gigabytes
+# of nothing (a ratio up to ~1000:1; pcap files compress 2-20:1). Past its first
+# GZIP_RATIO_AFTER bytes, reading stops once the capture is MAX_GZIP_RATIO times the compressed
+# bytes read, and in any case at MAX_GZIP_OUTPUT; the capture is then read as truncated there.
+MAX_GZIP_RATIO = 200
+GZIP_RATIO_AFTER = 16 * 1024 * 1024
+MAX_GZIP_OUTPUT = 65536 * 1024 * 1024
 # CaptureReader.segments' segment part for a frame without a usable TCP segment.
 NO_SEGMENT = (None, 0, 0, 0, b"", 0)
 
@@ -200,7 +208,8 @@ class CaptureReader:
         if not isinstance(head, (bytes, bytearray)):
             raise CaptureError(f"{name}: opened in text mode; open capture files in binary mode ('rb')")
         if head[:2] == GZIP_MAGIC:
-            self._stream: BinaryIO = gzip.GzipFile(fileobj=_Prepend(head, f))  # type: ignore[assignment]
+            compressed = _Prepend(head, f)
+            self._stream: BinaryIO = _Inflated(gzip.GzipFile(fileobj=compressed), compressed)  # type: ignore[assignment]
             self.info.compressed = True
             try:
                 head = self._stream.read(4)
@@ -272,8 +281,12 @@ class CaptureReader:
         return False
 
     def _read_error(self, e: Exception, frame: int) -> None:
-        """A damaged gzip stream or an I/O error (after ``frame``) ends the capture like a truncation."""
-        self._truncate(f"read error after frame {frame}: {e}")
+        """A damaged gzip stream, a decompression bomb or an I/O error (after ``frame``) ends the
+        capture like a truncation."""
+        if isinstance(e, DecompressionLimit):
+            self._truncate(f"{e} (after frame {frame})")
+        else:
+            self._truncate(f"read error after frame {frame}: {e}")
 
     # -- pcap ---------------------------------------------------------------------------
     def _iter_pcap(self, b: _Buffered, decode: bool) -> Iterator[tuple[int, float, int, Any]]:
@@ -504,12 +517,38 @@ def _walk_options(data: bytes, endian: str) -> list[tuple[int, bytes]]:
     return out
 
 
+class DecompressionLimit(OSError):
+    """A gzip'd capture inflated past MAX_GZIP_RATIO or MAX_GZIP_OUTPUT (read as a truncation)."""
+
+
+class _Inflated:
+    """A gzip stream's ``read`` that refuses to inflate without bound (see MAX_GZIP_RATIO)."""
+
+    def __init__(self, gz: gzip.GzipFile, compressed: "_Prepend") -> None:
+        self.gz = gz
+        self.compressed = compressed  # (counts the compressed bytes read)
+        self.inflated = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.gz.read(n)
+        self.inflated = out = self.inflated + len(data)
+        if out > MAX_GZIP_OUTPUT:
+            raise DecompressionLimit(f"the gzip'd capture inflates past {MAX_GZIP_OUTPUT >> 20} MiB; "
+                                     "reading stopped there")
+        if out > GZIP_RATIO_AFTER and out > MAX_GZIP_RATIO * self.compressed.consumed:
+            raise DecompressionLimit(
+                f"the gzip'd capture inflates more than {MAX_GZIP_RATIO}:1 ({out >> 20} MiB from "
+                f"{self.compressed.consumed >> 10} KiB: a decompression bomb?); reading stopped there")
+        return data
+
+
 class _Prepend(io.RawIOBase):
     """A file object that first returns some already-read bytes, then the rest of ``f``."""
 
     def __init__(self, head: bytes, f: BinaryIO):
         self.head = head
         self.f = f
+        self.consumed = 0  # bytes returned so far
 
     def readable(self) -> bool:
         return True
@@ -519,10 +558,11 @@ class _Prepend(io.RawIOBase):
             n = min(len(b), len(self.head))
             b[:n] = self.head[:n]
             self.head = self.head[n:]
-            return n
-        data = self.f.read(len(b))
-        n = len(data)
-        b[:n] = data
+        else:
+            data = self.f.read(len(b))
+            n = len(data)
+            b[:n] = data
+        self.consumed += n
         return n
 
 

@@ -15,7 +15,7 @@ from tlsdissect.capture.packet import SUPPORTED_LINKTYPES
 from tlsdissect.capture.reader import CaptureReader, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
 from tlsdissect.results.model import Connection, Report
-from tlsdissect.tcp.flows import NEEDS_FLOW_TABLE, FlowTable, TcpConnection
+from tlsdissect.tcp.flows import NEEDS_FLOW_TABLE, TOMBSTONE_TTL, FlowTable, TcpConnection
 from tlsdissect.tls.session import TlsSession
 
 
@@ -248,6 +248,10 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
             # goes on.
             st.interrupted = True
         table.retire_all()
+        if table.tombstones_dropped:
+            st.warnings.append(f"{table.tombstones_dropped} retired connections forgot their stream number early "
+                               f"(more than {table.max_tombstones} were retired within {TOMBSTONE_TTL:g} s, "
+                               "docs/limits.md): a late packet of one of them started a new stream number")
         for conn in table.take_done():
             result = finish(conn, sessions, True, opts)
             if result is not None:

@@ -49,8 +49,8 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     merged.sort(key=_BY_FRAME)
     anomalies = timeline_events(s.anomalies, names) if s.anomalies else []
     for r in (0, 1):
-        for name, detail in tcp.notes(r):
-            anomalies.append(Event(last_frame, last_ts, names[r], "anomaly", {"name": name, "detail": detail}))
+        for note in tcp.notes(r):
+            anomalies.append(Event(last_frame, last_ts, names[r], "anomaly", note))
     if tcp.early_retire:
         anomalies.append(Event(last_frame, last_ts, names[client], "anomaly", {
             "name": "memory_budget", "detail": tcp.early_retire}))

@@ -7,18 +7,23 @@ conversation on the same addresses and ports (port reuse).
 
 A connection is handed out (``finished``) when it has closed (RST, or FIN from both sides)
 and stayed quiet for a short linger time, when it idles out, when port reuse replaces it, or
-when the capture ends; that is what lets ``iter_connections`` run in bounded memory.
+when the capture ends; that is what lets ``iter_connections`` run in bounded memory. Memory
+stays bounded whatever the timestamps do: the open-connection cap is enforced on every new
+connection (not only when capture time moves), the table of retired addresses (tombstones)
+is capped, and out-of-order bytes of all connections share one budget.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections import OrderedDict
+from heapq import heapify, heappop, heappush
 from typing import Any, Callable, Optional, Union
 
 from tlsdissect.capture.packet import _SPLIT_KEY, ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, flow_key
 from tlsdissect.directions import NONE_PAIR, pair_with
 from tlsdissect.tcp.consumer import StreamConsumer
-from tlsdissect.tcp.reassembly import StreamReassembler
+from tlsdissect.tcp.reassembly import LAST_BYTES, ReassemblyBudget, StreamReassembler
 
 # Ports where TLS is expected (a connection to them is reported even if no TLS appeared).
 TLS_PORTS = frozenset((443, 465, 563, 585, 614, 636, 853, 989, 990, 992, 993, 994, 995, 1443,
@@ -27,10 +32,11 @@ CLOSED_LINGER = 2.0  # seconds of capture time a closed connection waits for str
 IDLE_TIMEOUT = 300.0  # seconds without a packet before an open connection is handed out
 SWEEP_INTERVAL = 1.0  # seconds of capture time between sweeps of the table
 TOMBSTONE_TTL = 120.0  # a retired connection's addresses keep its stream number this long
+MAX_TOMBSTONES = 100_000  # ... but no more of them than this (the oldest go first)
 # Memory budget (like Suricata's flow memcap and emergency timeouts): with more than
 # BUSY_ACTIVE connections open, those idle for BUSY_IDLE_TIMEOUT are handed out at once (and
-# say so), closed ones after BUSY_CLOSED_LINGER; above MAX_ACTIVE, the longest idle are handed
-# out whatever their idle time.
+# say so), closed ones after BUSY_CLOSED_LINGER; a new connection beyond MAX_ACTIVE first hands
+# out the longest idle one, whatever its idle time (and whether or not capture time moves).
 BUSY_ACTIVE = 2_000
 BUSY_IDLE_TIMEOUT = 5.0
 BUSY_CLOSED_LINGER = 0.5  # and closed connections wait this long instead of CLOSED_LINGER
@@ -62,11 +68,12 @@ class TcpConnection:
     shadow = False  # analysed here (see ShadowConnection)
 
     def __init__(self, stream: int, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float,
-                 consumer: StreamConsumer):
+                 consumer: StreamConsumer, budget: Optional[ReassemblyBudget] = None):
         self.stream = stream
         self.addr = (src, dst)
         self.port = (sport, dport)
-        self.reasm = (StreamReassembler(), StreamReassembler())
+        # (budget: the out-of-order memory this conversation shares with the table's others)
+        self.reasm = (StreamReassembler(budget=budget), StreamReassembler(budget=budget))
         self.client_dir: Optional[int] = None
         self.role_source = "port"
         self.isn: list[Optional[int]] = [None, None]
@@ -174,6 +181,9 @@ class TcpConnection:
                 nxt = seq + n  # (seq + n) & 0xFFFFFFFF, without the slower "&" (n < 2**32)
                 r.next_seq = nxt if nxt <= 0xFFFFFFFF else nxt - 0x100000000
                 r.next_abs += n  # type: ignore[operator]
+                # What a later copy of these bytes is compared with (a reference: no copy, no hash).
+                r.last = payload if n <= LAST_BYTES else payload[-LAST_BYTES:]
+                r.last_frame = frame
                 self.consumer.data(d, payload, frame, ts)
                 return
             self._deliver(d, r.segment(seq, payload, frame, ts))
@@ -208,16 +218,27 @@ class TcpConnection:
         if reasm.pending:
             self._deliver(d, reasm.flush(self.last_frame, self.last_ts))
 
-    def notes(self, d: int) -> list[tuple[str, str]]:
-        """(name, detail) of what went wrong at the TCP level in direction ``d``."""
+    def notes(self, d: int) -> list[dict[str, Any]]:
+        """What went wrong at the TCP level in direction ``d``: anomalies' fields (name, detail,
+        and the frames involved where there are some)."""
         rs = self.reasm[d]
-        out = []
+        out: list[dict[str, Any]] = []
         if rs.overlap_conflicts:
-            out.append(("conflicting_retransmission",
-                        f"{rs.overlap_conflicts} retransmitted segment(s) carried different bytes (possible injection)"))
+            note: dict[str, Any] = {"name": "conflicting_retransmission", "detail":
+                                    f"{rs.overlap_conflicts} retransmitted segment(s) carried different bytes "
+                                    "(possible injection)"}
+            if rs.first_conflict is not None:
+                first, other, seq = rs.first_conflict
+                note["detail"] += (f"; the first: frame {other} carried other bytes than frame {first} "
+                                   f"from sequence number {seq}")
+                note["frames"] = [first, other]
+            out.append(note)
         if rs.cap_hits:
-            out.append(("out_of_order_cap",
-                        f"out-of-order buffer cap reached {rs.cap_hits} time(s); bytes skipped as a gap"))
+            out.append(_cap_note("out-of-order buffer cap", rs.cap_hits))
+        if rs.segment_cap_hits:
+            out.append(_cap_note(f"out-of-order segment cap ({rs.max_segments} segments)", rs.segment_cap_hits))
+        if rs.budget_hits:
+            out.append(_cap_note("out-of-order memory budget shared by all connections", rs.budget_hits))
         return out
 
     def client_side(self) -> int:
@@ -251,6 +272,10 @@ class TcpConnection:
         if first is None:
             return None
         return by, how, first[0], first[1]
+
+
+def _cap_note(cap: str, hits: int) -> dict[str, Any]:
+    return {"name": "out_of_order_cap", "detail": f"{cap} reached {hits} time(s); bytes skipped as a gap"}
 
 
 class ShadowConnection:
@@ -321,10 +346,16 @@ class FlowTable:
     """All TCP conversations of a capture, keyed by both directions' 4-tuples."""
 
     def __init__(self, new_consumer: Callable[[], StreamConsumer], busy_active: int = BUSY_ACTIVE,
-                 max_active: int = MAX_ACTIVE, shard: Optional[tuple[int, int]] = None) -> None:
+                 max_active: Optional[int] = None, shard: Optional[tuple[int, int]] = None,
+                 max_tombstones: Optional[int] = None) -> None:
         self.new_consumer = new_consumer  # makes each analysed conversation's consumer
         self.busy_active = busy_active
-        self.max_active = max_active
+        # (the caps are read when the table is made, not when this module is: tests lower them)
+        self.max_active = MAX_ACTIVE if max_active is None else max_active
+        self.max_tombstones = MAX_TOMBSTONES if max_tombstones is None else max_tombstones
+        self._over_cap_note = (f"handed out because more than {self.max_active} connections were open "
+                               "(memory budget); later packets of this connection are not analysed")
+        self.budget = ReassemblyBudget()  # out-of-order memory, shared by all the conversations
         self.shard = shard  # (this worker, workers): analyse only the conversations shard_of gives us
         self.retired = 0  # connections retired so far (shadows included): the retire_seq counter
         self.table: dict[bytes, tuple[Conversation, int]] = {}  # flow key -> (conversation, direction)
@@ -332,10 +363,15 @@ class FlowTable:
         self.next_stream = 0
         self.done: list[TcpConnection] = []
         # Addresses of retired connections (the lesser of the two directions' flow keys) ->
-        # retired at, in retirement order so that expiry pops from the front.
-        self.tombstones: dict[bytes, float] = {}
+        # retired at, in retirement order so that expiry pops from the front (an OrderedDict:
+        # a plain dict's first key costs a scan over the slots its deletions left at the front).
+        self.tombstones: OrderedDict[bytes, float] = OrderedDict()
+        self.tombstones_dropped = 0  # dropped before TOMBSTONE_TTL because there were too many
         self.stragglers = 0
         self.early_retired = 0  # connections handed out early by the memory budget
+        # (last_ts, stream) of the open conversations, a heap kept lazily: an entry is checked
+        # against its conversation's last_ts only when popped (see _hand_out_idlest).
+        self._idle_heap: list[tuple[float, int]] = []
         self._last_sweep = None  # type: Optional[float]
 
     def packet(self, frame: int, ts: float, seg: tuple) -> None:
@@ -376,17 +412,44 @@ class FlowTable:
         """A conversation whose first packet went ``key``'s way (that is direction 0)."""
         src, dst, sport, dport = _SPLIT_KEY[len(key)](key)  # split_key(key), without the call
         conn: Conversation
+        active = self.active
+        if len(active) >= self.max_active:
+            self._hand_out_idlest(ts)
         if self.shard is not None and shard_of(src, sport, dst, dport, self.shard[1]) != self.shard[0]:
             conn = ShadowConnection(self.next_stream, src, sport, dst, dport, frame, ts)
         else:
-            conn = TcpConnection(self.next_stream, src, sport, dst, dport, frame, ts, self.new_consumer())
+            conn = TcpConnection(self.next_stream, src, sport, dst, dport, frame, ts, self.new_consumer(),
+                                 self.budget)
         self.next_stream += 1
         back = dst + src + key[-2:] + key[-4:-2]  # _reverse(key), without the call
         conn.keys = (key, back)  # (for _retire)
         self.table[key] = (conn, 0)
         self.table[back] = (conn, 1)
-        self.active[conn.stream] = conn
+        active[conn.stream] = conn
+        heap = self._idle_heap
+        heappush(heap, (ts, conn.stream))
+        if len(heap) > 2 * len(active) + 64:  # mostly entries of retired conversations: rebuild
+            heap[:] = [(c.last_ts, c.stream) for c in active.values()]
+            heapify(heap)
         return conn
+
+    def _hand_out_idlest(self, now: float) -> None:
+        """The open-connection cap (MAX_ACTIVE): hand out the conversation idle longest (the
+        oldest of those idle as long), in O(log n). Shadows count the same, so every worker of
+        a sharded run makes the same choice."""
+        heap = self._idle_heap
+        active = self.active
+        while heap:
+            last_ts, stream = heappop(heap)
+            conn = active.get(stream)
+            if conn is None:
+                continue  # retired already
+            if conn.last_ts != last_ts:  # it had packets since: back in at its new place
+                heappush(heap, (conn.last_ts, stream))
+                continue
+            self._early(conn, self._over_cap_note)
+            self._retire(conn, now)
+            return
 
     def _retire(self, conn: Conversation, now: float) -> None:
         """Hand ``conn`` out at capture time ``now``; its addresses keep a tombstone from then."""
@@ -405,8 +468,12 @@ class FlowTable:
             mine = True
         if mine:
             tkey = key if key <= back else back
-            self.tombstones.pop(tkey, None)  # re-inserted at the end: the dict stays in time order
-            self.tombstones[tkey] = now
+            tombs = self.tombstones
+            tombs.pop(tkey, None)  # re-inserted at the end: the dict stays in time order
+            tombs[tkey] = now
+            if len(tombs) > self.max_tombstones:
+                tombs.popitem(last=False)
+                self.tombstones_dropped += 1
         if not conn.shadow:
             self.done.append(conn)
 
@@ -430,11 +497,6 @@ class FlowTable:
                     self._early(conn, f"handed out after {idle:.1f} s without packets because more "
                                       f"than {self.busy_active} connections were open (memory budget); later packets "
                                       "of this connection are not analysed")
-                self._retire(conn, now)
-        if len(self.active) > self.max_active:
-            for conn in sorted(self.active.values(), key=lambda c: c.last_ts)[: len(self.active) - self.max_active]:
-                self._early(conn, f"handed out because more than {self.max_active} connections were open "
-                                  "(memory budget); later packets of this connection are not analysed")
                 self._retire(conn, now)
         tombs = self.tombstones
         while tombs:
