@@ -204,7 +204,7 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
     sessions.keylog = _load_keylog(opts.keylog)
     secrets = reader.new_secrets  # (the reader appends to this list)
     table_flow = table.flow
-    conversation = table.table.get
+    conversation = table.conversation
     needs_flow_table = NEEDS_FLOW_TABLE
     undecoded = 0
     next_sweep_frame = 0

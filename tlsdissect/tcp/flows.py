@@ -359,6 +359,10 @@ class FlowTable:
         self.shard = shard  # (this worker, workers): analyse only the conversations shard_of gives us
         self.retired = 0  # connections retired so far (shadows included): the retire_seq counter
         self.table: dict[bytes, tuple[Conversation, int]] = {}  # flow key -> (conversation, direction)
+        # The per-packet look-up, for the pipeline's loop: flow key -> (conversation, direction) or
+        # None. A known conversation's packet without SYN (nor an ICMP quote: NEEDS_FLOW_TABLE)
+        # may go straight to that conversation's packet(); anything else goes through flow().
+        self.conversation = self.table.get
         self.active: dict[int, Conversation] = {}
         self.next_stream = 0
         self.done: list[TcpConnection] = []
