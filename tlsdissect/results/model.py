@@ -394,20 +394,30 @@ class Report:
         columns. Times are ``datetime64[ns, UTC]``; outcome, cause and confidence are categoricals;
         ``outcome`` is the same as the text view's and ``failures()``'s."""
         try:
-            import pandas as pd
+            import pandas  # noqa: F401
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError("to_dataframe() needs pandas: pip install pandas") from e
-        rows = [connection_row(c, self.capture) for c in self.connections]
-        df = pd.DataFrame(rows, columns=list(DATAFRAME_COLUMNS))
-        for col in ("start_time", "end_time"):
-            df[col] = pd.to_datetime(df[col], unit="s", utc=True).astype("datetime64[ns, UTC]")
-        # (microseconds: a certificate may be valid until 9999, past what nanoseconds can hold)
-        df["server_cert_not_after"] = pd.to_datetime(df["server_cert_not_after"], unit="s", utc=True).astype(
-            "datetime64[us, UTC]")
-        for col in ("outcome", "cause", "confidence", "aborted_by", "failure_point", "version"):
-            df[col] = df[col].astype("category")
-        df["duration"] = pd.to_timedelta(df["duration"], unit="s")
-        return df
+        return rows_frame([connection_row(c, self.capture) for c in self.connections])
+
+
+def rows_frame(rows: list[dict[str, Any]]) -> Any:
+    """DataFrame rows (connection_row) as the DataFrame with its documented dtypes: the one
+    place those are set (Report.to_dataframe, the Parquet writer)."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows, columns=list(DATAFRAME_COLUMNS))
+    for col in ("start_time", "end_time"):
+        df[col] = pd.to_datetime(df[col], unit="s", utc=True).astype("datetime64[ns, UTC]")
+    # (microseconds: a certificate may be valid until 9999, past what nanoseconds can hold)
+    df["server_cert_not_after"] = pd.to_datetime(df["server_cert_not_after"], unit="s", utc=True).astype(
+        "datetime64[us, UTC]")
+    for col in CATEGORY_COLUMNS:
+        df[col] = df[col].astype("category")
+    df["duration"] = pd.to_timedelta(df["duration"], unit="s")
+    return df
+
+
+CATEGORY_COLUMNS = ("outcome", "cause", "confidence", "aborted_by", "failure_point", "version")
 
 
 # The DataFrame's columns, in order (docs/schema.md): add, never rename.
