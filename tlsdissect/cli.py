@@ -54,6 +54,7 @@ examples:
   tlsdissect --stream 3 capture.pcap           one connection (Wireshark's tcp.stream 3)
   tlsdissect -j 0 big.pcap                     use every core
   tlsdissect --csv - caps/ > conns.csv         a table of every capture below caps/
+  tlsdissect --zeek logs/ capture.pcap         Zeek's ssl.log, x509.log and conn.log
   tcpdump -w - -i eth0 port 443 | tlsdissect - read standard input
 
 environment: NO_COLOR=1 turns colour off, FORCE_COLOR=1 forces it on.
@@ -105,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     tables.add_argument("--csv", metavar="FILE", help="also write the connections as CSV (- for standard output alone)")
     tables.add_argument("--parquet", metavar="FILE",
                         help="also write them as Parquet (needs pyarrow: pip install 'tlsdissect[parquet]')")
+    tables.add_argument("--zeek", metavar="DIR", help="also write Zeek's ssl.log, x509.log and conn.log into DIR")
+    tables.add_argument("--zeek-json", action="store_true", help="with --zeek: JSON lines, as Zeek's LogAscii::use_json")
     p.add_argument("--show", choices=("auto", "all", "failed"), default="auto",
                    help="text view: 'all' lists every connection; 'failed' only the ones not established; "
                         "'auto' (default) lists all unless the capture has more than 100, then the summary and "
@@ -190,7 +193,8 @@ def run() -> None:
 
 
 class _Tables:
-    """--csv and --parquet: the files, fed every reported connection (report/tables.py)."""
+    """--csv, --parquet and --zeek: the files, fed every reported connection (report/tables.py,
+    report/zeek.py)."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         from tlsdissect.report.tables import CsvTable, ParquetTable
@@ -206,6 +210,15 @@ class _Tables:
             f = open(args.parquet, "wb")
             self.files.append(f)
             self.tables.append(ParquetTable(f))
+        if args.zeek:
+            from tlsdissect.report.zeek import ZeekLogs
+
+            os.makedirs(args.zeek, exist_ok=True)
+            outs = {}
+            for name in ("ssl", "x509", "conn"):
+                outs[name] = open(os.path.join(args.zeek, f"{name}.log"), "w", encoding="utf-8")
+                self.files.append(outs[name])
+            self.tables.append(ZeekLogs(outs, json_lines=args.zeek_json))
 
     def add(self, conn: Connection, capture: str) -> None:
         for t in self.tables:
@@ -221,7 +234,9 @@ class _Tables:
 def _open_tables(args: argparse.Namespace) -> Optional[str]:
     """Opens args.tables when --csv or --parquet asks; the reason it cannot, else None."""
     args.tables = None
-    if not (args.csv or args.parquet):
+    if args.zeek_json and not args.zeek:
+        return "--zeek-json goes with --zeek DIR"
+    if not (args.csv or args.parquet or args.zeek):
         return None
     if args.parquet:
         try:
