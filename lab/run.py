@@ -115,8 +115,9 @@ def client_error(kind: str, stdout: str, stderr: str) -> str | None:
         lines += [ln.strip() for ln in stdout.splitlines()
                   if ln.strip().startswith("Verify return code:") and not ln.strip().endswith("(ok)")]
     elif kind == "gnutls-cli":
+        # "- Status: The certificate is NOT trusted. <why>" carries the verification reason.
         lines = [ln for ln in (stderr + "\n" + stdout).splitlines()
-                 if ln.startswith("***") or "rror" in ln]
+                 if ln.startswith("***") or "rror" in ln or "NOT trusted" in ln]
     else:
         lines = [ln for ln in (stderr + "\n" + stdout).splitlines() if "rror" in ln or "Timeout" in ln
                  or "timed out" in ln or "reset" in ln.lower()]

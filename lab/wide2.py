@@ -268,3 +268,13 @@ w2("wide2_late_decode_error_lighttpd_python12",
                 "client_kind": "python"},
    expect("TLSv1.2", "established", "late_alert_after_success", None, None, None, None,
           late_alert=alert("server", 50, encrypted=True)))
+
+# ---------------------------------------- added last (ports are given by position)
+w2("wide2_weak_rsa1024_go_s_client",
+   "The Go server serves a leaf with a 1024-bit RSA key (signed by the lab intermediate, chain "
+   "sent; Go 1.19 loads it without complaint); openssl s_client -tls1_3 at Debian's security "
+   "level 2 refuses the key as too small ('EE certificate key too weak') with a plaintext "
+   "alert. Go, expecting an encrypted record, logs 'bad record MAC'.",
+   go_server(cert="fullchain-rsa1024.pem", key="leaf-rsa1024.key"), s_client("-tls1_3"),
+   expect("TLSv1.3", "failed", "weak_server_key", "client", "alert", alert("client", 42),
+          "server_certificate"))
