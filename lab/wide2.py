@@ -251,7 +251,8 @@ w2("wide2_truncated_response_python_curl",
    ("helper", ["tls-truncate", "{port}", "{pki}/fullchain-good.pem", "{pki}/leaf-good.key"]),
    curl(*TLS13),
    expect("TLSv1.3", "established", "truncated_response", "server", "fin", None,
-          "application_data", hidden_in_session=True))
+          "application_data", hidden_in_session=True),
+   log_pattern=r"without close_notify")
 w2("wide2_success_lighttpd_node",
    "lighttpd with the good chain; the Node.js client (TLS 1.3) fetches / (HTTP/1.1, "
    "Connection: close), reads the whole answer and the server's close_notify, and exits with "
