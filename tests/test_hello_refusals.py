@@ -226,3 +226,45 @@ def test_client_certificate_refusals_after_the_clients_flight_stay(scenario: str
     conn = tlsdissect.analyze(CAPTURES / scenario / "capture.pcap").connections[0]
     expected = __import__("json").loads((CAPTURES / scenario / "expected.json").read_text())
     assert conn.diagnosis.cause == expected["expected"]["cause"]
+
+
+# -- a HelloRetryRequest whose group the client lacks ----------------------------------------
+def _hrr(group: int) -> object:
+    """A HelloRetryRequest (RFC 8446 4.1.3: a ServerHello with the special random) selecting ``group``."""
+    from tlsdissect.tls.handshake import HRR_RANDOM, parse_server_hello
+
+    exts = _ext(43, b"\x03\x04") + _ext(51, struct.pack(">H", group))
+    body = b"\x03\x03" + HRR_RANDOM + b"\x00" + b"\x13\x01" + b"\x00" + struct.pack(">H", len(exts)) + exts
+    hrr = parse_server_hello(body)
+    assert hrr.is_hello_retry_request or hrr.random == HRR_RANDOM
+    return hrr
+
+
+def _retry_connection(alert_sender: str, code: int, name: str) -> object:
+    from tlsdissect.results.model import Alert, Connection, Event, TcpClose
+
+    conn = Connection(stream=0, client="10.0.0.1:40000", server="10.0.0.2:443", first_frame=1, last_frame=9,
+                      start_time=0.0, end_time=0.1, is_tls=True, version="TLSv1.3", version_code=0x0304)
+    conn.client_hello = parse_client_hello(client_hello(TLS13_SUITES, [0x0017, 0x001D], BOTH_KEY_SCHEMES, [0x0304]))
+    conn.hello_retry_request = _hrr(0x001E)  # x448
+    conn.events = [Event(1, 0.0, "client", "syn", {}),
+                   Event(3, 0.01, "client", "handshake", {"message": "client_hello"}),
+                   Event(4, 0.02, "server", "handshake", {"message": "hello_retry_request"})]
+    if alert_sender == "server":
+        conn.events.append(Event(6, 0.03, "client", "handshake", {"message": "client_hello"}))
+    conn.events.append(Event(7, 0.04, alert_sender, "alert", {}))
+    conn.alerts = [Alert(7, 0.04, alert_sender, "fatal", code, name, False, 7)]
+    conn.tcp_close = TcpClose(alert_sender, "fin", 8, 0.05)
+    return conn
+
+
+def test_a_client_refusing_a_retry_request_for_a_group_it_never_offered() -> None:
+    d = diagnose(_retry_connection("client", 47, "illegal_parameter"))  # type: ignore[arg-type]
+    assert (d.cause, d.failure_point, d.aborted_by) == ("no_common_group", "server_hello", "client")
+    assert any("x448" in e.text and "secp256r1, x25519" in e.text for e in d.evidence)
+
+
+def test_a_server_refusing_the_second_client_hello_is_at_the_hello_and_reads_the_retry_group() -> None:
+    d = diagnose(_retry_connection("server", 40, "handshake_failure"))  # type: ignore[arg-type]
+    assert (d.cause, d.failure_point, d.confidence) == ("no_common_group", "client_hello", "likely")
+    assert any("HelloRetryRequest asks for x448" in e.text for e in d.evidence)

@@ -54,7 +54,7 @@ class ListReading:
         return f"The client's {self.what}: {shown or 'none'}. {self.why}"
 
 
-def _ext_list(ch: Any, ext_type: int, key: str) -> Optional[list[int]]:
+def ext_list(ch: Any, ext_type: int, key: str) -> Optional[list[int]]:
     """A list extension's codes, GREASE left out; None when the extension is absent."""
     e = ch.ext(ext_type)
     if e is None:
@@ -95,7 +95,7 @@ def read_suites(ch: Any) -> ListReading:
 
 
 def read_groups(ch: Any, hrr_group: Optional[int] = None) -> Optional[ListReading]:
-    groups = _ext_list(ch, 10, "groups")
+    groups = ext_list(ch, 10, "groups")
     tls13 = TLS13 in offered_versions(ch)
     if groups is None:
         if not tls13:
@@ -117,7 +117,7 @@ def read_groups(ch: Any, hrr_group: Optional[int] = None) -> Optional[ListReadin
 
 
 def read_schemes(ch: Any, server_key: Optional[str] = None) -> Optional[ListReading]:
-    schemes = _ext_list(ch, 13, "algorithms")
+    schemes = ext_list(ch, 13, "algorithms")
     if schemes is None:
         if TLS13 in offered_versions(ch):
             return ListReading("signature algorithms", (), 1.0, "A TLS 1.3 ClientHello without signature_algorithms.")

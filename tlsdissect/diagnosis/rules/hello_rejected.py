@@ -15,7 +15,7 @@ from tlsdissect.diagnosis.alert_codes import (
 from tlsdissect.diagnosis.candidate import Candidate, alert_label, by_alert, deciding
 from tlsdissect.diagnosis.causes import CAUSES
 from tlsdissect.diagnosis.facts import Facts
-from tlsdissect.diagnosis.offer_lists import SCSVS, read_lists
+from tlsdissect.diagnosis.offer_lists import SCSVS, ext_list, read_lists
 from tlsdissect.diagnosis.verdict import make_evidence
 from tlsdissect.tls import tables
 
@@ -178,6 +178,26 @@ def version_chosen_refused(f: Facts) -> Optional[Candidate]:
         return None
     return by_alert(f, "protocol_version_mismatch", "likely", [],
                     f"The server chose {f.c.version}, which the client does not accept; the client answered {alert_label(f)}.")
+
+
+def retry_group_not_offered(f: Facts) -> Optional[Candidate]:
+    """The server's HelloRetryRequest asks for a group the client never offered: the client must
+    abort (RFC 8446 4.1.4, illegal_parameter); no group in common."""
+    group = _hrr_group(f)
+    ch = f.c.client_hello
+    if group is None or ch is None:
+        return None
+    groups = ext_list(ch, 10, "groups") or []
+    if group in groups:
+        return None
+    hrr = f.has("hello_retry_request", "server")
+    offered = ", ".join(tables.group_name(g) for g in groups) or "none"
+    return by_alert(f, "no_common_group", "likely", ["tls_implementation_bug"],
+                    f"The server's HelloRetryRequest asks for {tables.group_name(group)}, which the client never "
+                    f"offered (it offers {offered}); the client refused it with {alert_label(f)}: no key-exchange "
+                    "group both accept.",
+                    [make_evidence(f"The HelloRetryRequest selects {tables.group_name(group)}; the client's supported "
+                                   f"groups: {offered}.", [hrr.frame] if hrr else [])])
 
 
 def server_hello_refused(f: Facts) -> Candidate:
