@@ -268,3 +268,18 @@ def test_a_server_refusing_the_second_client_hello_is_at_the_hello_and_reads_the
     d = diagnose(_retry_connection("server", 40, "handshake_failure"))  # type: ignore[arg-type]
     assert (d.cause, d.failure_point, d.confidence) == ("no_common_group", "client_hello", "likely")
     assert any("HelloRetryRequest asks for x448" in e.text for e in d.evidence)
+
+
+def test_signature_algorithms_cert_for_one_key_type_narrows_the_schemes() -> None:
+    body = client_hello(TLS13_SUITES, DEFAULT_GROUPS, BOTH_KEY_SCHEMES, [0x0304])
+    # append signature_algorithms_cert (50) holding only ECDSA schemes (RFC 8446 4.2.3)
+    ext = _ext(50, struct.pack(">H", 4) + _u16s([0x0403, 0x0503]))
+    hello = parse_client_hello(client_hello(TLS13_SUITES, DEFAULT_GROUPS, BOTH_KEY_SCHEMES, [0x0304]))
+    assert offer_lists.read_schemes(hello).narrow is False
+    start = 2 + 32 + 1 + 2 + 2 * len(TLS13_SUITES) + 2  # version, random, session id, suites, compression:
+    # the extensions block's length follows
+    total = struct.unpack(">H", body[start:start + 2])[0]
+    with_cert = body[:start] + struct.pack(">H", total + len(ext)) + body[start + 2:] + ext
+    reading = offer_lists.read_schemes(parse_client_hello(with_cert))
+    assert reading is not None and reading.narrow and "signature_algorithms_cert" in reading.why
+    assert "ecdsa_secp256r1_sha256" in reading.why and "RSA key" in reading.why

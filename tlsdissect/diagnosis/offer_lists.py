@@ -116,26 +116,44 @@ def read_groups(ch: Any, hrr_group: Optional[int] = None) -> Optional[ListReadin
     return ListReading("supported groups", names, round(score, 3), why[:1].upper() + why[1:] + ".")
 
 
+def _key_coverage(schemes: list[int]) -> tuple[float, list[str], set[Optional[str]]]:
+    """How narrow a scheme list is (the share of the common key types it cannot serve), the
+    common key types it serves, and every key type it serves."""
+    keys = {sd.SCHEME_KEY_TYPES.get(s) for s in schemes}
+    covered = [k for k in sd.COMMON_KEY_TYPES if k in keys]
+    return 1 - len(covered) / len(sd.COMMON_KEY_TYPES), covered, keys
+
+
+def _coverage_text(covered: list[str], what: str) -> str:
+    if len(covered) == len(sd.COMMON_KEY_TYPES):
+        return f"{what} suit RSA and ECDSA certificate keys."
+    missing = [k for k in sd.COMMON_KEY_TYPES if k not in covered]
+    return (f"{what} suit {' and '.join(covered) or 'neither RSA nor ECDSA'} certificate keys only: a server "
+            f"whose certificate has an {' or '.join(missing)} key cannot sign for this client.")
+
+
 def read_schemes(ch: Any, server_key: Optional[str] = None) -> Optional[ListReading]:
+    """signature_algorithms, and signature_algorithms_cert when the client sends it (the
+    schemes it accepts in the server's certificates: a chain signed otherwise is refused)."""
     schemes = ext_list(ch, 13, "algorithms")
     if schemes is None:
         if TLS13 in offered_versions(ch):
             return ListReading("signature algorithms", (), 1.0, "A TLS 1.3 ClientHello without signature_algorithms.")
         return None  # TLS 1.2 without the extension: SHA-1 defaults (RFC 5246 7.4.1.4.1)
     names = tuple(tables.signature_scheme_name(s) for s in schemes)
-    keys = {sd.SCHEME_KEY_TYPES.get(s) for s in schemes}
-    if "RSA-PSS" in keys and "RSA" not in keys:
-        keys.add("RSA-PSS only")
+    score, covered, keys = _key_coverage(schemes)
     if server_key is not None and server_key not in keys:
         return ListReading("signature algorithms", names, 1.0,
                            f"The server's certificate has an {server_key} key (seen on another connection to it), "
                            "and none of them can sign with it.")
-    covered = [k for k in sd.COMMON_KEY_TYPES if k in keys]
-    score = 1 - len(covered) / len(sd.COMMON_KEY_TYPES)
-    why = (f"They suit {' and '.join(covered) or 'neither RSA nor ECDSA'} certificate keys" +
-           ("" if len(covered) == len(sd.COMMON_KEY_TYPES) else
-            f" only: a server whose certificate has a{'n' if covered == ['ECDSA'] else 'n'} "
-            f"{'ECDSA' if covered == ['RSA'] else 'RSA'} key cannot sign for this client") + ".")
+    why = _coverage_text(covered, "They")
+    for_certs = ext_list(ch, 50, "algorithms")
+    if for_certs is not None:
+        cert_score, cert_covered, _keys = _key_coverage(for_certs)
+        why += (" Its signature_algorithms_cert (for the certificates' own signatures): "
+                + ", ".join(tables.signature_scheme_name(s) for s in for_certs[:_SHOWN])
+                + ("" if len(for_certs) <= _SHOWN else ", ...") + "; " + _coverage_text(cert_covered, "they"))
+        score = max(score, cert_score)
     return ListReading("signature algorithms", names, round(score, 3), why)
 
 
