@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--json", action="store_true", help="print the full report as JSON")
     out.add_argument("--jsonl", action="store_true", help="print one JSON object per connection, as each ends")
     p.add_argument("--keylog", action="append", default=[], metavar="FILE",
-                   help="NSS key log file (SSLKEYLOGFILE) to decrypt with; repeatable")
+                   help="key log to decrypt with: NSS format (SSLKEYLOGFILE) or Zeek's key-log file; repeatable")
     p.add_argument("--ca-file", metavar="PEM", help="trust anchors to check server chains against")
     p.add_argument("--ca-path", metavar="DIR", help="directory of trust anchors (PEM files)")
     p.add_argument("--system-trust", action="store_true", help="check server chains against the system trust store")

@@ -169,6 +169,14 @@ def _load_keylog(keylog: Any) -> Any:
     return merged
 
 
+def _keylog_lines_ignored(lines: list[Any]) -> str:
+    """The warning for key-log lines that were not understood: how many, and where and why for
+    the first few (never the line's secret)."""
+    shown = "; ".join(f"{m.source}:{m.line_no}: {m.reason}" for m in lines[:3])
+    more = f"; and {len(lines) - 3} more" if len(lines) > 3 else ""
+    return f"key log: {len(lines)} line(s) not understood, ignored ({shown}{more})"
+
+
 def _absorb_secrets(table: FlowTable, sessions: Sessions, secrets: list) -> None:
     """Key material of Decryption Secrets Blocks (``secrets``, emptied) into the table's key log."""
     from tlsdissect.keys.keylog import KeyLog, keylog_from_dsb
@@ -217,6 +225,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
     reader = CaptureReader(source)
     st.reader = reader
     sessions.keylog = _load_keylog(opts.keylog)
+    if sessions.keylog is not None and sessions.keylog.malformed:
+        st.warnings.append(_keylog_lines_ignored(sessions.keylog.malformed))
     secrets = reader.new_secrets  # (the reader appends to this list)
     table_flow = table.flow
     conversation = table.conversation
