@@ -130,7 +130,7 @@ def fingerprint_lines(c: Connection) -> list[Line]:
     for who, values in rows:
         shown_values = [f"{name} {value}" for name, value in values if value]
         if shown_values:
-            out.append((f"{'fingerprints' if not out else '':<12}  {who:<11} " + "  ".join(shown_values), "dim"))
+            out.append((f"fingerprints: {who:<11} " + "  ".join(shown_values), "dim"))
     return out
 
 
