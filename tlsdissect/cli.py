@@ -536,6 +536,9 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
         "warnings": st.warnings,
         "connections_order": "stream" if held is not None else "end",
     }
+    if st.quic:  # (present only when the capture has QUIC handshakes: docs/schema.md, quic)
+        tail["quic"] = [q.to_dict() for q in st.quic]
+        failed = failed or any(q.outcome() == "failed" for q in st.quic)
     if stopped:
         tail["interrupted"] = True
     out.write(b"\n]," + dumps_bytes(tail)[1:] + (b"" if inner else b"\n"))
@@ -596,6 +599,11 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
         if listed:
             render_lines(con, [("", ""), (f"{listed} established connection(s) not listed: "
                                           "--show all lists every connection", "dim")])
+        if st.quic:
+            from tlsdissect.report.quic import quic_lines
+
+            render_lines(con, quic_lines(st.quic, verbose=args.verbose))
+            failed = failed or any(q.outcome() == "failed" for q in st.quic)
     if stopped:
         _complain(f"{path}: stopped; the connections above are those decoded before the stop")
         raise KeyboardInterrupt

@@ -64,7 +64,7 @@ def _state_of(st: RunState) -> dict[str, Any]:
     reader = st.reader
     return {"name": reader.name if reader else None, "info": reader.info if reader else None,
             "tcp_connections": st.tcp_connections, "undecoded_frames": st.undecoded_frames,
-            "linktypes": set(st.linktypes), "warnings": list(st.warnings)}
+            "linktypes": set(st.linktypes), "warnings": list(st.warnings), "quic": list(st.quic)}
 
 
 def _worker(path: str, k: int, n: int, options: dict[str, Any], streams: Optional[list[int]], want: str,
@@ -143,6 +143,8 @@ def iter_sharded(path: str, jobs: int, options: dict[str, Any], st: RunState,
             st.undecoded_frames = state["undecoded_frames"]
             st.linktypes = state["linktypes"]
             st.warnings = state["warnings"]
+            if state.get("quic"):  # (the first worker's: the only one that reads QUIC)
+                st.quic = state["quic"]
 
         tls_ports: set[int] = set()
         merged = heapq.merge(*(_rows_of(f, on_state) for f in readers), key=lambda row: row.retire_seq)

@@ -50,6 +50,10 @@ ACK = 0x10
 # header a tcp.stream of its own when its conversation is new, so we count it too. (The value
 # just above the TCP flags byte: tables indexed by a segment's flags have ICMP_QUOTE + 1 entries.)
 ICMP_QUOTE = 0x100
+# Not a TCP flag either: marks a UDP datagram (QUIC, DTLS). Its result has key None (it is no TCP
+# segment: the TCP stage never sees it), the flow key (src + dst + ports, as for TCP) in the seq
+# slot and the UDP payload as the payload.
+UDP_DATAGRAM = 0x200
 
 _ICMP4_ERRORS = frozenset((3, 4, 5, 11, 12))
 _ICMP6_ERRORS = frozenset((1, 2, 3, 4))
@@ -89,7 +93,7 @@ def decode_tcp(linktype: int, data: bytes) -> Optional[TcpSegment]:
     The analysis itself uses :func:`decode_flow`; this is its unpacked form.
     """
     seg = decode_flow(linktype, data)
-    if seg is None:
+    if seg is None or seg[0] is None:  # (key None: a UDP datagram, UDP_DATAGRAM)
         return None
     key, seq, ack, flags, payload, ttl = seg
     src, dst, sport, dport = split_key(key)
@@ -213,7 +217,7 @@ def _ipv4(data: bytes, off: int, depth: int) -> Optional[FlowSegment]:
     p = off + ihl
     if proto == 6:
         return _tcp(data, p, end, data[off + 12:off + 16], data[off + 16:off + 20], data[off + 8])
-    return _inner(data, p, end, proto, depth)
+    return _inner(data, p, end, proto, depth, data[off + 12:off + 16], data[off + 16:off + 20])
 
 
 def _ipv6(data: bytes, off: int, depth: int) -> Optional[FlowSegment]:
@@ -243,7 +247,7 @@ def _ipv6(data: bytes, off: int, depth: int) -> Optional[FlowSegment]:
             break
     if nxt == 6:
         return _tcp(data, p, end, src, dst, hop)
-    return _inner(data, p, end, nxt, depth)
+    return _inner(data, p, end, nxt, depth, src, dst)
 
 
 def _icmp_quote(data: bytes, p: int, end: int, proto: int, depth: int) -> Optional[FlowSegment]:
@@ -267,8 +271,9 @@ def _icmp_quote(data: bytes, p: int, end: int, proto: int, depth: int) -> Option
     return (src + dst + data[t:t + 4], seq, 0, ICMP_QUOTE, b"", 0)
 
 
-def _inner(data: bytes, p: int, end: int, proto: int, depth: int) -> Optional[FlowSegment]:
-    """Tunnels: IP-in-IP, GRE (+ERSPAN), VXLAN, GTP-U."""
+def _inner(data: bytes, p: int, end: int, proto: int, depth: int, src: bytes = b"",
+           dst: bytes = b"") -> Optional[FlowSegment]:
+    """Tunnels: IP-in-IP, GRE (+ERSPAN), VXLAN, GTP-U; any other UDP datagram (UDP_DATAGRAM)."""
     if depth >= _MAX_DEPTH:
         return None
     depth += 1
@@ -306,7 +311,11 @@ def _inner(data: bytes, p: int, end: int, proto: int, depth: int) -> Optional[Fl
             return _ether(data, p + 16, depth)
         if sport == 2152 or dport == 2152:  # GTP-U (3GPP TS 29.281), as Wireshark's port table
             return _gtp_u(data, p + 8, depth)
-        return None
+        if not src or p + 8 > len(data):
+            return None
+        length = _u16(data, p + 4)[0]
+        stop = min(end, p + length) if length >= 8 else end
+        return (None, src + dst + data[p:p + 4], 0, UDP_DATAGRAM, data[p + 8:stop], 0)
     return None
 
 

@@ -11,10 +11,11 @@ import gc
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
-from tlsdissect.capture.packet import SUPPORTED_LINKTYPES
+from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, UDP_DATAGRAM
 from tlsdissect.capture.reader import CaptureReader, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
 from tlsdissect.results.model import Connection, Report
+from tlsdissect.quic.flows import QuicFlows
 from tlsdissect.tcp.flows import NEEDS_FLOW_TABLE, TOMBSTONE_TTL, FlowTable, TcpConnection
 from tlsdissect.tls.session import TlsSession
 
@@ -65,6 +66,7 @@ class RunState:
     undecoded_frames: int = 0
     linktypes: set[int] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    quic: list[Any] = field(default_factory=list)  # tlsdissect.quic.QuicHandshake, in flow order
     interrupted: bool = False  # stopped before the capture's end (the open connections came out partial)
 
 
@@ -169,6 +171,19 @@ def _load_keylog(keylog: Any) -> Any:
     return merged
 
 
+def quic_fingerprints(q: Any) -> Optional[dict[str, Any]]:
+    """JA4 (transport ``q``) and JA3 of a QUIC handshake's ClientHello, JA4S/JA3S of its
+    ServerHello, as the fingerprint definitions give them for QUIC."""
+    from tlsdissect.fingerprints import ja3, ja3s, ja4, ja4s
+
+    if q.client_hello is None and q.server_hello is None:
+        return None
+    j4, j4s = ja4(q.client_hello, "q"), ja4s(q.server_hello, "q")
+    j3, j3s = ja3(q.client_hello), ja3s(q.server_hello)
+    return {"ja4": j4.ja4 if j4 else None, "ja4_r": j4.ja4_r if j4 else None, "ja4s": j4s.ja4s if j4s else None,
+            "ja3": j3[0] if j3 else None, "ja3s": j3s[0] if j3s else None}
+
+
 def _keylog_lines_ignored(lines: list[Any]) -> str:
     """The warning for key-log lines that were not understood: how many, and where and why for
     the first few (never the line's secret)."""
@@ -232,6 +247,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
     conversation = table.conversation
     needs_flow_table = NEEDS_FLOW_TABLE
     undecoded = 0
+    # UDP datagrams go to the QUIC stage (in a sharded run, the first worker's: each reads them all)
+    quic = QuicFlows() if table.shard is None or table.shard[0] == 0 else None
     next_sweep_frame = 0
     frame = 0
     ts = 0.0
@@ -240,7 +257,11 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
         try:
             for frame, ts, linktype, key, seq, ack, flags, payload, ttl in reader.segments():
                 if key is None:
-                    undecoded += 1
+                    undecoded += 1  # (not TCP: a UDP datagram counts too, as documented)
+                    if flags == UDP_DATAGRAM:
+                        if quic is not None:
+                            quic.datagram(frame, ts, seq, payload)  # (a datagram's flow key is in seq)
+                        continue
                     if linktype not in SUPPORTED_LINKTYPES and linktype not in st.linktypes:
                         st.warnings.append(f"link type {linktype} is not supported; its frames are skipped")
                     st.linktypes.add(linktype)
@@ -284,6 +305,10 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
     finally:
         st.undecoded_frames = undecoded
         st.tcp_connections = table.next_stream
+        if quic is not None:
+            st.quic = quic.results()
+            for q in st.quic:
+                q.fingerprints = quic_fingerprints(q)
         reader.close()
     if st.interrupted:
         raise KeyboardInterrupt
@@ -313,5 +338,6 @@ def analyze(source: Source, **options: Any) -> Report:
         linktypes=sorted(st.linktypes),
         undecoded_frames=st.undecoded_frames,
         warnings=st.warnings,
+        quic=st.quic,
     )
     return report

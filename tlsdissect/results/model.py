@@ -346,6 +346,8 @@ class Report:
     linktypes: list[int] = field(default_factory=list)
     undecoded_frames: int = 0
     warnings: list[str] = field(default_factory=list)
+    # QUIC handshakes (tlsdissect.quic.QuicHandshake: each gives its own to_dict), in flow order
+    quic: list[Any] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Connection]:
         return iter(self.connections)
@@ -366,7 +368,7 @@ class Report:
         return len(self.connections)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "schema_version": SCHEMA_VERSION,
             "capture": self.capture,
             "format": self.format,
@@ -378,6 +380,9 @@ class Report:
             "warnings": self.warnings,
             "connections": [c.to_dict() for c in self.connections],
         }
+        if self.quic:  # (present only when the capture has QUIC handshakes)
+            d["quic"] = [q.to_dict() for q in self.quic]
+        return d
 
     def _repr_html_(self) -> str:  # Jupyter
         return HTML_VIEWS["report"](self)

@@ -1,0 +1,57 @@
+"""QUIC lab peers (aioquic): one server and one client run, each told what to do by argv.
+
+    python peers.py server PORT CERT KEY ALPN[,ALPN...] 
+    python peers.py client PORT CA ALPN[,ALPN...] [VERSION]
+
+The client prints one JSON line: what aioquic itself says happened (the handshake completed,
+or the close it received or sent, with the error code and reason): the ground truth a lab
+scenario records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+from aioquic.asyncio import connect, serve
+from aioquic.quic.configuration import QuicConfiguration
+from aioquic.quic.events import ConnectionTerminated, HandshakeCompleted
+
+
+async def run_server(port: int, cert: str, key: str, alpns: list[str]) -> None:
+    config = QuicConfiguration(is_client=False, alpn_protocols=alpns)
+    config.load_cert_chain(cert, key)
+    await serve("127.0.0.1", port, configuration=config)
+    await asyncio.sleep(3600)
+
+
+async def run_client(port: int, ca: str, alpns: list[str], version: int | None) -> dict:
+    config = QuicConfiguration(is_client=True, alpn_protocols=alpns, server_name="www.lab.test")
+    config.load_verify_locations(ca)
+    if version is not None:
+        config.supported_versions = [version]
+    outcome: dict = {}
+    try:
+        async with connect("127.0.0.1", port, configuration=config, wait_connected=True) as client:
+            outcome["handshake_completed"] = True
+            await client.ping()
+    except ConnectionError as e:
+        outcome["error"] = str(e)
+    except Exception as e:  # noqa: BLE001 - recorded as the client's own words
+        outcome["error"] = f"{type(e).__name__}: {e}"
+    return outcome
+
+
+def main() -> None:
+    role, port = sys.argv[1], int(sys.argv[2])
+    if role == "server":
+        asyncio.run(run_server(port, sys.argv[3], sys.argv[4], sys.argv[5].split(",")))
+    else:
+        version = int(sys.argv[5], 16) if len(sys.argv) > 5 else None
+        result = asyncio.run(asyncio.wait_for(run_client(port, sys.argv[3], sys.argv[4].split(","), version), 10))
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+"""QUIC handshakes read from UDP datagrams, without any key: the Initial packets.
+
+Takes in: UDP datagrams of one flow (capture.udp gives them), in capture order.
+Hands out: one :class:`~tlsdissect.quic.session.QuicHandshake` per flow: the versions, the
+connection IDs, the ClientHello and ServerHello (decrypted from the Initial packets with keys
+derived from the client's Destination Connection ID, RFC 9001 §5.2 and RFC 9369 for QUIC v2, and
+parsed by the TLS stage), Retry and Version Negotiation, how many packets of each kind each side
+sent, and any CONNECTION_CLOSE sent at the Initial level, with a CRYPTO_ERROR's TLS alert.
+
+Handshake and 1-RTT packets need the key log's secrets, which this stage does not use yet.
+"""
+
+from tlsdissect.quic.session import QuicHandshake, QuicSession
+
+__all__ = ["QuicHandshake", "QuicSession"]

@@ -1,0 +1,256 @@
+"""One QUIC connection's handshake as the Initial packets show it: a sans-I/O state machine fed
+datagrams (``datagram``), summed up by ``result``.
+
+Who is the client: the sender of the first Initial packet (a long header whose Destination
+Connection ID the keys come from). The server's Initial packets are protected with keys from
+the same client DCID (RFC 9001 §5.2); after a Retry the client's next Initial carries a new DCID,
+and the keys follow it. CRYPTO frames are put back in order per direction (by offset, across
+packets and datagrams, bounded by MAX_CRYPTO) and read as TLS handshake messages by the TLS
+stage's parsers.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from tlsdissect.errors import ParseError
+from tlsdissect.quic.frames import ConnectionClose, CryptoFrame, frames
+from tlsdissect.quic.initial import initial_keys, open_packet
+from tlsdissect.quic.packets import QuicFormatError, parse_long_header, version_name
+from tlsdissect.tls.handshake import parse_client_hello, parse_server_hello
+from tlsdissect.tls.tables import alert_name
+
+MAX_CRYPTO = 64 * 1024  # bytes of Initial CRYPTO data kept per direction (a ClientHello is < 16 KB)
+MAX_DATAGRAMS_READ = 64  # datagrams per direction opened and parsed; later ones are only counted
+
+# RFC 9000 §20.1 (and RFC 9368 §10.2): transport error codes; 0x100-0x1ff carry a TLS alert.
+TRANSPORT_ERRORS: dict[int, str] = {
+    0x00: "NO_ERROR", 0x01: "INTERNAL_ERROR", 0x02: "CONNECTION_REFUSED", 0x03: "FLOW_CONTROL_ERROR",
+    0x04: "STREAM_LIMIT_ERROR", 0x05: "STREAM_STATE_ERROR", 0x06: "FINAL_SIZE_ERROR", 0x07: "FRAME_ENCODING_ERROR",
+    0x08: "TRANSPORT_PARAMETER_ERROR", 0x09: "CONNECTION_ID_LIMIT_ERROR", 0x0A: "PROTOCOL_VIOLATION",
+    0x0B: "INVALID_TOKEN", 0x0C: "APPLICATION_ERROR", 0x0D: "CRYPTO_BUFFER_EXCEEDED", 0x0E: "KEY_UPDATE_ERROR",
+    0x0F: "AEAD_LIMIT_REACHED", 0x10: "NO_VIABLE_PATH", 0x11: "VERSION_NEGOTIATION_ERROR",
+}
+
+
+def error_name(code: int, application: bool) -> str:
+    if application:
+        return f"application error 0x{code:x}"
+    if 0x100 <= code <= 0x1FF:
+        return f"CRYPTO_ERROR (0x{code:x})"
+    return TRANSPORT_ERRORS.get(code, f"0x{code:x}")
+
+
+@dataclass
+class Close:
+    sender: str
+    frame: int
+    time: float
+    error_code: int
+    error_name: str
+    frame_type: Optional[int]
+    reason: str
+    application: bool
+    tls_alert: Optional[int]  # CRYPTO_ERROR 0x100 + alert
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"sender": self.sender, "frame": self.frame, "time": round(self.time, 6),
+                             "error_code": self.error_code, "error_name": self.error_name,
+                             "frame_type": self.frame_type, "reason": self.reason, "application": self.application,
+                             "tls_alert": None}
+        if self.tls_alert is not None:
+            d["tls_alert"] = {"code": self.tls_alert, "name": alert_name(self.tls_alert)}
+        return d
+
+
+@dataclass
+class QuicHandshake:
+    """What the capture shows of one QUIC connection's handshake (docs/schema.md, quic)."""
+
+    client: str
+    server: str
+    first_frame: int
+    last_frame: int
+    start_time: float
+    end_time: float
+    version: Optional[int] = None
+    original_dcid: bytes = b""
+    client_hello: Any = None  # tls.handshake.ClientHello
+    server_hello: Any = None  # tls.handshake.ServerHello
+    client_hello_frame: Optional[int] = None
+    server_hello_frame: Optional[int] = None
+    retry_frame: Optional[int] = None
+    version_negotiation: tuple[int, ...] = ()  # the versions a Version Negotiation packet offered
+    close: Optional[Close] = None  # the first CONNECTION_CLOSE readable at the Initial level
+    packets: dict[str, dict[str, int]] = field(default_factory=lambda: {"client": {}, "server": {}})
+    problems: list[str] = field(default_factory=list)
+    fingerprints: Optional[dict[str, Any]] = None  # JA4/JA3 of the hellos (the pipeline fills it in)
+
+    @property
+    def server_name(self) -> Optional[str]:
+        ch = self.client_hello
+        return ch.server_name if ch is not None and hasattr(ch, "server_name") else None
+
+    @property
+    def handshake_progressed(self) -> bool:
+        """Both sides sent 1-RTT (short-header) packets: the handshake completed (as far as a
+        capture without keys can tell)."""
+        return bool(self.packets["client"].get("1rtt") and self.packets["server"].get("1rtt"))
+
+    def outcome(self) -> str:
+        """failed: a CONNECTION_CLOSE with a TLS alert or a transport error (a close at the
+        Initial level ends a handshake, whatever 1-RTT packets the server sent ahead);
+        established: 1-RTT packets both ways and no such close; incomplete otherwise."""
+        c = self.close
+        if c is not None and not c.application and (c.tls_alert is not None or c.error_code != 0):
+            return "failed"
+        if self.handshake_progressed:
+            return "established"
+        return "failed" if c is not None and c.error_code != 0 else "incomplete"
+
+    def to_dict(self) -> dict[str, Any]:
+        ch, sh = self.client_hello, self.server_hello
+        return {
+            "client": self.client, "server": self.server, "first_frame": self.first_frame,
+            "last_frame": self.last_frame, "start_time": round(self.start_time, 6), "end_time": round(self.end_time, 6),
+            "version": version_name(self.version) if self.version is not None else None,
+            "version_code": self.version, "original_dcid": self.original_dcid.hex(),
+            "server_name": self.server_name, "outcome": self.outcome(),
+            "client_hello_frame": self.client_hello_frame, "server_hello_frame": self.server_hello_frame,
+            "client_hello": ch.json_form() if ch is not None else None,
+            "server_hello": sh.json_form() if sh is not None else None,
+            "retry_frame": self.retry_frame,
+            "version_negotiation": [version_name(v) for v in self.version_negotiation] or None,
+            "close": self.close.to_dict() if self.close is not None else None,
+            "packets": self.packets, "problems": self.problems, "fingerprints": self.fingerprints,
+        }
+
+
+class _CryptoStream:
+    """One direction's Initial CRYPTO data put back in order (by offset), bounded."""
+
+    def __init__(self) -> None:
+        self.pieces: dict[int, bytes] = {}
+        self.contiguous = b""
+        self.dropped = 0
+
+    def add(self, frame: CryptoFrame) -> None:
+        if frame.offset + len(frame.data) > MAX_CRYPTO:
+            self.dropped += len(frame.data)
+            return
+        self.pieces[frame.offset] = frame.data
+        while True:
+            have = len(self.contiguous)
+            nxt = next((o for o in self.pieces if o <= have < o + len(self.pieces[o])), None)
+            if nxt is None:
+                break
+            data = self.pieces.pop(nxt)
+            self.contiguous += data[have - nxt:]
+        for o in [o for o in self.pieces if o + len(self.pieces[o]) <= len(self.contiguous)]:
+            del self.pieces[o]
+
+    def first_message(self, msg_type: int) -> Optional[bytes]:
+        """The body of the stream's first handshake message when it is whole and of this type."""
+        buf = self.contiguous
+        if len(buf) < 4 or buf[0] != msg_type:
+            return None
+        length = struct.unpack(">I", b"\x00" + buf[1:4])[0]
+        return buf[4:4 + length] if len(buf) >= 4 + length else None
+
+
+class QuicSession:
+    """Fed one UDP flow's datagrams in capture order."""
+
+    def __init__(self, first_sender: str, client: str, server: str, frame: int, ts: float) -> None:
+        self.result = QuicHandshake(client, server, frame, frame, ts, ts)
+        self.client_key = first_sender  # the flow direction ("a" or "b") of the client
+        self.dcid: Optional[bytes] = None  # the client's current Initial DCID (keys)
+        self.streams = {"client": _CryptoStream(), "server": _CryptoStream()}
+        self.opened = {"client": 0, "server": 0}
+
+    def datagram(self, direction: str, frame: int, ts: float, data: bytes) -> None:
+        r = self.result
+        r.last_frame, r.end_time = frame, ts
+        sender = "client" if direction == self.client_key else "server"
+        counts = r.packets[sender]
+        if not data:
+            return
+        if not data[0] & 0x80:  # a short header: a 1-RTT packet (coalesced ones are long)
+            counts["1rtt"] = counts.get("1rtt", 0) + 1
+            return
+        pos = 0
+        while pos < len(data):
+            if not data[pos] & 0x80:
+                counts["1rtt"] = counts.get("1rtt", 0) + 1
+                break
+            try:
+                header = parse_long_header(data, pos)
+            except QuicFormatError as e:
+                self._problem(f"frame {frame}: {e}")
+                break
+            counts[header.kind] = counts.get(header.kind, 0) + 1
+            self._packet(sender, header, data, frame, ts)
+            if header.end <= pos:
+                break
+            pos = header.end
+
+    def _problem(self, text: str) -> None:
+        if len(self.result.problems) < 20:
+            self.result.problems.append(text)
+
+    def _packet(self, sender: str, header: Any, data: bytes, frame: int, ts: float) -> None:
+        r = self.result
+        if header.kind == "version_negotiation":
+            if sender == "server" and not r.version_negotiation:
+                r.version_negotiation = header.supported_versions
+            return
+        if header.kind == "retry":
+            if sender == "server" and r.retry_frame is None:
+                r.retry_frame = frame
+                # The client's next Initial goes to the Retry's connection ID, and the Initial
+                # keys are derived from it from then on (RFC 9001 §5.2).
+                self.dcid = header.scid
+            return
+        if header.kind != "initial":
+            return
+        if r.version is None:
+            r.version = header.version
+        if sender == "client" and self.dcid is None:
+            # Keys come from the DCID of the client's first Initial, whatever DCID the client
+            # moves to after the server's first Initial (RFC 9000 §7.2, RFC 9001 §5.2).
+            r.original_dcid = header.dcid
+            self.dcid = header.dcid
+        if self.dcid is None or self.opened[sender] >= MAX_DATAGRAMS_READ:
+            return
+        keys = initial_keys(bytes(self.dcid), header.version, sender == "server")
+        if keys is None:
+            return
+        self.opened[sender] += 1
+        try:
+            _, payload = open_packet(data, header, keys)
+            for f in frames(payload):
+                if isinstance(f, CryptoFrame):
+                    self.streams[sender].add(f)
+                    self._hellos(sender, frame)
+                elif isinstance(f, ConnectionClose) and r.close is None:
+                    alert = f.error_code - 0x100 if 0x100 <= f.error_code <= 0x1FF and not f.application else None
+                    r.close = Close(sender, frame, ts, f.error_code, error_name(f.error_code, f.application),
+                                    f.frame_type, f.reason[:500], f.application, alert)
+        except QuicFormatError as e:
+            self._problem(f"frame {frame}: {e}")
+
+    def _hellos(self, sender: str, frame: int) -> None:
+        r = self.result
+        try:
+            if sender == "client" and r.client_hello is None:
+                body = self.streams["client"].first_message(1)
+                if body is not None:
+                    r.client_hello, r.client_hello_frame = parse_client_hello(body), frame
+            elif sender == "server" and r.server_hello is None:
+                body = self.streams["server"].first_message(2)
+                if body is not None:
+                    r.server_hello, r.server_hello_frame = parse_server_hello(body), frame
+        except (ParseError, ValueError, IndexError, struct.error) as e:
+            self._problem(f"frame {frame}: the {sender}'s hello does not parse: {e}")
