@@ -21,7 +21,9 @@ from tlsdissect.x509.trust import TrustStore
 from tlsdissect.diagnosis.facts import events_by_type
 from tlsdissect.diagnosis.reasoner import diagnose
 from tlsdissect.results.model import Connection
+from tlsdissect.x509.handshake_signature import HandshakeSignatureCheck, check_server_key_exchange
 from tlsdissect.x509.ocsp import ocsp_findings, parse_ocsp_response
+from tlsdissect.x509.security_levels import weak_dh_group_text
 
 
 def _trust_store(opts: Any) -> Optional[TrustStore]:
@@ -186,6 +188,25 @@ def _chain_findings_dicts(findings: Any, role: str) -> list[dict[str, Any]]:
     return out
 
 
+def _server_key_exchange_signature(conn: Connection,
+                                   by_type: dict[str, Any]) -> Optional[tuple[HandshakeSignatureCheck, int]]:
+    """The ServerKeyExchange's signature checked against the leaf's key, with the message's
+    frame: on a handshake that did not complete only (one that completed shows the client
+    accepted it, and a busy capture would pay a signature check per connection)."""
+    signed = conn.server_key_exchange_signed
+    ske = conn.server_key_exchange
+    if signed is None or ske is None or conn.established or not conn.server_certificates_der \
+            or conn.version_code is None or conn.version_code > 0x0303:
+        return None
+    frame = next((e.frame for e in by_type.get("handshake", ()) if e.sender == "server"
+                  and e.info.get("message") == "server_key_exchange"), None)
+    if frame is None:
+        return None
+    check = check_server_key_exchange(signed[2], ske.signature_algorithm, ske.signature_length, conn.version_code,
+                                      signed[0], signed[1], conn.server_certificates_der[0])
+    return check, frame
+
+
 _NO_OCSP_STAPLE = "The client asked for a stapled OCSP response (status_request) and the server sent none."
 
 
@@ -256,6 +277,15 @@ def enrich(conn: Connection, opts: Any) -> None:
             and conn.client_hello.ext(5) is not None:  # status_request
         findings.append({"id": "no_ocsp_staple", "severity": "info", "role": "server", "certificates": [],
                          "text": _NO_OCSP_STAPLE})
+    ske = conn.server_key_exchange
+    if ske is not None and ske.dh_prime_bits:
+        text = weak_dh_group_text(ske.dh_prime_bits)
+        if text:
+            findings.append({"id": "weak_dh_group", "severity": "error", "role": "server", "certificates": [],
+                             "text": text})
     if findings:
         extra["chain_findings"] = findings
-    conn.diagnosis = diagnose(conn, server_chain, client_chain, client_findings, by_type)
+    ske_signature = _server_key_exchange_signature(conn, by_type)
+    if ske_signature is not None:
+        extra["handshake_signatures"] = [{**ske_signature[0].to_dict(), "sender": "server", "frame": ske_signature[1]}]
+    conn.diagnosis = diagnose(conn, server_chain, client_chain, client_findings, by_type, ske_signature)

@@ -152,6 +152,13 @@ def on_server_key_exchange(s: Session, d: int, frame: int, body: bytes, info: di
     msg = parse_in_context(s, SERVER_KEY_EXCHANGE, body, info)
     if msg is not None:
         s.server_key_exchange = msg
+        if msg.signature_length:
+            sh = s.latest_server_hello
+            ch = s.client_hellos[-1][1] if s.client_hellos else None
+            s.server_key_exchange_signed = (ch.random if ch is not None else b"",
+                                            sh.random if sh is not None else b"", bytes(body))
+        else:
+            s.server_key_exchange_signed = None
         if msg.named_group is not None:
             info["group"] = tables.name_of(tables.SUPPORTED_GROUPS, msg.named_group)
         if msg.dh_prime_bits:

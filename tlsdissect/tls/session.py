@@ -92,6 +92,7 @@ class TlsSession:
         "server_hello_dir",
         "server_hellos_seen",
         "server_key_exchange",
+        "server_key_exchange_signed",
         "server_name",
         "sslv2_server_hello",
         "timeline",
@@ -119,6 +120,9 @@ class TlsSession:
         self.certificates: Any = EMPTY2  # per direction: list[hs.Certificate] (lists made on first write)
         self.certificate_request: Optional[hs.CertificateRequest] = None
         self.server_key_exchange: Optional[hs.ServerKeyExchange] = None
+        # (client random, server random, body) of that ServerKeyExchange when it carries a
+        # signature: what x509.handshake_signature checks against the server's certificate.
+        self.server_key_exchange_signed: Optional[tuple[bytes, bytes, bytes]] = None
         self.certificate_status: Optional[hs.CertificateStatus] = None
         # Pairs by direction: tuples replaced on write (pair_with); the lists of protected_log are
         # made at the first protected record.
