@@ -141,3 +141,56 @@ def test_openssl_security_levels() -> None:
     assert level_refusing_signature_hash("sha1") == 1 and level_refusing_signature_hash("md5") == 1
     assert level_refusing_signature_hash("sha256") is None
     assert weak_dh_group_text(2048) is None and "1024-bit" in (weak_dh_group_text(1024) or "")
+
+
+def test_tls13_leaf_staple_is_read_from_the_certificate_entry() -> None:
+    from tlsdissect.tls.handshake import tls13_leaf_status
+
+    # RFC 8446 §4.4.2: context<0..255>, CertificateEntry list<24>: cert_data<24>, extensions<16>;
+    # status_request (5) carries a CertificateStatus (RFC 6066 §8): status_type 1, OCSPResponse<24>.
+    ocsp = b"\x30\x03\x0a\x01\x00"
+    status = b"\x01" + len(ocsp).to_bytes(3, "big") + ocsp
+    ext = (5).to_bytes(2, "big") + len(status).to_bytes(2, "big") + status
+    der = b"\x30\x00"
+    entry = len(der).to_bytes(3, "big") + der + len(ext).to_bytes(2, "big") + ext
+    body = b"\x00" + len(entry).to_bytes(3, "big") + entry
+    found = tls13_leaf_status(body)
+    assert found is not None and found.status_type == 1 and found.ocsp_response == ocsp
+    no_ext = len(der).to_bytes(3, "big") + der + b"\x00\x00"
+    assert tls13_leaf_status(b"\x00" + len(no_ext).to_bytes(3, "big") + no_ext) is None
+    assert tls13_leaf_status(body[:-2]) is None  # cut short: no staple, no exception
+
+
+_TLS13_ACCEPTED = ("tls13_success", "tls13_hello_retry_success", "mtls_success_tls13", "tls13_success_openssl",
+                   "tls13_resumption_openssl", "wide_haproxy_success_go")
+
+
+def _tls13_signed(name: str) -> list[tlsdissect.Connection]:
+    folder = CAPTURES / name
+    report = tlsdissect.analyze(folder / "capture.pcap", keylog=str(folder / "keylog.txt"))
+    return [c for c in report.connections if c.server_certificate_verify_signed is not None]
+
+
+def test_tls13_certificate_verify_a_client_accepted_verifies() -> None:
+    from tlsdissect.x509.handshake_signature import check_certificate_verify
+
+    checked = 0
+    for name in _TLS13_ACCEPTED:  # (tls13_hello_retry_success: the transcript's message_hash)
+        for conn in _tls13_signed(name):
+            assert conn.established
+            th, scheme, sig = conn.server_certificate_verify_signed
+            assert len(th) in (32, 48)
+            result = check_certificate_verify(th, scheme, sig, conn.server_certificates_der[0])
+            assert result.verified is True, (name, result.reason)
+            # one bit changed in the transcript (any handshake byte) or in the signature: no longer
+            assert check_certificate_verify(bytes([th[0] ^ 1]) + th[1:], scheme, sig,
+                                            conn.server_certificates_der[0]).verified is False
+            assert check_certificate_verify(th, scheme, sig[:-1] + bytes([sig[-1] ^ 1]),
+                                            conn.server_certificates_der[0]).verified is False
+            checked += 1
+    assert checked >= 6
+
+
+def test_tls13_transcript_needs_the_key_log() -> None:
+    conns = tlsdissect.analyze(CAPTURES / "tls13_success" / "capture.pcap").connections
+    assert all(c.server_certificate_verify_signed is None for c in conns)

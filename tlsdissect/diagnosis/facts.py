@@ -37,14 +37,15 @@ class Facts:
     """Facts about one connection, gathered once, and the scans the rules read them with."""
 
     __slots__ = ("c", "server_chain", "client_chain", "client_findings", "by_type", "hs", "enc", "evidence",
-                 "hidden", "tls13", "alert", "phase", "ske_signature", "_data", "_data_min", "_hellos")
+                 "hidden", "tls13", "alert", "phase", "server_signature", "_data", "_data_min", "_hellos")
 
     def __init__(self, conn: Connection, server_chain: Any = None, client_findings: Any = None,
                  client_chain: Any = None, by_type: Optional[dict[str, list[Event]]] = None,
-                 ske_signature: Any = None):
+                 server_signature: Any = None):
         self.c = conn
-        # (x509.handshake_signature.HandshakeSignatureCheck, the ServerKeyExchange's frame) or None
-        self.ske_signature = ske_signature
+        # (x509.handshake_signature.HandshakeSignatureCheck, the frame of the message that carries
+        # the signature: the ServerKeyExchange, or TLS 1.3's CertificateVerify) or None
+        self.server_signature = server_signature
         self.server_chain = server_chain  # x509.chain.ChainAnalysis or None
         self.client_chain = client_chain
         self.client_findings = client_findings or []  # list[ChainFinding] vs CertificateRequest

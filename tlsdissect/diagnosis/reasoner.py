@@ -31,11 +31,11 @@ __all__ = ["diagnose", "Diagnosis", "Evidence"]
 
 def diagnose(conn: Connection, server_chain: Any = None, client_chain: Any = None,
              client_findings: Any = None, by_type: Optional[dict[str, list[Event]]] = None,
-             ske_signature: Any = None) -> Diagnosis:
+             server_signature: Any = None) -> Diagnosis:
     """Diagnose one connection (certificate analyses are optional inputs; ``by_type`` is its
     events grouped by type, when the caller has them: see facts.events_by_type;
-    ``ske_signature`` the ServerKeyExchange's signature check and its frame)."""
-    f = Facts(conn, server_chain, client_findings, client_chain, by_type, ske_signature)
+    ``server_signature`` the server's handshake signature checked and its message's frame)."""
+    f = Facts(conn, server_chain, client_findings, client_chain, by_type, server_signature)
     won = decide(f)
     # The winner as the Diagnosis: the notes and then its own evidence, the last handshake
     # message before its alert, the catalogue's remedy and check command.

@@ -137,6 +137,9 @@ def on_certificate(s: Session, d: int, frame: int, body: bytes, info: dict[str, 
             certs = s.certificates = ([], [])
         certs[d].append(msg)
         info["certificates"] = len(msg.entries)
+        if msg.tls13 and s.certificate_status is None and msg.entries and msg.entries[0].extensions \
+                and any(e.type == 5 for e in msg.entries[0].extensions) and d == s.server_hello_dir:
+            s.certificate_status = hs.tls13_leaf_status(body)  # the server's stapled OCSP response
     return False
 
 

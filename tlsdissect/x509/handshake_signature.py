@@ -1,4 +1,5 @@
-"""Handshake signatures: does the ServerKeyExchange's signature verify with the leaf's key?
+"""Handshake signatures: does the ServerKeyExchange's (or TLS 1.3 CertificateVerify's) signature
+verify with the leaf's key?
 
 A TLS <= 1.2 server signs ``client_random + server_random + params`` (RFC 5246 §7.4.3, RFC 8422
 §5.4) with the private key of the certificate it sent. A signature that does not verify with
@@ -9,7 +10,9 @@ check is ``cryptography``'s; nothing here is home-made crypto.
 
 Which hash and padding a signature uses comes from its SignatureScheme (TLS 1.2), or from the
 key type in TLS 1.0/1.1, where RSA signs the MD5 and SHA-1 digests side by side without a
-DigestInfo (RFC 4346 §7.4.3) and (EC)DSA signs SHA-1.
+DigestInfo (RFC 4346 §7.4.3) and (EC)DSA signs SHA-1. A TLS 1.3 server's CertificateVerify
+signs 64 spaces, a context string, a zero byte and the transcript hash (RFC 8446 §4.4.3), which
+the TLS stage works out when a key log lets it read the handshake (tls.transcript).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
 from tlsdissect.tls import tables
+from tlsdissect.tls.transcript import server_signed_content
 
 # TLS 1.2 SignatureAndHashAlgorithm hash byte (RFC 5246 §7.4.1.4.1) -> hash.
 _HASH_BYTE: dict[int, type[hashes.HashAlgorithm]] = {
@@ -45,7 +49,7 @@ class HandshakeSignatureCheck:
     """One handshake signature checked against the certificate's key: ``verified`` True (it
     verifies), False (it does not) or None (it could not be checked, ``reason`` says why)."""
 
-    message: str  # the handshake message that carries the signature: "server_key_exchange"
+    message: str  # the handshake message that carries the signature: server_key_exchange, certificate_verify
     verified: Optional[bool]
     scheme: str  # the SignatureScheme's IANA name, or the TLS 1.0/1.1 construction
     key: str  # the certificate's key, e.g. "RSA 2048-bit"
@@ -148,9 +152,7 @@ def check_server_key_exchange(body: bytes, signature_algorithm: Optional[int], s
     if len(client_random) != 32 or len(server_random) != 32:
         return result(None, "", "the hello randoms are not both in the capture")
     try:
-        with warnings.catch_warnings():  # (encoding faults are the chain findings' business)
-            warnings.simplefilter("ignore")
-            key = x509.load_der_x509_certificate(leaf_der).public_key()
+        key = _load_key(leaf_der)
     except Exception as exc:  # noqa: BLE001 - an unusable certificate is a result, not an error
         return result(None, "", f"the certificate's public key cannot be read ({exc})")
     key_type, key_text = _key_words(key)
@@ -168,3 +170,34 @@ def check_server_key_exchange(body: bytes, signature_algorithm: Optional[int], s
     except (ValueError, TypeError) as exc:  # a signature of the wrong size or shape for the key
         return result(False, key_text, f"the signature does not fit the certificate's key ({exc})")
     return result(verified, key_text, reason)
+
+
+def _load_key(leaf_der: bytes) -> Any:
+    with warnings.catch_warnings():  # (encoding faults are the chain findings' business)
+        warnings.simplefilter("ignore")
+        return x509.load_der_x509_certificate(leaf_der).public_key()
+
+
+def check_certificate_verify(transcript_hash: bytes, scheme: int, signature: bytes,
+                             leaf_der: bytes) -> HandshakeSignatureCheck:
+    """Does a TLS 1.3 server's CertificateVerify (``scheme``, ``signature``) over the
+    transcript hashed to ``transcript_hash`` verify with the key of ``leaf_der``?"""
+    name = tables.signature_scheme_name(scheme)
+    try:
+        key = _load_key(leaf_der)
+    except Exception as exc:  # noqa: BLE001 - an unusable certificate is a result, not an error
+        return HandshakeSignatureCheck("certificate_verify", None, name, "",
+                                       f"the certificate's public key cannot be read ({exc})")
+    key_type, key_text = _key_words(key)
+    try:
+        verified, reason = _verify_tls12(key, key_type, scheme, signature, server_signed_content(transcript_hash))
+    except InvalidSignature:
+        return HandshakeSignatureCheck("certificate_verify", False, name, key_text,
+                                       "the signature does not verify with the certificate's public key")
+    except UnsupportedAlgorithm as exc:
+        return HandshakeSignatureCheck("certificate_verify", None, name, key_text,
+                                       f"the signature algorithm is not supported here ({exc})")
+    except (ValueError, TypeError) as exc:
+        return HandshakeSignatureCheck("certificate_verify", False, name, key_text,
+                                       f"the signature does not fit the certificate's key ({exc})")
+    return HandshakeSignatureCheck("certificate_verify", verified, name, key_text, reason)

@@ -1,12 +1,13 @@
-"""The client refuses the server's ServerKeyExchange (TLS <= 1.2): its signature, or its DH group.
+"""The client refuses the server's key exchange: its signature, or its DH group (TLS <= 1.2).
 
 Both rules read what the capture proves about the message the client stopped at: the
 signature checked with the leaf certificate's public key (x509.handshake_signature, done by the
-pipeline on handshakes that did not complete), and the DH prime's length against OpenSSL's
-security levels (x509.security_levels). They run first among the rules for a client's alert
+pipeline on handshakes that did not complete: the ServerKeyExchange's, or with a key log a TLS
+1.3 CertificateVerify's), and the DH prime's length against OpenSSL's security levels
+(x509.security_levels). They run first among the rules for a client's alert
 after the server's certificate: a bad signature or a refused group explains the alert better
-than any certificate finding. The failure point is ``key_exchange``: the client had the
-ServerKeyExchange and had not answered it with its own key exchange.
+than any certificate finding. The failure point is ``key_exchange`` for a ServerKeyExchange: the
+client had it and had not answered it with its own key exchange.
 """
 
 from __future__ import annotations
@@ -43,22 +44,27 @@ def _leaf_words(f: Facts) -> tuple[str, list[int]]:
     return leaf, [cert_ev.frame] if cert_ev else []
 
 
-def server_key_exchange_signature_invalid(f: Facts) -> Optional[Candidate]:
-    """The ServerKeyExchange's signature does not verify with the leaf's key, and the client
-    stopped there. When it does verify and the alert is one corruption would bring, that is
-    noted: the message arrived as the server signed it."""
-    found = f.ske_signature
+_MESSAGE_WORDS = {"server_key_exchange": "ServerKeyExchange", "certificate_verify": "CertificateVerify"}
+
+
+def server_signature_invalid(f: Facts) -> Optional[Candidate]:
+    """The server's handshake signature (ServerKeyExchange; TLS 1.3 with a key log: its
+    CertificateVerify) does not verify with the leaf's key, and the client stopped there. When
+    it does verify and the alert is one corruption would bring, that is noted: the message
+    arrived as the server signed it."""
+    found = f.server_signature
     if found is None:
         return None
-    check, ske_frame = found
+    check, msg_frame = found
     a = deciding(f)
-    if a.sender != "client" or a.frame < ske_frame or _answered_key_exchange(f, a.frame):
+    if a.sender != "client" or a.frame < msg_frame or _answered_key_exchange(f, a.frame):
         return None
+    message = _MESSAGE_WORDS.get(check.message, check.message)
     leaf, cert_frames = _leaf_words(f)
-    frames = sorted({ske_frame, *cert_frames})
+    frames = sorted({msg_frame, *cert_frames})
     if check.verified is True:
         if a.code in _CORRUPTION_ALERTS:
-            f.note(f"The ServerKeyExchange's {check.scheme} signature verifies with the public key of {leaf} "
+            f.note(f"The {message}'s {check.scheme} signature verifies with the public key of {leaf} "
                    f"({check.key}): the message arrived as the server signed it, not corrupted on the way.",
                    frames)
         return None
@@ -67,12 +73,13 @@ def server_key_exchange_signature_invalid(f: Facts) -> Optional[Candidate]:
     habits = stacks_sending(a.code, "bad_signature", "client") if a.code is not None else []
     confidence = "certain" if a.code == DECRYPT_ERROR or habits else "likely"
     why = "" if check.reason.startswith("the signature does not verify") else f": {check.reason}"
-    line = make_evidence(f"The ServerKeyExchange's {check.scheme} signature does not verify with the public key of "
+    line = make_evidence(f"The {message}'s {check.scheme} signature does not verify with the public key of "
                          f"{leaf} ({check.key}){why}.", frames)
     who = f" (as {', '.join(sorted({h.stack for h in habits}))} clients do)" if habits else ""
+    phase = "key_exchange" if check.message == "server_key_exchange" else f.phase
     return ended_by_alert(
-        a, "key_exchange", "handshake_signature_invalid", confidence, ["middlebox_tampering"],
-        f"The client aborted with {alert_label(f)}{who} right after the ServerKeyExchange, whose signature does not "
+        a, phase, "handshake_signature_invalid", confidence, ["middlebox_tampering"],
+        f"The client aborted with {alert_label(f)}{who} right after the {message}, whose signature does not "
         f"verify with the public key of {leaf}: the bytes were changed in transit or the server signs with a key that "
         "does not match its certificate.", [line])
 
