@@ -194,3 +194,20 @@ def test_tls13_certificate_verify_a_client_accepted_verifies() -> None:
 def test_tls13_transcript_needs_the_key_log() -> None:
     conns = tlsdissect.analyze(CAPTURES / "tls13_success" / "capture.pcap").connections
     assert all(c.server_certificate_verify_signed is None for c in conns)
+
+
+
+def test_the_transcript_is_dropped_at_finished_without_a_certificate_verify() -> None:
+    from types import SimpleNamespace
+
+    from tlsdissect.tls.transcript import collect
+
+    s = SimpleNamespace(transcript13=None, tls13=True, server_hello_dir=1, cipher=0x1301,
+                        server_certificate_verify_signed=None)
+    collect(s, 0, 1, 3, b"abc", False)  # ClientHello
+    collect(s, 1, 2, 3, b"def", False)  # ServerHello (TLS 1.3, PSK: no Certificate, no CertificateVerify)
+    assert isinstance(s.transcript13, list) and len(s.transcript13) == 2
+    collect(s, 1, 20, 32, bytes(32), False)  # the server's Finished
+    assert s.transcript13 is False and s.server_certificate_verify_signed is None
+    collect(s, 1, 4, 3, b"nst", False)  # NewSessionTicket: nothing kept any more
+    assert s.transcript13 is False

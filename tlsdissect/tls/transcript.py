@@ -14,7 +14,7 @@ import hashlib
 from typing import Any, Optional
 
 from tlsdissect.tls import tables
-from tlsdissect.tls.handshake import CERTIFICATE_VERIFY, CLIENT_HELLO, SERVER_HELLO
+from tlsdissect.tls.handshake import CERTIFICATE_VERIFY, CLIENT_HELLO, FINISHED, SERVER_HELLO
 
 MESSAGE_HASH = 254  # the synthetic handshake type that stands for ClientHello1 after a HelloRetryRequest
 DONE = False  # the session's transcript once the CertificateVerify (or a reason to stop) was seen
@@ -62,8 +62,8 @@ def collect(s: Any, d: int, t: int, length: int, body: bytes, hrr: bool) -> None
     if len(body) != length or sum(len(m[1]) for m in messages) > _MAX_BYTES:
         s.transcript13 = DONE  # a message cut short (or a flood): no transcript to hash
         return
-    if t == SERVER_HELLO and not hrr and not s.tls13:
-        s.transcript13 = DONE
+    if (t == SERVER_HELLO and not hrr and not s.tls13) or t == FINISHED:
+        s.transcript13 = DONE  # TLS <= 1.2, or a handshake without a CertificateVerify (PSK)
         return
     if t == CERTIFICATE_VERIFY and d == s.server_hello_dir:
         s.transcript13 = DONE
