@@ -30,8 +30,9 @@ def _status_sources(leaf: Any) -> list[str]:
         parts.append("OCSP answers at " + ", ".join(ocsp))
     if not parts:
         return []
-    return [f"The certificate's CA publishes {' and '.join(parts)}: look its serial "
-            f"{getattr(leaf, 'serial_hex', None) or ''} up there.".replace(" serial :", ":")]
+    serial = getattr(leaf, "serial_hex", None)
+    what = f"its serial {serial}" if serial else "it"
+    return [f"The certificate's CA publishes {' and '.join(parts)}: look {what} up there."]
 
 
 def _with_sources(cand: Candidate, leaf: Any) -> Candidate:
