@@ -18,7 +18,7 @@ import pytest
 import tlsdissect
 from tlsdissect.x509.handshake_signature import check_server_key_exchange, signed_parts
 from tlsdissect.x509.security_levels import (
-    SECURITY_LEVELS, level_refusing_ecc, level_refusing_modulus, level_refusing_signature_hash, weak_dh_group_text)
+    SECURITY_LEVELS, level_refusing_ecc, level_refusing_modulus, level_refusing_signature_hash, weak_dh_group_finding)
 
 from tests.shared_captures import shared_captures
 
@@ -140,7 +140,10 @@ def test_openssl_security_levels() -> None:
     assert level_refusing_ecc(256) == 4 and level_refusing_ecc(192) == 2
     assert level_refusing_signature_hash("sha1") == 1 and level_refusing_signature_hash("md5") == 1
     assert level_refusing_signature_hash("sha256") is None
-    assert weak_dh_group_text(2048) is None and "1024-bit" in (weak_dh_group_text(1024) or "")
+    assert weak_dh_group_finding(2048, None) is None
+    now, y2012 = 1.8e9, 1.33e9  # 2027, 2012: before Logjam a 1024-bit (even a 768-bit) group was still accepted
+    assert weak_dh_group_finding(1024, now)[0] == "error" and "1024-bit" in weak_dh_group_finding(1024, now)[1]
+    assert weak_dh_group_finding(1024, y2012)[0] == "warning" and weak_dh_group_finding(768, y2012)[0] == "warning"
 
 
 def test_tls13_leaf_staple_is_read_from_the_certificate_entry() -> None:

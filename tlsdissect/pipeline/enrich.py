@@ -24,7 +24,7 @@ from tlsdissect.results.model import Connection
 from tlsdissect.x509.handshake_signature import (
     HandshakeSignatureCheck, check_certificate_verify, check_server_key_exchange)
 from tlsdissect.x509.ocsp import ocsp_findings, parse_ocsp_response
-from tlsdissect.x509.security_levels import weak_dh_group_text
+from tlsdissect.x509.security_levels import weak_dh_group_finding
 
 
 def _trust_store(opts: Any) -> Optional[TrustStore]:
@@ -293,10 +293,10 @@ def enrich(conn: Connection, opts: Any) -> None:
                          "text": _NO_OCSP_STAPLE})
     ske = conn.server_key_exchange
     if ske is not None and ske.dh_prime_bits:
-        text = weak_dh_group_text(ske.dh_prime_bits)
-        if text:
-            findings.append({"id": "weak_dh_group", "severity": "error", "role": "server", "certificates": [],
-                             "text": text})
+        weak_dh = weak_dh_group_finding(ske.dh_prime_bits, conn.start_time)
+        if weak_dh is not None:
+            findings.append({"id": "weak_dh_group", "severity": weak_dh[0], "role": "server", "certificates": [],
+                             "text": weak_dh[1]})
     if findings:
         extra["chain_findings"] = findings
     signature = _server_signature(conn, by_type)

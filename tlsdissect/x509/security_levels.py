@@ -20,6 +20,7 @@ counted SHA-1 as 80 bits: it refuses SHA-1 from level 2.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Optional
 
 SOURCE = "OpenSSL SSL_CTX_set_security_level(3), \"Default callback behaviour\""
@@ -83,11 +84,23 @@ def refused_from(level: Optional[int]) -> str:
     return f"OpenSSL clients refuse it from security level {level} ({DEFAULT_LEVEL_NOTE})"
 
 
-def weak_dh_group_text(prime_bits: int) -> Optional[str]:
-    """The finding's words for a ServerKeyExchange DH group of ``prime_bits`` bits, None when
-    the default levels (1 and 2) accept it."""
+# When clients began refusing small DH groups: 512/768-bit ones after Logjam (May 2015: browsers
+# and OpenSSL 1.0.2b raised the floor to 1024 bits), 1024-bit ones when Debian 10 (July 2019)
+# shipped OpenSSL clients at security level 2. A capture older than that gets a warning only.
+DH_UNDER_1024_REFUSED_FROM = datetime(2015, 5, 20, tzinfo=timezone.utc)
+DH_UNDER_2048_REFUSED_FROM = datetime(2019, 7, 6, tzinfo=timezone.utc)
+
+
+def weak_dh_group_finding(prime_bits: int, at: Optional[float]) -> Optional[tuple[str, str]]:
+    """(severity, text) of the finding for a ServerKeyExchange DH group of ``prime_bits`` bits
+    seen at capture time ``at`` (epoch seconds; None: unknown); None when levels 1 and 2 accept
+    it."""
     level = level_refusing_modulus(prime_bits)
     if level is None or level > 2:
         return None
-    return (f"The ServerKeyExchange's Diffie-Hellman group has a {prime_bits}-bit prime; {refused_from(level)}, "
-            "and browsers no longer offer DHE suites at all.")
+    since = DH_UNDER_1024_REFUSED_FROM if level == 1 else DH_UNDER_2048_REFUSED_FROM
+    then = at is not None and at == at and at < since.timestamp()
+    return ("warning" if then else "error",
+            f"The ServerKeyExchange's Diffie-Hellman group has a {prime_bits}-bit prime; {refused_from(level)}, "
+            "and browsers no longer offer DHE suites at all"
+            + (" (clients of the capture's time still accepted it)." if then else "."))
