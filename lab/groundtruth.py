@@ -95,7 +95,10 @@ EXPECTED_KEYS = ["server_name", "version", "outcome", "cause", "aborted_by", "ho
 # tuning, used only to check; lab/score.py reports it apart).
 # late_alert: an alert sent after the event that decided the connection, which does not change
 # the reading (lighttpd answers a client's close without close_notify with decode_error).
-EXPECTED_OPTIONAL = ["hidden_in_session", "stream", "cause_family", "held_out", "late_alert"]
+# refined_cause: the narrower catalogue cause (one whose `refines` is `cause`) that the peers'
+# own words prove, for an Apache-era sidecar written when the catalogue had only the broader
+# id (curl's "certificate revoked" for server_cert_revoked); naming either is right.
+EXPECTED_OPTIONAL = ["hidden_in_session", "stream", "cause_family", "held_out", "late_alert", "refined_cause"]
 ALERT_KEYS = ["sender", "level", "code", "name", "encrypted"]
 
 
@@ -126,6 +129,9 @@ def schema_problems(doc: dict) -> list[str]:
         p.append(f"cause {exp['cause']!r} not in the catalogue")
     elif "cause_family" in exp and exp["cause_family"] != FAMILIES[exp["cause"]]:
         p.append(f"cause_family {exp['cause_family']!r} != {FAMILIES[exp['cause']]!r}")
+    if "refined_cause" in exp and (exp["refined_cause"] not in CAUSES
+                                   or CAUSES[exp["refined_cause"]].refines != exp["cause"]):
+        p.append(f"refined_cause {exp['refined_cause']!r} does not refine {exp['cause']!r}")
     if "held_out" in exp and not isinstance(exp["held_out"], bool):
         p.append("held_out, when present, is true or false")
     if exp["outcome"] not in OUTCOMES:

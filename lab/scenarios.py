@@ -55,7 +55,7 @@ def alert(sender: str, code: int, encrypted: bool = False, level: str = "fatal")
 def expect(version: str | None, outcome: str, cause: str, aborted_by: str | None,
            how: str | None, alert_: dict | None, failure_point: str | None,
            server_name: str | None = HOST, hidden_in_session: bool = False,
-           stream: int | None = None, late_alert: dict | None = None) -> dict:
+           stream: int | None = None, late_alert: dict | None = None, refined_cause: str | None = None) -> dict:
     """hidden_in_session: the failure shows only inside the encrypted session (an HTTP error
     answer, no alert), so only the key log can reveal it. stream: which tcp.stream of the
     capture the expectation is about, when the capture holds several connections."""
@@ -69,6 +69,8 @@ def expect(version: str | None, outcome: str, cause: str, aborted_by: str | None
         exp["stream"] = stream
     if late_alert is not None:
         exp["late_alert"] = late_alert
+    if refined_cause is not None:
+        exp["refined_cause"] = refined_cause
     return exp
 
 
@@ -621,12 +623,13 @@ add(sc("tls12_server_cert_wrong_eku_curl",
 add(sc("tls12_server_cert_revoked_curl",
        "Apache serves a valid-looking leaf + intermediate whose leaf was revoked by the "
        "intermediate (openssl ca -revoke, -crl_reason keyCompromise); curl TLS 1.2 is given the "
-       "intermediate's CRL with --crlfile and aborts. The catalogue has no finer cause than "
-       "server_cert_rejected for revocation.",
+       "intermediate's CRL with --crlfile and aborts. Written when the catalogue had no finer cause "
+       "than server_cert_rejected for revocation; curl's \"certificate revoked\" proves the finer "
+       "server_cert_revoked (refined_cause).",
        apache(cert="fullchain-revoked.pem", key="leaf-revoked.key"),
        curl(*TLS12, "--crlfile", "{pki}/inter.crl"),
        expect("TLSv1.2", "failed", "server_cert_rejected", "client", "alert",
-              alert("client", 44), "server_certificate")))
+              alert("client", 44), "server_certificate", refined_cause="server_cert_revoked")))
 add(sc("tls12_client_cert_wrong_eku",
        "Apache SSLVerifyClient require (Corp Client CA); curl TLS 1.2 presents a Corp-issued "
        "certificate whose extendedKeyUsage is serverAuth only, so it is not valid for client "
@@ -656,11 +659,12 @@ add(sc("tls12_client_renegotiation_rejected",
 add(sc("tls12_server_cert_sha1_curl",
        "Apache serves a www.lab.test leaf that the lab intermediate signed with SHA-1 (openssl ca "
        "-md sha1); the server needs SSLCipherSuite DEFAULT@SECLEVEL=0 even to load it. curl "
-       "(TLS 1.2, Debian's default security level 2) rejects the weak signature.",
+       "(TLS 1.2, Debian's default security level 2) rejects the weak signature (\"CA signature "
+       "digest algorithm too weak\": the finer weak_server_key, refined_cause).",
        apache(cert="fullchain-sha1.pem", key="leaf-sha1.key",
               vhost_extra=["SSLCipherSuite DEFAULT@SECLEVEL=0"]), curl(*TLS12),
        expect("TLSv1.2", "failed", "server_cert_rejected", "client", "alert",
-              alert("client", 42), "server_certificate")))
+              alert("client", 42), "server_certificate", refined_cause="weak_server_key")))
 
 
 # The wide lab (lab/wide.py): more servers and clients, each scenario in its own network

@@ -93,6 +93,7 @@ FAILURES: dict[str, str] = {
     "bad_finished": "the peer's Finished does not match the transcript",
     "bad_mac": "a protected record fails its integrity check",
     "weak_key": "a key or signature algorithm in the peer's chain is below the verifier's policy",
+    "weak_dh": "the server's Diffie-Hellman group (ServerKeyExchange, TLS <= 1.2) is below the client's policy",
     "wrong_usage": "the peer's leaf does not allow this use (extendedKeyUsage / keyUsage)",
     "chain_signature_invalid": "a certificate of the peer's chain is not validly signed by its issuer",
     "revocation_unknown": "revocation checking is on and the status cannot be obtained",
@@ -971,13 +972,18 @@ STACK_HABITS: tuple[StackHabit, ...] = (
     _h("openssl", "revoked", "client", 44, _OSSL_X509 + " (CERT_REVOKED); lab tls12_server_cert_revoked_curl"),
     _h("openssl", "revocation_unknown", "client", 48, _OSSL_X509 + " (UNABLE_TO_GET_CRL)"),
     _h("openssl", "weak_key", "client", 42, _OSSL_X509 + " (EE_KEY_TOO_SMALL, CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK); "
-       "lab tls12_server_cert_sha1_curl"),
+       "lab tls12_server_cert_sha1_curl, wide_weak_rsa1024_lighttpd_curl"),
+    _h("openssl", "weak_dh", "client", 40, "ssl/statem/statem_clnt.c, tls_process_ske_dhe() (SSLfatal with "
+       "SSL_AD_HANDSHAKE_FAILURE, SSL_R_DH_KEY_TOO_SMALL: the group fails the security level's DH floor); lab "
+       "wide_weak_dh1024_s_server_curl", versions="TLS <= 1.2"),
     _h("openssl", "wrong_usage", "client", 43, _OSSL_X509 + " (INVALID_PURPOSE); lab "
        "tls12_server_cert_wrong_eku_curl, tls12_client_cert_wrong_eku (server side)"),
     _h("openssl", "chain_signature_invalid", "client", 51, _OSSL_X509 + " (CERT_SIGNATURE_FAILURE)"),
     _h("openssl", "verify_callback_refused", "client", 40, _OSSL_X509 + " (APPLICATION_VERIFICATION)"),
     _h("openssl", "verify_other", "client", 46, _OSSL_X509 + " (the table's default entry)"),
     _h("openssl", "verify_internal", "client", 80, _OSSL_X509 + " (STORE_LOOKUP, OUT_OF_MEM, UNSPECIFIED)"),
+    _h("openssl", "revoked", "server", 44, _OSSL_X509 + " (CERT_REVOKED), run for the client's chain; lab "
+       "wide_client_cert_revoked_haproxy (HAProxy with crl-file)"),
     _h("openssl", "client_cert_untrusted", "server", 48, _OSSL_X509 + "; lab tls12_client_cert_unknown_ca, "
        "tls13_client_cert_unknown_ca"),
     _h("openssl", "no_shared_cipher", "server", 40, _OSSL_SRVR + " (SSL_R_NO_SHARED_CIPHER); lab "
@@ -1003,8 +1009,9 @@ STACK_HABITS: tuple[StackHabit, ...] = (
        "(SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE); lab tls12_client_cert_missing", versions="TLS 1.2"),
     _h("openssl", "missing_client_cert", "server", 116, "lab tls13_client_cert_missing, tls13_pha_no_cert_openssl",
        versions="TLS 1.3"),
-    _h("openssl", "bad_signature", "client", 51, "ssl/statem/statem_clnt.c / statem_lib.c (SSL_R_BAD_SIGNATURE)",
-       confirmed=False),
+    _h("openssl", "bad_signature", "client", 51, "ssl/statem/statem_clnt.c / statem_lib.c (SSL_R_BAD_SIGNATURE); lab "
+       "wide_ske_signature_flipped_relay_curl (a relay flips the ServerKeyExchange's last bit; curl 7.88 / OpenSSL "
+       "3.0 reports \"rsa routines::last octet invalid\" and sends decrypt_error)"),
     _h("openssl", "bad_mac", "client", 20, "ssl/record (RFC 5246/8446 require bad_record_mac)", confirmed=False),
     _h("openssl", "unknown_sni", "server", 112, "ssl/statem/extensions.c, final_server_name() with the "
        "application's callback; lab sni_unknown_nginx_reject_handshake (nginx ssl_reject_handshake)"),
@@ -1063,6 +1070,9 @@ STACK_HABITS: tuple[StackHabit, ...] = (
     _h("gnutls", "missing_client_cert", "server", 116, "lib/tls13/certificate.c (GNUTLS_E_CERTIFICATE_REQUIRED)",
        versions="TLS 1.3"),
     _h("gnutls", "bad_signature", "client", 51, _GNUTLS_MAP + " (PK_SIG_VERIFY_FAILED)"),
+    _h("gnutls", "weak_dh", "client", 71, _GNUTLS_MAP + " (DH_PRIME_UNACCEPTABLE -> insufficient_security)",
+       confirmed=False, versions="TLS <= 1.2",
+       note="Mapping read; where the client raises GNUTLS_E_DH_PRIME_UNACCEPTABLE was not traced. " + _GNUTLS_NOTE),
     _h("gnutls", "bad_finished", "server", 51, _GNUTLS_MAP + " (ERROR_IN_FINISHED_PACKET)"),
     _h("gnutls", "bad_mac", "server", 20, _GNUTLS_MAP + " (DECRYPTION_FAILED)"),
     _h("gnutls", "unknown_sni", "server", 112, _GNUTLS_MAP + " (GNUTLS_E_UNRECOGNIZED_NAME)"),

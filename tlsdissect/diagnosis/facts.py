@@ -37,15 +37,19 @@ class Facts:
     """Facts about one connection, gathered once, and the scans the rules read them with."""
 
     __slots__ = ("c", "server_chain", "client_chain", "client_findings", "by_type", "hs", "enc", "evidence",
-                 "hidden", "tls13", "alert", "phase", "_data", "_data_min", "_hellos", "peer_server_key")
+                 "hidden", "tls13", "alert", "phase", "_data", "_data_min", "_hellos", "peer_server_key",
+                 "server_signature")
 
     def __init__(self, conn: Connection, server_chain: Any = None, client_findings: Any = None,
                  client_chain: Any = None, by_type: Optional[dict[str, list[Event]]] = None,
-                 peer_server_key: Optional[tuple[str, int]] = None):
+                 peer_server_key: Optional[tuple[str, int]] = None, server_signature: Any = None):
         self.c = conn
         # The server's certificate key type as another connection to the same server showed it,
         # and that connection's stream (the pipeline's cross-connection memory), or None.
         self.peer_server_key = peer_server_key
+        # (x509.handshake_signature.HandshakeSignatureCheck, the frame of the message that carries
+        # the signature: the ServerKeyExchange, or TLS 1.3's CertificateVerify) or None
+        self.server_signature = server_signature
         self.server_chain = server_chain  # x509.chain.ChainAnalysis or None
         self.client_chain = client_chain
         self.client_findings = client_findings or []  # list[ChainFinding] vs CertificateRequest

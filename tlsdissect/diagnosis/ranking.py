@@ -29,8 +29,8 @@ from tlsdissect.diagnosis.facts import Facts
 from tlsdissect.diagnosis.phases import hidden_alert_phase, phase_at, post_handshake_phase
 from tlsdissect.diagnosis.rules.alert_model import read_by_the_alert_model
 from tlsdissect.diagnosis.rules import (
-    after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, no_alert, not_tls,
-    post_handshake, server_certificate)
+    after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, key_exchange, no_alert, not_tls,
+    post_handshake, revocation, server_certificate)
 
 NOT_TLS: tuple[Rule, ...] = (not_tls.plaintext_http_client, not_tls.plaintext_server, not_tls.not_tls)
 
@@ -42,11 +42,13 @@ _SERVER_REFUSES_HELLO = (
 _CLIENT_REFUSES_HELLO = (hello_rejected.version_chosen_refused, hello_rejected.retry_group_not_offered,
                          hello_rejected.server_hello_refused)
 _CLIENT_REFUSES_CERTIFICATE = (
+    key_exchange.server_signature_invalid, key_exchange.weak_dh_group_refused,
+    revocation.server_certificate_revoked,
     server_certificate.unseen_certificate_expired, server_certificate.unseen_certificate_refused,
     server_certificate.finding_explains_refusal, server_certificate.root_not_trusted,
     server_certificate.server_certificate_refused)
-_SERVER_REFUSES_CERTIFICATE = (client_certificate.client_certificate_missing, client_certificate.client_flight_unseen,
-                               client_certificate.client_certificate_refused)
+_SERVER_REFUSES_CERTIFICATE = (client_certificate.client_certificate_missing, revocation.client_certificate_revoked,
+                               client_certificate.client_flight_unseen, client_certificate.client_certificate_refused)
 _AFTER_HANDSHAKE_ALERT = (post_handshake.post_handshake_failure,)
 _AT_FINISHED = (handshake_end.finished_check_failed,)
 # (phase, sender) of the deciding readable alert -> its rules; any other -> ANY_ALERT.

@@ -97,6 +97,8 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
         conn.client_certificate_sent = None
     conn.certificate_request = s.certificate_request
     conn.server_key_exchange = s.server_key_exchange
+    conn.server_key_exchange_signed = s.server_key_exchange_signed
+    conn.server_certificate_verify_signed = s.server_certificate_verify_signed
     conn.certificate_status = s.certificate_status
     conn.midstream = tcp.midstream
     conn.partial = capture_ended and tcp.closed_at is None

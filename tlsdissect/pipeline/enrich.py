@@ -22,7 +22,10 @@ from tlsdissect.x509.trust import TrustStore
 from tlsdissect.diagnosis.facts import events_by_type
 from tlsdissect.diagnosis.reasoner import diagnose
 from tlsdissect.results.model import Connection
+from tlsdissect.x509.handshake_signature import (
+    HandshakeSignatureCheck, check_certificate_verify, check_server_key_exchange)
 from tlsdissect.x509.ocsp import ocsp_findings, parse_ocsp_response
+from tlsdissect.x509.security_levels import weak_dh_group_finding
 
 
 def _trust_store(opts: Any) -> Optional[TrustStore]:
@@ -187,6 +190,35 @@ def _chain_findings_dicts(findings: Any, role: str) -> list[dict[str, Any]]:
     return out
 
 
+def _server_signature(conn: Connection, by_type: dict[str, Any]) -> Optional[tuple[HandshakeSignatureCheck, int]]:
+    """The server's handshake signature (TLS <= 1.2: the ServerKeyExchange's; TLS 1.3 with a key
+    log: the CertificateVerify's) checked against the leaf's key, with the message's frame: on a
+    handshake that did not complete only (one that completed shows the client accepted it, and a
+    busy capture would pay a signature check per connection)."""
+    if conn.established or not conn.server_certificates_der or conn.version_code is None:
+        return None
+    ske = conn.server_key_exchange
+    ske_signed = conn.server_key_exchange_signed
+    cv_signed = conn.server_certificate_verify_signed
+    if ske_signed is not None and ske is not None and conn.version_code <= 0x0303:
+        message = "server_key_exchange"
+    elif cv_signed is not None:
+        message = "certificate_verify"
+    else:
+        return None
+    frame = next((e.frame for e in by_type.get("handshake", ()) if e.sender == "server"
+                  and e.info.get("message") == message), None)
+    if frame is None:
+        return None
+    leaf = conn.server_certificates_der[0]
+    if message == "certificate_verify":
+        assert cv_signed is not None
+        return check_certificate_verify(cv_signed[0], cv_signed[1], cv_signed[2], leaf), frame
+    assert ske_signed is not None and ske is not None
+    return check_server_key_exchange(ske_signed[2], ske.signature_algorithm, ske.signature_length,
+                                     conn.version_code, ske_signed[0], ske_signed[1], leaf), frame
+
+
 _NO_OCSP_STAPLE = "The client asked for a stapled OCSP response (status_request) and the server sent none."
 
 
@@ -200,6 +232,8 @@ def enrich(conn: Connection, opts: Any, peer_server_key: Optional[tuple[str, int
     by_type = events_by_type(conn.events)
     status = conn.certificate_status
     stapled = status is not None and status.status_type == 1 and status.ocsp_response
+    # (TLS 1.3 staples in the leaf's Certificate entry: no CertificateStatus message to wait for)
+    status_message = stapled and not (conn.version_code is not None and conn.version_code >= 0x0304)
     # Wanted: the server's Certificate (whether there is one decides the analysis), the
     # client's when it sent one, the CertificateStatus with a staple; the scan stops when
     # all are found.
@@ -218,7 +252,7 @@ def enrich(conn: Connection, opts: Any, peer_server_key: Optional[tuple[str, int
         else:
             continue
         if server_cert_time is not None and (client_cert_time is not None or not want_client) \
-                and (status_time is not None or not stapled):
+                and (status_time is not None or not status_message):
             break
     extra = conn.extra
     if conn.server_certificates_der or server_cert_time is not None:
@@ -248,7 +282,8 @@ def enrich(conn: Connection, opts: Any, peer_server_key: Optional[tuple[str, int
             )
             findings += _findings_dicts(client_findings, "client")
     if stapled:
-        ocsp = parse_ocsp_response(status.ocsp_response, at=conn.start_time if status_time is None else status_time)
+        at = status_time if status_time is not None else server_cert_time
+        ocsp = parse_ocsp_response(status.ocsp_response, at=conn.start_time if at is None else at)
         extra["ocsp"] = ocsp.to_dict()
         leaf = server_chain.certificates[0] if server_chain is not None and server_chain.certificates else None
         findings += _findings_dicts(ocsp_findings(ocsp, leaf), "server")
@@ -257,6 +292,16 @@ def enrich(conn: Connection, opts: Any, peer_server_key: Optional[tuple[str, int
             and conn.client_hello.ext(5) is not None:  # status_request
         findings.append({"id": "no_ocsp_staple", "severity": "info", "role": "server", "certificates": [],
                          "text": _NO_OCSP_STAPLE})
+    ske = conn.server_key_exchange
+    if ske is not None and ske.dh_prime_bits:
+        weak_dh = weak_dh_group_finding(ske.dh_prime_bits, conn.start_time)
+        if weak_dh is not None:
+            findings.append({"id": "weak_dh_group", "severity": weak_dh[0], "role": "server", "certificates": [],
+                             "text": weak_dh[1]})
     if findings:
         extra["chain_findings"] = findings
-    conn.diagnosis = diagnose(conn, server_chain, client_chain, client_findings, by_type, peer_server_key)
+    signature = _server_signature(conn, by_type)
+    if signature is not None:
+        extra["handshake_signatures"] = [{**signature[0].to_dict(), "sender": "server", "frame": signature[1]}]
+    conn.diagnosis = diagnose(conn, server_chain, client_chain, client_findings, by_type, peer_server_key,
+                              signature)

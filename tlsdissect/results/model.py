@@ -211,6 +211,12 @@ class Connection:
     client_certificate_sent: Optional[bool] = None  # None: no Certificate message seen
     certificate_request: Any = None
     server_key_exchange: Any = None
+    # (client random, server random, ServerKeyExchange body) when it is signed: not in the JSON,
+    # read by the certificate stage to check the signature (handshake_signatures).
+    server_key_exchange_signed: Optional[tuple[bytes, bytes, bytes]] = field(default=None, repr=False)
+    # TLS 1.3 with a key log: (transcript hash, scheme, signature) of the server's CertificateVerify;
+    # not in the JSON either (handshake_signatures).
+    server_certificate_verify_signed: Optional[tuple[bytes, int, bytes]] = field(default=None, repr=False)
     certificate_status: Any = None
     midstream: bool = False  # the capture does not show the connection's start
     partial: bool = False  # the capture ended (or was cut) while the connection was open

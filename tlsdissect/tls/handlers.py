@@ -137,6 +137,9 @@ def on_certificate(s: Session, d: int, frame: int, body: bytes, info: dict[str, 
             certs = s.certificates = ([], [])
         certs[d].append(msg)
         info["certificates"] = len(msg.entries)
+        if msg.tls13 and s.certificate_status is None and msg.entries and msg.entries[0].extensions \
+                and any(e.type == 5 for e in msg.entries[0].extensions) and d == s.server_hello_dir:
+            s.certificate_status = hs.tls13_leaf_status(body)  # the server's stapled OCSP response
     return False
 
 
@@ -152,6 +155,13 @@ def on_server_key_exchange(s: Session, d: int, frame: int, body: bytes, info: di
     msg = parse_in_context(s, SERVER_KEY_EXCHANGE, body, info)
     if msg is not None:
         s.server_key_exchange = msg
+        if msg.signature_length:
+            sh = s.latest_server_hello
+            ch = s.client_hellos[-1][1] if s.client_hellos else None
+            s.server_key_exchange_signed = (ch.random if ch is not None else b"",
+                                            sh.random if sh is not None else b"", bytes(body))
+        else:
+            s.server_key_exchange_signed = None
         if msg.named_group is not None:
             info["group"] = tables.name_of(tables.SUPPORTED_GROUPS, msg.named_group)
         if msg.dh_prime_bits:

@@ -502,6 +502,28 @@ def _parse_certificate_careful(body: bytes, tls13: bool) -> Certificate:
     return Certificate(entries, context, tls13)
 
 
+def tls13_leaf_status(body: bytes) -> Optional[CertificateStatus]:
+    """The OCSP response stapled to the leaf of a TLS 1.3 Certificate (its first entry's
+    status_request extension, RFC 8446 §4.4.2.1), or None (none, or a malformed message: the
+    Certificate's own parse reports that)."""
+    try:
+        c = Cursor(body, "Certificate")
+        c.vec8("certificate_request_context")
+        lst = c.sub24("certificate_list")
+        if not lst.remaining():
+            return None
+        lst.vec24("certificate")
+        exts = lst.sub16("extensions")
+        while exts.remaining():
+            ext_type = exts.u16("extension_type")
+            data = exts.vec16("extension_data")
+            if ext_type == 5:  # status_request: a CertificateStatus
+                return parse_certificate_status(data)
+    except ParseError:
+        return None
+    return None
+
+
 def parse_certificate_request(body: bytes, tls13: bool) -> CertificateRequest:
     c = Cursor(body, "CertificateRequest")
     if tls13:

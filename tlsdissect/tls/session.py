@@ -24,6 +24,7 @@ from tlsdissect.tls import tables
 from tlsdissect.tls.decryption import Decryption, null_cipher_decryptor
 from tlsdissect.tls.handlers import EMPTY2, NOT_PARSED, ON_MESSAGE, on_sslv2_hello, parse_in_context
 from tlsdissect.tls.handshake import FINISHED
+from tlsdissect.tls.transcript import collect as collect_transcript
 from tlsdissect.tls.records import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSHAKE, RecordEvent, RecordLayer
 
 # Zeek's ssl_history letters (client upper case, server lower case).
@@ -91,11 +92,14 @@ class TlsSession:
         "server_hello",
         "server_hello_dir",
         "server_hellos_seen",
+        "server_certificate_verify_signed",
         "server_key_exchange",
+        "server_key_exchange_signed",
         "server_name",
         "sslv2_server_hello",
         "timeline",
         "tls_seen",
+        "transcript13",
         "version",
     )
 
@@ -119,6 +123,13 @@ class TlsSession:
         self.certificates: Any = EMPTY2  # per direction: list[hs.Certificate] (lists made on first write)
         self.certificate_request: Optional[hs.CertificateRequest] = None
         self.server_key_exchange: Optional[hs.ServerKeyExchange] = None
+        # (client random, server random, body) of that ServerKeyExchange when it carries a
+        # signature: what x509.handshake_signature checks against the server's certificate.
+        self.server_key_exchange_signed: Optional[tuple[bytes, bytes, bytes]] = None
+        # TLS 1.3 with a key log: the messages up to the server's CertificateVerify (tls.transcript),
+        # then (transcript hash, signature scheme, signature) of that CertificateVerify.
+        self.transcript13: Any = None
+        self.server_certificate_verify_signed: Optional[tuple[bytes, int, bytes]] = None
         self.certificate_status: Optional[hs.CertificateStatus] = None
         # Pairs by direction: tuples replaced on write (pair_with); the lists of protected_log are
         # made at the first protected record.
@@ -282,11 +293,15 @@ class TlsSession:
         # The types the session keeps something of go to their own handler (one look-up, no
         # chain of tests); the others are parsed only to report a malformed one.
         on_message = _handler_for(t)
+        hrr = False
         if on_message is not None:
             if on_message(self, d, frame, body, info):  # (a HelloRetryRequest)
                 letter = _HRR_LETTERS[d]
+                hrr = True
         elif t not in NOT_PARSED:
             parse_in_context(self, t, body, info)
+        if self.keylog is not None and self.transcript13 is not False:
+            collect_transcript(self, d, t, length, body, hrr)
         finished = self.finished
         if finished[0] is not None and finished[1] is not None and t != FINISHED:
             if not self.post_handshake:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Optional
 
 from tlsdissect.diagnosis.alert_codes import (
-    BAD_CERTIFICATE, CERT_ALERTS, CERTIFICATE_EXPIRED, CERTIFICATE_UNKNOWN, CLOSE_NOTIFY, UNKNOWN_CA)
+    BAD_CERTIFICATE, CERT_ALERTS, CERTIFICATE_EXPIRED, CERTIFICATE_UNKNOWN, CLOSE_NOTIFY, INSUFFICIENT_SECURITY, UNKNOWN_CA,
+    UNSUPPORTED_CERTIFICATE)
 from tlsdissect.diagnosis.candidate import Candidate, alert_label, by_alert, deciding
 from tlsdissect.diagnosis.facts import Facts
 
@@ -25,7 +26,8 @@ _FINDINGS_OTHER_ALERT = ("not_yet_valid", "expired", "hostname_mismatch", "self_
                          "untrusted_root", "eku_not_server_auth", "bad_signature", "weak_key", "weak_signature")
 FINDING_CAUSE = {"expired": "server_cert_expired", "not_yet_valid": "server_cert_not_yet_valid",
                  "hostname_mismatch": "server_cert_hostname_mismatch", "self_signed_leaf": "server_cert_self_signed",
-                 "chain_incomplete": "server_chain_incomplete", "untrusted_root": "server_cert_untrusted"}
+                 "chain_incomplete": "server_chain_incomplete", "untrusted_root": "server_cert_untrusted",
+                 "weak_key": "weak_server_key", "weak_signature": "weak_server_key"}
 _EXPECTED_ALERTS = {
     "expired": frozenset({CERTIFICATE_EXPIRED, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
     "not_yet_valid": frozenset({BAD_CERTIFICATE, CERTIFICATE_EXPIRED, CERTIFICATE_UNKNOWN}),
@@ -33,6 +35,9 @@ _EXPECTED_ALERTS = {
     "chain_incomplete": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
     "untrusted_root": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
     "hostname_mismatch": frozenset({BAD_CERTIFICATE, CERTIFICATE_UNKNOWN, CLOSE_NOTIFY}),
+    # (STACK_HABITS "weak_key": OpenSSL bad_certificate, JSSE and mbedTLS unsupported_certificate)
+    "weak_key": frozenset({BAD_CERTIFICATE, UNSUPPORTED_CERTIFICATE, INSUFFICIENT_SECURITY, CERTIFICATE_UNKNOWN}),
+    "weak_signature": frozenset({BAD_CERTIFICATE, UNSUPPORTED_CERTIFICATE, INSUFFICIENT_SECURITY, CERTIFICATE_UNKNOWN}),
 }
 
 

@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 from tlsdissect.x509.checks.validity import validity_period
 from tlsdissect.x509.findings import _cap, _ChainContext
 from tlsdissect.x509.info import CertificateInfo
+from tlsdissect.x509.security_levels import (
+    level_refusing_ecc, level_refusing_modulus, level_refusing_signature_hash, refused_from)
 
 WEAK_HASHES = frozenset({"md2", "md4", "md5", "sha1"})
 MIN_RSA_DSA_BITS = 2048
@@ -42,12 +44,19 @@ def _key_strength(ctx: _ChainContext, index: int, info: CertificateInfo, who: st
         ctx.add(
             "weak_key",
             "warning" if then else "error",
-            f"{who} has a {info.key_size}-bit {info.key_type} key; current clients (browsers, OpenSSL at "
-            f"security level 2) reject {info.key_type} keys under "
+            f"{who} has a {info.key_size}-bit {info.key_type} key; browsers reject {info.key_type} keys under "
             f"{MIN_EC_BITS if info.key_type == 'EC' else MIN_RSA_DSA_BITS} bits"
+            + _level_words(level_refusing_ecc(info.key_size) if info.key_type == "EC"
+                           else level_refusing_modulus(info.key_size))
             + (" (clients of the capture's time still accepted it)." if then else "."),
             [index],
         )
+
+
+def _level_words(level: int | None) -> str:
+    """", and OpenSSL clients refuse it from security level N (...)" (nothing when no level does)."""
+    words = refused_from(level)
+    return f", and {words}" if words else ""
 
 
 def _signature_strength(ctx: _ChainContext, index: int, info: CertificateInfo, who: str, era: datetime) -> None:
@@ -59,6 +68,7 @@ def _signature_strength(ctx: _ChainContext, index: int, info: CertificateInfo, w
             "warning" if then else "error",
             f"{who} is signed with {info.signature_algorithm} ({info.signature_hash.upper()}); "
             "current clients reject certificates signed with MD5 or SHA-1"
+            + _level_words(level_refusing_signature_hash(info.signature_hash))
             + (" (clients of the capture's time still accepted SHA-1)." if then else "."),
             [index],
         )
