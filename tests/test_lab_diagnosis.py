@@ -38,7 +38,7 @@ NOT_NAMED_YET = frozenset({
     "inappropriate_fallback", "no_common_group", "no_common_signature_scheme",
     "handshake_signature_invalid", "record_corrupted_in_transit", "weak_server_key", "weak_dh_group",
     "client_cert_revoked", "late_alert_after_success", "client_rejected_cert_silently",
-    "path_mtu_blackhole", "truncated_response",
+    "truncated_response",
 })
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"

@@ -30,7 +30,7 @@ from tlsdissect.diagnosis.phases import hidden_alert_phase, phase_at, post_hands
 from tlsdissect.diagnosis.rules.alert_model import read_by_the_alert_model
 from tlsdissect.diagnosis.rules import (
     after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, no_alert, not_tls,
-    post_handshake, server_certificate)
+    post_handshake, server_certificate, transport)
 
 NOT_TLS: tuple[Rule, ...] = (not_tls.plaintext_http_client, not_tls.plaintext_server, not_tls.not_tls)
 
@@ -75,6 +75,7 @@ AFTER_HANDSHAKE: tuple[Rule, ...] = (
 
 NO_ALERT: tuple[Rule, ...] = (
     no_alert.tcp_connect_failed, no_alert.no_client_hello_seen, no_alert.middlebox_reset,
+    transport.flight_never_acknowledged,
     no_alert.capture_ends_after_hello, no_alert.hello_never_answered, no_alert.closed_on_hello,
     no_alert.flight_never_answered, no_alert.capture_ends_mid_handshake, no_alert.client_probable_alert,
     no_alert.server_probable_alert, no_alert.closed_without_alert)

@@ -120,6 +120,13 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     rst_mid = tcp.rst_mid_record
     if rst_mid[0] or rst_mid[1]:
         extra["rst_mid_record"] = {names[d]: rst_mid[d] for d in (0, 1) if rst_mid[d]}
+    stalls = None
+    for d in (0, 1):
+        found = tcp.stall(d)
+        if found is not None:
+            if stalls is None:
+                stalls = extra["stalled"] = {}
+            stalls[names[d]] = found.to_dict()
     rst_ttl = tcp.rst_ttl
     rst_ttls: dict[str, int] = {}  # (no comprehension: one function call less per connection)
     if rst_ttl[0] is not None:

@@ -24,6 +24,7 @@ from tlsdissect.capture.packet import _SPLIT_KEY, ACK, FIN, ICMP_QUOTE, PSH, RST
 from tlsdissect.directions import NONE_PAIR, pair_with
 from tlsdissect.tcp.consumer import StreamConsumer
 from tlsdissect.tcp.reassembly import LAST_BYTES, ReassemblyBudget, StreamReassembler
+from tlsdissect.tcp.stall import LOG_PACKETS, PacketLog, Stall, stalled
 
 # Ports where TLS is expected (a connection to them is reported even if no TLS appeared).
 TLS_PORTS = frozenset((443, 465, 563, 585, 614, 636, 853, 989, 990, 992, 993, 994, 995, 1443,
@@ -63,7 +64,7 @@ class TcpConnection:
         "stream", "addr", "port", "reasm", "client_dir", "role_source", "isn", "first_frame",
         "last_frame", "first_ts", "last_ts", "packets", "payload_bytes", "tcp_events", "fin",
         "rst", "consumer", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record",
-        "tentative", "early_retire", "retire_seq", "keys",
+        "tentative", "early_retire", "retire_seq", "keys", "log",
     )
     shadow = False  # analysed here (see ShadowConnection)
 
@@ -98,11 +99,14 @@ class TcpConnection:
         self.midstream = False
         self.early_retire: Optional[str] = None  # why it was handed out before its idle timeout
         self.retire_seq = -1  # position in the table's retirement order (the order results come out)
+        self.log = (PacketLog(), PacketLog())  # each direction's first packets (see stall())
 
     def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int) -> None:
         self.last_frame = frame
         self.last_ts = ts
-        self.packets[d] += 1
+        count = self.packets[d] = self.packets[d] + 1
+        if count <= LOG_PACKETS:
+            self.log[d].add(seq, len(payload), ack, flags, frame, ts)
         control, acks, rst = _FLAG_BITS[flags]
         ttls = self.ttls[d]
         if len(ttls) < 4 and not rst:
@@ -240,6 +244,17 @@ class TcpConnection:
         if rs.budget_hits:
             out.append(_cap_note("out-of-order memory budget shared by all connections", rs.budget_hits))
         return out
+
+    def stall(self, d: int) -> Optional[Stall]:
+        """Direction ``d``'s stall (tcp.stall): bytes from some point on sent again and again and
+        never acknowledged, with the segment sizes that did get through; None when there is
+        none (looked for only when the direction retransmitted)."""
+        rs = self.reasm[d]
+        if rs.retransmitted < 2:
+            return None
+        isn = rs.isn
+        return stalled(self.log[d], self.log[1 - d], None if isn is None else (isn + 1) & 0xFFFFFFFF,
+                       rs.peer_ack)
 
     def client_side(self) -> int:
         """The client's direction: from the SYN, else the consumer's hint (who sent a

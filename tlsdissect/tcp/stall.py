@@ -1,0 +1,130 @@
+"""A stalled direction: bytes sent again and again and never acknowledged, and which segment
+sizes did get through.
+
+A handshake that stops without an alert is often explained by TCP alone: the server's large
+certificate flight is retransmitted while the client's acknowledgement never moves past it
+(a path-MTU black hole drops the full-size segments, small ones pass), or everything one side
+sends after some point is lost whatever its size (a filtering device). Telling these apart
+needs the first packets of each direction as TCP saw them, which the reassembled byte stream no
+longer shows: :class:`PacketLog` keeps them (the first ``LOG_PACKETS`` packets of a direction,
+six integers each in one array: bounded whatever the traffic), and :func:`stalled` reads a
+direction's log against the peer's to find the stall.
+
+Received is judged from the peer's packets: its cumulative ACK passing a segment's end, or a
+duplicate ACK sent right after a segment (a receiver sends one for each segment that arrives
+beyond a hole, so that segment got through). Selective ACK blocks would say more; the capture
+stage does not hand TCP options on, so they are not read.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+from typing import Optional
+
+LOG_PACKETS = 32  # packets logged per direction (the handshake's, retransmissions included)
+MIN_RETRANSMISSIONS = 2  # a stall: the same unacknowledged bytes sent again at least this often
+_FIELDS = 6  # seq, payload length, ack (-1: no ACK flag), flags, frame, time in microseconds
+_SYN_FIN_RST = 0x07
+_ACK = 0x10
+
+
+def _delta(a: int, b: int) -> int:
+    """Signed distance from 32-bit sequence number b to a (wrap-around aware)."""
+    return ((a - b + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+
+
+class PacketLog:
+    """The first LOG_PACKETS packets of one direction: what :func:`stalled` reads."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self) -> None:
+        self.rows = array("q")
+
+    def add(self, seq: int, length: int, ack: int, flags: int, frame: int, ts: float) -> None:
+        self.rows.extend((seq, length, ack if flags & _ACK else -1, flags, frame, int(ts * 1_000_000)))
+
+    def packets(self) -> list[tuple[int, ...]]:
+        rows = self.rows
+        return [tuple(rows[i:i + _FIELDS]) for i in range(0, len(rows), _FIELDS)]
+
+
+@dataclass
+class Stall:
+    """Bytes of one direction that were sent, retransmitted and never acknowledged."""
+
+    lost_from: int  # stream offset (0: the direction's first data byte) of the first lost byte
+    first_frame: int  # the first transmission of the lost bytes
+    first_size: int  # its payload length
+    retransmission_frames: list[int]  # the retransmissions of the lost bytes, in order
+    lost_sizes: list[int]  # payload lengths of the retransmissions of the lost bytes (distinct, sorted)
+    delivered_sizes: list[int]  # payload lengths of data segments that got through (distinct, sorted)
+    delivered_frames: list[int] = field(default_factory=list)  # those segments
+    answer_frames: list[int] = field(default_factory=list)  # the peer's ACKs that show they got through
+    seconds: float = 0.0  # from the first transmission to the last retransmission
+
+    @property
+    def small_ones_passed(self) -> bool:
+        """Segments smaller than every lost one got through: a size limit on the path, not a
+        wall (a path-MTU black hole rather than a device dropping everything)."""
+        return bool(self.delivered_sizes) and max(self.delivered_sizes) < min(self.lost_sizes)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"lost_from": self.lost_from, "first_frame": self.first_frame, "first_size": self.first_size,
+                "retransmission_frames": self.retransmission_frames, "lost_sizes": self.lost_sizes,
+                "delivered_sizes": self.delivered_sizes, "delivered_frames": self.delivered_frames,
+                "answer_frames": self.answer_frames, "seconds": round(self.seconds, 6)}
+
+
+def stalled(sent: PacketLog, peer: PacketLog, origin: Optional[int], final_ack: Optional[int]) -> Optional[Stall]:
+    """The stall of the direction whose packets ``sent`` logs, or None: its data from some point
+    on was sent MIN_RETRANSMISSIONS more times and the peer never acknowledged it.
+
+    ``origin`` is the direction's first data sequence number (its ISN + 1; None: the first logged
+    data segment's), ``final_ack`` the last ACK number the peer sent (None: it sent none)."""
+    data = [p for p in sent.packets() if p[1] > 0 and not p[3] & 0x04]
+    if not data:
+        return None
+    base = origin if origin is not None else data[0][0]
+    acked = _delta(final_ack, base) if final_ack is not None else 0
+    # The lost bytes start at the peer's last acknowledgement: the first logged segment that
+    # carries that byte is their first transmission, the later ones are retransmissions.
+    covering = [p for p in data if _delta(p[0], base) <= acked < _delta(p[0], base) + p[1]]
+    if len(covering) < 1 + MIN_RETRANSMISSIONS:
+        return None
+    first, lost = covering[0], covering[1:]
+    delivered, answers = _got_through(data, peer, base, acked)
+    return Stall(lost_from=acked, first_frame=first[4], first_size=first[1],
+                 retransmission_frames=[p[4] for p in lost], lost_sizes=sorted({p[1] for p in lost}),
+                 delivered_sizes=sorted({p[1] for p in delivered}), delivered_frames=[p[4] for p in delivered],
+                 answer_frames=answers, seconds=(lost[-1][5] - first[5]) / 1_000_000)
+
+
+def _got_through(data: list[tuple[int, ...]], peer: PacketLog, base: int,
+                 acked: int) -> tuple[list[tuple[int, ...]], list[int]]:
+    """The data segments that reached the peer (its cumulative ACK passed their end, or it sent
+    a duplicate ACK right after them), and the peer's ACK frames that show it."""
+    delivered: list[tuple[int, ...]] = []
+    answers: list[int] = []
+    for p in data:
+        if _delta(p[0], base) + p[1] <= acked:
+            delivered.append(p)
+    peer_packets = peer.packets()
+    last_ack: Optional[int] = None
+    i = 0
+    latest: Optional[tuple[int, ...]] = None  # the last data segment before the peer's packet
+    for q in peer_packets:
+        while i < len(data) and data[i][4] < q[4]:
+            latest = data[i]
+            i += 1
+        ack = q[2]
+        pure = q[1] == 0 and not q[3] & _SYN_FIN_RST and ack >= 0
+        if pure and ack == last_ack and latest is not None and latest not in delivered:
+            delivered.append(latest)  # a duplicate ACK: the segment just before it arrived
+            answers.append(q[4])
+            latest = None
+        if ack >= 0:
+            last_ack = ack
+    delivered.sort(key=lambda p: p[4])
+    return delivered, answers
