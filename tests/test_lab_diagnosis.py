@@ -37,7 +37,7 @@ NOT_MET_TODAY: dict[str, str] = {
 NOT_NAMED_YET = frozenset({
     "inappropriate_fallback", "no_common_group", "no_common_signature_scheme",
     "handshake_signature_invalid", "record_corrupted_in_transit", "weak_server_key", "weak_dh_group",
-    "client_cert_revoked", "late_alert_after_success", "client_rejected_cert_silently",
+    "client_cert_revoked", "late_alert_after_success",
     "truncated_response",
 })
 
