@@ -26,11 +26,7 @@ from tlsdissect.diagnosis.causes import CAUSES as CATALOGUE
 
 # Wide-lab scenarios whose cause is in the catalogue but which tlsdissect does not diagnose
 # right today (the diagnosis issue, "Diagnosis that generalises"): name -> what it gets wrong.
-NOT_MET_TODAY: dict[str, str] = {
-    "wide_relay_resets_both_legs_node": "connection_reset, not middlebox_reset: the relay's RST "
-                                        "on the server leg at the same instant is not related "
-                                        "to the client leg's",
-}
+NOT_MET_TODAY: dict[str, str] = {}
 
 # Catalogue causes that the wide lab expects and no diagnosis rule names yet (the alert model and
 # the wide lab brought them to the catalogue; lab/score.py shows what we name instead).

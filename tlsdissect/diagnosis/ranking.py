@@ -74,13 +74,13 @@ HIDDEN_ALERT: tuple[Rule, ...] = (
     hidden_alerts.hidden_alert_abort)
 
 AFTER_HANDSHAKE: tuple[Rule, ...] = (
-    after_handshake.closed_at_once_on_name_mismatch, silent_rejection.client_closed_after_handshake,
+    transport.relay_reset, after_handshake.closed_at_once_on_name_mismatch, silent_rejection.client_closed_after_handshake,
     after_handshake.http_refusal,
     after_handshake.client_auth_refused_later, after_handshake.reset_after_handshake,
     after_handshake.handshake_completed)
 
 NO_ALERT: tuple[Rule, ...] = (
-    no_alert.tcp_connect_failed, no_alert.no_client_hello_seen, no_alert.middlebox_reset,
+    no_alert.tcp_connect_failed, no_alert.no_client_hello_seen, no_alert.middlebox_reset, transport.relay_reset,
     transport.flight_never_acknowledged,
     no_alert.capture_ends_after_hello, no_alert.hello_never_answered, no_alert.closed_on_hello,
     no_alert.flight_never_answered, no_alert.capture_ends_mid_handshake, no_alert.client_probable_alert,
@@ -115,6 +115,7 @@ def decide(f: Facts) -> Candidate:
         rules = NOT_TLS
     else:
         f.note_hellos()
+        transport.note_relay_legs(f)
         # The deciding readable alert is the first fatal one; failing that, a warning alert
         # that ends things (the client refusing renegotiation, SSLv3's no_certificate).
         fatal = warn = hidden = None

@@ -120,6 +120,11 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     rst_mid = tcp.rst_mid_record
     if rst_mid[0] or rst_mid[1]:
         extra["rst_mid_record"] = {names[d]: rst_mid[d] for d in (0, 1) if rst_mid[d]}
+    if tcp.relay_legs and s.client_hellos and not tcp.midstream:
+        # (only where the opening is a ClientHello or ServerHello: 32 random bytes make it unique)
+        extra["relay_legs"] = [{"stream": leg.stream, "reset_frame": leg.reset_frame,
+                                "reset_time": None if leg.reset_time is None else round6(leg.reset_time)}
+                               for leg in tcp.relay_legs]
     stalls = None
     for d in (0, 1):
         found = tcp.stall(d)

@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 from tlsdissect.diagnosis.candidate import Candidate, candidate
 from tlsdissect.diagnosis.facts import Facts, other_side
-from tlsdissect.diagnosis.phases import next_step
+from tlsdissect.diagnosis.phases import next_step, phase_at
 from tlsdissect.diagnosis.verdict import Evidence, make_evidence
 
 BIG_SEGMENT = 1200  # bytes: a lost segment this large may be lost for its size alone (IPv6's minimum MTU is 1280)
@@ -136,3 +136,51 @@ def flight_never_acknowledged(f: Facts) -> Optional[Candidate]:
                      explanation=(f"The {side} answered, but its flight was sent again and again and never "
                                   f"acknowledged: {why}, so size is not what matters. A device on the path (a "
                                   f"firewall, a relay, a broken route) dropped the {side}'s packets from then on."))
+
+
+# -- relays: two legs of one connection ------------------------------------------------------------
+
+RELAY_RESET_SECONDS = 0.005  # resets on two legs this close together come from the relay between them
+
+
+def note_relay_legs(f: Facts) -> None:
+    """The other legs of a relayed connection (``relay_legs``: the same opening bytes both ways,
+    the ClientHello's random included), noted whatever decides."""
+    legs = f.c.extra.get("relay_legs")
+    if not legs:
+        return
+    ch = f.hellos()[0]
+    streams = ", ".join(str(leg["stream"]) for leg in legs)
+    f.note(f"Stream{'s' if len(legs) > 1 else ''} {streams} carr{'y' if len(legs) > 1 else 'ies'} the same handshake "
+           "bytes as this one (the same ClientHello and server answer, randoms included): legs of one relayed "
+           "connection (a TCP proxy, a load balancer or a NAT seen on both sides).", [ch.frame] if ch else [])
+
+
+def relay_reset(f: Facts) -> Optional[Candidate]:
+    """This leg and another leg of the same relayed connection are reset within
+    RELAY_RESET_SECONDS of each other: one reset by the relay, not one by each endpoint."""
+    c = f.c
+    legs = c.extra.get("relay_legs")
+    rsts = f.by_type.get("rst")
+    if not legs or not rsts:
+        return None
+    mine = rsts[0]
+    for leg in legs:
+        t = leg["reset_time"]
+        if t is not None and abs(t - mine.time) <= RELAY_RESET_SECONDS:
+            break
+    else:
+        return None
+    apart = abs(t - mine.time)
+    if f.hellos()[1] is not None:
+        point = phase_at(f, mine.frame, other_side(mine.sender))
+    else:  # (as no_alert.middlebox_reset: the server had started its answer, or not)
+        point = "server_hello" if c.server_stats.bytes else "client_hello"
+    line = make_evidence(f"This leg and stream {leg['stream']} are both reset within {apart * 1000:.2f} ms (frame "
+                         f"{mine.frame} here, frame {leg['reset_frame']} there): the relay between them reset both, "
+                         f"whichever endpoint each reset claims to come from.", [mine.frame])
+    return candidate("established" if c.established else "failed", "middlebox_reset", "likely", failure_point=point,
+                     aborted_by="middlebox", how="rst", alternatives=["connection_reset"], evidence=[line],
+                     explanation=("The connection was reset by the relay that carries it, not by the endpoints: its "
+                                  f"other leg (stream {leg['stream']}) was reset at the same moment. A firewall, "
+                                  "proxy or load balancer that kills a flow resets both sides."))
