@@ -92,7 +92,8 @@ def _after_the_peer_closed(f: Facts, a: Alert) -> bool:
     is the sender's reaction to that close (lighttpd answers a client's bare FIN with
     decode_error), not why the handshake stopped: the close decides. Noted as such."""
     close = f.c.tcp_close
-    if close is None or close.by == a.sender or close.frame >= a.frame or f.c.established:
+    if close is None or close.by == a.sender or close.frame >= a.frame or f.c.established \
+            or f.hellos()[0] is None:  # (a capture that starts mid-connection: nothing says which handshake)
         return False
     what = f"{a.level} {a.name} ({a.hex})" if a.code is not None else "encrypted alert"
     f.note(f"The {a.sender}'s {what} comes after the {close.by} had "

@@ -24,6 +24,7 @@ from typing import Optional
 
 LOG_PACKETS = 32  # packets logged per direction (the handshake's, retransmissions included)
 MIN_RETRANSMISSIONS = 2  # a stall: the same unacknowledged bytes sent again at least this often
+DUPLICATE_US = 1000  # microseconds: a copy this soon after the previous one is a duplicate frame
 _FIELDS = 6  # seq, payload length, ack (-1: no ACK flag), flags, frame, time in microseconds
 _SYN_FIN_RST = 0x07
 _ACK = 0x10
@@ -81,16 +82,23 @@ def stalled(sent: PacketLog, peer: PacketLog, origin: Optional[int], final_ack: 
     """The stall of the direction whose packets ``sent`` logs, or None: its data from some point
     on was sent MIN_RETRANSMISSIONS more times and the peer never acknowledged it.
 
-    ``origin`` is the direction's first data sequence number (its ISN + 1; None: the first logged
+    The peer must have sent something (its SYN-ACK, an ACK): a peer never heard from is not
+    a stall but a silence. ``origin`` is the direction's first data sequence number (its ISN + 1; None: the first logged
     data segment's), ``final_ack`` the last ACK number the peer sent (None: it sent none)."""
     data = [p for p in sent.packets() if p[1] > 0 and not p[3] & 0x04]
-    if not data:
-        return None
+    if not data or not peer.rows:
+        return None  # (a peer the capture never heard from: nothing tells its silence from a loss)
     base = origin if origin is not None else data[0][0]
     acked = _delta(final_ack, base) if final_ack is not None else 0
     # The lost bytes start at the peer's last acknowledgement: the first logged segment that
     # carries that byte is their first transmission, the later ones are retransmissions.
-    covering = [p for p in data if _delta(p[0], base) <= acked < _delta(p[0], base) + p[1]]
+    # (A copy within DUPLICATE_US of the one before is the same packet captured twice, not a
+    # retransmission: some captures hold every frame twice.)
+    covering: list[tuple[int, ...]] = []
+    for p in data:
+        if _delta(p[0], base) <= acked < _delta(p[0], base) + p[1] and (
+                not covering or p[5] - covering[-1][5] > DUPLICATE_US):
+            covering.append(p)
     if len(covering) < 1 + MIN_RETRANSMISSIONS:
         return None
     first, lost = covering[0], covering[1:]

@@ -134,8 +134,15 @@ def client_closed_after_handshake(f: Facts) -> Optional[Candidate]:
     if any(a.sender == "client" for a in c.alerts):
         return None  # (a close_notify is a client saying goodbye; curl's name check is another rule's)
     ch = f.hellos()[0]
+    if ch is None or f.tls13 or f.has("certificate", "server") is None:
+        return None  # (Node.js's habit is TLS 1.2's; TLS 1.3 clients close before their Finished: the rule above)
+    # A full TLS 1.2 handshake's order: the client's Finished, then the server's; the close
+    # comes after the server's Finished (a client that closes before it did not wait for it).
+    client_ccs, server_ccs = f.first_event("change_cipher_spec", "client"), f.first_event("change_cipher_spec", "server")
+    if client_ccs is None or server_ccs is None or not client_ccs.frame <= server_ccs.frame < close.frame:
+        return None
     flight_end = _server_flight_end(f, close.frame)
-    if ch is None or flight_end is None or f.has("certificate", "server") is None and not f.tls13:
+    if flight_end is None:
         return None
     waited = close.time - flight_end.time
     if waited > PROMPT_SECONDS + _round_trip(f, ch):

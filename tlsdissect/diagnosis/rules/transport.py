@@ -133,9 +133,10 @@ def flight_never_acknowledged(f: Facts) -> Optional[Candidate]:
     return candidate("incomplete", "packets_dropped_on_path", "likely", failure_point=point, aborted_by=aborted_by,
                      how=how, alternatives=["path_mtu_blackhole", "server_no_response"], evidence=evidence,
                      hidden=hidden,
-                     explanation=(f"The {side} answered, but its flight was sent again and again and never "
-                                  f"acknowledged: {why}, so size is not what matters. A device on the path (a "
-                                  f"firewall, a relay, a broken route) dropped the {side}'s packets from then on."))
+                     explanation=(f"The {side}'s flight was sent again and again and never acknowledged, while "
+                                  f"the {peer}'s own packets kept arriving: {why}, so size is not what matters. A "
+                                  "device on the path (a firewall, a relay, a broken route) dropped the "
+                                  f"{side}'s packets from then on."))
 
 
 # -- relays: two legs of one connection ------------------------------------------------------------
