@@ -116,7 +116,7 @@ def decide(f: Facts) -> Candidate:
         rules = NOT_TLS
     else:
         f.note_hellos()
-        transport.note_relay_legs(f)
+        f.note_relay_legs()
         # The deciding readable alert is the first fatal one; failing that, a warning alert
         # that ends things (the client refusing renegotiation, SSLv3's no_certificate).
         fatal = warn = hidden = None

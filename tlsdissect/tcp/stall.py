@@ -7,7 +7,7 @@ certificate flight is retransmitted while the client's acknowledgement never mov
 sends after some point is lost whatever its size (a filtering device). Telling these apart
 needs the first packets of each direction as TCP saw them, which the reassembled byte stream no
 longer shows: :class:`PacketLog` keeps them (the first ``LOG_PACKETS`` packets of a direction,
-six integers each in one array: bounded whatever the traffic), and :func:`stalled` reads a
+five integers and a time each in two arrays: bounded whatever the traffic), and :func:`stalled` reads a
 direction's log against the peer's to find the stall.
 
 Received is judged from the peer's packets: its cumulative ACK passing a segment's end, or a
@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 LOG_PACKETS = 32  # packets logged per direction (the handshake's, retransmissions included)
 MIN_RETRANSMISSIONS = 2  # a stall: the same unacknowledged bytes sent again at least this often
-DUPLICATE_US = 1000  # microseconds: a copy this soon after the previous one is a duplicate frame
-_FIELDS = 6  # seq, payload length, ack (-1: no ACK flag), flags, frame, time in microseconds
+DUPLICATE_SECONDS = 0.001  # a copy this soon after the previous one is the same frame captured twice
+_FIELDS = 5  # integers per packet: seq, payload length, ack (-1: no ACK flag), flags, frame (times apart)
 _SYN_FIN_RST = 0x07
 _ACK = 0x10
 
@@ -38,17 +38,20 @@ def _delta(a: int, b: int) -> int:
 class PacketLog:
     """The first LOG_PACKETS packets of one direction: what :func:`stalled` reads."""
 
-    __slots__ = ("rows",)
+    __slots__ = ("rows", "times")
 
     def __init__(self) -> None:
         self.rows = array("q")
+        self.times = array("d")  # (a float array: a capture's timestamps may be anything)
 
     def add(self, seq: int, length: int, ack: int, flags: int, frame: int, ts: float) -> None:
-        self.rows.extend((seq, length, ack if flags & _ACK else -1, flags, frame, int(ts * 1_000_000)))
+        self.rows.extend((seq, length, ack if flags & _ACK else -1, flags, frame))
+        self.times.append(ts)
 
-    def packets(self) -> list[tuple[int, ...]]:
-        rows = self.rows
-        return [tuple(rows[i:i + _FIELDS]) for i in range(0, len(rows), _FIELDS)]
+    def packets(self) -> list[tuple[Any, ...]]:
+        """(seq, length, ack, flags, frame, time) per packet logged."""
+        rows, times = self.rows, self.times
+        return [(*rows[i * _FIELDS:(i + 1) * _FIELDS], times[i]) for i in range(len(times))]
 
 
 @dataclass
@@ -92,12 +95,12 @@ def stalled(sent: PacketLog, peer: PacketLog, origin: Optional[int], final_ack: 
     acked = _delta(final_ack, base) if final_ack is not None else 0
     # The lost bytes start at the peer's last acknowledgement: the first logged segment that
     # carries that byte is their first transmission, the later ones are retransmissions.
-    # (A copy within DUPLICATE_US of the one before is the same packet captured twice, not a
+    # (A copy within DUPLICATE_SECONDS of the one before is the same packet captured twice, not a
     # retransmission: some captures hold every frame twice.)
-    covering: list[tuple[int, ...]] = []
+    covering: list[tuple[Any, ...]] = []
     for p in data:
         if _delta(p[0], base) <= acked < _delta(p[0], base) + p[1] and (
-                not covering or p[5] - covering[-1][5] > DUPLICATE_US):
+                not covering or p[5] - covering[-1][5] > DUPLICATE_SECONDS):
             covering.append(p)
     if len(covering) < 1 + MIN_RETRANSMISSIONS:
         return None
@@ -106,14 +109,14 @@ def stalled(sent: PacketLog, peer: PacketLog, origin: Optional[int], final_ack: 
     return Stall(lost_from=acked, first_frame=first[4], first_size=first[1],
                  retransmission_frames=[p[4] for p in lost], lost_sizes=sorted({p[1] for p in lost}),
                  delivered_sizes=sorted({p[1] for p in delivered}), delivered_frames=[p[4] for p in delivered],
-                 answer_frames=answers, seconds=(lost[-1][5] - first[5]) / 1_000_000)
+                 answer_frames=answers, seconds=lost[-1][5] - first[5])
 
 
-def _got_through(data: list[tuple[int, ...]], peer: PacketLog, base: int,
-                 acked: int) -> tuple[list[tuple[int, ...]], list[int]]:
+def _got_through(data: list[tuple[Any, ...]], peer: PacketLog, base: int,
+                 acked: int) -> tuple[list[tuple[Any, ...]], list[int]]:
     """The data segments that reached the peer (its cumulative ACK passed their end, or it sent
     a duplicate ACK right after them), and the peer's ACK frames that show it."""
-    delivered: list[tuple[int, ...]] = []
+    delivered: list[tuple[Any, ...]] = []
     answers: list[int] = []
     for p in data:
         if _delta(p[0], base) + p[1] <= acked:
@@ -121,7 +124,7 @@ def _got_through(data: list[tuple[int, ...]], peer: PacketLog, base: int,
     peer_packets = peer.packets()
     last_ack: Optional[int] = None
     i = 0
-    latest: Optional[tuple[int, ...]] = None  # the last data segment before the peer's packet
+    latest: Optional[tuple[Any, ...]] = None  # the last data segment before the peer's packet
     for q in peer_packets:
         while i < len(data) and data[i][4] < q[4]:
             latest = data[i]

@@ -144,19 +144,6 @@ def flight_never_acknowledged(f: Facts) -> Optional[Candidate]:
 RELAY_RESET_SECONDS = 0.005  # resets on two legs this close together come from the relay between them
 
 
-def note_relay_legs(f: Facts) -> None:
-    """The other legs of a relayed connection (``relay_legs``: the same opening bytes both ways,
-    the ClientHello's random included), noted whatever decides."""
-    legs = f.c.extra.get("relay_legs")
-    if not legs:
-        return
-    ch = f.hellos()[0]
-    streams = ", ".join(str(leg["stream"]) for leg in legs)
-    f.note(f"Stream{'s' if len(legs) > 1 else ''} {streams} carr{'y' if len(legs) > 1 else 'ies'} the same handshake "
-           "bytes as this one (the same ClientHello and server answer, randoms included): legs of one relayed "
-           "connection (a TCP proxy, a load balancer or a NAT seen on both sides).", [ch.frame] if ch else [])
-
-
 def relay_reset(f: Facts) -> Optional[Candidate]:
     """This leg and another leg of the same relayed connection are reset within
     RELAY_RESET_SECONDS of each other: one reset by the relay, not one by each endpoint."""
