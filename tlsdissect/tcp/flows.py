@@ -25,7 +25,7 @@ from tlsdissect.directions import NONE_PAIR, pair_with
 from tlsdissect.tcp.consumer import StreamConsumer
 from tlsdissect.tcp.reassembly import LAST_BYTES, ReassemblyBudget, StreamReassembler
 from tlsdissect.tcp.relays import OPENING_BYTES, Leg, RelayIndex, first_reset
-from tlsdissect.tcp.stall import LOG_PACKETS, PacketLog, Stall, stalled
+from tlsdissect.tcp.stall import LOG_PACKETS, Stall, new_log, stalled
 
 # Ports where TLS is expected (a connection to them is reported even if no TLS appeared).
 TLS_PORTS = frozenset((443, 465, 563, 585, 614, 636, 853, 989, 990, 992, 993, 994, 995, 1443,
@@ -100,7 +100,7 @@ class TcpConnection:
         self.midstream = False
         self.early_retire: Optional[str] = None  # why it was handed out before its idle timeout
         self.retire_seq = -1  # position in the table's retirement order (the order results come out)
-        self.log = (PacketLog(), PacketLog())  # each direction's first packets (see stall())
+        self.log = (new_log(), new_log())  # each direction's first packets (see stall())
         # Each direction's first OPENING_BYTES (tcp.relays: the legs of a relayed connection).
         self.opening: tuple[Optional[bytes], Optional[bytes]] = NONE_PAIR
         self.relay_legs: list[Leg] = []  # set when handed out (FlowTable.relay_legs)
@@ -109,8 +109,8 @@ class TcpConnection:
         self.last_frame = frame
         self.last_ts = ts
         count = self.packets[d] = self.packets[d] + 1
-        if count <= LOG_PACKETS:
-            self.log[d].add(seq, len(payload), ack, flags, frame, ts)
+        if count <= LOG_PACKETS:  # (tcp.stall.new_log's layout)
+            self.log[d].extend((seq, len(payload), ack if flags & ACK else -1, flags, frame, ts))
         control, acks, rst = _FLAG_BITS[flags]
         ttls = self.ttls[d]
         if len(ttls) < 4 and not rst:

@@ -21,6 +21,7 @@ from typing import Any, Optional
 
 OPENING_BYTES = 48  # bytes kept of each direction's first data segment (a ClientHello's random ends at 43)
 RELAY_WINDOW = 64  # retirements either side of a conversation among which its other legs are looked for
+MAX_LEGS = 8  # other legs listed at most (a relay makes two; more are replays of the same bytes)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class RelayIndex:
         first = opening[0]
         if first is None:
             return []
-        out = []
+        out: list[Leg] = []
         for seq, _, second, other, t0, t1, rst in self.by_opening.get(first, ()):
             if other == stream or abs(seq - retire_seq) > self.window:
                 continue
@@ -91,5 +92,7 @@ class RelayIndex:
             if t0 > last_ts or first_ts > t1:
                 continue
             out.append(Leg(other, rst[0] if rst else None, rst[1] if rst else None))
+            if len(out) >= MAX_LEGS:
+                break  # (the first ones handed out: the same in a sharded run)
         out.sort(key=lambda leg: leg.stream)
         return out

@@ -6,8 +6,8 @@ certificate flight is retransmitted while the client's acknowledgement never mov
 (a path-MTU black hole drops the full-size segments, small ones pass), or everything one side
 sends after some point is lost whatever its size (a filtering device). Telling these apart
 needs the first packets of each direction as TCP saw them, which the reassembled byte stream no
-longer shows: :class:`PacketLog` keeps them (the first ``LOG_PACKETS`` packets of a direction,
-five integers and a time each in two arrays: bounded whatever the traffic), and :func:`stalled` reads a
+longer shows: a packet log (:func:`new_log`) keeps them (the first ``LOG_PACKETS`` packets of a
+direction, six numbers each in one array: bounded whatever the traffic), and :func:`stalled` reads a
 direction's log against the peer's to find the stall.
 
 Received is judged from the peer's packets: its cumulative ACK passing a segment's end, or a
@@ -25,9 +25,8 @@ from typing import Any, Optional
 LOG_PACKETS = 32  # packets logged per direction (the handshake's, retransmissions included)
 MIN_RETRANSMISSIONS = 2  # a stall: the same unacknowledged bytes sent again at least this often
 DUPLICATE_SECONDS = 0.001  # a copy this soon after the previous one is the same frame captured twice
-_FIELDS = 5  # integers per packet: seq, payload length, ack (-1: no ACK flag), flags, frame (times apart)
+_FIELDS = 6  # per packet: seq, payload length, ack (-1: no ACK flag), flags, frame, time
 _SYN_FIN_RST = 0x07
-_ACK = 0x10
 
 
 def _delta(a: int, b: int) -> int:
@@ -35,23 +34,21 @@ def _delta(a: int, b: int) -> int:
     return ((a - b + 0x80000000) & 0xFFFFFFFF) - 0x80000000
 
 
-class PacketLog:
-    """The first LOG_PACKETS packets of one direction: what :func:`stalled` reads."""
+def new_log() -> array:
+    """An empty packet log: one array of doubles, _FIELDS per packet (a double holds a 32-bit
+    sequence number, a frame number and a capture time exactly enough); the TCP stage appends
+    ``(seq, payload length, ack or -1, flags, frame, time)`` for each of a direction's first
+    LOG_PACKETS packets (in its per-packet path, without a call)."""
+    return array("d")
 
-    __slots__ = ("rows", "times")
 
-    def __init__(self) -> None:
-        self.rows = array("q")
-        self.times = array("d")  # (a float array: a capture's timestamps may be anything)
-
-    def add(self, seq: int, length: int, ack: int, flags: int, frame: int, ts: float) -> None:
-        self.rows.extend((seq, length, ack if flags & _ACK else -1, flags, frame))
-        self.times.append(ts)
-
-    def packets(self) -> list[tuple[Any, ...]]:
-        """(seq, length, ack, flags, frame, time) per packet logged."""
-        rows, times = self.rows, self.times
-        return [(*rows[i * _FIELDS:(i + 1) * _FIELDS], times[i]) for i in range(len(times))]
+def packets(log: array) -> list[tuple[Any, ...]]:
+    """(seq, length, ack, flags, frame, time) per packet logged, integers as ints."""
+    out = []
+    for i in range(0, len(log), _FIELDS):
+        seq, length, ack, flags, frame, ts = log[i:i + _FIELDS]
+        out.append((int(seq), int(length), int(ack), int(flags), int(frame), ts))
+    return out
 
 
 @dataclass
@@ -81,15 +78,15 @@ class Stall:
                 "answer_frames": self.answer_frames, "seconds": round(self.seconds, 6)}
 
 
-def stalled(sent: PacketLog, peer: PacketLog, origin: Optional[int], final_ack: Optional[int]) -> Optional[Stall]:
+def stalled(sent: array, peer: array, origin: Optional[int], final_ack: Optional[int]) -> Optional[Stall]:
     """The stall of the direction whose packets ``sent`` logs, or None: its data from some point
     on was sent MIN_RETRANSMISSIONS more times and the peer never acknowledged it.
 
     The peer must have sent something (its SYN-ACK, an ACK): a peer never heard from is not
     a stall but a silence. ``origin`` is the direction's first data sequence number (its ISN + 1; None: the first logged
     data segment's), ``final_ack`` the last ACK number the peer sent (None: it sent none)."""
-    data = [p for p in sent.packets() if p[1] > 0 and not p[3] & 0x04]
-    if not data or not peer.rows:
+    data = [p for p in packets(sent) if p[1] > 0 and not p[3] & 0x04]
+    if not data or not peer:
         return None  # (a peer the capture never heard from: nothing tells its silence from a loss)
     base = origin if origin is not None else data[0][0]
     acked = _delta(final_ack, base) if final_ack is not None else 0
@@ -112,7 +109,7 @@ def stalled(sent: PacketLog, peer: PacketLog, origin: Optional[int], final_ack: 
                  answer_frames=answers, seconds=lost[-1][5] - first[5])
 
 
-def _got_through(data: list[tuple[Any, ...]], peer: PacketLog, base: int,
+def _got_through(data: list[tuple[Any, ...]], peer: array, base: int,
                  acked: int) -> tuple[list[tuple[Any, ...]], list[int]]:
     """The data segments that reached the peer (its cumulative ACK passed their end, or it sent
     a duplicate ACK right after them), and the peer's ACK frames that show it."""
@@ -121,7 +118,7 @@ def _got_through(data: list[tuple[Any, ...]], peer: PacketLog, base: int,
     for p in data:
         if _delta(p[0], base) + p[1] <= acked:
             delivered.append(p)
-    peer_packets = peer.packets()
+    peer_packets = packets(peer)
     last_ack: Optional[int] = None
     i = 0
     latest: Optional[tuple[Any, ...]] = None  # the last data segment before the peer's packet
