@@ -27,9 +27,6 @@ from tlsdissect.diagnosis.causes import CAUSES as CATALOGUE
 # Wide-lab scenarios whose cause is in the catalogue but which tlsdissect does not diagnose
 # right today (the diagnosis issue, "Diagnosis that generalises"): name -> what it gets wrong.
 NOT_MET_TODAY: dict[str, str] = {
-    "wide_relay_resets_both_legs_node": "connection_reset, not middlebox_reset: the relay's RST "
-                                        "on the server leg at the same instant is not related "
-                                        "to the client leg's",
     "wide_client_cert_revoked_nginx13": "ok, not client_cert_revoked: nginx completes the TLS 1.3 handshake "
                                         "and refuses the revoked certificate with an HTTP 400 inside the "
                                         "session (the HTTP-refusal part of the issue)",
@@ -38,8 +35,7 @@ NOT_MET_TODAY: dict[str, str] = {
 # Catalogue causes that the wide lab expects and no diagnosis rule names yet (the alert model and
 # the wide lab brought them to the catalogue; lab/score.py shows what we name instead).
 NOT_NAMED_YET = frozenset({
-    "record_corrupted_in_transit", "late_alert_after_success", "client_rejected_cert_silently",
-    "path_mtu_blackhole", "truncated_response",
+    "record_corrupted_in_transit", "late_alert_after_success", "truncated_response",
 })
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"

@@ -592,6 +592,21 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         check="ping -M do -s 1472 {host}   # lower -s until it passes",
     ),
     Cause(
+        "packets_dropped_on_path", "The packets of one side stop arriving, whatever their size",
+        family="path_or_middlebox",
+        meaning="One side answered, but from some point on its packets never reached the other side: they are "
+                "retransmitted again and again and never acknowledged, small and large alike (unlike a path-MTU "
+                "black hole, where small packets pass). A firewall or relay dropping the flow, or a broken route.",
+        apache=("Not an Apache setting: find the device between client and server that drops the server's packets "
+                "(capture on both sides of it; its logs, its connection-tracking table).",),
+        nginx=("Not an nginx setting: find the device on the path that drops the server's packets.",),
+        haproxy=("If HAProxy is the relay, check its log for the session's termination state and `timeout "
+                 "client` / `timeout server`; otherwise find the device on the path that drops the packets.",),
+        general=("Capture on both sides of each device on the path to find where the packets disappear; check "
+                 "firewall rules and connection-tracking timeouts.",),
+        check="traceroute -T -p {port} {host}",
+    ),
+    Cause(
         "truncated_response", "The data stopped before the sender finished",
         family="after_handshake",
         meaning="Application data ended without close_notify, cut by a FIN or reset mid-response: a crashed or "

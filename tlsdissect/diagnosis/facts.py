@@ -93,6 +93,19 @@ class Facts:
                                                   f"ServerHello chooses {version}.", [sh.frame]))
                     break
 
+    def note_relay_legs(self) -> None:
+        """The other legs of a relayed connection (``relay_legs``: the same first bytes both
+        ways, the ClientHello's random included), whatever decides."""
+        legs = self.c.extra.get("relay_legs")
+        if not legs:
+            return
+        ch = self.hellos()[0]
+        many = len(legs) > 1
+        streams = ", ".join(str(leg["stream"]) for leg in legs)
+        self.note(f"Stream{'s' if many else ''} {streams} carr{'y' if many else 'ies'} the same handshake bytes as "
+                  "this one (the same ClientHello and server answer, randoms included): legs of one relayed "
+                  "connection (a TCP proxy, a load balancer or a NAT seen on both sides).", [ch.frame] if ch else [])
+
     def alert_line(self, a: Alert) -> Evidence:
         return make_evidence(alert_text(a), [a.frame])
 

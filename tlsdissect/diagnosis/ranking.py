@@ -14,6 +14,10 @@ The deciding event, in this order of priority:
 5. **An encrypted alert** on a handshake that did not complete (``HIDDEN_ALERT``).
 6. **No alert at all** (``NO_ALERT``).
 
+An alert (readable or encrypted) sent during the handshake after the other side had already
+closed or reset the connection is a reaction to that close, not what stopped the handshake: it
+is noted as such and the close decides (``NO_ALERT``).
+
 Every TLS diagnosis starts from the hellos, and an alert's from the alert: those lines are
 noted before the family's rules run. Within a family the first rule that returns a candidate
 wins; every family ends with a rule that always does. The alternatives are the winner's own.
@@ -28,9 +32,10 @@ from tlsdissect.diagnosis.candidate import Candidate, Rule
 from tlsdissect.diagnosis.facts import Facts
 from tlsdissect.diagnosis.phases import hidden_alert_phase, phase_at, post_handshake_phase
 from tlsdissect.diagnosis.rules.alert_model import read_by_the_alert_model
+from tlsdissect.results.model import Alert
 from tlsdissect.diagnosis.rules import (
     after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, key_exchange, no_alert, not_tls,
-    post_handshake, revocation, server_certificate)
+    post_handshake, revocation, server_certificate, silent_rejection, transport)
 
 NOT_TLS: tuple[Rule, ...] = (not_tls.plaintext_http_client, not_tls.plaintext_server, not_tls.not_tls)
 
@@ -73,15 +78,32 @@ HIDDEN_ALERT: tuple[Rule, ...] = (
     hidden_alerts.hidden_alert_abort)
 
 AFTER_HANDSHAKE: tuple[Rule, ...] = (
-    after_handshake.closed_at_once_on_name_mismatch, after_handshake.http_refusal,
+    transport.relay_reset, after_handshake.closed_at_once_on_name_mismatch, silent_rejection.client_closed_after_handshake,
+    after_handshake.http_refusal,
     after_handshake.client_auth_refused_later, after_handshake.reset_after_handshake,
     after_handshake.handshake_completed)
 
 NO_ALERT: tuple[Rule, ...] = (
-    no_alert.tcp_connect_failed, no_alert.no_client_hello_seen, no_alert.middlebox_reset,
+    no_alert.tcp_connect_failed, no_alert.no_client_hello_seen, no_alert.middlebox_reset, transport.relay_reset,
+    transport.flight_never_acknowledged,
     no_alert.capture_ends_after_hello, no_alert.hello_never_answered, no_alert.closed_on_hello,
     no_alert.flight_never_answered, no_alert.capture_ends_mid_handshake, no_alert.client_probable_alert,
-    no_alert.server_probable_alert, no_alert.closed_without_alert)
+    no_alert.server_probable_alert, silent_rejection.client_closed_on_certificate, no_alert.closed_without_alert)
+
+
+def _after_the_peer_closed(f: Facts, a: Alert) -> bool:
+    """An alert sent during the handshake after the other side had already closed (FIN or RST)
+    is the sender's reaction to that close (lighttpd answers a client's bare FIN with
+    decode_error), not why the handshake stopped: the close decides. Noted as such."""
+    close = f.c.tcp_close
+    if close is None or close.by == a.sender or close.frame >= a.frame or f.c.established \
+            or f.hellos()[0] is None:  # (a capture that starts mid-connection: nothing says which handshake)
+        return False
+    what = f"{a.level} {a.name} ({a.hex})" if a.code is not None else "encrypted alert"
+    f.note(f"The {a.sender}'s {what} comes after the {close.by} had "
+           f"{'reset' if close.how == 'rst' else 'closed'} the connection (frame {close.frame}): "
+           "a reaction to that close, not its cause.", [a.frame])
+    return True
 
 
 def decide(f: Facts) -> Candidate:
@@ -98,6 +120,7 @@ def decide(f: Facts) -> Candidate:
         rules = NOT_TLS
     else:
         f.note_hellos()
+        f.note_relay_legs()
         # The deciding readable alert is the first fatal one; failing that, a warning alert
         # that ends things (the client refusing renegotiation, SSLv3's no_certificate).
         fatal = warn = hidden = None
@@ -112,7 +135,11 @@ def decide(f: Facts) -> Candidate:
             elif warn is None and (code == NO_RENEGOTIATION or code == NO_CERTIFICATE):
                 warn = a
         alert = warn if fatal is None else fatal
-        if alert is not None:
+        if alert is not None and _after_the_peer_closed(f, alert):
+            rules = NO_ALERT  # the close decides (see _after_the_peer_closed)
+        elif alert is None and hidden is not None and _after_the_peer_closed(f, hidden):
+            rules = NO_ALERT
+        elif alert is not None:
             f.alert = alert
             f.evidence.append(f.alert_line(alert))
             f.phase = phase = phase_at(f, alert.frame, alert.sender)

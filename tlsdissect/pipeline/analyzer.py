@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator, Optional
 from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, UDP_DATAGRAM
 from tlsdissect.capture.reader import CaptureReader, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
+from tlsdissect.pipeline.relays import RelayHold
 from tlsdissect.results.model import Connection, Report
 from tlsdissect.quic.flows import QuicFlows
 from tlsdissect.tcp.flows import NEEDS_FLOW_TABLE, TOMBSTONE_TTL, FlowTable, TcpConnection
@@ -253,6 +254,7 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
     frame = 0
     ts = 0.0
     progress = opts.progress
+    hold = RelayHold(table)  # each connection waits until its relay legs can be known
     try:
         try:
             for frame, ts, linktype, key, seq, ack, flags, payload, ttl in reader.segments():
@@ -282,8 +284,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
                     table.sweep(ts)
                     if progress is not None:
                         progress(frame, reader.position)
-                    for conn in table.take_done():
-                        result = finish(conn, sessions, False, opts)
+                    for conn, ended in hold.release(table.take_done(), False):
+                        result = finish(conn, sessions, ended, opts)
                         if result is not None:
                             yield result
                     if gc.get_count()[0] > GC_YOUNG_LIMIT and not gc.isenabled():
@@ -298,8 +300,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
             st.warnings.append(f"{table.tombstones_dropped} retired connections forgot their stream number early "
                                f"(more than {table.max_tombstones} were retired within {TOMBSTONE_TTL:g} s, "
                                "docs/limits.md): a late packet of one of them started a new stream number")
-        for conn in table.take_done():
-            result = finish(conn, sessions, True, opts)
+        for conn, ended in hold.release(table.take_done(), True, final=True):
+            result = finish(conn, sessions, ended, opts)
             if result is not None:
                 yield result
     finally:

@@ -19,6 +19,7 @@ from tlsdissect.tls import tables
 from tlsdissect.tls.session import TlsSession
 
 _ALERT_LEVELS = {1: "warning", 2: "fatal"}
+_RANDOM_END = 43  # a hello record: 5-byte record header, 4-byte message header, 2-byte version, 32-byte random
 _BY_FRAME = itemgetter(1)  # timeline tuples: (direction, frame, time, type, info)
 # Names of directions 0 and 1, by which direction is the client's.
 _NAMES: tuple[tuple[str, str], tuple[str, str]] = (("client", "server"), ("server", "client"))
@@ -122,6 +123,21 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     rst_mid = tcp.rst_mid_record
     if rst_mid[0] or rst_mid[1]:
         extra["rst_mid_record"] = {names[d]: rst_mid[d] for d in (0, 1) if rst_mid[d]}
+    opening = tcp.opening[0]
+    if tcp.relay_legs and opening is not None and len(opening) >= _RANDOM_END and opening[0] == 0x16 \
+            and opening[5] in (1, 2):
+        # Only where the first bytes are a ClientHello (or ServerHello) record, random included:
+        # 32 random bytes make them unique (a plain-text greeting before TLS would not).
+        extra["relay_legs"] = [{"stream": leg.stream, "reset_frame": leg.reset_frame,
+                                "reset_time": None if leg.reset_time is None else round6(leg.reset_time)}
+                               for leg in tcp.relay_legs]
+    stalls = None
+    for d in (0, 1):
+        found = tcp.stall(d)
+        if found is not None:
+            if stalls is None:
+                stalls = extra["stalled"] = {}
+            stalls[names[d]] = found.to_dict()
     rst_ttl = tcp.rst_ttl
     rst_ttls: dict[str, int] = {}  # (no comprehension: one function call less per connection)
     if rst_ttl[0] is not None:

@@ -24,6 +24,8 @@ from tlsdissect.capture.packet import _SPLIT_KEY, ACK, FIN, ICMP_QUOTE, PSH, RST
 from tlsdissect.directions import NONE_PAIR, pair_with
 from tlsdissect.tcp.consumer import StreamConsumer
 from tlsdissect.tcp.reassembly import LAST_BYTES, ReassemblyBudget, StreamReassembler
+from tlsdissect.tcp.relays import OPENING_BYTES, Leg, RelayIndex, first_reset
+from tlsdissect.tcp.stall import LOG_PACKETS, Stall, new_log, stalled
 
 # Ports where TLS is expected (a connection to them is reported even if no TLS appeared).
 TLS_PORTS = frozenset((443, 465, 563, 585, 614, 636, 853, 989, 990, 992, 993, 994, 995, 1443,
@@ -63,7 +65,7 @@ class TcpConnection:
         "stream", "addr", "port", "reasm", "client_dir", "role_source", "isn", "first_frame",
         "last_frame", "first_ts", "last_ts", "packets", "payload_bytes", "tcp_events", "fin",
         "rst", "consumer", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record",
-        "tentative", "early_retire", "retire_seq", "keys",
+        "tentative", "early_retire", "retire_seq", "keys", "log", "opening", "relay_legs",
     )
     shadow = False  # analysed here (see ShadowConnection)
 
@@ -98,11 +100,17 @@ class TcpConnection:
         self.midstream = False
         self.early_retire: Optional[str] = None  # why it was handed out before its idle timeout
         self.retire_seq = -1  # position in the table's retirement order (the order results come out)
+        self.log = (new_log(), new_log())  # each direction's first packets (see stall())
+        # Each direction's first OPENING_BYTES (tcp.relays: the legs of a relayed connection).
+        self.opening: tuple[Optional[bytes], Optional[bytes]] = NONE_PAIR
+        self.relay_legs: list[Leg] = []  # set when handed out (FlowTable.relay_legs)
 
     def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int) -> None:
         self.last_frame = frame
         self.last_ts = ts
-        self.packets[d] += 1
+        count = self.packets[d] = self.packets[d] + 1
+        if count <= LOG_PACKETS:  # (tcp.stall.new_log's layout)
+            self.log[d].extend((seq, len(payload), ack if flags & ACK else -1, flags, frame, ts))
         control, acks, rst = _FLAG_BITS[flags]
         ttls = self.ttls[d]
         if len(ttls) < 4 and not rst:
@@ -163,6 +171,8 @@ class TcpConnection:
                     if held is None:
                         self.tentative = pair_with(self.tentative, d, (tseq, payload, frame, ts))
                     return
+            if not self.payload_bytes[d]:
+                self.opening = pair_with(self.opening, d, payload[:OPENING_BYTES])
             self.payload_bytes[d] += n
             held = self.tentative[d]
             if held is not None:
@@ -241,6 +251,17 @@ class TcpConnection:
             out.append(_cap_note("out-of-order memory budget shared by all connections", rs.budget_hits))
         return out
 
+    def stall(self, d: int) -> Optional[Stall]:
+        """Direction ``d``'s stall (tcp.stall): bytes from some point on sent again and again and
+        never acknowledged, with the segment sizes that did get through; None when there is
+        none (looked for only when the direction retransmitted)."""
+        rs = self.reasm[d]
+        if rs.retransmitted < 2:
+            return None
+        isn = rs.isn
+        return stalled(self.log[d], self.log[1 - d], None if isn is None else (isn + 1) & 0xFFFFFFFF,
+                       rs.peer_ack)
+
     def client_side(self) -> int:
         """The client's direction: from the SYN, else the consumer's hint (who sent a
         ClientHello), else the ports. Sets ``role_source`` to say which."""
@@ -288,7 +309,7 @@ class ShadowConnection:
     """
 
     __slots__ = ("stream", "addr", "port", "isn", "packets", "fin", "closed_at", "last_frame", "last_ts",
-                 "early_retire", "retire_seq", "keys")
+                 "early_retire", "retire_seq", "keys", "first_ts", "opening", "rst")
     shadow = True
 
     def __init__(self, stream: int, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float):
@@ -303,12 +324,18 @@ class ShadowConnection:
         self.last_ts = ts
         self.early_retire: Optional[str] = None
         self.retire_seq = -1
+        # What the relay index registers (tcp.relays), as TcpConnection keeps it.
+        self.first_ts = ts
+        self.opening: tuple[Optional[bytes], Optional[bytes]] = NONE_PAIR
+        self.rst: tuple[Optional[tuple[int, float]], Optional[tuple[int, float]]] = NONE_PAIR
 
     def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int) -> None:
         # The same state changes as TcpConnection.packet makes to these fields.
         self.last_frame = frame
         self.last_ts = ts
         self.packets[d] += 1
+        if payload and self.opening[d] is None and not flags & RST and (len(payload) > 6 or flags & PSH or any(payload)):
+            self.opening = pair_with(self.opening, d, payload[:OPENING_BYTES])
         if flags & (SYN | FIN | RST):
             if flags & SYN and self.isn[d] is None:
                 self.isn[d] = seq
@@ -316,6 +343,8 @@ class ShadowConnection:
                 self.fin[d] = True
             if flags & RST:
                 self.closed_at = ts
+                if self.rst[d] is None:
+                    self.rst = pair_with(self.rst, d, (frame, ts))
             if self.fin[0] and self.fin[1] and self.closed_at is None:
                 self.closed_at = ts
 
@@ -356,6 +385,7 @@ class FlowTable:
         self._over_cap_note = (f"handed out because more than {self.max_active} connections were open "
                                "(memory budget); later packets of this connection are not analysed")
         self.budget = ReassemblyBudget()  # out-of-order memory, shared by all the conversations
+        self.relays = RelayIndex()  # the openings of conversations handed out lately (relay_legs)
         self.shard = shard  # (this worker, workers): analyse only the conversations shard_of gives us
         self.retired = 0  # connections retired so far (shadows included): the retire_seq counter
         self.table: dict[bytes, tuple[Conversation, int]] = {}  # flow key -> (conversation, direction)
@@ -460,6 +490,8 @@ class FlowTable:
         self.active.pop(conn.stream, None)
         conn.retire_seq = self.retired
         self.retired += 1
+        self.relays.register(conn.retire_seq, conn.opening, conn.stream, conn.first_ts, conn.last_ts,
+                             first_reset(conn.rst))
         table = self.table
         key, back = conn.keys
         # Both directions' entries go, when they are still this conversation's (a later one on the
@@ -516,6 +548,13 @@ class FlowTable:
     def retire_all(self) -> None:
         for conn in list(self.active.values()):
             self._retire(conn, conn.last_ts)
+
+    def relay_legs(self, conn: TcpConnection) -> list[Leg]:
+        """Set and return ``conn``'s other legs (tcp.relays): call once the table has retired
+        RELAY_WINDOW conversations after it, or at the end, for the same answer in a sharded run."""
+        conn.relay_legs = legs = self.relays.legs(conn.retire_seq, conn.stream, conn.opening, conn.first_ts,
+                                                  conn.last_ts)
+        return legs
 
     def take_done(self) -> list[TcpConnection]:
         done = self.done
