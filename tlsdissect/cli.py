@@ -539,6 +539,9 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
     if st.quic:  # (present only when the capture has QUIC handshakes: docs/schema.md, quic)
         tail["quic"] = [q.to_dict() for q in st.quic]
         failed = failed or any(q.outcome() == "failed" for q in st.quic)
+    if st.dtls:  # (present only when the capture has DTLS handshakes: docs/schema.md, dtls)
+        tail["dtls"] = [a.to_dict() for a in st.dtls]
+        failed = failed or any(a.outcome() == "failed" for a in st.dtls)
     if stopped:
         tail["interrupted"] = True
     out.write(b"\n]," + dumps_bytes(tail)[1:] + (b"" if inner else b"\n"))
@@ -604,6 +607,11 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
 
             render_lines(con, quic_lines(st.quic, verbose=args.verbose))
             failed = failed or any(q.outcome() == "failed" for q in st.quic)
+        if st.dtls:
+            from tlsdissect.report.dtls import dtls_lines
+
+            render_lines(con, dtls_lines(st.dtls, verbose=args.verbose))
+            failed = failed or any(a.outcome() == "failed" for a in st.dtls)
     if stopped:
         _complain(f"{path}: stopped; the connections above are those decoded before the stop")
         raise KeyboardInterrupt

@@ -64,7 +64,8 @@ def _state_of(st: RunState) -> dict[str, Any]:
     reader = st.reader
     return {"name": reader.name if reader else None, "info": reader.info if reader else None,
             "tcp_connections": st.tcp_connections, "undecoded_frames": st.undecoded_frames,
-            "linktypes": set(st.linktypes), "warnings": list(st.warnings), "quic": list(st.quic)}
+            "linktypes": set(st.linktypes), "warnings": list(st.warnings), "quic": list(st.quic),
+            "dtls": list(st.dtls)}
 
 
 def _worker(path: str, k: int, n: int, options: dict[str, Any], streams: Optional[list[int]], want: str,
@@ -145,6 +146,8 @@ def iter_sharded(path: str, jobs: int, options: dict[str, Any], st: RunState,
             st.warnings = state["warnings"]
             if state.get("quic"):  # (the first worker's: the only one that reads QUIC)
                 st.quic = state["quic"]
+            if state.get("dtls"):  # (the first worker's too)
+                st.dtls = state["dtls"]
 
         tls_ports: set[int] = set()
         merged = heapq.merge(*(_rows_of(f, on_state) for f in readers), key=lambda row: row.retire_seq)

@@ -16,6 +16,7 @@ from tlsdissect.capture.reader import CaptureReader, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
 from tlsdissect.pipeline.relays import RelayHold
 from tlsdissect.results.model import Connection, Report
+from tlsdissect.dtls.flows import DtlsFlows
 from tlsdissect.quic.flows import QuicFlows
 from tlsdissect.tcp.flows import NEEDS_FLOW_TABLE, TOMBSTONE_TTL, FlowTable, TcpConnection
 from tlsdissect.tls.session import TlsSession
@@ -68,6 +69,7 @@ class RunState:
     linktypes: set[int] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
     quic: list[Any] = field(default_factory=list)  # tlsdissect.quic.QuicHandshake, in flow order
+    dtls: list[Any] = field(default_factory=list)  # tlsdissect.dtls.DtlsAssociation, in flow order
     interrupted: bool = False  # stopped before the capture's end (the open connections came out partial)
 
 
@@ -185,6 +187,22 @@ def quic_fingerprints(q: Any) -> Optional[dict[str, Any]]:
             "ja3": j3[0] if j3 else None, "ja3s": j3s[0] if j3s else None}
 
 
+def _finish_dtls(st: RunState, flows: DtlsFlows, opts: Options) -> None:
+    """The DTLS associations, with their fingerprints, certificates and diagnosis."""
+    st.dtls = flows.results()
+    if not st.dtls:
+        return
+    from tlsdissect.pipeline.dtls import enrich_dtls
+
+    trust = None
+    if opts.diagnose:
+        from tlsdissect.pipeline.enrich import _trust_store
+
+        trust = _trust_store(opts)
+    for a in st.dtls:
+        enrich_dtls(a, opts.diagnose, trust)
+
+
 def _keylog_lines_ignored(lines: list[Any]) -> str:
     """The warning for key-log lines that were not understood: how many, and where and why for
     the first few (never the line's secret)."""
@@ -248,8 +266,11 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
     conversation = table.conversation
     needs_flow_table = NEEDS_FLOW_TABLE
     undecoded = 0
-    # UDP datagrams go to the QUIC stage (in a sharded run, the first worker's: each reads them all)
-    quic = QuicFlows() if table.shard is None or table.shard[0] == 0 else None
+    # UDP datagrams go to the QUIC and DTLS stages (in a sharded run, the first worker's: each
+    # reads them all)
+    udp_reader = table.shard is None or table.shard[0] == 0
+    quic = QuicFlows() if udp_reader else None
+    dtls = DtlsFlows() if udp_reader else None
     next_sweep_frame = 0
     frame = 0
     ts = 0.0
@@ -263,6 +284,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
                     if flags == UDP_DATAGRAM:
                         if quic is not None:
                             quic.datagram(frame, ts, seq, payload)  # (a datagram's flow key is in seq)
+                        if dtls is not None:
+                            dtls.datagram(frame, ts, seq, payload)
                         continue
                     if linktype not in SUPPORTED_LINKTYPES and linktype not in st.linktypes:
                         st.warnings.append(f"link type {linktype} is not supported; its frames are skipped")
@@ -311,6 +334,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
             st.quic = quic.results()
             for q in st.quic:
                 q.fingerprints = quic_fingerprints(q)
+        if dtls is not None:
+            _finish_dtls(st, dtls, opts)
         reader.close()
     if st.interrupted:
         raise KeyboardInterrupt
@@ -341,5 +366,6 @@ def analyze(source: Source, **options: Any) -> Report:
         undecoded_frames=st.undecoded_frames,
         warnings=st.warnings,
         quic=st.quic,
+        dtls=st.dtls,
     )
     return report

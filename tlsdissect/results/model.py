@@ -354,6 +354,8 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     # QUIC handshakes (tlsdissect.quic.QuicHandshake: each gives its own to_dict), in flow order
     quic: list[Any] = field(default_factory=list)
+    # DTLS associations (tlsdissect.dtls.DtlsAssociation: each gives its own to_dict), in flow order
+    dtls: list[Any] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Connection]:
         return iter(self.connections)
@@ -388,6 +390,8 @@ class Report:
         }
         if self.quic:  # (present only when the capture has QUIC handshakes)
             d["quic"] = [q.to_dict() for q in self.quic]
+        if self.dtls:  # (present only when the capture has DTLS handshakes)
+            d["dtls"] = [a.to_dict() for a in self.dtls]
         return d
 
     def _repr_html_(self) -> str:  # Jupyter
