@@ -4,8 +4,8 @@ The same pieces as for TLS over TCP: JA4 with transport ``d`` (FoxIO's JA4 speci
 DTLS) and JA3 of the ClientHello, JA4S/JA3S of the ServerHello; the server's (and client's)
 chain judged by x509.chain at the time of the packet that carried it, with the same findings;
 and the deciding alert read by the alert model (diagnosis.alerts) for the sender and phase,
-with the chain's findings choosing among the alert's readings as the TCP rule
-diagnosis.rules.server_certificate does. A flight resent unanswered names ``server_no_response``
+with the chain's findings naming the cause of a client's refusal of the server's certificate as
+the TCP rules of diagnosis.rules.server_certificate do. A flight resent unanswered names ``server_no_response``
 (the client waited) or, when the server waited after sending its certificate, the client's
 silent refusal of it (``client_rejected_cert_silently``).
 """
@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from tlsdissect.diagnosis import alerts
 from tlsdissect.diagnosis.causes import CAUSES
-from tlsdissect.diagnosis.rules.server_certificate import FINDING_CAUSE
+from tlsdissect.diagnosis.alert_codes import UNKNOWN_CA
+from tlsdissect.diagnosis.rules.server_certificate import _FINDINGS_BY_ALERT, _FINDINGS_OTHER_ALERT, FINDING_CAUSE
 
 if TYPE_CHECKING:
     from tlsdissect.x509.chain import ChainAnalysis
@@ -55,14 +56,18 @@ def _chains(a: Any, trust: Any) -> tuple[Optional["ChainAnalysis"], dict[str, An
     return server_chain, out
 
 
-def _cause_from_chain(code: Optional[int], chain: Optional["ChainAnalysis"],
-                      readings: list[alerts.Candidate]) -> Optional[str]:
-    """The reading of the alert that a finding of the server's chain confirms (the first listed
-    reading whose cause a finding names), when the client refused the certificate."""
-    if chain is None:
+def _cause_from_chain(code: int, chain: Optional["ChainAnalysis"]) -> Optional[str]:
+    """What the server chain's findings say about a client's alert, as the TCP rules do
+    (diagnosis.rules.server_certificate): the most telling finding for that alert names the
+    cause; with none, an unknown_ca about a chain that looks complete means its root is not
+    trusted by the client."""
+    if chain is None or not chain.certificates:
         return None
-    named = {FINDING_CAUSE[f] for f in chain.finding_ids() if f in FINDING_CAUSE}
-    return next((r.cause for r in readings if r.cause in named), None)
+    ids = set(chain.finding_ids())
+    found = [fid for fid in _FINDINGS_BY_ALERT.get(code, _FINDINGS_OTHER_ALERT) if fid in ids and fid in FINDING_CAUSE]
+    if found:
+        return FINDING_CAUSE[found[0]]
+    return "server_cert_untrusted" if code == UNKNOWN_CA else None
 
 
 def dtls_diagnosis(a: Any, chain: Optional["ChainAnalysis"]) -> Optional[dict[str, Any]]:
@@ -87,10 +92,11 @@ def dtls_diagnosis(a: Any, chain: Optional["ChainAnalysis"]) -> Optional[dict[st
         return {"cause": "unknown", "likelihood": "possible", "title": CAUSES["unknown"].title, "candidates": [],
                 "explanation": text}
     readings = alerts.candidates(alert.code, f.sender, f.phase)
-    confirmed = _cause_from_chain(alert.code, chain, readings) if f.sender == "client" else None
-    top = next((r for r in readings if r.cause == confirmed), readings[0])
-    return {"cause": top.cause, "likelihood": "likely" if confirmed else top.likelihood,
-            "title": CAUSES[top.cause].title,
+    refused = f.sender == "client" and f.phase in ("server_certificate", "key_exchange")
+    confirmed = _cause_from_chain(alert.code, chain) if refused else None
+    cause = confirmed or readings[0].cause
+    return {"cause": cause, "likelihood": "likely" if confirmed else readings[0].likelihood,
+            "title": CAUSES[cause].title,
             "candidates": [{"cause": r.cause, "likelihood": r.likelihood} for r in readings[:5]],
             "explanation": alerts.describe(alert.code, f.sender, f.phase)}
 
