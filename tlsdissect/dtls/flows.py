@@ -54,6 +54,6 @@ class DtlsFlows:
         session.datagram(direction, frame, ts, payload)
 
     def results(self) -> list[DtlsAssociation]:
-        """The associations, in the order their flows began (flows that showed no handshake
-        message nor alert, e.g. a capture starting after the handshake, are left out)."""
-        return [s.result() for s in self.sessions.values() if s.seen_anything()]
+        """The associations, in the order their flows began (one that shows no handshake, e.g.
+        a capture starting after it, is there too: incomplete, with no messages)."""
+        return [s.result() for s in self.sessions.values()]

@@ -55,6 +55,9 @@ def _steps(a: Any, d: dict[str, Any]) -> list[Line]:
 def _failure(a: Any) -> list[Line]:
     f = a.failure
     if f is None:
+        if a.outcome() == "incomplete" and not a.messages:
+            return [("    no handshake message in the capture: it starts after the handshake (only protected "
+                     "records are seen)", "dim")]
         if a.outcome() == "incomplete":
             sent = a.datagrams
             return [(f"    no Finished from both sides and no alert (client sent {sent['client']} datagram(s), "
