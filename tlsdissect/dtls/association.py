@@ -81,6 +81,7 @@ class DtlsAssociation:
     client_hello: Any = None  # tls.handshake.ClientHello (the last one, after any cookie exchange)
     first_client_hello: Any = None  # the first ClientHello (the one fingerprints are taken of)
     server_hello: Any = None  # tls.handshake.ServerHello (not a HelloRetryRequest)
+    first_server_hello: Any = None  # the first ServerHello-type message, a HelloRetryRequest too (fingerprints)
     client_hello_frame: Optional[int] = None
     server_hello_frame: Optional[int] = None
     client_hellos: int = 0  # ClientHello messages (a cookie exchange makes two)

@@ -210,6 +210,8 @@ class DtlsSession:
                 a.client_hello_frame = frame
             elif m.msg_type == 2 and sender == "server":
                 sh = parse_server_hello(m.body)
+                if a.first_server_hello is None:
+                    a.first_server_hello = sh
                 if sh.is_hello_retry_request:
                     hrr = True
                     if a.hello_retry_request_frame is None:

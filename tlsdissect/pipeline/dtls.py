@@ -25,14 +25,15 @@ if TYPE_CHECKING:
 
 def dtls_fingerprints(a: Any) -> Optional[dict[str, Any]]:
     """JA4 (transport ``d``) and JA3 of the first ClientHello (before any cookie exchange or
-    HelloRetryRequest, as for TLS over TCP), JA4S/JA3S of the ServerHello."""
+    HelloRetryRequest), JA4S/JA3S of the first ServerHello-type message (a HelloRetryRequest
+    when there is one), as for TLS over TCP (docs/fingerprints.md)."""
     from tlsdissect.fingerprints import ja3, ja3s, ja4, ja4s
 
-    ch = a.first_client_hello
-    if ch is None and a.server_hello is None:
+    ch, sh = a.first_client_hello, a.first_server_hello
+    if ch is None and sh is None:
         return None
-    j4, j4s = ja4(ch, "d"), ja4s(a.server_hello, "d")
-    j3, j3s = ja3(ch), ja3s(a.server_hello)
+    j4, j4s = ja4(ch, "d"), ja4s(sh, "d")
+    j3, j3s = ja3(ch), ja3s(sh)
     return {"ja4": j4.ja4 if j4 else None, "ja4_r": j4.ja4_r if j4 else None, "ja4s": j4s.ja4s if j4s else None,
             "ja3": j3[0] if j3 else None, "ja3s": j3s[0] if j3s else None}
 
