@@ -363,3 +363,32 @@ def test_public_captures_agree_with_ndpi_and_arkime() -> None:
     unexplained = [x for x in disagreements if (x[0], x[1].rsplit("/", 1)[1]) not in known]
     assert checked >= 60 and not unexplained, unexplained
     assert agreed / checked >= 0.97
+
+
+def _flight_session(resends: int, answer_after_first: bool = False) -> DtlsSession:
+    """A client, a server's flight in two datagrams (ServerHello; ServerHelloDone), then the
+    client's flight in two datagrams (a ClientKeyExchange cut in two), sent ``resends`` more
+    times; with ``answer_after_first`` the server's ChangeCipherSpec comes after the first resend."""
+    s = DtlsSession("10.0.0.1:1", "10.0.0.2:2", 1, 0.0)
+    s.datagram("a", 1, 0.0, record(22, handshake_fragment(1, 3, 0, 0, b"abc")))
+    s.datagram("b", 2, 0.1, record(22, handshake_fragment(2, 3, 0, 0, b"xyz")))
+    s.datagram("b", 3, 0.1, record(22, handshake_fragment(14, 0, 1, 0, b"")))
+    flight = [record(22, handshake_fragment(16, 8, 1, 0, b"1234")), record(22, handshake_fragment(16, 8, 1, 4, b"5678"))]
+    frame = 4
+    for n in range(resends + 1):
+        for d in flight:
+            s.datagram("a", frame, float(frame), d)
+            frame += 1
+        if answer_after_first and n == 1:
+            s.datagram("b", frame, float(frame), record(20, b"\x01"))
+            frame += 1
+    return s
+
+
+def test_a_flight_resent_unanswered_counts_its_sends() -> None:
+    a = _flight_session(resends=2).result()
+    assert a.outcome() == "failed" and a.failure is not None
+    assert (a.failure.kind, a.failure.sender, a.failure.sends, a.failure.frame, a.failure.last_answer_frame) == \
+        ("no_answer", "client", 3, 9, 3)
+    assert _flight_session(resends=0).result().outcome() == "incomplete"  # sent once: the capture may just end
+    assert _flight_session(resends=2, answer_after_first=True).result().failure is None

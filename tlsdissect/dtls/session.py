@@ -42,9 +42,15 @@ class _Side:
         self.last_frame: Optional[int] = None
         self.last_time = 0.0
         self.hello_sends = 0  # datagrams carrying the start of the first ClientHello
-        # Frames of the datagrams, since the last one with a new handshake fragment, whose
-        # handshake fragments were all already held (a flight sent again).
-        self.resends: list[int] = []
+        # The datagrams, since the last one with a new handshake fragment, whose handshake
+        # fragments were all already held (a flight sent again): how many, the first and last frame.
+        self.resends = 0
+        self.first_resend = 0
+        self.last_resend = 0
+        # The flight being sent: the (message_seq, offset) of its first fragment, and how many
+        # datagrams the other side had sent when it began (a new flight follows an answer).
+        self.flight_first: Optional[tuple[int, int]] = None
+        self.flight_other_count = -1
 
 
 class DtlsSession:
@@ -76,6 +82,7 @@ class DtlsSession:
         if problem is not None:
             self._problem(f"frame {frame}: {problem}")
         new_fragments = old_fragments = 0
+        first: Optional[tuple[int, int]] = None  # the datagram's first handshake fragment
         for rec in records:
             if self.record_version is None and rec.version is not None:
                 self.record_version = rec.version
@@ -84,25 +91,38 @@ class DtlsSession:
             elif rec.unified and rec.epoch > side.epoch:
                 side.epoch = rec.epoch
             if rec.content_type == CT_HANDSHAKE and not rec.protected:
-                new, old = self._handshake(direction, frame, ts, rec)
+                new, old, key = self._handshake(direction, frame, ts, rec)
                 new_fragments, old_fragments = new_fragments + new, old_fragments + old
+                first = first or key
             else:
                 self._other_record(direction, frame, ts, rec)
+        other_count = self.sides["b" if direction == "a" else "a"].datagrams
         if old_fragments and not new_fragments:
-            side.resends.append(frame)
+            if first == side.flight_first:  # the flight sent again from its start: one more send
+                if not side.resends:
+                    side.first_resend = frame
+                side.resends += 1
+            if side.resends:
+                side.last_resend = frame
         elif new_fragments:
-            side.resends.clear()
+            side.resends = 0
+            if side.flight_other_count != other_count:
+                side.flight_first, side.flight_other_count = first, other_count
 
     def _problem(self, text: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(text)
 
-    def _handshake(self, direction: str, frame: int, ts: float, rec: DtlsRecord) -> tuple[int, int]:
-        """(new, already held) fragments of a plaintext handshake record."""
+    def _handshake(self, direction: str, frame: int, ts: float,
+                   rec: DtlsRecord) -> tuple[int, int, Optional[tuple[int, int]]]:
+        """(new, already held) fragments of a plaintext handshake record, and the (message_seq,
+        offset) of its first."""
         assembler = self.sides[direction].assembler
         new = old = 0
+        first: Optional[tuple[int, int]] = None
         try:
             for frag in fragments(rec.fragment):
+                first = first or (frag.message_seq, frag.offset)
                 if frag.msg_type == 1 and frag.offset == 0:
                     if self.first_hello_seq is None:
                         self.first_hello_seq = frag.message_seq
@@ -118,7 +138,7 @@ class DtlsSession:
                     self._message(direction, frame, ts, message)
         except FragmentError as e:
             self._problem(f"frame {frame}: {e}")
-        return new, old
+        return new, old, first
 
     def _event(self, kind: str, direction: str, frame: int, ts: float, value: Any) -> None:
         if kind in ("message", "alert"):
@@ -264,13 +284,11 @@ class DtlsSession:
             return None
         for d, side in self.sides.items():
             other = self.sides["b" if d == "a" else "a"]
-            if not side.resends or (other.last_frame is not None and other.last_frame > side.resends[-1]):
-                continue
-            if other.last_frame is not None and other.last_frame > side.resends[0]:
-                continue  # the other side answered after the first resend
+            if not side.resends or (other.last_frame is not None and other.last_frame > side.first_resend):
+                continue  # no resend, or the other side answered after the first one
             waiting = role[d]
-            return Failure("no_answer", waiting, side.resends[-1], waiting_phase(a, waiting),
-                           sends=len(side.resends) + 1, last_answer_frame=other.last_frame)
+            return Failure("no_answer", waiting, side.last_resend, waiting_phase(a, waiting),
+                           sends=side.resends + 1, last_answer_frame=other.last_frame)
         return None
 
 
