@@ -399,3 +399,14 @@ def test_a_flight_resent_unanswered_counts_its_sends() -> None:
         ("no_answer", "client", 3, 9, 3)
     assert _flight_session(resends=0).result().outcome() == "incomplete"  # sent once: the capture may just end
     assert _flight_session(resends=2, answer_after_first=True).result().failure is None
+
+
+def test_flows_share_one_budget_of_incomplete_messages() -> None:
+    from tlsdissect.dtls.messages import Budget
+
+    budget = Budget(remaining=1000)
+    one, two = MessageAssembler(budget), MessageAssembler(budget)
+    assert one.add(Fragment(11, 5000, 0, 0, bytes(600))) is None
+    assert two.add(Fragment(11, 5000, 0, 0, bytes(600))) is None and "budget" in two.problems[0]
+    assert one.add(Fragment(11, 5000, 0, 600, bytes(4400))) is None  # over the shared budget: dropped
+    assert budget.remaining == 400

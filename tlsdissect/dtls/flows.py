@@ -4,13 +4,15 @@ A flow is keyed like a TCP conversation (addresses and ports, either direction).
 whose records all have a DTLS header (content type 20-25, a DTLS version, lengths that end at
 the datagram's end) starts a DtlsSession; later datagrams of the flow go to it whatever they
 hold (WebRTC multiplexes STUN and SRTP on the same ports, RFC 7983: the session skips what is
-not DTLS). Bounded: at most MAX_FLOWS sessions; later flows are counted, not read.
+not DTLS). Bounded: at most MAX_FLOWS sessions (later flows are counted, not read), sharing one
+budget of bytes of incomplete handshake messages (dtls.messages.MAX_BUFFERED_TOTAL).
 """
 
 from __future__ import annotations
 
 from tlsdissect.capture.packet import format_endpoint, split_key
 from tlsdissect.dtls.association import DtlsAssociation
+from tlsdissect.dtls.messages import Budget
 from tlsdissect.dtls.records import looks_like_dtls
 from tlsdissect.dtls.session import DtlsSession
 
@@ -32,6 +34,7 @@ class DtlsFlows:
     def __init__(self) -> None:
         self.sessions: dict[bytes, DtlsSession] = {}
         self.flows_skipped = 0
+        self.budget = Budget()  # the bytes of incomplete handshake messages of all flows
 
     def datagram(self, frame: int, ts: float, key: bytes, payload: bytes) -> None:
         if not payload or payload[0] not in _DTLS_FIRST_BYTES:
@@ -48,7 +51,7 @@ class DtlsFlows:
                 self.flows_skipped += 1
                 return
             src, dst, sport, dport = split_key(key)
-            session = DtlsSession(format_endpoint(src, sport), format_endpoint(dst, dport), frame, ts)
+            session = DtlsSession(format_endpoint(src, sport), format_endpoint(dst, dport), frame, ts, self.budget)
             self.sessions[key] = session
             direction = "a"
         session.datagram(direction, frame, ts, payload)

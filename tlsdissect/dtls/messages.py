@@ -7,7 +7,9 @@ assembler keeps the pieces per message_seq and hands out each message once, as s
 bytes are all there; a piece it already has is counted as a retransmission, not read again.
 
 Bounded: at most MAX_PENDING incomplete messages and MAX_BUFFERED bytes of pieces per direction,
-messages of at most MAX_MESSAGE bytes; what goes past a bound is dropped and said (``problems``).
+messages of at most MAX_MESSAGE bytes, and MAX_BUFFERED_TOTAL bytes of pieces for all the
+assemblers that share a ``Budget`` (the flows of one capture); what goes past a bound is
+dropped and said (``problems``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ MAX_BUFFERED = 512 * 1024  # bytes of pieces of incomplete messages kept per dir
 MAX_PENDING = 16  # incomplete messages kept per direction
 MAX_DONE = 1024  # completed message_seqs remembered per direction (to recognise retransmissions)
 MAX_PROBLEMS = 20
+MAX_BUFFERED_TOTAL = 64 * 1024 * 1024  # bytes of pieces of incomplete messages, all flows together
+
+
+@dataclass
+class Budget:
+    """Bytes of pieces that the assemblers sharing it may still hold."""
+
+    remaining: int = MAX_BUFFERED_TOTAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +118,8 @@ class _Partial:
 class MessageAssembler:
     """One direction's handshake messages, from fragments fed in capture order (``add``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: Optional[Budget] = None) -> None:
+        self.budget = budget if budget is not None else Budget()
         self.partial: dict[int, _Partial] = {}
         self.done: dict[int, int] = {}  # message_seq -> msg_type of the messages handed out
         self.buffered = 0
@@ -146,16 +157,24 @@ class MessageAssembler:
             return None
         kept = part.pieces.get(frag.offset, b"")
         if len(frag.data) > len(kept):
-            if self.buffered + len(frag.data) - len(kept) > MAX_BUFFERED:
+            grow = len(frag.data) - len(kept)
+            if self.buffered + grow > MAX_BUFFERED:
                 self._problem(f"more than {MAX_BUFFERED} bytes of incomplete handshake messages: fragments dropped")
                 return None
-            self.buffered += len(frag.data) - len(kept)
+            if grow > self.budget.remaining:
+                self._problem(f"the {MAX_BUFFERED_TOTAL}-byte budget of incomplete DTLS handshake messages of all "
+                              "flows is spent: fragments dropped")
+                return None
+            self.buffered += grow
+            self.budget.remaining -= grow
             part.pieces[frag.offset] = frag.data
         body = part.whole()
         if body is None:
             return None
         del self.partial[seq]
-        self.buffered -= sum(len(p) for p in part.pieces.values())
+        held = sum(len(p) for p in part.pieces.values())
+        self.buffered -= held
+        self.budget.remaining += held
         if len(self.done) < MAX_DONE:
             self.done[seq] = frag.msg_type
         return HandshakeMessage(frag.msg_type, seq, body)

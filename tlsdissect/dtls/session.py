@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from tlsdissect.dtls.association import DtlsAlert, DtlsAssociation, Failure
 from tlsdissect.dtls.hellos import parse_dtls_client_hello, parse_hello_verify_request
-from tlsdissect.dtls.messages import FragmentError, HandshakeMessage, MessageAssembler, fragments
+from tlsdissect.dtls.messages import Budget, FragmentError, HandshakeMessage, MessageAssembler, fragments
 from tlsdissect.dtls.records import (
     CT_ALERT, CT_APPLICATION_DATA, CT_CHANGE_CIPHER_SPEC, CT_HANDSHAKE, DTLS_1_3, DtlsRecord, parse_datagram)
 from tlsdissect.errors import ParseError
@@ -29,14 +29,19 @@ CLIENT_MESSAGES = frozenset((1, 16))
 MAX_MESSAGES_LISTED = 64
 MAX_ALERTS = 32
 MAX_EVENTS = 256  # handshake messages, and alerts, remembered per association
+# The message types whose bodies are kept for result() to parse (ClientHello, ServerHello,
+# HelloVerifyRequest, Certificate), at most MAX_BODIES of each type per direction; the others
+# are remembered by type and length only (memory: a few messages' bytes, not MAX_EVENTS').
+PARSED_TYPES = frozenset((1, 2, 3, 11))
+MAX_BODIES = 4
 MAX_PROBLEMS = 20
 
 
 class _Side:
     """One direction's state."""
 
-    def __init__(self) -> None:
-        self.assembler = MessageAssembler()
+    def __init__(self, budget: Optional[Budget]) -> None:
+        self.assembler = MessageAssembler(budget)
         self.epoch = 0
         self.datagrams = 0
         self.last_frame: Optional[int] = None
@@ -56,9 +61,9 @@ class _Side:
 class DtlsSession:
     """Fed one UDP flow's datagrams in capture order (direction "a" = the first datagram's sender)."""
 
-    def __init__(self, a: str, b: str, frame: int, ts: float) -> None:
+    def __init__(self, a: str, b: str, frame: int, ts: float, budget: Optional[Budget] = None) -> None:
         self.endpoints = {"a": a, "b": b}
-        self.sides = {"a": _Side(), "b": _Side()}
+        self.sides = {"a": _Side(budget), "b": _Side(budget)}
         self.first_frame, self.first_time = frame, ts
         self.last_frame, self.last_time = frame, ts
         self.client_dir: Optional[str] = None  # "a" or "b" once a message says who is the client
@@ -70,6 +75,7 @@ class DtlsSession:
         self.events: list[tuple[str, str, int, float, Any]] = []  # (kind, direction, frame, time, value)
         self.counts: dict[str, int] = {}
         self.firsts: set[tuple[str, str]] = set()
+        self.bodies_kept: dict[tuple[str, int], int] = {}  # (direction, msg_type) -> bodies kept
 
     # -- feeding -----------------------------------------------------------------------------
 
@@ -158,7 +164,13 @@ class DtlsSession:
                 self.client_dir = direction
             elif m.msg_type in SERVER_MESSAGES:
                 self.client_dir = "b" if direction == "a" else "a"
-        self._event("message", direction, frame, ts, m)
+        key = (direction, m.msg_type)
+        kept = self.bodies_kept.get(key, 0)
+        if m.msg_type in PARSED_TYPES and kept < MAX_BODIES:
+            self.bodies_kept[key] = kept + 1
+            self._event("message", direction, frame, ts, (m, len(m.body)))
+        else:
+            self._event("message", direction, frame, ts, (HandshakeMessage(m.msg_type, m.message_seq, b""), len(m.body)))
 
     def _other_record(self, direction: str, frame: int, ts: float, rec: DtlsRecord) -> None:
         if rec.content_type == CT_CHANGE_CIPHER_SPEC:
@@ -184,9 +196,6 @@ class DtlsSession:
 
     # -- the summary -------------------------------------------------------------------------
 
-    def seen_anything(self) -> bool:
-        return any(k in ("message", "alert") for k, *_ in self.events)
-
     def result(self) -> DtlsAssociation:
         """The association as the datagrams so far show it (roles resolved)."""
         client_dir = self.client_dir or "a"
@@ -205,7 +214,7 @@ class DtlsSession:
         for kind, d, frame, ts, value in self.events:
             sender = role[d]
             if kind == "message":
-                self._apply_message(a, sender, frame, ts, value)
+                self._apply_message(a, sender, frame, ts, *value)
             elif kind == "ccs" and a.change_cipher_spec[sender] is None:
                 a.change_cipher_spec[sender] = frame
             elif kind == "finished" and a.finished[sender] is None:
@@ -219,10 +228,13 @@ class DtlsSession:
         a.failure = self._failure(a, role)
         return a
 
-    def _apply_message(self, a: DtlsAssociation, sender: str, frame: int, ts: float, m: HandshakeMessage) -> None:
+    def _apply_message(self, a: DtlsAssociation, sender: str, frame: int, ts: float, m: HandshakeMessage,
+                       length: int) -> None:
         hrr = False
         try:
-            if m.msg_type == 1 and sender == "client":
+            if length and not m.body:  # a body not kept (MAX_BODIES of its type): listed, not parsed
+                a.client_hellos += m.msg_type == 1 and sender == "client"
+            elif m.msg_type == 1 and sender == "client":
                 a.client_hellos += 1
                 a.client_hello, a.cookie = parse_dtls_client_hello(m.body)
                 if a.first_client_hello is None:
@@ -255,7 +267,7 @@ class DtlsSession:
             self._note(a, f"frame {frame}: the {sender}'s {message_name(m.msg_type)} does not parse: {e}")
         if len(a.messages) < MAX_MESSAGES_LISTED:
             a.messages.append({"frame": frame, "sender": sender, "type": message_name(m.msg_type, hrr),
-                               "message_seq": m.message_seq, "length": len(m.body)})
+                               "message_seq": m.message_seq, "length": length})
 
     @staticmethod
     def _note(a: DtlsAssociation, text: str) -> None:
