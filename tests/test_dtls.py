@@ -261,7 +261,7 @@ def test_cli_exit_status_json_and_text(capsys: pytest.CaptureFixture[str]) -> No
     assert rc == 1 and (entry["transport"], entry["protocol"], entry["outcome"]) == ("udp", "dtls", "failed")
     assert entry["failure"]["alert"]["name"] == "unknown_ca"
     rc, out = run("--no-color", str(LAB / "dtls_no_answer" / "capture.pcap"))
-    assert rc == 1 and "sent its flight 3 times and got no answer" in out
+    assert rc == 1 and "the client sent its ClientHello 3 times and got no answer" in out
     rc, out = run("--json", str(ROOT / "captures" / "tls12_missing_intermediate_openssl" / "capture.pcap"))
     assert "dtls" not in json.loads(out)
 
@@ -410,3 +410,29 @@ def test_flows_share_one_budget_of_incomplete_messages() -> None:
     assert two.add(Fragment(11, 5000, 0, 0, bytes(600))) is None and "budget" in two.problems[0]
     assert one.add(Fragment(11, 5000, 0, 600, bytes(4400))) is None  # over the shared budget: dropped
     assert budget.remaining == 400
+
+
+def test_capture_strings_reach_the_screen_escaped() -> None:
+    """A ClientHello whose server name holds an escape sequence and a forged line (RFC 6066's
+    server_name extension, built byte by byte): the text view prints it escaped, on one line."""
+    import io
+
+    from rich.console import Console
+
+    from tlsdissect.report.dtls import dtls_lines
+    from tlsdissect.report.text import render_lines
+
+    name = b"\x1b[2Jevil.test\nFAKE: Handshake OK"
+    sni = (len(name) + 3).to_bytes(2, "big") + b"\x00" + len(name).to_bytes(2, "big") + name
+    ext = b"\x00\x00" + len(sni).to_bytes(2, "big") + sni
+    body = b"\xfe\xfd" + bytes(32) + b"\x00" + b"\x00" + b"\x00\x02\x00\x2f" + b"\x01\x00" + len(ext).to_bytes(2, "big") + ext
+    s = DtlsSession("10.0.0.1:1", "10.0.0.2:2", 1, 0.0)
+    for n in range(2):  # sent twice, unanswered: a failure, shown in full
+        s.datagram("a", n + 1, float(n), record(22, handshake_fragment(1, len(body), 0, 0, body), seq=n))
+    a = s.result()
+    assert a.server_name == name.decode()
+    out = io.StringIO()
+    render_lines(Console(file=out, color_system=None, width=200), dtls_lines([a]))
+    text = out.getvalue()
+    assert "\x1b" not in text and "\\x1b[2Jevil.test\\nFAKE: Handshake OK" in text
+    assert not any(line.startswith("FAKE") for line in text.splitlines())

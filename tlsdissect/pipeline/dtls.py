@@ -80,7 +80,8 @@ def dtls_diagnosis(a: Any, chain: Optional["ChainAnalysis"]) -> Optional[dict[st
         cause = "client_rejected_cert_silently" if f.sender == "server" and a.server_certificates \
             else "server_no_response" if f.sender == "client" else "packets_dropped_on_path"
         other = "server" if f.sender == "client" else "client"
-        text = (f"The {f.sender} sent its flight {f.sends} times (last in frame {f.frame}) and the {other} "
+        what = "ClientHello" if f.phase == "client_hello" and f.sender == "client" else "flight"
+        text = (f"The {f.sender} sent its {what} {f.sends} times (last in frame {f.frame}) and the {other} "
                 + ("never answered." if f.last_answer_frame is None
                    else f"did not answer after frame {f.last_answer_frame}.")
                 + " A DTLS peer resends a flight only when its retransmission timer runs out (RFC 6347 §4.2.4).")

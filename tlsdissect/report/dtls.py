@@ -32,7 +32,7 @@ def _head(a: Any, d: dict[str, Any]) -> Line:
 
 def _steps(a: Any, d: dict[str, Any]) -> list[Line]:
     out: list[Line] = []
-    if a.client_hello_sends > 1:
+    if a.client_hello_sends > 1 and (a.failure is None or a.failure.kind != "no_answer"):
         out.append((f"    the client sent its ClientHello {a.client_hello_sends} times", "dim"))
     if a.hello_verify_request_frame is not None:
         out.append((f"    frame {a.hello_verify_request_frame}: the server asked for a cookie (HelloVerifyRequest); "
@@ -73,7 +73,9 @@ def _failure(a: Any) -> list[Line]:
         out.append((f"    frame {f.frame}: the {f.sender} sent an encrypted alert (epoch {f.alert.epoch}) before "
                     "the handshake completed", "bold"))
     else:
-        out.append((f"    frame {f.frame}: the {f.sender} sent its flight {f.sends} times and got no answer", "bold"))
+        what = "ClientHello" if f.sender == "client" and a.server_hello is None and not a.hello_verify_request_frame \
+            else "flight"
+        out.append((f"    frame {f.frame}: the {f.sender} sent its {what} {f.sends} times and got no answer", "bold"))
     diagnosis = a.diagnosis
     if diagnosis:
         out.append((f"    cause: {diagnosis['title']} ({diagnosis['cause']}, {diagnosis['likelihood']})", "yellow"))
