@@ -37,7 +37,7 @@ NOT_MET_TODAY: dict[str, str] = {
 NOT_NAMED_YET = frozenset({
     "inappropriate_fallback", "no_common_group", "no_common_signature_scheme",
     "handshake_signature_invalid", "record_corrupted_in_transit", "weak_server_key", "weak_dh_group",
-    "client_cert_revoked", "late_alert_after_success", "client_rejected_cert_silently",
+    "client_cert_revoked", "client_rejected_cert_silently",
     "path_mtu_blackhole", "truncated_response",
 })
 
@@ -110,6 +110,14 @@ def test_diagnosis_matches_sidecar(sidecar: Path, with_keys: bool) -> None:
             assert got_alert.get("name") == want_alert["name"]
     else:
         assert not got_alert or got_alert.get("code") in (None, 0)
+    late = e.get("late_alert")
+    if late and e["cause"] == "ok" and (with_keys or not late["encrypted"]):
+        # A late alert after a successful exchange stays a success, reported as a late alert
+        # (issue 16: established, cause ok, whatever late alerts follow).
+        after = g.after_handshake
+        assert after is not None and after["problem"] == "late_alert_after_success", after
+        assert after["stopped_exchange"] is False
+        assert (after["alert"]["sender"], after["alert"]["code"]) == (late["sender"], late["code"])
     if e.get("version"):
         assert conn.version == e["version"]
     if "server_name" in e:

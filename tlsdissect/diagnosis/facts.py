@@ -37,7 +37,7 @@ class Facts:
     """Facts about one connection, gathered once, and the scans the rules read them with."""
 
     __slots__ = ("c", "server_chain", "client_chain", "client_findings", "by_type", "hs", "enc", "evidence",
-                 "hidden", "tls13", "alert", "phase", "_data", "_data_min", "_hellos")
+                 "hidden", "tls13", "alert", "phase", "after_handshake", "_data", "_data_min", "_hellos")
 
     def __init__(self, conn: Connection, server_chain: Any = None, client_findings: Any = None,
                  client_chain: Any = None, by_type: Optional[dict[str, list[Event]]] = None):
@@ -57,6 +57,9 @@ class Facts:
         self.hidden: list[str] = []
         self.alert: Optional[Alert] = None  # the deciding alert (readable or encrypted), if any
         self.phase = ""  # the step the deciding alert's sender was at
+        # A problem after a completed handshake that did not decide the outcome (a late
+        # alert: rules/late_alert.py), as verdict.after_handshake_problem builds it.
+        self.after_handshake: Optional[dict[str, Any]] = None
         v = conn.version_code
         self.tls13 = v is not None and (v == 0x0304 or (v >> 8) in (0x7F, 0xFB))
 

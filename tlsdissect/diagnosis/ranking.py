@@ -6,7 +6,9 @@ The deciding event, in this order of priority:
    ClientHello in plain text (``NOT_TLS``). A connection that carried no data at all goes to
    ``NO_ALERT``.
 2. **A readable alert**: the first fatal one in clear (or decrypted), failing that a warning
-   that ends things (``no_renegotiation``, SSLv3's ``no_certificate``). Its phase and sender
+   that ends things (``no_renegotiation``, SSLv3's ``no_certificate``). A fatal alert that
+   came after the exchange was over (rules/late_alert.py) decides nothing: it is noted as a
+   late alert and the connection is read as if it had not come. Its phase and sender
    pick the rules in ``ALERT_RULES``; a phase and sender no family covers, ``ANY_ALERT``.
 3. **An encrypted alert inside a TLS 1.2 renegotiation** after a completed handshake
    (``HIDDEN_ALERT``).
@@ -28,6 +30,7 @@ from tlsdissect.diagnosis.candidate import Candidate, Rule
 from tlsdissect.diagnosis.facts import Facts
 from tlsdissect.diagnosis.phases import hidden_alert_phase, phase_at, post_handshake_phase
 from tlsdissect.diagnosis.rules.alert_model import read_by_the_alert_model
+from tlsdissect.diagnosis.rules.late_alert import late_alert
 from tlsdissect.diagnosis.rules import (
     after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, no_alert, not_tls,
     post_handshake, server_certificate)
@@ -107,6 +110,8 @@ def decide(f: Facts) -> Candidate:
                 break
             elif warn is None and (code == NO_RENEGOTIATION or code == NO_CERTIFICATE):
                 warn = a
+        if fatal is not None and late_alert(f, fatal):
+            fatal = None  # noted as the after-handshake problem; the exchange had succeeded
         alert = warn if fatal is None else fatal
         if alert is not None:
             f.alert = alert
