@@ -33,7 +33,7 @@ from tlsdissect.diagnosis.rules.alert_model import read_by_the_alert_model
 from tlsdissect.diagnosis.rules.late_alert import late_alert
 from tlsdissect.diagnosis.rules import (
     after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, no_alert, not_tls,
-    post_handshake, server_certificate)
+    post_handshake, record_integrity, server_certificate)
 
 NOT_TLS: tuple[Rule, ...] = (not_tls.plaintext_http_client, not_tls.plaintext_server, not_tls.not_tls)
 
@@ -50,6 +50,7 @@ _SERVER_REFUSES_CERTIFICATE = (client_certificate.client_certificate_missing, cl
                                client_certificate.client_certificate_refused)
 _AFTER_HANDSHAKE_ALERT = (post_handshake.post_handshake_failure,)
 _AT_FINISHED = (handshake_end.finished_check_failed,)
+_DURING_DATA = (record_integrity.record_failed_check, handshake_end.unexplained_alert)
 # (phase, sender) of the deciding readable alert -> its rules; any other -> ANY_ALERT.
 ALERT_RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
     ("client_hello", "server"): _SERVER_REFUSES_HELLO,
@@ -63,6 +64,8 @@ ALERT_RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
     ("post_handshake_auth", "server"): _AFTER_HANDSHAKE_ALERT,
     ("finished", "client"): _AT_FINISHED,
     ("finished", "server"): _AT_FINISHED,
+    ("application_data", "client"): _DURING_DATA,
+    ("application_data", "server"): _DURING_DATA,
 }
 ANY_ALERT: tuple[Rule, ...] = (handshake_end.unexplained_alert,)
 
