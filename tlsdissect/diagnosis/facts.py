@@ -202,6 +202,23 @@ class Facts:
                     return f
         return None
 
+    def client_certificate_problem(self) -> Optional[str]:
+        """What was wrong with the client's answer to the CertificateRequest: none sent
+        (``client_cert_missing``), or one the server did not ask for or cannot accept
+        (``client_cert_rejected``, each finding noted); None when the capture shows nothing."""
+        c = self.c
+        if c.client_certificate_sent is False:
+            return "client_cert_missing"
+        bad = [x for x in self.client_findings if x.id == "issuer_not_requested"]
+        if self.client_chain is not None:
+            bad += [x for x in self.client_chain.findings if x.id in ("expired", "not_yet_valid", "eku_not_client_auth")]
+        if not bad:
+            return None
+        frames = [e.frame for e in self.hs if e.sender == "client" and e.info.get("message") == "certificate"][:1]
+        for x in bad:
+            self.note(x.text, frames)
+        return "client_cert_rejected"
+
     def probable_alert(self, sender: str, close_frame: int) -> Optional[Event]:
         """TLS 1.3 without keys: ``sender``'s last protected record up to the close, when it is
         small enough to be an encrypted alert."""

@@ -32,7 +32,7 @@ from tlsdissect.diagnosis.phases import hidden_alert_phase, phase_at, post_hands
 from tlsdissect.diagnosis.rules.alert_model import read_by_the_alert_model
 from tlsdissect.diagnosis.rules.late_alert import late_alert
 from tlsdissect.diagnosis.rules import (
-    after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, no_alert, not_tls,
+    after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, http_answers, no_alert, not_tls,
     post_handshake, record_integrity, server_certificate)
 
 NOT_TLS: tuple[Rule, ...] = (not_tls.plaintext_http_client, not_tls.plaintext_server, not_tls.not_tls)
@@ -75,8 +75,8 @@ HIDDEN_ALERT: tuple[Rule, ...] = (
     hidden_alerts.hidden_alert_abort)
 
 AFTER_HANDSHAKE: tuple[Rule, ...] = (
-    after_handshake.closed_at_once_on_name_mismatch, after_handshake.http_refusal,
-    after_handshake.client_auth_refused_later, after_handshake.reset_after_handshake,
+    after_handshake.closed_at_once_on_name_mismatch, http_answers.http_refusal,
+    http_answers.response_cut_short, after_handshake.client_auth_refused_later, after_handshake.reset_after_handshake,
     after_handshake.handshake_completed)
 
 NO_ALERT: tuple[Rule, ...] = (
