@@ -101,6 +101,40 @@ def reset_after_handshake(f: Facts) -> Optional[Candidate]:
                                   "session first: the application crashed, was killed, or gave up."))
 
 
+def client_certificate_unread(f: Facts) -> Optional[Candidate]:
+    """TLS 1.3 without the key log: the client's encrypted second flight has the shape of a
+    client certificate (Certificate, CertificateVerify and Finished; or an empty Certificate and
+    Finished), so the server asked for one. Whether it then refused the request (nginx answers
+    HTTP 400 inside the session) only the key log shows: success, likely, with the refusals as
+    alternatives and the answer named as hidden."""
+    if not f.tls13 or f.by_type.get("application_data") or any(e.info.get("encrypted") for e in f.hs):
+        return None
+    _, sh = f.hellos()
+    flight = [e for e in f.enc if e.sender == "client" and (sh is None or e.frame > sh.frame)]
+    if not flight:
+        return None
+    flight = [e for e in flight if e.frame == flight[0].frame]
+    sizes = [int(e.info.get("length", 0)) for e in flight]
+    if len(sizes) >= 3 and sizes[0] > 100:
+        sent, alternatives = "sent one (Certificate, CertificateVerify and Finished)", ["client_cert_rejected",
+                                                                                      "client_cert_revoked"]
+    elif len(sizes) == 2 and sizes[0] <= 40:
+        sent, alternatives = "had none to send (an empty Certificate, then Finished)", ["client_cert_missing"]
+    else:
+        return None
+    c = f.c
+    return candidate("established", "ok", "likely", alternatives=alternatives,
+                     evidence=[make_evidence(f"The client's encrypted second flight is {len(sizes)} records of "
+                                             f"{', '.join(map(str, sizes))} bytes: the server asked for a client "
+                                             f"certificate and the client {sent}.", [flight[0].frame])],
+                     hidden=["the server's answer to the request (a server that checks the client certificate "
+                             "after the handshake, as nginx's ssl_verify_client does, refuses inside the encrypted "
+                             "session with HTTP 400); " + f.keys_hint()],
+                     explanation=(f"The TLS handshake completed ({c.version}, {c.cipher}) with client "
+                                  "authentication. Whether the server then accepted the certificate is decided "
+                                  "inside the encrypted session; supply the key log to see its answer."))
+
+
 def handshake_completed(f: Facts) -> Candidate:
     """Nothing went wrong that the capture shows (always applies)."""
     c = f.c
