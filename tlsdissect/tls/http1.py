@@ -248,6 +248,7 @@ class Http1Reader:
     def _stop(self, why: str) -> None:
         self.broken = why
         self.state = "stopped"
+        self.buf = bytearray()  # (nothing more is read: the memory goes)
 
     # -- output ---------------------------------------------------------------------------
     def open_message(self) -> Optional[Http1Message]:

@@ -153,7 +153,11 @@ class Http2Reader:
             if flags & END_HEADERS:
                 self._headers_done()
         elif t == CONTINUATION:
-            self.block += payload
+            if len(self.block) + len(payload) > MAX_HEADER_BLOCK:
+                self.decoder = None  # (as for a frame too big to keep)
+                self.block = bytearray()
+            elif self.decoder is not None:
+                self.block += payload
             if flags & END_HEADERS:
                 self._headers_done()
         elif t == RST_STREAM and st is not None and len(payload) >= 4:
