@@ -78,6 +78,18 @@ def test_error_answer_keeps_the_start_of_its_body() -> None:
     assert r.messages[0].body_start == page
 
 
+def test_other_protocols_inside_tls_are_not_read_as_http() -> None:
+    # openssl s_client/s_server exchanging lines (the shared ssldump samples): no HTTP at all.
+    w = HttpWatch()
+    w.feed(0, b"hello from the client\n", 20)
+    w.feed(1, b"hi\n", 21)
+    assert w.summary() is None
+    # A request line being typed in: still possibly HTTP.
+    w2 = HttpWatch()
+    w2.feed(0, b"GET", 3)
+    assert w2.summary() is not None
+
+
 # -- HTTP/2 ----------------------------------------------------------------------------------
 def _frame(ftype: int, flags: int, stream: int, payload: bytes) -> bytes:
     return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + stream.to_bytes(4, "big") + payload

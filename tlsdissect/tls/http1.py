@@ -111,6 +111,9 @@ class Http1Reader:
         buf = self.buf
         start = len(buf)
         buf += data[pos:]
+        if not self._may_be_http(buf):
+            self._stop("not an HTTP/1 response" if self.responses else "not an HTTP/1 request")
+            return len(data)
         at = buf.find(b"\r\n\r\n", max(0, start - 3))
         if at < 0:
             if len(buf) > MAX_HEAD:
@@ -123,6 +126,19 @@ class Http1Reader:
             return pos + used
         self._begin(head, frame)
         return pos + used
+
+    def _may_be_http(self, buf: bytearray) -> bool:
+        """Whether a message head's first bytes can be HTTP/1 (blank lines between messages
+        allowed): a response starts with ``HTTP/``, a request with a method token and a space."""
+        start = bytes(buf[:24]).lstrip(b"\r\n")
+        if not start:
+            return True
+        if self.responses:
+            return b"HTTP/"[:len(start)] == start[:5]
+        token = start.split(b" ", 1)
+        if len(token) == 1:  # no space yet: a token so far?
+            return len(start) < 20 and all(0x41 <= ch <= 0x5A or ch == 0x2D for ch in start)
+        return 0 < len(token[0]) < 20 and all(0x41 <= ch <= 0x5A or ch == 0x2D for ch in token[0])
 
     def _begin(self, head: bytes, frame: int) -> None:
         line = head.split(b"\r\n", 1)[0]
@@ -251,6 +267,10 @@ class Http1Reader:
         self.buf = bytearray()  # (nothing more is read: the memory goes)
 
     # -- output ---------------------------------------------------------------------------
+    def speaks_http(self) -> bool:
+        """Whether this side's data was read as HTTP/1 (a message head, or one coming in)."""
+        return self.count > 0 or (self.broken is None and bool(self.buf))
+
     def open_message(self) -> Optional[Http1Message]:
         """The message still being read (its end not seen), if any; one that runs until the
         close (``framing == "close"``) or a tunnel is never open: its end is the close."""

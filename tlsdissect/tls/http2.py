@@ -188,6 +188,10 @@ class Http2Reader:
             elif name in (":method", ":path", ":authority") and name[1:] not in st:
                 st[name[1:]] = value
 
+    def speaks_http(self) -> bool:
+        """Whether this side's data was read as HTTP/2 frames."""
+        return self.broken is None
+
     def summary(self) -> dict[str, Any]:
         d: dict[str, Any] = {"protocol": "h2", "streams": self.stream_count,
                              "first": [dict(s) for s in list(self.streams.values())[:4]]}

@@ -48,8 +48,8 @@ class HttpWatch:
 
     def summary(self) -> Optional[dict[str, Any]]:
         client, server = self.readers
-        if client is None and server is None:
-            return None
+        if not any(r is not None and r.speaks_http() for r in (client, server)):
+            return None  # (no data, or not HTTP: another protocol inside TLS)
         d: dict[str, Any] = {"protocol": "h2" if self.h2 else "http/1"}
         if client is not None:
             d["client"] = client.summary()

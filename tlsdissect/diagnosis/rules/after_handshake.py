@@ -101,6 +101,11 @@ def reset_after_handshake(f: Facts) -> Optional[Candidate]:
                                   "session first: the application crashed, was killed, or gave up."))
 
 
+# An empty TLS 1.3 Certificate message (8 bytes) protected: + inner type + 16-byte tag; a
+# 0-RTT client's EndOfEarlyData (4 bytes) makes a 21-byte record in the same place.
+EMPTY_CERTIFICATE_RECORD = 25
+
+
 def client_certificate_unread(f: Facts) -> Optional[Candidate]:
     """TLS 1.3 without the key log: the client's encrypted second flight has the shape of a
     client certificate (Certificate, CertificateVerify and Finished; or an empty Certificate and
@@ -118,7 +123,7 @@ def client_certificate_unread(f: Facts) -> Optional[Candidate]:
     if len(sizes) >= 3 and sizes[0] > 100:
         sent, alternatives = "sent one (Certificate, CertificateVerify and Finished)", ["client_cert_rejected",
                                                                                       "client_cert_revoked"]
-    elif len(sizes) == 2 and sizes[0] <= 40:
+    elif len(sizes) == 2 and EMPTY_CERTIFICATE_RECORD <= sizes[0] <= EMPTY_CERTIFICATE_RECORD + 15:
         sent, alternatives = "had none to send (an empty Certificate, then Finished)", ["client_cert_missing"]
     else:
         return None

@@ -1,7 +1,8 @@
 """A fatal alert after the exchange was over is late: it did not stop anything.
 
 lighttpd answers a client that closes without close_notify (curl after an HTTP/2 200) with
-an encrypted fatal ``decode_error``; a server idling out a finished keep-alive connection may
+an encrypted fatal ``decode_error`` (OpenSSL 3 reports the unexpected EOF so; openssl s_server in
+the shared ssldump samples does the same); a server idling out a finished keep-alive connection may
 send an alert of its own. Taking such an alert as the deciding one turns a success into a
 failure. An alert is *late* when all of these hold:
 
@@ -81,8 +82,9 @@ def late_alert(f: Facts, a: Alert) -> bool:
         "late_alert_after_success", "certain", False,
         (f"A late alert after the exchange completed; it did not stop the exchange: the {a.sender} sent "
          f"{a.name} ({a.hex}) after application data had gone both ways and after the connection was "
-         f"being closed (frame {closed}). Some stacks answer a peer's close without close_notify this way "
-         f"(lighttpd sends decode_error); what {who} received before it stands."),
+         f"being closed (frame {closed}). OpenSSL 3 reports a peer's close without close_notify (an unexpected "
+         f"EOF) with decode_error, as lighttpd and openssl s_server do; what {who} received before it "
+         f"stands."),
         sorted({data[0], data[1], closed, a.frame}), alert_dict(a))
     f.note(alert_text(a) + " It came after the exchange was over: a late alert, not the failure.", [a.frame])
     return True
