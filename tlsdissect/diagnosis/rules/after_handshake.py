@@ -135,9 +135,9 @@ def client_certificate_unread(f: Facts) -> Optional[Candidate]:
                      hidden=["the server's answer to the request (a server that checks the client certificate "
                              "after the handshake, as nginx's ssl_verify_client does, refuses inside the encrypted "
                              "session with HTTP 400); " + f.keys_hint()],
-                     explanation=(f"The TLS handshake completed ({c.version}, {c.cipher}) with client "
-                                  "authentication. Whether the server then accepted the certificate is decided "
-                                  "inside the encrypted session; supply the key log to see its answer."))
+                     explanation=(f"The TLS handshake completed ({c.version}, {c.cipher}) and the server asked "
+                                  "for a client certificate. Whether it then accepted the client's answer is "
+                                  "decided inside the encrypted session; supply the key log to see its answer."))
 
 
 def handshake_completed(f: Facts) -> Candidate:

@@ -70,7 +70,9 @@ def _answer_line(answer: dict[str, Any]) -> str:
     line = answer.get("line") or f"HTTP/2 :status {answer.get('status')}"
     title = str(answer.get("body_start", ""))
     if "<title>" in title and "</title>" in title:
-        line += f" ({title.split('<title>', 1)[1].split('</title>', 1)[0]})"
+        name = title.split("<title>", 1)[1].split("</title>", 1)[0].strip()
+        if name and name not in line:
+            line += f" ({name})"
     return line
 
 
@@ -143,9 +145,12 @@ def _client_certificate_refused(f: Facts, answer: dict[str, Any], reading: str) 
     close = c.tcp_close
     how = close.how if close else None
     line = _answer_line(answer)
+    cert = next((e for e in f.hs if e.sender == "client" and e.info.get("message") == "certificate"), None)
     if reading == CERT_MISSING or c.client_certificate_sent is False:
+        evidence = [make_evidence("The client answers the CertificateRequest with an empty Certificate.",
+                                  [cert.frame])] if cert is not None and c.client_certificate_sent is False else []
         return candidate("established", "client_cert_missing", "certain", failure_point="application_data",
-                         aborted_by="server", how=how,
+                         aborted_by="server", how=how, evidence=evidence,
                          explanation=(f"The server completed the handshake without the client certificate it requires "
                                       f"and refused the request: {line}. nginx's ssl_verify_client on answers so "
                                       "(Apache aborts the handshake instead)."))
@@ -157,7 +162,6 @@ def _client_certificate_refused(f: Facts, answer: dict[str, Any], reading: str) 
                                       f"{line}; the certificate findings above say why."))
     seen = c.client_certificate_sent is True
     hidden = [] if seen else ["which client certificate was sent (its Certificate message was not read)"]
-    cert = next((e for e in f.hs if e.sender == "client" and e.info.get("message") == "certificate"), None)
     evidence = [make_evidence("The client sends its certificate" + (" (decrypted)." if cert.info.get("encrypted")
                                                                      else "."), [cert.frame])] if cert else []
     return candidate("established", "client_cert_revoked", "possible", failure_point="application_data",
