@@ -18,7 +18,7 @@ def test_the_reasoner_fills_the_diagnosis_fields_by_name() -> None:
     assert [f.name for f in dataclasses.fields(Diagnosis)] == [
         "outcome", "cause", "confidence", "failure_point", "last_completed", "aborted_by", "how", "alert",
         "alternatives", "explanation", "evidence", "remedy", "check_command", "check_command_withheld",
-        "wireshark_filter", "hidden"]
+        "wireshark_filter", "hidden", "after_handshake"]
     conn = Connection(stream=7, client="10.0.0.1:40000", server="10.0.0.2:443", first_frame=1, last_frame=5,
                       start_time=0.0, end_time=0.1, is_tls=True)
     conn.client_stats = DirectionStats(packets=3, bytes=200)
@@ -37,6 +37,7 @@ def test_the_reasoner_fills_the_diagnosis_fields_by_name() -> None:
     assert "handshake_failure (0x28)" in d.explanation
     assert [e.frames for e in d.evidence] == [[4]] and d.hidden == [] and d.remedy
     assert d.wireshark_filter == "tcp.stream eq 7" and d.check_command is not None and "10.0.0.2" in d.check_command
+    assert d.after_handshake is None  # (a hello refused: nothing after a handshake)
 
 
 def test_the_candidate_factory_sets_every_field_as_the_dataclass_does() -> None:

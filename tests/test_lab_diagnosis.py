@@ -27,15 +27,11 @@ from tlsdissect.diagnosis.causes import CAUSES as CATALOGUE
 # Wide-lab scenarios whose cause is in the catalogue but which tlsdissect does not diagnose
 # right today (the diagnosis issue, "Diagnosis that generalises"): name -> what it gets wrong.
 NOT_MET_TODAY: dict[str, str] = {
-    "wide_client_cert_revoked_nginx13": "ok, not client_cert_revoked: nginx completes the TLS 1.3 handshake "
-                                        "and refuses the revoked certificate with an HTTP 400 inside the "
-                                        "session (the HTTP-refusal part of the issue)",
 }
 
 # Catalogue causes that the wide lab expects and no diagnosis rule names yet (the alert model and
 # the wide lab brought them to the catalogue; lab/score.py shows what we name instead).
 NOT_NAMED_YET = frozenset({
-    "record_corrupted_in_transit", "late_alert_after_success", "truncated_response",
 })
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
@@ -108,6 +104,14 @@ def test_diagnosis_matches_sidecar(sidecar: Path, with_keys: bool) -> None:
             assert got_alert.get("name") == want_alert["name"]
     else:
         assert not got_alert or got_alert.get("code") in (None, 0)
+    late = e.get("late_alert")
+    if late and e["cause"] == "ok" and (with_keys or not late["encrypted"]):
+        # A late alert after a successful exchange stays a success, reported as a late alert
+        # (issue 16: established, cause ok, whatever late alerts follow).
+        after = g.after_handshake
+        assert after is not None and after["problem"] == "late_alert_after_success", after
+        assert after["stopped_exchange"] is False
+        assert (after["alert"]["sender"], after["alert"]["code"]) == (late["sender"], late["code"])
     if e.get("version"):
         assert conn.version == e["version"]
     if "server_name" in e:

@@ -46,6 +46,15 @@ _VERDICTS_MAX = 1024
 _VERDICTS: dict[tuple[Any, ...], str] = {}
 
 
+def after_handshake_problem(problem: str, confidence: str, stopped_exchange: bool, text: str,
+                            frames: list[int], alert: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """What ``Diagnosis.after_handshake`` holds (docs/schema.md): the problem's cause id, how
+    sure, whether it stopped the exchange (a late alert after a completed exchange does not:
+    the connection stays established with cause ok), a sentence, its frames, and its alert."""
+    return {"problem": problem, "confidence": confidence, "stopped_exchange": stopped_exchange,
+            "text": text, "frames": frames, "alert": alert}
+
+
 def _title(cause: str) -> str:
     c = CAUSES.get(cause)
     return c.title if c is not None else cause
@@ -69,6 +78,8 @@ class Diagnosis:
     check_command_withheld: Optional[str] = None  # why there is no check_command (a hostile name)
     wireshark_filter: str = ""
     hidden: list[str] = field(default_factory=list)  # what the capture cannot show without keys
+    # A problem found after a completed handshake (see AfterHandshake), or None.
+    after_handshake: Optional[dict[str, Any]] = None
 
     @property
     def verdict(self) -> str:
@@ -129,5 +140,6 @@ class Diagnosis:
             "wireshark_filter": self.wireshark_filter,
             "verdict": self.verdict,
             "hidden": self.hidden,
+            "after_handshake": self.after_handshake,
         }
 

@@ -120,6 +120,9 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     dec = s.decryption_summary()
     if dec is not None:
         extra["decryption"] = dec
+        http = s.http_summary()
+        if http is not None:
+            extra["http"] = http
     rst_mid = tcp.rst_mid_record
     if rst_mid[0] or rst_mid[1]:
         extra["rst_mid_record"] = {names[d]: rst_mid[d] for d in (0, 1) if rst_mid[d]}

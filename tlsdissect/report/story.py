@@ -22,8 +22,8 @@ LADDER_WIDTH = 46  # characters between the client's and the server's column
 
 def warnings(c: Connection) -> list[Line]:
     """Problems on a connection whose handshake completed: certificate findings (error and
-    warning), warning alerts other than close_notify, and HTTP refusals or other causes the
-    diagnosis found after the handshake."""
+    warning), warning alerts other than close_notify, and a problem after the handshake that did
+    not stop the exchange (a late alert: diagnosis.after_handshake)."""
     out: list[Line] = []
     for f in c.extra.get("chain_findings") or ():
         if f.get("severity") in ("error", "warning") and f.get("id") not in _QUIET_FINDINGS:
@@ -32,6 +32,11 @@ def warnings(c: Connection) -> list[Line]:
     for a in c.alerts:
         if a.level == "warning" and a.code != 0:
             out.append((f"warning: {a.sender} sent the warning alert {a.name} ({a.hex}) in frame {a.frame}", "yellow"))
+    diag = c.diagnosis
+    after = getattr(diag, "after_handshake", None) if diag is not None else None
+    if after and not after.get("stopped_exchange"):
+        frames = ", ".join(str(x) for x in after.get("frames") or ())
+        out.append((f"warning: {after.get('text')} ({after.get('problem')}; frames {frames})", "yellow"))
     return out
 
 

@@ -24,6 +24,7 @@ from tlsdissect.tls import tables
 from tlsdissect.tls.decryption import Decryption, null_cipher_decryptor
 from tlsdissect.tls.handlers import EMPTY2, NOT_PARSED, ON_MESSAGE, on_sslv2_hello, parse_in_context
 from tlsdissect.tls.handshake import FINISHED
+from tlsdissect.tls.httpwatch import HttpWatch
 from tlsdissect.tls.transcript import collect as collect_transcript
 from tlsdissect.tls.records import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSHAKE, RecordEvent, RecordLayer
 
@@ -82,6 +83,7 @@ class TlsSession:
         "handshake_messages",
         "history",
         "hrr",
+        "http",
         "keylog",
         "latest_server_hello",
         "layers",
@@ -153,6 +155,7 @@ class TlsSession:
         self.finished: tuple[Optional[int], Optional[int]] = NONE_PAIR  # frame of each side's Finished
         self.first_data_frame: tuple[Optional[int], Optional[int]] = NONE_PAIR  # decrypted app data
         self.post_handshake: Any = ()  # list[(dir, frame, message)] after both Finished, from the first
+        self.http: Optional[HttpWatch] = None  # HTTP in the decrypted data, made at its first record
 
     # -- input from the TCP layer -------------------------------------------------------
     def data(self, d: int, data: bytes, frame: int, ts: float) -> None:
@@ -233,6 +236,8 @@ class TlsSession:
                 if ev.body:
                     info["preview"] = ev.body[:64].decode("latin-1")
                 self.timeline.append((d, ev.frame, ev.time, "application_data", info))
+            if ev.body:
+                self._http(d, ev.body, ev.frame)
         elif kind == "heartbeat":
             self.tls_seen = True
             self.note(d, "b")
@@ -377,6 +382,20 @@ class TlsSession:
     established = conclusions.established
     resumed = conclusions.resumed
     ssl_history = conclusions.ssl_history
+
+    def _http(self, d: int, body: bytes, frame: int) -> None:
+        """Decrypted application data to the HTTP watch, by side (0 client, 1 server)."""
+        client = self.client_hellos[0][0] if self.client_hellos else self.client_dir_hint
+        if client is None:
+            return
+        watch = self.http
+        if watch is None:
+            watch = self.http = HttpWatch()
+        watch.feed(0 if d == client else 1, body, frame)
+
+    def http_summary(self) -> Optional[dict[str, Any]]:
+        """The connection's ``http`` entry (tls.httpwatch); None when no data was read."""
+        return self.http.summary() if self.http is not None else None
 
     def decryption_summary(self) -> Optional[dict[str, Any]]:
         """The report's decryption entry; None without a key log."""
