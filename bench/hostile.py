@@ -13,7 +13,8 @@ from os.wait4() on that child, so other work on the machine does not leak into t
 Cases: ``flood`` (500,000 SYNs sharing one timestamp), ``flood20`` (2,000,000 SYNs over 20 s
 of capture time), ``ooo`` (10k/20k/40k one-byte segments behind a one-byte hole, timed in a
 child without its imports: through the pipeline, and into the reassembler alone), ``rewrite``
-(a ClientHello rewritten after delivery: reported or not), ``bomb`` (a 1 GiB gzip bomb).
+(a ClientHello rewritten after delivery: reported or not), ``alerts`` (400,000 alert records on one
+connection, ``--jsonl``: the per-connection list caps), ``bomb`` (a 1 GiB gzip bomb).
 Each child gets an address-space limit (--max-gb, 4 by default) and a timeout (--timeout).
 """
 
@@ -33,10 +34,12 @@ from typing import Any, Optional
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from tests.hostile.list_hostile_pcaps import alert_storm  # noqa: E402
 from tests.hostile.tcp_hostile_pcaps import behind_a_hole, gzip_bomb, rewritten_after_delivery, syn_flood, write_pcap  # noqa: E402
 
 
-def run_cli(tree: Path, capture: Path, max_gb: float, timeout: float, keep: bool = True) -> dict[str, Any]:
+def run_cli(tree: Path, capture: Path, max_gb: float, timeout: float, keep: bool = True,
+            mode: str = "--json") -> dict[str, Any]:
     """The CLI on ``capture`` (--json to a file, or to /dev/null unless ``keep``): exit status,
     CPU seconds, peak RSS, wall time."""
     limit = int(max_gb * (1 << 30))
@@ -48,7 +51,7 @@ def run_cli(tree: Path, capture: Path, max_gb: float, timeout: float, keep: bool
     env = dict(os.environ, PYTHONPATH=str(tree))
     started = time.monotonic()
     with open(out, "wb") as f:
-        child = subprocess.Popen([sys.executable, "-m", "tlsdissect", "--json", str(capture)], stdout=f,
+        child = subprocess.Popen([sys.executable, "-m", "tlsdissect", mode, str(capture)], stdout=f,
                                  stderr=subprocess.DEVNULL, cwd=tree, env=env, preexec_fn=limits)
         status = None
         while time.monotonic() - started < timeout:
@@ -139,6 +142,23 @@ def case_rewrite(tree: Path, tmp: Path, args: argparse.Namespace) -> dict[str, A
     return r
 
 
+def case_alerts(tree: Path, tmp: Path, args: argparse.Namespace, count: int) -> dict[str, Any]:
+    """``count`` alert records on one connection, --jsonl: what the connection's lists cost."""
+    path = tmp / f"alerts-{count}.pcap"
+    with open(path, "wb") as f:
+        write_pcap(f, alert_storm(count))
+    r = run_cli(tree, path, args.max_gb, args.timeout, mode="--jsonl")
+    out = r.pop("output")
+    with open(out) as f:
+        conn = json.loads(f.readline())
+    r.update(capture_mb=round(path.stat().st_size / 1e6, 1), output_kb=round(out.stat().st_size / 1024),
+             alerts_listed=len(conn["alerts"]), events_listed=len(conn["events"]), dropped=conn.get("dropped"),
+             cause=(conn.get("diagnosis") or {}).get("cause"))
+    path.unlink()
+    out.unlink()
+    return r
+
+
 def case_bomb(tree: Path, tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
     size = (128 if args.quick else 1024) << 20
     path = tmp / "bomb.pcap.gz"
@@ -153,7 +173,7 @@ def case_bomb(tree: Path, tmp: Path, args: argparse.Namespace) -> dict[str, Any]
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tree", type=Path, default=REPO, help="checkout whose tlsdissect runs (default: this one)")
-    ap.add_argument("--cases", default="flood,flood20,ooo,rewrite,bomb")
+    ap.add_argument("--cases", default="flood,flood20,ooo,rewrite,alerts,bomb")
     ap.add_argument("--quick", action="store_true", help="a tenth of the sizes")
     ap.add_argument("--repeat", type=int, default=2, help="runs per timing (the least CPU counts)")
     ap.add_argument("--max-gb", type=float, default=4.0, help="address-space limit per child")
@@ -174,6 +194,8 @@ def main() -> int:
                 report[case] = case_ooo(tree, tmp, args)
             elif case == "rewrite":
                 report[case] = case_rewrite(tree, tmp, args)
+            elif case == "alerts":
+                report[case] = case_alerts(tree, tmp, args, 400_000 // scale)
             elif case == "bomb":
                 report[case] = case_bomb(tree, tmp, args)
             else:
