@@ -46,7 +46,7 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     server = 1 - client
     names = _NAMES[client]
     # Timeline: TCP and TLS events merged in capture order (stable for equal frames).
-    merged = tcp.tcp_events + s.timeline  # (a new list: sorted in place, no second copy)
+    merged = tcp.tcp_events + s.full_timeline()  # (a new list: sorted in place, no second copy)
     merged.sort(key=_BY_FRAME)
     anomalies = timeline_events(s.anomalies, names) if s.anomalies else []
     for r in (0, 1):

@@ -14,6 +14,7 @@ a finished session are :mod:`~tlsdissect.tls.conclusions` (bound here as methods
 
 from __future__ import annotations
 
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Optional
 
@@ -360,12 +361,35 @@ class TlsSession:
         if ct == CT_APPLICATION_DATA:
             self.app_data_records[d] += 1
         if len(log) < MAX_TIMELINE_PROTECTED:
-            log.append((frame, ts, ct, length))
-            ctype = _PROTECTED_TYPES.get(ct) or str(ct)
-            self.add_event((d, frame, ts, "encrypted_record", {"content_type": ctype, "length": length}))
+            # Its timeline event is made from this entry when the connection is assembled
+            # (full_timeline), at the place it would have had: the timeline's length now. (A
+            # tuple and a dict less per listed record: ~12 KB of a connection in bulk transfer.)
+            log.append((frame, ts, ct, length, len(self.timeline)))
         elif self._established_guess():
             for layer in self.layers:
                 layer.report_protected = False  # bulk data from here: count, do not list
+
+    def full_timeline(self) -> list[tuple[int, int, float, str, dict[str, Any]]]:
+        """The timeline with the listed protected records' "encrypted_record" events in their
+        places (each where the timeline ended when it was read; see on_protected)."""
+        timeline = self.timeline
+        logs = self.protected_log
+        if not logs[0] and not logs[1]:
+            return timeline
+        listed = sorted(((rec[4], d, rec) for d in (0, 1) for rec in logs[d]), key=_FIRST)  # (stable)
+        out: list[tuple[int, int, float, str, dict[str, Any]]] = []
+        append = out.append
+        j = 0
+        n = len(listed)
+        for i, entry in enumerate(timeline):
+            while j < n and listed[j][0] <= i:
+                append(_protected_event(listed[j][1], listed[j][2]))
+                j += 1
+            append(entry)
+        while j < n:
+            append(_protected_event(listed[j][1], listed[j][2]))
+            j += 1
+        return out
 
     def add_anomaly(self, entry: tuple[int, int, float, str, dict[str, Any]]) -> None:
         """One anomaly; a repeat of a kept one (same direction, name and detail) adds to its
@@ -425,6 +449,14 @@ class TlsSession:
             return None
         return (self.decryption or Decryption(self.keylog)).summary(self.layers)
 
+
+def _protected_event(d: int, rec: tuple[int, float, int, int, int]) -> tuple[int, int, float, str, dict[str, Any]]:
+    """The timeline event of a listed protected record (a protected_log entry of direction ``d``)."""
+    frame, ts, ct, length, _pos = rec
+    return (d, frame, ts, "encrypted_record", {"content_type": _PROTECTED_TYPES.get(ct) or str(ct), "length": length})
+
+
+_FIRST = itemgetter(0)
 
 # Record events by kind: the three frequent ones go straight to their method (they set
 # tls_seen themselves); every other kind to _other_event.
