@@ -43,14 +43,14 @@ BUSY_IDLE_TIMEOUT = 5.0
 BUSY_CLOSED_LINGER = 0.5  # and closed connections wait this long instead of CLOSED_LINGER
 MAX_ACTIVE = 20_000
 # The same on bytes: the open connections' estimated memory (estimated_bytes) above
-# MEMORY_BUDGET hands out the longest idle ones until it is back under; above half of it the
-# busy rule applies. The estimate counts packets, not bytes kept, so that every worker of a
-# sharded run (which sees the other workers' connections only as shadows) makes the same
-# choice: an open connection holds about CONNECTION_COST bytes plus PACKET_COST per packet of
-# its first CHARGED_PACKETS (the handshake, its certificates and timeline; after it, bulk data
-# adds next to nothing: protected records are skipped, only their first few listed). Measured
-# with tracemalloc on the lab's handshakes (docs/limits.md).
-MEMORY_BUDGET = 32 << 20
+# MEMORY_BUDGET hands out closed connections, then the longest idle ones, until it is back
+# under; above 7/8 of it the busy rule applies. The estimate counts packets, not bytes kept,
+# so that every worker of a sharded run (which sees the other workers' connections only as
+# shadows) makes the same choice: an open connection holds about CONNECTION_COST bytes plus
+# PACKET_COST per packet of its first CHARGED_PACKETS (the handshake, its certificates and
+# timeline; after it, bulk data adds next to nothing: protected records are skipped, only their
+# first few listed). Measured with tracemalloc on the lab's handshakes (docs/limits.md).
+MEMORY_BUDGET = 40 << 20
 CONNECTION_COST = 3 << 10
 PACKET_COST = 900
 CHARGED_PACKETS = 24
@@ -558,7 +558,8 @@ class FlowTable:
             return
         self._last_sweep = now
         busy = len(self.active) > self.busy_active or (
-            len(self.active) > self._budget_safe // 2 and estimated_bytes(self.active.values()) > self.memory_budget // 2)
+            len(self.active) > self._budget_safe * 7 // 8
+            and estimated_bytes(self.active.values()) > self.memory_budget * 7 // 8)
         idle_timeout = BUSY_IDLE_TIMEOUT if busy else IDLE_TIMEOUT
         linger = BUSY_CLOSED_LINGER if busy else CLOSED_LINGER
         quiet = min(linger, idle_timeout)  # a connection quiet for less stays, closed or not
