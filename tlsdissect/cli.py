@@ -20,6 +20,7 @@ from tlsdissect.report.safe import shown
 from tlsdissect.results.jsontext import dumps, dumps_bytes
 from tlsdissect.results.model import SCHEMA_VERSION, Connection, Report
 from tlsdissect.results.outcome import is_failure
+from tlsdissect.tcp.flows import MEMORY_BUDGET
 
 EXIT_OK = 0
 EXIT_FAILED_HANDSHAKE = 1
@@ -117,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use N processes (0: one per core): several files are analysed side by side (output in "
                         "file order); one file has its connections shared out among N workers (same output as "
                         "one process)")
+    p.add_argument("--memory-budget", type=_megabytes, default=None, metavar="MB",
+                   help=f"memory the open connections may hold, by estimate (default {MEMORY_BUDGET >> 20}); over it "
+                        "the longest idle are reported early, marked memory_budget (docs/limits.md)")
     try:
         import shtab
 
@@ -157,6 +161,17 @@ def _jobs(text: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError("must be 0 (one per core) or more")
     return n or (os.cpu_count() or 1)
+
+
+def _megabytes(text: str) -> int:
+    """--memory-budget: mebibytes (a number, fractions allowed), as bytes."""
+    try:
+        mb = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not mb > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return int(mb * (1 << 20))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -274,6 +289,8 @@ def _main_run(args: argparse.Namespace) -> int:
         options["ca_path"] = args.ca_path
     if args.system_trust:
         options["system_trust"] = True
+    if args.memory_budget is not None:
+        options["memory_budget"] = args.memory_budget
     if args.jobs > 1 and len(args.captures) > 1 and args.tables is None:
         return _run_parallel(args, options)
     jobs = max(1, args.jobs)  # one file: shard its connections over that many processes

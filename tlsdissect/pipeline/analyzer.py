@@ -56,6 +56,9 @@ class Options:
     ca_path: Optional[str] = None
     system_trust: bool = False
     progress: Optional[Callable[[int, int], None]] = None  # (frames, bytes) callback
+    # Bytes the open connections may hold by estimate (tcp.flows.MEMORY_BUDGET when None): over it,
+    # the longest idle are handed out early, each marked with a memory_budget anomaly.
+    memory_budget: Optional[int] = None
 
 
 @dataclass
@@ -223,7 +226,8 @@ def iter_connections(source: Source, *, state: Optional[RunState] = None, **opti
         from tlsdissect.pipeline.neighbours import Neighbours
 
         sessions.neighbours = Neighbours()
-    return _run(source, state if state is not None else RunState(), opts, FlowTable(sessions), sessions, _finish)
+    table = FlowTable(sessions, memory_budget=opts.memory_budget)
+    return _run(source, state if state is not None else RunState(), opts, table, sessions, _finish)
 
 
 def iter_shard(source: Source, shard: tuple[int, int], *, state: Optional[RunState] = None,
@@ -232,7 +236,8 @@ def iter_shard(source: Source, shard: tuple[int, int], *, state: Optional[RunSta
     (see tlsdissect.parallel, which merges the workers into the single-process output)."""
     opts = options.pop("opts", None) or Options(**options)
     sessions = Sessions()
-    return _run(source, state if state is not None else RunState(), opts, FlowTable(sessions, shard=shard), sessions,
+    table = FlowTable(sessions, shard=shard, memory_budget=opts.memory_budget)
+    return _run(source, state if state is not None else RunState(), opts, table, sessions,
                 _finish_shard)
 
 
@@ -321,7 +326,8 @@ def analyze(source: Source, **options: Any) -> Report:
 
     Connections are listed by stream number. Options: ``include_all`` (every TCP connection,
     not only TLS), ``keylog`` (key log path(s) or KeyLog for decryption), ``diagnose``,
-    ``ca_file`` / ``ca_path`` / ``system_trust`` (trust check of server chains).
+    ``ca_file`` / ``ca_path`` / ``system_trust`` (trust check of server chains), ``memory_budget``
+    (bytes the open connections may hold by estimate, docs/limits.md).
     """
     st = RunState()
     with quiet_gc():

@@ -143,6 +143,7 @@ def _render_body(con: _Lines, c: Connection, outcome: str, verbose: bool) -> Non
         for text, style in story.warnings(c):
             con.styled("    " + text, style)
         if not verbose:
+            _dropped_note(con, c)
             return
     if diag is not None:
         _render_diagnosis(con, c, diag)
@@ -162,6 +163,16 @@ def _render_body(con: _Lines, c: Connection, outcome: str, verbose: bool) -> Non
         _lines(con, story.ladder(c, _event_text))
     elif outcome != "established":
         _render_timeline(con, c, full=False)
+    _dropped_note(con, c)
+
+
+def _dropped_note(con: _Lines, c: Connection) -> None:
+    """Which of the connection's lists were shortened (docs/limits.md): only their first
+    entries are shown and in the JSON."""
+    dropped = c.extra.get("dropped")
+    if dropped:
+        parts = ", ".join(f"{n:,} {what.replace('_', ' ')}" for what, n in dropped.items())
+        con.styled(f"    lists shortened: {parts} not kept beyond the first (docs/limits.md)", "yellow")
 
 
 def _lines(con: _Lines, lines: list[story.Line]) -> None:
