@@ -213,6 +213,10 @@ def test_every_connection_is_there_failures_first_each_with_one_ladder(lab: tupl
         assert sorted(_stream(c) for c in conns) == sorted(want), name
         outcomes = [next(o for o in order if o in c.classes) for c in conns]
         assert outcomes == sorted(outcomes, key=order.__getitem__), name
+        index = section.one("table", "index")  # the table of connections links to each, in the same order
+        assert index is not None
+        assert [a.attrs["href"] for a in index.all("a")] == ["#" + c.attrs["id"] for c in conns]
+        assert [tr.all("td")[1].text() for tr in index.all("tr")[1:]] == [o.replace("_", " ") for o in outcomes]
         for conn in conns:
             j = want[_stream(conn)]
             assert next(o for o in order if o in conn.classes) == j["outcome"]
@@ -409,9 +413,27 @@ def test_the_library_and_the_command_line_draw_the_same_connections(joined: Path
     lib = _conn_sections(parse(report.to_html()).root)
     cli = _conn_sections(parse(out.read_text()).root)
     assert [c.text() for c in lib] == [c.text() for c in cli]
-    # standard output too
-    r = _cli("--html", "-", str(joined))
-    assert r.stdout == out.read_text()
+    # standard output too, and one file shared out among two processes gives the same page
+    assert _cli("--html", "-", str(joined)).stdout == out.read_text()
+    assert _cli("--html", "-", "-j", "2", str(joined)).stdout == out.read_text()
+
+
+def test_a_long_timeline_draws_its_first_arrows_and_counts_the_rest() -> None:
+    from tlsdissect.report import ladder_svg
+    from tlsdissect.results.model import Connection, Event
+
+    n = ladder_svg.MAX_ROWS + 37
+    conn = Connection(stream=5, client="10.0.0.1:5000", server="10.0.0.2:443", first_frame=1, last_frame=n,
+                      start_time=1.0, end_time=2.0,
+                      events=[Event(i + 1, 1.0 + i / 1000, "client" if i % 2 else "server", "encrypted_record",
+                                    {"content_type": "application_data", "length": 100}) for i in range(n)])
+    root = ET.fromstring(ladder_svg.ladder_svg(conn))
+    rows = [g for g in root.iter(f"{{{SVG_NS}}}g") if "row" in g.get("class", "").split()]
+    assert len(rows) == ladder_svg.MAX_ROWS
+    assert "… 37 more event(s) not drawn" in "".join(root.itertext())
+    first = rows[0]  # frame 1 came from the server: its arrow runs right to left
+    line = first.find(f"{{{SVG_NS}}}line")
+    assert line is not None and float(line.get("x1", 0)) > float(line.get("x2", 0))
 
 
 def test_an_unwritable_target_is_refused_before_reading(tmp_path: Path) -> None:

@@ -71,6 +71,7 @@ table.facts th { width: 11em; }
 .remedy li { color: #1b5e20; }
 figure { margin: .5em 0; overflow-x: auto; }
 svg.ladder { max-width: 100%; height: auto; }
+@page { margin: 12mm; }
 @media print {
   body { font-size: 10pt; margin: 0; max-width: none; }
   a { color: inherit; text-decoration: none; }
@@ -100,7 +101,9 @@ class _Section:
     number: int
     show: str
     summary: Summary = field(default_factory=Summary)
-    index: list[array] = field(default_factory=lambda: [array("q") for _ in range(4)])  # group, stream, offset, length
+    # Per listed connection: group, stream, and where its index row and its section are in the spool
+    # (offset, the row's length, the section's length): five compact integer arrays.
+    index: list[array] = field(default_factory=lambda: [array("q") for _ in range(5)])
     head: Optional[Report] = None
     error: Optional[str] = None
     notes: list[str] = field(default_factory=list)
@@ -158,11 +161,14 @@ class HtmlReport:
         outcome = section.summary.add(conn)
         if outcome == "established" and section.listing == "failed":
             return  # (a big capture: established connections are counted, not listed)
-        data = connection_html(conn, section.anchor(conn.stream)).encode("utf-8", "surrogateescape")
+        anchor = section.anchor(conn.stream)
+        row = index_row(conn, anchor, outcome).encode("utf-8", "surrogateescape")
+        data = connection_html(conn, anchor).encode("utf-8", "surrogateescape")
+        self.spool.write(row)
         self.spool.write(data)
-        for arr, value in zip(section.index, (ORDER.get(outcome, 9), conn.stream, self.size, len(data))):
+        for arr, value in zip(section.index, (ORDER.get(outcome, 9), conn.stream, self.size, len(row), len(data))):
             arr.append(value)
-        self.size += len(data)
+        self.size += len(row) + len(data)
 
     def finish(self, head: Report, notes: Iterable[str] = (), stopped: bool = False) -> None:
         """The capture's header facts (name, frames, truncation, warnings), once it is read."""
@@ -208,13 +214,18 @@ class HtmlReport:
             return
         out.write(_capture_facts(head, section))
         out.write(_summary_html(section))
-        group, stream, offset, length = section.index
-        order = sorted(range(len(group)), key=lambda i: (group[i], stream[i], i))
+        group, stream, offset, row_length, length = section.index
         hidden = ORDER["established"] if section.listing == "failed" else None
+        order = [i for i in sorted(range(len(group)), key=lambda i: (group[i], stream[i], i)) if group[i] != hidden]
+        if order:
+            out.write('<h3>Connections</h3>\n<table class="index"><tr><th>stream</th><th>outcome</th><th>client → server'
+                      "</th><th>server name</th><th>version</th><th>cause</th><th>first frame</th></tr>\n")
+            for i in order:
+                self.spool.seek(offset[i])
+                out.write(self.spool.read(row_length[i]).decode("utf-8", "surrogateescape"))
+            out.write("</table>\n")
         for i in order:
-            if group[i] == hidden:
-                continue
-            self.spool.seek(offset[i])
+            self.spool.seek(offset[i] + row_length[i])
             out.write(self.spool.read(length[i]).decode("utf-8", "surrogateescape"))
         not_listed = section.summary.outcomes.get("established", 0) if section.listing == "failed" else 0
         if not_listed:
@@ -286,6 +297,16 @@ def _get(obj: Any, key: str) -> Any:
     if isinstance(obj, dict):
         return obj.get(key)
     return getattr(obj, key, None)
+
+
+def index_row(c: Connection, anchor: str, outcome: str) -> str:
+    """The connection's row in the capture's table of connections, linked to its section."""
+    cause = _get(c.diagnosis, "cause")
+    return (f'<tr><td><a href="#{anchor}">{c.stream}</a></td>'
+            f'<td><span class="badge {outcome}">{outcome.replace("_", " ")}</span></td>'
+            f"<td>{esc(c.client)} → {esc(c.server)}</td><td>{esc(c.server_name or '', VALUE_LIMIT)}</td>"
+            f"<td>{esc(c.version or '')}</td><td>{f'<code>{esc(cause)}</code>' if cause else ''}</td>"
+            f"<td>{c.first_frame}</td></tr>\n")
 
 
 def connection_html(c: Connection, anchor: str) -> str:
