@@ -452,7 +452,7 @@ def test_the_help_and_the_completion_know_the_flag() -> None:
     r = _cli("--help")
     assert "--html FILE" in r.stdout and "tlsdissect --html report.html" in r.stdout
     bash = _cli("--print-completion", "bash").stdout
-    assert "--html" in bash
+    assert "_shtab_tlsdissect___html_COMPGEN=_shtab_compgen_files" in bash  # completes a file name
 
 
 # --- hostile strings ---------------------------------------------------------------------------

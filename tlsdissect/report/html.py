@@ -303,7 +303,7 @@ def index_row(c: Connection, anchor: str, outcome: str) -> str:
     """The connection's row in the capture's table of connections, linked to its section."""
     cause = _get(c.diagnosis, "cause")
     return (f'<tr><td><a href="#{anchor}">{c.stream}</a></td>'
-            f'<td><span class="badge {outcome}">{outcome.replace("_", " ")}</span></td>'
+            f'<td><span class="badge {esc(outcome)}">{esc(outcome.replace("_", " "))}</span></td>'
             f"<td>{esc(c.client)} → {esc(c.server)}</td><td>{esc(c.server_name or '', VALUE_LIMIT)}</td>"
             f"<td>{esc(c.version or '')}</td><td>{f'<code>{esc(cause)}</code>' if cause else ''}</td>"
             f"<td>{c.first_frame}</td></tr>\n")
@@ -313,7 +313,7 @@ def connection_html(c: Connection, anchor: str) -> str:
     """One connection's section: the head line, the diagnosis, the warnings, the client's
     offer, the certificate chains and the ladder."""
     outcome = outcome_of(c)
-    out = [f'<section class="conn {outcome}" id="{anchor}">', _head(c, outcome)]
+    out = [f'<section class="conn {esc(outcome)}" id="{anchor}">', _head(c, outcome)]
     diag = c.diagnosis
     if diag is not None:
         out.append(_diagnosis(c, diag))
@@ -344,7 +344,7 @@ def _head(c: Connection, outcome: str) -> str:
         parts.append(f"ALPN {esc(c.alpn, VALUE_LIMIT)}")
     if c.resumed:
         parts.append("resumed")
-    return (f'<h3><span class="badge {outcome}">{_MARKS.get(outcome, "?")} {outcome.upper().replace("_", " ")}'
+    return (f'<h3><span class="badge {esc(outcome)}">{_MARKS.get(outcome, "?")} {esc(outcome.upper().replace("_", " "))}'
             f"</span> " + " · ".join(parts) + "</h3>")
 
 
@@ -354,7 +354,7 @@ def _diagnosis(c: Connection, diag: Any) -> str:
     if verdict:
         out.append(f'<p class="verdict">{esc(verdict)}</p>')
     if _get(diag, "explanation"):
-        out.append(f'<p class="explanation">{esc(diag.explanation)}</p>')
+        out.append(f'<p class="explanation">{esc(_get(diag, "explanation"))}</p>')
     out.append(_facts(c, diag))
     evidence = _get(diag, "evidence") or []
     if evidence:
@@ -376,7 +376,7 @@ def _diagnosis(c: Connection, diag: Any) -> str:
     if check:
         out.append(f'<h4>Check the fix</h4>\n<pre class="check">{esc(check)}</pre>')
     elif _get(diag, "check_command_withheld"):
-        out.append(f'<h4>Check the fix</h4>\n<p class="warn">none suggested, {esc(diag.check_command_withheld)}</p>')
+        out.append(f'<h4>Check the fix</h4>\n<p class="warn">none suggested, {esc(_get(diag, "check_command_withheld"))}</p>')
     return "\n".join(out)
 
 
@@ -396,7 +396,7 @@ def _facts(c: Connection, diag: Any) -> str:
     if who or how:
         rows.append(("aborted by", "aborted-by", esc(who or "?") + (f" ({esc(how.replace('_', ' '))})" if how else "")))
     if _get(diag, "failure_point"):
-        rows.append(("failure point", "failure-point", esc(diag.failure_point.replace("_", " "))))
+        rows.append(("failure point", "failure-point", esc(_get(diag, "failure_point").replace("_", " "))))
     alert = _get(diag, "alert")
     if alert:
         name, hexcode, frame = _get(alert, "name"), _get(alert, "hex"), _get(alert, "frame")
