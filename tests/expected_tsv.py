@@ -40,12 +40,12 @@ _ATTR = {
     "2.5.4.5": "SERIALNUMBER", "title": "TITLE", "givenname": "GN", "surname": "SN",
     "organizationalunit": "OU", "2.5.4.17": "POSTALCODE", "msjurisdictioncountry": "JC",
     "msjurisdictionstateorprovince": "JST", "msjurisdictionlocality": "JL",
-    "1.3.6.1.4.1.311.60.2.1.1": "JL", "jurisdictionl": "JL",
+    "1.3.6.1.4.1.311.60.2.1.1": "JL", "jurisdictionl": "JL", "2.5.4.41": "NAME", "name": "NAME",
 }
 # Attributes some sources leave out of their printed names (ja4 drops emailAddress; nDPI
 # prints only C, ST, L, O, OU, CN).
 _OPTIONAL_ATTRS = frozenset({"EMAIL", "STREET", "POSTALCODE", "DC", "SERIALNUMBER",
-                             "BUSINESSCATEGORY", "JC", "JST", "JL", "2.5.4.41"})
+                             "BUSINESSCATEGORY", "JC", "JST", "JL", "2.5.4.41", "NAME"})
 
 
 @dataclass

@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help="write a self-contained HTML report (summary, verdicts, evidence, certificate "
                                  "chains, ladder diagrams) to FILE, for a ticket; - for standard output")
     p.add_argument("--keylog", action="append", default=[], metavar="FILE",
-                   help="NSS key log file (SSLKEYLOGFILE) to decrypt with; repeatable")
+                   help="key log to decrypt with: NSS format (SSLKEYLOGFILE) or Zeek's key-log file; repeatable")
     p.add_argument("--ca-file", metavar="PEM", help="trust anchors to check server chains against")
     p.add_argument("--ca-path", metavar="DIR", help="directory of trust anchors (PEM files)")
     p.add_argument("--system-trust", action="store_true", help="check server chains against the system trust store")

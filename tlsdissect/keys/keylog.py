@@ -94,6 +94,9 @@ class KeyLog:
     # Secrets stay out of repr(), so tracebacks and logs never print them.
     _by_random: dict[bytes, dict[str, bytes]] = field(default_factory=dict, repr=False)
     _rsa: dict[bytes, bytes] = field(default_factory=dict, repr=False)
+    # Zeek's key-log format names a session by the last 28 bytes of its ClientHello random
+    # (Zeek's client_random leaves out the 4-byte gmt_unix_time): master secrets by that tail.
+    _by_tail: dict[bytes, bytes] = field(default_factory=dict, repr=False)
     malformed: list[KeyLogLine] = field(default_factory=list, repr=False)
     conflicts: list[KeyLogLine] = field(default_factory=list, repr=False)
     sources: list[str] = field(default_factory=list, repr=False)
@@ -146,6 +149,8 @@ class KeyLog:
                     )
         for prefix, pms in other._rsa.items():
             self._rsa.setdefault(prefix, pms)
+        for tail, master in other._by_tail.items():
+            self._by_tail.setdefault(tail, master)
         self.malformed.extend(other.malformed)
         self.conflicts.extend(c for c in other.conflicts)
         self.sources.extend(s for s in other.sources if s not in self.sources)
@@ -154,11 +159,16 @@ class KeyLog:
     def _add_text(self, text: str, source: str) -> None:
         if source not in self.sources:
             self.sources.append(source)
+        zeek = False
         for line_no, raw_line in enumerate(text.splitlines(), start=1):
             line = raw_line.strip()
+            if line.startswith("#fields"):
+                # Zeek's Input-framework key log (policy/protocols/ssl/decryption.zeek)
+                zeek = line.split()[1:3] == ["client_random", "secret"]
+                continue
             if not line or line.startswith("#"):
                 continue
-            reason = self._add_line(line)
+            reason = self._add_zeek_line(raw_line) if zeek else self._add_line(line)
             if reason is not None:
                 kind = self.conflicts if reason.startswith("conflicting") else self.malformed
                 kind.append(KeyLogLine(source, line_no, reason, line[:40]))
@@ -197,14 +207,36 @@ class KeyLog:
         old = entry.setdefault(label, secret)
         return None if old == secret else f"conflicting {label}"
 
+    def _add_zeek_line(self, line: str) -> str | None:
+        """One ``client_random<TAB>secret`` line of Zeek's format: both fields as Zeek writes
+        binary strings (``\\xNN`` for each byte, printable bytes as themselves); the random is
+        the last 28 bytes of the ClientHello random, the secret the 48-byte master secret."""
+        fields = line.strip("\r\n").split("\t")
+        if len(fields) != 2:
+            return f"Zeek key log: expected 2 tab-separated fields (client_random secret), found {len(fields)}"
+        try:
+            tail, master = (zeek_unescape(f.strip()) for f in fields)
+        except ValueError as e:
+            return f"Zeek key log: {e}"
+        if len(tail) != _CLIENT_RANDOM_LEN - 4:
+            return f"Zeek key log: client_random must be 28 bytes, got {len(tail)}"
+        if len(master) != _MASTER_SECRET_LEN:
+            return f"Zeek key log: secret must be a 48-byte master secret, got {len(master)}"
+        old = self._by_tail.setdefault(tail, master)
+        return None if old == master else "conflicting Zeek secret"
+
     # ------------------------------------------------------------- lookup
     def secrets_for(self, client_random: bytes) -> dict[str, bytes]:
         """All secrets logged for the session with this ClientHello random (copy)."""
-        return dict(self._by_random.get(bytes(client_random), {}))
+        found = self._by_random.get(bytes(client_random))
+        if found is None and self._by_tail:
+            master = self._by_tail.get(bytes(client_random[4:]))
+            return {"CLIENT_RANDOM": master} if master is not None else {}
+        return dict(found or {})
 
     def master_secret_for(self, client_random: bytes) -> bytes | None:
-        """The TLS <= 1.2 master secret (CLIENT_RANDOM line), if logged."""
-        return self._by_random.get(bytes(client_random), {}).get("CLIENT_RANDOM")
+        """The TLS <= 1.2 master secret (CLIENT_RANDOM line, or Zeek's format), if logged."""
+        return self.secrets_for(client_random).get("CLIENT_RANDOM")
 
     def rsa_premaster_for(self, encrypted_premaster: bytes) -> bytes | None:
         """The pre-master secret whose RSA ciphertext starts with these bytes."""
@@ -214,11 +246,13 @@ class KeyLog:
         return iter(self._by_random)
 
     def __contains__(self, client_random: object) -> bool:
-        return isinstance(client_random, (bytes, bytearray)) and bytes(client_random) in self._by_random
+        if not isinstance(client_random, (bytes, bytearray)):
+            return False
+        return bytes(client_random) in self._by_random or bytes(client_random[4:]) in self._by_tail
 
     def __len__(self) -> int:
-        """Number of sessions (client randoms) plus RSA entries."""
-        return len(self._by_random) + len(self._rsa)
+        """Number of sessions (client randoms, Zeek's included) plus RSA entries."""
+        return len(self._by_random) + len(self._by_tail) + len(self._rsa)
 
     @property
     def rsa_entry_count(self) -> int:
@@ -227,7 +261,7 @@ class KeyLog:
     def summary(self) -> str:
         """One line for a report: how much was loaded and what was skipped."""
         text = (
-            f"{len(self._by_random)} session(s), {len(self._rsa)} RSA entr"
+            f"{len(self._by_random) + len(self._by_tail)} session(s), {len(self._rsa)} RSA entr"
             f"{'y' if len(self._rsa) == 1 else 'ies'} from {len(self.sources)} source(s)"
         )
         if self.malformed:
@@ -237,6 +271,26 @@ class KeyLog:
         if self.conflicts:
             text += f"; {len(self.conflicts)} conflicting line(s), first value kept"
         return text
+
+
+_ZEEK_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})|\\\\|(.)", re.S)
+
+
+def zeek_unescape(text: str) -> bytes:
+    """A binary string as Zeek's ASCII writer and Input framework spell it: ``\\xNN`` for a
+    byte (either case), ``\\\\`` for a backslash, printable ASCII as itself."""
+    out = bytearray()
+    for m in _ZEEK_ESCAPE.finditer(text):
+        if m.group(1) is not None:
+            out.append(int(m.group(1), 16))
+        elif m.group(2) is None:
+            out.append(0x5C)
+        else:
+            ch = m.group(2)
+            if ch == "\\" or not 0x20 <= ord(ch) < 0x7F:
+                raise ValueError(f"not a Zeek-escaped byte string near {text[m.start():m.start() + 8]!r}")
+            out.append(ord(ch))
+    return bytes(out)
 
 
 def keylog_from_dsb(secrets_type: int, data: bytes, source: str = "pcapng DSB") -> KeyLog | None:

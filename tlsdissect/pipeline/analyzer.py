@@ -75,6 +75,9 @@ class Sessions:
     def __init__(self) -> None:
         self.keylog: Any = None  # tlsdissect.keys.keylog.KeyLog when decrypting
         self.tls_ports: set[int] = set()  # server ports TLS was seen on, in this capture
+        # The cross-connection pass (pipeline.neighbours.Neighbours) of a single-process run
+        # with diagnosis; None in a --jobs worker, which sees only its own connections.
+        self.neighbours: Any = None
 
     def __call__(self) -> TlsSession:
         session = TlsSession()
@@ -91,7 +94,12 @@ def _finish(conn: TcpConnection, sessions: Sessions, capture_ended: bool, opts: 
     if not opts.include_all and not reportable(conn, sessions.tls_ports):
         return None
     if opts.diagnose:
-        _post_process(result, opts)
+        neighbours = sessions.neighbours
+        if neighbours is None:
+            _post_process(result, opts)
+        else:
+            _post_process(result, opts, neighbours.server_key(result))
+            neighbours.link(result)
     return result
 
 
@@ -127,10 +135,10 @@ def _finish_shard(conn: TcpConnection, sessions: Sessions, capture_ended: bool,
     return item
 
 
-_enrich: Optional[Callable[[Connection, Options], None]] = None
+_enrich: Optional[Callable[..., None]] = None
 
 
-def _post_process(conn: Connection, opts: Options) -> None:
+def _post_process(conn: Connection, opts: Options, peer_server_key: Optional[tuple[str, int]] = None) -> None:
     """Later stages (certificates, diagnosis) when they are installed (imported on first use:
     a run without diagnosis never loads cryptography)."""
     global _enrich
@@ -140,7 +148,10 @@ def _post_process(conn: Connection, opts: Options) -> None:
         except ImportError:
             return
         _enrich = enrich
-    _enrich(conn, opts)
+    if peer_server_key is None:
+        _enrich(conn, opts)
+    else:
+        _enrich(conn, opts, peer_server_key)
 
 
 def _load_keylog(keylog: Any) -> Any:
@@ -156,6 +167,14 @@ def _load_keylog(keylog: Any) -> Any:
     for item in items:
         merged.merge(item if isinstance(item, KeyLog) else KeyLog.from_file(item))
     return merged
+
+
+def _keylog_lines_ignored(lines: list[Any]) -> str:
+    """The warning for key-log lines that were not understood: how many, and where and why for
+    the first few (never the line's secret)."""
+    shown = "; ".join(f"{m.source}:{m.line_no}: {m.reason}" for m in lines[:3])
+    more = f"; and {len(lines) - 3} more" if len(lines) > 3 else ""
+    return f"key log: {len(lines)} line(s) not understood, ignored ({shown}{more})"
 
 
 def _absorb_secrets(table: FlowTable, sessions: Sessions, secrets: list) -> None:
@@ -184,6 +203,10 @@ def iter_connections(source: Source, *, state: Optional[RunState] = None, **opti
     """
     opts = options.pop("opts", None) or Options(**options)
     sessions = Sessions()
+    if opts.diagnose:
+        from tlsdissect.pipeline.neighbours import Neighbours
+
+        sessions.neighbours = Neighbours()
     return _run(source, state if state is not None else RunState(), opts, FlowTable(sessions), sessions, _finish)
 
 
@@ -202,6 +225,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
     reader = CaptureReader(source)
     st.reader = reader
     sessions.keylog = _load_keylog(opts.keylog)
+    if sessions.keylog is not None and sessions.keylog.malformed:
+        st.warnings.append(_keylog_lines_ignored(sessions.keylog.malformed))
     secrets = reader.new_secrets  # (the reader appends to this list)
     table_flow = table.flow
     conversation = table.conversation

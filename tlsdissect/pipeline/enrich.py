@@ -16,6 +16,7 @@ from tlsdissect.x509.chain import analyze_chain
 from tlsdissect.x509.checks.certificate import SHA1_REJECTED_FROM, WEAK_KEY_REJECTED_FROM
 from tlsdissect.x509.checks.validity import EARLIEST_CREDIBLE_TIME
 from tlsdissect.x509.client import check_client_chain_against_request
+from tlsdissect.x509.info import fresh_sequence
 from tlsdissect.x509.retime import Retimer
 from tlsdissect.x509.trust import TrustStore
 from tlsdissect.diagnosis.facts import events_by_type
@@ -96,7 +97,7 @@ def _cert_dicts(templates: Any) -> list[dict[str, Any]]:
     for template, sequences, empty in templates:
         d = template.copy()
         for k, v in sequences:
-            d[k] = [*v]  # fresh lists, as CertificateInfo.to_dict
+            d[k] = fresh_sequence(k, v)  # fresh lists, as CertificateInfo.to_dict
         for k in empty:  # (most of a certificate's sequences are empty: no copy to make)
             d[k] = []
         out.append(d)
@@ -189,7 +190,7 @@ def _chain_findings_dicts(findings: Any, role: str) -> list[dict[str, Any]]:
 _NO_OCSP_STAPLE = "The client asked for a stapled OCSP response (status_request) and the server sent none."
 
 
-def enrich(conn: Connection, opts: Any) -> None:
+def enrich(conn: Connection, opts: Any, peer_server_key: Optional[tuple[str, int]] = None) -> None:
     server_chain = client_chain = None
     client_findings: list[Any] = []
     findings: list[dict[str, Any]] = []
@@ -258,4 +259,4 @@ def enrich(conn: Connection, opts: Any) -> None:
                          "text": _NO_OCSP_STAPLE})
     if findings:
         extra["chain_findings"] = findings
-    conn.diagnosis = diagnose(conn, server_chain, client_chain, client_findings, by_type)
+    conn.diagnosis = diagnose(conn, server_chain, client_chain, client_findings, by_type, peer_server_key)

@@ -26,6 +26,9 @@ class CertificateInfo:
     subject_common_name: str | None = None
     issuer: str = ""
     issuer_common_name: str | None = None
+    # (OID, name as printed, value) per attribute, in certificate order
+    subject_attributes: tuple[tuple[str, str, str], ...] = ()
+    issuer_attributes: tuple[tuple[str, str, str], ...] = ()
     serial_hex: str | None = None
     san_dns: tuple[str, ...] = ()
     san_ip: tuple[str, ...] = ()
@@ -88,6 +91,8 @@ class CertificateInfo:
             "subject_common_name": self.subject_common_name,
             "issuer": self.issuer,
             "issuer_common_name": self.issuer_common_name,
+            "subject_attributes": tuple(self.subject_attributes),
+            "issuer_attributes": tuple(self.issuer_attributes),
             "serial_hex": self.serial_hex,
             "san_dns": tuple(self.san_dns),
             "san_ip": tuple(self.san_ip),
@@ -122,8 +127,19 @@ class CertificateInfo:
         template, sequences = self._dict_template
         d = template.copy()
         for k, v in sequences:
-            d[k] = [*v]  # fresh lists: a caller may change one connection's result
+            d[k] = fresh_sequence(k, v)
         return d
+
+
+NAME_ATTRIBUTE_KEYS = frozenset(("subject_attributes", "issuer_attributes"))
+
+
+def fresh_sequence(key: str, value: tuple[Any, ...]) -> list[Any]:
+    """A to_dict template's sequence as the caller's own list (a caller may change one
+    connection's result): the name attributes as fresh ``{oid, name, value}`` objects."""
+    if key in NAME_ATTRIBUTE_KEYS:
+        return [{"oid": oid, "name": name, "value": text} for oid, name, text in value]
+    return [*value]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,48 @@ from cryptography.x509.oid import NameOID
 from tlsdissect.x509.der import _decode_oid, _DerError, _read_tlv
 
 
+# Attribute types cryptography prints as bare OIDs, by the short names OpenSSL prints
+# (crypto/objects/objects.txt; `openssl x509 -nameopt RFC2253` shows them): a person reading
+# "2.5.4.5=..." has to look it up. The types cryptography names itself (CN, L, ST, O, OU, C,
+# STREET, DC, UID) keep its names. tests/test_x509_names.py checks these against openssl.
+OPENSSL_ATTRIBUTE_NAMES: dict[str, str] = {
+    "2.5.4.4": "SN", "2.5.4.5": "serialNumber", "2.5.4.12": "title", "2.5.4.13": "description",
+    "2.5.4.15": "businessCategory", "2.5.4.16": "postalAddress", "2.5.4.17": "postalCode",
+    "2.5.4.18": "postOfficeBox", "2.5.4.20": "telephoneNumber", "2.5.4.41": "name", "2.5.4.42": "GN",
+    "2.5.4.43": "initials", "2.5.4.44": "generationQualifier", "2.5.4.45": "x500UniqueIdentifier",
+    "2.5.4.46": "dnQualifier", "2.5.4.65": "pseudonym", "2.5.4.72": "role", "2.5.4.97": "organizationIdentifier",
+    "1.2.840.113549.1.9.1": "emailAddress", "1.2.840.113549.1.9.2": "unstructuredName",
+    "1.2.840.113549.1.9.8": "unstructuredAddress",
+    "1.3.6.1.4.1.311.60.2.1.1": "jurisdictionL", "1.3.6.1.4.1.311.60.2.1.2": "jurisdictionST",
+    "1.3.6.1.4.1.311.60.2.1.3": "jurisdictionC",
+}
+NAME_OVERRIDES: dict[x509.ObjectIdentifier, str] = {
+    x509.ObjectIdentifier(oid): name for oid, name in OPENSSL_ATTRIBUTE_NAMES.items()}
+
+
+def name_text(name: x509.Name) -> str:
+    """RFC 4514 text of a Name with OpenSSL's attribute names where cryptography has none."""
+    return name.rfc4514_string(NAME_OVERRIDES)
+
+
+def name_attributes(name: x509.Name) -> tuple[tuple[str, str, str], ...]:
+    """The Name's attributes in certificate order, each (OID, the name we print, the value;
+    ``#hex`` for a value that is not a string): the OIDs kept for the JSON."""
+    out = []
+    for rdn in name.rdns:
+        for attr in rdn:
+            oid = attr.oid.dotted_string
+            value = attr.value
+            out.append((oid, OPENSSL_ATTRIBUTE_NAMES.get(oid) or _short_name(attr),
+                        value if isinstance(value, str) else "#" + value.hex()))
+    return tuple(out)
+
+
+def _short_name(attr: x509.NameAttribute) -> str:
+    """cryptography's own name for the attribute type (CN, O, ...), else the dotted OID."""
+    return attr.rfc4514_string().split("=", 1)[0]
+
+
 def _norm_value(value: str | bytes) -> str:
     """RFC 5280 §7.1-style comparison form: case-folded, whitespace collapsed."""
     if isinstance(value, bytes):
@@ -107,10 +149,10 @@ def _attr_rfc4514(oid: str, tag: int, value: str | bytes, raw_tlv: bytes) -> str
                 attr = x509.NameAttribute(x509.ObjectIdentifier(oid), value, asn1_type, _validate=False)
             except TypeError:  # older cryptography without _validate
                 attr = x509.NameAttribute(x509.ObjectIdentifier(oid), value, asn1_type)
-            return attr.rfc4514_string()
+            return attr.rfc4514_string(NAME_OVERRIDES)
         except Exception:  # noqa: BLE001, S110 - value not representable: use the generic form below
             pass
-    return f"{oid}=#{raw_tlv.hex()}"
+    return f"{OPENSSL_ATTRIBUTE_NAMES.get(oid, oid)}=#{raw_tlv.hex()}"
 
 
 def decode_distinguished_name(der: bytes) -> str:

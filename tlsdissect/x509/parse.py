@@ -19,7 +19,7 @@ from cryptography.x509.oid import PublicKeyAlgorithmOID
 from tlsdissect.x509.extensions import _extensions
 from tlsdissect.x509.info import CertificateInfo, _Parsed
 from tlsdissect.x509.lru import CACHE_SIZE, _BoundedCache
-from tlsdissect.x509.names import _first_cn, name_key
+from tlsdissect.x509.names import _first_cn, name_attributes, name_key, name_text
 from tlsdissect.x509.signatures import _spki_hash, _verify_signature_uncached
 from tlsdissect.x509.times import _utc
 
@@ -127,9 +127,11 @@ def _load_quiet(der: bytes, digest: str) -> _Parsed:
         fields: dict[str, Any] = dict(
             base,
             version=cert.version.name,
-            subject=subject_name.rfc4514_string(),
+            subject=name_text(subject_name),
+            subject_attributes=name_attributes(subject_name),
             subject_common_name=_first_cn(subject_name),
-            issuer=issuer_name.rfc4514_string(),
+            issuer=name_text(issuer_name),
+            issuer_attributes=name_attributes(issuer_name),
             issuer_common_name=_first_cn(issuer_name),
             not_before=_cert_time(cert, "not_valid_before"),
             not_after=_cert_time(cert, "not_valid_after"),
