@@ -11,6 +11,7 @@
 from tlsdissect.errors import CaptureError, ParseError, TlsDissectError
 from tlsdissect import fingerprints as _fingerprints  # noqa: F401  (registers the computation)
 from tlsdissect.pipeline.analyzer import Options, analyze, iter_connections
+from tlsdissect.report import html as _html_page  # noqa: F401  (registers Report.to_html's page)
 from tlsdissect.report import notebook as _notebook  # noqa: F401  (registers the Jupyter views)
 from tlsdissect.results.model import Alert, Connection, Event, Report, TcpClose
 

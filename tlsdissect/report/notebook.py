@@ -8,10 +8,9 @@ escaped, long values cut) and can open no tag and leave no attribute.
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
-from tlsdissect.report.safe import LINE_LIMIT, VALUE_LIMIT, shown
+from tlsdissect.report.safe import LINE_LIMIT, VALUE_LIMIT, html_escaped
 from tlsdissect.results.model import HTML_VIEWS
 from tlsdissect.results.outcome import outcome_of
 
@@ -19,9 +18,8 @@ _COLORS = {"failed": "#c62828", "incomplete": "#ef6c00", "not_tls": "#6a1b9a", "
 
 
 def escape(text: str, limit: int = LINE_LIMIT) -> str:
-    """``text`` as HTML element content or a quoted attribute value: as the text view shows it
-    (safe.shown), then with ``& < > " '`` as entities."""
-    return html.escape(shown(text, limit), quote=True)
+    """``text`` as HTML element content or a quoted attribute value (safe.html_escaped)."""
+    return html_escaped(text, limit)
 
 
 def _outcome(conn: Any) -> str:

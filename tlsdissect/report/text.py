@@ -13,7 +13,7 @@ from rich.text import Text
 
 from tlsdissect.report import story
 from tlsdissect.report.safe import VALUE_LIMIT, shown
-from tlsdissect.results.model import Connection, Event, Report
+from tlsdissect.results.model import Connection, Report
 from tlsdissect.results.outcome import outcome_of
 
 _ORDER = {"failed": 0, "incomplete": 1, "not_tls": 2, "established": 3}
@@ -216,31 +216,7 @@ def _render_diagnosis(con: _Lines, c: Connection, diag: Any) -> None:
     con.styled(f"    wireshark: {c.wireshark_filter}", "dim")
 
 
-def _event_text(e: Event) -> str:
-    i = e.info
-    if e.type == "handshake":
-        s = i.get("message", "?")
-        extra = [f"{k}={shown(str(i[k]), VALUE_LIMIT)}" for k in ("server_name", "version", "cipher", "certificates") if k in i]
-        return s + (" (" + ", ".join(map(str, extra)) + ")" if extra else "")
-    if e.type == "alert":
-        if i.get("code") is None:
-            return f"encrypted alert ({i.get('length')} bytes)"
-        return f"alert {i.get('level')} {i.get('name')} ({i.get('hex')})"
-    if e.type == "encrypted_record":
-        return f"encrypted {i.get('content_type')} record, {i.get('length')} bytes"
-    if e.type == "not_tls":
-        return f"not TLS: {i.get('looks_like')}"
-    if e.type == "gap":
-        return f"{i.get('bytes')} bytes missing from the capture ({i.get('detail')})"
-    if e.type == "rst":
-        return "TCP RST"
-    if e.type == "fin":
-        return "TCP FIN"
-    if e.type == "syn":
-        return "TCP SYN"
-    if e.type == "syn_ack":
-        return "TCP SYN-ACK"
-    return e.type.replace("_", " ")
+_event_text = story.event_label
 
 
 def _render_timeline(con: _Lines, c: Connection, *, full: bool) -> None:

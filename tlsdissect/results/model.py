@@ -20,7 +20,7 @@ SCHEMA_VERSION = 1
 # The rich Jupyter views of a "connection" and a "report", filled in by tlsdissect.report.notebook
 # when it is imported (the package's __init__ does): the model names its renderers by this table
 # only, so the results stay below the report stage.
-HTML_VIEWS: dict[str, Callable[[Any], str]] = {}
+HTML_VIEWS: dict[str, Callable[..., str]] = {}
 # The fingerprint computation (tlsdissect.fingerprints registers "connection" when imported):
 # this model reads the hellos through it without importing a stage.
 FINGERPRINTERS: dict[str, Callable[[Any], Any]] = {}
@@ -392,6 +392,12 @@ class Report:
 
     def _repr_html_(self) -> str:  # Jupyter
         return HTML_VIEWS["report"](self)
+
+    def to_html(self, show: str = "auto") -> str:
+        """The report as one self-contained HTML page, for a ticket (tlsdissect.report.html):
+        ``show`` "all" lists every connection, "failed" the ones not established, "auto" all
+        unless there are more than 100 (then the summary and the ones not established)."""
+        return HTML_VIEWS["page"](self, show=show)
 
     def failures(self) -> list[Connection]:
         """Connections with a diagnosed problem (failed handshakes and refusals)."""
