@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from tlsdissect.diagnosis.causes import CAUSES
+from tlsdissect.results.model import Alert
 
 _new = object.__new__
 
@@ -51,16 +52,33 @@ def _title(cause: str) -> str:
     return c.title if c is not None else cause
 
 
+def alert_json(a: Alert) -> dict[str, Any]:
+    """The deciding alert's JSON form (``diagnosis.alert`` in docs/schema.md): the alert's
+    own fields but its time, and ``probable: true`` only when it is a probable one."""
+    d = {"code": a.code, "hex": a.hex, "name": a.name, "level": a.level, "sender": a.sender,
+         "encrypted": a.encrypted, "frame": a.frame}
+    if a.probable:
+        d["probable"] = True
+    return d
+
+
 @dataclass(slots=True)
 class Diagnosis:
-    outcome: str  # established | failed | incomplete | not_tls
-    cause: str
+    """Why one connection's handshake ended as it did, and what to change (docs/schema.md,
+    Diagnosis; docs/diagnosis.md says how it is decided).
+
+    ``verdict`` sums it up in one line; ``explanation``, ``evidence`` (each line with its frame
+    numbers) and ``remedy`` tell the rest. ``cause`` is an id of the catalogue
+    (docs/causes.md), ``"ok"`` for a success or ``"unknown"``."""
+
+    outcome: str  # established | failed | incomplete | not_tls (the handshake's own)
+    cause: str  # an id of docs/causes.md, or "ok" / "not_tls" / "unknown"
     confidence: str  # certain | likely | possible
-    failure_point: Optional[str] = None
-    last_completed: Optional[dict[str, Any]] = None
+    failure_point: Optional[str] = None  # the handshake step that did not happen (docs/schema.md)
+    last_completed: Optional[dict[str, Any]] = None  # the last handshake message before the end
     aborted_by: Optional[str] = None  # client | server | middlebox | unknown
     how: Optional[str] = None  # alert | rst | fin | no_response | capture_ended
-    alert: Optional[dict[str, Any]] = None
+    alert: Optional[Alert] = None  # the deciding alert (one of the connection's alerts, or a probable one)
     alternatives: list[str] = field(default_factory=list)
     explanation: str = ""
     evidence: list[Evidence] = field(default_factory=list)
@@ -74,7 +92,7 @@ class Diagnosis:
     def verdict(self) -> str:
         alert = self.alert
         key = (self.outcome, self.cause, self.how, self.failure_point, self.aborted_by, self.confidence,
-               alert.get("name") if alert else None, alert.get("hex") if alert else None)
+               alert.name if alert else None, alert.code if alert else None)
         text = _VERDICTS.get(key)
         if text is None:
             text = self._verdict()
@@ -103,8 +121,8 @@ class Diagnosis:
             title = "Probably: " + title[0].lower() + title[1:]
         where = f" at {point.replace('_', ' ')}" if point else ""
         alert = ""
-        if self.alert and self.alert.get("name"):
-            alert = f" [{self.alert['name']} {self.alert['hex']}]"
+        if self.alert is not None and self.alert.name:
+            alert = f" [{self.alert.name} {self.alert.hex}]"
         return f"{title}. Stopped{where} by {who} {how_text}{alert}.".replace("  ", " ")
 
     def to_dict(self) -> dict[str, Any]:
@@ -117,7 +135,7 @@ class Diagnosis:
             "last_completed": self.last_completed,
             "aborted_by": self.aborted_by,
             "how": self.how,
-            "alert": self.alert,
+            "alert": alert_json(self.alert) if self.alert is not None else None,
             "cause": self.cause,
             "confidence": self.confidence,
             "alternatives": self.alternatives,

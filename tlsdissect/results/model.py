@@ -117,14 +117,23 @@ def timeline_events(rows: list[tuple[int, int, float, str, dict[str, Any]]],
 
 @dataclass(slots=True)
 class Alert:
-    frame: int
-    time: float
-    sender: str
+    """One TLS alert record (RFC 8446 §6): who sent it, in which frame, and what it says.
+
+    ``level``, ``code`` and ``name`` are None when the alert is encrypted and no key log
+    could read it (TLS 1.3 after the ServerHello, TLS 1.2 after ChangeCipherSpec). A
+    diagnosis's deciding alert (``Diagnosis.alert``) is one of the connection's ``alerts``,
+    or, with ``probable`` set, a protected record that only has the size of an alert.
+    """
+
+    frame: int  # Wireshark's frame number of the record
+    time: float  # epoch seconds
+    sender: str  # "client" | "server"
     level: Optional[str]  # "warning" | "fatal" | None when encrypted
-    code: Optional[int]
-    name: Optional[str]
-    encrypted: bool
-    length: int = 2
+    code: Optional[int]  # the AlertDescription number, e.g. 48
+    name: Optional[str]  # its IANA name, e.g. "unknown_ca"
+    encrypted: bool  # sent under encryption (read with the key log, or not read at all)
+    length: int = 2  # the record's length in bytes (2 for an alert in clear)
+    probable: bool = False  # not a readable alert: an encrypted record the size of one
 
     @property
     def hex(self) -> Optional[str]:
@@ -133,9 +142,11 @@ class Alert:
 
     @property
     def fatal(self) -> bool:
+        """A fatal alert (an encrypted one is not known to be)."""
         return self.level == "fatal"
 
     def to_dict(self) -> dict[str, Any]:
+        """Its JSON form in ``connections[].alerts[]`` (docs/schema.md, Alert)."""
         return {
             "frame": self.frame, "time": round6(self.time), "sender": self.sender,
             "level": self.level, "code": self.code, "hex": self.hex, "name": self.name,
@@ -388,13 +399,19 @@ class Report:
         rows = [connection_row(c, self.capture) for c in self.connections]
         df = pd.DataFrame(rows, columns=list(DATAFRAME_COLUMNS))
         for col in ("start_time", "end_time"):
-            df[col] = pd.to_datetime(df[col], unit="s", utc=True).astype("datetime64[ns, UTC]")
+            # Whole microseconds, as in the JSON (round6): float seconds straight to nanoseconds
+            # would show the float's error (…713032 ns for a packet stamped …713 us).
+            micros = (df[col].astype("float64") * 1e6).round().astype("int64")
+            df[col] = pd.to_datetime(micros, unit="us", utc=True).astype("datetime64[ns, UTC]")
         # (microseconds: a certificate may be valid until 9999, past what nanoseconds can hold)
         df["server_cert_not_after"] = pd.to_datetime(df["server_cert_not_after"], unit="s", utc=True).astype(
             "datetime64[us, UTC]")
-        for col in ("outcome", "cause", "confidence", "aborted_by", "failure_point", "version"):
+        for col in ("cause", "failure_point", "version"):
             df[col] = df[col].astype("category")
-        df["duration"] = pd.to_timedelta(df["duration"], unit="s")
+        for col, values in DATAFRAME_CATEGORIES.items():
+            df[col] = pd.Categorical(df[col], categories=values)
+        df = df.astype({"stream": "int64", "first_frame": "int64", "established": "bool", "resumed": "bool"})
+        df["duration"] = df["end_time"] - df["start_time"]
         return df
 
 
@@ -405,6 +422,15 @@ DATAFRAME_COLUMNS = (
     "start_time", "end_time", "duration", "first_frame", "server_cert_subject", "server_cert_issuer",
     "server_cert_not_after",
 )
+
+
+# The columns with a fixed set of values, categoricals with these categories (in this order) on
+# every DataFrame, so that frames of several captures concatenate into categoricals again.
+DATAFRAME_CATEGORIES = {
+    "outcome": ["established", "failed", "incomplete", "not_tls"],
+    "confidence": ["certain", "likely", "possible"],
+    "aborted_by": ["client", "server", "middlebox", "unknown"],
+}
 
 
 def connection_row(c: Connection, capture: str) -> dict[str, Any]:
