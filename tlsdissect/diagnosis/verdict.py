@@ -39,6 +39,17 @@ def make_evidence(text: str, frames: list[int]) -> Evidence:
 _WHO = {"client": "the client", "server": "the server", "middlebox": "a middlebox", "unknown": "an unknown party"}
 _HOW = {"alert": "with a TLS alert", "rst": "with a TCP reset", "fin": "by closing the connection",
         "no_response": "by never answering", "capture_ended": "(the capture ends first)"}
+# What a capture that ends mid-handshake lacks, by the step that was due (failure_point; the
+# ClientHello's step is told apart by the last message seen, in _missing).
+_MISSING = {
+    None: "the capture ends before any TLS handshake",
+    "tcp_connect": "the capture ends before the TCP connection is set up",
+    "server_hello": "the capture ends before the rest of the server's first flight",
+    "server_certificate": "the capture ends before the rest of the server's first flight",
+    "key_exchange": "the capture ends before the client's key exchange",
+    "client_certificate": "the capture ends before the server's answer to the client's certificate",
+    "finished": "the capture ends before the handshake's Finished messages",
+}
 
 
 # Verdict lines by what they are made of (outcome, cause, how, failure point, who aborted,
@@ -91,8 +102,10 @@ class Diagnosis:
     @property
     def verdict(self) -> str:
         alert = self.alert
+        last = self.last_completed
         key = (self.outcome, self.cause, self.how, self.failure_point, self.aborted_by, self.confidence,
-               alert.name if alert else None, alert.code if alert else None)
+               alert.name if alert else None, alert.code if alert else None,
+               (last.get("sender"), last.get("message")) if last else None)
         text = _VERDICTS.get(key)
         if text is None:
             text = self._verdict()
@@ -107,23 +120,42 @@ class Diagnosis:
         how = self.how
         point = self.failure_point
         if how == "capture_ended":
-            where = (point or "handshake").replace("_", " ")
-            return f"Incomplete: the capture ends before {where}."
+            if self.cause == "unknown":
+                return f"Incomplete: {self._missing()}."
+            return f"{self._title()}; the capture ends before the connection does."
         if how == "no_response":
             where = f" to the {point.replace('_', ' ')}" if point else ""
             return f"{_title(self.cause)}: no answer{where}" + (", the client gave up." if self.aborted_by == "client" else ".")
         who = _WHO.get(self.aborted_by or "", "nobody")
         how_text = _HOW.get(how or "", "")
-        title = _title(self.cause)
-        if self.confidence == "possible":
-            title = "Possibly: " + title[0].lower() + title[1:]
-        elif self.confidence == "likely":
-            title = "Probably: " + title[0].lower() + title[1:]
+        title = self._title()
         where = f" at {point.replace('_', ' ')}" if point else ""
         alert = ""
         if self.alert is not None and self.alert.name:
             alert = f" [{self.alert.name} {self.alert.hex}]"
         return f"{title}. Stopped{where} by {who} {how_text}{alert}.".replace("  ", " ")
+
+    def _title(self) -> str:
+        """The cause's title, marked as probable or possible by the confidence."""
+        title = _title(self.cause)
+        if self.confidence not in ("possible", "likely"):
+            return title
+        if not title[:2].isupper():  # (an acronym keeps its capitals: "TLS was sent ...")
+            title = title[0].lower() + title[1:]
+        return ("Possibly: " if self.confidence == "possible" else "Probably: ") + title
+
+    def _missing(self) -> str:
+        """What the capture lacks when it ends in the middle of the handshake."""
+        point = self.failure_point
+        if point == "client_hello":
+            last = self.last_completed
+            if last is None or last.get("sender") != "client":
+                return "the capture does not show the ClientHello"
+            if last.get("message") == "client_hello":
+                return "the capture ends before the server's answer to the ClientHello"
+            return "the capture shows none of the server's handshake messages"
+        found = _MISSING.get(point)
+        return found if found is not None else f"the capture ends before {str(point).replace('_', ' ')}"
 
     def to_dict(self) -> dict[str, Any]:
         evidence = []  # (a loop, not a list comprehension: no function object made per call)

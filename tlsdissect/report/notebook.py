@@ -12,6 +12,7 @@ import html
 from typing import Any
 
 from tlsdissect.report.safe import LINE_LIMIT, VALUE_LIMIT, shown
+from tlsdissect.report.story import explanation_beside
 from tlsdissect.results.model import HTML_VIEWS
 from tlsdissect.results.outcome import outcome_of
 
@@ -60,7 +61,9 @@ def connection_html(conn: Any) -> str:
     diag = conn.diagnosis
     parts = [f"<table>{_HEAD}{connection_row(conn)}</table>"]
     if diag is not None and diag.cause != "ok":
-        parts.append(f"<p>{escape(diag.explanation)}</p>")
+        explanation = explanation_beside(diag.explanation, [e.text for e in diag.evidence])
+        if explanation:
+            parts.append(f"<p>{escape(explanation)}</p>")
         if diag.evidence:
             items = "".join(f"<li>frames {', '.join(map(str, e.frames))}: {escape(e.text)}</li>" for e in diag.evidence)
             parts.append(f"<ul>{items}</ul>")

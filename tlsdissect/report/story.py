@@ -8,7 +8,7 @@ through ``safe.shown`` on its way to the terminal, so capture data here needs no
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 from tlsdissect.results.model import Connection, Event
 from tlsdissect.tls import tables
@@ -33,6 +33,25 @@ def warnings(c: Connection) -> list[Line]:
         if a.level == "warning" and a.code != 0:
             out.append((f"warning: {a.sender} sent the warning alert {a.name} ({a.hex}) in frame {a.frame}", "yellow"))
     return out
+
+
+def explanation_beside(explanation: str, evidence: Iterable[str]) -> str:
+    """The explanation to print above the evidence lines: without the sentences that an
+    evidence line says word for word (that line keeps them, with the frames that show them),
+    so that no sentence is printed twice. Empty when the explanation is nothing else."""
+    text = explanation
+    for line in evidence:
+        if not line:
+            continue
+        start = text.find(line)
+        while start >= 0:
+            end = start + len(line)
+            if (start == 0 or text[start - 1] == " ") and (end == len(text) or text[end] == " "):
+                text = text[:start] + text[end:]  # a whole sentence (or run of sentences) repeated
+                start = text.find(line, start)
+            else:
+                start = text.find(line, start + 1)
+    return text if text is explanation else " ".join(text.split())
 
 
 def _when(text: Optional[str]) -> Optional[datetime]:
