@@ -140,7 +140,8 @@ class Diagnosis:
         title = _title(self.cause)
         if self.confidence not in ("possible", "likely"):
             return title
-        if not title[:2].isupper():  # (an acronym keeps its capitals: "TLS was sent ...")
+        first = title.split(" ", 1)[0]
+        if len(first) < 2 or not first.isupper():  # (an acronym keeps its capitals: "TLS was sent ...")
             title = title[0].lower() + title[1:]
         return ("Possibly: " if self.confidence == "possible" else "Probably: ") + title
 
