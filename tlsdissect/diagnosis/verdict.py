@@ -18,10 +18,13 @@ _new = object.__new__
 
 @dataclass(slots=True)
 class Evidence:
+    """One fact the diagnosis rests on, in words, with the frames that show it."""
+
     text: str
     frames: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """Its JSON form: ``{text, frames}``."""
         return {"text": self.text, "frames": self.frames}
 
 
@@ -80,7 +83,30 @@ class Diagnosis:
 
     ``verdict`` sums it up in one line; ``explanation``, ``evidence`` (each line with its frame
     numbers) and ``remedy`` tell the rest. ``cause`` is an id of the catalogue
-    (docs/causes.md), ``"ok"`` for a success or ``"unknown"``."""
+    (docs/causes.md), ``"ok"`` for a success or ``"unknown"``.
+
+    Attributes:
+        outcome: the handshake's own outcome: ``established``, ``failed``, ``incomplete`` or
+            ``not_tls`` (``Connection.outcome`` also counts a problem found after a
+            completed handshake as failed).
+        cause: the cause id (docs/causes.md), ``ok``, ``not_tls`` or ``unknown``.
+        confidence: ``certain`` (the bytes prove it), ``likely`` or ``possible``.
+        failure_point: the handshake step where it stopped (docs/diagnosis.md), e.g.
+            ``server_certificate``; None for a success.
+        last_completed: the last handshake message before the end:
+            ``{message, sender, frame, encrypted}``.
+        aborted_by: ``client``, ``server``, ``middlebox`` or ``unknown``; None for nobody.
+        how: ``alert``, ``rst``, ``fin``, ``no_response`` or ``capture_ended``.
+        alert: the deciding :class:`Alert`, if an alert decided.
+        alternatives: other cause ids the evidence leaves open.
+        explanation: what happened, in words.
+        evidence: the facts used, each an :class:`Evidence` with its frame numbers.
+        remedy: what to change, Apache mod_ssl first, then other servers.
+        check_command: a shell command that checks the fix (values from the capture quoted).
+        check_command_withheld: why there is no check command although the cause has one.
+        wireshark_filter: the display filter of the connection.
+        hidden: what the capture hides without keys and would decide the case.
+    """
 
     outcome: str  # established | failed | incomplete | not_tls (the handshake's own)
     cause: str  # an id of docs/causes.md, or "ok" / "not_tls" / "unknown"
@@ -101,6 +127,7 @@ class Diagnosis:
 
     @property
     def verdict(self) -> str:
+        """One line: the cause's title, where it stopped, who stopped it and how."""
         alert = self.alert
         last = self.last_completed
         key = (self.outcome, self.cause, self.how, self.failure_point, self.aborted_by, self.confidence,
@@ -159,6 +186,7 @@ class Diagnosis:
         return found if found is not None else f"the capture ends before {str(point).replace('_', ' ')}"
 
     def to_dict(self) -> dict[str, Any]:
+        """Its JSON form (``connections[].diagnosis`` in docs/schema.md)."""
         evidence = []  # (a loop, not a list comprehension: no function object made per call)
         for e in self.evidence:
             evidence.append({"text": e.text, "frames": e.frames})

@@ -2,7 +2,7 @@
 
 ``iter_connections`` streams: it yields each connection as soon as it is over, so memory is
 bounded by the connections open at one time, not by the size of the capture. ``analyze``
-collects everything into a :class:`~tlsdissect.results.model.Report`.
+collects everything into a :class:`Report`.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def iter_connections(source: Source, *, include_all: bool = False, keylog: Optio
     """Yield each connection of the capture when it ends (streaming, bounded memory).
 
     Connections come out in the order they end (close, reset, idle timeout, or the end of the
-    capture), not by stream number; each is a :class:`~tlsdissect.results.model.Connection`
+    capture), not by stream number; each is a :class:`Connection`
     whose ``diagnosis`` is filled in (unless ``diagnose=False``). Memory is bounded by the
     connections open at one time, so this suits captures too big for :func:`analyze`.
 
@@ -205,7 +205,7 @@ def iter_connections(source: Source, *, include_all: bool = False, keylog: Optio
         include_all: report every TCP connection, not only those that carried TLS (or a
             failed attempt at it on a port where TLS was seen).
         keylog: an NSS key log (``SSLKEYLOGFILE``) to decrypt with: a path, a
-            :class:`~tlsdissect.keys.keylog.KeyLog`, or a list of them (merged). Keys embedded
+            :class:`tlsdissect.keys.keylog.KeyLog`, or a list of them (merged). Keys embedded
             in a pcapng (``editcap --inject-secrets``) are used as well.
         diagnose: run the certificate analysis and the diagnosis (``False``: the parsed
             handshake only, faster, and ``diagnosis`` stays ``None``).
@@ -320,7 +320,7 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
 def analyze(source: Source, *, include_all: bool = False, keylog: Optional[KeyLogSource] = None,
             diagnose: bool = True, ca_file: Optional[PathName] = None, ca_path: Optional[PathName] = None,
             system_trust: bool = False, progress: Optional[ProgressCallback] = None) -> Report:
-    """Analyse a whole capture into a :class:`~tlsdissect.results.model.Report`.
+    """Analyse a whole capture into a :class:`Report`.
 
     The connections are listed by stream number (Wireshark's ``tcp.stream``); the report
     also says what the capture was (format, frames, whether it was cut short). Everything is
@@ -334,7 +334,7 @@ def analyze(source: Source, *, include_all: bool = False, keylog: Optional[KeyLo
             gzip'd or not).
         include_all: report every TCP connection, not only those that carried TLS.
         keylog: an NSS key log (``SSLKEYLOGFILE``) to decrypt with: a path, a
-            :class:`~tlsdissect.keys.keylog.KeyLog`, or a list of them (merged).
+            :class:`tlsdissect.keys.keylog.KeyLog`, or a list of them (merged).
         diagnose: run the certificate analysis and the diagnosis (``False``: parsing only).
         ca_file: a PEM bundle of trust anchors to check the servers' chains against.
         ca_path: a directory of trust anchors.

@@ -175,9 +175,10 @@ def _render_diagnosis(con: _Lines, c: Connection, diag: Any) -> None:
     verdict = getattr(diag, "verdict", None)
     if verdict:
         con.styled("    " + verdict, "bold")
-    evidence = [(ev.get("frames"), ev.get("text")) if isinstance(ev, dict)
-                else (getattr(ev, "frames", []), getattr(ev, "text", str(ev)))
-                for ev in getattr(diag, "evidence", None) or []]
+    evidence: list[tuple[Any, str]] = [
+        (ev.get("frames"), str(ev.get("text"))) if isinstance(ev, dict)
+        else (getattr(ev, "frames", []), str(getattr(ev, "text", ev)))
+        for ev in getattr(diag, "evidence", None) or []]
     explanation = story.explanation_beside(getattr(diag, "explanation", None) or "", [t for _, t in evidence])
     if explanation:
         con.styled("    " + explanation)
