@@ -243,9 +243,10 @@ def test_the_dataframe_dtypes_survive_concatenation() -> None:
     assert dtypes["start_time"] == dtypes["end_time"] == "datetime64[ns, UTC]"
     assert dtypes["duration"] == "timedelta64[ns]"
     assert dtypes["server_cert_not_after"] == "datetime64[us, UTC]"
-    for col in ("outcome", "confidence", "aborted_by"):
+    for col in ("outcome", "confidence", "aborted_by", "cause", "failure_point"):
         assert dtypes[col] == "category", col
     assert list(table["outcome"].cat.categories) == ["established", "failed", "incomplete", "not_tls"]
+    assert set(table["cause"].dropna()) == {_expected(n)["cause"] for n in DATAFRAME_CASES}
     assert dtypes["stream"] == dtypes["first_frame"] == "int64"
     assert dtypes["established"] == dtypes["resumed"] == "bool"
     assert table["capture"].nunique() == len(DATAFRAME_CASES)
@@ -263,3 +264,22 @@ def test_an_empty_report_has_the_same_dtypes() -> None:
     same = ("stream", "first_frame", "established", "resumed", "start_time", "end_time", "duration",
             "server_cert_not_after", "outcome", "confidence", "aborted_by")
     assert {c: str(empty[c].dtype) for c in same} == {c: str(full[c].dtype) for c in same}
+
+
+def test_the_dataframe_vocabularies_are_the_diagnosis_s() -> None:
+    """The fixed categories of cause and failure_point are the catalogue's ids and the alert
+    model's phases (plus tcp_connect, where no alert travels); a value outside them is kept."""
+    pd = pytest.importorskip("pandas")
+    from tlsdissect.diagnosis.alerts import PHASES
+    from tlsdissect.diagnosis.causes import CAUSES
+    from tlsdissect.diagnosis.verdict import FAILURE_POINTS
+    from tlsdissect.results.model import DATAFRAME_CATEGORIES, Report
+
+    assert FAILURE_POINTS == ("tcp_connect", *PHASES)
+    assert DATAFRAME_CATEGORIES["cause"] == list(CAUSES)
+    report = tlsdissect.analyze(LAB / "tls12_success" / "capture.pcap")
+    (conn,) = report
+    conn.diagnosis.cause = "a_cause_from_the_future"
+    df = Report(capture="x", connections=[conn]).to_dataframe()
+    assert df["cause"].iloc[0] == "a_cause_from_the_future" and str(df["cause"].dtype) == "category"
+    assert not pd.isna(df["outcome"].iloc[0])

@@ -11,9 +11,17 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from tlsdissect.diagnosis.causes import CAUSES
-from tlsdissect.results.model import Alert
+from tlsdissect.results.model import DATAFRAME_CATEGORIES, Alert
 
 _new = object.__new__
+
+# Where a handshake can stop (Diagnosis.failure_point, docs/diagnosis.md "Failure points"), in
+# the order of the handshake (tests/test_library_api.py holds it equal to alerts.PHASES).
+FAILURE_POINTS = ("tcp_connect", "client_hello", "server_hello", "server_certificate", "key_exchange",
+                  "client_certificate", "finished", "renegotiation", "post_handshake_auth", "application_data")
+# The DataFrame's categoricals for the diagnosis's columns: every cause id, every failure point.
+DATAFRAME_CATEGORIES["cause"] = list(CAUSES)
+DATAFRAME_CATEGORIES["failure_point"] = list(FAILURE_POINTS)
 
 
 @dataclass(slots=True)

@@ -489,10 +489,11 @@ class Report:
         # (microseconds: a certificate may be valid until 9999, past what nanoseconds can hold)
         df["server_cert_not_after"] = pd.to_datetime(df["server_cert_not_after"], unit="s", utc=True).astype(
             "datetime64[us, UTC]")
-        for col in ("cause", "failure_point", "version"):
-            df[col] = df[col].astype("category")
+        df["version"] = df["version"].astype("category")
         for col, values in DATAFRAME_CATEGORIES.items():
-            df[col] = pd.Categorical(df[col], categories=values)
+            # (a value outside the known ones, if ever, is added at the end rather than lost)
+            extra = sorted(set(df[col].dropna()) - set(values))
+            df[col] = pd.Categorical(df[col], categories=[*values, *extra])
         df = df.astype({"stream": "int64", "first_frame": "int64", "established": "bool", "resumed": "bool"})
         df["duration"] = df["end_time"] - df["start_time"]
         return df
@@ -509,7 +510,9 @@ DATAFRAME_COLUMNS = (
 
 # The columns with a fixed set of values, categoricals with these categories (in this order) on
 # every DataFrame, so that frames of several captures concatenate into categoricals again.
-DATAFRAME_CATEGORIES = {
+# ``cause`` and ``failure_point`` are the diagnosis's vocabulary: tlsdissect.diagnosis.verdict
+# adds them when it is imported (the package's __init__ imports it).
+DATAFRAME_CATEGORIES: dict[str, list[str]] = {
     "outcome": ["established", "failed", "incomplete", "not_tls"],
     "confidence": ["certain", "likely", "possible"],
     "aborted_by": ["client", "server", "middlebox", "unknown"],
