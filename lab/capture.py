@@ -74,8 +74,10 @@ class Tcpdump:
             self.proc.wait()
 
 
-def tshark_fields(pcap: Path, display: str, fields: list[str], keylog: Path | None) -> list[list[str]]:
-    argv = ["tshark", "-n", "-r", str(pcap), "-Y", display, "-T", "fields", "-E", "separator=|"]
+def tshark_fields(pcap: Path, display: str, fields: list[str], keylog: Path | None,
+                  extra: tuple[str, ...] = ()) -> list[list[str]]:
+    argv = ["tshark", "-n", "-r", str(pcap), "-Y", display, "-T", "fields", "-E", "separator=|",
+            *extra]
     if keylog is not None and keylog.exists():
         argv += ["-o", f"tls.keylog_file:{keylog}"]
     for f in fields:
@@ -89,8 +91,13 @@ def tshark_alerts(pcap: Path, keylog: Path | None) -> list[dict]:
     fields = ["frame.number", "ip.src", "tcp.srcport", "ip.dst", "tcp.dstport", "ipv6.src",
               "ipv6.dst",
               "tls.alert_message.level", "tls.alert_message.desc"]
-    plain = {r[0]: r for r in tshark_fields(pcap, "tls.alert_message", fields, None)}
-    rows = tshark_fields(pcap, "tls.alert_message", fields, keylog) if keylog else list(plain.values())
+    # Without the HTTP dissector: once a plain-text HTTP answer has claimed a conversation (a TLS
+    # client talking to an HTTP server), tshark would no longer read the client's later alert.
+    # Alerts inside TLS sessions read the same either way.
+    no_http = ("--disable-protocol", "http")
+    plain = {r[0]: r for r in tshark_fields(pcap, "tls.alert_message", fields, None, no_http)}
+    rows = (tshark_fields(pcap, "tls.alert_message", fields, keylog, no_http) if keylog
+            else list(plain.values()))
     alerts = []
     for r in rows:
         frame, src, sport, dst, dport, src6, dst6, levels, descs = r

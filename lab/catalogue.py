@@ -16,7 +16,10 @@ a few tiny Python peers) talking over 127.0.0.1 while `tcpdump -i lo` recorded.
 The `wide_*` scenarios (lab/wide.py) add HAProxy, lighttpd, stunnel,
 gnutls-serv, Go and Node.js peers and bit-flipping relays, each run in its own
 network namespace; their sidecars also carry `cause_family` and `held_out`,
-and their trust anchors are in `_trust_wide/`.
+and their trust anchors are in `_trust_wide/`.  The `wide2_*` scenarios
+(lab/wide2.py) are a second wide lab, held out as a whole, with new
+client/server pairings, stunnel as a client and packet filters; their trust
+anchors are in `_trust_wide2/`.
 Nothing here was produced or checked by tlsdissect.
 
 Each folder holds:

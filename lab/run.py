@@ -58,6 +58,8 @@ def tool_version(kind: str) -> str:
     if kind == "s_client":
         v = subprocess.run(["openssl", "version"], check=False, capture_output=True, text=True).stdout
         return f"openssl s_client ({v.split(' (')[0].strip()})"
+    if kind == "stunnel":
+        return " ".join(_first_line(["stunnel4", "-version"], "stunnel").split()[:2]) + " (client mode)"
     if kind == "gnutls-cli":
         v = subprocess.run(["gnutls-cli", "--version"], check=False, capture_output=True, text=True).stdout
         return v.splitlines()[0].strip()
@@ -66,6 +68,12 @@ def tool_version(kind: str) -> str:
     if kind == "node":
         return node_version() + " node:tls (lab/peers/peer.js)"
     return f"Python {sys.version.split()[0]} ssl"
+
+
+def _first_line(argv: list[str], word: str) -> str:
+    res = subprocess.run(argv, check=False, capture_output=True, text=True)
+    return next((ln.strip() for ln in (res.stdout + res.stderr).splitlines()
+                 if ln.startswith(word)), word)
 
 
 def go_version() -> str:
@@ -107,8 +115,9 @@ def client_error(kind: str, stdout: str, stderr: str) -> str | None:
         lines += [ln.strip() for ln in stdout.splitlines()
                   if ln.strip().startswith("Verify return code:") and not ln.strip().endswith("(ok)")]
     elif kind == "gnutls-cli":
+        # "- Status: The certificate is NOT trusted. <why>" carries the verification reason.
         lines = [ln for ln in (stderr + "\n" + stdout).splitlines()
-                 if ln.startswith("***") or "rror" in ln]
+                 if ln.startswith("***") or "rror" in ln or "NOT trusted" in ln]
     else:
         lines = [ln for ln in (stderr + "\n" + stdout).splitlines() if "rror" in ln or "Timeout" in ln
                  or "timed out" in ln or "reset" in ln.lower()]
@@ -332,6 +341,10 @@ TRUST = {"root.crt": "lab-root-ca.crt", "corp-ca.crt": "corp-client-ca.crt",
          "other-ca.crt": "other-ca.crt", "rogue-root.crt": "rogue-root-ca.crt"}
 
 
+def trust_folder(sc: Scenario) -> str:
+    return sc.trust or ("_trust_wide" if sc.netns else "_trust")
+
+
 def publish_trust_anchors(folder: str = "_trust") -> None:
     """Copy the CA certificates (never keys) next to the captures, so a reader of
     captures/ can check chains (e.g. --ca-file captures/_trust/lab-root-ca.crt)
@@ -378,18 +391,19 @@ def main(argv: list[str]) -> int:
     (docroot / "secure").mkdir(parents=True, exist_ok=True)
     (docroot / "index.html").write_text("<html><body>TLS lab</body></html>\n")
     (docroot / "secure" / "index.html").write_text("<html><body>secure area</body></html>\n")
-    if any(not sc.netns for _, sc in chosen):
-        publish_trust_anchors()
-    if any(sc.netns for _, sc in chosen):
-        # The wide lab's captures were made with a later PKI than the Apache-era ones.
-        publish_trust_anchors("_trust_wide")
+    # The wide labs' captures were made with later PKIs than the Apache-era ones (and wide2's
+    # with a later one than wide's): each generation's scenarios name their own folder.
+    for folder in sorted({trust_folder(sc) for _, sc in chosen}):
+        publish_trust_anchors(folder)
     if any("{goclient}" in " ".join(sc.client) or sc.server[0] == "go" for _, sc in chosen):
         ensure_go_peer()
     bad = 0
     for i, sc in chosen:
+        if sc.port is not None and not sc.netns:
+            raise ValueError(f"{sc.name}: a fixed port needs its own network namespace")
         try:
             if sc.netns:
-                ok = run_in_netns(sc, 20000 + 10 * i)
+                ok = run_in_netns(sc, sc.port or 20000 + 10 * i)
             else:
                 ok = run_scenario(sc, 20000 + 10 * i)
         except (RuntimeError, OSError, subprocess.SubprocessError) as exc:

@@ -35,7 +35,6 @@ NOT_MET_TODAY: dict[str, str] = {
 # Catalogue causes that the wide lab expects and no diagnosis rule names yet (the alert model and
 # the wide lab brought them to the catalogue; lab/score.py shows what we name instead).
 NOT_NAMED_YET = frozenset({
-    "inappropriate_fallback", "no_common_group", "no_common_signature_scheme",
     "handshake_signature_invalid", "record_corrupted_in_transit", "weak_server_key", "weak_dh_group",
     "client_cert_revoked", "late_alert_after_success", "client_rejected_cert_silently",
     "path_mtu_blackhole", "truncated_response",

@@ -17,6 +17,7 @@ too big to hold. ``Report.to_dict()`` is the JSON of ``tlsdissect --json`` (docs
 
 from tlsdissect.diagnosis.verdict import Diagnosis, Evidence
 from tlsdissect.errors import CaptureError, ParseError, TlsDissectError
+from tlsdissect import fingerprints as _fingerprints  # noqa: F401  (registers the computation)
 from tlsdissect.pipeline.analyzer import Options, analyze, iter_connections
 from tlsdissect.report import notebook as _notebook  # noqa: F401  (registers the Jupyter views)
 from tlsdissect.results.model import Alert, Connection, Event, Report, TcpClose

@@ -53,6 +53,8 @@ examples:
   tlsdissect --keylog sslkeys.log cap.pcapng   decrypt with an NSS key log (SSLKEYLOGFILE)
   tlsdissect --stream 3 capture.pcap           one connection (Wireshark's tcp.stream 3)
   tlsdissect -j 0 big.pcap                     use every core
+  tlsdissect --csv - caps/ > conns.csv         a table of every capture below caps/
+  tlsdissect --zeek logs/ capture.pcap         Zeek's ssl.log, x509.log and conn.log
   tcpdump -w - -i eth0 port 443 | tlsdissect - read standard input
 
 environment: NO_COLOR=1 turns colour off, FORCE_COLOR=1 forces it on.
@@ -100,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     pick.add_argument("--sni", action="append", metavar="PATTERN",
                       help="only connections whose server name matches (shell pattern: '*.example.com')")
     pick.add_argument("--cause", action="append", metavar="ID", help="only connections with this cause (docs/causes.md)")
+    tables = p.add_argument_group("tables (one row per connection, the DataFrame's columns; docs/schema.md)")
+    tables.add_argument("--csv", metavar="FILE", help="also write the connections as CSV (- for standard output alone)")
+    tables.add_argument("--parquet", metavar="FILE",
+                        help="also write them as Parquet (needs pyarrow: pip install 'tlsdissect[parquet]')")
+    tables.add_argument("--zeek", metavar="DIR", help="also write Zeek's ssl.log, x509.log and conn.log into DIR")
+    tables.add_argument("--zeek-json", action="store_true", help="with --zeek: JSON lines, as Zeek's LogAscii::use_json")
     p.add_argument("--show", choices=("auto", "all", "failed"), default="auto",
                    help="text view: 'all' lists every connection; 'failed' only the ones not established; "
                         "'auto' (default) lists all unless the capture has more than 100, then the summary and "
@@ -184,7 +192,79 @@ def run() -> None:
     os._exit(status)
 
 
+class _Tables:
+    """--csv, --parquet and --zeek: the files, fed every reported connection (report/tables.py,
+    report/zeek.py)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from tlsdissect.report.tables import CsvTable, ParquetTable
+
+        self.files: list[Any] = []
+        self.tables: list[Any] = []
+        if args.csv:
+            f = sys.stdout if args.csv == "-" else open(args.csv, "w", newline="", encoding="utf-8")
+            if f is not sys.stdout:
+                self.files.append(f)
+            self.tables.append(CsvTable(f))
+        if args.parquet:
+            f = open(args.parquet, "wb")
+            self.files.append(f)
+            self.tables.append(ParquetTable(f))
+        if args.zeek:
+            from tlsdissect.report.zeek import ZeekLogs
+
+            os.makedirs(args.zeek, exist_ok=True)
+            outs = {}
+            for name in ("ssl", "x509", "conn"):
+                outs[name] = open(os.path.join(args.zeek, f"{name}.log"), "w", encoding="utf-8")
+                self.files.append(outs[name])
+            self.tables.append(ZeekLogs(outs, json_lines=args.zeek_json))
+
+    def add(self, conn: Connection, capture: str) -> None:
+        for t in self.tables:
+            t.add(conn, capture)
+
+    def close(self) -> None:
+        for t in self.tables:
+            t.close()
+        for f in self.files:
+            f.close()
+
+
+def _open_tables(args: argparse.Namespace) -> Optional[str]:
+    """Opens args.tables when --csv or --parquet asks; the reason it cannot, else None."""
+    args.tables = None
+    if args.zeek_json and not args.zeek:
+        return "--zeek-json goes with --zeek DIR"
+    if not (args.csv or args.parquet or args.zeek):
+        return None
+    if args.parquet:
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            return "--parquet needs pyarrow: pip install 'tlsdissect[parquet]'"
+    if args.csv == "-" and (args.json or args.jsonl):
+        return "--csv - writes the table to standard output: it cannot share it with --json or --jsonl"
+    try:
+        args.tables = _Tables(args)
+    except OSError as e:
+        return f"cannot write {e.filename}: {e.strerror}"
+    return None
+
+
 def _main(args: argparse.Namespace) -> int:
+    problem = _open_tables(args)
+    if problem:
+        print(f"tlsdissect: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return _main_run(args)
+    finally:
+        if args.tables is not None:
+            args.tables.close()
+
+
+def _main_run(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"include_all": args.include_all}
     if args.keylog:
         options["keylog"] = args.keylog
@@ -194,7 +274,7 @@ def _main(args: argparse.Namespace) -> int:
         options["ca_path"] = args.ca_path
     if args.system_trust:
         options["system_trust"] = True
-    if args.jobs > 1 and len(args.captures) > 1:
+    if args.jobs > 1 and len(args.captures) > 1 and args.tables is None:
         return _run_parallel(args, options)
     jobs = max(1, args.jobs)  # one file: shard its connections over that many processes
     status = EXIT_OK
@@ -207,7 +287,9 @@ def _main(args: argparse.Namespace) -> int:
             if progress is not None:
                 options["progress"] = progress.update
             try:
-                if args.jsonl:
+                if args.csv == "-":
+                    rc = _run_table_only(path, options, args.stream, jobs, pick)
+                elif args.jsonl:
                     rc = _run_jsonl(path, options, args.stream, jobs, pick)
                 elif several is not None:
                     several.next_item()
@@ -317,6 +399,8 @@ class _Pick:
     """The connection filters (--failed, --host, --port, --sni, --cause)."""
 
     def __init__(self, args: argparse.Namespace) -> None:
+        # (--csv/--parquet: not a filter, but every run that picks connections hands them over)
+        self.tables: Optional[_Tables] = getattr(args, "tables", None)
         self.failed = bool(getattr(args, "failed", False))
         self.hosts = set(getattr(args, "host", None) or ())
         self.ports = set(getattr(args, "port", None) or ())
@@ -357,10 +441,11 @@ def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[li
           pick: Optional[_Pick] = None) -> Iterator[tuple[int, bool, Any]]:
     """(stream, failed, payload) per reported connection, in output order; the payload is the
     JSON text as UTF-8 bytes (want="json") or the Connection. With jobs > 1, from a sharded run
-    (parallel.py), unless filters other than --stream need the connections here."""
+    (parallel.py), unless filters other than --stream, or tables, need the connections here."""
+    tables = pick.tables if pick is not None else None
     if pick is not None and not pick.active:
         pick = None
-    if jobs > 1 and pick is None:
+    if jobs > 1 and pick is None and tables is None:
         from tlsdissect.parallel import can_shard, iter_sharded
 
         if can_shard(path):
@@ -375,6 +460,8 @@ def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[li
             continue
         if pick is not None and not pick.keeps(conn):
             continue
+        if tables is not None:
+            tables.add(conn, path)
         yield conn.stream, is_failure(conn), (dumps_bytes(conn.json_value()) if want == "json" else conn)
 
 
@@ -664,6 +751,21 @@ def _run_parallel(args: argparse.Namespace, options: dict[str, Any]) -> int:
     if several is not None:
         several.close()
     return status
+
+
+def _run_table_only(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int,
+                    pick: _Pick) -> int:
+    """--csv -: the table is the output; the connections only feed it."""
+    st = RunState()
+    failed = False
+    tally = _Tally()
+    for _, bad, _conn in _rows(path, options, st, streams, "connection", jobs, tally, pick):
+        failed = failed or bad
+    _say_notes(path, options, streams, st, tally)
+    if st.reader is not None and st.reader.info.truncated:
+        _complain(f"{path}: {st.reader.info.truncation_reason} (partial result in the table)")
+        return EXIT_BAD_INPUT
+    return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
 
 
 def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1,

@@ -343,11 +343,11 @@ ALERTS: dict[int, AlertInfo] = {a.code: a for a in (
                   "rustls", "mbedtls", "schannel"),
                _c("no_common_group", "possible",
                   "TLS 1.3 or ECDHE-only offers: compare supported_groups / key_share with the server's groups "
-                  "(a client offering only post-quantum hybrids or only ffdhe groups).", "go", "nss", "rustls",
-                  "gnutls", "boringssl"),
+                  "(a client offering only post-quantum hybrids or only ffdhe groups, or one group only).",
+                  "openssl", "go", "nss", "rustls", "gnutls", "boringssl"),
                _c("no_common_signature_scheme", "possible",
                   "Compare signature_algorithms with the leaf's key type: an RSA key and a client offering only "
-                  "ECDSA schemes, or a client that forbids SHA-1/PKCS#1.", "openssl", "rustls"),
+                  "ECDSA schemes, or a client that forbids SHA-1/PKCS#1.", "openssl", "go", "rustls"),
                _c("legacy_protocol_rejected", "possible", "The ClientHello's highest version is TLS 1.1 or lower."),
                _c("sni_rejected", "rare", "The server has no certificate for the requested name and answers with "
                   "handshake_failure instead of unrecognized_name (compare server_name with the hosted names).")),
@@ -982,18 +982,23 @@ STACK_HABITS: tuple[StackHabit, ...] = (
        "tls13_client_cert_unknown_ca"),
     _h("openssl", "no_shared_cipher", "server", 40, _OSSL_SRVR + " (SSL_R_NO_SHARED_CIPHER); lab "
        "tls12_no_shared_cipher, tls13_no_shared_cipher"),
-    _h("openssl", "no_shared_group", "server", 109, "ssl/statem/extensions.c, final_key_share() "
-       "(SSL_R_NO_SUITABLE_KEY_SHARE with SSL_AD_MISSING_EXTENSION)", confirmed=False, versions="TLS 1.3",
-       note="Read in part: the condition that leads there was not traced in full."),
+    _h("openssl", "no_shared_group", "server", 40, "ssl/statem/extensions.c, final_key_share(): no offered key "
+       "share and no group for a HelloRetryRequest, SSLfatal(sent ? SSL_AD_HANDSHAKE_FAILURE : "
+       "SSL_AD_MISSING_EXTENSION, SSL_R_NO_SUITABLE_KEY_SHARE); lab wide_no_common_group_s_server "
+       "(server log 'final_key_share:no suitable key share')", versions="TLS 1.3",
+       note="missing_extension (109) instead when the ClientHello has no key_share extension at all."),
+    _h("openssl", "no_shared_group", "server", 109, "ssl/statem/extensions.c, final_key_share(): the same failure "
+       "when the ClientHello carries no key_share extension (SSL_AD_MISSING_EXTENSION)", versions="TLS 1.3"),
     _h("openssl", "no_shared_sigalg", "server", 40, "ssl/t1_lib.c, tls_choose_sigalg() "
-       "(SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM)"),
+       "(SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM); lab wide_no_common_sigalg_haproxy (HAProxy on OpenSSL 3.0, "
+       "ECDSA-only certificate, client offering only RSA schemes)"),
     _h("openssl", "unsupported_version", "server", 70, _OSSL_SRVR + ", tls_early_post_process_client_hello() after "
        "ssl_choose_server_version(); lab version_mismatch_client12_server13, tls10_client_legacy_rejected"),
     _h("openssl", "no_alpn", "server", 120, _OSSL_SRVR + ", tls_handle_alpn()",
        note="Only when the application's ALPN callback returns SSL_TLSEXT_ERR_ALERT_FATAL; with NOACK the "
             "handshake goes on without ALPN."),
     _h("openssl", "fallback", "server", 86, _OSSL_SRVR + ", tls_early_post_process_client_hello() "
-       "(SSL_R_INAPPROPRIATE_FALLBACK)"),
+       "(SSL_R_INAPPROPRIATE_FALLBACK); lab wide_inappropriate_fallback_s_server, wide_inappropriate_fallback_nginx"),
     _h("openssl", "missing_client_cert", "server", 40, _OSSL_SRVR + ", ossl_statem_server_read_transition() "
        "(SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE); lab tls12_client_cert_missing", versions="TLS 1.2"),
     _h("openssl", "missing_client_cert", "server", 116, "lab tls13_client_cert_missing, tls13_pha_no_cert_openssl",
@@ -1044,7 +1049,8 @@ STACK_HABITS: tuple[StackHabit, ...] = (
        note=_GNUTLS_NOTE),
     _h("gnutls", "revoked", "client", 42, "as unknown_ca", note=_GNUTLS_NOTE),
     _h("gnutls", "client_cert_untrusted", "server", 42, "as unknown_ca, run for the server side", note=_GNUTLS_NOTE),
-    _h("gnutls", "no_shared_cipher", "server", 40, _GNUTLS_MAP + " (NO_CIPHER_SUITES, UNKNOWN_CIPHER_SUITE)"),
+    _h("gnutls", "no_shared_cipher", "server", 40, _GNUTLS_MAP + " (NO_CIPHER_SUITES, UNKNOWN_CIPHER_SUITE); lab "
+       "wide_no_shared_cipher_gnutls_serv_node"),
     _h("gnutls", "no_shared_group", "server", 40, "lib/ext/key_share.c (GNUTLS_E_NO_COMMON_KEY_SHARE), " + _GNUTLS_MAP),
     _h("gnutls", "no_shared_sigalg", "server", 40, _GNUTLS_MAP + " (UNSUPPORTED_SIGNATURE_ALGORITHM)",
        note="Mapping read; where the error is raised was not traced."),
@@ -1079,8 +1085,14 @@ STACK_HABITS: tuple[StackHabit, ...] = (
     _h("go", "no_shared_group", "server", 40, "src/crypto/tls/handshake_server_tls13.go, processClientHello() "
        "(\"no ECDHE curve supported by both client and server\")", versions="TLS 1.3"),
     _h("go", "unsupported_version", "server", 70, _GO_SERVER + ", (*Conn).readClientHello()"),
-    _h("go", "no_alpn", "server", 120, _GO_SERVER + ", processClientHello() / negotiateALPN()",
-       note="An http/1.1-only client may reach an h2-only server without ALPN (Go issue 46310)."),
+    _h("go", "no_alpn", "server", 120, _GO_SERVER + ", processClientHello() / negotiateALPN(); lab "
+       "wide_alpn_mismatch_go_curl (Go 1.19, TLS 1.3: the alert is encrypted, sent right after the ServerHello)",
+       note="An http/1.1-only client may reach an h2-only server without ALPN (Go issue 46310). In TLS 1.3 Go "
+            "1.19 picks the protocol while writing EncryptedExtensions, after its ServerHello is out, so without "
+            "a key log the refusal is a small encrypted record right after the ServerHello."),
+    _h("go", "no_shared_sigalg", "server", 40, "src/crypto/tls/handshake_server_tls13.go, pickCertificate(): "
+       "selectSignatureScheme() fails, alertHandshakeFailure", versions="TLS 1.3",
+       note="alertMissingExtension (109) when the ClientHello has no signature_algorithms at all."),
     _h("go", "fallback", "server", 86, _GO_SERVER + ", pickCipherSuite()"),
     _h("go", "missing_client_cert", "server", 42, _GO_CERTS, versions="TLS 1.2"),
     _h("go", "missing_client_cert", "server", 116, _GO_CERTS, versions="TLS 1.3"),
@@ -1113,6 +1125,8 @@ STACK_HABITS: tuple[StackHabit, ...] = (
     _h("nss", "unsupported_version", "server", 70, "lib/ssl/ssl3con.c, ssl3_HandleClientHello() "
        "(SSL_ERROR_UNSUPPORTED_VERSION)"),
     _h("nss", "no_alpn", "server", 120, "lib/ssl/ssl3exthandle.c, ALPN selection when the callback picks nothing"),
+    _h("nss", "no_shared_sigalg", "server", 40, "lib/ssl/tls13con.c, tls13_SelectServerCert() "
+       "(SSL_ERROR_UNSUPPORTED_SIGNATURE_ALGORITHM with handshake_failure)", confirmed=False, versions="TLS 1.3"),
     _h("nss", "fallback", "server", 86, "lib/ssl/ssl3con.c, ssl3_HandleClientHello() (TLS_FALLBACK_SCSV)"),
     _h("nss", "missing_client_cert", "server", 42, "lib/ssl/ssl3con.c, ssl3_HandleNoCertificate()", versions="TLS 1.2"),
     _h("nss", "missing_client_cert", "server", 116, "lib/ssl/ssl3con.c, ssl3_HandleNoCertificate()",

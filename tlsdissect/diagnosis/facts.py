@@ -37,11 +37,15 @@ class Facts:
     """Facts about one connection, gathered once, and the scans the rules read them with."""
 
     __slots__ = ("c", "server_chain", "client_chain", "client_findings", "by_type", "hs", "enc", "evidence",
-                 "hidden", "tls13", "alert", "phase", "_data", "_data_min", "_hellos")
+                 "hidden", "tls13", "alert", "phase", "_data", "_data_min", "_hellos", "peer_server_key")
 
     def __init__(self, conn: Connection, server_chain: Any = None, client_findings: Any = None,
-                 client_chain: Any = None, by_type: Optional[dict[str, list[Event]]] = None):
+                 client_chain: Any = None, by_type: Optional[dict[str, list[Event]]] = None,
+                 peer_server_key: Optional[tuple[str, int]] = None):
         self.c = conn
+        # The server's certificate key type as another connection to the same server showed it,
+        # and that connection's stream (the pipeline's cross-connection memory), or None.
+        self.peer_server_key = peer_server_key
         self.server_chain = server_chain  # x509.chain.ChainAnalysis or None
         self.client_chain = client_chain
         self.client_findings = client_findings or []  # list[ChainFinding] vs CertificateRequest

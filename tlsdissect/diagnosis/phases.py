@@ -29,6 +29,8 @@ def phase_at(f: Facts, frame: int, sender: str) -> str:
     # The server aborts after the client's second flight.
     client_names = [e.info.get("message") for e in f.hs
                     if e.sender == "client" and sh.frame < e.frame <= frame]
+    if client_names and client_names[-1] == "client_hello":
+        return "client_hello"  # the second ClientHello, after a HelloRetryRequest
     if "certificate" in client_names or f.has("certificate_request", "server", frame) is not None:
         return "client_certificate"
     if "client_key_exchange" in client_names:

@@ -35,10 +35,12 @@ from tlsdissect.diagnosis.rules import (
 NOT_TLS: tuple[Rule, ...] = (not_tls.plaintext_http_client, not_tls.plaintext_server, not_tls.not_tls)
 
 _SERVER_REFUSES_HELLO = (
-    hello_rejected.legacy_protocol_refused, hello_rejected.versions_refused, hello_rejected.no_shared_cipher,
+    hello_rejected.legacy_protocol_refused, hello_rejected.fallback_refused, hello_rejected.versions_refused,
+    hello_rejected.offered_list_refused,
     hello_rejected.name_unrecognized, hello_rejected.access_denied, hello_rejected.hello_field_invalid,
     hello_rejected.internal_error_at_hello, hello_rejected.hello_refused)
-_CLIENT_REFUSES_HELLO = (hello_rejected.version_chosen_refused, hello_rejected.server_hello_refused)
+_CLIENT_REFUSES_HELLO = (hello_rejected.version_chosen_refused, hello_rejected.retry_group_not_offered,
+                         hello_rejected.server_hello_refused)
 _CLIENT_REFUSES_CERTIFICATE = (
     server_certificate.unseen_certificate_expired, server_certificate.unseen_certificate_refused,
     server_certificate.finding_explains_refusal, server_certificate.root_not_trusted,

@@ -30,10 +30,13 @@ __all__ = ["diagnose", "Diagnosis", "Evidence"]
 
 
 def diagnose(conn: Connection, server_chain: Any = None, client_chain: Any = None,
-             client_findings: Any = None, by_type: Optional[dict[str, list[Event]]] = None) -> Diagnosis:
+             client_findings: Any = None, by_type: Optional[dict[str, list[Event]]] = None,
+             peer_server_key: Optional[tuple[str, int]] = None) -> Diagnosis:
     """Diagnose one connection (certificate analyses are optional inputs; ``by_type`` is its
-    events grouped by type, when the caller has them: see facts.events_by_type)."""
-    f = Facts(conn, server_chain, client_findings, client_chain, by_type)
+    events grouped by type, when the caller has them: see facts.events_by_type;
+    ``peer_server_key`` the server's certificate key type and the stream that showed it, when
+    another connection to the same server did)."""
+    f = Facts(conn, server_chain, client_findings, client_chain, by_type, peer_server_key)
     won = decide(f)
     # The winner as the Diagnosis: the notes and then its own evidence, the last handshake
     # message before its alert, the catalogue's remedy and check command.

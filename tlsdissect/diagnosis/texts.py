@@ -114,3 +114,12 @@ def check_for(cause: str, server: str, sni: str) -> tuple[Optional[str], Optiona
         host, _, port = server.rpartition(":")
         found = _memo_put(_checks, key, suggested_check(cause, host.strip("[]"), port, sni))
     return found
+
+
+def earlier_attempt_text(stream: int, max_version: str, ended: str, fallback_scsv: bool) -> str:
+    """The evidence line that links a retry at a lower version to the attempt before it (rare:
+    not memoised)."""
+    return (f"Stream {stream} was this client's earlier attempt at the same server and name, offering up to "
+            f"{max_version}; it ended: {ended} This connection retries at a lower version"
+            + (" with TLS_FALLBACK_SCSV" if fallback_scsv else "") + ": why stream "
+            f"{stream} failed is the real cause (tcp.stream eq {stream}).")

@@ -87,6 +87,9 @@ class Sessions:
     def __init__(self) -> None:
         self.keylog: Any = None  # tlsdissect.keys.keylog.KeyLog when decrypting
         self.tls_ports: set[int] = set()  # server ports TLS was seen on, in this capture
+        # The cross-connection pass (pipeline.neighbours.Neighbours) of a single-process run
+        # with diagnosis; None in a --jobs worker, which sees only its own connections.
+        self.neighbours: Any = None
 
     def __call__(self) -> TlsSession:
         session = TlsSession()
@@ -103,7 +106,12 @@ def _finish(conn: TcpConnection, sessions: Sessions, capture_ended: bool, opts: 
     if not opts.include_all and not reportable(conn, sessions.tls_ports):
         return None
     if opts.diagnose:
-        _post_process(result, opts)
+        neighbours = sessions.neighbours
+        if neighbours is None:
+            _post_process(result, opts)
+        else:
+            _post_process(result, opts, neighbours.server_key(result))
+            neighbours.link(result)
     return result
 
 
@@ -139,10 +147,10 @@ def _finish_shard(conn: TcpConnection, sessions: Sessions, capture_ended: bool,
     return item
 
 
-_enrich: Optional[Callable[[Connection, Options], None]] = None
+_enrich: Optional[Callable[..., None]] = None
 
 
-def _post_process(conn: Connection, opts: Options) -> None:
+def _post_process(conn: Connection, opts: Options, peer_server_key: Optional[tuple[str, int]] = None) -> None:
     """Later stages (certificates, diagnosis) when they are installed (imported on first use:
     a run without diagnosis never loads cryptography)."""
     global _enrich
@@ -152,7 +160,10 @@ def _post_process(conn: Connection, opts: Options) -> None:
         except ImportError:
             return
         _enrich = enrich
-    _enrich(conn, opts)
+    if peer_server_key is None:
+        _enrich(conn, opts)
+    else:
+        _enrich(conn, opts, peer_server_key)
 
 
 def _load_keylog(keylog: Optional[KeyLogSource]) -> Optional[KeyLog]:
@@ -227,6 +238,10 @@ def iter_connections(source: Source, *, include_all: bool = False, keylog: Optio
     opts = Options(include_all=include_all, keylog=keylog, diagnose=diagnose, ca_file=ca_file, ca_path=ca_path,
                    system_trust=system_trust, progress=progress)
     sessions = Sessions()
+    if opts.diagnose:
+        from tlsdissect.pipeline.neighbours import Neighbours
+
+        sessions.neighbours = Neighbours()
     return _run(source, state if state is not None else RunState(), opts, FlowTable(sessions), sessions, _finish)
 
 

@@ -189,7 +189,7 @@ def _chain_findings_dicts(findings: Any, role: str) -> list[dict[str, Any]]:
 _NO_OCSP_STAPLE = "The client asked for a stapled OCSP response (status_request) and the server sent none."
 
 
-def enrich(conn: Connection, opts: Any) -> None:
+def enrich(conn: Connection, opts: Any, peer_server_key: Optional[tuple[str, int]] = None) -> None:
     server_chain = client_chain = None
     client_findings: list[Any] = []
     findings: list[dict[str, Any]] = []
@@ -258,4 +258,4 @@ def enrich(conn: Connection, opts: Any) -> None:
                          "text": _NO_OCSP_STAPLE})
     if findings:
         extra["chain_findings"] = findings
-    conn.diagnosis = diagnose(conn, server_chain, client_chain, client_findings, by_type)
+    conn.diagnosis = diagnose(conn, server_chain, client_chain, client_findings, by_type, peer_server_key)

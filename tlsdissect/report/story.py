@@ -136,6 +136,23 @@ def client_offer(c: Connection) -> list[Line]:
     return out
 
 
+def fingerprint_lines(c: Connection) -> list[Line]:
+    """The -v view's fingerprints: the client's (JA4, JA3), the server's (JA4S, JA3S), and the
+    leaf certificate's JA4X. (Hex digits and decimal lists only: nothing from the capture to
+    escape.)"""
+    fp = c.fingerprints
+    if fp is None:
+        return []
+    rows = [("client", [("JA4", fp.ja4), ("JA3", fp.ja3)]), ("server", [("JA4S", fp.ja4s), ("JA3S", fp.ja3s)]),
+            ("certificate", [("JA4X", fp.ja4x[0] if fp.ja4x else None)])]
+    out: list[Line] = []
+    for who, values in rows:
+        shown_values = [f"{name} {value}" for name, value in values if value]
+        if shown_values:
+            out.append((f"{'fingerprints' if not out else '':<12}  {who:<11} " + "  ".join(shown_values), "dim"))
+    return out
+
+
 def ladder(c: Connection, describe: Any) -> list[Line]:
     """The timeline as a two-column flow graph: client on the left, server on the right, each
     arrow in the direction its packet travelled, with frame numbers and seconds since the first."""

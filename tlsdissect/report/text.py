@@ -161,6 +161,7 @@ def _render_body(con: _Lines, c: Connection, outcome: str, verbose: bool) -> Non
         if c.server_hello is None and c.client_hello is not None:
             _lines(con, story.client_offer(c))
         _lines(con, story.chain_tree(c))
+        _lines(con, story.fingerprint_lines(c))
         _lines(con, story.ladder(c, _event_text))
     elif outcome != "established":
         _render_timeline(con, c, full=False)

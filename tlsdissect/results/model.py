@@ -21,6 +21,9 @@ SCHEMA_VERSION = 1
 # when it is imported (the package's __init__ does): the model names its renderers by this table
 # only, so the results stay below the report stage.
 HTML_VIEWS: dict[str, Callable[[Any], str]] = {}
+# The fingerprint computation (tlsdissect.fingerprints registers "connection" when imported):
+# this model reads the hellos through it without importing a stage.
+FINGERPRINTERS: dict[str, Callable[[Any], Any]] = {}
 
 
 def round6(t: float) -> float:
@@ -301,6 +304,13 @@ class Connection:
         (results.outcome.outcome_of)."""
         return outcome_of(self)
 
+    @property
+    def fingerprints(self) -> Any:
+        """JA3/JA3S/JA4/JA4S/JA4X (a tlsdissect.fingerprints.Fingerprints), worked out when
+        asked; None for a connection without a hello or certificate."""
+        compute = FINGERPRINTERS.get("connection")
+        return compute(self) if compute is not None else None
+
     def __repr__(self) -> str:
         """One line (typing ``conn`` in a REPL): stream, endpoints, SNI, version, outcome, cause."""
         cause = getattr(self.diagnosis, "cause", None)
@@ -368,6 +378,8 @@ class Connection:
             "stats": {"client": self.client_stats.to_dict(), "server": self.server_stats.to_dict()},
             "last_records": self.last_records,
         }
+        fp = self.fingerprints
+        d["fingerprints"] = fp.to_dict() if fp is not None else None
         d.update(self.extra)
         if shared and self.extra_json:
             for key, form in self.extra_json.items():  # the same keys: their places in the output stay
@@ -476,27 +488,39 @@ class Report:
             >>> df[df.outcome == "failed"].groupby("cause", observed=True).size()
         """
         try:
-            import pandas as pd
+            import pandas  # noqa: F401
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError("to_dataframe() needs pandas: pip install pandas") from e
-        rows = [connection_row(c, self.capture) for c in self.connections]
-        df = pd.DataFrame(rows, columns=list(DATAFRAME_COLUMNS))
-        for col in ("start_time", "end_time"):
-            # Whole microseconds, as in the JSON (round6): float seconds straight to nanoseconds
-            # would show the float's error (…713032 ns for a packet stamped …713 us).
-            micros = (df[col].astype("float64") * 1e6).round().astype("int64")
-            df[col] = pd.to_datetime(micros, unit="us", utc=True).astype("datetime64[ns, UTC]")
-        # (microseconds: a certificate may be valid until 9999, past what nanoseconds can hold)
-        df["server_cert_not_after"] = pd.to_datetime(df["server_cert_not_after"], unit="s", utc=True).astype(
-            "datetime64[us, UTC]")
-        df["version"] = df["version"].astype("category")
-        for col, values in DATAFRAME_CATEGORIES.items():
-            # (a value outside the known ones, if ever, is added at the end rather than lost)
+        return rows_frame([connection_row(c, self.capture) for c in self.connections])
+
+
+def rows_frame(rows: list[dict[str, Any]]) -> Any:
+    """DataFrame rows (connection_row) as the DataFrame with its documented dtypes: the one
+    place those are set (Report.to_dataframe, the Parquet writer)."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows, columns=list(DATAFRAME_COLUMNS))
+    for col in ("start_time", "end_time"):
+        # Whole microseconds, as in the JSON (round6): float seconds straight to nanoseconds
+        # would show the float's error (…713032 ns for a packet stamped …713 us).
+        micros = (df[col].astype("float64") * 1e6).round().astype("int64")
+        df[col] = pd.to_datetime(micros, unit="us", utc=True).astype("datetime64[ns, UTC]")
+    # (microseconds: a certificate may be valid until 9999, past what nanoseconds can hold)
+    df["server_cert_not_after"] = pd.to_datetime(df["server_cert_not_after"], unit="s", utc=True).astype(
+        "datetime64[us, UTC]")
+    for col in CATEGORY_COLUMNS:
+        values = DATAFRAME_CATEGORIES.get(col)
+        if values is None:  # (the values in this frame)
+            df[col] = df[col].astype("category")
+        else:  # (a value outside the known ones, if ever, is added at the end rather than lost)
             extra = sorted(set(df[col].dropna()) - set(values))
             df[col] = pd.Categorical(df[col], categories=[*values, *extra])
-        df = df.astype({"stream": "int64", "first_frame": "int64", "established": "bool", "resumed": "bool"})
-        df["duration"] = df["end_time"] - df["start_time"]
-        return df
+    df = df.astype({"stream": "int64", "first_frame": "int64", "established": "bool", "resumed": "bool"})
+    df["duration"] = df["end_time"] - df["start_time"]
+    return df
+
+
+CATEGORY_COLUMNS = ("outcome", "cause", "confidence", "aborted_by", "failure_point", "version")
 
 
 # The DataFrame's columns, in order (docs/schema.md): add, never rename.
@@ -504,7 +528,7 @@ DATAFRAME_COLUMNS = (
     "capture", "stream", "client", "server", "server_name", "version", "cipher", "alpn", "established",
     "resumed", "ssl_history", "last_alert", "outcome", "cause", "confidence", "aborted_by", "failure_point",
     "start_time", "end_time", "duration", "first_frame", "server_cert_subject", "server_cert_issuer",
-    "server_cert_not_after",
+    "server_cert_not_after", "ja3", "ja3s", "ja4", "ja4s",
 )
 
 
@@ -542,4 +566,12 @@ def connection_row(c: Connection, capture: str) -> dict[str, Any]:
         "start_time": c.start_time, "end_time": c.end_time, "duration": c.end_time - c.start_time,
         "first_frame": c.first_frame, "server_cert_subject": leaf.get("subject"),
         "server_cert_issuer": leaf.get("issuer"), "server_cert_not_after": not_after or None,
+        **_fingerprint_columns(c),
     }
+
+
+def _fingerprint_columns(c: Connection) -> dict[str, Optional[str]]:
+    fp = c.fingerprints
+    if fp is None:
+        return {"ja3": None, "ja3s": None, "ja4": None, "ja4s": None}
+    return {"ja3": fp.ja3, "ja3s": fp.ja3s, "ja4": fp.ja4, "ja4s": fp.ja4s}

@@ -247,9 +247,12 @@ def _u8_list(table: dict[int, str], key: str) -> Callable[[bytes, str], dict[str
 def _alpn(data: bytes, where: str) -> dict[str, Any]:
     c = _c(data, "alpn")
     lst = c.sub16("protocol_name_list")
-    protos = []
+    raw = []
     while lst.remaining():
-        protos.append(lst.vec8("protocol_name").decode("ascii", "replace"))
+        raw.append(lst.vec8("protocol_name"))
+    protos = [p.decode("ascii", "replace") for p in raw]
+    if not all(p.isascii() for p in raw):  # the exact bytes too: "replace" loses them
+        return {"protocols": protos, "protocols_hex": [p.hex() for p in raw]}
     return {"protocols": protos}
 
 

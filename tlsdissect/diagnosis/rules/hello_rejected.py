@@ -13,8 +13,14 @@ from tlsdissect.diagnosis.alert_codes import (
     ACCESS_DENIED, DECODE_ERROR, HANDSHAKE_FAILURE, ILLEGAL_PARAMETER, INAPPROPRIATE_FALLBACK, INSUFFICIENT_SECURITY,
     INTERNAL_ERROR, PROTOCOL_VERSION, UNRECOGNIZED_NAME)
 from tlsdissect.diagnosis.candidate import Candidate, alert_label, by_alert, deciding
+from tlsdissect.diagnosis.causes import CAUSES
 from tlsdissect.diagnosis.facts import Facts
+from tlsdissect.diagnosis.offer_lists import SCSVS, ext_list, read_lists
+from tlsdissect.diagnosis.verdict import make_evidence
 from tlsdissect.tls import tables
+
+FALLBACK_SCSV = 0x5600
+assert FALLBACK_SCSV in SCSVS
 
 
 # -- the server refuses the ClientHello ---------------------------------------------------
@@ -33,8 +39,8 @@ def legacy_protocol_refused(f: Facts) -> Optional[Candidate]:
 
 
 def versions_refused(f: Facts) -> Optional[Candidate]:
-    """protocol_version or inappropriate_fallback: none of the offered versions suits the server."""
-    if deciding(f).code not in (PROTOCOL_VERSION, INAPPROPRIATE_FALLBACK):
+    """protocol_version: none of the offered versions suits the server."""
+    if deciding(f).code != PROTOCOL_VERSION:
         return None
     ch = f.c.client_hello
     if ch is not None and ch.supported_versions and min(v for v in ch.supported_versions if not tables.is_grease(v)) >= 0x0304:
@@ -46,15 +52,81 @@ def versions_refused(f: Facts) -> Optional[Candidate]:
     return by_alert(f, "protocol_version_mismatch", "certain", [], f"{detail}; the server answered {alert_label(f)}.")
 
 
-def no_shared_cipher(f: Facts) -> Optional[Candidate]:
-    """handshake_failure or insufficient_security: nothing offered is acceptable."""
+def fallback_refused(f: Facts) -> Optional[Candidate]:
+    """inappropriate_fallback: the client retried at a lower version (TLS_FALLBACK_SCSV) and
+    the server, which has a higher one, refused the downgrade (RFC 7507)."""
+    if deciding(f).code != INAPPROPRIATE_FALLBACK:
+        return None
+    ch = f.c.client_hello
+    lines = []
+    scsv = ch is not None and FALLBACK_SCSV in ch.cipher_suites
+    top = tables.version_name(ch.max_version) if ch is not None else "a lower version"
+    if ch is not None:
+        hello = f.has("client_hello", "client")
+        lines.append(make_evidence(
+            (f"The ClientHello lists TLS_FALLBACK_SCSV and offers at most {top}: the client marks it as a retry "
+             "at a lower version after an earlier attempt failed (RFC 7507)." if scsv else
+             f"The ClientHello offers at most {top} and no TLS_FALLBACK_SCSV is visible in it."),
+            [hello.frame] if hello else []))
+    return by_alert(f, "inappropriate_fallback", "certain" if scsv else "likely",
+                    [] if scsv else ["protocol_version_mismatch"],
+                    f"The client retried with a lower version ({top}) after an earlier failure and the server, which "
+                    f"supports a higher version, refused the downgrade with {alert_label(f)}. Both sides support a "
+                    "higher version: look at why the first attempt failed (the same client's earlier connection to "
+                    "this server).", lines)
+
+
+def _hrr_group(f: Facts) -> Optional[int]:
+    """The group the server's HelloRetryRequest asks for, if there was one."""
+    hrr = f.c.hello_retry_request
+    e = hrr.ext(51) if hrr is not None else None
+    view = e._view() if e is not None else None
+    return view.get("group") if view else None
+
+
+def _peer_key(f: Facts) -> Optional[str]:
+    """The server's certificate key type from another connection (``ECDSA`` for EC keys)."""
+    seen = f.peer_server_key
+    if seen is None:
+        return None
+    return "ECDSA" if seen[0] in ("EC", "ECDSA") else seen[0]
+
+
+def offered_list_refused(f: Facts) -> Optional[Candidate]:
+    """handshake_failure or insufficient_security: nothing in one of the ClientHello's lists is
+    acceptable; the list much narrower than what common servers accept is the likely one."""
     if deciding(f).code not in (HANDSHAKE_FAILURE, INSUFFICIENT_SECURITY):
         return None
     ch = f.c.client_hello
-    n = len(ch.cipher_suites) if ch else 0
-    return by_alert(f, "no_shared_cipher", "likely", ["protocol_version_mismatch"],
-                    f"None of the {n} cipher suites the client offers (or none of its key-exchange groups / "
-                    f"signature algorithms) is acceptable to the server, which refused the ClientHello with {alert_label(f)}.")
+    if ch is None:
+        return by_alert(f, "no_shared_cipher", "possible", ["no_common_group", "no_common_signature_scheme"],
+                        f"The server refused the ClientHello with {alert_label(f)}; the ClientHello is not in the "
+                        "capture, so which of its lists (cipher suites, groups, signature schemes) has nothing "
+                        "acceptable cannot be told.")
+    server_key = _peer_key(f)
+    readings = read_lists(ch, _hrr_group(f), server_key)
+    hello = f.has("client_hello", "client")
+    frames = [hello.frame] if hello else []
+    lines = [make_evidence(r.line(), frames) for r in readings]
+    if server_key is not None and f.peer_server_key is not None:
+        lines.append(make_evidence(f"Stream {f.peer_server_key[1]} to the same server shows its certificate with an "
+                                   f"{server_key} key.", []))
+    narrow = [r for r in readings if r.narrow]
+    label = alert_label(f)
+    if narrow and (len(narrow) == 1 or narrow[0].narrowness > narrow[1].narrowness):
+        top = narrow[0]
+        others = [r.cause for r in readings if r is not top]
+        return by_alert(f, top.cause, "likely", others,
+                        f"The server refused the ClientHello with {label}. Of the client's lists, the {top.what} are "
+                        "the narrow one next to what common servers accept: most likely the server accepts none of "
+                        "them.", lines)
+    order = [r.cause for r in (narrow or readings)]
+    why = (f"its {' and its '.join(r.what for r in narrow)} are equally narrow" if narrow else
+           "each of its lists is an ordinary one that common servers accept")
+    return by_alert(f, order[0], "possible", order[1:] + ["protocol_version_mismatch"],
+                    f"The server refused the ClientHello with {label}: nothing in one of the client's lists is "
+                    f"acceptable to it, and the capture cannot tell which ({why}). In order: "
+                    + ", ".join(CAUSES[c].title.lower() for c in order) + ".", lines)
 
 
 def name_unrecognized(f: Facts) -> Optional[Candidate]:
@@ -106,6 +178,26 @@ def version_chosen_refused(f: Facts) -> Optional[Candidate]:
         return None
     return by_alert(f, "protocol_version_mismatch", "likely", [],
                     f"The server chose {f.c.version}, which the client does not accept; the client answered {alert_label(f)}.")
+
+
+def retry_group_not_offered(f: Facts) -> Optional[Candidate]:
+    """The server's HelloRetryRequest asks for a group the client never offered: the client must
+    abort (RFC 8446 4.1.4, illegal_parameter); no group in common."""
+    group = _hrr_group(f)
+    ch = f.c.client_hello
+    if group is None or ch is None:
+        return None
+    groups = ext_list(ch, 10, "groups") or []
+    if group in groups:
+        return None
+    hrr = f.has("hello_retry_request", "server")
+    offered = ", ".join(tables.group_name(g) for g in groups) or "none"
+    return by_alert(f, "no_common_group", "likely", ["tls_implementation_bug"],
+                    f"The server's HelloRetryRequest asks for {tables.group_name(group)}, which the client never "
+                    f"offered (it offers {offered}); the client refused it with {alert_label(f)}: no key-exchange "
+                    "group both accept.",
+                    [make_evidence(f"The HelloRetryRequest selects {tables.group_name(group)}; the client's supported "
+                                   f"groups: {offered}.", [hrr.frame] if hrr else [])])
 
 
 def server_hello_refused(f: Facts) -> Candidate:

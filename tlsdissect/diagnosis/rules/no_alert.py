@@ -263,15 +263,50 @@ def client_probable_alert(f: Facts) -> Optional[Candidate]:
                                   "the client's key log to see which."))
 
 
+def _early_server_abort(f: Facts, probable: Event, evidence: list[Evidence], hidden: list[str]) -> Candidate:
+    """The server's probable alert came before the client sent anything protected: no client
+    Certificate can have been refused, the server gave up while building its own flight."""
+    ch = f.c.client_hello
+    offered = ch.alpn if ch is not None else []
+    alert = _probable_alert("server", probable)
+    hidden.append("which step of its flight the server gave up at (EncryptedExtensions with the ALPN choice, "
+                  "Certificate, CertificateVerify are encrypted in TLS 1.3); the key log would tell")
+    if offered:
+        evidence.append(make_evidence(f"The client offers ALPN {', '.join(offered)}; the server answers before the "
+                                      "client could send any certificate.", [_client_hello(f).frame]))
+        return candidate("failed", "alpn_mismatch", "possible", failure_point="server_hello", aborted_by="server",
+                         how="alert", alert=alert, alternatives=["peer_internal_error", "no_common_signature_scheme"],
+                         evidence=evidence, hidden=hidden,
+                         explanation=("Right after its ServerHello, before the client sent anything encrypted, the "
+                                      "server sent a probable encrypted alert and closed: it gave up while building "
+                                      "its own flight, not over a client certificate. The client offered ALPN, and a "
+                                      "server that speaks none of the offered protocols refuses at this point "
+                                      "(Go's crypto/tls picks the protocol while writing EncryptedExtensions, after "
+                                      "the ServerHello). The alert is encrypted; the key log would tell."))
+    return candidate("failed", "peer_internal_error", "possible", failure_point="server_hello", aborted_by="server",
+                     how="alert", alert=alert, alternatives=["no_common_signature_scheme"], evidence=evidence,
+                     hidden=hidden,
+                     explanation=("Right after its ServerHello, before the client sent anything encrypted, the server "
+                                  "sent a probable encrypted alert and closed: it gave up while building its own "
+                                  "flight (its certificate or key, a callback), not over a client certificate. The "
+                                  "alert is encrypted; the key log would tell."))
+
+
 def server_probable_alert(f: Facts) -> Optional[Candidate]:
-    """The server (the side that is not the client) closes right after a probable encrypted alert: it wanted a client
-    certificate, and did not get one (or rejected it, when the client's flight was large)."""
+    """The server (the side that is not the client) closes right after a probable encrypted alert:
+    after the client's encrypted flight, it wanted a client certificate and did not get one (or
+    rejected it, when the client's flight was large); before any such flight, it gave up on its
+    own flight (an ALPN refusal when the client offered ALPN)."""
     close = f.c.tcp_close
     found = _probable_alert_before_close(f) if close is not None and close.by != "client" else None
     if found is None:
         return None
     probable, evidence, hidden = found
-    big_flight = sum(e.info.get("length", 0) for e in f.protected("client", 0, probable.frame)) > 300
+    client_flight = f.protected("client", 0, probable.frame)
+    if not client_flight:
+        return _early_server_abort(f, probable, evidence, hidden)
+    big_flight = sum(e.info.get("length", 0) for e in client_flight) > 300
+    hidden.append("whether the server sent a CertificateRequest (encrypted in TLS 1.3)")
     return candidate("failed", "client_cert_rejected" if big_flight else "client_cert_missing", "possible",
                      failure_point="client_certificate", aborted_by="server", how="alert",
                      alert=_probable_alert("server", probable),
@@ -280,7 +315,8 @@ def server_probable_alert(f: Facts) -> Optional[Candidate]:
                      explanation=("Right after the client's encrypted flight the server sent a probable encrypted "
                                   "alert and closed: typical of a server that requires a client certificate and "
                                   + ("rejects the one it got." if big_flight else "did not get one.")
-                                  + " Supply the key log to read the alert."))
+                                  + " The CertificateRequest, if any, is encrypted too; supply the key log to read "
+                                  "the alert."))
 
 
 def closed_without_alert(f: Facts) -> Candidate:
