@@ -56,9 +56,9 @@ def diagnose(conn: Connection, server_chain: Any = None, client_chain: Any = Non
     hs = f.hs
     last = None
     if alert:  # last_hs(before=the alert's frame)
-        limit = alert["frame"]
+        limit = alert.frame
         for e in reversed(hs):
-            if limit is None or e.frame <= limit:
+            if e.frame <= limit:
                 last = e
                 break
     elif hs:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from tlsdissect.report.safe import VALUE_LIMIT, shown
 from tlsdissect.results.model import Connection, Event
@@ -47,6 +47,25 @@ def warning_texts(c: Connection) -> list[str]:
 def warnings(c: Connection) -> list[Line]:
     """``warning_texts`` as the text view's lines."""
     return [(f"warning: {text}", "yellow") for text in warning_texts(c)]
+
+
+def explanation_beside(explanation: str, evidence: Iterable[str]) -> str:
+    """The explanation to print above the evidence lines: without the sentences that an
+    evidence line says word for word (that line keeps them, with the frames that show them),
+    so that no sentence is printed twice. Empty when the explanation is nothing else."""
+    text = explanation
+    for line in evidence:
+        if not line:
+            continue
+        start = text.find(line)
+        while start >= 0:
+            end = start + len(line)
+            if (start == 0 or text[start - 1] == " ") and (end == len(text) or text[end] == " "):
+                text = text[:start] + text[end:]  # a whole sentence (or run of sentences) repeated
+                start = text.find(line, start)
+            else:
+                start = text.find(line, start + 1)
+    return text if text is explanation else " ".join(text.split())
 
 
 def _when(text: Optional[str]) -> Optional[datetime]:

@@ -17,6 +17,9 @@ from tlsdissect.results.model import Connection, Report
 from tlsdissect.results.outcome import outcome_of
 
 _ORDER = {"failed": 0, "incomplete": 1, "not_tls": 2, "established": 3}
+# Who sent a timeline event, as an arrow from the sender to the receiver with the client on the
+# left and the server on the right, as in the ladder diagram (-v).
+_DIRECTION = {"client": "client → server", "server": "client ← server"}
 
 
 def render_report(report: Report, *, verbose: bool = False, color: bool = True,
@@ -184,8 +187,13 @@ def _render_diagnosis(con: _Lines, c: Connection, diag: Any) -> None:
     verdict = getattr(diag, "verdict", None)
     if verdict:
         con.styled("    " + verdict, "bold")
-    if getattr(diag, "explanation", None):
-        con.styled("    " + diag.explanation)
+    evidence: list[tuple[Any, str]] = [
+        (ev.get("frames"), str(ev.get("text"))) if isinstance(ev, dict)
+        else (getattr(ev, "frames", []), str(getattr(ev, "text", ev)))
+        for ev in getattr(diag, "evidence", None) or []]
+    explanation = story.explanation_beside(getattr(diag, "explanation", None) or "", [t for _, t in evidence])
+    if explanation:
+        con.styled("    " + explanation)
     cause = getattr(diag, "cause", None)
     if cause and cause != "ok":
         conf = getattr(diag, "confidence", "")
@@ -194,9 +202,7 @@ def _render_diagnosis(con: _Lines, c: Connection, diag: Any) -> None:
         if alts:
             line += "; also possible: " + ", ".join(alts)
         con.styled(line, "yellow")
-    for ev in getattr(diag, "evidence", []) or []:
-        frames = ev.get("frames") if isinstance(ev, dict) else getattr(ev, "frames", [])
-        text = ev.get("text") if isinstance(ev, dict) else getattr(ev, "text", str(ev))
+    for frames, text in evidence:
         where = f"frame {', '.join(map(str, frames))}: " if frames else ""
         con.styled(f"      - {where}{text}", "dim")
     for h in getattr(diag, "hidden", None) or []:
@@ -224,5 +230,4 @@ def _render_timeline(con: _Lines, c: Connection, *, full: bool) -> None:
     if len(events) < len(c.events):
         con.styled(f"    … {len(c.events) - len(events)} earlier events", "dim")
     for e in events:
-        arrow = "→" if e.sender == "client" else "←"
-        con.styled(f"    {e.frame:>6}  {arrow} {e.sender:<6}  {_event_text(e)}", "dim")
+        con.styled(f"    {e.frame:>6}  {_DIRECTION.get(e.sender, e.sender)}  {_event_text(e)}", "dim")

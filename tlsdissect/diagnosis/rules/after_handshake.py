@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Optional
 
 from tlsdissect.diagnosis.alert_codes import CLOSE_NOTIFY
-from tlsdissect.diagnosis.candidate import Candidate, alert_dict, candidate
+from tlsdissect.diagnosis.candidate import Candidate, candidate
 from tlsdissect.diagnosis.facts import Facts, other_side
 from tlsdissect.diagnosis.verdict import make_evidence
 from tlsdissect.results.model import Event
@@ -33,7 +33,7 @@ def closed_at_once_on_name_mismatch(f: Facts) -> Optional[Candidate]:
         evidence.append(f.alert_line(notify))
     return candidate("failed", "server_cert_hostname_mismatch", "likely", failure_point="server_certificate",
                      aborted_by="client", how="alert" if notify else (c.tcp_close.how if c.tcp_close else "fin"),
-                     alert=alert_dict(notify) if notify else None, evidence=evidence,
+                     alert=notify, evidence=evidence,
                      explanation=("The handshake completed but the client closed without sending a request, as "
                                   "curl does when its host name check fails. " + finding.text))
 
