@@ -67,10 +67,10 @@ def test_an_alert_after_the_peer_closed_a_finished_exchange_is_late() -> None:
 def test_an_alert_before_the_exchange_was_over_is_the_failure() -> None:
     # The peer had not closed: the alert ended a working session.
     d = _diagnose(_connection(server_answered=True, client_fin_before=False, code=80))
-    assert d.cause != "ok" and d.alert is not None and d.alert["code"] == 80
+    assert d.cause != "ok" and d.alert is not None and d.alert.code == 80
     # The server never answered: an alert right after the handshake, before any response.
     d = _diagnose(_connection(server_answered=False, client_fin_before=True, code=50))
-    assert d.cause != "ok" and d.alert is not None and d.alert["code"] == 50
+    assert d.cause != "ok" and d.alert is not None and d.alert.code == 50
 
 
 def test_a_record_integrity_alert_is_never_late() -> None:

@@ -45,7 +45,7 @@ def test_alerts_past_the_cap_are_counted_and_the_first_fatal_one_decides() -> No
     # The ClientHello and every alert are TLS events: the timeline keeps MAX_EVENTS of them.
     assert len(c.events) == MAX_EVENTS + TCP_EVENTS
     assert c.extra["dropped"] == {"alerts": count - MAX_ALERTS, "events": count + 1 - MAX_EVENTS}
-    assert c.diagnosis.alert["frame"] == 5
+    assert c.diagnosis.alert.frame == 5
     d = c.to_dict()
     assert d["dropped"] == {"alerts": count - MAX_ALERTS, "events": count + 1 - MAX_EVENTS}
     assert len(d["alerts"]) == MAX_ALERTS

@@ -89,6 +89,6 @@ def _stopped_exchange(won: Candidate) -> dict[str, Any]:
     """The after-handshake problem of a winner that named a cause after the handshake: the
     cause itself, with the frames of the winner's own evidence and its alert."""
     frames = sorted({fr for e in won.evidence for fr in e.frames})
-    if won.alert and won.alert.get("frame") is not None and won.alert["frame"] not in frames:
-        frames = sorted(frames + [won.alert["frame"]])
+    if won.alert is not None and won.alert.frame not in frames:
+        frames = sorted(frames + [won.alert.frame])
     return after_handshake_problem(won.cause, won.confidence, True, CAUSES[won.cause].title, frames, won.alert)

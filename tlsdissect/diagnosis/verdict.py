@@ -70,12 +70,12 @@ _VERDICTS: dict[tuple[Any, ...], str] = {}
 
 
 def after_handshake_problem(problem: str, confidence: str, stopped_exchange: bool, text: str,
-                            frames: list[int], alert: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+                            frames: list[int], alert: Optional[Alert] = None) -> dict[str, Any]:
     """What ``Diagnosis.after_handshake`` holds (docs/schema.md): the problem's cause id, how
     sure, whether it stopped the exchange (a late alert after a completed exchange does not:
     the connection stays established with cause ok), a sentence, its frames, and its alert."""
     return {"problem": problem, "confidence": confidence, "stopped_exchange": stopped_exchange,
-            "text": text, "frames": frames, "alert": alert}
+            "text": text, "frames": frames, "alert": alert_json(alert) if alert is not None else None}
 
 
 def _title(cause: str) -> str:

@@ -163,7 +163,9 @@ def _post_process(conn: Connection, opts: Options, peer_server_key: Optional[tup
     if _enrich is None:
         try:
             from tlsdissect.pipeline.enrich import enrich
-        except ImportError:
+        except ModuleNotFoundError as e:  # only a missing third-party package; our own errors surface
+            if (e.name or "").partition(".")[0] != "cryptography":
+                raise
             return
         _enrich = enrich
     if peer_server_key is None:

@@ -14,7 +14,6 @@ a finished session are :mod:`~tlsdissect.tls.conclusions` (bound here as methods
 
 from __future__ import annotations
 
-from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Optional
 
@@ -28,7 +27,7 @@ from tlsdissect.tls.handlers import EMPTY2, NOT_PARSED, ON_MESSAGE, on_sslv2_hel
 from tlsdissect.tls.handshake import FINISHED
 from tlsdissect.tls.httpwatch import HttpWatch
 from tlsdissect.tls.transcript import collect as collect_transcript
-from tlsdissect.tls.records import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSHAKE, RecordEvent, RecordLayer
+from tlsdissect.tls.records import CT_APPLICATION_DATA, RecordEvent, RecordLayer
 
 # Zeek's ssl_history letters (client upper case, server lower case).
 _HISTORY_LETTERS = {
@@ -39,7 +38,6 @@ MAX_HISTORY = 100
 MAX_TIMELINE_PROTECTED = 24  # protected records listed in the timeline per direction
 
 _ALERT_LEVELS = {1: "warning", 2: "fatal"}
-_PROTECTED_TYPES = {CT_HANDSHAKE: "handshake", CT_APPLICATION_DATA: "application_data", CT_ALERT: "alert"}
 # Per handshake message type, filled as types are met (at most 256 entries): its name and its
 # ssl_history letter as sent by direction 0 and by direction 1 (one look-up per message).
 _MESSAGE_NAMES: dict[int, tuple[str, str, str]] = {}
@@ -389,28 +387,6 @@ class TlsSession:
             for layer in self.layers:
                 layer.report_protected = False  # bulk data from here: count, do not list
 
-    def full_timeline(self) -> list[tuple[int, int, float, str, dict[str, Any]]]:
-        """The timeline with the listed protected records' "encrypted_record" events in their
-        places (each where the timeline ended when it was read; see on_protected)."""
-        timeline = self.timeline
-        logs = self.protected_log
-        if not logs[0] and not logs[1]:
-            return timeline
-        listed = sorted(((rec[4], d, rec) for d in (0, 1) for rec in logs[d]), key=_FIRST)  # (stable)
-        out: list[tuple[int, int, float, str, dict[str, Any]]] = []
-        append = out.append
-        j = 0
-        n = len(listed)
-        for i, entry in enumerate(timeline):
-            while j < n and listed[j][0] <= i:
-                append(_protected_event(listed[j][1], listed[j][2]))
-                j += 1
-            append(entry)
-        while j < n:
-            append(_protected_event(listed[j][1], listed[j][2]))
-            j += 1
-        return out
-
     def add_anomaly(self, entry: tuple[int, int, float, str, dict[str, Any]]) -> None:
         """One anomaly; a repeat of a kept one (same direction, name and detail) adds to its
         ``count`` instead, and past MAX_ANOMALIES distinct ones they are only counted."""
@@ -462,6 +438,7 @@ class TlsSession:
     established = conclusions.established
     resumed = conclusions.resumed
     ssl_history = conclusions.ssl_history
+    full_timeline = conclusions.full_timeline
 
     def _http(self, d: int, body: bytes, frame: int) -> None:
         """Decrypted application data to the HTTP watch, by side (0 client, 1 server)."""
@@ -482,15 +459,6 @@ class TlsSession:
         if self.keylog is None:
             return None
         return (self.decryption or Decryption(self.keylog)).summary(self.layers)
-
-
-def _protected_event(d: int, rec: tuple[int, float, int, int, int]) -> tuple[int, int, float, str, dict[str, Any]]:
-    """The timeline event of a listed protected record (a protected_log entry of direction ``d``)."""
-    frame, ts, ct, length, _pos = rec
-    return (d, frame, ts, "encrypted_record", {"content_type": _PROTECTED_TYPES.get(ct) or str(ct), "length": length})
-
-
-_FIRST = itemgetter(0)
 
 # Record events by kind: the three frequent ones go straight to their method (they set
 # tls_seen themselves); every other kind to _other_event.

@@ -27,7 +27,6 @@ from __future__ import annotations
 from typing import Optional
 
 from tlsdissect.diagnosis.alert_codes import BAD_RECORD_MAC, CLOSE_NOTIFY
-from tlsdissect.diagnosis.candidate import alert_dict
 from tlsdissect.diagnosis.facts import Facts, other_side
 from tlsdissect.diagnosis.phases import post_handshake_phase
 from tlsdissect.diagnosis.texts import alert_text
@@ -85,6 +84,6 @@ def late_alert(f: Facts, a: Alert) -> bool:
          f"being closed (frame {closed}). OpenSSL 3 reports a peer's close without close_notify (an unexpected "
          f"EOF) with decode_error, as lighttpd and openssl s_server do; what {who} received before it "
          f"stands."),
-        sorted({data[0], data[1], closed, a.frame}), alert_dict(a))
+        sorted({data[0], data[1], closed, a.frame}), a)
     f.note(alert_text(a) + " It came after the exchange was over: a late alert, not the failure.", [a.frame])
     return True

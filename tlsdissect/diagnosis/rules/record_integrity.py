@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from tlsdissect.diagnosis.candidate import Candidate, alert_dict, alert_label, candidate, deciding
+from tlsdissect.diagnosis.candidate import Candidate, alert_label, candidate, deciding
 from tlsdissect.diagnosis.facts import Facts, other_side
 from tlsdissect.diagnosis.verdict import make_evidence
 
@@ -81,7 +81,7 @@ def record_failed_check(f: Facts) -> Optional[Candidate]:
                              "receiver is broken)", "possible") if f.by_type.get("application_data") else \
             ("at the receiver", "likely")
     return candidate("established", "record_corrupted_in_transit", confidence, failure_point="application_data",
-                     aborted_by=a.sender, how="alert", alert=alert_dict(a), alternatives=["tls_implementation_bug"],
+                     aborted_by=a.sender, how="alert", alert=a, alternatives=["tls_implementation_bug"],
                      evidence=evidence,
                      explanation=(f"The handshake completed and data flowed, then the {a.sender} rejected a record "
                                   f"with {alert_label(f)}: its MAC/AEAD tag did not verify. " + _tells(where)))
