@@ -78,6 +78,17 @@ def after_handshake_problem(problem: str, confidence: str, stopped_exchange: boo
             "text": text, "frames": frames, "alert": alert_json(alert) if alert is not None else None}
 
 
+def marked_title(cause: str, confidence: str) -> str:
+    """The cause's title, marked as probable or possible by the confidence."""
+    title = _title(cause)
+    if confidence not in ("possible", "likely"):
+        return title
+    first = title.split(" ", 1)[0]
+    if len(first) < 2 or not first.isupper():  # (an acronym keeps its capitals: "TLS was sent ...")
+        title = title[0].lower() + title[1:]
+    return ("Possibly: " if confidence == "possible" else "Probably: ") + title
+
+
 def _title(cause: str) -> str:
     c = CAUSES.get(cause)
     return c.title if c is not None else cause
@@ -183,13 +194,7 @@ class Diagnosis:
 
     def _title(self) -> str:
         """The cause's title, marked as probable or possible by the confidence."""
-        title = _title(self.cause)
-        if self.confidence not in ("possible", "likely"):
-            return title
-        first = title.split(" ", 1)[0]
-        if len(first) < 2 or not first.isupper():  # (an acronym keeps its capitals: "TLS was sent ...")
-            title = title[0].lower() + title[1:]
-        return ("Possibly: " if self.confidence == "possible" else "Probably: ") + title
+        return marked_title(self.cause, self.confidence)
 
     def _missing(self) -> str:
         """What the capture lacks when it ends in the middle of the handshake."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, U
 from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, UDP_DATAGRAM
 from tlsdissect.capture.reader import CaptureReader, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
+from tlsdissect.pipeline.quic_results import finish_quic
 from tlsdissect.pipeline.relays import RelayHold
 from tlsdissect.results.model import Connection, Report
 from tlsdissect.quic.flows import QuicFlows
@@ -190,19 +191,6 @@ def _load_keylog(keylog: Optional[KeyLogSource]) -> Optional[KeyLog]:
     return merged
 
 
-def quic_fingerprints(q: Any) -> Optional[dict[str, Any]]:
-    """JA4 (transport ``q``) and JA3 of a QUIC handshake's ClientHello, JA4S/JA3S of its
-    ServerHello, as the fingerprint definitions give them for QUIC."""
-    from tlsdissect.fingerprints import ja3, ja3s, ja4, ja4s
-
-    if q.client_hello is None and q.server_hello is None:
-        return None
-    j4, j4s = ja4(q.client_hello, "q"), ja4s(q.server_hello, "q")
-    j3, j3s = ja3(q.client_hello), ja3s(q.server_hello)
-    return {"ja4": j4.ja4 if j4 else None, "ja4_r": j4.ja4_r if j4 else None, "ja4s": j4s.ja4s if j4s else None,
-            "ja3": j3[0] if j3 else None, "ja3s": j3s[0] if j3s else None}
-
-
 def _keylog_lines_ignored(lines: list[Any]) -> str:
     """The warning for key-log lines that were not understood: how many, and where and why for
     the first few (never the line's secret)."""
@@ -312,7 +300,7 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
     needs_flow_table = NEEDS_FLOW_TABLE
     undecoded = 0
     # UDP datagrams go to the QUIC stage (in a sharded run, the first worker's: each reads them all)
-    quic = QuicFlows() if table.shard is None or table.shard[0] == 0 else None
+    quic = QuicFlows(sessions.keylog) if table.shard is None or table.shard[0] == 0 else None
     next_sweep_frame = 0
     frame = 0
     ts = 0.0
@@ -333,6 +321,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
                     continue
                 if secrets:  # a pcapng Decryption Secrets Block
                     _absorb_secrets(table, sessions, secrets)
+                    if quic is not None:
+                        quic.keylog = sessions.keylog
                 # FlowTable.flow, its common case here (no call): a packet of a known conversation
                 # without SYN (nor an ICMP quote) goes straight to the conversation.
                 entry = conversation(key)
@@ -373,7 +363,7 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
         if quic is not None:
             st.quic = quic.results()
             for q in st.quic:
-                q.fingerprints = quic_fingerprints(q)
+                finish_quic(q, opts)
         reader.close()
     if st.interrupted:
         raise KeyboardInterrupt
