@@ -66,6 +66,8 @@ class QuicDiagnosis:
 
     @property
     def verdict(self) -> str:
+        if self.outcome == "incomplete" and self.cause == "unknown":
+            return "Incomplete: the capture ends before the QUIC handshake does."
         title = marked_title(self.cause, self.confidence)
         if self.outcome != "failed":
             return title + "."
@@ -221,7 +223,7 @@ def alert_model(q: Any) -> Optional[QuicDiagnosis]:
 
 def transport_error(q: Any) -> Optional[QuicDiagnosis]:
     c = q.close
-    if c is None or c.tls_alert is not None or c.application:
+    if c is None or c.tls_alert is not None or c.application_level:
         return None
     if c.error_code == 0:
         return None  # NO_ERROR: a graceful close, judged by what came before
@@ -240,28 +242,34 @@ def version_negotiation(q: Any) -> Optional[QuicDiagnosis]:
 
 
 def no_answer(q: Any) -> Optional[QuicDiagnosis]:
+    """The server sent nothing at all: whatever the client said when it gave up (a close of its
+    own, e.g. after its handshake timeout) is about the silence, not its cause."""
     sent = q.packets["client"].get("initial", 0)
     if q.packets["server"] or not sent:
         return None
-    return QuicDiagnosis(q.outcome(), "server_no_response", "likely", "client_hello", None, None,
+    evidence = [_line(f"{sent} Initial packet(s) from the client, nothing from the server.", q.client_hello_frame)]
+    if q.close is not None:
+        evidence.append(_line(f"The client then gave up: {_close_line(q)['text']}", q.close.frame))
+    return QuicDiagnosis(q.outcome(), "server_no_response", "likely", "client_hello",
+                         "client" if q.close is not None else None, None,
                          f"The client sent {sent} Initial packet(s) and the server never answered: UDP to the "
                          "server is blocked or dropped, or nothing listens for QUIC there (HTTP/3 clients then "
-                         "fall back to TCP).",
-                         [_line(f"{sent} Initial packet(s) from the client, nothing from the server.",
-                                q.client_hello_frame)], ["packets_dropped_on_path"], remedy_lines("server_no_response"))
+                         "fall back to TCP).", evidence, ["packets_dropped_on_path"], remedy_lines("server_no_response"))
 
 
 def unfinished(q: Any) -> QuicDiagnosis:
     hidden = [] if q.handshake_keys else [
         "a close sent at the Handshake level (encrypted): supply the key log (SSLKEYLOGFILE) to read it"]
+    sent = {side: ", ".join(f"{n} {kind}" for kind, n in q.packets[side].items()) or "nothing"
+            for side in ("client", "server")}
     return QuicDiagnosis("incomplete", "unknown", "possible", None, None, None,
-                         "The capture shows no completed handshake and no close it can read.",
-                         [_line("No 1-RTT packets from both sides and no readable CONNECTION_CLOSE.")], [], [], hidden)
+                         "No 1-RTT packets from both sides and no CONNECTION_CLOSE the capture can read "
+                         f"(the client sent {sent['client']}; the server sent {sent['server']}).", [], [], [], hidden)
 
 
 RULES: tuple[Callable[[Any], Optional[QuicDiagnosis]], ...] = (
-    established, chain_explains, alpn_refused, client_certificate_required, reason_phrase, alert_model,
-    transport_error, version_negotiation, no_answer)
+    established, no_answer, chain_explains, alpn_refused, client_certificate_required, reason_phrase, alert_model,
+    transport_error, version_negotiation)
 
 
 def diagnose_quic(q: Any) -> QuicDiagnosis:

@@ -39,6 +39,9 @@ TRANSPORT_ERRORS: dict[int, str] = {
 }
 
 
+APPLICATION_ERROR = 0x0C
+
+
 def error_name(code: int, application: bool) -> str:
     if application:
         return f"application error 0x{code:x}"
@@ -59,6 +62,17 @@ class Close:
     application: bool
     tls_alert: Optional[int]  # CRYPTO_ERROR 0x100 + alert
     level: str = "initial"  # the packet number space it was read in: initial | handshake
+
+    @property
+    def application_level(self) -> bool:
+        """An application's close: a 0x1d frame, or the transport close with APPLICATION_ERROR
+        that stands in for one in Initial and Handshake packets (RFC 9000 §10.2.3)."""
+        return self.application or self.error_code == APPLICATION_ERROR
+
+    @property
+    def handshake_error(self) -> bool:
+        """A close that ends a handshake: a TLS alert or a transport error other than NO_ERROR."""
+        return not self.application_level and (self.tls_alert is not None or self.error_code != 0)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"sender": self.sender, "frame": self.frame, "time": round(self.time, 6),
@@ -119,11 +133,11 @@ class QuicHandshake:
         Initial level ends a handshake, whatever 1-RTT packets the server sent ahead);
         established: 1-RTT packets both ways and no such close; incomplete otherwise."""
         c = self.close
-        if c is not None and not c.application and (c.tls_alert is not None or c.error_code != 0):
+        if c is not None and c.handshake_error:
             return "failed"
         if self.handshake_progressed:
             return "established"
-        return "failed" if c is not None and c.error_code != 0 else "incomplete"
+        return "failed" if c is not None and c.error_code != 0 and not c.application_level else "incomplete"
 
     def to_dict(self) -> dict[str, Any]:
         ch, sh = self.client_hello, self.server_hello

@@ -43,7 +43,7 @@ def quic_block(q: Any, verbose: bool) -> list[Line]:
         out.append((text, "bold"))
         if q.diagnosis is None and close.tls_alert is not None:  # (run without the diagnosis)
             out.append(("    " + alerts.describe(close.tls_alert, close.sender, phase_of(q)), ""))
-        elif close.tls_alert is None and not close.application:
+        elif q.diagnosis is None and close.tls_alert is None and not close.application_level:
             out.append(("    a QUIC transport error (RFC 9000 §20.1), not a TLS alert", "dim"))
     elif outcome == "incomplete" and q.diagnosis is None:
         sent = d["packets"]
@@ -64,9 +64,10 @@ def quic_block(q: Any, verbose: bool) -> list[Line]:
 def _diagnosis_lines(q: Any, dg: Any, outcome: str) -> list[Line]:
     """The verdict, what shows it, what is hidden and what to change (diagnosis.quic)."""
     out: list[Line] = []
-    if outcome != "established":
-        out.append((f"    {dg.verdict}", "bold red" if outcome == "failed" else "bold yellow"))
-        out.append((f"    {dg.explanation}", ""))
+    if outcome == "established":
+        return out  # (as a TCP connection that succeeded: the headline says it)
+    out.append((f"    {dg.verdict}", "bold red" if outcome == "failed" else "bold yellow"))
+    out.append((f"    {dg.explanation}", ""))
     close_frame = q.close.frame if q.close is not None else None
     for e in dg.evidence:
         if e["frames"] == [close_frame] and e["text"].startswith("The ") and "closed the connection" in e["text"]:
