@@ -264,3 +264,38 @@ def test_held_out_second_stack_causes(name: str) -> None:
         else:
             assert dg.cause == want, (name, keylog, dg.to_dict())
         assert (dg.outcome == "established") == (want == "ok")
+
+
+def test_public_quic_connections_as_their_projects_expect() -> None:
+    """Every QUIC row of shared/captures/EXPECTED.tsv (FoxIO's JA4 snapshots: transport=udp):
+    the connection found by its endpoints, with the server name, JA4 and JA4S the project
+    expects (49 flows, 49 SNI, 49 JA4 and 29 JA4S values when written)."""
+    import csv
+    from collections import defaultdict
+
+    root = shared_captures_dir()
+    if not (root / "EXPECTED.tsv").is_file():
+        pytest.skip("shared captures not available")
+    rows: dict[str, list[dict[str, str]]] = defaultdict(list)
+    with open(root / "EXPECTED.tsv", newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            if "transport=udp" in (row["notes"] or ""):
+                rows[row["file"]].append(row)
+
+    def endpoint(text: str) -> str:
+        host, port = text.rsplit(":", 1)
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    compared = 0
+    for name, expected in rows.items():
+        found = {(q.client, q.server): q for q in tlsdissect.analyze(root / name).quic}
+        for row in expected:
+            client, server = row["uid_or_flow"].split("->")
+            q = found.get((endpoint(client), endpoint(server)))
+            assert q is not None, (name, row["uid_or_flow"])
+            assert q.server_name == row["server_name"], (name, row["uid_or_flow"])
+            assert q.fingerprints["ja4"] == row["ja4"], (name, row["uid_or_flow"])
+            if row["ja4s"]:
+                assert q.fingerprints["ja4s"] == row["ja4s"], (name, row["uid_or_flow"])
+            compared += 1
+    assert compared >= 49
