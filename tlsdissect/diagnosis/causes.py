@@ -552,7 +552,8 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
                 "nothing: the exchange had finished and the alert answers the peer's close (lighttpd answers a close "
                 "without close_notify with decode_error). Otherwise it ended a working session: an application-level "
                 "refusal carried as an alert, a KeyUpdate or renegotiation problem, or records that failed to "
-                "decrypt mid-stream.",
+                "decrypt mid-stream. When the exchange was over, the diagnosis reports it in after_handshake, not "
+                "as its cause: the connection stays established with cause ok.",
         apache=("Read the error log at the alert's time; per-directory client authentication (SSLVerifyClient "
                 "inside <Location>) is a common source.",),
         nginx=("Read error_log at the alert's time.",),

@@ -6,7 +6,9 @@ The deciding event, in this order of priority:
    ClientHello in plain text (``NOT_TLS``). A connection that carried no data at all goes to
    ``NO_ALERT``.
 2. **A readable alert**: the first fatal one in clear (or decrypted), failing that a warning
-   that ends things (``no_renegotiation``, SSLv3's ``no_certificate``). Its phase and sender
+   that ends things (``no_renegotiation``, SSLv3's ``no_certificate``). A fatal alert that
+   came after the exchange was over (rules/late_alert.py) decides nothing: it is noted as a
+   late alert and the connection is read as if it had not come. Its phase and sender
    pick the rules in ``ALERT_RULES``; a phase and sender no family covers, ``ANY_ALERT``.
 3. **An encrypted alert inside a TLS 1.2 renegotiation** after a completed handshake
    (``HIDDEN_ALERT``).
@@ -33,9 +35,10 @@ from tlsdissect.diagnosis.facts import Facts
 from tlsdissect.diagnosis.phases import hidden_alert_phase, phase_at, post_handshake_phase
 from tlsdissect.diagnosis.rules.alert_model import read_by_the_alert_model
 from tlsdissect.results.model import Alert
+from tlsdissect.diagnosis.rules.late_alert import late_alert
 from tlsdissect.diagnosis.rules import (
-    after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, key_exchange, no_alert, not_tls,
-    post_handshake, revocation, server_certificate, silent_rejection, transport)
+    after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, http_answers, key_exchange,
+    no_alert, not_tls, post_handshake, record_integrity, revocation, server_certificate, silent_rejection, transport)
 
 NOT_TLS: tuple[Rule, ...] = (not_tls.plaintext_http_client, not_tls.plaintext_server, not_tls.not_tls)
 
@@ -56,6 +59,7 @@ _SERVER_REFUSES_CERTIFICATE = (client_certificate.client_certificate_missing, re
                                client_certificate.client_flight_unseen, client_certificate.client_certificate_refused)
 _AFTER_HANDSHAKE_ALERT = (post_handshake.post_handshake_failure,)
 _AT_FINISHED = (handshake_end.finished_check_failed,)
+_DURING_DATA = (record_integrity.record_failed_check, handshake_end.unexplained_alert)
 # (phase, sender) of the deciding readable alert -> its rules; any other -> ANY_ALERT.
 ALERT_RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
     ("client_hello", "server"): _SERVER_REFUSES_HELLO,
@@ -69,6 +73,8 @@ ALERT_RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
     ("post_handshake_auth", "server"): _AFTER_HANDSHAKE_ALERT,
     ("finished", "client"): _AT_FINISHED,
     ("finished", "server"): _AT_FINISHED,
+    ("application_data", "client"): _DURING_DATA,
+    ("application_data", "server"): _DURING_DATA,
 }
 ANY_ALERT: tuple[Rule, ...] = (handshake_end.unexplained_alert,)
 
@@ -79,9 +85,8 @@ HIDDEN_ALERT: tuple[Rule, ...] = (
 
 AFTER_HANDSHAKE: tuple[Rule, ...] = (
     transport.relay_reset, after_handshake.closed_at_once_on_name_mismatch, silent_rejection.client_closed_after_handshake,
-    after_handshake.http_refusal,
-    after_handshake.client_auth_refused_later, after_handshake.reset_after_handshake,
-    after_handshake.handshake_completed)
+    http_answers.http_refusal, http_answers.response_cut_short, after_handshake.client_auth_refused_later,
+    after_handshake.reset_after_handshake, after_handshake.client_certificate_unread, after_handshake.handshake_completed)
 
 NO_ALERT: tuple[Rule, ...] = (
     no_alert.tcp_connect_failed, no_alert.no_client_hello_seen, no_alert.middlebox_reset, transport.relay_reset,
@@ -134,6 +139,8 @@ def decide(f: Facts) -> Candidate:
                 break
             elif warn is None and (code == NO_RENEGOTIATION or code == NO_CERTIFICATE):
                 warn = a
+        if fatal is not None and late_alert(f, fatal):
+            fatal = None  # noted as the after-handshake problem; the exchange had succeeded
         alert = warn if fatal is None else fatal
         if alert is not None and _after_the_peer_closed(f, alert):
             rules = NO_ALERT  # the close decides (see _after_the_peer_closed)

@@ -105,7 +105,7 @@ class DtlsAssociation:
     established_frame: Optional[int] = None
     failure: Optional[Failure] = None
     problems: list[str] = field(default_factory=list)
-    # Filled in by the pipeline (tlsdissect.pipeline.dtls): fingerprints, the certificate
+    # Filled in by the pipeline (tlsdissect.pipeline.dtls, diagnosis.dtls): fingerprints, the certificate
     # analysis and the alert model's reading of the failure.
     fingerprints: Optional[dict[str, Any]] = None
     certificates_json: Optional[dict[str, Any]] = None

@@ -9,8 +9,9 @@ A connection is handed out (``finished``) when it has closed (RST, or FIN from b
 and stayed quiet for a short linger time, when it idles out, when port reuse replaces it, or
 when the capture ends; that is what lets ``iter_connections`` run in bounded memory. Memory
 stays bounded whatever the timestamps do: the open-connection cap is enforced on every new
-connection (not only when capture time moves), the table of retired addresses (tombstones)
-is capped, and out-of-order bytes of all connections share one budget.
+connection (not only when capture time moves), the open connections' estimated bytes are
+held to a budget (MEMORY_BUDGET) as well as their count, the table of retired addresses
+(tombstones) is capped, and out-of-order bytes of all connections share one budget.
 """
 
 from __future__ import annotations
@@ -43,6 +44,18 @@ BUSY_ACTIVE = 2_000
 BUSY_IDLE_TIMEOUT = 5.0
 BUSY_CLOSED_LINGER = 0.5  # and closed connections wait this long instead of CLOSED_LINGER
 MAX_ACTIVE = 20_000
+# The same on bytes: the open connections' estimated memory (estimated_bytes) above
+# MEMORY_BUDGET hands out closed connections, then the longest idle ones, until it is back
+# under; above 7/8 of it the busy rule applies. The estimate counts packets, not bytes kept,
+# so that every worker of a sharded run (which sees the other workers' connections only as
+# shadows) makes the same choice: an open connection holds about CONNECTION_COST bytes plus
+# PACKET_COST per packet of its first CHARGED_PACKETS (the handshake, its certificates and
+# timeline; after it, bulk data adds next to nothing: protected records are skipped, only their
+# first few listed). Measured with tracemalloc on the lab's handshakes (docs/limits.md).
+MEMORY_BUDGET = 40 << 20
+CONNECTION_COST = 3 << 10
+PACKET_COST = 900
+CHARGED_PACKETS = 24
 
 _CONTROL = SYN | FIN | RST
 SYN_OR_QUOTE = SYN | ICMP_QUOTE  # (an ICMP quote has no other flag)
@@ -349,6 +362,24 @@ class ShadowConnection:
                 self.closed_at = ts
 
 
+def connection_estimate(conn: Conversation) -> int:
+    """Bytes an open connection is estimated to hold (see MEMORY_BUDGET): from its packet
+    count, which a shadow counts as its worker does."""
+    packets = conn.packets[0] + conn.packets[1]
+    return CONNECTION_COST + PACKET_COST * (packets if packets < CHARGED_PACKETS else CHARGED_PACKETS)
+
+
+def estimated_bytes(conns: Any) -> int:
+    """The estimate of ``conns`` together (connection_estimate summed, in one pass)."""
+    n = 0
+    packets = 0
+    for conn in conns:
+        n += 1
+        p = conn.packets[0] + conn.packets[1]
+        packets += p if p < CHARGED_PACKETS else CHARGED_PACKETS
+    return CONNECTION_COST * n + PACKET_COST * packets
+
+
 def shard_of(src: bytes, sport: int, dst: bytes, dport: int, shards: int) -> int:
     """Which of ``shards`` workers analyses this conversation (the same for both directions,
     and in every process: crc32, not Python's per-process salted hash)."""
@@ -376,7 +407,7 @@ class FlowTable:
 
     def __init__(self, new_consumer: Callable[[], StreamConsumer], busy_active: int = BUSY_ACTIVE,
                  max_active: Optional[int] = None, shard: Optional[tuple[int, int]] = None,
-                 max_tombstones: Optional[int] = None) -> None:
+                 max_tombstones: Optional[int] = None, memory_budget: Optional[int] = None) -> None:
         self.new_consumer = new_consumer  # makes each analysed conversation's consumer
         self.busy_active = busy_active
         # (the caps are read when the table is made, not when this module is: tests lower them)
@@ -384,6 +415,15 @@ class FlowTable:
         self.max_tombstones = MAX_TOMBSTONES if max_tombstones is None else max_tombstones
         self._over_cap_note = (f"handed out because more than {self.max_active} connections were open "
                                "(memory budget); later packets of this connection are not analysed")
+        self.memory_budget = MEMORY_BUDGET if memory_budget is None else memory_budget
+        # Below this many open connections the budget cannot be exceeded (each is estimated
+        # at most CONNECTION_COST + CHARGED_PACKETS * PACKET_COST): no estimate is made.
+        self._budget_safe = self.memory_budget // (CONNECTION_COST + CHARGED_PACKETS * PACKET_COST)
+        self._budget_countdown = 0  # new connections until the next estimate
+        self.estimated = 0  # the open connections' estimated bytes, as last worked out
+        self._over_budget_note = (f"handed out because the open connections' estimated memory exceeded the "
+                                  f"{self.memory_budget / (1 << 20):g} MiB budget (memory budget); later packets "
+                                  "of this connection are not analysed")
         self.budget = ReassemblyBudget()  # out-of-order memory, shared by all the conversations
         self.relays = RelayIndex()  # the openings of conversations handed out lately (relay_legs)
         self.shard = shard  # (this worker, workers): analyse only the conversations shard_of gives us
@@ -448,7 +488,11 @@ class FlowTable:
         conn: Conversation
         active = self.active
         if len(active) >= self.max_active:
-            self._hand_out_idlest(ts)
+            self._hand_out_idlest(ts, self._over_cap_note)
+        if len(active) > self._budget_safe:
+            self._budget_countdown -= 1
+            if self._budget_countdown <= 0:
+                self._keep_to_budget(ts)
         if self.shard is not None and shard_of(src, sport, dst, dport, self.shard[1]) != self.shard[0]:
             conn = ShadowConnection(self.next_stream, src, sport, dst, dport, frame, ts)
         else:
@@ -467,10 +511,10 @@ class FlowTable:
             heapify(heap)
         return conn
 
-    def _hand_out_idlest(self, now: float) -> None:
-        """The open-connection cap (MAX_ACTIVE): hand out the conversation idle longest (the
-        oldest of those idle as long), in O(log n). Shadows count the same, so every worker of
-        a sharded run makes the same choice."""
+    def _hand_out_idlest(self, now: float, why: str) -> Optional[Conversation]:
+        """The open-connection cap (MAX_ACTIVE) and the memory budget: hand out the conversation
+        idle longest (the oldest of those idle as long), in O(log n), saying ``why``. Shadows
+        count the same, so every worker of a sharded run makes the same choice."""
         heap = self._idle_heap
         active = self.active
         while heap:
@@ -481,9 +525,36 @@ class FlowTable:
             if conn.last_ts != last_ts:  # it had packets since: back in at its new place
                 heappush(heap, (conn.last_ts, stream))
                 continue
-            self._early(conn, self._over_cap_note)
+            self._early(conn, why)
             self._retire(conn, now)
-            return
+            return conn
+        return None
+
+    def _keep_to_budget(self, now: float) -> None:
+        """The memory budget: the open connections' estimate worked out (O(open connections),
+        so only every len(active) / 16 new connections: at most 16 estimates per new one), and
+        while it exceeds MEMORY_BUDGET closed connections are handed out, then the longest idle
+        (marked)."""
+        active = self.active
+        total = estimated_bytes(active.values())
+        budget = self.memory_budget
+        if total > budget:
+            # Closed connections first, oldest first, as the busy rule's shorter linger would
+            # hand them out (not marked: only stragglers of theirs go unanalysed). Within a
+            # burst of capture time no sweep runs, so they are most of what is open.
+            for conn in [c for c in active.values() if c.closed_at is not None]:
+                self._retire(conn, now)
+                total -= connection_estimate(conn)
+                if total <= budget:
+                    break
+        while total > budget and active:
+            conn = self._hand_out_idlest(now, self._over_budget_note)
+            if conn is None:
+                break
+            total -= connection_estimate(conn)
+        self.estimated = total
+        # The next estimate when a sixteenth of the open connections have been added (or 64).
+        self._budget_countdown = max(64, len(active) >> 4)
 
     def _retire(self, conn: Conversation, now: float) -> None:
         """Hand ``conn`` out at capture time ``now``; its addresses keep a tombstone from then."""
@@ -518,7 +589,9 @@ class FlowTable:
         if self._last_sweep is not None and now - self._last_sweep < SWEEP_INTERVAL:
             return
         self._last_sweep = now
-        busy = len(self.active) > self.busy_active
+        busy = len(self.active) > self.busy_active or (
+            len(self.active) > self._budget_safe * 7 // 8
+            and estimated_bytes(self.active.values()) > self.memory_budget * 7 // 8)
         idle_timeout = BUSY_IDLE_TIMEOUT if busy else IDLE_TIMEOUT
         linger = BUSY_CLOSED_LINGER if busy else CLOSED_LINGER
         quiet = min(linger, idle_timeout)  # a connection quiet for less stays, closed or not
