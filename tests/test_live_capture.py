@@ -317,3 +317,20 @@ def test_the_outgoing_copy_is_kept_on_other_interfaces_and_stop_ends_the_loop() 
             cap.stop()  # (what the command line's SIGINT and SIGTERM handlers do)
     assert frames == [1]
     cap.close()
+
+
+def test_the_summary_of_a_long_run_remembers_a_bounded_number_of_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from tlsdissect.report import summary as summary_module
+
+    monkeypatch.setattr(summary_module, "MAX_SERVERS", 3)
+    summary = summary_module.Summary()
+    for i in range(12):  # 12 failures at 6 servers: 3 told apart, the failures at the others counted
+        diag = SimpleNamespace(outcome="failed", cause="server_cert_self_signed")
+        summary.add(SimpleNamespace(diagnosis=diag, server_name=None, server=f"10.0.0.{i % 6}:443",
+                                    first_frame=i + 1, stream=i))
+    assert len(summary.servers) == 3 and summary.untracked_failures == 6
+    lines = [text for text, _ in summary.lines()]
+    assert "        12  server_cert_self_signed" in lines
+    assert any("6 failure(s) at other servers" in text for text in lines)

@@ -81,7 +81,7 @@ def _version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tlsdissect",
-        description="Explain TLS handshakes and why they failed, from pcap/pcapng captures.",
+        description="Explain TLS handshakes and why they failed, from pcap/pcapng captures or a live interface.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -423,14 +423,17 @@ def _run_live_text(iface: str, options: dict[str, Any], args: argparse.Namespace
     failed = False
     summary = Summary()
     tally = _Tally()
+    shown_before = False
     for _, bad, conn in _rows(iface, options, st, args.stream, "connection", 1, tally, _Pick(args)):
         failed = failed or bad
-        summary.add(conn)
-        con.file.write(connection_text(con, conn, verbose=args.verbose, blank_before=summary.total > 1))
+        if summary.add(conn) == "established" and args.show == "failed":
+            continue  # (counted in the capture line)
+        con.file.write(connection_text(con, conn, verbose=args.verbose, blank_before=shown_before))
         con.file.flush()
+        shown_before = True
     head = Report(capture=iface, frames=options["live"].info.frames, format="live", tcp_connections=st.tcp_connections,
                   warnings=st.warnings)
-    if summary.total:
+    if shown_before:
         con.print()
     render_header(con, head, summary.outcomes)
     render_lines(con, summary.lines())
