@@ -277,11 +277,11 @@ class _Pair:
         self.theirs.close()
 
 
-def _ethernet_tcp(sport: int, flags: int) -> bytes:
+def _ethernet_tcp(sport: int, flags: int, dport: int = 443, seq: int = 1000, ack: int = 0) -> bytes:
     """An Ethernet + IPv4 + TCP frame (127.0.0.1 both ways) with TCP flags ``flags``."""
     import struct
 
-    tcp = struct.pack("!HHIIBBHHH", sport, 443, 1000, 0, 0x50, flags, 65535, 0, 0)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 0x50, flags, 65535, 0, 0)
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, b"\x7f\0\0\1", b"\x7f\0\0\1")
     return b"\0" * 12 + b"\x08\x00" + ip + tcp
 
@@ -334,3 +334,28 @@ def test_the_summary_of_a_long_run_remembers_a_bounded_number_of_servers(monkeyp
     lines = [text for text, _ in summary.lines()]
     assert "        12  server_cert_self_signed" in lines
     assert any("6 failure(s) at other servers" in text for text in lines)
+
+
+def test_a_connection_is_reported_while_the_capture_runs_once_it_has_ended() -> None:
+    """The capture's ticks sweep the table and a finished connection waits at most RELAY_WAIT:
+    without them it would come out only at the capture's end (a file's connection waits for 64
+    more to end, and a quiet interface brings no packets to move capture time)."""
+    from tlsdissect.pipeline.live import iter_live
+
+    syn, fin, ack, rst = 0x02, 0x01, 0x10, 0x04
+    pair = _Pair(loopback=False)
+    cap = LiveCapture(pair, "test0", duration=30, tick=0.1)
+    for sport, dport, flags, seq, acked in ((5000, 443, syn, 1000, 0), (443, 5000, syn | ack, 9000, 1001),
+                                            (5000, 443, ack, 1001, 9001), (5000, 443, fin | ack, 1001, 9001),
+                                            (443, 5000, fin | ack, 9001, 1002), (5000, 443, ack, 1002, 9002),
+                                            (5001, 443, syn, 7000, 0), (443, 5001, rst | ack, 0, 7001)):
+        pair.send(0, _ethernet_tcp(sport, flags, dport, seq, acked))
+    start = time.time()
+    got = []
+    for conn in iter_live(cap, diagnose=False):
+        got.append((conn.stream, conn.client, conn.partial, round(time.time() - start, 1)))
+        if len(got) == 2:
+            cap.stop()
+    took = time.time() - start
+    assert [g[:3] for g in got] == [(0, "127.0.0.1:5000", False), (1, "127.0.0.1:5001", False)]
+    assert took < 10, got  # CLOSED_LINGER (2 s) + a sweep + RELAY_WAIT, not the 30 s of the duration
