@@ -359,3 +359,17 @@ def test_a_connection_is_reported_while_the_capture_runs_once_it_has_ended() -> 
     took = time.time() - start
     assert [g[:3] for g in got] == [(0, "127.0.0.1:5000", False), (1, "127.0.0.1:5001", False)]
     assert took < 10, got  # CLOSED_LINGER (2 s) + a sweep + RELAY_WAIT, not the 30 s of the duration
+
+
+def test_an_interface_that_fails_during_the_capture_ends_it_as_a_cut_file() -> None:
+    class Failing(_Pair):
+        def receive(self) -> Optional[tuple[float, bytes, int]]:
+            raise OSError(100, "Network is down")
+
+    pair = Failing(loopback=False)
+    cap = LiveCapture(pair, "eth9", duration=10, tick=0.05)
+    pair.send(0, _ethernet_tcp(5000, 0x02))
+    items = list(cap.segments())
+    assert all(i[3] is None for i in items)  # (ticks only)
+    assert cap.info.truncated and cap.info.truncation_reason == "capturing on eth9 failed after frame 0: Network is down"
+    cap.close()

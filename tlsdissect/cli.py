@@ -431,8 +431,9 @@ def _run_live_text(iface: str, options: dict[str, Any], args: argparse.Namespace
         con.file.write(connection_text(con, conn, verbose=args.verbose, blank_before=shown_before))
         con.file.flush()
         shown_before = True
-    head = Report(capture=iface, frames=options["live"].info.frames, format="live", tcp_connections=st.tcp_connections,
-                  warnings=st.warnings)
+    info = options["live"].info
+    head = Report(capture=iface, frames=info.frames, format="live", tcp_connections=st.tcp_connections,
+                  warnings=st.warnings, truncated=info.truncated, truncation_reason=info.truncation_reason)
     if shown_before:
         con.print()
     render_header(con, head, summary.outcomes)
@@ -444,6 +445,9 @@ def _run_live_text(iface: str, options: dict[str, Any], args: argparse.Namespace
         failed = failed or any(q.outcome() == "failed" for q in st.quic)
     con.file.flush()
     _say_notes(iface, options, args.stream, st, tally)
+    if info.truncated:
+        _complain(f"{iface}: {info.truncation_reason} (partial result above)")
+        return EXIT_BAD_INPUT
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
 
 

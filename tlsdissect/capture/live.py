@@ -18,7 +18,8 @@ Two things a file has and a socket lacks are made here:
 On the loopback interface Linux hands a packet socket every packet twice, once going out and once
 coming in; like libpcap, only the incoming copy is kept. Capturing needs root or the CAP_NET_RAW
 capability; without it, or for an interface that does not exist, or a filter that does not
-compile, :class:`~tlsdissect.errors.CaptureError` says so in words.
+compile, :class:`~tlsdissect.errors.CaptureError` says so in words; an interface that goes away
+during the capture ends it as a cut file ends (``info.truncated``, with the reason).
 """
 
 from __future__ import annotations
@@ -191,9 +192,15 @@ class LiveCapture:
                     yield frame, now, linktype, None
                     continue
                 wait = next_tick - now if end is None else min(next_tick, end) - now
-                if not select.select([fd], [], [], max(wait, 0.0))[0]:
-                    continue
-                got = src.receive()
+                try:
+                    if not select.select([fd], [], [], max(wait, 0.0))[0]:
+                        continue
+                    got = src.receive()
+                except OSError as e:  # the interface went away or down: the end, as a cut file's
+                    self.info.truncated = True
+                    self.info.truncation_reason = f"capturing on {self.name} failed after frame {frame}: " \
+                                                  f"{e.strerror or e}"
+                    break
                 if got is None:
                     continue
                 ts, data, pkttype = got
