@@ -36,9 +36,9 @@ SCENARIO = r"""
 set -u
 ip link set lo up
 cd "$DIR"
-wait_for() {  # wait_for TEXT FILE...: until every FILE holds TEXT (10 s at most)
+wait_for() {  # wait_for TEXT FILE...: until every FILE holds TEXT (30 s at most: a loaded machine)
     local text=$1; shift
-    for _ in $(seq 200); do
+    for _ in $(seq 600); do
         local all=1
         for f in "$@"; do grep -qi "$text" "$f" 2>/dev/null || all=0; done
         [ $all = 1 ] && return 0
