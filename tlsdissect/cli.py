@@ -386,11 +386,19 @@ def _run_live(args: argparse.Namespace, options: dict[str, Any]) -> int:
         _complain(str(e))
         return EXIT_BAD_INPUT
     options.update(live=capture, count=args.count)
+
+    def stop(signum: int, frame: Any) -> None:
+        """The first Ctrl-C or SIGTERM ends the capture at its next tick (what is open comes out as
+        at a file's end, then the summary); a second one stops the run where it is (exit 130)."""
+        if capture.stopping:
+            raise KeyboardInterrupt
+        capture.stop()
+
     stops = {}
     try:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:  # a stop ends the capture at its next tick; what is open comes out as at a file's end
-                stops[sig] = signal.signal(sig, lambda signum, frame: capture.stop())
+            try:
+                stops[sig] = signal.signal(sig, stop)
             except ValueError:  # not the main thread (main() called by a program): its signals stay
                 pass
         _complain(f"capturing on {iface}" + (f" (filter: {args.filter})" if args.filter else "")
