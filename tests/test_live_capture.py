@@ -373,3 +373,14 @@ def test_an_interface_that_fails_during_the_capture_ends_it_as_a_cut_file() -> N
     assert all(i[3] is None for i in items)  # (ticks only)
     assert cap.info.truncated and cap.info.truncation_reason == "capturing on eth9 failed after frame 0: Network is down"
     cap.close()
+
+
+def test_at_the_stop_the_packets_already_queued_are_still_read() -> None:
+    pair = _Pair(loopback=False)
+    cap = LiveCapture(pair, "eth0", tick=0.05)
+    for port in (5000, 5001, 5002):
+        pair.send(0, _ethernet_tcp(port, 0x02))
+    cap.stop()  # (before a single packet was read: they were captured all the same)
+    frames = [frame for frame, _ts, _lt, data in cap._frames() if data is not None]
+    assert frames == [1, 2, 3]
+    cap.close()

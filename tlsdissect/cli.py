@@ -626,9 +626,14 @@ def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[li
 
 
 def _say_notes(path: str, options: dict[str, Any], streams: Optional[list[int]], st: RunState,
-               tally: _Tally) -> None:
+               tally: _Tally, warnings: bool = False) -> None:
+    """The tally's notes on standard error; and the run's warnings when the output has no place for
+    them (``warnings``: --jsonl and --csv - of a live capture, e.g. packets the kernel dropped)."""
     for line in tally.notes(path, options, streams, st):
         _complain(line)
+    if warnings and options.get("live") is not None:
+        for w in st.warnings:
+            _complain(f"{path}: warning: {w}")
 
 
 def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1,
@@ -924,7 +929,7 @@ def _run_table_only(path: str, options: dict[str, Any], streams: Optional[list[i
     tally = _Tally()
     for _, bad, _conn in _rows(path, options, st, streams, "connection", jobs, tally, pick):
         failed = failed or bad
-    _say_notes(path, options, streams, st, tally)
+    _say_notes(path, options, streams, st, tally, warnings=True)
     if st.reader is not None and st.reader.info.truncated:
         _complain(f"{path}: {st.reader.info.truncation_reason} (partial result in the table)")
         return EXIT_BAD_INPUT
@@ -942,7 +947,7 @@ def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]],
         failed = failed or bad
         out.write(capture + text[1:] + b"\n")
         out.flush()
-    _say_notes(path, options, streams, st, tally)
+    _say_notes(path, options, streams, st, tally, warnings=True)
     if st.reader is not None and st.reader.info.truncated:
         _complain(f"{path}: {st.reader.info.truncation_reason} (partial result above)")
         return EXIT_BAD_INPUT

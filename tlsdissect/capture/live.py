@@ -13,7 +13,8 @@ Two things a file has and a socket lacks are made here:
   flags ``packet.TICK``, the current time) is handed out, so that the pipeline retires the
   connections that ended even when the interface falls quiet;
 - an end: :meth:`LiveCapture.stop` (safe from a signal handler or another thread) or the
-  ``duration`` ends the iteration at the next tick, as the end of a file would.
+  ``duration`` ends the iteration at the next tick, as the end of a file would, once the packets
+  already queued in the socket are read (for at most ``DRAIN_SECONDS``).
 
 On the loopback interface Linux hands a packet socket every packet twice, once going out and once
 coming in; like libpcap, only the incoming copy is kept. Capturing needs root or the CAP_NET_RAW
@@ -35,6 +36,10 @@ from tlsdissect.capture.reader import NO_SEGMENT, CaptureInfo, DecryptionSecrets
 from tlsdissect.errors import CaptureError
 
 TICK_SECONDS = 0.25  # wall-clock time between ticks (and the longest a stop() waits to be seen)
+# At the stop, the packets the kernel queued before it are still read (they were captured), for at
+# most this long: a busy interface whose packets come faster than they are analysed cannot hold
+# the stop off.
+DRAIN_SECONDS = 2.0
 SNAPLEN = 262_144  # bytes read of a packet at most (libpcap's default; GRO can merge segments past 64 KiB)
 ARPHRD_LOOPBACK = 772  # the loopback device's hardware type (linux/if_arp.h)
 PACKET_OUTGOING = 4  # a packet socket's "sent by this host" packet type (linux/if_packet.h)
@@ -181,19 +186,24 @@ class LiveCapture:
         start = clock()
         end = None if self.duration is None else start + self.duration
         next_tick = start + self.tick
+        drain_until: Optional[float] = None  # set at the stop: the packets queued by then are read first
         frame = 0
         try:
-            while not self.stopping:
+            while True:
                 now = clock()
-                if end is not None and now >= end:
+                if drain_until is None and (self.stopping or (end is not None and now >= end)):
+                    drain_until = now + DRAIN_SECONDS
+                if drain_until is not None and now >= drain_until:
                     break
                 if now >= next_tick:
                     next_tick = now + self.tick
                     yield frame, now, linktype, None
                     continue
-                wait = next_tick - now if end is None else min(next_tick, end) - now
+                wait = 0.0 if drain_until is not None else next_tick - now if end is None else min(next_tick, end) - now
                 try:
                     if not select.select([fd], [], [], max(wait, 0.0))[0]:
+                        if drain_until is not None:
+                            break  # nothing more queued
                         continue
                     got = src.receive()
                 except OSError as e:  # the interface went away or down: the end, as a cut file's
