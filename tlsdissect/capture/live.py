@@ -43,6 +43,11 @@ DRAIN_SECONDS = 2.0
 SNAPLEN = 262_144  # bytes read of a packet at most (libpcap's default; GRO can merge segments past 64 KiB)
 ARPHRD_LOOPBACK = 772  # the loopback device's hardware type (linux/if_arp.h)
 PACKET_OUTGOING = 4  # a packet socket's "sent by this host" packet type (linux/if_packet.h)
+# The socket's receive buffer, where packets wait while the analysis is busy: asked for with
+# SO_RCVBUFFORCE (root or CAP_NET_ADMIN may pass net.core.rmem_max), else what SO_RCVBUF gives.
+# Kernel memory, used only as packets queue up; libpcap's default ring is 2 MiB.
+BUFFER_BYTES = 32 * 1024 * 1024
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
 SOL_PACKET = 263
 PACKET_STATISTICS = 6  # struct tpacket_stats {unsigned packets, drops}, reset by each read
 PRIVILEGE_HINT = ("capturing needs root or the CAP_NET_RAW capability: run with sudo, or give the Python "
@@ -129,6 +134,10 @@ def open_interface(iface: str, bpf: Optional[str] = None) -> PacketSource:
         raise CaptureError(f"cannot capture on {iface}: {e.strerror or e}") from None
     finally:
         quiet.setLevel(level)
+    try:
+        sock.ins.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, BUFFER_BYTES)
+    except OSError:  # no CAP_NET_ADMIN: scapy's SO_RCVBUF, as far as net.core.rmem_max allows
+        pass
     hatype = sock.ins.getsockname()[3]
     return _ScapySource(sock, ARPHRD_TO_DLT.get(hatype, -1), hatype)
 
