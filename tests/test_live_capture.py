@@ -205,6 +205,13 @@ def test_an_unknown_interface_is_named_in_a_clear_error() -> None:
     assert all(n in r.stderr for n in names) and "Traceback" not in r.stderr and not r.stdout
 
 
+def test_the_any_pseudo_interface_is_refused_in_words() -> None:
+    pytest.importorskip("scapy", reason="live capture needs scapy (the [live] extra)")
+    r = _cli("-i", "any")
+    assert r.returncode == 2 and "the 'any' pseudo-interface is not supported: name one of " in r.stderr
+    assert "Traceback" not in r.stderr
+
+
 def test_without_cap_net_raw_the_error_says_what_is_needed() -> None:
     pytest.importorskip("scapy", reason="live capture needs scapy (the [live] extra)")
     if os.geteuid() == 0:

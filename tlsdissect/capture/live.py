@@ -117,6 +117,8 @@ def open_interface(iface: str, bpf: Optional[str] = None) -> PacketSource:
         raise CaptureError("live capture works on Linux only (packet sockets); elsewhere, capture with "
                            "tcpdump -w and read the file")
     names = [name for _, name in socket.if_nameindex()]
+    if iface == "any" and iface not in names:
+        raise CaptureError(f"the 'any' pseudo-interface is not supported: name one of {', '.join(sorted(names))}")
     if iface not in names:
         raise CaptureError(f"no network interface named {iface!r} (here: {', '.join(sorted(names)) or 'none'})")
     quiet = logging.getLogger("scapy.runtime")
