@@ -31,7 +31,7 @@ import struct
 import time
 from typing import Any, Callable, Iterator, Optional, Protocol
 
-from tlsdissect.capture.packet import TICK, decode_flow
+from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, TICK, decode_flow
 from tlsdissect.capture.reader import NO_SEGMENT, CaptureInfo, DecryptionSecrets, Interface
 from tlsdissect.errors import CaptureError
 
@@ -141,7 +141,12 @@ def open_interface(iface: str, bpf: Optional[str] = None) -> PacketSource:
     except OSError:  # no CAP_NET_ADMIN: scapy's SO_RCVBUF, as far as net.core.rmem_max allows
         pass
     hatype = sock.ins.getsockname()[3]
-    return _ScapySource(sock, ARPHRD_TO_DLT.get(hatype, -1), hatype)
+    linktype = ARPHRD_TO_DLT.get(hatype, -1)
+    if linktype not in SUPPORTED_LINKTYPES:
+        sock.close()
+        raise CaptureError(f"{iface}: its link layer (hardware type {hatype}, link type {linktype}) is not one "
+                           f"tlsdissect decodes ({', '.join(sorted(set(SUPPORTED_LINKTYPES.values())))})")
+    return _ScapySource(sock, linktype, hatype)
 
 
 class LiveCapture:
