@@ -103,7 +103,10 @@ def test_shell_completion_is_generated() -> None:
 def _stop_midway(*args: str) -> tuple[int, str, str]:
     """Feed a capture through standard input, keep the pipe open (a live tcpdump's case), then
     SIGTERM the CLI once it has read it: the stop must leave a whole, valid output."""
+    import fcntl
     import signal
+    import struct
+    import termios
     import time
 
     proc = subprocess.Popen([sys.executable, "-m", "tlsdissect", *args, "-"], stdin=subprocess.PIPE,
@@ -112,7 +115,15 @@ def _stop_midway(*args: str) -> tuple[int, str, str]:
     assert proc.stdin is not None
     proc.stdin.write(FAILED.read_bytes())
     proc.stdin.flush()
-    time.sleep(2.0)  # (it has read the packets and waits for more)
+    # Wait until it has read everything from the pipe (however long its start takes on a busy
+    # machine: FIONREAD on the pipe says what is still unread), then a moment to decode it.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        unread = struct.unpack("i", fcntl.ioctl(proc.stdin.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+        if unread == 0:
+            break
+        time.sleep(0.05)
+    time.sleep(1.0)  # (it has read the packets and waits for more)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     return proc.returncode, out.decode(), err.decode()

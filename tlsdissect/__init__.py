@@ -11,20 +11,24 @@
 :func:`analyze` returns a :class:`Report` of :class:`Connection` objects, each with its
 :class:`Diagnosis` (verdict, cause, confidence, evidence with frame numbers, remedy) and its
 :class:`Alert` records; :func:`iter_connections` streams connections as they end, for captures
-too big to hold. ``Report.to_dict()`` is the JSON of ``tlsdissect --json`` (docs/schema.md),
-``Report.to_dataframe()`` a pandas DataFrame.
+too big to hold; ``iter_live(open_live("eth0", "tcp port 443"))`` does the same on a live
+interface (needs scapy, and root or CAP_NET_RAW). ``Report.to_dict()`` is the JSON of
+``tlsdissect --json`` (docs/schema.md), ``Report.to_dataframe()`` a pandas DataFrame.
 """
 
 from tlsdissect.diagnosis.verdict import Diagnosis, Evidence
 from tlsdissect.errors import CaptureError, ParseError, TlsDissectError
 from tlsdissect import fingerprints as _fingerprints  # noqa: F401  (registers the computation)
+from tlsdissect.capture.live import open_live
 from tlsdissect.pipeline.analyzer import Options, analyze, iter_connections
+from tlsdissect.pipeline.live import iter_live
 from tlsdissect.report import html as _html_page  # noqa: F401  (registers Report.to_html's page)
 from tlsdissect.report import notebook as _notebook  # noqa: F401  (registers the Jupyter views)
 from tlsdissect.results.model import Alert, Connection, Event, Report, TcpClose
 
 __all__ = [
-    "analyze", "iter_connections", "Options", "Report", "Connection", "Diagnosis", "Evidence", "Event", "Alert",
+    "analyze", "iter_connections", "iter_live", "open_live", "Options", "Report", "Connection", "Diagnosis",
+    "Evidence", "Event", "Alert",
     "TcpClose", "TlsDissectError", "CaptureError", "ParseError",
 ]
 __version__ = "0.1.0"

@@ -2,7 +2,8 @@
 
 Exit status: 0 when no handshake failed, 1 when at least one did, 2 when the input is
 unusable (missing, empty, not a capture). ``--json`` prints the whole report, ``--jsonl`` one
-connection per line as soon as it ends (streaming, for big captures).
+connection per line as soon as it ends (streaming, for big captures). ``-i IFACE`` captures live
+instead (capture.live): each connection's verdict as it ends, the summary at the stop.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from typing import Any, Iterator, Optional, Sequence
 
 from tlsdissect.pipeline.analyzer import RunState, iter_connections, quiet_gc
+from tlsdissect.pipeline.live import iter_live
 from tlsdissect.errors import TlsDissectError
 from tlsdissect.report.safe import shown
 from tlsdissect.results.jsontext import dumps, dumps_bytes
@@ -58,6 +60,9 @@ examples:
   tlsdissect --csv - caps/ > conns.csv         a table of every capture below caps/
   tlsdissect --zeek logs/ capture.pcap         Zeek's ssl.log, x509.log and conn.log
   tcpdump -w - -i eth0 port 443 | tlsdissect - read standard input
+  sudo tlsdissect -i eth0 --filter 'tcp port 443'   capture live: each verdict as the
+                                               connection ends, the summary at Ctrl-C
+                                               (needs root or CAP_NET_RAW, and scapy)
 
 environment: NO_COLOR=1 turns colour off, FORCE_COLOR=1 forces it on.
 shell completion: tlsdissect --print-completion bash > /etc/bash_completion.d/tlsdissect
@@ -78,12 +83,21 @@ def _version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tlsdissect",
-        description="Explain TLS handshakes and why they failed, from pcap/pcapng captures.",
+        description="Explain TLS handshakes and why they failed, from pcap/pcapng captures or a live interface.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"tlsdissect {_version()}")
-    files = p.add_argument("captures", nargs="+", metavar="FILE", help="pcap/pcapng file (gzip ok), or - for stdin")
+    files = p.add_argument("captures", nargs="*", metavar="FILE", help="pcap/pcapng file (gzip ok), or - for stdin")
+    live = p.add_argument_group("live capture (instead of files; needs root or CAP_NET_RAW, and scapy: "
+                                "pip install 'tlsdissect[live]')")
+    live.add_argument("-i", "--interface", metavar="IFACE",
+                      help="capture on this network interface; each connection is shown as it ends, the summary "
+                           "when the capture stops (Ctrl-C, SIGTERM, --count, --duration)")
+    live.add_argument("--filter", metavar="BPF", help="with -i: capture only what this filter (tcpdump's syntax) "
+                                                     "matches, e.g. 'tcp port 443'")
+    live.add_argument("--count", type=_positive_int, metavar="N", help="with -i: stop after N connections are shown")
+    live.add_argument("--duration", type=_positive_float, metavar="SECONDS", help="with -i: stop after this long")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the full report as JSON")
     out.add_argument("--jsonl", action="store_true", help="print one JSON object per connection, as each ends")
@@ -179,8 +193,47 @@ def _megabytes(text: str) -> int:
     return int(mb * (1 << 20))
 
 
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return n
+
+
+def _positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not x > 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError("must be a number of seconds above 0")
+    return x
+
+
+def _live_usage(args: argparse.Namespace) -> Optional[str]:
+    """What is wrong with the combination of live-capture options and files, if anything."""
+    if args.interface is None:
+        for flag, value in (("--filter", args.filter), ("--count", args.count), ("--duration", args.duration)):
+            if value is not None:
+                return f"{flag} goes with -i IFACE (live capture)"
+        return None if args.captures else "give a capture file (or - for standard input), or -i IFACE to capture live"
+    if args.captures:
+        return "-i IFACE captures live: give no capture files with it"
+    return None
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    problem = _live_usage(args)
+    if problem:
+        parser.error(problem)
+    if args.interface is not None:
+        with quiet_gc():
+            return _main(args)
     args.inputs = list(args.captures)  # as typed (a directory, a pattern), for _run_parallel
     args.captures = expand_inputs(args.captures)
     if not args.captures:
@@ -296,6 +349,8 @@ def _main_run(args: argparse.Namespace) -> int:
         options["system_trust"] = True
     if args.memory_budget is not None:
         options["memory_budget"] = args.memory_budget
+    if args.interface is not None:
+        return _run_live(args, options)
     if args.html is not None:
         return _run_html(args, options, max(1, args.jobs))
     if args.jobs > 1 and len(args.captures) > 1 and args.tables is None:
@@ -343,6 +398,96 @@ def _main_run(args: argparse.Namespace) -> int:
     return status
 
 
+def _run_live(args: argparse.Namespace, options: dict[str, Any]) -> int:
+    """-i IFACE: capture live until Ctrl-C, SIGTERM, --count or --duration; each of these ends the
+    run as the end of a file would (the summary, exit status 0 or 1)."""
+    from tlsdissect.capture.live import open_live
+
+    iface = args.interface
+    try:
+        capture = open_live(iface, args.filter, duration=args.duration)
+    except TlsDissectError as e:
+        _complain(str(e))
+        return EXIT_BAD_INPUT
+    options.update(live=capture, count=args.count)
+
+    def stop(signum: int, frame: Any) -> None:
+        """The first Ctrl-C or SIGTERM ends the capture at its next tick (what is open comes out as
+        at a file's end, then the summary); a second one stops the run where it is (exit 130)."""
+        if capture.stopping:
+            raise KeyboardInterrupt
+        capture.stop()
+
+    stops = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                stops[sig] = signal.signal(sig, stop)
+            except ValueError:  # not the main thread (main() called by a program): its signals stay
+                pass
+        _complain(f"capturing on {iface}" + (f" (filter: {args.filter})" if args.filter else "")
+                  + "; Ctrl-C to stop")
+        if args.csv == "-":
+            return _run_table_only(iface, options, args.stream, 1, _Pick(args))
+        if args.jsonl:
+            return _run_jsonl(iface, options, args.stream, 1, _Pick(args))
+        if args.json:
+            return _run_json(iface, options, args.stream, 1, pick=_Pick(args))
+        return _run_live_text(iface, options, args)
+    except KeyboardInterrupt:  # a second Ctrl-C while the last connections are written
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    finally:
+        for sig, handler in stops.items():
+            signal.signal(sig, handler)
+        capture.close()
+
+
+def _run_live_text(iface: str, options: dict[str, Any], args: argparse.Namespace) -> int:
+    """The text view, live: each connection as it ends (failures in full, as the file view shows
+    them), then the capture line, the summary and the QUIC handshakes when the capture stops."""
+    from tlsdissect.report.summary import Summary
+    from tlsdissect.report.text import connection_text, render_header, render_lines
+
+    con = _console(args)
+    st = RunState()
+    failed = False
+    summary = Summary()
+    tally = _Tally()
+    shown_before = False
+    for _, bad, conn in _rows(iface, options, st, args.stream, "connection", 1, tally, _Pick(args)):
+        failed = failed or bad
+        if summary.add(conn) == "established" and args.show == "failed":
+            continue  # (counted in the capture line)
+        con.file.write(connection_text(con, conn, verbose=args.verbose, blank_before=shown_before))
+        con.file.flush()
+        shown_before = True
+    info = options["live"].info
+    head = Report(capture=iface, frames=info.frames, format="live", tcp_connections=st.tcp_connections,
+                  warnings=st.warnings, truncated=info.truncated, truncation_reason=info.truncation_reason)
+    if shown_before:
+        con.print()
+    render_header(con, head, summary.outcomes)
+    render_lines(con, summary.lines())
+    failed = _render_udp(con, st, args.verbose) or failed
+    con.file.flush()
+    _say_notes(iface, options, args.stream, st, tally)
+    if info.truncated:
+        _complain(f"{iface}: {info.truncation_reason} (partial result above)")
+        return EXIT_BAD_INPUT
+    return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
+
+
+def _console(args: argparse.Namespace) -> Any:
+    """The text view's console: --no-color or NO_COLOR (https://no-color.org) mean no escape codes
+    at all, bold and dim included; otherwise rich decides from the terminal, FORCE_COLOR and TERM."""
+    from rich.console import Console
+
+    plain = args.no_color or bool(os.environ.get("NO_COLOR"))
+    return Console(color_system=None if plain else "auto", no_color=plain or None, highlight=False, soft_wrap=True)
+
+
 class _SeveralJson:
     """--json over several captures: one document, ``{"schema_version": 1, "captures": [...]}``,
     each item the object a single capture gives (or ``{"capture", "error"}`` for a file that is
@@ -385,13 +530,14 @@ class _Tally:
     streams asked for that never came out, a key log that decrypted nothing."""
 
     def __init__(self) -> None:
-        self.streams: set[int] = set()  # every reported connection's stream, before --stream filters
+        self.streams: set[int] = set()  # the reported connections' streams that --stream asked for
         self.keys_missing = 0  # connections whose secrets the key log lacks (the session's note says so)
         self.keys_found = 0  # connections whose keys were looked up and found
         self.counted = True  # False: a sharded run, whose connections this process does not see
 
-    def add(self, conn: Connection) -> None:
-        self.streams.add(conn.stream)
+    def add(self, conn: Connection, wanted: Optional[list[int]] = None) -> None:
+        if wanted and conn.stream in wanted:  # (only those --stream asked for: notes() looks for no other)
+            self.streams.add(conn.stream)
         dec = conn.extra.get("decryption")
         if dec and conn.server_hello is not None:  # (keys are looked up once the ServerHello is seen)
             if not dec.get("records_decrypted") and any(note.startswith("key log has no")
@@ -477,22 +623,37 @@ def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[li
                 tally.counted = False
             yield from iter_sharded(path, jobs, options, st, streams, want)
             return
-    for conn in iter_connections(path, state=st, **options):
-        if tally is not None:
-            tally.add(conn)
-        if streams and conn.stream not in streams:
-            continue
-        if pick is not None and not pick.keeps(conn):
-            continue
-        if tables is not None:
-            tables.add(conn, path)
-        yield conn.stream, is_failure(conn), (dumps_bytes(conn.json_value()) if want == "json" else conn)
+    options = dict(options)
+    live, count = options.pop("live", None), options.pop("count", None)
+    conns: Any = iter_connections(path, state=st, **options) if live is None else iter_live(live, state=st, **options)
+    try:
+        for conn in conns:
+            if tally is not None:
+                tally.add(conn, streams)
+            if streams and conn.stream not in streams:
+                continue
+            if pick is not None and not pick.keeps(conn):
+                continue
+            if tables is not None:
+                tables.add(conn, path)
+            yield conn.stream, is_failure(conn), (dumps_bytes(conn.json_value()) if want == "json" else conn)
+            if count is not None:
+                count -= 1
+                if not count:  # --count: enough shown; the connections still open are not waited for
+                    break
+    finally:
+        conns.close()
 
 
 def _say_notes(path: str, options: dict[str, Any], streams: Optional[list[int]], st: RunState,
-               tally: _Tally) -> None:
+               tally: _Tally, warnings: bool = False) -> None:
+    """The tally's notes on standard error; and the run's warnings when the output has no place for
+    them (``warnings``: --jsonl and --csv - of a live capture, e.g. packets the kernel dropped)."""
     for line in tally.notes(path, options, streams, st):
         _complain(line)
+    if warnings and options.get("live") is not None:
+        for w in st.warnings:
+            _complain(f"{path}: warning: {w}")
 
 
 def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], jobs: int = 1,
@@ -580,19 +741,32 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
 
 
+def _render_udp(con: Any, st: RunState, verbose: bool) -> bool:
+    """The text view's QUIC and DTLS parts (after the TCP connections); whether a UDP handshake failed."""
+    from tlsdissect.report.text import render_lines
+
+    failed = False
+    if st.quic:
+        from tlsdissect.report.quic import quic_lines
+
+        render_lines(con, quic_lines(st.quic, verbose=verbose))
+        failed = any(q.outcome() == "failed" for q in st.quic)
+    if st.dtls:
+        from tlsdissect.report.dtls import dtls_lines
+
+        render_lines(con, dtls_lines(st.dtls, verbose=verbose))
+        failed = failed or any(a.outcome() == "failed" for a in st.dtls)
+    return failed
+
+
 def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs: int = 1) -> int:
     """Failures first, in full; successes one line each. Each connection is rendered when it
     ends and its text parked in a spool file (rendered.py's order is applied at the end), so
     memory stays flat however many connections the capture holds."""
-    from rich.console import Console
-
     from tlsdissect.report.summary import BIG_CAPTURE, Summary
     from tlsdissect.report.text import connection_text, order_of, render_header, render_lines
 
-    # --no-color or NO_COLOR (https://no-color.org): no escape codes at all, bold and dim included;
-    # otherwise rich decides from the terminal, FORCE_COLOR and TERM.
-    plain = args.no_color or bool(os.environ.get("NO_COLOR"))
-    con = Console(color_system=None if plain else "auto", no_color=plain or None, highlight=False, soft_wrap=True)
+    con = _console(args)
     st = RunState()
     failed = False
     summary = Summary()
@@ -626,16 +800,7 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
         if listed:
             render_lines(con, [("", ""), (f"{listed} established connection(s) not listed: "
                                           "--show all lists every connection", "dim")])
-        if st.quic:
-            from tlsdissect.report.quic import quic_lines
-
-            render_lines(con, quic_lines(st.quic, verbose=args.verbose))
-            failed = failed or any(q.outcome() == "failed" for q in st.quic)
-        if st.dtls:
-            from tlsdissect.report.dtls import dtls_lines
-
-            render_lines(con, dtls_lines(st.dtls, verbose=args.verbose))
-            failed = failed or any(a.outcome() == "failed" for a in st.dtls)
+        failed = _render_udp(con, st, args.verbose) or failed
     if stopped:
         _complain(f"{path}: stopped; the connections above are those decoded before the stop")
         raise KeyboardInterrupt
@@ -901,7 +1066,7 @@ def _run_table_only(path: str, options: dict[str, Any], streams: Optional[list[i
     tally = _Tally()
     for _, bad, _conn in _rows(path, options, st, streams, "connection", jobs, tally, pick):
         failed = failed or bad
-    _say_notes(path, options, streams, st, tally)
+    _say_notes(path, options, streams, st, tally, warnings=True)
     if st.reader is not None and st.reader.info.truncated:
         _complain(f"{path}: {st.reader.info.truncation_reason} (partial result in the table)")
         return EXIT_BAD_INPUT
@@ -919,7 +1084,7 @@ def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]],
         failed = failed or bad
         out.write(capture + text[1:] + b"\n")
         out.flush()
-    _say_notes(path, options, streams, st, tally)
+    _say_notes(path, options, streams, st, tally, warnings=True)
     if st.reader is not None and st.reader.info.truncated:
         _complain(f"{path}: {st.reader.info.truncation_reason} (partial result above)")
         return EXIT_BAD_INPUT

@@ -54,6 +54,9 @@ ICMP_QUOTE = 0x100
 # segment: the TCP stage never sees it), the flow key (src + dst + ports, as for TCP) in the seq
 # slot and the UDP payload as the payload.
 UDP_DATAGRAM = 0x200
+# Not a packet at all: a live capture's clock tick (capture.live), key None and the current time, so
+# that connections that ended are handed out even while the interface is quiet.
+TICK = 0x400
 
 _ICMP4_ERRORS = frozenset((3, 4, 5, 11, 12))
 _ICMP6_ERRORS = frozenset((1, 2, 3, 4))

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
 
-from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, UDP_DATAGRAM
+from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, TICK, UDP_DATAGRAM
 from tlsdissect.capture.reader import CaptureReader, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
 from tlsdissect.pipeline.quic_results import finish_quic
@@ -79,7 +79,7 @@ class Options:
 class RunState:
     """What the pipeline learnt about the capture while streaming it."""
 
-    reader: Optional[CaptureReader] = None
+    reader: Any = None  # the CaptureReader (or capture.live.LiveCapture) read
     tcp_connections: int = 0
     undecoded_frames: int = 0
     linktypes: set[int] = field(default_factory=set)
@@ -265,7 +265,8 @@ def iter_connections(source: Source, *, include_all: bool = False, keylog: Optio
 
         sessions.neighbours = Neighbours()
     table = FlowTable(sessions, memory_budget=opts.memory_budget)
-    return _run(source, state if state is not None else RunState(), opts, table, sessions, _finish)
+    return _run(lambda: CaptureReader(source), state if state is not None else RunState(), opts, table, sessions,
+                _finish)
 
 
 def iter_shard(source: Source, shard: tuple[int, int], *, state: Optional[RunState] = None,
@@ -276,7 +277,7 @@ def iter_shard(source: Source, shard: tuple[int, int], *, state: Optional[RunSta
     opts = _options(options, "iter_shard")
     sessions = Sessions()
     table = FlowTable(sessions, shard=shard, memory_budget=opts.memory_budget)
-    return _run(source, state if state is not None else RunState(), opts, table, sessions,
+    return _run(lambda: CaptureReader(source), state if state is not None else RunState(), opts, table, sessions,
                 _finish_shard)
 
 
@@ -289,9 +290,13 @@ def _options(options: dict[str, Any], caller: str) -> Options:
     return Options(**options)
 
 
-def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions: Sessions,
-         finish: Callable[[TcpConnection, Sessions, bool, Options], Any]) -> Iterator[Any]:
-    reader = CaptureReader(source)
+def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: FlowTable, sessions: Sessions,
+         finish: Callable[[TcpConnection, Sessions, bool, Options], Any], hold: Optional[RelayHold] = None
+         ) -> Iterator[Any]:
+    """The stages over the segments of ``open_reader()`` (a CaptureReader, or a LiveCapture whose
+    ticks sweep the table as capture time passes without packets); ``hold``: how finished
+    connections wait for their relay legs (by default, a RELAY_WINDOW of retirements)."""
+    reader = open_reader()
     st.reader = reader
     sessions.keylog = _load_keylog(opts.keylog)
     if sessions.keylog is not None and sessions.keylog.malformed:
@@ -310,11 +315,19 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
     frame = 0
     ts = 0.0
     progress = opts.progress
-    hold = RelayHold(table)  # each connection waits until its relay legs can be known
+    if hold is None:
+        hold = RelayHold(table)  # each connection waits until its relay legs can be known
     try:
         try:
             for frame, ts, linktype, key, seq, ack, flags, payload, ttl in reader.segments():
                 if key is None:
+                    if flags == TICK:  # a live capture's clock: time passed without packets
+                        table.sweep(ts)
+                        for conn, ended in hold.release(table.take_done(), False, now=ts):
+                            result = finish(conn, sessions, ended, opts)
+                            if result is not None:
+                                yield result
+                        continue
                     undecoded += 1  # (not TCP: a UDP datagram counts too, as documented)
                     if flags == UDP_DATAGRAM:
                         if quic is not None:
@@ -344,7 +357,7 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
                     table.sweep(ts)
                     if progress is not None:
                         progress(frame, reader.position)
-                    for conn, ended in hold.release(table.take_done(), False):
+                    for conn, ended in hold.release(table.take_done(), False, now=ts):
                         result = finish(conn, sessions, ended, opts)
                         if result is not None:
                             yield result

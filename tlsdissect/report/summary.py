@@ -1,7 +1,8 @@
 """A capture's summary, printed before the details: connections by outcome and by cause, and
 the servers with the most failures (with the first frame of each, to start from in Wireshark).
 
-It is filled one connection at a time (``add``), so a capture of any size costs a few counters.
+It is filled one connection at a time (``add``), so a capture of any size costs a few counters
+(and at most MAX_SERVERS failing servers remembered: a long live capture stays bounded too).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ SUMMARY_FROM = 10
 # and only counts the established ones (``--show all`` lists every one).
 BIG_CAPTURE = 100
 TOP_SERVERS = 10
+MAX_SERVERS = 10_000  # failing servers counted one by one; failures at servers beyond are only counted
 
 
 class Summary:
@@ -25,6 +27,7 @@ class Summary:
         self.outcomes: dict[str, int] = {}
         self.causes: dict[str, int] = {}
         self.servers: dict[str, list[int]] = {}  # server -> [failures, first failing frame, stream]
+        self.untracked_failures = 0  # failures at servers past MAX_SERVERS
 
     @property
     def total(self) -> int:
@@ -40,7 +43,9 @@ class Summary:
             self.causes[cause] = self.causes.get(cause, 0) + 1
             server = f"{conn.server_name} ({conn.server})" if conn.server_name else conn.server
             entry = self.servers.get(server)
-            if entry is None:
+            if entry is None and len(self.servers) >= MAX_SERVERS:
+                self.untracked_failures += 1
+            elif entry is None:
                 self.servers[server] = [1, conn.first_frame, conn.stream]
             else:
                 entry[0] += 1
@@ -78,4 +83,7 @@ class Summary:
                 out.append((f"    {n:>6}  {server}  frame {frame}, stream {stream}", ""))
             if len(self.servers) > TOP_SERVERS:
                 out.append((f"    … and {len(self.servers) - TOP_SERVERS} more server(s)", "dim"))
+            if self.untracked_failures:
+                out.append((f"    … and {self.untracked_failures} failure(s) at other servers (more than "
+                            f"{MAX_SERVERS} servers failed: only the first {MAX_SERVERS} are told apart)", "dim"))
         return out
