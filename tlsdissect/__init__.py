@@ -12,10 +12,11 @@ from tlsdissect.errors import CaptureError, ParseError, TlsDissectError
 from tlsdissect import fingerprints as _fingerprints  # noqa: F401  (registers the computation)
 from tlsdissect.pipeline.analyzer import Options, analyze, iter_connections
 from tlsdissect.report import notebook as _notebook  # noqa: F401  (registers the Jupyter views)
+from tlsdissect.report.annotate import Annotated, annotate
 from tlsdissect.results.model import Alert, Connection, Event, Report, TcpClose
 
 __all__ = [
     "analyze", "iter_connections", "Options", "Report", "Connection", "Event", "Alert",
-    "TcpClose", "TlsDissectError", "CaptureError", "ParseError",
+    "TcpClose", "TlsDissectError", "CaptureError", "ParseError", "annotate", "Annotated",
 ]
 __version__ = "0.1.0"

@@ -99,6 +99,7 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     conn.server_key_exchange = s.server_key_exchange
     conn.server_key_exchange_signed = s.server_key_exchange_signed
     conn.server_certificate_verify_signed = s.server_certificate_verify_signed
+    conn.key_log_ids = _key_log_ids(s) if s.client_hellos else ()
     conn.certificate_status = s.certificate_status
     conn.midstream = tcp.midstream
     conn.partial = capture_ended and tcp.closed_at is None
@@ -219,3 +220,15 @@ def _endpoint(addr: bytes, port: int) -> str:
             _hosts.clear()
         _hosts[addr] = text
     return f"{text}:{port}"
+
+
+def _key_log_ids(s: Any) -> tuple[bytes, ...]:
+    """Connection.key_log_ids: the ClientHellos' randoms, and the encrypted pre-master's first
+    8 bytes (an RSA key log line's identifier; its 2-byte length prefix left out, as decryption
+    does)."""
+    ids = [ch.random for _, ch in s.client_hellos]
+    body = s.client_key_exchange_body
+    if len(body) > 10:
+        premaster = body[2:] if ((body[0] << 8) | body[1]) == len(body) - 2 else body
+        ids.append(bytes(premaster[:8]))
+    return tuple(ids)
