@@ -1,6 +1,8 @@
-"""The views of the results: the terminal text and the Jupyter HTML.
+"""The views of the results: the terminal text, the Jupyter HTML, the tables, the Zeek logs and
+the annotated pcapng.
 
 Takes finished results (``results.model``) and renders them; nothing here reads packets or
-changes a result. ``text`` is the command line's view (rich), ``notebook`` the HTML tables that
+changes a result (``annotate`` has the capture stage copy the capture with its comments).
+``text`` is the command line's view (rich), ``notebook`` the HTML tables that
 ``Report._repr_html_`` and ``Connection._repr_html_`` show.
 """
