@@ -411,3 +411,47 @@ def test_library_report_annotate_and_our_reader_agree(tmp_path: Path) -> None:
         {k: v for k, v in report.to_dict().items() if k not in strip}
     with pytest.raises(tlsdissect.TlsDissectError):
         tlsdissect.analyze(src.read_bytes()).annotate(tmp_path / "b.pcapng")  # (no path to copy from)
+
+
+def test_past_the_memory_cap_connections_are_counted_not_kept(tmp_path: Path) -> None:
+    import tlsdissect
+    from tlsdissect.report.annotate import Annotations, connection_comments
+
+    report = tlsdissect.analyze(LAB / "middlebox_reset" / "capture.pcap")  # two connections
+    first = sum(len(text.encode()) for _, text in connection_comments(report.connections[0]))
+    notes = Annotations(max_bytes=first)
+    for conn in report:
+        notes.add(conn)
+    done = notes.write(LAB / "middlebox_reset" / "capture.pcap", tmp_path / "a.pcapng")
+    assert (done.connections, done.connections_not_annotated) == (1, 1)
+    assert done.comments == len(connection_comments(report.connections[0]))
+
+
+@needs_tshark
+def test_jobs_give_the_same_file(tmp_path: Path, capsys: Any) -> None:
+    src = str(LAB / "middlebox_reset" / "capture.pcap")
+    one, two = tmp_path / "one.pcapng", tmp_path / "two.pcapng"
+    main(["--annotate", str(one), src])
+    main(["--jobs", "2", "--annotate", str(two), src])
+    capsys.readouterr()
+    assert one.read_bytes() == two.read_bytes()
+
+
+@needs_tshark
+def test_blocks_that_take_no_comment_still_count_as_frames(tmp_path: Path) -> None:
+    """A Simple Packet Block (no options) and a custom block (a frame to Wireshark): their
+    comments are counted as not placed, and the packet after them keeps its number."""
+    from tlsdissect.capture.rewrite import rewrite_as_pcapng
+
+    pkt = bytes(range(60))
+    src = tmp_path / "mixed.pcapng"
+    src.write_bytes(blocks.section_header() + blocks.interface_description(1, 65535)
+                    + blocks.block(0x3, struct.pack("<I", len(pkt)) + pkt)
+                    + blocks.block(0x0BAD, struct.pack("<I", 32473) + b"custom data")
+                    + blocks.enhanced_packet(0, 1_700_000_000_000_000, pkt, 60, [b"own"]))
+    out = tmp_path / "out.pcapng"
+    with open(out, "wb") as f:
+        done = rewrite_as_pcapng(src, f, {1: [b"a"], 2: [b"b"], 3: [b"c"], 4: [b"d"]})
+    assert (done.frames, done.comments, done.comments_not_placed) == (3, 1, 3)
+    assert _comments(out, tmp_path) == {3: ["own", "c"]}
+    assert _frames(out, tmp_path) == _frames(src, tmp_path)

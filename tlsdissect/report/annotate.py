@@ -68,18 +68,25 @@ class Annotated:
         return asdict(self)
 
 
-def deciding_frame(conn: Connection) -> int:
+def _diagnosis(conn: Connection) -> Optional[dict[str, Any]]:
+    """The connection's diagnosis in its JSON form (a Diagnosis, or already a dict)."""
+    d = conn.diagnosis
+    if d is None or isinstance(d, dict):
+        return d
+    return d.to_dict()  # type: ignore[no-any-return]
+
+
+def deciding_frame(conn: Connection, diagnosis: Optional[dict[str, Any]] = None) -> int:
     """The frame that decided the connection's outcome: the deciding alert's, else the FIN or
     RST that ended it (when that is how it ended), else the last handshake message completed,
     else its last frame."""
-    d = conn.diagnosis
-    alert = getattr(d, "alert", None)
+    d = diagnosis if diagnosis is not None else (_diagnosis(conn) or {})
+    alert = d.get("alert")
     if alert and alert.get("frame"):
         return int(alert["frame"])
-    how = getattr(d, "how", None)
-    if how in ("rst", "fin") and conn.tcp_close is not None:
+    if d.get("how") in ("rst", "fin") and conn.tcp_close is not None:
         return conn.tcp_close.frame
-    last = getattr(d, "last_completed", None)
+    last = d.get("last_completed")
     if last and last.get("frame"):
         return int(last["frame"])
     return conn.last_frame
@@ -87,16 +94,16 @@ def deciding_frame(conn: Connection) -> int:
 
 def connection_comments(conn: Connection) -> list[tuple[int, str]]:
     """(frame, comment) for one connection, in the order they go on their frames."""
-    d = conn.diagnosis
+    d = _diagnosis(conn)
     if d is None:
         return []
     head = f"{PREFIX} tcp.stream {conn.stream}"
-    out = [(conn.first_frame, f"{head}: {d.outcome}, cause {d.cause} ({d.confidence}): {d.explanation}"),
-           (deciding_frame(conn), f"{head}: verdict: {d.to_dict()['verdict']}")]
-    for ev in d.evidence:
-        for frame in (ev.frames or [conn.first_frame])[:MAX_FRAMES_PER_EVIDENCE]:
-            out.append((frame, f"{head}: evidence: {ev.text}"))
-    for line in d.remedy:
+    out = [(conn.first_frame, f"{head}: {d['outcome']}, cause {d['cause']} ({d['confidence']}): {d['explanation']}"),
+           (deciding_frame(conn, d), f"{head}: verdict: {d['verdict']}")]
+    for ev in d["evidence"]:
+        for frame in (ev["frames"] or [conn.first_frame])[:MAX_FRAMES_PER_EVIDENCE]:
+            out.append((frame, f"{head}: evidence: {ev['text']}"))
+    for line in d["remedy"]:
         out.append((conn.first_frame, f"{head}: remedy: {line}"))
     return out
 
