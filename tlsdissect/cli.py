@@ -282,7 +282,7 @@ def _main(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     try:
         status = _main_run(args)
-        if args.tables is not None and args.tables.annotations is not None:
+        if args.tables is not None and args.tables.annotations is not None and status != 130:  # (not after Ctrl-C)
             status = max(status, _write_annotated(args, status == EXIT_BAD_INPUT))
         return status
     finally:
