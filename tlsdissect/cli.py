@@ -59,6 +59,7 @@ examples:
   tlsdissect -j 0 big.pcap                     use every core
   tlsdissect --csv - caps/ > conns.csv         a table of every capture below caps/
   tlsdissect --zeek logs/ capture.pcap         Zeek's ssl.log, x509.log and conn.log
+  tlsdissect --annotate out.pcapng cap.pcap    the findings as packet comments, for Wireshark
   tcpdump -w - -i eth0 port 443 | tlsdissect - read standard input
   sudo tlsdissect -i eth0 --filter 'tcp port 443'   capture live: each verdict as the
                                                connection ends, the summary at Ctrl-C
@@ -127,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also write them as Parquet (needs pyarrow: pip install 'tlsdissect[parquet]')")
     tables.add_argument("--zeek", metavar="DIR", help="also write Zeek's ssl.log, x509.log and conn.log into DIR")
     tables.add_argument("--zeek-json", action="store_true", help="with --zeek: JSON lines, as Zeek's LogAscii::use_json")
+    p.add_argument("--annotate", metavar="OUT.pcapng",
+                   help="also write the capture again as pcapng with each finding as a packet comment on its "
+                        "frames (Wireshark: frame.comment) and, with --keylog, the key log lines of its "
+                        "connections embedded (one capture file only)")
     p.add_argument("--show", choices=("auto", "all", "failed"), default="auto",
                    help="text view: 'all' lists every connection; 'failed' only the ones not established; "
                         "'auto' (default) lists all unless the capture has more than 100, then the summary and "
@@ -274,6 +279,11 @@ class _Tables:
 
         self.files: list[Any] = []
         self.tables: list[Any] = []
+        self.annotations: Any = None
+        if args.annotate:
+            from tlsdissect.report.annotate import Annotations
+
+            self.annotations = Annotations()
         if args.csv:
             f = sys.stdout if args.csv == "-" else open(args.csv, "w", newline="", encoding="utf-8")
             if f is not sys.stdout:
@@ -296,6 +306,14 @@ class _Tables:
     def add(self, conn: Connection, capture: str) -> None:
         for t in self.tables:
             t.add(conn, capture)
+        if self.annotations is not None:
+            self.annotations.add(conn)
+
+    def finish(self, st: RunState) -> None:
+        """The end of a capture: its QUIC handshakes (known only then) to --annotate."""
+        if self.annotations is not None:
+            for q in st.quic:
+                self.annotations.add_quic(q)
 
     def close(self) -> None:
         for t in self.tables:
@@ -309,8 +327,13 @@ def _open_tables(args: argparse.Namespace) -> Optional[str]:
     args.tables = None
     if args.zeek_json and not args.zeek:
         return "--zeek-json goes with --zeek DIR"
-    if not (args.csv or args.parquet or args.zeek):
+    if not (args.csv or args.parquet or args.zeek or args.annotate):
         return None
+    if args.annotate:
+        if len(args.captures) != 1 or args.captures[0] == "-":
+            return "--annotate copies one capture file (not standard input) into OUT.pcapng"
+        if os.path.exists(args.annotate) and os.path.samefile(args.annotate, args.captures[0]):
+            return "--annotate: the output would overwrite the capture it copies"
     if args.parquet:
         try:
             import pyarrow  # noqa: F401
@@ -331,10 +354,38 @@ def _main(args: argparse.Namespace) -> int:
         print(f"tlsdissect: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        return _main_run(args)
+        status = _main_run(args)
+        if args.tables is not None and args.tables.annotations is not None and status != 130:  # (not after Ctrl-C)
+            status = max(status, _write_annotated(args, status == EXIT_BAD_INPUT))
+        return status
     finally:
         if args.tables is not None:
             args.tables.close()
+
+
+def _write_annotated(args: argparse.Namespace, input_refused: bool) -> int:
+    """--annotate: the capture copied with the comments gathered during the run (not when the
+    run already said the input is no capture: ``input_refused``)."""
+    from tlsdissect.errors import CaptureError
+    from tlsdissect.keys.keylog import KeyLog
+
+    try:
+        keylog = KeyLog.from_files(args.keylog) if args.keylog else None
+        done = args.tables.annotations.write(args.captures[0], args.annotate, keylog)
+    except CaptureError as e:
+        if not input_refused:
+            _complain(f"--annotate: {e}")
+        return EXIT_BAD_INPUT
+    except (TlsDissectError, OSError) as e:
+        _complain(f"--annotate: {e}")
+        return EXIT_BAD_INPUT
+    text = (f"{done.path}: {done.comments} comment(s) on {done.commented_frames} of {done.frames} frame(s)"
+            + (f", {done.key_log_lines} key log line(s) embedded" if done.key_log_lines else ""))
+    if done.comments_not_placed or done.connections_not_annotated:
+        text += (f"; {done.comments_not_placed} comment(s) not placed, {done.connections_not_annotated} "
+                 "connection(s) not annotated (docs/limits.md)")
+    _complain(text)
+    return EXIT_OK
 
 
 def _main_run(args: argparse.Namespace) -> int:
@@ -647,6 +698,8 @@ def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[li
                     break
     finally:
         conns.close()
+    if tables is not None:
+        tables.finish(st)
 
 
 def _say_notes(path: str, options: dict[str, Any], streams: Optional[list[int]], st: RunState,

@@ -101,6 +101,7 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     conn.server_key_exchange = s.server_key_exchange
     conn.server_key_exchange_signed = s.server_key_exchange_signed
     conn.server_certificate_verify_signed = s.server_certificate_verify_signed
+    conn.key_log_ids = _key_log_ids(s) if s.client_hellos else ()
     conn.certificate_status = s.certificate_status
     conn.midstream = tcp.midstream
     conn.partial = capture_ended and tcp.closed_at is None
@@ -124,6 +125,16 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
         http = s.http_summary()
         if http is not None:
             extra["http"] = http
+    _tcp_extra(tcp, names, extra)
+    dropped = s.dropped
+    if dropped:
+        extra["dropped"] = {k: dropped[k] for k in DROPPED_KEYS if k in dropped}
+    return conn
+
+
+def _tcp_extra(tcp: Any, names: Any, extra: dict[str, Any]) -> None:
+    """The TCP stage's entries of a connection's ``extra``: a reset inside a record, relay legs,
+    stalled directions, IP TTLs."""
     rst_mid = tcp.rst_mid_record
     if rst_mid[0] or rst_mid[1]:
         extra["rst_mid_record"] = {names[d]: rst_mid[d] for d in (0, 1) if rst_mid[d]}
@@ -150,10 +161,6 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
         rst_ttls[names[1]] = rst_ttl[1]
     ttls = tcp.ttls
     extra["ttl"] = {names[0]: ttls[0], names[1]: ttls[1], "rst": rst_ttls}
-    dropped = s.dropped
-    if dropped:
-        extra["dropped"] = {k: dropped[k] for k in DROPPED_KEYS if k in dropped}
-    return conn
 
 
 def _chain(msg: Any, side: str, s: TlsSession) -> list[bytes]:
@@ -252,3 +259,15 @@ def _endpoint(addr: bytes, port: int) -> str:
             _hosts.clear()
         _hosts[addr] = text
     return f"{text}:{port}"
+
+
+def _key_log_ids(s: Any) -> tuple[bytes, ...]:
+    """Connection.key_log_ids: the ClientHellos' randoms, and the encrypted pre-master's first
+    8 bytes (an RSA key log line's identifier; its 2-byte length prefix left out, as decryption
+    does)."""
+    ids = [ch.random for _, ch in s.client_hellos]
+    body = s.client_key_exchange_body
+    if len(body) > 10:
+        premaster = body[2:] if ((body[0] << 8) | body[1]) == len(body) - 2 else body
+        ids.append(bytes(premaster[:8]))
+    return tuple(ids)

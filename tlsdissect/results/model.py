@@ -24,6 +24,9 @@ HTML_VIEWS: dict[str, Callable[..., str]] = {}
 # The fingerprint computation (tlsdissect.fingerprints registers "connection" when imported):
 # this model reads the hellos through it without importing a stage.
 FINGERPRINTERS: dict[str, Callable[[Any], Any]] = {}
+# The writer of an annotated pcapng (tlsdissect.report.annotate registers "report" when imported):
+# Report.annotate calls it by this table, as the views above.
+ANNOTATORS: dict[str, Callable[..., Any]] = {}
 
 
 def round6(t: float) -> float:
@@ -286,6 +289,10 @@ class Connection:
     # TLS 1.3 with a key log: (transcript hash, scheme, signature) of the server's CertificateVerify;
     # not in the JSON either (handshake_signatures).
     server_certificate_verify_signed: Optional[tuple[bytes, int, bytes]] = field(default=None, repr=False)
+    # What names this connection's lines in a key log: the client random of each ClientHello
+    # (renegotiations too) and the first 8 bytes of the encrypted RSA pre-master secret, if any.
+    # Not in the JSON; --annotate embeds only the key log lines these name.
+    key_log_ids: tuple[bytes, ...] = field(default=(), repr=False)
     certificate_status: Any = None
     midstream: bool = False  # the capture does not show the connection's start
     partial: bool = False  # the capture ended (or was cut) while the connection was open
@@ -494,6 +501,14 @@ class Report:
     def to_json(self, indent: Optional[int] = 2) -> str:
         """``to_dict()`` as JSON text."""
         return json.dumps(self.to_dict(), indent=indent)
+
+    def annotate(self, out: Any, source: Any = None, keylog: Any = None) -> Any:
+        """Write the capture again as pcapng to ``out`` (a path or a binary file), each finding a
+        packet comment on its frames, and, with ``keylog`` (a path, paths or a KeyLog), the
+        lines for these connections as a Decryption Secrets Block. ``source`` is the capture
+        analysed (default: the path this report was made from). Returns what was written
+        (report.annotate.Annotated; docs/schema.md)."""
+        return ANNOTATORS["report"](self, out, source, keylog)
 
     def to_dataframe(self) -> Any:
         """One row per connection (needs pandas 2): docs/schema.md's DataFrame section lists the
