@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
 from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, UDP_DATAGRAM
+from tlsdissect.capture.chain import open_capture
 from tlsdissect.capture.reader import CaptureReader, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
 from tlsdissect.results.model import Connection, Report
@@ -212,6 +213,9 @@ def _absorb_secrets(table: FlowTable, sessions: Sessions, secrets: list) -> None
 def iter_connections(source: Source, *, state: Optional[RunState] = None, **options: Any) -> Iterator[Connection]:
     """Yield each connection of the capture when it ends (streaming, bounded memory).
 
+    ``source`` is a path, bytes or a binary file object; or a list of them, the files of a
+    rotation set (``tcpdump -G``/``-C``) in order, read as one capture (capture/chain.py).
+
     Raises :class:`~tlsdissect.errors.CaptureError` when the input is not a capture at all.
     A capture cut short is not an error: the connections decoded before the cut are yielded,
     marked ``partial`` when they were still open, and ``state.reader.info.truncated`` is set.
@@ -237,7 +241,7 @@ def iter_shard(source: Source, shard: tuple[int, int], *, state: Optional[RunSta
 
 def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions: Sessions,
          finish: Callable[[TcpConnection, Sessions, bool, Options], Any]) -> Iterator[Any]:
-    reader = CaptureReader(source)
+    reader = open_capture(source)  # (a list of files: a rotation set read as one capture, capture/chain.py)
     st.reader = reader
     sessions.keylog = _load_keylog(opts.keylog)
     if sessions.keylog is not None and sessions.keylog.malformed:
