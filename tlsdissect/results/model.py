@@ -417,17 +417,33 @@ def rows_frame(rows: list[dict[str, Any]]) -> Any:
     import pandas as pd
 
     df = pd.DataFrame(rows, columns=list(DATAFRAME_COLUMNS))
+    # Each column's dtype set here, not inferred from its values: a capture without a value in a
+    # column (or without a connection) gives the same dtypes as any other, so that the frames of
+    # many captures concatenate (tlsdissect.dask). Text is pandas' own string dtype (str from
+    # pandas 3, object before).
+    text = pd.Series(["x"]).dtype
+    for col in TEXT_COLUMNS:
+        df[col] = df[col].astype(text)
+    for col in ("stream", "first_frame"):
+        df[col] = df[col].astype("int64")
+    for col in ("established", "resumed"):
+        df[col] = df[col].astype(bool)
     for col in ("start_time", "end_time"):
         df[col] = pd.to_datetime(df[col], unit="s", utc=True).astype("datetime64[ns, UTC]")
     # (microseconds: a certificate may be valid until 9999, past what nanoseconds can hold)
     df["server_cert_not_after"] = pd.to_datetime(df["server_cert_not_after"], unit="s", utc=True).astype(
         "datetime64[us, UTC]")
+    # Categories always of strings, also for a column without a value (astype("category") would
+    # make those of objects there): the frames of several captures then concatenate as categoricals.
     for col in CATEGORY_COLUMNS:
-        df[col] = df[col].astype("category")
-    df["duration"] = pd.to_timedelta(df["duration"], unit="s")
+        values = df[col]
+        df[col] = pd.Categorical(values, categories=pd.Index(sorted(values.dropna().unique()), dtype=str))
+    df["duration"] = pd.to_timedelta(df["duration"], unit="s").astype("timedelta64[ns]")
     return df
 
 
+TEXT_COLUMNS = ("capture", "client", "server", "server_name", "cipher", "alpn", "ssl_history", "last_alert",
+                "server_cert_subject", "server_cert_issuer", "ja3", "ja3s", "ja4", "ja4s")
 CATEGORY_COLUMNS = ("outcome", "cause", "confidence", "aborted_by", "failure_point", "version")
 
 
