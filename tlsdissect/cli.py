@@ -117,6 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use N processes (0: one per core): several files are analysed side by side (output in "
                         "file order); one file has its connections shared out among N workers (same output as "
                         "one process)")
+    cluster = p.add_argument_group("many captures, many machines (needs: pip install 'tlsdissect[dask]'; docs/cluster.md)")
+    cluster.add_argument("--cluster", nargs="?", const="local", metavar="local[:N]|ADDRESS",
+                         help="analyse the files on a Dask cluster: 'local' (the default) starts one on this machine "
+                              "with a worker per core, 'local:N' with N workers; tcp://host:8786 uses a running one. "
+                              "FILEs may be directories, globs or fsspec URLs (s3://...); writes --jsonl, --csv, "
+                              "--parquet or a summary")
+    cluster.add_argument("--no-rotation", action="store_true",
+                         help="with --cluster: read each file alone, also the files of a rotation set "
+                              "(tcpdump -G/-C), which are otherwise read in order as one capture")
     try:
         import shtab
 
@@ -253,15 +262,31 @@ def _open_tables(args: argparse.Namespace) -> Optional[str]:
 
 
 def _main(args: argparse.Namespace) -> int:
-    problem = _open_tables(args)
+    problem = _cluster_problem(args) or _open_tables(args)
     if problem:
         print(f"tlsdissect: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
+        if args.cluster:
+            from tlsdissect.dask.command import run as run_on_cluster
+
+            args.captures = args.inputs  # (expanded by tlsdissect.dask: URLs, rotation sets' names)
+            return run_on_cluster(args, args.tables)
         return _main_run(args)
     finally:
         if args.tables is not None:
             args.tables.close()
+
+
+def _cluster_problem(args: argparse.Namespace) -> Optional[str]:
+    """Why --cluster (or --no-rotation) cannot run as asked, or None."""
+    if not args.cluster:
+        return "--no-rotation goes with --cluster" if args.no_rotation else None
+    try:
+        from tlsdissect.dask.command import problem
+    except ImportError:
+        return "--cluster needs Dask: pip install 'tlsdissect[dask]'"
+    return problem(args)
 
 
 def _main_run(args: argparse.Namespace) -> int:
