@@ -55,6 +55,7 @@ examples:
   tlsdissect -j 0 big.pcap                     use every core
   tlsdissect --csv - caps/ > conns.csv         a table of every capture below caps/
   tlsdissect --zeek logs/ capture.pcap         Zeek's ssl.log, x509.log and conn.log
+  tlsdissect --cluster local:2 --jsonl caps/   many files on a local Dask cluster (docs/cluster.md)
   tcpdump -w - -i eth0 port 443 | tlsdissect - read standard input
 
 environment: NO_COLOR=1 turns colour off, FORCE_COLOR=1 forces it on.
