@@ -114,6 +114,15 @@ def test_options_reach_the_workers(client) -> None:
     assert any(e["decryption"].get("records_decrypted") for e in expected)
 
 
+def test_trust_anchors_reach_the_workers(client) -> None:
+    files = [str(LAB_CAPTURES / "tls12_untrusted_root_curl" / "capture.pcap")]
+    anchors = str(LAB_CAPTURES / "_trust" / "lab-root-ca.crt")
+    got = td.connection_dicts(files, ca_file=anchors).compute()
+    expected = tlsdissect.analyze(files[0], ca_file=anchors).to_dict()["connections"]
+    assert [{k: v for k, v in g.items() if k != "capture"} for g in got] == expected
+    assert expected != tlsdissect.analyze(files[0]).to_dict()["connections"]  # (the anchors change the result)
+
+
 def _editcap(args: list[str]) -> None:
     if shutil.which("editcap") is None:
         pytest.skip("editcap (Wireshark's tools) is not installed")

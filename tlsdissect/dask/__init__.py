@@ -41,7 +41,7 @@ def ship_options(keylog: Any = None, ca_file: Optional[str] = None, ca_path: Opt
         from tlsdissect.x509.trust import TrustStore
 
         store = TrustStore.from_ca_file(ca_file) if ca_file else TrustStore.from_ca_path(ca_path)  # type: ignore[arg-type]
-        anchors = tuple(p.cert.public_bytes(Encoding.DER) for p in store.anchors)
+        anchors = tuple(p.cert.public_bytes(Encoding.DER) for p in store.anchors if p.cert is not None)
         source = store.source
     return ShippedOptions(include_all=include_all, diagnose=diagnose, keylog=_load_keylog(keylog), anchors=anchors,
                           anchors_source=source, system_trust=system_trust)
@@ -158,7 +158,7 @@ def open_client(spec: str) -> Any:
         n = int(spec.split(":", 1)[1]) if ":" in spec else None
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
-        client._tlsdissect_cluster = cluster  # closed with it (close_client)
+        client._tlsdissect_cluster = cluster  # type: ignore[attr-defined]  # closed with it (close_client)
         return client
     return Client(spec)
 
