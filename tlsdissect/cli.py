@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import re
 import signal
 import sys
 from typing import Any, Iterator, Optional, Sequence
@@ -119,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "file order); one file has its connections shared out among N workers (same output as "
                         "one process)")
     cluster = p.add_argument_group("many captures, many machines (needs: pip install 'tlsdissect[dask]'; docs/cluster.md)")
-    cluster.add_argument("--cluster", nargs="?", const="local", metavar="local[:N]|ADDRESS",
+    cluster.add_argument("--cluster", metavar="local[:N]|ADDRESS",
                          help="analyse the files on a Dask cluster: 'local' (the default) starts one on this machine "
                               "with a worker per core, 'local:N' with N workers; tcp://host:8786 uses a running one. "
                               "FILEs may be directories, globs or fsspec URLs (s3://...); writes --jsonl, --csv, "
@@ -169,8 +170,25 @@ def _jobs(text: str) -> int:
     return n or (os.cpu_count() or 1)
 
 
+# What can follow --cluster as its value: "local", "local:N" or a scheduler's address. Anything
+# else (a file, a directory, s3://...) is a capture, and --cluster stands alone: a local cluster.
+_CLUSTER_SPEC = re.compile(r"^(local(:.*)?|(tcp|tls|ucx|ws|wss|inproc)://.*)$")
+
+
+def _cluster_value(argv: Sequence[str]) -> list[str]:
+    """argv with "local" after a bare --cluster (argparse's optional value would take the next file)."""
+    out = list(argv)
+    for i, arg in enumerate(out):
+        if arg == "--":
+            break
+        if arg == "--cluster" and (i + 1 == len(out) or not _CLUSTER_SPEC.match(out[i + 1])):
+            out.insert(i + 1, "local")
+            break
+    return out
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_cluster_value(sys.argv[1:] if argv is None else argv))
     args.inputs = list(args.captures)  # as typed (a directory, a pattern), for _run_parallel
     args.captures = expand_inputs(args.captures)
     if not args.captures:
