@@ -149,6 +149,10 @@ def test_a_rotation_set_gives_the_unsplit_captures_connections(client, tmp_path:
     dicts = td.connection_dicts([str(tmp_path / "rot")]).compute()
     assert [{k: v for k, v in d.items() if k != "capture"} for d in dicts] == tlsdissect.analyze(
         RESUMPTION).to_dict()["connections"]
+    # The same set as fsspec URLs (each member opened when its turn comes)
+    remote = td.connections([f"file://{tmp_path / 'rot'}"]).compute().reset_index(drop=True)
+    pd.testing.assert_frame_equal(_comparable(remote.drop(columns="capture")), _comparable(df.drop(columns="capture")))
+    assert list(remote["capture"]) == [f"file://{c}" for c in df["capture"]]
     # Read alone, the files give halves and fragments: the stitching is what makes them whole.
     alone = td.connections([str(tmp_path / "rot")], rotation=False).compute()
     assert len(alone) != len(whole) or set(alone["outcome"]) != set(whole["outcome"])

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional, Sequence
 
-from tlsdissect.capture.reader import CaptureInfo, CaptureReader, DecryptionSecrets, Source
+from tlsdissect.capture.reader import CaptureInfo, CaptureReader, DecryptionSecrets
 from tlsdissect.errors import CaptureError
 
 
@@ -32,9 +32,10 @@ class Member:
 
 class ChainedReader:
     """The members' frames in order, numbered on across files; CaptureReader's interface as the
-    pipeline uses it (``segments``, ``new_secrets``, ``position``, ``info``, ``name``)."""
+    pipeline uses it (``segments``, ``new_secrets``, ``position``, ``info``, ``name``). A member is
+    a Source, or a function without arguments that opens one (read when its turn comes)."""
 
-    def __init__(self, sources: Sequence[Source], names: Optional[Sequence[str]] = None) -> None:
+    def __init__(self, sources: Sequence[Any], names: Optional[Sequence[str]] = None) -> None:
         if not sources:
             raise CaptureError("an empty set of capture files")
         self.sources = list(sources)
@@ -48,7 +49,7 @@ class ChainedReader:
         self._done_bytes = 0
         # The first member must be a capture: otherwise the set is no capture either (as a single
         # file that is none), which the caller reports as an error.
-        self._first = CaptureReader(self.sources[0])
+        self._first = _reader(self.sources[0])
         self._first.name = self.names[0]
         self.info.format = self._first.info.format
 
@@ -96,11 +97,11 @@ class ChainedReader:
             if info.truncated:
                 self._problem(self.names[i], info.truncation_reason)
 
-    def _open(self, i: int, source: Source) -> Optional[CaptureReader]:
+    def _open(self, i: int, source: Any) -> Optional[CaptureReader]:
         if i == 0:
             return self._first
         try:
-            reader = CaptureReader(source)
+            reader = _reader(source)
         except CaptureError as e:
             self._problem(self.names[i], str(e))
             return None
@@ -126,7 +127,23 @@ class ChainedReader:
         return found
 
 
-def _name_of(source: Source) -> str:
+def _reader(source: Any) -> CaptureReader:
+    """A member's reader. A member may be a function that opens it (a remote file is opened only
+    when its turn comes, not all of a long set at once): the stream it gives is closed with the
+    reader."""
+    if not callable(source):
+        return CaptureReader(source)
+    stream = source()
+    try:
+        reader = CaptureReader(stream)
+    except BaseException:
+        stream.close()
+        raise
+    reader._owned = True  # (close() closes what was opened for it)
+    return reader
+
+
+def _name_of(source: Any) -> str:
     if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
         return str(source) if not isinstance(source, bytes) else "<bytes>"
     return str(getattr(source, "name", "<stream>"))

@@ -50,7 +50,8 @@ class _Summary:
         self.connections = 0
         self.outcomes: dict[str, int] = {}
         self.causes: dict[str, int] = {}
-        self.failures: list[dict[str, Any]] = []
+        self.failures: list[dict[str, Any]] = []  # the first LISTED_FAILURES (by capture and stream) at least
+        self.failed = 0
         self.errors: list[str] = []
 
     def add(self, result: PartResult) -> None:
@@ -64,6 +65,10 @@ class _Summary:
                 cause = row["cause"] or "unknown"
                 self.causes[cause] = self.causes.get(cause, 0) + 1
                 self.failures.append(row)
+                if len(self.failures) > 4 * LISTED_FAILURES:  # (only the first ones are listed)
+                    self.failures.sort(key=lambda r: (r["capture"], r["stream"]))
+                    del self.failures[LISTED_FAILURES:]
+        self.failed += sum(1 for item in result.items if item.out["row"]["outcome"] == "failed")
         self.errors += [message for _f, message in result.errors]
 
     def lines(self, where: str) -> list[str]:
@@ -81,8 +86,8 @@ class _Summary:
                 name = shown(r["server_name"]) if r["server_name"] else "-"
                 out.append(f"  {shown(r['capture'])}  {r['stream']}  {r['client']} -> {r['server']}  {name}  "
                            f"{r['cause'] or 'unknown'}")
-            if len(self.failures) > LISTED_FAILURES:
-                out.append(f"  ... and {len(self.failures) - LISTED_FAILURES} more (--csv FILE lists every one)")
+            if self.failed > LISTED_FAILURES:
+                out.append(f"  ... and {self.failed - LISTED_FAILURES} more (--csv FILE lists every one)")
         if self.errors:
             out.append(f"files not read to their end: {len(self.errors)}")
             out += [f"  {shown(m)}" for m in self.errors]

@@ -81,18 +81,30 @@ def _options(shipped: ShippedOptions) -> Options:
     return opts
 
 
-def _open(f: CaptureFile) -> Any:
-    """A local path as it is (the reader opens it); an fsspec URL as an open binary file."""
+@dataclass(frozen=True)
+class _Remote:
+    """An fsspec URL, opened when called: a rotation set's member when its turn comes
+    (capture/chain.py), a single file at once."""
+
+    name: str
+
+    def __call__(self) -> Any:
+        import fsspec
+
+        try:
+            handle = fsspec.open(self.name, "rb").open()
+        except (OSError, ValueError) as e:
+            raise TlsDissectError(f"{self.name}: cannot open ({e})") from None
+        handle.name = self.name
+        return handle
+
+
+def _open(f: CaptureFile, now: bool) -> Any:
+    """A local path as it is (the reader opens it); an fsspec URL as an open binary file
+    (``now``) or as the _Remote that opens it."""
     if not (is_url(f.name) or f.name.startswith("file://")):
         return f.name
-    import fsspec
-
-    try:
-        handle = fsspec.open(f.name, "rb").open()
-    except (OSError, ValueError) as e:
-        raise TlsDissectError(f"{f.name}: cannot open ({e})") from None
-    handle.name = f.name
-    return handle
+    return _Remote(f.name)() if now else _Remote(f.name)
 
 
 def analyse_part(part: Part, shipped: ShippedOptions, wants: tuple[str, ...] = ("row",)) -> PartResult:
@@ -101,7 +113,7 @@ def analyse_part(part: Part, shipped: ShippedOptions, wants: tuple[str, ...] = (
     result = PartResult(names)
     opts = _options(shipped)
     try:
-        source: Any = _open(part.files[0]) if len(part.files) == 1 else [_open(f) for f in part.files]
+        source: Any = _open(part.files[0], True) if len(part.files) == 1 else [_open(f, False) for f in part.files]
     except TlsDissectError as e:
         result.errors.append((names[0], str(e)))
         return result
@@ -160,9 +172,9 @@ def _damage(st: Any, names: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 def _close(source: Any) -> None:
-    for s in (source if isinstance(source, list) else [source]):
-        if hasattr(s, "close"):
-            s.close()
+    """A single remote file's handle (a set's members are closed by the chained reader)."""
+    if hasattr(source, "close"):
+        source.close()
 
 
 def merge(parts: list[PartResult]) -> PartResult:
