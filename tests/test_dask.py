@@ -223,14 +223,17 @@ def test_cli_cluster_jsonl_over_a_directory_equals_the_single_process_run(tmp_pa
     for f in LAB[:12] + _shared()[:2]:
         shutil.copy(f, caps / f"{Path(f).parent.name}-{Path(f).name}")
     (caps / "broken.pcap").write_bytes(b"\xd4\xc3\xb2\xa1" + b"\x00" * 7)  # a pcap header cut short
-    single = _cli("--jsonl", str(caps))
-    cluster = _cli("--cluster", "local:2", "--jsonl", str(caps))
+    single = _cli("--jsonl", "--csv", str(tmp_path / "single.csv"), str(caps))
+    cluster = _cli("--cluster", "local:2", "--jsonl", "--csv", str(tmp_path / "cluster.csv"), str(caps))
     assert single.returncode == cluster.returncode == 2, cluster.stderr
     lines = sorted(single.stdout.splitlines())
     assert len(lines) > 20
     assert sorted(cluster.stdout.splitlines()) == lines
     assert {json.loads(x)["capture"] for x in lines} <= {str(p) for p in caps.iterdir()}
     assert b"broken.pcap" in cluster.stderr
+    table = (tmp_path / "single.csv").read_text().splitlines()
+    assert len(table) == len(lines) + 1
+    assert sorted((tmp_path / "cluster.csv").read_text().splitlines()) == sorted(table)
 
 
 def test_cli_cluster_refuses_what_it_does_not_do() -> None:

@@ -54,8 +54,11 @@ class _Summary:
         self.failed = 0
         self.errors: list[str] = []
 
-    def add(self, result: PartResult) -> None:
+    def add(self, result: PartResult, rows: bool) -> None:
         self.files += len(result.files)
+        self.errors += [message for _f, message in result.errors]
+        if not rows:
+            return
         for item in result.items:
             row = item.out["row"]
             self.connections += 1
@@ -69,7 +72,6 @@ class _Summary:
                     self.failures.sort(key=lambda r: (r["capture"], r["stream"]))
                     del self.failures[LISTED_FAILURES:]
         self.failed += sum(1 for item in result.items if item.out["row"]["outcome"] == "failed")
-        self.errors += [message for _f, message in result.errors]
 
     def lines(self, where: str) -> list[str]:
         out = [f"{self.files} file(s) on {where}: {self.connections} connection(s)"]
@@ -128,8 +130,10 @@ def run(args: argparse.Namespace, tables: Any) -> int:
     except TlsDissectError as e:
         print(f"tlsdissect: {shown(str(e))}", file=sys.stderr)
         return 2
-    wants = ("row", "json") if args.jsonl else ("row",)
     out = sys.stdout.buffer if args.jsonl else None
+    # Rows for the tables and the summary; --jsonl alone needs only the JSON (and prints no summary).
+    rows = tables is not None or not args.jsonl
+    wants = (("row",) if rows else ()) + (("json",) if args.jsonl else ())
     summary = _Summary()
     bar = _Bar()
     client = open_client(args.cluster)
@@ -139,7 +143,7 @@ def run(args: argparse.Namespace, tables: Any) -> int:
         for total, result in results(client, args.captures, shipped, wants, rotation=not args.no_rotation):
             bar.update(total)
             status = max(status, _write(result, out, tables))
-            summary.add(result)
+            summary.add(result, rows)
         bar.close()
         for message in summary.errors:
             print(f"tlsdissect: {shown(message)}", file=sys.stderr)
