@@ -241,3 +241,14 @@ def test_cli_cluster_refuses_what_it_does_not_do() -> None:
     assert done.returncode == 2 and b"does not take --json" in done.stderr
     done = _cli("--no-rotation", LAB[0])
     assert done.returncode == 2 and b"--no-rotation goes with --cluster" in done.stderr
+
+
+def test_a_fault_on_one_file_is_that_file_s_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tlsdissect.dask import tasks
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(tasks, "iter_connections", broken)
+    result = tasks.analyse_part(plan((CaptureFile(LAB[0]),))[0], td.ship_options())
+    assert result.items == [] and result.errors == [(LAB[0], f"{LAB[0]}: analysis failed (RuntimeError: a bug)")]

@@ -139,12 +139,16 @@ def results(client: Any, sources: Sequence[str], shipped: ShippedOptions, wants:
     if not groups:
         return
     [shipped_future] = client.scatter([shipped], broadcast=True, hash=False)
-    futures = []
+    futures = {}
     for parts in groups:
         done = [client.submit(analyse_part, p, shipped_future, wants) for p in parts]
-        futures.append(done[0] if len(done) == 1 else client.submit(merge, done))
+        futures[done[0] if len(done) == 1 else client.submit(merge, done)] = parts[0].files
     for future in as_completed(futures):
-        result = future.result()
+        try:
+            result = future.result()
+        except Exception as e:  # noqa: BLE001 — e.g. KilledWorker: the workers died on it, again and again
+            files = tuple(f.name for f in futures[future])
+            result = PartResult(files, errors=[(files[0], f"{files[0]}: not analysed ({type(e).__name__}: {e})")])
         future.release()
         yield len(groups), result
 

@@ -131,6 +131,9 @@ def analyse_part(part: Part, shipped: ShippedOptions, wants: tuple[str, ...] = (
     except TlsDissectError as e:
         result.errors.append((names[0], str(e)))
         return result
+    except Exception as e:  # noqa: BLE001 — a fault of ours on one file stays that file's error, not the run's
+        result.errors.append((names[0], f"{names[0]}: analysis failed ({type(e).__name__}: {e})"))
+        return result
     finally:
         _close(source)
     result.errors += _damage(st, names)
