@@ -252,3 +252,21 @@ def test_a_fault_on_one_file_is_that_file_s_error(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(tasks, "iter_connections", broken)
     result = tasks.analyse_part(plan((CaptureFile(LAB[0]),))[0], td.ship_options())
     assert result.items == [] and result.errors == [(LAB[0], f"{LAB[0]}: analysis failed (RuntimeError: a bug)")]
+
+
+def test_an_unreachable_url_is_its_own_error_row(client) -> None:
+    df = td.connections(["nosuchprotocol://bucket/cap.pcap", LAB[0]]).compute()
+    errors = df[df["error"].notna()]
+    assert list(errors["capture"]) == ["nosuchprotocol://bucket/cap.pcap"]
+    assert "cannot open" in errors["error"].iloc[0]
+    assert len(df) == 1 + len(tlsdissect.analyze(LAB[0]))
+
+
+def test_a_bare_cluster_option_means_a_local_cluster() -> None:
+    from tlsdissect.cli import _cluster_value
+
+    assert _cluster_value(["--cluster", "caps/"]) == ["--cluster", "local", "caps/"]
+    assert _cluster_value(["caps/", "--cluster"]) == ["caps/", "--cluster", "local"]
+    assert _cluster_value(["--cluster", "s3://bucket/caps/"]) == ["--cluster", "local", "s3://bucket/caps/"]
+    for spec in ("local", "local:3", "tcp://10.0.0.1:8786", "tls://sched:8786"):
+        assert _cluster_value(["--cluster", spec, "caps/"]) == ["--cluster", spec, "caps/"]

@@ -72,7 +72,10 @@ def capture_files(sources: Iterable[str], storage_options: Optional[dict[str, An
     for source in ([sources] if isinstance(sources, (str, os.PathLike)) else sources):
         name = os.fspath(source)
         if is_url(name) or name.startswith("file://"):
-            out += _remote_files(name, storage_options or {})
+            try:
+                out += _remote_files(name, storage_options or {})
+            except Exception:  # noqa: BLE001 — no back end for it, no access...: its task says why
+                out.append(CaptureFile(name))
         elif os.path.isdir(name):
             for root, dirs, files in os.walk(name):
                 dirs.sort()

@@ -93,8 +93,8 @@ class _Remote:
 
         try:
             handle = fsspec.open(self.name, "rb").open()
-        except (OSError, ValueError) as e:
-            raise TlsDissectError(f"{self.name}: cannot open ({e})") from None
+        except Exception as e:  # noqa: BLE001 — missing, no access, no fsspec back end for it (ImportError)
+            raise TlsDissectError(f"{self.name}: cannot open ({type(e).__name__}: {e})") from None
         handle.name = self.name
         return handle
 
