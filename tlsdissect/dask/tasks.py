@@ -18,13 +18,13 @@ from typing import Any, Optional
 
 from tlsdissect.dask.sources import CaptureFile, Part, is_url
 from tlsdissect.errors import TlsDissectError
-from tlsdissect.pipeline.analyzer import Options, iter_connections, iter_shard, quiet_gc
+from tlsdissect.pipeline.analyzer import Options, RunState, iter_connections, iter_shard, quiet_gc
 from tlsdissect.results.jsontext import dumps_bytes
 from tlsdissect.results.model import connection_row
 from tlsdissect.results.outcome import is_failure
 
-# What a task hands back for each connection, by name: the table row, the full dict, the JSON text.
-WANTS = ("row", "dict", "json")
+# What a task can hand back for each connection (``wants``): "row" (the table row, connection_row),
+# "dict" (to_dict() with "capture") and "json" (the JSON text the command line writes).
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Item:
     stream: int
     capture: str  # the file its first frame is in
     failed: bool
-    out: dict[str, Any]  # by WANTS
+    out: dict[str, Any]  # by what was wanted: "row", "dict", "json"
     tls_port: Optional[int] = None
     candidate_ports: Optional[tuple[int, ...]] = None
 
@@ -117,7 +117,7 @@ def analyse_part(part: Part, shipped: ShippedOptions, wants: tuple[str, ...] = (
     except TlsDissectError as e:
         result.errors.append((names[0], str(e)))
         return result
-    st = _state()
+    st = RunState()
     try:
         with quiet_gc():
             if part.shard is None:
@@ -138,12 +138,6 @@ def analyse_part(part: Part, shipped: ShippedOptions, wants: tuple[str, ...] = (
         _close(source)
     result.errors += _damage(st, names)
     return result
-
-
-def _state() -> Any:
-    from tlsdissect.pipeline.analyzer import RunState
-
-    return RunState()
 
 
 def _item(seq: int, conn: Any, st: Any, wants: tuple[str, ...]) -> Item:
