@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import re
 import signal
 import sys
 from typing import Any, Iterator, Optional, Sequence
@@ -60,6 +61,7 @@ examples:
   tlsdissect --csv - caps/ > conns.csv         a table of every capture below caps/
   tlsdissect --zeek logs/ capture.pcap         Zeek's ssl.log, x509.log and conn.log
   tlsdissect --annotate out.pcapng cap.pcap    the findings as packet comments, for Wireshark
+  tlsdissect --cluster local:2 --jsonl caps/   many files on a local Dask cluster (docs/cluster.md)
   tcpdump -w - -i eth0 port 443 | tlsdissect - read standard input
   sudo tlsdissect -i eth0 --filter 'tcp port 443'   capture live: each verdict as the
                                                connection ends, the summary at Ctrl-C
@@ -144,6 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-budget", type=_megabytes, default=None, metavar="MB",
                    help=f"memory the open connections may hold, by estimate (default {MEMORY_BUDGET >> 20}); over it "
                         "the longest idle are reported early, marked memory_budget (docs/limits.md)")
+    cluster = p.add_argument_group("many captures, many machines (needs: pip install 'tlsdissect[dask]'; docs/cluster.md)")
+    cluster.add_argument("--cluster", metavar="local[:N]|ADDRESS",
+                         help="analyse the files on a Dask cluster: 'local' (the default) starts one on this machine "
+                              "with a worker per core, 'local:N' with N workers; tcp://host:8786 uses a running one. "
+                              "FILEs may be directories, globs or fsspec URLs (s3://...); writes --jsonl, --csv, "
+                              "--parquet or a summary")
+    cluster.add_argument("--no-rotation", action="store_true",
+                         help="with --cluster: read each file alone, also the files of a rotation set "
+                              "(tcpdump -G/-C), which are otherwise read in order as one capture")
     try:
         import shtab
 
@@ -185,6 +196,23 @@ def _jobs(text: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError("must be 0 (one per core) or more")
     return n or (os.cpu_count() or 1)
+
+
+# What can follow --cluster as its value: "local", "local:N" or a scheduler's address. Anything
+# else (a file, a directory, s3://...) is a capture, and --cluster stands alone: a local cluster.
+_CLUSTER_SPEC = re.compile(r"^(local(:.*)?|(tcp|tls|ucx|ws|wss|inproc)://.*)$")
+
+
+def _cluster_value(argv: Sequence[str]) -> list[str]:
+    """argv with "local" after a bare --cluster (argparse's optional value would take the next file)."""
+    out = list(argv)
+    for i, arg in enumerate(out):
+        if arg == "--":
+            break
+        if arg == "--cluster" and (i + 1 == len(out) or not _CLUSTER_SPEC.match(out[i + 1])):
+            out.insert(i + 1, "local")
+            break
+    return out
 
 
 def _megabytes(text: str) -> int:
@@ -232,7 +260,7 @@ def _live_usage(args: argparse.Namespace) -> Optional[str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_cluster_value(sys.argv[1:] if argv is None else argv))
     problem = _live_usage(args)
     if problem:
         parser.error(problem)
@@ -349,11 +377,16 @@ def _open_tables(args: argparse.Namespace) -> Optional[str]:
 
 
 def _main(args: argparse.Namespace) -> int:
-    problem = _open_tables(args)
+    problem = _cluster_problem(args) or _open_tables(args)
     if problem:
         print(f"tlsdissect: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
+        if args.cluster:
+            from tlsdissect.dask.command import run as run_on_cluster
+
+            args.captures = args.inputs  # (expanded by tlsdissect.dask: URLs, rotation sets' names)
+            return run_on_cluster(args, args.tables)
         status = _main_run(args)
         if args.tables is not None and args.tables.annotations is not None and status != 130:  # (not after Ctrl-C)
             status = max(status, _write_annotated(args, status == EXIT_BAD_INPUT))
@@ -386,6 +419,17 @@ def _write_annotated(args: argparse.Namespace, input_refused: bool) -> int:
                  "connection(s) not annotated (docs/limits.md)")
     _complain(text)
     return EXIT_OK
+
+
+def _cluster_problem(args: argparse.Namespace) -> Optional[str]:
+    """Why --cluster (or --no-rotation) cannot run as asked, or None."""
+    if not args.cluster:
+        return "--no-rotation goes with --cluster" if args.no_rotation else None
+    try:
+        from tlsdissect.dask.command import problem
+    except ImportError:
+        return "--cluster needs Dask: pip install 'tlsdissect[dask]'"
+    return problem(args)
 
 
 def _main_run(args: argparse.Namespace) -> int:

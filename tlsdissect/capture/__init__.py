@@ -6,5 +6,6 @@ ports, sequence numbers, flags, payload) with its frame number and time. ``reade
 formats, ``live`` an interface (through scapy's packet socket, with clock ticks while it is
 quiet), ``packet`` peels the link layers, tunnels and IP down to TCP for both. ``rewrite`` copies a
 capture as pcapng with comments on chosen frames and key material embedded (``--annotate``),
-``pcapng_blocks`` builds its blocks.
+``pcapng_blocks`` builds its blocks; ``chain`` reads the files of a rotation set (a list of sources)
+one after the other as one capture.
 """

@@ -65,6 +65,7 @@ class Annotated:
     truncation_reason: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The counts as JSON-ready data (docs/schema.md, "Annotated capture")."""
         return asdict(self)
 
 

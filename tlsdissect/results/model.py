@@ -532,26 +532,41 @@ def rows_frame(rows: list[dict[str, Any]]) -> Any:
     import pandas as pd
 
     df = pd.DataFrame(rows, columns=list(DATAFRAME_COLUMNS))
+    # Each column's dtype set here, not inferred from its values: a capture without a value in a
+    # column (or without a connection) gives the same dtypes as any other, so that the frames of
+    # many captures concatenate (tlsdissect.dask). Text is pandas' own string dtype (str from
+    # pandas 3, object before).
+    text = pd.Series(["x"]).dtype
+    for col in TEXT_COLUMNS:
+        df[col] = df[col].astype(text)
+    for col in ("stream", "first_frame"):
+        df[col] = df[col].astype("int64")
+    for col in ("established", "resumed"):
+        df[col] = df[col].astype(bool)
     for col in ("start_time", "end_time"):
         # Whole microseconds, as in the JSON (round6): float seconds straight to nanoseconds
         # would show the float's error (…713032 ns for a packet stamped …713 us).
-        micros = (df[col].astype("float64") * 1e6).round().astype("int64")
+        micros = (df[col].astype("float64") * 1e6).round().astype("Int64")  # (an error row has none: NaT)
         df[col] = pd.to_datetime(micros, unit="us", utc=True).astype("datetime64[ns, UTC]")
     # (microseconds: a certificate may be valid until 9999, past what nanoseconds can hold)
     df["server_cert_not_after"] = pd.to_datetime(df["server_cert_not_after"], unit="s", utc=True).astype(
         "datetime64[us, UTC]")
+    # Categories always of strings, also for a column without a value (astype("category") would
+    # make those of objects there): the frames of several captures then concatenate as categoricals.
     for col in CATEGORY_COLUMNS:
         values = DATAFRAME_CATEGORIES.get(col)
+        found = sorted(df[col].dropna().unique())
         if values is None:  # (the values in this frame)
-            df[col] = df[col].astype("category")
+            df[col] = pd.Categorical(df[col], categories=pd.Index(found, dtype=str))
         else:  # (a value outside the known ones, if ever, is added at the end rather than lost)
-            extra = sorted(set(df[col].dropna()) - set(values))
-            df[col] = pd.Categorical(df[col], categories=[*values, *extra])
-    df = df.astype({"stream": "int64", "first_frame": "int64", "established": "bool", "resumed": "bool"})
+            extra = [v for v in found if v not in values]
+            df[col] = pd.Categorical(df[col], categories=pd.Index([*values, *extra], dtype=str))
     df["duration"] = df["end_time"] - df["start_time"]
     return df
 
 
+TEXT_COLUMNS = ("capture", "client", "server", "server_name", "cipher", "alpn", "ssl_history", "last_alert",
+                "server_cert_subject", "server_cert_issuer", "ja3", "ja3s", "ja4", "ja4s")
 CATEGORY_COLUMNS = ("outcome", "cause", "confidence", "aborted_by", "failure_point", "version")
 
 
