@@ -25,7 +25,8 @@ from tlsdissect.tls.decryption import Decryption, null_cipher_decryptor
 from tlsdissect.tls.handlers import EMPTY2, NOT_PARSED, ON_MESSAGE, on_sslv2_hello, parse_in_context
 from tlsdissect.tls.handshake import FINISHED
 from tlsdissect.tls.transcript import collect as collect_transcript
-from tlsdissect.tls.records import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSHAKE, RecordEvent, RecordLayer
+from tlsdissect.tls.records import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSHAKE, TLS, RecordEvent, RecordLayer
+from tlsdissect.starttls.reader import PreludeReader
 
 # Zeek's ssl_history letters (client upper case, server lower case).
 _HISTORY_LETTERS = {
@@ -88,6 +89,7 @@ class TlsSession:
         "not_tls",
         "partial_server_version",
         "post_handshake",
+        "prelude",
         "protected_log",
         "server_hello",
         "server_hello_dir",
@@ -153,6 +155,9 @@ class TlsSession:
         self.finished: tuple[Optional[int], Optional[int]] = NONE_PAIR  # frame of each side's Finished
         self.first_data_frame: tuple[Optional[int], Optional[int]] = NONE_PAIR  # decrypted app data
         self.post_handshake: Any = ()  # list[(dir, frame, message)] after both Finished, from the first
+        # The plain-text exchange before TLS (STARTTLS, SSLRequest, ...): a PreludeReader made at
+        # the first bytes that are not a TLS record; False once the connection started in TLS.
+        self.prelude: Any = None
 
     # -- input from the TCP layer -------------------------------------------------------
     def data(self, d: int, data: bytes, frame: int, ts: float) -> None:
@@ -168,13 +173,29 @@ class TlsSession:
         # The layer hands its events straight to this session's on_* methods as it reads them
         # (no event objects for the frequent kinds, no list); set for the call only, so that the
         # layer holds no reference to its session between calls (no cycle to collect).
+        if layer.mode != TLS and self.prelude is not False:
+            self._prelude(d, layer, data, frame)
         layer.sink = self
         layer.feed(data, frame, ts)
         while layer.paused:
             layer.feed(b"", frame, ts)
         layer.sink = None
 
+    def _prelude(self, d: int, layer: RecordLayer, data: bytes, frame: int) -> None:
+        """Bytes of a direction not in TLS yet: the plain-text prelude's (tlsdissect.starttls),
+        unless the connection started in TLS or was picked up in its middle."""
+        prelude = self.prelude
+        if prelude is None:
+            if layer.midstream or layer.buf or (len(data) >= 3 and data[0] == 0x16 and data[1] == 3):
+                self.prelude = False
+                return
+            prelude = self.prelude = PreludeReader()
+        if data:
+            prelude.data(d, data, frame)
+
     def gap(self, d: int, missing: int, frame: int, ts: float) -> None:
+        if self.prelude:
+            self.prelude.stopped = True  # a hole in the prelude: what follows cannot be read in order
         for ev in self.layers[d].gap(missing, frame, ts):
             self._event(d, ev)
 
