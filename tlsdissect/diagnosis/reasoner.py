@@ -69,7 +69,8 @@ def diagnose(conn: Connection, server_chain: Any = None, client_chain: Any = Non
     command = withheld = None
     if cause != "ok":
         remedy = list(won.remedy) if won.remedy else remedy_lines(cause)
-        command, withheld = check_for(cause, conn.server, conn.server_name or "")
+        st = conn.starttls
+        command, withheld = check_for(cause, conn.server, conn.server_name or "", st.protocol if st else "smtp")
     # (Positional: a keyword call of the class costs half as much again; the field order is
     # held by tests/test_enrich_diagnosis_factory.py.)
     return Diagnosis(won.outcome, cause, won.confidence, won.failure_point, last_completed, won.aborted_by,

@@ -81,6 +81,13 @@ class Exchange:
         if accepted:
             self.done = True
 
+    def ask_again(self, frame: int) -> None:
+        """The client asks for TLS once more after a refusal (another mechanism): the exchange
+        reads on, and the request and answer it reports are the last ones."""
+        self.accepted = None
+        self.frames["request"] = frame
+        self.frames.pop("answer", None)
+
     def client_after_answer(self, data: bytes, frame: int, quits: bool) -> None:
         """The client's first bytes after a refusal: TLS anyway, its goodbye (``quits``), or
         plain text on."""

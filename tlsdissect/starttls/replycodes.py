@@ -42,6 +42,10 @@ class ReplyCodes(Exchange):
             return
         if self.accepted is False:
             first = (self.lines[d].feed(data) or [b""])[0]
+            if self._asks_for_tls(first) and "answer" in self.frames and not self.no_tls_answer:
+                self.ask_again(frame)  # curl: AUTH SSL refused, then AUTH TLS
+                self.pending.append(b"STARTTLS")
+                return
             self.client_after_answer(data, frame, first[:4].upper() == b"QUIT")
             return
         if looks_like_tls(data):
@@ -96,6 +100,12 @@ class ReplyCodes(Exchange):
             self.answer(scode, words, ok, frame)
 
     # -- the client ------------------------------------------------------------------------
+    @staticmethod
+    def _asks_for_tls(line: bytes) -> bool:
+        words = line.split(None, 2)
+        verb = words[0].upper() if words else b""
+        return verb == b"STARTTLS" or (verb == b"AUTH" and len(words) > 1 and words[1].upper() in _FTP_TLS_MECHANISMS)
+
     def _client_line(self, line: bytes, frame: int) -> None:
         words = line.split(None, 2)
         if not words:

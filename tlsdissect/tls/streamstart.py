@@ -127,8 +127,9 @@ class PlainText:
         self.hold = b""  # a segment too short to tell whether TLS starts with it
 
     def watch(self, data: bytes) -> Optional[bytes]:
-        """The next bytes of the stream; returns them (with any held before) when a handshake
-        record starts them (STARTTLS: TLS from here), else None."""
+        """The next bytes of the stream; returns them (with any held before) when a hello's
+        handshake record, or an alert record (its 2-byte body: a refused ClientHello), starts
+        them (STARTTLS: TLS from here), else None."""
         sample = self.sample
         if len(sample) < PLAIN_SAMPLE:
             sample += data[:PLAIN_SAMPLE - len(sample)]
@@ -138,14 +139,14 @@ class PlainText:
         if self.hold:
             data = self.hold + data
             self.hold = b""
-        if len(data) < 6 and data[:1] == b"\x16" and data[1:2] in (b"", b"\x03") and data[2:3] <= b"\x04":
+        if len(data) < 6 and data[:1] in (b"\x15", b"\x16") and data[1:2] in (b"", b"\x03") and data[2:3] <= b"\x04":
             self.hold = data
             return None
-        if (
-            len(data) >= 6 and data[0] == 22 and data[1] == 3 and data[2] <= 4
-            and data[5] in (_HS_CLIENT_HELLO, _HS_SERVER_HELLO)
-        ):
-            return data
+        if len(data) >= 6 and data[1] == 3 and data[2] <= 4:
+            if data[0] == 22 and data[5] in (_HS_CLIENT_HELLO, _HS_SERVER_HELLO):
+                return data
+            if data[0] == 21 and data[3] == 0 and data[4] == 2 and data[5] in (1, 2):
+                return data  # an alert record: a server that said yes to STARTTLS, then refused the ClientHello
         return None
 
 
