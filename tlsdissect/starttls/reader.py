@@ -26,13 +26,22 @@ _WAIT = "wait"
 _LDAP_RESPONSES = frozenset((0x61, 0x64, 0x65, 0x67, 0x69, 0x6B, 0x6D, 0x6F, 0x73, 0x78, 0x79))
 
 
-def identify(first: bytes, d: int) -> Union[None, str, Exchange]:
+def identify(first: bytes, d: int, final: bool = True) -> Union[None, str, Exchange]:
     """The exchange the first bytes sent (by direction ``d``) start; _WAIT when too few bytes
-    have come to tell; None when they are TLS or no protocol this package reads."""
+    have come to tell (and more may come: not ``final``); None when they are TLS or no
+    protocol this package reads."""
+    found = _identify(first, d)
+    if found is None and not final and len(first) < _ENOUGH_TO_TELL:
+        return _WAIT
+    return found
+
+
+_ENOUGH_TO_TELL = 16  # bytes after which unknown first bytes are no protocol read here
+
+
+def _identify(first: bytes, d: int) -> Optional[Exchange]:
     if looks_like_tls(first) or first[:1] == b"\x80":
         return None
-    if len(first) < 8 and (SSL_REQUEST.startswith(first) or GSSENC_REQUEST.startswith(first)):
-        return _WAIT
     if first[:8] in (SSL_REQUEST, GSSENC_REQUEST):
         return PostgreSql(1 - d)
     if greeting_version(first) is not None or (len(first) >= 7 and first[3] == 0 and first[4] == 0xFF):
@@ -41,15 +50,15 @@ def identify(first: bytes, d: int) -> Union[None, str, Exchange]:
     if ldap is not None:
         return Ldap(d if ldap[1] in _LDAP_RESPONSES else 1 - d)
     start = first.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if start[:5] == b"<?xml" or start[:7] == b"<stream" or start[:14] == b"<stream:stream":
+    if start[:5] == b"<?xml" or start[:7] == b"<stream":
         return Xmpp(1 - d)
     if start[:4] in (b"* OK", b"* PR", b"* BY"):
         return Imap(d)
     if start[:3] == b"+OK" or start[:4] == b"-ERR":
         return Pop3(d)
-    if len(first) >= 4 and first[:3].isdigit() and first[3:4] in (b" ", b"-", b"\r", b"\n"):
+    if len(first) >= 3 and first[:3].isdigit() and first[3:4] in (b"", b" ", b"-", b"\r", b"\n"):
         return ReplyCodes(d)
-    return _WAIT if len(first) < 4 else None
+    return None
 
 
 class PreludeReader:
@@ -96,8 +105,8 @@ class PreludeReader:
 
     def _tell(self, frame: int, final: bool = True) -> None:
         """Tell the protocol from the first bytes; replay them into it."""
-        found = identify(bytes(self.first), self.first_dir)
-        if found == _WAIT and not final:
+        found = identify(bytes(self.first), self.first_dir, final)
+        if found == _WAIT:
             return
         first, frames = bytes(self.first), self.first_frames
         self.first = bytearray()
