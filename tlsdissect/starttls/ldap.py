@@ -123,7 +123,7 @@ class Ldap(Exchange):
         if tag == _ENTRY and b"supportedextension" in content.lower():
             self.capability_list(["supportedExtension"], STARTTLS_OID in content, frame)
         elif tag == _EXTENDED_RESPONSE and (number == self.message_id or number == 0):
-            fields = []
+            fields: list[bytes] = []
             pos = 0
             while len(fields) < 3:
                 part = tlv(content, pos)
