@@ -140,7 +140,8 @@ def test_ftp_feat_lists_auth_tls() -> None:
 # -- hostile and odd input -------------------------------------------------------------------
 
 def test_unknown_bytes_and_tls_are_no_prelude() -> None:
-    for first in (b"\x00\x01\x02\x03\x04\x05\x06\x07\x08", HELLO, b"GET / HTTP/1.1\r\n\r\n"):
+    for first in (b"\x00\x01\x02\x03\x04\x05\x06\x07\x08", HELLO, b"GET / HTTP/1.1\r\n\r\n",
+                  b"200 news.example.org NNTP service ready\r\n"):
         reader = PreludeReader()
         reader.data(0, first, 1)
         assert reader.result(443) is None

@@ -128,7 +128,7 @@ class PreludeReader:
         if self.exchange is None and self.first:
             self._tell(0)
         exchange = self.exchange
-        if exchange is None:
+        if exchange is None or exchange.protocol == "nntp":
             return None
         exchange.settle(server_port)
         truncated = not exchange.done and max(self.read) >= PRELUDE_BYTES

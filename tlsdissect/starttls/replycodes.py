@@ -86,7 +86,10 @@ class ReplyCodes(Exchange):
                 return
             self.greeting = text(lines[0])
             self.mark("greeting", frame)
-            if code[:1] in (b"4", b"5"):  # 421/554: the server refuses the session itself
+            if code in (b"200", b"201"):  # NNTP's greeting (its STARTTLS answers 382): not read here
+                self.protocol = "nntp"
+                self.done = True
+            elif code[:1] in (b"4", b"5"):  # 421/554: the server refuses the session itself
                 self.answer(scode, words, False, frame)
         elif to in (b"EHLO", b"LHLO") and code[:1] == b"2":
             names = [text(line[4:]) for line in lines[1:]]
