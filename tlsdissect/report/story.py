@@ -142,6 +142,8 @@ def starttls_line(c: Connection) -> list[Line]:
         if st.answer_text:
             answer += f" {st.answer_text!r}"
         parts.append(f"answer {answer} in frame {frames['answer']}")
+    elif "answer" in frames:  # MySQL: the server answers the SSL request with TLS itself
+        parts.append(f"answered with TLS in frame {frames['answer']}")
     return [("; ".join(parts), "magenta" if st.result in ("refused", "not_offered") else "dim")]
 
 
