@@ -195,3 +195,49 @@ def test_the_mysql_greeting_agrees_with_tshark() -> None:
     frame, ssl_flag, version = rows[0]
     st = _conn("mysql_not_offered_s_client").starttls
     assert (st.frames["greeting"], st.offered, st.greeting) == (frame, ssl_flag == "1", version)
+
+
+# -- the shared captures' STARTTLS conversations (other projects' test captures) ---------------
+
+# (file under the shared folder, tcp.stream, server port, tshark protocol, our protocol)
+SHARED = (
+    ("Lekensteyn+wireshark-notes/tls/smtp-ssl.pcapng", 0, 25, "smtp", "smtp"),
+    ("Lekensteyn+wireshark-notes/tls/imap-ssl.pcapng", 0, 143, "imap", "imap"),
+    ("Lekensteyn+wireshark-notes/tls/pop-ssl.pcapng", 0, 110, "pop", "pop3"),
+    ("Lekensteyn+wireshark-notes/tls/ldap-ssl.pcapng", 0, 389, "ldap", "ldap"),
+    ("Lekensteyn+wireshark-notes/tls/pgsql-ssl.pcapng", 0, 5432, "pgsql", "postgresql"),
+    ("arkime+arkime/tests/pcap/smtp-starttls.pcap", 0, 25, "smtp", "smtp"),
+    ("ntop+nDPI/tests/cfgs/default/pcap/smtp-starttls.pcap", 1, 25, "smtp", "smtp"),
+    ("ntop+nDPI/tests/cfgs/default/pcap/imap-starttls.pcap", 0, 143, "imap", "imap"),
+    ("ntop+nDPI/tests/cfgs/default/pcap/pop3_stls.pcap", 0, 110, "pop", "pop3"),
+    ("ntop+nDPI/tests/cfgs/default/pcap/ftp-start-tls.pcap", 0, 21, "ftp", "ftp"),
+    ("ntop+nDPI/tests/cfgs/default/pcap/pgsql2.pcapng", 0, 60102, "pgsql", "postgresql"),
+)
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed (the oracle)")
+@pytest.mark.parametrize("rel,stream,port,proto,ours", SHARED)
+def test_shared_starttls_conversations_agree_with_tshark(rel: str, stream: int, port: int, proto: str,
+                                                         ours: str) -> None:
+    from tests.shared_captures import shared_captures_dir
+
+    path = shared_captures_dir() / rel
+    if not path.is_file():
+        pytest.skip(f"{rel} is not in the shared captures")
+    conn = next(c for c in analyze(str(path)).connections if c.stream == stream)
+    st = conn.starttls
+    assert st is not None and (st.protocol, st.result, st.requested) == (ours, "accepted", True)
+    assert conn.outcome == "established"
+    out = subprocess.run(
+        ["tshark", "-r", str(path), "-d", f"tcp.port=={port},{proto}", "-Y", f"tcp.stream eq {stream} and tcp.len > 0",
+         "-T", "fields", "-e", "frame.number", "-e", _TSHARK_FIELDS[proto][0], "-e", _TSHARK_FIELDS[proto][1]],
+        capture_output=True, text=True, timeout=120, check=True).stdout
+    rows = []
+    for line in out.splitlines():
+        parts = (line.split("\t") + ["", ""])[:3]
+        if parts[0].isdigit():
+            rows.append((int(parts[0]), parts[1], parts[2]))
+    request, answer, code = _request_and_answer(rows, proto)
+    assert (st.frames.get("request"), st.frames.get("answer")) == (request, answer)
+    if proto in ("smtp", "ftp", "pop"):
+        assert code == st.answer_code
