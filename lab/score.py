@@ -68,15 +68,16 @@ class Mark:
 def judge(expected: dict, diag, with_keys: bool) -> Mark:
     got = diag.cause
     want_alert = expected.get("alert")
-    got_alert = diag.alert or {}
+    got_alert = diag.alert  # a tlsdissect.Alert, or None
+    got_code = got_alert.code if got_alert is not None else None
     if want_alert is None:
-        alert_ok = not got_alert or got_alert.get("code") in (None, 0)
+        alert_ok = got_code in (None, 0)
     else:
-        same_sender = got_alert.get("sender") == want_alert["sender"]
+        same_sender = got_alert is not None and got_alert.sender == want_alert["sender"]
         if want_alert["encrypted"] and not with_keys:
-            alert_ok = same_sender and got_alert.get("code") in (None, want_alert["code"])
+            alert_ok = same_sender and got_code in (None, want_alert["code"])
         else:
-            alert_ok = same_sender and got_alert.get("code") == want_alert["code"]
+            alert_ok = same_sender and got_code == want_alert["code"]
     visible = bool(want_alert) and want_alert["level"] == "fatal" and (
         not want_alert["encrypted"] or with_keys)
     return Mark(got=got, cause=got == expected["cause"] or got == expected.get("refined_cause"),

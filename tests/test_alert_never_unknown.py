@@ -20,7 +20,7 @@ def _check(path: Path, keylog: Path | None = None) -> int:
     for conn in tlsdissect.analyze(path, keylog=str(keylog) if keylog else None):
         diag = conn.diagnosis
         alert = getattr(diag, "alert", None)
-        if diag is None or not alert or alert.get("code") is None:
+        if diag is None or alert is None or alert.code is None:
             continue
         seen += 1
         assert diag.cause != "unknown", (path, conn.stream, alert, diag.explanation)

@@ -106,7 +106,7 @@ def test_tls13_with_keys_equals_its_tls12_twin(tls12: str, tls13: str) -> None:
     assert b.alert is not None and a.alert is not None
     # TLS 1.3 says certificate_required where TLS 1.2 can only say handshake_failure.
     same_meaning = {(40, 116)}
-    assert a.alert["code"] == b.alert["code"] or (a.alert["code"], b.alert["code"]) in same_meaning
+    assert a.alert.code == b.alert.code or (a.alert.code, b.alert.code) in same_meaning
 
 
 def _pcapng_with_secrets(pcap: Path, keylog: bytes, after_packets: int = 0) -> bytes:
@@ -147,7 +147,7 @@ def test_keys_embedded_in_pcapng_are_used() -> None:
     data = _pcapng_with_secrets(folder / "capture.pcap", (folder / "keylog.txt").read_bytes())
     conn = tlsdissect.analyze(data).connections[0]
     assert conn.extra["decryption"]["status"] == "decrypted"
-    assert conn.diagnosis.alert["name"] == "certificate_required"
+    assert conn.diagnosis.alert.name == "certificate_required"
     assert conn.diagnosis.cause == "client_cert_missing"
 
 

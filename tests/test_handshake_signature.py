@@ -109,7 +109,7 @@ def test_the_verdict_and_the_json_of_the_flipped_capture() -> None:
     report = tlsdissect.analyze(FLIPPED)
     conn = next(c for c in report.connections if c.stream == 0)
     d = conn.diagnosis
-    assert (d.cause, d.failure_point, d.aborted_by, d.alert["code"]) == ("handshake_signature_invalid", "key_exchange",
+    assert (d.cause, d.failure_point, d.aborted_by, d.alert.code) == ("handshake_signature_invalid", "key_exchange",
                                                                          "client", 51)
     line = next(e for e in d.evidence if "does not verify" in e.text)
     ske_frame = next(e.frame for e in conn.events if e.info.get("message") == "server_key_exchange")

@@ -170,7 +170,7 @@ def test_the_fallback_retry_is_linked_to_the_attempt_it_retries() -> None:
     assert (first.stream, retry.stream) == (0, 1)
     assert 0x5600 in retry.client_hello.cipher_suites and first.client_hello.max_version == 0x0304
     d = retry.diagnosis
-    assert (d.cause, d.confidence, d.alert["code"]) == ("inappropriate_fallback", "certain", 86)
+    assert (d.cause, d.confidence, d.alert.code) == ("inappropriate_fallback", "certain", 86)
     assert "TLS_FALLBACK_SCSV" in " ".join(e.text for e in d.evidence)
     link = retry.to_dict()["retry_of"]
     assert (link["stream"], link["first_frame"], link["max_version"]) == (0, 1, "TLSv1.3")

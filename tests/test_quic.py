@@ -22,6 +22,7 @@ import tlsdissect
 from tests.shared_captures import shared_captures_dir
 from tlsdissect.quic.initial import initial_keys, open_packet
 from tlsdissect.quic.packets import parse_long_header
+from tlsdissect.quic.protection import decode_packet_number, keys_from_secret, open_payload
 from tlsdissect.quic.session import QuicSession
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,3 +126,176 @@ def test_hostile_datagrams_never_raise(datagrams: list[bytes]) -> None:
         s.datagram("a" if i % 2 == 0 else "b", i + 1, float(i), bytes([0xC0]) + b"\x00\x00\x00\x01" + d)
         s.datagram("b", i + 1, float(i), d)
     s.result.to_dict()
+
+
+# -- with a key log: the Handshake packets (RFC 9001 §5.1), and the diagnosis ------------------
+
+def test_rfc9001_chacha20_short_header_packet_opens() -> None:
+    """RFC 9001 A.5: ChaCha20-Poly1305 keys from a traffic secret, header protection with
+    ChaCha20, and the packet number decoded against the largest one received (RFC 9000 A.3)."""
+    keys = keys_from_secret(bytes.fromhex("9ac312a7f877468ebe69422748ad00a15443f18203a07d6060f688f30f21632b"),
+                            0x1303, 1)
+    assert keys is not None
+    assert keys.key.hex() == "c6d98ff3441c3fe1b2182094f69caa2ed4b716b65488960a7a984979fb23e1c8"
+    assert keys.iv.hex() == "e0459b3474bdd0e44a41c144"
+    assert keys.hp.hex() == "25a282b9e82f06f21f488917a4fc8f1b73573685608597d0efcb076b0ab7a7a4"
+    packet = bytes.fromhex("4cfe4189655e5cd55c41f69080575d7999c25a5bfb")
+    assert open_payload(packet, 0, 1, len(packet), keys, False, 654360563) == (654360564, b"\x01")  # PING
+
+
+def test_rfc9000_packet_number_decoding_example() -> None:
+    assert decode_packet_number(0x9B32, 16, 0xA82F30EA) == 0xA82F9B32  # RFC 9000 A.3
+
+
+def _observed(name: str) -> dict:
+    return json.loads((LAB / name / "expected.json").read_text())
+
+
+def _keyed() -> list[str]:
+    """The aioquic scenarios with a key log (the ones the rules were written on)."""
+    return sorted(p.name for p in LAB.iterdir()
+                  if (p / "keylog.txt").is_file() and not _observed(p.name).get("held_out"))
+
+
+@pytest.mark.parametrize("name", _keyed())
+def test_keyed_lab_handshake_packets_equal_tsharks(name: str) -> None:
+    """With the key log: the server's certificate, the ALPN it selected and every close read
+    as tshark reads them with the same key log (expected.json, lab/quic/make_captures.py)."""
+    d = _observed(name)["observed"]
+    (q,) = tlsdissect.analyze(LAB / name / "capture.pcap", keylog=LAB / name / "keylog.txt").quic
+    assert q.handshake_keys
+    (cert_line,) = d["tshark_with_keys_certificates"]
+    frame, names, alpn = cert_line.split("\t")
+    assert q.server_certificates_frame == int(frame) and q.alpn_selected == alpn
+    leaf = q.chain.certificates[0]
+    # tshark's x509sat.uTF8String: the issuer's O and CN, then the subject's
+    issuer_o, issuer_cn, subject_o, subject_cn = names.split(",")
+    assert f"CN={subject_cn}" in leaf.subject and f"O={subject_o}" in leaf.subject
+    assert f"CN={issuer_cn}" in leaf.issuer and f"O={issuer_o}" in leaf.issuer
+    closes = d["tshark_with_keys_connection_close"]
+    if closes:
+        (line,) = closes
+        frame, codes, _ = line.split("\t")
+        assert q.close is not None and q.close.frame == int(frame) and q.close.error_code == int(codes.split(",")[0])
+    else:
+        assert q.close is None and q.outcome() == "established"
+        assert d["client"] == {"handshake_completed": True}
+    if name == "quic_v2_keys":
+        assert q.to_dict()["version"] == "QUICv2"
+
+
+@pytest.mark.parametrize("name", _keyed())
+def test_keyed_lab_causes(name: str) -> None:
+    """The cause the scenario was set up to show: exact with the key log (the certificate read
+    and judged), right without it (from the alert and the closing stack's reason phrase)."""
+    want = _observed(name)["expected"]["cause"]
+    for keylog in (LAB / name / "keylog.txt", None):
+        (q,) = tlsdissect.analyze(LAB / name / "capture.pcap", keylog=keylog).quic
+        dg = q.diagnosis
+        if keylog is not None and want == "server_cert_untrusted":
+            # aioquic's server sends its leaf alone: a root the client lacks and a missing
+            # intermediate look the same without a trust store (docs/causes.md); both named.
+            assert dg.cause == "server_chain_incomplete" and want in dg.alternatives and dg.confidence == "likely"
+            continue
+        assert dg.cause == want, (name, keylog, dg.to_dict())
+        assert dg.outcome == q.outcome()
+        if keylog is not None and want != "ok":
+            assert dg.confidence == "certain" or len(dg.alternatives) > 0
+        if keylog is None and want != "ok":
+            assert any("key log" in h for h in dg.hidden)
+
+
+def test_keyed_hostile_handshake_packets_never_raise() -> None:
+    """Every byte of every Handshake packet of a keyed capture flipped in turn: the packet is
+    noted as not decrypting, nothing raises, the hellos stay."""
+    import dpkt
+
+    from tlsdissect.keys.keylog import KeyLog
+
+    name = "quic_success_keys"
+    keylog = KeyLog.from_file(LAB / name / "keylog.txt")
+    with open(LAB / name / "capture.pcap", "rb") as f:
+        packets = [(ts, bytes(dpkt.ethernet.Ethernet(buf).data.data.data)) for ts, buf in dpkt.pcap.Reader(f)]
+    for flip in range(0, 1200, 7):
+        s = QuicSession("a", "c", "s", 1, 0.0, keylog)
+        first_port = None
+        for i, (ts, payload) in enumerate(packets, 1):
+            direction = "a" if i == 1 or first_port else "b"
+            first_port = i == 1
+            if payload and payload[0] & 0xF0 == 0xE0 and flip < len(payload):  # a Handshake packet first
+                payload = payload[:flip] + bytes([payload[flip] ^ 0x5A]) + payload[flip + 1:]
+            s.datagram(direction, i, ts, payload)
+        assert s.result.client_hello is not None
+        s.result.to_dict()
+
+
+def test_cli_text_with_key_log() -> None:
+    name = "quic_self_signed_keys"
+    run = subprocess.run([sys.executable, "-m", "tlsdissect.cli", "--no-color", "--keylog",
+                          str(LAB / name / "keylog.txt"), str(LAB / name / "capture.pcap")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 1
+    assert "The server presents a self-signed certificate. Stopped at server certificate by the client" in run.stdout
+    assert "frame 2: The server's certificate (read with the key log): CN=www.lab.test, issued by CN=www.lab.test " \
+           "(self_signed_leaf)" in run.stdout
+    assert "hidden:" not in run.stdout
+
+
+def _held_out() -> list[str]:
+    return sorted(p.name for p in LAB.iterdir() if _observed(p.name).get("held_out"))
+
+
+@pytest.mark.parametrize("name", _held_out())
+def test_held_out_second_stack_causes(name: str) -> None:
+    """ngtcp2's GnuTLS client and server against aioquic (lab/quic/make_ngtcp2.py): scenarios
+    made after the rules, never tuned on. Their first run named 5 of 6 causes without keys and
+    1 of 3 with them; two readings of RFC 9000 they showed were fixed (a close from a client the
+    server never answered is the client giving up; APPLICATION_ERROR in a Handshake packet
+    stands for an application's close, not a failure). Now: the cause exact, except that a
+    leaf sent alone cannot tell a root the client lacks from a missing intermediate without a
+    trust store (then the right cause is the named alternative)."""
+    want = _observed(name)["expected"]["cause"]
+    keylogs = [None] + ([LAB / name / "keylog.txt"] if (LAB / name / "keylog.txt").is_file() else [])
+    for keylog in keylogs:
+        (q,) = tlsdissect.analyze(LAB / name / "capture.pcap", keylog=keylog).quic
+        dg = q.diagnosis
+        if dg.cause == "server_chain_incomplete" and want == "server_cert_untrusted" and keylog is not None:
+            assert want in dg.alternatives and dg.confidence == "likely"
+        else:
+            assert dg.cause == want, (name, keylog, dg.to_dict())
+        assert (dg.outcome == "established") == (want == "ok")
+
+
+def test_public_quic_connections_as_their_projects_expect() -> None:
+    """Every QUIC row of shared/captures/EXPECTED.tsv (FoxIO's JA4 snapshots: transport=udp):
+    the connection found by its endpoints, with the server name, JA4 and JA4S the project
+    expects (49 flows, 49 SNI, 49 JA4 and 29 JA4S values when written)."""
+    import csv
+    from collections import defaultdict
+
+    root = shared_captures_dir()
+    if not (root / "EXPECTED.tsv").is_file():
+        pytest.skip("shared captures not available")
+    rows: dict[str, list[dict[str, str]]] = defaultdict(list)
+    with open(root / "EXPECTED.tsv", newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            if "transport=udp" in (row["notes"] or ""):
+                rows[row["file"]].append(row)
+
+    def endpoint(text: str) -> str:
+        host, port = text.rsplit(":", 1)
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    compared = 0
+    for name, expected in rows.items():
+        found = {(q.client, q.server): q for q in tlsdissect.analyze(root / name).quic}
+        for row in expected:
+            client, server = row["uid_or_flow"].split("->")
+            q = found.get((endpoint(client), endpoint(server)))
+            assert q is not None, (name, row["uid_or_flow"])
+            assert q.server_name == row["server_name"], (name, row["uid_or_flow"])
+            assert q.fingerprints["ja4"] == row["ja4"], (name, row["uid_or_flow"])
+            if row["ja4s"]:
+                assert q.fingerprints["ja4s"] == row["ja4s"], (name, row["uid_or_flow"])
+            compared += 1
+    assert compared >= 49

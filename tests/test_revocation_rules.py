@@ -31,13 +31,13 @@ def test_where_the_ca_publishes_the_status() -> None:
 def test_server_certificate_revoked() -> None:
     conn = tlsdissect.analyze(CAPTURES / "tls12_server_cert_revoked_curl" / "capture.pcap").connections[0]
     d = conn.diagnosis
-    assert (d.cause, d.confidence, d.aborted_by, d.alert["code"]) == ("server_cert_revoked", "certain", "client", 44)
+    assert (d.cause, d.confidence, d.aborted_by, d.alert.code) == ("server_cert_revoked", "certain", "client", 44)
     assert "server_cert_rejected" in d.alternatives
 
 
 def test_client_certificate_revoked_names_the_certificate() -> None:
     conn = tlsdissect.analyze(CAPTURES / "wide_client_cert_revoked_haproxy" / "capture.pcap").connections[0]
     d = conn.diagnosis
-    assert (d.cause, d.failure_point, d.aborted_by, d.alert["code"]) == ("client_cert_revoked", "client_certificate",
+    assert (d.cause, d.failure_point, d.aborted_by, d.alert.code) == ("client_cert_revoked", "client_certificate",
                                                                          "server", 44)
     assert any("CN=dave-revoked" in e.text for e in d.evidence)

@@ -39,7 +39,7 @@ def test_fatal_alerts_are_named_with_their_sender(capture: sc.CaptureFile) -> No
         d = conn.diagnosis
         side = "client" if sender == st.client else "server"
         assert d.alert is not None, (st.stream, d.verdict)
-        assert (d.alert["code"], d.alert["sender"], d.alert["frame"]) == (code, side, frame), (st.stream, d.alert)
+        assert (d.alert.code, d.alert.sender, d.alert.frame) == (code, side, frame), (st.stream, d.alert)
         assert d.aborted_by == side and d.how == "alert"
         assert d.outcome == "failed"
 
@@ -65,8 +65,8 @@ def test_named_examples() -> None:
     # ja4's badcurveball.pcap: the client rejects the CurveBall certificate (MANIFEST: plaintext
     # alert fatal:certificate_unknown; frame 9 carries 15 03 03 00 02 02 2e).
     d = tlsdissect.analyze(base / "FoxIO-LLC+ja4/pcap/badcurveball.pcap").connections[0].diagnosis
-    assert (d.alert["name"], d.alert["sender"], d.failure_point) == ("certificate_unknown", "client", "server_certificate")
+    assert (d.alert.name, d.alert.sender, d.failure_point) == ("certificate_unknown", "client", "server_certificate")
     # nDPI's tls_alert.pcap: a TLS 1.0-only client refused with protocol_version by the server.
     conns = tlsdissect.analyze(base / "ntop+nDPI/tests/cfgs/default/pcap/tls_alert.pcap").connections
     d = conns[0].diagnosis
-    assert (d.alert["name"], d.alert["sender"], d.cause) == ("protocol_version", "server", "legacy_protocol_rejected")
+    assert (d.alert.name, d.alert.sender, d.cause) == ("protocol_version", "server", "legacy_protocol_rejected")

@@ -1,21 +1,30 @@
 """tlsdissect: explain TLS handshakes and their failures from packet captures.
 
     >>> import tlsdissect
-    >>> report = tlsdissect.analyze("capture.pcap")
-    >>> for conn in report:
-    ...     print(conn.stream, conn.server_name, conn.version, conn.established)
+    >>> report = tlsdissect.analyze("capture.pcap", keylog="sslkeys.log")
+    >>> for conn in report.failures():
+    ...     d = conn.diagnosis
+    ...     print(conn.stream, conn.server_name, d.verdict)
+    ...     for line in d.evidence:
+    ...         print("   ", line.frames, line.text)
 
-``iter_connections`` streams connections as they end, for captures too big to hold.
+:func:`analyze` returns a :class:`Report` of :class:`Connection` objects, each with its
+:class:`Diagnosis` (verdict, cause, confidence, evidence with frame numbers, remedy) and its
+:class:`Alert` records; :func:`iter_connections` streams connections as they end, for captures
+too big to hold. ``Report.to_dict()`` is the JSON of ``tlsdissect --json`` (docs/schema.md),
+``Report.to_dataframe()`` a pandas DataFrame.
 """
 
+from tlsdissect.diagnosis.verdict import Diagnosis, Evidence
 from tlsdissect.errors import CaptureError, ParseError, TlsDissectError
 from tlsdissect import fingerprints as _fingerprints  # noqa: F401  (registers the computation)
 from tlsdissect.pipeline.analyzer import Options, analyze, iter_connections
+from tlsdissect.report import html as _html_page  # noqa: F401  (registers Report.to_html's page)
 from tlsdissect.report import notebook as _notebook  # noqa: F401  (registers the Jupyter views)
 from tlsdissect.results.model import Alert, Connection, Event, Report, TcpClose
 
 __all__ = [
-    "analyze", "iter_connections", "Options", "Report", "Connection", "Event", "Alert",
+    "analyze", "iter_connections", "Options", "Report", "Connection", "Diagnosis", "Evidence", "Event", "Alert",
     "TcpClose", "TlsDissectError", "CaptureError", "ParseError",
 ]
 __version__ = "0.1.0"

@@ -20,6 +20,7 @@ from tlsdissect.report.safe import shown
 from tlsdissect.results.jsontext import dumps, dumps_bytes
 from tlsdissect.results.model import SCHEMA_VERSION, Connection, Report
 from tlsdissect.results.outcome import is_failure
+from tlsdissect.tcp.flows import MEMORY_BUDGET
 
 EXIT_OK = 0
 EXIT_FAILED_HANDSHAKE = 1
@@ -50,6 +51,7 @@ examples:
   tlsdissect -v capture.pcap                   with each connection's full timeline
   tlsdissect --json capture.pcap | jq .        the report as JSON (docs/schema.md)
   tlsdissect --jsonl big.pcap                  one JSON object per connection, as each ends
+  tlsdissect --html report.html a.pcap b.pcap  one self-contained HTML page, for a ticket
   tlsdissect --keylog sslkeys.log cap.pcapng   decrypt with an NSS key log (SSLKEYLOGFILE)
   tlsdissect --stream 3 capture.pcap           one connection (Wireshark's tcp.stream 3)
   tlsdissect -j 0 big.pcap                     use every core
@@ -85,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the full report as JSON")
     out.add_argument("--jsonl", action="store_true", help="print one JSON object per connection, as each ends")
+    html = out.add_argument("--html", metavar="FILE",
+                            help="write a self-contained HTML report (summary, verdicts, evidence, certificate "
+                                 "chains, ladder diagrams) to FILE, for a ticket; - for standard output")
     p.add_argument("--keylog", action="append", default=[], metavar="FILE",
                    help="key log to decrypt with: NSS format (SSLKEYLOGFILE) or Zeek's key-log file; repeatable")
     p.add_argument("--ca-file", metavar="PEM", help="trust anchors to check server chains against")
@@ -117,10 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use N processes (0: one per core): several files are analysed side by side (output in "
                         "file order); one file has its connections shared out among N workers (same output as "
                         "one process)")
+    p.add_argument("--memory-budget", type=_megabytes, default=None, metavar="MB",
+                   help=f"memory the open connections may hold, by estimate (default {MEMORY_BUDGET >> 20}); over it "
+                        "the longest idle are reported early, marked memory_budget (docs/limits.md)")
     try:
         import shtab
 
         files.complete = shtab.FILE  # type: ignore[attr-defined]
+        html.complete = shtab.FILE  # type: ignore[attr-defined]
         shtab.add_argument_to(p, ["--print-completion"], help="print a shell completion script (bash, zsh, tcsh)")
     except ImportError:  # pragma: no cover - shtab is a dependency; a stripped install still runs
         pass
@@ -157,6 +166,17 @@ def _jobs(text: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError("must be 0 (one per core) or more")
     return n or (os.cpu_count() or 1)
+
+
+def _megabytes(text: str) -> int:
+    """--memory-budget: mebibytes (a number, fractions allowed), as bytes."""
+    try:
+        mb = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not mb > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return int(mb * (1 << 20))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -274,6 +294,10 @@ def _main_run(args: argparse.Namespace) -> int:
         options["ca_path"] = args.ca_path
     if args.system_trust:
         options["system_trust"] = True
+    if args.memory_budget is not None:
+        options["memory_budget"] = args.memory_budget
+    if args.html is not None:
+        return _run_html(args, options, max(1, args.jobs))
     if args.jobs > 1 and len(args.captures) > 1 and args.tables is None:
         return _run_parallel(args, options)
     jobs = max(1, args.jobs)  # one file: shard its connections over that many processes
@@ -612,6 +636,106 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
         _complain(f"{path}: {head.truncation_reason} (partial result above)")
         return EXIT_BAD_INPUT
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
+
+
+def _run_html(args: argparse.Namespace, options: dict[str, Any], jobs: int) -> int:
+    """--html FILE: every capture into one page (report/html.py), written when all are read;
+    the files one after the other, each shared out among ``jobs`` processes as for the text."""
+    from tlsdissect.report.html import HtmlReport
+
+    problem = _unwritable(args.html)
+    if problem:
+        _complain(f"--html {args.html}: {problem}")
+        return EXIT_BAD_INPUT
+    status = EXIT_OK
+    pick = _Pick(args)
+    hint = "run tlsdissect --html with --show all to list every connection"
+    with HtmlReport(show=args.show, version=_version(), hint=hint) as page:
+        for path in args.captures:
+            page.start()
+            st = RunState()
+            tally = _Tally()
+            failed = stopped = False
+            try:
+                try:
+                    for _, bad, conn in _rows(path, options, st, args.stream, "connection", jobs, tally, pick):
+                        failed = failed or bad
+                        page.add(conn)
+                except KeyboardInterrupt:
+                    stopped = True
+            except TlsDissectError as e:
+                _complain(str(e))
+                page.sections.pop()
+                page.error(path, str(e))
+                status = EXIT_BAD_INPUT
+                continue
+            info = st.reader.info if st.reader else None
+            notes = tally.notes(path, options, args.stream, st)
+            page.finish(Report(capture=st.reader.name if st.reader else path, frames=info.frames if info else 0,
+                               format=info.format if info else "", truncated=bool(info and info.truncated),
+                               truncation_reason=info.truncation_reason if info else "",
+                               tcp_connections=st.tcp_connections, warnings=st.warnings),
+                        notes=[n.split(": note: ", 1)[-1] for n in notes], stopped=stopped)
+            for line in notes:
+                _complain(line)
+            if info is not None and info.truncated:
+                _complain(f"{path}: {info.truncation_reason} (partial result in the HTML report)")
+                status = max(status, EXIT_BAD_INPUT)
+            status = max(status, EXIT_FAILED_HANDSHAKE if failed else EXIT_OK)
+            if stopped:
+                _complain(f"{path}: stopped; the HTML report holds the connections decoded before the stop")
+                break
+        try:
+            _write_html(page, args.html)
+        except OSError as e:
+            _complain(f"--html {args.html}: cannot write: {e.strerror or e}")
+            return EXIT_BAD_INPUT
+    return 130 if stopped else status
+
+
+def _unwritable(target: str) -> Optional[str]:
+    """Why the HTML report could not be written to ``target`` (checked before the captures are
+    read, so a typo costs no analysis), or None."""
+    if target == "-":
+        return None
+    if os.path.isdir(target):
+        return "is a directory"
+    folder = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(folder):
+        return f"no such directory: {folder}"
+    if not os.access(folder, os.W_OK):
+        return f"cannot write in {folder}"
+    return None
+
+
+def _write_html(page: Any, target: str) -> None:
+    """The page to ``target`` (a file name, or - for standard output), written whole: a file
+    appears complete or not at all (a temporary name beside it, then renamed)."""
+    if target == "-":
+        page.write(sys.stdout)
+        sys.stdout.flush()
+        return
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(target))
+    fd, tmp = tempfile.mkstemp(prefix=".tlsdissect-", suffix=".html", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as f:
+            page.write(f)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class _TextSpool:

@@ -24,7 +24,19 @@ PORT = 4433
 
 SCENARIOS = {
     # name: (server ALPNs, client ALPNs, client trusts the server's root, what the scenario shows)
+    # Scenarios with a key log (KEYED) also say how the server's certificate or the client differ.
     "quic_success": ("h3", "h3", True, "an HTTP/3 handshake that completes"),
+    "quic_success_keys": ("h3", "h3", True, "an HTTP/3 handshake that completes; the client's key log opens its "
+                          "Handshake packets"),
+    "quic_chacha_keys": ("h3", "h3", True, "a handshake with ChaCha20-Poly1305 only (the client's one suite); "
+                         "key log"),
+    "quic_v2_keys": ("h3", "h3", True, "a QUIC version 2 handshake (RFC 9369); key log"),
+    "quic_self_signed_keys": ("h3", "h3", True, "the server sends a self-signed certificate for www.lab.test: the "
+                              "client refuses it; key log"),
+    "quic_hostname_mismatch_keys": ("h3", "h3", True, "the client asks for other.lab.test, the certificate is for "
+                                    "www.lab.test only; key log"),
+    "quic_expired_keys": ("h3", "h3", True, "the server's certificate expired a day before; key log"),
+    "quic_untrusted_keys": ("h3", "h3", False, "the client does not trust the server's root; key log"),
     "quic_alpn_mismatch": ("h3", "hq-interop", True,
                            "the server speaks only h3, the client offers only hq-interop: the server closes "
                            "with CRYPTO_ERROR 0x178 (no_application_protocol) in an Initial packet"),
@@ -33,8 +45,22 @@ SCENARIOS = {
 }
 
 
-def _pki(folder: Path) -> tuple[Path, Path, Path, Path]:
-    """Two roots; a leaf for www.lab.test signed by the first. (cert, key, root, other root)."""
+KEYED = {
+    # name: (leaf variant, client environment, the cause the set-up makes: the ground truth)
+    "quic_success_keys": ("good", {}, "ok"),
+    "quic_chacha_keys": ("good", {"QUIC_SUITES": "0x1303"}, "ok"),
+    "quic_v2_keys": ("good", {}, "ok"),
+    "quic_self_signed_keys": ("self_signed", {}, "server_cert_self_signed"),
+    "quic_hostname_mismatch_keys": ("good", {"QUIC_SNI": "other.lab.test"}, "server_cert_hostname_mismatch"),
+    "quic_expired_keys": ("expired", {}, "server_cert_expired"),
+    "quic_untrusted_keys": ("good", {}, "server_cert_untrusted"),
+}
+VERSIONS = {"quic_v2_keys": "6b3343cf"}
+
+
+def _pki(folder: Path, variant: str = "good") -> tuple[Path, Path, Path, Path]:
+    """Two roots; a leaf for www.lab.test signed by the first (self-signed, or expired, by
+    ``variant``). (cert, key, root, other root)."""
     now = datetime.datetime.now(datetime.timezone.utc)
 
     def name(cn: str) -> x509.Name:
@@ -53,11 +79,15 @@ def _pki(folder: Path) -> tuple[Path, Path, Path, Path]:
     ca, ca_key = root("QUIC Lab Root")
     other, _ = root("Other Root")
     key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (x509.CertificateBuilder().subject_name(name("www.lab.test")).issuer_name(ca.subject)
+    start, end = now - datetime.timedelta(days=1), now + datetime.timedelta(days=365)
+    if variant == "expired":
+        start, end = now - datetime.timedelta(days=400), now - datetime.timedelta(days=1)
+    leaf = (x509.CertificateBuilder().subject_name(name("www.lab.test"))
+            .issuer_name(name("www.lab.test") if variant == "self_signed" else ca.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=365))
+            .not_valid_before(start).not_valid_after(end)
             .add_extension(x509.SubjectAlternativeName([x509.DNSName("www.lab.test")]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+            .sign(key if variant == "self_signed" else ca_key, hashes.SHA256()))
     paths = [folder / n for n in ("leaf.pem", "leaf.key", "root.pem", "other.pem")]
     paths[0].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
     paths[1].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -69,34 +99,62 @@ def _pki(folder: Path) -> tuple[Path, Path, Path, Path]:
 
 def make(name: str, out: Path) -> None:
     server_alpn, client_alpn, trusted, what = SCENARIOS[name]
+    variant, env, cause = KEYED.get(name, ("good", None, None))
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        cert, key, root, other = _pki(t)
+        cert, key, root, other = _pki(t, variant)
         peers = HERE / "peers.py"
         py = sys.executable
+        client_env = "" if env is None else " ".join(
+            f"{k}={v}" for k, v in {**env, "QUIC_KEYLOG": f"{t}/keylog.txt"}.items()) + " "
+        version = f" {VERSIONS[name]}" if name in VERSIONS else ""
+        ca = root if trusted else other  # (a self-signed leaf is not under the lab root the client trusts)
         script = (f"ip link set lo up; tcpdump -i lo -U -w {t}/cap.pcap udp port {PORT} 2>/dev/null & TD=$!; "
                   f"sleep 1; {py} {peers} server {PORT} {cert} {key} {server_alpn} & SV=$!; sleep 1.5; "
-                  f"{py} {peers} client {PORT} {root if trusted else other} {client_alpn} > {t}/client.json; "
+                  f"{client_env}{py} {peers} client {PORT} {ca} {client_alpn}{version} > {t}/client.json; "
                   f"sleep 1; kill $SV; sleep 0.5; kill $TD; wait")
         subprocess.run(["unshare", "-n", "sh", "-c", script], check=True, timeout=60)
         client = json.loads((t / "client.json").read_text() or "{}")
         folder = out / name
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "capture.pcap").write_bytes((t / "cap.pcap").read_bytes())
-    tshark = subprocess.run(["tshark", "-n", "-r", str(folder / "capture.pcap"), "-Y", "quic.frame_type == 0x1c",
-                             "-T", "fields", "-e", "frame.number", "-e", "quic.cc.error_code",
-                             "-e", "quic.cc.reason_phrase"], capture_output=True, text=True).stdout.strip()
+        if env is not None:
+            (folder / "keylog.txt").write_bytes((t / "keylog.txt").read_bytes())
+    observed = {"client": client, "tshark_connection_close": _tshark(folder, False)}
+    if env is not None:
+        observed["tshark_with_keys_connection_close"] = _tshark(folder, True)
+        observed["tshark_with_keys_certificates"] = _tshark_certificates(folder)
     (folder / "expected.json").write_text(json.dumps({
         "scenario": name, "description": what,
         "made_with": {"server": "aioquic (lab/quic/peers.py)", "client": "aioquic (lab/quic/peers.py)",
                       "date": datetime.date.today().isoformat()},
-        "observed": {"client": client, "tshark_connection_close": tshark.splitlines()},
+        "observed": observed,
+        **({"expected": {"cause": cause}} if cause else {}),
     }, indent=2) + "\n")
+
+
+def _tshark(folder: Path, keys: bool) -> list[str]:
+    """tshark's reading of the CONNECTION_CLOSE frames: frame, error code, reason (with the key
+    log: those in Handshake packets too)."""
+    opts = ["-o", f"tls.keylog_file:{folder / 'keylog.txt'}"] if keys else []
+    return subprocess.run(["tshark", "-n", "-r", str(folder / "capture.pcap"), *opts, "-Y", "quic.frame_type == 0x1c",
+                           "-T", "fields", "-e", "frame.number", "-e", "quic.cc.error_code",
+                           "-e", "quic.cc.reason_phrase"], capture_output=True, text=True).stdout.strip().splitlines()
+
+
+def _tshark_certificates(folder: Path) -> list[str]:
+    """tshark's reading of the server's Certificate message with the key log: frame and the
+    certificates' subject and issuer names."""
+    return subprocess.run(["tshark", "-n", "-r", str(folder / "capture.pcap"), "-o",
+                           f"tls.keylog_file:{folder / 'keylog.txt'}", "-Y", "tls.handshake.type == 11",
+                           "-T", "fields", "-e", "frame.number", "-e", "x509sat.uTF8String",
+                           "-e", "tls.handshake.extensions_alpn_str"],
+                          capture_output=True, text=True).stdout.strip().splitlines()
 
 
 def main() -> None:
     out = Path(sys.argv[1])
-    for name in SCENARIOS:
+    for name in (sys.argv[2:] or SCENARIOS):
         make(name, out)
         print(name, (out / name / "expected.json").read_text())
 

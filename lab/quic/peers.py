@@ -1,22 +1,25 @@
 """QUIC lab peers (aioquic): one server and one client run, each told what to do by argv.
 
-    python peers.py server PORT CERT KEY ALPN[,ALPN...] 
+    python peers.py server PORT CERT KEY ALPN[,ALPN...]
     python peers.py client PORT CA ALPN[,ALPN...] [VERSION]
 
 The client prints one JSON line: what aioquic itself says happened (the handshake completed,
 or the close it received or sent, with the error code and reason): the ground truth a lab
-scenario records.
+scenario records. Environment: QUIC_KEYLOG (a file the client appends its TLS secrets to, NSS
+key log format), QUIC_SNI (the name the client asks for, www.lab.test by default),
+QUIC_SUITES (cipher suites by IANA number, e.g. 0x1303 for ChaCha20-Poly1305 only).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 
 from aioquic.asyncio import connect, serve
 from aioquic.quic.configuration import QuicConfiguration
-from aioquic.quic.events import ConnectionTerminated, HandshakeCompleted
+from aioquic.tls import CipherSuite
 
 
 async def run_server(port: int, cert: str, key: str, alpns: list[str]) -> None:
@@ -27,8 +30,13 @@ async def run_server(port: int, cert: str, key: str, alpns: list[str]) -> None:
 
 
 async def run_client(port: int, ca: str, alpns: list[str], version: int | None) -> dict:
-    config = QuicConfiguration(is_client=True, alpn_protocols=alpns, server_name="www.lab.test")
+    config = QuicConfiguration(is_client=True, alpn_protocols=alpns,
+                               server_name=os.environ.get("QUIC_SNI", "www.lab.test"))
     config.load_verify_locations(ca)
+    if os.environ.get("QUIC_KEYLOG"):
+        config.secrets_log_file = open(os.environ["QUIC_KEYLOG"], "a")  # noqa: SIM115 - open while the client runs
+    if os.environ.get("QUIC_SUITES"):
+        config.cipher_suites = [CipherSuite(int(x, 16)) for x in os.environ["QUIC_SUITES"].split(",")]
     if version is not None:
         config.supported_versions = [version]
     outcome: dict = {}

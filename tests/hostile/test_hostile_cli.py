@@ -38,7 +38,9 @@ OUR_LINE = re.compile(
     r"|    (?:… )?\S.*"  # verdict, explanation, cause, fix, check, wireshark, hidden
     r"|         \S.*"  # a remedy's further lines
     r"|      - .*"  # evidence
-    r"| +\d+  [→←] (?:client|server) .*"  # the timeline
+    r"| +\d+  client [→←] server  .*"  # the timeline (the arrow from the sender)
+    r"|    fingerprints  client      JA4 \S+  JA3 [0-9a-f]+"  # -v: the fingerprints
+    r"|                  (?:server      JA4S \S+  JA3S [0-9a-f]+|certificate JA4X \S+)"
     r"|      (?:versions|cipher suites \(\d+\)|groups \(\d+\)|key shares|signature schemes \(\d+\)|ALPN"
     r"|server name): .*"  # -v: what a refused client offered
     r"|    [├└]─ \[\d+\] .*|    [│ ]       (?:issuer|validity|names|key): .*"  # -v: the certificate tree

@@ -1209,6 +1209,10 @@ STACK_HABITS: tuple[StackHabit, ...] = (
     _h("nodejs", "unknown_ca", "client", None, _NODE + ": the verify result and checkServerIdentity are read after "
        "the handshake completed and the socket is destroyed", how="after_handshake",
        note="No alert for any server-certificate failure; whether a close_notify precedes the FIN was not traced."),
+    _h("nodejs", "unknown_ca", "client", None, _NODE + "; lab capture wide_node_rejects_cert_fin_lighttpd (Node.js "
+       "20, OpenSSL 3.0: UNABLE_TO_GET_ISSUER_CERT_LOCALLY)", how="none", versions="TLS 1.3",
+       note="In TLS 1.3 the socket is destroyed before the client's Finished reaches the wire: a bare FIN right after "
+            "the server's flight, no alert."),
     _h("nodejs", "expired", "client", None, _NODE, how="after_handshake"),
     _h("nodejs", "bad_hostname", "client", None, _NODE + " (checkServerIdentity)", how="after_handshake"),
     _h("nodejs", "missing_client_cert", "server", 40, "src/crypto/crypto_tls.cc, SetVerifyMode "
@@ -1360,6 +1364,22 @@ def stacks_sending(code: int, failure: Optional[str] = None, role: Optional[str]
     """The stack habits that send ``code`` (for ``failure`` and from ``role`` when given)."""
     return [h for h in STACK_HABITS if h.alert == code and (failure is None or h.failure == failure)
             and (role is None or h.role == role)]
+
+
+# The server-certificate failures a client detects (keys of FAILURES).
+SERVER_CERT_FAILURES = ("unknown_ca", "expired", "not_yet_valid", "bad_hostname", "revoked", "weak_key",
+                        "wrong_usage")
+
+
+def silent_on_server_certificate() -> list[StackHabit]:
+    """The habits of client stacks that reject a server certificate without any alert (a bare
+    close, before or right after the end of the handshake), one per stack, for the evidence
+    of a silent rejection."""
+    seen: dict[str, StackHabit] = {}
+    for h in STACK_HABITS:
+        if h.role == "client" and h.alert is None and h.failure in SERVER_CERT_FAILURES and h.stack not in seen:
+            seen[h.stack] = h
+    return list(seen.values())
 
 
 def habit(stack: str, failure: str) -> list[StackHabit]:

@@ -28,7 +28,7 @@ class Candidate:
     failure_point: Optional[str] = None
     aborted_by: Optional[str] = None  # client | server | middlebox | unknown
     how: Optional[str] = None  # alert | rst | fin | no_response | capture_ended
-    alert: Optional[dict[str, Any]] = None
+    alert: Optional[Alert] = None  # the deciding alert, when one ended it
     alternatives: list[str] = field(default_factory=list)
     explanation: str = ""
     evidence: Sequence[Evidence] = ()  # after the notes
@@ -41,7 +41,7 @@ Rule = Callable[[Facts], Optional[Candidate]]
 
 
 def candidate(outcome: str, cause: str, confidence: str, failure_point: Optional[str] = None,
-              aborted_by: Optional[str] = None, how: Optional[str] = None, alert: Optional[dict[str, Any]] = None,
+              aborted_by: Optional[str] = None, how: Optional[str] = None, alert: Optional[Alert] = None,
               alternatives: Optional[list[str]] = None, explanation: str = "",
               evidence: Sequence[Evidence] = (), hidden: Sequence[str] = ()) -> Candidate:
     """``Candidate(...)`` without the class call (a call of the dataclass with keywords goes
@@ -63,11 +63,6 @@ def candidate(outcome: str, cause: str, confidence: str, failure_point: Optional
     return d
 
 
-def alert_dict(a: Alert) -> dict[str, Any]:
-    return {"code": a.code, "hex": a.hex, "name": a.name, "level": a.level, "sender": a.sender,
-            "encrypted": a.encrypted, "frame": a.frame}
-
-
 def deciding(f: Facts) -> Alert:
     """The deciding alert, for the rules that run only when there is one."""
     a = f.alert
@@ -79,7 +74,7 @@ def ended_by_alert(a: Alert, phase: str, cause: str, confidence: str, alternativ
                    evidence: Sequence[Evidence] = (), hidden: Sequence[str] = ()) -> Candidate:
     """A failure ended by alert ``a`` at ``phase``, by its sender."""
     return candidate("failed", cause, confidence, failure_point=phase, aborted_by=a.sender, how="alert",
-                     alert=alert_dict(a), alternatives=alternatives, explanation=explanation,
+                     alert=a, alternatives=alternatives, explanation=explanation,
                      evidence=evidence, hidden=hidden)
 
 
@@ -88,7 +83,7 @@ def by_alert(f: Facts, cause: str, confidence: str, alternatives: list[str], exp
     """A failure ended by the deciding alert: stopped at its phase, by its sender."""
     a = deciding(f)
     return candidate("failed", cause, confidence, failure_point=f.phase, aborted_by=a.sender, how="alert",
-                     alert=alert_dict(a), alternatives=alternatives, explanation=explanation,
+                     alert=a, alternatives=alternatives, explanation=explanation,
                      evidence=evidence, hidden=hidden)
 
 

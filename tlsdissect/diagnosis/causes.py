@@ -596,7 +596,8 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
                 "nothing: the exchange had finished and the alert answers the peer's close (lighttpd answers a close "
                 "without close_notify with decode_error). Otherwise it ended a working session: an application-level "
                 "refusal carried as an alert, a KeyUpdate or renegotiation problem, or records that failed to "
-                "decrypt mid-stream.",
+                "decrypt mid-stream. When the exchange was over, the diagnosis reports it in after_handshake, not "
+                "as its cause: the connection stays established with cause ok.",
         apache=("Read the error log at the alert's time; per-directory client authentication (SSLVerifyClient "
                 "inside <Location>) is a common source.",),
         nginx=("Read error_log at the alert's time.",),
@@ -634,6 +635,21 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         general=("Compare the largest segment that is acknowledged with the ones retransmitted; fix the MTU or "
                  "MSS on the path.",),
         check="ping -M do -s 1472 {host}   # lower -s until it passes",
+    ),
+    Cause(
+        "packets_dropped_on_path", "The packets of one side stop arriving, whatever their size",
+        family="path_or_middlebox",
+        meaning="One side answered, but from some point on its packets never reached the other side: they are "
+                "retransmitted again and again and never acknowledged, small and large alike (unlike a path-MTU "
+                "black hole, where small packets pass). A firewall or relay dropping the flow, or a broken route.",
+        apache=("Not an Apache setting: find the device between client and server that drops the server's packets "
+                "(capture on both sides of it; its logs, its connection-tracking table).",),
+        nginx=("Not an nginx setting: find the device on the path that drops the server's packets.",),
+        haproxy=("If HAProxy is the relay, check its log for the session's termination state and `timeout "
+                 "client` / `timeout server`; otherwise find the device on the path that drops the packets.",),
+        general=("Capture on both sides of each device on the path to find where the packets disappear; check "
+                 "firewall rules and connection-tracking timeouts.",),
+        check="traceroute -T -p {port} {host}",
     ),
     Cause(
         "truncated_response", "The data stopped before the sender finished",

@@ -37,8 +37,8 @@ class Facts:
     """Facts about one connection, gathered once, and the scans the rules read them with."""
 
     __slots__ = ("c", "server_chain", "client_chain", "client_findings", "by_type", "hs", "enc", "evidence",
-                 "hidden", "tls13", "alert", "phase", "_data", "_data_min", "_hellos", "peer_server_key",
-                 "server_signature")
+                 "hidden", "tls13", "alert", "phase", "after_handshake", "_data", "_data_min", "_hellos",
+                 "peer_server_key", "server_signature")
 
     def __init__(self, conn: Connection, server_chain: Any = None, client_findings: Any = None,
                  client_chain: Any = None, by_type: Optional[dict[str, list[Event]]] = None,
@@ -65,6 +65,9 @@ class Facts:
         self.hidden: list[str] = []
         self.alert: Optional[Alert] = None  # the deciding alert (readable or encrypted), if any
         self.phase = ""  # the step the deciding alert's sender was at
+        # A problem after a completed handshake that did not decide the outcome (a late
+        # alert: rules/late_alert.py), as verdict.after_handshake_problem builds it.
+        self.after_handshake: Optional[dict[str, Any]] = None
         v = conn.version_code
         self.tls13 = v is not None and (v == 0x0304 or (v >> 8) in (0x7F, 0xFB))
 
@@ -92,6 +95,19 @@ class Facts:
                     evidence.append(make_evidence(f"ServerHello chooses {version} with {cipher}." if cipher else
                                                   f"ServerHello chooses {version}.", [sh.frame]))
                     break
+
+    def note_relay_legs(self) -> None:
+        """The other legs of a relayed connection (``relay_legs``: the same first bytes both
+        ways, the ClientHello's random included), whatever decides."""
+        legs = self.c.extra.get("relay_legs")
+        if not legs:
+            return
+        ch = self.hellos()[0]
+        many = len(legs) > 1
+        streams = ", ".join(str(leg["stream"]) for leg in legs)
+        self.note(f"Stream{'s' if many else ''} {streams} carr{'y' if many else 'ies'} the same handshake bytes as "
+                  "this one (the same ClientHello and server answer, randoms included): legs of one relayed "
+                  "connection (a TCP proxy, a load balancer or a NAT seen on both sides).", [ch.frame] if ch else [])
 
     def alert_line(self, a: Alert) -> Evidence:
         return make_evidence(alert_text(a), [a.frame])
@@ -206,6 +222,23 @@ class Facts:
                 if f.id == fid:
                     return f
         return None
+
+    def client_certificate_problem(self) -> Optional[str]:
+        """What was wrong with the client's answer to the CertificateRequest: none sent
+        (``client_cert_missing``), or one the server did not ask for or cannot accept
+        (``client_cert_rejected``, each finding noted); None when the capture shows nothing."""
+        c = self.c
+        if c.client_certificate_sent is False:
+            return "client_cert_missing"
+        bad = [x for x in self.client_findings if x.id == "issuer_not_requested"]
+        if self.client_chain is not None:
+            bad += [x for x in self.client_chain.findings if x.id in ("expired", "not_yet_valid", "eku_not_client_auth")]
+        if not bad:
+            return None
+        frames = [e.frame for e in self.hs if e.sender == "client" and e.info.get("message") == "certificate"][:1]
+        for x in bad:
+            self.note(x.text, frames)
+        return "client_cert_rejected"
 
     def probable_alert(self, sender: str, close_frame: int) -> Optional[Event]:
         """TLS 1.3 without keys: ``sender``'s last protected record up to the close, when it is

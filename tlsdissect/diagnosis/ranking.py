@@ -8,13 +8,19 @@ The deciding event, in this order of priority:
    ClientHello in plain text (``NOT_TLS``). A connection that carried no data at all goes to
    ``NO_ALERT``.
 2. **A readable alert**: the first fatal one in clear (or decrypted), failing that a warning
-   that ends things (``no_renegotiation``, SSLv3's ``no_certificate``). Its phase and sender
+   that ends things (``no_renegotiation``, SSLv3's ``no_certificate``). A fatal alert that
+   came after the exchange was over (rules/late_alert.py) decides nothing: it is noted as a
+   late alert and the connection is read as if it had not come. Its phase and sender
    pick the rules in ``ALERT_RULES``; a phase and sender no family covers, ``ANY_ALERT``.
 3. **An encrypted alert inside a TLS 1.2 renegotiation** after a completed handshake
    (``HIDDEN_ALERT``).
 4. **A completed handshake** (``AFTER_HANDSHAKE``).
 5. **An encrypted alert** on a handshake that did not complete (``HIDDEN_ALERT``).
 6. **No alert at all** (``NO_ALERT``).
+
+An alert (readable or encrypted) sent during the handshake after the other side had already
+closed or reset the connection is a reaction to that close, not what stopped the handshake: it
+is noted as such and the close decides (``NO_ALERT``).
 
 Every TLS diagnosis starts from the hellos, and an alert's from the alert: those lines are
 noted before the family's rules run. Within a family the first rule that returns a candidate
@@ -30,9 +36,12 @@ from tlsdissect.diagnosis.candidate import Candidate, Rule
 from tlsdissect.diagnosis.facts import Facts
 from tlsdissect.diagnosis.phases import hidden_alert_phase, phase_at, post_handshake_phase
 from tlsdissect.diagnosis.rules.alert_model import read_by_the_alert_model
+from tlsdissect.results.model import Alert
+from tlsdissect.diagnosis.rules.late_alert import late_alert
 from tlsdissect.diagnosis.rules import (
-    after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, key_exchange, no_alert, not_tls,
-    post_handshake, revocation, server_certificate, starttls)
+    after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, http_answers, key_exchange,
+    no_alert, not_tls, post_handshake, record_integrity, revocation, server_certificate, silent_rejection, starttls,
+    transport)
 
 # A plain-text start (STARTTLS and its kin) that the server kept from TLS: tried before anything
 # else, TLS or not (a client may send its ClientHello after a refusal anyway).
@@ -57,6 +66,7 @@ _SERVER_REFUSES_CERTIFICATE = (client_certificate.client_certificate_missing, re
                                client_certificate.client_flight_unseen, client_certificate.client_certificate_refused)
 _AFTER_HANDSHAKE_ALERT = (post_handshake.post_handshake_failure,)
 _AT_FINISHED = (handshake_end.finished_check_failed,)
+_DURING_DATA = (record_integrity.record_failed_check, handshake_end.unexplained_alert)
 # (phase, sender) of the deciding readable alert -> its rules; any other -> ANY_ALERT.
 ALERT_RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
     ("client_hello", "server"): _SERVER_REFUSES_HELLO,
@@ -70,6 +80,8 @@ ALERT_RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
     ("post_handshake_auth", "server"): _AFTER_HANDSHAKE_ALERT,
     ("finished", "client"): _AT_FINISHED,
     ("finished", "server"): _AT_FINISHED,
+    ("application_data", "client"): _DURING_DATA,
+    ("application_data", "server"): _DURING_DATA,
 }
 ANY_ALERT: tuple[Rule, ...] = (handshake_end.unexplained_alert,)
 
@@ -79,15 +91,31 @@ HIDDEN_ALERT: tuple[Rule, ...] = (
     hidden_alerts.hidden_alert_abort)
 
 AFTER_HANDSHAKE: tuple[Rule, ...] = (
-    after_handshake.closed_at_once_on_name_mismatch, after_handshake.http_refusal,
-    after_handshake.client_auth_refused_later, after_handshake.reset_after_handshake,
-    after_handshake.handshake_completed)
+    transport.relay_reset, after_handshake.closed_at_once_on_name_mismatch, silent_rejection.client_closed_after_handshake,
+    http_answers.http_refusal, http_answers.response_cut_short, after_handshake.client_auth_refused_later,
+    after_handshake.reset_after_handshake, after_handshake.client_certificate_unread, after_handshake.handshake_completed)
 
 NO_ALERT: tuple[Rule, ...] = (
-    no_alert.tcp_connect_failed, no_alert.no_client_hello_seen, no_alert.middlebox_reset,
+    no_alert.tcp_connect_failed, no_alert.no_client_hello_seen, no_alert.middlebox_reset, transport.relay_reset,
+    transport.flight_never_acknowledged,
     no_alert.capture_ends_after_hello, no_alert.hello_never_answered, no_alert.closed_on_hello,
     no_alert.flight_never_answered, no_alert.capture_ends_mid_handshake, no_alert.client_probable_alert,
-    no_alert.server_probable_alert, no_alert.closed_without_alert)
+    no_alert.server_probable_alert, silent_rejection.client_closed_on_certificate, no_alert.closed_without_alert)
+
+
+def _after_the_peer_closed(f: Facts, a: Alert) -> bool:
+    """An alert sent during the handshake after the other side had already closed (FIN or RST)
+    is the sender's reaction to that close (lighttpd answers a client's bare FIN with
+    decode_error), not why the handshake stopped: the close decides. Noted as such."""
+    close = f.c.tcp_close
+    if close is None or close.by == a.sender or close.frame >= a.frame or f.c.established \
+            or f.hellos()[0] is None:  # (a capture that starts mid-connection: nothing says which handshake)
+        return False
+    what = f"{a.level} {a.name} ({a.hex})" if a.code is not None else "encrypted alert"
+    f.note(f"The {a.sender}'s {what} comes after the {close.by} had "
+           f"{'reset' if close.how == 'rst' else 'closed'} the connection (frame {close.frame}): "
+           "a reaction to that close, not its cause.", [a.frame])
+    return True
 
 
 def decide(f: Facts) -> Candidate:
@@ -109,6 +137,7 @@ def decide(f: Facts) -> Candidate:
         rules = NOT_TLS
     else:
         f.note_hellos()
+        f.note_relay_legs()
         # The deciding readable alert is the first fatal one; failing that, a warning alert
         # that ends things (the client refusing renegotiation, SSLv3's no_certificate).
         fatal = warn = hidden = None
@@ -122,8 +151,14 @@ def decide(f: Facts) -> Candidate:
                 break
             elif warn is None and (code == NO_RENEGOTIATION or code == NO_CERTIFICATE):
                 warn = a
+        if fatal is not None and late_alert(f, fatal):
+            fatal = None  # noted as the after-handshake problem; the exchange had succeeded
         alert = warn if fatal is None else fatal
-        if alert is not None:
+        if alert is not None and _after_the_peer_closed(f, alert):
+            rules = NO_ALERT  # the close decides (see _after_the_peer_closed)
+        elif alert is None and hidden is not None and _after_the_peer_closed(f, hidden):
+            rules = NO_ALERT
+        elif alert is not None:
             f.alert = alert
             f.evidence.append(f.alert_line(alert))
             f.phase = phase = phase_at(f, alert.frame, alert.sender)

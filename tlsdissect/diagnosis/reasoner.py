@@ -19,14 +19,18 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from tlsdissect.diagnosis.causes import remedy_lines
+from tlsdissect.diagnosis.candidate import Candidate
+from tlsdissect.diagnosis.causes import CAUSES, remedy_lines
 from tlsdissect.diagnosis.facts import Facts
 from tlsdissect.diagnosis.ranking import decide
 from tlsdissect.diagnosis.texts import check_for
-from tlsdissect.diagnosis.verdict import Diagnosis, Evidence
+from tlsdissect.diagnosis.verdict import Diagnosis, Evidence, after_handshake_problem
 from tlsdissect.results.model import Connection, Event
 
 __all__ = ["diagnose", "Diagnosis", "Evidence"]
+
+# Failure points after a completed handshake: a cause named there is the after-handshake problem.
+AFTER_HANDSHAKE_POINTS = frozenset({"application_data", "renegotiation", "post_handshake_auth"})
 
 
 def diagnose(conn: Connection, server_chain: Any = None, client_chain: Any = None,
@@ -52,9 +56,9 @@ def diagnose(conn: Connection, server_chain: Any = None, client_chain: Any = Non
     hs = f.hs
     last = None
     if alert:  # last_hs(before=the alert's frame)
-        limit = alert["frame"]
+        limit = alert.frame
         for e in reversed(hs):
-            if limit is None or e.frame <= limit:
+            if e.frame <= limit:
                 last = e
                 break
     elif hs:
@@ -71,8 +75,21 @@ def diagnose(conn: Connection, server_chain: Any = None, client_chain: Any = Non
         remedy = list(won.remedy) if won.remedy else remedy_lines(cause)
         st = conn.starttls
         command, withheld = check_for(cause, conn.server, conn.server_name or "", st.protocol if st else "smtp")
+    after = f.after_handshake
+    if after is None and conn.established and cause not in ("ok", "unknown", "not_tls") \
+            and won.failure_point in AFTER_HANDSHAKE_POINTS:
+        after = _stopped_exchange(won)
     # (Positional: a keyword call of the class costs half as much again; the field order is
     # held by tests/test_enrich_diagnosis_factory.py.)
     return Diagnosis(won.outcome, cause, won.confidence, won.failure_point, last_completed, won.aborted_by,
                      won.how, alert, won.alternatives, won.explanation, evidence, remedy, command, withheld,
-                     f"tcp.stream eq {conn.stream}", hidden)
+                     f"tcp.stream eq {conn.stream}", hidden, after)
+
+
+def _stopped_exchange(won: Candidate) -> dict[str, Any]:
+    """The after-handshake problem of a winner that named a cause after the handshake: the
+    cause itself, with the frames of the winner's own evidence and its alert."""
+    frames = sorted({fr for e in won.evidence for fr in e.frames})
+    if won.alert is not None and won.alert.frame not in frames:
+        frames = sorted(frames + [won.alert.frame])
+    return after_handshake_problem(won.cause, won.confidence, True, CAUSES[won.cause].title, frames, won.alert)

@@ -75,8 +75,11 @@ def _alert_text(a: Alert) -> str:
         return f"The {a.sender} sends an encrypted alert record ({a.length} bytes); its content is hidden without keys."
     if a.encrypted:
         return f"The {a.sender} sends a {a.level} alert {a.name} ({a.hex}) (decrypted with the key log)."
+    # The record as on the wire: type 21 (alert), the record's version (not kept: named, not
+    # quoted), length 2, then the alert's level and description.
     return (f"The {a.sender} sends a {a.level} alert {a.name} ({a.hex}); record bytes "
-            f"15 .. .. 00 02 {1 if a.level == 'warning' else 2:02x} {code:02x}.")
+            f"15 [version] 00 02 | {1 if a.level == 'warning' else 2:02x} {code:02x} (type, version, length | level, "
+            "description).")
 
 
 def alert_text(a: Alert) -> str:

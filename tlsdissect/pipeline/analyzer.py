@@ -2,22 +2,28 @@
 
 ``iter_connections`` streams: it yields each connection as soon as it is over, so memory is
 bounded by the connections open at one time, not by the size of the capture. ``analyze``
-collects everything into a :class:`~tlsdissect.results.model.Report`.
+collects everything into a :class:`Report`.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
 
 from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, UDP_DATAGRAM
 from tlsdissect.capture.reader import CaptureReader, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
+from tlsdissect.pipeline.quic_results import finish_quic
+from tlsdissect.pipeline.relays import RelayHold
 from tlsdissect.results.model import Connection, Report
 from tlsdissect.quic.flows import QuicFlows
 from tlsdissect.tcp.flows import NEEDS_FLOW_TABLE, TOMBSTONE_TTL, FlowTable, TcpConnection
 from tlsdissect.tls.session import TlsSession
+
+if TYPE_CHECKING:  # (a type only: a run without a key log never imports the keys stage)
+    from tlsdissect.keys.keylog import KeyLog
 
 
 GC_YOUNG_LIMIT = 200_000  # young container objects that trigger a collection while automatic GC is off
@@ -44,17 +50,28 @@ class quiet_gc:
             gc.enable()
 
 
+PathName = Union[str, os.PathLike[str]]
+# What ``keylog=`` takes: a key log file's path, a parsed KeyLog, or a list of them (merged in order).
+KeyLogSource = Union[PathName, "KeyLog", Sequence[Union[PathName, "KeyLog"]]]
+# What ``progress=`` is called with: (frames read so far, bytes of the capture read so far).
+ProgressCallback = Callable[[int, int], None]
+
+
 @dataclass
 class Options:
-    """Knobs of one analysis run."""
+    """The knobs of one analysis run, as one object: what the keyword parameters of
+    :func:`analyze` and :func:`iter_connections` make (their docstrings say what each does)."""
 
     include_all: bool = False  # report every TCP connection, not only TLS ones
-    keylog: Any = None  # tlsdissect.keys.keylog.KeyLog (or paths) for decryption
-    diagnose: bool = True
-    ca_file: Optional[str] = None
-    ca_path: Optional[str] = None
-    system_trust: bool = False
-    progress: Optional[Callable[[int, int], None]] = None  # (frames, bytes) callback
+    keylog: Optional[KeyLogSource] = None  # key log(s) for decryption
+    diagnose: bool = True  # certificate analysis and diagnosis (off: the parsed handshake only)
+    ca_file: Optional[PathName] = None  # trust anchors (PEM bundle) for server chains
+    ca_path: Optional[PathName] = None  # a directory of trust anchors
+    system_trust: bool = False  # the operating system's trust store
+    progress: Optional[ProgressCallback] = None  # called every 2048 frames
+    # Bytes the open connections may hold by estimate (tcp.flows.MEMORY_BUDGET when None): over it,
+    # the longest idle are handed out early, each marked with a memory_budget anomaly.
+    memory_budget: Optional[int] = None
 
 
 @dataclass
@@ -147,7 +164,9 @@ def _post_process(conn: Connection, opts: Options, peer_server_key: Optional[tup
     if _enrich is None:
         try:
             from tlsdissect.pipeline.enrich import enrich
-        except ImportError:
+        except ModuleNotFoundError as e:  # only a missing third-party package; our own errors surface
+            if (e.name or "").partition(".")[0] != "cryptography":
+                raise
             return
         _enrich = enrich
     if peer_server_key is None:
@@ -156,7 +175,7 @@ def _post_process(conn: Connection, opts: Options, peer_server_key: Optional[tup
         _enrich(conn, opts, peer_server_key)
 
 
-def _load_keylog(keylog: Any) -> Any:
+def _load_keylog(keylog: Optional[KeyLogSource]) -> Optional[KeyLog]:
     """Accept a KeyLog, a path, or a list of paths/KeyLogs."""
     if keylog is None or keylog == []:
         return None
@@ -164,24 +183,12 @@ def _load_keylog(keylog: Any) -> Any:
 
     if isinstance(keylog, KeyLog):
         return keylog
-    items = keylog if isinstance(keylog, (list, tuple)) else [keylog]
+    items: Sequence[Union[PathName, KeyLog]] = (
+        keylog if isinstance(keylog, (list, tuple)) else [keylog])  # type: ignore[list-item]
     merged = KeyLog()
     for item in items:
         merged.merge(item if isinstance(item, KeyLog) else KeyLog.from_file(item))
     return merged
-
-
-def quic_fingerprints(q: Any) -> Optional[dict[str, Any]]:
-    """JA4 (transport ``q``) and JA3 of a QUIC handshake's ClientHello, JA4S/JA3S of its
-    ServerHello, as the fingerprint definitions give them for QUIC."""
-    from tlsdissect.fingerprints import ja3, ja3s, ja4, ja4s
-
-    if q.client_hello is None and q.server_hello is None:
-        return None
-    j4, j4s = ja4(q.client_hello, "q"), ja4s(q.server_hello, "q")
-    j3, j3s = ja3(q.client_hello), ja3s(q.server_hello)
-    return {"ja4": j4.ja4 if j4 else None, "ja4_r": j4.ja4_r if j4 else None, "ja4s": j4s.ja4s if j4s else None,
-            "ja3": j3[0] if j3 else None, "ja3s": j3s[0] if j3s else None}
 
 
 def _keylog_lines_ignored(lines: list[Any]) -> str:
@@ -204,35 +211,80 @@ def _absorb_secrets(table: FlowTable, sessions: Sessions, secrets: list) -> None
             sessions.keylog = KeyLog()
         sessions.keylog.merge(log)
         for conn in table.active.values():  # connections already open get the keys too
-            if not conn.shadow:
+            if isinstance(conn, TcpConnection) and isinstance(conn.consumer, TlsSession):
                 conn.consumer.keylog = sessions.keylog
     secrets.clear()
 
 
-def iter_connections(source: Source, *, state: Optional[RunState] = None, **options: Any) -> Iterator[Connection]:
+def iter_connections(source: Source, *, include_all: bool = False, keylog: Optional[KeyLogSource] = None,
+                     diagnose: bool = True, ca_file: Optional[PathName] = None, ca_path: Optional[PathName] = None,
+                     system_trust: bool = False, progress: Optional[ProgressCallback] = None,
+                     memory_budget: Optional[int] = None, state: Optional[RunState] = None) -> Iterator[Connection]:
     """Yield each connection of the capture when it ends (streaming, bounded memory).
 
-    Raises :class:`~tlsdissect.errors.CaptureError` when the input is not a capture at all.
-    A capture cut short is not an error: the connections decoded before the cut are yielded,
-    marked ``partial`` when they were still open, and ``state.reader.info.truncated`` is set.
+    Connections come out in the order they end (close, reset, idle timeout, or the end of the
+    capture), not by stream number; each is a :class:`Connection`
+    whose ``diagnosis`` is filled in (unless ``diagnose=False``). Memory is bounded by the
+    connections open at one time, so this suits captures too big for :func:`analyze`.
+
+    Args:
+        source: the capture: a path, its bytes, or a binary file object (pcap or pcapng,
+            gzip'd or not).
+        include_all: report every TCP connection, not only those that carried TLS (or a
+            failed attempt at it on a port where TLS was seen).
+        keylog: an NSS key log (``SSLKEYLOGFILE``) to decrypt with: a path, a
+            :class:`tlsdissect.keys.keylog.KeyLog`, or a list of them (merged). Keys embedded
+            in a pcapng (``editcap --inject-secrets``) are used as well.
+        diagnose: run the certificate analysis and the diagnosis (``False``: the parsed
+            handshake only, faster, and ``diagnosis`` stays ``None``).
+        ca_file: a PEM bundle of trust anchors to check the servers' chains against.
+        ca_path: a directory of trust anchors (PEM or DER, as ``openssl rehash`` leaves it).
+        system_trust: check the servers' chains against the system's trust store.
+            (Without one of these three, chains are judged for completeness, names and dates,
+            and ``trust`` is ``"not_checked"``.)
+        progress: called as ``progress(frames, bytes_read)`` every few thousand frames.
+        memory_budget: bytes the open connections may hold by estimate (default 40 MiB,
+            docs/limits.md); over it the longest idle are handed out early, each marked with a
+            ``memory_budget`` anomaly.
+        state: a :class:`RunState` to fill in with what the run learnt about the capture
+            (its reader and format, frame and TCP connection counts, warnings).
+
+    Raises:
+        CaptureError: the input is not a capture at all (a capture cut short is not an
+            error: the connections decoded before the cut are yielded, marked ``partial``
+            when they were still open, and ``state.reader.info.truncated`` is set).
+        TypeError: an unknown keyword (a misspelt option is never silently ignored).
     """
-    opts = options.pop("opts", None) or Options(**options)
+    opts = Options(include_all=include_all, keylog=keylog, diagnose=diagnose, ca_file=ca_file, ca_path=ca_path,
+                   system_trust=system_trust, progress=progress, memory_budget=memory_budget)
     sessions = Sessions()
     if opts.diagnose:
         from tlsdissect.pipeline.neighbours import Neighbours
 
         sessions.neighbours = Neighbours()
-    return _run(source, state if state is not None else RunState(), opts, FlowTable(sessions), sessions, _finish)
+    table = FlowTable(sessions, memory_budget=opts.memory_budget)
+    return _run(source, state if state is not None else RunState(), opts, table, sessions, _finish)
 
 
 def iter_shard(source: Source, shard: tuple[int, int], *, state: Optional[RunState] = None,
                **options: Any) -> Iterator[ShardResult]:
     """Worker ``shard[0]`` of ``shard[1]``: the connections this worker analyses, as ShardResults
-    (see tlsdissect.parallel, which merges the workers into the single-process output)."""
-    opts = options.pop("opts", None) or Options(**options)
+    (see tlsdissect.parallel, which merges the workers into the single-process output).
+    ``options``: the keyword parameters of :func:`iter_connections`."""
+    opts = _options(options, "iter_shard")
     sessions = Sessions()
-    return _run(source, state if state is not None else RunState(), opts, FlowTable(sessions, shard=shard), sessions,
+    table = FlowTable(sessions, shard=shard, memory_budget=opts.memory_budget)
+    return _run(source, state if state is not None else RunState(), opts, table, sessions,
                 _finish_shard)
+
+
+def _options(options: dict[str, Any], caller: str) -> Options:
+    """``Options(**options)``, with an unknown name reported as the caller's own TypeError."""
+    unknown = sorted(set(options) - set(Options.__dataclass_fields__))
+    if unknown:
+        raise TypeError(f"{caller}() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+                        f"its options are {', '.join(Options.__dataclass_fields__)}")
+    return Options(**options)
 
 
 def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions: Sessions,
@@ -248,11 +300,12 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
     needs_flow_table = NEEDS_FLOW_TABLE
     undecoded = 0
     # UDP datagrams go to the QUIC stage (in a sharded run, the first worker's: each reads them all)
-    quic = QuicFlows() if table.shard is None or table.shard[0] == 0 else None
+    quic = QuicFlows(sessions.keylog) if table.shard is None or table.shard[0] == 0 else None
     next_sweep_frame = 0
     frame = 0
     ts = 0.0
     progress = opts.progress
+    hold = RelayHold(table)  # each connection waits until its relay legs can be known
     try:
         try:
             for frame, ts, linktype, key, seq, ack, flags, payload, ttl in reader.segments():
@@ -268,6 +321,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
                     continue
                 if secrets:  # a pcapng Decryption Secrets Block
                     _absorb_secrets(table, sessions, secrets)
+                    if quic is not None:
+                        quic.keylog = sessions.keylog
                 # FlowTable.flow, its common case here (no call): a packet of a known conversation
                 # without SYN (nor an ICMP quote) goes straight to the conversation.
                 entry = conversation(key)
@@ -282,8 +337,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
                     table.sweep(ts)
                     if progress is not None:
                         progress(frame, reader.position)
-                    for conn in table.take_done():
-                        result = finish(conn, sessions, False, opts)
+                    for conn, ended in hold.release(table.take_done(), False):
+                        result = finish(conn, sessions, ended, opts)
                         if result is not None:
                             yield result
                     if gc.get_count()[0] > GC_YOUNG_LIMIT and not gc.isenabled():
@@ -298,8 +353,8 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
             st.warnings.append(f"{table.tombstones_dropped} retired connections forgot their stream number early "
                                f"(more than {table.max_tombstones} were retired within {TOMBSTONE_TTL:g} s, "
                                "docs/limits.md): a late packet of one of them started a new stream number")
-        for conn in table.take_done():
-            result = finish(conn, sessions, True, opts)
+        for conn, ended in hold.release(table.take_done(), True, final=True):
+            result = finish(conn, sessions, ended, opts)
             if result is not None:
                 yield result
     finally:
@@ -308,22 +363,51 @@ def _run(source: Source, st: RunState, opts: Options, table: FlowTable, sessions
         if quic is not None:
             st.quic = quic.results()
             for q in st.quic:
-                q.fingerprints = quic_fingerprints(q)
+                finish_quic(q, opts)
         reader.close()
     if st.interrupted:
         raise KeyboardInterrupt
 
 
-def analyze(source: Source, **options: Any) -> Report:
-    """Analyse a whole capture (path, bytes or binary file object) into a Report.
+def analyze(source: Source, *, include_all: bool = False, keylog: Optional[KeyLogSource] = None,
+            diagnose: bool = True, ca_file: Optional[PathName] = None, ca_path: Optional[PathName] = None,
+            system_trust: bool = False, progress: Optional[ProgressCallback] = None,
+            memory_budget: Optional[int] = None) -> Report:
+    """Analyse a whole capture into a :class:`Report`.
 
-    Connections are listed by stream number. Options: ``include_all`` (every TCP connection,
-    not only TLS), ``keylog`` (key log path(s) or KeyLog for decryption), ``diagnose``,
-    ``ca_file`` / ``ca_path`` / ``system_trust`` (trust check of server chains).
+    The connections are listed by stream number (Wireshark's ``tcp.stream``); the report
+    also says what the capture was (format, frames, whether it was cut short). Everything is
+    held in memory: for a very big capture, :func:`iter_connections` streams instead.
+
+        >>> report = tlsdissect.analyze("capture.pcap", keylog="sslkeys.log")
+        >>> [c.diagnosis.verdict for c in report.failures()]
+
+    Args:
+        source: the capture: a path, its bytes, or a binary file object (pcap or pcapng,
+            gzip'd or not).
+        include_all: report every TCP connection, not only those that carried TLS.
+        keylog: an NSS key log (``SSLKEYLOGFILE``) to decrypt with: a path, a
+            :class:`tlsdissect.keys.keylog.KeyLog`, or a list of them (merged).
+        diagnose: run the certificate analysis and the diagnosis (``False``: parsing only).
+        ca_file: a PEM bundle of trust anchors to check the servers' chains against.
+        ca_path: a directory of trust anchors.
+        system_trust: check the servers' chains against the system's trust store.
+        progress: called as ``progress(frames, bytes_read)`` every few thousand frames.
+        memory_budget: bytes the open connections may hold by estimate (default 40 MiB,
+            docs/limits.md); over it the longest idle are handed out early, marked.
+
+    (The options in more detail: :func:`iter_connections`.)
+
+    Raises:
+        CaptureError: the input is not a capture at all (a capture cut short is not an
+            error: ``Report.truncated`` says so).
+        TypeError: an unknown keyword (a misspelt option is never silently ignored).
     """
     st = RunState()
     with quiet_gc():
-        conns = list(iter_connections(source, state=st, **options))
+        conns = list(iter_connections(source, include_all=include_all, keylog=keylog, diagnose=diagnose,
+                                      ca_file=ca_file, ca_path=ca_path, system_trust=system_trust,
+                                      progress=progress, memory_budget=memory_budget, state=st))
     conns.sort(key=lambda c: c.stream)
     reader = st.reader
     info = reader.info if reader else None

@@ -13,6 +13,7 @@ from operator import itemgetter
 from typing import Any, Optional
 
 from tlsdissect.capture.packet import format_host
+from tlsdissect.results.listcaps import DROPPED_KEYS, MAX_CHAIN_CERTIFICATES
 from tlsdissect.results.model import Alert, Connection, DirectionStats, Event, TcpClose, round6, timeline_events
 from tlsdissect.starttls.reader import worth_reporting
 from tlsdissect.tcp.flows import TLS_PORTS, TcpConnection
@@ -20,6 +21,7 @@ from tlsdissect.tls import tables
 from tlsdissect.tls.session import TlsSession
 
 _ALERT_LEVELS = {1: "warning", 2: "fatal"}
+_RANDOM_END = 43  # a hello record: 5-byte record header, 4-byte message header, 2-byte version, 32-byte random
 _BY_FRAME = itemgetter(1)  # timeline tuples: (direction, frame, time, type, info)
 # Names of directions 0 and 1, by which direction is the client's.
 _NAMES: tuple[tuple[str, str], tuple[str, str]] = (("client", "server"), ("server", "client"))
@@ -46,7 +48,7 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     server = 1 - client
     names = _NAMES[client]
     # Timeline: TCP and TLS events merged in capture order (stable for equal frames).
-    merged = tcp.tcp_events + s.timeline  # (a new list: sorted in place, no second copy)
+    merged = tcp.tcp_events + s.full_timeline()  # (a new list: sorted in place, no second copy)
     merged.sort(key=_BY_FRAME)
     anomalies = timeline_events(s.anomalies, names) if s.anomalies else []
     for r in (0, 1):
@@ -88,10 +90,10 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     close = tcp.first_close()
     conn.tcp_close = TcpClose(names[close[0]], close[1], close[2], close[3]) if close is not None else None
     server_certs = s.certificates[server]
-    conn.server_certificates_der = server_certs[0].ders if server_certs else []
+    conn.server_certificates_der = _chain(server_certs[0], "server", s) if server_certs else []
     client_certs = s.certificates[client]
     if client_certs:
-        conn.client_certificates_der = client_certs[0].ders
+        conn.client_certificates_der = _chain(client_certs[0], "client", s)
         conn.client_certificate_sent = bool(client_certs[0].entries)
     else:
         conn.client_certificates_der = []
@@ -121,9 +123,27 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     dec = s.decryption_summary()
     if dec is not None:
         extra["decryption"] = dec
+        http = s.http_summary()
+        if http is not None:
+            extra["http"] = http
     rst_mid = tcp.rst_mid_record
     if rst_mid[0] or rst_mid[1]:
         extra["rst_mid_record"] = {names[d]: rst_mid[d] for d in (0, 1) if rst_mid[d]}
+    opening = tcp.opening[0]
+    if tcp.relay_legs and opening is not None and len(opening) >= _RANDOM_END and opening[0] == 0x16 \
+            and opening[5] in (1, 2):
+        # Only where the first bytes are a ClientHello (or ServerHello) record, random included:
+        # 32 random bytes make them unique (a plain-text greeting before TLS would not).
+        extra["relay_legs"] = [{"stream": leg.stream, "reset_frame": leg.reset_frame,
+                                "reset_time": None if leg.reset_time is None else round6(leg.reset_time)}
+                               for leg in tcp.relay_legs]
+    stalls = None
+    for d in (0, 1):
+        found = tcp.stall(d)
+        if found is not None:
+            if stalls is None:
+                stalls = extra["stalled"] = {}
+            stalls[names[d]] = found.to_dict()
     rst_ttl = tcp.rst_ttl
     rst_ttls: dict[str, int] = {}  # (no comprehension: one function call less per connection)
     if rst_ttl[0] is not None:
@@ -132,7 +152,20 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
         rst_ttls[names[1]] = rst_ttl[1]
     ttls = tcp.ttls
     extra["ttl"] = {names[0]: ttls[0], names[1]: ttls[1], "rst": rst_ttls}
+    dropped = s.dropped
+    if dropped:
+        extra["dropped"] = {k: dropped[k] for k in DROPPED_KEYS if k in dropped}
     return conn
+
+
+def _chain(msg: Any, side: str, s: TlsSession) -> list[bytes]:
+    """A Certificate message's certificates (DER), the first MAX_CHAIN_CERTIFICATES of them;
+    the others are counted in the session's ``dropped``."""
+    ders = msg.ders
+    if len(ders) > MAX_CHAIN_CERTIFICATES:
+        s.drop(side + "_certificates", len(ders) - MAX_CHAIN_CERTIFICATES)
+        del ders[MAX_CHAIN_CERTIFICATES:]
+    return ders
 
 
 def _negotiated(conn: Connection, s: TlsSession, sh: Any, hrr: Any, extra: dict[str, Any]) -> None:

@@ -8,6 +8,8 @@ remembered as not QUIC.
 
 from __future__ import annotations
 
+from typing import Any
+
 from tlsdissect.capture.packet import format_endpoint, split_key
 from tlsdissect.quic.packets import looks_like_quic_long_header
 from tlsdissect.quic.session import QuicHandshake, QuicSession
@@ -24,7 +26,8 @@ def _reverse(key: bytes) -> bytes:
 class QuicFlows:
     """Fed every UDP datagram of the capture (``datagram``); ``results`` at the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, keylog: Any = None) -> None:
+        self.keylog = keylog  # keys.keylog.KeyLog: Handshake packets are opened with its secrets
         self.sessions: dict[bytes, QuicSession] = {}
         self.not_quic: set[bytes] = set()
         self.flows_skipped = 0
@@ -44,7 +47,8 @@ class QuicFlows:
                 self.flows_skipped += 1
                 return
             src, dst, sport, dport = split_key(key)
-            session = QuicSession("a", format_endpoint(src, sport), format_endpoint(dst, dport), frame, ts)
+            session = QuicSession("a", format_endpoint(src, sport), format_endpoint(dst, dport), frame, ts,
+                                  self.keylog)
             self.sessions[key] = session
             direction = "a"
         session.datagram(direction, frame, ts, payload)

@@ -1,23 +1,17 @@
 """Initial packet protection (RFC 9001 §5.2, §5.4; RFC 9369 §3.3): keys from the client's first
-Destination Connection ID, header protection removed, the payload opened with AES-128-GCM.
+Destination Connection ID; the packets are opened as every protected packet is (quic.protection).
 
-Everything cryptographic is the ``cryptography`` library's (HMAC, HKDF-Expand, AES-ECB, AES-GCM);
+HKDF is the TLS key schedule's (keys.schedule), the ciphers the ``cryptography`` library's;
 this module only arranges the inputs as the RFCs say.
 """
 
 from __future__ import annotations
 
-import struct
-from dataclasses import dataclass
 from functools import lru_cache
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, hmac
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
-
 from tlsdissect.quic.packets import VERSION_2, LongHeader, QuicFormatError
+from tlsdissect.keys.schedule import hkdf_expand_label, hkdf_extract
+from tlsdissect.quic.protection import PacketKeys, open_payload
 
 # Initial salts: RFC 9001 §5.2 (v1), RFC 9369 §3.3.1 (v2), and the drafts' (draft-ietf-quic-tls).
 SALT_V1 = bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a")
@@ -40,24 +34,8 @@ def initial_salt(version: int) -> bytes | None:
     return None
 
 
-def hkdf_extract(salt: bytes, ikm: bytes) -> bytes:
-    h = hmac.HMAC(salt, hashes.SHA256())
-    h.update(ikm)
-    return h.finalize()
-
-
-def expand_label(secret: bytes, label: str, length: int) -> bytes:
-    """TLS 1.3's HKDF-Expand-Label (RFC 8446 §7.1) with an empty context."""
-    full = b"tls13 " + label.encode("ascii")
-    info = struct.pack(">HB", length, len(full)) + full + b"\x00"
-    return HKDFExpand(algorithm=hashes.SHA256(), length=length, info=info).derive(secret)
-
-
-@dataclass(frozen=True)
-class InitialKeys:
-    key: bytes
-    iv: bytes
-    hp: bytes
+# The Initial keys are AES-128-GCM keys (RFC 9001 §5.2): PacketKeys with the default AEAD.
+InitialKeys = PacketKeys
 
 
 @lru_cache(maxsize=1024)
@@ -66,29 +44,18 @@ def initial_keys(dcid: bytes, version: int, server: bool) -> InitialKeys | None:
     salt = initial_salt(version)
     if salt is None:
         return None
-    secret = expand_label(hkdf_extract(salt, dcid), "server in" if server else "client in", 32)
+    secret = hkdf_expand_label(hkdf_extract(salt, dcid), "server in" if server else "client in", b"", 32)
     prefix = "quicv2 " if version == VERSION_2 else "quic "
-    return InitialKeys(expand_label(secret, prefix + "key", 16), expand_label(secret, prefix + "iv", 12),
-                       expand_label(secret, prefix + "hp", 16))
+    return InitialKeys(hkdf_expand_label(secret, prefix + "key", b"", 16), hkdf_expand_label(secret, prefix + "iv", b"", 12),
+                       hkdf_expand_label(secret, prefix + "hp", b"", 16))
 
 
-def open_packet(datagram: bytes, header: LongHeader, keys: InitialKeys) -> tuple[int, bytes]:
+def open_packet(datagram: bytes, header: LongHeader, keys: PacketKeys) -> tuple[int, bytes]:
     """(packet number, plaintext payload) of a protected long-header packet; raises
     QuicFormatError when the bytes do not decrypt (other keys, corruption)."""
-    pn_offset = header.pn_offset
-    sample = datagram[pn_offset + 4:pn_offset + 20]
-    if len(sample) < 16:
-        raise QuicFormatError("packet too short for its header-protection sample")
-    encryptor = Cipher(algorithms.AES(keys.hp), modes.ECB()).encryptor()
-    mask = encryptor.update(sample) + encryptor.finalize()
-    first = datagram[header.start] ^ (mask[0] & 0x0F)
-    pn_len = (first & 0x03) + 1
-    pn_bytes = bytes(b ^ m for b, m in zip(datagram[pn_offset:pn_offset + pn_len], mask[1:1 + pn_len]))
-    pn = int.from_bytes(pn_bytes, "big")
-    aad = bytes([first]) + datagram[header.start + 1:pn_offset] + pn_bytes
-    nonce = (int.from_bytes(keys.iv, "big") ^ pn).to_bytes(12, "big")
     try:
-        plain = AESGCM(keys.key).decrypt(nonce, datagram[pn_offset + pn_len:header.end], aad)
-    except InvalidTag:
-        raise QuicFormatError("the Initial packet does not decrypt with the keys of this connection ID") from None
-    return pn, plain
+        return open_payload(datagram, header.start, header.pn_offset, header.end, keys, True)
+    except QuicFormatError as e:
+        if "does not decrypt" in str(e) and header.kind == "initial":
+            raise QuicFormatError("the Initial packet does not decrypt with the keys of this connection ID") from None
+        raise

@@ -19,11 +19,15 @@ from tlsdissect.errors import ParseError
 from tlsdissect.quic.frames import ConnectionClose, CryptoFrame, frames
 from tlsdissect.quic.initial import initial_keys, open_packet
 from tlsdissect.quic.packets import QuicFormatError, parse_long_header, version_name
-from tlsdissect.tls.handshake import parse_client_hello, parse_server_hello
+from tlsdissect.quic.protection import PacketKeys, keys_from_secret
+from tlsdissect.tls.handshake import (
+    CERTIFICATE, CERTIFICATE_REQUEST, ENCRYPTED_EXTENSIONS, ParseContext, message_name, parse_certificate,
+    parse_client_hello, parse_message, parse_server_hello)
 from tlsdissect.tls.tables import alert_name
 
 MAX_CRYPTO = 64 * 1024  # bytes of Initial CRYPTO data kept per direction (a ClientHello is < 16 KB)
 MAX_DATAGRAMS_READ = 64  # datagrams per direction opened and parsed; later ones are only counted
+MAX_MESSAGES = 32  # handshake messages listed per connection (a handshake has about ten)
 
 # RFC 9000 §20.1 (and RFC 9368 §10.2): transport error codes; 0x100-0x1ff carry a TLS alert.
 TRANSPORT_ERRORS: dict[int, str] = {
@@ -33,6 +37,9 @@ TRANSPORT_ERRORS: dict[int, str] = {
     0x0B: "INVALID_TOKEN", 0x0C: "APPLICATION_ERROR", 0x0D: "CRYPTO_BUFFER_EXCEEDED", 0x0E: "KEY_UPDATE_ERROR",
     0x0F: "AEAD_LIMIT_REACHED", 0x10: "NO_VIABLE_PATH", 0x11: "VERSION_NEGOTIATION_ERROR",
 }
+
+
+APPLICATION_ERROR = 0x0C
 
 
 def error_name(code: int, application: bool) -> str:
@@ -54,12 +61,24 @@ class Close:
     reason: str
     application: bool
     tls_alert: Optional[int]  # CRYPTO_ERROR 0x100 + alert
+    level: str = "initial"  # the packet number space it was read in: initial | handshake
+
+    @property
+    def application_level(self) -> bool:
+        """An application's close: a 0x1d frame, or the transport close with APPLICATION_ERROR
+        that stands in for one in Initial and Handshake packets (RFC 9000 §10.2.3)."""
+        return self.application or self.error_code == APPLICATION_ERROR
+
+    @property
+    def handshake_error(self) -> bool:
+        """A close that ends a handshake: a TLS alert or a transport error other than NO_ERROR."""
+        return not self.application_level and (self.tls_alert is not None or self.error_code != 0)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"sender": self.sender, "frame": self.frame, "time": round(self.time, 6),
                              "error_code": self.error_code, "error_name": self.error_name,
                              "frame_type": self.frame_type, "reason": self.reason, "application": self.application,
-                             "tls_alert": None}
+                             "tls_alert": None, "level": self.level}
         if self.tls_alert is not None:
             d["tls_alert"] = {"code": self.tls_alert, "name": alert_name(self.tls_alert)}
         return d
@@ -83,7 +102,17 @@ class QuicHandshake:
     server_hello_frame: Optional[int] = None
     retry_frame: Optional[int] = None
     version_negotiation: tuple[int, ...] = ()  # the versions a Version Negotiation packet offered
-    close: Optional[Close] = None  # the first CONNECTION_CLOSE readable at the Initial level
+    close: Optional[Close] = None  # the first CONNECTION_CLOSE readable (Initial level, or Handshake with keys)
+    # With a key log (the TLS 1.3 handshake traffic secrets): the Handshake packets opened.
+    handshake_keys: bool = False  # the key log held this connection's handshake secrets
+    handshake_messages: list[tuple[str, int, str]] = field(default_factory=list)  # (sender, frame, name)
+    server_certificates: list[bytes] = field(default_factory=list)  # DER, as sent
+    server_certificates_frame: Optional[int] = None
+    client_certificates: Optional[list[bytes]] = None  # None: no client Certificate message read
+    certificate_requested: bool = False
+    alpn_selected: Optional[str] = None  # from EncryptedExtensions
+    chain: Any = None  # x509.chain.ChainAnalysis of server_certificates (the pipeline fills it in)
+    diagnosis: Any = None  # diagnosis.quic.QuicDiagnosis (the pipeline fills it in)
     packets: dict[str, dict[str, int]] = field(default_factory=lambda: {"client": {}, "server": {}})
     problems: list[str] = field(default_factory=list)
     fingerprints: Optional[dict[str, Any]] = None  # JA4/JA3 of the hellos (the pipeline fills it in)
@@ -104,11 +133,11 @@ class QuicHandshake:
         Initial level ends a handshake, whatever 1-RTT packets the server sent ahead);
         established: 1-RTT packets both ways and no such close; incomplete otherwise."""
         c = self.close
-        if c is not None and not c.application and (c.tls_alert is not None or c.error_code != 0):
+        if c is not None and c.handshake_error:
             return "failed"
         if self.handshake_progressed:
             return "established"
-        return "failed" if c is not None and c.error_code != 0 else "incomplete"
+        return "failed" if c is not None and c.error_code != 0 and not c.application_level else "incomplete"
 
     def to_dict(self) -> dict[str, Any]:
         ch, sh = self.client_hello, self.server_hello
@@ -125,6 +154,14 @@ class QuicHandshake:
             "version_negotiation": [version_name(v) for v in self.version_negotiation] or None,
             "close": self.close.to_dict() if self.close is not None else None,
             "packets": self.packets, "problems": self.problems, "fingerprints": self.fingerprints,
+            "handshake_keys": self.handshake_keys,
+            "handshake_messages": [{"sender": s, "frame": f, "type": n} for s, f, n in self.handshake_messages],
+            "alpn_selected": self.alpn_selected,
+            "certificate_requested": self.certificate_requested,
+            "server_certificates": self.chain.to_dict()["certificates"] if self.chain is not None else None,
+            "chain_findings": [f.to_dict() for f in self.chain.findings] if self.chain is not None else None,
+            "trust": self.chain.trust if self.chain is not None else None,
+            "diagnosis": self.diagnosis.to_dict() if self.diagnosis is not None else None,
         }
 
 
@@ -151,6 +188,17 @@ class _CryptoStream:
         for o in [o for o in self.pieces if o + len(self.pieces[o]) <= len(self.contiguous)]:
             del self.pieces[o]
 
+    def messages(self, start: int) -> tuple[list[tuple[int, bytes]], int]:
+        """The whole handshake messages from offset ``start`` on, and the offset after them."""
+        buf, out = self.contiguous, []
+        while len(buf) >= start + 4:
+            length = int.from_bytes(buf[start + 1:start + 4], "big")
+            if len(buf) < start + 4 + length:
+                break
+            out.append((buf[start], buf[start + 4:start + 4 + length]))
+            start += 4 + length
+        return out, start
+
     def first_message(self, msg_type: int) -> Optional[bytes]:
         """The body of the stream's first handshake message when it is whole and of this type."""
         buf = self.contiguous
@@ -163,12 +211,17 @@ class _CryptoStream:
 class QuicSession:
     """Fed one UDP flow's datagrams in capture order."""
 
-    def __init__(self, first_sender: str, client: str, server: str, frame: int, ts: float) -> None:
+    def __init__(self, first_sender: str, client: str, server: str, frame: int, ts: float,
+                 keylog: Any = None) -> None:
         self.result = QuicHandshake(client, server, frame, frame, ts, ts)
         self.client_key = first_sender  # the flow direction ("a" or "b") of the client
         self.dcid: Optional[bytes] = None  # the client's current Initial DCID (keys)
         self.streams = {"client": _CryptoStream(), "server": _CryptoStream()}
         self.opened = {"client": 0, "server": 0}
+        self.keylog = keylog  # keys.keylog.KeyLog or None
+        self.handshake_streams = {"client": _CryptoStream(), "server": _CryptoStream()}
+        self.handshake_read = {"client": 0, "server": 0}  # offset of the next unread message
+        self.handshake_keys: dict[str, Optional[PacketKeys]] = {}
 
     def datagram(self, direction: str, frame: int, ts: float, data: bytes) -> None:
         r = self.result
@@ -213,6 +266,10 @@ class QuicSession:
                 # keys are derived from it from then on (RFC 9001 §5.2).
                 self.dcid = header.scid
             return
+        if header.kind == "handshake":
+            if self.keylog is not None and self.opened[sender] < MAX_DATAGRAMS_READ:
+                self._handshake_packet(sender, header, data, frame, ts)
+            return
         if header.kind != "initial":
             return
         if r.version is None:
@@ -234,12 +291,80 @@ class QuicSession:
                 if isinstance(f, CryptoFrame):
                     self.streams[sender].add(f)
                     self._hellos(sender, frame)
-                elif isinstance(f, ConnectionClose) and r.close is None:
-                    alert = f.error_code - 0x100 if 0x100 <= f.error_code <= 0x1FF and not f.application else None
-                    r.close = Close(sender, frame, ts, f.error_code, error_name(f.error_code, f.application),
-                                    f.frame_type, f.reason[:500], f.application, alert)
+                elif isinstance(f, ConnectionClose):
+                    self._close(f, sender, frame, ts, "initial")
         except QuicFormatError as e:
             self._problem(f"frame {frame}: {e}")
+
+    def _close(self, f: ConnectionClose, sender: str, frame: int, ts: float, level: str) -> None:
+        """The first CONNECTION_CLOSE read is the connection's (a peer sends the same one at
+        every level the other side may have keys for)."""
+        r = self.result
+        if r.close is not None:
+            return
+        alert = f.error_code - 0x100 if 0x100 <= f.error_code <= 0x1FF and not f.application else None
+        r.close = Close(sender, frame, ts, f.error_code, error_name(f.error_code, f.application),
+                        f.frame_type, f.reason[:500], f.application, alert, level)
+
+    def _keys_for(self, sender: str, version: int) -> Optional[PacketKeys]:
+        """The Handshake keys of ``sender`` from the key log (None until both hellos are read,
+        or when the key log lacks this connection)."""
+        if sender in self.handshake_keys:
+            return self.handshake_keys[sender]
+        r = self.result
+        if r.client_hello is None or r.server_hello is None:
+            return None  # (not cached: the hellos may come later in the capture)
+        secrets = self.keylog.secrets_for(r.client_hello.random)
+        secret = secrets.get("CLIENT_HANDSHAKE_TRAFFIC_SECRET" if sender == "client"
+                             else "SERVER_HANDSHAKE_TRAFFIC_SECRET")
+        keys = keys_from_secret(secret, r.server_hello.cipher_suite, version) if secret else None
+        self.handshake_keys[sender] = keys
+        if keys is not None:
+            r.handshake_keys = True
+        return keys
+
+    def _handshake_packet(self, sender: str, header: Any, data: bytes, frame: int, ts: float) -> None:
+        """A Handshake packet opened with the key log's secrets: its CRYPTO frames (the
+        encrypted flights: EncryptedExtensions, Certificate...) and CONNECTION_CLOSE."""
+        keys = self._keys_for(sender, header.version)
+        if keys is None:
+            return
+        self.opened[sender] += 1
+        try:
+            _, payload = open_packet(data, header, keys)
+            for f in frames(payload):
+                if isinstance(f, CryptoFrame):
+                    self.handshake_streams[sender].add(f)
+                    self._flight(sender, frame)
+                elif isinstance(f, ConnectionClose):
+                    self._close(f, sender, frame, ts, "handshake")
+        except QuicFormatError as e:
+            self._problem(f"frame {frame}: Handshake packet: {e}")
+
+    def _flight(self, sender: str, frame: int) -> None:
+        """The handshake messages of ``sender``'s encrypted flight that are now whole."""
+        r = self.result
+        msgs, self.handshake_read[sender] = self.handshake_streams[sender].messages(self.handshake_read[sender])
+        for msg_type, body in msgs:
+            if len(r.handshake_messages) < MAX_MESSAGES:
+                r.handshake_messages.append((sender, frame, message_name(msg_type)))
+            try:
+                if msg_type == CERTIFICATE:
+                    ders = [e.der for e in parse_certificate(body, True).entries]
+                    if sender == "server" and not r.server_certificates:
+                        r.server_certificates, r.server_certificates_frame = ders, frame
+                    elif sender == "client" and r.client_certificates is None:
+                        r.client_certificates = ders
+                elif msg_type == CERTIFICATE_REQUEST and sender == "server":
+                    r.certificate_requested = True
+                elif msg_type == ENCRYPTED_EXTENSIONS and sender == "server":
+                    exts = parse_message(msg_type, body, ParseContext(0x0304, None, "server")).extensions
+                    ext = next((e for e in exts if e.type == 16), None)  # application_layer_protocol_negotiation
+                    names = (ext.decoded or {}).get("protocols") if ext is not None else None
+                    if names:
+                        r.alpn_selected = str(names[0])
+            except (ParseError, ValueError, IndexError, struct.error) as e:
+                self._problem(f"frame {frame}: the {sender}'s {message_name(msg_type)} does not parse: {e}")
 
     def _hellos(self, sender: str, frame: int) -> None:
         r = self.result

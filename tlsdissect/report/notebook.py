@@ -8,10 +8,11 @@ escaped, long values cut) and can open no tag and leave no attribute.
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
-from tlsdissect.report.safe import LINE_LIMIT, VALUE_LIMIT, shown
+from tlsdissect.report.safe import LINE_LIMIT, VALUE_LIMIT, html_escaped
+from tlsdissect.report.story import explanation_beside
+from tlsdissect.report.summary import Summary
 from tlsdissect.results.model import HTML_VIEWS
 from tlsdissect.results.outcome import outcome_of
 
@@ -19,9 +20,8 @@ _COLORS = {"failed": "#c62828", "incomplete": "#ef6c00", "not_tls": "#6a1b9a", "
 
 
 def escape(text: str, limit: int = LINE_LIMIT) -> str:
-    """``text`` as HTML element content or a quoted attribute value: as the text view shows it
-    (safe.shown), then with ``& < > " '`` as entities."""
-    return html.escape(shown(text, limit), quote=True)
+    """``text`` as HTML element content or a quoted attribute value (safe.html_escaped)."""
+    return html_escaped(text, limit)
 
 
 def _outcome(conn: Any) -> str:
@@ -46,6 +46,19 @@ _HEAD = ("<tr><th>stream</th><th>client</th><th>server</th><th>SNI</th><th>versi
          "<th>outcome</th><th>cause</th><th>verdict</th></tr>")
 
 
+def summary_html(connections: Any) -> str:
+    """The command line's summary (report.summary: connections by outcome, failures by cause,
+    the servers with the most failures) as HTML; empty for fewer than SUMMARY_FROM connections."""
+    summary = Summary()
+    for c in connections:
+        summary.add(c)
+    lines = summary.lines()
+    if not lines:
+        return ""
+    items = "".join(f"<div style='white-space:pre;font-family:monospace'>{escape(text)}</div>" for text, _ in lines)
+    return f"<div style='margin:0.5em 0'>{items}</div>"
+
+
 def report_html(report: Any, limit: int = 200) -> str:
     order = {"failed": 0, "incomplete": 1, "not_tls": 2, "established": 3}
     conns = sorted(report.connections, key=lambda c: (order.get(_outcome(c), 9), c.stream))
@@ -53,14 +66,16 @@ def report_html(report: Any, limit: int = 200) -> str:
     more = f"<p>… and {len(conns) - limit} more connections</p>" if len(conns) > limit else ""
     warn = f"<p style='color:#ef6c00'>{escape(report.truncation_reason)}; results are partial</p>" if report.truncated else ""
     return (f"<div><b>{escape(report.capture)}</b>: {report.frames} frames, {len(conns)} TLS connection(s)"
-            f"{warn}<table>{_HEAD}{rows}</table>{more}</div>")
+            f"{warn}{summary_html(conns)}<table>{_HEAD}{rows}</table>{more}</div>")
 
 
 def connection_html(conn: Any) -> str:
     diag = conn.diagnosis
     parts = [f"<table>{_HEAD}{connection_row(conn)}</table>"]
     if diag is not None and diag.cause != "ok":
-        parts.append(f"<p>{escape(diag.explanation)}</p>")
+        explanation = explanation_beside(diag.explanation, [e.text for e in diag.evidence])
+        if explanation:
+            parts.append(f"<p>{escape(explanation)}</p>")
         if diag.evidence:
             items = "".join(f"<li>frames {', '.join(map(str, e.frames))}: {escape(e.text)}</li>" for e in diag.evidence)
             parts.append(f"<ul>{items}</ul>")

@@ -1,9 +1,10 @@
 """The text view's QUIC part: one block per QUIC handshake, failures first.
 
-What a QUIC failure looks like from outside: a CONNECTION_CLOSE in an Initial packet. Its
-CRYPTO_ERROR (0x100 + a TLS alert) is read with the same alert model as TLS over TCP
-(diagnosis.alerts), so "CRYPTO_ERROR 0x178" becomes no_application_protocol (120) with what it
-means and its likely causes. Capture strings go out through render_lines (report.safe.shown).
+What a QUIC failure looks like from outside: a CONNECTION_CLOSE in an Initial packet (or, with
+the key log, a Handshake packet). Its CRYPTO_ERROR (0x100 + a TLS alert) is read with the same
+alert model as TLS over TCP, so "CRYPTO_ERROR 0x178" becomes no_application_protocol (120); the
+diagnosis (diagnosis.quic) names the cause, what shows it and what to change. Capture strings go
+out through render_lines (report.safe.shown).
 """
 
 from __future__ import annotations
@@ -11,39 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from tlsdissect.diagnosis import alerts
+from tlsdissect.diagnosis.quic import phase_of
 
 Line = tuple[str, str]
-
-# What the reason phrase of a CONNECTION_CLOSE says, when a stack puts its certificate
-# verification error there (aioquic and others pass OpenSSL's verify strings): phrase -> reading.
-REASON_HINTS: tuple[tuple[str, str], ...] = (
-    ("unable to get local issuer", "the client could not build a chain to a root it trusts: the server's root "
-                                   "is not in the client's trust store, or the server does not send its "
-                                   "intermediate CA certificate"),
-    ("self signed", "the server's certificate (or its root) is self-signed and not trusted by the client"),
-    ("certificate has expired", "the server's certificate has expired"),
-    ("not yet valid", "the server's certificate is not valid yet (check the clocks)"),
-    ("hostname", "the server's certificate does not cover the name the client asked for"),
-    ("no common alpn", "no application protocol (ALPN) in common"),
-)
-
-
-def _phase(q: Any) -> str:
-    """The handshake phase a close interrupts: before the ServerHello; after the server's
-    Handshake packets (its encrypted certificate flight) reached the client; or in between."""
-    if q.server_hello is None:
-        return "client_hello"
-    if q.close is not None and q.close.sender == "client" and q.packets["server"].get("handshake"):
-        return "server_certificate"
-    return "server_hello"
-
-
-def _offered_alpn(q: Any) -> list[str]:
-    ch = q.client_hello
-    ext = ch.ext(16) if ch is not None else None
-    decoded = ext.decoded if ext is not None else None
-    names = decoded.get("protocols") if decoded else None
-    return [str(n) for n in names] if isinstance(names, list) else []
 
 
 def quic_block(q: Any, verbose: bool) -> list[Line]:
@@ -70,28 +41,44 @@ def quic_block(q: Any, verbose: bool) -> list[Line]:
         if close.reason:
             text += f', reason "{close.reason}"'
         out.append((text, "bold"))
-        hint = next((reading for phrase, reading in REASON_HINTS if phrase in close.reason.lower()), None)
-        if hint:
-            out.append((f"    the reason phrase says: {hint}", "yellow"))
-        if close.tls_alert is not None:
-            out.append(("    " + alerts.describe(close.tls_alert, close.sender, _phase(q)), ""))
-            offered = _offered_alpn(q)
-            if close.tls_alert == 120 and offered:
-                out.append((f"    the client offered ALPN {', '.join(offered)}: the server speaks none of them "
-                            "(HTTP/3 needs h3 on both sides)", "yellow"))
-        elif not close.application:
+        if q.diagnosis is None and close.tls_alert is not None:  # (run without the diagnosis)
+            out.append(("    " + alerts.describe(close.tls_alert, close.sender, phase_of(q)), ""))
+        elif q.diagnosis is None and close.tls_alert is None and not close.application_level:
             out.append(("    a QUIC transport error (RFC 9000 §20.1), not a TLS alert", "dim"))
-    elif outcome == "incomplete":
+    elif outcome == "incomplete" and q.diagnosis is None:
         sent = d["packets"]
         out.append((f"    no 1-RTT packets from both sides and no close the capture can read "
                     f"(client sent {_count(sent['client'])}, server sent {_count(sent['server'])}); a close at the "
                     "Handshake level is encrypted: a key log would show it", "dim"))
+    if q.diagnosis is not None:
+        out += _diagnosis_lines(q, q.diagnosis, outcome)
     if verbose:
         fp = q.fingerprints or {}
         if fp.get("ja4"):
             out.append((f"    fingerprints  JA4 {fp['ja4']}  JA4S {fp.get('ja4s') or '-'}", "dim"))
         for problem in q.problems[:5]:
             out.append((f"    note: {problem}", "dim"))
+    return out
+
+
+def _diagnosis_lines(q: Any, dg: Any, outcome: str) -> list[Line]:
+    """The verdict, what shows it, what is hidden and what to change (diagnosis.quic)."""
+    out: list[Line] = []
+    if outcome == "established":
+        return out  # (as a TCP connection that succeeded: the headline says it)
+    out.append((f"    {dg.verdict}", "bold red" if outcome == "failed" else "bold yellow"))
+    out.append((f"    {dg.explanation}", ""))
+    close_frame = q.close.frame if q.close is not None else None
+    for e in dg.evidence:
+        if e["frames"] == [close_frame] and e["text"].startswith("The ") and "closed the connection" in e["text"]:
+            continue  # (the close line above says it)
+        frames = f"frame {', '.join(str(x) for x in e['frames'])}: " if e["frames"] else ""
+        out.append((f"    {frames}{e['text']}", "dim"))
+    for h in dg.hidden:
+        out.append((f"    hidden: {h}", "yellow"))
+    if dg.remedy and outcome == "failed":
+        out.append(("    what to change:", "bold"))
+        out += [(f"      - {r}", "") for r in dg.remedy[:4]]
     return out
 
 

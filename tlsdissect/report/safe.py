@@ -18,6 +18,8 @@ JSON tells the two apart where it matters.
 
 from __future__ import annotations
 
+import html
+
 # A value shown on its own (a server name, an ALPN string, a field of a timeline event): a DNS
 # name has at most 253 characters, so a valid one is never cut.
 VALUE_LIMIT = 256
@@ -33,6 +35,13 @@ def shown(text: str, limit: int = LINE_LIMIT) -> str:
     if len(text) <= limit and text.isprintable():
         return text
     return escaped(shortened(text, limit))
+
+
+def html_escaped(text: str, limit: int = LINE_LIMIT) -> str:
+    """``text`` as HTML or SVG element content or a quoted attribute value: as the text view
+    shows it (:func:`shown`), then with ``& < > " '`` as entities, so it can open no tag and
+    leave no attribute."""
+    return html.escape(shown(text, limit), quote=True)
 
 
 def escaped(text: str) -> str:

@@ -48,21 +48,33 @@ class Summary:
                     entry[1], entry[2] = conn.first_frame, conn.stream
         return outcome
 
+    def by_outcome(self) -> list[tuple[str, int]]:
+        """(outcome, connections), most first."""
+        return sorted(self.outcomes.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def by_cause(self) -> list[tuple[str, int]]:
+        """(cause, failed connections), most first."""
+        return sorted(self.causes.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def top_servers(self) -> list[tuple[str, int, int, int]]:
+        """(server, failures, first failing frame, its stream) for the ``TOP_SERVERS`` servers
+        with the most failures."""
+        top = sorted(self.servers.items(), key=lambda kv: (-kv[1][0], kv[1][1]))[:TOP_SERVERS]
+        return [(server, n, frame, stream) for server, (n, frame, stream) in top]
+
     def lines(self) -> list[tuple[str, str]]:
         """The summary as (text, style) lines; empty for a small capture."""
         if self.total < SUMMARY_FROM:
             return []
         out = [("summary:", "bold")]
-        by_outcome = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in
-                               sorted(self.outcomes.items(), key=lambda kv: (-kv[1], kv[0])))
+        by_outcome = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in self.by_outcome())
         out.append((f"  connections: {self.total} ({by_outcome})", ""))
         if self.causes:
             out.append(("  failures by cause:", ""))
-            for cause, n in sorted(self.causes.items(), key=lambda kv: (-kv[1], kv[0])):
+            for cause, n in self.by_cause():
                 out.append((f"    {n:>6}  {cause}", "yellow"))
             out.append(("  servers with the most failures (first failing frame, stream):", ""))
-            top = sorted(self.servers.items(), key=lambda kv: (-kv[1][0], kv[1][1]))[:TOP_SERVERS]
-            for server, (n, frame, stream) in top:
+            for server, n, frame, stream in self.top_servers():
                 out.append((f"    {n:>6}  {server}  frame {frame}, stream {stream}", ""))
             if len(self.servers) > TOP_SERVERS:
                 out.append((f"    … and {len(self.servers) - TOP_SERVERS} more server(s)", "dim"))

@@ -13,10 +13,13 @@ from rich.text import Text
 
 from tlsdissect.report import story
 from tlsdissect.report.safe import VALUE_LIMIT, shown
-from tlsdissect.results.model import Connection, Event, Report
+from tlsdissect.results.model import Connection, Report
 from tlsdissect.results.outcome import outcome_of
 
 _ORDER = {"failed": 0, "incomplete": 1, "not_tls": 2, "established": 3}
+# Who sent a timeline event, as an arrow from the sender to the receiver with the client on the
+# left and the server on the right, as in the ladder diagram (-v).
+_DIRECTION = {"client": "client → server", "server": "client ← server"}
 
 
 def render_report(report: Report, *, verbose: bool = False, color: bool = True,
@@ -143,6 +146,7 @@ def _render_body(con: _Lines, c: Connection, outcome: str, verbose: bool) -> Non
         for text, style in story.warnings(c):
             con.styled("    " + text, style)
         if not verbose:
+            _dropped_note(con, c)
             return
     if diag is not None:
         _render_diagnosis(con, c, diag)
@@ -163,6 +167,16 @@ def _render_body(con: _Lines, c: Connection, outcome: str, verbose: bool) -> Non
         _lines(con, story.ladder(c, _event_text))
     elif outcome != "established":
         _render_timeline(con, c, full=False)
+    _dropped_note(con, c)
+
+
+def _dropped_note(con: _Lines, c: Connection) -> None:
+    """Which of the connection's lists were shortened (docs/limits.md): only their first
+    entries are shown and in the JSON."""
+    dropped = c.extra.get("dropped")
+    if dropped:
+        parts = ", ".join(f"{n:,} {what.replace('_', ' ')}" for what, n in dropped.items())
+        con.styled(f"    lists shortened: {parts} not kept beyond the first (docs/limits.md)", "yellow")
 
 
 def _lines(con: _Lines, lines: list[story.Line]) -> None:
@@ -174,8 +188,13 @@ def _render_diagnosis(con: _Lines, c: Connection, diag: Any) -> None:
     verdict = getattr(diag, "verdict", None)
     if verdict:
         con.styled("    " + verdict, "bold")
-    if getattr(diag, "explanation", None):
-        con.styled("    " + diag.explanation)
+    evidence: list[tuple[Any, str]] = [
+        (ev.get("frames"), str(ev.get("text"))) if isinstance(ev, dict)
+        else (getattr(ev, "frames", []), str(getattr(ev, "text", ev)))
+        for ev in getattr(diag, "evidence", None) or []]
+    explanation = story.explanation_beside(getattr(diag, "explanation", None) or "", [t for _, t in evidence])
+    if explanation:
+        con.styled("    " + explanation)
     cause = getattr(diag, "cause", None)
     if cause and cause != "ok":
         conf = getattr(diag, "confidence", "")
@@ -184,9 +203,7 @@ def _render_diagnosis(con: _Lines, c: Connection, diag: Any) -> None:
         if alts:
             line += "; also possible: " + ", ".join(alts)
         con.styled(line, "yellow")
-    for ev in getattr(diag, "evidence", []) or []:
-        frames = ev.get("frames") if isinstance(ev, dict) else getattr(ev, "frames", [])
-        text = ev.get("text") if isinstance(ev, dict) else getattr(ev, "text", str(ev))
+    for frames, text in evidence:
         where = f"frame {', '.join(map(str, frames))}: " if frames else ""
         con.styled(f"      - {where}{text}", "dim")
     for h in getattr(diag, "hidden", None) or []:
@@ -206,31 +223,7 @@ def _render_diagnosis(con: _Lines, c: Connection, diag: Any) -> None:
     con.styled(f"    wireshark: {c.wireshark_filter}", "dim")
 
 
-def _event_text(e: Event) -> str:
-    i = e.info
-    if e.type == "handshake":
-        s = i.get("message", "?")
-        extra = [f"{k}={shown(str(i[k]), VALUE_LIMIT)}" for k in ("server_name", "version", "cipher", "certificates") if k in i]
-        return s + (" (" + ", ".join(map(str, extra)) + ")" if extra else "")
-    if e.type == "alert":
-        if i.get("code") is None:
-            return f"encrypted alert ({i.get('length')} bytes)"
-        return f"alert {i.get('level')} {i.get('name')} ({i.get('hex')})"
-    if e.type == "encrypted_record":
-        return f"encrypted {i.get('content_type')} record, {i.get('length')} bytes"
-    if e.type == "not_tls":
-        return f"not TLS: {i.get('looks_like')}"
-    if e.type == "gap":
-        return f"{i.get('bytes')} bytes missing from the capture ({i.get('detail')})"
-    if e.type == "rst":
-        return "TCP RST"
-    if e.type == "fin":
-        return "TCP FIN"
-    if e.type == "syn":
-        return "TCP SYN"
-    if e.type == "syn_ack":
-        return "TCP SYN-ACK"
-    return e.type.replace("_", " ")
+_event_text = story.event_label
 
 
 def _render_timeline(con: _Lines, c: Connection, *, full: bool) -> None:
@@ -238,5 +231,4 @@ def _render_timeline(con: _Lines, c: Connection, *, full: bool) -> None:
     if len(events) < len(c.events):
         con.styled(f"    … {len(c.events) - len(events)} earlier events", "dim")
     for e in events:
-        arrow = "→" if e.sender == "client" else "←"
-        con.styled(f"    {e.frame:>6}  {arrow} {e.sender:<6}  {_event_text(e)}", "dim")
+        con.styled(f"    {e.frame:>6}  {_DIRECTION.get(e.sender, e.sender)}  {_event_text(e)}", "dim")

@@ -20,7 +20,7 @@ SCHEMA_VERSION = 1
 # The rich Jupyter views of a "connection" and a "report", filled in by tlsdissect.report.notebook
 # when it is imported (the package's __init__ does): the model names its renderers by this table
 # only, so the results stay below the report stage.
-HTML_VIEWS: dict[str, Callable[[Any], str]] = {}
+HTML_VIEWS: dict[str, Callable[..., str]] = {}
 # The fingerprint computation (tlsdissect.fingerprints registers "connection" when imported):
 # this model reads the hellos through it without importing a stage.
 FINGERPRINTERS: dict[str, Callable[[Any], Any]] = {}
@@ -82,8 +82,18 @@ def _alerts_list(alerts: list["Alert"]) -> list[dict[str, Any]]:
 
 @dataclass(slots=True)
 class Event:
-    """One step of a connection's timeline. (timeline_events makes these without __init__:
-    a field added here is to be set there too.)"""
+    """One step of a connection's timeline: a TCP flag (SYN, FIN, RST), a TLS handshake
+    message, an alert, a protected record, a gap in the capture (docs/schema.md, Events).
+
+    Attributes:
+        frame: Wireshark's frame number of the packet that carried (or completed) it.
+        time: its capture time, epoch seconds.
+        sender: ``"client"`` or ``"server"``.
+        type: ``syn``, ``syn_ack``, ``fin``, ``rst``, ``handshake``, ``change_cipher_spec``,
+            ``alert``, ``encrypted_record``, ``application_data``, ``gap``, ``not_tls``, ...
+        info: the type's own fields, as in the JSON (e.g. ``{"message": "client_hello", ...}``).
+    """
+    # (timeline_events makes these without __init__: a field added here is to be set there too.)
 
     frame: int
     time: float
@@ -92,6 +102,7 @@ class Event:
     info: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """Its JSON form (``connections[].events[]``)."""
         d = {"frame": self.frame, "time": round6(self.time), "sender": self.sender, "type": self.type}
         d.update(self.info)
         return d
@@ -120,14 +131,34 @@ def timeline_events(rows: list[tuple[int, int, float, str, dict[str, Any]]],
 
 @dataclass(slots=True)
 class Alert:
-    frame: int
-    time: float
-    sender: str
+    """One TLS alert record (RFC 8446 §6): who sent it, in which frame, and what it says.
+
+    ``level``, ``code`` and ``name`` are None when the alert is encrypted and no key log
+    could read it (TLS 1.3 after the ServerHello, TLS 1.2 after ChangeCipherSpec). A
+    diagnosis's deciding alert (``Diagnosis.alert``) is one of the connection's ``alerts``,
+    or, with ``probable`` set, a protected record that only has the size of an alert.
+
+    Attributes:
+        frame: Wireshark's frame number of the record.
+        time: epoch seconds.
+        sender: ``"client"`` or ``"server"``.
+        level: ``"warning"`` or ``"fatal"``; None when encrypted and unread.
+        code: the AlertDescription number, e.g. 48; None when encrypted and unread.
+        name: its IANA name, e.g. ``"unknown_ca"``.
+        encrypted: it was sent under encryption (and read with the key log, or not read).
+        length: the record's length in bytes (2 for an alert in clear).
+        probable: not a readable alert but a protected record the size of one.
+    """
+
+    frame: int  # Wireshark's frame number of the record
+    time: float  # epoch seconds
+    sender: str  # "client" | "server"
     level: Optional[str]  # "warning" | "fatal" | None when encrypted
-    code: Optional[int]
-    name: Optional[str]
-    encrypted: bool
-    length: int = 2
+    code: Optional[int]  # the AlertDescription number, e.g. 48
+    name: Optional[str]  # its IANA name, e.g. "unknown_ca"
+    encrypted: bool  # sent under encryption (read with the key log, or not read at all)
+    length: int = 2  # the record's length in bytes (2 for an alert in clear)
+    probable: bool = False  # not a readable alert: an encrypted record the size of one
 
     @property
     def hex(self) -> Optional[str]:
@@ -136,9 +167,11 @@ class Alert:
 
     @property
     def fatal(self) -> bool:
+        """A fatal alert (an encrypted one is not known to be)."""
         return self.level == "fatal"
 
     def to_dict(self) -> dict[str, Any]:
+        """Its JSON form in ``connections[].alerts[]`` (docs/schema.md, Alert)."""
         return {
             "frame": self.frame, "time": round6(self.time), "sender": self.sender,
             "level": self.level, "code": self.code, "hex": self.hex, "name": self.name,
@@ -148,17 +181,23 @@ class Alert:
 
 @dataclass(slots=True)
 class TcpClose:
+    """The first FIN or RST of a connection: who closed it (``by``: client or server), how
+    (``fin`` or ``rst``), in which frame and when."""
+
     by: str  # "client" | "server"
     how: str  # "fin" | "rst"
     frame: int
     time: float
 
     def to_dict(self) -> dict[str, Any]:
+        """Its JSON form (``connections[].tcp_close``)."""
         return {"by": self.by, "how": self.how, "frame": self.frame, "time": round6(self.time)}
 
 
 @dataclass(slots=True)
 class DirectionStats:
+    """What one side sent: packets, TCP payload bytes, TLS records, retransmissions, gaps."""
+
     packets: int = 0
     bytes: int = 0  # TCP payload bytes
     records: int = 0
@@ -177,7 +216,37 @@ class DirectionStats:
 
 @dataclass(slots=True)
 class Connection:
-    """One TCP connection and the TLS that it carried (or tried to)."""
+    """One TCP connection and the TLS that it carried (or tried to).
+
+    ``repr(conn)`` is one line; in Jupyter the connection shows its verdict, evidence, fix and
+    timeline. ``to_dict()`` is the JSON form (docs/schema.md, Connection), where every field
+    below is explained.
+
+    Attributes:
+        stream: Wireshark's ``tcp.stream`` number (``wireshark_filter`` selects it).
+        client: the client's ``address:port`` (IPv6 as ``[addr]:port``).
+        server: the server's ``address:port``.
+        first_frame: its first frame (Wireshark's numbering).
+        last_frame: its last frame.
+        start_time: time of its first packet, epoch seconds.
+        end_time: time of its last packet, epoch seconds.
+        server_name: the SNI host name of the ClientHello, if any.
+        version: the TLS version the server chose, e.g. ``"TLSv1.3"``.
+        cipher: the cipher suite the server chose (IANA name).
+        alpn: the protocol the server selected with ALPN.
+        established: the handshake completed (docs/schema.md, Definitions).
+        resumed: an earlier session was resumed.
+        ssl_history: the handshake in Zeek's letters, e.g. ``"CsxknL"``.
+        alerts: every alert record, in order (:class:`Alert`).
+        events: the timeline, TCP and TLS merged in capture order (:class:`Event`).
+        tcp_close: the first FIN or RST (:class:`TcpClose`), if any.
+        diagnosis: why it ended as it did: a
+            :class:`tlsdissect.Diagnosis` (None with ``diagnose=False``).
+        extra: the later stages' findings: ``server_certificates``, ``chain_findings``,
+            ``trust``, ``ocsp``, ``decryption``, ... (docs/schema.md).
+        midstream: the capture does not show the connection's start.
+        partial: the capture ended (or was cut) while the connection was open.
+    """
 
     stream: int
     client: str
@@ -235,6 +304,7 @@ class Connection:
 
     @property
     def wireshark_filter(self) -> str:
+        """The Wireshark display filter that shows this connection."""
         return f"tcp.stream eq {self.stream}"
 
     @property
@@ -267,6 +337,7 @@ class Connection:
         return HTML_VIEWS["connection"](self)
 
     def to_dict(self) -> dict[str, Any]:
+        """The connection as JSON-ready data, with the field names of docs/schema.md."""
         return self._dict(False)
 
     def json_value(self) -> dict[str, Any]:
@@ -345,7 +416,23 @@ def _plain_dict(obj: Any) -> Optional[dict[str, Any]]:
 
 @dataclass
 class Report:
-    """The result of analysing one capture."""
+    """The result of analysing one capture: its connections, by stream number, and what the
+    capture was. Iterating over a report gives its connections.
+
+        >>> report = tlsdissect.analyze("capture.pcap")
+        >>> report.failures()           # the connections whose outcome is "failed"
+        >>> report.to_dataframe()       # one row per connection (pandas)
+
+    Attributes:
+        capture: the capture's name as given (a path, or ``<bytes>`` ...).
+        connections: the TLS connections (every TCP one with ``include_all``), by stream.
+        frames: how many frames the capture holds.
+        format: ``pcap`` or ``pcapng`` (gzip'd or not).
+        truncated: the capture is cut short; ``truncation_reason`` says where and how.
+        tcp_connections: every TCP conversation seen, TLS or not.
+        undecoded_frames: frames that carried no TCP segment we could read.
+        warnings: what the run noticed about the capture (unsupported link types, ...).
+    """
 
     capture: str
     connections: list[Connection] = field(default_factory=list)
@@ -379,6 +466,7 @@ class Report:
         return len(self.connections)
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (docs/schema.md): what ``tlsdissect --json`` writes."""
         d = {
             "schema_version": SCHEMA_VERSION,
             "capture": self.capture,
@@ -398,17 +486,29 @@ class Report:
     def _repr_html_(self) -> str:  # Jupyter
         return HTML_VIEWS["report"](self)
 
+    def to_html(self, show: str = "auto") -> str:
+        """The report as one self-contained HTML page, for a ticket (tlsdissect.report.html):
+        ``show`` "all" lists every connection, "failed" the ones not established, "auto" all
+        unless there are more than 100 (then the summary and the ones not established)."""
+        return HTML_VIEWS["page"](self, show=show)
+
     def failures(self) -> list[Connection]:
         """Connections with a diagnosed problem (failed handshakes and refusals)."""
         return [c for c in self.connections if outcome_of(c) == "failed"]
 
     def to_json(self, indent: Optional[int] = 2) -> str:
+        """``to_dict()`` as JSON text."""
         return json.dumps(self.to_dict(), indent=indent)
 
     def to_dataframe(self) -> Any:
-        """One row per connection (needs pandas): docs/schema.md's DataFrame section lists the
-        columns. Times are ``datetime64[ns, UTC]``; outcome, cause and confidence are categoricals;
-        ``outcome`` is the same as the text view's and ``failures()``'s."""
+        """One row per connection (needs pandas 2): docs/schema.md's DataFrame section lists the
+        columns. Times are ``datetime64[ns, UTC]``, ``duration`` a timedelta; ``outcome``,
+        ``cause``, ``confidence``, ``aborted_by``, ``failure_point`` and ``version`` are
+        categoricals; ``outcome`` is the same as the text view's and ``failures()``'s.
+
+            >>> df = report.to_dataframe()
+            >>> df[df.outcome == "failed"].groupby("cause", observed=True).size()
+        """
         try:
             import pandas  # noqa: F401
         except ImportError as e:  # pragma: no cover - depends on the environment
@@ -423,13 +523,22 @@ def rows_frame(rows: list[dict[str, Any]]) -> Any:
 
     df = pd.DataFrame(rows, columns=list(DATAFRAME_COLUMNS))
     for col in ("start_time", "end_time"):
-        df[col] = pd.to_datetime(df[col], unit="s", utc=True).astype("datetime64[ns, UTC]")
+        # Whole microseconds, as in the JSON (round6): float seconds straight to nanoseconds
+        # would show the float's error (…713032 ns for a packet stamped …713 us).
+        micros = (df[col].astype("float64") * 1e6).round().astype("int64")
+        df[col] = pd.to_datetime(micros, unit="us", utc=True).astype("datetime64[ns, UTC]")
     # (microseconds: a certificate may be valid until 9999, past what nanoseconds can hold)
     df["server_cert_not_after"] = pd.to_datetime(df["server_cert_not_after"], unit="s", utc=True).astype(
         "datetime64[us, UTC]")
     for col in CATEGORY_COLUMNS:
-        df[col] = df[col].astype("category")
-    df["duration"] = pd.to_timedelta(df["duration"], unit="s")
+        values = DATAFRAME_CATEGORIES.get(col)
+        if values is None:  # (the values in this frame)
+            df[col] = df[col].astype("category")
+        else:  # (a value outside the known ones, if ever, is added at the end rather than lost)
+            extra = sorted(set(df[col].dropna()) - set(values))
+            df[col] = pd.Categorical(df[col], categories=[*values, *extra])
+    df = df.astype({"stream": "int64", "first_frame": "int64", "established": "bool", "resumed": "bool"})
+    df["duration"] = df["end_time"] - df["start_time"]
     return df
 
 
@@ -443,6 +552,17 @@ DATAFRAME_COLUMNS = (
     "start_time", "end_time", "duration", "first_frame", "server_cert_subject", "server_cert_issuer",
     "server_cert_not_after", "ja3", "ja3s", "ja4", "ja4s",
 )
+
+
+# The columns with a fixed set of values, categoricals with these categories (in this order) on
+# every DataFrame, so that frames of several captures concatenate into categoricals again.
+# ``cause`` and ``failure_point`` are the diagnosis's vocabulary: tlsdissect.diagnosis.verdict
+# adds them when it is imported (the package's __init__ imports it).
+DATAFRAME_CATEGORIES: dict[str, list[str]] = {
+    "outcome": ["established", "failed", "incomplete", "not_tls"],
+    "confidence": ["certain", "likely", "possible"],
+    "aborted_by": ["client", "server", "middlebox", "unknown"],
+}
 
 
 def connection_row(c: Connection, capture: str) -> dict[str, Any]:

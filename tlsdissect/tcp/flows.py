@@ -9,8 +9,9 @@ A connection is handed out (``finished``) when it has closed (RST, or FIN from b
 and stayed quiet for a short linger time, when it idles out, when port reuse replaces it, or
 when the capture ends; that is what lets ``iter_connections`` run in bounded memory. Memory
 stays bounded whatever the timestamps do: the open-connection cap is enforced on every new
-connection (not only when capture time moves), the table of retired addresses (tombstones)
-is capped, and out-of-order bytes of all connections share one budget.
+connection (not only when capture time moves), the open connections' estimated bytes are
+held to a budget (MEMORY_BUDGET) as well as their count, the table of retired addresses
+(tombstones) is capped, and out-of-order bytes of all connections share one budget.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from tlsdissect.capture.packet import _SPLIT_KEY, ACK, FIN, ICMP_QUOTE, PSH, RST
 from tlsdissect.directions import NONE_PAIR, pair_with
 from tlsdissect.tcp.consumer import StreamConsumer
 from tlsdissect.tcp.reassembly import LAST_BYTES, ReassemblyBudget, StreamReassembler
+from tlsdissect.tcp.relays import OPENING_BYTES, Leg, RelayIndex, first_reset
+from tlsdissect.tcp.stall import LOG_PACKETS, Stall, new_log, stalled
 
 # Ports where TLS is expected (a connection to them is reported even if no TLS appeared).
 TLS_PORTS = frozenset((443, 465, 563, 585, 614, 636, 853, 989, 990, 992, 993, 994, 995, 1443,
@@ -41,6 +44,18 @@ BUSY_ACTIVE = 2_000
 BUSY_IDLE_TIMEOUT = 5.0
 BUSY_CLOSED_LINGER = 0.5  # and closed connections wait this long instead of CLOSED_LINGER
 MAX_ACTIVE = 20_000
+# The same on bytes: the open connections' estimated memory (estimated_bytes) above
+# MEMORY_BUDGET hands out closed connections, then the longest idle ones, until it is back
+# under; above 7/8 of it the busy rule applies. The estimate counts packets, not bytes kept,
+# so that every worker of a sharded run (which sees the other workers' connections only as
+# shadows) makes the same choice: an open connection holds about CONNECTION_COST bytes plus
+# PACKET_COST per packet of its first CHARGED_PACKETS (the handshake, its certificates and
+# timeline; after it, bulk data adds next to nothing: protected records are skipped, only their
+# first few listed). Measured with tracemalloc on the lab's handshakes (docs/limits.md).
+MEMORY_BUDGET = 40 << 20
+CONNECTION_COST = 3 << 10
+PACKET_COST = 900
+CHARGED_PACKETS = 24
 
 _CONTROL = SYN | FIN | RST
 SYN_OR_QUOTE = SYN | ICMP_QUOTE  # (an ICMP quote has no other flag)
@@ -63,7 +78,7 @@ class TcpConnection:
         "stream", "addr", "port", "reasm", "client_dir", "role_source", "isn", "first_frame",
         "last_frame", "first_ts", "last_ts", "packets", "payload_bytes", "tcp_events", "fin",
         "rst", "consumer", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record",
-        "tentative", "early_retire", "retire_seq", "keys",
+        "tentative", "early_retire", "retire_seq", "keys", "log", "opening", "relay_legs",
     )
     shadow = False  # analysed here (see ShadowConnection)
 
@@ -98,11 +113,17 @@ class TcpConnection:
         self.midstream = False
         self.early_retire: Optional[str] = None  # why it was handed out before its idle timeout
         self.retire_seq = -1  # position in the table's retirement order (the order results come out)
+        self.log = (new_log(), new_log())  # each direction's first packets (see stall())
+        # Each direction's first OPENING_BYTES (tcp.relays: the legs of a relayed connection).
+        self.opening: tuple[Optional[bytes], Optional[bytes]] = NONE_PAIR
+        self.relay_legs: list[Leg] = []  # set when handed out (FlowTable.relay_legs)
 
     def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int) -> None:
         self.last_frame = frame
         self.last_ts = ts
-        self.packets[d] += 1
+        count = self.packets[d] = self.packets[d] + 1
+        if count <= LOG_PACKETS:  # (tcp.stall.new_log's layout)
+            self.log[d].extend((seq, len(payload), ack if flags & ACK else -1, flags, frame, ts))
         control, acks, rst = _FLAG_BITS[flags]
         ttls = self.ttls[d]
         if len(ttls) < 4 and not rst:
@@ -163,6 +184,8 @@ class TcpConnection:
                     if held is None:
                         self.tentative = pair_with(self.tentative, d, (tseq, payload, frame, ts))
                     return
+            if not self.payload_bytes[d]:
+                self.opening = pair_with(self.opening, d, payload[:OPENING_BYTES])
             self.payload_bytes[d] += n
             held = self.tentative[d]
             if held is not None:
@@ -241,6 +264,17 @@ class TcpConnection:
             out.append(_cap_note("out-of-order memory budget shared by all connections", rs.budget_hits))
         return out
 
+    def stall(self, d: int) -> Optional[Stall]:
+        """Direction ``d``'s stall (tcp.stall): bytes from some point on sent again and again and
+        never acknowledged, with the segment sizes that did get through; None when there is
+        none (looked for only when the direction retransmitted)."""
+        rs = self.reasm[d]
+        if rs.retransmitted < 2:
+            return None
+        isn = rs.isn
+        return stalled(self.log[d], self.log[1 - d], None if isn is None else (isn + 1) & 0xFFFFFFFF,
+                       rs.peer_ack)
+
     def client_side(self) -> int:
         """The client's direction: from the SYN, else the consumer's hint (who sent a
         ClientHello), else the ports. Sets ``role_source`` to say which."""
@@ -288,7 +322,7 @@ class ShadowConnection:
     """
 
     __slots__ = ("stream", "addr", "port", "isn", "packets", "fin", "closed_at", "last_frame", "last_ts",
-                 "early_retire", "retire_seq", "keys")
+                 "early_retire", "retire_seq", "keys", "first_ts", "opening", "rst")
     shadow = True
 
     def __init__(self, stream: int, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float):
@@ -303,12 +337,18 @@ class ShadowConnection:
         self.last_ts = ts
         self.early_retire: Optional[str] = None
         self.retire_seq = -1
+        # What the relay index registers (tcp.relays), as TcpConnection keeps it.
+        self.first_ts = ts
+        self.opening: tuple[Optional[bytes], Optional[bytes]] = NONE_PAIR
+        self.rst: tuple[Optional[tuple[int, float]], Optional[tuple[int, float]]] = NONE_PAIR
 
     def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int) -> None:
         # The same state changes as TcpConnection.packet makes to these fields.
         self.last_frame = frame
         self.last_ts = ts
         self.packets[d] += 1
+        if payload and self.opening[d] is None and not flags & RST and (len(payload) > 6 or flags & PSH or any(payload)):
+            self.opening = pair_with(self.opening, d, payload[:OPENING_BYTES])
         if flags & (SYN | FIN | RST):
             if flags & SYN and self.isn[d] is None:
                 self.isn[d] = seq
@@ -316,8 +356,28 @@ class ShadowConnection:
                 self.fin[d] = True
             if flags & RST:
                 self.closed_at = ts
+                if self.rst[d] is None:
+                    self.rst = pair_with(self.rst, d, (frame, ts))
             if self.fin[0] and self.fin[1] and self.closed_at is None:
                 self.closed_at = ts
+
+
+def connection_estimate(conn: Conversation) -> int:
+    """Bytes an open connection is estimated to hold (see MEMORY_BUDGET): from its packet
+    count, which a shadow counts as its worker does."""
+    packets = conn.packets[0] + conn.packets[1]
+    return CONNECTION_COST + PACKET_COST * (packets if packets < CHARGED_PACKETS else CHARGED_PACKETS)
+
+
+def estimated_bytes(conns: Any) -> int:
+    """The estimate of ``conns`` together (connection_estimate summed, in one pass)."""
+    n = 0
+    packets = 0
+    for conn in conns:
+        n += 1
+        p = conn.packets[0] + conn.packets[1]
+        packets += p if p < CHARGED_PACKETS else CHARGED_PACKETS
+    return CONNECTION_COST * n + PACKET_COST * packets
 
 
 def shard_of(src: bytes, sport: int, dst: bytes, dport: int, shards: int) -> int:
@@ -347,7 +407,7 @@ class FlowTable:
 
     def __init__(self, new_consumer: Callable[[], StreamConsumer], busy_active: int = BUSY_ACTIVE,
                  max_active: Optional[int] = None, shard: Optional[tuple[int, int]] = None,
-                 max_tombstones: Optional[int] = None) -> None:
+                 max_tombstones: Optional[int] = None, memory_budget: Optional[int] = None) -> None:
         self.new_consumer = new_consumer  # makes each analysed conversation's consumer
         self.busy_active = busy_active
         # (the caps are read when the table is made, not when this module is: tests lower them)
@@ -355,7 +415,17 @@ class FlowTable:
         self.max_tombstones = MAX_TOMBSTONES if max_tombstones is None else max_tombstones
         self._over_cap_note = (f"handed out because more than {self.max_active} connections were open "
                                "(memory budget); later packets of this connection are not analysed")
+        self.memory_budget = MEMORY_BUDGET if memory_budget is None else memory_budget
+        # Below this many open connections the budget cannot be exceeded (each is estimated
+        # at most CONNECTION_COST + CHARGED_PACKETS * PACKET_COST): no estimate is made.
+        self._budget_safe = self.memory_budget // (CONNECTION_COST + CHARGED_PACKETS * PACKET_COST)
+        self._budget_countdown = 0  # new connections until the next estimate
+        self.estimated = 0  # the open connections' estimated bytes, as last worked out
+        self._over_budget_note = (f"handed out because the open connections' estimated memory exceeded the "
+                                  f"{self.memory_budget / (1 << 20):g} MiB budget (memory budget); later packets "
+                                  "of this connection are not analysed")
         self.budget = ReassemblyBudget()  # out-of-order memory, shared by all the conversations
+        self.relays = RelayIndex()  # the openings of conversations handed out lately (relay_legs)
         self.shard = shard  # (this worker, workers): analyse only the conversations shard_of gives us
         self.retired = 0  # connections retired so far (shadows included): the retire_seq counter
         self.table: dict[bytes, tuple[Conversation, int]] = {}  # flow key -> (conversation, direction)
@@ -418,7 +488,11 @@ class FlowTable:
         conn: Conversation
         active = self.active
         if len(active) >= self.max_active:
-            self._hand_out_idlest(ts)
+            self._hand_out_idlest(ts, self._over_cap_note)
+        if len(active) > self._budget_safe:
+            self._budget_countdown -= 1
+            if self._budget_countdown <= 0:
+                self._keep_to_budget(ts)
         if self.shard is not None and shard_of(src, sport, dst, dport, self.shard[1]) != self.shard[0]:
             conn = ShadowConnection(self.next_stream, src, sport, dst, dport, frame, ts)
         else:
@@ -437,10 +511,10 @@ class FlowTable:
             heapify(heap)
         return conn
 
-    def _hand_out_idlest(self, now: float) -> None:
-        """The open-connection cap (MAX_ACTIVE): hand out the conversation idle longest (the
-        oldest of those idle as long), in O(log n). Shadows count the same, so every worker of
-        a sharded run makes the same choice."""
+    def _hand_out_idlest(self, now: float, why: str) -> Optional[Conversation]:
+        """The open-connection cap (MAX_ACTIVE) and the memory budget: hand out the conversation
+        idle longest (the oldest of those idle as long), in O(log n), saying ``why``. Shadows
+        count the same, so every worker of a sharded run makes the same choice."""
         heap = self._idle_heap
         active = self.active
         while heap:
@@ -451,15 +525,44 @@ class FlowTable:
             if conn.last_ts != last_ts:  # it had packets since: back in at its new place
                 heappush(heap, (conn.last_ts, stream))
                 continue
-            self._early(conn, self._over_cap_note)
+            self._early(conn, why)
             self._retire(conn, now)
-            return
+            return conn
+        return None
+
+    def _keep_to_budget(self, now: float) -> None:
+        """The memory budget: the open connections' estimate worked out (O(open connections),
+        so only every len(active) / 16 new connections: at most 16 estimates per new one), and
+        while it exceeds MEMORY_BUDGET closed connections are handed out, then the longest idle
+        (marked)."""
+        active = self.active
+        total = estimated_bytes(active.values())
+        budget = self.memory_budget
+        if total > budget:
+            # Closed connections first, oldest first, as the busy rule's shorter linger would
+            # hand them out (not marked: only stragglers of theirs go unanalysed). Within a
+            # burst of capture time no sweep runs, so they are most of what is open.
+            for conn in [c for c in active.values() if c.closed_at is not None]:
+                self._retire(conn, now)
+                total -= connection_estimate(conn)
+                if total <= budget:
+                    break
+        while total > budget and active:
+            conn = self._hand_out_idlest(now, self._over_budget_note)
+            if conn is None:
+                break
+            total -= connection_estimate(conn)
+        self.estimated = total
+        # The next estimate when a sixteenth of the open connections have been added (or 64).
+        self._budget_countdown = max(64, len(active) >> 4)
 
     def _retire(self, conn: Conversation, now: float) -> None:
         """Hand ``conn`` out at capture time ``now``; its addresses keep a tombstone from then."""
         self.active.pop(conn.stream, None)
         conn.retire_seq = self.retired
         self.retired += 1
+        self.relays.register(conn.retire_seq, conn.opening, conn.stream, conn.first_ts, conn.last_ts,
+                             first_reset(conn.rst))
         table = self.table
         key, back = conn.keys
         # Both directions' entries go, when they are still this conversation's (a later one on the
@@ -486,7 +589,9 @@ class FlowTable:
         if self._last_sweep is not None and now - self._last_sweep < SWEEP_INTERVAL:
             return
         self._last_sweep = now
-        busy = len(self.active) > self.busy_active
+        busy = len(self.active) > self.busy_active or (
+            len(self.active) > self._budget_safe * 7 // 8
+            and estimated_bytes(self.active.values()) > self.memory_budget * 7 // 8)
         idle_timeout = BUSY_IDLE_TIMEOUT if busy else IDLE_TIMEOUT
         linger = BUSY_CLOSED_LINGER if busy else CLOSED_LINGER
         quiet = min(linger, idle_timeout)  # a connection quiet for less stays, closed or not
@@ -516,6 +621,13 @@ class FlowTable:
     def retire_all(self) -> None:
         for conn in list(self.active.values()):
             self._retire(conn, conn.last_ts)
+
+    def relay_legs(self, conn: TcpConnection) -> list[Leg]:
+        """Set and return ``conn``'s other legs (tcp.relays): call once the table has retired
+        RELAY_WINDOW conversations after it, or at the end, for the same answer in a sharded run."""
+        conn.relay_legs = legs = self.relays.legs(conn.retire_seq, conn.stream, conn.opening, conn.first_ts,
+                                                  conn.last_ts)
+        return legs
 
     def take_done(self) -> list[TcpConnection]:
         done = self.done

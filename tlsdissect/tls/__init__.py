@@ -8,5 +8,6 @@ payload says: handshake messages reassembled, alerts, CCS, decrypted records), `
 (its other modes: detection, plain text and STARTTLS, SSLv2) and ``boundaries`` (where records
 start: resynchronisation). The session's pieces: ``handlers`` (what it keeps of each handshake
 message), ``decryption`` (its use of a key log), ``conclusions`` (established, resumed,
-ssl_history). ``tables`` holds the IANA registries; ``jsonforms`` the messages' JSON.
+ssl_history), ``httpwatch`` (the HTTP inside decrypted application data, read by ``http1`` and
+``http2``: which answer, what was left unfinished). ``tables`` holds the IANA registries; ``jsonforms`` the messages' JSON.
 """

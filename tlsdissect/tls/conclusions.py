@@ -1,17 +1,19 @@
 """What a finished session concludes: was the handshake established, was the session
-resumed, its ssl_history.
+resumed, its ssl_history, its whole timeline.
 
-Functions of a session (TlsSession binds them as its methods ``established``, ``resumed`` and
-``ssl_history``, which the pipeline calls once per connection): they only read what the
-session gathered, so they live apart from the per-record code that gathers it.
+Functions of a session (TlsSession binds them as its methods ``established``, ``resumed``,
+``ssl_history`` and ``full_timeline``, which the pipeline calls once per connection): they
+only read what the session gathered, so they live apart from the per-record code that gathers
+it.
 """
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from tlsdissect.tls import handshake as hs
-from tlsdissect.tls.recordevents import CT_APPLICATION_DATA
+from tlsdissect.tls.recordevents import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSHAKE
 
 # A session.TlsSession, typed loosely (the session imports this module).
 Session = Any
@@ -101,3 +103,36 @@ def ssl_history(s: Session, client: int) -> str:
     """Zeek's ssl_history string, the client's letters in upper case."""
     h = "".join(s.history)
     return h if client == 0 else h.swapcase()
+
+
+def full_timeline(self: Session) -> list[tuple[int, int, float, str, dict[str, Any]]]:
+    """The timeline with the listed protected records' "encrypted_record" events in their
+    places (each where the timeline ended when it was read; see on_protected)."""
+    timeline = self.timeline
+    logs = self.protected_log
+    if not logs[0] and not logs[1]:
+        return timeline
+    listed = sorted(((rec[4], d, rec) for d in (0, 1) for rec in logs[d]), key=_FIRST)  # (stable)
+    out: list[tuple[int, int, float, str, dict[str, Any]]] = []
+    append = out.append
+    j = 0
+    n = len(listed)
+    for i, entry in enumerate(timeline):
+        while j < n and listed[j][0] <= i:
+            append(_protected_event(listed[j][1], listed[j][2]))
+            j += 1
+        append(entry)
+    while j < n:
+        append(_protected_event(listed[j][1], listed[j][2]))
+        j += 1
+    return out
+
+
+def _protected_event(d: int, rec: tuple[int, float, int, int, int]) -> tuple[int, int, float, str, dict[str, Any]]:
+    """The timeline event of a listed protected record (a protected_log entry of direction ``d``)."""
+    frame, ts, ct, length, _pos = rec
+    return (d, frame, ts, "encrypted_record", {"content_type": _PROTECTED_TYPES.get(ct) or str(ct), "length": length})
+
+
+_FIRST = itemgetter(0)
+_PROTECTED_TYPES = {CT_HANDSHAKE: "handshake", CT_APPLICATION_DATA: "application_data", CT_ALERT: "alert"}

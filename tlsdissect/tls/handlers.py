@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from tlsdissect.directions import pair_with
 from tlsdissect.errors import ParseError
+from tlsdissect.results.listcaps import MAX_HANDSHAKE_TYPES
 from tlsdissect.tls import handshake as hs
 from tlsdissect.tls import tables
 from tlsdissect.tls.decryption import decryption_of
@@ -135,7 +136,8 @@ def on_certificate(s: Session, d: int, frame: int, body: bytes, info: dict[str, 
         certs = s.certificates
         if certs is EMPTY2:
             certs = s.certificates = ([], [])
-        certs[d].append(msg)
+        if not certs[d]:  # (only each side's first is reported: later ones are not kept)
+            certs[d].append(msg)
         info["certificates"] = len(msg.entries)
         if msg.tls13 and s.certificate_status is None and msg.entries and msg.entries[0].extensions \
                 and any(e.type == 5 for e in msg.entries[0].extensions) and d == s.server_hello_dir:
@@ -189,7 +191,11 @@ def on_finished(s: Session, d: int, frame: int, body: bytes, info: dict[str, Any
 
 def keep_client_hello(s: Session, d: int, msg: Any, server_name: Optional[str]) -> None:
     """Record a ClientHello and its server name (a property: the caller reads it once)."""
-    s.client_hellos.append((d, msg))
+    hellos = s.client_hellos
+    if len(hellos) < 2:
+        hellos.append((d, msg))
+    else:  # the first (what is reported) and the latest (whose random decryption needs) only
+        hellos[1] = (d, msg)
     if s.client_dir_hint is None:
         s.client_dir_hint = d
     if len(s.client_hellos) == 1:
@@ -213,11 +219,12 @@ def on_sslv2_hello(s: Session, d: int, ev: RecordEvent) -> None:
             msg = hs.parse_sslv2_client_hello(ev.body)
             keep_client_hello(s, d, msg, msg.server_name)
             s.note(d, "c")
-            s.timeline.append((d, ev.frame, ev.time, "handshake",
+            s.add_event((d, ev.frame, ev.time, "handshake",
                                {"message": "client_hello", "code": 1, "length": ev.length,
                                 "encrypted": False, "sslv2_format": True,
                                 "max_version": tables.version_name(msg.legacy_version)}))
-            s.handshake_messages[d].append(1)
+            if len(s.handshake_messages[d]) < MAX_HANDSHAKE_TYPES:
+                s.handshake_messages[d].append(1)
         else:
             sh = hs.parse_sslv2_server_hello(ev.body)
             s.sslv2_server_hello = sh
@@ -226,7 +233,7 @@ def on_sslv2_hello(s: Session, d: int, ev: RecordEvent) -> None:
             if s.client_dir_hint is None:
                 s.client_dir_hint = 1 - d
             s.note(d, "s")
-            s.timeline.append((d, ev.frame, ev.time, "handshake",
+            s.add_event((d, ev.frame, ev.time, "handshake",
                                {"message": "server_hello", "code": 4, "length": ev.length,
                                 "encrypted": False, "sslv2": True}))
     except ParseError as e:

@@ -83,7 +83,8 @@ def read_content(layer: Layer, ct: int, version: int, payload: bytes, frame: int
     elif ct == CT_APPLICATION_DATA:
         if layer.reporting:
             out.on_event(layer.side, RecordEvent("application_data", frame, ts, content_type=ct,
-                                                 length=len(payload), encrypted=decrypted, body=payload[:64]))
+                                                 length=len(payload), encrypted=decrypted,
+                                                 body=payload if decrypted else payload[:64]))
 
 
 def read_handshake(layer: Layer, data: Any, version: int, frame: int, ts: float, out: Out,

@@ -21,14 +21,16 @@ from types import MappingProxyType
 from typing import Any, Optional
 
 from tlsdissect.directions import NONE_PAIR, pair_with
+from tlsdissect.results.listcaps import MAX_ALERTS, MAX_ANOMALIES, MAX_EVENTS, MAX_HANDSHAKE_TYPES, MAX_POST_HANDSHAKE
 from tlsdissect.tls import conclusions
 from tlsdissect.tls import handshake as hs
 from tlsdissect.tls import tables
 from tlsdissect.tls.decryption import Decryption, null_cipher_decryptor
 from tlsdissect.tls.handlers import EMPTY2, NOT_PARSED, ON_MESSAGE, on_sslv2_hello, parse_in_context
 from tlsdissect.tls.handshake import FINISHED
+from tlsdissect.tls.httpwatch import HttpWatch
 from tlsdissect.tls.transcript import collect as collect_transcript
-from tlsdissect.tls.records import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSHAKE, TLS, RecordEvent, RecordLayer
+from tlsdissect.tls.records import CT_APPLICATION_DATA, TLS, RecordEvent, RecordLayer
 from tlsdissect.starttls.reader import PreludeReader
 
 # Zeek's ssl_history letters (client upper case, server lower case).
@@ -40,7 +42,6 @@ MAX_HISTORY = 100
 MAX_TIMELINE_PROTECTED = 24  # protected records listed in the timeline per direction
 
 _ALERT_LEVELS = {1: "warning", 2: "fatal"}
-_PROTECTED_TYPES = {CT_HANDSHAKE: "handshake", CT_APPLICATION_DATA: "application_data", CT_ALERT: "alert"}
 # Per handshake message type, filled as types are met (at most 256 entries): its name and its
 # ssl_history letter as sent by direction 0 and by direction 1 (one look-up per message).
 _MESSAGE_NAMES: dict[int, tuple[str, str, str]] = {}
@@ -70,6 +71,7 @@ class TlsSession:
         "after_ccs_record",
         "alerts",
         "anomalies",
+        "anomaly_index",
         "app_data_records",
         "ccs",
         "certificate_request",
@@ -81,11 +83,13 @@ class TlsSession:
         "client_key_exchange_body",
         "ctx",
         "decryption",
+        "dropped",
         "finished",
         "first_data_frame",
         "handshake_messages",
         "history",
         "hrr",
+        "http",
         "keylog",
         "latest_server_hello",
         "layers",
@@ -113,6 +117,11 @@ class TlsSession:
         # Timeline as (direction, frame, time, type, info) — names resolved at the end.
         self.timeline: list[tuple[int, int, float, str, dict[str, Any]]] = []
         self.anomalies: Any = ()  # list[(direction, frame, time, type, info)], created when needed
+        # The kept anomalies by (direction, name, detail), to fold a repeat into its first
+        # occurrence (a "count" in its info); created with the list.
+        self.anomaly_index: Any = None
+        # Entries not kept by the caps of results.listcaps, by list ("alerts", "events", ...).
+        self.dropped: dict[str, int] = _NO_ENTRIES  # (a dict of its own from the first entry)
         self.client_hellos: list[tuple[int, Any]] = []  # (direction, ClientHello)
         self.server_name: Optional[str] = None  # of the first ClientHello (read once: a property)
         self.ctx: Optional[hs.ParseContext] = None  # see handlers.parse_in_context
@@ -161,6 +170,7 @@ class TlsSession:
         # The plain-text exchange before TLS (STARTTLS, SSLRequest, ...): a PreludeReader made at
         # the first bytes that are not a TLS record; False once the connection started in TLS.
         self.prelude: Any = None
+        self.http: Optional[HttpWatch] = None  # HTTP in the decrypted data, made at its first record
 
     # -- input from the TCP layer -------------------------------------------------------
     def data(self, d: int, data: bytes, frame: int, ts: float) -> None:
@@ -256,11 +266,13 @@ class TlsSession:
                 info = {"length": ev.length, "encrypted": ev.encrypted}
                 if ev.body:
                     info["preview"] = ev.body[:64].decode("latin-1")
-                self.timeline.append((d, ev.frame, ev.time, "application_data", info))
+                self.add_event((d, ev.frame, ev.time, "application_data", info))
+            if ev.body:
+                self._http(d, ev.body, ev.frame)
         elif kind == "heartbeat":
             self.tls_seen = True
             self.note(d, "b")
-            self.timeline.append((d, ev.frame, ev.time, "heartbeat", {"length": ev.length}))
+            self.add_event((d, ev.frame, ev.time, "heartbeat", {"length": ev.length}))
         elif kind in ("sslv2_client_hello", "sslv2_server_hello"):
             self.tls_seen = True
             on_sslv2_hello(self, d, ev)
@@ -268,19 +280,19 @@ class TlsSession:
             names = {2: "sslv2_client_master_key", 3: "sslv2_client_finished", 5: "sslv2_server_verify",
                      6: "sslv2_server_finished", 7: "sslv2_request_certificate", 8: "sslv2_client_certificate",
                      0: "sslv2_error"}
-            self.timeline.append((d, ev.frame, ev.time, "handshake",
+            self.add_event((d, ev.frame, ev.time, "handshake",
                                   {"message": names.get(ev.msg_type, f"sslv2_message_{ev.msg_type}"),
                                    "code": ev.msg_type, "length": ev.length, "encrypted": False, "sslv2": True}))
         elif kind == "not_tls":
             if self.not_tls is _NO_ENTRIES:
                 self.not_tls = {}
             self.not_tls[d] = ev.detail
-            self.timeline.append((d, ev.frame, ev.time, "not_tls",
+            self.add_event((d, ev.frame, ev.time, "not_tls",
                                   {"looks_like": ev.detail, "first_bytes": ev.body[:32].decode("latin-1")}))
         elif kind == "starttls":
-            self.timeline.append((d, ev.frame, ev.time, "starttls", {"after": ev.detail}))
+            self.add_event((d, ev.frame, ev.time, "starttls", {"after": ev.detail}))
         elif kind == "gap":
-            self.timeline.append((d, ev.frame, ev.time, "gap", {"bytes": ev.length, "detail": ev.detail}))
+            self.add_event((d, ev.frame, ev.time, "gap", {"bytes": ev.length, "detail": ev.detail}))
         elif kind == "anomaly":
             self.add_anomaly((d, ev.frame, ev.time, "anomaly", {"name": ev.name or "anomaly", "detail": ev.detail}))
 
@@ -296,7 +308,11 @@ class TlsSession:
         if layer.decryptor is None and not self.tls13 and self.cipher is not None:
             layer.decryptor = null_cipher_decryptor(self.cipher)
         self.note(d, "i")
-        self.timeline.append((d, frame, ts, "change_cipher_spec", {}))
+        timeline = self.timeline
+        if len(timeline) < MAX_EVENTS:
+            timeline.append((d, frame, ts, "change_cipher_spec", {}))
+        else:
+            self.drop("events")
 
     def _handshake(self, d: int, ev: RecordEvent) -> None:
         self.on_handshake(d, ev.frame, ev.time, ev.msg_type, ev.length, ev.body, ev.encrypted, ev.detail,
@@ -312,7 +328,9 @@ class TlsSession:
         info: dict[str, Any] = {"message": names[0], "code": t, "length": length, "encrypted": encrypted}
         if detail:
             info["note"] = detail
-        self.handshake_messages[d].append(t)
+        types = self.handshake_messages[d]
+        if len(types) < MAX_HANDSHAKE_TYPES:
+            types.append(t)
         letter = names[1 + d]  # (cased for the sender, as note does)
         # The types the session keeps something of go to their own handler (one look-up, no
         # chain of tests); the others are parsed only to report a malformed one.
@@ -330,11 +348,16 @@ class TlsSession:
         if finished[0] is not None and finished[1] is not None and t != FINISHED:
             if not self.post_handshake:
                 self.post_handshake = []
-            self.post_handshake.append((d, frame, info["message"]))
+            if len(self.post_handshake) < MAX_POST_HANDSHAKE:
+                self.post_handshake.append((d, frame, info["message"]))
         history = self.history  # (the body of note, with the letter already cased)
         if len(history) < MAX_HISTORY:
             history.append(letter)
-        self.timeline.append((d, frame, ts, "handshake", info))
+        timeline = self.timeline
+        if len(timeline) < MAX_EVENTS:
+            timeline.append((d, frame, ts, "handshake", info))
+        else:
+            self.drop("events")
 
     def _alert(self, d: int, ev: RecordEvent) -> None:
         self.on_alert(d, ev.frame, ev.time, ev.level, ev.code, ev.encrypted, ev.length, ev.record_version)
@@ -343,9 +366,18 @@ class TlsSession:
                  length: int, version: int) -> None:
         """One alert (an "alert" RecordEvent's fields; level and code None when it is hidden)."""
         self.tls_seen = True
-        if not self.alerts:
-            self.alerts = []
-        self.alerts.append((d, frame, ts, level, code, encrypted, length))
+        alerts = self.alerts
+        if not alerts:
+            alerts = self.alerts = []
+        if len(alerts) < MAX_ALERTS:
+            alerts.append((d, frame, ts, level, code, encrypted, length))
+        else:
+            self.drop("alerts")
+        if len(self.timeline) >= MAX_EVENTS:
+            self.drop("events")
+            if code is not None:
+                self.note(d, "l")
+            return
         info: dict[str, Any]
         if code is None:
             info = {"level": None, "code": None, "name": None, "encrypted": True, "length": length}
@@ -371,17 +403,46 @@ class TlsSession:
         if ct == CT_APPLICATION_DATA:
             self.app_data_records[d] += 1
         if len(log) < MAX_TIMELINE_PROTECTED:
-            log.append((frame, ts, ct, length))
-            ctype = _PROTECTED_TYPES.get(ct) or str(ct)
-            self.timeline.append((d, frame, ts, "encrypted_record", {"content_type": ctype, "length": length}))
+            # Its timeline event is made from this entry when the connection is assembled
+            # (full_timeline), at the place it would have had: the timeline's length now. (A
+            # tuple and a dict less per listed record: ~12 KB of a connection in bulk transfer.)
+            log.append((frame, ts, ct, length, len(self.timeline)))
         elif self._established_guess():
             for layer in self.layers:
                 layer.report_protected = False  # bulk data from here: count, do not list
 
     def add_anomaly(self, entry: tuple[int, int, float, str, dict[str, Any]]) -> None:
-        if not self.anomalies:
+        """One anomaly; a repeat of a kept one (same direction, name and detail) adds to its
+        ``count`` instead, and past MAX_ANOMALIES distinct ones they are only counted."""
+        info = entry[4]
+        key = (entry[0], info.get("name"), info.get("detail"))
+        index = self.anomaly_index
+        if index is None:
             self.anomalies = []
-        self.anomalies.append(entry)
+            index = self.anomaly_index = {}
+        first = index.get(key)
+        if first is not None:
+            first["count"] = first.get("count", 1) + 1
+        elif len(self.anomalies) < MAX_ANOMALIES:
+            index[key] = info
+            self.anomalies.append(entry)
+        else:
+            self.drop("anomalies")
+
+    def add_event(self, entry: tuple[int, int, float, str, dict[str, Any]]) -> None:
+        """One timeline entry, kept while the timeline holds fewer than MAX_EVENTS."""
+        timeline = self.timeline
+        if len(timeline) < MAX_EVENTS:
+            timeline.append(entry)
+        else:
+            self.drop("events")
+
+    def drop(self, what: str, n: int = 1) -> None:
+        """``n`` entries of list ``what`` not kept (a cap of results.listcaps): counted."""
+        dropped = self.dropped
+        if dropped is _NO_ENTRIES:
+            dropped = self.dropped = {}
+        dropped[what] = dropped.get(what, 0) + n
 
     def note(self, d: int, letter: str) -> None:
         """One ssl_history letter (lower case) from direction ``d``."""
@@ -401,13 +462,27 @@ class TlsSession:
     established = conclusions.established
     resumed = conclusions.resumed
     ssl_history = conclusions.ssl_history
+    full_timeline = conclusions.full_timeline
+
+    def _http(self, d: int, body: bytes, frame: int) -> None:
+        """Decrypted application data to the HTTP watch, by side (0 client, 1 server)."""
+        client = self.client_hellos[0][0] if self.client_hellos else self.client_dir_hint
+        if client is None:
+            return
+        watch = self.http
+        if watch is None:
+            watch = self.http = HttpWatch()
+        watch.feed(0 if d == client else 1, body, frame)
+
+    def http_summary(self) -> Optional[dict[str, Any]]:
+        """The connection's ``http`` entry (tls.httpwatch); None when no data was read."""
+        return self.http.summary() if self.http is not None else None
 
     def decryption_summary(self) -> Optional[dict[str, Any]]:
         """The report's decryption entry; None without a key log."""
         if self.keylog is None:
             return None
         return (self.decryption or Decryption(self.keylog)).summary(self.layers)
-
 
 # Record events by kind: the three frequent ones go straight to their method (they set
 # tls_seen themselves); every other kind to _other_event.

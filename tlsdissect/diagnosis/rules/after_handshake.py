@@ -1,9 +1,9 @@
 """A completed handshake: what followed it tells whether it was really a success.
 
 A client that closes at once on a certificate that does not match the name (curl's own host
-name check), an HTTP refusal read with the key log (a name or a client certificate the server
-wanted), a server that wanted a client certificate and refused the request afterwards (nginx's
-ssl_verify_client), a reset without close_notify; otherwise success. Rules for an established
+name check), what the decrypted HTTP says (rules/http_answers.py: a refusal carrying the TLS
+reason, a truncated response), a server that wanted a client certificate and refused the
+request afterwards (nginx's ssl_verify_client), a reset without close_notify; otherwise success. Rules for an established
 connection with no deciding alert; the last one always applies.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Optional
 
 from tlsdissect.diagnosis.alert_codes import CLOSE_NOTIFY
-from tlsdissect.diagnosis.candidate import Candidate, alert_dict, candidate
+from tlsdissect.diagnosis.candidate import Candidate, candidate
 from tlsdissect.diagnosis.facts import Facts, other_side
 from tlsdissect.diagnosis.verdict import make_evidence
 from tlsdissect.results.model import Event
@@ -33,71 +33,9 @@ def closed_at_once_on_name_mismatch(f: Facts) -> Optional[Candidate]:
         evidence.append(f.alert_line(notify))
     return candidate("failed", "server_cert_hostname_mismatch", "likely", failure_point="server_certificate",
                      aborted_by="client", how="alert" if notify else (c.tcp_close.how if c.tcp_close else "fin"),
-                     alert=alert_dict(notify) if notify else None, evidence=evidence,
+                     alert=notify, evidence=evidence,
                      explanation=("The handshake completed but the client closed without sending a request, as "
                                   "curl does when its host name check fails. " + finding.text))
-
-
-def http_refusal(f: Facts) -> Optional[Candidate]:
-    """Decrypted HTTP tells what TLS bytes cannot: a 403 for a missing SNI (Apache's
-    SSLStrictSNIVHostCheck) or for a client certificate TLS 1.3 could not ask for. The
-    refusal is noted even when neither explains it."""
-    app = f.by_type.get("application_data")
-    if not app:
-        return None
-    c = f.c
-    resp = next((e for e in app if e.sender == "server"
-                 and str(e.info.get("preview", "")).startswith("HTTP/")), None)
-    if resp is None:
-        return None
-    status = str(resp.info.get("preview", ""))[9:12]
-    if status not in ("403", "421"):
-        return None
-    req = next((e for e in app if e.sender == "client"), None)
-    f.note(f"The server answers the request with HTTP {status} (decrypted).", [resp.frame])
-    close = c.tcp_close
-    ch = c.client_hello
-    if ch is not None and not ch.server_name:
-        host = ""
-        if req is not None:
-            for line in str(req.info.get("preview", "")).split("\r\n"):
-                if line.lower().startswith("host:"):
-                    host = line[5:].strip()
-        return candidate("established", "sni_rejected", "likely", failure_point="application_data",
-                         aborted_by="server", how=close.how if close else None,
-                         evidence=[make_evidence("The ClientHello carries no server name (SNI)"
-                                                 + (f", while the request asks for Host: {host}." if host else "."),
-                                                 [e.frame for e in f.hs[:1]])],
-                         explanation=("The handshake completed without a server name (SNI), and the server refused "
-                                      f"the request with HTTP {status}: a server that requires SNI for name-based "
-                                      "virtual hosts (Apache's SSLStrictSNIVHostCheck) does this."))
-    if f.tls13 and ch is not None and ch.ext(49) is None:
-        return candidate("established", "client_cert_missing", "possible", failure_point="post_handshake_auth",
-                         aborted_by="server", how=close.how if close else None, alternatives=["unknown"],
-                         evidence=[make_evidence("The client did not offer post_handshake_auth, so a TLS 1.3 server "
-                                                 "cannot ask it for a certificate after the handshake.",
-                                                 [e.frame for e in f.hs[:1]])],
-                         explanation=(f"The server refused the request with HTTP {status}. With TLS 1.3 a server that "
-                                      "wants a client certificate for one location (Apache's per-directory "
-                                      "SSLVerifyClient) must use post-handshake authentication, which this client "
-                                      "did not offer."))
-    return None
-
-
-def _client_certificate_problem(f: Facts) -> Optional[str]:
-    """What was wrong with the client's answer to the CertificateRequest (none sent, or one
-    the server did not ask for or cannot accept: noted), or None."""
-    c = f.c
-    if c.client_certificate_sent is False:
-        return "client_cert_missing"
-    bad = [x for x in f.client_findings if x.id == "issuer_not_requested"]
-    if f.client_chain is not None:
-        bad += [x for x in f.client_chain.findings if x.id in ("expired", "not_yet_valid", "eku_not_client_auth")]
-    if not bad:
-        return None
-    for x in bad:
-        f.note(x.text, [e.frame for e in f.hs if e.sender == "client" and e.info.get("message") == "certificate"][:1])
-    return "client_cert_rejected"
 
 
 def client_auth_refused_later(f: Facts) -> Optional[Candidate]:
@@ -107,7 +45,7 @@ def client_auth_refused_later(f: Facts) -> Optional[Candidate]:
     c = f.c
     if c.certificate_request is None or c.client_certificate_sent is None or f.tls13:
         return None
-    problem = _client_certificate_problem(f)
+    problem = f.client_certificate_problem()
     if problem is None:
         return None
     resp = next((e for e in f.by_type.get("application_data", _NONE) if e.sender == "server"), None)
@@ -161,6 +99,45 @@ def reset_after_handshake(f: Facts) -> Optional[Candidate]:
                                              [close.frame])],
                      explanation=(f"The handshake completed, then the {by} reset the connection without closing the TLS "
                                   "session first: the application crashed, was killed, or gave up."))
+
+
+# An empty TLS 1.3 Certificate message (8 bytes) protected: + inner type + 16-byte tag; a
+# 0-RTT client's EndOfEarlyData (4 bytes) makes a 21-byte record in the same place.
+EMPTY_CERTIFICATE_RECORD = 25
+
+
+def client_certificate_unread(f: Facts) -> Optional[Candidate]:
+    """TLS 1.3 without the key log: the client's encrypted second flight has the shape of a
+    client certificate (Certificate, CertificateVerify and Finished; or an empty Certificate and
+    Finished), so the server asked for one. Whether it then refused the request (nginx answers
+    HTTP 400 inside the session) only the key log shows: success, likely, with the refusals as
+    alternatives and the answer named as hidden."""
+    if not f.tls13 or f.by_type.get("application_data") or any(e.info.get("encrypted") for e in f.hs):
+        return None
+    _, sh = f.hellos()
+    flight = [e for e in f.enc if e.sender == "client" and (sh is None or e.frame > sh.frame)]
+    if not flight:
+        return None
+    flight = [e for e in flight if e.frame == flight[0].frame]
+    sizes = [int(e.info.get("length", 0)) for e in flight]
+    if len(sizes) >= 3 and sizes[0] > 100:
+        sent, alternatives = "sent one (Certificate, CertificateVerify and Finished)", ["client_cert_rejected",
+                                                                                      "client_cert_revoked"]
+    elif len(sizes) == 2 and EMPTY_CERTIFICATE_RECORD <= sizes[0] <= EMPTY_CERTIFICATE_RECORD + 15:
+        sent, alternatives = "had none to send (an empty Certificate, then Finished)", ["client_cert_missing"]
+    else:
+        return None
+    c = f.c
+    return candidate("established", "ok", "likely", alternatives=alternatives,
+                     evidence=[make_evidence(f"The client's encrypted second flight is {len(sizes)} records of "
+                                             f"{', '.join(map(str, sizes))} bytes: the server asked for a client "
+                                             f"certificate and the client {sent}.", [flight[0].frame])],
+                     hidden=["the server's answer to the request (a server that checks the client certificate "
+                             "after the handshake, as nginx's ssl_verify_client does, refuses inside the encrypted "
+                             "session with HTTP 400); " + f.keys_hint()],
+                     explanation=(f"The TLS handshake completed ({c.version}, {c.cipher}) and the server asked "
+                                  "for a client certificate. Whether it then accepted the client's answer is "
+                                  "decided inside the encrypted session; supply the key log to see its answer."))
 
 
 def handshake_completed(f: Facts) -> Candidate:

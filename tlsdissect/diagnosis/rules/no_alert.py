@@ -15,7 +15,7 @@ from tlsdissect.diagnosis.candidate import Candidate, candidate
 from tlsdissect.diagnosis.facts import Facts, other_side
 from tlsdissect.diagnosis.phases import next_step, phase_at
 from tlsdissect.diagnosis.verdict import Evidence, make_evidence
-from tlsdissect.results.model import Event
+from tlsdissect.results.model import Alert, Event
 
 _NONE: tuple[Event, ...] = ()
 _SERVER_TLS = ("handshake", "encrypted_record", "alert")
@@ -238,9 +238,10 @@ def _probable_alert_before_close(f: Facts) -> Optional[tuple[Event, list[Evidenc
     return probable, [line], ["the alert's description (TLS 1.3 encrypts it); " + f.keys_hint()]
 
 
-def _probable_alert_dict(sender: str, probable: Event) -> dict[str, object]:
-    return {"code": None, "hex": None, "name": None, "level": None, "sender": sender,
-            "encrypted": True, "frame": probable.frame, "probable": True}
+def _probable_alert(sender: str, probable: Event) -> Alert:
+    """The deciding alert for an encrypted record only the size of one (``probable``)."""
+    return Alert(probable.frame, probable.time, sender, None, None, None, True,
+                 probable.info.get("length", 0), probable=True)
 
 
 def client_probable_alert(f: Facts) -> Optional[Candidate]:
@@ -253,7 +254,7 @@ def client_probable_alert(f: Facts) -> Optional[Candidate]:
     probable, evidence, hidden = found
     hidden.append("the server's certificate (TLS 1.3 encrypts it); " + f.keys_hint())
     return candidate("failed", "server_cert_rejected", "possible", failure_point="server_certificate",
-                     aborted_by="client", how="alert", alert=_probable_alert_dict("client", probable),
+                     aborted_by="client", how="alert", alert=_probable_alert("client", probable),
                      alternatives=["server_chain_incomplete", "server_cert_untrusted", "server_cert_hostname_mismatch",
                                    "server_cert_expired"], evidence=evidence, hidden=hidden,
                      explanation=("Right after the server's encrypted handshake flight the client sent a probable "
@@ -267,7 +268,7 @@ def _early_server_abort(f: Facts, probable: Event, evidence: list[Evidence], hid
     Certificate can have been refused, the server gave up while building its own flight."""
     ch = f.c.client_hello
     offered = ch.alpn if ch is not None else []
-    alert = _probable_alert_dict("server", probable)
+    alert = _probable_alert("server", probable)
     hidden.append("which step of its flight the server gave up at (EncryptedExtensions with the ALPN choice, "
                   "Certificate, CertificateVerify are encrypted in TLS 1.3); the key log would tell")
     if offered:
@@ -308,7 +309,7 @@ def server_probable_alert(f: Facts) -> Optional[Candidate]:
     hidden.append("whether the server sent a CertificateRequest (encrypted in TLS 1.3)")
     return candidate("failed", "client_cert_rejected" if big_flight else "client_cert_missing", "possible",
                      failure_point="client_certificate", aborted_by="server", how="alert",
-                     alert=_probable_alert_dict("server", probable),
+                     alert=_probable_alert("server", probable),
                      alternatives=["client_cert_missing" if big_flight else "client_cert_rejected"],
                      evidence=evidence, hidden=hidden,
                      explanation=("Right after the client's encrypted flight the server sent a probable encrypted "

@@ -41,6 +41,17 @@ _EXPECTED_ALERTS = {
 }
 
 
+def findings_for_alert(ids: set[str] | list[str], code: Optional[int]) -> list[str]:
+    """The chain findings (ids) that can explain a client's alert ``code``, most telling first."""
+    order = _FINDINGS_BY_ALERT.get(code, _FINDINGS_OTHER_ALERT)
+    return [fid for fid in order if fid in ids]
+
+
+def finding_expected(finding_id: str, code: Optional[int]) -> bool:
+    """Whether ``code`` is an alert a client sends for this finding (the stacks' habits)."""
+    return code in _EXPECTED_ALERTS.get(finding_id, ())
+
+
 def _unseen(f: Facts) -> list[str]:
     """What is hidden when the certificate is not in the capture (TLS 1.3 encrypts it)."""
     return ["the server's certificate (TLS 1.3 encrypts it); " + f.keys_hint()] if f.tls13 else []
@@ -75,16 +86,14 @@ def finding_explains_refusal(f: Facts) -> Optional[Candidate]:
     if chain is None:
         return None
     code = deciding(f).code
-    ids = {x.id for x in chain.findings}
-    order = _FINDINGS_BY_ALERT.get(code, _FINDINGS_OTHER_ALERT)
-    found = [fid for fid in order if fid in ids]
+    found = findings_for_alert({x.id for x in chain.findings}, code)
     if not found:
         return None
     evidence = f.chain_lines()
     fid = found[0]
     finding = f.finding(fid)
     others = [FINDING_CAUSE[x] for x in found[1:] if x in FINDING_CAUSE]
-    conf = "certain" if code in _EXPECTED_ALERTS.get(fid, ()) and len(found) == 1 else "likely"
+    conf = "certain" if finding_expected(fid, code) and len(found) == 1 else "likely"
     text = finding.text if finding is not None else ""
     return by_alert(f, FINDING_CAUSE.get(fid, "server_cert_rejected"), conf, others,
                     f"The client refused the server's certificate with {alert_label(f)}. {text}".strip(), evidence)

@@ -1,0 +1,289 @@
+"""Why a QUIC handshake ended as it did: the cause named from what the capture shows of it.
+
+A QUIC handshake fails with a CONNECTION_CLOSE. Its CRYPTO_ERROR (0x100 + a TLS alert) is read
+with the same alert model as TLS over TCP (diagnosis.alerts), in the phase the close
+interrupts; what narrows the alert's candidates is, in this order: the server chain's findings
+when a key log opened the certificate (the same findings and alert sets as the TCP rules,
+rules.server_certificate), the ALPN lists for no_application_protocol, the reason phrase when
+the closing stack wrote its verification error there, and otherwise the alert model's first
+reading. A close without a TLS alert is a QUIC transport error, named by RFC 9000's table; a
+client whose Initial packets get no answer at all is a server that never answered (blocked UDP,
+no QUIC listener). Each reading is one small function returning a QuicDiagnosis or None;
+``diagnose_quic`` tries them in order (the ranking, in one place).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from tlsdissect.diagnosis import alerts
+from tlsdissect.diagnosis.alert_codes import (
+    BAD_CERTIFICATE, CERTIFICATE_REQUIRED, CERTIFICATE_UNKNOWN, NO_APPLICATION_PROTOCOL, PROTOCOL_VERSION, UNKNOWN_CA)
+from tlsdissect.diagnosis.causes import remedy_lines
+from tlsdissect.diagnosis.verdict import marked_title
+from tlsdissect.diagnosis.rules.server_certificate import FINDING_CAUSE, finding_expected, findings_for_alert
+
+# What the reason phrase of a CONNECTION_CLOSE says, when a stack puts its certificate
+# verification error there (aioquic passes OpenSSL's verify strings; ngtcp2's examples and
+# quic-go their own words): phrase (lower case) -> the cause it names.
+REASON_CAUSES: tuple[tuple[str, str], ...] = (
+    ("unable to get local issuer", "server_cert_untrusted"),
+    ("self signed", "server_cert_self_signed"),
+    ("self-signed", "server_cert_self_signed"),
+    ("certificate has expired", "server_cert_expired"),
+    ("not yet valid", "server_cert_not_yet_valid"),
+    ("hostname", "server_cert_hostname_mismatch"),
+    ("doesn't match", "server_cert_hostname_mismatch"),
+    ("not valid for", "server_cert_hostname_mismatch"),
+    ("unknown authority", "server_cert_untrusted"),
+    ("no common alpn", "alpn_mismatch"),
+)
+
+# QUIC transport errors (RFC 9000 §20.1) that name a catalogue cause.
+TRANSPORT_CAUSES: dict[int, str] = {
+    0x01: "peer_internal_error",  # INTERNAL_ERROR
+    0x0A: "tls_implementation_bug",  # PROTOCOL_VIOLATION
+    0x11: "protocol_version_mismatch",  # VERSION_NEGOTIATION_ERROR
+}
+
+
+@dataclass
+class QuicDiagnosis:
+    """The verdict on one QUIC handshake (docs/schema.md, quic[].diagnosis)."""
+
+    outcome: str  # established | failed | incomplete
+    cause: str  # a catalogue id (docs/causes.md)
+    confidence: str  # certain | likely | possible
+    failure_point: Optional[str] = None  # the handshake phase the close interrupted
+    aborted_by: Optional[str] = None  # client | server
+    alert: Optional[dict[str, Any]] = None  # {code, name, sender} of a CRYPTO_ERROR
+    explanation: str = ""
+    evidence: list[dict[str, Any]] = field(default_factory=list)  # {text, frames}
+    alternatives: list[str] = field(default_factory=list)
+    remedy: list[str] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)  # what a key log would show
+
+    @property
+    def verdict(self) -> str:
+        if self.outcome == "incomplete" and self.cause == "unknown":
+            return "Incomplete: the capture ends before the QUIC handshake does."
+        title = marked_title(self.cause, self.confidence)
+        if self.outcome != "failed":
+            return title + "."
+        who = f" by the {self.aborted_by}" if self.aborted_by else ""
+        how = f" with CRYPTO_ERROR [{self.alert['name']} {self.alert['code']}]" if self.alert else ""
+        where = f" at {self.failure_point.replace('_', ' ')}" if self.failure_point else ""
+        return f"{title}. Stopped{where}{who}{how}."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "cause": self.cause, "confidence": self.confidence,
+                "failure_point": self.failure_point, "aborted_by": self.aborted_by, "alert": self.alert,
+                "verdict": self.verdict, "explanation": self.explanation, "evidence": self.evidence,
+                "alternatives": self.alternatives, "remedy": self.remedy, "hidden": self.hidden}
+
+
+def _line(text: str, *frames: Optional[int]) -> dict[str, Any]:
+    return {"text": text, "frames": [f for f in frames if f is not None]}
+
+
+def phase_of(q: Any) -> str:
+    """The handshake phase a close interrupts: before the ServerHello; the server's certificate
+    (the client closes after the server's Handshake packets reached it); the client's
+    certificate (the server closes after asking for one); or right after the ServerHello."""
+    close = q.close
+    if q.server_hello is None:
+        return "client_hello"
+    if close is not None and close.sender == "client" and (q.packets["server"].get("handshake")
+                                                           or q.server_certificates):
+        return "server_certificate"
+    if close is not None and close.sender == "server" and (q.certificate_requested
+                                                           or q.client_certificates is not None):
+        return "client_certificate"
+    return "server_hello"
+
+
+def _failed(q: Any, cause: str, confidence: str, explanation: str, evidence: list[dict[str, Any]],
+            alternatives: Optional[list[str]] = None) -> "QuicDiagnosis":
+    close = q.close
+    alert = None
+    if close is not None and close.tls_alert is not None:
+        alert = {"code": close.tls_alert, "name": alerts.alert_name(close.tls_alert), "sender": close.sender}
+    hidden = []
+    if not q.handshake_keys and q.server_hello is not None:
+        hidden.append("the server's certificate and the rest of the handshake (Handshake packets): supply the key "
+                      "log (SSLKEYLOGFILE) to read them")
+    return QuicDiagnosis(q.outcome(), cause, confidence, phase_of(q) if close is not None else None,
+                         close.sender if close is not None else None, alert, explanation, evidence,
+                         [a for a in (alternatives or []) if a != cause], remedy_lines(cause), hidden)
+
+
+def _close_line(q: Any) -> dict[str, Any]:
+    c = q.close
+    text = f"The {c.sender} closed the connection with {c.error_name}"
+    if c.tls_alert is not None:
+        text += f" = TLS alert {alerts.alert_name(c.tls_alert)} ({c.tls_alert})"
+    if c.reason:
+        text += f', reason "{c.reason}"'
+    return _line(text + f" ({c.level} packet).", c.frame)
+
+
+def _leaf_line(q: Any, finding: Optional[str]) -> dict[str, Any]:
+    """The server's leaf certificate as the key log let us read it, and the finding against it."""
+    leaf = q.chain.certificates[0]
+    why = f" ({finding})" if finding else "; no fault the capture can check"
+    return _line(f"The server's certificate (read with the key log): {leaf.label}, issued by {leaf.issuer_label}{why}.",
+                 q.server_certificates_frame)
+
+
+def established(q: Any) -> Optional[QuicDiagnosis]:
+    if q.outcome() != "established":
+        return None
+    evidence = [_line("Both sides sent 1-RTT packets: the handshake completed.")]
+    if q.alpn_selected:
+        evidence.append(_line(f"The server selected ALPN {q.alpn_selected}."))
+    return QuicDiagnosis("established", "ok", "certain" if q.handshake_keys else "likely",
+                         explanation="The QUIC handshake completed.", evidence=evidence)
+
+
+def chain_explains(q: Any) -> Optional[QuicDiagnosis]:
+    """The client's certificate alert, explained by the chain a key log let us read."""
+    c = q.close
+    if c is None or c.tls_alert is None or c.sender != "client" or q.chain is None \
+            or phase_of(q) != "server_certificate":
+        return None
+    ids = q.chain.finding_ids()
+    found = [fid for fid in findings_for_alert(ids, c.tls_alert) if fid in FINDING_CAUSE]
+    if found:
+        finding = found[0]
+        text = next((f.text for f in q.chain.findings if f.id == finding), finding)
+        sure = "certain" if finding_expected(finding, c.tls_alert) and len(found) == 1 else "likely"
+        others = [FINDING_CAUSE[x] for x in found[1:]]
+        if finding == "chain_incomplete" and q.chain.trust == "not_checked":
+            # A leaf whose issuer is not sent: a missing intermediate, or a root the client lacks
+            # (a private CA that issues leaves itself); only a trust store (--ca-file) tells.
+            sure, others = "likely", others + ["server_cert_untrusted"]
+        return _failed(q, FINDING_CAUSE[finding], sure, text, [_close_line(q), _leaf_line(q, finding)], others)
+    if c.tls_alert in (UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN) and "chain_incomplete" not in ids and q.chain.trust != "trusted":
+        return _failed(q, "server_cert_untrusted", "likely",
+                       "The chain the server sent is complete and in date, and the client did not trust its root "
+                       "(or the client's trust store lacks it).",
+                       [_close_line(q), _leaf_line(q, None)], ["server_cert_rejected"])
+    return None
+
+
+def alpn_refused(q: Any) -> Optional[QuicDiagnosis]:
+    c = q.close
+    if c is None or c.tls_alert != NO_APPLICATION_PROTOCOL:
+        return None
+    offered = offered_alpn(q)
+    evidence = [_close_line(q)]
+    if offered:
+        evidence.append(_line(f"The client offered ALPN {', '.join(offered)}; HTTP/3 needs h3 on both sides.",
+                              q.client_hello_frame))
+    return _failed(q, "alpn_mismatch", "certain",
+                   "No application protocol (ALPN) in common: the server speaks none of the protocols the "
+                   "client offered.", evidence)
+
+
+def client_certificate_required(q: Any) -> Optional[QuicDiagnosis]:
+    c = q.close
+    if c is None or c.tls_alert != CERTIFICATE_REQUIRED or c.sender != "server":
+        return None
+    sent = q.client_certificates
+    return _failed(q, "client_cert_missing", "certain",
+                   "The server requires a client certificate and the client sent none.",
+                   [_close_line(q)] + ([_line("The client's Certificate message was empty.")] if sent == [] else []))
+
+
+def reason_phrase(q: Any) -> Optional[QuicDiagnosis]:
+    c = q.close
+    if c is None or not c.reason:
+        return None
+    said = c.reason.lower()
+    cause = next((cause for phrase, cause in REASON_CAUSES if phrase in said), None)
+    if cause is None:
+        return None
+    return _failed(q, cause, "likely", f"The {c.sender}'s reason phrase names it: \"{c.reason}\".",
+                   [_close_line(q)])
+
+
+def alert_model(q: Any) -> Optional[QuicDiagnosis]:
+    c = q.close
+    if c is None or c.tls_alert is None:
+        return None
+    found = alerts.candidates(c.tls_alert, c.sender, phase_of(q))
+    first = found[0]
+    confidence = "likely" if first.likelihood == "likely" else "possible"
+    if c.tls_alert == PROTOCOL_VERSION and q.server_hello is None:
+        confidence = "likely"
+    return _failed(q, first.cause, confidence, alerts.describe(c.tls_alert, c.sender, phase_of(q)),
+                   [_close_line(q), _line(first.evidence)], [x.cause for x in found[1:4]])
+
+
+def transport_error(q: Any) -> Optional[QuicDiagnosis]:
+    c = q.close
+    if c is None or c.tls_alert is not None or c.application_level:
+        return None
+    if c.error_code == 0:
+        return None  # NO_ERROR: a graceful close, judged by what came before
+    cause = TRANSPORT_CAUSES.get(c.error_code, "unknown")
+    return _failed(q, cause, "likely" if cause != "unknown" else "possible",
+                   f"A QUIC transport error (RFC 9000 §20.1), not a TLS alert: {c.error_name}.", [_close_line(q)])
+
+
+def version_negotiation(q: Any) -> Optional[QuicDiagnosis]:
+    if not q.version_negotiation or q.server_hello is not None:
+        return None
+    offered = ", ".join(str(v) for v in q.to_dict()["version_negotiation"])
+    return _failed(q, "protocol_version_mismatch", "likely",
+                   f"The server answered with Version Negotiation ({offered}) and no handshake followed: no QUIC "
+                   "version in common.", [_line(f"The server supports {offered}.")])
+
+
+def no_answer(q: Any) -> Optional[QuicDiagnosis]:
+    """The server sent nothing at all: whatever the client said when it gave up (a close of its
+    own, e.g. after its handshake timeout) is about the silence, not its cause."""
+    sent = q.packets["client"].get("initial", 0)
+    if q.packets["server"] or not sent:
+        return None
+    evidence = [_line(f"{sent} Initial packet(s) from the client, nothing from the server.", q.client_hello_frame)]
+    if q.close is not None:
+        evidence.append(_line(f"The client then gave up: {_close_line(q)['text']}", q.close.frame))
+    return QuicDiagnosis(q.outcome(), "server_no_response", "likely", "client_hello",
+                         "client" if q.close is not None else None, None,
+                         f"The client sent {sent} Initial packet(s) and the server never answered: UDP to the "
+                         "server is blocked or dropped, or nothing listens for QUIC there (HTTP/3 clients then "
+                         "fall back to TCP).", evidence, ["packets_dropped_on_path"], remedy_lines("server_no_response"))
+
+
+def unfinished(q: Any) -> QuicDiagnosis:
+    hidden = [] if q.handshake_keys else [
+        "a close sent at the Handshake level (encrypted): supply the key log (SSLKEYLOGFILE) to read it"]
+    sent = {side: ", ".join(f"{n} {kind}" for kind, n in q.packets[side].items()) or "nothing"
+            for side in ("client", "server")}
+    return QuicDiagnosis("incomplete", "unknown", "possible", None, None, None,
+                         "No 1-RTT packets from both sides and no CONNECTION_CLOSE the capture can read "
+                         f"(the client sent {sent['client']}; the server sent {sent['server']}).", [], [], [], hidden)
+
+
+RULES: tuple[Callable[[Any], Optional[QuicDiagnosis]], ...] = (
+    established, no_answer, chain_explains, alpn_refused, client_certificate_required, reason_phrase, alert_model,
+    transport_error, version_negotiation)
+
+
+def diagnose_quic(q: Any) -> QuicDiagnosis:
+    """The first rule that names a cause (RULES, in order), or what stays unknown."""
+    for rule in RULES:
+        found = rule(q)
+        if found is not None:
+            return found
+    return unfinished(q)
+
+
+def offered_alpn(q: Any) -> list[str]:
+    ch = q.client_hello
+    ext = ch.ext(16) if ch is not None else None
+    decoded = ext.decoded if ext is not None else None
+    names = decoded.get("protocols") if decoded else None
+    return [str(n) for n in names] if isinstance(names, list) else []
