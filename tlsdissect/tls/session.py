@@ -6,8 +6,8 @@ version (which decides how later records are read), and at the end derives the s
 side whose packet was seen first); the client/server naming is resolved when the connection is
 finished, because the roles may only become clear later (e.g. from the ClientHello).
 
-The bytes of a direction that is not in TLS yet also go to the plain-text prelude's reader
-(tlsdissect.starttls: STARTTLS and its kin), made at the first bytes that are no TLS record.
+The record layers also hand the bytes of a direction that is not in TLS yet to the plain-text
+prelude's reader (tlsdissect.starttls: STARTTLS and its kin; tls.streamstart.start_prelude).
 
 The session is the TCP stage's consumer (tcp.consumer) and its record layers' sink; what it
 keeps of each handshake message is written by :mod:`~tlsdissect.tls.handlers`, decryption with
@@ -30,8 +30,7 @@ from tlsdissect.tls.handlers import EMPTY2, NOT_PARSED, ON_MESSAGE, on_sslv2_hel
 from tlsdissect.tls.handshake import FINISHED
 from tlsdissect.tls.httpwatch import HttpWatch
 from tlsdissect.tls.transcript import collect as collect_transcript
-from tlsdissect.tls.records import CT_APPLICATION_DATA, TLS, RecordEvent, RecordLayer
-from tlsdissect.starttls.reader import PreludeReader
+from tlsdissect.tls.records import CT_APPLICATION_DATA, RecordEvent, RecordLayer
 
 # Zeek's ssl_history letters (client upper case, server lower case).
 _HISTORY_LETTERS = {
@@ -96,7 +95,6 @@ class TlsSession:
         "not_tls",
         "partial_server_version",
         "post_handshake",
-        "prelude",
         "protected_log",
         "server_hello",
         "server_hello_dir",
@@ -167,9 +165,6 @@ class TlsSession:
         self.finished: tuple[Optional[int], Optional[int]] = NONE_PAIR  # frame of each side's Finished
         self.first_data_frame: tuple[Optional[int], Optional[int]] = NONE_PAIR  # decrypted app data
         self.post_handshake: Any = ()  # list[(dir, frame, message)] after both Finished, from the first
-        # The plain-text exchange before TLS (STARTTLS, SSLRequest, ...): a PreludeReader made at
-        # the first bytes that are not a TLS record; False once the connection started in TLS.
-        self.prelude: Any = None
         self.http: Optional[HttpWatch] = None  # HTTP in the decrypted data, made at its first record
 
     # -- input from the TCP layer -------------------------------------------------------
@@ -186,29 +181,13 @@ class TlsSession:
         # The layer hands its events straight to this session's on_* methods as it reads them
         # (no event objects for the frequent kinds, no list); set for the call only, so that the
         # layer holds no reference to its session between calls (no cycle to collect).
-        if layer.mode != TLS and self.prelude is not False:
-            self._prelude(d, layer, data, frame)
         layer.sink = self
         layer.feed(data, frame, ts)
         while layer.paused:
             layer.feed(b"", frame, ts)
         layer.sink = None
 
-    def _prelude(self, d: int, layer: RecordLayer, data: bytes, frame: int) -> None:
-        """Bytes of a direction not in TLS yet: the plain-text prelude's (tlsdissect.starttls),
-        unless the connection started in TLS or was picked up in its middle."""
-        prelude = self.prelude
-        if prelude is None:
-            if layer.midstream or layer.buf or (len(data) >= 3 and data[0] == 0x16 and data[1] == 3):
-                self.prelude = False
-                return
-            prelude = self.prelude = PreludeReader()
-        if data:
-            prelude.data(d, data, frame)
-
     def gap(self, d: int, missing: int, frame: int, ts: float) -> None:
-        if self.prelude:
-            self.prelude.stopped = True  # a hole in the prelude: what follows cannot be read in order
         for ev in self.layers[d].gap(missing, frame, ts):
             self._event(d, ev)
 

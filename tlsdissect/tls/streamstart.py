@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from tlsdissect.starttls.reader import PreludeReader
 from tlsdissect.tls.boundaries import MAX_RECORD_PAYLOAD, find_boundary, incomplete_record, plausible_header
 from tlsdissect.tls.recordevents import LOST, PLAIN, SSL2, TLS, Out, RecordEvent
 
@@ -262,3 +263,24 @@ def read_plain(layer: Layer, data: bytes, frame: int, ts: float, out: Out) -> No
         out.on_event(layer.side, RecordEvent("starttls", frame, ts, detail=plain.name))
         layer.buf += started
         layer.read_records(layer.buf, frame, ts, out)
+
+
+def start_prelude(layer: Layer, data: bytes) -> None:
+    """A direction's first bytes, read while its session is the layer's sink: when they are no
+    TLS record (and the connection's start is in the capture), a starttls PreludeReader that
+    both layers of the connection share reads the plain-text exchange from here; when they are
+    a record, neither layer has one (a server answering a ClientHello in plain text has no
+    prelude)."""
+    layers = getattr(layer.sink, "layers", None)  # (a sink that is no session: no prelude)
+    if layers is None:
+        layer.prelude = False
+        return
+    if layer.midstream or layer.buf or (len(data) >= 3 and data[0] == 22 and data[1] == 3) \
+            or any(other.prelude is False for other in layers):
+        for other in layers:
+            if other.prelude is None:
+                other.prelude = False
+        return
+    reader = PreludeReader()
+    for other in layers:
+        other.prelude = reader
