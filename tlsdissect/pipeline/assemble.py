@@ -15,6 +15,7 @@ from typing import Any, Optional
 from tlsdissect.capture.packet import format_host
 from tlsdissect.results.listcaps import DROPPED_KEYS, MAX_CHAIN_CERTIFICATES
 from tlsdissect.results.model import Alert, Connection, DirectionStats, Event, TcpClose, round6, timeline_events
+from tlsdissect.starttls.reader import worth_reporting
 from tlsdissect.tcp.flows import TLS_PORTS, TcpConnection
 from tlsdissect.tls import tables
 from tlsdissect.tls.session import TlsSession
@@ -116,9 +117,9 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     conn.server_stats = DirectionStats(packets[server], payload_bytes[server], sl.records, sl.protected_records,
                                        sl.bytes_by_type.get(23, 0), sr.retransmitted, sr.gaps, sr.gap_bytes)
     conn.last_records = {"client": _record_dicts(cl.recent_records()), "server": _record_dicts(sl.recent_records())}
-    conn.diagnosis = None
+    conn.starttls = s.layers[0].prelude.result(tcp.port[server]) if s.layers[0].prelude else None
+    conn.diagnosis = conn.extra_json = None
     conn.extra = extra
-    conn.extra_json = None
     dec = s.decryption_summary()
     if dec is not None:
         extra["decryption"] = dec
@@ -216,6 +217,9 @@ def reportable(tcp: TcpConnection, tls_ports: Any) -> bool:
         return True
     if s.plain_text_has(_HTTPS_PORT_ERRORS):
         return True
+    prelude = s.layers[0].prelude
+    if prelude and worth_reporting(prelude.result(tcp.port[1 - tcp.client_side()])):
+        return True  # a STARTTLS exchange: TLS asked for, refused or not offered
     client_dir = tcp.client_dir
     if not any(tcp.payload_bytes) and tcp.isn[0 if client_dir is None else client_dir] is not None:
         # A connection attempt that never got to data: refused or unanswered SYN.

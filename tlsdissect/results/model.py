@@ -300,6 +300,9 @@ class Connection:
     client_stats: DirectionStats = field(default_factory=DirectionStats)
     server_stats: DirectionStats = field(default_factory=DirectionStats)
     last_records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # The plain-text exchange before TLS (results.starttls.StartTls): STARTTLS, SSLRequest, ...;
+    # None for a connection that started in TLS or whose first bytes are no protocol read there.
+    starttls: Any = None
     diagnosis: Any = None  # filled by tlsdissect.diagnosis.reasoner when available
     extra: dict[str, Any] = field(default_factory=dict)  # findings from later stages
     # Entries of ``extra`` already serialised (jsontext.shared forms) because many connections
@@ -391,6 +394,8 @@ class Connection:
             "stats": {"client": self.client_stats.to_dict(), "server": self.server_stats.to_dict()},
             "last_records": self.last_records,
         }
+        if self.starttls is not None:
+            d["starttls"] = self.starttls.to_dict()
         fp = self.fingerprints
         d["fingerprints"] = fp.to_dict() if fp is not None else None
         d.update(self.extra)
