@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "tlsdissect"
-STAGES = ("capture", "tcp", "tls", "keys", "x509", "diagnosis", "report", "pipeline", "results")
+STAGES = ("capture", "tcp", "tls", "keys", "starttls", "x509", "diagnosis", "report", "pipeline", "results")
 MAX_FUNCTION_LINES = 120
 MAX_CLASS_LINES = 400
 # Generated data, not logic (the IANA registries): exempt from the size limits.

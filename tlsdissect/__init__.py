@@ -24,11 +24,12 @@ from tlsdissect.pipeline.analyzer import Options, analyze, iter_connections
 from tlsdissect.pipeline.live import iter_live
 from tlsdissect.report import html as _html_page  # noqa: F401  (registers Report.to_html's page)
 from tlsdissect.report import notebook as _notebook  # noqa: F401  (registers the Jupyter views)
+from tlsdissect.report.annotate import Annotated, annotate
 from tlsdissect.results.model import Alert, Connection, Event, Report, TcpClose
 
 __all__ = [
     "analyze", "iter_connections", "iter_live", "open_live", "Options", "Report", "Connection", "Diagnosis",
     "Evidence", "Event", "Alert",
-    "TcpClose", "TlsDissectError", "CaptureError", "ParseError",
+    "TcpClose", "TlsDissectError", "CaptureError", "ParseError", "annotate", "Annotated",
 ]
 __version__ = "0.1.0"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import re
 import signal
 import sys
 from typing import Any, Iterator, Optional, Sequence
@@ -59,6 +60,8 @@ examples:
   tlsdissect -j 0 big.pcap                     use every core
   tlsdissect --csv - caps/ > conns.csv         a table of every capture below caps/
   tlsdissect --zeek logs/ capture.pcap         Zeek's ssl.log, x509.log and conn.log
+  tlsdissect --annotate out.pcapng cap.pcap    the findings as packet comments, for Wireshark
+  tlsdissect --cluster local:2 --jsonl caps/   many files on a local Dask cluster (docs/cluster.md)
   tcpdump -w - -i eth0 port 443 | tlsdissect - read standard input
   sudo tlsdissect -i eth0 --filter 'tcp port 443'   capture live: each verdict as the
                                                connection ends, the summary at Ctrl-C
@@ -127,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also write them as Parquet (needs pyarrow: pip install 'tlsdissect[parquet]')")
     tables.add_argument("--zeek", metavar="DIR", help="also write Zeek's ssl.log, x509.log and conn.log into DIR")
     tables.add_argument("--zeek-json", action="store_true", help="with --zeek: JSON lines, as Zeek's LogAscii::use_json")
+    p.add_argument("--annotate", metavar="OUT.pcapng",
+                   help="also write the capture again as pcapng with each finding as a packet comment on its "
+                        "frames (Wireshark: frame.comment) and, with --keylog, the key log lines of its "
+                        "connections embedded (one capture file only)")
     p.add_argument("--show", choices=("auto", "all", "failed"), default="auto",
                    help="text view: 'all' lists every connection; 'failed' only the ones not established; "
                         "'auto' (default) lists all unless the capture has more than 100, then the summary and "
@@ -139,6 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-budget", type=_megabytes, default=None, metavar="MB",
                    help=f"memory the open connections may hold, by estimate (default {MEMORY_BUDGET >> 20}); over it "
                         "the longest idle are reported early, marked memory_budget (docs/limits.md)")
+    cluster = p.add_argument_group("many captures, many machines (needs: pip install 'tlsdissect[dask]'; docs/cluster.md)")
+    cluster.add_argument("--cluster", metavar="local[:N]|ADDRESS",
+                         help="analyse the files on a Dask cluster: 'local' (the default) starts one on this machine "
+                              "with a worker per core, 'local:N' with N workers; tcp://host:8786 uses a running one. "
+                              "FILEs may be directories, globs or fsspec URLs (s3://...); writes --jsonl, --csv, "
+                              "--parquet or a summary")
+    cluster.add_argument("--no-rotation", action="store_true",
+                         help="with --cluster: read each file alone, also the files of a rotation set "
+                              "(tcpdump -G/-C), which are otherwise read in order as one capture")
     try:
         import shtab
 
@@ -180,6 +196,23 @@ def _jobs(text: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError("must be 0 (one per core) or more")
     return n or (os.cpu_count() or 1)
+
+
+# What can follow --cluster as its value: "local", "local:N" or a scheduler's address. Anything
+# else (a file, a directory, s3://...) is a capture, and --cluster stands alone: a local cluster.
+_CLUSTER_SPEC = re.compile(r"^(local(:.*)?|(tcp|tls|ucx|ws|wss|inproc)://.*)$")
+
+
+def _cluster_value(argv: Sequence[str]) -> list[str]:
+    """argv with "local" after a bare --cluster (argparse's optional value would take the next file)."""
+    out = list(argv)
+    for i, arg in enumerate(out):
+        if arg == "--":
+            break
+        if arg == "--cluster" and (i + 1 == len(out) or not _CLUSTER_SPEC.match(out[i + 1])):
+            out.insert(i + 1, "local")
+            break
+    return out
 
 
 def _megabytes(text: str) -> int:
@@ -227,7 +260,7 @@ def _live_usage(args: argparse.Namespace) -> Optional[str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_cluster_value(sys.argv[1:] if argv is None else argv))
     problem = _live_usage(args)
     if problem:
         parser.error(problem)
@@ -274,6 +307,11 @@ class _Tables:
 
         self.files: list[Any] = []
         self.tables: list[Any] = []
+        self.annotations: Any = None
+        if args.annotate:
+            from tlsdissect.report.annotate import Annotations
+
+            self.annotations = Annotations()
         if args.csv:
             f = sys.stdout if args.csv == "-" else open(args.csv, "w", newline="", encoding="utf-8")
             if f is not sys.stdout:
@@ -296,6 +334,14 @@ class _Tables:
     def add(self, conn: Connection, capture: str) -> None:
         for t in self.tables:
             t.add(conn, capture)
+        if self.annotations is not None:
+            self.annotations.add(conn)
+
+    def finish(self, st: RunState) -> None:
+        """The end of a capture: its QUIC handshakes (known only then) to --annotate."""
+        if self.annotations is not None:
+            for q in st.quic:
+                self.annotations.add_quic(q)
 
     def close(self) -> None:
         for t in self.tables:
@@ -309,8 +355,13 @@ def _open_tables(args: argparse.Namespace) -> Optional[str]:
     args.tables = None
     if args.zeek_json and not args.zeek:
         return "--zeek-json goes with --zeek DIR"
-    if not (args.csv or args.parquet or args.zeek):
+    if not (args.csv or args.parquet or args.zeek or args.annotate):
         return None
+    if args.annotate:
+        if len(args.captures) != 1 or args.captures[0] == "-":
+            return "--annotate copies one capture file (not standard input) into OUT.pcapng"
+        if os.path.exists(args.annotate) and os.path.samefile(args.annotate, args.captures[0]):
+            return "--annotate: the output would overwrite the capture it copies"
     if args.parquet:
         try:
             import pyarrow  # noqa: F401
@@ -326,15 +377,59 @@ def _open_tables(args: argparse.Namespace) -> Optional[str]:
 
 
 def _main(args: argparse.Namespace) -> int:
-    problem = _open_tables(args)
+    problem = _cluster_problem(args) or _open_tables(args)
     if problem:
         print(f"tlsdissect: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        return _main_run(args)
+        if args.cluster:
+            from tlsdissect.dask.command import run as run_on_cluster
+
+            args.captures = args.inputs  # (expanded by tlsdissect.dask: URLs, rotation sets' names)
+            return run_on_cluster(args, args.tables)
+        status = _main_run(args)
+        if args.tables is not None and args.tables.annotations is not None and status != 130:  # (not after Ctrl-C)
+            status = max(status, _write_annotated(args, status == EXIT_BAD_INPUT))
+        return status
     finally:
         if args.tables is not None:
             args.tables.close()
+
+
+def _write_annotated(args: argparse.Namespace, input_refused: bool) -> int:
+    """--annotate: the capture copied with the comments gathered during the run (not when the
+    run already said the input is no capture: ``input_refused``)."""
+    from tlsdissect.errors import CaptureError
+    from tlsdissect.keys.keylog import KeyLog
+
+    try:
+        keylog = KeyLog.from_files(args.keylog) if args.keylog else None
+        done = args.tables.annotations.write(args.captures[0], args.annotate, keylog)
+    except CaptureError as e:
+        if not input_refused:
+            _complain(f"--annotate: {e}")
+        return EXIT_BAD_INPUT
+    except (TlsDissectError, OSError) as e:
+        _complain(f"--annotate: {e}")
+        return EXIT_BAD_INPUT
+    text = (f"{done.path}: {done.comments} comment(s) on {done.commented_frames} of {done.frames} frame(s)"
+            + (f", {done.key_log_lines} key log line(s) embedded" if done.key_log_lines else ""))
+    if done.comments_not_placed or done.connections_not_annotated:
+        text += (f"; {done.comments_not_placed} comment(s) not placed, {done.connections_not_annotated} "
+                 "connection(s) not annotated (docs/limits.md)")
+    _complain(text)
+    return EXIT_OK
+
+
+def _cluster_problem(args: argparse.Namespace) -> Optional[str]:
+    """Why --cluster (or --no-rotation) cannot run as asked, or None."""
+    if not args.cluster:
+        return "--no-rotation goes with --cluster" if args.no_rotation else None
+    try:
+        from tlsdissect.dask.command import problem
+    except ImportError:
+        return "--cluster needs Dask: pip install 'tlsdissect[dask]'"
+    return problem(args)
 
 
 def _main_run(args: argparse.Namespace) -> int:
@@ -643,6 +738,8 @@ def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[li
                     break
     finally:
         conns.close()
+    if tables is not None:
+        tables.finish(st)
 
 
 def _say_notes(path: str, options: dict[str, Any], streams: Optional[list[int]], st: RunState,

@@ -19,7 +19,7 @@ def _intended(cause: str, name: str, host: str = HOST, port: str = PORT) -> list
     """The template read by a shell with placeholders standing in, then the values put in whole
     (an IPv6 address in brackets where a port follows it)."""
     template = CAUSES[cause].check.replace("{host}", "HOSTMARK").replace("{port}", "PORTMARK") \
-        .replace("{sni}", "NAMEMARK")
+        .replace("{sni}", "NAMEMARK").replace("{starttls}", "smtp")  # (suggested_check's default protocol)
     ported = {"HOSTMARK:": f"[{host}]:" if ":" in host else f"{host}:",
               "NAMEMARK:": f"[{name}]:" if ":" in name else f"{name}:"}
     words = []

@@ -235,6 +235,11 @@ class CaptureReader:
         b = getattr(self, "_buffered", None)
         return b.offset if b is not None else 0
 
+    def raw_stream(self) -> _Buffered:
+        """The (decompressed) capture from its first byte, buffered, for a walk of its own
+        (capture.rewrite copies the records); not together with iterating this reader."""
+        return _Buffered(self._stream, self._head)
+
     def close(self) -> None:
         if self._owned:
             self._raw.close()

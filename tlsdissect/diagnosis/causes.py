@@ -6,7 +6,7 @@ signature in the bytes and an example capture. Every cause falls in one ``family
 hidden (lab/score.py). Remedies name Apache mod_ssl directives first (what most of our users
 run), then nginx and HAProxy where the cause has lines for them, then general advice for other
 servers and clients; ``check`` is a command that confirms the fix, with ``{host}``, ``{port}``
-and ``{sni}`` filled in by :func:`suggested_check`. An analyst pastes it into a shell: a note
+and ``{sni}`` (and ``{starttls}``, the plain-text protocol) filled in by :func:`suggested_check`. An analyst pastes it into a shell: a note
 after it is a shell comment with no quote of its own (in parentheses it was a syntax error, and
 an apostrophe left the shell waiting for the closing quote), and the values, the server name
 chosen by whoever wrote the capture among them, are quoted.
@@ -208,6 +208,50 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         apache=("Enable TLS on that VirtualHost (SSLEngine on with SSLCertificateFile/KeyFile) or point the client at the TLS port.",),
         general=("The server on this port does not speak TLS: use http:// or the right port, or enable TLS on the server.",),
         check="curl -v http://{host}:{port}/",
+    ),
+    Cause(
+        "starttls_not_offered", "The server did not offer TLS on this plain-text connection (STARTTLS)",
+        family="not_tls",
+        meaning="The connection began in plain text (SMTP, IMAP, POP3, FTP, LDAP, XMPP, PostgreSQL, MySQL) and the "
+                "server did not offer to switch to TLS: its capability list (the EHLO reply, IMAP CAPABILITY, POP3 "
+                "CAPA, FTP FEAT, the XMPP stream features, the MySQL greeting's flags) has no STARTTLS, or it "
+                "answered PostgreSQL's SSLRequest with 'N'. A client that requires TLS gives up there; one that "
+                "allows plain text goes on unencrypted.",
+        general=(
+            "Postfix: give smtpd a certificate and key (smtpd_tls_chain_files, or smtpd_tls_cert_file and smtpd_tls_key_file) and set smtpd_tls_security_level = may in main.cf (encrypt on the submission service in master.cf), then `postfix reload`: the EHLO reply then lists STARTTLS.",
+            "Exim: set tls_certificate and tls_privatekey in the main configuration; tls_advertise_hosts (default *) decides who is offered STARTTLS.",
+            "Dovecot: ssl = yes (or required) with ssl_cert = </path/cert.pem and ssl_key = </path/key.pem (10-ssl.conf): IMAP CAPABILITY then lists STARTTLS and POP3 CAPA lists STLS.",
+            "vsftpd: ssl_enable=YES with rsa_cert_file and rsa_private_key_file; ProFTPD: TLSEngine on with TLSRSACertificateFile and TLSRSACertificateKeyFile (FEAT then lists AUTH TLS).",
+            "OpenLDAP (slapd): set olcTLSCertificateFile and olcTLSCertificateKeyFile on cn=config (TLSCertificateFile and TLSCertificateKeyFile in slapd.conf); the root DSE then lists the StartTLS OID 1.3.6.1.4.1.1466.20037.",
+            "XMPP: Prosody: a certificate for the host (`prosodyctl cert import`, or ssl = { certificate = ..., key = ... }); ejabberd: certfiles and starttls: true on the c2s listener.",
+            "PostgreSQL: ssl = on with ssl_cert_file and ssl_key_file in postgresql.conf, then reload: the server then answers the SSLRequest 'S' instead of 'N'.",
+            "MySQL/MariaDB: give the server ssl_cert and ssl_key (and ssl_ca) in my.cnf and restart (MySQL 8 makes its own at first start; MariaDB needs them configured): the greeting then carries CLIENT_SSL.",
+            "If the server cannot do TLS, point the client at one that does; a client that requires TLS (curl --ssl-reqd, sslmode=require, --ssl-mode=REQUIRED) is right not to go on in plain text.",
+        ),
+        check="openssl s_client -connect {host}:{port} -starttls {starttls}",
+    ),
+    Cause(
+        "starttls_refused", "The server refused to start TLS (STARTTLS) on this plain-text connection",
+        family="not_tls",
+        meaning="The client asked to switch to TLS (STARTTLS, POP3 STLS, FTP AUTH TLS, the LDAP StartTLS "
+                "operation, XMPP <starttls/>) and the server refused with a code and words of its own (SMTP 454 "
+                "\"TLS not available due to local problem\", IMAP NO or BAD, POP3 -ERR, an FTP 4xx or 5xx, an LDAP "
+                "resultCode other than success, XMPP <failure/>, a PostgreSQL ErrorResponse); or it refused the "
+                "session before the client could ask (SMTP 421 or 554, IMAP BYE, a MySQL error packet). Servers "
+                "refuse TLS when their certificate or key cannot be loaded, or when it is switched off for the "
+                "client.",
+        general=(
+            "Postfix: 454 4.7.0 \"TLS not available due to local problem\" means smtpd could not load the certificate or key of smtpd_tls_chain_files or smtpd_tls_cert_file/smtpd_tls_key_file (the mail log says which): fix the files or their permissions, then `postfix reload`.",
+            "Exim: a 454 to STARTTLS means tls_certificate or tls_privatekey failed to load (see the main and panic logs).",
+            "Dovecot: a NO, BAD or -ERR to STARTTLS or STLS follows an ssl_cert or ssl_key that could not be read (see the log), or ssl = no.",
+            "vsftpd: a 5xx to AUTH TLS means ssl_enable=NO or an unreadable rsa_cert_file; ProFTPD: TLSEngine off, or no usable TLSRSACertificateFile.",
+            "OpenLDAP (slapd): resultCode 52 (unavailable) or 2 (protocolError) to StartTLS means the olcTLSCertificateFile/olcTLSCertificateKeyFile are missing or unreadable by the slapd user (slaptest -u, then the file permissions); 1 (operationsError): TLS is already on.",
+            "XMPP: <failure/> to <starttls/> means the server could not load a certificate for this domain (Prosody: `prosodyctl check certs`; ejabberd: the certfiles for the host).",
+            "PostgreSQL: an ErrorResponse to the SSLRequest comes from a server refusing the connection (its message says why) or too old to know the request.",
+            "MySQL/MariaDB: an error packet instead of the greeting refuses the connection itself (1130: host not allowed; 1040: too many connections): fix the account or limit it names.",
+            "Read the server's log at that time: the refusal's words name the cause. A client that must not send in plain text is right to stop here.",
+        ),
+        check="openssl s_client -connect {host}:{port} -starttls {starttls}",
     ),
     Cause(
         "middlebox_reset", "A device between client and server reset the connection",
@@ -645,6 +689,24 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
 )}
 
 
+# The servers whose remedy lines fit a STARTTLS protocol (the prefix of the line; a line
+# without one of these prefixes is general and always given).
+STARTTLS_SERVERS: dict[str, tuple[str, ...]] = {
+    "smtp": ("Postfix:", "Exim:"), "imap": ("Dovecot:",), "pop3": ("Dovecot:",),
+    "ftp": ("vsftpd:",), "ldap": ("OpenLDAP (slapd):",), "xmpp": ("XMPP:",),
+    "postgresql": ("PostgreSQL:",), "mysql": ("MySQL/MariaDB:",),
+}
+_EVERY_STARTTLS_SERVER = tuple(p for prefixes in STARTTLS_SERVERS.values() for p in prefixes)
+
+
+def starttls_remedy_lines(cause_id: str, protocol: str) -> list[str]:
+    """The cause's remedy lines for a server of ``protocol`` (its servers' lines and the
+    general ones)."""
+    mine = STARTTLS_SERVERS.get(protocol, ())
+    return [line for line in remedy_lines(cause_id)
+            if line.startswith(mine) or not line.startswith(_EVERY_STARTTLS_SERVER)]
+
+
 # Remedy lines per cause, composed once: every failed connection asks for them.
 _REMEDIES: dict[str, tuple[str, ...]] = {
     c.id: (tuple(f"Apache httpd (mod_ssl): {x}" for x in c.apache) + tuple(f"nginx: {x}" for x in c.nginx)
@@ -663,12 +725,18 @@ def check_command(cause_id: str, host: str, port: str, sni: str) -> str | None:
     return suggested_check(cause_id, host, port, sni)[0]
 
 
-def suggested_check(cause_id: str, host: str, port: str, sni: str) -> tuple[str | None, str | None]:
+# openssl s_client's -starttls names where they differ from the STARTTLS stage's protocol names.
+_OPENSSL_STARTTLS = {"postgresql": "postgres"}
+
+
+def suggested_check(cause_id: str, host: str, port: str, sni: str,
+                    starttls: str = "smtp") -> tuple[str | None, str | None]:
     """(command, why withheld) for the cause's check: the command with ``host``, ``port`` and
     ``sni`` (``host`` when empty) filled in, each word that holds one quoted with shlex.quote so
     that the shell reads it as one argument whatever it contains. A name that is not a DNS name
     or an IP address is no name a server is reached by, and only a capture made to attack the
-    reader holds one: then no command, and the reason instead. (None, None): the cause has none."""
+    reader holds one: then no command, and the reason instead. (None, None): the cause has none.
+    ``starttls``: the plain-text protocol (results.starttls.StartTls.protocol) for ``{starttls}``."""
     c = CAUSES.get(cause_id)
     if c is None or not c.check:
         return None, None
@@ -677,16 +745,18 @@ def suggested_check(cause_id: str, host: str, port: str, sni: str) -> tuple[str 
     if problem is not None:
         which = "server name (SNI)" if sni else "server address"
         return None, f"the {which} in the capture is not a DNS name or an IP address: {problem}"
-    return " ".join(_filled(word, host, port, name) if "{" in word else word for word in c.check.split(" ")), None
+    protocol = _OPENSSL_STARTTLS.get(starttls, starttls)
+    return " ".join(_filled(word, host, port, name, protocol) if "{" in word else word
+                    for word in c.check.split(" ")), None
 
 
-def _filled(word: str, host: str, port: str, name: str) -> str:
+def _filled(word: str, host: str, port: str, name: str, starttls: str) -> str:
     """One word of a check template with the values in, quoted. Before ``:{port}`` (openssl's
     -connect, a URL) an IPv6 address goes in brackets: without them openssl refuses it as
     "malformed or ambiguous", and a URL cannot hold it."""
     if ":{port}" in word:
         host, name = _bracketed(host), _bracketed(name)
-    return shlex.quote(word.format(host=host, port=port, sni=name))
+    return shlex.quote(word.format(host=host, port=port, sni=name, starttls=starttls))
 
 
 def _bracketed(address: str) -> str:

@@ -2,6 +2,8 @@
 
 The deciding event, in this order of priority:
 
+0. **A plain-text start the server kept from TLS** (``STARTTLS``): STARTTLS or its kin not
+   offered, or refused, on a connection whose handshake did not complete.
 1. **Not TLS**: a connection that carried data but no TLS, or whose server answered a
    ClientHello in plain text (``NOT_TLS``). A connection that carried no data at all goes to
    ``NO_ALERT``.
@@ -38,9 +40,14 @@ from tlsdissect.results.model import Alert
 from tlsdissect.diagnosis.rules.late_alert import late_alert
 from tlsdissect.diagnosis.rules import (
     after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, http_answers, key_exchange,
-    no_alert, not_tls, post_handshake, record_integrity, revocation, server_certificate, silent_rejection, transport)
+    no_alert, not_tls, post_handshake, record_integrity, revocation, server_certificate, silent_rejection, starttls,
+    transport)
 
-NOT_TLS: tuple[Rule, ...] = (not_tls.plaintext_http_client, not_tls.plaintext_server, not_tls.not_tls)
+# A plain-text start (STARTTLS and its kin) that the server kept from TLS: tried before anything
+# else, TLS or not (a client may send its ClientHello after a refusal anyway).
+STARTTLS: tuple[Rule, ...] = (starttls.not_offered, starttls.refused)
+NOT_TLS: tuple[Rule, ...] = (not_tls.plaintext_http_client, not_tls.plaintext_server, starttls.unanswered,
+                             starttls.plain_session, not_tls.not_tls)
 
 _SERVER_REFUSES_HELLO = (
     hello_rejected.legacy_protocol_refused, hello_rejected.fallback_refused, hello_rejected.versions_refused,
@@ -116,6 +123,11 @@ def decide(f: Facts) -> Candidate:
     picks a family of rules, what they all start from is noted (the hellos, the alert), and
     the first of its rules that proposes a candidate wins (the last one always does)."""
     c = f.c
+    if c.starttls is not None and not c.established:
+        for rule in STARTTLS:
+            found = rule(f)
+            if found is not None:
+                return found
     rules = NO_ALERT
     if not c.is_tls:
         if c.client_stats.bytes or c.server_stats.bytes:  # (no data at all: NO_ALERT)

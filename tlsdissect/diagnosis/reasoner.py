@@ -73,7 +73,8 @@ def diagnose(conn: Connection, server_chain: Any = None, client_chain: Any = Non
     command = withheld = None
     if cause != "ok":
         remedy = list(won.remedy) if won.remedy else remedy_lines(cause)
-        command, withheld = check_for(cause, conn.server, conn.server_name or "")
+        st = conn.starttls
+        command, withheld = check_for(cause, conn.server, conn.server_name or "", st.protocol if st else "smtp")
     after = f.after_handshake
     if after is None and conn.established and cause not in ("ok", "unknown", "not_tls") \
             and won.failure_point in AFTER_HANDSHAKE_POINTS:

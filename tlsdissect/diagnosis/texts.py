@@ -18,7 +18,7 @@ _MEMO_MAX = 2048
 _offer_texts: dict[tuple[tuple[int, ...], int], str] = {}
 _hello_texts: dict[tuple[Any, ...], str] = {}  # (server name, suite count, *offered versions)
 _ca_names: dict[tuple[bytes, ...], tuple[tuple[str, ...], str]] = {}
-_checks: dict[tuple[str, str, str], tuple[Optional[str], Optional[str]]] = {}
+_checks: dict[tuple[str, str, str, str], tuple[Optional[str], Optional[str]]] = {}
 _alert_texts: dict[tuple[Any, ...], str] = {}  # (sender, level, code, name, encrypted, length)
 _chain_evidence: dict[int, tuple[Any, tuple[str, ...]]] = {}  # id(analysis) -> (analysis, texts)
 
@@ -105,14 +105,15 @@ def chain_texts(chain: Any) -> tuple[str, ...]:
     return texts
 
 
-def check_for(cause: str, server: str, sni: str) -> tuple[Optional[str], Optional[str]]:
+def check_for(cause: str, server: str, sni: str, starttls: str = "smtp") -> tuple[Optional[str], Optional[str]]:
     """(command, why withheld): the cause's check command filled in for the server
-    ("host:port", IPv6 in brackets) and name, or why it is withheld, remembered."""
-    key = (cause, server, sni)
+    ("host:port", IPv6 in brackets), name and plain-text protocol (a STARTTLS cause's), or why
+    it is withheld, remembered."""
+    key = (cause, server, sni, starttls)
     found = _checks.get(key)
     if found is None:
         host, _, port = server.rpartition(":")
-        found = _memo_put(_checks, key, suggested_check(cause, host.strip("[]"), port, sni))
+        found = _memo_put(_checks, key, suggested_check(cause, host.strip("[]"), port, sni, starttls))
     return found
 
 

@@ -242,6 +242,27 @@ class KeyLog:
         """The pre-master secret whose RSA ciphertext starts with these bytes."""
         return self._rsa.get(bytes(encrypted_premaster[:_RSA_PREFIX_LEN]))
 
+    def lines_for(self, ids: Iterable[bytes]) -> list[str]:
+        """The NSS key log lines (SSLKEYLOGFILE's format, what a pcapng Decryption Secrets Block
+        of type TLS key log holds) of these sessions only: ``ids`` are ClientHello randoms (32
+        bytes) and RSA identifiers (the encrypted pre-master secret's first 8 bytes). Each line
+        once, in the order asked; a master secret from Zeek's format as a CLIENT_RANDOM line."""
+        out: list[str] = []
+        seen: set[bytes] = set()
+        for ident in ids:
+            ident = bytes(ident)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            if len(ident) == _RSA_PREFIX_LEN:
+                pms = self._rsa.get(ident)
+                if pms is not None:
+                    out.append(f"RSA {ident.hex()} {pms.hex()}")
+                continue
+            for label, secret in self.secrets_for(ident).items():
+                out.append(f"{label} {ident.hex()} {secret.hex()}")
+        return out
+
     def client_randoms(self) -> Iterator[bytes]:
         return iter(self._by_random)
 

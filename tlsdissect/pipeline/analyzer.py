@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
 
 from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, TICK, UDP_DATAGRAM
+from tlsdissect.capture.chain import open_capture
 from tlsdissect.capture.reader import CaptureReader, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
 from tlsdissect.pipeline.quic_results import finish_quic
@@ -231,7 +232,8 @@ def iter_connections(source: Source, *, include_all: bool = False, keylog: Optio
 
     Args:
         source: the capture: a path, its bytes, or a binary file object (pcap or pcapng,
-            gzip'd or not).
+            gzip'd or not); or a list of them, the files of a rotation set (``tcpdump -G``/``-C``)
+            in order, read as one capture (capture/chain.py).
         include_all: report every TCP connection, not only those that carried TLS (or a
             failed attempt at it on a port where TLS was seen).
         keylog: an NSS key log (``SSLKEYLOGFILE``) to decrypt with: a path, a
@@ -259,13 +261,19 @@ def iter_connections(source: Source, *, include_all: bool = False, keylog: Optio
     """
     opts = Options(include_all=include_all, keylog=keylog, diagnose=diagnose, ca_file=ca_file, ca_path=ca_path,
                    system_trust=system_trust, progress=progress, memory_budget=memory_budget)
+    return iter_with_options(source, opts, state)
+
+
+def iter_with_options(source: Source, opts: Options, state: Optional[RunState] = None) -> Iterator[Connection]:
+    """:func:`iter_connections` with its options as one :class:`Options` (internal: tlsdissect.dask
+    ships one to its workers, with the trust anchors read where the run started)."""
     sessions = Sessions()
     if opts.diagnose:
         from tlsdissect.pipeline.neighbours import Neighbours
 
         sessions.neighbours = Neighbours()
     table = FlowTable(sessions, memory_budget=opts.memory_budget)
-    return _run(lambda: CaptureReader(source), state if state is not None else RunState(), opts, table, sessions,
+    return _run(lambda: open_capture(source), state if state is not None else RunState(), opts, table, sessions,
                 _finish)
 
 
@@ -274,10 +282,10 @@ def iter_shard(source: Source, shard: tuple[int, int], *, state: Optional[RunSta
     """Worker ``shard[0]`` of ``shard[1]``: the connections this worker analyses, as ShardResults
     (see tlsdissect.parallel, which merges the workers into the single-process output).
     ``options``: the keyword parameters of :func:`iter_connections`."""
-    opts = _options(options, "iter_shard")
+    opts = options.pop("opts", None) or _options(options, "iter_shard")  # (an Options: tlsdissect.dask)
     sessions = Sessions()
     table = FlowTable(sessions, shard=shard, memory_budget=opts.memory_budget)
-    return _run(lambda: CaptureReader(source), state if state is not None else RunState(), opts, table, sessions,
+    return _run(lambda: open_capture(source), state if state is not None else RunState(), opts, table, sessions,
                 _finish_shard)
 
 

@@ -15,6 +15,7 @@ from typing import Any, Optional
 from tlsdissect.capture.packet import format_host
 from tlsdissect.results.listcaps import DROPPED_KEYS, MAX_CHAIN_CERTIFICATES
 from tlsdissect.results.model import Alert, Connection, DirectionStats, Event, TcpClose, round6, timeline_events
+from tlsdissect.starttls.reader import worth_reporting
 from tlsdissect.tcp.flows import TLS_PORTS, TcpConnection
 from tlsdissect.tls import tables
 from tlsdissect.tls.session import TlsSession
@@ -101,6 +102,7 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     conn.server_key_exchange = s.server_key_exchange
     conn.server_key_exchange_signed = s.server_key_exchange_signed
     conn.server_certificate_verify_signed = s.server_certificate_verify_signed
+    conn.key_log_ids = _key_log_ids(s) if s.client_hellos else ()
     conn.certificate_status = s.certificate_status
     conn.midstream = tcp.midstream
     conn.partial = capture_ended and tcp.closed_at is None
@@ -115,15 +117,25 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     conn.server_stats = DirectionStats(packets[server], payload_bytes[server], sl.records, sl.protected_records,
                                        sl.bytes_by_type.get(23, 0), sr.retransmitted, sr.gaps, sr.gap_bytes)
     conn.last_records = {"client": _record_dicts(cl.recent_records()), "server": _record_dicts(sl.recent_records())}
-    conn.diagnosis = None
+    conn.starttls = s.layers[0].prelude.result(tcp.port[server]) if s.layers[0].prelude else None
+    conn.diagnosis = conn.extra_json = None
     conn.extra = extra
-    conn.extra_json = None
     dec = s.decryption_summary()
     if dec is not None:
         extra["decryption"] = dec
         http = s.http_summary()
         if http is not None:
             extra["http"] = http
+    _tcp_extra(tcp, names, extra)
+    dropped = s.dropped
+    if dropped:
+        extra["dropped"] = {k: dropped[k] for k in DROPPED_KEYS if k in dropped}
+    return conn
+
+
+def _tcp_extra(tcp: Any, names: Any, extra: dict[str, Any]) -> None:
+    """The TCP stage's entries of a connection's ``extra``: a reset inside a record, relay legs,
+    stalled directions, IP TTLs."""
     rst_mid = tcp.rst_mid_record
     if rst_mid[0] or rst_mid[1]:
         extra["rst_mid_record"] = {names[d]: rst_mid[d] for d in (0, 1) if rst_mid[d]}
@@ -150,10 +162,6 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
         rst_ttls[names[1]] = rst_ttl[1]
     ttls = tcp.ttls
     extra["ttl"] = {names[0]: ttls[0], names[1]: ttls[1], "rst": rst_ttls}
-    dropped = s.dropped
-    if dropped:
-        extra["dropped"] = {k: dropped[k] for k in DROPPED_KEYS if k in dropped}
-    return conn
 
 
 def _chain(msg: Any, side: str, s: TlsSession) -> list[bytes]:
@@ -209,6 +217,9 @@ def reportable(tcp: TcpConnection, tls_ports: Any) -> bool:
         return True
     if s.plain_text_has(_HTTPS_PORT_ERRORS):
         return True
+    prelude = s.layers[0].prelude
+    if prelude and worth_reporting(prelude.result(tcp.port[1 - tcp.client_side()])):
+        return True  # a STARTTLS exchange: TLS asked for, refused or not offered
     client_dir = tcp.client_dir
     if not any(tcp.payload_bytes) and tcp.isn[0 if client_dir is None else client_dir] is not None:
         # A connection attempt that never got to data: refused or unanswered SYN.
@@ -252,3 +263,15 @@ def _endpoint(addr: bytes, port: int) -> str:
             _hosts.clear()
         _hosts[addr] = text
     return f"{text}:{port}"
+
+
+def _key_log_ids(s: Any) -> tuple[bytes, ...]:
+    """Connection.key_log_ids: the ClientHellos' randoms, and the encrypted pre-master's first
+    8 bytes (an RSA key log line's identifier; its 2-byte length prefix left out, as decryption
+    does)."""
+    ids = [ch.random for _, ch in s.client_hellos]
+    body = s.client_key_exchange_body
+    if len(body) > 10:
+        premaster = body[2:] if ((body[0] << 8) | body[1]) == len(body) - 2 else body
+        ids.append(bytes(premaster[:8]))
+    return tuple(ids)

@@ -225,6 +225,36 @@ def client_offer(c: Connection) -> list[Line]:
     return out
 
 
+_STARTTLS_NAMES = {"smtp": "SMTP", "ftp": "FTP", "imap": "IMAP", "pop3": "POP3", "ldap": "LDAP", "xmpp": "XMPP",
+                   "postgresql": "PostgreSQL", "mysql": "MySQL"}
+_STARTTLS_RESULTS = {"accepted": "accepted, TLS follows", "refused": "refused by the server",
+                     "not_offered": "not offered by the server", "plaintext": "never asked for: the client went on in plain text",
+                     "no_answer": "asked for, no answer", "incomplete": "the exchange stops before TLS is asked for"}
+
+
+def starttls_line(c: Connection) -> list[Line]:
+    """The plain-text prelude before TLS in one line: protocol, offer, request, answer, with
+    their frames (the server's words are capture data: report.text shows them through safe.shown)."""
+    st = c.starttls
+    if st is None:
+        return []
+    frames = st.frames
+    offered = {True: "yes", False: "no", None: "not listed"}[st.offered]
+    if "capabilities" in frames:
+        offered += f" (frame {frames['capabilities']})"
+    parts = [f"starttls: {_STARTTLS_NAMES.get(st.protocol, st.protocol)}, {_STARTTLS_RESULTS.get(st.result, st.result)}",
+             f"offered {offered}"]
+    parts.append(f"requested in frame {frames['request']}" if "request" in frames else "not requested")
+    if st.answer_code is not None and "answer" in frames:
+        answer = st.answer_code + (f" ({st.answer_name})" if st.answer_name else "")
+        if st.answer_text:
+            answer += f" {st.answer_text!r}"
+        parts.append(f"answer {answer} in frame {frames['answer']}")
+    elif "answer" in frames:  # MySQL: the server answers the SSL request with TLS itself
+        parts.append(f"answered with TLS in frame {frames['answer']}")
+    return [("; ".join(parts), "magenta" if st.result in ("refused", "not_offered") else "dim")]
+
+
 def fingerprint_lines(c: Connection) -> list[Line]:
     """The -v view's fingerprints: the client's (JA4, JA3), the server's (JA4S, JA3S), and the
     leaf certificate's JA4X. (Hex digits and decimal lists only: nothing from the capture to

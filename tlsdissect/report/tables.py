@@ -47,7 +47,11 @@ class CsvTable:
         self.rows = 0
 
     def add(self, conn: Connection, capture: str) -> None:
-        row = connection_row(conn, capture)
+        self.add_row(connection_row(conn, capture))
+
+    def add_row(self, row: dict[str, Any]) -> None:
+        """A row made elsewhere (connection_row; a Dask worker's, for --cluster); not changed."""
+        row = {**row}
         for col in _TIME_COLUMNS:
             row[col] = _iso(row[col])
         self.writer.writerow([csv_cell(row[col]) for col in DATAFRAME_COLUMNS])
@@ -72,7 +76,11 @@ class ParquetTable:
         self.rows = 0
 
     def add(self, conn: Connection, capture: str) -> None:
-        self.pending.append(connection_row(conn, capture))
+        self.add_row(connection_row(conn, capture))
+
+    def add_row(self, row: dict[str, Any]) -> None:
+        """A row made elsewhere (connection_row; a Dask worker's, for --cluster)."""
+        self.pending.append(row)
         self.rows += 1
         if len(self.pending) >= ROW_GROUP:
             self._flush()

@@ -158,6 +158,7 @@ def _render_body(con: _Lines, c: Connection, outcome: str, verbose: bool) -> Non
                 con.styled(f"    alert from {a.sender} (frame {a.frame}): {a.level} {a.name} ({a.hex})")
             else:
                 con.styled(f"    encrypted alert from {a.sender} (frame {a.frame})")
+    _lines(con, story.starttls_line(c))
     if verbose:
         if c.server_hello is None and c.client_hello is not None:
             _lines(con, story.client_offer(c))

@@ -24,6 +24,9 @@ HTML_VIEWS: dict[str, Callable[..., str]] = {}
 # The fingerprint computation (tlsdissect.fingerprints registers "connection" when imported):
 # this model reads the hellos through it without importing a stage.
 FINGERPRINTERS: dict[str, Callable[[Any], Any]] = {}
+# The writer of an annotated pcapng (tlsdissect.report.annotate registers "report" when imported):
+# Report.annotate calls it by this table, as the views above.
+ANNOTATORS: dict[str, Callable[..., Any]] = {}
 
 
 def round6(t: float) -> float:
@@ -286,6 +289,10 @@ class Connection:
     # TLS 1.3 with a key log: (transcript hash, scheme, signature) of the server's CertificateVerify;
     # not in the JSON either (handshake_signatures).
     server_certificate_verify_signed: Optional[tuple[bytes, int, bytes]] = field(default=None, repr=False)
+    # What names this connection's lines in a key log: the client random of each ClientHello
+    # (renegotiations too) and the first 8 bytes of the encrypted RSA pre-master secret, if any.
+    # Not in the JSON; --annotate embeds only the key log lines these name.
+    key_log_ids: tuple[bytes, ...] = field(default=(), repr=False)
     certificate_status: Any = None
     midstream: bool = False  # the capture does not show the connection's start
     partial: bool = False  # the capture ended (or was cut) while the connection was open
@@ -293,6 +300,9 @@ class Connection:
     client_stats: DirectionStats = field(default_factory=DirectionStats)
     server_stats: DirectionStats = field(default_factory=DirectionStats)
     last_records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # The plain-text exchange before TLS (results.starttls.StartTls): STARTTLS, SSLRequest, ...;
+    # None for a connection that started in TLS or whose first bytes are no protocol read there.
+    starttls: Any = None
     diagnosis: Any = None  # filled by tlsdissect.diagnosis.reasoner when available
     extra: dict[str, Any] = field(default_factory=dict)  # findings from later stages
     # Entries of ``extra`` already serialised (jsontext.shared forms) because many connections
@@ -384,6 +394,8 @@ class Connection:
             "stats": {"client": self.client_stats.to_dict(), "server": self.server_stats.to_dict()},
             "last_records": self.last_records,
         }
+        if self.starttls is not None:
+            d["starttls"] = self.starttls.to_dict()
         fp = self.fingerprints
         d["fingerprints"] = fp.to_dict() if fp is not None else None
         d.update(self.extra)
@@ -499,6 +511,14 @@ class Report:
         """``to_dict()`` as JSON text."""
         return json.dumps(self.to_dict(), indent=indent)
 
+    def annotate(self, out: Any, source: Any = None, keylog: Any = None) -> Any:
+        """Write the capture again as pcapng to ``out`` (a path or a binary file), each finding a
+        packet comment on its frames, and, with ``keylog`` (a path, paths or a KeyLog), the
+        lines for these connections as a Decryption Secrets Block. ``source`` is the capture
+        analysed (default: the path this report was made from). Returns what was written
+        (report.annotate.Annotated; docs/schema.md)."""
+        return ANNOTATORS["report"](self, out, source, keylog)
+
     def to_dataframe(self) -> Any:
         """One row per connection (needs pandas 2): docs/schema.md's DataFrame section lists the
         columns. Times are ``datetime64[ns, UTC]``, ``duration`` a timedelta; ``outcome``,
@@ -521,26 +541,41 @@ def rows_frame(rows: list[dict[str, Any]]) -> Any:
     import pandas as pd
 
     df = pd.DataFrame(rows, columns=list(DATAFRAME_COLUMNS))
+    # Each column's dtype set here, not inferred from its values: a capture without a value in a
+    # column (or without a connection) gives the same dtypes as any other, so that the frames of
+    # many captures concatenate (tlsdissect.dask). Text is pandas' own string dtype (str from
+    # pandas 3, object before).
+    text = pd.Series(["x"]).dtype
+    for col in TEXT_COLUMNS:
+        df[col] = df[col].astype(text)
+    for col in ("stream", "first_frame"):
+        df[col] = df[col].astype("int64")
+    for col in ("established", "resumed"):
+        df[col] = df[col].astype(bool)
     for col in ("start_time", "end_time"):
         # Whole microseconds, as in the JSON (round6): float seconds straight to nanoseconds
         # would show the float's error (…713032 ns for a packet stamped …713 us).
-        micros = (df[col].astype("float64") * 1e6).round().astype("int64")
+        micros = (df[col].astype("float64") * 1e6).round().astype("Int64")  # (an error row has none: NaT)
         df[col] = pd.to_datetime(micros, unit="us", utc=True).astype("datetime64[ns, UTC]")
     # (microseconds: a certificate may be valid until 9999, past what nanoseconds can hold)
     df["server_cert_not_after"] = pd.to_datetime(df["server_cert_not_after"], unit="s", utc=True).astype(
         "datetime64[us, UTC]")
+    # Categories always of strings, also for a column without a value (astype("category") would
+    # make those of objects there): the frames of several captures then concatenate as categoricals.
     for col in CATEGORY_COLUMNS:
         values = DATAFRAME_CATEGORIES.get(col)
+        found = sorted(df[col].dropna().unique())
         if values is None:  # (the values in this frame)
-            df[col] = df[col].astype("category")
+            df[col] = pd.Categorical(df[col], categories=pd.Index(found, dtype=str))
         else:  # (a value outside the known ones, if ever, is added at the end rather than lost)
-            extra = sorted(set(df[col].dropna()) - set(values))
-            df[col] = pd.Categorical(df[col], categories=[*values, *extra])
-    df = df.astype({"stream": "int64", "first_frame": "int64", "established": "bool", "resumed": "bool"})
+            extra = [v for v in found if v not in values]
+            df[col] = pd.Categorical(df[col], categories=pd.Index([*values, *extra], dtype=str))
     df["duration"] = df["end_time"] - df["start_time"]
     return df
 
 
+TEXT_COLUMNS = ("capture", "client", "server", "server_name", "cipher", "alpn", "ssl_history", "last_alert",
+                "server_cert_subject", "server_cert_issuer", "ja3", "ja3s", "ja4", "ja4s")
 CATEGORY_COLUMNS = ("outcome", "cause", "confidence", "aborted_by", "failure_point", "version")
 
 

@@ -18,7 +18,8 @@ def outcome_of(conn: Any) -> str:
     if conn.established:
         return "established"
     if not conn.is_tls:
-        return "not_tls"
+        starttls = getattr(conn, "starttls", None)
+        return "failed" if starttls is not None and starttls.failed else "not_tls"
     if any(a.fatal for a in conn.alerts) or conn.tcp_close is not None:
         return "failed"
     return "incomplete"

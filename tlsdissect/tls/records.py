@@ -37,7 +37,8 @@ from tlsdissect.tls.recordcontent import (HS_CLIENT_HELLO, HS_SERVER_HELLO, KNOW
 from tlsdissect.tls.recordevents import (CT_ALERT, CT_APPLICATION_DATA, CT_CHANGE_CIPHER_SPEC, CT_HANDSHAKE,
                                          CT_HEARTBEAT, DETECT, LOST, PLAIN, SSL2, TLS, Decryptor, EventList, Out,
                                          RecordEvent)
-from tlsdissect.tls.streamstart import PlainText, Sslv2Stream, detect, read_plain, read_sslv2, to_plain
+from tlsdissect.tls.streamstart import (PlainText, Sslv2Stream, detect, read_plain, read_sslv2, start_prelude,
+                                        to_plain)
 
 __all__ = [  # (what other modules and the tests take from here: the layer and its vocabulary)
     "CT_ALERT", "CT_APPLICATION_DATA", "CT_CHANGE_CIPHER_SPEC", "CT_HANDSHAKE", "CT_HEARTBEAT", "DETECT", "LOST",
@@ -59,7 +60,7 @@ class RecordLayer:
         "encrypted", "tls13", "decryptor", "report_protected", "reporting", "paused", "records",
         "bytes_by_type", "protected_records", "last_records", "resync_scanned",
         "midstream", "plain", "sslv2", "anomalies", "hs_resume", "version_known",
-        "rest", "rest_pos", "side", "sink",
+        "rest", "rest_pos", "side", "sink", "prelude",
     )
 
     def __init__(self, side: int = 0) -> None:
@@ -100,6 +101,10 @@ class RecordLayer:
         # index. None: the same calls fill an EventList, which feed returns.
         self.side = side
         self.sink: Any = None
+        # The plain-text exchange before TLS (STARTTLS, SSLRequest, ...): a starttls PreludeReader
+        # shared by the connection's two layers, made at the first bytes that are no TLS record;
+        # False once the connection started in TLS (streamstart.start_prelude).
+        self.prelude: Any = None
 
     def _note_record(self, record: tuple[int, float, int, int, bool]) -> None:
         lr = self.last_records
@@ -166,6 +171,10 @@ class RecordLayer:
                 buf.clear()
                 self.read_records(data, frame, ts, out)
         elif mode == DETECT:
+            if self.prelude is None and data and self.sink is not None:
+                start_prelude(self, data)
+            if self.prelude and data:
+                self.prelude.data(self.side, data, frame)
             if not self.buf and len(data) >= 5 and plausible_header(data, 0):
                 self.enter_tls(data[0])  # the usual start of a TLS stream, read in place
                 self.read_records(data, frame, ts, out)
@@ -174,6 +183,8 @@ class RecordLayer:
                     self.buf += data
                 detect(self, frame, ts, out)
         elif mode == PLAIN:
+            if self.prelude and data:
+                self.prelude.data(self.side, data, frame)
             read_plain(self, data, frame, ts, out)
         elif mode == SSL2:
             read_sslv2(self, data, frame, ts, out)
@@ -187,6 +198,8 @@ class RecordLayer:
         out = EventList()
         if self.plain is not None:
             self.plain.hold = b""
+        if self.prelude:
+            self.prelude.stopped = True  # a hole in the prelude: what follows cannot be read in order
         self.rest = None
         if self.mode in (PLAIN, SSL2, LOST):
             return out

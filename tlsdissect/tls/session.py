@@ -6,6 +6,9 @@ version (which decides how later records are read), and at the end derives the s
 side whose packet was seen first); the client/server naming is resolved when the connection is
 finished, because the roles may only become clear later (e.g. from the ClientHello).
 
+The record layers also hand the bytes of a direction that is not in TLS yet to the plain-text
+prelude's reader (tlsdissect.starttls: STARTTLS and its kin; tls.streamstart.start_prelude).
+
 The session is the TCP stage's consumer (tcp.consumer) and its record layers' sink; what it
 keeps of each handshake message is written by :mod:`~tlsdissect.tls.handlers`, decryption with
 a key log is a :class:`~tlsdissect.tls.decryption.Decryption` of its own, and the summaries of

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from tlsdissect.starttls.reader import PreludeReader
 from tlsdissect.tls.boundaries import MAX_RECORD_PAYLOAD, find_boundary, incomplete_record, plausible_header
 from tlsdissect.tls.recordevents import LOST, PLAIN, SSL2, TLS, Out, RecordEvent
 
@@ -127,8 +128,9 @@ class PlainText:
         self.hold = b""  # a segment too short to tell whether TLS starts with it
 
     def watch(self, data: bytes) -> Optional[bytes]:
-        """The next bytes of the stream; returns them (with any held before) when a handshake
-        record starts them (STARTTLS: TLS from here), else None."""
+        """The next bytes of the stream; returns them (with any held before) when a hello's
+        handshake record, or an alert record (its 2-byte body: a refused ClientHello), starts
+        them (STARTTLS: TLS from here), else None."""
         sample = self.sample
         if len(sample) < PLAIN_SAMPLE:
             sample += data[:PLAIN_SAMPLE - len(sample)]
@@ -138,14 +140,14 @@ class PlainText:
         if self.hold:
             data = self.hold + data
             self.hold = b""
-        if len(data) < 6 and data[:1] == b"\x16" and data[1:2] in (b"", b"\x03") and data[2:3] <= b"\x04":
+        if len(data) < 6 and data[:1] in (b"\x15", b"\x16") and data[1:2] in (b"", b"\x03") and data[2:3] <= b"\x04":
             self.hold = data
             return None
-        if (
-            len(data) >= 6 and data[0] == 22 and data[1] == 3 and data[2] <= 4
-            and data[5] in (_HS_CLIENT_HELLO, _HS_SERVER_HELLO)
-        ):
-            return data
+        if len(data) >= 6 and data[1] == 3 and data[2] <= 4:
+            if data[0] == 22 and data[5] in (_HS_CLIENT_HELLO, _HS_SERVER_HELLO):
+                return data
+            if data[0] == 21 and data[3] == 0 and data[4] == 2 and data[5] in (1, 2):
+                return data  # an alert record: a server that said yes to STARTTLS, then refused the ClientHello
         return None
 
 
@@ -261,3 +263,24 @@ def read_plain(layer: Layer, data: bytes, frame: int, ts: float, out: Out) -> No
         out.on_event(layer.side, RecordEvent("starttls", frame, ts, detail=plain.name))
         layer.buf += started
         layer.read_records(layer.buf, frame, ts, out)
+
+
+def start_prelude(layer: Layer, data: bytes) -> None:
+    """A direction's first bytes, read while its session is the layer's sink: when they are no
+    TLS record (and the connection's start is in the capture), a starttls PreludeReader that
+    both layers of the connection share reads the plain-text exchange from here; when they are
+    a record, neither layer has one (a server answering a ClientHello in plain text has no
+    prelude)."""
+    layers = getattr(layer.sink, "layers", None)  # (a sink that is no session: no prelude)
+    if layers is None:
+        layer.prelude = False
+        return
+    if layer.midstream or layer.buf or (len(data) >= 3 and data[0] == 22 and data[1] == 3) \
+            or any(other.prelude is False for other in layers):
+        for other in layers:
+            if other.prelude is None:
+                other.prelude = False
+        return
+    reader = PreludeReader()
+    for other in layers:
+        other.prelude = reader
