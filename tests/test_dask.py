@@ -249,7 +249,7 @@ def test_a_fault_on_one_file_is_that_file_s_error(monkeypatch: pytest.MonkeyPatc
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(tasks, "iter_connections", broken)
+    monkeypatch.setattr(tasks, "iter_with_options", broken)
     result = tasks.analyse_part(plan((CaptureFile(LAB[0]),))[0], td.ship_options())
     assert result.items == [] and result.errors == [(LAB[0], f"{LAB[0]}: analysis failed (RuntimeError: a bug)")]
 
