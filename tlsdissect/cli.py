@@ -12,7 +12,7 @@ import glob
 import os
 import signal
 import sys
-from typing import Any, Iterator, Optional, Sequence
+from typing import IO, Any, Iterator, Optional, Sequence
 
 from tlsdissect.pipeline.analyzer import RunState, iter_connections, quiet_gc
 from tlsdissect.errors import TlsDissectError
@@ -234,7 +234,7 @@ class _Tables:
             from tlsdissect.report.zeek import ZeekLogs
 
             os.makedirs(args.zeek, exist_ok=True)
-            outs = {}
+            outs: dict[str, IO[str]] = {}
             for name in ("ssl", "x509", "conn"):
                 outs[name] = open(os.path.join(args.zeek, f"{name}.log"), "w", encoding="utf-8")
                 self.files.append(outs[name])
@@ -616,8 +616,8 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
             show = "failed" if summary.total > BIG_CAPTURE else "all"
         hidden = order_of("established")
         con.file.flush()
-        for text in spool.in_order(skip_group=hidden if show == "failed" else None):
-            con.file.write(text.decode("utf-8", "surrogateescape"))
+        for spooled in spool.in_order(skip_group=hidden if show == "failed" else None):
+            con.file.write(spooled.decode("utf-8", "surrogateescape"))
         con.file.flush()
         listed = summary.outcomes.get("established", 0) if show == "failed" else 0
         if listed:
@@ -772,9 +772,9 @@ class _TextSpool:
     def in_order(self, by_stream: bool = True, skip_group: Optional[int] = None) -> Iterator[bytes]:
         """By (group, stream), or as they were added; without the entries of ``skip_group``."""
         group, stream, offset, length = self.index
-        order = range(len(group))
+        order: Sequence[int] = range(len(group))
         if by_stream:
-            order = sorted(order, key=lambda i: (group[i], stream[i], i))  # type: ignore[assignment]
+            order = sorted(order, key=lambda i: (group[i], stream[i], i))
         for i in order:
             if group[i] == skip_group:
                 continue

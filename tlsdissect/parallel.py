@@ -124,7 +124,7 @@ def iter_sharded(path: str, jobs: int, options: dict[str, Any], st: RunState,
     """
     options = {k: v for k, v in options.items() if k != "progress"}
     methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    ctx = multiprocessing.get_context("fork") if "fork" in methods else multiprocessing.get_context("spawn")
     procs = []
     readers = []
     try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
 
 from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, UDP_DATAGRAM
-from tlsdissect.capture.reader import CaptureReader, Source
+from tlsdissect.capture.reader import CaptureReader, DecryptionSecrets, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
 from tlsdissect.pipeline.relays import RelayHold
 from tlsdissect.results.model import Connection, Report
@@ -211,7 +211,7 @@ def _keylog_lines_ignored(lines: list[Any]) -> str:
     return f"key log: {len(lines)} line(s) not understood, ignored ({shown}{more})"
 
 
-def _absorb_secrets(table: FlowTable, sessions: Sessions, secrets: list) -> None:
+def _absorb_secrets(table: FlowTable, sessions: Sessions, secrets: list[DecryptionSecrets]) -> None:
     """Key material of Decryption Secrets Blocks (``secrets``, emptied) into the table's key log."""
     from tlsdissect.keys.keylog import KeyLog, keylog_from_dsb
 

@@ -401,7 +401,7 @@ def _plain_dict(obj: Any) -> Optional[dict[str, Any]]:
     bytes values replaced: building the dict key by key cost twice as much.)"""
     if obj is None:
         return None
-    out = obj.__dict__.copy()
+    out: dict[str, Any] = obj.__dict__.copy()
     for k, v in out.items():
         t = type(v)  # (ints, strings and None first: one isinstance call per field was most of this)
         if t is not int and t is not str and v is not None and isinstance(v, (bytes, bytearray)):

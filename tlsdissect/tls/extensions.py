@@ -164,10 +164,14 @@ class SharedExtension(Extension):
             setter(ext, "raw", raw)
         return ext
 
-    @property  # type: ignore[override]
+    @property
     def decoded(self) -> Optional[dict[str, Any]]:
         template = self._template
         return None if template is None else _from_template(template)
+
+    @decoded.setter
+    def decoded(self, value: Optional[dict[str, Any]]) -> None:  # (__setattr__ refuses first)
+        raise AttributeError("a repeated extension is shared and read-only: set 'decoded' on copy.copy() of it")
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a repeated extension is shared and read-only: set {name!r} on copy.copy() of it")
