@@ -75,6 +75,16 @@ def _version() -> str:
         return __version__
 
 
+def build_kind() -> str:
+    """Which build runs: the optional compiled build (setup.py, TLSDISSECT_MYPYC=1) turns the hot
+    modules into extension modules; the default install runs them as Python source."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    from tlsdissect.tcp import reassembly
+
+    return "compiled with mypyc" if (reassembly.__file__ or "").endswith(tuple(EXTENSION_SUFFIXES)) else "pure Python"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tlsdissect",
@@ -82,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--version", action="version", version=f"tlsdissect {_version()}")
+    p.add_argument("--version", action="version", version=f"tlsdissect {_version()} ({build_kind()})")
     files = p.add_argument("captures", nargs="+", metavar="FILE", help="pcap/pcapng file (gzip ok), or - for stdin")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the full report as JSON")
