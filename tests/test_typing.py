@@ -36,3 +36,16 @@ def test_mypy_finds_no_error_in_the_package() -> None:
         os.chdir(cwd)
     errors = [line for line in out.splitlines() if ": error:" in line]
     assert status == 0 and not errors, "mypy:\n" + (out + err)[-6000:]
+
+
+def test_docs_list_exactly_the_compiled_modules() -> None:
+    import ast
+
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    compiled = next(ast.literal_eval(node.value) for node in ast.walk(tree)
+                    if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "COMPILED")
+    doc = (ROOT / "docs" / "compiled.md").read_text()
+    listed = [line[3:-1] for line in doc.splitlines() if line.startswith("- `tlsdissect/") and line.endswith("`")]
+    assert listed == compiled, "docs/compiled.md's list differs from setup.py's COMPILED"
+    for path in compiled:
+        assert (ROOT / path).is_file(), path
