@@ -98,6 +98,10 @@ class Extension:
         template = self._template
         return template[0] if template is not None else self._decoded
 
+    def __reduce__(self) -> Any:
+        # (pickled by its fields: the compiled build's native class cannot be made without them)
+        return (Extension, self._fields())
+
     def _fields(self) -> tuple[Any, ...]:
         return (self.type, self.name, self.length, self.decoded, self.error, self.grease, self.raw)
 
