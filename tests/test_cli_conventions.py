@@ -47,9 +47,13 @@ def _on_a_terminal(*args: str, env: dict[str, str]) -> bytes:
 def test_version_prints_the_installed_version() -> None:
     import tlsdissect
 
+    from tlsdissect.tcp import reassembly
+
     r = _cli("--version")
     assert r.returncode == 0
-    assert r.stdout.strip() == f"tlsdissect {tlsdissect.__version__}"
+    # ... and which build runs: the compiled one's modules are extension modules (setup.py).
+    build = "pure Python" if reassembly.__file__.endswith(".py") else "compiled with mypyc"
+    assert r.stdout.strip() == f"tlsdissect {tlsdissect.__version__} ({build})"
 
 
 def test_help_lists_exit_codes_and_examples() -> None:

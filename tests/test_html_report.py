@@ -331,7 +331,7 @@ def _assert_self_contained(tree: _Tree, text: str) -> None:
 
 def test_the_title_names_the_captures_and_the_version(lab: tuple[_Tree, dict, str]) -> None:
     tree, by_capture, _ = lab
-    version = _cli("--version").stdout.split()[-1]
+    version = _cli("--version").stdout.split()[1]  # ("tlsdissect 0.1.0 (pure Python)")
     title = tree.root.one("head").one("title").text()  # type: ignore[union-attr]
     first = str(LAB[0].relative_to(ROOT) / "capture.pcap")
     assert title == f"TLS report: {first} and {len(by_capture) - 1} more capture(s) — tlsdissect {version}"

@@ -14,7 +14,7 @@ import os
 import re
 import signal
 import sys
-from typing import Any, Iterator, Optional, Sequence
+from typing import IO, Any, Iterator, Optional, Sequence
 
 from tlsdissect.pipeline.analyzer import RunState, iter_connections, quiet_gc
 from tlsdissect.pipeline.live import iter_live
@@ -83,6 +83,16 @@ def _version() -> str:
         return __version__
 
 
+def build_kind() -> str:
+    """Which build runs: the optional compiled build (setup.py, TLSDISSECT_MYPYC=1) turns the hot
+    modules into extension modules; the default install runs them as Python source."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    from tlsdissect.tcp import reassembly
+
+    return "compiled with mypyc" if (reassembly.__file__ or "").endswith(tuple(EXTENSION_SUFFIXES)) else "pure Python"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tlsdissect",
@@ -90,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--version", action="version", version=f"tlsdissect {_version()}")
+    p.add_argument("--version", action="version", version=f"tlsdissect {_version()} ({build_kind()})")
     files = p.add_argument("captures", nargs="*", metavar="FILE", help="pcap/pcapng file (gzip ok), or - for stdin")
     live = p.add_argument_group("live capture (instead of files; needs root or CAP_NET_RAW, and scapy: "
                                 "pip install 'tlsdissect[live]')")
@@ -325,7 +335,7 @@ class _Tables:
             from tlsdissect.report.zeek import ZeekLogs
 
             os.makedirs(args.zeek, exist_ok=True)
-            outs = {}
+            outs: dict[str, IO[str]] = {}
             for name in ("ssl", "x509", "conn"):
                 outs[name] = open(os.path.join(args.zeek, f"{name}.log"), "w", encoding="utf-8")
                 self.files.append(outs[name])
@@ -890,8 +900,8 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
             show = "failed" if summary.total > BIG_CAPTURE else "all"
         hidden = order_of("established")
         con.file.flush()
-        for text in spool.in_order(skip_group=hidden if show == "failed" else None):
-            con.file.write(text.decode("utf-8", "surrogateescape"))
+        for spooled in spool.in_order(skip_group=hidden if show == "failed" else None):
+            con.file.write(spooled.decode("utf-8", "surrogateescape"))
         con.file.flush()
         listed = summary.outcomes.get("established", 0) if show == "failed" else 0
         if listed:
@@ -1042,9 +1052,9 @@ class _TextSpool:
     def in_order(self, by_stream: bool = True, skip_group: Optional[int] = None) -> Iterator[bytes]:
         """By (group, stream), or as they were added; without the entries of ``skip_group``."""
         group, stream, offset, length = self.index
-        order = range(len(group))
+        order: Sequence[int] = range(len(group))
         if by_stream:
-            order = sorted(order, key=lambda i: (group[i], stream[i], i))  # type: ignore[assignment]
+            order = sorted(order, key=lambda i: (group[i], stream[i], i))
         for i in order:
             if group[i] == skip_group:
                 continue

@@ -125,7 +125,7 @@ def iter_sharded(path: str, jobs: int, options: dict[str, Any], st: RunState,
     """
     options = {k: v for k, v in options.items() if k != "progress"}
     methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    ctx = multiprocessing.get_context("fork") if "fork" in methods else multiprocessing.get_context("spawn")
     procs = []
     readers = []
     try:
@@ -139,7 +139,7 @@ def iter_sharded(path: str, jobs: int, options: dict[str, Any], st: RunState,
 
         def on_state(state: dict[str, Any]) -> None:
             # Every worker reads the same file: the latest report of any of them will do.
-            st.reader = SimpleNamespace(name=state["name"], info=state["info"])  # type: ignore[assignment]
+            st.reader = SimpleNamespace(name=state["name"], info=state["info"])
             st.tcp_connections = state["tcp_connections"]
             st.undecoded_frames = state["undecoded_frames"]
             st.linktypes = state["linktypes"]

@@ -13,7 +13,7 @@ connection numbering matches Wireshark's ``tcp.stream``.
 from __future__ import annotations
 
 import struct
-from typing import Optional
+from typing import Any, Optional
 
 # Link-layer header types (https://www.tcpdump.org/linktypes.html)
 LINKTYPE_NULL = 0
@@ -67,12 +67,14 @@ _ipv6_ext = frozenset((0, 43, 60, 135, 139, 140))  # hop-by-hop, routing, dest o
 _MAX_DEPTH = 4
 
 # (src, dst, sport, dport, seq, ack, flags, payload, ttl): decode_tcp's result
-TcpSegment = tuple
+TcpSegment = tuple[bytes, bytes, int, int, int, int, int, bytes, int]
 # (key, seq, ack, flags, payload, ttl), key = src + dst + sport + dport as one bytes object
 # (12 bytes for IPv4, 36 for IPv6): decode_flow's result, the per-packet form of the pipeline.
 # One key object (a single slice of the frame on the common path) is cheaper to cut, hash and
 # compare than a 4-tuple of addresses and ports.
-FlowSegment = tuple
+# For a UDP datagram (flags UDP_DATAGRAM) the key is None and the seq slot holds the datagram's
+# addresses and ports (key-like bytes): hence ``Any`` there.
+FlowSegment = tuple[Optional[bytes], Any, int, int, bytes, int]
 
 _seq_ack_off_flags = struct.Struct("!IIBB").unpack_from
 # The TCP data offset byte -> the TCP header length in bytes (a tuple index is cheaper than
@@ -96,9 +98,11 @@ def decode_tcp(linktype: int, data: bytes) -> Optional[TcpSegment]:
     The analysis itself uses :func:`decode_flow`; this is its unpacked form.
     """
     seg = decode_flow(linktype, data)
-    if seg is None or seg[0] is None:  # (key None: a UDP datagram, UDP_DATAGRAM)
+    if seg is None:
         return None
     key, seq, ack, flags, payload, ttl = seg
+    if key is None:  # a UDP datagram (UDP_DATAGRAM)
+        return None
     src, dst, sport, dport = split_key(key)
     return (src, dst, sport, dport, seq, ack, flags, payload, ttl)
 

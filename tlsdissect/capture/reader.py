@@ -183,7 +183,7 @@ def _open_source(source: Source) -> tuple[BinaryIO, bool, str]:
         except OSError as e:
             raise CaptureError(f"{path}: cannot open ({e.strerror or e})") from None
     if hasattr(source, "read"):
-        return source, False, getattr(source, "name", "<stream>")  # type: ignore[return-value]
+        return source, False, getattr(source, "name", "<stream>")
     raise CaptureError(f"cannot read a capture from a {type(source).__name__}")
 
 
@@ -265,7 +265,7 @@ class CaptureReader:
         frame."""
         return self._records(True)
 
-    def _records(self, decode: bool) -> Iterator[tuple[int, float, int, Any]]:
+    def _records(self, decode: bool) -> Iterator[tuple[Any, ...]]:
         # The format's generator itself, not one that delegates to it: a ``yield from`` layer
         # costs a resume per frame. Each generator handles read errors and bytes_read itself.
         # (pcapng's segments do take that layer, _decoded: one decode per frame in one place.)
@@ -294,7 +294,7 @@ class CaptureReader:
             self._truncate(f"read error after frame {frame}: {e}")
 
     # -- pcap ---------------------------------------------------------------------------
-    def _iter_pcap(self, b: _Buffered, decode: bool) -> Iterator[tuple[int, float, int, Any]]:
+    def _iter_pcap(self, b: _Buffered, decode: bool) -> Iterator[tuple[Any, ...]]:
         # The frames so far live in a local; info.frames is set from it when the iteration ends
         # (in whichever way: the "finally"), not once per frame.
         frame = 0
@@ -558,7 +558,7 @@ class _Prepend(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:  # type: ignore[override]
+    def readinto(self, b: Any) -> int:  # (b: a writable buffer, bytearray or memoryview)
         if self.head:
             n = min(len(b), len(self.head))
             b[:n] = self.head[:n]

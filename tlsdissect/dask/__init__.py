@@ -55,7 +55,7 @@ def _groups(sources: Any, rotation: bool, split_bytes: int,
 
 def _group_delayed(parts: list[Part], shipped: Any, wants: tuple[str, ...]) -> Any:
     """The delayed PartResult of a group: one task, or a task per shard and their merge."""
-    from dask import delayed
+    from dask.delayed import delayed
 
     if len(parts) == 1:
         return delayed(analyse_part, pure=True)(parts[0], shipped, wants)
@@ -100,7 +100,7 @@ def connections(sources: Any, *, keylog: Any = None, ca_file: Optional[str] = No
     scheduler, or the cluster of an active ``distributed.Client``."""
     import dask
     import dask.dataframe as dd
-    from dask import delayed
+    from dask.delayed import delayed
 
     shipped = delayed(ship_options(keylog, ca_file, ca_path, system_trust, include_all, diagnose), pure=True)
     parts = [delayed(_frame, pure=True)(_group_delayed(g, shipped, ("row",)))
@@ -120,7 +120,7 @@ def connection_dicts(sources: Any, *, keylog: Any = None, ca_file: Optional[str]
     a dask Bag, a partition per file (or rotation set); a file that could not be read gives
     ``{"capture": ..., "error": ...}``. Options as for ``connections``."""
     import dask.bag as db
-    from dask import delayed
+    from dask.delayed import delayed
 
     shipped = delayed(ship_options(keylog, ca_file, ca_path, system_trust, include_all, diagnose), pure=True)
     parts = [delayed(_dicts, pure=True)(_group_delayed(g, shipped, ("dict",)))

@@ -108,7 +108,7 @@ STACK_DEFAULTS: tuple[StackDefaults, ...] = (
 
 def accepted_by_all(attr: str) -> frozenset[int]:
     """The codes of ``attr`` (groups, signature_schemes, tls13_suites) every stack enables."""
-    sets = [getattr(d, attr) for d in STACK_DEFAULTS]
+    sets: list[frozenset[int]] = [getattr(d, attr) for d in STACK_DEFAULTS]
     common = sets[0]
     for s in sets[1:]:
         common = common & s

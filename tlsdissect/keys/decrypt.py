@@ -412,7 +412,8 @@ class DirectionDecryptor:
             body = payload[p.explicit_nonce_len :]
         aad = self._pseudo_header(seq, content_type, record_version, len(body) - p.tag_len)
         try:
-            return self._aead.decrypt(nonce, body, aad)
+            opened: bytes = self._aead.decrypt(nonce, body, aad)
+            return opened
         except InvalidTag:
             raise DecryptionError("bad_record_mac", f"{p.name}: record failed authentication", seq) from None
 
@@ -464,7 +465,7 @@ class DirectionDecryptor:
         if self.encrypt_then_mac:
             self._check_mac(seq, content_type, record_version, payload, mac)
         decryptor = _make_cipher(p, self.key, iv).decryptor()
-        plain = decryptor.update(ciphertext) + decryptor.finalize()
+        plain: bytes = decryptor.update(ciphertext) + decryptor.finalize()
         pad_len = plain[-1]
         if self.version == SSL3:
             ok = pad_len < bs  # SSL 3.0 padding bytes are arbitrary (RFC 6101 5.2.3.2)
@@ -596,7 +597,7 @@ def session_decryptors(
                 master,
                 client_random,
                 server_random,
-                side,  # type: ignore[arg-type]
+                side,
                 encrypt_then_mac=encrypt_then_mac,
                 compression=compression,
             ),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, U
 
 from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, TICK, UDP_DATAGRAM
 from tlsdissect.capture.chain import open_capture
-from tlsdissect.capture.reader import CaptureReader, Source
+from tlsdissect.capture.reader import CaptureReader, DecryptionSecrets, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
 from tlsdissect.pipeline.quic_results import finish_quic
 from tlsdissect.pipeline.relays import RelayHold
@@ -202,7 +202,7 @@ def _keylog_lines_ignored(lines: list[Any]) -> str:
     return f"key log: {len(lines)} line(s) not understood, ignored ({shown}{more})"
 
 
-def _absorb_secrets(table: FlowTable, sessions: Sessions, secrets: list) -> None:
+def _absorb_secrets(table: FlowTable, sessions: Sessions, secrets: list[DecryptionSecrets]) -> None:
     """Key material of Decryption Secrets Blocks (``secrets``, emptied) into the table's key log."""
     from tlsdissect.keys.keylog import KeyLog, keylog_from_dsb
 
@@ -357,8 +357,8 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
                 if entry is None or needs_flow_table[flags]:
                     table_flow(frame, ts, (key, seq, ack, flags, payload, ttl))
                 else:
-                    conn, d = entry
-                    conn.packet(d, frame, ts, seq, ack, flags, payload, ttl)
+                    conversation_of, d = entry  # (a TcpConnection, or a sharded run's shadow of one)
+                    conversation_of.packet(d, frame, ts, seq, ack, flags, payload, ttl)
                 if frame >= next_sweep_frame:
                     next_sweep_frame = frame + 2048
                     st.linktypes.add(linktype)

@@ -10,7 +10,7 @@ and the reports read.
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 from tlsdissect.capture.packet import format_host
 from tlsdissect.results.listcaps import DROPPED_KEYS, MAX_CHAIN_CERTIFICATES
@@ -38,7 +38,7 @@ _HTTPS_PORT_ERRORS = (
 def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     """The result of one conversation that has ended: what the TCP stage (``tcp``) and the TLS
     stage (its consumer, a TlsSession) hand out, put together. Flushes both stages first."""
-    s: TlsSession = tcp.consumer
+    s = cast(TlsSession, tcp.consumer)  # (the pipeline's consumer: flows.FlowTable's new_consumer)
     last_frame = tcp.last_frame
     last_ts = tcp.last_ts
     for d in (0, 1):
@@ -167,7 +167,7 @@ def _tcp_extra(tcp: Any, names: Any, extra: dict[str, Any]) -> None:
 def _chain(msg: Any, side: str, s: TlsSession) -> list[bytes]:
     """A Certificate message's certificates (DER), the first MAX_CHAIN_CERTIFICATES of them;
     the others are counted in the session's ``dropped``."""
-    ders = msg.ders
+    ders: list[bytes] = msg.ders
     if len(ders) > MAX_CHAIN_CERTIFICATES:
         s.drop(side + "_certificates", len(ders) - MAX_CHAIN_CERTIFICATES)
         del ders[MAX_CHAIN_CERTIFICATES:]
@@ -209,7 +209,7 @@ def _negotiated(conn: Connection, s: TlsSession, sh: Any, hrr: Any, extra: dict[
 def reportable(tcp: TcpConnection, tls_ports: Any) -> bool:
     """Report this conversation? TLS seen, or TLS was expected here (a TLS port, a plain-text
     server's complaint about TLS, a connection attempt to a port TLS was seen on)."""
-    s: TlsSession = tcp.consumer
+    s = cast(TlsSession, tcp.consumer)
     if s.tls_seen:
         return True
     ports = set(tcp.port)
@@ -230,7 +230,7 @@ def reportable(tcp: TcpConnection, tls_ports: Any) -> bool:
 
 def server_port(tcp: TcpConnection) -> Optional[int]:
     """The server's port when the conversation spoke TLS (what makes a port a TLS port)."""
-    if tcp.consumer.tls_seen:
+    if cast(TlsSession, tcp.consumer).tls_seen:
         return tcp.port[1 - tcp.client_side()]
     return None
 

@@ -29,8 +29,8 @@ from tlsdissect.x509.security_levels import weak_dh_group_finding
 
 
 def _trust_store(opts: Any) -> Optional[TrustStore]:
-    cached = getattr(opts, "_trust_store", False)
-    if cached is not False:
+    if hasattr(opts, "_trust_store"):  # made already (None: no trust store asked for)
+        cached: Optional[TrustStore] = opts._trust_store
         return cached
     store = None
     if getattr(opts, "ca_file", None):

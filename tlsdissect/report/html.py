@@ -103,7 +103,7 @@ class _Section:
     summary: Summary = field(default_factory=Summary)
     # Per listed connection: group, stream, and where its index row and its section are in the spool
     # (offset, the row's length, the section's length): five compact integer arrays.
-    index: list[array] = field(default_factory=lambda: [array("q") for _ in range(5)])
+    index: list[array[int]] = field(default_factory=lambda: [array("q") for _ in range(5)])
     head: Optional[Report] = None
     error: Optional[str] = None
     notes: list[str] = field(default_factory=list)

@@ -196,7 +196,7 @@ def offer(c: Connection) -> Optional[Offer]:
         versions=[tables.version_name(v) for v in versions],
         suites=[tables.cipher_name(s) if s <= 0xFFFF else f"SSLv2:0x{s:06x}" for s in ch.cipher_suites],
         groups=list(_decoded(ch, 10).get("groups_names") or []),
-        shares=[tables.name_of(tables.SUPPORTED_GROUPS, s.get("group")) if isinstance(s, dict) else str(s)
+        shares=[tables.name_of(tables.SUPPORTED_GROUPS, s["group"]) if isinstance(s, dict) else str(s)
                 for s in _decoded(ch, 51).get("client_shares") or []],
         schemes=list(_decoded(ch, 13).get("algorithms_names") or []),
         alpn=list(ch.alpn or []),
@@ -324,7 +324,7 @@ def event_label(e: Event) -> str:
     ``VALUE_LIMIT`` and escaped by ``safe.shown``)."""
     i = e.info
     if e.type == "handshake":
-        s = i.get("message", "?")
+        s: str = i.get("message", "?")
         extra = [f"{k}={shown(str(i[k]), VALUE_LIMIT)}" for k in ("server_name", "version", "cipher", "certificates") if k in i]
         return s + (" (" + ", ".join(map(str, extra)) + ")" if extra else "")
     if e.type == "alert":

@@ -8,7 +8,7 @@ rename. Times are epoch seconds (float); frames are Wireshark's 1-based frame nu
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Iterator, Optional
 
 from tlsdissect.results import jsontext
@@ -413,7 +413,9 @@ def _plain_dict(obj: Any) -> Optional[dict[str, Any]]:
     bytes values replaced: building the dict key by key cost twice as much.)"""
     if obj is None:
         return None
-    out = obj.__dict__.copy()
+    own = getattr(obj, "__dict__", None)
+    # (a dataclass of the compiled build, a native class, has no __dict__: its fields, in order)
+    out: dict[str, Any] = own.copy() if own is not None else {f.name: getattr(obj, f.name) for f in fields(obj)}
     for k, v in out.items():
         t = type(v)  # (ints, strings and None first: one isinstance call per field was most of this)
         if t is not int and t is not str and v is not None and isinstance(v, (bytes, bytearray)):

@@ -14,7 +14,8 @@ def outcome_of(conn: Any) -> str:
     if diag is not None and getattr(diag, "outcome", None):
         if diag.outcome in ("established", "not_tls", "incomplete") and diag.cause not in ("ok", "not_tls", "unknown"):
             return "failed"  # e.g. a request refused after the handshake, TLS sent to a plain port
-        return diag.outcome
+        outcome: str = diag.outcome
+        return outcome
     if conn.established:
         return "established"
     if not conn.is_tls:

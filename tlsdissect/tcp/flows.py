@@ -21,10 +21,10 @@ from collections import OrderedDict
 from heapq import heapify, heappop, heappush
 from typing import Any, Callable, Optional, Union
 
-from tlsdissect.capture.packet import _SPLIT_KEY, ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, flow_key
+from tlsdissect.capture.packet import _SPLIT_KEY, ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, TcpSegment, flow_key
 from tlsdissect.directions import NONE_PAIR, pair_with
 from tlsdissect.tcp.consumer import StreamConsumer
-from tlsdissect.tcp.reassembly import LAST_BYTES, ReassemblyBudget, StreamReassembler
+from tlsdissect.tcp.reassembly import LAST_BYTES, Chunk, ReassemblyBudget, StreamReassembler
 from tlsdissect.tcp.relays import OPENING_BYTES, Leg, RelayIndex, first_reset
 from tlsdissect.tcp.stall import LOG_PACKETS, Stall, new_log, stalled
 
@@ -81,6 +81,7 @@ class TcpConnection:
         "tentative", "early_retire", "retire_seq", "keys", "log", "opening", "relay_legs",
     )
     shadow = False  # analysed here (see ShadowConnection)
+    keys: tuple[bytes, bytes]  # its two flow keys, set by the FlowTable that made it (for _retire)
 
     def __init__(self, stream: int, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float,
                  consumer: StreamConsumer, budget: Optional[ReassemblyBudget] = None):
@@ -203,7 +204,7 @@ class TcpConnection:
                 # bookkeeping; the bytes go straight to the consumer.
                 nxt = seq + n  # (seq + n) & 0xFFFFFFFF, without the slower "&" (n < 2**32)
                 r.next_seq = nxt if nxt <= 0xFFFFFFFF else nxt - 0x100000000
-                r.next_abs += n  # type: ignore[operator]
+                r.next_abs += n
                 # What a later copy of these bytes is compared with (a reference: no copy, no hash).
                 r.last = payload if n <= LAST_BYTES else payload[-LAST_BYTES:]
                 r.last_frame = frame
@@ -211,11 +212,11 @@ class TcpConnection:
                 return
             self._deliver(d, r.segment(seq, payload, frame, ts))
 
-    def _deliver(self, d: int, chunks: list) -> None:
+    def _deliver(self, d: int, chunks: list[Chunk]) -> None:
         """Hand reassembled bytes (and holes, as ints) of direction ``d`` to the consumer."""
         consumer = self.consumer
         for data, cframe, cts in chunks:
-            if type(data) is int:
+            if isinstance(data, int):
                 consumer.gap(d, data, cframe, cts)
             else:
                 consumer.data(d, data, cframe, cts)
@@ -324,6 +325,7 @@ class ShadowConnection:
     __slots__ = ("stream", "addr", "port", "isn", "packets", "fin", "closed_at", "last_frame", "last_ts",
                  "early_retire", "retire_seq", "keys", "first_ts", "opening", "rst")
     shadow = True
+    keys: tuple[bytes, bytes]  # as TcpConnection's
 
     def __init__(self, stream: int, src: bytes, sport: int, dst: bytes, dport: int, frame: int, ts: float):
         self.stream = stream
@@ -448,12 +450,12 @@ class FlowTable:
         self._idle_heap: list[tuple[float, int]] = []
         self._last_sweep = None  # type: Optional[float]
 
-    def packet(self, frame: int, ts: float, seg: tuple) -> None:
+    def packet(self, frame: int, ts: float, seg: TcpSegment) -> None:
         """One segment in decode_tcp's form (src, dst, sport, dport, seq, ack, flags, payload, ttl)."""
         src, dst, sport, dport, seq, ack, flags, payload, ttl = seg
         self.flow(frame, ts, (flow_key(src, dst, sport, dport), seq, ack, flags, payload, ttl))
 
-    def flow(self, frame: int, ts: float, seg: tuple) -> None:
+    def flow(self, frame: int, ts: float, seg: tuple[bytes, int, int, int, bytes, int]) -> None:
         """One segment in decode_flow's form (key, seq, ack, flags, payload, ttl): the per-packet path
         (analyzer._run handles its commonest case, a known conversation's packet without SYN, itself)."""
         key, seq, ack, flags, payload, ttl = seg
@@ -548,10 +550,10 @@ class FlowTable:
                 if total <= budget:
                     break
         while total > budget and active:
-            conn = self._hand_out_idlest(now, self._over_budget_note)
-            if conn is None:
+            idlest = self._hand_out_idlest(now, self._over_budget_note)
+            if idlest is None:
                 break
-            total -= connection_estimate(conn)
+            total -= connection_estimate(idlest)
         self.estimated = total
         # The next estimate when a sixteenth of the open connections have been added (or 64).
         self._budget_countdown = max(64, len(active) >> 4)
@@ -581,7 +583,7 @@ class FlowTable:
             if len(tombs) > self.max_tombstones:
                 tombs.popitem(last=False)
                 self.tombstones_dropped += 1
-        if not conn.shadow:
+        if isinstance(conn, TcpConnection):  # (not a ShadowConnection)
             self.done.append(conn)
 
     def sweep(self, now: float) -> None:

@@ -117,7 +117,7 @@ class StreamReassembler:
         # 32-bit sequence number of the next expected byte; -1 (no sequence number) until the
         # origin is known, so that a caller's "seq == next_seq" in-order test cannot match early.
         self.next_seq = -1
-        self.next_abs: Optional[int] = None  # its position in the stream (None: nothing seen)
+        self.next_abs = -1  # its position in the stream (-1: nothing seen; positions start at 0)
         # Out-of-order bytes: the runs' stream positions, sorted, and the runs (lists of the
         # direction's own from the first run held). Every run starts beyond next_abs.
         self.pending: Any = _NOTHING
@@ -148,7 +148,7 @@ class StreamReassembler:
     # -- control ------------------------------------------------------------------------
     def syn(self, seq: int) -> None:
         """A SYN fixes the origin: the first data byte is seq + 1."""
-        if self.next_abs is None or (self.next_abs == 0 and not self.pending):
+        if self.next_abs < 0 or (self.next_abs == 0 and not self.pending):
             self.isn = seq
             self.next_seq = (seq + 1) & _MASK
             self.next_abs = 0
@@ -162,7 +162,7 @@ class StreamReassembler:
             self.alt_isns.append(seq)
 
     def fin(self, seq: int, payload_len: int) -> None:
-        if self.next_abs is None:
+        if self.next_abs < 0:
             self.next_seq = seq
             self.next_abs = 0
         self.fin_abs = self.next_abs + _delta((seq + payload_len) & _MASK, self.next_seq)
@@ -170,7 +170,7 @@ class StreamReassembler:
     # -- data ---------------------------------------------------------------------------
     def segment(self, seq: int, data: bytes, frame: int, ts: float) -> list[Chunk]:
         """Add one segment's payload; return what became contiguous (possibly nothing)."""
-        if self.next_abs is None:
+        if self.next_abs < 0:
             self.next_seq = seq
             self.next_abs = 0
         d = _delta(seq, self.next_seq)
@@ -248,13 +248,13 @@ class StreamReassembler:
 
     def _peer_has(self, pos: int) -> bool:
         """Has the receiver acknowledged stream position ``pos``?"""
-        if self.peer_ack is None or self.next_abs is None:
+        if self.peer_ack is None or self.next_abs < 0:
             return False
         acked = self.next_abs + _delta(self.peer_ack, self.next_seq)
         return acked >= pos
 
     def _skip_to(self, pos: int, frame: int, ts: float, out: list[Chunk]) -> None:
-        missing = pos - self.next_abs  # type: ignore[operator]
+        missing = pos - self.next_abs
         if missing <= 0:
             return
         out.append((missing, frame, ts))
@@ -317,7 +317,7 @@ class StreamReassembler:
         added = pieces = 0
         target = before
         for part in parts:
-            if type(part) is _Run:
+            if isinstance(part, _Run):
                 if target is None:
                     target = part
                 else:
@@ -357,7 +357,7 @@ class StreamReassembler:
         """A retransmission of delivered bytes: compared with what is kept of the last delivery."""
         kept = self.last
         end = self.next_abs
-        kept_start = end - len(kept)  # type: ignore[operator]
+        kept_start = end - len(kept)
         lo = max(start, kept_start)
         hi = min(start + len(data), end)
         if lo < hi:
@@ -372,7 +372,7 @@ class StreamReassembler:
         differing byte) for the first one."""
         self.overlap_conflicts += 1
         if first is not None and self.first_conflict is None:
-            seq = (self.next_seq + first[1] - self.next_abs) & _MASK  # type: ignore[operator]
+            seq = (self.next_seq + first[1] - self.next_abs) & _MASK
             self.first_conflict = (first[0], frame, seq)
 
     def _drain(self, frame: int, ts: float, out: list[Chunk], fresh: Optional[bytes] = None) -> None:
@@ -381,18 +381,18 @@ class StreamReassembler:
         with it and trimmed)."""
         starts = self.pending
         nxt = self.next_abs
-        if not starts or starts[0] > nxt:  # type: ignore[operator]
+        if not starts or starts[0] > nxt:
             return
         runs = self.runs
         k = size = pieces = 0
         count = len(starts)
-        while k < count and starts[k] <= nxt:  # type: ignore[operator]
+        while k < count and starts[k] <= nxt:
             run_start, run = starts[k], runs[k]
             data = run.data
             k += 1
             size += len(data)
             pieces += len(run.frames)
-            cut = nxt - run_start  # type: ignore[operator]
+            cut = nxt - run_start
             if cut:  # it overlaps the bytes just delivered (fresh)
                 if fresh is not None:
                     self._compare(run, run_start, run_start, fresh[len(fresh) - cut:][:len(data)], frame)
@@ -405,7 +405,7 @@ class StreamReassembler:
         else:
             del starts[:k]
             del runs[:k]
-        self.next_seq = (self.next_seq + (nxt - self.next_abs)) & _MASK  # type: ignore[operator]
+        self.next_seq = (self.next_seq + (nxt - self.next_abs)) & _MASK
         self.next_abs = nxt
         self.pending_bytes -= size
         self.pending_segments -= pieces
@@ -419,9 +419,8 @@ class StreamReassembler:
         data = run.data
         offsets = run.offsets
         if len(offsets) == 1:
-            chunk = data[cut:] if cut else data
-            if type(chunk) is not bytes:
-                chunk = bytes(chunk)
+            piece = data[cut:] if cut else data
+            chunk = piece if isinstance(piece, bytes) else bytes(piece)
             out.append((chunk, frame, ts))
         else:
             view = memoryview(data)
@@ -445,4 +444,4 @@ class StreamReassembler:
 
     @property
     def finished(self) -> bool:
-        return self.fin_abs is not None and self.next_abs is not None and self.next_abs >= self.fin_abs
+        return self.fin_abs is not None and self.next_abs >= 0 and self.next_abs >= self.fin_abs

@@ -40,7 +40,7 @@ class Leg:
 _Entry = tuple[int, bytes, Optional[bytes], int, float, float, Optional[tuple[int, float]]]
 
 
-def first_reset(rst: Any) -> Optional[tuple[int, float]]:
+def first_reset(rst: tuple[Optional[tuple[int, float]], Optional[tuple[int, float]]]) -> Optional[tuple[int, float]]:
     """The earlier of a conversation's per-direction (frame, time) RST marks."""
     a, b = rst
     if a is None or (b is not None and b[0] < a[0]):

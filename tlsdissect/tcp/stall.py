@@ -34,7 +34,7 @@ def _delta(a: int, b: int) -> int:
     return ((a - b + 0x80000000) & 0xFFFFFFFF) - 0x80000000
 
 
-def new_log() -> array:
+def new_log() -> array[float]:
     """An empty packet log: one array of doubles, _FIELDS per packet (a double holds a 32-bit
     sequence number, a frame number and a capture time exactly enough); the TCP stage appends
     ``(seq, payload length, ack or -1, flags, frame, time)`` for each of a direction's first
@@ -42,7 +42,7 @@ def new_log() -> array:
     return array("d")
 
 
-def packets(log: array) -> list[tuple[Any, ...]]:
+def packets(log: array[float]) -> list[tuple[Any, ...]]:
     """(seq, length, ack, flags, frame, time) per packet logged, integers as ints."""
     out = []
     for i in range(0, len(log), _FIELDS):
@@ -78,7 +78,7 @@ class Stall:
                 "answer_frames": self.answer_frames, "seconds": round(self.seconds, 6)}
 
 
-def stalled(sent: array, peer: array, origin: Optional[int], final_ack: Optional[int]) -> Optional[Stall]:
+def stalled(sent: array[float], peer: array[float], origin: Optional[int], final_ack: Optional[int]) -> Optional[Stall]:
     """The stall of the direction whose packets ``sent`` logs, or None: its data from some point
     on was sent MIN_RETRANSMISSIONS more times and the peer never acknowledged it.
 
@@ -109,7 +109,7 @@ def stalled(sent: array, peer: array, origin: Optional[int], final_ack: Optional
                  answer_frames=answers, seconds=lost[-1][5] - first[5])
 
 
-def _got_through(data: list[tuple[Any, ...]], peer: array, base: int,
+def _got_through(data: list[tuple[Any, ...]], peer: array[float], base: int,
                  acked: int) -> tuple[list[tuple[Any, ...]], list[int]]:
     """The data segments that reached the peer (its cumulative ACK passed their end, or it sent
     a duplicate ACK right after them), and the peer's ACK frames that show it."""

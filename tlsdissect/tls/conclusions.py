@@ -73,7 +73,8 @@ def established(s: Session, client: int) -> bool:
 
 def server_hello_frame(s: Session) -> int:
     """The frame of the ServerHello (not a HelloRetryRequest), 0 if none was read."""
-    for (d, frame, ts, typ, info) in s.timeline:
+    timeline: list[tuple[int, int, float, str, dict[str, Any]]] = s.timeline
+    for (d, frame, ts, typ, info) in timeline:
         if typ == "handshake" and info.get("code") == 2 and not info.get("hello_retry_request"):
             return frame
     return 0
@@ -108,7 +109,7 @@ def ssl_history(s: Session, client: int) -> str:
 def full_timeline(self: Session) -> list[tuple[int, int, float, str, dict[str, Any]]]:
     """The timeline with the listed protected records' "encrypted_record" events in their
     places (each where the timeline ended when it was read; see on_protected)."""
-    timeline = self.timeline
+    timeline: list[tuple[int, int, float, str, dict[str, Any]]] = self.timeline
     logs = self.protected_log
     if not logs[0] and not logs[1]:
         return timeline

@@ -9,6 +9,9 @@ from typing import Optional
 
 from tlsdissect.errors import ParseError
 
+# The builtin, under a name the method ``Cursor.bytes`` does not hide in the class's annotations.
+_Bytes = bytes
+
 
 class Cursor:
     """Bounds-checked big-endian reader over one message body."""
@@ -61,13 +64,13 @@ class Cursor:
         self.pos += n
         return bytes(v)
 
-    def vec8(self, name: str = "vector") -> bytes:
+    def vec8(self, name: str = "vector") -> _Bytes:
         return self.bytes(self.u8(name + " length"), name)
 
-    def vec16(self, name: str = "vector") -> bytes:
+    def vec16(self, name: str = "vector") -> _Bytes:
         return self.bytes(self.u16(name + " length"), name)
 
-    def vec24(self, name: str = "vector") -> bytes:
+    def vec24(self, name: str = "vector") -> _Bytes:
         return self.bytes(self.u24(name + " length"), name)
 
     def sub16(self, name: str) -> "Cursor":
@@ -85,5 +88,5 @@ class Cursor:
         self.pos += n
         return c
 
-    def u16_list(self, raw: bytes) -> list[int]:
+    def u16_list(self, raw: _Bytes) -> list[int]:
         return [(raw[i] << 8) | raw[i + 1] for i in range(0, len(raw) - 1, 2)]

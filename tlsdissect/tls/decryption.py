@@ -25,7 +25,7 @@ _MAC_LENGTHS = {"MD5": 16, "SHA1": 20, "SHA256": 32, "SHA384": 48}
 
 def decryption_of(s: Session) -> "Decryption":
     """The session's Decryption, made at its first use (only sessions with a key log have one)."""
-    dec = s.decryption
+    dec: Optional[Decryption] = s.decryption
     if dec is None:
         dec = s.decryption = Decryption(s.keylog)
     return dec
@@ -69,8 +69,8 @@ class Decryption:
 
         # TLS 1.3: one callable per direction follows the key phases itself (early data,
         # handshake keys, application keys after that side's Finished, each KeyUpdate).
-        for d, side in ((server, "server"), (client, "client")):
-            self._install(s.layers[d], d, direction_decryptor(sd, side))
+        self._install(s.layers[server], server, direction_decryptor(sd, "server"))
+        self._install(s.layers[client], client, direction_decryptor(sd, "client"))
 
     def ccs(self, s: Session, d: int) -> None:
         """TLS <= 1.2: direction ``d`` sent ChangeCipherSpec; its next records use the new keys."""
@@ -118,7 +118,7 @@ class Decryption:
 
     def _counting(self, dec: Any) -> Decryptor:
         def decrypt(ct: int, version: int, payload: bytes) -> tuple[int, bytes]:
-            out = dec.decrypt(ct, version, payload)
+            out: tuple[int, bytes] = dec.decrypt(ct, version, payload)
             self.records += 1
             return out
 
@@ -143,10 +143,21 @@ def null_cipher_decryptor(cipher: int) -> Optional[Decryptor]:
     if mac_len is None:
         return None
 
-    def strip_mac(ct: int, version: int, payload: bytes) -> tuple[int, bytes]:
-        if len(payload) < mac_len:
-            raise ValueError(f"record shorter than its {info.mac} MAC")
-        return ct, payload[:-mac_len]
+    return _MacStripper(info.mac, mac_len)
 
-    strip_mac.protects = False  # type: ignore[attr-defined]
-    return strip_mac
+
+class _MacStripper:
+    """A NULL suite's "decryptor": the record without its MAC. ``protects`` False tells the
+    record layer that the content was never protected (recordcontent.read_content)."""
+
+    __slots__ = ("mac", "mac_len")
+    protects = False
+
+    def __init__(self, mac: str, mac_len: int) -> None:
+        self.mac = mac
+        self.mac_len = mac_len
+
+    def __call__(self, ct: int, version: int, payload: bytes) -> tuple[int, bytes]:
+        if len(payload) < self.mac_len:
+            raise ValueError(f"record shorter than its {self.mac} MAC")
+        return ct, payload[:-self.mac_len]

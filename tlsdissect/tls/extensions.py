@@ -80,10 +80,27 @@ class Extension:
         self._decoded = value
         self._template = None
 
+    def _set_shared(self, etype: int, name: str, length: int, template: Optional[_Template], grease: bool,
+                    raw: bytes) -> None:
+        """SharedExtension's attributes, set past its __setattr__ (which refuses). Here in the base
+        class, where mypyc knows the attributes: the compiled build cannot do it in the subclass."""
+        object.__setattr__(self, "type", etype)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "length", length)
+        object.__setattr__(self, "_template", template)
+        if grease:
+            object.__setattr__(self, "grease", grease)
+        if raw:
+            object.__setattr__(self, "raw", raw)
+
     def _view(self) -> Optional[dict[str, Any]]:
         """``decoded`` for reading only (this package's own look-ups): no copy of a shared decode."""
         template = self._template
         return template[0] if template is not None else self._decoded
+
+    def __reduce__(self) -> Any:
+        # (pickled by its fields: the compiled build's native class cannot be made without them)
+        return (Extension, self._fields())
 
     def _fields(self) -> tuple[Any, ...]:
         return (self.type, self.name, self.length, self.decoded, self.error, self.grease, self.raw)
@@ -149,25 +166,19 @@ class SharedExtension(Extension):
 
     __slots__ = ()
 
-    @classmethod
-    def _of(cls, etype: int, name: str, length: int, template: Optional[_Template], grease: bool = False,
-            raw: bytes = b"") -> "SharedExtension":
-        ext = object.__new__(cls)
-        setter = object.__setattr__
-        setter(ext, "type", etype)
-        setter(ext, "name", name)
-        setter(ext, "length", length)
-        setter(ext, "_template", template)
-        if grease:
-            setter(ext, "grease", grease)
-        if raw:
-            setter(ext, "raw", raw)
-        return ext
+    def __init__(self, etype: int, name: str, length: int, template: Optional[_Template], grease: bool = False,
+                 raw: bytes = b"") -> None:
+        # (made once per distinct extension bytes, not per message: see parse_extensions)
+        self._set_shared(etype, name, length, template, grease, raw)
 
-    @property  # type: ignore[override]
+    @property
     def decoded(self) -> Optional[dict[str, Any]]:
         template = self._template
         return None if template is None else _from_template(template)
+
+    @decoded.setter
+    def decoded(self, value: Optional[dict[str, Any]]) -> None:  # (__setattr__ refuses first)
+        raise AttributeError("a repeated extension is shared and read-only: set 'decoded' on copy.copy() of it")
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a repeated extension is shared and read-only: set {name!r} on copy.copy() of it")
@@ -523,12 +534,12 @@ def parse_extension_block(buf: Any, pos: int, end: int, what: str, where: str) -
                     _repeats.clear()
                     repeats = _repeats[where] = {}
                 _decode_cache[(etype, data, where)] = _UNDECODED
-                repeats[whole] = SharedExtension._of(etype, name, ln, None, grease, data)
+                repeats[whole] = SharedExtension(etype, name, ln, None, grease, data)
             continue
         decoded, error = _decode(etype, data, where)
         append(Extension(etype, name, ln, decoded, error))
         if error is None and (ln == 0 or etype not in _UNCACHED):
             cached = _decode_cache.get((etype, data, where))
             if cached is not None and cached[0] is not None:
-                repeats[whole] = SharedExtension._of(etype, name, ln, cached[0])
+                repeats[whole] = SharedExtension(etype, name, ln, cached[0])
     return out

@@ -53,7 +53,7 @@ def _parse_hello(parse: Any, body: bytes, info: dict[str, Any]) -> Any:
 def _context(s: Session) -> hs.ParseContext:
     """The parse context for the next message: one object per (version, suite), shared by
     every connection (parse_message only reads it)."""
-    ctx = s.ctx
+    ctx: Optional[hs.ParseContext] = s.ctx
     if ctx is None or ctx.version != s.version or ctx.cipher_suite != s.cipher:
         key = (s.version, s.cipher)
         ctx = _CONTEXTS.get(key)
@@ -67,7 +67,7 @@ def _context(s: Session) -> hs.ParseContext:
 
 def parse_in_context(s: Session, t: int, body: bytes, info: dict[str, Any]) -> Any:
     """The message parsed in the current context, or None with the error in ``info``."""
-    ctx = s.ctx
+    ctx: Optional[hs.ParseContext] = s.ctx
     if ctx is None or ctx.version != s.version or ctx.cipher_suite != s.cipher:
         ctx = _context(s)
     try:

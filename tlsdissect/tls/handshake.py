@@ -64,6 +64,10 @@ def find_extension(extensions: list[Extension], ext_type: int) -> Optional[Exten
     return None
 
 
+# ClientHello._facts: (extensions list, its length, server name, offered versions, highest real one)
+_HelloFacts = tuple[list[Extension], int, Optional[str], tuple[int, ...], Optional[int]]
+
+
 @dataclass(slots=True)
 class ClientHello:
     legacy_version: int
@@ -76,7 +80,7 @@ class ClientHello:
     malformed: list[str] = field(default_factory=list)  # what was wrong but could be read past
     # (extensions list, its length, server name, offered versions, highest real one): the
     # session, diagnosis and output each ask for these; worked out once per extension list.
-    _facts: Optional[tuple[Any, ...]] = field(default=None, init=False, repr=False, compare=False)
+    _facts: Optional[_HelloFacts] = field(default=None, init=False, repr=False, compare=False)
 
     def json_form(self, shared: bool = False) -> dict[str, Any]:
         """The JSON form (docs/schema.md); ``shared``: see results.model.Connection.json_value."""
@@ -85,7 +89,7 @@ class ClientHello:
     def ext(self, ext_type: int) -> Optional[Extension]:
         return find_extension(self.extensions, ext_type)
 
-    def _known(self) -> tuple[Any, ...]:
+    def _known(self) -> _HelloFacts:
         facts = self._facts
         exts = self.extensions
         if facts is None or facts[0] is not exts or facts[1] != len(exts):
@@ -156,7 +160,8 @@ class ServerHello:
             if e.type == 43:
                 d = e._view()
                 if d and d.get("selected_version") is not None:
-                    return d["selected_version"]
+                    selected: int = d["selected_version"]
+                    return selected
                 break
         return self.legacy_version
 
@@ -445,8 +450,8 @@ def _parse_server_hello_careful(body: bytes) -> ServerHello:
     if (version >> 8) == 0x7F and (version & 0xFF) < 22:
         # TLS 1.3 drafts before -22 had no session_id and no compression_method.
         suite = c.u16("cipher_suite")
-        exts = parse_extensions(c.sub16("extensions"), "server_hello") if c.remaining() >= 2 else []
-        return ServerHello(version, random, b"", suite, 0, exts)
+        draft_exts = parse_extensions(c.sub16("extensions"), "server_hello") if c.remaining() >= 2 else []
+        return ServerHello(version, random, b"", suite, 0, draft_exts)
     session_id = c.vec8("session_id")
     suite = c.u16("cipher_suite")
     comp = c.u8("compression_method")
@@ -563,7 +568,7 @@ def _distinguished_names(c: Cursor) -> list[bytes]:
 def parse_server_key_exchange(body: bytes, cipher_suite: Optional[int], version: Optional[int]) -> ServerKeyExchange:
     info = tables.suite_info(cipher_suite) if cipher_suite is not None else None
     kx = info.kx if info else ""
-    if kx[:4] == "ECDH" and "PSK" not in kx and not info.is_anonymous:  # type: ignore[union-attr]
+    if kx[:4] == "ECDH" and "PSK" not in kx and info is not None and not info.is_anonymous:
         # Fast path for the usual signed ECDHE message: offsets computed directly, no Cursor
         # per field. Anything unusual goes to the reads below, which word the errors.
         n = len(body)
@@ -599,10 +604,10 @@ def parse_server_key_exchange(body: bytes, cipher_suite: Optional[int], version:
         ske.public_key_length = len(c.vec8("public"))
     elif kx.startswith("DH") or kx == "SRP":
         ske.kind = "dhe"
-        p = c.vec16("dh_p")
-        ske.dh_prime_bits = len(p.lstrip(b"\0")) * 8 if p else 0
-        if p and p.lstrip(b"\0"):
-            ske.dh_prime_bits = int.from_bytes(p, "big").bit_length()
+        prime = c.vec16("dh_p")
+        ske.dh_prime_bits = len(prime.lstrip(b"\0")) * 8 if prime else 0
+        if prime and prime.lstrip(b"\0"):
+            ske.dh_prime_bits = int.from_bytes(prime, "big").bit_length()
         c.vec16("dh_g")
         ske.public_key_length = len(c.vec16("dh_Ys"))
     elif kx.startswith("RSA"):

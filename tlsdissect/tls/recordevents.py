@@ -53,7 +53,7 @@ class RecordEvent:
     name: str = ""
 
 
-class EventList(list):
+class EventList(list[RecordEvent]):
     """Events as RecordEvents, for a caller that set no sink (feed's, gap's and finish's
     result): the calls a sink gets (see RecordLayer.sink), collected. Such a caller must see a
     hello or a CCS before the records after it are read, so the layer pauses after one."""

@@ -129,7 +129,7 @@ class RecordLayer:
             self.rest = None
             if not data and self.hs_resume is None and self.mode == TLS:
                 self.read_records(rest, frame, ts, out, self.rest_pos)
-                if self.paused and not self.buf and self.hs_resume is None and self.rest is None:
+                if self.paused and self._nothing_waits():
                     self.paused = False
                 return () if out is sink else out
             self.buf += rest[self.rest_pos:]  # (not resumed the usual way: queue it as bytes waiting)
@@ -189,9 +189,15 @@ class RecordLayer:
         elif mode == SSL2:
             read_sslv2(self, data, frame, ts, out)
         # LOST: nothing more to read
-        if self.paused and not self.buf and self.hs_resume is None and self.rest is None:
+        if self.paused and self._nothing_waits():
             self.paused = False  # nothing left to read after the pausing event: no need to resume
         return () if out is sink else out
+
+    def _nothing_waits(self) -> bool:
+        """No bytes, handshake message or segment rest queued (after a pause). A method of its
+        own: read after calls that may set them, where the type checker (and so mypyc) would
+        still take ``rest`` for the None assigned before the call."""
+        return not self.buf and self.hs_resume is None and self.rest is None
 
     def gap(self, missing: int, frame: int, ts: float) -> list[RecordEvent]:
         """The TCP layer lost ``missing`` bytes here."""

@@ -242,7 +242,7 @@ class TlsSession:
             if self.first_data_frame[d] is None:
                 self.first_data_frame = pair_with(self.first_data_frame, d, ev.frame)
             if self.app_data_records[d] == 1:
-                info = {"length": ev.length, "encrypted": ev.encrypted}
+                info: dict[str, Any] = {"length": ev.length, "encrypted": ev.encrypted}
                 if ev.body:
                     info["preview"] = ev.body[:64].decode("latin-1")
                 self.add_event((d, ev.frame, ev.time, "application_data", info))

@@ -238,7 +238,7 @@ def _sslv2_hello(layer: Layer, length: int, frame: int, ts: float, out: Out) -> 
 def read_sslv2(layer: Layer, data: bytes, frame: int, ts: float, out: Out) -> None:
     """The layer in SSL2 mode: count the bytes, report the one message in clear."""
     layer.bytes_by_type[0] = layer.bytes_by_type.get(0, 0) + len(data)
-    body = layer.sslv2.read(data)  # type: ignore[union-attr]  # (set with mode SSL2)
+    body = layer.sslv2.read(data)  # (set with mode SSL2)
     if body is not None:
         layer.records += 1
         if body:

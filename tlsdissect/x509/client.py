@@ -8,7 +8,7 @@ from typing import Any
 
 from tlsdissect.x509.findings import ChainFinding
 from tlsdissect.x509.info import CertificateInfo
-from tlsdissect.x509.names import _name_der_key, decode_distinguished_names
+from tlsdissect.x509.names import NameKey, _name_der_key, decode_distinguished_names
 from tlsdissect.x509.parse import _safe_parse
 
 SIGNATURE_SCHEME_NAMES = {
@@ -115,7 +115,7 @@ def _client_chain_findings(
     usable = [(i, p) for i, p in enumerate(parsed) if p.cert is not None]
 
     if ca_names:
-        keys: dict[tuple, str] = {}
+        keys: dict[NameKey, str] = {}
         for der, text in zip(ca_names, requested):
             try:
                 keys[_name_der_key(der)] = text
@@ -124,10 +124,10 @@ def _client_chain_findings(
         match: tuple[int, str, str] | None = None
         for i, p in usable:
             if p.issuer_key in keys:
-                match = (i, "issued by", keys[p.issuer_key])  # type: ignore[index]
+                match = (i, "issued by", keys[p.issuer_key])
                 break
             if p.subject_key in keys:
-                match = (i, "is", keys[p.subject_key])  # type: ignore[index]
+                match = (i, "is", keys[p.subject_key])
                 break
         if match is not None:
             i, verb, name = match

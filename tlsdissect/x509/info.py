@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from cryptography import x509
 
+from tlsdissect.x509.names import NameKey
 from tlsdissect.x509.times import _iso
 
 
@@ -146,6 +147,6 @@ def fresh_sequence(key: str, value: tuple[Any, ...]) -> list[Any]:
 class _Parsed:
     info: CertificateInfo
     cert: x509.Certificate | None
-    subject_key: tuple | None
-    issuer_key: tuple | None
+    subject_key: NameKey | None
+    issuer_key: NameKey | None
     spki_sha256: str | None = None  # identifies the key, for trust anchors and the signature cache

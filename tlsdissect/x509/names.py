@@ -7,11 +7,15 @@ bare DER, walked here with the minimal reader of ``der``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from tlsdissect.x509.der import _decode_oid, _DerError, _read_tlv
+
+# A Name's comparison form: per RDN (in order), its (dotted OID, normalised value) pairs, sorted.
+NameKey = tuple[tuple[tuple[str, str], ...], ...]
 
 
 # Attribute types cryptography prints as bare OIDs, by the short names OpenSSL prints
@@ -51,7 +55,7 @@ def name_attributes(name: x509.Name) -> tuple[tuple[str, str, str], ...]:
     return tuple(out)
 
 
-def _short_name(attr: x509.NameAttribute) -> str:
+def _short_name(attr: x509.NameAttribute[Any]) -> str:
     """cryptography's own name for the attribute type (CN, O, ...), else the dotted OID."""
     return attr.rfc4514_string().split("=", 1)[0]
 
@@ -63,7 +67,7 @@ def _norm_value(value: str | bytes) -> str:
     return " ".join(value.split()).casefold()
 
 
-def name_key(name: x509.Name) -> tuple:
+def name_key(name: x509.Name) -> NameKey:
     """Comparison key for a Name (RDN order kept, attributes in an RDN unordered)."""
     return tuple(tuple(sorted((attr.oid.dotted_string, _norm_value(attr.value)) for attr in rdn)) for rdn in name.rdns)
 
@@ -161,7 +165,7 @@ def decode_distinguished_name(der: bytes) -> str:
     return ",".join("+".join(_attr_rfc4514(*attr) for attr in rdn) for rdn in reversed(rdns))
 
 
-def _name_der_key(der: bytes) -> tuple:
+def _name_der_key(der: bytes) -> NameKey:
     rdns = _parse_name_der(bytes(der))
     return tuple(
         tuple(sorted((oid, _norm_value(value if isinstance(value, str) else raw[2:])) for oid, _t, value, raw in rdn))

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import Any
+from typing import Any, overload
 
 from cryptography.x509 import ocsp
 
@@ -20,6 +20,12 @@ from tlsdissect.x509.findings import ChainFinding
 from tlsdissect.x509.info import CertificateInfo
 
 
+@overload
+def _utc(value: datetime) -> datetime: ...
+@overload
+def _utc(value: None) -> None: ...
+@overload
+def _utc(value: datetime | None) -> datetime | None: ...
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -36,7 +42,8 @@ def _iso(value: datetime | None) -> str | None:
 def _attr_utc(obj: Any, name: str) -> datetime | None:
     """``name_utc`` on cryptography >= 43, else the naive attribute taken as UTC."""
     if hasattr(type(obj), name + "_utc"):
-        return getattr(obj, name + "_utc")
+        value: datetime | None = getattr(obj, name + "_utc")
+        return value
     return _utc(getattr(obj, name, None))
 
 

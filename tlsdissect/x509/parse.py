@@ -65,7 +65,7 @@ def _oid_name(oid: x509.ObjectIdentifier) -> str:
 
 
 def _cert_time(cert: x509.Certificate, which: str) -> datetime:
-    utc_value = getattr(cert, which + "_utc", None)  # cryptography >= 42
+    utc_value: datetime | None = getattr(cert, which + "_utc", None)  # cryptography >= 42
     if utc_value is not None:
         return utc_value
     return _utc(getattr(cert, which))

@@ -96,7 +96,8 @@ class Retimer:
         # Everything in the texts that depends on the time: equal parts, equal texts.
         # (``when`` is aware UTC here: _fmt_time's key and cache, without its conversion.)
         stamp = _FMT_TIME_CACHE.get((when.year, when.month, when.day, when.hour, when.minute, when.second))
-        parts: list[str | None] = [_fmt_time(when) if stamp is None else stamp]
+        now_text = _fmt_time(when) if stamp is None else stamp
+        parts: list[str | None] = [now_text]
         for expired, bound in self._bounds:  # _validity_gap, then _duration
             if bound is None:
                 parts.append(None)
@@ -111,7 +112,7 @@ class Retimer:
             findings = list(self.analysis.findings)
             for (pos, f, _info, (head, middle, tail)), ago in zip(self._validity, parts[1:]):
                 if ago is not None:
-                    findings[pos] = _with_text(f, head + ago + middle + parts[0] + tail)
+                    findings[pos] = _with_text(f, head + ago + middle + now_text + tail)
             result = _with_findings(self.analysis, findings)
             self._last = (parts, result)  # one assignment: safe to read from other threads
         # The same parts hold for every instant strictly inside this second when the bounds are

@@ -81,10 +81,11 @@ def _verify_signature_uncached(cert: x509.Certificate, issuer: x509.Certificate)
 
 def _verify_pair(child: _Parsed, issuer: _Parsed) -> tuple[bool | None, str]:
     """Cached: does ``issuer``'s key sign ``child``? Keyed by child DER and issuer key."""
-    if child.cert is None or issuer.cert is None:
+    child_cert, issuer_cert = child.cert, issuer.cert
+    if child_cert is None or issuer_cert is None:
         return None, "a certificate did not parse"
     key = (child.info.der_sha256, issuer.spki_sha256 or issuer.info.der_sha256)
-    return _VERIFY_CACHE.get_or_compute(key, lambda: _verify_signature_uncached(child.cert, issuer.cert))  # type: ignore[arg-type]
+    return _VERIFY_CACHE.get_or_compute(key, lambda: _verify_signature_uncached(child_cert, issuer_cert))
 
 
 def _spki_hash(cert: x509.Certificate) -> str:

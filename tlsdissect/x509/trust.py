@@ -14,6 +14,7 @@ from pathlib import Path
 from tlsdissect.errors import TlsDissectError
 from tlsdissect.x509.der import _DerError, _read_tlv
 from tlsdissect.x509.info import _Parsed
+from tlsdissect.x509.names import NameKey
 from tlsdissect.x509.parse import _parse
 from tlsdissect.x509.signatures import _verify_pair
 
@@ -59,8 +60,8 @@ class TrustStore:
     anchors: list[_Parsed]
     source: str = ""
     skipped: int = 0  # entries that did not parse
-    _by_subject: dict[tuple, list[_Parsed]] = field(default_factory=dict, repr=False)
-    _spki: set[tuple[tuple, str | None]] = field(default_factory=set, repr=False)
+    _by_subject: dict[NameKey, list[_Parsed]] = field(default_factory=dict, repr=False)
+    _spki: set[tuple[NameKey, str | None]] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         unique: dict[str, _Parsed] = {}
@@ -137,7 +138,7 @@ class TrustStore:
             if os.path.isfile(candidate):
                 return cls.from_ca_file(candidate)
         try:
-            import certifi  # type: ignore[import-not-found]
+            import certifi
 
             return cls.from_ca_file(certifi.where())
         except ImportError as exc:

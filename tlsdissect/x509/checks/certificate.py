@@ -39,7 +39,7 @@ def _key_strength(ctx: _ChainContext, index: int, info: CertificateInfo, who: st
         weak = True
     if info.key_type == "EC" and info.key_size is not None and info.key_size < MIN_EC_BITS:
         weak = True
-    if weak:
+    if weak and info.key_size is not None:  # (weak implies a known size)
         then = era < WEAK_KEY_REJECTED_FROM
         ctx.add(
             "weak_key",

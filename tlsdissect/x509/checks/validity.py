@@ -59,10 +59,12 @@ def _validity_gap(fid: str, info: CertificateInfo, at: datetime) -> float | None
 def _validity_wording(fid: str, info: CertificateInfo, who: str) -> tuple[str, str, str]:
     """The text of validity finding ``fid`` around its two time-dependent parts: the text is
     head + how long + middle + capture time + tail."""
+    bound = info.not_after if fid == "expired" else info.not_before
+    assert bound is not None  # (the finding exists only where its bound is known: _validity_gap)
     if fid == "expired":
-        return (f"{who} expired ", f" before the capture (not valid after {_fmt_time(info.not_after)}; "  # type: ignore[arg-type]
+        return (f"{who} expired ", f" before the capture (not valid after {_fmt_time(bound)}; "
                 "capture time ", ").")
-    return (f"{who} becomes valid only ", f" after the capture (not valid before {_fmt_time(info.not_before)}; "  # type: ignore[arg-type]
+    return (f"{who} becomes valid only ", f" after the capture (not valid before {_fmt_time(bound)}; "
             "capture time ", "); check the clocks of the client, of the capturing host and of the machine "
             "that issued the certificate.")
 
