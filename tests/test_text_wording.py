@@ -143,3 +143,23 @@ def test_a_probable_cause_keeps_an_acronym_s_capitals() -> None:
                             how="fin").verdict
         first = entry.title.split()[0]
         assert verdict.startswith("Probably: " + (first if first.isupper() and len(first) > 1 else first.lower())), verdict
+
+
+@pytest.mark.parametrize("name", ["tls13_no_shared_cipher", "wide_no_common_group_s_server"])
+def test_the_offer_names_the_key_shares_tshark_reads(name: str) -> None:
+    """-v's offer part lists the ClientHello's key shares by name (the key_share extension's
+    groups, as tshark's tls.handshake.extensions_key_share_group reads them)."""
+    tshark = tshark_path()
+    capture = ROOT / "captures" / name / "capture.pcap"
+    if tshark is None or not capture.is_file():
+        pytest.skip("tshark or the capture is missing")
+    groups = subprocess.run([tshark, "-n", "-r", str(capture), "-Y", "tls.handshake.type == 1", "-T", "fields",
+                             "-e", "tls.handshake.extensions_key_share_group"],
+                            capture_output=True, text=True).stdout.split()[0].split(",")
+    from tlsdissect.tls import tables
+
+    names = [tables.name_of(tables.SUPPORTED_GROUPS, int(g)) for g in groups]
+    run = subprocess.run([sys.executable, "-m", "tlsdissect", "-v", "--no-color", str(capture)],
+                         capture_output=True, text=True, cwd=ROOT)
+    line = next(x for x in run.stdout.splitlines() if x.strip().startswith("key shares:"))
+    assert line.split(":", 1)[1].strip() == ", ".join(names)

@@ -196,8 +196,7 @@ def offer(c: Connection) -> Optional[Offer]:
         versions=[tables.version_name(v) for v in versions],
         suites=[tables.cipher_name(s) if s <= 0xFFFF else f"SSLv2:0x{s:06x}" for s in ch.cipher_suites],
         groups=list(_decoded(ch, 10).get("groups_names") or []),
-        shares=[tables.name_of(tables.SUPPORTED_GROUPS, s["group"]) if isinstance(s, dict) else str(s)
-                for s in _decoded(ch, 51).get("client_shares") or []],
+        shares=list(_decoded(ch, 51).get("group_names") or []),  # (the key_share decode: groups, group_names)
         schemes=list(_decoded(ch, 13).get("algorithms_names") or []),
         alpn=list(ch.alpn or []),
         server_name=ch.server_name or None,
