@@ -72,7 +72,7 @@ def test_connections_equal_the_single_process_frames(client) -> None:
     df = ddf.compute()
     assert df["error"].isna().all()
     expected = _single(files)
-    assert len(df) == len(expected) > 40
+    assert len(df) == len(expected) > (40 if _shared() else 12)  # (fewer without the shared captures)
     pd.testing.assert_frame_equal(_comparable(df.drop(columns="error")), _comparable(expected))
     one = tlsdissect.analyze(files[0]).to_dataframe()
     for col in DATAFRAME_COLUMNS:  # the dtypes of to_dataframe() (rows_frame sets them)
@@ -227,7 +227,7 @@ def test_cli_cluster_jsonl_over_a_directory_equals_the_single_process_run(tmp_pa
     cluster = _cli("--cluster", "local:2", "--jsonl", "--csv", str(tmp_path / "cluster.csv"), str(caps))
     assert single.returncode == cluster.returncode == 2, cluster.stderr
     lines = sorted(single.stdout.splitlines())
-    assert len(lines) > 20
+    assert len(lines) > (20 if _shared() else 12)  # (fewer without the shared captures)
     assert sorted(cluster.stdout.splitlines()) == lines
     assert {json.loads(x)["capture"] for x in lines} <= {str(p) for p in caps.iterdir()}
     assert b"broken.pcap" in cluster.stderr

@@ -35,7 +35,9 @@ CLOSED_LINGER = 2.0  # seconds of capture time a closed connection waits for str
 IDLE_TIMEOUT = 300.0  # seconds without a packet before an open connection is handed out
 SWEEP_INTERVAL = 1.0  # seconds of capture time between sweeps of the table
 TOMBSTONE_TTL = 120.0  # a retired connection's addresses keep its stream number this long
-MAX_TOMBSTONES = 100_000  # ... but no more of them than this (the oldest go first)
+# ... but no more of them than this (the oldest go first): 32,768 at ~175 bytes each is 5.6 MB, what
+# keeps a busy front end's 1 GB capture within 150 MB (docs/limits.md; 100,000 took 17.5 MB).
+MAX_TOMBSTONES = 32_768
 # Memory budget (like Suricata's flow memcap and emergency timeouts): with more than
 # BUSY_ACTIVE connections open, those idle for BUSY_IDLE_TIMEOUT are handed out at once (and
 # say so), closed ones after BUSY_CLOSED_LINGER; a new connection beyond MAX_ACTIVE first hands
