@@ -284,17 +284,28 @@ class QuicSession:
         keys = initial_keys(bytes(self.dcid), header.version, sender == "server")
         if keys is None:
             return
+        self._read(sender, header, data, frame, ts, keys, "initial")
+
+    def _read(self, sender: str, header: Any, data: bytes, frame: int, ts: float, keys: PacketKeys,
+              level: str) -> None:
+        """One protected packet of ``level`` (initial, handshake) opened with ``keys``: its CRYPTO
+        frames to that level's stream (the hellos, or the encrypted flights), its CONNECTION_CLOSE."""
         self.opened[sender] += 1
+        initial = level == "initial"
         try:
             _, payload = open_packet(data, header, keys)
             for f in frames(payload):
                 if isinstance(f, CryptoFrame):
-                    self.streams[sender].add(f)
-                    self._hellos(sender, frame)
+                    if initial:
+                        self.streams[sender].add(f)
+                        self._hellos(sender, frame)
+                    else:
+                        self.handshake_streams[sender].add(f)
+                        self._flight(sender, frame)
                 elif isinstance(f, ConnectionClose):
-                    self._close(f, sender, frame, ts, "initial")
+                    self._close(f, sender, frame, ts, level)
         except QuicFormatError as e:
-            self._problem(f"frame {frame}: {e}")
+            self._problem(f"frame {frame}: {e}" if initial else f"frame {frame}: Handshake packet: {e}")
 
     def _close(self, f: ConnectionClose, sender: str, frame: int, ts: float, level: str) -> None:
         """The first CONNECTION_CLOSE read is the connection's (a peer sends the same one at
@@ -327,19 +338,8 @@ class QuicSession:
         """A Handshake packet opened with the key log's secrets: its CRYPTO frames (the
         encrypted flights: EncryptedExtensions, Certificate...) and CONNECTION_CLOSE."""
         keys = self._keys_for(sender, header.version)
-        if keys is None:
-            return
-        self.opened[sender] += 1
-        try:
-            _, payload = open_packet(data, header, keys)
-            for f in frames(payload):
-                if isinstance(f, CryptoFrame):
-                    self.handshake_streams[sender].add(f)
-                    self._flight(sender, frame)
-                elif isinstance(f, ConnectionClose):
-                    self._close(f, sender, frame, ts, "handshake")
-        except QuicFormatError as e:
-            self._problem(f"frame {frame}: Handshake packet: {e}")
+        if keys is not None:
+            self._read(sender, header, data, frame, ts, keys, "handshake")
 
     def _flight(self, sender: str, frame: int) -> None:
         """The handshake messages of ``sender``'s encrypted flight that are now whole."""
