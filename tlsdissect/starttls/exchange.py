@@ -12,6 +12,7 @@ from typing import Optional
 
 from tlsdissect.results.starttls import (ACCEPTED, INCOMPLETE, NO_ANSWER, NOT_OFFERED, PLAINTEXT, REFUSED,
                                          StartTls)
+from tlsdissect.starttls.lines import Lines
 
 MAX_TEXT = 300  # characters kept of one text from the capture (a greeting, an answer)
 MAX_CAPABILITIES = 40  # capability names kept
@@ -122,3 +123,41 @@ class Exchange:
         offered = False if self.no_tls_answer else self.offered
         return StartTls(self.protocol, result, offered, self.requested, self.answer_code, self.answer_text,
                         self.answer_name, self.greeting, list(self.capabilities), dict(self.frames), truncated and not self.done)
+
+
+class LineExchange(Exchange):
+    """A protocol of text lines both ways (SMTP, FTP, IMAP, POP3): each direction's bytes cut
+    into lines, the server's to ``_server_line``, the client's to ``_client_line``; after a
+    refusal, the client's next line to ``_after_refusal``; TLS bytes from a client that got no
+    answer end the prelude."""
+
+    def __init__(self, server: int) -> None:
+        super().__init__(server)
+        self.lines = (Lines(), Lines())
+
+    def feed(self, d: int, data: bytes, frame: int) -> None:
+        if d == self.server:
+            for line in self.lines[d].feed(data):
+                self._server_line(line, frame)
+                if self.done:
+                    return
+        elif self.accepted is False:
+            self._after_refusal((self.lines[d].feed(data) or [b""])[0], data, frame)
+        elif looks_like_tls(data):
+            self.mark("tls_without_answer", frame)
+            self.done = True
+        else:
+            for line in self.lines[d].feed(data):
+                self._client_line(line, frame)
+                if self.done:
+                    return
+
+    def _after_refusal(self, first: bytes, data: bytes, frame: int) -> None:
+        """The client's first line after the server said no: does it leave (QUIT by default)?"""
+        self.client_after_answer(data, frame, first[:4].upper() == b"QUIT")
+
+    def _server_line(self, line: bytes, frame: int) -> None:  # pragma: no cover - every protocol has its own
+        raise NotImplementedError
+
+    def _client_line(self, line: bytes, frame: int) -> None:  # pragma: no cover - every protocol has its own
+        raise NotImplementedError

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 
-from tlsdissect.starttls.exchange import Exchange, looks_like_tls, text
-from tlsdissect.starttls.lines import Lines
+from tlsdissect.starttls.exchange import LineExchange, text
 
 _CAPABILITY_CODE = re.compile(rb"\[CAPABILITY ([^\]]*)\]", re.IGNORECASE)
 # Commands that go on with the session's business (credentials, mailboxes): sent before any
@@ -19,31 +18,16 @@ _GOING_ON = frozenset((b"LOGIN", b"AUTHENTICATE", b"SELECT", b"EXAMINE", b"LIST"
                        b"CREATE", b"DELETE", b"RENAME", b"SUBSCRIBE", b"ENABLE", b"NAMESPACE"))
 
 
-class Imap(Exchange):
+class Imap(LineExchange):
     protocol = "imap"
 
     def __init__(self, server: int) -> None:
         super().__init__(server)
-        self.lines = (Lines(), Lines())
         self.tag = b""  # the STARTTLS command's tag
 
-    def feed(self, d: int, data: bytes, frame: int) -> None:
-        if d == self.server:
-            for line in self.lines[d].feed(data):
-                self._server_line(line, frame)
-                if self.done:
-                    return
-        elif self.accepted is False:
-            first = (self.lines[d].feed(data) or [b""])[0].split(None, 2)
-            self.client_after_answer(data, frame, len(first) > 1 and first[1].upper() == b"LOGOUT")
-        elif looks_like_tls(data):
-            self.mark("tls_without_answer", frame)
-            self.done = True
-        else:
-            for line in self.lines[d].feed(data):
-                self._client_line(line, frame)
-                if self.done:
-                    return
+    def _after_refusal(self, first: bytes, data: bytes, frame: int) -> None:
+        words = first.split(None, 2)
+        self.client_after_answer(data, frame, len(words) > 1 and words[1].upper() == b"LOGOUT")
 
     def _server_line(self, line: bytes, frame: int) -> None:
         words = line.split(None, 2)

@@ -6,8 +6,7 @@ capability lines up to a line holding only ``.``. ``STLS`` answered ``+OK``: TLS
 
 from __future__ import annotations
 
-from tlsdissect.starttls.exchange import Exchange, looks_like_tls, text
-from tlsdissect.starttls.lines import Lines
+from tlsdissect.starttls.exchange import LineExchange, text
 
 MAX_PENDING = 32
 MAX_LISTED = 64  # capability lines read of one CAPA answer
@@ -16,32 +15,13 @@ MAX_LISTED = 64  # capability lines read of one CAPA answer
 _GOING_ON = frozenset((b"USER", b"PASS", b"APOP", b"STAT", b"LIST", b"RETR", b"UIDL", b"TOP", b"DELE"))
 
 
-class Pop3(Exchange):
+class Pop3(LineExchange):
     protocol = "pop3"
 
     def __init__(self, server: int) -> None:
         super().__init__(server)
-        self.lines = (Lines(), Lines())
         self.pending: list[bytes] = [b"greeting"]
         self.listing: list[str] | None = None  # CAPA's lines while they come
-
-    def feed(self, d: int, data: bytes, frame: int) -> None:
-        if d == self.server:
-            for line in self.lines[d].feed(data):
-                self._server_line(line, frame)
-                if self.done:
-                    return
-        elif self.accepted is False:
-            first = (self.lines[d].feed(data) or [b""])[0]
-            self.client_after_answer(data, frame, first[:4].upper() == b"QUIT")
-        elif looks_like_tls(data):
-            self.mark("tls_without_answer", frame)
-            self.done = True
-        else:
-            for line in self.lines[d].feed(data):
-                self._client_line(line, frame)
-                if self.done:
-                    return
 
     def _server_line(self, line: bytes, frame: int) -> None:
         listing = self.listing

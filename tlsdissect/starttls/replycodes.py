@@ -8,8 +8,7 @@ greeting. Replies answer the commands in order (SMTP pipelining included).
 
 from __future__ import annotations
 
-from tlsdissect.starttls.exchange import Exchange, looks_like_tls, text
-from tlsdissect.starttls.lines import Lines
+from tlsdissect.starttls.exchange import LineExchange, text
 
 MAX_REPLY_LINES = 64  # lines kept of one multi-line reply
 MAX_PENDING = 32  # commands waiting for their reply
@@ -21,43 +20,24 @@ _GOING_ON = frozenset((b"MAIL", b"RCPT", b"DATA", b"BDAT", b"AUTH", b"USER", b"P
 _FTP_PORTS = frozenset((21, 2121))
 
 
-class ReplyCodes(Exchange):
+class ReplyCodes(LineExchange):
     """An SMTP or FTP prelude (``protocol`` is settled by the client's commands)."""
 
     protocol = ""
 
     def __init__(self, server: int) -> None:
         super().__init__(server)
-        self.lines = (Lines(), Lines())
         self.reply: list[bytes] = []  # the lines of a multi-line reply being read
         self.reply_code = b""
         self.pending: list[bytes] = [b"greeting"]  # what the next replies answer, in order
 
-    def feed(self, d: int, data: bytes, frame: int) -> None:
-        if d == self.server:
-            for line in self.lines[d].feed(data):
-                self._server_line(line, frame)
-                if self.done:
-                    return
+    def _after_refusal(self, first: bytes, data: bytes, frame: int) -> None:
+        if self._asks_for_tls(first) and "answer" in self.frames and not self.no_tls_answer:
+            self.ask_again(frame)  # curl: AUTH SSL refused, then AUTH TLS
+            self.pending.append(b"STARTTLS")
             return
-        if self.accepted is False:
-            first = (self.lines[d].feed(data) or [b""])[0]
-            if self._asks_for_tls(first) and "answer" in self.frames and not self.no_tls_answer:
-                self.ask_again(frame)  # curl: AUTH SSL refused, then AUTH TLS
-                self.pending.append(b"STARTTLS")
-                return
-            self.client_after_answer(data, frame, first[:4].upper() == b"QUIT")
-            return
-        if looks_like_tls(data):
-            self.mark("tls_without_answer", frame)
-            self.done = True
-            return
-        for line in self.lines[d].feed(data):
-            self._client_line(line, frame)
-            if self.done:
-                return
+        super()._after_refusal(first, data, frame)
 
-    # -- the server ------------------------------------------------------------------------
     def _server_line(self, line: bytes, frame: int) -> None:
         code = self.reply_code
         if code:  # inside a multi-line reply
