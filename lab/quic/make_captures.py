@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable, Iterable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -152,11 +153,16 @@ def _tshark_certificates(folder: Path) -> list[str]:
                           capture_output=True, text=True).stdout.strip().splitlines()
 
 
-def main() -> None:
+def run(make_one: Callable[[str, Path], None], scenarios: Iterable[str]) -> None:
+    """``argv``: OUTDIR [SCENARIO...]; each scenario named (all by default) made into OUTDIR."""
     out = Path(sys.argv[1])
-    for name in (sys.argv[2:] or SCENARIOS):
-        make(name, out)
+    for name in (sys.argv[2:] or list(scenarios)):
+        make_one(name, out)
         print(name, (out / name / "expected.json").read_text())
+
+
+def main() -> None:
+    run(make, SCENARIOS)
 
 
 if __name__ == "__main__":

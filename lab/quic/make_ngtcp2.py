@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from make_captures import HERE, PORT, _pki, _tshark
+from make_captures import HERE, PORT, _pki, _tshark, run
 
 # name: (client, server, client ALPN, server ALPN, client trusts the root, extra set-up, cause, what it shows)
 SCENARIOS: dict[str, tuple[str, str, str, str, bool, str, str, str]] = {
@@ -82,10 +82,7 @@ def make(name: str, out: Path) -> None:
 
 
 def main() -> None:
-    out = Path(sys.argv[1])
-    for name in (sys.argv[2:] or SCENARIOS):
-        make(name, out)
-        print(name, (out / name / "expected.json").read_text())
+    run(make, SCENARIOS)
 
 
 if __name__ == "__main__":
