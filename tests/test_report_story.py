@@ -14,6 +14,7 @@ import pytest
 from cryptography import x509
 
 import tlsdissect
+from tests.tshark_oracle import frame_senders
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPTURES = sorted(p for p in (ROOT / "captures").iterdir() if (p / "tshark.txt").is_file())
@@ -26,20 +27,10 @@ def _verbose(capture: Path) -> str:
     return r.stdout
 
 
-def _tshark_sources(capture_dir: Path) -> dict[int, str]:
-    """Frame number -> 'address port' of its sender, from tshark's listing kept beside the capture."""
-    out = {}
-    for line in (capture_dir / "tshark.txt").read_text().splitlines():
-        f = line.split()
-        if len(f) > 4 and f[0].isdigit() and f[3].isdigit():
-            out[int(f[0])] = f"{f[2]}:{f[3]}"
-    return out
-
-
 @pytest.mark.parametrize("capture_dir", CAPTURES[::6], ids=lambda p: p.name)
 def test_every_ladder_arrow_points_the_way_its_frame_travelled(capture_dir: Path) -> None:
     text = _verbose(capture_dir / "capture.pcap")
-    senders = _tshark_sources(capture_dir)
+    senders = frame_senders(capture_dir)
     report = tlsdissect.analyze(capture_dir / "capture.pcap", include_all=True)
     clients = {c.client.replace("[", "").replace("]", "") for c in report}
     rows = [ROW.match(line) for line in text.splitlines()]

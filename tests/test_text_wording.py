@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import tlsdissect
-from tests.tshark_oracle import tshark_path
+from tests.tshark_oracle import frame_senders, tshark_path
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB = ROOT / "captures"
@@ -30,23 +30,13 @@ def _text(capture: Path | str, *args: str) -> str:
     return r.stdout
 
 
-def _senders(capture_dir: Path) -> dict[int, str]:
-    """Frame number -> 'address:port' of its sender, from tshark's listing beside the capture."""
-    out = {}
-    for line in (capture_dir / "tshark.txt").read_text().splitlines():
-        f = line.split()
-        if len(f) > 4 and f[0].isdigit() and f[3].isdigit():
-            out[int(f[0])] = f"{f[2]}:{f[3]}"
-    return out
-
-
 @pytest.mark.parametrize("name", ["tls12_missing_intermediate_openssl", "tls13_client_cert_missing",
                                   "server_closed_on_hello", "tls12_client_cert_missing"])
 def test_the_timeline_arrow_goes_from_the_frame_s_sender(name: str) -> None:
     """'client → server' for what the client sent, 'client ← server' for the server's, as in the
     ladder (client on the left): never a bare '→ client' that reads 'to the client'."""
     text = _text(LAB / name / "capture.pcap")
-    senders = _senders(LAB / name)
+    senders = frame_senders(LAB / name)
     (conn,) = tlsdissect.analyze(LAB / name / "capture.pcap")
     rows = [m for m in map(TIMELINE.match, text.splitlines()) if m]
     assert rows, text

@@ -299,6 +299,17 @@ def tshark_path() -> str | None:
     return shutil.which("tshark")
 
 
+def frame_senders(capture_dir: Path) -> dict[int, str]:
+    """Frame number -> 'address:port' of its sender, from the tshark listing (tshark.txt) kept
+    beside a lab capture."""
+    out = {}
+    for line in (capture_dir / "tshark.txt").read_text().splitlines():
+        f = line.split()
+        if len(f) > 4 and f[0].isdigit() and f[3].isdigit():
+            out[int(f[0])] = f"{f[2]}:{f[3]}"
+    return out
+
+
 def require_tshark() -> str:
     """Path of tshark, or skip the calling test with a reason."""
     path = tshark_path()
