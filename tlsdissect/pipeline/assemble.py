@@ -35,9 +35,10 @@ _HTTPS_PORT_ERRORS = (
 )
 
 
-def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
+def assemble(tcp: TcpConnection, capture_ended: bool, capture_end: Optional[float] = None) -> Connection:
     """The result of one conversation that has ended: what the TCP stage (``tcp``) and the TLS
-    stage (its consumer, a TlsSession) hand out, put together. Flushes both stages first."""
+    stage (its consumer, a TlsSession) hand out, put together. Flushes both stages first.
+    ``capture_end``: the capture's last packet time, when the capture's end handed it out."""
     s = cast(TlsSession, tcp.consumer)  # (the pipeline's consumer: flows.FlowTable's new_consumer)
     last_frame = tcp.last_frame
     last_ts = tcp.last_ts
@@ -127,6 +128,10 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
         if http is not None:
             extra["http"] = http
     _tcp_extra(tcp, names, extra)
+    if conn.partial and capture_end is not None:
+        # How long the capture went on after this connection's last packet: whether a missing
+        # answer had time to come (docs/schema.md).
+        extra["capture_after_last_packet"] = round6(max(0.0, capture_end - last_ts))
     dropped = s.dropped
     if dropped:
         extra["dropped"] = {k: dropped[k] for k in DROPPED_KEYS if k in dropped}

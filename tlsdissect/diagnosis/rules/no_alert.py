@@ -36,11 +36,56 @@ def tcp_connect_failed(f: Facts) -> Optional[Candidate]:
     refused = f.first_event("rst", "server") is not None
     line = make_evidence("The client's SYN " + ("is refused with a reset." if refused else "gets no answer."),
                          [e.frame for e in c.events if e.type in ("syn", "rst")][:3])
-    return candidate("failed", "connection_reset" if refused else "server_no_response", "certain",
+    confidence = "certain"
+    if not refused:
+        syns = [e.time for e in c.events if e.type == "syn"]
+        cut = _cut_before_answer(f, syns)
+        if cut is not None:
+            return cut
+        if len(syns) == 1:
+            # A client whose SYN goes unanswered sends it again; one that does not gave up at
+            # once (Happy Eyeballs drops the slower address family) or the capture lacks packets.
+            confidence = "possible"
+            line = make_evidence("The client's SYN gets no answer, and the client does not send it again.",
+                                 line.frames)
+    return candidate("failed", "connection_reset" if refused else "server_no_response", confidence,
                      failure_point="tcp_connect", aborted_by="server" if refused else "unknown",
                      how="rst" if refused else "no_response", evidence=[line],
                      explanation=("The server refused the TCP connection (port closed)." if refused else
                                   "The server never answered the TCP connection request."))
+
+
+# A client retransmits an unanswered SYN or ClientHello after about a second (Linux's initial
+# RTO; RFC 6298 allows up to 3 s): a capture that ends sooner after a single try cannot show
+# that the answer was missing, only that it had not come yet.
+FIRST_RETRY = 1.0
+
+
+def _capture_went_on(f: Facts) -> Optional[float]:
+    """Seconds the capture ran after this connection's last packet; None when the connection
+    was not cut by the capture's end (it closed, or idled out while the capture went on)."""
+    c = f.c
+    if not c.partial:
+        return None
+    after = c.extra.get("capture_after_last_packet")
+    return float(after) if after is not None else None
+
+
+def _cut_before_answer(f: Facts, tries: list[float]) -> Optional[Candidate]:
+    """An `incomplete` verdict when the capture ends less than FIRST_RETRY after a single,
+    unanswered try (times ``tries``): no retransmission could show the answer missing."""
+    after = _capture_went_on(f)
+    if after is None or len(tries) != 1 or f.c.end_time + after - tries[0] >= FIRST_RETRY:
+        return None
+    waited = f.c.end_time + after - tries[0]
+    what = "SYN" if f.c.client_stats.bytes == 0 else "ClientHello"
+    return candidate("incomplete", "unknown", "possible", failure_point=next_step(f), how="capture_ended",
+                     aborted_by="unknown",
+                     evidence=[make_evidence(f"The capture ends {waited * 1000:.0f} ms after the client's only {what}.",
+                                             [f.c.last_frame])],
+                     explanation=(f"The capture ends {waited * 1000:.0f} ms after the client's {what}, before the "
+                                  "server's answer (or a retransmission showing it missing) could appear; nothing "
+                                  "shows a failure. Capture longer to see the answer."))
 
 
 def no_client_hello_seen(f: Facts) -> Optional[Candidate]:
@@ -117,7 +162,10 @@ def _hello_unanswered(f: Facts) -> bool:
 
 def capture_ends_after_hello(f: Facts) -> Optional[Candidate]:
     """The capture ends within a second of an unanswered ClientHello, with no close."""
-    if f.c.tcp_close is not None or not _hello_unanswered(f) or f.c.end_time - _client_hello(f).time >= 1.0:
+    if f.c.tcp_close is not None or not f.c.partial or not _hello_unanswered(f):
+        return None  # (not partial: it idled out while the capture went on)
+    after = _capture_went_on(f) or 0.0
+    if f.c.end_time + after - _client_hello(f).time >= FIRST_RETRY:
         return None
     return candidate("incomplete", "unknown", "possible", failure_point=next_step(f), how="capture_ended",
                      aborted_by="unknown",
@@ -131,6 +179,10 @@ def hello_never_answered(f: Facts) -> Optional[Candidate]:
     if (close is not None and (close.by != "client" or close.how != "fin")) or not _hello_unanswered(f):
         return None
     ch = _client_hello(f)
+    if close is None:
+        lost = _answer_not_captured(f, ch)
+        if lost is not None:
+            return lost
     waited = ""
     evidence = []
     if close is not None:
@@ -140,6 +192,24 @@ def hello_never_answered(f: Facts) -> Optional[Candidate]:
                      failure_point="client_hello", aborted_by="client" if close else None,
                      how="no_response", evidence=evidence,
                      explanation=f"The server accepted the TCP connection but never answered the ClientHello.{waited}")
+
+
+def _answer_not_captured(f: Facts, ch: Event) -> Optional[Candidate]:
+    """A ClientHello that nothing acknowledged and the client never sent again, while time went
+    on: TCP retransmits unacknowledged data within seconds, so the capture is missing this
+    connection's packets (a filtered capture or an export), not showing a silent server."""
+    c = f.c
+    went_on = _capture_went_on(f)
+    if c.server_stats.packets or c.client_stats.retransmissions or (c.partial and (went_on or 0.0) < FIRST_RETRY):
+        return None
+    line = make_evidence("Nothing acknowledges the ClientHello, and the client never sends it again.", [ch.frame])
+    return candidate("incomplete", "unknown", "possible", failure_point="client_hello", how="capture_ended",
+                     aborted_by="unknown", evidence=[line],
+                     explanation=("The capture holds no packet of the server's for this connection, not even an "
+                                  "acknowledgement, yet the client never retransmits its ClientHello as TCP would: "
+                                  "the capture lacks part of this connection's traffic (a capture filter, an export "
+                                  "of selected packets, or a one-way tap), so whether the server answered cannot "
+                                  "be told. Capture both directions on one interface to see the answer."))
 
 
 def closed_on_hello(f: Facts) -> Optional[Candidate]:
