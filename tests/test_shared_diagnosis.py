@@ -74,54 +74,89 @@ def test_named_examples() -> None:
     assert (d.alert.name, d.alert.sender, d.cause) == ("protocol_version", "server", "legacy_protocol_rejected")
 
 
-def _lone_packets(path: str) -> tuple[list[tuple[str, str, bool]], float]:
-    """tshark's view of the TCP streams of one capture that hold a single packet: (source
-    endpoint, destination endpoint, is a bare SYN) for each whose packet came at least a second
-    before the capture's last frame; and the capture's last frame time."""
+
+_SET = ("1", "True")
+
+
+def _stream_packets(path: str) -> tuple[dict[str, list[list[str]]], float]:
+    """tshark's packets of each TCP stream, each [time, source, destination, syn, ack, fin, tcp
+    payload length, handshake types], and the capture's last frame time. Packets inside
+    tunnels and ICMP quotes (several addresses in one field) are left out."""
     tshark = to.require_tshark()
     out = subprocess.run(
         [tshark, "-n", "-r", path, "-T", "fields", "-E", "separator=|", "-e", "frame.time_epoch", "-e", "tcp.stream",
          "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport", "-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport",
-         "-e", "tcp.flags.syn", "-e", "tcp.flags.ack", "-e", "tcp.len"],
+         "-e", "tcp.flags.syn", "-e", "tcp.flags.ack", "-e", "tcp.flags.fin", "-e", "tcp.len",
+         "-e", "tls.handshake.type"],
         capture_output=True, text=True, timeout=120).stdout
     streams: dict[str, list[list[str]]] = {}
     last = 0.0
     for line in out.splitlines():
         f = line.split("|")
-        if len(f) < 11 or not f[0]:
+        if len(f) < 13 or not f[0]:
             continue
         last = max(last, float(f[0]))
-        if f[1]:
-            streams.setdefault(f[1], []).append(f)
-    lone = []
-    for pkts in streams.values():
-        if len(pkts) != 1 or any("," in x for x in pkts[0][1:8]) or last - float(pkts[0][0]) < 1.0:
-            continue  # (a comma: a tunnel, or an ICMP error quoting the stream, not one plain packet)
-        f = pkts[0]
-        src, dst = to.endpoint(f[2] or f[3], f[4]), to.endpoint(f[5] or f[6], f[7])
-        bare_syn = f[8] in ("1", "True") and f[9] in ("0", "False")
-        lone.append((src, dst, bare_syn))
-    return lone, last
+        if f[1] and not any("," in x for x in f[1:8]):
+            streams.setdefault(f[1], []).append([f[0], to.endpoint(f[2] or f[3], f[4]), to.endpoint(f[5] or f[6], f[7]),
+                                                 f[8], f[9], f[10], f[11], f[12]])
+    return streams, last
 
 
 @pytest.mark.parametrize("capture", _ids())
-def test_a_lone_packet_is_not_proof_of_a_silent_server(capture: sc.CaptureFile) -> None:
-    """A TCP stream of which the capture holds one packet, a second or more before its end
-    (tshark's listing): TCP would have sent that SYN or ClientHello again had it gone
-    unanswered, so the capture lacks packets (a filter, an export, Happy Eyeballs' dropped
-    attempt). Such a stream is never a certain `server_no_response`, and a lone ClientHello is
-    not `server_no_response` at all: the server's answer may simply not be in the file."""
-    lone, _ = _lone_packets(str(capture.path))
-    if not lone:
-        pytest.skip("no TCP stream with a single packet")
+def test_silence_is_claimed_only_from_packets_that_show_it(capture: sc.CaptureFile) -> None:
+    """What tshark lists of each TCP stream bounds what a verdict may claim:
+    - a stream in which no SYN appears started before the capture: whatever it shows (a lone
+      reset, a FIN, data) is never a refused or unanswered TCP connect;
+    - a stream of which the capture holds one packet, a second or more before its end: TCP
+      would have sent that SYN or ClientHello again had it gone unanswered, so the capture lacks
+      packets (a filter, an export, Happy Eyeballs' dropped attempt). It is never a certain
+      `server_no_response`, and a lone ClientHello is not `server_no_response` at all."""
+    streams, last = _stream_packets(str(capture.path))
+    no_syn = {frozenset(p[1] for p in pkts) | frozenset(p[2] for p in pkts)
+              for pkts in streams.values() if not any(p[3] in _SET for p in pkts)}
+    lone = {(p[1], p[2]): p for p in (pkts[0] for pkts in streams.values() if len(pkts) == 1)
+            if last - float(p[0]) >= 1.0}
+    if not no_syn and not lone:
+        pytest.skip("every stream shows its SYN and more than one packet")
     report = tlsdissect.analyze(capture.path, include_all=True)
-    ours = {(c.client, c.server): c for c in report.connections}
-    for src, dst, bare_syn in lone:
-        conn = ours.get((src, dst))
-        if conn is None or conn.diagnosis is None:
-            continue
+    for conn in report.connections:
         d = conn.diagnosis
-        if bare_syn:
-            assert not (d.cause == "server_no_response" and d.confidence == "certain"), (src, dst, d.verdict)
+        if d is None:
+            continue
+        if frozenset((conn.client, conn.server)) in no_syn:
+            assert d.failure_point != "tcp_connect", (conn.stream, d.verdict)
+        packet = lone.get((conn.client, conn.server))
+        if packet is None:
+            continue
+        if packet[3] in _SET and packet[4] not in _SET:  # a bare SYN
+            assert not (d.cause == "server_no_response" and d.confidence == "certain"), (conn.stream, d.verdict)
         elif conn.client_hello is not None:
-            assert d.cause != "server_no_response" and d.outcome == "incomplete", (src, dst, d.verdict)
+            assert d.cause != "server_no_response" and d.outcome == "incomplete", (conn.stream, d.verdict)
+
+
+@pytest.mark.parametrize("name", ["pinterest.pcap", "reddit.pcap"])
+def test_a_client_that_leaves_before_the_answer_abandoned_the_attempt(name: str) -> None:
+    """nDPI's browser captures: tshark shows clients closing (FIN) within a second of their
+    ClientHello and before the server's first handshake message. The client gave up on that
+    attempt; the verdict says so and does not blame the server."""
+    path = sc.shared_captures_dir() / "ntop+nDPI/tests/cfgs/default/pcap" / name
+    if not path.exists():
+        pytest.skip("shared captures not available")
+    streams, _ = _stream_packets(str(path))
+    report = tlsdissect.analyze(path)
+    ours = {c.client: c for c in report.connections}
+    seen = 0
+    for pkts in streams.values():
+        hello = next((p for p in pkts if p[7].split(",")[0] == "1"), None)
+        if hello is None:
+            continue
+        client = hello[1]
+        fin = next((p for p in pkts if p[1] == client and p[5] in _SET), None)
+        answer = next((p for p in pkts if p[1] != client and p[7]), None)
+        if fin is None or answer is None or float(fin[0]) > float(answer[0]) or float(fin[0]) - float(hello[0]) >= 1:
+            continue
+        seen += 1
+        d = ours[client].diagnosis
+        assert (d.aborted_by, d.failure_point) == ("client", "client_hello"), d.verdict
+        assert "abandoned" in d.explanation and d.cause == "client_closed_without_alert", d.explanation
+    assert seen >= 3

@@ -9,7 +9,7 @@ carried data), in this order; the last one always applies. From
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from tlsdissect.diagnosis.candidate import Candidate, candidate
 from tlsdissect.diagnosis.facts import Facts, other_side
@@ -31,8 +31,8 @@ def _client_hello(f: Facts) -> Event:
 def tcp_connect_failed(f: Facts) -> Optional[Candidate]:
     """The client's SYN is refused with a reset, or never answered."""
     c = f.c
-    if c.client_stats.bytes or "syn_ack" in f.by_type or f.hellos()[0] is not None:
-        return None
+    if c.client_stats.bytes or "syn_ack" in f.by_type or f.hellos()[0] is not None or "syn" not in f.by_type:
+        return None  # (no SYN: the capture starts mid-connection, a lone reset is not a refusal)
     refused = f.first_event("rst", "server") is not None
     line = make_evidence("The client's SYN " + ("is refused with a reset." if refused else "gets no answer."),
                          [e.frame for e in c.events if e.type in ("syn", "rst")][:3])
@@ -389,6 +389,26 @@ def server_probable_alert(f: Facts) -> Optional[Candidate]:
                                   "the alert."))
 
 
+def _abandoned(f: Facts, close: Any, line: Evidence) -> Optional[Candidate]:
+    """The client closes less than FIRST_RETRY after its ClientHello, before any answer: it
+    abandoned the attempt (a browser closing the spare connections it raced or opened ahead, a
+    cancelled request), which says nothing against the server."""
+    ch = f.hellos()[0]
+    if ch is None or close.time - ch.time >= FIRST_RETRY:
+        return None
+    answered_later = f.sent("server", _SERVER_TLS)
+    how = "resets" if close.how == "rst" else "closes"
+    return candidate("failed", "connection_reset" if close.how == "rst" else "client_closed_without_alert", "likely",
+                     failure_point="client_hello", aborted_by="client", how=close.how, evidence=[line],
+                     explanation=(f"The client {how} the connection {(close.time - ch.time) * 1000:.0f} ms after its "
+                                  "ClientHello, before the server's answer "
+                                  + ("arrived (it came after the close)" if answered_later else "could arrive")
+                                  + ": the client abandoned this attempt itself (a browser closing spare connections "
+                                  "it opened in parallel or ahead of time, a cancelled request, a very short "
+                                  "timeout), not a refusal by the server. Its other connections to this server in "
+                                  "the capture show whether it got through."))
+
+
 def closed_without_alert(f: Facts) -> Candidate:
     """A reset or a close with no alert before it (always applies: after capture_ends_mid_handshake
     there is a close)."""
@@ -400,6 +420,10 @@ def closed_without_alert(f: Facts) -> Candidate:
         phase = "server_hello"  # the rest of the server's flight is encrypted: we only saw its hello
     line = make_evidence(f"The {by} {'resets' if close.how == 'rst' else 'closes'} the connection without a TLS alert.",
                          [close.frame])
+    if by == "client" and phase == "client_hello":
+        abandoned = _abandoned(f, close, line)
+        if abandoned is not None:
+            return abandoned
     if close.how == "rst":
         return candidate("failed", "connection_reset", "likely", failure_point=phase, aborted_by=by, how="rst",
                          alternatives=["middlebox_reset"], evidence=[line],
