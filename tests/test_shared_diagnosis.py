@@ -160,3 +160,28 @@ def test_a_client_that_leaves_before_the_answer_abandoned_the_attempt(name: str)
         assert (d.aborted_by, d.failure_point) == ("client", "client_hello"), d.verdict
         assert "abandoned" in d.explanation and d.cause == "client_closed_without_alert", d.explanation
     assert seen >= 3
+
+
+@pytest.mark.parametrize("pair", ["tls_1.2_unidirectional_{}.pcapng", "tls_1.2_unidirectional_{}_no_cert.pcapng",
+                                  "tls_1.3_unidirectional_{}.pcapng"])
+def test_a_one_way_capture_is_not_a_silent_peer(pair: str) -> None:
+    """nDPI keeps each direction of the same connections in two files (`..._client`, only the
+    client's packets; `..._server`, only the server's). Each file alone is a one-way capture:
+    the verdict says so and blames nobody, and the bytes it says the missing side sent are at
+    most what the other file holds of that side (tshark's tcp.len sum), most of it."""
+    base = sc.shared_captures_dir() / "ntop+nDPI/tests/cfgs/default/pcap"
+    if not (base / pair.format("client")).exists():
+        pytest.skip("shared captures not available")
+    tshark = to.require_tshark()
+    for kept, missing in (("client", "server"), ("server", "client")):
+        other = base / pair.format(missing)
+        out = subprocess.run([tshark, "-n", "-r", str(other), "-T", "fields", "-e", "tcp.len", "-Y", "tcp"],
+                             capture_output=True, text=True, timeout=60).stdout
+        sent = sum(int(x) for x in out.split() if x.isdigit())
+        conns = tlsdissect.analyze(base / pair.format(kept)).connections
+        assert len(conns) == 1
+        c = conns[0]
+        d = c.diagnosis
+        assert (d.outcome, d.cause, d.how, d.aborted_by) == ("incomplete", "unknown", "one_way", None), d.verdict
+        acked = c.extra["acked_not_captured"][missing]
+        assert 0.9 * sent <= acked <= sent, (acked, sent)

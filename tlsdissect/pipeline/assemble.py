@@ -17,6 +17,7 @@ from tlsdissect.results.listcaps import DROPPED_KEYS, MAX_CHAIN_CERTIFICATES
 from tlsdissect.results.model import Alert, Connection, DirectionStats, Event, TcpClose, round6, timeline_events
 from tlsdissect.starttls.reader import worth_reporting
 from tlsdissect.tcp.flows import TLS_PORTS, TcpConnection
+from tlsdissect.tcp.oneway import acked_not_captured
 from tlsdissect.tls import tables
 from tlsdissect.tls.session import TlsSession
 
@@ -159,6 +160,12 @@ def _tcp_extra(tcp: Any, names: Any, extra: dict[str, Any]) -> None:
             if stalls is None:
                 stalls = extra["stalled"] = {}
             stalls[names[d]] = found.to_dict()
+    for d in (0, 1):
+        if not tcp.packets[d] and tcp.packets[1 - d]:
+            # Nothing of this side, yet its peer's ACKs climb: a one-way capture (tcp.oneway).
+            missing = acked_not_captured(tcp.log[1 - d], 0)
+            if missing:
+                extra["acked_not_captured"] = {names[d]: missing}
     rst_ttl = tcp.rst_ttl
     rst_ttls: dict[str, int] = {}  # (no comprehension: one function call less per connection)
     if rst_ttl[0] is not None:

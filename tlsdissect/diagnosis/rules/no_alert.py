@@ -27,6 +27,32 @@ def _client_hello(f: Facts) -> Event:
     return ch
 
 
+# -- a capture that sees one direction ----------------------------------------------------
+def one_way_capture(f: Facts) -> Optional[Candidate]:
+    """No packet of one side, yet the other side's ACKs show it received that side's bytes
+    (``acked_not_captured``, tcp.oneway): the capture sees one direction only, so nothing it
+    lacks (an answer, an alert) can be read as silence."""
+    missing = f.c.extra.get("acked_not_captured")
+    if not missing:
+        return None
+    side, count = next(iter(missing.items()))
+    peer = other_side(side)
+    frames = [e.frame for e in f.c.events if e.sender == peer][-1:] or [f.c.last_frame]
+    lines = [make_evidence(f"The capture holds no packet of the {side}'s, yet the {peer} acknowledges {count} bytes "
+                           f"from the {side}.", frames)]
+    hidden_alert = next((a for a in f.c.alerts if a.code is None), None)
+    if hidden_alert is not None:
+        lines.append(make_evidence(f"The {hidden_alert.sender} sends an encrypted alert: without the other direction "
+                                   "(and a key log) nothing tells a close_notify from an error.", [hidden_alert.frame]))
+    return candidate("incomplete", "unknown", "possible", failure_point=None, how="one_way",
+                     evidence=lines, hidden=[f"everything the {side} sent (its handshake messages and alerts)"],
+                     explanation=(f"The capture sees one direction only: the {peer}'s acknowledgements show that "
+                                  f"the {side} sent {count} bytes, none of which are in the capture (a one-way tap or "
+                                  f"mirror port, a capture filter on one source address, or packets lost by the "
+                                  f"capture). What the {side} said, and so why the connection ended, cannot be told; "
+                                  "capture both directions (e.g. `host A and host B`, not `src host A`)."))
+
+
 # -- before any ClientHello ----------------------------------------------------------------
 def tcp_connect_failed(f: Facts) -> Optional[Candidate]:
     """The client's SYN is refused with a reset, or never answered."""
