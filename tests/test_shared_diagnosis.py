@@ -80,25 +80,25 @@ _SET = ("1", "True")
 
 def _stream_packets(path: str) -> tuple[dict[str, list[list[str]]], float]:
     """tshark's packets of each TCP stream, each [time, source, destination, syn, ack, fin, tcp
-    payload length, handshake types], and the capture's last frame time. Packets inside
+    payload length, handshake types, alert descriptions, record content types], and the capture's last frame time. Packets inside
     tunnels and ICMP quotes (several addresses in one field) are left out."""
     tshark = to.require_tshark()
     out = subprocess.run(
         [tshark, "-n", "-r", path, "-T", "fields", "-E", "separator=|", "-e", "frame.time_epoch", "-e", "tcp.stream",
          "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport", "-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport",
          "-e", "tcp.flags.syn", "-e", "tcp.flags.ack", "-e", "tcp.flags.fin", "-e", "tcp.len",
-         "-e", "tls.handshake.type"],
+         "-e", "tls.handshake.type", "-e", "tls.alert_message.desc", "-e", "tls.record.content_type"],
         capture_output=True, text=True, timeout=120).stdout
     streams: dict[str, list[list[str]]] = {}
     last = 0.0
     for line in out.splitlines():
         f = line.split("|")
-        if len(f) < 13 or not f[0]:
+        if len(f) < 15 or not f[0]:
             continue
         last = max(last, float(f[0]))
         if f[1] and not any("," in x for x in f[1:8]):
             streams.setdefault(f[1], []).append([f[0], to.endpoint(f[2] or f[3], f[4]), to.endpoint(f[5] or f[6], f[7]),
-                                                 f[8], f[9], f[10], f[11], f[12]])
+                                                 f[8], f[9], f[10], f[11], f[12], f[13], f[14]])
     return streams, last
 
 
@@ -106,7 +106,9 @@ def _stream_packets(path: str) -> tuple[dict[str, list[list[str]]], float]:
 def test_silence_is_claimed_only_from_packets_that_show_it(capture: sc.CaptureFile) -> None:
     """What tshark lists of each TCP stream bounds what a verdict may claim:
     - a stream in which no SYN appears started before the capture: whatever it shows (a lone
-      reset, a FIN, data) is never a refused or unanswered TCP connect;
+      reset, a FIN, data) is never a refused or unanswered TCP connect; one that shows no
+      ClientHello (nor a readable alert) either, not even an encrypted alert makes it `failed`:
+      nothing says which handshake, if any, failed;
     - a stream of which the capture holds one packet, a second or more before its end: TCP
       would have sent that SYN or ClientHello again had it gone unanswered, so the capture lacks
       packets (a filter, an export, Happy Eyeballs' dropped attempt). It is never a certain
@@ -114,6 +116,9 @@ def test_silence_is_claimed_only_from_packets_that_show_it(capture: sc.CaptureFi
     streams, last = _stream_packets(str(capture.path))
     no_syn = {frozenset(p[1] for p in pkts) | frozenset(p[2] for p in pkts)
               for pkts in streams.values() if not any(p[3] in _SET for p in pkts)}
+    no_hello = {frozenset(p[1] for p in pkts) | frozenset(p[2] for p in pkts)
+                for pkts in streams.values()
+                if not any(p[3] in _SET or "1" in p[7].split(",") or p[8] for p in pkts)}
     lone = {(p[1], p[2]): p for p in (pkts[0] for pkts in streams.values() if len(pkts) == 1)
             if last - float(p[0]) >= 1.0}
     if not no_syn and not lone:
@@ -125,6 +130,8 @@ def test_silence_is_claimed_only_from_packets_that_show_it(capture: sc.CaptureFi
             continue
         if frozenset((conn.client, conn.server)) in no_syn:
             assert d.failure_point != "tcp_connect", (conn.stream, d.verdict)
+        if frozenset((conn.client, conn.server)) in no_hello:
+            assert d.outcome != "failed", (conn.stream, d.verdict)
         packet = lone.get((conn.client, conn.server))
         if packet is None:
             continue

@@ -183,6 +183,13 @@ class Diagnosis:
             return f"{self._title()}; the capture ends before the connection does."
         if how == "one_way":
             return "Incomplete: the capture sees one direction only."
+        if point == "client_hello" and self.cause == "unknown" and self.outcome == "incomplete" and how != "alert":
+            # (a capture that starts mid-connection: no "stopped at client hello" of a handshake it lacks)
+            ending = ""
+            if how in ("fin", "rst"):
+                ending = (f"; {_WHO.get(self.aborted_by or '', 'nobody')} "
+                          + ("resets" if how == "rst" else "closes") + " the connection")
+            return f"Incomplete: {self._missing()}{ending}."
         if how == "no_response":
             where = f" to the {point.replace('_', ' ')}" if point else ""
             return f"{_title(self.cause)}: no answer{where}" + (", the client gave up." if self.aborted_by == "client" else ".")

@@ -44,7 +44,7 @@ def one_way_capture(f: Facts) -> Optional[Candidate]:
     if hidden_alert is not None:
         lines.append(make_evidence(f"The {hidden_alert.sender} sends an encrypted alert: without the other direction "
                                    "(and a key log) nothing tells a close_notify from an error.", [hidden_alert.frame]))
-    return candidate("incomplete", "unknown", "possible", failure_point=None, how="one_way",
+    return candidate("incomplete", "unknown", "possible", failure_point=next_step(f), how="one_way",
                      evidence=lines, hidden=[f"everything the {side} sent (its handshake messages and alerts)"],
                      explanation=(f"The capture sees one direction only: the {peer}'s acknowledgements show that "
                                   f"the {side} sent {count} bytes, none of which are in the capture (a one-way tap or "
@@ -120,10 +120,15 @@ def no_client_hello_seen(f: Facts) -> Optional[Candidate]:
         return None
     c = f.c
     close = c.tcp_close
+    explanation = "The capture does not contain this connection's ClientHello (it starts mid-connection)."
+    hidden_alert = next((a for a in c.alerts if a.code is None), None)
+    if hidden_alert is not None:
+        # (HIDDEN_ALERT tries this rule first: an encrypted alert of a handshake the capture lacks)
+        explanation += (f" The {hidden_alert.sender}'s encrypted alert is most likely the close_notify that ends a "
+                        "connection set up before the capture began; without the handshake nothing says more.")
     return candidate("incomplete", "unknown", "possible", failure_point="client_hello",
                      how="capture_ended" if c.partial else (close.how if close else None),
-                     aborted_by=close.by if close else None,
-                     explanation="The capture does not contain this connection's ClientHello (it starts mid-connection).")
+                     aborted_by=close.by if close else None, explanation=explanation)
 
 
 # -- a middlebox ---------------------------------------------------------------------------
