@@ -7,7 +7,11 @@ The client prints one JSON line: what aioquic itself says happened (the handshak
 or the close it received or sent, with the error code and reason): the ground truth a lab
 scenario records. Environment: QUIC_KEYLOG (a file the client appends its TLS secrets to, NSS
 key log format), QUIC_SNI (the name the client asks for, www.lab.test by default),
-QUIC_SUITES (cipher suites by IANA number, e.g. 0x1303 for ChaCha20-Poly1305 only).
+QUIC_SUITES (cipher suites by IANA number, e.g. 0x1303 for ChaCha20-Poly1305 only),
+QUIC_KEY_UPDATES (the client updates its 1-RTT keys this many times, a ping after each),
+QUIC_SERVER_CLOSE (the server closes each connection 0.3 s after its handshake completed:
+``CODE`` for an application close, 0x1d; ``CODE,FRAME_TYPE`` for a transport close, 0x1c; a
+reason phrase may follow after a second comma).
 """
 
 from __future__ import annotations
@@ -17,15 +21,32 @@ import json
 import os
 import sys
 
-from aioquic.asyncio import connect, serve
+from aioquic.asyncio import QuicConnectionProtocol, connect, serve
 from aioquic.quic.configuration import QuicConfiguration
+from aioquic.quic.events import HandshakeCompleted, QuicEvent
 from aioquic.tls import CipherSuite
+
+
+class ClosingServer(QuicConnectionProtocol):
+    """A server connection that closes itself after its handshake, as QUIC_SERVER_CLOSE says."""
+
+    def quic_event_received(self, event: QuicEvent) -> None:
+        if isinstance(event, HandshakeCompleted):
+            asyncio.get_running_loop().call_later(0.3, self._close)
+
+    def _close(self) -> None:
+        parts = os.environ["QUIC_SERVER_CLOSE"].split(",", 2)
+        frame_type = int(parts[1], 16) if len(parts) > 1 and parts[1] else None
+        self._quic.close(error_code=int(parts[0], 16), frame_type=frame_type,
+                         reason_phrase=parts[2] if len(parts) > 2 else "")
+        self.transmit()
 
 
 async def run_server(port: int, cert: str, key: str, alpns: list[str]) -> None:
     config = QuicConfiguration(is_client=False, alpn_protocols=alpns)
     config.load_cert_chain(cert, key)
-    await serve("127.0.0.1", port, configuration=config)
+    protocol = ClosingServer if os.environ.get("QUIC_SERVER_CLOSE") else QuicConnectionProtocol
+    await serve("127.0.0.1", port, configuration=config, create_protocol=protocol)
     await asyncio.sleep(3600)
 
 
@@ -44,6 +65,12 @@ async def run_client(port: int, ca: str, alpns: list[str], version: int | None) 
         async with connect("127.0.0.1", port, configuration=config, wait_connected=True) as client:
             outcome["handshake_completed"] = True
             await client.ping()
+            for _ in range(int(os.environ.get("QUIC_KEY_UPDATES", "0"))):
+                client._quic.request_key_update()
+                await client.ping()
+                outcome["key_updates"] = outcome.get("key_updates", 0) + 1
+            if os.environ.get("QUIC_WAIT"):
+                await asyncio.sleep(float(os.environ["QUIC_WAIT"]))
     except ConnectionError as e:
         outcome["error"] = str(e)
     except Exception as e:  # noqa: BLE001 - recorded as the client's own words

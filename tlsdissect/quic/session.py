@@ -1,4 +1,4 @@
-"""One QUIC connection's handshake as the Initial packets show it: a sans-I/O state machine fed
+"""One QUIC connection's handshake as its packets show it: a sans-I/O state machine fed
 datagrams (``datagram``), summed up by ``result``.
 
 Who is the client: the sender of the first Initial packet (a long header whose Destination
@@ -7,6 +7,16 @@ the same client DCID (RFC 9001 §5.2); after a Retry the client's next Initial c
 and the keys follow it. CRYPTO frames are put back in order per direction (by offset, across
 packets and datagrams, bounded by MAX_CRYPTO) and read as TLS handshake messages by the TLS
 stage's parsers.
+
+With a key log, the Handshake packets are opened with the handshake traffic secrets and the
+1-RTT (short-header) packets with ``CLIENT_TRAFFIC_SECRET_0`` / ``SERVER_TRAFFIC_SECRET_0``,
+following key updates (quic.protection.KeyPhases). A short header does not say how long its
+Destination Connection ID is: it is one the receiver issued (the Source Connection ID of its
+long headers, or a NEW_CONNECTION_ID frame it sent), so those are remembered per side and the
+packet is read with the one it starts with (else with each length they have). The 1-RTT packets
+show the server's HANDSHAKE_DONE (the handshake completed, RFC 9001 §4.1.2) and the closes sent
+after the handshake: application closes (0x1d, with HTTP/3's error names when ALPN chose h3)
+and transport closes (a late CRYPTO_ERROR).
 """
 
 from __future__ import annotations
@@ -16,10 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from tlsdissect.errors import ParseError
-from tlsdissect.quic.frames import ConnectionClose, CryptoFrame, frames
+from tlsdissect.quic.frames import ConnectionClose, CryptoFrame, HandshakeDone, NewConnectionId, frames
+from tlsdissect.quic.h3 import h3_error_name, is_http3
 from tlsdissect.quic.initial import initial_keys, open_packet
 from tlsdissect.quic.packets import QuicFormatError, parse_long_header, version_name
-from tlsdissect.quic.protection import PacketKeys, keys_from_secret
+from tlsdissect.quic.protection import KeyPhases, PacketKeys, keys_from_secret
 from tlsdissect.tls.handshake import (
     CERTIFICATE, CERTIFICATE_REQUEST, ENCRYPTED_EXTENSIONS, ParseContext, message_name, parse_certificate,
     parse_client_hello, parse_message, parse_server_hello)
@@ -28,6 +39,11 @@ from tlsdissect.tls.tables import alert_name
 MAX_CRYPTO = 64 * 1024  # bytes of Initial CRYPTO data kept per direction (a ClientHello is < 16 KB)
 MAX_DATAGRAMS_READ = 64  # datagrams per direction opened and parsed; later ones are only counted
 MAX_MESSAGES = 32  # handshake messages listed per connection (a handshake has about ten)
+MAX_CIDS = 16  # connection IDs remembered per side (the short headers sent to it carry one)
+# 1-RTT packets opened per side; after that only small ones (a CONNECTION_CLOSE is small, a
+# bulk transfer's packets are not), so a long download costs no decryption per packet.
+MAX_ONERTT_OPENED = 10_000
+SMALL_PACKET = 256
 
 # RFC 9000 §20.1 (and RFC 9368 §10.2): transport error codes; 0x100-0x1ff carry a TLS alert.
 TRANSPORT_ERRORS: dict[int, str] = {
@@ -42,9 +58,12 @@ TRANSPORT_ERRORS: dict[int, str] = {
 APPLICATION_ERROR = 0x0C
 
 
-def error_name(code: int, application: bool) -> str:
+def error_name(code: int, application: bool, alpn: Optional[str] = None) -> str:
+    """RFC 9000's name of a transport error; an application error's HTTP/3 name (RFC 9114 §8.1)
+    when the connection's protocol (``alpn``) is HTTP/3."""
     if application:
-        return f"application error 0x{code:x}"
+        h3 = h3_error_name(code) if is_http3(alpn) else None
+        return f"{h3} (0x{code:x})" if h3 else f"application error 0x{code:x}"
     if 0x100 <= code <= 0x1FF:
         return f"CRYPTO_ERROR (0x{code:x})"
     return TRANSPORT_ERRORS.get(code, f"0x{code:x}")
@@ -61,7 +80,8 @@ class Close:
     reason: str
     application: bool
     tls_alert: Optional[int]  # CRYPTO_ERROR 0x100 + alert
-    level: str = "initial"  # the packet number space it was read in: initial | handshake
+    level: str = "initial"  # the packet number space it was read in: initial | handshake | 1rtt
+    late: bool = False  # it came after the server's HANDSHAKE_DONE: the handshake had completed
 
     @property
     def application_level(self) -> bool:
@@ -71,14 +91,15 @@ class Close:
 
     @property
     def handshake_error(self) -> bool:
-        """A close that ends a handshake: a TLS alert or a transport error other than NO_ERROR."""
-        return not self.application_level and (self.tls_alert is not None or self.error_code != 0)
+        """A close that ends a handshake: a TLS alert or a transport error other than NO_ERROR,
+        before the handshake completed (a late one ends only the connection)."""
+        return not self.late and not self.application_level and (self.tls_alert is not None or self.error_code != 0)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"sender": self.sender, "frame": self.frame, "time": round(self.time, 6),
                              "error_code": self.error_code, "error_name": self.error_name,
                              "frame_type": self.frame_type, "reason": self.reason, "application": self.application,
-                             "tls_alert": None, "level": self.level}
+                             "tls_alert": None, "level": self.level, "late": self.late}
         if self.tls_alert is not None:
             d["tls_alert"] = {"code": self.tls_alert, "name": alert_name(self.tls_alert)}
         return d
@@ -111,6 +132,11 @@ class QuicHandshake:
     client_certificates: Optional[list[bytes]] = None  # None: no client Certificate message read
     certificate_requested: bool = False
     alpn_selected: Optional[str] = None  # from EncryptedExtensions
+    # With a key log (the TLS 1.3 application traffic secrets): the 1-RTT packets opened.
+    application_keys: bool = False  # the key log held this connection's *_TRAFFIC_SECRET_0
+    handshake_done_frame: Optional[int] = None  # the server's HANDSHAKE_DONE
+    key_updates: dict[str, int] = field(default_factory=lambda: {"client": 0, "server": 0})
+    onertt_opened: dict[str, int] = field(default_factory=lambda: {"client": 0, "server": 0})
     chain: Any = None  # x509.chain.ChainAnalysis of server_certificates (the pipeline fills it in)
     diagnosis: Any = None  # diagnosis.quic.QuicDiagnosis (the pipeline fills it in)
     packets: dict[str, dict[str, int]] = field(default_factory=lambda: {"client": {}, "server": {}})
@@ -129,13 +155,15 @@ class QuicHandshake:
         return bool(self.packets["client"].get("1rtt") and self.packets["server"].get("1rtt"))
 
     def outcome(self) -> str:
-        """failed: a CONNECTION_CLOSE with a TLS alert or a transport error (a close at the
-        Initial level ends a handshake, whatever 1-RTT packets the server sent ahead);
-        established: 1-RTT packets both ways and no such close; incomplete otherwise."""
+        """failed: a CONNECTION_CLOSE with a TLS alert or a transport error before the handshake
+        completed (a close at the Initial level ends a handshake, whatever 1-RTT packets the
+        server sent ahead); established: the server's HANDSHAKE_DONE (read with the key log), or
+        1-RTT packets both ways, and no such close (a close after HANDSHAKE_DONE is late: it
+        ends the connection, not the handshake); incomplete otherwise."""
         c = self.close
         if c is not None and c.handshake_error:
             return "failed"
-        if self.handshake_progressed:
+        if self.handshake_done_frame is not None or self.handshake_progressed:
             return "established"
         return "failed" if c is not None and c.error_code != 0 and not c.application_level else "incomplete"
 
@@ -157,6 +185,8 @@ class QuicHandshake:
             "handshake_keys": self.handshake_keys,
             "handshake_messages": [{"sender": s, "frame": f, "type": n} for s, f, n in self.handshake_messages],
             "alpn_selected": self.alpn_selected,
+            "application_keys": self.application_keys, "handshake_done_frame": self.handshake_done_frame,
+            "key_updates": dict(self.key_updates), "onertt_opened": dict(self.onertt_opened),
             "certificate_requested": self.certificate_requested,
             "server_certificates": self.chain.to_dict()["certificates"] if self.chain is not None else None,
             "chain_findings": [f.to_dict() for f in self.chain.findings] if self.chain is not None else None,
@@ -222,6 +252,10 @@ class QuicSession:
         self.handshake_streams = {"client": _CryptoStream(), "server": _CryptoStream()}
         self.handshake_read = {"client": 0, "server": 0}  # offset of the next unread message
         self.handshake_keys: dict[str, Optional[PacketKeys]] = {}
+        self.application_keys: dict[str, Optional[KeyPhases]] = {}
+        self.cids: dict[str, list[bytes]] = {"client": [], "server": []}  # the CIDs each side issued
+        self.version: Optional[int] = None  # the version of the server's latest long header (1-RTT keys)
+        self.undecryptable = {"client": 0, "server": 0}  # 1-RTT packets that did not open
 
     def datagram(self, direction: str, frame: int, ts: float, data: bytes) -> None:
         r = self.result
@@ -230,13 +264,14 @@ class QuicSession:
         counts = r.packets[sender]
         if not data:
             return
-        if not data[0] & 0x80:  # a short header: a 1-RTT packet (coalesced ones are long)
-            counts["1rtt"] = counts.get("1rtt", 0) + 1
-            return
         pos = 0
         while pos < len(data):
-            if not data[pos] & 0x80:
+            if not data[pos] & 0x80:  # a short header: a 1-RTT packet, to the datagram's end
+                if pos and not any(data[pos:]):
+                    break  # zeros after the last long-header packet: padding of the datagram, no packet
                 counts["1rtt"] = counts.get("1rtt", 0) + 1
+                if self.keylog is not None:
+                    self._short(sender, data, pos, frame, ts)
                 break
             try:
                 header = parse_long_header(data, pos)
@@ -266,6 +301,10 @@ class QuicSession:
                 # keys are derived from it from then on (RFC 9001 §5.2).
                 self.dcid = header.scid
             return
+        if header.kind in ("initial", "handshake"):
+            self._issued(sender, bytes(header.scid))
+            if sender == "server":
+                self.version = header.version
         if header.kind == "handshake":
             if self.keylog is not None and self.opened[sender] < MAX_DATAGRAMS_READ:
                 self._handshake_packet(sender, header, data, frame, ts)
@@ -314,8 +353,92 @@ class QuicSession:
         if r.close is not None:
             return
         alert = f.error_code - 0x100 if 0x100 <= f.error_code <= 0x1FF and not f.application else None
-        r.close = Close(sender, frame, ts, f.error_code, error_name(f.error_code, f.application),
-                        f.frame_type, f.reason[:500], f.application, alert, level)
+        r.close = Close(sender, frame, ts, f.error_code, error_name(f.error_code, f.application, self._alpn()),
+                        f.frame_type, f.reason[:500], f.application, alert, level,
+                        late=r.handshake_done_frame is not None)
+
+    def _alpn(self) -> Optional[str]:
+        """The connection's application protocol: the one the server selected, else the
+        client's only offer."""
+        r = self.result
+        if r.alpn_selected is not None:
+            return r.alpn_selected
+        ext = r.client_hello.ext(16) if r.client_hello is not None else None
+        names = (ext.decoded or {}).get("protocols") if ext is not None else None
+        return str(names[0]) if isinstance(names, list) and len(names) == 1 else None
+
+    # -- 1-RTT packets (with the key log) ----------------------------------------------------
+
+    def _issued(self, sender: str, cid: bytes) -> None:
+        """A connection ID ``sender`` issued: short headers sent to it may carry it."""
+        known = self.cids[sender]
+        if cid not in known and len(known) < MAX_CIDS:
+            known.append(cid)
+
+    def _dcid_lengths(self, receiver: str, data: bytes, pos: int) -> list[int]:
+        """The lengths a short header's Destination Connection ID may have: that of a CID the
+        receiver issued which the packet starts with, then the other lengths its CIDs have."""
+        known = self.cids[receiver]
+        exact = [len(c) for c in known if data[pos + 1:pos + 1 + len(c)] == c]
+        out: list[int] = []
+        for n in exact + [len(c) for c in known]:
+            if n not in out:
+                out.append(n)
+        return out[:4]
+
+    def _application_keys_for(self, sender: str) -> Optional[KeyPhases]:
+        """The 1-RTT keys of ``sender`` from the key log (None until both hellos are read, or
+        when the key log lacks this connection's application traffic secret)."""
+        if sender in self.application_keys:
+            return self.application_keys[sender]
+        r = self.result
+        if r.client_hello is None or r.server_hello is None:
+            return None
+        secrets = self.keylog.secrets_for(r.client_hello.random)
+        secret = secrets.get("CLIENT_TRAFFIC_SECRET_0" if sender == "client" else "SERVER_TRAFFIC_SECRET_0")
+        version = self.version if self.version is not None else r.version
+        phases = KeyPhases(secret, r.server_hello.cipher_suite, version or 1) if secret else None
+        if phases is not None and phases.current is None:
+            phases = None
+        self.application_keys[sender] = phases
+        if phases is not None:
+            r.application_keys = True
+        return phases
+
+    def _short(self, sender: str, data: bytes, pos: int, frame: int, ts: float) -> None:
+        """A 1-RTT packet opened with the key log's application secrets: HANDSHAKE_DONE, the
+        CONNECTION_CLOSE, the connection IDs its sender issues."""
+        r = self.result
+        phases = self._application_keys_for(sender)
+        if phases is None or (r.onertt_opened[sender] >= MAX_ONERTT_OPENED and len(data) - pos > SMALL_PACKET):
+            return
+        receiver = "server" if sender == "client" else "client"
+        opened = None
+        for n in self._dcid_lengths(receiver, data, pos):
+            try:
+                opened = phases.open(data, pos, pos + 1 + n, len(data))
+                break
+            except QuicFormatError:
+                continue
+        if opened is None:
+            if not self.undecryptable[sender]:
+                self._problem(f"frame {frame}: a 1-RTT packet from the {sender} does not decrypt with the key "
+                              "log's application traffic secret")
+            self.undecryptable[sender] += 1
+            return
+        r.onertt_opened[sender] += 1
+        r.key_updates[sender] = max(r.key_updates[sender], opened.generation)
+        try:
+            for f in frames(opened.payload, one_rtt=True):
+                if isinstance(f, HandshakeDone):
+                    if sender == "server" and r.handshake_done_frame is None:
+                        r.handshake_done_frame = frame
+                elif isinstance(f, ConnectionClose):
+                    self._close(f, sender, frame, ts, "1rtt")
+                elif isinstance(f, NewConnectionId):
+                    self._issued(sender, f.cid)
+        except QuicFormatError as e:
+            self._problem(f"frame {frame}: 1-RTT packet: {e}")
 
     def _keys_for(self, sender: str, version: int) -> Optional[PacketKeys]:
         """The Handshake keys of ``sender`` from the key log (None until both hellos are read,
