@@ -196,10 +196,34 @@ def _observed(name: str) -> dict:
     return json.loads((LAB / name / "expected.json").read_text())
 
 
+TWO_CONNECTIONS = {"quic_zero_rtt_keys"}  # a first connection for the ticket, then the resumption
+
+
 def _keyed() -> list[str]:
-    """The aioquic scenarios with a key log (the ones the rules were written on)."""
-    return sorted(p.name for p in LAB.iterdir()
-                  if (p / "keylog.txt").is_file() and not _observed(p.name).get("held_out"))
+    """The aioquic scenarios with a key log and one connection (the ones the rules were written on)."""
+    return sorted(p.name for p in LAB.iterdir() if (p / "keylog.txt").is_file()
+                  and not _observed(p.name).get("held_out") and p.name not in TWO_CONNECTIONS)
+
+
+def test_zero_rtt_packets_equal_tsharks() -> None:
+    """A resumption with 0-RTT early data (aioquic both sides): the client's 0-RTT packets opened
+    with CLIENT_EARLY_TRAFFIC_SECRET as tshark opens them with the same key log, the server's
+    acceptance (early_data in its EncryptedExtensions) as tshark reads it and as the client
+    reported it; the first connection offered no 0-RTT."""
+    name = "quic_zero_rtt_keys"
+    observed = _observed(name)["observed"]
+    rows = [line.split("\t") for line in observed["tshark_with_keys_0rtt"]]
+    first, second = tlsdissect.analyze(LAB / name / "capture.pcap", keylog=LAB / name / "keylog.txt").quic
+    port = second.client.rsplit(":", 1)[1]
+    zero_rtt = [r for r in rows if r[1] == port and "1" in r[2].split(",")]
+    assert second.zero_rtt_opened == len(zero_rtt) == 1
+    assert "1" in zero_rtt[0][3].split(",")  # tshark: the 0-RTT packet carries a PING
+    accepted = any(r[1] == "4433" and "8" in r[4].split(",") and int(r[0]) < (second.handshake_done_frame or 0)
+                   for r in rows)  # early_data (42) in the frame with the server's EncryptedExtensions (8)
+    assert second.early_data_accepted is accepted is observed["client"]["early_data_accepted"] is True
+    assert (first.zero_rtt_opened, first.early_data_accepted) == (0, None)
+    for q in (first, second):
+        assert q.outcome() == "established" and q.diagnosis.cause == "ok"
 
 
 @pytest.mark.parametrize("name", _keyed())

@@ -48,6 +48,8 @@ SCENARIOS = {
                                       "H3_REQUEST_REJECTED (0x10b) and a reason phrase; key log"),
     "quic_late_crypto_error_keys": ("h3", "h3", True, "the handshake completes, then the server closes with a "
                                     "transport CRYPTO_ERROR 0x150 (internal_error) in a 1-RTT packet; key log"),
+    "quic_zero_rtt_keys": ("h3", "h3", True, "a first handshake for a session ticket, then a second connection "
+                           "that resumes and sends a PING as 0-RTT early data, accepted; key log"),
     "quic_alpn_mismatch": ("h3", "hq-interop", True,
                            "the server speaks only h3, the client offers only hq-interop: the server closes "
                            "with CRYPTO_ERROR 0x178 (no_application_protocol) in an Initial packet"),
@@ -70,6 +72,7 @@ KEYED = {
     "quic_h3_version_fallback_keys": ("good", {"QUIC_WAIT": "1"}, "ok"),
     "quic_h3_request_rejected_keys": ("good", {"QUIC_WAIT": "1"}, "ok"),
     "quic_late_crypto_error_keys": ("good", {"QUIC_WAIT": "1"}, "ok"),
+    "quic_zero_rtt_keys": ("good", {"QUIC_ZERO_RTT": "1"}, "ok"),
 }
 VERSIONS = {"quic_v2_keys": "6b3343cf", "quic_v2_key_update_keys": "6b3343cf"}
 # The server's environment: how it closes after the handshake (peers.py, QUIC_SERVER_CLOSE).
@@ -149,6 +152,7 @@ def make(name: str, out: Path) -> None:
         observed["tshark_with_keys_connection_close"] = _tshark(folder, True)
         observed["tshark_with_keys_certificates"] = _tshark_certificates(folder)
         observed["tshark_with_keys_1rtt"] = tshark_1rtt(folder)
+        observed["tshark_with_keys_0rtt"] = tshark_0rtt(folder)
     (folder / "expected.json").write_text(json.dumps({
         "scenario": name, "description": what,
         "made_with": {"server": "aioquic (lab/quic/peers.py)", "client": "aioquic (lab/quic/peers.py)",
@@ -175,6 +179,18 @@ def tshark_1rtt(folder: Path) -> list[str]:
                            f"tls.keylog_file:{folder / 'keylog.txt'}", "-Y", "quic.short",
                            "-T", "fields", "-e", "frame.number", "-e", "udp.srcport", "-e", "quic.key_phase",
                            "-e", "quic.frame_type", "-e", "quic.cc.error_code", "-e", "quic.cc.error_code.app"],
+                          capture_output=True, text=True).stdout.strip().splitlines()
+
+
+def tshark_0rtt(folder: Path) -> list[str]:
+    """tshark's reading of the datagrams with 0-RTT packets, with the key log: frame, source
+    port, the frame types (of every packet of the datagram), and the early_data extensions'
+    places (type 42 in the ClientHello and the server's EncryptedExtensions)."""
+    return subprocess.run(["tshark", "-n", "-r", str(folder / "capture.pcap"), "-o",
+                           f"tls.keylog_file:{folder / 'keylog.txt'}", "-Y",
+                           "quic.long.packet_type == 1 or tls.handshake.extension.type == 42",
+                           "-T", "fields", "-e", "frame.number", "-e", "udp.srcport", "-e", "quic.long.packet_type",
+                           "-e", "quic.frame_type", "-e", "tls.handshake.type"],
                           capture_output=True, text=True).stdout.strip().splitlines()
 
 

@@ -11,7 +11,9 @@ QUIC_SUITES (cipher suites by IANA number, e.g. 0x1303 for ChaCha20-Poly1305 onl
 QUIC_KEY_UPDATES (the client updates its 1-RTT keys this many times, a ping after each),
 QUIC_SERVER_CLOSE (the server closes each connection 0.3 s after its handshake completed:
 ``CODE`` for an application close, 0x1d; ``CODE,FRAME_TYPE`` for a transport close, 0x1c; a
-reason phrase may follow after a second comma).
+reason phrase may follow after a second comma), QUIC_ZERO_RTT (the client connects twice: the
+second time it resumes with the first connection's session ticket and sends a PING as 0-RTT
+early data; the server keeps its tickets to accept it).
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ async def run_server(port: int, cert: str, key: str, alpns: list[str]) -> None:
     config = QuicConfiguration(is_client=False, alpn_protocols=alpns)
     config.load_cert_chain(cert, key)
     protocol = ClosingServer if os.environ.get("QUIC_SERVER_CLOSE") else QuicConnectionProtocol
-    await serve("127.0.0.1", port, configuration=config, create_protocol=protocol)
+    tickets: dict = {}
+    await serve("127.0.0.1", port, configuration=config, create_protocol=protocol,
+                session_ticket_fetcher=tickets.get, session_ticket_handler=lambda t: tickets.__setitem__(t.ticket, t))
     await asyncio.sleep(3600)
 
 
@@ -61,6 +65,8 @@ async def run_client(port: int, ca: str, alpns: list[str], version: int | None) 
     if version is not None:
         config.supported_versions = [version]
     outcome: dict = {}
+    if os.environ.get("QUIC_ZERO_RTT"):
+        return await _resume_with_early_data(port, config)
     try:
         async with connect("127.0.0.1", port, configuration=config, wait_connected=True) as client:
             outcome["handshake_completed"] = True
@@ -75,6 +81,24 @@ async def run_client(port: int, ca: str, alpns: list[str], version: int | None) 
         outcome["error"] = str(e)
     except Exception as e:  # noqa: BLE001 - recorded as the client's own words
         outcome["error"] = f"{type(e).__name__}: {e}"
+    return outcome
+
+
+async def _resume_with_early_data(port: int, config: QuicConfiguration) -> dict:
+    """A first connection for the session ticket, then a second that resumes with it and sends
+    a PING in 0-RTT packets before its handshake completes."""
+    tickets: list = []
+    async with connect("127.0.0.1", port, configuration=config, session_ticket_handler=tickets.append) as client:
+        await client.ping()
+        await asyncio.sleep(0.3)
+    outcome: dict = {"first_handshake_completed": True, "ticket": bool(tickets)}
+    config.session_ticket = tickets[-1]
+    async with connect("127.0.0.1", port, configuration=config, wait_connected=False) as client:
+        ping = asyncio.ensure_future(client.ping())
+        await client.wait_connected()
+        await ping
+        outcome["handshake_completed"] = True
+        outcome["early_data_accepted"] = client._quic.tls.early_data_accepted
     return outcome
 
 

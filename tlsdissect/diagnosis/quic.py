@@ -182,6 +182,12 @@ def established(q: Any) -> Optional[QuicDiagnosis]:
     if updates:
         evidence.append(_line(f"Key updates (RFC 9001 §6): {' and '.join(updates)}; the packets after them opened "
                               "with the next keys."))
+    if q.zero_rtt_opened:
+        taken = {True: "the server accepted it (early_data in its EncryptedExtensions)",
+                 False: "the server refused it (no early_data in its EncryptedExtensions): the client sends it again "
+                        "in 1-RTT packets"}.get(q.early_data_accepted, "whether the server accepted it is not read")
+        evidence.append(_line(f"The client resumed a session and sent {q.zero_rtt_opened} 0-RTT packet(s) of early "
+                              f"data (read with the key log); {taken}."))
     after = None
     if q.close is not None:
         lines, after = _late_close(q)

@@ -16,7 +16,9 @@ long headers, or a NEW_CONNECTION_ID frame it sent), so those are remembered per
 packet is read with the one it starts with (else with each length they have). The 1-RTT packets
 show the server's HANDSHAKE_DONE (the handshake completed, RFC 9001 §4.1.2) and the closes sent
 after the handshake: application closes (0x1d, with HTTP/3's error names when ALPN chose h3)
-and transport closes (a late CRYPTO_ERROR).
+and transport closes (a late CRYPTO_ERROR). A resuming client's 0-RTT packets are opened with
+``CLIENT_EARLY_TRAFFIC_SECRET`` (the suite is the resumed session's: the ServerHello's when it is
+read, else each TLS 1.3 suite the ClientHello offers, tried in turn).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from tlsdissect.quic.frames import ConnectionClose, CryptoFrame, HandshakeDone, 
 from tlsdissect.quic.h3 import h3_error_name, is_http3
 from tlsdissect.quic.initial import initial_keys, open_packet
 from tlsdissect.quic.packets import QuicFormatError, parse_long_header, version_name
-from tlsdissect.quic.protection import KeyPhases, PacketKeys, keys_from_secret
+from tlsdissect.quic.protection import SUITES, KeyPhases, PacketKeys, keys_from_secret, open_payload
 from tlsdissect.tls.handshake import (
     CERTIFICATE, CERTIFICATE_REQUEST, ENCRYPTED_EXTENSIONS, ParseContext, message_name, parse_certificate,
     parse_client_hello, parse_message, parse_server_hello)
@@ -56,6 +58,7 @@ TRANSPORT_ERRORS: dict[int, str] = {
 
 
 APPLICATION_ERROR = 0x0C
+EARLY_DATA = 42  # the TLS extension: in EncryptedExtensions, the server accepted 0-RTT
 
 
 def error_name(code: int, application: bool, alpn: Optional[str] = None) -> str:
@@ -80,7 +83,7 @@ class Close:
     reason: str
     application: bool
     tls_alert: Optional[int]  # CRYPTO_ERROR 0x100 + alert
-    level: str = "initial"  # the packet number space it was read in: initial | handshake | 1rtt
+    level: str = "initial"  # the packet number space it was read in: initial | handshake | 0rtt | 1rtt
     late: bool = False  # it came after the server's HANDSHAKE_DONE: the handshake had completed
 
     @property
@@ -137,6 +140,8 @@ class QuicHandshake:
     handshake_done_frame: Optional[int] = None  # the server's HANDSHAKE_DONE
     key_updates: dict[str, int] = field(default_factory=lambda: {"client": 0, "server": 0})
     onertt_opened: dict[str, int] = field(default_factory=lambda: {"client": 0, "server": 0})
+    zero_rtt_opened: int = 0  # the client's 0-RTT packets opened with CLIENT_EARLY_TRAFFIC_SECRET
+    early_data_accepted: Optional[bool] = None  # the client offered 0-RTT and EncryptedExtensions accepted it
     chain: Any = None  # x509.chain.ChainAnalysis of server_certificates (the pipeline fills it in)
     diagnosis: Any = None  # diagnosis.quic.QuicDiagnosis (the pipeline fills it in)
     packets: dict[str, dict[str, int]] = field(default_factory=lambda: {"client": {}, "server": {}})
@@ -187,6 +192,7 @@ class QuicHandshake:
             "alpn_selected": self.alpn_selected,
             "application_keys": self.application_keys, "handshake_done_frame": self.handshake_done_frame,
             "key_updates": dict(self.key_updates), "onertt_opened": dict(self.onertt_opened),
+            "zero_rtt_opened": self.zero_rtt_opened, "early_data_accepted": self.early_data_accepted,
             "certificate_requested": self.certificate_requested,
             "server_certificates": self.chain.to_dict()["certificates"] if self.chain is not None else None,
             "chain_findings": [f.to_dict() for f in self.chain.findings] if self.chain is not None else None,
@@ -256,6 +262,8 @@ class QuicSession:
         self.cids: dict[str, list[bytes]] = {"client": [], "server": []}  # the CIDs each side issued
         self.version: Optional[int] = None  # the version of the server's latest long header (1-RTT keys)
         self.undecryptable = {"client": 0, "server": 0}  # 1-RTT packets that did not open
+        self.early_keys: Optional[PacketKeys] = None  # the 0-RTT keys, once a packet opened with them
+        self.early_largest = -1
 
     def datagram(self, direction: str, frame: int, ts: float, data: bytes) -> None:
         r = self.result
@@ -305,6 +313,10 @@ class QuicSession:
             self._issued(sender, bytes(header.scid))
             if sender == "server":
                 self.version = header.version
+        if header.kind == "0rtt":
+            if self.keylog is not None and sender == "client" and r.zero_rtt_opened < MAX_ONERTT_OPENED:
+                self._zero_rtt_packet(header, data, frame, ts)
+            return
         if header.kind == "handshake":
             if self.keylog is not None and self.opened[sender] < MAX_DATAGRAMS_READ:
                 self._handshake_packet(sender, header, data, frame, ts)
@@ -405,6 +417,40 @@ class QuicSession:
             r.application_keys = True
         return phases
 
+    def _early_key_candidates(self, version: int) -> list[PacketKeys]:
+        """The 0-RTT keys to try: the ones that opened a packet, else the early secret under the
+        resumed session's suite (the ServerHello's, else each offered TLS 1.3 suite)."""
+        if self.early_keys is not None:
+            return [self.early_keys]
+        r = self.result
+        if r.client_hello is None:
+            return []
+        secret = self.keylog.secrets_for(r.client_hello.random).get("CLIENT_EARLY_TRAFFIC_SECRET")
+        if secret is None:
+            return []
+        suites = [r.server_hello.cipher_suite] if r.server_hello is not None else \
+            [c for c in getattr(r.client_hello, "cipher_suites", []) if c in SUITES][:3]
+        return [k for k in (keys_from_secret(secret, suite, version) for suite in suites) if k is not None]
+
+    def _zero_rtt_packet(self, header: Any, data: bytes, frame: int, ts: float) -> None:
+        """A 0-RTT packet of the client opened with the key log's early traffic secret."""
+        r = self.result
+        for keys in self._early_key_candidates(header.version):
+            try:
+                pn, payload = open_payload(data, header.start, header.pn_offset, header.end, keys, True,
+                                           self.early_largest)
+            except QuicFormatError:
+                continue
+            self.early_keys, self.early_largest = keys, max(self.early_largest, pn)
+            r.zero_rtt_opened += 1
+            try:
+                for f in frames(payload, one_rtt=True):
+                    if isinstance(f, ConnectionClose):
+                        self._close(f, "client", frame, ts, "0rtt")
+            except QuicFormatError as e:
+                self._problem(f"frame {frame}: 0-RTT packet: {e}")
+            return
+
     def _short(self, sender: str, data: bytes, pos: int, frame: int, ts: float) -> None:
         """A 1-RTT packet opened with the key log's application secrets: HANDSHAKE_DONE, the
         CONNECTION_CLOSE, the connection IDs its sender issues."""
@@ -482,6 +528,8 @@ class QuicSession:
                     r.certificate_requested = True
                 elif msg_type == ENCRYPTED_EXTENSIONS and sender == "server":
                     exts = parse_message(msg_type, body, ParseContext(0x0304, None, "server")).extensions
+                    if r.client_hello is not None and r.client_hello.ext(EARLY_DATA) is not None:
+                        r.early_data_accepted = any(e.type == EARLY_DATA for e in exts)
                     ext = next((e for e in exts if e.type == 16), None)  # application_layer_protocol_negotiation
                     names = (ext.decoded or {}).get("protocols") if ext is not None else None
                     if names:
