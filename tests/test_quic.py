@@ -23,7 +23,7 @@ from tlsdissect.diagnosis import alerts
 from tests.shared_captures import shared_captures_dir
 from tlsdissect.quic.initial import initial_keys, open_packet
 from tlsdissect.quic.packets import parse_long_header
-from tlsdissect.quic.h3 import H3_ERRORS
+from tlsdissect.quic.h3 import H3_ERRORS, field_section_status, response_status
 from tlsdissect.quic.protection import KeyPhases, decode_packet_number, keys_from_secret, next_secret, open_payload
 from tlsdissect.quic.session import QuicSession
 
@@ -294,6 +294,38 @@ def test_keyed_lab_1rtt_packets_equal_tsharks(name: str) -> None:
     elif c.application and c.error_code in H3_ERRORS:
         assert c.error_name == f"{H3_ERRORS[c.error_code]} (0x{c.error_code:x})"
         assert any(H3_ERRORS[c.error_code] in e["text"] for e in q.diagnosis.evidence)
+
+
+@pytest.mark.parametrize("name", ["quic_h3_misdirected_keys", "quic_h3_ok_keys"])
+def test_http3_response_status_is_the_clients(name: str) -> None:
+    """aioquic's HTTP/3 server answers GET / (lab/quic/peers.py, QUIC_H3_STATUS): the status the
+    client reported, read from the server's HEADERS frame in the frame where tshark (with the key
+    log) finds that HEADERS frame on the request stream; our QPACK reading of tshark's copy of
+    the frame's payload gives it too."""
+    observed = _observed(name)["observed"]
+    rows = [line.split("\t") for line in observed["tshark_with_keys_h3_status"]]
+    (frame, _, stream, payload) = next(r for r in rows if r[1] == "4433")
+    (q,) = tlsdissect.analyze(LAB / name / "capture.pcap", keylog=LAB / name / "keylog.txt").quic
+    assert q.http3_status == int(observed["client"]["status"]) and q.http3_status_frame == int(frame)
+    assert stream == "0" and field_section_status(bytes.fromhex(payload)) == q.http3_status
+    assert q.outcome() == "established" and q.diagnosis.cause == "ok"
+    assert any(f"HTTP/3 status {q.http3_status}" in e["text"] for e in q.diagnosis.evidence)
+
+
+@pytest.mark.parametrize("status", [100, 103, 200, 204, 206, 302, 304, 400, 403, 404, 418, 421, 425, 500, 503, 599])
+def test_qpack_status_equals_ls_qpacks_encoding(status: int) -> None:
+    """ls-qpack (pylsqpack, the encoder aioquic uses) encodes a response's field section; our
+    static-table reading finds its :status (static entries, and literals for the others)."""
+    pylsqpack = pytest.importorskip("pylsqpack")
+    _, block = pylsqpack.Encoder().encode(0, [(b":status", str(status).encode()), (b"server", b"lab")])
+    assert field_section_status(block) == status
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=64))
+def test_hostile_response_stream_bytes_never_raise(data: bytes) -> None:
+    status, done = response_status(data)
+    assert status is None or 100 <= status <= 599
 
 
 def test_h3_error_table_equals_aioquics() -> None:

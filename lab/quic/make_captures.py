@@ -50,6 +50,9 @@ SCENARIOS = {
                                     "transport CRYPTO_ERROR 0x150 (internal_error) in a 1-RTT packet; key log"),
     "quic_zero_rtt_keys": ("h3", "h3", True, "a first handshake for a session ticket, then a second connection "
                            "that resumes and sends a PING as 0-RTT early data, accepted; key log"),
+    "quic_h3_misdirected_keys": ("h3", "h3", True, "an HTTP/3 server (aioquic's H3 layer) answers the client's "
+                                 "GET / with 421 Misdirected Request; key log"),
+    "quic_h3_ok_keys": ("h3", "h3", True, "an HTTP/3 server answers the client's GET / with 200; key log"),
     "quic_alpn_mismatch": ("h3", "hq-interop", True,
                            "the server speaks only h3, the client offers only hq-interop: the server closes "
                            "with CRYPTO_ERROR 0x178 (no_application_protocol) in an Initial packet"),
@@ -73,6 +76,8 @@ KEYED = {
     "quic_h3_request_rejected_keys": ("good", {"QUIC_WAIT": "1"}, "ok"),
     "quic_late_crypto_error_keys": ("good", {"QUIC_WAIT": "1"}, "ok"),
     "quic_zero_rtt_keys": ("good", {"QUIC_ZERO_RTT": "1"}, "ok"),
+    "quic_h3_misdirected_keys": ("good", {"QUIC_H3_GET": "1"}, "ok"),
+    "quic_h3_ok_keys": ("good", {"QUIC_H3_GET": "1"}, "ok"),
 }
 VERSIONS = {"quic_v2_keys": "6b3343cf", "quic_v2_key_update_keys": "6b3343cf"}
 # The server's environment: how it closes after the handshake (peers.py, QUIC_SERVER_CLOSE).
@@ -80,6 +85,8 @@ SERVER_ENV = {
     "quic_h3_version_fallback_keys": {"QUIC_SERVER_CLOSE": "110"},
     "quic_h3_request_rejected_keys": {"QUIC_SERVER_CLOSE": "10b,,too busy"},
     "quic_late_crypto_error_keys": {"QUIC_SERVER_CLOSE": "150,6,late internal error"},
+    "quic_h3_misdirected_keys": {"QUIC_H3_STATUS": "421"},
+    "quic_h3_ok_keys": {"QUIC_H3_STATUS": "200"},
 }
 
 
@@ -153,6 +160,7 @@ def make(name: str, out: Path) -> None:
         observed["tshark_with_keys_certificates"] = _tshark_certificates(folder)
         observed["tshark_with_keys_1rtt"] = tshark_1rtt(folder)
         observed["tshark_with_keys_0rtt"] = tshark_0rtt(folder)
+        observed["tshark_with_keys_h3_status"] = tshark_h3_status(folder)
     (folder / "expected.json").write_text(json.dumps({
         "scenario": name, "description": what,
         "made_with": {"server": "aioquic (lab/quic/peers.py)", "client": "aioquic (lab/quic/peers.py)",
@@ -191,6 +199,17 @@ def tshark_0rtt(folder: Path) -> list[str]:
                            "quic.long.packet_type == 1 or tls.handshake.extension.type == 42",
                            "-T", "fields", "-e", "frame.number", "-e", "udp.srcport", "-e", "quic.long.packet_type",
                            "-e", "quic.frame_type", "-e", "tls.handshake.type"],
+                          capture_output=True, text=True).stdout.strip().splitlines()
+
+
+def tshark_h3_status(folder: Path) -> list[str]:
+    """tshark's reading of the HTTP/3 HEADERS frames with the key log: frame, source port,
+    stream ID and the frame's payload (hex; tshark 4.0 does not decode QPACK: the status the
+    client reported is the ground truth)."""
+    return subprocess.run(["tshark", "-n", "-r", str(folder / "capture.pcap"), "-o",
+                           f"tls.keylog_file:{folder / 'keylog.txt'}", "-Y", "http3.frame_type == 1",
+                           "-T", "fields", "-e", "frame.number", "-e", "udp.srcport", "-e", "quic.stream.stream_id",
+                           "-e", "http3.frame_payload"],
                           capture_output=True, text=True).stdout.strip().splitlines()
 
 

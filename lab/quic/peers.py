@@ -13,7 +13,9 @@ QUIC_SERVER_CLOSE (the server closes each connection 0.3 s after its handshake c
 ``CODE`` for an application close, 0x1d; ``CODE,FRAME_TYPE`` for a transport close, 0x1c; a
 reason phrase may follow after a second comma), QUIC_ZERO_RTT (the client connects twice: the
 second time it resumes with the first connection's session ticket and sends a PING as 0-RTT
-early data; the server keeps its tickets to accept it).
+early data; the server keeps its tickets to accept it), QUIC_H3_STATUS (the server speaks
+HTTP/3 and answers every request with this status; the client then sends GET / over HTTP/3 and
+reports the status it got).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import sys
 
 from aioquic.asyncio import QuicConnectionProtocol, connect, serve
 from aioquic.quic.configuration import QuicConfiguration
+from aioquic.h3.connection import H3_ALPN, H3Connection
+from aioquic.h3.events import HeadersReceived
 from aioquic.quic.events import HandshakeCompleted, QuicEvent
 from aioquic.tls import CipherSuite
 
@@ -44,10 +48,48 @@ class ClosingServer(QuicConnectionProtocol):
         self.transmit()
 
 
+class H3Server(QuicConnectionProtocol):
+    """An HTTP/3 server that answers every request with the status QUIC_H3_STATUS says."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - the protocol's own arguments
+        super().__init__(*args, **kwargs)
+        self._http = H3Connection(self._quic)
+
+    def quic_event_received(self, event: QuicEvent) -> None:
+        for h3_event in self._http.handle_event(event):
+            if isinstance(h3_event, HeadersReceived) and h3_event.stream_ended:
+                status = os.environ["QUIC_H3_STATUS"].encode()
+                self._http.send_headers(h3_event.stream_id, [(b":status", status), (b"server", b"lab")],
+                                        end_stream=True)
+        self.transmit()
+
+
+class H3Client(QuicConnectionProtocol):
+    """An HTTP/3 client: GET / and the response's status."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self._http = H3Connection(self._quic)
+        self.status: asyncio.Future = asyncio.get_event_loop().create_future()
+
+    def quic_event_received(self, event: QuicEvent) -> None:
+        for h3_event in self._http.handle_event(event):
+            if isinstance(h3_event, HeadersReceived) and not self.status.done():
+                self.status.set_result(dict(h3_event.headers).get(b":status", b"").decode())
+
+    def get(self) -> None:
+        stream_id = self._quic.get_next_available_stream_id()
+        self._http.send_headers(stream_id, [(b":method", b"GET"), (b":scheme", b"https"),
+                                            (b":authority", b"www.lab.test"), (b":path", b"/")], end_stream=True)
+        self.transmit()
+
+
 async def run_server(port: int, cert: str, key: str, alpns: list[str]) -> None:
     config = QuicConfiguration(is_client=False, alpn_protocols=alpns)
     config.load_cert_chain(cert, key)
     protocol = ClosingServer if os.environ.get("QUIC_SERVER_CLOSE") else QuicConnectionProtocol
+    if os.environ.get("QUIC_H3_STATUS"):
+        protocol, config.alpn_protocols = H3Server, H3_ALPN
     tickets: dict = {}
     await serve("127.0.0.1", port, configuration=config, create_protocol=protocol,
                 session_ticket_fetcher=tickets.get, session_ticket_handler=lambda t: tickets.__setitem__(t.ticket, t))
@@ -67,6 +109,12 @@ async def run_client(port: int, ca: str, alpns: list[str], version: int | None) 
     outcome: dict = {}
     if os.environ.get("QUIC_ZERO_RTT"):
         return await _resume_with_early_data(port, config)
+    if os.environ.get("QUIC_H3_GET"):
+        async with connect("127.0.0.1", port, configuration=config, create_protocol=H3Client) as client:
+            outcome["handshake_completed"] = True
+            client.get()
+            outcome["status"] = await asyncio.wait_for(client.status, 5)
+        return outcome
     try:
         async with connect("127.0.0.1", port, configuration=config, wait_connected=True) as client:
             outcome["handshake_completed"] = True

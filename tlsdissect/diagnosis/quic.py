@@ -182,6 +182,9 @@ def established(q: Any) -> Optional[QuicDiagnosis]:
     if updates:
         evidence.append(_line(f"Key updates (RFC 9001 §6): {' and '.join(updates)}; the packets after them opened "
                               "with the next keys."))
+    if q.http3_status is not None:
+        evidence.append(_line(f"The server's first HTTP/3 response: HTTP/3 status {q.http3_status} (read with the key "
+                              "log).", q.http3_status_frame))
     if q.zero_rtt_opened:
         taken = {True: "the server accepted it (early_data in its EncryptedExtensions)",
                  False: "the server refused it (no early_data in its EncryptedExtensions): the client sends it again "

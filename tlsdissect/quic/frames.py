@@ -2,8 +2,9 @@
 others skipped by their encoding.
 
 Read: CRYPTO, CONNECTION_CLOSE (0x1c transport, 0x1d application), HANDSHAKE_DONE (the server's
-word that the handshake is confirmed, RFC 9001 §4.1.2) and NEW_CONNECTION_ID (the connection IDs
-a side issues: the short headers sent to it carry them). Skipped: PADDING, PING, ACK, and in
+word that the handshake is confirmed, RFC 9001 §4.1.2), NEW_CONNECTION_ID (the connection IDs
+a side issues: the short headers sent to it carry them) and STREAM (the start of an HTTP/3
+response). Skipped: PADDING, PING, ACK, and in
 1-RTT packets every other frame of RFC 9000 §19 and DATAGRAM (RFC 9221). Initial and Handshake
 packets may carry only PADDING, PING, ACK, CRYPTO and CONNECTION_CLOSE (§12.4): anything else
 there is a protocol violation, and reading stops at it, as it does at a frame type we do not
@@ -43,7 +44,14 @@ class NewConnectionId:
     cid: bytes
 
 
-Frame = Union[CryptoFrame, ConnectionClose, HandshakeDone, NewConnectionId]
+@dataclass
+class StreamFrame:
+    stream_id: int
+    offset: int
+    data: bytes
+
+
+Frame = Union[CryptoFrame, ConnectionClose, HandshakeDone, NewConnectionId, StreamFrame]
 
 # Frames made of a fixed number of variable-length integers (RFC 9000 §19): type -> how many.
 _VARINT_FRAMES: dict[int, int] = {
@@ -89,14 +97,6 @@ def _skip(payload: bytes, pos: int, ftype: int) -> int:
     if ftype == 0x07:  # NEW_TOKEN
         length, pos = varint(payload, pos)
         return pos + length
-    if 0x08 <= ftype <= 0x0F:  # STREAM: ID, offset (OFF bit 0x04), length (LEN bit 0x02) or to the end
-        _, pos = varint(payload, pos)
-        if ftype & 0x04:
-            _, pos = varint(payload, pos)
-        if not ftype & 0x02:
-            return end
-        length, pos = varint(payload, pos)
-        return pos + length
     if ftype == 0x30:  # DATAGRAM without a length: to the end (RFC 9221 §4)
         return end
     if ftype == 0x31:
@@ -136,6 +136,18 @@ def frames(payload: bytes, one_rtt: bool = False) -> Iterator[Frame]:
             return  # not allowed in Initial and Handshake packets: nothing more we can trust
         elif ftype == HANDSHAKE_DONE:
             yield HandshakeDone()
+        elif 0x08 <= ftype <= 0x0F:  # STREAM: ID, offset (OFF bit 0x04), length (LEN bit 0x02) or to the end
+            stream_id, pos = varint(payload, pos)
+            offset = 0
+            if ftype & 0x04:
+                offset, pos = varint(payload, pos)
+            length = end - pos
+            if ftype & 0x02:
+                length, pos = varint(payload, pos)
+            if pos + length > end:
+                raise QuicFormatError("STREAM frame runs past its packet")
+            yield StreamFrame(stream_id, offset, payload[pos:pos + length])
+            pos += length
         elif ftype == 0x18:  # NEW_CONNECTION_ID: sequence, retire prior to, length, ID, reset token
             sequence, pos = varint(payload, pos)
             _, pos = varint(payload, pos)

@@ -16,7 +16,8 @@ long headers, or a NEW_CONNECTION_ID frame it sent), so those are remembered per
 packet is read with the one it starts with (else with each length they have). The 1-RTT packets
 show the server's HANDSHAKE_DONE (the handshake completed, RFC 9001 §4.1.2) and the closes sent
 after the handshake: application closes (0x1d, with HTTP/3's error names when ALPN chose h3)
-and transport closes (a late CRYPTO_ERROR). A resuming client's 0-RTT packets are opened with
+and transport closes (a late CRYPTO_ERROR), and on HTTP/3 connections the status of the server's
+first response (its first request stream's HEADERS, read with QPACK's static table: quic.h3). A resuming client's 0-RTT packets are opened with
 ``CLIENT_EARLY_TRAFFIC_SECRET`` (the suite is the resumed session's: the ServerHello's when it is
 read, else each TLS 1.3 suite the ClientHello offers, tried in turn).
 """
@@ -28,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from tlsdissect.errors import ParseError
-from tlsdissect.quic.frames import ConnectionClose, CryptoFrame, HandshakeDone, NewConnectionId, frames
-from tlsdissect.quic.h3 import h3_error_name, is_http3
+from tlsdissect.quic.frames import ConnectionClose, CryptoFrame, HandshakeDone, NewConnectionId, StreamFrame, frames
+from tlsdissect.quic.h3 import h3_error_name, is_http3, response_status
 from tlsdissect.quic.initial import initial_keys, open_packet
 from tlsdissect.quic.packets import QuicFormatError, parse_long_header, version_name
 from tlsdissect.quic.protection import SUITES, KeyPhases, PacketKeys, keys_from_secret, open_payload
@@ -46,6 +47,7 @@ MAX_CIDS = 16  # connection IDs remembered per side (the short headers sent to i
 # bulk transfer's packets are not), so a long download costs no decryption per packet.
 MAX_ONERTT_OPENED = 10_000
 SMALL_PACKET = 256
+MAX_RESPONSE_HEAD = 16 * 1024  # bytes of the first response stream kept to read its HEADERS
 
 # RFC 9000 §20.1 (and RFC 9368 §10.2): transport error codes; 0x100-0x1ff carry a TLS alert.
 TRANSPORT_ERRORS: dict[int, str] = {
@@ -142,6 +144,8 @@ class QuicHandshake:
     onertt_opened: dict[str, int] = field(default_factory=lambda: {"client": 0, "server": 0})
     zero_rtt_opened: int = 0  # the client's 0-RTT packets opened with CLIENT_EARLY_TRAFFIC_SECRET
     early_data_accepted: Optional[bool] = None  # the client offered 0-RTT and EncryptedExtensions accepted it
+    http3_status: Optional[int] = None  # the :status of the server's first HTTP/3 response
+    http3_status_frame: Optional[int] = None
     chain: Any = None  # x509.chain.ChainAnalysis of server_certificates (the pipeline fills it in)
     diagnosis: Any = None  # diagnosis.quic.QuicDiagnosis (the pipeline fills it in)
     packets: dict[str, dict[str, int]] = field(default_factory=lambda: {"client": {}, "server": {}})
@@ -193,6 +197,7 @@ class QuicHandshake:
             "application_keys": self.application_keys, "handshake_done_frame": self.handshake_done_frame,
             "key_updates": dict(self.key_updates), "onertt_opened": dict(self.onertt_opened),
             "zero_rtt_opened": self.zero_rtt_opened, "early_data_accepted": self.early_data_accepted,
+            "http3_status": self.http3_status, "http3_status_frame": self.http3_status_frame,
             "certificate_requested": self.certificate_requested,
             "server_certificates": self.chain.to_dict()["certificates"] if self.chain is not None else None,
             "chain_findings": [f.to_dict() for f in self.chain.findings] if self.chain is not None else None,
@@ -262,6 +267,8 @@ class QuicSession:
         self.cids: dict[str, list[bytes]] = {"client": [], "server": []}  # the CIDs each side issued
         self.version: Optional[int] = None  # the version of the server's latest long header (1-RTT keys)
         self.undecryptable = {"client": 0, "server": 0}  # 1-RTT packets that did not open
+        self.response: Optional[tuple[int, bytes, dict[int, bytes]]] = None  # (stream, contiguous bytes, pieces)
+        self.response_done = False
         self.early_keys: Optional[PacketKeys] = None  # the 0-RTT keys, once a packet opened with them
         self.early_largest = -1
 
@@ -417,6 +424,31 @@ class QuicSession:
             r.application_keys = True
         return phases
 
+    def _response_piece(self, f: StreamFrame, frame: int) -> None:
+        """A piece of the server's data on a request stream (client-initiated, bidirectional: ID
+        divisible by 4): the first such stream's start is kept until its HEADERS give the status."""
+        if f.stream_id % 4 != 0 or not is_http3(self._alpn()):
+            return
+        if self.response is None:
+            self.response = (f.stream_id, b"", {})
+        stream_id, head, pieces = self.response
+        if f.stream_id != stream_id or f.offset >= MAX_RESPONSE_HEAD:
+            return
+        if len(pieces) < 64:
+            pieces[f.offset] = f.data
+        while True:
+            nxt = next((o for o in pieces if o <= len(head) < o + len(pieces[o])), None)
+            if nxt is None:
+                break
+            data = pieces.pop(nxt)
+            head = (head + data[len(head) - nxt:])[:MAX_RESPONSE_HEAD]
+        self.response = (stream_id, head, pieces)
+        status, done = response_status(head)
+        if done or len(head) >= MAX_RESPONSE_HEAD:
+            self.response_done, self.response = True, None
+            r = self.result
+            r.http3_status, r.http3_status_frame = status, frame if status is not None else None
+
     def _early_key_candidates(self, version: int) -> list[PacketKeys]:
         """The 0-RTT keys to try: the ones that opened a packet, else the early secret under the
         resumed session's suite (the ServerHello's, else each offered TLS 1.3 suite)."""
@@ -483,6 +515,8 @@ class QuicSession:
                     self._close(f, sender, frame, ts, "1rtt")
                 elif isinstance(f, NewConnectionId):
                     self._issued(sender, f.cid)
+                elif isinstance(f, StreamFrame) and sender == "server" and not self.response_done:
+                    self._response_piece(f, frame)
         except QuicFormatError as e:
             self._problem(f"frame {frame}: 1-RTT packet: {e}")
 
