@@ -143,8 +143,12 @@ def _late_close(q: Any) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]
     and, for a late CRYPTO_ERROR, the after_handshake problem: it did not stop the handshake."""
     c = q.close
     line = _close_line(q)
-    when = "after the server's HANDSHAKE_DONE" if c.late else "after 1-RTT packets had gone both ways"
-    line["text"] = line["text"][:-1] + f", {when}: it ended the connection, not the handshake."
+    if c.late:
+        line["text"] = line["text"][:-1] + (", after the server's HANDSHAKE_DONE: it ended the connection, not the "
+                                            "handshake.")
+    else:
+        line["text"] = line["text"][:-1] + (", an application's close, not a handshake failure." if c.application_level
+                                            else ", a close without error, not a handshake failure.")
     meaning = H3_MEANINGS.get(c.error_code) if c.application and is_http3(q.alpn_selected) else None
     if meaning:
         line["text"] += f" {c.error_name.split(' ')[0]}: {meaning}."

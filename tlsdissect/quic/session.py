@@ -17,9 +17,10 @@ packet is read with the one it starts with (else with each length they have). Th
 show the server's HANDSHAKE_DONE (the handshake completed, RFC 9001 §4.1.2) and the closes sent
 after the handshake: application closes (0x1d, with HTTP/3's error names when ALPN chose h3)
 and transport closes (a late CRYPTO_ERROR), and on HTTP/3 connections the status of the server's
-first response (its first request stream's HEADERS, read with QPACK's static table: quic.h3). A resuming client's 0-RTT packets are opened with
-``CLIENT_EARLY_TRAFFIC_SECRET`` (the suite is the resumed session's: the ServerHello's when it is
-read, else each TLS 1.3 suite the ClientHello offers, tried in turn).
+first response (its first request stream's HEADERS, read with QPACK's static table: quic.h3).
+A resuming client's 0-RTT packets are opened with ``CLIENT_EARLY_TRAFFIC_SECRET`` (the suite is
+the resumed session's: the ServerHello's when it is read, else each TLS 1.3 suite the
+ClientHello offers, tried in turn).
 """
 
 from __future__ import annotations
