@@ -328,6 +328,34 @@ def test_hostile_response_stream_bytes_never_raise(data: bytes) -> None:
     assert status is None or 100 <= status <= 599
 
 
+def test_handshake_done_alone_proves_the_handshake() -> None:
+    """The client's datagrams after its first are not in the capture (one direction seen): no
+    1-RTT packets both ways, but the server's HANDSHAKE_DONE (frame 5, tshark) read with the key
+    log says the handshake completed. Without the key log the same datagrams stay incomplete."""
+    import dpkt
+
+    from tlsdissect.keys.keylog import KeyLog
+
+    name = "quic_success_keys"
+    done = [r[0] for r in _tshark_1rtt(name) if r[1] == "server" and 0x1E in r[3]]
+    with open(LAB / name / "capture.pcap", "rb") as f:
+        packets = [(ts, dpkt.ethernet.Ethernet(buf).data.data) for ts, buf in dpkt.pcap.Reader(f)]
+    client_port = packets[0][1].sport
+    for keylog in (KeyLog.from_file(LAB / name / "keylog.txt"), None):
+        s = QuicSession("a", "c", "s", 1, 0.0, keylog)
+        for i, (ts, udp) in enumerate(packets, 1):
+            if udp.sport != client_port:
+                s.datagram("b", i, ts, bytes(udp.data))
+            elif i == 1:
+                s.datagram("a", i, ts, bytes(udp.data))
+        q = s.result
+        assert not q.handshake_progressed
+        if keylog is not None:
+            assert q.handshake_done_frame == done[0] and q.outcome() == "established"
+        else:
+            assert q.handshake_done_frame is None and q.outcome() == "incomplete"
+
+
 def test_h3_error_table_equals_aioquics() -> None:
     """RFC 9114 §8.1, RFC 9204 §6 and RFC 9297's codes as a second implementation has them."""
     h3 = pytest.importorskip("aioquic.h3.connection")
