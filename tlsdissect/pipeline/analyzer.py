@@ -321,7 +321,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
     # reads them all)
     udp_reader = table.shard is None or table.shard[0] == 0
     quic = QuicFlows(sessions.keylog) if udp_reader else None
-    dtls = DtlsFlows() if udp_reader else None
+    dtls = DtlsFlows(sessions.keylog) if udp_reader else None
     next_sweep_frame = 0
     frame = 0
     ts = 0.0
