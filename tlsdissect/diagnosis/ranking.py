@@ -57,7 +57,8 @@ _SERVER_REFUSES_HELLO = (
 _CLIENT_REFUSES_HELLO = (hello_rejected.version_chosen_refused, hello_rejected.retry_group_not_offered,
                          hello_rejected.server_hello_refused)
 _CLIENT_REFUSES_CERTIFICATE = (
-    key_exchange.server_signature_invalid, key_exchange.weak_dh_group_refused,
+    key_exchange.server_signature_invalid, key_exchange.unverifiable_signature_refused,
+    key_exchange.weak_dh_group_refused,
     revocation.server_certificate_revoked,
     server_certificate.unseen_certificate_expired, server_certificate.unseen_certificate_refused,
     server_certificate.finding_explains_refusal, server_certificate.root_not_trusted,
