@@ -74,3 +74,22 @@ def test_the_verdict_survives_losing_the_client_hello(sidecar: Path, tmp_path: P
         assert CAUSES[d.cause].family == CAUSES[want].family, d.verdict
     else:
         assert d.cause == want, d.verdict
+
+
+def test_a_short_snap_length_is_named(tmp_path: Path) -> None:
+    """A capture made with `tcpdump -s 128` (its file header says 128, its frames are cut
+    there): the report warns that the TLS messages are incomplete and why, with the snap length
+    the header gives; a capture made with the full snap length gets no such warning."""
+    source = CAPTURES / "tls12_expired_curl" / "capture.pcap"
+    if not source.exists():
+        pytest.skip("no lab captures")
+    short = tmp_path / "short.pcap"
+    with open(source, "rb") as fin, open(short, "wb") as fout:
+        reader = dpkt.pcap.Reader(fin)
+        writer = dpkt.pcap.Writer(fout, linktype=reader.datalink(), snaplen=128)
+        for ts, buf in reader:
+            writer.writepkt(buf[:128], ts=ts)
+    assert int.from_bytes(short.read_bytes()[16:20], "little") == 128  # (the pcap header's snaplen)
+    warnings = tlsdissect.analyze(short).warnings
+    assert any("snap length of 128 bytes" in w for w in warnings), warnings
+    assert not any("snap length" in w for w in tlsdissect.analyze(source).warnings)

@@ -18,6 +18,10 @@ def phase_at(f: Facts, frame: int, sender: str) -> str:
     if f.c.established:
         return post_handshake_phase(f, frame)
     if sh is None:
+        if sender == "client" and any(e.sender == "server" and e.frame <= frame for e in f.by_type.get("gap", ())):
+            # The server's answer was there, but its bytes are missing from the capture (frames
+            # cut short by the snap length, or lost): the client was judging that answer.
+            return "server_certificate"
         return "client_hello"
     if sender == "client":
         # What the server sent last decides: its certificate, its key exchange, its Finished.

@@ -110,6 +110,23 @@ class Sessions:
         return session
 
 
+# Below this snap length a full-size Ethernet frame is cut short (1514 bytes with its header).
+FULL_FRAME = 1514
+
+
+def _short_snaplen(reader: Any) -> Optional[str]:
+    """A warning when the capture was made with a snap length that cuts full-size frames short
+    (tcpdump -s 68/96/128, old defaults and "headers only" setups): the TLS messages in the
+    cut frames are incomplete, which shows as bytes missing from the capture, not as silence."""
+    info = getattr(reader, "info", None)
+    sizes = sorted({i.snaplen for i in getattr(info, "interfaces", ()) if 0 < i.snaplen < FULL_FRAME})
+    if not sizes:
+        return None
+    return (f"the capture was made with a snap length of {', '.join(map(str, sizes))} bytes: longer frames are cut "
+            "short, so the TLS messages in them are incomplete and show as bytes missing from the capture (capture "
+            "again with `tcpdump -s 0`)")
+
+
 def _finish(conn: TcpConnection, sessions: Sessions, capture_ended: bool, opts: Options) -> Optional[Connection]:
     # assemble() first: TLS that only comes out of the final flush must count too.
     result = assemble(conn, capture_ended, sessions.capture_end)
@@ -381,6 +398,9 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
             st.interrupted = True
         table.retire_all()
         sessions.capture_end = ts
+        short = _short_snaplen(reader)
+        if short:
+            st.warnings.append(short)
         if table.tombstones_dropped:
             st.warnings.append(f"{table.tombstones_dropped} retired connections forgot their stream number early "
                                f"(more than {table.max_tombstones} were retired within {TOMBSTONE_TTL:g} s, "
