@@ -458,3 +458,46 @@ w3("wide3_version_mismatch_mbedtls_java13",
    lighttpd_tls("mod_mbedtls"), java_client(*J13),
    expect(None, "failed", "protocol_version_mismatch", "server", "alert", alert("server", 40),
           "client_hello"))
+w3("wide3_client_cert_missing_erlang_curl13",
+   "The Erlang/OTP ssl server (TLS 1.3) requires a client certificate (verify_peer, "
+   "fail_if_no_peer_cert; Corp Client CA); curl (TLS 1.3, writing the key log) has none.",
+   erlang_server(*E13, "--verify-client", "yes", chain="inter-and-corp.pem"), curl(*TLS13),
+   expect("TLSv1.3", "failed", "client_cert_missing", "server", "alert",
+          alert("server", 116, encrypted=True), "client_certificate"))
+w3("wide3_client_cert_missing_nss_s_client12",
+   "NSS selfserv requires a client certificate (-r -r; Corp Client CA trusted for clients); "
+   "openssl s_client (TLS 1.2, writing the key log) has none and sends an empty Certificate.",
+   selfserv("-V", "tls1.2:tls1.3", "-r", "-r", trust=("T,,", "{pki}/corp-ca.crt")),
+   {"client": ["openssl", "s_client", "-connect", "127.0.0.1:{port}", "-servername", HOST,
+               "-CAfile", "{pki}/root.crt", "-verify_return_error", "-keylogfile", "{keylog}",
+               "-ign_eof", "-tls1_2"], "client_kind": "s_client", "stdin": GET},
+   expect("TLSv1.2", "failed", "client_cert_missing", "server", "alert", alert("server", 42),
+          "client_certificate"))
+w3("wide3_alpn_mismatch_java_curl13",
+   "The Java server speaks only the ALPN protocol acme-tls/1; curl (TLS 1.3, writing the key "
+   "log) offers h2 and http/1.1.",
+   java_server("--alpn", "acme-tls/1"), curl(*TLS13),
+   expect(None, "failed", "alpn_mismatch", "server", "alert", alert("server", 120),
+          "client_hello"))
+w3("wide3_version_mismatch_nss_java12",
+   "NSS selfserv accepts only TLS 1.3 (-V tls1.3:tls1.3); the Java client offers only TLS 1.2.",
+   selfserv("-V", "tls1.3:tls1.3"), java_client(*J12),
+   expect(None, "failed", "protocol_version_mismatch", "server", "alert", alert("server", 70),
+          "client_hello"))
+w3("wide3_success_java_s_server13",
+   "openssl s_server (writing the key log) with the good chain; the Java client (TLS 1.3) "
+   "fetches / and closes after the response head (close_notify).",
+   openssl_server(*GOOD_S), java_client(*J13),
+   expect("TLSv1.3", "established", "ok", None, None, None, None))
+w3("wide3_not_yet_valid_erlang_s_server13",
+   "openssl s_server (writing the key log) serves the leaf valid only from 2034; the "
+   "Erlang/OTP ssl client (TLS 1.3) aborts under its handshake keys.",
+   openssl_server(*s_cert("notyet")), erlang_client(*E13),
+   expect("TLSv1.3", "failed", "server_cert_not_yet_valid", "client", "alert",
+          alert("client", 45, encrypted=True), "server_certificate"))
+w3("wide3_hostname_mismatch_nss_mbedtls12",
+   "lighttpd on mbedTLS serves a valid chain for other.example.test only; NSS tstclnt "
+   "(TLS 1.2) asks for www.lab.test.",
+   lighttpd_tls("mod_mbedtls", "fullchain-wronghost.pem", "leaf-wronghost.key"), tstclnt(*N12),
+   expect("TLSv1.2", "failed", "server_cert_hostname_mismatch", "client", "alert",
+          alert("client", 42), "server_certificate"))
