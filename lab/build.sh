@@ -26,6 +26,8 @@
 #   erlang-base erlang-ssl  the Erlang/OTP ssl server and client (lab/peers/peer.escript; wide3_*)
 #   botan        Botan 2 tls_client / tls_server (wide3_*)
 #   lighttpd-mod-wolfssl lighttpd-mod-mbedtls  lighttpd on wolfSSL and on mbedTLS (wide3_*)
+#   cargo librust-rustls-dev librust-rustls-pemfile-dev  the rustls server and client
+#                (lab/peers/rustls, built offline from Debian's crates; wide3_*)
 #
 # Everything runs on 127.0.0.1 high ports (20000+); servers are started with their own
 # configs under lab/work/ and stopped at the end of each scenario.  The wide_* scenarios each
@@ -36,7 +38,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 packages=(apache2 nginx tcpdump openssl curl gnutls-bin python3 tshark wireshark-common haproxy
           lighttpd stunnel4 golang-go nodejs iptables iproute2 openjdk-17-jdk-headless
-          libnss3-tools erlang-base erlang-ssl botan lighttpd-mod-wolfssl lighttpd-mod-mbedtls)
+          libnss3-tools erlang-base erlang-ssl botan lighttpd-mod-wolfssl lighttpd-mod-mbedtls
+          cargo librust-rustls-dev librust-rustls-pemfile-dev)
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "lab/build.sh must run as root (apt-get, tcpdump, servers)" >&2

@@ -38,7 +38,7 @@ import groundtruth
 import pki
 import servers
 from scenarios import SCENARIOS, Scenario
-from wide3 import CLIENT_VERSIONS, ensure_java_peer, lighttpd_version
+from wide3 import CLIENT_VERSIONS, RUSTLS_PEER, ensure_java_peer, ensure_rustls_peer, lighttpd_version
 
 WORK = HERE / "work"
 OUT = REPO / "captures"
@@ -414,6 +414,9 @@ def main(argv: list[str]) -> int:
     if any("Peer" in sc.client or (sc.server[0] == "command" and "Peer" in sc.server[1]["argv"])
            for _, sc in chosen):
         ensure_java_peer()
+    if any(RUSTLS_PEER in " ".join(sc.client) or (sc.server[0] == "command" and any(
+            RUSTLS_PEER in a for a in sc.server[1]["argv"])) for _, sc in chosen):
+        ensure_rustls_peer()
     bad = 0
     for i, sc in chosen:
         if sc.port is not None and not sc.netns:

@@ -16,6 +16,9 @@ here at least one peer of every scenario is another implementation:
   to 127.0.0.1.
 - wolfSSL 5.5 and mbedTLS 2.28 as lighttpd's TLS modules (lighttpd-mod-wolfssl,
   lighttpd-mod-mbedtls).
+- rustls 0.20 (Debian's librust-rustls-dev): lab/peers/rustls/, a server and a client built
+  offline with cargo from Debian's crate registry (/usr/share/cargo/registry). Both write the
+  key log (SSLKEYLOGFILE).
 
 Key logs come from the other peer where it is an OpenSSL or GnuTLS one (curl, gnutls-cli, or
 `openssl s_server -keylogfile` as the server), or from the Erlang peer after a success.
@@ -98,7 +101,11 @@ def lighttpd_version(module: str) -> str:
     return f"{ver} {module} ({name} {_deb(package)})"
 
 
-CLIENT_VERSIONS = {"java": java_version, "erlang": erlang_version,
+def rustls_version() -> str:
+    return f"rustls {_deb('librust-rustls-dev')} (lab/peers/rustls)"
+
+
+CLIENT_VERSIONS = {"java": java_version, "erlang": erlang_version, "rustls": rustls_version,
                    "nss": lambda: nss_version("tstclnt"),
                    "botan": lambda: botan_version("tls_client")}
 
@@ -111,6 +118,23 @@ def ensure_java_peer() -> None:
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["javac", "-d", str(out.parent), str(src)], check=True)
+
+
+RUSTLS_PEER = "lab/work/rustls-target/release/rustls-peer"
+
+
+def ensure_rustls_peer() -> None:
+    """Build lab/peers/rustls once (cargo --offline, Debian's crates only) into lab/work."""
+    src = HERE / "peers" / "rustls"
+    out = HERE.parent / RUSTLS_PEER
+    newest = max(p.stat().st_mtime for p in [src / "Cargo.toml", *src.glob("src/*.rs")])
+    if out.exists() and out.stat().st_mtime >= newest:
+        return
+    subprocess.run(["cargo", "build", "--release", "--offline", "--config",
+                    'source.crates-io.replace-with="debian"', "--config",
+                    'source.debian.directory="/usr/share/cargo/registry"'], check=True, cwd=src,
+                   env=dict(__import__("os").environ,
+                            CARGO_TARGET_DIR=str(HERE.parent / "lab/work/rustls-target")))
 
 
 # --------------------------------------------------------------------------------- servers
@@ -146,6 +170,14 @@ def selfserv(*extra: str, chain: str = "fullchain-good.pem", key: str = "leaf-go
     script = (shlex.join(make) + " && exec selfserv -p {port} -d sql:" + db + " -n server "
               + shlex.join(extra))
     return command("nss", ["sh", "-c", script], lambda: nss_version("selfserv"))
+
+
+def rustls_server(*extra: str, cert: str = "fullchain-good.pem",
+                  key: str = "leaf-good.key") -> tuple:
+    """The rustls server, writing the scenario's key log (SSLKEYLOGFILE)."""
+    return command("rustls", ["env", "SSLKEYLOGFILE={keylog}", str(HERE.parent / RUSTLS_PEER),
+                              "server", "--port", "{port}", "--cert", f"{{pki}}/{cert}", "--key",
+                              f"{{pki}}/{key}", *extra], rustls_version)
 
 
 def openssl_server(*extra: str) -> tuple:
@@ -186,6 +218,11 @@ def erlang_client(*extra: str) -> dict:
                        *extra], "client_kind": "erlang"}
 
 
+def rustls_client(*extra: str) -> dict:
+    return {"client": [RUSTLS_PEER, "client", "--port", "{port}", "--host", HOST, "--cafile",
+                       "{pki}/root.crt", *extra], "client_kind": "rustls", "keylog_env": True}
+
+
 def tstclnt(*extra: str, sni: str = HOST, db_extra: tuple[str, ...] = ()) -> dict:
     """NSS tstclnt: a database trusting the lab root (nssdb.sh), the request from a file (-A:
     with the request on stdin tstclnt does not exit when the server closes)."""
@@ -214,6 +251,8 @@ J12 = ("--protocols", "TLSv1.2")
 J13 = ("--protocols", "TLSv1.3")
 E12 = ("--versions", "tlsv1.2")
 E13 = ("--versions", "tlsv1.3")
+R12 = ("--versions", "1.2")
+R13 = ("--versions", "1.3")
 N12 = ("-V", "tls1.2:tls1.2")
 N13 = ("-V", "tls1.3:tls1.3")
 CURL12 = ("--tlsv1.2", "--tls-max", "1.2")
@@ -501,3 +540,62 @@ w3("wide3_hostname_mismatch_nss_mbedtls12",
    lighttpd_tls("mod_mbedtls", "fullchain-wronghost.pem", "leaf-wronghost.key"), tstclnt(*N12),
    expect("TLSv1.2", "failed", "server_cert_hostname_mismatch", "client", "alert",
           alert("client", 42), "server_certificate"))
+
+# ------------------------------------------------------------------------- rustls (added last)
+w3("wide3_success_rustls_java13",
+   "The rustls server (writing the key log) with the good chain; the Java client (TLS 1.3) "
+   "fetches /.",
+   rustls_server(), java_client(*J13),
+   expect("TLSv1.3", "established", "ok", None, None, None, None))
+w3("wide3_unknown_ca_rustls_nss13",
+   "NSS selfserv serves the Rogue Root chain; the rustls client (TLS 1.3, writing the key log) "
+   "trusts only the lab root (webpki: UnknownIssuer).",
+   selfserv("-V", "tls1.2:tls1.3", chain="fullchain-rogue.pem", key="leaf-rogue.key"),
+   rustls_client(*R13),
+   expect("TLSv1.3", "failed", "server_cert_untrusted", "client", "alert",
+          alert("client", 42, encrypted=True), "server_certificate"))
+w3("wide3_hostname_mismatch_rustls_erlang12",
+   "The Erlang/OTP ssl server (TLS 1.2) serves the other.example.test chain; the rustls client "
+   "(TLS 1.2) asks for www.lab.test (webpki: CertNotValidForName).",
+   erlang_server(*E12, cert="leaf-wronghost.crt", key="leaf-wronghost.key"),
+   rustls_client(*R12),
+   expect("TLSv1.2", "failed", "server_cert_hostname_mismatch", "client", "alert",
+          alert("client", 42), "server_certificate"))
+w3("wide3_expired_rustls_mbedtls12",
+   "lighttpd on mbedTLS serves the expired leaf with its chain; the rustls client (TLS 1.2) "
+   "aborts.",
+   lighttpd_tls("mod_mbedtls", "fullchain-expired.pem", "leaf-expired.key"),
+   rustls_client(*R12),
+   expect("TLSv1.2", "failed", "server_cert_expired", "client", "alert", alert("client", 42),
+          "server_certificate"))
+w3("wide3_client_cert_missing_rustls_nss13",
+   "The rustls server (writing the key log) requires a client certificate from the Corp Client "
+   "CA (AllowAnyAuthenticatedClient); NSS tstclnt (TLS 1.3) has none.",
+   rustls_server("--client-ca", "{pki}/corp-ca.crt"), tstclnt(*N13),
+   expect("TLSv1.3", "failed", "client_cert_missing", "server", "alert",
+          alert("server", 116, encrypted=True), "client_certificate"))
+w3("wide3_client_cert_untrusted_rustls_curl12",
+   "The rustls server (TLS 1.2) requires a client certificate from the Corp Client CA; curl "
+   "(TLS 1.2, writing the key log too) presents mallory's certificate from Other CA.",
+   rustls_server("--versions", "1.2", "--client-ca", "{pki}/corp-ca.crt"),
+   curl(*CURL12, "--cert", "{pki}/client-other.crt", "--key", "{pki}/client-other.key"),
+   expect("TLSv1.2", "failed", "client_cert_rejected", "server", "alert", alert("server", 40),
+          "client_certificate"))
+w3("wide3_alpn_mismatch_rustls_erlang13",
+   "The rustls server speaks only the ALPN protocol acme-tls/1; the Erlang/OTP ssl client "
+   "(TLS 1.3) offers h2 and http/1.1. Like Go, rustls refuses after its ServerHello (while "
+   "writing EncryptedExtensions): the no_application_protocol alert is encrypted.",
+   rustls_server("--alpn", "acme-tls/1"), erlang_client(*E13, "--alpn", "h2,http/1.1"),
+   expect("TLSv1.3", "failed", "alpn_mismatch", "server", "alert",
+          alert("server", 120, encrypted=True), "server_hello"))
+w3("wide3_version_mismatch_rustls_botan",
+   "The rustls server accepts only TLS 1.3; the Botan client speaks at most TLS 1.2.",
+   rustls_server("--versions", "1.3"), botan_client(),
+   expect(None, "failed", "protocol_version_mismatch", "server", "alert", alert("server", 70),
+          "client_hello"))
+w3("wide3_no_common_group_rustls_nss13",
+   "The rustls server (X25519, P-256, P-384 only); NSS tstclnt (TLS 1.3) offers only the "
+   "finite-field group ffdhe2048 (-I FF2048).",
+   rustls_server(), tstclnt(*N13, "-I", "FF2048"),
+   expect(None, "failed", "no_common_group", "server", "alert", alert("server", 40),
+          "client_hello"))
