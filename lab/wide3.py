@@ -30,6 +30,7 @@ certificates are in `captures/_trust_wide3/`.
 """
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 from pathlib import Path
@@ -41,7 +42,6 @@ WIDE3: list[Scenario] = []
 TRUST = "_trust_wide3"
 HERE = Path(__file__).resolve().parent
 JAVA_CLASSES = "lab/work/bin/java"  # javac output of lab/peers/Peer.java (ensure_java_peer)
-PKI = "lab/work/pki"  # servers get absolute paths through {pki}; clients run from the repo root
 
 
 def w3(name: str, description: str, server: tuple, client: dict, expected: dict,
@@ -133,7 +133,7 @@ def ensure_rustls_peer() -> None:
     subprocess.run(["cargo", "build", "--release", "--offline", "--config",
                     'source.crates-io.replace-with="debian"', "--config",
                     'source.debian.directory="/usr/share/cargo/registry"'], check=True, cwd=src,
-                   env=dict(__import__("os").environ,
+                   env=dict(os.environ,
                             CARGO_TARGET_DIR=str(HERE.parent / "lab/work/rustls-target")))
 
 
