@@ -7,7 +7,10 @@ The client prints one JSON line: what aioquic itself says happened (the handshak
 or the close it received or sent, with the error code and reason): the ground truth a lab
 scenario records. Environment: QUIC_KEYLOG (a file the client appends its TLS secrets to, NSS
 key log format), QUIC_SNI (the name the client asks for, www.lab.test by default),
-QUIC_SUITES (cipher suites by IANA number, e.g. 0x1303 for ChaCha20-Poly1305 only).
+QUIC_SUITES (cipher suites by IANA number, e.g. 0x1303 for ChaCha20-Poly1305 only),
+QUIC_MAX_DATAGRAM (the client's UDP payload size, which its Initials are padded to; 1200 by
+default), QUIC_TIMEOUT (seconds the client waits for the handshake, 10 by default); for the
+server QUIC_RETRY=1 (address validation with a Retry packet).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from aioquic.tls import CipherSuite
 async def run_server(port: int, cert: str, key: str, alpns: list[str]) -> None:
     config = QuicConfiguration(is_client=False, alpn_protocols=alpns)
     config.load_cert_chain(cert, key)
-    await serve("127.0.0.1", port, configuration=config)
+    await serve("127.0.0.1", port, configuration=config, retry=os.environ.get("QUIC_RETRY") == "1")
     await asyncio.sleep(3600)
 
 
@@ -39,6 +42,8 @@ async def run_client(port: int, ca: str, alpns: list[str], version: int | None) 
         config.cipher_suites = [CipherSuite(int(x, 16)) for x in os.environ["QUIC_SUITES"].split(",")]
     if version is not None:
         config.supported_versions = [version]
+    if os.environ.get("QUIC_MAX_DATAGRAM"):
+        config.max_datagram_size = int(os.environ["QUIC_MAX_DATAGRAM"])
     outcome: dict = {}
     try:
         async with connect("127.0.0.1", port, configuration=config, wait_connected=True) as client:
@@ -57,7 +62,12 @@ def main() -> None:
         asyncio.run(run_server(port, sys.argv[3], sys.argv[4], sys.argv[5].split(",")))
     else:
         version = int(sys.argv[5], 16) if len(sys.argv) > 5 else None
-        result = asyncio.run(asyncio.wait_for(run_client(port, sys.argv[3], sys.argv[4].split(","), version), 10))
+        timeout = float(os.environ.get("QUIC_TIMEOUT", "10"))
+        try:
+            result = asyncio.run(asyncio.wait_for(run_client(port, sys.argv[3], sys.argv[4].split(","), version),
+                                                  timeout))
+        except asyncio.TimeoutError:
+            result = {"error": f"no handshake within {timeout:g} s"}
         print(json.dumps(result))
 
 
