@@ -22,7 +22,7 @@ from typing import Any, Optional
 from tlsdissect.capture.icmp import IcmpError
 from tlsdissect.capture.packet import format_endpoint, format_host, split_key
 from tlsdissect.capture.udp_path import MAX_TCP, TcpAttempt, UdpPath, note_answered_elsewhere
-from tlsdissect.quic.packets import MAX_CID, QuicFormatError, looks_like_quic_long_header, parse_long_header
+from tlsdissect.quic.packets import MAX_CID, VERSION_1, VERSION_2, QuicFormatError, looks_like_quic_long_header, parse_long_header
 from tlsdissect.quic.session import QuicHandshake, QuicSession
 
 MAX_FLOWS = 10_000
@@ -75,6 +75,27 @@ def _reverse(key: bytes) -> bytes:
     return key[half:2 * half] + key[:half] + key[-2:] + key[-4:-2]
 
 
+def _is_initial(payload: bytes) -> bool:
+    """A datagram that starts with an Initial packet (its type bits by version, RFC 9369 §3.2)."""
+    version = looks_like_quic_long_header(payload)
+    if not version:
+        return False
+    return (payload[0] >> 4) & 0x03 == (1 if version == VERSION_2 else 0)
+
+
+def _answers_a_client(payload: bytes) -> bool:
+    """A Version Negotiation packet as a server sends it (RFC 9000 §17.2.1): a whole list of
+    versions, none of them 0, at least one a version this tool reads (v1, v2, a draft)."""
+    try:
+        header = parse_long_header(payload, 0)
+    except QuicFormatError:
+        return False
+    versions = header.supported_versions
+    if not versions or 0 in versions or (len(payload) - 7 - len(header.dcid) - len(header.scid)) % 4:
+        return False
+    return any(v in (VERSION_1, VERSION_2) or v >> 8 == 0xFF0000 for v in versions)
+
+
 def _long_header_cids(payload: bytes) -> Optional[tuple[bytes, bytes]]:
     """(DCID, SCID) of a datagram's first long header, or None when they are not whole."""
     if len(payload) < 7:
@@ -112,6 +133,8 @@ class QuicFlows:
             session, direction = self._by_cid(key, frame, payload)
         if session is None:
             version = looks_like_quic_long_header(payload)
+            if version == 0 and not (_reverse(key) in self.not_quic and _answers_a_client(payload)):
+                version = None
             if version is None:
                 if len(self.not_quic) < MAX_NOT_QUIC:
                     self.not_quic.add(key)
@@ -185,7 +208,11 @@ class QuicFlows:
 
     def _by_cid(self, key: bytes, frame: int, payload: bytes) -> tuple[Optional[QuicSession], str]:
         """A new 4-tuple carrying a connection ID a session uses: that session (NAT rebinding,
-        migration), the 4-tuple remembered with its client side first."""
+        migration), the 4-tuple remembered with its client side first. An Initial packet on a new
+        4-tuple is a new connection's (a client does not migrate during the handshake, RFC 9000
+        §9; one reusing another's connection ID is another connection all the same)."""
+        if _is_initial(payload):
+            return None, "a"
         found = self._session_of_cid(payload)
         if found is None:
             return None, "a"
