@@ -64,6 +64,9 @@ class Scenario:
     flow: int = 0  # which flow of report.quic / report.dtls the cause is about
     capture: str = "udp or icmp or icmp6 or tcp"
     fat_certificate: bool = False  # a leaf with 200 names: a first flight of more than 3 x 1200 bytes
+    routed: int = 0  # 4 or 6: client, router and server in three namespaces, the router's link to the
+    # server with an MTU of 1280 (the router answers larger packets with ICMP "fragmentation needed" or
+    # ICMPv6 "packet too big"); the capture is on the client's link. {server} is the server's address.
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -113,6 +116,13 @@ SCENARIOS: dict[str, Scenario] = {
         ("timeout 8 gtlsclient -q --change-local-addr=1s --nat-rebinding --delay-stream=2s "
          "--exit-on-all-streams-close --handshake-timeout=3s 127.0.0.1 {port} https://www.lab.test/; echo exit=$?",),
         (AIOQUIC_SERVER,)),
+    "udp_quic_ng_fragmentation_needed": Scenario(
+        "path_mtu_blackhole", "ngtcp2's client sends 1400-byte datagrams (--max-udp-payload-size, don't-fragment "
+        "set) through a router whose link to the server has an MTU of 1280: ICMP fragmentation needed, then the "
+        "client's kernel refuses its datagrams (sendmsg: Message too long)",
+        ("timeout 8 gtlsclient -q --max-udp-payload-size=1400 --handshake-timeout=3s --exit-on-all-streams-close "
+         "{server} {port} https://www.lab.test/; echo exit=$?",), ("gtlsserver -q {server} {port} {key} {cert}",),
+        routed=4),
     "udp_dtls_port_unreachable": Scenario(
         "udp_port_unreachable", "no DTLS server: openssl s_client -dtls1_2's ClientHello draws ICMP port unreachable",
         ("echo | timeout 5 openssl s_client -dtls1_2 -connect 127.0.0.1:{port} -servername www.lab.test; "
@@ -147,6 +157,12 @@ SCENARIOS: dict[str, Scenario] = {
         (f"{{py}} {HERE / 'lb_proxy.py'} {{port}} {PORT + 1} {PORT + 2} {{t}}/proxy.txt",
          f"gtlsserver -q -V 127.0.0.1 {PORT + 1} {{key}} {{cert}}", f"gtlsserver -q -V 127.0.0.1 {PORT + 2} {{key}} {{cert}}"),
         capture=f"port {PORT} or icmp", held_out=True),
+    "udp_quic_ng_packet_too_big_v6": Scenario(
+        "path_mtu_blackhole", "over IPv6, ngtcp2's client sends 1400-byte datagrams through a router whose link to "
+        "the server has an MTU of 1280: ICMPv6 packet too big",
+        ("timeout 8 gtlsclient -q --max-udp-payload-size=1400 --handshake-timeout=3s --exit-on-all-streams-close "
+         "{server} {port} https://www.lab.test/; echo exit=$?",), ("gtlsserver -q {server} {port} {key} {cert}",),
+        routed=6, held_out=True),
     "udp_dtls_gnutls_port_unreachable": Scenario(
         "udp_port_unreachable", "no DTLS server: gnutls-cli --udp's ClientHello draws ICMP port unreachable",
         ("echo | timeout 5 gnutls-cli --udp --insecure -p {port} 127.0.0.1; echo exit=$?",),
@@ -190,6 +206,33 @@ def _tshark(capture: Path) -> list[str]:
     return subprocess.run(args, capture_output=True, text=True).stdout.strip().splitlines()[:300]
 
 
+NETNS = ("udpf_c", "udpf_r", "udpf_s")
+
+
+def _routed_script(sc: Scenario, t: Path, servers: str, clients: str, stop: str) -> str:
+    """Three namespaces (client, router, server) joined by veth pairs; the router's link to the
+    server has an MTU of 1280. The peers run in theirs; tcpdump on the client's link."""
+    v6 = sc.routed == 6
+    a = ["fd77:1::2/64", "fd77:1::1/64", "fd77:2::1/64", "fd77:2::2/64"] if v6 else \
+        ["10.77.1.2/24", "10.77.1.1/24", "10.77.2.1/24", "10.77.2.2/24"]
+    extra = " nodad" if v6 else ""
+    gw_c, gw_s = a[1], a[2]
+    fam = "-6 " if v6 else ""
+    lines = [f"ip netns add {n}; ip -n {n} link set lo up" for n in NETNS] + [
+        "ip link add udpf_c0 netns udpf_c type veth peer name udpf_r0 netns udpf_r",
+        "ip link add udpf_r1 netns udpf_r type veth peer name udpf_s0 netns udpf_s",
+        f"ip -n udpf_c addr add {a[0]} dev udpf_c0{extra}; ip -n udpf_c link set udpf_c0 up",
+        f"ip -n udpf_r addr add {a[1]} dev udpf_r0{extra}; ip -n udpf_r link set udpf_r0 up",
+        f"ip -n udpf_r addr add {a[2]} dev udpf_r1{extra}; ip -n udpf_r link set udpf_r1 up mtu 1280",
+        f"ip -n udpf_s addr add {a[3]} dev udpf_s0{extra}; ip -n udpf_s link set udpf_s0 up mtu 1280",
+        f"ip {fam}-n udpf_c route add default via {gw_c.split('/')[0]}",
+        f"ip {fam}-n udpf_s route add default via {gw_s.split('/')[0]}",
+        "ip netns exec udpf_r sysctl -qw " + ("net.ipv6.conf.all.forwarding=1" if v6 else "net.ipv4.ip_forward=1"),
+        f"ip netns exec udpf_c tcpdump -i udpf_c0 -U -w {t}/cap.pcap '{sc.capture}' 2>/dev/null & TD=$!; sleep 1",
+        f"{servers}sleep 1.5", clients, f"sleep 1; {'kill ' + stop + ';' if stop else ''} sleep 0.5; kill $TD; wait"]
+    return "; ".join(lines)
+
+
 def make(name: str, out: Path) -> None:
     sc = SCENARIOS[name]
     with tempfile.TemporaryDirectory() as tmp:
@@ -198,17 +241,29 @@ def make(name: str, out: Path) -> None:
             cert, key, root = _fat_pki(t)
         else:
             cert, key, root, _ = _pki(t)
+        server = ("fd77:2::2" if sc.routed == 6 else "10.77.2.2") if sc.routed else "127.0.0.1"
         values = {"py": sys.executable, "peers": HERE / "peers.py", "port": PORT, "cert": cert, "key": key,
-                  "root": root, "t": t}
-        servers = "".join(f"{cmd.format(**values)} > {t}/server{i}.txt 2>&1 & S{i}=$!; "
+                  "root": root, "t": t, "server": server}
+        server_ns = "ip netns exec udpf_s " if sc.routed else ""
+        client_ns = "ip netns exec udpf_c " if sc.routed else ""
+        servers = "".join(f"{server_ns}{cmd.format(**values)} > {t}/server{i}.txt 2>&1 & S{i}=$!; "
                           for i, cmd in enumerate(sc.servers))
         stop = " ".join(f"$S{i}" for i in range(len(sc.servers)))
-        clients = "; ".join(f"( {cmd.format(**values)} ) > {t}/client{i}.txt 2>&1" for i, cmd in enumerate(sc.clients))
-        script = (f"ip link set lo up; {sc.setup + ';' if sc.setup else ''} "
-                  f"tcpdump -i lo -U -w {t}/cap.pcap '{sc.capture}' 2>/dev/null & TD=$!; sleep 1; "
-                  f"{servers}sleep 1.5; {clients}; sleep 1; {'kill ' + stop + ';' if stop else ''} "
-                  f"sleep 0.5; kill $TD; wait")
-        subprocess.run(["unshare", "-n", "sh", "-c", script], check=True, timeout=90)
+        clients = "; ".join(f"( {client_ns}sh -c '{cmd.format(**values)}' ) > {t}/client{i}.txt 2>&1"
+                            if sc.routed else f"( {cmd.format(**values)} ) > {t}/client{i}.txt 2>&1"
+                            for i, cmd in enumerate(sc.clients))
+        if sc.routed:
+            try:
+                subprocess.run(["sh", "-c", _routed_script(sc, t, servers, clients, stop)], check=True, timeout=90)
+            finally:
+                for n in NETNS:
+                    subprocess.run(["ip", "netns", "del", n], capture_output=True)
+        else:
+            script = (f"ip link set lo up; {sc.setup + ';' if sc.setup else ''} "
+                      f"tcpdump -i lo -U -w {t}/cap.pcap '{sc.capture}' 2>/dev/null & TD=$!; sleep 1; "
+                      f"{servers}sleep 1.5; {clients}; sleep 1; {'kill ' + stop + ';' if stop else ''} "
+                      f"sleep 0.5; kill $TD; wait")
+            subprocess.run(["unshare", "-n", "sh", "-c", script], check=True, timeout=90)
         said = {p.stem: "".join(line for line in p.read_text(errors="replace").splitlines(True)
                                 if not line.startswith("Using document root"))[-2000:].replace(str(t), "$TMP")
                 for p in sorted(t.glob("*.txt"))}
