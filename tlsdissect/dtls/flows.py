@@ -16,7 +16,7 @@ from typing import Any
 
 from tlsdissect.capture.icmp import IcmpError
 from tlsdissect.capture.packet import format_endpoint, format_host, split_key
-from tlsdissect.capture.udp_path import MAX_ICMP, MAX_LOGGED, UdpPath
+from tlsdissect.capture.udp_path import MAX_ICMP, MAX_LOGGED, UdpPath, note_answered_elsewhere
 from tlsdissect.dtls.association import DtlsAssociation, Failure
 from tlsdissect.dtls.messages import Budget
 from tlsdissect.dtls.records import looks_like_dtls
@@ -99,13 +99,16 @@ class DtlsFlows:
     def results(self) -> list[DtlsAssociation]:
         """The associations, in the order their flows began (one that shows no handshake, e.g.
         a capture starting after it, is there too: incomplete, with no messages)."""
-        out = []
-        for s in self.sessions.values():
+        out, flows = [], []
+        for key, s in self.sessions.items():
             a = s.result()
             a.path = self._path(s, a)
+            src, dst, _, _ = split_key(key)
+            flows.append((src + dst if a.client == s.endpoints["a"] else dst + src, a.path))
             if a.failure is None and a.established_frame is None and a.path.refused:
                 first = next(n for n in a.path.icmp if n.about == "client")
                 phase = "client_hello" if a.server_hello is None else "server_hello"
                 a.failure = Failure("icmp_error", "client", first.frame, phase)
             out.append(a)
+        note_answered_elsewhere(flows)
         return out
