@@ -248,3 +248,60 @@ def test_held_out_lab_score() -> None:
             None if d is None else d.cause if hasattr(d, "cause") else d["cause"])
         exact += cause == want["cause"]
     assert len(_held_out()) == 9 and exact >= 8
+
+
+def _retry(dcid: bytes, scid: bytes, token: bytes) -> bytes:
+    """A QUIC v1 Retry (RFC 9000 §17.2.5): type bits 3, token, 16-byte integrity tag."""
+    return b"\xf0\x00\x00\x00\x01" + bytes([len(dcid)]) + dcid + bytes([len(scid)]) + scid + token + b"\x00" * 16
+
+
+def _initial_with_token(dcid: bytes, scid: bytes, token: bytes) -> bytes:
+    head = b"\xc0\x00\x00\x00\x01" + bytes([len(dcid)]) + dcid + bytes([len(scid)]) + scid
+    head += bytes([len(token)]) + token
+    body = 1200 - len(head) - 2
+    return head + bytes([0x40 | body >> 8, body & 0xFF]) + b"\x5a" * body
+
+
+@pytest.mark.parametrize("second, confidence, words", [
+    ("retry", "likely", "sent Retry 2 times"),
+    ("silence", "likely", "got no answer"),
+    ("no_token", "likely", "do not carry the Retry's token"),
+])
+def test_retry_that_never_validates(second: str, confidence: str, words: str) -> None:
+    """A second Retry for one connection, the token-bearing Initials unanswered, or Initials
+    without the token: address validation never completes (RFC 9000 §8.1.2, §17.2.5)."""
+    from tlsdissect.diagnosis.quic import diagnose_quic
+
+    c, s = bytes([192, 0, 2, 10]), bytes([198, 51, 100, 20])
+    up, down = flow_key(c, s, 50000, 443), flow_key(s, c, 443, 50000)
+    client_scid, token = b"\x11" * 8, b"T" * 40
+    flows = QuicFlows()
+    flows.datagram(1, 0.0, up, _initial(scid=client_scid))
+    flows.datagram(2, 0.01, down, _retry(client_scid, b"\x44" * 8, token))
+    sent = _initial_with_token(b"\x44" * 8, client_scid, b"" if second == "no_token" else token)
+    flows.datagram(3, 0.02, up, sent)
+    if second == "retry":
+        flows.datagram(4, 0.03, down, _retry(client_scid, b"\x55" * 8, b"U" * 40))
+    flows.datagram(5, 1.0, up, sent)
+    (q,) = flows.results()
+    assert q.path.retry_frames == ([2, 4] if second == "retry" else [2])
+    assert (q.path.initials_after_retry, q.path.initials_with_token) == (2, 0 if second == "no_token" else 2)
+    d = diagnose_quic(q)
+    assert (d.cause, d.confidence) == ("quic_address_validation_failed", confidence) and words in d.explanation
+
+
+def test_a_server_well_under_three_times_is_no_amplification_stall() -> None:
+    """Amplification: the server's bytes near 3 x the client's (RFC 9000 §8.1), not any silence."""
+    from tlsdissect.diagnosis.quic import diagnose_quic
+
+    c, s = bytes([192, 0, 2, 10]), bytes([198, 51, 100, 20])
+    up, down = flow_key(c, s, 50000, 443), flow_key(s, c, 443, 50000)
+    for server_sizes, cause in (([1200, 1200, 1200], "amplification_limit_stall"), ([1200], "unknown")):
+        flows = QuicFlows()
+        flows.datagram(1, 0.0, up, _initial(scid=b"\x11" * 8))
+        for i, size in enumerate(server_sizes):
+            flows.datagram(2 + i, 0.01, down, _initial(dcid=b"\x11" * 8, scid=b"\x22" * 8, size=size))
+        for i in range(3):
+            flows.datagram(10 + i, 1.0 + i, up, _initial(scid=b"\x11" * 8))
+        (q,) = flows.results()
+        assert diagnose_quic(q).cause == cause
