@@ -6,7 +6,8 @@ certificate is named by the chain's findings as the TCP rules of diagnosis.rules
 name it (the most telling finding for that alert; with none, an unknown_ca about a chain that
 looks complete means the client does not trust its root). A flight resent unanswered names
 ``server_no_response`` (the client waited) or, when the server waited after sending its
-certificate, the client's silent refusal of it (``client_rejected_cert_silently``).
+certificate, the client's silent refusal of it (``client_rejected_cert_silently``). Before any of
+these, what the UDP path shows (diagnosis.udp_path): an ICMP error quoting the client's datagrams.
 """
 
 from __future__ import annotations
@@ -46,9 +47,14 @@ def _no_answer(a: Any) -> dict[str, Any]:
 def diagnose_dtls(a: Any, chain: Any = None) -> Optional[dict[str, Any]]:
     """The failure of a DTLS association (dtls.association.DtlsAssociation) read with the alert
     model: cause, its likelihood, the other readings; None when nothing failed."""
+    from tlsdissect.diagnosis.udp_path import dtls_path_reading
+
     f = a.failure
     if f is None:
         return None
+    path_said = dtls_path_reading(a)  # an ICMP error, or large datagrams lost (diagnosis.udp_path)
+    if path_said is not None:
+        return path_said
     if f.kind == "no_answer":
         return _no_answer(a)
     alert = f.alert

@@ -54,8 +54,9 @@ class DtlsAlert:
 class Failure:
     """Why the handshake failed: the deciding alert, or a flight sent again and again unanswered."""
 
-    kind: str  # alert | encrypted_alert | no_answer
-    sender: str  # the alert's sender; for no_answer, the side that kept resending
+    kind: str  # alert | encrypted_alert | no_answer | icmp_error
+    sender: str  # the alert's sender; for no_answer, the side that kept resending; for icmp_error, whose
+    # datagram an ICMP error (port/host unreachable, too big) bounced
     frame: int
     phase: str  # diagnosis.alerts' phase words: client_hello, server_hello, server_certificate, ...
     alert: Optional[DtlsAlert] = None
@@ -112,6 +113,7 @@ class DtlsAssociation:
     fingerprints: Optional[dict[str, Any]] = None
     certificates_json: Optional[dict[str, Any]] = None
     diagnosis: Optional[dict[str, Any]] = None
+    path: Any = None  # capture.udp_path.UdpPath: datagram sizes, ICMP errors (dtls.flows fills it in)
 
     @property
     def server_name(self) -> Optional[str]:
@@ -165,6 +167,7 @@ class DtlsAssociation:
             "retransmissions": dict(self.retransmissions), "datagrams": dict(self.datagrams),
             "problems": list(self.problems), "fingerprints": self.fingerprints,
             "master_secret_known": self.master_secret_known,
+            "path": self.path.to_dict() if self.path is not None else None,
         }
         d.update(self.certificates_json or {"server_certificates": [], "client_certificates": [],
                                             "chain_findings": []})

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
 
-from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, TICK, UDP_DATAGRAM
+from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, SYN, TICK, UDP_DATAGRAM, UDP_ICMP_ERROR
 from tlsdissect.capture.chain import open_capture
 from tlsdissect.capture.reader import CaptureReader, DecryptionSecrets, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
@@ -363,6 +363,13 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
                         if dtls is not None:
                             dtls.datagram(frame, ts, seq, payload)
                         continue
+                    if flags == UDP_ICMP_ERROR:  # (the IcmpError is in seq, the quoted UDP payload in payload)
+                        if quic is not None:
+                            quic.icmp_error(frame, ts, seq, payload)
+                        if dtls is not None:
+                            dtls.icmp_error(frame, ts, seq, payload)
+                        st.linktypes.add(linktype)  # (as for any frame that is no TCP segment)
+                        continue
                     if linktype not in SUPPORTED_LINKTYPES and linktype not in st.linktypes:
                         st.warnings.append(f"link type {linktype} is not supported; its frames are skipped")
                     st.linktypes.add(linktype)
@@ -375,6 +382,8 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
                 # without SYN (nor an ICMP quote) goes straight to the conversation.
                 entry = conversation(key)
                 if entry is None or needs_flow_table[flags]:
+                    if quic is not None and flags & 0x12 == SYN:  # a client's SYN: QUIC's fall-back to TCP
+                        quic.tcp_connect(frame, ts, key)
                     table_flow(frame, ts, (key, seq, ack, flags, payload, ttl))
                 else:
                     conversation_of, d = entry  # (a TcpConnection, or a sharded run's shadow of one)

@@ -152,6 +152,7 @@ class QuicHandshake:
     packets: dict[str, dict[str, int]] = field(default_factory=lambda: {"client": {}, "server": {}})
     problems: list[str] = field(default_factory=list)
     fingerprints: Optional[dict[str, Any]] = None  # JA4/JA3 of the hellos (the pipeline fills it in)
+    path: Any = None  # capture.udp_path.UdpPath: sizes, ICMP errors, client addresses (quic.flows fills it in)
 
     @property
     def server_name(self) -> Optional[str]:
@@ -167,14 +168,17 @@ class QuicHandshake:
     def outcome(self) -> str:
         """failed: a CONNECTION_CLOSE with a TLS alert or a transport error before the handshake
         completed (a close at the Initial level ends a handshake, whatever 1-RTT packets the
-        server sent ahead); established: the server's HANDSHAKE_DONE (read with the key log), or
-        1-RTT packets both ways, and no such close (a close after HANDSHAKE_DONE is late: it
-        ends the connection, not the handshake); incomplete otherwise."""
+        server sent ahead), or an ICMP error saying the client's datagrams cannot arrive;
+        established: the server's HANDSHAKE_DONE (read with the key log), or 1-RTT packets both
+        ways, and no such close (a close after HANDSHAKE_DONE is late: it ends the connection, not
+        the handshake); incomplete otherwise."""
         c = self.close
         if c is not None and c.handshake_error:
             return "failed"
         if self.handshake_done_frame is not None or self.handshake_progressed:
             return "established"
+        if self.path is not None and self.path.refused:
+            return "failed"  # an ICMP error quoting the client's datagrams (capture.udp_path)
         return "failed" if c is not None and c.error_code != 0 and not c.application_level else "incomplete"
 
     def to_dict(self) -> dict[str, Any]:
@@ -204,6 +208,7 @@ class QuicHandshake:
             "chain_findings": [f.to_dict() for f in self.chain.findings] if self.chain is not None else None,
             "trust": self.chain.trust if self.chain is not None else None,
             "diagnosis": self.diagnosis.to_dict() if self.diagnosis is not None else None,
+            "path": self.path.to_dict() if self.path is not None else None,
         }
 
 
