@@ -21,6 +21,7 @@ from tlsdissect.pipeline.relays import RelayHold
 from tlsdissect.results.model import Connection, Report
 from tlsdissect.dtls.flows import DtlsFlows
 from tlsdissect.quic.flows import QuicFlows
+from tlsdissect.pipeline.udp_streams import UdpStreams
 from tlsdissect.tcp.flows import NEEDS_FLOW_TABLE, TOMBSTONE_TTL, FlowTable, TcpConnection
 from tlsdissect.tls.session import TlsSession
 
@@ -319,6 +320,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
     udp_reader = table.shard is None or table.shard[0] == 0
     quic = QuicFlows(sessions.keylog) if udp_reader else None
     dtls = DtlsFlows() if udp_reader else None
+    udp_streams = UdpStreams() if udp_reader else None
     next_sweep_frame = 0
     frame = 0
     ts = 0.0
@@ -338,6 +340,8 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
                         continue
                     undecoded += 1  # (not TCP: a UDP datagram counts too, as documented)
                     if flags == UDP_DATAGRAM:
+                        if udp_streams is not None:
+                            udp_streams.see(seq)
                         if quic is not None:
                             quic.datagram(frame, ts, seq, payload)  # (a datagram's flow key is in seq)
                         if dtls is not None:
@@ -388,12 +392,16 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
     finally:
         st.undecoded_frames = undecoded
         st.tcp_connections = table.next_stream
-        if quic is not None:
+        if quic is not None and udp_streams is not None:
+            for key, session in quic.sessions.items():
+                session.result.stream = udp_streams.number(key)
             st.quic = quic.results()
             for q in st.quic:
                 finish_quic(q, opts)
-        if dtls is not None:
-            st.dtls = dtls.results()
+        if dtls is not None and udp_streams is not None:
+            st.dtls = dtls.results()  # (one per session, in the sessions' order)
+            for key, association in zip(dtls.sessions, st.dtls):
+                association.stream = udp_streams.number(key)
             if st.dtls:
                 from tlsdissect.pipeline.dtls import finish_dtls
 

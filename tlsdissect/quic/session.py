@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from tlsdissect.errors import ParseError
 from tlsdissect.quic.frames import ConnectionClose, CryptoFrame, frames
@@ -116,6 +116,11 @@ class QuicHandshake:
     packets: dict[str, dict[str, int]] = field(default_factory=lambda: {"client": {}, "server": {}})
     problems: list[str] = field(default_factory=list)
     fingerprints: Optional[dict[str, Any]] = None  # JA4/JA3 of the hellos (the pipeline fills it in)
+    stream: Optional[int] = None  # Wireshark's udp.stream of the flow it began on (the pipeline numbers them)
+
+    # What carries the handshake and what it is (as results.model.Connection's "tcp", "tls").
+    transport: ClassVar[str] = "udp"
+    protocol: ClassVar[str] = "quic"
 
     @property
     def server_name(self) -> Optional[str]:
@@ -142,6 +147,8 @@ class QuicHandshake:
     def to_dict(self) -> dict[str, Any]:
         ch, sh = self.client_hello, self.server_hello
         return {
+            "transport": "udp", "protocol": "quic", "stream": self.stream,
+            "wireshark_filter": f"udp.stream eq {self.stream}" if self.stream is not None else None,
             "client": self.client, "server": self.server, "first_frame": self.first_frame,
             "last_frame": self.last_frame, "start_time": round(self.start_time, 6), "end_time": round(self.end_time, 6),
             "version": version_name(self.version) if self.version is not None else None,
