@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from tlsdissect.results.model import ROW_MAKERS, certificate_columns, starttls_columns
-from tlsdissect.tls.tables import alert_name, cipher_name
+from tlsdissect.tls.handshake import message_name
+from tlsdissect.tls.session import HISTORY_LETTERS, MAX_HISTORY
+from tlsdissect.tls.tables import HANDSHAKE_TYPES, alert_name, cipher_name
 from tlsdissect.tls.tables import version_name as tls_version_name
 
 PSK_EXTENSION = 41  # pre_shared_key: a TLS 1.3 (QUIC, DTLS 1.3) ServerHello that resumes
@@ -27,6 +29,36 @@ def _resumed(ch: Any, sh: Any) -> bool:
     if sh.ext(PSK_EXTENSION) is not None:
         return True
     return ch is not None and bool(sh.session_id) and sh.session_id == ch.session_id
+
+
+# Handshake type names as the DTLS and QUIC stages write them (tls.handshake.message_name) -> code.
+_TYPE_CODES = {message_name(code): code for code in HANDSHAKE_TYPES}
+
+
+def _letter(name: str, client: bool) -> str:
+    """Zeek's ssl_history letter of a handshake message named ``name`` (tls.tables' names)."""
+    letter = "j" if name == "hello_retry_request" else HISTORY_LETTERS.get(_TYPE_CODES.get(name, -1), "z")
+    return letter.upper() if client else letter
+
+
+def ssl_history(h: Any) -> Optional[str]:
+    """The handshake in Zeek's ssl_history letters (docs/schema.md, Definitions): for DTLS the
+    handshake messages read, the ChangeCipherSpecs (I) and the alerts in clear (L), in frame
+    order; for QUIC the hellos and, with the key log, the messages of the encrypted flights
+    (QUIC has no ChangeCipherSpec and its alerts are CRYPTO_ERROR closes, not records)."""
+    steps: list[tuple[int, int, str]] = []  # (frame, rank within the frame, letter)
+    if h.protocol == "dtls":
+        steps += [(m["frame"], 0, _letter(m["type"], m["sender"] == "client")) for m in h.messages]
+        steps += [(f, 1, "I" if side == "client" else "i") for side, f in h.change_cipher_spec.items() if f is not None]
+        steps += [(a.frame, 2, "L" if a.sender == "client" else "l") for a in h.alerts if a.code is not None]
+    else:
+        if h.client_hello_frame is not None:
+            steps.append((h.client_hello_frame, 0, "C"))
+        if h.server_hello_frame is not None:
+            steps.append((h.server_hello_frame, 0, "s"))
+        steps += [(frame, 1, _letter(name, sender == "client")) for sender, frame, name in h.handshake_messages]
+    letters = "".join(letter for _, _, letter in sorted(steps, key=lambda s: (s[0], s[1])))
+    return letters[:MAX_HISTORY] or None
 
 
 def last_alert(h: Any) -> Optional[str]:
@@ -67,7 +99,7 @@ def handshake_row(h: Any, capture: str) -> dict[str, Any]:
         "capture": capture, "stream": h.stream if h.stream is not None else -1, "client": h.client,
         "server": h.server, "server_name": h.server_name, "version": negotiated_version(h),
         "cipher": cipher_name(sh.cipher_suite) if sh is not None else None, "alpn": alpn, "established": outcome == "established",
-        "resumed": _resumed(h.client_hello, sh), "ssl_history": None, "last_alert": last_alert(h),
+        "resumed": _resumed(h.client_hello, sh), "ssl_history": ssl_history(h), "last_alert": last_alert(h),
         "outcome": outcome, "cause": getattr(diag, "cause", None), "confidence": getattr(diag, "confidence", None),
         "aborted_by": getattr(diag, "aborted_by", None), "failure_point": getattr(diag, "failure_point", None),
         "start_time": h.start_time, "end_time": h.end_time, "duration": h.end_time - h.start_time,
@@ -79,3 +111,29 @@ def handshake_row(h: Any, capture: str) -> dict[str, Any]:
 
 
 ROW_MAKERS["udp"] = handshake_row
+
+
+def connection_form(h: Any) -> dict[str, Any]:
+    """A QUIC handshake or DTLS association as the fields of a connection's JSON that the Zeek
+    logs read (report.zeek: ssl.log, x509.log), with the same meanings as for TCP."""
+    d = h.to_dict()
+    out: dict[str, Any] = {
+        "transport": "udp", "protocol": h.protocol, "stream": h.stream, "client": h.client, "server": h.server,
+        "start_time": d["start_time"], "end_time": d["end_time"], "server_name": h.server_name,
+        "version": negotiated_version(h), "cipher": cipher_name(h.server_hello.cipher_suite) if h.server_hello else None,
+        "resumed": _resumed(h.client_hello, h.server_hello),
+        "alerts": [{"name": name}] if (name := last_alert(h)) else [],
+        "alpn": h.alpn_selected if h.protocol == "quic" else h.alpn,
+        "established": h.outcome() == "established", "ssl_history": ssl_history(h),
+        "server_hello": d["server_hello"], "fingerprints": h.fingerprints, "outcome": h.outcome(),
+        "diagnosis": {"cause": getattr(h.diagnosis, "cause", None)},
+    }
+    if h.protocol == "dtls" or h.chain is not None:
+        out["server_certificates"] = server_certificates(h)
+        out["chain_findings"] = d.get("chain_findings") or []
+        out["trust"] = d.get("trust")
+    if h.protocol == "dtls" and h.server_certificate_frame is None:
+        del out["server_certificates"]  # (no Certificate message seen: Zeek leaves cert_chain_fps unset)
+    if h.protocol == "dtls" and h.client_certificates:
+        out["client_certificates"] = d.get("client_certificates") or []
+    return out
