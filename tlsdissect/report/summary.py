@@ -20,6 +20,25 @@ TOP_SERVERS = 10
 MAX_SERVERS = 10_000  # failing servers counted one by one; failures at servers beyond are only counted
 
 
+# The order outcomes are told in: failures first.
+OUTCOME_ORDER = {"failed": 0, "incomplete": 1, "not_tls": 2, "established": 3}
+
+
+def counted(quic: int, dtls: int, counts: dict[str, int]) -> str:
+    """'3 TLS connection(s), 1 QUIC handshake(s) — 2 failed, 2 established': what the capture
+    line says, ``counts`` by outcome over the connections and the ``quic`` QUIC handshakes and
+    ``dtls`` DTLS associations together (as the exit status and ``failures()`` count them)."""
+    total = sum(counts.values())
+    by_outcome = ", ".join(f"{n} {k.replace('_', ' ')}"
+                           for k, n in sorted(counts.items(), key=lambda kv: OUTCOME_ORDER.get(kv[0], 9)))
+    what = f"{total - quic - dtls} TLS connection(s)"
+    if quic:
+        what += f", {quic} QUIC handshake(s)"
+    if dtls:
+        what += f", {dtls} DTLS handshake(s)"
+    return what + (f" — {by_outcome}" if by_outcome else "")
+
+
 def where(conn: Any) -> tuple[str, str]:
     """How the summary names a failure's flow, and the key the HTML page's anchors use: a TCP
     connection's ``stream N`` (tcp.stream), a QUIC handshake's ``QUIC udp.stream N``."""

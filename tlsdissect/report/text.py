@@ -13,6 +13,7 @@ from rich.text import Text
 
 from tlsdissect.report import story
 from tlsdissect.report.safe import VALUE_LIMIT, shown
+from tlsdissect.report.summary import counted
 from tlsdissect.results.model import Connection, Report
 from tlsdissect.results.outcome import outcome_of
 
@@ -44,25 +45,12 @@ def render_header(con: Console, report: Report, counts: dict[str, int]) -> None:
     """The capture line (counts by outcome: the connections', the QUIC handshakes' and the DTLS
     associations' together, as the exit status and ``failures()`` count them) and its warnings;
     ``report.connections`` is not read, ``report.quic`` and ``report.dtls`` only counted."""
-    con.print(Text.assemble((shown(report.capture), "bold"), f": {report.frames} frames, " + counted(report, counts)))
+    con.print(Text.assemble((shown(report.capture), "bold"),
+                            f": {report.frames} frames, " + counted(len(report.quic), len(report.dtls), counts)))
     if report.truncated:
         con.print(Text(shown(f"warning: {report.truncation_reason}; results are partial"), style="yellow"))
     for w in report.warnings:
         con.print(Text(shown(f"warning: {w}"), style="yellow"))
-
-
-def counted(report: Report, counts: dict[str, int]) -> str:
-    """'3 TLS connection(s), 1 QUIC handshake(s) — 2 failed, 2 established': what the capture
-    line says (``counts`` by outcome over all of them)."""
-    total = sum(counts.values())
-    udp = len(report.quic) + len(report.dtls)
-    summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items(), key=lambda kv: _ORDER.get(kv[0], 9)))
-    what = f"{total - udp} TLS connection(s)"
-    if report.quic:
-        what += f", {len(report.quic)} QUIC handshake(s)"
-    if report.dtls:
-        what += f", {len(report.dtls)} DTLS handshake(s)"
-    return what + (f" — {summary}" if summary else "")
 
 
 def render_lines(con: Console, lines: list[tuple[str, str]]) -> None:

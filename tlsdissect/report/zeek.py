@@ -109,9 +109,9 @@ def quic_record(q: Any, uid: str) -> dict[str, Any]:
         "id.resp_p": server_p,
         "version": None if version is None else QUIC_VERSIONS.get(version, f"unknown-{version:x}"),
         "client_initial_dcid": q.original_dcid.hex() or None,
-        "client_scid": _hex(getattr(q, "client_scid", None)), "server_scid": _hex(getattr(q, "server_scid", None)),
+        "client_scid": _hex(q.client_scid), "server_scid": _hex(q.server_scid),
         "server_name": q.server_name, "client_protocol": str(offered[0]) if offered else None,
-        "history": getattr(q, "zeek_history", None),
+        "history": q.zeek_history,
         "tlsdissect_outcome": q.outcome(), "tlsdissect_cause": getattr(q.diagnosis, "cause", None),
         "tlsdissect_stream": q.stream,
     }
