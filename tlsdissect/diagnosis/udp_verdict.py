@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Optional
 
 from tlsdissect.diagnosis.causes import CAUSES
-from tlsdissect.diagnosis.verdict import marked_title
+from tlsdissect.diagnosis.verdict import Evidence, marked_title
 
 
 @dataclass
@@ -30,7 +30,9 @@ class UdpDiagnosis:
     aborted_by: Optional[str] = None  # client | server
     alert: Optional[dict[str, Any]] = None  # {code, name, sender} of the deciding TLS alert
     explanation: str = ""
-    evidence: list[dict[str, Any]] = field(default_factory=list)  # {text, frames}
+    # Evidence lines (diagnosis.verdict.Evidence: ``text``, ``frames``, as a TCP connection's): the
+    # rules may give them as {text, frames} dicts, made Evidence here.
+    evidence: list[Any] = field(default_factory=list)
     alternatives: list[str] = field(default_factory=list)
     remedy: list[str] = field(default_factory=list)
     hidden: list[str] = field(default_factory=list)  # what a key log would show
@@ -40,6 +42,10 @@ class UdpDiagnosis:
 
     # How the deciding alert travels, as the verdict says it.
     ALERT_CARRIERS: ClassVar[dict[str, str]] = {"QUIC": "CRYPTO_ERROR", "DTLS": "a TLS alert"}
+
+    def __post_init__(self) -> None:
+        self.evidence = [e if isinstance(e, Evidence) else Evidence(str(e["text"]), list(e["frames"]))
+                         for e in self.evidence]
 
     @property
     def family(self) -> Optional[str]:
@@ -68,7 +74,8 @@ class UdpDiagnosis:
     def to_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "cause": self.cause, "confidence": self.confidence,
                 "failure_point": self.failure_point, "aborted_by": self.aborted_by, "alert": self.alert,
-                "verdict": self.verdict, "explanation": self.explanation, "evidence": self.evidence,
+                "verdict": self.verdict, "explanation": self.explanation,
+                "evidence": [e.to_dict() for e in self.evidence],
                 "alternatives": self.alternatives, "remedy": self.remedy, "hidden": self.hidden,
                 "family": self.family, "title": self.title, "likelihood": self.likelihood,
                 "candidates": self.candidates}

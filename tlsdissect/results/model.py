@@ -651,7 +651,7 @@ def connection_row(c: Connection, capture: str) -> dict[str, Any]:
 
 def certificate_columns(certificates: list[dict[str, Any]]) -> dict[str, Any]:
     """The server's leaf certificate's columns, from the JSON's ``server_certificates``."""
-    leaf = (certificates or [None])[0] or {}
+    leaf: dict[str, Any] = certificates[0] if certificates else {}
     not_after = leaf.get("not_after")
     if not_after:
         from datetime import datetime, timezone
