@@ -574,10 +574,8 @@ def _run_live_text(iface: str, options: dict[str, Any], args: argparse.Namespace
         shown_before = True
     info = options["live"].info
     head = Report(capture=iface, frames=info.frames, format="live", tcp_connections=st.tcp_connections,
-                  warnings=st.warnings, truncated=info.truncated, truncation_reason=info.truncation_reason,
-                  quic=st.quic, dtls=st.dtls)
-    for handshake in udp_handshakes(st):
-        summary.add(handshake)
+                  warnings=st.warnings, truncated=info.truncated, truncation_reason=info.truncation_reason)
+    _count_udp(head, summary, _udp_kept(st, args.stream, _Pick(args)))
     if shown_before:
         con.print()
     render_header(con, head, summary.outcomes)
@@ -872,6 +870,14 @@ def _udp_kept(st: RunState, streams: Optional[list[int]], pick: Optional[_Pick])
     return [h for h in udp_handshakes(st) if pick is None or not pick.active or pick.keeps(h)]
 
 
+def _count_udp(head: Report, summary: Any, kept: list[Any]) -> None:
+    """The UDP handshakes the run reports, counted in the capture line (``head``) and the summary."""
+    head.quic = [h for h in kept if h.protocol == "quic"]
+    head.dtls = [h for h in kept if h.protocol == "dtls"]
+    for handshake in kept:
+        summary.add(handshake)
+
+
 def _render_udp(con: Any, st: RunState, args: argparse.Namespace) -> bool:
     """The text view's QUIC and DTLS parts (after the TCP connections); whether a UDP handshake failed."""
     from tlsdissect.report.text import render_lines
@@ -916,10 +922,9 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
         head = Report(capture=st.reader.name if st.reader else path, frames=info.frames if info else 0,
                       format=info.format if info else "", truncated=bool(info and info.truncated),
                       truncation_reason=info.truncation_reason if info else "",
-                      tcp_connections=st.tcp_connections, warnings=st.warnings, quic=st.quic, dtls=st.dtls)
+                      tcp_connections=st.tcp_connections, warnings=st.warnings)
         tcp_total, tcp_established = summary.total, summary.outcomes.get("established", 0)
-        for handshake in udp_handshakes(st):  # (counted in the capture line and summary; listed after)
-            summary.add(handshake)
+        _count_udp(head, summary, _udp_kept(st, args.stream, _Pick(args)))  # (listed after the connections)
         render_header(con, head, summary.outcomes)
         render_lines(con, summary.lines())
         show = args.show

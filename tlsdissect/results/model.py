@@ -477,8 +477,9 @@ class Report:
 
     def __repr__(self) -> str:
         """A few lines (a REPL's view): the capture, then one line per connection."""
-        failed = sum(1 for c in self.connections if c.outcome == "failed")
-        lines = [f"<Report {self.capture!r}: {len(self.connections)} connection(s), {failed} failed"
+        failed = len(self.failures())
+        udp = f", {len(self.quic)} QUIC and {len(self.dtls)} DTLS handshake(s)" if self.quic or self.dtls else ""
+        lines = [f"<Report {self.capture!r}: {len(self.connections)} connection(s){udp}, {failed} failed"
                  + (", truncated" if self.truncated else "")]
         lines += [f"  {c!r}" for c in self.connections[:self.REPR_LINES]]
         if len(self.connections) > self.REPR_LINES:
