@@ -46,8 +46,8 @@ def _failed(a: Any, cause: str, likelihood: str, explanation: str, evidence: lis
     confidence = likelihood if likelihood in ("certain", "likely") else "possible"
     others = [c["cause"] for c in candidates or [] if c["cause"] != cause]
     return UdpDiagnosis("failed", cause, confidence, f.phase, f.sender if f.kind != "no_answer" else None, alert,
-                        explanation, evidence, others, remedy_lines(cause), [], candidates or [], likelihood,
-                        protocol="DTLS")
+                        explanation, evidence, others, remedy_lines(cause), candidates=candidates or [],
+                        likelihood=likelihood, protocol="DTLS")
 
 
 def _no_answer(a: Any) -> UdpDiagnosis:
@@ -73,7 +73,8 @@ def _alert_line(a: Any) -> dict[str, Any]:
         return _line(f"The {f.sender} sent an encrypted alert (epoch {al.epoch if al else '?'}) before the handshake "
                      "completed.", f.frame)
     level = {1: "warning", 2: "fatal"}.get(al.level or 0, str(al.level))
-    return _line(f"The {f.sender} sent a {level} alert {alert_name(al.code)} ({al.code}) in clear, at "
+    how = "encrypted, read with the key log" if getattr(al, "decrypted", False) else "in clear"
+    return _line(f"The {f.sender} sent a {level} alert {alert_name(al.code)} ({al.code}) {how}, at "
                  f"{f.phase.replace('_', ' ')}.", f.frame)
 
 

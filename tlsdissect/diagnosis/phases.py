@@ -10,12 +10,13 @@ from tlsdissect.diagnosis.facts import Facts
 
 
 def phase_at(f: Facts, frame: int, sender: str) -> str:
-    """Which step the aborting side was at: what it had received from the other side."""
-    if f.has("client_hello", "client", frame) is None:
+    """Which step the aborting side was at: what it had received from the other side. (A
+    capture cut after the ClientHello still has the server's answer to go by.)"""
+    sh = f.has("server_hello", "server", frame) or f.has("hello_retry_request", "server", frame)
+    if sh is None and f.has("client_hello", "client", frame) is None:
         return "client_hello"
     if f.c.established:
         return post_handshake_phase(f, frame)
-    sh = f.has("server_hello", "server", frame) or f.has("hello_retry_request", "server", frame)
     if sh is None:
         return "client_hello"
     if sender == "client":

@@ -36,6 +36,7 @@ class UdpDiagnosis:
     alternatives: list[str] = field(default_factory=list)
     remedy: list[str] = field(default_factory=list)
     hidden: list[str] = field(default_factory=list)  # what a key log would show
+    after_handshake: Optional[dict[str, Any]] = None  # QUIC: a late close's problem (docs/schema.md)
     candidates: list[dict[str, Any]] = field(default_factory=list)  # DTLS: {cause, likelihood}
     likelihood: Optional[str] = None  # DTLS: the alert model's word for the cause (likely, possible, rare)
     protocol: str = field(default="QUIC", repr=False)  # QUIC | DTLS: the verdict's words
@@ -77,5 +78,5 @@ class UdpDiagnosis:
                 "verdict": self.verdict, "explanation": self.explanation,
                 "evidence": [e.to_dict() for e in self.evidence],
                 "alternatives": self.alternatives, "remedy": self.remedy, "hidden": self.hidden,
-                "family": self.family, "title": self.title, "likelihood": self.likelihood,
+                "after_handshake": self.after_handshake, "family": self.family, "title": self.title, "likelihood": self.likelihood,
                 "candidates": self.candidates}

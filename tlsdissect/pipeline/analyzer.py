@@ -101,6 +101,9 @@ class Sessions:
         # The cross-connection pass (pipeline.neighbours.Neighbours) of a single-process run
         # with diagnosis; None in a --jobs worker, which sees only its own connections.
         self.neighbours: Any = None
+        # The capture's last packet time, once the capture has ended (the connections still open
+        # then learn how long the capture went on after their own last packet).
+        self.capture_end: Optional[float] = None
 
     def __call__(self) -> TlsSession:
         session = TlsSession()
@@ -110,7 +113,7 @@ class Sessions:
 
 def _finish(conn: TcpConnection, sessions: Sessions, capture_ended: bool, opts: Options) -> Optional[Connection]:
     # assemble() first: TLS that only comes out of the final flush must count too.
-    result = assemble(conn, capture_ended)
+    result = assemble(conn, capture_ended, sessions.capture_end)
     port = server_port(conn)
     if port is not None:
         sessions.tls_ports.add(port)
@@ -145,7 +148,7 @@ class ShardResult:
 
 def _finish_shard(conn: TcpConnection, sessions: Sessions, capture_ended: bool,
                   opts: Options) -> Optional[ShardResult]:
-    result = assemble(conn, capture_ended)
+    result = assemble(conn, capture_ended, sessions.capture_end)
     item = ShardResult(conn.retire_seq, result)
     item.tls_port = server_port(conn)
     if not opts.include_all and not reportable(conn, frozenset()):
@@ -319,7 +322,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
     # reads them all)
     udp_reader = table.shard is None or table.shard[0] == 0
     quic = QuicFlows(sessions.keylog) if udp_reader else None
-    dtls = DtlsFlows() if udp_reader else None
+    dtls = DtlsFlows(sessions.keylog) if udp_reader else None
     udp_streams = UdpStreams() if udp_reader else None
     next_sweep_frame = 0
     frame = 0
@@ -381,6 +384,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
             # goes on.
             st.interrupted = True
         table.retire_all()
+        sessions.capture_end = ts
         if table.tombstones_dropped:
             st.warnings.append(f"{table.tombstones_dropped} retired connections forgot their stream number early "
                                f"(more than {table.max_tombstones} were retired within {TOMBSTONE_TTL:g} s, "
