@@ -23,7 +23,6 @@ CRYPTO_ERROR is the diagnosis' ``after_handshake`` problem ``late_alert_after_su
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from tlsdissect.diagnosis import alerts
@@ -31,7 +30,8 @@ from tlsdissect.diagnosis.alert_codes import (
     BAD_CERTIFICATE, CERTIFICATE_REQUIRED, CERTIFICATE_UNKNOWN, NO_APPLICATION_PROTOCOL, PROTOCOL_VERSION, UNKNOWN_CA)
 from tlsdissect.diagnosis import quic_path, udp_path
 from tlsdissect.diagnosis.causes import remedy_lines
-from tlsdissect.diagnosis.verdict import after_handshake_problem, marked_title
+from tlsdissect.diagnosis.udp_verdict import UdpDiagnosis
+from tlsdissect.diagnosis.verdict import after_handshake_problem
 from tlsdissect.diagnosis.rules.server_certificate import FINDING_CAUSE, finding_expected, findings_for_alert
 from tlsdissect.quic.h3 import H3_MEANINGS, is_http3
 
@@ -60,41 +60,8 @@ TRANSPORT_CAUSES: dict[int, str] = {
 }
 
 
-@dataclass
-class QuicDiagnosis:
-    """The verdict on one QUIC handshake (docs/schema.md, quic[].diagnosis)."""
-
-    outcome: str  # established | failed | incomplete
-    cause: str  # a catalogue id (docs/causes.md)
-    confidence: str  # certain | likely | possible
-    failure_point: Optional[str] = None  # the handshake phase the close interrupted
-    aborted_by: Optional[str] = None  # client | server
-    alert: Optional[dict[str, Any]] = None  # {code, name, sender} of a CRYPTO_ERROR
-    explanation: str = ""
-    evidence: list[dict[str, Any]] = field(default_factory=list)  # {text, frames}
-    alternatives: list[str] = field(default_factory=list)
-    remedy: list[str] = field(default_factory=list)
-    hidden: list[str] = field(default_factory=list)  # what a key log would show
-    after_handshake: Optional[dict[str, Any]] = None  # a late close's problem (docs/schema.md)
-
-    @property
-    def verdict(self) -> str:
-        if self.outcome == "incomplete" and self.cause == "unknown":
-            return "Incomplete: the capture ends before the QUIC handshake does."
-        title = marked_title(self.cause, self.confidence)
-        if self.outcome != "failed":
-            return title + "."
-        who = f" by the {self.aborted_by}" if self.aborted_by else ""
-        how = f" with CRYPTO_ERROR [{self.alert['name']} {self.alert['code']}]" if self.alert else ""
-        where = f" at {self.failure_point.replace('_', ' ')}" if self.failure_point else ""
-        return f"{title}. Stopped{where}{who}{how}."
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "cause": self.cause, "confidence": self.confidence,
-                "failure_point": self.failure_point, "aborted_by": self.aborted_by, "alert": self.alert,
-                "verdict": self.verdict, "explanation": self.explanation, "evidence": self.evidence,
-                "alternatives": self.alternatives, "remedy": self.remedy, "hidden": self.hidden,
-                "after_handshake": self.after_handshake}
+# The verdict on a QUIC handshake: the shape DTLS's diagnosis shares (diagnosis.udp_verdict).
+QuicDiagnosis = UdpDiagnosis
 
 
 def _line(text: str, *frames: Optional[int]) -> dict[str, Any]:

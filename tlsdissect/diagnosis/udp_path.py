@@ -9,7 +9,10 @@ numbers) or None; diagnosis.quic and diagnosis.dtls decide where in their order 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from tlsdissect.diagnosis.udp_verdict import UdpDiagnosis
 
 # RFC 9000 §14: a QUIC path must carry UDP payloads of 1200 bytes; the client pads its Initials to it.
 QUIC_MIN_PAYLOAD = 1200
@@ -147,11 +150,12 @@ def fallback_reading(path: Any, server: str, first_frame: int, what: str) -> Opt
                        ["server_no_response"])
 
 
-def dtls_path_reading(a: Any) -> Optional[dict[str, Any]]:
+def dtls_path_reading(a: Any) -> Optional["UdpDiagnosis"]:
     """What the path says of a DTLS association that failed before the server answered (an ICMP
     error quoting the client's datagrams; datagrams unanswered above the sizes that got through),
-    as diagnosis.dtls gives a failure: ``{cause, likelihood, title, candidates, explanation}``."""
-    from tlsdissect.diagnosis.causes import CAUSES
+    as diagnosis.dtls gives a failure (a diagnosis.udp_verdict.UdpDiagnosis)."""
+    from tlsdissect.diagnosis.causes import remedy_lines
+    from tlsdissect.diagnosis.udp_verdict import UdpDiagnosis
 
     path = getattr(a, "path", None)
     if path is None or a.established_frame is not None or a.server_hello is not None:
@@ -161,8 +165,8 @@ def dtls_path_reading(a: Any) -> Optional[dict[str, Any]]:
         reading = size_reading(path, "DTLS ClientHello")
     if reading is None:
         return None
-    lines = " ".join(f"{text} (frames {', '.join(map(str, frames))})" if frames else text
-                     for text, frames in reading.evidence)
-    return {"cause": reading.cause, "likelihood": reading.confidence, "title": CAUSES[reading.cause].title,
-            "candidates": [{"cause": c, "likelihood": "possible"} for c in reading.alternatives],
-            "explanation": f"{reading.explanation} {lines}"}
+    return UdpDiagnosis("failed", reading.cause, reading.confidence, "client_hello", None, None, reading.explanation,
+                        [{"text": text, "frames": frames} for text, frames in reading.evidence],
+                        list(reading.alternatives), remedy_lines(reading.cause),
+                        candidates=[{"cause": c, "likelihood": "possible"} for c in reading.alternatives],
+                        likelihood=reading.confidence, protocol="DTLS")

@@ -21,6 +21,7 @@ from tlsdissect.pipeline.relays import RelayHold
 from tlsdissect.results.model import Connection, Report
 from tlsdissect.dtls.flows import DtlsFlows
 from tlsdissect.quic.flows import QuicFlows
+from tlsdissect.pipeline.udp_streams import UdpStreams
 from tlsdissect.tcp.flows import NEEDS_FLOW_TABLE, TOMBSTONE_TTL, FlowTable, TcpConnection
 from tlsdissect.tls.session import TlsSession
 
@@ -112,6 +113,19 @@ class Sessions:
 
 # Below this snap length a full-size Ethernet frame is cut short (1514 bytes with its header).
 FULL_FRAME = 1514
+
+
+def _end_warnings(reader: Any, table: FlowTable) -> list[str]:
+    """What the end of the capture tells about it: a short snap length, stream numbers forgotten."""
+    out = []
+    short = _short_snaplen(reader)
+    if short:
+        out.append(short)
+    if table.tombstones_dropped:
+        out.append(f"{table.tombstones_dropped} retired connections forgot their stream number early "
+                   f"(more than {table.max_tombstones} were retired within {TOMBSTONE_TTL:g} s, "
+                   "docs/limits.md): a late packet of one of them started a new stream number")
+    return out
 
 
 def _short_snaplen(reader: Any) -> Optional[str]:
@@ -339,6 +353,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
     udp_reader = table.shard is None or table.shard[0] == 0
     quic = QuicFlows(sessions.keylog) if udp_reader else None
     dtls = DtlsFlows(sessions.keylog) if udp_reader else None
+    udp_streams = UdpStreams() if udp_reader else None
     next_sweep_frame = 0
     frame = 0
     ts = 0.0
@@ -358,6 +373,8 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
                         continue
                     undecoded += 1  # (not TCP: a UDP datagram counts too, as documented)
                     if flags == UDP_DATAGRAM:
+                        if udp_streams is not None:
+                            udp_streams.see(seq)
                         if quic is not None:
                             quic.datagram(frame, ts, seq, payload)  # (a datagram's flow key is in seq)
                         if dtls is not None:
@@ -407,13 +424,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
             st.interrupted = True
         table.retire_all()
         sessions.capture_end = ts
-        short = _short_snaplen(reader)
-        if short:
-            st.warnings.append(short)
-        if table.tombstones_dropped:
-            st.warnings.append(f"{table.tombstones_dropped} retired connections forgot their stream number early "
-                               f"(more than {table.max_tombstones} were retired within {TOMBSTONE_TTL:g} s, "
-                               "docs/limits.md): a late packet of one of them started a new stream number")
+        st.warnings += _end_warnings(reader, table)
         for conn, ended in hold.release(table.take_done(), True, final=True):
             result = finish(conn, sessions, ended, opts)
             if result is not None:
@@ -421,12 +432,16 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
     finally:
         st.undecoded_frames = undecoded
         st.tcp_connections = table.next_stream
-        if quic is not None:
+        if quic is not None and udp_streams is not None:
+            for key, session in quic.sessions.items():
+                session.result.stream = udp_streams.number(key)
             st.quic = quic.results()
             for q in st.quic:
                 finish_quic(q, opts)
-        if dtls is not None:
-            st.dtls = dtls.results()
+        if dtls is not None and udp_streams is not None:
+            st.dtls = dtls.results()  # (one per session, in the sessions' order)
+            for key, association in zip(dtls.sessions, st.dtls):
+                association.stream = udp_streams.number(key)
             if st.dtls:
                 from tlsdissect.pipeline.dtls import finish_dtls
 

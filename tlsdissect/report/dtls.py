@@ -80,9 +80,9 @@ def _failure(a: Any) -> list[Line]:
             else "flight"
         out.append((f"    frame {f.frame}: the {f.sender} sent its {what} {f.sends} times and got no answer", "bold"))
     diagnosis = a.diagnosis
-    if diagnosis:
-        out.append((f"    cause: {diagnosis['title']} ({diagnosis['cause']}, {diagnosis['likelihood']})", "yellow"))
-        out.append(("    " + diagnosis["explanation"], ""))
+    if diagnosis is not None:
+        out.append((f"    cause: {diagnosis.title} ({diagnosis.cause}, {diagnosis.likelihood})", "yellow"))
+        out.append(("    " + diagnosis.explanation, ""))
     return out
 
 
