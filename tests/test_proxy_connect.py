@@ -13,8 +13,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tlsdissect
+from tlsdissect.starttls.reader import PreludeReader
 
 DATA = Path(__file__).resolve().parent / "data" / "proxy"
 
@@ -64,3 +67,53 @@ def test_an_opened_tunnel_is_read_as_tls() -> None:
     assert via_proxy.established and via_proxy.server_name == target.split(":")[0]
     assert via_proxy.starttls.protocol == "http_connect" and via_proxy.starttls.result == "accepted"
     assert via_proxy.diagnosis.cause == "ok"
+
+
+def _tshark_socks(path: Path) -> tuple[str, str]:
+    """(the SOCKS 5 request's host:port, the proxy's reply as tshark names it)."""
+    tshark = shutil.which("tshark")
+    if tshark is None:
+        pytest.skip("tshark not available")
+    out = subprocess.run([tshark, "-n", "-r", str(path), "-d", "tcp.port==3128,socks", "-O", "socks", "-Y", "socks"],
+                         capture_output=True, text=True, timeout=60).stdout
+    name = re.search(r"Remote name: (\S+)\n\s+Port: (\d+)", out)
+    reply = re.search(r"Results\(V5\): (.+) \(\d+\)", out)
+    return f"{name.group(1)}:{name.group(2)}", reply.group(1) if reply else ""
+
+
+def test_a_socks_refusal_is_named_with_its_reply() -> None:
+    peers = (DATA / "socks5_ruleset_curl.peers.txt").read_text()
+    assert "Can't complete SOCKS5 connection to www.lab.test. (2)" in peers  # curl's own words: reply 2
+    target, reply = _tshark_socks(DATA / "socks5_ruleset_curl.pcap")
+    assert reply == "Connection not allowed by ruleset"
+    (conn,) = tlsdissect.analyze(DATA / "socks5_ruleset_curl.pcap").connections
+    d, st = conn.diagnosis, conn.starttls
+    assert (d.outcome, d.cause) == ("failed", "proxy_connect_refused")
+    assert (st.protocol, st.result, st.answer_code, st.target) == ("socks", "refused", "0x02", target)
+    assert st.answer_text.lower() == reply.lower()
+
+
+def test_an_opened_socks_tunnel_is_read_as_tls() -> None:
+    assert "http_code=200" in (DATA / "socks5_ok_curl.peers.txt").read_text()
+    target, reply = _tshark_socks(DATA / "socks5_ok_curl.pcap")
+    assert reply == "Succeeded"
+    via_proxy = next(c for c in tlsdissect.analyze(DATA / "socks5_ok_curl.pcap").connections
+                     if c.server.endswith(":3128"))
+    assert via_proxy.established and via_proxy.server_name == target.split(":")[0]
+    assert (via_proxy.starttls.protocol, via_proxy.starttls.result) == ("socks", "accepted")
+    assert via_proxy.diagnosis.cause == "ok"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([b"\x05\x02\x00\x02", b"\x04\x01\x01\xbb\x00\x00\x00\x01u\x00host\x00",
+                        b"CONNECT a.example:443 HTTP/1.1\r\n\r\n"]),
+       st.lists(st.tuples(st.integers(0, 1), st.binary(max_size=300)), max_size=8))
+def test_hostile_proxy_bytes_end_in_a_result(first: bytes, rest: list) -> None:
+    """Whatever follows a proxy's opening (truncated, absurd lengths, garbage), the prelude
+    reader ends with a result or none, in bounded work, never an exception."""
+    reader = PreludeReader()
+    reader.data(0, first, 1)
+    for frame, (d, data) in enumerate(rest, start=2):
+        reader.data(d, data, frame)
+    found = reader.result(443)
+    assert found is None or found.protocol in ("socks", "http_connect")

@@ -254,14 +254,16 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         check="openssl s_client -connect {host}:{port} -starttls {starttls}",
     ),
     Cause(
-        "proxy_connect_refused", "The HTTP proxy refused to open the tunnel (CONNECT) the TLS connection needed",
+        "proxy_connect_refused", "The proxy refused to open the tunnel (HTTP CONNECT, SOCKS) the TLS connection needed",
         family="not_tls",
         meaning="The client reaches the server through an HTTP proxy: it sends `CONNECT host:port` and TLS runs "
                 "inside the tunnel once the proxy answers 2xx. The proxy answered otherwise: 407 Proxy "
                 "Authentication Required (it wants credentials: its Proxy-Authenticate header names the scheme), "
                 "403 Forbidden (its policy refuses this host or port: many proxies allow CONNECT to 443 only), 502, "
                 "503 or 504 (it could not reach the server: name resolution, a firewall, the server down), 405 or "
-                "501 (not a proxy that does CONNECT). The client never got to TLS.",
+                "501 (not a proxy that does CONNECT). A SOCKS proxy refuses with its reply code instead (SOCKS 5: "
+                "02 connection not allowed by ruleset, 04 host unreachable, 05 connection refused, FF no acceptable "
+                "authentication method; SOCKS 4: 5B). The client never got to TLS.",
         apache=("Apache as the forward proxy (mod_proxy_connect): ProxyRequests On, AllowCONNECT listing the "
                 "destination port (AllowCONNECT 443 8443), and a <Proxy \"*\"> block that grants the client; a 407 comes "
                 "from the AuthType/Require lines of that block.",),
@@ -272,6 +274,9 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
             "CONNECT acl; Apache: AllowCONNECT), or reach it without the proxy (NO_PROXY).",
             "502/503/504: the proxy cannot reach the server: check its DNS and outbound firewall for that host and port "
             "(the proxy's own log names the error).",
+            "SOCKS: a reply 02 is the proxy's rule set (Dante: the socks pass/block rules; ssh -D: PermitOpen); 04 or 05: "
+            "the proxy cannot reach or connect to the target; FF or a failed username/password: give the client the "
+            "credentials the proxy wants (curl --proxy-user, socks5://user:pass@proxy).",
         ),
         check="curl -v --proxy http://{host}:{port} https://HOST:PORT/   # HOST:PORT: the CONNECT target",
     ),

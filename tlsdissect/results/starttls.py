@@ -20,7 +20,7 @@ INCOMPLETE = "incomplete"  # the exchange did not get as far as a request (captu
 RESULTS = (ACCEPTED, REFUSED, NOT_OFFERED, PLAINTEXT, NO_ANSWER, INCOMPLETE)
 # The protocols whose plain-text prelude the STARTTLS stage reads (``StartTls.protocol``; each
 # reader of tlsdissect.starttls names its own, tests/test_tables.py checks they are these).
-PROTOCOLS = ("smtp", "ftp", "nntp", "imap", "pop3", "ldap", "xmpp", "postgresql", "mysql", "http_connect")
+PROTOCOLS = ("smtp", "ftp", "nntp", "imap", "pop3", "ldap", "xmpp", "postgresql", "mysql", "http_connect", "socks")
 
 
 @dataclass(slots=True)

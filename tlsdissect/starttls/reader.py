@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from tlsdissect.results.starttls import ACCEPTED, INCOMPLETE, PLAINTEXT, StartTls
+from tlsdissect.results.starttls import ACCEPTED, INCOMPLETE, NOT_OFFERED, PLAINTEXT, REFUSED, StartTls
 from tlsdissect.starttls.exchange import Exchange, looks_like_tls
 from tlsdissect.starttls.httpconnect import HttpConnect
+from tlsdissect.starttls.socks import Socks, socks4_request, socks5_greeting
 from tlsdissect.starttls.imap import Imap
 from tlsdissect.starttls.ldap import Ldap, message_start
 from tlsdissect.starttls.mysql import MySql, greeting_version
@@ -22,6 +23,7 @@ from tlsdissect.starttls.replycodes import ReplyCodes
 from tlsdissect.starttls.xmpp import Xmpp
 
 PRELUDE_BYTES = 4096  # bytes of each direction read at most (docs/limits.md)
+PROXIES = ("http_connect", "socks")  # the preludes that open a tunnel to somewhere else
 _WAIT = "wait"
 # LDAP operations a server sends (responses and the unsolicited notice): the rest are requests.
 _LDAP_RESPONSES = frozenset((0x61, 0x64, 0x65, 0x67, 0x69, 0x6B, 0x6D, 0x6F, 0x73, 0x78, 0x79))
@@ -52,6 +54,8 @@ def _identify(first: bytes, d: int) -> Optional[Exchange]:
         return Ldap(d if ldap[1] in _LDAP_RESPONSES else 1 - d)
     if first[:8] == b"CONNECT ":
         return HttpConnect(1 - d)
+    if socks5_greeting(first) or socks4_request(first):
+        return Socks(1 - d)
     start = first.lstrip(b"\xef\xbb\xbf \t\r\n")
     if start[:5] == b"<?xml" or start[:7] == b"<stream":
         return Xmpp(1 - d)
@@ -146,9 +150,13 @@ class PreludeReader:
 def worth_reporting(result: Optional[StartTls]) -> bool:
     """A prelude that concerns TLS: the client asked for it, or the server refused or did not
     offer it to a client that then stopped. A plain session that never asked (the client went
-    on in plain text) or that stopped before anything happened is not."""
+    on in plain text) or that stopped before anything happened is not. A proxy's tunnel (HTTP
+    CONNECT, SOCKS) carries any protocol: only its refusal is worth a report of its own (a tunnel
+    that carried TLS is reported for its TLS)."""
     if result is None:
         return False
+    if result.protocol in PROXIES:
+        return result.result in (REFUSED, NOT_OFFERED)
     if result.requested or result.result == ACCEPTED:
         return True
     return result.result not in (PLAINTEXT, INCOMPLETE)

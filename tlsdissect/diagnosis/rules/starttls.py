@@ -27,6 +27,7 @@ PROTOCOLS: dict[str, tuple[str, str, str]] = {
     "postgresql": ("PostgreSQL", "answer to the SSLRequest", "an SSLRequest"),
     "mysql": ("MySQL", "greeting's capability flags", "an SSL request (CLIENT_SSL)"),
     "http_connect": ("HTTP proxy", "answer's Proxy-Authenticate header", "a CONNECT tunnel"),
+    "socks": ("SOCKS proxy", "method choice", "a SOCKS CONNECT"),
 }
 # What an HTTP proxy's refusal of CONNECT says, by its status (RFC 9110 §15).
 _PROXY_STATUS = {
@@ -37,6 +38,16 @@ _PROXY_STATUS = {
     "502": "it could not reach the server (a bad answer from upstream)",
     "503": "it could not reach the server (unavailable)",
     "504": "it could not reach the server in time",
+}
+# And a SOCKS proxy's refusal, by its reply (RFC 1928 §6, RFC 1929, SOCKS 4).
+_SOCKS_REFUSAL = {
+    "0x01": "it failed on its own side", "0x02": "its rules refuse this destination",
+    "0x03": "it could not reach the server's network", "0x04": "it could not reach the server's host",
+    "0x05": "the server refused the proxy's connection (nothing listens there)",
+    "0x06": "its connection to the server timed out", "0x07": "it does not do CONNECT",
+    "0x08": "it does not take this kind of address", "FF": "it accepts none of the client's authentication methods",
+    "0x5b": "it rejected the request", "0x5c": "it could not check the client's user id (identd)",
+    "0x5d": "the client's user id did not match",
 }
 MAX_LISTED = 10  # capabilities quoted in an evidence line
 
@@ -95,14 +106,20 @@ def _with_remedy(found: Candidate, st: StartTls) -> Candidate:
 
 
 def proxy_refused(f: Facts) -> Optional[Candidate]:
-    """An HTTP proxy answered the client's CONNECT with something other than 2xx: no tunnel, no TLS."""
+    """An HTTP proxy answered the client's CONNECT with something other than 2xx, or a SOCKS proxy
+    refused the client's methods, credentials or CONNECT: no tunnel, no TLS."""
     c = f.c
     st = c.starttls
-    if st is None or st.protocol != "http_connect" or st.result not in (REFUSED, NOT_OFFERED):
+    if st is None or st.protocol not in ("http_connect", "socks") or st.result not in (REFUSED, NOT_OFFERED):
         return None
     how, by = _end(c)
     target = f" to {st.target}" if st.target else ""
-    meaning = _PROXY_STATUS.get(st.answer_code or "", "it refused the tunnel")
+    if st.protocol == "socks":
+        meaning = _SOCKS_REFUSAL.get(st.answer_code or "", "it refused the connection")
+        if (st.answer_code or "").startswith("auth"):
+            meaning = "it refused the client's credentials"
+    else:
+        meaning = _PROXY_STATUS.get(st.answer_code or "", "it refused the tunnel")
     evidence = [make_evidence(f"The client asks the proxy for a tunnel{target}; the proxy answers {_answer(st)}.",
                               _frames(st, "request", "answer"))]
     if st.capabilities:
@@ -112,7 +129,7 @@ def proxy_refused(f: Facts) -> Optional[Candidate]:
     return _with_remedy(candidate(
         "failed", "proxy_connect_refused", "certain", failure_point="starttls", aborted_by=by or "server", how=how,
         evidence=evidence,
-        explanation=(f"The HTTP proxy at {c.server} refused the client's CONNECT{target} with {_answer(st)}: "
+        explanation=(f"The {_protocol(st)[0]} at {c.server} refused the client's CONNECT{target} with {_answer(st)}: "
                      f"{meaning}. The tunnel never opened, so TLS never started on this connection.")), st)
 
 
