@@ -303,6 +303,9 @@ class Connection:
     # The plain-text exchange before TLS (results.starttls.StartTls): STARTTLS, SSLRequest, ...;
     # None for a connection that started in TLS or whose first bytes are no protocol read there.
     starttls: Any = None
+    # The framing the TLS rode inside ("openvpn", "websocket", "gssapi"; tlsdissect.framing), or
+    # None for TLS straight on the TCP stream.
+    encapsulation: Optional[str] = None
     diagnosis: Any = None  # filled by tlsdissect.diagnosis.reasoner when available
     extra: dict[str, Any] = field(default_factory=dict)  # findings from later stages
     # Entries of ``extra`` already serialised (jsontext.shared forms) because many connections
@@ -396,6 +399,8 @@ class Connection:
         }
         if self.starttls is not None:
             d["starttls"] = self.starttls.to_dict()
+        if self.encapsulation is not None:
+            d["encapsulation"] = self.encapsulation
         fp = self.fingerprints
         d["fingerprints"] = fp.to_dict() if fp is not None else None
         d.update(self.extra)
