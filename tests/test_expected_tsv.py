@@ -43,9 +43,6 @@ EXPLAINED[("FoxIO-LLC+ja4/pcap/tls-non-ascii-alpn.pcapng", "ja4")] = (
     "the first ALPN name is the two bytes 0xba 0xad; FoxIO's specification (JA4.md, ALPN: 'the first and last "
     "characters of the hex representation', example 0xAB 0xCD -> 'ad') gives 'bd'; FoxIO's Python and Rust "
     "code write '99' for a first byte above 0x7f, and its expected output holds that")
-for _field in ex.FIELDS:
-    EXPLAINED[(ARKIME + "openvpn_synthetic.pcap", _field)] = (
-        "the TLS handshake is inside OpenVPN control packets; we do not unwrap OpenVPN framing")
 
 ROWS = ex.rows()
 
