@@ -1,4 +1,4 @@
-"""TLS inside another protocol's units (tlsdissect.framing): OpenVPN's control channel over TCP,
+"""TLS inside another protocol's units (tlsdissect.framing): OpenVPN's control channel over TCP, GSSAPI tokens,
 WebSocket frames after an HTTP upgrade, Geneve tunnels.
 
 Two kinds of check. Struct level: packets and frames built here byte by byte from the
@@ -13,6 +13,7 @@ projects report about them: tests/data/encapsulation/README.md.
 
 from __future__ import annotations
 
+import base64
 import io
 import random
 import struct
@@ -25,7 +26,7 @@ from hypothesis import strategies as st
 
 import tlsdissect
 from tests import segmenting as sg
-from tlsdissect.framing import detect, openvpn, websocket
+from tlsdissect.framing import detect, gssapi, openvpn, websocket
 from tlsdissect.framing.unwrapper import MAX_HELD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -412,3 +413,76 @@ def test_websocket_trace_from_zeek() -> None:
     c = conns[0]
     assert (c.version, c.server_name, c.ssl_history, c.encapsulation) == ("TLSv1.3", "zeek.org", "CsiI", "websocket")
     assert c.established and c.not_tls is None
+
+
+# -- GSSAPI tokens on FTP lines (RFC 2228; GridFTP's GSI) ----------------------------------------
+
+def test_gssapi_tokens_are_the_base64_of_token_lines() -> None:
+    records = [b"\x16\x03\x01\x00\x05hello", b"\x17\x03\x01\x00\x03abc", b"\x15\x03\x01\x00\x02\x01\x00"]
+    stream = (b"ADAT " + base64.b64encode(records[0]) + b"\r\n" + b"NOOP\r\n"
+              + b"ENC " + base64.b64encode(records[1]) + b"\r\n" + b"MIC " + base64.b64encode(records[2]) + b"\n")
+    assert gssapi.starts_tokens(stream)
+    for cut in (1, 5, 1000):
+        reader = gssapi.GssapiTokens()
+        assert _unwrap(reader, stream, cut) == b"".join(records)
+        assert reader.problem is None
+    server = b"335 ADAT=" + base64.b64encode(records[0]) + b"\r\n631 " + base64.b64encode(records[1]) + b"\r\n"
+    assert gssapi.starts_tokens(server)
+    assert _unwrap(gssapi.GssapiTokens(), server) == records[0] + records[1]
+    assert not gssapi.starts_tokens(b"AUTH GSSAPI\r\n") and not gssapi.starts_tokens(b"334 Using authentication\r\n")
+
+
+def test_gssapi_token_that_is_not_base64_stops_the_reader() -> None:
+    reader = gssapi.GssapiTokens()
+    assert reader.feed(b"ADAT FgMB\r\nADAT Fg*B\r\nADAT FgMB\r\n", 3) == [(b"\x16\x03\x01", 3)]
+    assert reader.problem is not None and "not base64" in reader.problem
+
+
+def _gssapi_capture(name: str) -> bytes:
+    conv = _conversation(name)
+    items: list[sg.Item] = [
+        sg.Flight(1, b"220 alpha GridFTP Server ready.\r\n"),
+        sg.Flight(0, b"AUTH GSSAPI\r\n"),
+        sg.Flight(1, b"334 Using authentication type; ADAT must follow.\r\n"),
+    ]
+    for item in conv.items:
+        if isinstance(item, sg.Flight):
+            prefix = b"ADAT " if item.direction == 0 else b"335 ADAT="
+            items.append(sg.Flight(item.direction, prefix + base64.b64encode(item.data) + b"\r\n"))
+        else:
+            items.append(item)
+    conv.items = items
+    conv.ports = (conv.ports[0], 2811)
+    return sg.build_pcap(conv)
+
+
+@pytest.mark.parametrize("name", LAB)
+def test_tls_inside_gssapi_tokens_is_the_tls_of_the_capture(name: str) -> None:
+    framed = tlsdissect.analyze(_gssapi_capture(name)).connections
+    plain = tlsdissect.analyze(_plain_capture(name)).connections
+    assert len(framed) == len(plain) == 1
+    _same_tls(framed[0].to_dict(), plain[0].to_dict(), "gssapi")
+
+
+def test_gridftp_trace_from_zeek() -> None:
+    """Zeek's globus-url-copy.pcap: its ssl.log baseline has the control connection
+    192.168.57.103:60108 -> 192.168.57.101:2811 as TLSv10, TLS_RSA_WITH_AES_256_CBC_SHA,
+    established, ssl_history CsxrnXGYIti (and the data connection on 55968, TLS itself)."""
+    conns = {c.stream: c for c in tlsdissect.analyze(str(DATA / "globus-url-copy.pcap")).connections}
+    c = conns[0]
+    assert (c.client, c.server, c.encapsulation) == ("192.168.57.103:60108", "192.168.57.101:2811", "gssapi")
+    assert (c.version, c.cipher, c.established, c.ssl_history) == (
+        "TLSv1.0", "TLS_RSA_WITH_AES_256_CBC_SHA", True, "CsxrnXGYIti")
+    assert c.not_tls is None and c.starttls is None
+    assert conns[1].encapsulation is None and conns[1].version == "TLSv1.0"
+
+
+def test_gridftp_bad_token_is_a_marked_partial_result() -> None:
+    """Zeek's globus-url-copy-bad-encoding.pcap (weird ftp_adat_bad_first_token_encoding): the
+    client's first ADAT token is damaged, so its ClientHello cannot be read; the server's side
+    still is, and the diagnosis says which framing hid the client's."""
+    c = tlsdissect.analyze(str(DATA / "globus-url-copy-bad-encoding.pcap")).connections[0]
+    assert c.encapsulation == "gssapi" and c.client_hello is None and c.version == "TLSv1.0"
+    lost = [a for a in c.anomalies if a.info["name"] == "encapsulation_lost"]
+    assert [a.sender for a in lost] == ["client"] and "not base64" in lost[0].info["detail"]
+    assert "framing" in c.diagnosis.explanation

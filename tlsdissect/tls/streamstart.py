@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from tlsdissect.framing.detect import recognise as recognise_framing
+from tlsdissect.framing.gssapi import GssapiTokens, starts_tokens
 from tlsdissect.framing.websocket import WebSocketFrames, upgrade_end
 from tlsdissect.starttls.reader import PreludeReader
 from tlsdissect.tls import framed
@@ -43,6 +44,7 @@ _PLAIN_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"RFB ", "VNC banner"), (b"\x00\x00\x00\x08\x04\xd2\x16\x2f", "PostgreSQL SSLRequest"),
 )
 _HTTP_NAMES = ("HTTP request", "HTTP response")  # (what may start a WebSocket upgrade)
+_FTP_NAMES = ("SMTP/FTP greeting", "text protocol")  # (the two sides of an FTP control connection)
 _LONGEST_SIGNATURE = max(len(p) for p, _ in _PLAIN_SIGNATURES)
 # How long the start of a stream may wait for a record that began after a preamble.
 DETECT_WAIT = 64 + 5 + MAX_RECORD_PAYLOAD
@@ -276,6 +278,9 @@ def read_plain(layer: Layer, data: bytes, frame: int, ts: float, out: Out) -> No
     plain: PlainText = layer.plain  # (set with mode PLAIN)
     seen = len(plain.sample)
     started = plain.watch(data)
+    if plain.name in _FTP_NAMES and layer.framing is None and layer.sink is not None and starts_tokens(data):
+        framed.enter(layer, GssapiTokens(), data, frame, ts, out)  # GridFTP: TLS records as GSSAPI tokens
+        return
     if seen < PLAIN_SAMPLE and plain.name in _HTTP_NAMES and layer.framing is None and layer.sink is not None:
         end = upgrade_end(bytes(plain.sample))
         if end is not None:  # the header block of a WebSocket upgrade ended in this segment

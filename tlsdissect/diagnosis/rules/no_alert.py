@@ -49,6 +49,14 @@ def no_client_hello_seen(f: Facts) -> Optional[Candidate]:
         return None
     c = f.c
     close = c.tcp_close
+    lost = next((a for a in c.anomalies if a.info.get("name") == "encapsulation_lost" and a.sender == "client"), None)
+    if lost is not None:  # the ClientHello rode in a framing that could not be read (tlsdissect.framing)
+        return candidate("incomplete", "unknown", "possible", failure_point="client_hello",
+                         how="capture_ended" if c.partial else (close.how if close else None),
+                         aborted_by=close.by if close else None,
+                         evidence=[make_evidence(f"The client's {c.encapsulation} framing could not be read on: "
+                                                 f"{lost.info.get('detail')}.", [lost.frame])],
+                         explanation="The client's ClientHello could not be read from the framing it rode in.")
     return candidate("incomplete", "unknown", "possible", failure_point="client_hello",
                      how="capture_ended" if c.partial else (close.how if close else None),
                      aborted_by=close.by if close else None,
