@@ -486,3 +486,97 @@ def test_gridftp_bad_token_is_a_marked_partial_result() -> None:
     lost = [a for a in c.anomalies if a.info["name"] == "encapsulation_lost"]
     assert [a.sender for a in lost] == ["client"] and "not base64" in lost[0].info["detail"]
     assert "framing" in c.diagnosis.explanation
+
+
+# -- OpenVPN over UDP ------------------------------------------------------------------------------
+
+def _openvpn_udp_capture(name: str, auth_size: int = 20) -> bytes:
+    """The lab capture's TLS flights in OpenVPN control packets, one per UDP datagram, after a
+    DNS-like datagram of another conversation (so that this one is udp.stream 1)."""
+    conv = _conversation(name)
+    addrs = (bytes([10, 1, 0, 1]), bytes([10, 0, 0, 1]))
+    ports = (40000, 1194)
+    sids = (CLIENT_SID, SERVER_SID)
+    next_id = [1, 1]
+    out = io.BytesIO()
+    writer = dpkt.pcap.Writer(out, linktype=1)
+    t = [1_700_000_000.0]
+
+    def send(d: int, payload: bytes, sport: int = 0, dport: int = 0) -> None:
+        udp = dpkt.udp.UDP(sport=sport or ports[d], dport=dport or ports[1 - d], data=payload)
+        udp.ulen = 8 + len(payload)
+        ip = dpkt.ip.IP(src=addrs[d], dst=addrs[1 - d], p=17, data=udp)
+        ip.len = 20 + udp.ulen
+        writer.writepkt(bytes(dpkt.ethernet.Ethernet(src=b"\x02" * 6, dst=b"\x04" * 6, type=0x0800, data=ip)), t[0])
+        t[0] += 0.001
+
+    send(0, b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x00\x00\x01\x00\x01", 5353, 53)
+    auth = tls_auth(auth_size, 1)
+    send(0, ovpn(openvpn.P_CONTROL_HARD_RESET_CLIENT_V2, CLIENT_SID, 0, auth=auth))
+    send(1, ovpn(openvpn.P_CONTROL_HARD_RESET_SERVER_V2, SERVER_SID, 0, acks=(0,), peer=CLIENT_SID, auth=auth))
+    for item in conv.items:
+        if isinstance(item, sg.Flight):
+            d = item.direction
+            packets = control_packets(sids[d], item.data, next_id[d], size=1000, auth_size=auth_size)
+            next_id[d] += len(packets)
+            for p in packets[1:] + packets[:1]:  # (the first one late: the order comes from the packet-ids)
+                send(d, p)
+            send(d, packets[0])  # (and again: a retransmission)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name", LAB)
+def test_tls_inside_openvpn_over_udp_is_the_tls_of_the_capture(name: str) -> None:
+    conns = tlsdissect.analyze(_openvpn_udp_capture(name)).connections
+    plain = tlsdissect.analyze(_plain_capture(name)).connections
+    assert len(conns) == len(plain) == 1
+    c = conns[0]
+    assert (c.transport, c.stream, c.client, c.server) == ("udp", 1, "10.1.0.1:40000", "10.0.0.1:1194")
+    assert c.wireshark_filter == "udp.stream eq 1"
+    got = c.to_dict()
+    assert got["transport"] == "udp"
+    want = plain[0].to_dict()
+    for d in (got, want):
+        for key in ("client", "transport", "tcp_close", "partial", "role_source", "stream"):
+            d.pop(key, None)
+        d["events"] = [e for e in d["events"] if e["type"] not in ("syn", "syn_ack", "fin", "rst")]
+    want_diag, got_diag = want.pop("diagnosis"), got.pop("diagnosis")
+    _same_tls(got, want, "openvpn")
+    if plain[0].established:  # (how a failed one ended differs: UDP has no FIN or RST)
+        assert got_diag["cause"] == want_diag["cause"]
+
+
+def test_udp_datagrams_that_are_no_openvpn_give_no_connection() -> None:
+    data = _openvpn_udp_capture(LAB[0])
+    records = list(dpkt.pcap.Reader(io.BytesIO(data)))
+    out = io.BytesIO()
+    writer = dpkt.pcap.Writer(out, linktype=1)
+    for ts, frame in records:  # every datagram's first byte an opcode no stream starts with
+        eth = dpkt.ethernet.Ethernet(frame)
+        eth.data.data.data = b"\x30" + bytes(eth.data.data.data)[1:]
+        writer.writepkt(bytes(eth), ts)
+    assert tlsdissect.analyze(out.getvalue()).connections == []
+
+
+def test_openvpn_over_udp_in_ndpi_capture() -> None:
+    """nDPI's openvpn.pcap: 7 UDP conversations, each OpenVPN; tshark numbers them udp.stream 0-6
+    with these endpoints and, decoded as OpenVPN (-d udp.port==443,openvpn, ...,1194,...,13680),
+    shows these ServerHello cipher suites (0x1302 TLS_AES_256_GCM_SHA384, 0xc030
+    TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, 0x009f TLS_DHE_RSA_WITH_AES_256_GCM_SHA384); 0 holds only
+    the client's side, 1 only the server's (the same session seen before and after a NAT)."""
+    import shared_captures as sc  # (tests/ on the path: conftest)
+
+    path = sc.shared_captures_dir() / "ntop+nDPI/tests/cfgs/default/pcap/openvpn.pcap"
+    if not path.is_file():
+        pytest.skip("shared captures not available")
+    udp = {c.stream: c for c in tlsdissect.analyze(str(path)).connections if c.transport == "udp"}
+    want = {0: ("192.168.75.18:60201", "166.161.181.18:443", None),
+            1: ("10.0.2.15:60201", "69.197.143.179:443", 0x1302),
+            2: ("192.168.43.12:41507", "139.59.151.137:13680", 0xC030),
+            3: ("192.168.43.18:13680", "139.59.151.137:13680", 0xC030),
+            4: ("3.111.166.78:51146", "85.134.13.165:1194", 0x009F),
+            5: ("192.168.12.156:41133", "107.161.86.131:443", 0x1302),
+            6: ("192.168.12.156:37383", "217.138.197.43:1234", 0x1302)}
+    assert {n: (c.client, c.server, c.cipher_code) for n, c in udp.items()} == want
+    assert udp[0].client_hello is not None and udp[1].client_hello is None
+    assert all(udp[n].established for n in (2, 3, 4, 5, 6))

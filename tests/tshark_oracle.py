@@ -1069,6 +1069,8 @@ def _valid_connections(
 ) -> list[dict[str, Any]]:
     out, seen = [], set()
     for conn in report.get("connections", []):
+        if conn.get("transport", "tcp") != "tcp":
+            continue  # (TLS inside OpenVPN over UDP: the oracle compares TCP streams)
         sid = conn.get("stream")
         try:
             (

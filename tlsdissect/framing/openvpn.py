@@ -81,6 +81,13 @@ def _plausible_replay_fields(pkt: bytes, at: int) -> bool:
     return 1 <= packet_id < 0x10000 and when >= EARLIEST_TIME
 
 
+def _acks_only_the_peers_reset(pkt: bytes, auth: int) -> bool:
+    """A direction's first packet can acknowledge nothing but the peer's hard reset (message
+    packet-id 0): an empty ack array, or one entry, 0."""
+    p = 9 + auth
+    return pkt[p] == 0 or (pkt[p] == 1 and pkt[p + 1:p + 5] == b"\x00\x00\x00\x00")
+
+
 def first_packet_layout(pkt: bytes) -> Optional[int]:
     """The tls-auth size (an AUTH_SIZES entry) a direction's first packet parses with: a hard
     reset of key id 0 with message packet-id 0 (and, with tls-auth, plausible replay fields);
@@ -93,7 +100,7 @@ def first_packet_layout(pkt: bytes) -> Optional[int]:
             if auth and not _plausible_replay_fields(pkt, 9 + auth - 8):
                 continue
             parsed = parse_control(pkt, auth)
-            if parsed is not None and parsed[3] == 0:
+            if parsed is not None and parsed[3] == 0 and _acks_only_the_peers_reset(pkt, auth):
                 return auth
     # tls-crypt: the replay fields straight after the session id, then the tag and ciphertext
     if len(pkt) >= 9 + 8 + TLS_CRYPT_TAG + 5 and _plausible_replay_fields(pkt, 9):
@@ -111,7 +118,7 @@ class OpenVpnControl:
         self.auth = auth  # an AUTH_SIZES entry; -1: encrypted (tls-crypt)
         self.session_id: Optional[bytes] = None  # the sender's, from its first packet
         self.next_id = 0  # the message packet-id whose payload comes next
-        self.waiting: dict[int, tuple[bytes, int]] = {}  # later packets: id -> (payload, frame)
+        self.waiting: dict[int, bytes] = {}  # later packets' payloads by message packet-id
         self.waiting_bytes = 0
         self.retransmissions = 0
         self.other_keys = 0  # control packets of another key id (a renegotiation), not read
@@ -149,26 +156,28 @@ class OpenVpnControl:
         if opcode != P_CONTROL_V1:
             payload = b""  # a reset's payload (early negotiation) is no TLS
         if msg_id > self.next_id:
-            return self._wait(msg_id, payload, frame)
+            return self._wait(msg_id, payload)
         out = [(payload, frame)] if payload else []
         self.next_id += 1
-        self._release(out)
+        self._release(out, frame)
         return out
 
-    def _wait(self, msg_id: int, payload: bytes, frame: int) -> list[Piece]:
+    def _wait(self, msg_id: int, payload: bytes) -> list[Piece]:
         waiting = self.waiting
-        waiting[msg_id] = (payload, frame)
+        waiting[msg_id] = payload
         self.waiting_bytes += len(payload)
         if len(waiting) > MAX_WAITING or self.waiting_bytes > MAX_HELD:
             return lost(self, f"OpenVPN control packet {self.next_id} never arrived ({len(waiting)} later ones "
                               "waited for it)")
         return []
 
-    def _release(self, out: list[Piece]) -> None:
-        """Hand out the waiting packets that follow on now."""
+    def _release(self, out: list[Piece], frame: int) -> None:
+        """Hand out the waiting packets that follow on now, with ``frame``, the one that filled
+        the hole: their bytes are in order from there (as TCP reassembly dates bytes that
+        waited behind a hole)."""
         waiting = self.waiting
         while self.next_id in waiting:
-            payload, frame = waiting.pop(self.next_id)
+            payload = waiting.pop(self.next_id)
             self.waiting_bytes -= len(payload)
             if payload:
                 out.append((payload, frame))
@@ -236,3 +245,35 @@ def wait_tcp(buf: bytes) -> bool:
     n = _u16(buf, 0)[0]
     return (_MIN_CONTROL <= n <= MAX_HARD_RESET and len(buf) < 2 + n and buf[2] >> 3 in HARD_RESETS
             and not buf[2] & 7)
+
+
+class OpenVpnUdp:
+    """OpenVPN over UDP: one packet per datagram (an Unwrapper whose unit is a datagram)."""
+
+    name = "openvpn"
+    __slots__ = ("control",)
+
+    def __init__(self, control: OpenVpnControl) -> None:
+        self.control = control
+
+    @property
+    def problem(self) -> Optional[str]:
+        return self.control.problem
+
+    @problem.setter
+    def problem(self, why: Optional[str]) -> None:
+        self.control.problem = why
+
+    def feed(self, data: bytes, frame: int) -> list[Piece]:
+        """One datagram's payload."""
+        return self.control.packet(bytes(data), frame)
+
+    def gap(self) -> None:  # (datagrams have no gaps: a lost one is a missing message packet-id)
+        pass
+
+
+def recognise_udp(payload: bytes) -> Optional[OpenVpnUdp]:
+    """A reader for a UDP flow direction whose first datagram is this, or None when it is no
+    OpenVPN hard reset (an encrypted, tls-crypt, control channel is recognised too)."""
+    auth = first_packet_layout(bytes(payload))
+    return None if auth is None else OpenVpnUdp(OpenVpnControl(auth))

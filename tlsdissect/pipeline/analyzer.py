@@ -16,6 +16,7 @@ from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, TICK, UDP_DATAGRAM
 from tlsdissect.capture.chain import open_capture
 from tlsdissect.capture.reader import CaptureReader, DecryptionSecrets, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
+from tlsdissect.pipeline.openvpn_udp import OpenVpnUdpFlows
 from tlsdissect.pipeline.quic_results import finish_quic
 from tlsdissect.pipeline.relays import RelayHold
 from tlsdissect.results.model import Connection, Report
@@ -319,6 +320,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
     udp_reader = table.shard is None or table.shard[0] == 0
     quic = QuicFlows(sessions.keylog) if udp_reader else None
     dtls = DtlsFlows() if udp_reader else None
+    openvpn_udp = OpenVpnUdpFlows(sessions.keylog) if udp_reader else None
     next_sweep_frame = 0
     frame = 0
     ts = 0.0
@@ -342,6 +344,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
                             quic.datagram(frame, ts, seq, payload)  # (a datagram's flow key is in seq)
                         if dtls is not None:
                             dtls.datagram(frame, ts, seq, payload)
+                            openvpn_udp.datagram(frame, ts, seq, payload)  # type: ignore[union-attr]
                         continue
                     if linktype not in SUPPORTED_LINKTYPES and linktype not in st.linktypes:
                         st.warnings.append(f"link type {linktype} is not supported; its frames are skipped")
@@ -350,7 +353,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
                 if secrets:  # a pcapng Decryption Secrets Block
                     _absorb_secrets(table, sessions, secrets)
                     if quic is not None:
-                        quic.keylog = sessions.keylog
+                        quic.keylog = openvpn_udp.keylog = sessions.keylog  # type: ignore[union-attr]
                 # FlowTable.flow, its common case here (no call): a packet of a known conversation
                 # without SYN (nor an ICMP quote) goes straight to the conversation.
                 entry = conversation(key)
@@ -385,6 +388,11 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
             result = finish(conn, sessions, ended, opts)
             if result is not None:
                 yield result
+        if openvpn_udp is not None:  # TLS inside OpenVPN over UDP: after every TCP conversation
+            for flow in openvpn_udp.finished(table.retired):
+                result = finish(flow, sessions, False, opts)  # type: ignore[arg-type]
+                if result is not None:
+                    yield result
     finally:
         st.undecoded_frames = undecoded
         st.tcp_connections = table.next_stream
@@ -443,7 +451,7 @@ def analyze(source: Source, *, include_all: bool = False, keylog: Optional[KeyLo
         conns = list(iter_connections(source, include_all=include_all, keylog=keylog, diagnose=diagnose,
                                       ca_file=ca_file, ca_path=ca_path, system_trust=system_trust,
                                       progress=progress, memory_budget=memory_budget, state=st))
-    conns.sort(key=lambda c: c.stream)
+    conns.sort(key=lambda c: (c.transport != "tcp", c.stream))  # (OpenVPN over UDP after the TCP ones)
     reader = st.reader
     info = reader.info if reader else None
     report = Report(

@@ -119,6 +119,7 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
     conn.last_records = {"client": _record_dicts(cl.recent_records()), "server": _record_dicts(sl.recent_records())}
     conn.starttls = s.layers[0].prelude.result(tcp.port[server]) if s.layers[0].prelude else None
     conn.encapsulation = encapsulation(s)
+    conn.transport = tcp.transport
     conn.diagnosis = conn.extra_json = None
     conn.extra = extra
     dec = s.decryption_summary()

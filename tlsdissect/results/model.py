@@ -306,6 +306,8 @@ class Connection:
     # The framing the TLS rode inside ("openvpn", "websocket", "gssapi"; tlsdissect.framing), or
     # None for TLS straight on the TCP stream.
     encapsulation: Optional[str] = None
+    # "tcp", or "udp" for TLS inside OpenVPN over UDP (then ``stream`` is Wireshark's udp.stream)
+    transport: str = "tcp"
     diagnosis: Any = None  # filled by tlsdissect.diagnosis.reasoner when available
     extra: dict[str, Any] = field(default_factory=dict)  # findings from later stages
     # Entries of ``extra`` already serialised (jsontext.shared forms) because many connections
@@ -315,7 +317,7 @@ class Connection:
     @property
     def wireshark_filter(self) -> str:
         """The Wireshark display filter that shows this connection."""
-        return f"tcp.stream eq {self.stream}"
+        return f"{self.transport}.stream eq {self.stream}"
 
     @property
     def outcome(self) -> str:
@@ -386,7 +388,7 @@ class Connection:
             "role_source": self.role_source,
             "midstream": self.midstream,
             "partial": self.partial,
-            "wireshark_filter": f"tcp.stream eq {self.stream}",
+            "wireshark_filter": f"{self.transport}.stream eq {self.stream}",
             "client_hello": ch.json_form(shared) if ch is not None else None,
             "server_hello": sh.json_form(shared) if sh is not None else None,
             "hello_retry_request": hrr.json_form(shared) if hrr is not None else None,
@@ -401,6 +403,8 @@ class Connection:
             d["starttls"] = self.starttls.to_dict()
         if self.encapsulation is not None:
             d["encapsulation"] = self.encapsulation
+            if self.transport != "tcp":
+                d["transport"] = self.transport
         fp = self.fingerprints
         d["fingerprints"] = fp.to_dict() if fp is not None else None
         d.update(self.extra)

@@ -59,3 +59,13 @@ def gap(layer: Layer, frame: int, ts: float, out: Out) -> None:
     """Outer bytes are missing: the framing cannot be followed on (reported once)."""
     layer.framing.gap()
     read_pieces(layer, [], frame, ts, out)
+
+
+def start(session: Any, d: int, unwrapper: Unwrapper, data: bytes, frame: int, ts: float) -> None:
+    """Direction ``d`` of ``session`` (a TlsSession) is read inside ``unwrapper``'s framing from
+    its first bytes, ``data``, on (a framing known before the stream's bytes are: OpenVPN over
+    UDP, whose datagrams the pipeline hands over one by one)."""
+    layer = session.layers[d]
+    layer.sink = session
+    enter(layer, unwrapper, data, frame, ts, session)
+    layer.sink = None

@@ -31,8 +31,8 @@ def _client_hello(f: Facts) -> Event:
 def tcp_connect_failed(f: Facts) -> Optional[Candidate]:
     """The client's SYN is refused with a reset, or never answered."""
     c = f.c
-    if c.client_stats.bytes or "syn_ack" in f.by_type or f.hellos()[0] is not None:
-        return None
+    if c.client_stats.bytes or "syn_ack" in f.by_type or f.hellos()[0] is not None or c.transport != "tcp":
+        return None  # (OpenVPN over UDP has no SYN to answer)
     refused = f.first_event("rst", "server") is not None
     line = make_evidence("The client's SYN " + ("is refused with a reset." if refused else "gets no answer."),
                          [e.frame for e in c.events if e.type in ("syn", "rst")][:3])
