@@ -226,10 +226,12 @@ def test_hostile_websocket_bytes(noise: bytes, cut: int) -> None:
 
 
 @settings(max_examples=sg.examples(40), deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(1, 8))
-def test_hostile_framing_through_the_pipeline(seed: int, flips: int) -> None:
-    """An OpenVPN-framed capture with bytes of its packets changed: a result, never a traceback."""
-    data = bytearray(_openvpn_capture(LAB[0], auth_size=20))
+@given(st.integers(0, 2**32 - 1), st.integers(1, 8), st.sampled_from(["tcp", "udp", "websocket", "gssapi"]))
+def test_hostile_framing_through_the_pipeline(seed: int, flips: int, kind: str) -> None:
+    """A framed capture with bytes of its packets changed: a result, never a traceback."""
+    make = {"tcp": lambda: _openvpn_capture(LAB[0], auth_size=20), "udp": lambda: _openvpn_udp_capture(LAB[0]),
+            "websocket": lambda: _websocket_capture(LAB[0]), "gssapi": lambda: _gssapi_capture(LAB[0])}[kind]
+    data = bytearray(_captures_cache.get(kind) or _captures_cache.setdefault(kind, make()))
     rng = random.Random(seed)
     for _ in range(flips):
         i = rng.randrange(200, len(data))  # (past the pcap header and the first packets' headers)
@@ -237,6 +239,9 @@ def test_hostile_framing_through_the_pipeline(seed: int, flips: int) -> None:
     report = tlsdissect.analyze(bytes(data))
     for conn in report:
         conn.to_dict()
+
+
+_captures_cache: dict[str, bytes] = {}
 
 
 # -- real TLS bytes, wrapped --------------------------------------------------------------------
