@@ -567,7 +567,8 @@ def test_openvpn_over_udp_in_ndpi_capture() -> None:
     """nDPI's openvpn.pcap: 7 UDP conversations, each OpenVPN; tshark numbers them udp.stream 0-6
     with these endpoints and, decoded as OpenVPN (-d udp.port==443,openvpn, ...,1194,...,13680),
     shows these ServerHello cipher suites (0x1302 TLS_AES_256_GCM_SHA384, 0xc030
-    TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, 0x009f TLS_DHE_RSA_WITH_AES_256_GCM_SHA384); 0 holds only
+    TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, 0x009f TLS_DHE_RSA_WITH_AES_256_GCM_SHA384; udp.stream 6, on
+    port 1234, with -o openvpn.tls_auth:TRUE -o openvpn.tls_auth_hmac_size:64 as well); 0 holds only
     the client's side, 1 only the server's (the same session seen before and after a NAT)."""
     import shared_captures as sc  # (tests/ on the path: conftest)
 
