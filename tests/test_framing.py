@@ -537,7 +537,7 @@ def test_tls_inside_openvpn_over_udp_is_the_tls_of_the_capture(name: str) -> Non
     assert len(conns) == len(plain) == 1
     c = conns[0]
     assert (c.transport, c.stream, c.client, c.server) == ("udp", 1, "10.1.0.1:40000", "10.0.0.1:1194")
-    assert c.wireshark_filter == "udp.stream eq 1"
+    assert c.wireshark_filter == "udp.stream eq 1" and c.partial and c.tcp_close is None
     got = c.to_dict()
     assert got["transport"] == "udp"
     want = plain[0].to_dict()

@@ -390,7 +390,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
                 yield result
         if openvpn_udp is not None:  # TLS inside OpenVPN over UDP: after every TCP conversation
             for flow in openvpn_udp.finished(table.retired):
-                result = finish(flow, sessions, False, opts)  # type: ignore[arg-type]
+                result = finish(flow, sessions, True, opts)  # type: ignore[arg-type]  # (never closed: partial)
                 if result is not None:
                     yield result
     finally:
