@@ -224,7 +224,72 @@ LAB_TRUTH = {
     "dtls_gnutls_name_mismatch": ("failed", "client", 42, "server_cert_hostname_mismatch"),
     # s_client: timed out (exit 124) after sending its ClientHello 3 times (tshark)
     "dtls_no_answer": ("failed", "client", None, "server_no_response"),
+    # (with key logs: the handshake completes, then both sides' close_notify, encrypted)
+    "dtls_success_keys": ("established", None, None, None),
+    "dtls_cbc_etm_keys": ("established", None, None, None),
+    "dtls_cbc_keys": ("established", None, None, None),
+    "dtls_chacha_keys": ("established", None, None, None),
+    "dtls10_keys": ("established", None, None, None),
 }
+
+KEYED = sorted(p.name for p in LAB.iterdir() if (p / "keylog.txt").is_file())
+
+
+@pytest.mark.parametrize("name", KEYED)
+def test_keyed_encrypted_alerts_read_as_tshark_reads_them(name: str) -> None:
+    """With the client's key log (s_client -keylogfile): every encrypted alert opened, its
+    level and description those tshark reads with the same key log (DTLS 1.0 and 1.2; AES-GCM,
+    CBC with and without encrypt-then-MAC). tshark 4.0 does not open DTLS ChaCha20-Poly1305
+    records; there the AEAD tag that authenticates under our keys and nonce (epoch and
+    sequence, RFC 7905 §2) is the check, and the alerts are the close_notify s_client and
+    s_server send when they stop (tshark reads them so in the other scenarios)."""
+    expected = json.loads((LAB / name / "expected.json").read_text())
+    (a,) = tlsdissect.analyze(LAB / name / "capture.pcap", keylog=LAB / name / "keylog.txt").dtls
+    assert a.master_secret_known and a.outcome() == "established" and a.failure is None
+    server_port = a.server.rsplit(":", 1)[1]
+    rows = [line.split("|") for line in expected["observed"]["tshark_with_keys"]["alerts"]]
+    assert rows and [x.frame for x in a.alerts] == [int(r[0]) for r in rows]
+    if all(r[3] for r in rows):  # tshark opened them
+        want = [(int(f), "server" if port == server_port else "client", int(level), int(desc))
+                for f, port, _, level, desc in rows]
+    else:
+        assert name == "dtls_chacha_keys"
+        want = [(int(f), "server" if port == server_port else "client", 1, 0) for f, port, *_ in rows]
+    assert [(x.frame, x.sender, x.level, x.code) for x in a.alerts] == want
+    assert all(x.decrypted and not x.encrypted for x in a.alerts)
+    # without the key log the same records stay encrypted
+    (plain,) = tlsdissect.analyze(LAB / name / "capture.pcap").dtls
+    assert all(x.encrypted and not x.decrypted for x in plain.alerts)
+
+
+def test_keyed_damaged_alert_records_stay_encrypted() -> None:
+    """Every byte of an encrypted alert record changed in turn: it does not open (noted), stays
+    an encrypted alert, nothing raises; the other side's alert still opens."""
+    from tlsdissect.keys.keylog import KeyLog
+
+    name = "dtls_cbc_keys"
+    keylog = KeyLog.from_file(LAB / name / "keylog.txt")
+    (a,) = tlsdissect.analyze(LAB / name / "capture.pcap", keylog=keylog).dtls
+    victim = a.alerts[0].frame
+    import dpkt
+
+    with open(LAB / name / "capture.pcap", "rb") as f:
+        packets = [(ts, dpkt.ethernet.Ethernet(buf).data.data) for ts, buf in dpkt.pcap.Reader(f)]
+    client_port = packets[0][1].sport
+    size = len(bytes(packets[victim - 1][1].data))
+    for flip in range(13, size):
+        s = DtlsSession("c", "s", 1, 0.0, keylog=keylog)
+        for i, (ts, udp) in enumerate(packets, 1):
+            data = bytes(udp.data)
+            if i == victim:
+                data = data[:flip] + bytes([data[flip] ^ 0x21]) + data[flip + 1:]
+            s.datagram("a" if udp.sport == client_port else "b", i, ts, data)
+        r = s.result()
+        r.to_dict()
+        first = next(x for x in r.alerts if x.frame == victim)
+        assert first.encrypted and not first.decrypted
+        assert any("does not decrypt" in p for p in r.problems)
+        assert [x.code for x in r.alerts if x.frame != victim] == [0]
 
 
 @pytest.mark.parametrize("name", sorted(LAB_TRUTH))

@@ -57,6 +57,32 @@ SCENARIOS: dict[str, tuple[str, str, str]] = {
         "timeout 5 " + _CLIENT + " -CAfile {root}",
         "nothing answers on the server's port (a UDP sink): the client sends its ClientHello again and "
         "again, then gives up"),
+    "dtls_success_keys": (
+        "openssl s_server -dtls1_2 -accept {port} -cert {cert} -key {key} -cert_chain {chain}",
+        _CLIENT + " -CAfile {root} -keylogfile {keylog}",
+        "a DTLS 1.2 handshake (AES-GCM) that completes, a line of data, then close_notify alerts, encrypted; "
+        "the client's key log"),
+    "dtls_cbc_etm_keys": (
+        "openssl s_server -dtls1_2 -accept {port} -cert {cert} -key {key} -cert_chain {chain}",
+        _CLIENT + " -CAfile {root} -cipher ECDHE-RSA-AES128-SHA -keylogfile {keylog}",
+        "a DTLS 1.2 handshake with a CBC suite and encrypt-then-MAC (RFC 7366), then encrypted close_notify "
+        "alerts; the client's key log"),
+    "dtls_cbc_keys": (
+        "openssl s_server -dtls1_2 -accept {port} -cert {cert} -key {key} -cert_chain {chain}",
+        _CLIENT + " -CAfile {root} -cipher ECDHE-RSA-AES256-SHA -no_etm -keylogfile {keylog}",
+        "a DTLS 1.2 handshake with a CBC suite, MAC-then-encrypt (no encrypt-then-MAC), then encrypted "
+        "close_notify alerts; the client's key log"),
+    "dtls_chacha_keys": (
+        "openssl s_server -dtls1_2 -accept {port} -cert {cert} -key {key} -cert_chain {chain}",
+        _CLIENT + " -CAfile {root} -cipher ECDHE-RSA-CHACHA20-POLY1305 -keylogfile {keylog}",
+        "a DTLS 1.2 handshake with ChaCha20-Poly1305, then encrypted close_notify alerts; the client's key log"),
+    "dtls10_keys": (
+        "openssl s_server -dtls1 -accept {port} -cert {cert} -key {key} -cert_chain {chain} "
+        "-cipher DEFAULT@SECLEVEL=0",
+        "openssl s_client -dtls1 -connect 127.0.0.1:{port} -servername " + NAME + " -verify_return_error "
+        "-CAfile {root} -cipher DEFAULT@SECLEVEL=0 -keylogfile {keylog}",
+        "a DTLS 1.0 handshake (AES-CBC, TLS 1.1's record protection), then encrypted close_notify alerts; the "
+        "client's key log"),
     "dtls_gnutls_success": (
         "gnutls-serv --udp --port {port} --x509certfile {fullchain} --x509keyfile {key}",
         "gnutls-cli --udp --port {port} --x509cafile {root} --sni-hostname " + NAME + " --verify-hostname "
@@ -126,6 +152,16 @@ def _tshark(capture: Path) -> dict[str, list[str]]:
     }
 
 
+def tshark_with_keys(folder: Path) -> dict[str, list[str]]:
+    """tshark's reading of the alert records with the key log: frame, source port, epoch, level,
+    description (its record decryption is the oracle for ours)."""
+    cmd = ["tshark", "-n", "-r", str(folder / "capture.pcap"), "-o", f"tls.keylog_file:{folder / 'keylog.txt'}",
+           "-Y", "dtls.record.content_type == 21", "-T", "fields", "-E", "separator=|", "-e", "frame.number",
+           "-e", "udp.srcport", "-e", "dtls.record.epoch", "-e", "dtls.alert_message.level",
+           "-e", "dtls.alert_message.desc"]
+    return {"alerts": subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()}
+
+
 def _tool_version(command: str) -> str:
     """The first line of the version of the command's program (after any ``timeout N``)."""
     words = [w for w in command.split() if w != "timeout" and not w.isdigit()]
@@ -141,7 +177,8 @@ def make(name: str, out: Path) -> None:
     server_cmd, client_cmd, what = SCENARIOS[name]
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        fill = {k: shlex.quote(str(v)) for k, v in _pki(t).items()} | {"port": str(PORT)}
+        fill = {k: shlex.quote(str(v)) for k, v in _pki(t).items()} | {"port": str(PORT),
+                                                                        "keylog": shlex.quote(str(t / "keylog.txt"))}
         server, client = server_cmd.format(**fill), client_cmd.format(**fill)
         script = (f"ip link set lo up; tcpdump -i lo -U -w {t}/cap.pcap udp port {PORT} 2>/dev/null & TD=$!; "
                   f"sleep 1; (sleep 9 | timeout 9 {server}) > {t}/server.txt 2>&1 & SV=$!; sleep 1.5; "
@@ -153,6 +190,8 @@ def make(name: str, out: Path) -> None:
         folder = out / name
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "capture.pcap").write_bytes((t / "cap.pcap").read_bytes())
+        if (t / "keylog.txt").is_file():
+            (folder / "keylog.txt").write_bytes((t / "keylog.txt").read_bytes())
         client_out = (t / "client.txt").read_text(errors="replace")
         server_out = (t / "server.txt").read_text(errors="replace")
     keep = ("alert", "error", "verify", "Verification", "Protocol", "Cipher", "exit", "handshake", "timeout", "shared",
@@ -165,7 +204,8 @@ def make(name: str, out: Path) -> None:
                       "date": datetime.date.today().isoformat()},
         "observed": {"client": [ln for ln in client_out.splitlines() if any(k in ln for k in keep)][:40],
                      "server": [ln for ln in server_out.splitlines() if any(k in ln for k in keep)][:40],
-                     "tshark": _tshark(folder / "capture.pcap")},
+                     "tshark": _tshark(folder / "capture.pcap"),
+                     **({"tshark_with_keys": tshark_with_keys(folder)} if (folder / "keylog.txt").is_file() else {})},
     }, indent=2) + "\n")
 
 

@@ -27,7 +27,7 @@ class Candidate:
     confidence: str  # certain | likely | possible
     failure_point: Optional[str] = None
     aborted_by: Optional[str] = None  # client | server | middlebox | unknown
-    how: Optional[str] = None  # alert | rst | fin | no_response | capture_ended
+    how: Optional[str] = None  # alert | rst | fin | no_response | capture_ended | one_way
     alert: Optional[Alert] = None  # the deciding alert, when one ended it
     alternatives: list[str] = field(default_factory=list)
     explanation: str = ""

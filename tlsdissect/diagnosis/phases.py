@@ -10,13 +10,18 @@ from tlsdissect.diagnosis.facts import Facts
 
 
 def phase_at(f: Facts, frame: int, sender: str) -> str:
-    """Which step the aborting side was at: what it had received from the other side."""
-    if f.has("client_hello", "client", frame) is None:
+    """Which step the aborting side was at: what it had received from the other side. (A
+    capture cut after the ClientHello still has the server's answer to go by.)"""
+    sh = f.has("server_hello", "server", frame) or f.has("hello_retry_request", "server", frame)
+    if sh is None and f.has("client_hello", "client", frame) is None:
         return "client_hello"
     if f.c.established:
         return post_handshake_phase(f, frame)
-    sh = f.has("server_hello", "server", frame) or f.has("hello_retry_request", "server", frame)
     if sh is None:
+        if sender == "client" and any(e.sender == "server" and e.frame <= frame for e in f.by_type.get("gap", ())):
+            # The server's answer was there, but its bytes are missing from the capture (frames
+            # cut short by the snap length, or lost): the client was judging that answer.
+            return "server_certificate"
         return "client_hello"
     if sender == "client":
         # What the server sent last decides: its certificate, its key exchange, its Finished.

@@ -10,6 +10,12 @@ reading. A close without a TLS alert is a QUIC transport error, named by RFC 900
 client whose Initial packets get no answer at all is a server that never answered (blocked UDP,
 no QUIC listener). Each reading is one small function returning a QuicDiagnosis or None;
 ``diagnose_quic`` tries them in order (the ranking, in one place).
+
+With the key log's application secrets the 1-RTT packets are read too: the server's
+HANDSHAKE_DONE proves the handshake completed, and a close after it (an HTTP/3 application
+close such as H3_VERSION_FALLBACK, or a late CRYPTO_ERROR) is reported as late: the outcome
+stays established with cause ok, as for a late alert over TCP (rules/late_alert.py); a late
+CRYPTO_ERROR is the diagnosis' ``after_handshake`` problem ``late_alert_after_success``.
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from tlsdissect.diagnosis import alerts
 from tlsdissect.diagnosis.alert_codes import (
     BAD_CERTIFICATE, CERTIFICATE_REQUIRED, CERTIFICATE_UNKNOWN, NO_APPLICATION_PROTOCOL, PROTOCOL_VERSION, UNKNOWN_CA)
 from tlsdissect.diagnosis.causes import remedy_lines
-from tlsdissect.diagnosis.verdict import marked_title
+from tlsdissect.diagnosis.verdict import after_handshake_problem, marked_title
 from tlsdissect.diagnosis.rules.server_certificate import FINDING_CAUSE, finding_expected, findings_for_alert
+from tlsdissect.quic.h3 import H3_MEANINGS, is_http3
 
 # What the reason phrase of a CONNECTION_CLOSE says, when a stack puts its certificate
 # verification error there (aioquic passes OpenSSL's verify strings; ngtcp2's examples and
@@ -63,6 +70,7 @@ class QuicDiagnosis:
     alternatives: list[str] = field(default_factory=list)
     remedy: list[str] = field(default_factory=list)
     hidden: list[str] = field(default_factory=list)  # what a key log would show
+    after_handshake: Optional[dict[str, Any]] = None  # a late close's problem (docs/schema.md)
 
     @property
     def verdict(self) -> str:
@@ -80,7 +88,8 @@ class QuicDiagnosis:
         return {"outcome": self.outcome, "cause": self.cause, "confidence": self.confidence,
                 "failure_point": self.failure_point, "aborted_by": self.aborted_by, "alert": self.alert,
                 "verdict": self.verdict, "explanation": self.explanation, "evidence": self.evidence,
-                "alternatives": self.alternatives, "remedy": self.remedy, "hidden": self.hidden}
+                "alternatives": self.alternatives, "remedy": self.remedy, "hidden": self.hidden,
+                "after_handshake": self.after_handshake}
 
 
 def _line(text: str, *frames: Optional[int]) -> dict[str, Any]:
@@ -125,7 +134,34 @@ def _close_line(q: Any) -> dict[str, Any]:
         text += f" = TLS alert {alerts.alert_name(c.tls_alert)} ({c.tls_alert})"
     if c.reason:
         text += f', reason "{c.reason}"'
-    return _line(text + f" ({c.level} packet).", c.frame)
+    level = "1-RTT" if c.level == "1rtt" else c.level
+    return _line(text + f" ({level} packet).", c.frame)
+
+
+def _late_close(q: Any) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+    """The evidence line of a close on an established connection (what an HTTP/3 code means),
+    and, for a late CRYPTO_ERROR, the after_handshake problem: it did not stop the handshake."""
+    c = q.close
+    line = _close_line(q)
+    if c.late:
+        line["text"] = line["text"][:-1] + (", after the server's HANDSHAKE_DONE: it ended the connection, not the "
+                                            "handshake.")
+    else:
+        line["text"] = line["text"][:-1] + (", an application's close, not a handshake failure." if c.application_level
+                                            else ", a close without error, not a handshake failure.")
+    meaning = H3_MEANINGS.get(c.error_code) if c.application and is_http3(q.alpn_selected) else None
+    if meaning:
+        line["text"] += f" {c.error_name.split(' ')[0]}: {meaning}."
+    if c.tls_alert is None or not c.late:
+        return [line], None
+    name = alerts.alert_name(c.tls_alert)
+    after = after_handshake_problem(
+        "late_alert_after_success", "certain", False,
+        f"A late CRYPTO_ERROR after the handshake completed: the {c.sender} closed the connection with TLS alert "
+        f"{name} ({c.tls_alert}) after the server's HANDSHAKE_DONE (frame {q.handshake_done_frame}); the handshake "
+        "had succeeded.", [q.handshake_done_frame, c.frame])
+    after["alert"] = {"code": c.tls_alert, "name": name, "sender": c.sender}
+    return [line], after
 
 
 def _leaf_line(q: Any, finding: Optional[str]) -> dict[str, Any]:
@@ -139,11 +175,33 @@ def _leaf_line(q: Any, finding: Optional[str]) -> dict[str, Any]:
 def established(q: Any) -> Optional[QuicDiagnosis]:
     if q.outcome() != "established":
         return None
-    evidence = [_line("Both sides sent 1-RTT packets: the handshake completed.")]
+    if q.handshake_done_frame is not None:
+        evidence = [_line("The server sent HANDSHAKE_DONE (in a 1-RTT packet, read with the key log): the handshake "
+                          "completed.", q.handshake_done_frame)]
+    else:
+        evidence = [_line("Both sides sent 1-RTT packets: the handshake completed.")]
     if q.alpn_selected:
         evidence.append(_line(f"The server selected ALPN {q.alpn_selected}."))
-    return QuicDiagnosis("established", "ok", "certain" if q.handshake_keys else "likely",
-                         explanation="The QUIC handshake completed.", evidence=evidence)
+    updates = [f"the {side} {n} time(s)" for side, n in q.key_updates.items() if n]
+    if updates:
+        evidence.append(_line(f"Key updates (RFC 9001 §6): {' and '.join(updates)}; the packets after them opened "
+                              "with the next keys."))
+    if q.http3_status is not None:
+        evidence.append(_line(f"The server's first HTTP/3 response: HTTP/3 status {q.http3_status} (read with the key "
+                              "log).", q.http3_status_frame))
+    if q.zero_rtt_opened:
+        taken = {True: "the server accepted it (early_data in its EncryptedExtensions)",
+                 False: "the server refused it (no early_data in its EncryptedExtensions): the client sends it again "
+                        "in 1-RTT packets"}.get(q.early_data_accepted, "whether the server accepted it is not read")
+        evidence.append(_line(f"The client resumed a session and sent {q.zero_rtt_opened} 0-RTT packet(s) of early "
+                              f"data (read with the key log); {taken}."))
+    after = None
+    if q.close is not None:
+        lines, after = _late_close(q)
+        evidence += lines
+    sure = q.handshake_keys or q.handshake_done_frame is not None
+    return QuicDiagnosis("established", "ok", "certain" if sure else "likely",
+                         explanation="The QUIC handshake completed.", evidence=evidence, after_handshake=after)
 
 
 def chain_explains(q: Any) -> Optional[QuicDiagnosis]:

@@ -57,7 +57,8 @@ _SERVER_REFUSES_HELLO = (
 _CLIENT_REFUSES_HELLO = (hello_rejected.version_chosen_refused, hello_rejected.retry_group_not_offered,
                          hello_rejected.server_hello_refused)
 _CLIENT_REFUSES_CERTIFICATE = (
-    key_exchange.server_signature_invalid, key_exchange.weak_dh_group_refused,
+    key_exchange.server_signature_invalid, key_exchange.unverifiable_signature_refused,
+    key_exchange.weak_dh_group_refused,
     revocation.server_certificate_revoked,
     server_certificate.unseen_certificate_expired, server_certificate.unseen_certificate_refused,
     server_certificate.finding_explains_refusal, server_certificate.root_not_trusted,
@@ -86,7 +87,7 @@ ALERT_RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
 ANY_ALERT: tuple[Rule, ...] = (handshake_end.unexplained_alert,)
 
 HIDDEN_ALERT: tuple[Rule, ...] = (
-    hidden_alerts.renegotiation_answered_with_alert, hidden_alerts.renegotiated_then_aborted,
+    no_alert.one_way_capture, no_alert.no_client_hello_seen, hidden_alerts.renegotiation_answered_with_alert, hidden_alerts.renegotiated_then_aborted,
     hidden_alerts.renegotiation_aborted, hidden_alerts.host_name_check_failed, hidden_alerts.client_closed_before_data,
     hidden_alerts.hidden_alert_abort)
 
@@ -96,7 +97,7 @@ AFTER_HANDSHAKE: tuple[Rule, ...] = (
     after_handshake.reset_after_handshake, after_handshake.client_certificate_unread, after_handshake.handshake_completed)
 
 NO_ALERT: tuple[Rule, ...] = (
-    no_alert.tcp_connect_failed, no_alert.no_client_hello_seen, no_alert.middlebox_reset, transport.relay_reset,
+    no_alert.one_way_capture, no_alert.tcp_connect_failed, no_alert.no_client_hello_seen, no_alert.middlebox_reset, transport.relay_reset,
     transport.flight_never_acknowledged,
     no_alert.capture_ends_after_hello, no_alert.hello_never_answered, no_alert.closed_on_hello,
     no_alert.flight_never_answered, no_alert.capture_ends_mid_handshake, no_alert.client_probable_alert,

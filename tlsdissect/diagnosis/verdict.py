@@ -49,7 +49,8 @@ def make_evidence(text: str, frames: list[int]) -> Evidence:
 # Verdict wording, looked up once per connection (module constants: not rebuilt per call).
 _WHO = {"client": "the client", "server": "the server", "middlebox": "a middlebox", "unknown": "an unknown party"}
 _HOW = {"alert": "with a TLS alert", "rst": "with a TCP reset", "fin": "by closing the connection",
-        "no_response": "by never answering", "capture_ended": "(the capture ends first)"}
+        "no_response": "by never answering", "capture_ended": "(the capture ends first)",
+        "one_way": "(the capture sees one direction only)"}
 # What a capture that ends mid-handshake lacks, by the step that was due (failure_point; the
 # ClientHello's step is told apart by the last message seen, in _missing).
 _MISSING = {
@@ -124,7 +125,7 @@ class Diagnosis:
         last_completed: the last handshake message before the end:
             ``{message, sender, frame, encrypted}``.
         aborted_by: ``client``, ``server``, ``middlebox`` or ``unknown``; None for nobody.
-        how: ``alert``, ``rst``, ``fin``, ``no_response`` or ``capture_ended``.
+        how: ``alert``, ``rst``, ``fin``, ``no_response``, ``capture_ended`` or ``one_way``.
         alert: the deciding :class:`Alert`, if an alert decided.
         alternatives: other cause ids the evidence leaves open.
         explanation: what happened, in words.
@@ -142,7 +143,7 @@ class Diagnosis:
     failure_point: Optional[str] = None  # the handshake step that did not happen (docs/schema.md)
     last_completed: Optional[dict[str, Any]] = None  # the last handshake message before the end
     aborted_by: Optional[str] = None  # client | server | middlebox | unknown
-    how: Optional[str] = None  # alert | rst | fin | no_response | capture_ended
+    how: Optional[str] = None  # alert | rst | fin | no_response | capture_ended | one_way
     alert: Optional[Alert] = None  # the deciding alert (one of the connection's alerts, or a probable one)
     alternatives: list[str] = field(default_factory=list)
     explanation: str = ""
@@ -180,6 +181,15 @@ class Diagnosis:
             if self.cause == "unknown":
                 return f"Incomplete: {self._missing()}."
             return f"{self._title()}; the capture ends before the connection does."
+        if how == "one_way":
+            return "Incomplete: the capture sees one direction only."
+        if point == "client_hello" and self.cause == "unknown" and self.outcome == "incomplete" and how != "alert":
+            # (a capture that starts mid-connection: no "stopped at client hello" of a handshake it lacks)
+            ending = ""
+            if how in ("fin", "rst"):
+                ending = (f"; {_WHO.get(self.aborted_by or '', 'nobody')} "
+                          + ("resets" if how == "rst" else "closes") + " the connection")
+            return f"Incomplete: {self._missing()}{ending}."
         if how == "no_response":
             where = f" to the {point.replace('_', ' ')}" if point else ""
             return f"{_title(self.cause)}: no answer{where}" + (", the client gave up." if self.aborted_by == "client" else ".")

@@ -31,8 +31,9 @@ class DtlsAlert:
     frame: int
     time: float
     epoch: int
-    level: Optional[int]  # None: encrypted (epoch > 0)
+    level: Optional[int]  # None: encrypted (epoch > 0) and not opened
     code: Optional[int]
+    decrypted: bool = False  # encrypted, and opened with the key log's master secret
 
     @property
     def encrypted(self) -> bool:
@@ -46,7 +47,7 @@ class DtlsAlert:
         return {"sender": self.sender, "frame": self.frame, "time": round(self.time, 6), "epoch": self.epoch,
                 "level": {1: "warning", 2: "fatal"}.get(self.level, self.level) if self.level is not None else None,
                 "code": self.code, "name": alert_name(self.code) if self.code is not None else None,
-                "encrypted": self.encrypted}
+                "encrypted": self.encrypted, "decrypted": self.decrypted}
 
 
 @dataclass(slots=True)
@@ -103,6 +104,7 @@ class DtlsAssociation:
     retransmissions: dict[str, int] = field(default_factory=lambda: {"client": 0, "server": 0})
     datagrams: dict[str, int] = field(default_factory=lambda: {"client": 0, "server": 0})
     established_frame: Optional[int] = None
+    master_secret_known: bool = False  # the key log held its master secret: encrypted alerts were opened
     failure: Optional[Failure] = None
     problems: list[str] = field(default_factory=list)
     # Filled in by the pipeline (tlsdissect.pipeline.dtls, diagnosis.dtls): fingerprints, the certificate
@@ -162,6 +164,7 @@ class DtlsAssociation:
             "messages": list(self.messages),
             "retransmissions": dict(self.retransmissions), "datagrams": dict(self.datagrams),
             "problems": list(self.problems), "fingerprints": self.fingerprints,
+            "master_secret_known": self.master_secret_known,
         }
         d.update(self.certificates_json or {"server_certificates": [], "client_certificates": [],
                                             "chain_findings": []})

@@ -10,6 +10,8 @@ budget of bytes of incomplete handshake messages (dtls.messages.MAX_BUFFERED_TOT
 
 from __future__ import annotations
 
+from typing import Any
+
 from tlsdissect.capture.packet import format_endpoint, split_key
 from tlsdissect.dtls.association import DtlsAssociation
 from tlsdissect.dtls.messages import Budget
@@ -31,7 +33,8 @@ def _reverse(key: bytes) -> bytes:
 class DtlsFlows:
     """Fed every UDP datagram of the capture (``datagram``); ``results`` at the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, keylog: Any = None) -> None:
+        self.keylog = keylog  # keys.keylog.KeyLog: encrypted alerts are opened with its master secrets
         self.sessions: dict[bytes, DtlsSession] = {}
         self.flows_skipped = 0
         self.budget = Budget()  # the bytes of incomplete handshake messages of all flows
@@ -51,7 +54,8 @@ class DtlsFlows:
                 self.flows_skipped += 1
                 return
             src, dst, sport, dport = split_key(key)
-            session = DtlsSession(format_endpoint(src, sport), format_endpoint(dst, dport), frame, ts, self.budget)
+            session = DtlsSession(format_endpoint(src, sport), format_endpoint(dst, dport), frame, ts, self.budget,
+                                  self.keylog)
             self.sessions[key] = session
             direction = "a"
         session.datagram(direction, frame, ts, payload)

@@ -6,7 +6,9 @@ server's message (ServerHello, HelloVerifyRequest, Certificate ...); failing tha
 the first datagram. Records are read per direction (``records``), handshake fragments of epoch 0
 put back together (``messages``), and the whole messages parsed by the TLS stage's parsers
 (``hellos`` for the DTLS forms). Records of a later epoch are encrypted: their type, epoch and
-frame still say when each side changed keys, finished, and sent data or an alert.
+frame still say when each side changed keys, finished, and sent data or an alert. With a key
+log's master secret (``CLIENT_RANDOM``), the encrypted alerts are opened (dtls.protection) and
+read like alerts in clear: a close_notify after the handshake is a close, not a failure.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, Optional
 from tlsdissect.dtls.association import DtlsAlert, DtlsAssociation, Failure
 from tlsdissect.dtls.hellos import parse_dtls_client_hello, parse_hello_verify_request
 from tlsdissect.dtls.messages import Budget, FragmentError, HandshakeMessage, MessageAssembler, fragments
+from tlsdissect.dtls.protection import DtlsRecordOpener
 from tlsdissect.dtls.records import (
     CT_ALERT, CT_APPLICATION_DATA, CT_CHANGE_CIPHER_SPEC, CT_HANDSHAKE, DTLS_1_3, DtlsRecord, parse_datagram)
 from tlsdissect.errors import ParseError
@@ -35,6 +38,7 @@ MAX_EVENTS = 256  # handshake messages, and alerts, remembered per association
 PARSED_TYPES = frozenset((1, 2, 3, 11))
 MAX_BODIES = 4
 MAX_PROBLEMS = 20
+MAX_KEPT_ALERT_RECORD = 256  # bytes of an encrypted alert record kept to open with a key log (an alert is ~ 30-100)
 
 
 class _Side:
@@ -61,7 +65,9 @@ class _Side:
 class DtlsSession:
     """Fed one UDP flow's datagrams in capture order (direction "a" = the first datagram's sender)."""
 
-    def __init__(self, a: str, b: str, frame: int, ts: float, budget: Optional[Budget] = None) -> None:
+    def __init__(self, a: str, b: str, frame: int, ts: float, budget: Optional[Budget] = None,
+                 keylog: Any = None) -> None:
+        self.keylog = keylog  # keys.keylog.KeyLog: encrypted alerts are opened with its master secret
         self.endpoints = {"a": a, "b": b}
         self.sides = {"a": _Side(budget), "b": _Side(budget)}
         self.first_frame, self.first_time = frame, ts
@@ -177,13 +183,14 @@ class DtlsSession:
             self._event("ccs", direction, frame, ts, None)
         elif rec.content_type == CT_ALERT:
             if rec.protected:
-                self._event("alert", direction, frame, ts, (rec.epoch, None, None))
+                kept = rec if self.keylog is not None and len(rec.fragment) <= MAX_KEPT_ALERT_RECORD else None
+                self._event("alert", direction, frame, ts, (rec.epoch, None, None, kept))
             else:
                 body = rec.fragment
                 if len(body) < 2:
                     self._problem(f"frame {frame}: an alert record of {len(body)} byte(s)")
                 for i in range(0, len(body) - 1, 2):
-                    self._event("alert", direction, frame, ts, (rec.epoch, body[i], body[i + 1]))
+                    self._event("alert", direction, frame, ts, (rec.epoch, body[i], body[i + 1], None))
         elif rec.content_type == CT_HANDSHAKE:  # protected: a Finished (or a later message)
             self._event("finished", direction, frame, ts, rec.epoch)
         elif rec.content_type == CT_APPLICATION_DATA and rec.epoch > 0:
@@ -211,6 +218,7 @@ class DtlsSession:
                 if len(a.problems) < MAX_PROBLEMS:
                     a.problems.append(f"{role[d]}: {p}")
         a.client_hello_sends = self.sides[client_dir].hello_sends
+        opener: Optional[DtlsRecordOpener] = None
         for kind, d, frame, ts, value in self.events:
             sender = role[d]
             if kind == "message":
@@ -222,11 +230,40 @@ class DtlsSession:
             elif kind == "application_data" and a.application_data[sender] is None:
                 a.application_data[sender] = frame
             elif kind == "alert" and len(a.alerts) < MAX_ALERTS:
-                epoch, level, code = value
-                a.alerts.append(DtlsAlert(sender, frame, ts, epoch, level, code))
+                epoch, level, code, record = value
+                if record is not None:
+                    opener = opener or self._opener(a)
+                    level, code = self._open_alert(a, opener, sender, frame, record)
+                a.alerts.append(DtlsAlert(sender, frame, ts, epoch, level, code, decrypted=record is not None
+                                          and code is not None))
             self._check_established(a, frame)
         a.failure = self._failure(a, role)
         return a
+
+    def _opener(self, a: DtlsAssociation) -> DtlsRecordOpener:
+        """The key log's record decryption for this association (once its hellos are read)."""
+        opener = DtlsRecordOpener(self.keylog if a.client_hello is not None and a.server_hello is not None
+                                  else None, a.client_hello, a.server_hello)
+        a.master_secret_known = opener.master_secret_known
+        if opener.problem:
+            self._note(a, opener.problem)
+        return opener
+
+    def _open_alert(self, a: DtlsAssociation, opener: DtlsRecordOpener, sender: str, frame: int,
+                    record: DtlsRecord) -> tuple[Optional[int], Optional[int]]:
+        """(level, description) of an encrypted alert record, or (None, None) when it does not open."""
+        opened = opener.open(sender, record)
+        if opened is None:
+            if opener.master_secret_known:
+                self._note(a, f"frame {frame}: the {sender}'s encrypted alert does not decrypt with the key log's "
+                              "master secret")
+            return None, None
+        content_type, plain = opened
+        if content_type != CT_ALERT or len(plain) != 2:
+            self._note(a, f"frame {frame}: the {sender}'s encrypted alert record opens to {len(plain)} byte(s), "
+                          "not an alert")
+            return None, None
+        return plain[0], plain[1]
 
     def _apply_message(self, a: DtlsAssociation, sender: str, frame: int, ts: float, m: HandshakeMessage,
                        length: int) -> None:

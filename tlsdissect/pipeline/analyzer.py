@@ -101,6 +101,9 @@ class Sessions:
         # The cross-connection pass (pipeline.neighbours.Neighbours) of a single-process run
         # with diagnosis; None in a --jobs worker, which sees only its own connections.
         self.neighbours: Any = None
+        # The capture's last packet time, once the capture has ended (the connections still open
+        # then learn how long the capture went on after their own last packet).
+        self.capture_end: Optional[float] = None
 
     def __call__(self) -> TlsSession:
         session = TlsSession()
@@ -108,9 +111,26 @@ class Sessions:
         return session
 
 
+# Below this snap length a full-size Ethernet frame is cut short (1514 bytes with its header).
+FULL_FRAME = 1514
+
+
+def _short_snaplen(reader: Any) -> Optional[str]:
+    """A warning when the capture was made with a snap length that cuts full-size frames short
+    (tcpdump -s 68/96/128, old defaults and "headers only" setups): the TLS messages in the
+    cut frames are incomplete, which shows as bytes missing from the capture, not as silence."""
+    info = getattr(reader, "info", None)
+    sizes = sorted({i.snaplen for i in getattr(info, "interfaces", ()) if 0 < i.snaplen < FULL_FRAME})
+    if not sizes:
+        return None
+    return (f"the capture was made with a snap length of {', '.join(map(str, sizes))} bytes: longer frames are cut "
+            "short, so the TLS messages in them are incomplete and show as bytes missing from the capture (capture "
+            "again with `tcpdump -s 0`)")
+
+
 def _finish(conn: TcpConnection, sessions: Sessions, capture_ended: bool, opts: Options) -> Optional[Connection]:
     # assemble() first: TLS that only comes out of the final flush must count too.
-    result = assemble(conn, capture_ended)
+    result = assemble(conn, capture_ended, sessions.capture_end)
     port = server_port(conn)
     if port is not None:
         sessions.tls_ports.add(port)
@@ -145,7 +165,7 @@ class ShardResult:
 
 def _finish_shard(conn: TcpConnection, sessions: Sessions, capture_ended: bool,
                   opts: Options) -> Optional[ShardResult]:
-    result = assemble(conn, capture_ended)
+    result = assemble(conn, capture_ended, sessions.capture_end)
     item = ShardResult(conn.retire_seq, result)
     item.tls_port = server_port(conn)
     if not opts.include_all and not reportable(conn, frozenset()):
@@ -319,7 +339,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
     # reads them all)
     udp_reader = table.shard is None or table.shard[0] == 0
     quic = QuicFlows(sessions.keylog) if udp_reader else None
-    dtls = DtlsFlows() if udp_reader else None
+    dtls = DtlsFlows(sessions.keylog) if udp_reader else None
     openvpn_udp = OpenVpnUdpFlows(sessions.keylog) if udp_reader else None
     next_sweep_frame = 0
     frame = 0
@@ -380,6 +400,10 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
             # goes on.
             st.interrupted = True
         table.retire_all()
+        sessions.capture_end = ts
+        short = _short_snaplen(reader)
+        if short:
+            st.warnings.append(short)
         if table.tombstones_dropped:
             st.warnings.append(f"{table.tombstones_dropped} retired connections forgot their stream number early "
                                f"(more than {table.max_tombstones} were retired within {TOMBSTONE_TTL:g} s, "

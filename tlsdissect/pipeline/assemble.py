@@ -17,6 +17,7 @@ from tlsdissect.results.listcaps import DROPPED_KEYS, MAX_CHAIN_CERTIFICATES
 from tlsdissect.results.model import Alert, Connection, DirectionStats, Event, TcpClose, round6, timeline_events
 from tlsdissect.starttls.reader import worth_reporting
 from tlsdissect.tcp.flows import TLS_PORTS, TcpConnection
+from tlsdissect.tcp.oneway import acked_not_captured
 from tlsdissect.tls import tables
 from tlsdissect.tls.session import TlsSession, encapsulation
 
@@ -35,9 +36,10 @@ _HTTPS_PORT_ERRORS = (
 )
 
 
-def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
+def assemble(tcp: TcpConnection, capture_ended: bool, capture_end: Optional[float] = None) -> Connection:
     """The result of one conversation that has ended: what the TCP stage (``tcp``) and the TLS
-    stage (its consumer, a TlsSession) hand out, put together. Flushes both stages first."""
+    stage (its consumer, a TlsSession) hand out, put together. Flushes both stages first.
+    ``capture_end``: the capture's last packet time, when the capture's end handed it out."""
     s = cast(TlsSession, tcp.consumer)  # (the pipeline's consumer: flows.FlowTable's new_consumer)
     last_frame = tcp.last_frame
     last_ts = tcp.last_ts
@@ -129,6 +131,10 @@ def assemble(tcp: TcpConnection, capture_ended: bool) -> Connection:
         if http is not None:
             extra["http"] = http
     _tcp_extra(tcp, names, extra)
+    if conn.partial and capture_end is not None:
+        # How long the capture went on after this connection's last packet: whether a missing
+        # answer had time to come (docs/schema.md).
+        extra["capture_after_last_packet"] = round6(max(0.0, capture_end - last_ts))
     dropped = s.dropped
     if dropped:
         extra["dropped"] = {k: dropped[k] for k in DROPPED_KEYS if k in dropped}
@@ -156,6 +162,12 @@ def _tcp_extra(tcp: Any, names: Any, extra: dict[str, Any]) -> None:
             if stalls is None:
                 stalls = extra["stalled"] = {}
             stalls[names[d]] = found.to_dict()
+    for d in (0, 1):
+        if not tcp.packets[d] and tcp.packets[1 - d]:
+            # Nothing of this side, yet its peer's ACKs climb: a one-way capture (tcp.oneway).
+            missing = acked_not_captured(tcp.log[1 - d], 0)
+            if missing:
+                extra["acked_not_captured"] = {names[d]: missing}
     rst_ttl = tcp.rst_ttl
     rst_ttls: dict[str, int] = {}  # (no comprehension: one function call less per connection)
     if rst_ttl[0] is not None:

@@ -15,6 +15,7 @@ numbered for udp.stream up to MAX_NUMBERED (later ones get no number, and no ses
 
 from __future__ import annotations
 
+from array import array
 from typing import Any, Iterator, Optional
 
 from tlsdissect.capture.packet import split_key
@@ -64,6 +65,7 @@ class UdpFlow:
         self.relay_legs: list[Any] = []
         self.rst_ttl = NONE_PAIR
         self.ttls: list[list[int]] = [[], []]
+        self.log = (array("d"), array("d"))  # (tcp.stall's packet logs: no ACKs to log in UDP)
         self.role_source = "port"
         self.client_dir: Optional[int] = None  # the side whose first packet is a client hard reset
         self.retire_seq = -1  # (set when handed out: after every TCP conversation's)

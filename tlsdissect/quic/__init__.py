@@ -7,7 +7,10 @@ derived from the client's Destination Connection ID, RFC 9001 §5.2 and RFC 9369
 parsed by the TLS stage), Retry and Version Negotiation, how many packets of each kind each side
 sent, and any CONNECTION_CLOSE sent at the Initial level, with a CRYPTO_ERROR's TLS alert.
 
-Handshake and 1-RTT packets need the key log's secrets, which this stage does not use yet.
+With a key log (the TLS 1.3 secrets, NSS format), the Handshake packets (the certificate, the
+selected ALPN, a close at that level), the 1-RTT packets (HANDSHAKE_DONE, late closes with
+HTTP/3's error names, key updates followed, the first HTTP/3 response's status) and 0-RTT
+packets are opened too (``protection``, ``frames``, ``h3``).
 """
 
 from tlsdissect.quic.session import QuicHandshake, QuicSession

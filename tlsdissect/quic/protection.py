@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
-from tlsdissect.keys.schedule import hkdf_expand_label
+from tlsdissect.keys.schedule import hash_len, hkdf_expand_label
 from tlsdissect.quic.packets import VERSION_2, QuicFormatError
 
 # TLS 1.3 cipher suites QUIC uses (RFC 9001 §5.3): suite -> (AEAD, key length, hash).
@@ -79,12 +79,11 @@ def decode_packet_number(truncated: int, bits: int, largest: int) -> int:
     return candidate
 
 
-def open_payload(datagram: bytes, start: int, pn_offset: int, end: int, keys: PacketKeys,
-                 long_header: bool, largest_pn: int = -1) -> tuple[int, bytes]:
-    """(packet number, plaintext payload) of the protected packet ``datagram[start:end]`` whose
-    packet number starts at ``pn_offset`` (``largest_pn``: the largest packet number opened so
-    far in its space); raises QuicFormatError when it does not decrypt (other keys, a key
-    update, corruption)."""
+def remove_header_protection(datagram: bytes, start: int, pn_offset: int, end: int, keys: PacketKeys,
+                             long_header: bool, largest_pn: int = -1) -> tuple[int, int, int]:
+    """(first byte, packet number, packet number length) of a protected packet, its header
+    protection removed with ``keys.hp`` (RFC 9001 §5.4): a short header's Key Phase bit is in
+    the first byte (0x04), which is why it must come off before the payload keys are chosen."""
     sample = datagram[pn_offset + 4:pn_offset + 20]
     if len(sample) < 16 or end > len(datagram):
         raise QuicFormatError("packet too short for its header-protection sample")
@@ -92,12 +91,107 @@ def open_payload(datagram: bytes, start: int, pn_offset: int, end: int, keys: Pa
     first = datagram[start] ^ (mask[0] & (0x0F if long_header else 0x1F))
     pn_len = (first & 0x03) + 1
     pn_bytes = bytes(b ^ m for b, m in zip(datagram[pn_offset:pn_offset + pn_len], mask[1:1 + pn_len]))
-    pn = decode_packet_number(int.from_bytes(pn_bytes, "big"), 8 * pn_len, largest_pn)
-    aad = bytes([first]) + datagram[start + 1:pn_offset] + pn_bytes
+    return first, decode_packet_number(int.from_bytes(pn_bytes, "big"), 8 * pn_len, largest_pn), pn_len
+
+
+def open_unprotected(datagram: bytes, start: int, pn_offset: int, end: int, keys: PacketKeys, first: int,
+                     pn: int, pn_len: int) -> bytes:
+    """The plaintext payload of a packet whose header protection is off (``first``, ``pn``,
+    ``pn_len`` from remove_header_protection), opened with ``keys`` (RFC 9001 §5.3)."""
+    truncated = (pn & ((1 << (8 * pn_len)) - 1)).to_bytes(pn_len, "big")
+    aad = bytes([first]) + datagram[start + 1:pn_offset] + truncated
     nonce = (int.from_bytes(keys.iv, "big") ^ pn).to_bytes(12, "big")
     aead = ChaCha20Poly1305(keys.key) if keys.aead == "chacha20-poly1305" else AESGCM(keys.key)
     try:
-        plain = aead.decrypt(nonce, datagram[pn_offset + pn_len:end], aad)
+        return aead.decrypt(nonce, datagram[pn_offset + pn_len:end], aad)
     except InvalidTag:
         raise QuicFormatError("the packet does not decrypt with these keys") from None
-    return pn, plain
+
+
+def open_payload(datagram: bytes, start: int, pn_offset: int, end: int, keys: PacketKeys,
+                 long_header: bool, largest_pn: int = -1) -> tuple[int, bytes]:
+    """(packet number, plaintext payload) of the protected packet ``datagram[start:end]`` whose
+    packet number starts at ``pn_offset`` (``largest_pn``: the largest packet number opened so
+    far in its space); raises QuicFormatError when it does not decrypt (other keys, a key
+    update, corruption)."""
+    first, pn, pn_len = remove_header_protection(datagram, start, pn_offset, end, keys, long_header, largest_pn)
+    return pn, open_unprotected(datagram, start, pn_offset, end, keys, first, pn, pn_len)
+
+
+def next_secret(secret: bytes, suite: int, version: int) -> bytes:
+    """The next 1-RTT secret of a key update (RFC 9001 §6.1: HKDF-Expand-Label(secret, "quic ku");
+    "quicv2 ku" for QUIC version 2, RFC 9369 §3.3.2)."""
+    hash_name = SUITES.get(suite, ("", 32, "SHA256"))[2]
+    prefix = "quicv2 " if version == VERSION_2 else "quic "
+    return hkdf_expand_label(secret, prefix + "ku", b"", hash_len(hash_name), hash_name)
+
+
+@dataclass
+class Opened:
+    """One 1-RTT packet opened: its number, payload, key phase bit and key generation."""
+
+    pn: int
+    payload: bytes
+    key_phase: int
+    generation: int  # 0: the keys of the *_TRAFFIC_SECRET_0; n: after n key updates
+
+
+class KeyPhases:
+    """One direction's 1-RTT keys across key updates (RFC 9001 §6): the current generation, the
+    previous one (packets reordered across an update) and the next one, tried when a packet's
+    Key Phase bit differs from the current one. Header protection keys never change (§6.6)."""
+
+    def __init__(self, secret: bytes, suite: int, version: int) -> None:
+        self.suite, self.version = suite, version
+        self.secret = secret
+        self.current = keys_from_secret(secret, suite, version)
+        self.previous: Optional[PacketKeys] = None
+        self.generation = 0
+        self.largest_pn = -1
+        self._following: Optional[tuple[bytes, PacketKeys]] = None  # the next generation, once derived
+
+    def _next(self) -> Optional[tuple[bytes, PacketKeys]]:
+        """The next generation's secret and keys (the header protection key stays)."""
+        if self._following is None and self.current is not None:
+            secret = next_secret(self.secret, self.suite, self.version)
+            keys = keys_from_secret(secret, self.suite, self.version)
+            if keys is not None:
+                self._following = (secret, PacketKeys(keys.key, keys.iv, self.current.hp, keys.aead))
+        return self._following
+
+    def open(self, datagram: bytes, start: int, pn_offset: int, end: int) -> Opened:
+        """The short-header packet ``datagram[start:end]`` opened (raises QuicFormatError)."""
+        keys = self.current
+        if keys is None:
+            raise QuicFormatError("no 1-RTT keys for this cipher suite")
+        first, pn, pn_len = remove_header_protection(datagram, start, pn_offset, end, keys, False, self.largest_pn)
+        phase = (first >> 2) & 1
+        if phase == self.generation & 1:
+            payload = open_unprotected(datagram, start, pn_offset, end, keys, first, pn, pn_len)
+            generation = self.generation
+        else:
+            payload, generation = self._other_phase(datagram, start, pn_offset, end, first, pn, pn_len)
+        self.largest_pn = max(self.largest_pn, pn)
+        return Opened(pn, payload, phase, generation)
+
+    def _other_phase(self, datagram: bytes, start: int, pn_offset: int, end: int, first: int, pn: int,
+                     pn_len: int) -> tuple[bytes, int]:
+        """A packet whose Key Phase bit is not the current one: the next generation (the sender
+        updated its keys: move on to them), else the previous one (a packet sent before the
+        update and received after it)."""
+        following = self._next()
+        if following is not None:
+            secret, keys = following
+            try:
+                payload = open_unprotected(datagram, start, pn_offset, end, keys, first, pn, pn_len)
+            except QuicFormatError:
+                pass
+            else:
+                self.previous, self.current, self.secret = self.current, keys, secret
+                self._following = None
+                self.generation += 1
+                return payload, self.generation
+        if self.previous is not None:
+            return open_unprotected(datagram, start, pn_offset, end, self.previous, first, pn, pn_len), \
+                self.generation - 1
+        raise QuicFormatError("the packet does not decrypt with these keys (nor those of a key update)")

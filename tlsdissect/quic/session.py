@@ -1,4 +1,4 @@
-"""One QUIC connection's handshake as the Initial packets show it: a sans-I/O state machine fed
+"""One QUIC connection's handshake as its packets show it: a sans-I/O state machine fed
 datagrams (``datagram``), summed up by ``result``.
 
 Who is the client: the sender of the first Initial packet (a long header whose Destination
@@ -7,6 +7,20 @@ the same client DCID (RFC 9001 §5.2); after a Retry the client's next Initial c
 and the keys follow it. CRYPTO frames are put back in order per direction (by offset, across
 packets and datagrams, bounded by MAX_CRYPTO) and read as TLS handshake messages by the TLS
 stage's parsers.
+
+With a key log, the Handshake packets are opened with the handshake traffic secrets and the
+1-RTT (short-header) packets with ``CLIENT_TRAFFIC_SECRET_0`` / ``SERVER_TRAFFIC_SECRET_0``,
+following key updates (quic.protection.KeyPhases). A short header does not say how long its
+Destination Connection ID is: it is one the receiver issued (the Source Connection ID of its
+long headers, or a NEW_CONNECTION_ID frame it sent), so those are remembered per side and the
+packet is read with the one it starts with (else with each length they have). The 1-RTT packets
+show the server's HANDSHAKE_DONE (the handshake completed, RFC 9001 §4.1.2) and the closes sent
+after the handshake: application closes (0x1d, with HTTP/3's error names when ALPN chose h3)
+and transport closes (a late CRYPTO_ERROR), and on HTTP/3 connections the status of the server's
+first response (its first request stream's HEADERS, read with QPACK's static table: quic.h3).
+A resuming client's 0-RTT packets are opened with ``CLIENT_EARLY_TRAFFIC_SECRET`` (the suite is
+the resumed session's: the ServerHello's when it is read, else each TLS 1.3 suite the
+ClientHello offers, tried in turn).
 """
 
 from __future__ import annotations
@@ -16,10 +30,11 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from tlsdissect.errors import ParseError
-from tlsdissect.quic.frames import ConnectionClose, CryptoFrame, frames
+from tlsdissect.quic.frames import ConnectionClose, CryptoFrame, HandshakeDone, NewConnectionId, StreamFrame, frames
+from tlsdissect.quic.h3 import h3_error_name, is_http3, response_status
 from tlsdissect.quic.initial import initial_keys, open_packet
 from tlsdissect.quic.packets import QuicFormatError, parse_long_header, version_name
-from tlsdissect.quic.protection import PacketKeys, keys_from_secret
+from tlsdissect.quic.protection import SUITES, KeyPhases, PacketKeys, keys_from_secret, open_payload
 from tlsdissect.tls.handshake import (
     CERTIFICATE, CERTIFICATE_REQUEST, ENCRYPTED_EXTENSIONS, ParseContext, message_name, parse_certificate,
     parse_client_hello, parse_message, parse_server_hello)
@@ -28,6 +43,12 @@ from tlsdissect.tls.tables import alert_name
 MAX_CRYPTO = 64 * 1024  # bytes of Initial CRYPTO data kept per direction (a ClientHello is < 16 KB)
 MAX_DATAGRAMS_READ = 64  # datagrams per direction opened and parsed; later ones are only counted
 MAX_MESSAGES = 32  # handshake messages listed per connection (a handshake has about ten)
+MAX_CIDS = 16  # connection IDs remembered per side (the short headers sent to it carry one)
+# 1-RTT packets opened per side; after that only small ones (a CONNECTION_CLOSE is small, a
+# bulk transfer's packets are not), so a long download costs no decryption per packet.
+MAX_ONERTT_OPENED = 10_000
+SMALL_PACKET = 256
+MAX_RESPONSE_HEAD = 16 * 1024  # bytes of the first response stream kept to read its HEADERS
 
 # RFC 9000 §20.1 (and RFC 9368 §10.2): transport error codes; 0x100-0x1ff carry a TLS alert.
 TRANSPORT_ERRORS: dict[int, str] = {
@@ -40,11 +61,15 @@ TRANSPORT_ERRORS: dict[int, str] = {
 
 
 APPLICATION_ERROR = 0x0C
+EARLY_DATA = 42  # the TLS extension: in EncryptedExtensions, the server accepted 0-RTT
 
 
-def error_name(code: int, application: bool) -> str:
+def error_name(code: int, application: bool, alpn: Optional[str] = None) -> str:
+    """RFC 9000's name of a transport error; an application error's HTTP/3 name (RFC 9114 §8.1)
+    when the connection's protocol (``alpn``) is HTTP/3."""
     if application:
-        return f"application error 0x{code:x}"
+        h3 = h3_error_name(code) if is_http3(alpn) else None
+        return f"{h3} (0x{code:x})" if h3 else f"application error 0x{code:x}"
     if 0x100 <= code <= 0x1FF:
         return f"CRYPTO_ERROR (0x{code:x})"
     return TRANSPORT_ERRORS.get(code, f"0x{code:x}")
@@ -61,7 +86,8 @@ class Close:
     reason: str
     application: bool
     tls_alert: Optional[int]  # CRYPTO_ERROR 0x100 + alert
-    level: str = "initial"  # the packet number space it was read in: initial | handshake
+    level: str = "initial"  # the packet number space it was read in: initial | handshake | 0rtt | 1rtt
+    late: bool = False  # it came after the server's HANDSHAKE_DONE: the handshake had completed
 
     @property
     def application_level(self) -> bool:
@@ -71,14 +97,15 @@ class Close:
 
     @property
     def handshake_error(self) -> bool:
-        """A close that ends a handshake: a TLS alert or a transport error other than NO_ERROR."""
-        return not self.application_level and (self.tls_alert is not None or self.error_code != 0)
+        """A close that ends a handshake: a TLS alert or a transport error other than NO_ERROR,
+        before the handshake completed (a late one ends only the connection)."""
+        return not self.late and not self.application_level and (self.tls_alert is not None or self.error_code != 0)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"sender": self.sender, "frame": self.frame, "time": round(self.time, 6),
                              "error_code": self.error_code, "error_name": self.error_name,
                              "frame_type": self.frame_type, "reason": self.reason, "application": self.application,
-                             "tls_alert": None, "level": self.level}
+                             "tls_alert": None, "level": self.level, "late": self.late}
         if self.tls_alert is not None:
             d["tls_alert"] = {"code": self.tls_alert, "name": alert_name(self.tls_alert)}
         return d
@@ -111,6 +138,15 @@ class QuicHandshake:
     client_certificates: Optional[list[bytes]] = None  # None: no client Certificate message read
     certificate_requested: bool = False
     alpn_selected: Optional[str] = None  # from EncryptedExtensions
+    # With a key log (the TLS 1.3 application traffic secrets): the 1-RTT packets opened.
+    application_keys: bool = False  # the key log held this connection's *_TRAFFIC_SECRET_0
+    handshake_done_frame: Optional[int] = None  # the server's HANDSHAKE_DONE
+    key_updates: dict[str, int] = field(default_factory=lambda: {"client": 0, "server": 0})
+    onertt_opened: dict[str, int] = field(default_factory=lambda: {"client": 0, "server": 0})
+    zero_rtt_opened: int = 0  # the client's 0-RTT packets opened with CLIENT_EARLY_TRAFFIC_SECRET
+    early_data_accepted: Optional[bool] = None  # the client offered 0-RTT and EncryptedExtensions accepted it
+    http3_status: Optional[int] = None  # the :status of the server's first HTTP/3 response
+    http3_status_frame: Optional[int] = None
     chain: Any = None  # x509.chain.ChainAnalysis of server_certificates (the pipeline fills it in)
     diagnosis: Any = None  # diagnosis.quic.QuicDiagnosis (the pipeline fills it in)
     packets: dict[str, dict[str, int]] = field(default_factory=lambda: {"client": {}, "server": {}})
@@ -129,13 +165,15 @@ class QuicHandshake:
         return bool(self.packets["client"].get("1rtt") and self.packets["server"].get("1rtt"))
 
     def outcome(self) -> str:
-        """failed: a CONNECTION_CLOSE with a TLS alert or a transport error (a close at the
-        Initial level ends a handshake, whatever 1-RTT packets the server sent ahead);
-        established: 1-RTT packets both ways and no such close; incomplete otherwise."""
+        """failed: a CONNECTION_CLOSE with a TLS alert or a transport error before the handshake
+        completed (a close at the Initial level ends a handshake, whatever 1-RTT packets the
+        server sent ahead); established: the server's HANDSHAKE_DONE (read with the key log), or
+        1-RTT packets both ways, and no such close (a close after HANDSHAKE_DONE is late: it
+        ends the connection, not the handshake); incomplete otherwise."""
         c = self.close
         if c is not None and c.handshake_error:
             return "failed"
-        if self.handshake_progressed:
+        if self.handshake_done_frame is not None or self.handshake_progressed:
             return "established"
         return "failed" if c is not None and c.error_code != 0 and not c.application_level else "incomplete"
 
@@ -157,6 +195,10 @@ class QuicHandshake:
             "handshake_keys": self.handshake_keys,
             "handshake_messages": [{"sender": s, "frame": f, "type": n} for s, f, n in self.handshake_messages],
             "alpn_selected": self.alpn_selected,
+            "application_keys": self.application_keys, "handshake_done_frame": self.handshake_done_frame,
+            "key_updates": dict(self.key_updates), "onertt_opened": dict(self.onertt_opened),
+            "zero_rtt_opened": self.zero_rtt_opened, "early_data_accepted": self.early_data_accepted,
+            "http3_status": self.http3_status, "http3_status_frame": self.http3_status_frame,
             "certificate_requested": self.certificate_requested,
             "server_certificates": self.chain.to_dict()["certificates"] if self.chain is not None else None,
             "chain_findings": [f.to_dict() for f in self.chain.findings] if self.chain is not None else None,
@@ -222,6 +264,14 @@ class QuicSession:
         self.handshake_streams = {"client": _CryptoStream(), "server": _CryptoStream()}
         self.handshake_read = {"client": 0, "server": 0}  # offset of the next unread message
         self.handshake_keys: dict[str, Optional[PacketKeys]] = {}
+        self.application_keys: dict[str, Optional[KeyPhases]] = {}
+        self.cids: dict[str, list[bytes]] = {"client": [], "server": []}  # the CIDs each side issued
+        self.version: Optional[int] = None  # the version of the server's latest long header (1-RTT keys)
+        self.undecryptable = {"client": 0, "server": 0}  # 1-RTT packets that did not open
+        self.response: Optional[tuple[int, bytes, dict[int, bytes]]] = None  # (stream, contiguous bytes, pieces)
+        self.response_done = False
+        self.early_keys: Optional[PacketKeys] = None  # the 0-RTT keys, once a packet opened with them
+        self.early_largest = -1
 
     def datagram(self, direction: str, frame: int, ts: float, data: bytes) -> None:
         r = self.result
@@ -230,13 +280,14 @@ class QuicSession:
         counts = r.packets[sender]
         if not data:
             return
-        if not data[0] & 0x80:  # a short header: a 1-RTT packet (coalesced ones are long)
-            counts["1rtt"] = counts.get("1rtt", 0) + 1
-            return
         pos = 0
         while pos < len(data):
-            if not data[pos] & 0x80:
+            if not data[pos] & 0x80:  # a short header: a 1-RTT packet, to the datagram's end
+                if pos and not any(data[pos:]):
+                    break  # zeros after the last long-header packet: padding of the datagram, no packet
                 counts["1rtt"] = counts.get("1rtt", 0) + 1
+                if self.keylog is not None:
+                    self._short(sender, data, pos, frame, ts)
                 break
             try:
                 header = parse_long_header(data, pos)
@@ -265,6 +316,14 @@ class QuicSession:
                 # The client's next Initial goes to the Retry's connection ID, and the Initial
                 # keys are derived from it from then on (RFC 9001 §5.2).
                 self.dcid = header.scid
+            return
+        if header.kind in ("initial", "handshake"):
+            self._issued(sender, bytes(header.scid))
+            if sender == "server":
+                self.version = header.version
+        if header.kind == "0rtt":
+            if self.keylog is not None and sender == "client" and r.zero_rtt_opened < MAX_ONERTT_OPENED:
+                self._zero_rtt_packet(header, data, frame, ts)
             return
         if header.kind == "handshake":
             if self.keylog is not None and self.opened[sender] < MAX_DATAGRAMS_READ:
@@ -314,8 +373,153 @@ class QuicSession:
         if r.close is not None:
             return
         alert = f.error_code - 0x100 if 0x100 <= f.error_code <= 0x1FF and not f.application else None
-        r.close = Close(sender, frame, ts, f.error_code, error_name(f.error_code, f.application),
-                        f.frame_type, f.reason[:500], f.application, alert, level)
+        r.close = Close(sender, frame, ts, f.error_code, error_name(f.error_code, f.application, self._alpn()),
+                        f.frame_type, f.reason[:500], f.application, alert, level,
+                        late=r.handshake_done_frame is not None)
+
+    def _alpn(self) -> Optional[str]:
+        """The connection's application protocol: the one the server selected, else the
+        client's only offer."""
+        r = self.result
+        if r.alpn_selected is not None:
+            return r.alpn_selected
+        ext = r.client_hello.ext(16) if r.client_hello is not None else None
+        names = (ext.decoded or {}).get("protocols") if ext is not None else None
+        return str(names[0]) if isinstance(names, list) and len(names) == 1 else None
+
+    # -- 1-RTT packets (with the key log) ----------------------------------------------------
+
+    def _issued(self, sender: str, cid: bytes) -> None:
+        """A connection ID ``sender`` issued: short headers sent to it may carry it."""
+        known = self.cids[sender]
+        if cid not in known and len(known) < MAX_CIDS:
+            known.append(cid)
+
+    def _dcid_lengths(self, receiver: str, data: bytes, pos: int) -> list[int]:
+        """The lengths a short header's Destination Connection ID may have: that of a CID the
+        receiver issued which the packet starts with, then the other lengths its CIDs have."""
+        known = self.cids[receiver]
+        exact = [len(c) for c in known if data[pos + 1:pos + 1 + len(c)] == c]
+        out: list[int] = []
+        for n in exact + [len(c) for c in known]:
+            if n not in out:
+                out.append(n)
+        return out[:4]
+
+    def _application_keys_for(self, sender: str) -> Optional[KeyPhases]:
+        """The 1-RTT keys of ``sender`` from the key log (None until both hellos are read, or
+        when the key log lacks this connection's application traffic secret)."""
+        if sender in self.application_keys:
+            return self.application_keys[sender]
+        r = self.result
+        if r.client_hello is None or r.server_hello is None:
+            return None
+        secrets = self.keylog.secrets_for(r.client_hello.random)
+        secret = secrets.get("CLIENT_TRAFFIC_SECRET_0" if sender == "client" else "SERVER_TRAFFIC_SECRET_0")
+        version = self.version if self.version is not None else r.version
+        phases = KeyPhases(secret, r.server_hello.cipher_suite, version or 1) if secret else None
+        if phases is not None and phases.current is None:
+            phases = None
+        self.application_keys[sender] = phases
+        if phases is not None:
+            r.application_keys = True
+        return phases
+
+    def _response_piece(self, f: StreamFrame, frame: int) -> None:
+        """A piece of the server's data on a request stream (client-initiated, bidirectional: ID
+        divisible by 4): the first such stream's start is kept until its HEADERS give the status."""
+        if f.stream_id % 4 != 0 or not is_http3(self._alpn()):
+            return
+        if self.response is None:
+            self.response = (f.stream_id, b"", {})
+        stream_id, head, pieces = self.response
+        if f.stream_id != stream_id or f.offset >= MAX_RESPONSE_HEAD:
+            return
+        if len(pieces) < 64:
+            pieces[f.offset] = f.data
+        while True:
+            nxt = next((o for o in pieces if o <= len(head) < o + len(pieces[o])), None)
+            if nxt is None:
+                break
+            data = pieces.pop(nxt)
+            head = (head + data[len(head) - nxt:])[:MAX_RESPONSE_HEAD]
+        self.response = (stream_id, head, pieces)
+        status, done = response_status(head)
+        if done or len(head) >= MAX_RESPONSE_HEAD:
+            self.response_done, self.response = True, None
+            r = self.result
+            r.http3_status, r.http3_status_frame = status, frame if status is not None else None
+
+    def _early_key_candidates(self, version: int) -> list[PacketKeys]:
+        """The 0-RTT keys to try: the ones that opened a packet, else the early secret under the
+        resumed session's suite (the ServerHello's, else each offered TLS 1.3 suite)."""
+        if self.early_keys is not None:
+            return [self.early_keys]
+        r = self.result
+        if r.client_hello is None:
+            return []
+        secret = self.keylog.secrets_for(r.client_hello.random).get("CLIENT_EARLY_TRAFFIC_SECRET")
+        if secret is None:
+            return []
+        suites = [r.server_hello.cipher_suite] if r.server_hello is not None else \
+            [c for c in getattr(r.client_hello, "cipher_suites", []) if c in SUITES][:3]
+        return [k for k in (keys_from_secret(secret, suite, version) for suite in suites) if k is not None]
+
+    def _zero_rtt_packet(self, header: Any, data: bytes, frame: int, ts: float) -> None:
+        """A 0-RTT packet of the client opened with the key log's early traffic secret."""
+        r = self.result
+        for keys in self._early_key_candidates(header.version):
+            try:
+                pn, payload = open_payload(data, header.start, header.pn_offset, header.end, keys, True,
+                                           self.early_largest)
+            except QuicFormatError:
+                continue
+            self.early_keys, self.early_largest = keys, max(self.early_largest, pn)
+            r.zero_rtt_opened += 1
+            try:
+                for f in frames(payload, one_rtt=True):
+                    if isinstance(f, ConnectionClose):
+                        self._close(f, "client", frame, ts, "0rtt")
+            except QuicFormatError as e:
+                self._problem(f"frame {frame}: 0-RTT packet: {e}")
+            return
+
+    def _short(self, sender: str, data: bytes, pos: int, frame: int, ts: float) -> None:
+        """A 1-RTT packet opened with the key log's application secrets: HANDSHAKE_DONE, the
+        CONNECTION_CLOSE, the connection IDs its sender issues."""
+        r = self.result
+        phases = self._application_keys_for(sender)
+        if phases is None or (r.onertt_opened[sender] >= MAX_ONERTT_OPENED and len(data) - pos > SMALL_PACKET):
+            return
+        receiver = "server" if sender == "client" else "client"
+        opened = None
+        for n in self._dcid_lengths(receiver, data, pos):
+            try:
+                opened = phases.open(data, pos, pos + 1 + n, len(data))
+                break
+            except QuicFormatError:
+                continue
+        if opened is None:
+            if not self.undecryptable[sender]:
+                self._problem(f"frame {frame}: a 1-RTT packet from the {sender} does not decrypt with the key "
+                              "log's application traffic secret")
+            self.undecryptable[sender] += 1
+            return
+        r.onertt_opened[sender] += 1
+        r.key_updates[sender] = max(r.key_updates[sender], opened.generation)
+        try:
+            for f in frames(opened.payload, one_rtt=True):
+                if isinstance(f, HandshakeDone):
+                    if sender == "server" and r.handshake_done_frame is None:
+                        r.handshake_done_frame = frame
+                elif isinstance(f, ConnectionClose):
+                    self._close(f, sender, frame, ts, "1rtt")
+                elif isinstance(f, NewConnectionId):
+                    self._issued(sender, f.cid)
+                elif isinstance(f, StreamFrame) and sender == "server" and not self.response_done:
+                    self._response_piece(f, frame)
+        except QuicFormatError as e:
+            self._problem(f"frame {frame}: 1-RTT packet: {e}")
 
     def _keys_for(self, sender: str, version: int) -> Optional[PacketKeys]:
         """The Handshake keys of ``sender`` from the key log (None until both hellos are read,
@@ -359,6 +563,8 @@ class QuicSession:
                     r.certificate_requested = True
                 elif msg_type == ENCRYPTED_EXTENSIONS and sender == "server":
                     exts = parse_message(msg_type, body, ParseContext(0x0304, None, "server")).extensions
+                    if r.client_hello is not None and r.client_hello.ext(EARLY_DATA) is not None:
+                        r.early_data_accepted = any(e.type == EARLY_DATA for e in exts)
                     ext = next((e for e in exts if e.type == 16), None)  # application_layer_protocol_negotiation
                     names = (ext.decoded or {}).get("protocols") if ext is not None else None
                     if names:

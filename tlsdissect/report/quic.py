@@ -40,6 +40,8 @@ def quic_block(q: Any, verbose: bool) -> list[Line]:
             text += f" = TLS alert {alerts.alert_name(close.tls_alert)} ({close.tls_alert})"
         if close.reason:
             text += f', reason "{close.reason}"'
+        if close.late:
+            text += " (late: after the server's HANDSHAKE_DONE, the handshake had completed)"
         out.append((text, "bold"))
         if q.diagnosis is None and close.tls_alert is not None:  # (run without the diagnosis)
             out.append(("    " + alerts.describe(close.tls_alert, close.sender, phase_of(q)), ""))

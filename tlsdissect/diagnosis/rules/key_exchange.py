@@ -84,6 +84,29 @@ def server_signature_invalid(f: Facts) -> Optional[Candidate]:
         "does not match its certificate.", [line])
 
 
+def unverifiable_signature_refused(f: Facts) -> Optional[Candidate]:
+    """decrypt_error from the client right after a ServerKeyExchange whose signature the capture
+    cannot check (it covers the client's random, and the capture starts after the ClientHello):
+    the alert RFC 5246 names for a signature that does not verify, at the one signature the
+    client had to check."""
+    a = deciding(f)
+    checked = f.server_signature
+    if (checked is not None and checked[0].verified is not None) or a.sender != "client" or a.code != DECRYPT_ERROR \
+            or f.hellos()[0] is not None or _answered_key_exchange(f, a.frame):
+        return None
+    ske = f.has("server_key_exchange", "server", a.frame)
+    if ske is None:
+        return None
+    line = make_evidence("The ServerKeyExchange's signature covers the client's random, which was in the ClientHello "
+                         "the capture does not hold: it cannot be checked here.", [ske.frame])
+    return ended_by_alert(
+        a, "key_exchange", "handshake_signature_invalid", "possible", ["middlebox_tampering", "server_cert_rejected"],
+        f"The client aborted with {alert_label(f)} right after the ServerKeyExchange: decrypt_error is the alert for "
+        "a signature that does not verify, and the ServerKeyExchange's is the one the client checks there (bytes "
+        "changed in transit, or a server key that does not match its certificate). A capture that includes the "
+        "ClientHello would let the signature be checked.", [line])
+
+
 def weak_dh_group_refused(f: Facts) -> Optional[Candidate]:
     """A DHE group below OpenSSL's default floor, and the client refused right after it."""
     ske = f.c.server_key_exchange

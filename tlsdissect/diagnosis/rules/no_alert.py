@@ -9,7 +9,7 @@ carried data), in this order; the last one always applies. From
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from tlsdissect.diagnosis.candidate import Candidate, candidate
 from tlsdissect.diagnosis.facts import Facts, other_side
@@ -27,20 +27,92 @@ def _client_hello(f: Facts) -> Event:
     return ch
 
 
+# -- a capture that sees one direction ----------------------------------------------------
+def one_way_capture(f: Facts) -> Optional[Candidate]:
+    """No packet of one side, yet the other side's ACKs show it received that side's bytes
+    (``acked_not_captured``, tcp.oneway): the capture sees one direction only, so nothing it
+    lacks (an answer, an alert) can be read as silence."""
+    missing = f.c.extra.get("acked_not_captured")
+    if not missing:
+        return None
+    side, count = next(iter(missing.items()))
+    peer = other_side(side)
+    frames = [e.frame for e in f.c.events if e.sender == peer][-1:] or [f.c.last_frame]
+    lines = [make_evidence(f"The capture holds no packet of the {side}'s, yet the {peer} acknowledges {count} bytes "
+                           f"from the {side}.", frames)]
+    hidden_alert = next((a for a in f.c.alerts if a.code is None), None)
+    if hidden_alert is not None:
+        lines.append(make_evidence(f"The {hidden_alert.sender} sends an encrypted alert: without the other direction "
+                                   "(and a key log) nothing tells a close_notify from an error.", [hidden_alert.frame]))
+    return candidate("incomplete", "unknown", "possible", failure_point=next_step(f), how="one_way",
+                     evidence=lines, hidden=[f"everything the {side} sent (its handshake messages and alerts)"],
+                     explanation=(f"The capture sees one direction only: the {peer}'s acknowledgements show that "
+                                  f"the {side} sent {count} bytes, none of which are in the capture (a one-way tap or "
+                                  f"mirror port, a capture filter on one source address, or packets lost by the "
+                                  f"capture). What the {side} said, and so why the connection ended, cannot be told; "
+                                  "capture both directions (e.g. `host A and host B`, not `src host A`)."))
+
+
 # -- before any ClientHello ----------------------------------------------------------------
 def tcp_connect_failed(f: Facts) -> Optional[Candidate]:
     """The client's SYN is refused with a reset, or never answered."""
     c = f.c
-    if c.client_stats.bytes or "syn_ack" in f.by_type or f.hellos()[0] is not None or c.transport != "tcp":
-        return None  # (OpenVPN over UDP has no SYN to answer)
+    if c.client_stats.bytes or "syn_ack" in f.by_type or f.hellos()[0] is not None or "syn" not in f.by_type \
+            or c.transport != "tcp":
+        return None  # (no SYN: the capture starts mid-connection, a lone reset is not a refusal; OpenVPN over UDP)
     refused = f.first_event("rst", "server") is not None
     line = make_evidence("The client's SYN " + ("is refused with a reset." if refused else "gets no answer."),
                          [e.frame for e in c.events if e.type in ("syn", "rst")][:3])
-    return candidate("failed", "connection_reset" if refused else "server_no_response", "certain",
+    confidence = "certain"
+    if not refused:
+        syns = [e.time for e in c.events if e.type == "syn"]
+        cut = _cut_before_answer(f, syns)
+        if cut is not None:
+            return cut
+        if len(syns) == 1:
+            # A client whose SYN goes unanswered sends it again; one that does not gave up at
+            # once (Happy Eyeballs drops the slower address family) or the capture lacks packets.
+            confidence = "possible"
+            line = make_evidence("The client's SYN gets no answer, and the client does not send it again.",
+                                 line.frames)
+    return candidate("failed", "connection_reset" if refused else "server_no_response", confidence,
                      failure_point="tcp_connect", aborted_by="server" if refused else "unknown",
                      how="rst" if refused else "no_response", evidence=[line],
                      explanation=("The server refused the TCP connection (port closed)." if refused else
                                   "The server never answered the TCP connection request."))
+
+
+# A client retransmits an unanswered SYN or ClientHello after about a second (Linux's initial
+# RTO; RFC 6298 allows up to 3 s): a capture that ends sooner after a single try cannot show
+# that the answer was missing, only that it had not come yet.
+FIRST_RETRY = 1.0
+
+
+def _capture_went_on(f: Facts) -> Optional[float]:
+    """Seconds the capture ran after this connection's last packet; None when the connection
+    was not cut by the capture's end (it closed, or idled out while the capture went on)."""
+    c = f.c
+    if not c.partial:
+        return None
+    after = c.extra.get("capture_after_last_packet")
+    return float(after) if after is not None else None
+
+
+def _cut_before_answer(f: Facts, tries: list[float]) -> Optional[Candidate]:
+    """An `incomplete` verdict when the capture ends less than FIRST_RETRY after a single,
+    unanswered try (times ``tries``): no retransmission could show the answer missing."""
+    after = _capture_went_on(f)
+    if after is None or len(tries) != 1 or f.c.end_time + after - tries[0] >= FIRST_RETRY:
+        return None
+    waited = f.c.end_time + after - tries[0]
+    what = "SYN" if f.c.client_stats.bytes == 0 else "ClientHello"
+    return candidate("incomplete", "unknown", "possible", failure_point=next_step(f), how="capture_ended",
+                     aborted_by="unknown",
+                     evidence=[make_evidence(f"The capture ends {waited * 1000:.0f} ms after the client's only {what}.",
+                                             [f.c.last_frame])],
+                     explanation=(f"The capture ends {waited * 1000:.0f} ms after the client's {what}, before the "
+                                  "server's answer (or a retransmission showing it missing) could appear; nothing "
+                                  "shows a failure. Capture longer to see the answer."))
 
 
 def no_client_hello_seen(f: Facts) -> Optional[Candidate]:
@@ -57,10 +129,15 @@ def no_client_hello_seen(f: Facts) -> Optional[Candidate]:
                          evidence=[make_evidence(f"The client's {c.encapsulation} framing could not be read on: "
                                                  f"{lost.info.get('detail')}.", [lost.frame])],
                          explanation="The client's ClientHello could not be read from the framing it rode in.")
+    explanation = "The capture does not contain this connection's ClientHello (it starts mid-connection)."
+    hidden_alert = next((a for a in c.alerts if a.code is None), None)
+    if hidden_alert is not None:
+        # (HIDDEN_ALERT tries this rule first: an encrypted alert of a handshake the capture lacks)
+        explanation += (f" The {hidden_alert.sender}'s encrypted alert is most likely the close_notify that ends a "
+                        "connection set up before the capture began; without the handshake nothing says more.")
     return candidate("incomplete", "unknown", "possible", failure_point="client_hello",
                      how="capture_ended" if c.partial else (close.how if close else None),
-                     aborted_by=close.by if close else None,
-                     explanation="The capture does not contain this connection's ClientHello (it starts mid-connection).")
+                     aborted_by=close.by if close else None, explanation=explanation)
 
 
 # -- a middlebox ---------------------------------------------------------------------------
@@ -125,7 +202,10 @@ def _hello_unanswered(f: Facts) -> bool:
 
 def capture_ends_after_hello(f: Facts) -> Optional[Candidate]:
     """The capture ends within a second of an unanswered ClientHello, with no close."""
-    if f.c.tcp_close is not None or not _hello_unanswered(f) or f.c.end_time - _client_hello(f).time >= 1.0:
+    if f.c.tcp_close is not None or not f.c.partial or not _hello_unanswered(f):
+        return None  # (not partial: it idled out while the capture went on)
+    after = _capture_went_on(f) or 0.0
+    if f.c.end_time + after - _client_hello(f).time >= FIRST_RETRY:
         return None
     return candidate("incomplete", "unknown", "possible", failure_point=next_step(f), how="capture_ended",
                      aborted_by="unknown",
@@ -139,6 +219,10 @@ def hello_never_answered(f: Facts) -> Optional[Candidate]:
     if (close is not None and (close.by != "client" or close.how != "fin")) or not _hello_unanswered(f):
         return None
     ch = _client_hello(f)
+    if close is None:
+        lost = _answer_not_captured(f, ch)
+        if lost is not None:
+            return lost
     waited = ""
     evidence = []
     if close is not None:
@@ -148,6 +232,24 @@ def hello_never_answered(f: Facts) -> Optional[Candidate]:
                      failure_point="client_hello", aborted_by="client" if close else None,
                      how="no_response", evidence=evidence,
                      explanation=f"The server accepted the TCP connection but never answered the ClientHello.{waited}")
+
+
+def _answer_not_captured(f: Facts, ch: Event) -> Optional[Candidate]:
+    """A ClientHello that nothing acknowledged and the client never sent again, while time went
+    on: TCP retransmits unacknowledged data within seconds, so the capture is missing this
+    connection's packets (a filtered capture or an export), not showing a silent server."""
+    c = f.c
+    went_on = _capture_went_on(f)
+    if c.server_stats.packets or c.client_stats.retransmissions or (c.partial and (went_on or 0.0) < FIRST_RETRY):
+        return None
+    line = make_evidence("Nothing acknowledges the ClientHello, and the client never sends it again.", [ch.frame])
+    return candidate("incomplete", "unknown", "possible", failure_point="client_hello", how="capture_ended",
+                     aborted_by="unknown", evidence=[line],
+                     explanation=("The capture holds no packet of the server's for this connection, not even an "
+                                  "acknowledgement, yet the client never retransmits its ClientHello as TCP would: "
+                                  "the capture lacks part of this connection's traffic (a capture filter, an export "
+                                  "of selected packets, or a one-way tap), so whether the server answered cannot "
+                                  "be told. Capture both directions on one interface to see the answer."))
 
 
 def closed_on_hello(f: Facts) -> Optional[Candidate]:
@@ -327,6 +429,26 @@ def server_probable_alert(f: Facts) -> Optional[Candidate]:
                                   "the alert."))
 
 
+def _abandoned(f: Facts, close: Any, line: Evidence) -> Optional[Candidate]:
+    """The client closes less than FIRST_RETRY after its ClientHello, before any answer: it
+    abandoned the attempt (a browser closing the spare connections it raced or opened ahead, a
+    cancelled request), which says nothing against the server."""
+    ch = f.hellos()[0]
+    if ch is None or close.time - ch.time >= FIRST_RETRY:
+        return None
+    answered_later = f.sent("server", _SERVER_TLS)
+    how = "resets" if close.how == "rst" else "closes"
+    return candidate("failed", "connection_reset" if close.how == "rst" else "client_closed_without_alert", "likely",
+                     failure_point="client_hello", aborted_by="client", how=close.how, evidence=[line],
+                     explanation=(f"The client {how} the connection {(close.time - ch.time) * 1000:.0f} ms after its "
+                                  "ClientHello, before the server's answer "
+                                  + ("arrived (it came after the close)" if answered_later else "could arrive")
+                                  + ": the client abandoned this attempt itself (a browser closing spare connections "
+                                  "it opened in parallel or ahead of time, a cancelled request, a very short "
+                                  "timeout), not a refusal by the server. Its other connections to this server in "
+                                  "the capture show whether it got through."))
+
+
 def closed_without_alert(f: Facts) -> Candidate:
     """A reset or a close with no alert before it (always applies: after capture_ends_mid_handshake
     there is a close)."""
@@ -338,6 +460,10 @@ def closed_without_alert(f: Facts) -> Candidate:
         phase = "server_hello"  # the rest of the server's flight is encrypted: we only saw its hello
     line = make_evidence(f"The {by} {'resets' if close.how == 'rst' else 'closes'} the connection without a TLS alert.",
                          [close.frame])
+    if by == "client" and phase == "client_hello":
+        abandoned = _abandoned(f, close, line)
+        if abandoned is not None:
+            return abandoned
     if close.how == "rst":
         return candidate("failed", "connection_reset", "likely", failure_point=phase, aborted_by=by, how="rst",
                          alternatives=["middlebox_reset"], evidence=[line],
