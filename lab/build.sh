@@ -21,6 +21,13 @@
 #   nodejs       runs lab/peers/peer.js (Node.js server and client, node:tls only)
 #   iptables     path-MTU black holes inside a scenario's own network namespace
 #   iproute2     ip link (loopback up, MTU) in those namespaces; unshare comes with util-linux
+#   openjdk-17-jdk-headless  Java JSSE server and client (lab/peers/Peer.java; wide3_*)
+#   libnss3-tools  NSS tstclnt, selfserv, certutil, pk12util (wide3_*)
+#   erlang-base erlang-ssl  the Erlang/OTP ssl server and client (lab/peers/peer.escript; wide3_*)
+#   botan        Botan 2 tls_client / tls_server (wide3_*)
+#   lighttpd-mod-wolfssl lighttpd-mod-mbedtls  lighttpd on wolfSSL and on mbedTLS (wide3_*)
+#   cargo librust-rustls-dev librust-rustls-pemfile-dev  the rustls server and client
+#                (lab/peers/rustls, built offline from Debian's crates; wide3_*)
 #
 # Everything runs on 127.0.0.1 high ports (20000+); servers are started with their own
 # configs under lab/work/ and stopped at the end of each scenario.  The wide_* scenarios each
@@ -30,7 +37,9 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 packages=(apache2 nginx tcpdump openssl curl gnutls-bin python3 tshark wireshark-common haproxy
-          lighttpd stunnel4 golang-go nodejs iptables iproute2)
+          lighttpd stunnel4 golang-go nodejs iptables iproute2 openjdk-17-jdk-headless
+          libnss3-tools erlang-base erlang-ssl botan lighttpd-mod-wolfssl lighttpd-mod-mbedtls
+          cargo librust-rustls-dev librust-rustls-pemfile-dev)
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "lab/build.sh must run as root (apt-get, tcpdump, servers)" >&2

@@ -253,6 +253,9 @@ class Pki:
         self.bundle("fullchain-big.pem", ["leaf-big.crt", "inter4.crt", "inter3.crt", "inter2.crt",
                                           "inter.crt"])
         self.bundle("client-cas-both.pem", ["corp-ca.crt", "other-ca.crt"])
+        # The Erlang server of lab/wide3.py: one cacertfile holds the intermediate it sends and
+        # the CA whose client certificates it accepts.
+        self.bundle("inter-and-corp.pem", ["inter.crt", "corp-ca.crt"])
         for v in ("good", "rogue", "ecdsa", "wronghost", "expired"):  # HAProxy: chain + key in one
             self.bundle(f"haproxy-{v}.pem", [f"fullchain-{v}.pem", f"leaf-{v}.key"])
         self.bundle("haproxy-leafonly.pem", ["leaf-good.crt", "leaf-good.key"])

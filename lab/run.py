@@ -38,6 +38,7 @@ import groundtruth
 import pki
 import servers
 from scenarios import SCENARIOS, Scenario
+from wide3 import CLIENT_VERSIONS, RUSTLS_PEER, ensure_java_peer, ensure_rustls_peer, lighttpd_version
 
 WORK = HERE / "work"
 OUT = REPO / "captures"
@@ -67,6 +68,8 @@ def tool_version(kind: str) -> str:
         return go_version() + " crypto/tls (lab/peers/peer.go)"
     if kind == "node":
         return node_version() + " node:tls (lab/peers/peer.js)"
+    if kind in CLIENT_VERSIONS:  # the wide3 lab's stacks (Java, NSS, Erlang, Botan)
+        return CLIENT_VERSIONS[kind]()
     return f"Python {sys.version.split()[0]} ssl"
 
 
@@ -118,6 +121,11 @@ def client_error(kind: str, stdout: str, stderr: str) -> str | None:
         # "- Status: The certificate is NOT trusted. <why>" carries the verification reason.
         lines = [ln for ln in (stderr + "\n" + stdout).splitlines()
                  if ln.startswith("***") or "rror" in ln or "NOT trusted" in ln]
+    elif kind == "nss":  # tstclnt: "tstclnt: authentication of server cert failed: SSL_ERROR_..."
+        lines = [ln for ln in stderr.splitlines() if ln.startswith("tstclnt:")]
+    elif kind == "botan":  # "Certificate validation failure: ...", "Alert: ...", exceptions
+        lines = [ln for ln in (stderr + "\n" + stdout).splitlines()
+                 if re.search(r"(?i)error|fail|alert|exception|EOF on socket", ln)]
     else:
         lines = [ln for ln in (stderr + "\n" + stdout).splitlines() if "rror" in ln or "Timeout" in ln
                  or "timed out" in ln or "reset" in ln.lower()]
@@ -154,6 +162,12 @@ def build_server(sc: Scenario, spec: tuple, port: int, wd: Path) -> servers.Serv
                                                               "server", *arg],
                                      "version": node_version() + " node:tls (lab/peers/peer.js)"},
                                     port, wd, pki_dir)
+    if kind == "command":  # any other server process (the wide3 lab's peers)
+        return servers.make_command(arg, port, wd, pki_dir)
+    if kind == "lighttpd-tls":  # lighttpd on another TLS library: (module, extra config)
+        module, extra = arg
+        return servers.make_lighttpd(extra, port, wd, pki_dir, docroot, tls_module=module,
+                                     tls_version=lighttpd_version(module))
     if kind == "none":
         return None
     raise ValueError(f"unknown server kind {kind}")
@@ -397,6 +411,12 @@ def main(argv: list[str]) -> int:
         publish_trust_anchors(folder)
     if any("{goclient}" in " ".join(sc.client) or sc.server[0] == "go" for _, sc in chosen):
         ensure_go_peer()
+    if any("Peer" in sc.client or (sc.server[0] == "command" and "Peer" in sc.server[1]["argv"])
+           for _, sc in chosen):
+        ensure_java_peer()
+    if any(RUSTLS_PEER in " ".join(sc.client) or (sc.server[0] == "command" and any(
+            RUSTLS_PEER in a for a in sc.server[1]["argv"])) for _, sc in chosen):
+        ensure_rustls_peer()
     bad = 0
     for i, sc in chosen:
         if sc.port is not None and not sc.netns:

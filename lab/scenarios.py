@@ -677,3 +677,9 @@ SCENARIOS.extend(WIDE)
 from wide2 import WIDE2  # noqa: E402
 
 SCENARIOS.extend(WIDE2)
+
+# The third wide lab (lab/wide3.py): stacks never used before (Java JSSE, NSS, Erlang/OTP,
+# Botan, wolfSSL, mbedTLS), held out as a whole.
+from wide3 import WIDE3  # noqa: E402
+
+SCENARIOS.extend(WIDE3)

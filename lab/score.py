@@ -21,8 +21,9 @@ the key log and, when the lab kept one, with it.  For the connection the sidecar
 The table groups the scenarios into three sets: `tuning` (wide lab, used to tune the rules),
 `held_out` (wide lab, `expected.held_out: true`, only to check) and `apache` (the Apache-era
 lab, whose sidecars have no held_out key).  Totals are per set and per run (no keys / keys), then
-for the wide labs together and for the second wide lab alone (`wide2_*`, lab/wide2.py: held out
-as a whole, counted in held_out too).
+for the wide labs together, for the second wide lab alone (`wide2_*`, lab/wide2.py: held out
+as a whole, counted in held_out too) and for the third alone (`wide3_*`, lab/wide3.py: Java
+JSSE, NSS, Erlang/OTP, Botan, wolfSSL and mbedTLS peers; held out as a whole).
 No root, no tshark: only tlsdissect.  Exit status 0.
 """
 from __future__ import annotations
@@ -157,9 +158,11 @@ def totals(rows: list[dict], markdown: bool) -> str:
     lines = []
     head = ["set", "run", "n", "cause", "family", "alert", "unknown+visible alert"]
     table = []
-    for s in SETS + ("wide (tuning+held_out)", "wide2 (held out, added later)"):
-        if s.startswith("wide2"):  # the second wide lab alone (lab/wide2.py), part of held_out
-            members = [r for r in rows if r["scenario"].startswith("wide2_")]
+    for s in SETS + ("wide (tuning+held_out)", "wide2 (held out, added later)",
+                     "wide3 (held out, other stacks)"):
+        if s[:5] in ("wide2", "wide3"):  # a later wide lab alone (lab/wide2.py, lab/wide3.py),
+            # part of held_out
+            members = [r for r in rows if r["scenario"].startswith(s[:5] + "_")]
         else:
             members = [r for r in rows if (r["set"] == s) or
                        (s.startswith("wide") and r["set"] in ("tuning", "held_out"))]

@@ -237,7 +237,10 @@ def openssl_version() -> str:
 
 def _subst(text: str, port: int, wd: Path, pki_dir: Path, docroot: Path | None = None) -> str:
     text = (text.replace("{port}", str(port)).replace("{upstream}", str(port + 1))
-            .replace("{pki}", str(pki_dir)).replace("{wd}", str(wd)))
+            .replace("{pki}", str(pki_dir)).replace("{wd}", str(wd))
+            # a server that writes the scenario's key log (when its client cannot): the file
+            # run.py collects, next to the server's own work folder
+            .replace("{keylog}", str(wd.parent / "keylog.txt")))
     return text.replace("{docroot}", str(docroot)) if docroot is not None else text
 
 
@@ -261,11 +264,13 @@ defaults
                   wd / "stdout.txt", f"{ver.replace(' version', '')} OpenSSL/{openssl_version()}")
 
 
-def make_lighttpd(extra: str, port: int, wd: Path, pki_dir: Path, docroot: Path) -> Server:
-    """lighttpd -D with mod_openssl on 127.0.0.1:port; `extra` is appended to the config
+def make_lighttpd(extra: str, port: int, wd: Path, pki_dir: Path, docroot: Path,
+                  tls_module: str = "mod_openssl", tls_version: str = "") -> Server:
+    """lighttpd -D with mod_openssl (or another TLS module: mod_wolfssl, mod_mbedtls, then
+    `tls_version` names its library) on 127.0.0.1:port; `extra` is appended to the config
     (ssl.* options, {pki} filled in)."""
     wd.mkdir(parents=True, exist_ok=True)
-    conf = f"""server.modules = ("mod_openssl", "mod_access")
+    conf = f"""server.modules = ("{tls_module}", "mod_access")
 server.document-root = "{docroot}"
 server.bind = "127.0.0.1"
 server.port = {port}
@@ -282,7 +287,7 @@ debug.log-ssl-noise = "enable"
     log.unlink(missing_ok=True)
     ver = _version(["lighttpd", "-v"], r"lighttpd/\S+", "lighttpd")
     return Server("lighttpd", port, wd, ["lighttpd", "-D", "-f", str(wd / "lighttpd.conf")], log,
-                  f"{ver} OpenSSL/{openssl_version()}")
+                  tls_version or f"{ver} OpenSSL/{openssl_version()}")
 
 
 STUNNEL_ANSWER = """#!/bin/sh
@@ -325,7 +330,9 @@ def make_gnutls_serv(args: list[str], port: int, wd: Path, pki_dir: Path) -> Ser
 
 def make_command(spec: dict, port: int, wd: Path, pki_dir: Path) -> Server:
     """Any other server process: {"argv": [...], "version": "..."} with {port}, {pki}, {wd},
-    {upstream} filled in (the Go and Node.js peers, lab/peers/)."""
+    {upstream}, {keylog} filled in (the Go and Node.js peers, lab/peers/; the wide3 peers).
+    "version" may be a function, asked only when the scenario runs."""
     wd.mkdir(parents=True, exist_ok=True)
     argv = [_subst(a, port, wd, pki_dir) for a in spec["argv"]]
-    return Server(spec.get("kind", "command"), port, wd, argv, wd / "stdout.txt", spec["version"])
+    version = spec["version"]() if callable(spec["version"]) else spec["version"]
+    return Server(spec.get("kind", "command"), port, wd, argv, wd / "stdout.txt", version)

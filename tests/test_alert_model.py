@@ -116,6 +116,18 @@ def _lab_alerts() -> list[tuple[str, dict, dict]]:
     return out
 
 
+# Held-out captures (lab/wide3.py, stacks the model was not written from) whose alert the model
+# does not yet connect with the cause the peers proved; for the lead to decide on, not tuned on.
+# Checked to still disagree, so that a model that learns the habit is noticed (remove the entry).
+HELD_OUT_DISAGREEMENTS = {
+    # Erlang/OTP ssl: {bad_cert, hostname_check_failed} goes out as handshake_failure (40)
+    "wide3_hostname_mismatch_erlang_java12": "server_cert_hostname_mismatch",
+    # mbedTLS 2.28 ignores supported_versions: a TLS 1.3-only hello has no TLS 1.2 suite it
+    # shares, so it answers handshake_failure (40), not protocol_version
+    "wide3_version_mismatch_mbedtls_java13": "protocol_version_mismatch",
+}
+
+
 def test_the_lab_agrees_with_the_model() -> None:
     # Each lab capture that ends with a readable alert: the cause the lab expects is among the
     # model's candidates for that alert, sender and phase (directly or as the broader cause a
@@ -126,6 +138,9 @@ def test_the_lab_agrees_with_the_model() -> None:
     for name, alert, expected in cases:
         found = A.candidates(alert["code"], alert["sender"], expected["failure_point"])
         ids = {c.cause for c in found} | {CAUSES[c.cause].refines for c in found if CAUSES[c.cause].refines}
+        if name in HELD_OUT_DISAGREEMENTS:
+            assert expected["cause"] == HELD_OUT_DISAGREEMENTS[name] and expected["cause"] not in ids, name
+            continue
         assert expected["cause"] in ids, (name, alert["name"], expected["failure_point"], [c.cause for c in found])
 
 
@@ -155,6 +170,8 @@ def test_the_causes_the_model_never_names_are_those_no_alert_shows() -> None:
     no_alert = {"connection_reset", "server_no_response", "client_closed_without_alert",  # TCP only
                 "path_mtu_blackhole", "packets_dropped_on_path", "plaintext_http_on_tls_port", "tls_to_plaintext_server", "not_tls",
                 "starttls_not_offered", "starttls_refused",  # decided in the plain text before TLS
+                "udp_port_unreachable", "host_unreachable", "quic_fell_back_to_tcp",  # UDP: the path, ICMP
+                "quic_address_validation_failed", "amplification_limit_stall",  # QUIC before any TLS alert
                 "unknown"}
     assert set(CAUSES) - _named() <= no_alert
 

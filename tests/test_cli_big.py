@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 APACHE_ERA = [d for d in sorted((ROOT / "captures").iterdir())
-              if (d / "expected.json").is_file() and not d.name.startswith(("wide_", "wide2_"))]
+              if (d / "expected.json").is_file() and not d.name.startswith(("wide_", "wide2_", "wide3_"))]
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +120,85 @@ def test_every_view_counts_the_same_failures(joined: tuple[Path, list[dict]]) ->
     assert counts["text"] > 0 and text.returncode == 1
     assert str(df["start_time"].dtype) == "datetime64[ns, UTC]"
     assert str(df["outcome"].dtype) == "category"
+
+
+UDP_LAB = [d for kind in ("quic", "dtls") for d in sorted((ROOT / "tests" / "data" / kind).iterdir())
+           if (d / "capture.pcap").is_file()]
+
+
+def _quic_failed(sidecar: dict) -> bool:
+    """A QUIC lab handshake failed by its peers' account (lab/quic: the client's own report, and the
+    cause the scenario was made for)."""
+    cause = (sidecar.get("expected") or {}).get("cause")
+    if cause is not None:
+        return bool(cause != "ok")
+    return not (sidecar["observed"].get("client") or {}).get("handshake_completed")
+
+
+@pytest.fixture(scope="module")
+def joined_udp(joined: tuple[Path, list[dict]], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """The Apache-era captures, then every QUIC and DTLS lab capture (tests/data), 10 s apart
+    (each on its own client port), in one pcap; and how many of those handshakes failed by the
+    peers' own account (tests/test_quic.py's and tests/test_dtls.py's truth from their logs)."""
+    from tests.test_dtls import LAB_TRUTH
+
+    path, expected = joined
+    out = tmp_path_factory.mktemp("bigudp") / "joined_udp.pcap"
+    failed = 0
+    with out.open("wb") as f:
+        w = dpkt.pcap.Writer(f, linktype=dpkt.pcap.DLT_EN10MB)
+        with path.open("rb") as src:
+            for ts, buf in dpkt.pcap.Reader(src):
+                w.writepkt(buf, ts=ts)
+        for i, d in enumerate(UDP_LAB):
+            with (d / "capture.pcap").open("rb") as src:
+                packets = list(dpkt.pcap.Reader(src))
+            t0 = packets[0][0]
+            for ts, buf in packets:
+                w.writepkt(buf, ts=1_700_000_000 + 10 * (len(expected) + i) + (ts - t0))
+            truth = LAB_TRUTH.get(d.name)
+            fails = (truth[0] == "failed") if truth else _quic_failed(json.loads((d / "expected.json").read_text()))
+            failed += fails * _flows(d / "capture.pcap")  # (a resumption capture has two handshakes, alike)
+    return out, failed
+
+
+def _flows(path: Path) -> int:
+    """tshark's count of the UDP conversations that carry QUIC or DTLS."""
+    import shutil
+
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark (the test oracle) is not installed")
+    out = subprocess.run(["tshark", "-n", "-r", str(path), "-Y", "quic || dtls", "-T", "fields", "-e", "udp.stream"],
+                         capture_output=True, text=True, timeout=120).stdout
+    return len({line.split(",")[0] for line in out.splitlines() if line})
+
+
+def test_every_view_counts_the_same_failures_with_quic_and_dtls(joined_udp: tuple[Path, int]) -> None:
+    """As above, with the QUIC handshakes and DTLS associations counted in every view."""
+    import tlsdissect
+
+    path, udp_failed = joined_udp
+    report = tlsdissect.analyze(path)
+    assert len(report.quic) + len(report.dtls) == sum(_flows(d / "capture.pcap") for d in UDP_LAB)
+    assert len(report.udp_failures()) == udp_failed  # the peers' account
+    text = _cli(str(path))
+    head = text.stdout.splitlines()[0]
+    assert f"{len(report.quic)} QUIC handshake(s), {len(report.dtls)} DTLS handshake(s)" in head
+    failed_text = int(head.split(" failed")[0].rsplit(" ", 1)[-1])
+    summary = next(x for x in text.stdout.splitlines() if x.startswith("  connections: "))
+    doc = json.loads(_cli("--json", str(path)).stdout)
+    lines = [json.loads(x) for x in _cli("--jsonl", str(path)).stdout.splitlines()]
+    df = report.to_dataframe()
+    counts = {
+        "text": failed_text,
+        "summary": int(summary.split(" failed")[0].rsplit(" ", 1)[-1].lstrip("(")),
+        "json": sum(c["outcome"] == "failed" for c in doc["connections"] + doc["quic"] + doc["dtls"]),
+        "jsonl": sum(c["outcome"] == "failed" for c in lines),
+        "dataframe": int((df["outcome"] == "failed").sum()),
+        "failures()": len(report.failures()),
+    }
+    assert len(set(counts.values())) == 1, counts
+    assert counts["text"] == len([c for c in report if c.outcome == "failed"]) + udp_failed
+    assert text.returncode == 1
+    assert sum(x["transport"] == "udp" for x in lines) == len(report.quic) + len(report.dtls)
+    assert (df["transport"] == "udp").sum() == len(report.quic) + len(report.dtls)

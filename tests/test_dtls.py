@@ -302,9 +302,14 @@ def test_lab_outcome_and_cause_are_the_peers(name: str) -> None:
     if outcome == "failed":
         assert a.failure.sender == sender
         assert (a.failure.alert.code if a.failure.alert else None) == code
-        assert a.diagnosis["cause"] == cause
+        assert a.diagnosis.cause == cause
+        assert a.diagnosis.aborted_by == (sender if code is not None else None)
+        if code is not None:  # the deciding alert, with its sender, as QUIC's diagnosis gives it
+            assert a.diagnosis.alert == {"code": code, "name": a.failure.alert.to_dict()["name"], "sender": sender}
+        assert a.to_dict()["diagnosis"]["cause"] == cause
     else:
         assert a.failure is None and a.established_frame is not None
+        assert a.diagnosis.cause == "ok" and a.to_dict()["diagnosis"] is None  # (the JSON as from its start)
 
 
 def test_fragmented_certificate_came_in_pieces() -> None:

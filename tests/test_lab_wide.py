@@ -1,5 +1,6 @@
 """The wide labs' captures (captures/wide_* and wide2_*: HAProxy, lighttpd, stunnel, gnutls-serv, Go and
-Node.js peers, relays; lab/wide.py): what tlsdissect must already read right from the bytes.
+Node.js peers, relays; lab/wide.py; wide3_*: Java JSSE, NSS, Erlang/OTP, Botan, wolfSSL, mbedTLS,
+lab/wide3.py): what tlsdissect must already read right from the bytes.
 
 Not the diagnosis (lab/score.py measures that, and many of these causes are not in the
 catalogue yet) but the facts under it, checked against what tshark decoded when the lab made
@@ -26,18 +27,31 @@ import pytest
 import tlsdissect
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
-# The first wide lab (wide_*, about a third held out) and the second (wide2_*, lab/wide2.py: a
-# held-out set as a whole, added after the rules were tuned on the first).
+# The first wide lab (wide_*, about a third held out), the second (wide2_*, lab/wide2.py: a
+# held-out set as a whole, added after the rules were tuned on the first) and the third
+# (wide3_*, lab/wide3.py: stacks never used before, held out as a whole). Reading the facts
+# (alerts, version, SNI) is checked on all of them; only the diagnosis is kept apart.
 WIDE = sorted(p for p in CAPTURES.glob("wide*_*/expected.json")
-              if p.parent.name.startswith(("wide_", "wide2_")))
+              if p.parent.name.startswith(("wide_", "wide2_", "wide3_")))
 # "frame 6 127.0.0.1:20720->127.0.0.1:56712 fatal no_application_protocol (120) [encrypted, ...]"
 ALERT_LINE = re.compile(r"frame (\d+) (\S+)->(\S+) (\w+) \S+ \((\d+)\)( \[encrypted)?")
+# "frame 24 127.0.0.1:21510->127.0.0.1:54294 encrypted alert (undecrypted)": a TLS 1.2 alert
+# record tshark could not decrypt (no key log: the Botan, NSS and Java peers of wide3_* write none)
+UNDECRYPTED_LINE = re.compile(r"frame (\d+) (\S+)->(\S+) encrypted alert \(undecrypted\)$")
 BEFORE_FINISHED = ("client_hello", "server_hello", "key_exchange")
+
+
+# Facts the third wide lab (held out) showed tlsdissect reading wrong, left for the lead to
+# decide on: strict, so that a fix is noticed. (Empty since the JSSE padded alert, 35 bytes,
+# is read as below the smallest TLS 1.3 Finished record: tls/conclusions.MIN_FINISHED_RECORD.)
+MISREAD_TODAY: dict[tuple[str, bool], str] = {}
 
 
 def _cases():
     for side in WIDE:
-        yield pytest.param(side, False, id=f"{side.parent.name}-nokeys")
+        reason = MISREAD_TODAY.get((side.parent.name, False))
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        yield pytest.param(side, False, id=f"{side.parent.name}-nokeys", marks=marks)
         if (side.parent / "keylog.txt").exists():
             yield pytest.param(side, True, id=f"{side.parent.name}-keylog")
 
@@ -45,6 +59,11 @@ def _cases():
 def _tshark_alerts(doc: dict) -> list[dict]:
     out = []
     for line in doc["observed"]["tshark_alerts"]:
+        u = UNDECRYPTED_LINE.match(line)
+        if u:
+            out.append({"frame": int(u.group(1)), "src": u.group(2), "dst": u.group(3),
+                        "level": None, "code": None, "encrypted": True})
+            continue
         m = ALERT_LINE.match(line)
         assert m, line
         frame, src, dst, level, code, enc = m.groups()
@@ -61,6 +80,11 @@ def test_the_wide_lab_is_there() -> None:
     second = [p for p in WIDE if p.parent.name.startswith("wide2_")]
     assert len(second) >= 12
     assert all(json.loads(p.read_text())["expected"]["held_out"] for p in second)
+    third = [p for p in WIDE if p.parent.name.startswith("wide3_")]
+    assert len(third) >= 25
+    assert all(json.loads(p.read_text())["expected"]["held_out"] for p in third)
+    # each under 200 KB: the third wide lab's captures are small handshakes
+    assert all((p.parent / "capture.pcap").stat().st_size < 200_000 for p in third)
 
 
 @pytest.mark.parametrize("sidecar,with_keys", list(_cases()))
@@ -86,7 +110,7 @@ def test_wide_capture_facts(sidecar: Path, with_keys: bool) -> None:
         sender = "server" if t["src"] == conn.server else "client"
         seen.add((t["frame"], sender))
         a = ours.get((t["frame"], sender))
-        if t["encrypted"] and not with_keys:
+        if t["encrypted"] and (not with_keys or t["code"] is None):
             # TLS 1.3 hides an alert among application_data records; TLS 1.2 does not.
             if conn.version == "TLSv1.2":
                 assert a is not None and a.encrypted, (t, conn.alerts)

@@ -140,10 +140,12 @@ def test_run_loop_gives_what_flow_table_flow_gives(packets: list) -> None:
         seqs[(key, d)] = seq + step * len(payload) // 2 + (1 if flags & 0x03 else 0)
     data = _pcap(frames)
     ours = [c.to_dict() for c in iter_connections(data, include_all=True, diagnose=False)]
-    table = FlowTable(Sessions())
+    sessions = Sessions()
+    table = FlowTable(sessions)
     opts = Options(include_all=True, diagnose=False)
     for frame, ts, _lt, *seg in CaptureReader(data).segments():
         table.flow(frame, ts, tuple(seg))
+        sessions.capture_end = ts  # (the capture's last packet time, as _run keeps it)
     table.retire_all()
-    theirs = [c.to_dict() for c in (_finish(conn, table, True, opts) for conn in table.take_done())]
+    theirs = [c.to_dict() for c in (_finish(conn, sessions, True, opts) for conn in table.take_done())]
     assert ours == theirs

@@ -241,3 +241,53 @@ def test_shared_starttls_conversations_agree_with_tshark(rel: str, stream: int, 
     assert (st.frames.get("request"), st.frames.get("answer")) == (request, answer)
     if proto in ("smtp", "ftp", "pop"):
         assert code == st.answer_code
+
+
+def test_the_table_columns_and_the_zeek_fields_say_where_it_stopped(tmp_path: Path) -> None:
+    """The DataFrame, --csv and ssl.log carry the prelude's result and the server's answer (issue 19):
+    the values of CASES (the peers' words), for every capture at once."""
+    import csv
+    import os
+    import sys
+
+    import pandas as pd
+
+    from tests.test_zeek_logs import read_log
+
+    names = sorted(CASES)
+    frames = [analyze(str(DATA / f"{n}.pcap")).to_dataframe() for n in names]
+    for name, df in zip(names, frames):
+        fields = CASES[name][2]
+        (row,) = df.to_dict("records")
+        assert row["starttls_protocol"] == fields["protocol"] and row["starttls_result"] == fields["result"], name
+        want_code = fields.get("answer_code")
+        assert (None if pd.isna(row["starttls_answer_code"]) else row["starttls_answer_code"]) == want_code, name
+        if "answer_text" in fields:
+            assert row["starttls_answer_text"] == fields["answer_text"], name
+    both = pd.concat(frames, ignore_index=True)
+    assert isinstance(both["starttls_result"].dtype, pd.CategoricalDtype)
+    assert isinstance(both["starttls_protocol"].dtype, pd.CategoricalDtype)
+    caps = [str(DATA / f"{n}.pcap") for n in names]
+    root = Path(__file__).resolve().parent.parent
+    run = subprocess.run([sys.executable, "-m", "tlsdissect", "--csv", str(tmp_path / "t.csv"), "--zeek",
+                          str(tmp_path / "z"), *caps], capture_output=True, text=True, cwd=root,
+                         env={**os.environ, "PYTHONPATH": str(root)}, timeout=300)
+    assert run.returncode in (0, 1), run.stderr
+    rows = list(csv.DictReader((tmp_path / "t.csv").open()))
+    assert [r["starttls_result"] for r in rows] == [CASES[n][2]["result"] for n in names]
+    ssl = read_log(tmp_path / "z" / "ssl.log")[2]
+    conn = read_log(tmp_path / "z" / "conn.log")[2]
+    by_uid = {r["uid"]: r for r in ssl}
+    for name, c in zip(names, conn):  # (conn.log has a line per connection, in order; ssl.log only TLS ones)
+        fields = CASES[name][2]
+        if c["uid"] in by_uid:
+            r = by_uid[c["uid"]]
+            assert r["tlsdissect_starttls_result"] == fields["result"], name
+            code, text = fields.get("answer_code"), fields.get("answer_text")
+            if code is None:
+                assert r["tlsdissect_starttls_answer"] == "-", name
+            elif text is not None:
+                assert r["tlsdissect_starttls_answer"] == f"{code} {text}", name
+            else:
+                assert r["tlsdissect_starttls_answer"].split(" ")[0] == code, name
+

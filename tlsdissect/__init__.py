@@ -24,6 +24,7 @@ from tlsdissect.pipeline.analyzer import Options, analyze, iter_connections
 from tlsdissect.pipeline.live import iter_live
 from tlsdissect.report import html as _html_page  # noqa: F401  (registers Report.to_html's page)
 from tlsdissect.report import notebook as _notebook  # noqa: F401  (registers the Jupyter views)
+from tlsdissect.report import udp_rows as _udp_rows  # noqa: F401  (registers the QUIC/DTLS DataFrame rows)
 from tlsdissect.report.annotate import Annotated, annotate
 from tlsdissect.results.model import Alert, Connection, Event, Report, TcpClose
 

@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     tables.add_argument("--csv", metavar="FILE", help="also write the connections as CSV (- for standard output alone)")
     tables.add_argument("--parquet", metavar="FILE",
                         help="also write them as Parquet (needs pyarrow: pip install 'tlsdissect[parquet]')")
-    tables.add_argument("--zeek", metavar="DIR", help="also write Zeek's ssl.log, x509.log and conn.log into DIR")
+    tables.add_argument("--zeek", metavar="DIR", help="also write Zeek's ssl.log, x509.log, conn.log and quic.log into DIR")
     tables.add_argument("--zeek-json", action="store_true", help="with --zeek: JSON lines, as Zeek's LogAscii::use_json")
     p.add_argument("--annotate", metavar="OUT.pcapng",
                    help="also write the capture again as pcapng with each finding as a packet comment on its "
@@ -336,7 +336,7 @@ class _Tables:
 
             os.makedirs(args.zeek, exist_ok=True)
             outs: dict[str, IO[str]] = {}
-            for name in ("ssl", "x509", "conn"):
+            for name in ("ssl", "x509", "conn", "quic"):
                 outs[name] = open(os.path.join(args.zeek, f"{name}.log"), "w", encoding="utf-8")
                 self.files.append(outs[name])
             self.tables.append(ZeekLogs(outs, json_lines=args.zeek_json))
@@ -347,8 +347,12 @@ class _Tables:
         if self.annotations is not None:
             self.annotations.add(conn)
 
-    def finish(self, st: RunState) -> None:
-        """The end of a capture: its QUIC handshakes (known only then) to --annotate."""
+    def finish(self, st: RunState, capture: str, handshakes: list[Any]) -> None:
+        """The end of a capture: its QUIC handshakes and DTLS associations (known only then) to
+        the tables (``handshakes``: those the run reports) and its QUIC handshakes to --annotate."""
+        for t in self.tables:
+            for h in handshakes:
+                t.add_udp(h, capture)
         if self.annotations is not None:
             for q in st.quic:
                 self.annotations.add_quic(q)
@@ -571,11 +575,12 @@ def _run_live_text(iface: str, options: dict[str, Any], args: argparse.Namespace
     info = options["live"].info
     head = Report(capture=iface, frames=info.frames, format="live", tcp_connections=st.tcp_connections,
                   warnings=st.warnings, truncated=info.truncated, truncation_reason=info.truncation_reason)
+    _count_udp(head, summary, _udp_kept(st, args.stream, _Pick(args)))
     if shown_before:
         con.print()
     render_header(con, head, summary.outcomes)
     render_lines(con, summary.lines())
-    failed = _render_udp(con, st, args.verbose) or failed
+    failed = _render_udp(con, st, args) or failed
     con.file.flush()
     _say_notes(iface, options, args.stream, st, tally)
     if info.truncated:
@@ -718,6 +723,7 @@ def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[li
     JSON text as UTF-8 bytes (want="json") or the Connection. With jobs > 1, from a sharded run
     (parallel.py), unless filters other than --stream, or tables, need the connections here."""
     tables = pick.tables if pick is not None else None
+    picked = pick
     if pick is not None and not pick.active:
         pick = None
     if jobs > 1 and pick is None and tables is None:
@@ -749,7 +755,7 @@ def _rows(path: str, options: dict[str, Any], st: RunState, streams: Optional[li
     finally:
         conns.close()
     if tables is not None:
-        tables.finish(st)
+        tables.finish(st, path, _udp_kept(st, streams, picked))
 
 
 def _say_notes(path: str, options: dict[str, Any], streams: Optional[list[int]], st: RunState,
@@ -828,12 +834,14 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
         "warnings": st.warnings,
         "connections_order": "stream" if held is not None else "end",
     }
-    if st.quic:  # (present only when the capture has QUIC handshakes: docs/schema.md, quic)
-        tail["quic"] = [q.to_dict() for q in st.quic]
-        failed = failed or any(q.outcome() == "failed" for q in st.quic)
-    if st.dtls:  # (present only when the capture has DTLS handshakes: docs/schema.md, dtls)
-        tail["dtls"] = [a.to_dict() for a in st.dtls]
-        failed = failed or any(a.outcome() == "failed" for a in st.dtls)
+    kept = _udp_kept(st, streams, pick)
+    quic = [h for h in kept if h.protocol == "quic"]
+    dtls = [h for h in kept if h.protocol == "dtls"]
+    if quic:  # (present only when the capture has QUIC handshakes: docs/schema.md, quic)
+        tail["quic"] = [q.to_dict() for q in quic]
+    if dtls:  # (present only when the capture has DTLS handshakes: docs/schema.md, dtls)
+        tail["dtls"] = [a.to_dict() for a in dtls]
+    failed = failed or any(is_failure(h) for h in kept)
     if stopped:
         tail["interrupted"] = True
     out.write(b"\n]," + dumps_bytes(tail)[1:] + (b"" if inner else b"\n"))
@@ -848,22 +856,44 @@ def _run_json(path: str, options: dict[str, Any], streams: Optional[list[int]], 
     return EXIT_FAILED_HANDSHAKE if failed else EXIT_OK
 
 
-def _render_udp(con: Any, st: RunState, verbose: bool) -> bool:
+def udp_handshakes(st: RunState) -> list[Any]:
+    """The capture's QUIC handshakes and DTLS associations (known once it is read), in that order."""
+    return [*st.quic, *st.dtls]
+
+
+def _udp_kept(st: RunState, streams: Optional[list[int]], pick: Optional[_Pick]) -> list[Any]:
+    """The UDP handshakes a --jsonl, --csv, --parquet, --zeek or --html run reports: all of them
+    (as --json and the text view), but none with --stream (a tcp.stream number) and only those
+    the filters keep (--failed, --host, --port, --sni, --cause)."""
+    if streams:
+        return []
+    return [h for h in udp_handshakes(st) if pick is None or not pick.active or pick.keeps(h)]
+
+
+def _count_udp(head: Report, summary: Any, kept: list[Any]) -> None:
+    """The UDP handshakes the run reports, counted in the capture line (``head``) and the summary."""
+    head.quic = [h for h in kept if h.protocol == "quic"]
+    head.dtls = [h for h in kept if h.protocol == "dtls"]
+    for handshake in kept:
+        summary.add(handshake)
+
+
+def _render_udp(con: Any, st: RunState, args: argparse.Namespace) -> bool:
     """The text view's QUIC and DTLS parts (after the TCP connections); whether a UDP handshake failed."""
     from tlsdissect.report.text import render_lines
 
-    failed = False
-    if st.quic:
+    kept = _udp_kept(st, args.stream, _Pick(args))
+    quic = [h for h in kept if h.protocol == "quic"]
+    dtls = [h for h in kept if h.protocol == "dtls"]
+    if quic:
         from tlsdissect.report.quic import quic_lines
 
-        render_lines(con, quic_lines(st.quic, verbose=verbose))
-        failed = any(q.outcome() == "failed" for q in st.quic)
-    if st.dtls:
+        render_lines(con, quic_lines(quic, verbose=args.verbose))
+    if dtls:
         from tlsdissect.report.dtls import dtls_lines
 
-        render_lines(con, dtls_lines(st.dtls, verbose=verbose))
-        failed = failed or any(a.outcome() == "failed" for a in st.dtls)
-    return failed
+        render_lines(con, dtls_lines(dtls, verbose=args.verbose))
+    return any(is_failure(h) for h in kept)
 
 
 def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs: int = 1) -> int:
@@ -893,21 +923,23 @@ def _run_text(path: str, options: dict[str, Any], args: argparse.Namespace, jobs
                       format=info.format if info else "", truncated=bool(info and info.truncated),
                       truncation_reason=info.truncation_reason if info else "",
                       tcp_connections=st.tcp_connections, warnings=st.warnings)
+        tcp_total, tcp_established = summary.total, summary.outcomes.get("established", 0)
+        _count_udp(head, summary, _udp_kept(st, args.stream, _Pick(args)))  # (listed after the connections)
         render_header(con, head, summary.outcomes)
         render_lines(con, summary.lines())
         show = args.show
         if show == "auto":
-            show = "failed" if summary.total > BIG_CAPTURE else "all"
+            show = "failed" if tcp_total > BIG_CAPTURE else "all"
         hidden = order_of("established")
         con.file.flush()
         for spooled in spool.in_order(skip_group=hidden if show == "failed" else None):
             con.file.write(spooled.decode("utf-8", "surrogateescape"))
         con.file.flush()
-        listed = summary.outcomes.get("established", 0) if show == "failed" else 0
+        listed = tcp_established if show == "failed" else 0
         if listed:
             render_lines(con, [("", ""), (f"{listed} established connection(s) not listed: "
                                           "--show all lists every connection", "dim")])
-        failed = _render_udp(con, st, args.verbose) or failed
+        failed = _render_udp(con, st, args) or failed
     if stopped:
         _complain(f"{path}: stopped; the connections above are those decoded before the stop")
         raise KeyboardInterrupt
@@ -943,6 +975,9 @@ def _run_html(args: argparse.Namespace, options: dict[str, Any], jobs: int) -> i
                         page.add(conn)
                 except KeyboardInterrupt:
                     stopped = True
+                for handshake in _udp_kept(st, args.stream, pick):
+                    failed = failed or is_failure(handshake)
+                    page.add_udp(handshake)
             except TlsDissectError as e:
                 _complain(str(e))
                 page.sections.pop()
@@ -1173,6 +1208,7 @@ def _run_table_only(path: str, options: dict[str, Any], streams: Optional[list[i
     tally = _Tally()
     for _, bad, _conn in _rows(path, options, st, streams, "connection", jobs, tally, pick):
         failed = failed or bad
+    failed = failed or any(is_failure(h) for h in _udp_kept(st, streams, pick))  # (their rows: _rows' tables.finish)
     _say_notes(path, options, streams, st, tally, warnings=True)
     if st.reader is not None and st.reader.info.truncated:
         _complain(f"{path}: {st.reader.info.truncation_reason} (partial result in the table)")
@@ -1191,6 +1227,10 @@ def _run_jsonl(path: str, options: dict[str, Any], streams: Optional[list[int]],
         failed = failed or bad
         out.write(capture + text[1:] + b"\n")
         out.flush()
+    for handshake in _udp_kept(st, streams, pick):  # (known once the capture is read: after the connections)
+        failed = failed or is_failure(handshake)
+        out.write(capture + dumps_bytes(handshake.to_dict())[1:] + b"\n")
+    out.flush()
     _say_notes(path, options, streams, st, tally, warnings=True)
     if st.reader is not None and st.reader.info.truncated:
         _complain(f"{path}: {st.reader.info.truncation_reason} (partial result above)")

@@ -15,7 +15,9 @@ reason phrase may follow after a second comma), QUIC_ZERO_RTT (the client connec
 second time it resumes with the first connection's session ticket and sends a PING as 0-RTT
 early data; the server keeps its tickets to accept it), QUIC_H3_STATUS (the server speaks
 HTTP/3 and answers every request with this status; the client then sends GET / over HTTP/3 and
-reports the status it got).
+reports the status it got), QUIC_MAX_DATAGRAM (the client's UDP payload size, which its Initials are padded to; 1200 by
+default), QUIC_TIMEOUT (seconds the client waits for the handshake, 10 by default); for the
+server QUIC_RETRY=1 (address validation with a Retry packet).
 """
 
 from __future__ import annotations
@@ -92,7 +94,8 @@ async def run_server(port: int, cert: str, key: str, alpns: list[str]) -> None:
         protocol, config.alpn_protocols = H3Server, H3_ALPN
     tickets: dict = {}
     await serve("127.0.0.1", port, configuration=config, create_protocol=protocol,
-                session_ticket_fetcher=tickets.get, session_ticket_handler=lambda t: tickets.__setitem__(t.ticket, t))
+                session_ticket_fetcher=tickets.get, session_ticket_handler=lambda t: tickets.__setitem__(t.ticket, t),
+                retry=os.environ.get("QUIC_RETRY") == "1")
     await asyncio.sleep(3600)
 
 
@@ -106,6 +109,8 @@ async def run_client(port: int, ca: str, alpns: list[str], version: int | None) 
         config.cipher_suites = [CipherSuite(int(x, 16)) for x in os.environ["QUIC_SUITES"].split(",")]
     if version is not None:
         config.supported_versions = [version]
+    if os.environ.get("QUIC_MAX_DATAGRAM"):
+        config.max_datagram_size = int(os.environ["QUIC_MAX_DATAGRAM"])
     outcome: dict = {}
     if os.environ.get("QUIC_ZERO_RTT"):
         return await _resume_with_early_data(port, config)
@@ -156,7 +161,12 @@ def main() -> None:
         asyncio.run(run_server(port, sys.argv[3], sys.argv[4], sys.argv[5].split(",")))
     else:
         version = int(sys.argv[5], 16) if len(sys.argv) > 5 else None
-        result = asyncio.run(asyncio.wait_for(run_client(port, sys.argv[3], sys.argv[4].split(","), version), 10))
+        timeout = float(os.environ.get("QUIC_TIMEOUT", "10"))
+        try:
+            result = asyncio.run(asyncio.wait_for(run_client(port, sys.argv[3], sys.argv[4].split(","), version),
+                                                  timeout))
+        except asyncio.TimeoutError:
+            result = {"error": f"no handshake within {timeout:g} s"}
         print(json.dumps(result))
 
 

@@ -4,8 +4,9 @@
 Ethernet + IPv4/IPv6 + TCP frame of a pcap file, which CaptureReader.segments decodes the same
 way in its own loop). It returns a plain
 tuple (``decode_tcp`` gives the same segment unpacked), or None for anything that is not a TCP
-segment we can use (ARP, UDP, ICMP, IP
-fragments, a frame cut short before the TCP header). Tunnels that Wireshark looks into are
+segment we can use (ARP, ICMP, IP
+fragments, a frame cut short before the TCP header); a UDP datagram, and an ICMP error quoting one,
+come out marked (UDP_DATAGRAM, UDP_ICMP_ERROR) with key None for the QUIC and DTLS stages. Tunnels that Wireshark looks into are
 followed too (IP-in-IP, 6in4, 4in6, GRE incl. ERSPAN, VXLAN, Geneve, GTP-U, PPPoE, MPLS, VLAN/QinQ), so the
 connection numbering matches Wireshark's ``tcp.stream``.
 """
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import struct
 from typing import Any, Optional
+
+from tlsdissect.capture.icmp import IcmpError
 
 # Link-layer header types (https://www.tcpdump.org/linktypes.html)
 LINKTYPE_NULL = 0
@@ -54,6 +57,9 @@ ICMP_QUOTE = 0x100
 # segment: the TCP stage never sees it), the flow key (src + dst + ports, as for TCP) in the seq
 # slot and the UDP payload as the payload.
 UDP_DATAGRAM = 0x200
+# An ICMP error quoting a UDP datagram (capture.icmp): key None, an IcmpError in the seq slot
+# (the quoted datagram's flow key among its fields) and the quoted UDP payload as the payload.
+UDP_ICMP_ERROR = UDP_DATAGRAM | ICMP_QUOTE
 # Not a packet at all: a live capture's clock tick (capture.live), key None and the current time, so
 # that connections that ended are handed out even while the interface is quiet.
 TICK = 0x400
@@ -257,23 +263,38 @@ def _ipv6(data: bytes, off: int, depth: int) -> Optional[FlowSegment]:
     return _inner(data, p, end, nxt, depth, src, dst)
 
 
-def _icmp_quote(data: bytes, p: int, end: int, proto: int, depth: int) -> Optional[FlowSegment]:
-    """The IP + TCP header an ICMP error quotes (only ports and sequence number are there)."""
-    if (proto == 1 and data[p] not in _ICMP4_ERRORS) or (proto == 58 and data[p] not in _ICMP6_ERRORS):
+def _icmp_quote(data: bytes, p: int, end: int, proto: int, sender: bytes) -> Optional[FlowSegment]:
+    """The IP + TCP header an ICMP error quotes (only ports and sequence number are there), or the
+    IP + UDP datagram it quotes (an IcmpError, UDP_ICMP_ERROR: the QUIC and DTLS stages' part)."""
+    icmp_type = data[p]
+    if (proto == 1 and icmp_type not in _ICMP4_ERRORS) or (proto == 58 and icmp_type not in _ICMP6_ERRORS):
         return None
     q = p + 8
     v = data[q] >> 4
     if v == 4:
         ihl = (data[q] & 0x0F) * 4
-        if ihl < 20 or data[q + 9] != 6 or _u16(data, q + 6)[0] & 0x1FFF:
+        inner = data[q + 9]
+        if ihl < 20 or inner not in (6, 17) or _u16(data, q + 6)[0] & 0x1FFF:
             return None
         src, dst, t = data[q + 12:q + 16], data[q + 16:q + 20], q + ihl
     elif v == 6:
-        if data[q + 6] != 6:
+        inner = data[q + 6]
+        if inner not in (6, 17):
             return None
         src, dst, t = data[q + 8:q + 24], data[q + 24:q + 40], q + 40
     else:
         return None
+    if inner == 17:
+        if t + 8 > end:
+            return None  # (the ports and the length are all an ICMP error must quote of UDP)
+        code = data[p + 1]
+        # RFC 1191 §4: the next-hop MTU in the low half of the second word; RFC 4443 §3.2: all of it
+        mtu = (_u16(data, p + 6)[0] if (icmp_type, code) == (3, 4) else
+               _u32(data, p + 4)[0] if proto == 58 and icmp_type == 2 else 0)
+        error = IcmpError(src + dst + data[t:t + 4], sender, 4 if proto == 1 else 6, icmp_type, code, mtu,
+                          _u16(data, t + 4)[0])
+        length = error.quoted_length
+        return (None, error, 0, UDP_ICMP_ERROR, data[t + 8:min(end, t + length) if length >= 8 else end], 0)
     seq = _u32(data, t + 4)[0]  # (raises when the ports are cut short too)
     return (src + dst + data[t:t + 4], seq, 0, ICMP_QUOTE, b"", 0)
 
@@ -311,7 +332,7 @@ def _inner(data: bytes, p: int, end: int, proto: int, depth: int, src: bytes = b
             return _ether(data, q + 12 + (8 if o_flag else 0), depth)
         return None
     if proto == 1 or proto == 58:
-        return _icmp_quote(data, p, end, proto, depth)
+        return _icmp_quote(data, p, end, proto, src)
     if proto == 17:
         sport, dport = struct.unpack_from("!HH", data, p)
         if dport == 4789 and end - p >= 16:  # VXLAN

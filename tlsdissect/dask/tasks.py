@@ -51,6 +51,7 @@ class Item:
     out: dict[str, Any]  # by what was wanted: "row", "dict", "json"
     tls_port: Optional[int] = None
     candidate_ports: Optional[tuple[int, ...]] = None
+    transport: str = "tcp"  # udp: a QUIC handshake or DTLS association (after the connections)
 
 
 @dataclass
@@ -128,6 +129,7 @@ def analyse_part(part: Part, shipped: ShippedOptions, wants: tuple[str, ...] = (
                     item = _item(shard_item.retire_seq, shard_item.connection, st, wants)
                     item.tls_port, item.candidate_ports = shard_item.tls_port, shard_item.candidate_ports
                     result.items.append(item)
+        result.items += _udp_items(st, wants)
     except TlsDissectError as e:
         result.errors.append((names[0], str(e)))
         return result
@@ -153,6 +155,30 @@ def _item(seq: int, conn: Any, st: Any, wants: tuple[str, ...]) -> Item:
     if "json" in wants:
         out["json"] = dumps_bytes(conn.json_value())
     return Item(seq, conn.stream, capture, is_failure(conn), out)
+
+
+# The order of a part's UDP handshakes after all its connections (merge reads retire_seq).
+UDP_SEQ = 1 << 62
+
+
+def _udp_items(st: Any, wants: tuple[str, ...]) -> list[Item]:
+    """The QUIC handshakes and DTLS associations of the part (read by its first shard only), as
+    Report.to_dataframe lists them: after the connections, QUIC then DTLS."""
+    from tlsdissect.report.udp_rows import handshake_row
+
+    reader = st.reader
+    out = []
+    for i, h in enumerate((*st.quic, *st.dtls)):
+        capture = reader.member_of(h.first_frame) if hasattr(reader, "member_of") else reader.name
+        got: dict[str, Any] = {}
+        if "row" in wants:
+            got["row"] = handshake_row(h, capture)
+        if "dict" in wants:
+            got["dict"] = {**h.to_dict(), "capture": capture}
+        if "json" in wants:
+            got["json"] = dumps_bytes(h.to_dict())
+        out.append(Item(UDP_SEQ + i, i, capture, is_failure(h), got, transport="udp"))
+    return out
 
 
 def _damage(st: Any, names: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -197,5 +223,6 @@ def merge(parts: list[PartResult]) -> PartResult:
 
 
 def in_stream_order(result: PartResult) -> list[Item]:
-    """The group's connections by stream number, as Report.to_dataframe lists them."""
-    return sorted(result.items, key=lambda i: i.stream)
+    """The group's connections by stream number, then its UDP handshakes in their order, as
+    Report.to_dataframe lists them."""
+    return sorted(result.items, key=lambda i: (i.transport != "tcp", i.stream))

@@ -72,6 +72,9 @@ STACKS: dict[str, str] = {
     "jsse": "Java JSSE (SunJSSE provider)",
     "nodejs": "Node.js tls (OpenSSL underneath, certificate checks in JavaScript)",
     "mbedtls": "Mbed TLS 3.x",
+    "erlang": "Erlang/OTP ssl (RabbitMQ, Elixir and Erlang services)",
+    "botan": "Botan (C++; its tls_client / tls_server tools)",
+    "wolfssl": "wolfSSL (embedded devices; lighttpd, curl and others built against it)",
 }
 
 # The failures the stack table covers (what the side that sends the alert detected).
@@ -1205,6 +1208,49 @@ STACK_HABITS: tuple[StackHabit, ...] = (
     _h("jsse", "no_shared_cipher", "server", 40, "sun/security/ssl/ServerHello.java (\"no cipher suites in common\")",
        confirmed=False),
 
+    # Seen in the third wide lab (lab/wide3.py, docs/lab.md "Stack habits"): each peer's own error
+    # message and tshark's reading of the alert. Held-out captures: written down here after the
+    # first held-out score was taken (the closing note of issue 16 gives both).
+    _h("jsse", "bad_hostname", "client", 46, "lab capture wide3_hostname_mismatch_java_s_server13 (OpenJDK 17)",
+       versions="TLS 1.3", note="JSSE pads its TLS 1.3 alert record (35 bytes, not 19)."),
+    _h("jsse", "missing_client_cert", "server", 116, "lab capture wide3_client_cert_missing_java_curl13 (OpenJDK 17)",
+       versions="TLS 1.3 (seen)"),
+    _h("jsse", "unsupported_version", "server", 70, "lab captures wide3_* (OpenJDK 17 server, TLS 1.2-only client)"),
+    _h("jsse", "unknown_sni", "server", 112, "lab captures wide3_* (OpenJDK 17, SNIMatcher refusing the name)"),
+    _h("jsse", "no_alpn", "server", 120, "lab captures wide3_* (OpenJDK 17; in clear, before the ServerHello)"),
+    _h("nss", "unknown_ca", "client", 42, "lab capture wide3_self_signed_* (NSS 3.87 tstclnt: a self-signed leaf)",
+       versions="self-signed leaf"),
+    _h("nss", "unsupported_version", "server", 70, "lab captures wide3_* (NSS 3.87 selfserv)", versions="(seen)"),
+    _h("erlang", "expired", "client", 45, "lab captures wide3_*_erlang_* (OTP 25 ssl: {bad_cert, cert_expired})"),
+    _h("erlang", "not_yet_valid", "client", 45, "lab capture wide3_not_yet_valid_erlang_s_server13 (OTP 25: "
+       "certificate_expired for a certificate not valid yet too)"),
+    _h("erlang", "bad_hostname", "client", 40, "lab capture wide3_hostname_mismatch_erlang_java12 (OTP 25: "
+       "{bad_cert, hostname_check_failed} goes out as handshake_failure)"),
+    _h("erlang", "unknown_ca", "client", 48, "lab captures wide3_* (OTP 25, a missing intermediate)"),
+    _h("erlang", "unknown_ca", "client", 42, "lab capture wide3_self_signed_erlang_s_server13 (OTP 25, a self-signed "
+       "leaf)", versions="self-signed leaf"),
+    _h("erlang", "no_shared_group", "server", 71, "lab captures wide3_* (OTP 25 server)"),
+    _h("erlang", "missing_client_cert", "server", 40, "lab captures wide3_* (OTP 25 server)", versions="TLS 1.2"),
+    _h("erlang", "missing_client_cert", "server", 116, "lab capture wide3_client_cert_missing_erlang_curl13 (OTP 25; "
+       "sent at once, before the client's request)", versions="TLS 1.3"),
+    _h("erlang", "client_cert_untrusted", "server", 48, "lab captures wide3_* (OTP 25 server)"),
+    _h("erlang", "unsupported_version", "server", 70, "lab captures wide3_* (OTP 25 server)"),
+    _h("erlang", "no_alpn", "server", 120, "lab captures wide3_* (OTP 25; in clear)"),
+    _h("botan", "weak_key", "client", 71, "lab captures wide3_* (Botan 2.19 tls_client, a 1024-bit RSA server key)"),
+    _h("botan", "no_shared_cipher", "server", 40, "lab captures wide3_* (Botan 2.19 tls_server)"),
+    _h("botan", "bad_hostname", "client", None, "lab captures wide3_* (Botan 2.19's tls_client tool completes the "
+       "exchange with a certificate for another name)", how="none"),
+    _h("rustls", "unknown_ca", "client", 42, "lab capture wide3_unknown_ca_rustls_nss13 (rustls 0.20: every "
+       "certificate error is bad_certificate)", versions="rustls 0.20"),
+    _h("rustls", "bad_hostname", "client", 42, "lab captures wide3_* (rustls 0.20)", versions="rustls 0.20"),
+    _h("rustls", "expired", "client", 42, "lab captures wide3_* (rustls 0.20)", versions="rustls 0.20"),
+    _h("rustls", "client_cert_untrusted", "server", 40, "lab captures wide3_* (rustls 0.20 server)",
+       versions="TLS 1.2, rustls 0.20"),
+    _h("mbedtls", "unsupported_version", "server", 40, "lab capture wide3_version_mismatch_mbedtls_java13 (Mbed TLS "
+       "2.28 ignores supported_versions: a TLS 1.3-only ClientHello has no suite it knows)",
+       versions="Mbed TLS 2.28"),
+    _h("wolfssl", "no_shared_sigalg", "server", 40, "lab captures wide3_* (wolfSSL 5.5 under lighttpd)"),
+
     # Node.js: OpenSSL's alerts for everything the library decides; certificate checks in JavaScript
     _h("nodejs", "unknown_ca", "client", None, _NODE + ": the verify result and checkServerIdentity are read after "
        "the handshake completed and the socket is destroyed", how="after_handshake",
@@ -1273,6 +1319,12 @@ STACK_NOTES: dict[str, str] = {
               "(crypto_tls.cc SetVerifyMode) is from memory, unconfirmed.",
     "mbedtls": "Read in library/ssl_tls.c, ssl_tls12_server.c, ssl_tls13_server.c, ssl_tls13_generic.c and the "
                "ChangeLog (Mbed TLS 3.x / 4.0 development branch).",
+    "erlang": "Seen in the third wide lab (OTP 25's ssl as client and server, lab/wide3.py): each habit is a lab "
+              "capture with the peer's own error term; the source (ssl_alert / ssl_handshake) was not traced.",
+    "botan": "Seen in the third wide lab (Botan 2.19's tls_client and tls_server tools, lab/wide3.py); no TLS 1.3 "
+             "in Botan 2.",
+    "wolfssl": "Seen in the third wide lab (wolfSSL 5.5 under lighttpd, lab/wide3.py). A ClientHello with "
+               "status_request got a bare FIN there (lighttpd logged wolfSSL error -188).",
 }
 
 

@@ -652,6 +652,84 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         check="traceroute -T -p {port} {host}",
     ),
     Cause(
+        "udp_port_unreachable", "Nothing listens on the server's UDP port (ICMP port unreachable)",
+        family="transport",
+        meaning="The client's QUIC Initial or DTLS ClientHello was answered by an ICMP port unreachable quoting it: "
+                "the server's host is reachable but no process listens on that UDP port (the QUIC/DTLS service is "
+                "down, or listens on another port or address). The UDP form of a TCP reset to the SYN.",
+        apache=("Apache httpd does not speak QUIC or DTLS: whatever advertises HTTP/3 for this site (an Alt-Svc "
+                "header, an HTTPS DNS record with h3) points clients at a UDP port nothing serves; remove it or put "
+                "an HTTP/3 proxy in front.",),
+        nginx=("Add `listen 443 quic reuseport;` next to `listen 443 ssl;` (nginx >= 1.25 built with HTTP/3), or "
+               "stop advertising h3 (`add_header Alt-Svc`) for a server that does not listen on UDP.",),
+        haproxy=("Add a QUIC listener (`bind quic4@:443 ssl crt site.pem alpn h3`) or stop advertising h3.",),
+        general=("Start the QUIC/DTLS service, or point the client at the UDP port it listens on (`ss -ulnp` on "
+                 "the server shows what is bound).",),
+        check="nc -vzu {host} {port}",
+    ),
+    Cause(
+        "host_unreachable", "The server's host or network cannot be reached (ICMP unreachable)",
+        family="path_or_middlebox",
+        meaning="A router or firewall answered the client's datagrams with an ICMP host/network unreachable or "
+                "'administratively prohibited' quoting them: no route to the server, its address does not "
+                "answer on its link, or a firewall rejects the traffic on its way.",
+        apache=("Not an Apache setting: check the server's address and the route and firewall rules between "
+                "client and server for UDP to this port.",),
+        nginx=("Not an nginx setting: check the route and the firewall rules for UDP to this port.",),
+        haproxy=("Not an HAProxy setting: check the route and the firewall rules for UDP to this port.",),
+        general=("The ICMP error's sender is the device to look at: its routing table or its reject rule "
+                 "(e.g. `iptables -L -n -v | grep -i reject`).",),
+        check="traceroute -U -p {port} {host}",
+    ),
+    Cause(
+        "quic_fell_back_to_tcp", "QUIC got no answer; the client fell back to TCP",
+        family="transport",
+        meaning="The client's QUIC Initial packets went unanswered and the same client then opened a TCP "
+                "connection to the same server: UDP to that port is blocked or dropped on the way, or the server "
+                "does not speak HTTP/3 there, and the client fell back to HTTP over TLS on TCP.",
+        apache=("Apache httpd does not speak HTTP/3: if a CDN or module advertises h3 (Alt-Svc), stop it; "
+                "otherwise this fall-back is expected and harmless.",),
+        nginx=("If HTTP/3 is wanted: `listen 443 quic reuseport;` with `add_header Alt-Svc 'h3=\":443\"; "
+               "ma=86400';`, and open UDP 443 in every firewall on the way.",),
+        haproxy=("If HTTP/3 is wanted: `bind quic4@:443 ssl crt site.pem alpn h3` and open UDP 443 on the way.",),
+        general=("Allow UDP to the server's port (host firewall, security group, load balancer listener), or "
+                 "stop advertising HTTP/3 for a server that does not serve it.",),
+        check="curl --http3-only -sv -o /dev/null https://{sni}:{port}/",
+    ),
+    Cause(
+        "quic_address_validation_failed", "The server's address validation (Retry) never completes",
+        family="transport",
+        meaning="The server answered the client's Initial with a Retry (RFC 9000 §8.1.2) and then never accepted "
+                "the client: the client's next Initials, carrying the Retry's token, went unanswered or drew "
+                "another Retry, or the client never sent the token back. Typically servers behind one address that "
+                "do not share the key their Retry tokens are made with.",
+        apache=("Apache httpd does not speak QUIC: look at the HTTP/3 proxy or CDN in front of it.",),
+        nginx=("Give every nginx instance behind the address the same `quic_host_key` file (it protects the "
+               "Retry tokens), or route by connection ID; `quic_retry off;` avoids Retry altogether.",),
+        haproxy=("Set the same `cluster-secret` in the global section of every HAProxy behind the address (it "
+                 "protects the Retry tokens).",),
+        general=("Make the client's second Initial reach a server that can check the token (a shared token key, "
+                 "or a load balancer that routes by connection ID), and check that the client echoes the token.",),
+    ),
+    Cause(
+        "amplification_limit_stall", "The server waits at its anti-amplification limit: the client's datagrams "
+        "stop reaching it",
+        family="path_or_middlebox",
+        meaning="Until a QUIC server has validated the client's address it may send at most three times the bytes "
+                "it received (RFC 9000 §8.1). The server sent that much and then nothing, while the client kept "
+                "sending: the client's later datagrams never reach the server, so it stays blocked with the rest "
+                "of its first flight (typically a long certificate chain) unsent.",
+        apache=("Apache httpd does not speak QUIC: look at the HTTP/3 proxy or CDN in front of it.",),
+        nginx=("Find what drops the client's later datagrams (a stateful firewall or NAT, a load balancer "
+               "sending them elsewhere); a shorter chain (ECDSA, no extra certificates in `ssl_certificate`) "
+               "fits the first flight in the limit.",),
+        haproxy=("Find what drops the client's later datagrams; a shorter chain in the `crt` file (ECDSA, no "
+                 "extra certificates) fits the first flight in the limit.",),
+        general=("Capture on both sides of the firewalls, NATs and load balancers between them to find where the "
+                 "client's datagrams after the first are lost; a smaller certificate chain helps the server "
+                 "finish within the limit.",),
+    ),
+    Cause(
         "truncated_response", "The data stopped before the sender finished",
         family="after_handshake",
         meaning="Application data ended without close_notify, cut by a FIN or reset mid-response: a crashed or "

@@ -14,6 +14,7 @@ from typing import Any, Optional
 from tlsdissect.diagnosis.texts import alert_text, chain_texts, hello_text
 from tlsdissect.diagnosis.verdict import Evidence, make_evidence
 from tlsdissect.results.model import Alert, Connection, Event
+from tlsdissect.tls.conclusions import MIN_FINISHED_RECORD
 
 PROBABLE_ALERT_MAX = 24  # bytes: a protected alert is 2 bytes + inner type + 16-byte tag (+ padding)
 
@@ -247,5 +248,19 @@ class Facts:
             return None
         for last in reversed(self.enc):  # the sender's last protected record up to the close
             if last.sender == sender and last.frame <= close_frame:
-                return last if last.info.get("length", 999) <= PROBABLE_ALERT_MAX else None
+                length = last.info.get("length", 999)
+                if length <= PROBABLE_ALERT_MAX:
+                    return last
+                if sender == "client" and length < MIN_FINISHED_RECORD and not self.c.established \
+                        and not self._client_sent_finished_sized():
+                    return last  # (no Finished: an alert its stack pads, as Java's JSSE does)
+                return None
         return None
+
+    def _client_sent_finished_sized(self) -> bool:
+        """Whether the client sent a protected record after the ServerHello big enough to be
+        its Finished (tls.conclusions.MIN_FINISHED_RECORD)."""
+        sh = self.hellos()[1]
+        after = sh.frame if sh is not None else 0
+        return any(e.sender == "client" and e.frame > after and e.info.get("length", 0) >= MIN_FINISHED_RECORD
+                   for e in self.enc)

@@ -8,8 +8,11 @@ rules.server_certificate), the ALPN lists for no_application_protocol, the reaso
 the closing stack wrote its verification error there, and otherwise the alert model's first
 reading. A close without a TLS alert is a QUIC transport error, named by RFC 9000's table; a
 client whose Initial packets get no answer at all is a server that never answered (blocked UDP,
-no QUIC listener). Each reading is one small function returning a QuicDiagnosis or None;
-``diagnose_quic`` tries them in order (the ranking, in one place).
+no QUIC listener). What the UDP path shows comes before a silence is called the server's: an ICMP
+error quoting the client's Initial (diagnosis.udp_path), address validation that never completes,
+a server stopped at its anti-amplification limit (diagnosis.quic_path), large datagrams lost while
+small ones pass, a client that fell back to TCP. Each reading is one small function returning a
+QuicDiagnosis or None; ``diagnose_quic`` tries them in order (the ranking, in one place).
 
 With the key log's application secrets the 1-RTT packets are read too: the server's
 HANDSHAKE_DONE proves the handshake completed, and a close after it (an HTTP/3 application
@@ -20,14 +23,15 @@ CRYPTO_ERROR is the diagnosis' ``after_handshake`` problem ``late_alert_after_su
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from tlsdissect.diagnosis import alerts
 from tlsdissect.diagnosis.alert_codes import (
     BAD_CERTIFICATE, CERTIFICATE_REQUIRED, CERTIFICATE_UNKNOWN, NO_APPLICATION_PROTOCOL, PROTOCOL_VERSION, UNKNOWN_CA)
+from tlsdissect.diagnosis import quic_path, udp_path
 from tlsdissect.diagnosis.causes import remedy_lines
-from tlsdissect.diagnosis.verdict import after_handshake_problem, marked_title
+from tlsdissect.diagnosis.udp_verdict import UdpDiagnosis
+from tlsdissect.diagnosis.verdict import after_handshake_problem
 from tlsdissect.diagnosis.rules.server_certificate import FINDING_CAUSE, finding_expected, findings_for_alert
 from tlsdissect.quic.h3 import H3_MEANINGS, is_http3
 
@@ -51,45 +55,13 @@ REASON_CAUSES: tuple[tuple[str, str], ...] = (
 TRANSPORT_CAUSES: dict[int, str] = {
     0x01: "peer_internal_error",  # INTERNAL_ERROR
     0x0A: "tls_implementation_bug",  # PROTOCOL_VIOLATION
+    0x0B: "quic_address_validation_failed",  # INVALID_TOKEN: a Retry token the server does not accept
     0x11: "protocol_version_mismatch",  # VERSION_NEGOTIATION_ERROR
 }
 
 
-@dataclass
-class QuicDiagnosis:
-    """The verdict on one QUIC handshake (docs/schema.md, quic[].diagnosis)."""
-
-    outcome: str  # established | failed | incomplete
-    cause: str  # a catalogue id (docs/causes.md)
-    confidence: str  # certain | likely | possible
-    failure_point: Optional[str] = None  # the handshake phase the close interrupted
-    aborted_by: Optional[str] = None  # client | server
-    alert: Optional[dict[str, Any]] = None  # {code, name, sender} of a CRYPTO_ERROR
-    explanation: str = ""
-    evidence: list[dict[str, Any]] = field(default_factory=list)  # {text, frames}
-    alternatives: list[str] = field(default_factory=list)
-    remedy: list[str] = field(default_factory=list)
-    hidden: list[str] = field(default_factory=list)  # what a key log would show
-    after_handshake: Optional[dict[str, Any]] = None  # a late close's problem (docs/schema.md)
-
-    @property
-    def verdict(self) -> str:
-        if self.outcome == "incomplete" and self.cause == "unknown":
-            return "Incomplete: the capture ends before the QUIC handshake does."
-        title = marked_title(self.cause, self.confidence)
-        if self.outcome != "failed":
-            return title + "."
-        who = f" by the {self.aborted_by}" if self.aborted_by else ""
-        how = f" with CRYPTO_ERROR [{self.alert['name']} {self.alert['code']}]" if self.alert else ""
-        where = f" at {self.failure_point.replace('_', ' ')}" if self.failure_point else ""
-        return f"{title}. Stopped{where}{who}{how}."
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "cause": self.cause, "confidence": self.confidence,
-                "failure_point": self.failure_point, "aborted_by": self.aborted_by, "alert": self.alert,
-                "verdict": self.verdict, "explanation": self.explanation, "evidence": self.evidence,
-                "alternatives": self.alternatives, "remedy": self.remedy, "hidden": self.hidden,
-                "after_handshake": self.after_handshake}
+# The verdict on a QUIC handshake: the shape DTLS's diagnosis shares (diagnosis.udp_verdict).
+QuicDiagnosis = UdpDiagnosis
 
 
 def _line(text: str, *frames: Optional[int]) -> dict[str, Any]:
@@ -315,6 +287,54 @@ def no_answer(q: Any) -> Optional[QuicDiagnosis]:
                          "fall back to TCP).", evidence, ["packets_dropped_on_path"], remedy_lines("server_no_response"))
 
 
+def _from_path(q: Any, reading: Optional[udp_path.PathReading]) -> Optional[QuicDiagnosis]:
+    """A path reading as the handshake's diagnosis (the client's close, if any, as a last line)."""
+    if reading is None:
+        return None
+    evidence = [_line(text, *frames) for text, frames in reading.evidence]
+    close = q.close
+    if close is not None:
+        said = _close_line(q)["text"]
+        evidence.append(_line(f"The client then gave up: {said[0].lower()}{said[1:]}" if close.sender == "client"
+                              else said, close.frame))
+    phase = "client_hello" if q.server_hello is None else "server_hello"
+    return QuicDiagnosis(q.outcome(), reading.cause, reading.confidence, phase,
+                         "server" if close is not None and close.sender == "server" else None, None,
+                         reading.explanation, evidence,
+                         [a for a in reading.alternatives if a != reading.cause], remedy_lines(reading.cause))
+
+
+def icmp_error(q: Any) -> Optional[QuicDiagnosis]:
+    """An ICMP error quoting the client's datagrams, before the server answered anything."""
+    if q.server_hello is not None:
+        return None
+    return _from_path(q, udp_path.icmp_reading(q.path, q.server, "QUIC Initial"))
+
+
+def version_negotiation_failed(q: Any) -> Optional[QuicDiagnosis]:
+    return _from_path(q, quic_path.no_common_version(q))
+
+
+def retry_failed(q: Any) -> Optional[QuicDiagnosis]:
+    return _from_path(q, quic_path.retry_failed(q))
+
+
+def amplification_stall(q: Any) -> Optional[QuicDiagnosis]:
+    return _from_path(q, quic_path.amplification_stall(q))
+
+
+def large_datagrams_lost(q: Any) -> Optional[QuicDiagnosis]:
+    if q.handshake_progressed or (q.close is not None and q.close.sender == "server"):
+        return None
+    return _from_path(q, udp_path.size_reading(q.path, "QUIC Initial"))
+
+
+def fell_back_to_tcp(q: Any) -> Optional[QuicDiagnosis]:
+    if q.packets["server"]:
+        return None
+    return _from_path(q, udp_path.fallback_reading(q.path, q.server, q.first_frame, "QUIC Initial"))
+
+
 def unfinished(q: Any) -> QuicDiagnosis:
     hidden = [] if q.handshake_keys else [
         "a close sent at the Handshake level (encrypted): supply the key log (SSLKEYLOGFILE) to read it"]
@@ -326,7 +346,8 @@ def unfinished(q: Any) -> QuicDiagnosis:
 
 
 RULES: tuple[Callable[[Any], Optional[QuicDiagnosis]], ...] = (
-    established, no_answer, chain_explains, alpn_refused, client_certificate_required, reason_phrase, alert_model,
+    established, icmp_error, version_negotiation_failed, retry_failed, amplification_stall, large_datagrams_lost,
+    fell_back_to_tcp, no_answer, chain_explains, alpn_refused, client_certificate_required, reason_phrase, alert_model,
     transport_error, version_negotiation)
 
 

@@ -35,6 +35,13 @@ class Evidence:
         """Its JSON form: ``{text, frames}``."""
         return {"text": self.text, "frames": self.frames}
 
+    def __getitem__(self, key: str) -> Any:
+        """``line["text"]``, ``line["frames"]``: a QUIC diagnosis' evidence lines were dicts
+        before they became Evidence (diagnosis.udp_verdict), and scripts may read them so."""
+        if key not in ("text", "frames"):
+            raise KeyError(key)
+        return getattr(self, key)
+
 
 def make_evidence(text: str, frames: list[int]) -> Evidence:
     """``Evidence(text, frames)`` without the class call (which runs the dataclass's __init__

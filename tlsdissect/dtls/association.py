@@ -16,7 +16,7 @@ Outcome, as far as a capture without keys can tell:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from tlsdissect.dtls.records import version_name
 from tlsdissect.tls.tables import alert_name, cipher_name
@@ -54,8 +54,9 @@ class DtlsAlert:
 class Failure:
     """Why the handshake failed: the deciding alert, or a flight sent again and again unanswered."""
 
-    kind: str  # alert | encrypted_alert | no_answer
-    sender: str  # the alert's sender; for no_answer, the side that kept resending
+    kind: str  # alert | encrypted_alert | no_answer | icmp_error
+    sender: str  # the alert's sender; for no_answer, the side that kept resending; for icmp_error, whose
+    # datagram an ICMP error (port/host unreachable, too big) bounced
     frame: int
     phase: str  # diagnosis.alerts' phase words: client_hello, server_hello, server_certificate, ...
     alert: Optional[DtlsAlert] = None
@@ -108,10 +109,17 @@ class DtlsAssociation:
     failure: Optional[Failure] = None
     problems: list[str] = field(default_factory=list)
     # Filled in by the pipeline (tlsdissect.pipeline.dtls, diagnosis.dtls): fingerprints, the certificate
-    # analysis and the alert model's reading of the failure.
+    # analysis and the verdict (a diagnosis.udp_verdict.UdpDiagnosis: the alert model's reading of a
+    # failure, ``ok`` or ``unknown`` otherwise).
     fingerprints: Optional[dict[str, Any]] = None
     certificates_json: Optional[dict[str, Any]] = None
-    diagnosis: Optional[dict[str, Any]] = None
+    diagnosis: Any = None
+    path: Any = None  # capture.udp_path.UdpPath: datagram sizes, ICMP errors (dtls.flows fills it in)
+    stream: Optional[int] = None  # Wireshark's udp.stream of the flow (the pipeline numbers UDP conversations)
+
+    # What carries the handshake and what it is (as results.model.Connection's "tcp", "tls").
+    transport: ClassVar[str] = "udp"
+    protocol: ClassVar[str] = "dtls"
 
     @property
     def server_name(self) -> Optional[str]:
@@ -138,7 +146,8 @@ class DtlsAssociation:
     def to_dict(self) -> dict[str, Any]:
         ch, sh = self.client_hello, self.server_hello
         d: dict[str, Any] = {
-            "transport": "udp", "protocol": "dtls",
+            "transport": "udp", "protocol": "dtls", "stream": self.stream,
+            "wireshark_filter": f"udp.stream eq {self.stream}" if self.stream is not None else None,
             "client": self.client, "server": self.server, "first_frame": self.first_frame,
             "last_frame": self.last_frame, "start_time": round(self.start_time, 6),
             "end_time": round(self.end_time, 6),
@@ -165,8 +174,11 @@ class DtlsAssociation:
             "retransmissions": dict(self.retransmissions), "datagrams": dict(self.datagrams),
             "problems": list(self.problems), "fingerprints": self.fingerprints,
             "master_secret_known": self.master_secret_known,
+            "path": self.path.to_dict() if self.path is not None else None,
         }
         d.update(self.certificates_json or {"server_certificates": [], "client_certificates": [],
                                             "chain_findings": []})
-        d["diagnosis"] = self.diagnosis
+        # (the verdict of a failure only: null when nothing failed, as the field was from its start)
+        dg = self.diagnosis
+        d["diagnosis"] = dg.to_dict() if dg is not None and self.failure is not None else None
         return d

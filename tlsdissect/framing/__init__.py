@@ -6,8 +6,9 @@ the inner TLS bytes as ``(bytes, frame)`` pieces, each with the frame that compl
 carrying it (so evidence lines still name the frames Wireshark shows the inner messages in):
 
 - ``openvpn``: OpenVPN's control channel, over TCP (a 2-byte length before each packet) or UDP
-  (one packet per datagram; the flows are found by pipeline.openvpn_udp): the TLS bytes are the payloads of the P_CONTROL_V1 packets of key
-  id 0, in order of message packet-id, retransmissions dropped; with or without tls-auth.
+  (one packet per datagram; the flows are found by pipeline.openvpn_udp): the TLS bytes are the
+  payloads of the P_CONTROL_V1 packets of key id 0, in order of message packet-id,
+  retransmissions dropped; with or without tls-auth.
 - ``websocket``: WebSocket frames after an HTTP upgrade (RFC 6455), masked or not.
 - ``gssapi``: GSSAPI tokens of FTP security extensions (RFC 2228, GridFTP's GSI): base64 TLS
   records on ``ADAT``/``ENC``/``MIC`` lines and their 33x/63x replies.

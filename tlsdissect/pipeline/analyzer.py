@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import gc
 import os
+from itertools import chain
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
 
-from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, TICK, UDP_DATAGRAM
+from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, SYN, TICK, UDP_DATAGRAM, UDP_ICMP_ERROR
 from tlsdissect.capture.chain import open_capture
 from tlsdissect.capture.reader import CaptureReader, DecryptionSecrets, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
@@ -22,6 +23,7 @@ from tlsdissect.pipeline.relays import RelayHold
 from tlsdissect.results.model import Connection, Report
 from tlsdissect.dtls.flows import DtlsFlows
 from tlsdissect.quic.flows import QuicFlows
+from tlsdissect.pipeline.udp_streams import UdpStreams
 from tlsdissect.tcp.flows import NEEDS_FLOW_TABLE, TOMBSTONE_TTL, FlowTable, TcpConnection
 from tlsdissect.tls.session import TlsSession
 
@@ -113,6 +115,19 @@ class Sessions:
 
 # Below this snap length a full-size Ethernet frame is cut short (1514 bytes with its header).
 FULL_FRAME = 1514
+
+
+def _end_warnings(reader: Any, table: FlowTable) -> list[str]:
+    """What the end of the capture tells about it: a short snap length, stream numbers forgotten."""
+    out = []
+    short = _short_snaplen(reader)
+    if short:
+        out.append(short)
+    if table.tombstones_dropped:
+        out.append(f"{table.tombstones_dropped} retired connections forgot their stream number early "
+                   f"(more than {table.max_tombstones} were retired within {TOMBSTONE_TTL:g} s, "
+                   "docs/limits.md): a late packet of one of them started a new stream number")
+    return out
 
 
 def _short_snaplen(reader: Any) -> Optional[str]:
@@ -340,7 +355,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
     udp_reader = table.shard is None or table.shard[0] == 0
     quic = QuicFlows(sessions.keylog) if udp_reader else None
     dtls = DtlsFlows(sessions.keylog) if udp_reader else None
-    openvpn_udp = OpenVpnUdpFlows(sessions.keylog) if udp_reader else None
+    udp_streams, openvpn_udp = (UdpStreams(), OpenVpnUdpFlows(sessions.keylog)) if udp_reader else (None, None)
     next_sweep_frame = 0
     frame = 0
     ts = 0.0
@@ -360,11 +375,20 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
                         continue
                     undecoded += 1  # (not TCP: a UDP datagram counts too, as documented)
                     if flags == UDP_DATAGRAM:
+                        if udp_streams is not None:
+                            udp_streams.see(seq)
                         if quic is not None:
                             quic.datagram(frame, ts, seq, payload)  # (a datagram's flow key is in seq)
                         if dtls is not None:
                             dtls.datagram(frame, ts, seq, payload)
                             openvpn_udp.datagram(frame, ts, seq, payload)  # type: ignore[union-attr]
+                        continue
+                    if flags == UDP_ICMP_ERROR:  # (the IcmpError is in seq, the quoted UDP payload in payload)
+                        if quic is not None:
+                            quic.icmp_error(frame, ts, seq, payload)
+                        if dtls is not None:
+                            dtls.icmp_error(frame, ts, seq, payload)
+                        st.linktypes.add(linktype)  # (as for any frame that is no TCP segment)
                         continue
                     if linktype not in SUPPORTED_LINKTYPES and linktype not in st.linktypes:
                         st.warnings.append(f"link type {linktype} is not supported; its frames are skipped")
@@ -378,6 +402,8 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
                 # without SYN (nor an ICMP quote) goes straight to the conversation.
                 entry = conversation(key)
                 if entry is None or needs_flow_table[flags]:
+                    if quic is not None and flags & 0x12 == SYN:  # a client's SYN: QUIC's fall-back to TCP
+                        quic.tcp_connect(frame, ts, key)
                     table_flow(frame, ts, (key, seq, ack, flags, payload, ttl))
                 else:
                     conversation_of, d = entry  # (a TcpConnection, or a sharded run's shadow of one)
@@ -401,31 +427,25 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
             st.interrupted = True
         table.retire_all()
         sessions.capture_end = ts
-        short = _short_snaplen(reader)
-        if short:
-            st.warnings.append(short)
-        if table.tombstones_dropped:
-            st.warnings.append(f"{table.tombstones_dropped} retired connections forgot their stream number early "
-                               f"(more than {table.max_tombstones} were retired within {TOMBSTONE_TTL:g} s, "
-                               "docs/limits.md): a late packet of one of them started a new stream number")
-        for conn, ended in hold.release(table.take_done(), True, final=True):
+        st.warnings += _end_warnings(reader, table)
+        udp_flows: Any = ((f, True) for f in openvpn_udp.finished(table.retired, udp_streams)) if openvpn_udp else ()
+        for conn, ended in chain(hold.release(table.take_done(), True, final=True), udp_flows):  # (OpenVPN/UDP last)
             result = finish(conn, sessions, ended, opts)
             if result is not None:
                 yield result
-        if openvpn_udp is not None:  # TLS inside OpenVPN over UDP: after every TCP conversation
-            for flow in openvpn_udp.finished(table.retired):
-                result = finish(flow, sessions, True, opts)  # type: ignore[arg-type]  # (never closed: partial)
-                if result is not None:
-                    yield result
     finally:
         st.undecoded_frames = undecoded
         st.tcp_connections = table.next_stream
-        if quic is not None:
+        if quic is not None and udp_streams is not None:
+            for key, session in quic.sessions.items():
+                session.result.stream = udp_streams.number(key)
             st.quic = quic.results()
             for q in st.quic:
                 finish_quic(q, opts)
-        if dtls is not None:
-            st.dtls = dtls.results()
+        if dtls is not None and udp_streams is not None:
+            st.dtls = dtls.results()  # (one per session, in the sessions' order)
+            for key, association in zip(dtls.sessions, st.dtls):
+                association.stream = udp_streams.number(key)
             if st.dtls:
                 from tlsdissect.pipeline.dtls import finish_dtls
 

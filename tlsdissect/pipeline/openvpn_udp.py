@@ -5,12 +5,12 @@ packet per datagram (tlsdissect.framing.openvpn.OpenVpnUdp puts the payloads of 
 packets in message packet-id order, retransmissions dropped). Each such flow gets a TLS session,
 fed the flow's datagrams as a TCP conversation feeds its bytes, and comes out at the capture's
 end as a connection like a TCP one (``transport: "udp"``; ``stream`` is Wireshark's
-``udp.stream``: the UDP conversations are numbered in the order they first appear). Only flows
+``udp.stream``, from pipeline.udp_streams). Only flows
 whose control channel carried TLS are handed out, so a datagram that merely looks like a hard
 reset costs a session and nothing more.
 
-Bounded: at most MAX_FLOWS sessions (later flows are counted, not read); UDP conversations are
-numbered for udp.stream up to MAX_NUMBERED (later ones get no number, and no session).
+Bounded: at most MAX_FLOWS sessions (later flows are counted, not read); a flow that got no
+udp.stream number (past udp_streams.MAX_CONVERSATIONS) is not handed out.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from tlsdissect.tls import framed
 from tlsdissect.tls.session import TlsSession
 
 MAX_FLOWS = 10_000
-MAX_NUMBERED = 1_000_000  # UDP conversations numbered (udp.stream): 1 M keys, ~100 MB at most
 
 
-def _reverse(key: bytes) -> bytes:
+def _reverse(key: bytes) -> bytes:  # (the other direction's key)
     half = (len(key) - 4) // 2
     return key[half:2 * half] + key[:half] + key[-2:] + key[-4:-2]
 
@@ -45,9 +44,10 @@ class UdpFlow:
 
     transport = "udp"
 
-    def __init__(self, stream: int, key: bytes, frame: int, ts: float, session: TlsSession) -> None:
+    def __init__(self, key: bytes, frame: int, ts: float, session: TlsSession) -> None:
         src, dst, sport, dport = split_key(key)
-        self.stream = stream
+        self.key = key
+        self.stream = -1  # Wireshark's udp.stream (set when handed out)
         self.addr = (src, dst)
         self.port = (sport, dport)
         self.consumer = session
@@ -101,23 +101,11 @@ class OpenVpnUdpFlows:
     """Fed every UDP datagram of the capture (``datagram``); ``flows`` at the end."""
 
     def __init__(self, keylog: Any = None) -> None:
-        self.numbers: dict[bytes, int] = {}  # UDP conversation (either direction's key) -> udp.stream
-        self.conversations = 0
         self.flows: dict[bytes, UdpFlow] = {}  # by the key of the flow's first datagram
         self.flows_skipped = 0
         self.keylog = keylog
 
     def datagram(self, frame: int, ts: float, key: bytes, payload: bytes) -> None:
-        numbers = self.numbers
-        stream = numbers.get(key)
-        if stream is None:
-            stream = numbers.get(_reverse(key))
-            if stream is None:
-                stream = self.conversations
-                self.conversations += 1
-                if len(numbers) >= MAX_NUMBERED:
-                    return
-                numbers[key] = stream
         flow = self.flows.get(key)
         d = 0
         if flow is None:
@@ -132,7 +120,7 @@ class OpenVpnUdpFlows:
                 return
             session = TlsSession()
             session.keylog = self.keylog
-            flow = self.flows[key] = UdpFlow(stream, key, frame, ts, session)
+            flow = self.flows[key] = UdpFlow(key, frame, ts, session)
             d = 0
         session = flow.consumer
         if flow.packets[d] == 0:  # a direction's first datagram: its layout
@@ -148,12 +136,15 @@ class OpenVpnUdpFlows:
             return
         flow.datagram(d, frame, ts, payload)
 
-    def finished(self, first_seq: int) -> Iterator[UdpFlow]:
-        """The flows whose control channel carried TLS, in the order they began, numbered for
-        the merge of a sharded run from ``first_seq`` (after every TCP conversation)."""
+    def finished(self, first_seq: int, streams: Any) -> Iterator[UdpFlow]:
+        """The flows whose control channel carried TLS, in the order they began, with their
+        udp.stream numbers (``streams``: a pipeline.udp_streams.UdpStreams), numbered for the
+        merge of a sharded run from ``first_seq`` (after every TCP conversation)."""
         seq = first_seq
         for flow in self.flows.values():
-            if flow.consumer.tls_seen:
+            number = streams.number(flow.key)
+            if flow.consumer.tls_seen and number is not None:
+                flow.stream = number
                 flow.retire_seq = seq
                 seq += 1
                 yield flow

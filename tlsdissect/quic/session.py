@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from tlsdissect.errors import ParseError
 from tlsdissect.quic.frames import ConnectionClose, CryptoFrame, HandshakeDone, NewConnectionId, StreamFrame, frames
@@ -35,6 +35,7 @@ from tlsdissect.quic.h3 import h3_error_name, is_http3, response_status
 from tlsdissect.quic.initial import initial_keys, open_packet
 from tlsdissect.quic.packets import QuicFormatError, parse_long_header, version_name
 from tlsdissect.quic.protection import SUITES, KeyPhases, PacketKeys, keys_from_secret, open_payload
+from tlsdissect.quic.zeek_history import ZeekHistory
 from tlsdissect.tls.handshake import (
     CERTIFICATE, CERTIFICATE_REQUEST, ENCRYPTED_EXTENSIONS, ParseContext, message_name, parse_certificate,
     parse_client_hello, parse_message, parse_server_hello)
@@ -152,6 +153,17 @@ class QuicHandshake:
     packets: dict[str, dict[str, int]] = field(default_factory=lambda: {"client": {}, "server": {}})
     problems: list[str] = field(default_factory=list)
     fingerprints: Optional[dict[str, Any]] = None  # JA4/JA3 of the hellos (the pipeline fills it in)
+    path: Any = None  # capture.udp_path.UdpPath: sizes, ICMP errors, client addresses (quic.flows fills it in)
+    stream: Optional[int] = None  # Wireshark's udp.stream of the flow it began on (the pipeline numbers them)
+    # As Zeek's quic.log has them: the source connection IDs of each side's last long-header packet
+    # (Initial, Handshake, 0-RTT), and the history letters (quic.zeek_history).
+    client_scid: Optional[bytes] = None
+    server_scid: Optional[bytes] = None
+    zeek_history: str = ""
+
+    # What carries the handshake and what it is (as results.model.Connection's "tcp", "tls").
+    transport: ClassVar[str] = "udp"
+    protocol: ClassVar[str] = "quic"
 
     @property
     def server_name(self) -> Optional[str]:
@@ -167,19 +179,24 @@ class QuicHandshake:
     def outcome(self) -> str:
         """failed: a CONNECTION_CLOSE with a TLS alert or a transport error before the handshake
         completed (a close at the Initial level ends a handshake, whatever 1-RTT packets the
-        server sent ahead); established: the server's HANDSHAKE_DONE (read with the key log), or
-        1-RTT packets both ways, and no such close (a close after HANDSHAKE_DONE is late: it
-        ends the connection, not the handshake); incomplete otherwise."""
+        server sent ahead), or an ICMP error saying the client's datagrams cannot arrive;
+        established: the server's HANDSHAKE_DONE (read with the key log), or 1-RTT packets both
+        ways, and no such close (a close after HANDSHAKE_DONE is late: it ends the connection, not
+        the handshake); incomplete otherwise."""
         c = self.close
         if c is not None and c.handshake_error:
             return "failed"
         if self.handshake_done_frame is not None or self.handshake_progressed:
             return "established"
+        if self.path is not None and self.path.refused:
+            return "failed"  # an ICMP error quoting the client's datagrams (capture.udp_path)
         return "failed" if c is not None and c.error_code != 0 and not c.application_level else "incomplete"
 
     def to_dict(self) -> dict[str, Any]:
         ch, sh = self.client_hello, self.server_hello
         return {
+            "transport": "udp", "protocol": "quic", "stream": self.stream,
+            "wireshark_filter": f"udp.stream eq {self.stream}" if self.stream is not None else None,
             "client": self.client, "server": self.server, "first_frame": self.first_frame,
             "last_frame": self.last_frame, "start_time": round(self.start_time, 6), "end_time": round(self.end_time, 6),
             "version": version_name(self.version) if self.version is not None else None,
@@ -204,6 +221,7 @@ class QuicHandshake:
             "chain_findings": [f.to_dict() for f in self.chain.findings] if self.chain is not None else None,
             "trust": self.chain.trust if self.chain is not None else None,
             "diagnosis": self.diagnosis.to_dict() if self.diagnosis is not None else None,
+            "path": self.path.to_dict() if self.path is not None else None,
         }
 
 
@@ -264,6 +282,7 @@ class QuicSession:
         self.handshake_streams = {"client": _CryptoStream(), "server": _CryptoStream()}
         self.handshake_read = {"client": 0, "server": 0}  # offset of the next unread message
         self.handshake_keys: dict[str, Optional[PacketKeys]] = {}
+        self.history = ZeekHistory()
         self.application_keys: dict[str, Optional[KeyPhases]] = {}
         self.cids: dict[str, list[bytes]] = {"client": [], "server": []}  # the CIDs each side issued
         self.version: Optional[int] = None  # the version of the server's latest long header (1-RTT keys)
@@ -283,6 +302,7 @@ class QuicSession:
         pos = 0
         while pos < len(data):
             if not data[pos] & 0x80:  # a short header: a 1-RTT packet, to the datagram's end
+                self._not_long(sender, data[pos])  # (Zeek's history: X for padding, O for packets)
                 if pos and not any(data[pos:]):
                     break  # zeros after the last long-header packet: padding of the datagram, no packet
                 counts["1rtt"] = counts.get("1rtt", 0) + 1
@@ -295,10 +315,26 @@ class QuicSession:
                 self._problem(f"frame {frame}: {e}")
                 break
             counts[header.kind] = counts.get(header.kind, 0) + 1
+            self._zeek_packet(sender, header)
             self._packet(sender, header, data, frame, ts)
             if header.end <= pos:
                 break
             pos = header.end
+
+    def _zeek_packet(self, sender: str, header: Any) -> None:
+        """What Zeek's quic.log keeps of a long-header packet: its letter, and the source
+        connection ID of each side's last Initial, Handshake or 0-RTT packet."""
+        self.history.long_packet(sender, header.kind)
+        if header.kind in ("initial", "handshake", "0rtt"):
+            if sender == "client":
+                self.result.client_scid = header.scid
+            else:
+                self.result.server_scid = header.scid
+        self.result.zeek_history = self.history.text
+
+    def _not_long(self, sender: str, first_byte: int) -> None:
+        self.history.not_long(sender, first_byte, decrypted=bool(self.opened["client"] or self.opened["server"]))
+        self.result.zeek_history = self.history.text
 
     def _problem(self, text: str) -> None:
         if len(self.result.problems) < 20:
@@ -373,6 +409,9 @@ class QuicSession:
         if r.close is not None:
             return
         alert = f.error_code - 0x100 if 0x100 <= f.error_code <= 0x1FF and not f.application else None
+        if level == "initial":  # (Zeek reads the Initial packets only)
+            self.history.close(sender)
+            r.zeek_history = self.history.text
         r.close = Close(sender, frame, ts, f.error_code, error_name(f.error_code, f.application, self._alpn()),
                         f.frame_type, f.reason[:500], f.application, alert, level,
                         late=r.handshake_done_frame is not None)
@@ -579,9 +618,12 @@ class QuicSession:
                 body = self.streams["client"].first_message(1)
                 if body is not None:
                     r.client_hello, r.client_hello_frame = parse_client_hello(body), frame
+                    self.history.add("client", "S")
             elif sender == "server" and r.server_hello is None:
                 body = self.streams["server"].first_message(2)
                 if body is not None:
                     r.server_hello, r.server_hello_frame = parse_server_hello(body), frame
+                    self.history.add("server", "S")
+            r.zeek_history = self.history.text
         except (ParseError, ValueError, IndexError, struct.error) as e:
             self._problem(f"frame {frame}: the {sender}'s hello does not parse: {e}")

@@ -72,14 +72,17 @@ def _failure(a: Any) -> list[Line]:
     elif f.kind == "encrypted_alert":
         out.append((f"    frame {f.frame}: the {f.sender} sent an encrypted alert (epoch {f.alert.epoch}) before "
                     "the handshake completed", "bold"))
+    elif f.kind == "icmp_error":
+        n = next((x for x in a.path.icmp if x.frame == f.frame), None) if a.path is not None else None
+        out.append((f"    frame {f.frame}: {n.name if n else 'an ICMP error'} answered the {f.sender}'s datagram", "bold"))
     else:
         what = "ClientHello" if f.sender == "client" and a.server_hello is None and not a.hello_verify_request_frame \
             else "flight"
         out.append((f"    frame {f.frame}: the {f.sender} sent its {what} {f.sends} times and got no answer", "bold"))
     diagnosis = a.diagnosis
-    if diagnosis:
-        out.append((f"    cause: {diagnosis['title']} ({diagnosis['cause']}, {diagnosis['likelihood']})", "yellow"))
-        out.append(("    " + diagnosis["explanation"], ""))
+    if diagnosis is not None:
+        out.append((f"    cause: {diagnosis.title} ({diagnosis.cause}, {diagnosis.likelihood})", "yellow"))
+        out.append(("    " + diagnosis.explanation, ""))
     return out
 
 

@@ -29,7 +29,8 @@ from typing import IO, Any, Iterable, Optional, Union
 from tlsdissect.report import story
 from tlsdissect.report.ladder_svg import ladder_svg
 from tlsdissect.report.safe import VALUE_LIMIT, html_escaped as esc
-from tlsdissect.report.summary import BIG_CAPTURE, Summary
+from tlsdissect.report.html_udp import udp_html, udp_index_row
+from tlsdissect.report.summary import BIG_CAPTURE, Summary, counted, where
 from tlsdissect.results.model import HTML_VIEWS, Connection, Report
 from tlsdissect.results.outcome import outcome_of
 
@@ -56,11 +57,11 @@ th, td { border: 1px solid #cfd8dc; padding: .2em .5em; text-align: left; vertic
 th { background: #eceff1; }
 table.facts th { width: 11em; }
 .meta { color: #546e7a; }
-.conn { border: 1px solid #cfd8dc; border-left: 6px solid #90a4ae; padding: .7em 1em; margin: 1.2em 0; }
-.conn.failed { border-left-color: #c62828; }
-.conn.incomplete { border-left-color: #ef6c00; }
+.conn, .handshake { border: 1px solid #cfd8dc; border-left: 6px solid #90a4ae; padding: .7em 1em; margin: 1.2em 0; }
+.conn.failed, .handshake.failed { border-left-color: #c62828; }
+.conn.incomplete, .handshake.incomplete { border-left-color: #ef6c00; }
 .conn.not_tls { border-left-color: #6a1b9a; }
-.conn.established { border-left-color: #2e7d32; }
+.conn.established, .handshake.established { border-left-color: #2e7d32; }
 .badge { display: inline-block; padding: 0 .45em; border-radius: 3px; color: #fff; font-weight: bold; }
 .badge.failed { background: #c62828; } .badge.incomplete { background: #ef6c00; }
 .badge.not_tls { background: #6a1b9a; } .badge.established { background: #2e7d32; }
@@ -75,7 +76,7 @@ svg.ladder { max-width: 100%; height: auto; }
 @media print {
   body { font-size: 10pt; margin: 0; max-width: none; }
   a { color: inherit; text-decoration: none; }
-  .conn { break-inside: auto; }
+  .conn, .handshake { break-inside: auto; }
   h2, h3, h4 { break-after: avoid; }
   figure, table.facts, tr { break-inside: avoid; }
 }
@@ -108,15 +109,22 @@ class _Section:
     error: Optional[str] = None
     notes: list[str] = field(default_factory=list)
     stopped: bool = False
+    # The QUIC handshakes and DTLS associations (few: kept here, all listed), as (order, first
+    # frame, index row, section); counted in ``summary`` too, and how many of them established.
+    udp: list[tuple[int, int, str, str]] = field(default_factory=list)
+    udp_established: int = 0
+    quic: int = 0
+    dtls: int = 0
 
     @property
     def listing(self) -> str:
         """all or failed: which connections the page lists (``auto`` decided by the count)."""
         if self.show == "auto":
-            return "failed" if self.summary.total > BIG_CAPTURE else "all"
+            return "failed" if self.summary.total - len(self.udp) > BIG_CAPTURE else "all"
         return self.show
 
-    def anchor(self, stream: int) -> str:
+    def anchor(self, stream: Union[int, str]) -> str:
+        """A connection's anchor (its stream), or a UDP handshake's (summary.where's key)."""
         return f"c{self.number}-{stream}"
 
 
@@ -170,6 +178,17 @@ class HtmlReport:
             arr.append(value)
         self.size += len(row) + len(data)
 
+    def add_udp(self, handshake: Any) -> None:
+        """Count a QUIC handshake or DTLS association and render it (html_udp): every one is listed."""
+        section = self.sections[-1]
+        outcome = section.summary.add(handshake)
+        section.udp_established += outcome == "established"
+        section.quic += handshake.protocol == "quic"
+        section.dtls += handshake.protocol == "dtls"
+        anchor = section.anchor(where(handshake)[1])
+        section.udp.append((ORDER.get(outcome, 9), handshake.first_frame, udp_index_row(handshake, anchor, outcome),
+                            udp_html(handshake, anchor, _diagnosis)))
+
     def finish(self, head: Report, notes: Iterable[str] = (), stopped: bool = False) -> None:
         """The capture's header facts (name, frames, truncation, warnings), once it is read."""
         section = self.sections[-1]
@@ -198,7 +217,7 @@ class HtmlReport:
         out.write(f"<header>\n<h1>{esc(title)}</h1>\n")
         out.write(f'<p class="meta">Made by tlsdissect {esc(self.version)} from '
                   + ", ".join(f"<code>{esc(n)}</code>" for n in names)
-                  + ". Frame numbers are Wireshark's; stream N is Wireshark's <code>tcp.stream eq N</code>.</p>\n")
+                  + ". Frame numbers are Wireshark's; stream N is Wireshark's <code>tcp.stream eq N</code> (<code>udp.stream eq N</code> for a QUIC or DTLS handshake).</p>\n")
         if len(self.sections) > 1:
             out.write(_overall(self.sections))
         out.write("</header>\n")
@@ -227,7 +246,14 @@ class HtmlReport:
         for i in order:
             self.spool.seek(offset[i] + row_length[i])
             out.write(self.spool.read(length[i]).decode("utf-8", "surrogateescape"))
-        not_listed = section.summary.outcomes.get("established", 0) if section.listing == "failed" else 0
+        if section.udp:
+            listed = sorted(section.udp, key=lambda u: (u[0], u[1]))
+            out.write('<h3>QUIC and DTLS handshakes</h3>\n<table class="index udp"><tr><th>udp.stream</th>'
+                      "<th>protocol</th><th>outcome</th><th>client → server</th><th>server name</th><th>version</th>"
+                      "<th>cause</th><th>first frame</th></tr>\n" + "".join(u[2] for u in listed) + "</table>\n")
+            out.write("".join(u[3] for u in listed))
+        established = section.summary.outcomes.get("established", 0) - section.udp_established
+        not_listed = established if section.listing == "failed" else 0
         if not_listed:
             out.write(f'<p class="meta">{not_listed} established connection(s) not listed: {esc(self.hint)}.</p>\n')
         out.write("</section>\n")
@@ -235,9 +261,7 @@ class HtmlReport:
 
 def _capture_facts(head: Report, section: _Section) -> str:
     s = section.summary
-    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(s.outcomes.items(),
-                                                                       key=lambda kv: ORDER.get(kv[0], 9)))
-    out = [f'<p>{head.frames} frames, {s.total} TLS connection(s)' + (f" — {esc(counts)}" if counts else "") + "</p>"]
+    out = [f"<p>{head.frames} frames, {esc(counted(section.quic, section.dtls, s.outcomes))}</p>"]
     if head.truncated:
         out.append(f'<p class="warn">warning: {esc(head.truncation_reason)}; results are partial</p>')
     if section.stopped:
@@ -265,9 +289,9 @@ def _summary_html(section: _Section) -> str:
         out.append("</table>")
         out.append('<table class="summary servers"><tr><th>server with the most failures</th><th>failures</th>'
                    "<th>first failing frame</th><th>stream</th></tr>")
-        for server, n, frame, stream in s.top_servers():
+        for server, n, frame, label, key in s.top_servers():
             out.append(f"<tr><td>{esc(server)}</td><td>{n}</td><td>{frame}</td>"
-                       f'<td><a href="#{section.anchor(stream)}">stream {stream}</a></td></tr>')
+                       f'<td><a href="#{section.anchor(key)}">{esc(label)}</a></td></tr>')
         out.append("</table>")
         if len(s.servers) > len(s.top_servers()):
             out.append(f'<p class="meta">… and {len(s.servers) - len(s.top_servers())} more server(s)</p>')
@@ -316,7 +340,7 @@ def connection_html(c: Connection, anchor: str) -> str:
     out = [f'<section class="conn {esc(outcome)}" id="{anchor}">', _head(c, outcome)]
     diag = c.diagnosis
     if diag is not None:
-        out.append(_diagnosis(c, diag))
+        out.append(_diagnosis(diag, c.wireshark_filter))
     else:
         out.append(_undiagnosed(c))
     warnings = story.warning_texts(c) if outcome == "established" else []  # (a failure's are its evidence)
@@ -348,14 +372,16 @@ def _head(c: Connection, outcome: str) -> str:
             f"</span> " + " · ".join(parts) + "</h3>")
 
 
-def _diagnosis(c: Connection, diag: Any) -> str:
+def _diagnosis(diag: Any, wireshark_filter: str) -> str:
+    """A verdict (a connection's Diagnosis, a QUIC or DTLS handshake's UdpDiagnosis: read by field
+    name) with its facts, evidence, what is hidden and the fix."""
     out = []
     verdict = _get(diag, "verdict")
     if verdict:
         out.append(f'<p class="verdict">{esc(verdict)}</p>')
     if _get(diag, "explanation"):
         out.append(f'<p class="explanation">{esc(_get(diag, "explanation"))}</p>')
-    out.append(_facts(c, diag))
+    out.append(_facts(diag, wireshark_filter))
     evidence = _get(diag, "evidence") or []
     if evidence:
         items = []
@@ -380,7 +406,7 @@ def _diagnosis(c: Connection, diag: Any) -> str:
     return "\n".join(out)
 
 
-def _facts(c: Connection, diag: Any) -> str:
+def _facts(diag: Any, wireshark_filter: str) -> str:
     """The diagnosis's fields as a two-column table; each value cell is classed by its field."""
     rows: list[tuple[str, str, str]] = []
     cause = _get(diag, "cause")
@@ -407,7 +433,7 @@ def _facts(c: Connection, diag: Any) -> str:
         if frame is not None:
             text += f' in <span class="frames">frame {int(frame)}</span>'
         rows.append(("alert", "alert", text))
-    rows.append(("Wireshark filter", "filter", f"<code>{esc(c.wireshark_filter)}</code>"))
+    rows.append(("Wireshark filter", "filter", f"<code>{esc(wireshark_filter)}</code>"))
     return ('<table class="facts">' + "".join(f'<tr><th>{k}</th><td class="{cls}">{v}</td></tr>' for k, cls, v in rows)
             + "</table>")
 
@@ -480,6 +506,8 @@ def render(reports: Union[Report, Iterable[Report]], *, show: str = "auto", vers
             page.start()
             for conn in report.connections:
                 page.add(conn)
+            for handshake in (*report.quic, *report.dtls):
+                page.add_udp(handshake)
             page.finish(report)
         out = io.StringIO()
         page.write(out)

@@ -72,10 +72,10 @@ def _diagnosis_lines(q: Any, dg: Any, outcome: str) -> list[Line]:
     out.append((f"    {dg.explanation}", ""))
     close_frame = q.close.frame if q.close is not None else None
     for e in dg.evidence:
-        if e["frames"] == [close_frame] and e["text"].startswith("The ") and "closed the connection" in e["text"]:
+        if e.frames == [close_frame] and e.text.startswith("The ") and "closed the connection" in e.text:
             continue  # (the close line above says it)
-        frames = f"frame {', '.join(str(x) for x in e['frames'])}: " if e["frames"] else ""
-        out.append((f"    {frames}{e['text']}", "dim"))
+        frames = f"frame {', '.join(str(x) for x in e.frames)}: " if e.frames else ""
+        out.append((f"    {frames}{e.text}", "dim"))
     for h in dg.hidden:
         out.append((f"    hidden: {h}", "yellow"))
     if dg.remedy and outcome == "failed":

@@ -1,4 +1,5 @@
-"""Tables for analysts: one row per connection, the DataFrame's columns, as CSV or Parquet.
+"""Tables for analysts: one row per connection (and per QUIC or DTLS handshake), the
+DataFrame's columns, as CSV or Parquet.
 
 Both writers take connections one at a time as the run reports them and write as they go
 (CSV row by row, Parquet in row groups of ROW_GROUP rows), so memory stays flat however big the
@@ -12,6 +13,7 @@ import csv
 from datetime import datetime, timezone
 from typing import IO, Any, Optional
 
+from tlsdissect.report.udp_rows import handshake_row
 from tlsdissect.results.model import DATAFRAME_COLUMNS, Connection, connection_row, rows_frame
 
 ROW_GROUP = 50_000  # Parquet rows buffered before a row group is written
@@ -49,6 +51,10 @@ class CsvTable:
     def add(self, conn: Connection, capture: str) -> None:
         self.add_row(connection_row(conn, capture))
 
+    def add_udp(self, handshake: Any, capture: str) -> None:
+        """A QUIC handshake's or DTLS association's row (report.udp_rows)."""
+        self.add_row(handshake_row(handshake, capture))
+
     def add_row(self, row: dict[str, Any]) -> None:
         """A row made elsewhere (connection_row; a Dask worker's, for --cluster); not changed."""
         row = {**row}
@@ -77,6 +83,10 @@ class ParquetTable:
 
     def add(self, conn: Connection, capture: str) -> None:
         self.add_row(connection_row(conn, capture))
+
+    def add_udp(self, handshake: Any, capture: str) -> None:
+        """A QUIC handshake's or DTLS association's row (report.udp_rows)."""
+        self.add_row(handshake_row(handshake, capture))
 
     def add_row(self, row: dict[str, Any]) -> None:
         """A row made elsewhere (connection_row; a Dask worker's, for --cluster)."""

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from tlsdissect.report import story
 from tlsdissect.report.safe import VALUE_LIMIT, shown
+from tlsdissect.report.summary import counted
 from tlsdissect.results.model import Connection, Report
 from tlsdissect.results.outcome import outcome_of
 
@@ -27,7 +28,7 @@ def render_report(report: Report, *, verbose: bool = False, color: bool = True,
     con = console or Console(no_color=not color, highlight=False, soft_wrap=True)
     conns = sorted(report.connections, key=lambda c: (_ORDER.get(outcome_of(c), 9), c.stream))
     counts: dict[str, int] = {}
-    for c in conns:
+    for c in (*conns, *report.quic, *report.dtls):
         o = outcome_of(c)
         counts[o] = counts.get(o, 0) + 1
     render_header(con, report, counts)
@@ -41,11 +42,11 @@ def order_of(outcome: str) -> int:
 
 
 def render_header(con: Console, report: Report, counts: dict[str, int]) -> None:
-    """The capture line (counts by outcome) and its warnings; ``report.connections`` is not read."""
-    total = sum(counts.values())
-    summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items(), key=lambda kv: _ORDER.get(kv[0], 9)))
-    con.print(Text.assemble((shown(report.capture), "bold"), f": {report.frames} frames, "
-                            f"{total} TLS connection(s)" + (f" — {summary}" if summary else "")))
+    """The capture line (counts by outcome: the connections', the QUIC handshakes' and the DTLS
+    associations' together, as the exit status and ``failures()`` count them) and its warnings;
+    ``report.connections`` is not read, ``report.quic`` and ``report.dtls`` only counted."""
+    con.print(Text.assemble((shown(report.capture), "bold"),
+                            f": {report.frames} frames, " + counted(len(report.quic), len(report.dtls), counts)))
     if report.truncated:
         con.print(Text(shown(f"warning: {report.truncation_reason}; results are partial"), style="yellow"))
     for w in report.warnings:

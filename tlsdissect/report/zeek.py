@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timezone
-from typing import IO, Any, Optional, Sequence
+from typing import IO, Any, Optional, Sequence, Union
 
+from tlsdissect.report.udp_rows import connection_form
 from tlsdissect.results.model import Connection
 
 UNSET = "-"
@@ -33,6 +34,15 @@ SSL_FIELDS: tuple[tuple[str, str], ...] = (
     ("established", "bool"), ("ssl_history", "string"), ("cert_chain_fps", "vector[string]"),
     ("client_cert_chain_fps", "vector[string]"), ("sni_matches_cert", "bool"), ("validation_status", "string"),
     ("ja3", "string"), ("ja3s", "string"), ("ja4", "string"), ("ja4s", "string"),
+    ("tlsdissect_outcome", "string"), ("tlsdissect_cause", "string"), ("tlsdissect_stream", "count"),
+    ("tlsdissect_protocol", "string"), ("tlsdissect_starttls_result", "string"),
+    ("tlsdissect_starttls_answer", "string"),
+)
+# quic.log, as Zeek's base/protocols/quic/main.zeek writes it.
+QUIC_FIELDS: tuple[tuple[str, str], ...] = (
+    ("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"), ("id.resp_h", "addr"),
+    ("id.resp_p", "port"), ("version", "string"), ("client_initial_dcid", "string"), ("client_scid", "string"),
+    ("server_scid", "string"), ("server_name", "string"), ("client_protocol", "string"), ("history", "string"),
     ("tlsdissect_outcome", "string"), ("tlsdissect_cause", "string"), ("tlsdissect_stream", "count"),
 )
 X509_FIELDS: tuple[tuple[str, str], ...] = (
@@ -53,7 +63,12 @@ CONN_FIELDS: tuple[tuple[str, str], ...] = (
 
 # Zeek's version strings (ssl/consts.zeek version_strings).
 _VERSIONS = {"SSLv2": "SSLv2", "SSLv3": "SSLv3", "TLSv1.0": "TLSv10", "TLSv1.1": "TLSv11", "TLSv1.2": "TLSv12",
-             "TLSv1.3": "TLSv13"}
+             "TLSv1.3": "TLSv13", "DTLSv1.0": "DTLSv10", "DTLSv1.2": "DTLSv12", "DTLSv1.3": "DTLSv13"}
+# Zeek's QUIC version strings (quic/consts.zeek version_strings; others are "unknown-<hex>").
+QUIC_VERSIONS = {0x00000001: "1", 0x6B3343CF: "quicv2", **{0xFF000000 + n: f"draft-{n}" for n in range(22, 35)},
+                 0xFF00001F: "draft-30", 0xFACEB001: "mvfst (faceb001)", 0xFACEB002: "mvfst (faceb002)",
+                 0xFACEB00E: "mvfst (faceb00e)", 0xFACEB011: "mvfst (faceb011)", 0xFACEB012: "mvfst (faceb012)",
+                 0xFACEB013: "mvfst (faceb013)"}
 # Zeek's key types and algorithms (x509: OpenSSL's object names).
 _KEY_TYPES = {"RSA": ("rsa", "rsaEncryption"), "EC": ("ecdsa", "id-ecPublicKey"), "DSA": ("dsa", "dsaEncryption"),
               "Ed25519": ("ed25519", "ED25519"), "Ed448": ("ed448", "ED448")}
@@ -65,7 +80,7 @@ _VALIDATION = (
 )
 
 
-def uid_of(capture: str, stream: int) -> str:
+def uid_of(capture: str, stream: Union[int, str]) -> str:
     """A Zeek-shaped uid ('C' and 17 base62 characters), the same for the same capture and
     stream in every run."""
     n = int.from_bytes(hashlib.sha256(f"{capture}\0{stream}".encode("utf-8", "surrogateescape")).digest()[:13], "big")
@@ -75,6 +90,59 @@ def uid_of(capture: str, stream: int) -> str:
         n, r = divmod(n, 62)
         out.append(alphabet[r])
     return "C" + "".join(out)
+
+
+def udp_uid_of(capture: str, first_frame: int) -> str:
+    """The uid of a QUIC handshake's or DTLS association's flow (its first frame names it in
+    the capture), the same in every run, never one a TCP connection's uid_of gives."""
+    return uid_of(capture, f"udp {first_frame}")
+
+
+def quic_record(q: Any, uid: str) -> dict[str, Any]:
+    """quic.log's fields (Zeek's base/protocols/quic/main.zeek) of a QUIC handshake."""
+    client_h, client_p = _host_port(q.client)
+    server_h, server_p = _host_port(q.server)
+    version = q.version
+    offered = q.client_hello.alpn if q.client_hello is not None else []
+    return {
+        "ts": q.start_time, "uid": uid, "id.orig_h": client_h, "id.orig_p": client_p, "id.resp_h": server_h,
+        "id.resp_p": server_p,
+        "version": None if version is None else QUIC_VERSIONS.get(version, f"unknown-{version:x}"),
+        "client_initial_dcid": q.original_dcid.hex() or None,
+        "client_scid": _hex(q.client_scid), "server_scid": _hex(q.server_scid),
+        "server_name": q.server_name, "client_protocol": str(offered[0]) if offered else None,
+        "history": q.zeek_history,
+        "tlsdissect_outcome": q.outcome(), "tlsdissect_cause": getattr(q.diagnosis, "cause", None),
+        "tlsdissect_stream": q.stream,
+    }
+
+
+def _hex(value: Optional[bytes]) -> Optional[str]:
+    return value.hex() if value is not None else None
+
+
+def udp_conn_record(h: Any, uid: str) -> dict[str, Any]:
+    """conn.log's fields of a UDP flow that carried a QUIC handshake or DTLS association: proto
+    udp, Zeek's service names (``quic,ssl``; ``dtls``), its UDP conn_state (SF: both sides sent,
+    S0: only the client, SHR: only the server) and history (D, d: each side's data)."""
+    client_h, client_p = _host_port(h.client)
+    server_h, server_p = _host_port(h.server)
+    if h.protocol == "quic":
+        sent = {side: sum(h.packets[side].values()) for side in ("client", "server")}
+        pkts: dict[str, Optional[int]] = {"client": None, "server": None}  # (packets, not datagrams: not counted)
+    else:
+        sent = dict(h.datagrams)
+        pkts = {"client": sent["client"], "server": sent["server"]}
+    state = ("SF" if sent["server"] else "S0") if sent["client"] else ("SHR" if sent["server"] else "OTH")
+    history = ("D" if sent["client"] else "") + ("d" if sent["server"] else "")
+    return {
+        "ts": h.start_time, "uid": uid, "id.orig_h": client_h, "id.orig_p": client_p,
+        "id.resp_h": server_h, "id.resp_p": server_p, "proto": "udp",
+        "service": "quic,ssl" if h.protocol == "quic" else "dtls",
+        "duration": round(h.end_time - h.start_time, 6), "orig_bytes": None, "resp_bytes": None,
+        "conn_state": state, "missed_bytes": 0, "history": history or None,
+        "orig_pkts": pkts["client"], "resp_pkts": pkts["server"],
+    }
 
 
 def _host_port(endpoint: str) -> tuple[str, int]:
@@ -101,6 +169,7 @@ def ssl_record(d: dict[str, Any], uid: str) -> dict[str, Any]:
     alerts = d.get("alerts") or []
     named = [a for a in alerts if a.get("name")]
     diag = d.get("diagnosis") or {}
+    starttls = d.get("starttls") or {}
     return {
         "ts": d["start_time"], "uid": uid, "id.orig_h": client_h, "id.orig_p": client_p,
         "id.resp_h": server_h, "id.resp_p": server_p,
@@ -114,8 +183,15 @@ def ssl_record(d: dict[str, Any], uid: str) -> dict[str, Any]:
         "sni_matches_cert": _sni_matches(d, certs), "validation_status": _validation(d),
         "ja3": fp.get("ja3"), "ja3s": fp.get("ja3s"), "ja4": fp.get("ja4"), "ja4s": fp.get("ja4s"),
         "tlsdissect_outcome": d.get("outcome"), "tlsdissect_cause": diag.get("cause"),
-        "tlsdissect_stream": d.get("stream"),
+        "tlsdissect_stream": d.get("stream"), "tlsdissect_protocol": d.get("protocol", "tls"),
+        "tlsdissect_starttls_result": starttls.get("result"), "tlsdissect_starttls_answer": _starttls_answer(starttls),
     }
+
+
+def _starttls_answer(starttls: dict[str, Any]) -> Optional[str]:
+    """The server's answer to a STARTTLS-type request: its code and words ('454 4.7.0 TLS not available')."""
+    words = " ".join(str(x) for x in (starttls.get("answer_code"), starttls.get("answer_text")) if x)
+    return words or None
 
 
 def _curve(d: dict[str, Any]) -> Optional[str]:
@@ -313,13 +389,15 @@ class ZeekLog:
 
 
 class ZeekLogs:
-    """ssl.log, x509.log and conn.log for every connection handed over (``add``)."""
+    """ssl.log, x509.log, conn.log (and quic.log when asked) for every connection handed over
+    (``add``) and every QUIC handshake and DTLS association (``add_udp``)."""
 
     def __init__(self, outs: dict[str, IO[str]], json_lines: bool = False) -> None:
         now = datetime.now(timezone.utc)
         self.ssl = ZeekLog(outs["ssl"], "ssl", SSL_FIELDS, json_lines, now)
         self.x509 = ZeekLog(outs["x509"], "x509", X509_FIELDS, json_lines, now)
         self.conn = ZeekLog(outs["conn"], "conn", CONN_FIELDS, json_lines, now)
+        self.quic = ZeekLog(outs["quic"], "quic", QUIC_FIELDS, json_lines, now) if "quic" in outs else None
         self._x509_seen: set[str] = set()
 
     def add(self, conn: Connection, capture: str) -> None:
@@ -328,6 +406,18 @@ class ZeekLogs:
         self.conn.write(conn_record(d, uid))
         if not d.get("is_tls"):
             return
+        self._ssl(d, uid)
+
+    def add_udp(self, handshake: Any, capture: str) -> None:
+        """A QUIC handshake (conn.log, quic.log, ssl.log: Zeek logs QUIC's TLS there too) or a
+        DTLS association (conn.log, ssl.log with version DTLSv10/DTLSv12/DTLSv13), with one uid."""
+        uid = udp_uid_of(capture, handshake.first_frame)
+        self.conn.write(udp_conn_record(handshake, uid))
+        if handshake.protocol == "quic" and self.quic is not None:
+            self.quic.write(quic_record(handshake, uid))
+        self._ssl(connection_form(handshake), uid)
+
+    def _ssl(self, d: dict[str, Any], uid: str) -> None:
         self.ssl.write(ssl_record(d, uid))
         for rec in x509_records(d):
             # Zeek logs a certificate once per fingerprint (its x509 caching), with the first
@@ -340,5 +430,6 @@ class ZeekLogs:
 
     def close(self) -> None:
         now = datetime.now(timezone.utc)
-        for log in (self.ssl, self.x509, self.conn):
-            log.close(now)
+        for log in (self.ssl, self.x509, self.conn, self.quic):
+            if log is not None:
+                log.close(now)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, ClassVar, Iterator, Optional
 
 from tlsdissect.results import jsontext
+from tlsdissect.results import starttls as starttls_results
 from tlsdissect.results.outcome import outcome_of
 
 
@@ -24,6 +25,9 @@ HTML_VIEWS: dict[str, Callable[..., str]] = {}
 # The fingerprint computation (tlsdissect.fingerprints registers "connection" when imported):
 # this model reads the hellos through it without importing a stage.
 FINGERPRINTERS: dict[str, Callable[[Any], Any]] = {}
+# The DataFrame row of a QUIC handshake or DTLS association (tlsdissect.report.udp_rows registers
+# "udp" when imported): Report.to_dataframe adds their rows by this table.
+ROW_MAKERS: dict[str, Callable[[Any, str], dict[str, Any]]] = {}
 # The writer of an annotated pcapng (tlsdissect.report.annotate registers "report" when imported):
 # Report.annotate calls it by this table, as the views above.
 ANNOTATORS: dict[str, Callable[..., Any]] = {}
@@ -314,6 +318,12 @@ class Connection:
     # carry the same value (decoded certificates): json_value() writes these instead.
     extra_json: Optional[dict[str, Any]] = field(default=None, repr=False, compare=False)
 
+    # What carries the handshake and what it is (docs/schema.md): the same attributes as a QUIC
+    # handshake's ("udp", "quic") and a DTLS association's ("udp", "dtls"), so that the views
+    # and scripts that take all three can tell them apart.
+    # (``transport`` is a field above: "udp" for TLS inside OpenVPN over UDP)
+    protocol: ClassVar[str] = "tls"
+
     @property
     def wireshark_filter(self) -> str:
         """The Wireshark display filter that shows this connection."""
@@ -366,6 +376,8 @@ class Connection:
         cr = self.certificate_request
         ske = self.server_key_exchange
         d: dict[str, Any] = {
+            "transport": self.transport,
+            "protocol": "tls",
             "stream": self.stream,
             "client": self.client,
             "server": self.server,
@@ -403,8 +415,6 @@ class Connection:
             d["starttls"] = self.starttls.to_dict()
         if self.encapsulation is not None:
             d["encapsulation"] = self.encapsulation
-            if self.transport != "tcp":
-                d["transport"] = self.transport
         fp = self.fingerprints
         d["fingerprints"] = fp.to_dict() if fp is not None else None
         d.update(self.extra)
@@ -474,8 +484,9 @@ class Report:
 
     def __repr__(self) -> str:
         """A few lines (a REPL's view): the capture, then one line per connection."""
-        failed = sum(1 for c in self.connections if c.outcome == "failed")
-        lines = [f"<Report {self.capture!r}: {len(self.connections)} connection(s), {failed} failed"
+        failed = len(self.failures())
+        udp = f", {len(self.quic)} QUIC and {len(self.dtls)} DTLS handshake(s)" if self.quic or self.dtls else ""
+        lines = [f"<Report {self.capture!r}: {len(self.connections)} connection(s){udp}, {failed} failed"
                  + (", truncated" if self.truncated else "")]
         lines += [f"  {c!r}" for c in self.connections[:self.REPR_LINES]]
         if len(self.connections) > self.REPR_LINES:
@@ -514,9 +525,15 @@ class Report:
         unless there are more than 100 (then the summary and the ones not established)."""
         return HTML_VIEWS["page"](self, show=show)
 
-    def failures(self) -> list[Connection]:
-        """Connections with a diagnosed problem (failed handshakes and refusals)."""
-        return [c for c in self.connections if outcome_of(c) == "failed"]
+    def failures(self) -> list[Any]:
+        """Connections with a diagnosed problem (failed handshakes and refusals), then the QUIC
+        handshakes and DTLS associations that failed (``transport`` "udp"; ``protocol`` "quic" or
+        "dtls"; their ``diagnosis`` has the same verdict fields): what the exit status counts."""
+        return [c for c in self.connections if outcome_of(c) == "failed"] + self.udp_failures()
+
+    def udp_failures(self) -> list[Any]:
+        """The QUIC handshakes and DTLS associations that failed, in that order."""
+        return [h for h in (*self.quic, *self.dtls) if outcome_of(h) == "failed"]
 
     def to_json(self, indent: Optional[int] = 2) -> str:
         """``to_dict()`` as JSON text."""
@@ -531,7 +548,8 @@ class Report:
         return ANNOTATORS["report"](self, out, source, keylog)
 
     def to_dataframe(self) -> Any:
-        """One row per connection (needs pandas 2): docs/schema.md's DataFrame section lists the
+        """One row per connection, then one per QUIC handshake and DTLS association (``transport``
+        and ``protocol`` tell them apart; needs pandas 2): docs/schema.md's DataFrame section lists the
         columns. Times are ``datetime64[ns, UTC]``, ``duration`` a timedelta; ``outcome``,
         ``cause``, ``confidence``, ``aborted_by``, ``failure_point`` and ``version`` are
         categoricals; ``outcome`` is the same as the text view's and ``failures()``'s.
@@ -543,7 +561,11 @@ class Report:
             import pandas  # noqa: F401
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError("to_dataframe() needs pandas: pip install pandas") from e
-        return rows_frame([connection_row(c, self.capture) for c in self.connections])
+        rows = [connection_row(c, self.capture) for c in self.connections]
+        udp_row = ROW_MAKERS.get("udp")
+        if udp_row is not None:
+            rows += [udp_row(h, self.capture) for h in (*self.quic, *self.dtls)]
+        return rows_frame(rows)
 
 
 def rows_frame(rows: list[dict[str, Any]]) -> Any:
@@ -586,8 +608,10 @@ def rows_frame(rows: list[dict[str, Any]]) -> Any:
 
 
 TEXT_COLUMNS = ("capture", "client", "server", "server_name", "cipher", "alpn", "ssl_history", "last_alert",
-                "server_cert_subject", "server_cert_issuer", "ja3", "ja3s", "ja4", "ja4s")
-CATEGORY_COLUMNS = ("outcome", "cause", "confidence", "aborted_by", "failure_point", "version")
+                "server_cert_subject", "server_cert_issuer", "ja3", "ja3s", "ja4", "ja4s", "quic_version",
+                "starttls_answer_code", "starttls_answer_text")
+CATEGORY_COLUMNS = ("outcome", "cause", "confidence", "aborted_by", "failure_point", "version", "transport",
+                    "protocol", "starttls_protocol", "starttls_result")
 
 
 # The DataFrame's columns, in order (docs/schema.md): add, never rename.
@@ -595,7 +619,8 @@ DATAFRAME_COLUMNS = (
     "capture", "stream", "client", "server", "server_name", "version", "cipher", "alpn", "established",
     "resumed", "ssl_history", "last_alert", "outcome", "cause", "confidence", "aborted_by", "failure_point",
     "start_time", "end_time", "duration", "first_frame", "server_cert_subject", "server_cert_issuer",
-    "server_cert_not_after", "ja3", "ja3s", "ja4", "ja4s",
+    "server_cert_not_after", "ja3", "ja3s", "ja4", "ja4s", "transport", "protocol", "quic_version",
+    "starttls_protocol", "starttls_result", "starttls_answer_code", "starttls_answer_text",
 )
 
 
@@ -607,6 +632,10 @@ DATAFRAME_CATEGORIES: dict[str, list[str]] = {
     "outcome": ["established", "failed", "incomplete", "not_tls"],
     "confidence": ["certain", "likely", "possible"],
     "aborted_by": ["client", "server", "middlebox", "unknown"],
+    "transport": ["tcp", "udp"],
+    "protocol": ["tls", "quic", "dtls"],
+    "starttls_protocol": list(starttls_results.PROTOCOLS),
+    "starttls_result": list(starttls_results.RESULTS),
 }
 
 
@@ -614,15 +643,6 @@ def connection_row(c: Connection, capture: str) -> dict[str, Any]:
     """A connection's DataFrame row (also the shape a Dask partition builds)."""
     last = c.alerts[-1] if c.alerts else None
     diag = c.diagnosis
-    leaf = (c.extra.get("server_certificates") or [None])[0] or {}
-    not_after = leaf.get("not_after")
-    if not_after:
-        from datetime import datetime, timezone
-
-        try:
-            not_after = datetime.strptime(not_after, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
-        except ValueError:
-            not_after = None
     return {
         "capture": capture, "stream": c.stream, "client": c.client, "server": c.server,
         "server_name": c.server_name, "version": c.version, "cipher": c.cipher, "alpn": c.alpn,
@@ -631,10 +651,35 @@ def connection_row(c: Connection, capture: str) -> dict[str, Any]:
         "cause": getattr(diag, "cause", None), "confidence": getattr(diag, "confidence", None),
         "aborted_by": getattr(diag, "aborted_by", None), "failure_point": getattr(diag, "failure_point", None),
         "start_time": c.start_time, "end_time": c.end_time, "duration": c.end_time - c.start_time,
-        "first_frame": c.first_frame, "server_cert_subject": leaf.get("subject"),
-        "server_cert_issuer": leaf.get("issuer"), "server_cert_not_after": not_after or None,
-        **_fingerprint_columns(c),
+        "first_frame": c.first_frame, **certificate_columns(c.extra.get("server_certificates") or []),
+        **_fingerprint_columns(c), "transport": "tcp", "protocol": "tls", "quic_version": None,
+        **starttls_columns(c.starttls),
     }
+
+
+def certificate_columns(certificates: list[dict[str, Any]]) -> dict[str, Any]:
+    """The server's leaf certificate's columns, from the JSON's ``server_certificates``."""
+    leaf: dict[str, Any] = certificates[0] if certificates else {}
+    not_after = leaf.get("not_after")
+    if not_after:
+        from datetime import datetime, timezone
+
+        try:
+            not_after = datetime.strptime(not_after, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            not_after = None
+    return {"server_cert_subject": leaf.get("subject"), "server_cert_issuer": leaf.get("issuer"),
+            "server_cert_not_after": not_after or None}
+
+
+def starttls_columns(starttls: Any) -> dict[str, Any]:
+    """Where a connection's plain-text prelude (STARTTLS, SSLRequest: results.starttls.StartTls)
+    stopped and what the server answered; empty for a connection that began in TLS."""
+    if starttls is None:
+        return {"starttls_protocol": None, "starttls_result": None, "starttls_answer_code": None,
+                "starttls_answer_text": None}
+    return {"starttls_protocol": starttls.protocol, "starttls_result": starttls.result,
+            "starttls_answer_code": starttls.answer_code, "starttls_answer_text": starttls.answer_text}
 
 
 def _fingerprint_columns(c: Connection) -> dict[str, Optional[str]]:

@@ -10,6 +10,9 @@ from typing import Any
 
 
 def outcome_of(conn: Any) -> str:
+    if getattr(conn, "protocol", "tls") != "tls":  # a QUIC handshake or DTLS association: its own reading
+        udp_outcome: str = conn.outcome()
+        return udp_outcome
     diag = conn.diagnosis
     if diag is not None and getattr(diag, "outcome", None):
         if diag.outcome in ("established", "not_tls", "incomplete") and diag.cause not in ("ok", "not_tls", "unknown"):

@@ -18,6 +18,9 @@ PLAINTEXT = "plaintext"  # the client went on in plain text without asking for T
 NO_ANSWER = "no_answer"  # the client asked; the capture holds no answer
 INCOMPLETE = "incomplete"  # the exchange did not get as far as a request (capture end, a gave-up client)
 RESULTS = (ACCEPTED, REFUSED, NOT_OFFERED, PLAINTEXT, NO_ANSWER, INCOMPLETE)
+# The protocols whose plain-text prelude the STARTTLS stage reads (``StartTls.protocol``; each
+# reader of tlsdissect.starttls names its own, tests/test_tables.py checks they are these).
+PROTOCOLS = ("smtp", "ftp", "nntp", "imap", "pop3", "ldap", "xmpp", "postgresql", "mysql")
 
 
 @dataclass(slots=True)

@@ -18,6 +18,11 @@ from tlsdissect.tls.recordevents import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSH
 # A session.TlsSession, typed loosely (the session imports this module).
 Session = Any
 PROBABLE_ALERT_MAX = 24  # a protected record this small (2-byte alert + type + tag) is likely an alert
+# The smallest protected record a TLS 1.3 Finished fits in: 4-byte header + 32-byte verify_data
+# (SHA-256, the shortest) + inner content type + 16-byte AEAD tag. A client record after the
+# server's flight below this is no Finished: an alert, padded by stacks that pad (Java's JSSE
+# sends 35 bytes), or an empty Certificate (25) that a Finished follows.
+MIN_FINISHED_RECORD = 53
 # Server messages of a full handshake (absent from an abbreviated, resumed one).
 _FULL_HANDSHAKE = frozenset((hs.CERTIFICATE, hs.SERVER_KEY_EXCHANGE, hs.SERVER_HELLO_DONE))
 
@@ -58,7 +63,7 @@ def established(s: Session, client: int) -> bool:
     server_recs = [r for r in s.protected_log[server] if r[2] == CT_APPLICATION_DATA]
     if not server_recs:
         return False
-    fin = next((r for r in client_recs if r[3] > PROBABLE_ALERT_MAX), None)
+    fin = next((r for r in client_recs if r[3] >= MIN_FINISHED_RECORD), None)
     if fin is None:
         return False
     after = [r for r in server_recs if r[0] > fin[0]]

@@ -37,6 +37,7 @@ _HISTORY_LETTERS = {
     0: "h", 1: "c", 2: "s", 3: "v", 4: "t", 5: "e", 6: "j", 8: "o", 11: "x", 12: "k", 13: "r",
     14: "n", 15: "y", 16: "g", 20: "f", 21: "w", 22: "u", 23: "a", 24: "p", 254: "m",
 }
+HISTORY_LETTERS = _HISTORY_LETTERS  # (read by the views for DTLS and QUIC handshakes: report.udp_rows)
 MAX_HISTORY = 100
 MAX_TIMELINE_PROTECTED = 24  # protected records listed in the timeline per direction
 

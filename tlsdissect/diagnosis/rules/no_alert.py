@@ -348,6 +348,23 @@ def _probable_alert_before_close(f: Facts) -> Optional[tuple[Event, list[Evidenc
     return probable, [line], ["the alert's description (TLS 1.3 encrypts it); " + f.keys_hint()]
 
 
+def _probable_alert_then_peer_close(f: Facts, side: str) -> Optional[tuple[Event, list[Evidence], list[str]]]:
+    """TLS 1.3 without keys: ``side``'s last protected record before the close is alert-sized and
+    the *other* side closed right after it: that close answers the alert (NSS and Erlang clients
+    send theirs and the server's FIN can win the race to the capture)."""
+    close = f.c.tcp_close
+    if close is None or close.by == side:
+        return None
+    probable = f.probable_alert(side, close.frame)
+    if probable is None:
+        return None
+    if side == "client" and any(e.sender == "server" and probable.frame < e.frame <= close.frame for e in f.enc):
+        return None  # (the server went on after it: no refusal; a client's request may cross a server's alert)
+    line = make_evidence(f"The {side} sends a {probable.info.get('length')}-byte encrypted record, the size of an "
+                         f"encrypted alert; the {close.by} closes the connection after it.", [probable.frame, close.frame])
+    return probable, [line], ["the alert's description (TLS 1.3 encrypts it); " + f.keys_hint()]
+
+
 def _probable_alert(sender: str, probable: Event) -> Alert:
     """The deciding alert for an encrypted record only the size of one (``probable``)."""
     return Alert(probable.frame, probable.time, sender, None, None, None, True,
@@ -360,7 +377,10 @@ def client_probable_alert(f: Facts) -> Optional[Candidate]:
     close = f.c.tcp_close
     found = _probable_alert_before_close(f) if close is not None and close.by == "client" else None
     if found is None:
-        return None
+        found = _probable_alert_then_peer_close(f, "client")
+        sh = f.hellos()[1]
+        if found is None or sh is None or f.protected("client", sh.frame, found[0].frame)[:1] != [found[0]]:
+            return None  # (the alert must be the client's first protected record: its answer to the server's flight)
     probable, evidence, hidden = found
     hidden.append("the server's certificate (TLS 1.3 encrypts it); " + f.keys_hint())
     return candidate("failed", "server_cert_rejected", "possible", failure_point="server_certificate",
@@ -410,7 +430,9 @@ def server_probable_alert(f: Facts) -> Optional[Candidate]:
     close = f.c.tcp_close
     found = _probable_alert_before_close(f) if close is not None and close.by != "client" else None
     if found is None:
-        return None
+        found = _probable_alert_then_peer_close(f, "server")
+        if found is None or not f.protected("client", 0, found[0].frame):
+            return None  # (the server's alert answers the client's flight, which came first)
     probable, evidence, hidden = found
     client_flight = f.protected("client", 0, probable.frame)
     if not client_flight:
