@@ -652,7 +652,7 @@ def connection_row(c: Connection, capture: str) -> dict[str, Any]:
         "aborted_by": getattr(diag, "aborted_by", None), "failure_point": getattr(diag, "failure_point", None),
         "start_time": c.start_time, "end_time": c.end_time, "duration": c.end_time - c.start_time,
         "first_frame": c.first_frame, **certificate_columns(c.extra.get("server_certificates") or []),
-        **_fingerprint_columns(c), "transport": "tcp", "protocol": "tls", "quic_version": None,
+        **_fingerprint_columns(c), "transport": c.transport, "protocol": "tls", "quic_version": None,
         **starttls_columns(c.starttls),
     }
 
