@@ -169,7 +169,7 @@ def test_causes_with_nginx_or_haproxy_lines_have_every_server_s_in_order() -> No
 def test_the_causes_the_model_never_names_are_those_no_alert_shows() -> None:
     no_alert = {"connection_reset", "server_no_response", "client_closed_without_alert",  # TCP only
                 "path_mtu_blackhole", "packets_dropped_on_path", "plaintext_http_on_tls_port", "tls_to_plaintext_server", "not_tls",
-                "starttls_not_offered", "starttls_refused",  # decided in the plain text before TLS
+                "starttls_not_offered", "starttls_refused", "proxy_connect_refused",  # decided in the plain text before TLS
                 "udp_port_unreachable", "host_unreachable", "quic_fell_back_to_tcp",  # UDP: the path, ICMP
                 "quic_address_validation_failed", "amplification_limit_stall",  # QUIC before any TLS alert
                 "unknown"}

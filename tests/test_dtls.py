@@ -506,3 +506,21 @@ def test_capture_strings_reach_the_screen_escaped() -> None:
     text = out.getvalue()
     assert "\x1b" not in text and "\\x1b[2Jevil.test\\nFAKE: Handshake OK" in text
     assert not any(line.startswith("FAKE") for line in text.splitlines())
+
+
+def test_a_datagram_captured_twice_is_not_a_resent_flight() -> None:
+    """nDPI's dtls.pcap opens with the client's ClientHello twice, at the same microsecond and
+    with the same bytes (tshark: frames 1 and 2, time and payload equal), and nothing after it
+    on that flow: one datagram captured twice, not a flight resent when its timer ran out (a
+    second at first, RFC 6347 §4.2.4.1). The server is not called silent on that."""
+    path = shared_captures_dir() / "ntop+nDPI/tests/cfgs/default/pcap/dtls.pcap"
+    tshark = shutil.which("tshark")
+    if not path.exists() or tshark is None:
+        pytest.skip("shared captures or tshark not available")
+    out = subprocess.run([tshark, "-n", "-r", str(path), "-T", "fields", "-e", "frame.time_epoch", "-e", "udp.payload",
+                          "-Y", "udp.srcport == 40739 or udp.dstport == 40739"],
+                         capture_output=True, text=True, timeout=60).stdout.split("\n")
+    rows = [line.split("\t") for line in out if line]
+    assert len(rows) == 2 and rows[0] == rows[1]  # (the same time, the same bytes)
+    flow = next(a for a in tlsdissect.analyze(path).dtls if a.client.endswith(":40739"))
+    assert flow.outcome() == "incomplete" and flow.diagnosis.cause != "server_no_response", flow.diagnosis

@@ -43,7 +43,7 @@ BEFORE_FINISHED = ("client_hello", "server_hello", "key_exchange")
 
 # Facts the third wide lab (held out) showed tlsdissect reading wrong, left for the lead to
 # decide on: strict, so that a fix is noticed. (Empty since the JSSE padded alert, 35 bytes,
-# is read as below the smallest TLS 1.3 Finished record: tls/conclusions.MIN_FINISHED_RECORD.)
+# is read as below the smallest TLS 1.3 Finished record: tls/conclusions.min_finished_record.)
 MISREAD_TODAY: dict[tuple[str, bool], str] = {}
 
 

@@ -501,3 +501,34 @@ def test_public_quic_connections_as_their_projects_expect() -> None:
                 assert q.fingerprints["ja4s"] == row["ja4s"], (name, row["uid_or_flow"])
             compared += 1
     assert compared >= 49
+
+
+def test_one_initial_flight_is_not_proof_of_a_silent_server() -> None:
+    """FoxIO's tls-sni.pcapng keeps only the clients' first QUIC datagrams (tshark: every such
+    udp.stream holds datagrams of the client alone, sent within 200 ms, while the capture goes
+    on). A QUIC client resends its Initial when its probe timeout (about a second) passes
+    without an answer; none did, so the capture lacks the rest: not `server_no_response`."""
+    import shutil
+
+    path = shared_captures_dir() / "FoxIO-LLC+ja4/pcap/tls-sni.pcapng"
+    tshark = shutil.which("tshark")
+    if not path.exists() or tshark is None:
+        pytest.skip("shared captures or tshark not available")
+    out = subprocess.run([tshark, "-n", "-r", str(path), "-T", "fields", "-E", "separator=|", "-e", "udp.stream",
+                          "-e", "frame.time_epoch", "-e", "udp.srcport", "-e", "udp.dstport", "-Y", "quic"],
+                         capture_output=True, text=True, timeout=60).stdout
+    streams: dict[str, list[tuple[float, str, str]]] = {}
+    for line in out.splitlines():
+        stream, ts, sport, dport = line.split("|")
+        streams.setdefault(stream, []).append((float(ts), sport, dport))
+    one_flight = {(pkts[0][1], pkts[0][2]) for pkts in streams.values()
+                  if len({(s, d) for _, s, d in pkts}) == 1 and pkts[-1][0] - pkts[0][0] < 0.2}
+    assert len(one_flight) >= 10
+    report = tlsdissect.analyze(path)
+    checked = 0
+    for q in report.quic:
+        ports = (q.client.rsplit(":", 1)[1], q.server.rsplit(":", 1)[1])
+        if ports in one_flight:
+            checked += 1
+            assert q.diagnosis.cause != "server_no_response" and q.outcome() == "incomplete", q.diagnosis
+    assert checked >= 10

@@ -192,3 +192,22 @@ def test_a_one_way_capture_is_not_a_silent_peer(pair: str) -> None:
         assert (d.outcome, d.cause, d.how, d.aborted_by) == ("incomplete", "unknown", "one_way", None), d.verdict
         acked = c.extra["acked_not_captured"][missing]
         assert 0.9 * sent <= acked <= sent, (acked, sent)
+
+
+@pytest.mark.parametrize("name", ["tls1.3_aes128.pcap", "tls1.3_ccm.pcap", "tls1.3_ccm8.pcap", "tls1.3_chacha.pcap",
+                                  "tls1.3_aes256gcm.pcap"])
+def test_a_tls13_finished_is_known_by_its_size_under_every_suite(name: str) -> None:
+    """ssldump's TLS 1.3 samples with their key log: tshark reads the client's Finished
+    (handshake type 20). Without the key log the record's size must still pass for a Finished —
+    under TLS_AES_128_CCM_8_SHA256 too, whose 8-byte tag makes it 45 bytes, not 53."""
+    base = sc.shared_captures_dir() / "adulau+ssldump/samples"
+    if not (base / name).exists():
+        pytest.skip("shared captures not available")
+    tshark = to.require_tshark()
+    out = subprocess.run([tshark, "-n", "-r", str(base / name), "-o", f"tls.keylog_file:{base / 'log.txt'}",
+                          "-T", "fields", "-E", "separator=|", "-e", "tcp.srcport", "-e", "tls.handshake.type",
+                          "-Y", "tls.handshake.type == 20"], capture_output=True, text=True, timeout=60).stdout
+    (conn,) = tlsdissect.analyze(base / name).connections
+    client_port = conn.client.rsplit(":", 1)[1]
+    assert any(line.split("|")[0] == client_port for line in out.splitlines()), out  # the client's Finished
+    assert conn.established and conn.diagnosis.outcome == "established", conn.diagnosis.verdict

@@ -254,6 +254,28 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         check="openssl s_client -connect {host}:{port} -starttls {starttls}",
     ),
     Cause(
+        "proxy_connect_refused", "The HTTP proxy refused to open the tunnel (CONNECT) the TLS connection needed",
+        family="not_tls",
+        meaning="The client reaches the server through an HTTP proxy: it sends `CONNECT host:port` and TLS runs "
+                "inside the tunnel once the proxy answers 2xx. The proxy answered otherwise: 407 Proxy "
+                "Authentication Required (it wants credentials: its Proxy-Authenticate header names the scheme), "
+                "403 Forbidden (its policy refuses this host or port: many proxies allow CONNECT to 443 only), 502, "
+                "503 or 504 (it could not reach the server: name resolution, a firewall, the server down), 405 or "
+                "501 (not a proxy that does CONNECT). The client never got to TLS.",
+        apache=("Apache as the forward proxy (mod_proxy_connect): ProxyRequests On, AllowCONNECT listing the "
+                "destination port (AllowCONNECT 443 8443), and a <Proxy \"*\"> block that grants the client; a 407 comes "
+                "from the AuthType/Require lines of that block.",),
+        general=(
+            "407: give the client its proxy credentials (curl --proxy-user, HTTPS_PROXY=http://user:pass@proxy:port, a "
+            "client that speaks the scheme Proxy-Authenticate names, e.g. NTLM or Negotiate), or exempt the destination.",
+            "403: ask for the destination (or its port) to be allowed (Squid: http_access and the SSL_ports / "
+            "CONNECT acl; Apache: AllowCONNECT), or reach it without the proxy (NO_PROXY).",
+            "502/503/504: the proxy cannot reach the server: check its DNS and outbound firewall for that host and port "
+            "(the proxy's own log names the error).",
+        ),
+        check="curl -v --proxy http://{host}:{port} https://HOST:PORT/   # HOST:PORT: the CONNECT target",
+    ),
+    Cause(
         "middlebox_reset", "A device between client and server reset the connection",
         family="path_or_middlebox",
         meaning="Something between the client and the server (firewall, IPS, proxy, load balancer) reset the "

@@ -14,7 +14,7 @@ from typing import Any, Optional
 from tlsdissect.diagnosis.texts import alert_text, chain_texts, hello_text
 from tlsdissect.diagnosis.verdict import Evidence, make_evidence
 from tlsdissect.results.model import Alert, Connection, Event
-from tlsdissect.tls.conclusions import MIN_FINISHED_RECORD
+from tlsdissect.tls.conclusions import min_finished_record
 
 PROBABLE_ALERT_MAX = 24  # bytes: a protected alert is 2 bytes + inner type + 16-byte tag (+ padding)
 
@@ -251,7 +251,7 @@ class Facts:
                 length = last.info.get("length", 999)
                 if length <= PROBABLE_ALERT_MAX:
                     return last
-                if sender == "client" and length < MIN_FINISHED_RECORD and not self.c.established \
+                if sender == "client" and length < min_finished_record(self.c.cipher_code) and not self.c.established \
                         and not self._client_sent_finished_sized():
                     return last  # (no Finished: an alert its stack pads, as Java's JSSE does)
                 return None
@@ -259,8 +259,8 @@ class Facts:
 
     def _client_sent_finished_sized(self) -> bool:
         """Whether the client sent a protected record after the ServerHello big enough to be
-        its Finished (tls.conclusions.MIN_FINISHED_RECORD)."""
+        its Finished (tls.conclusions.min_finished_record)."""
         sh = self.hellos()[1]
         after = sh.frame if sh is not None else 0
-        return any(e.sender == "client" and e.frame > after and e.info.get("length", 0) >= MIN_FINISHED_RECORD
-                   for e in self.enc)
+        smallest = min_finished_record(self.c.cipher_code)
+        return any(e.sender == "client" and e.frame > after and e.info.get("length", 0) >= smallest for e in self.enc)

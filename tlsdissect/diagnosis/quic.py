@@ -271,6 +271,11 @@ def version_negotiation(q: Any) -> Optional[QuicDiagnosis]:
                    "version in common.", [_line(f"The server supports {offered}.")])
 
 
+# Datagrams of one flight: a client's Initial packets sent within this many seconds of each other
+# are one try (a ClientHello split over two Initials), not a retransmission.
+ONE_FLIGHT = 0.2
+
+
 def no_answer(q: Any) -> Optional[QuicDiagnosis]:
     """The server sent nothing at all: whatever the client said when it gave up (a close of its
     own, e.g. after its handshake timeout) is about the silence, not its cause."""
@@ -278,6 +283,15 @@ def no_answer(q: Any) -> Optional[QuicDiagnosis]:
     if q.packets["server"] or not sent:
         return None
     evidence = [_line(f"{sent} Initial packet(s) from the client, nothing from the server.", q.client_hello_frame)]
+    if q.close is None and q.end_time - q.start_time < ONE_FLIGHT:
+        # One flight and no retransmission: a silent server would have had the Initial again
+        # after the client's probe timeout (about a second, RFC 9002 §6.2).
+        return QuicDiagnosis("incomplete", "unknown", "possible", "client_hello", None, None,
+                             "The client's Initial got no answer in the capture, and the client never sent it "
+                             "again, as a QUIC client does when its probe timeout (about a second) passes without "
+                             "an answer: the capture ends first or lacks this connection's packets (a capture "
+                             "filter, an export of selected packets), or the client dropped the attempt (raced "
+                             "against TCP and won there). Nothing shows a silent server.", evidence, [], [])
     if q.close is not None:
         evidence.append(_line(f"The client then gave up: {_close_line(q)['text']}", q.close.frame))
     return QuicDiagnosis(q.outcome(), "server_no_response", "likely", "client_hello",

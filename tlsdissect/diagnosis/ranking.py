@@ -45,7 +45,7 @@ from tlsdissect.diagnosis.rules import (
 
 # A plain-text start (STARTTLS and its kin) that the server kept from TLS: tried before anything
 # else, TLS or not (a client may send its ClientHello after a refusal anyway).
-STARTTLS: tuple[Rule, ...] = (starttls.not_offered, starttls.refused)
+STARTTLS: tuple[Rule, ...] = (starttls.proxy_refused, starttls.not_offered, starttls.refused)
 NOT_TLS: tuple[Rule, ...] = (not_tls.plaintext_http_client, not_tls.plaintext_server, starttls.unanswered,
                              starttls.plain_session, not_tls.not_tls)
 

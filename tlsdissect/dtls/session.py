@@ -40,6 +40,10 @@ MAX_BODIES = 4
 MAX_PROBLEMS = 20
 MAX_KEPT_ALERT_RECORD = 256  # bytes of an encrypted alert record kept to open with a key log (an alert is ~ 30-100)
 
+# A copy of a datagram this soon after it is the same frame captured twice (as tcp.stall reads
+# TCP), not a flight resent when the retransmission timer ran out (RFC 6347 §4.2.4.1: 1 s at first).
+DUPLICATE_SECONDS = 0.001
+
 
 class _Side:
     """One direction's state."""
@@ -56,6 +60,7 @@ class _Side:
         self.resends = 0
         self.first_resend = 0
         self.last_resend = 0
+        self.sent_at = 0.0  # when the flight was last sent (its first datagram, or a resend)
         # The flight being sent: the (message_seq, offset) of its first fragment, and how many
         # datagrams the other side had sent when it began (a new flight follows an answer).
         self.flight_first: Optional[tuple[int, int]] = None
@@ -110,7 +115,10 @@ class DtlsSession:
                 self._other_record(direction, frame, ts, rec)
         other_count = self.sides["b" if direction == "a" else "a"].datagrams
         if old_fragments and not new_fragments:
-            if first == side.flight_first:  # the flight sent again from its start: one more send
+            if first == side.flight_first and ts - side.sent_at < DUPLICATE_SECONDS:
+                pass  # the same datagram captured twice (two interfaces, a mirror), not a resend
+            elif first == side.flight_first:  # the flight sent again from its start: one more send
+                side.sent_at = ts
                 if not side.resends:
                     side.first_resend = frame
                 side.resends += 1
@@ -118,6 +126,7 @@ class DtlsSession:
                 side.last_resend = frame
         elif new_fragments:
             side.resends = 0
+            side.sent_at = ts
             if side.flight_other_count != other_count:
                 side.flight_first, side.flight_other_count = first, other_count
 

@@ -20,14 +20,14 @@ INCOMPLETE = "incomplete"  # the exchange did not get as far as a request (captu
 RESULTS = (ACCEPTED, REFUSED, NOT_OFFERED, PLAINTEXT, NO_ANSWER, INCOMPLETE)
 # The protocols whose plain-text prelude the STARTTLS stage reads (``StartTls.protocol``; each
 # reader of tlsdissect.starttls names its own, tests/test_tables.py checks they are these).
-PROTOCOLS = ("smtp", "ftp", "nntp", "imap", "pop3", "ldap", "xmpp", "postgresql", "mysql")
+PROTOCOLS = ("smtp", "ftp", "nntp", "imap", "pop3", "ldap", "xmpp", "postgresql", "mysql", "http_connect")
 
 
 @dataclass(slots=True)
 class StartTls:
     """The plain-text prelude of one connection, as far as it concerns TLS."""
 
-    protocol: str  # smtp | ftp | imap | pop3 | ldap | xmpp | postgresql | mysql
+    protocol: str  # smtp | ftp | imap | pop3 | ldap | xmpp | postgresql | mysql | http_connect
     result: str  # one of RESULTS
     offered: Optional[bool] = None  # the server's capability list named TLS (None: no list seen)
     requested: bool = False  # the client asked to start TLS
@@ -38,12 +38,14 @@ class StartTls:
     capabilities: list[str] = field(default_factory=list)  # what the server listed (capped)
     frames: dict[str, int] = field(default_factory=dict)  # greeting, capabilities, request, answer, plaintext, quit, tls_after_refusal
     truncated: bool = False  # the reader reached its budget before the exchange ended
+    target: Optional[str] = None  # http_connect: the host:port the client asked the proxy for
 
     def to_dict(self) -> dict[str, Any]:
         return {"protocol": self.protocol, "result": self.result, "offered": self.offered,
                 "requested": self.requested, "answer_code": self.answer_code, "answer_text": self.answer_text,
                 "answer_name": self.answer_name, "greeting": self.greeting,
-                "capabilities": list(self.capabilities), "frames": dict(self.frames), "truncated": self.truncated}
+                "capabilities": list(self.capabilities), "frames": dict(self.frames), "truncated": self.truncated,
+                "target": self.target}
 
     @property
     def failed(self) -> bool:

@@ -44,6 +44,7 @@ class Exchange:
         self.answer_text: Optional[str] = None
         self.answer_name: Optional[str] = None  # a numeric code's registered name (LDAP's resultCode)
         self.greeting: Optional[str] = None
+        self.target: Optional[str] = None  # where the client asked to be connected (HTTP CONNECT's authority)
         self.capabilities: list[str] = []
         self.frames: dict[str, int] = {}
         self.done = False
@@ -122,7 +123,8 @@ class Exchange:
             result = INCOMPLETE
         offered = False if self.no_tls_answer else self.offered
         return StartTls(self.protocol, result, offered, self.requested, self.answer_code, self.answer_text,
-                        self.answer_name, self.greeting, list(self.capabilities), dict(self.frames), truncated and not self.done)
+                        self.answer_name, self.greeting, list(self.capabilities), dict(self.frames), truncated and not self.done,
+                        self.target)
 
 
 class LineExchange(Exchange):

@@ -12,6 +12,7 @@ from typing import Optional, Union
 
 from tlsdissect.results.starttls import ACCEPTED, INCOMPLETE, PLAINTEXT, StartTls
 from tlsdissect.starttls.exchange import Exchange, looks_like_tls
+from tlsdissect.starttls.httpconnect import HttpConnect
 from tlsdissect.starttls.imap import Imap
 from tlsdissect.starttls.ldap import Ldap, message_start
 from tlsdissect.starttls.mysql import MySql, greeting_version
@@ -49,6 +50,8 @@ def _identify(first: bytes, d: int) -> Optional[Exchange]:
     ldap = message_start(first)
     if ldap is not None:
         return Ldap(d if ldap[1] in _LDAP_RESPONSES else 1 - d)
+    if first[:8] == b"CONNECT ":
+        return HttpConnect(1 - d)
     start = first.lstrip(b"\xef\xbb\xbf \t\r\n")
     if start[:5] == b"<?xml" or start[:7] == b"<stream":
         return Xmpp(1 - d)

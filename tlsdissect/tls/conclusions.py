@@ -10,7 +10,7 @@ it.
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import Any
+from typing import Any, Optional
 
 from tlsdissect.tls import handshake as hs
 from tlsdissect.tls.recordevents import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSHAKE
@@ -19,10 +19,17 @@ from tlsdissect.tls.recordevents import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSH
 Session = Any
 PROBABLE_ALERT_MAX = 24  # a protected record this small (2-byte alert + type + tag) is likely an alert
 # The smallest protected record a TLS 1.3 Finished fits in: 4-byte header + 32-byte verify_data
-# (SHA-256, the shortest) + inner content type + 16-byte AEAD tag. A client record after the
-# server's flight below this is no Finished: an alert, padded by stacks that pad (Java's JSSE
-# sends 35 bytes), or an empty Certificate (25) that a Finished follows.
-MIN_FINISHED_RECORD = 53
+# (SHA-256, the shortest) + inner content type + the AEAD tag (16 bytes; 8 for
+# TLS_AES_128_CCM_8_SHA256). A client record after the server's flight below this is no
+# Finished: an alert, padded by stacks that pad (Java's JSSE sends 35 bytes), or an empty
+# Certificate (25) that a Finished follows.
+_FINISHED_BEFORE_TAG = 4 + 32 + 1
+_SHORT_TAG_SUITES = {0x1305: 8}  # TLS_AES_128_CCM_8_SHA256 (RFC 8446 B.4)
+
+
+def min_finished_record(cipher_suite: Optional[int]) -> int:
+    """The smallest protected record a TLS 1.3 Finished fits in, under ``cipher_suite``."""
+    return _FINISHED_BEFORE_TAG + _SHORT_TAG_SUITES.get(cipher_suite or 0, 16)
 # Server messages of a full handshake (absent from an abbreviated, resumed one).
 _FULL_HANDSHAKE = frozenset((hs.CERTIFICATE, hs.SERVER_KEY_EXCHANGE, hs.SERVER_HELLO_DONE))
 
@@ -63,7 +70,7 @@ def established(s: Session, client: int) -> bool:
     server_recs = [r for r in s.protected_log[server] if r[2] == CT_APPLICATION_DATA]
     if not server_recs:
         return False
-    fin = next((r for r in client_recs if r[3] >= MIN_FINISHED_RECORD), None)
+    fin = next((r for r in client_recs if r[3] >= min_finished_record(s.server_hello.cipher_suite)), None)
     if fin is None:
         return False
     after = [r for r in server_recs if r[0] > fin[0]]

@@ -26,6 +26,17 @@ PROTOCOLS: dict[str, tuple[str, str, str]] = {
     "xmpp": ("XMPP", "stream features", "<starttls/>"),
     "postgresql": ("PostgreSQL", "answer to the SSLRequest", "an SSLRequest"),
     "mysql": ("MySQL", "greeting's capability flags", "an SSL request (CLIENT_SSL)"),
+    "http_connect": ("HTTP proxy", "answer's Proxy-Authenticate header", "a CONNECT tunnel"),
+}
+# What an HTTP proxy's refusal of CONNECT says, by its status (RFC 9110 §15).
+_PROXY_STATUS = {
+    "407": "it wants credentials before it opens a tunnel",
+    "403": "its policy refuses this destination or port",
+    "405": "it is not a proxy that opens CONNECT tunnels",
+    "501": "it is not a proxy that opens CONNECT tunnels",
+    "502": "it could not reach the server (a bad answer from upstream)",
+    "503": "it could not reach the server (unavailable)",
+    "504": "it could not reach the server in time",
 }
 MAX_LISTED = 10  # capabilities quoted in an evidence line
 
@@ -81,6 +92,28 @@ def _listing_line(st: StartTls) -> Optional[Evidence]:
 def _with_remedy(found: Candidate, st: StartTls) -> Candidate:
     found.remedy = starttls_remedy_lines(found.cause, st.protocol)
     return found
+
+
+def proxy_refused(f: Facts) -> Optional[Candidate]:
+    """An HTTP proxy answered the client's CONNECT with something other than 2xx: no tunnel, no TLS."""
+    c = f.c
+    st = c.starttls
+    if st is None or st.protocol != "http_connect" or st.result not in (REFUSED, NOT_OFFERED):
+        return None
+    how, by = _end(c)
+    target = f" to {st.target}" if st.target else ""
+    meaning = _PROXY_STATUS.get(st.answer_code or "", "it refused the tunnel")
+    evidence = [make_evidence(f"The client asks the proxy for a tunnel{target}; the proxy answers {_answer(st)}.",
+                              _frames(st, "request", "answer"))]
+    if st.capabilities:
+        evidence.append(make_evidence(f"The proxy asks for credentials: {st.capabilities[0]!r}.",
+                                      _frames(st, "capabilities")))
+    evidence += _what_the_client_did(st)
+    return _with_remedy(candidate(
+        "failed", "proxy_connect_refused", "certain", failure_point="starttls", aborted_by=by or "server", how=how,
+        evidence=evidence,
+        explanation=(f"The HTTP proxy at {c.server} refused the client's CONNECT{target} with {_answer(st)}: "
+                     f"{meaning}. The tunnel never opened, so TLS never started on this connection.")), st)
 
 
 def not_offered(f: Facts) -> Optional[Candidate]:
