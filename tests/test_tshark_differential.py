@@ -62,10 +62,21 @@ _SOCKS_STREAM_INDEX = (
     "(tshark skips that number); with `tshark --disable-protocol socks` the numbering is contiguous and "
     "equals ours, so the shift comes from that dissector, not from the TCP conversations in the bytes"
 )
-_OPENVPN_FRAMING = (
-    "the TLS handshake rides inside OpenVPN control packets (2-byte length, opcode P_CONTROL_*, session "
-    "id, packet-id array) over TCP port {port}; tshark's OpenVPN dissector unwraps them, we do not decode "
-    "OpenVPN framing (out of scope: the records are not TLS records on the TCP stream)"
+# tshark's OpenVPN dissector (packet-openvpn.c) gathers control-packet payloads into one
+# "message" while they are exactly 100 bytes long and hands the whole to its TLS dissector at
+# the first shorter one; a longer one is handed over alone. We read the payloads as one stream
+# in message packet-id order, as OpenVPN's reliability layer does (tlsdissect/framing/openvpn.py).
+_OPENVPN_100_BYTE_MESSAGES = (
+    "the control packets carry 100-byte payloads (OpenVPN's default fragment size); tshark's OpenVPN "
+    "dissector holds them until the first shorter payload ({last}) and dissects every TLS message of "
+    "the run there; we name the frame whose control packet completes each message ({example})"
+)
+_OPENVPN_LONG_PAYLOADS = (
+    "the {who}'s {record} record is split across control packets whose payloads are not 100 bytes "
+    "({packets}); tshark's OpenVPN dissector hands each such payload to its TLS dissector on its own, "
+    "which cannot join a record cut between two of them, so it shows none of the handshake messages "
+    "in it; read as one stream in message packet-id order they are complete (tshark decodes the same "
+    "messages when the payloads are 100 bytes, as in openvpn_nohmac_tcp.pcapng)"
 )
 _CAPWAP = (
     "the TCP connection travels inside a CAPWAP data tunnel (UDP 5247, 802.11 frames with LLC/SNAP); we "
@@ -96,9 +107,30 @@ KNOWN_DISAGREEMENTS: dict[str, list[KnownDisagreement]] = {
         _NDPI + f"tls_heur__{name}.pcapng": [KnownDisagreement(3, "stream_number", _SOCKS_STREAM_INDEX)]
         for name in ("shadowsocks-tcp", "trojan-tcp-tls", "vmess-tcp-tls", "vmess-tcp", "vmess-websocket")
     },
-    _NDPI + "443-opvn.pcap": [KnownDisagreement(0, "missing_stream", _OPENVPN_FRAMING.format(port=1194))],
-    _NDPI + "openvpn.pcap": [KnownDisagreement(0, "missing_stream", _OPENVPN_FRAMING.format(port=1194))],
-    _NDPI + "openvpn_nohmac_tcp.pcapng": [KnownDisagreement(0, "missing_stream", _OPENVPN_FRAMING.format(port=1194))],
+    _NDPI + "443-opvn.pcap": [
+        KnownDisagreement(0, "sequence", _OPENVPN_LONG_PAYLOADS.format(
+            who="server", record="Certificate (16 03 03 after the ServerHello in frame 12)",
+            packets="message packet-ids 1-3: 1114 bytes in frame 12, 1114 in frame 14, 241 in frame 16") + "; and the "
+            + _OPENVPN_LONG_PAYLOADS.format(
+                who="client", record="Certificate (16 03 03 07 09, 1801 bytes)",
+                packets="message packet-ids 2-3: 1114 bytes in frame 18, 1023 in frame 19")),
+    ],
+    _NDPI + "openvpn.pcap": [
+        KnownDisagreement(0, "frames", _OPENVPN_100_BYTE_MESSAGES.format(
+            last="the server's message packet-id 34, 42 bytes, frame 88",
+            example="the ServerHello, 16 03 01 00 3a 02, is whole in packet-id 1, frame 37")),
+        KnownDisagreement(1, "frames", _OPENVPN_100_BYTE_MESSAGES.format(
+            last="the server's message packet-id 19, 82 bytes, frame 259",
+            example="the ServerHello, 16 03 01 00 3e 02, is whole in packet-id 1, frame 228")),
+        KnownDisagreement(1, "sequence", _OPENVPN_LONG_PAYLOADS.format(
+            who="client", record="Certificate (16 03 01 05 8f, 1423 bytes)",
+            packets="message packet-ids 2-3: 1114 bytes in frame 260, 715 in frame 262")),
+    ],
+    _NDPI + "openvpn_nohmac_tcp.pcapng": [
+        KnownDisagreement(0, "frames", _OPENVPN_100_BYTE_MESSAGES.format(
+            last="the server's message packet-id 34, 42 bytes, frame 67",
+            example="the ServerHello, 16 03 01 00 3a 02, is whole in packet-id 1, frame 16")),
+    ],
     _NDPI + "capwap_data.pcapng": [KnownDisagreement(0, "missing_stream", _CAPWAP)],
     _NDPI + "4in6tunnel.pcap": [
         KnownDisagreement(

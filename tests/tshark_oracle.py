@@ -615,6 +615,70 @@ def _streams_needing_decode_as(frames: list[_Frame]) -> dict[int, tuple[int, ...
     return out
 
 
+# OpenVPN's hard-reset opcodes (P_CONTROL_HARD_RESET_CLIENT_V1/V2/V3, _SERVER_V1/V2: OpenVPN's
+# ssl_pkt.h), the first packet of each direction of an OpenVPN session.
+_OPENVPN_HARD_RESETS = (1, 2, 7, 8, 10)
+# tls-auth HMAC sizes to try when tshark's own tls-auth guess finds no TLS (SHA-1, SHA-256, SHA-512)
+_OPENVPN_HMAC_SIZES = (20, 32, 64)
+
+
+def _looks_like_openvpn(f: _Frame) -> bool:
+    """A TCP payload that starts with an OpenVPN packet length and a hard reset of key id 0
+    (the packet may go on in later segments: some clients send it in 9-byte pieces)."""
+    head = f.payload_head
+    return (len(head) >= 3 and head[2] >> 3 in _OPENVPN_HARD_RESETS and not head[2] & 7
+            and 14 <= int.from_bytes(head[:2], "big") <= 2048)
+
+
+def _streams_needing_openvpn(frames: list[_Frame]) -> dict[int, tuple[int, ...]]:
+    """Streams without TLS in tshark whose first payload both ways is an OpenVPN hard reset ->
+    their ports (tshark's OpenVPN dissector is registered on 1194 only; on 443 its TLS
+    dissector takes the packets for unreadable TLS)."""
+    tls_streams = {f.stream for f in frames if f.hs_types}
+    first: dict[tuple[int, str], _Frame] = {}
+    for f in frames:
+        if f.stream in tls_streams or f.length <= 0 or not f.payload_head:
+            continue
+        k = (f.stream, f.src)
+        if k not in first or f.seq < first[k].seq:
+            first[k] = f
+    by_stream: dict[int, list[_Frame]] = {}
+    for (stream, _src), f in first.items():
+        by_stream.setdefault(stream, []).append(f)
+    return {stream: tuple(sorted({int(fs[0].src.rsplit(":", 1)[1]), int(fs[0].dst.rsplit(":", 1)[1])}))
+            for stream, fs in by_stream.items() if len(fs) == 2 and all(_looks_like_openvpn(g) for g in fs)}
+
+
+def _decode_openvpn(path: Path, frames: list[_Frame], field_args: list[str], events: dict[int, list[OracleEvent]],
+                    warnings: list[str], json_frames: list[int]) -> tuple[list[_Frame], dict[int, tuple[int, ...]]]:
+    """TLS inside OpenVPN over TCP: the streams that start with OpenVPN hard resets, decoded as
+    OpenVPN (``-d tcp.port==N,openvpn``); where tshark's guess of the tls-auth layout finds no
+    TLS, again with tls-auth set and each usual HMAC size. Their frames replace the first pass's."""
+    todo = _streams_needing_openvpn(frames)
+    decoded: dict[int, tuple[int, ...]] = {}
+    by_number = {f.number: f for f in frames}
+    layouts: list[list[str]] = [[]] + [["-o", "openvpn.tls_auth_detection_override:TRUE", "-o", "openvpn.tls_auth:TRUE",
+                                        "-o", f"openvpn.tls_auth_hmac_size:{n}"] for n in _OPENVPN_HMAC_SIZES]
+    for layout in layouts:
+        if not todo:
+            break
+        decode_args = list(layout)
+        for p in sorted({p for ps in todo.values() for p in ps}):
+            decode_args += ["-d", f"tcp.port=={p},openvpn"]
+        frames2 = [f for f in _parse_fields(_run(decode_args + field_args, path, warnings)) if f.stream in todo]
+        found = {f.stream for f in frames2 if f.hs_types}  # (a handshake message: the layout was right)
+        redo_frames = [f for f in frames2 if f.stream in found]
+        events2 = _events_by_frame(path, redo_frames, decode_args, warnings, json_frames)
+        for f in redo_frames:
+            by_number[f.number] = f
+            events.pop(f.number, None)
+            if f.number in events2:
+                events[f.number] = events2[f.number]
+        for stream in found:
+            decoded[stream] = todo.pop(stream)
+    return [by_number[n] for n in sorted(by_number)], decoded
+
+
 def _roles(
     frames: list[_Frame], events: dict[int, list[OracleEvent]]
 ) -> tuple[str, str, str]:
@@ -767,6 +831,8 @@ def _build_from(path: Path, original: Path, secrets_discarded: bool) -> OracleRe
             if f.number in events2:
                 events[f.number] = events2[f.number]
         frames = [by_number[n] for n in sorted(by_number)]
+    frames, openvpn_ports = _decode_openvpn(path, frames, field_args, events, warnings, json_frames)
+    redo.update(openvpn_ports)
     per_stream: dict[int, list[_Frame]] = {}
     for f in frames:
         per_stream.setdefault(f.stream, []).append(f)
@@ -1003,6 +1069,8 @@ def _valid_connections(
 ) -> list[dict[str, Any]]:
     out, seen = [], set()
     for conn in report.get("connections", []):
+        if conn.get("transport", "tcp") != "tcp":
+            continue  # (TLS inside OpenVPN over UDP: the oracle compares TCP streams)
         sid = conn.get("stream")
         try:
             (

@@ -7,7 +7,7 @@ tuple (``decode_tcp`` gives the same segment unpacked), or None for anything tha
 segment we can use (ARP, ICMP, IP
 fragments, a frame cut short before the TCP header); a UDP datagram, and an ICMP error quoting one,
 come out marked (UDP_DATAGRAM, UDP_ICMP_ERROR) with key None for the QUIC and DTLS stages. Tunnels that Wireshark looks into are
-followed too (IP-in-IP, 6in4, 4in6, GRE incl. ERSPAN, VXLAN, GTP-U, PPPoE, MPLS, VLAN/QinQ), so the
+followed too (IP-in-IP, 6in4, 4in6, GRE incl. ERSPAN, VXLAN, Geneve, GTP-U, PPPoE, MPLS, VLAN/QinQ), so the
 connection numbering matches Wireshark's ``tcp.stream``.
 """
 
@@ -301,7 +301,7 @@ def _icmp_quote(data: bytes, p: int, end: int, proto: int, sender: bytes) -> Opt
 
 def _inner(data: bytes, p: int, end: int, proto: int, depth: int, src: bytes = b"",
            dst: bytes = b"") -> Optional[FlowSegment]:
-    """Tunnels: IP-in-IP, GRE (+ERSPAN), VXLAN, GTP-U; any other UDP datagram (UDP_DATAGRAM)."""
+    """Tunnels: IP-in-IP, GRE (+ERSPAN), VXLAN, Geneve, GTP-U; any other UDP datagram (UDP_DATAGRAM)."""
     if depth >= _MAX_DEPTH:
         return None
     depth += 1
@@ -337,6 +337,8 @@ def _inner(data: bytes, p: int, end: int, proto: int, depth: int, src: bytes = b
         sport, dport = struct.unpack_from("!HH", data, p)
         if dport == 4789 and end - p >= 16:  # VXLAN
             return _ether(data, p + 16, depth)
+        if dport == 6081 and end - p >= 16 and not data[p + 8] >> 6:  # Geneve (RFC 8926) version 0, on its
+            return _geneve(data, p + 8, depth)  # IANA port, as Wireshark and Zeek read it
         if sport == 2152 or dport == 2152:  # GTP-U (3GPP TS 29.281), as Wireshark's port table
             return _gtp_u(data, p + 8, depth)
         if not src or p + 8 > len(data):
@@ -344,6 +346,23 @@ def _inner(data: bytes, p: int, end: int, proto: int, depth: int, src: bytes = b
         length = _u16(data, p + 4)[0]
         stop = min(end, p + length) if length >= 8 else end
         return (None, src + dst + data[p:p + 4], 0, UDP_DATAGRAM, data[p + 8:stop], 0)
+    return None
+
+
+_GENEVE_ETHERNET = 0x6558  # Transparent Ethernet Bridging: an Ethernet frame follows
+
+
+def _geneve(data: bytes, q: int, depth: int) -> Optional[FlowSegment]:
+    """Geneve (RFC 8926) version 0: options in 4-byte units, then the protocol type's packet
+    (an Ethernet frame, or an IPv4/IPv6 packet)."""
+    ver_optlen, _flags, ptype = struct.unpack_from("!BBH", data, q)
+    inner = q + 8 + (ver_optlen & 0x3F) * 4
+    if inner > len(data):
+        return None
+    if ptype == _GENEVE_ETHERNET:
+        return _ether(data, inner, depth)
+    if ptype == 0x0800 or ptype == 0x86DD:
+        return _ip(data, inner, depth)
     return None
 
 

@@ -83,7 +83,7 @@ def diagnose(conn: Connection, server_chain: Any = None, client_chain: Any = Non
     # held by tests/test_enrich_diagnosis_factory.py.)
     return Diagnosis(won.outcome, cause, won.confidence, won.failure_point, last_completed, won.aborted_by,
                      won.how, alert, won.alternatives, won.explanation, evidence, remedy, command, withheld,
-                     f"tcp.stream eq {conn.stream}", hidden, after)
+                     conn.wireshark_filter, hidden, after)
 
 
 def _stopped_exchange(won: Candidate) -> dict[str, Any]:

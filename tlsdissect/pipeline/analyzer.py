@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+from itertools import chain
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
 
@@ -16,6 +17,7 @@ from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, SYN, TICK, UDP_DATAGR
 from tlsdissect.capture.chain import open_capture
 from tlsdissect.capture.reader import CaptureReader, DecryptionSecrets, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
+from tlsdissect.pipeline.openvpn_udp import OpenVpnUdpFlows
 from tlsdissect.pipeline.quic_results import finish_quic
 from tlsdissect.pipeline.relays import RelayHold
 from tlsdissect.results.model import Connection, Report
@@ -353,7 +355,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
     udp_reader = table.shard is None or table.shard[0] == 0
     quic = QuicFlows(sessions.keylog) if udp_reader else None
     dtls = DtlsFlows(sessions.keylog) if udp_reader else None
-    udp_streams = UdpStreams() if udp_reader else None
+    udp_streams, openvpn_udp = (UdpStreams(), OpenVpnUdpFlows(sessions.keylog)) if udp_reader else (None, None)
     next_sweep_frame = 0
     frame = 0
     ts = 0.0
@@ -379,6 +381,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
                             quic.datagram(frame, ts, seq, payload)  # (a datagram's flow key is in seq)
                         if dtls is not None:
                             dtls.datagram(frame, ts, seq, payload)
+                            openvpn_udp.datagram(frame, ts, seq, payload)  # type: ignore[union-attr]
                         continue
                     if flags == UDP_ICMP_ERROR:  # (the IcmpError is in seq, the quoted UDP payload in payload)
                         if quic is not None:
@@ -394,7 +397,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
                 if secrets:  # a pcapng Decryption Secrets Block
                     _absorb_secrets(table, sessions, secrets)
                     if quic is not None:
-                        quic.keylog = sessions.keylog
+                        quic.keylog = openvpn_udp.keylog = sessions.keylog  # type: ignore[union-attr]
                 # FlowTable.flow, its common case here (no call): a packet of a known conversation
                 # without SYN (nor an ICMP quote) goes straight to the conversation.
                 entry = conversation(key)
@@ -425,7 +428,8 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
         table.retire_all()
         sessions.capture_end = ts
         st.warnings += _end_warnings(reader, table)
-        for conn, ended in hold.release(table.take_done(), True, final=True):
+        udp_flows: Any = ((f, True) for f in openvpn_udp.finished(table.retired, udp_streams)) if openvpn_udp else ()
+        for conn, ended in chain(hold.release(table.take_done(), True, final=True), udp_flows):  # (OpenVPN/UDP last)
             result = finish(conn, sessions, ended, opts)
             if result is not None:
                 yield result
@@ -491,7 +495,7 @@ def analyze(source: Source, *, include_all: bool = False, keylog: Optional[KeyLo
         conns = list(iter_connections(source, include_all=include_all, keylog=keylog, diagnose=diagnose,
                                       ca_file=ca_file, ca_path=ca_path, system_trust=system_trust,
                                       progress=progress, memory_budget=memory_budget, state=st))
-    conns.sort(key=lambda c: c.stream)
+    conns.sort(key=lambda c: (c.transport != "tcp", c.stream))  # (OpenVPN over UDP after the TCP ones)
     reader = st.reader
     info = reader.info if reader else None
     report = Report(

@@ -19,7 +19,7 @@ from tlsdissect.starttls.reader import worth_reporting
 from tlsdissect.tcp.flows import TLS_PORTS, TcpConnection
 from tlsdissect.tcp.oneway import acked_not_captured
 from tlsdissect.tls import tables
-from tlsdissect.tls.session import TlsSession
+from tlsdissect.tls.session import TlsSession, encapsulation
 
 _ALERT_LEVELS = {1: "warning", 2: "fatal"}
 _RANDOM_END = 43  # a hello record: 5-byte record header, 4-byte message header, 2-byte version, 32-byte random
@@ -120,6 +120,8 @@ def assemble(tcp: TcpConnection, capture_ended: bool, capture_end: Optional[floa
                                        sl.bytes_by_type.get(23, 0), sr.retransmitted, sr.gaps, sr.gap_bytes)
     conn.last_records = {"client": _record_dicts(cl.recent_records()), "server": _record_dicts(sl.recent_records())}
     conn.starttls = s.layers[0].prelude.result(tcp.port[server]) if s.layers[0].prelude else None
+    conn.encapsulation = encapsulation(s)
+    conn.transport = tcp.transport
     conn.diagnosis = conn.extra_json = None
     conn.extra = extra
     dec = s.decryption_summary()

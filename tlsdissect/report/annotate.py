@@ -98,7 +98,7 @@ def connection_comments(conn: Connection) -> list[tuple[int, str]]:
     d = _diagnosis(conn)
     if d is None:
         return []
-    head = f"{PREFIX} tcp.stream {conn.stream}"
+    head = f"{PREFIX} {conn.transport}.stream {conn.stream}"
     out = [(conn.first_frame, f"{head}: {d['outcome']}, cause {d['cause']} ({d['confidence']}): {d['explanation']}"),
            (deciding_frame(conn, d), f"{head}: verdict: {d['verdict']}")]
     for ev in d["evidence"]:

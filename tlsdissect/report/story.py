@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Optional
 
+from tlsdissect.framing.unwrapper import TITLES as FRAMING_TITLES
 from tlsdissect.report.safe import VALUE_LIMIT, shown
 from tlsdissect.results.model import Connection, Event
 from tlsdissect.tls import tables
@@ -334,6 +335,9 @@ def event_label(e: Event) -> str:
         return f"encrypted {i.get('content_type')} record, {i.get('length')} bytes"
     if e.type == "not_tls":
         return f"not TLS: {i.get('looks_like')}"
+    if e.type == "encapsulation":
+        framing = str(i.get("framing"))
+        return f"TLS inside {FRAMING_TITLES.get(framing, shown(framing, VALUE_LIMIT))}"
     if e.type == "gap":
         return f"{i.get('bytes')} bytes missing from the capture ({i.get('detail')})"
     if e.type == "rst":

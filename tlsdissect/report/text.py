@@ -62,7 +62,8 @@ def render_lines(con: Console, lines: list[tuple[str, str]]) -> None:
 def _head(con: _Lines, c: Connection, outcome: str) -> None:
     mark, style = {"failed": ("✗", "bold red"), "incomplete": ("?", "bold yellow"),
                    "not_tls": ("•", "bold magenta"), "established": ("✓", "bold green")}.get(outcome, ("?", "bold"))
-    parts: list[tuple[str, Optional[str]]] = [(f"{mark} stream {c.stream}  ", style), (f"{c.client} → {c.server}", None)]
+    stream = f"stream {c.stream}" if c.transport == "tcp" else f"{c.transport}.stream {c.stream}"  # (OpenVPN over UDP)
+    parts: list[tuple[str, Optional[str]]] = [(f"{mark} {stream}  ", style), (f"{c.client} → {c.server}", None)]
     if c.server_name:
         parts.append((f"  {shown(c.server_name, VALUE_LIMIT)}", "cyan"))
     if c.version:

@@ -264,7 +264,7 @@ def conn_record(d: dict[str, Any], uid: str) -> dict[str, Any]:
     cs, ss = stats.get("client") or {}, stats.get("server") or {}
     return {
         "ts": d["start_time"], "uid": uid, "id.orig_h": client_h, "id.orig_p": client_p,
-        "id.resp_h": server_h, "id.resp_p": server_p, "proto": "tcp", "service": "ssl" if d.get("is_tls") else None,
+        "id.resp_h": server_h, "id.resp_p": server_p, "proto": d.get("transport", "tcp"), "service": "ssl" if d.get("is_tls") else None,
         "duration": round(d["end_time"] - d["start_time"], 6), "orig_bytes": cs.get("bytes"),
         "resp_bytes": ss.get("bytes"), "conn_state": conn_state(d),
         "missed_bytes": (cs.get("gap_bytes") or 0) + (ss.get("gap_bytes") or 0),

@@ -307,6 +307,11 @@ class Connection:
     # The plain-text exchange before TLS (results.starttls.StartTls): STARTTLS, SSLRequest, ...;
     # None for a connection that started in TLS or whose first bytes are no protocol read there.
     starttls: Any = None
+    # The framing the TLS rode inside ("openvpn", "websocket", "gssapi"; tlsdissect.framing), or
+    # None for TLS straight on the TCP stream.
+    encapsulation: Optional[str] = None
+    # "tcp", or "udp" for TLS inside OpenVPN over UDP (then ``stream`` is Wireshark's udp.stream)
+    transport: str = "tcp"
     diagnosis: Any = None  # filled by tlsdissect.diagnosis.reasoner when available
     extra: dict[str, Any] = field(default_factory=dict)  # findings from later stages
     # Entries of ``extra`` already serialised (jsontext.shared forms) because many connections
@@ -316,13 +321,13 @@ class Connection:
     # What carries the handshake and what it is (docs/schema.md): the same attributes as a QUIC
     # handshake's ("udp", "quic") and a DTLS association's ("udp", "dtls"), so that the views
     # and scripts that take all three can tell them apart.
-    transport: ClassVar[str] = "tcp"
+    # (``transport`` is a field above: "udp" for TLS inside OpenVPN over UDP)
     protocol: ClassVar[str] = "tls"
 
     @property
     def wireshark_filter(self) -> str:
         """The Wireshark display filter that shows this connection."""
-        return f"tcp.stream eq {self.stream}"
+        return f"{self.transport}.stream eq {self.stream}"
 
     @property
     def outcome(self) -> str:
@@ -371,7 +376,7 @@ class Connection:
         cr = self.certificate_request
         ske = self.server_key_exchange
         d: dict[str, Any] = {
-            "transport": "tcp",
+            "transport": self.transport,
             "protocol": "tls",
             "stream": self.stream,
             "client": self.client,
@@ -395,7 +400,7 @@ class Connection:
             "role_source": self.role_source,
             "midstream": self.midstream,
             "partial": self.partial,
-            "wireshark_filter": f"tcp.stream eq {self.stream}",
+            "wireshark_filter": f"{self.transport}.stream eq {self.stream}",
             "client_hello": ch.json_form(shared) if ch is not None else None,
             "server_hello": sh.json_form(shared) if sh is not None else None,
             "hello_retry_request": hrr.json_form(shared) if hrr is not None else None,
@@ -408,6 +413,8 @@ class Connection:
         }
         if self.starttls is not None:
             d["starttls"] = self.starttls.to_dict()
+        if self.encapsulation is not None:
+            d["encapsulation"] = self.encapsulation
         fp = self.fingerprints
         d["fingerprints"] = fp.to_dict() if fp is not None else None
         d.update(self.extra)
@@ -645,7 +652,7 @@ def connection_row(c: Connection, capture: str) -> dict[str, Any]:
         "aborted_by": getattr(diag, "aborted_by", None), "failure_point": getattr(diag, "failure_point", None),
         "start_time": c.start_time, "end_time": c.end_time, "duration": c.end_time - c.start_time,
         "first_frame": c.first_frame, **certificate_columns(c.extra.get("server_certificates") or []),
-        **_fingerprint_columns(c), "transport": "tcp", "protocol": "tls", "quic_version": None,
+        **_fingerprint_columns(c), "transport": c.transport, "protocol": "tls", "quic_version": None,
         **starttls_columns(c.starttls),
     }
 

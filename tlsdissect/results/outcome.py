@@ -10,7 +10,7 @@ from typing import Any
 
 
 def outcome_of(conn: Any) -> str:
-    if getattr(conn, "transport", "tcp") == "udp":  # a QUIC handshake or DTLS association: its own reading
+    if getattr(conn, "protocol", "tls") != "tls":  # a QUIC handshake or DTLS association: its own reading
         udp_outcome: str = conn.outcome()
         return udp_outcome
     diag = conn.diagnosis

@@ -76,6 +76,7 @@ _NO_ENTRY = (None, 0)  # FlowTable._retire's stand-in for a flow key not in the 
 class TcpConnection:
     """One TCP conversation being tracked."""
 
+    transport = "tcp"  # (pipeline.openvpn_udp's flows, read by the same assemble, say "udp")
     __slots__ = (
         "stream", "addr", "port", "reasm", "client_dir", "role_source", "isn", "first_frame",
         "last_frame", "first_ts", "last_ts", "packets", "payload_bytes", "tcp_events", "fin",

@@ -37,6 +37,7 @@ from tlsdissect.tls.recordcontent import (HS_CLIENT_HELLO, HS_SERVER_HELLO, KNOW
 from tlsdissect.tls.recordevents import (CT_ALERT, CT_APPLICATION_DATA, CT_CHANGE_CIPHER_SPEC, CT_HANDSHAKE,
                                          CT_HEARTBEAT, DETECT, LOST, PLAIN, SSL2, TLS, Decryptor, EventList, Out,
                                          RecordEvent)
+from tlsdissect.tls import framed
 from tlsdissect.tls.streamstart import (PlainText, Sslv2Stream, detect, read_plain, read_sslv2, start_prelude,
                                         to_plain)
 
@@ -60,7 +61,7 @@ class RecordLayer:
         "encrypted", "tls13", "decryptor", "report_protected", "reporting", "paused", "records",
         "bytes_by_type", "protected_records", "last_records", "resync_scanned",
         "midstream", "plain", "sslv2", "anomalies", "hs_resume", "version_known",
-        "rest", "rest_pos", "side", "sink", "prelude",
+        "rest", "rest_pos", "side", "sink", "prelude", "framing", "framing_noted",
     )
 
     def __init__(self, side: int = 0) -> None:
@@ -105,6 +106,11 @@ class RecordLayer:
         # shared by the connection's two layers, made at the first bytes that are no TLS record;
         # False once the connection started in TLS (streamstart.start_prelude).
         self.prelude: Any = None
+        # The framing the direction's TLS rides in (a tlsdissect.framing Unwrapper: OpenVPN,
+        # WebSocket, GSSAPI tokens), once recognised; the session then feeds the layer through
+        # tls.framed, which unwraps each segment first. framing_noted: its problem was reported.
+        self.framing: Any = None
+        self.framing_noted = False
 
     def _note_record(self, record: tuple[int, float, int, int, bool]) -> None:
         lr = self.last_records
@@ -202,6 +208,9 @@ class RecordLayer:
     def gap(self, missing: int, frame: int, ts: float) -> list[RecordEvent]:
         """The TCP layer lost ``missing`` bytes here."""
         out = EventList()
+        if self.framing is not None:
+            framed.gap(self, frame, ts, out)
+            return out
         if self.plain is not None:
             self.plain.hold = b""
         if self.prelude:

@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 from tlsdissect.directions import NONE_PAIR, pair_with
 from tlsdissect.results.listcaps import MAX_ALERTS, MAX_ANOMALIES, MAX_EVENTS, MAX_HANDSHAKE_TYPES, MAX_POST_HANDSHAKE
-from tlsdissect.tls import conclusions
+from tlsdissect.tls import conclusions, framed
 from tlsdissect.tls import handshake as hs
 from tlsdissect.tls import tables
 from tlsdissect.tls.decryption import Decryption, null_cipher_decryptor
@@ -42,6 +42,9 @@ MAX_HISTORY = 100
 MAX_TIMELINE_PROTECTED = 24  # protected records listed in the timeline per direction
 
 _ALERT_LEVELS = {1: "warning", 2: "fatal"}
+_SSLV2_MESSAGES = {2: "sslv2_client_master_key", 3: "sslv2_client_finished", 5: "sslv2_server_verify",
+                   6: "sslv2_server_finished", 7: "sslv2_request_certificate", 8: "sslv2_client_certificate",
+                   0: "sslv2_error"}
 # Per handshake message type, filled as types are met (at most 256 entries): its name and its
 # ssl_history letter as sent by direction 0 and by direction 1 (one look-up per message).
 _MESSAGE_NAMES: dict[int, tuple[str, str, str]] = {}
@@ -173,7 +176,7 @@ class TlsSession:
         """Contiguous stream bytes of direction ``d`` (the TCP stage's in-order delivery)."""
         layer = self.layers[d]
         skip = layer.skip
-        if skip > len(data):
+        if skip > len(data) and layer.framing is None:
             # The hot path of bulk transfer: inside a protected record that is skipped anyway,
             # account for the bytes and touch nothing else (RecordLayer.feed's own fast path,
             # without its call).
@@ -183,9 +186,12 @@ class TlsSession:
         # (no event objects for the frequent kinds, no list); set for the call only, so that the
         # layer holds no reference to its session between calls (no cycle to collect).
         layer.sink = self
-        layer.feed(data, frame, ts)
-        while layer.paused:
-            layer.feed(b"", frame, ts)
+        if layer.framing is not None:  # TLS inside another protocol's units
+            framed.feed(layer, data, frame, ts)
+        else:
+            layer.feed(data, frame, ts)
+            while layer.paused:
+                layer.feed(b"", frame, ts)
         layer.sink = None
 
     def gap(self, d: int, missing: int, frame: int, ts: float) -> None:
@@ -257,11 +263,8 @@ class TlsSession:
             self.tls_seen = True
             on_sslv2_hello(self, d, ev)
         elif kind == "sslv2_message":
-            names = {2: "sslv2_client_master_key", 3: "sslv2_client_finished", 5: "sslv2_server_verify",
-                     6: "sslv2_server_finished", 7: "sslv2_request_certificate", 8: "sslv2_client_certificate",
-                     0: "sslv2_error"}
             self.add_event((d, ev.frame, ev.time, "handshake",
-                                  {"message": names.get(ev.msg_type, f"sslv2_message_{ev.msg_type}"),
+                                  {"message": _SSLV2_MESSAGES.get(ev.msg_type, f"sslv2_message_{ev.msg_type}"),
                                    "code": ev.msg_type, "length": ev.length, "encrypted": False, "sslv2": True}))
         elif kind == "not_tls":
             if self.not_tls is _NO_ENTRIES:
@@ -464,11 +467,27 @@ class TlsSession:
             return None
         return (self.decryption or Decryption(self.keylog)).summary(self.layers)
 
+
+def _encapsulation(s: TlsSession, d: int, ev: RecordEvent) -> None:
+    """Direction ``d``'s TLS rides inside a framing from here (tls.framed; the layer keeps
+    it); what came before (the HTTP upgrade of WebSocket frames) is no longer this
+    direction's "not TLS"."""
+    if d in s.not_tls:
+        del s.not_tls[d]
+    s.add_event((d, ev.frame, ev.time, "encapsulation", {"framing": ev.detail}))
+
+
+def encapsulation(s: TlsSession) -> Optional[str]:
+    """The framing the connection's TLS rode in (tlsdissect.framing), or None."""
+    return next((layer.framing.name for layer in s.layers if layer.framing is not None), None)
+
+
 # Record events by kind: the three frequent ones go straight to their method (they set
 # tls_seen themselves); every other kind to _other_event.
 _HANDLERS: dict[str, Any] = {
     "handshake": TlsSession._handshake,
     "protected": TlsSession._protected,
     "alert": TlsSession._alert,
+    "encapsulation": _encapsulation,
 }
 _other_event = TlsSession._other_event

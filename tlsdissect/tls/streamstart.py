@@ -14,7 +14,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from tlsdissect.framing.detect import recognise as recognise_framing
+from tlsdissect.framing.gssapi import GssapiTokens, starts_tokens
+from tlsdissect.framing.websocket import WebSocketFrames, upgrade_end
 from tlsdissect.starttls.reader import PreludeReader
+from tlsdissect.tls import framed
 from tlsdissect.tls.boundaries import MAX_RECORD_PAYLOAD, find_boundary, incomplete_record, plausible_header
 from tlsdissect.tls.recordevents import LOST, PLAIN, SSL2, TLS, Out, RecordEvent
 
@@ -39,6 +43,8 @@ _PLAIN_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"<?xml", "XML (XMPP?)"), (b"<stream:stream", "XMPP stream"),
     (b"RFB ", "VNC banner"), (b"\x00\x00\x00\x08\x04\xd2\x16\x2f", "PostgreSQL SSLRequest"),
 )
+_HTTP_NAMES = ("HTTP request", "HTTP response")  # (what may start a WebSocket upgrade)
+_FTP_NAMES = ("SMTP/FTP greeting", "text protocol")  # (the two sides of an FTP control connection)
 _LONGEST_SIGNATURE = max(len(p) for p, _ in _PLAIN_SIGNATURES)
 # How long the start of a stream may wait for a record that began after a preamble.
 DETECT_WAIT = 64 + 5 + MAX_RECORD_PAYLOAD
@@ -188,8 +194,16 @@ class Sslv2Stream:
 # are the ones its TLS mode reads on with, whenever these modes switch to it) ---------------------
 
 def detect(layer: Layer, frame: int, ts: float, out: Out) -> None:
-    """The layer in DETECT mode: act on what its buffered bytes are (classify_start)."""
+    """The layer in DETECT mode: act on what its buffered bytes are (classify_start), unless
+    they start a framing the TLS rides in (tlsdissect.framing; only at a stream's start)."""
     buf = layer.buf
+    if layer.framing is None and not layer.midstream and layer.sink is not None:
+        found = recognise_framing(buf)
+        if isinstance(found, str):  # (FRAMING_WAIT)
+            return
+        if found is not None:
+            framed.enter(layer, found, bytes(buf), frame, ts, out)
+            return
     verdict, n = classify_start(buf, layer.midstream)
     if verdict == WAIT:
         return
@@ -251,13 +265,28 @@ def to_plain(layer: Layer, frame: int, ts: float, out: Out) -> None:
     plain = layer.plain = PlainText(layer.buf)
     out.on_event(layer.side, RecordEvent("not_tls", frame, ts, detail=plain.name, body=bytes(plain.sample[:512])))
     layer.mode = PLAIN
+    if plain.name in _HTTP_NAMES and layer.framing is None and layer.sink is not None:
+        end = upgrade_end(bytes(plain.sample))
+        if end is not None:  # a WebSocket upgrade: its frames follow the header block
+            framed.enter(layer, WebSocketFrames(), bytes(layer.buf[end:]), frame, ts, out)
+            return
     layer.buf.clear()
 
 
 def read_plain(layer: Layer, data: bytes, frame: int, ts: float, out: Out) -> None:
     """The layer in PLAIN mode: sample the bytes, switch to TLS at a STARTTLS handshake."""
     plain: PlainText = layer.plain  # (set with mode PLAIN)
+    seen = len(plain.sample)
     started = plain.watch(data)
+    if plain.name in _FTP_NAMES and layer.framing is None and layer.sink is not None and starts_tokens(data):
+        framed.enter(layer, GssapiTokens(), data, frame, ts, out)  # GridFTP: TLS records as GSSAPI tokens
+        return
+    if seen < PLAIN_SAMPLE and plain.name in _HTTP_NAMES and layer.framing is None and layer.sink is not None:
+        end = upgrade_end(bytes(plain.sample))
+        if end is not None:  # the header block of a WebSocket upgrade ended in this segment
+            rest = bytes(plain.sample[end:]) + bytes(data[PLAIN_SAMPLE - seen:])
+            framed.enter(layer, WebSocketFrames(), rest, frame, ts, out)
+            return
     if started is not None:  # STARTTLS: TLS from here
         layer.mode = TLS
         out.on_event(layer.side, RecordEvent("starttls", frame, ts, detail=plain.name))

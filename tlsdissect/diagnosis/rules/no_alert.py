@@ -57,8 +57,9 @@ def one_way_capture(f: Facts) -> Optional[Candidate]:
 def tcp_connect_failed(f: Facts) -> Optional[Candidate]:
     """The client's SYN is refused with a reset, or never answered."""
     c = f.c
-    if c.client_stats.bytes or "syn_ack" in f.by_type or f.hellos()[0] is not None or "syn" not in f.by_type:
-        return None  # (no SYN: the capture starts mid-connection, a lone reset is not a refusal)
+    if c.client_stats.bytes or "syn_ack" in f.by_type or f.hellos()[0] is not None or "syn" not in f.by_type \
+            or c.transport != "tcp":
+        return None  # (no SYN: the capture starts mid-connection, a lone reset is not a refusal; OpenVPN over UDP)
     refused = f.first_event("rst", "server") is not None
     line = make_evidence("The client's SYN " + ("is refused with a reset." if refused else "gets no answer."),
                          [e.frame for e in c.events if e.type in ("syn", "rst")][:3])
@@ -120,6 +121,14 @@ def no_client_hello_seen(f: Facts) -> Optional[Candidate]:
         return None
     c = f.c
     close = c.tcp_close
+    lost = next((a for a in c.anomalies if a.info.get("name") == "encapsulation_lost" and a.sender == "client"), None)
+    if lost is not None:  # the ClientHello rode in a framing that could not be read (tlsdissect.framing)
+        return candidate("incomplete", "unknown", "possible", failure_point="client_hello",
+                         how="capture_ended" if c.partial else (close.how if close else None),
+                         aborted_by=close.by if close else None,
+                         evidence=[make_evidence(f"The client's {c.encapsulation} framing could not be read on: "
+                                                 f"{lost.info.get('detail')}.", [lost.frame])],
+                         explanation="The client's ClientHello could not be read from the framing it rode in.")
     explanation = "The capture does not contain this connection's ClientHello (it starts mid-connection)."
     hidden_alert = next((a for a in c.alerts if a.code is None), None)
     if hidden_alert is not None:

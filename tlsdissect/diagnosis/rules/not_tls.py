@@ -7,6 +7,7 @@ from typing import Optional
 from tlsdissect.diagnosis.candidate import Candidate, candidate
 from tlsdissect.diagnosis.facts import Facts
 from tlsdissect.diagnosis.verdict import make_evidence
+from tlsdissect.framing.unwrapper import TITLES as FRAMING_TITLES
 from tlsdissect.results.model import Connection
 
 
@@ -17,7 +18,10 @@ def _end(c: Connection) -> tuple[Optional[str], Optional[str]]:
 
 
 def plaintext_http_client(f: Facts) -> Optional[Candidate]:
-    """The client speaks plain HTTP where a ClientHello was due."""
+    """The client speaks plain HTTP where a ClientHello was due (not the HTTP upgrade that
+    starts WebSocket frames, nor plain text inside them: no ClientHello was due there)."""
+    if f.c.encapsulation is not None:
+        return None
     client_plain = f.first_event("not_tls", "client")
     if client_plain is None or not client_plain.info.get("looks_like", "").startswith("HTTP"):
         return None
@@ -39,7 +43,9 @@ def plaintext_http_client(f: Facts) -> Optional[Candidate]:
 
 
 def plaintext_server(f: Facts) -> Optional[Candidate]:
-    """The server answers in plain text while the client does not."""
+    """The server answers in plain text while the client does not (outside any framing)."""
+    if f.c.encapsulation is not None:
+        return None
     server_plain = f.first_event("not_tls", "server")
     if server_plain is None or f.first_event("not_tls", "client") is not None:
         return None
@@ -60,5 +66,17 @@ def not_tls(f: Facts) -> Candidate:
     c = f.c
     how, by = _end(c)
     what = c.not_tls or "no payload"
+    if c.encapsulation is not None:
+        inside = FRAMING_TITLES.get(c.encapsulation, c.encapsulation)
+        lost = next((a for a in c.anomalies if a.info.get("name") == "encapsulation_lost"), None)
+        if c.not_tls is None and lost is not None:  # (an encrypted control channel, damage)
+            return candidate("not_tls", "not_tls", "likely", aborted_by=by, how=how,
+                             evidence=[make_evidence(_sentence(str(lost.info.get("detail"))), [lost.frame])],
+                             explanation=f"No TLS could be read inside {inside}.")
+        what += f" inside {inside}"
     return candidate("not_tls", "not_tls", "certain", aborted_by=by, how=how,
                      explanation=f"This connection does not carry TLS (it looks like {what}).")
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
