@@ -9,13 +9,13 @@ carried data), in this order; the last one always applies. From
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 from tlsdissect.diagnosis.candidate import Candidate, candidate
 from tlsdissect.diagnosis.facts import Facts, other_side
 from tlsdissect.diagnosis.phases import next_step, phase_at
 from tlsdissect.diagnosis.verdict import Evidence, make_evidence
-from tlsdissect.results.model import Alert, Event
+from tlsdissect.results.model import Alert, Event, TcpClose
 
 _NONE: tuple[Event, ...] = ()
 _SERVER_TLS = ("handshake", "encrypted_record", "alert")
@@ -451,7 +451,7 @@ def server_probable_alert(f: Facts) -> Optional[Candidate]:
                                   "the alert."))
 
 
-def _abandoned(f: Facts, close: Any, line: Evidence) -> Optional[Candidate]:
+def _abandoned(f: Facts, close: TcpClose, line: Evidence) -> Optional[Candidate]:
     """The client closes less than FIRST_RETRY after its ClientHello, before any answer: it
     abandoned the attempt (a browser closing the spare connections it raced or opened ahead, a
     cancelled request), which says nothing against the server."""
