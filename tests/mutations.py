@@ -803,12 +803,17 @@ def _standalone(conn: Any) -> bool:
     return bool(conn.is_tls or ports & set(TLS_PORTS))
 
 
-class _CpuLimit(Exception):
-    pass
+class _CpuLimit(BaseException):
+    """A BaseException, like KeyboardInterrupt: the library's own ``except Exception`` around a
+    decoder (which turns a bad record into an anomaly) must not swallow the limit."""
+
+
+_cpu_limit_armed = False
 
 
 def _on_cpu_limit(signum: int, frame: Any) -> None:
-    raise _CpuLimit("CPU limit reached")
+    if _cpu_limit_armed:  # the timer re-fires until the run is over; only the run is interrupted
+        raise _CpuLimit("CPU limit reached")
 
 
 def _peak_rss_mb() -> float:
@@ -880,9 +885,11 @@ class _Worker:
             frames_before = sum(1 for e in ends.values() if e <= intact)
             mid_record = cut is not None and cut > header_end and cut not in boundaries
             out.kept_expected = len(expected)
+        global _cpu_limit_armed
         old = signal.signal(signal.SIGPROF, _on_cpu_limit)
+        _cpu_limit_armed = True
         t0 = time.process_time()
-        signal.setitimer(signal.ITIMER_PROF, job.get("cpu_limit", CPU_LIMIT_S))
+        signal.setitimer(signal.ITIMER_PROF, job.get("cpu_limit", CPU_LIMIT_S), 0.05)  # re-fires if swallowed
         try:
             try:
                 report = tlsdissect.analyze(data, keylog=keylog)
@@ -924,6 +931,7 @@ class _Worker:
                 elif out.status == "error" and rc != 2:
                     out.status, out.message = "crash", f"library raised {out.error_type} but CLI exited {rc}"
         except _CpuLimit:
+            _cpu_limit_armed = False
             out.status, out.message = "hang", f"over {job.get('cpu_limit', CPU_LIMIT_S)} s of CPU"
             out.traceback = traceback.format_exc()
         except MemoryError:
@@ -935,6 +943,7 @@ class _Worker:
             out.status, out.error_type, out.message = "crash", type(e).__name__, str(e)[:300]
             out.traceback = traceback.format_exc()
         finally:
+            _cpu_limit_armed = False
             signal.setitimer(signal.ITIMER_PROF, 0)
             signal.signal(signal.SIGPROF, old)
         out.cpu_s = time.process_time() - t0
