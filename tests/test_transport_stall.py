@@ -156,3 +156,26 @@ def test_a_server_that_never_answers_is_not_a_stall() -> None:
     conn = _diagnose(_build([], []))
     assert "stalled" not in conn.extra
     assert conn.diagnosis.cause == "server_no_response"
+
+
+FIREWALL = Path(__file__).resolve().parent.parent / "captures" / "wide2_firewall_drops_server_flight_nginx_go"
+
+
+@pytest.mark.skipif(not (FIREWALL / "capture.pcap").exists(), reason="lab capture missing")
+def test_lost_acks_make_a_filter_not_a_black_hole() -> None:
+    """A filter drops everything the server sends after its SYN-ACK (the wide2 lab, captured
+    before the filter): the server's flight is one big segment, so its size alone cannot tell
+    a black hole from a wall, but the Go client sends its ClientHello again after the server
+    had acknowledged it: tshark's spurious retransmissions, the frames the stall names."""
+    rows = [line for line in (FIREWALL / "tshark.txt").read_text().splitlines()]
+    spurious = [int(line.split()[0]) for line in rows if "[TCP Spurious Retransmission]" in line]
+    assert spurious  # (the oracle's file is what we think it is)
+    conn = tlsdissect.analyze(FIREWALL / "capture.pcap").connections[0]
+    stall = conn.extra["stalled"]["server"]
+    assert stall["unheard_ack_frames"] == spurious
+    g = conn.diagnosis
+    assert (g.cause, g.confidence, g.outcome, g.failure_point) == (
+        "packets_dropped_on_path", "likely", "incomplete", "server_hello")
+    assert "path_mtu_blackhole" in g.alternatives
+    # The black hole's own server ACKs reached curl: nothing unheard there.
+    assert tlsdissect.analyze(LAB / "capture.pcap").connections[0].extra["stalled"]["server"]["unheard_ack_frames"] == []

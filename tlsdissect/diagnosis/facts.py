@@ -14,7 +14,7 @@ from typing import Any, Optional
 from tlsdissect.diagnosis.texts import alert_text, chain_texts, hello_text
 from tlsdissect.diagnosis.verdict import Evidence, make_evidence
 from tlsdissect.results.model import Alert, Connection, Event
-from tlsdissect.tls.conclusions import min_finished_record
+from tlsdissect.tls.conclusions import PADDED_ALERT_MAX, client_certificate_shown, min_finished_record
 
 PROBABLE_ALERT_MAX = 24  # bytes: a protected alert is 2 bytes + inner type + 16-byte tag (+ padding)
 
@@ -254,8 +254,23 @@ class Facts:
                 if sender == "client" and length < min_finished_record(self.c.cipher_code) and not self.c.established \
                         and not self._client_sent_finished_sized():
                     return last  # (no Finished: an alert its stack pads, as Java's JSSE does)
+                if sender == "server" and length <= PADDED_ALERT_MAX and self.client_certificate() is not None \
+                        and not self.c.established:
+                    return last  # (the one answer to a client certificate flight, too small for a ticket: padded)
                 return None
         return None
+
+    def client_certificate(self) -> Optional[str]:
+        """TLS 1.3 without keys: "empty" when the sizes of the client's protected records show an
+        empty Certificate before its Finished (so the server sent a CertificateRequest), "sent"
+        when they show a Certificate and CertificateVerify, else None
+        (tls.conclusions.client_certificate_shown)."""
+        if not self.tls13:
+            return None
+        sh = self.hellos()[1]
+        after = sh.frame if sh is not None else 0
+        return client_certificate_shown([e.info.get("length", 0) for e in self.enc
+                                         if e.sender == "client" and e.frame >= after], self.c.cipher_code)
 
     def _client_sent_finished_sized(self) -> bool:
         """Whether the client sent a protected record after the ServerHello big enough to be

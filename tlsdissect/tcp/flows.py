@@ -166,7 +166,10 @@ class TcpConnection:
                         # The sender resets while its own TLS record is unfinished: no TLS stack
                         # does that (it would finish the record or send an alert).
                         self.rst_mid_record = pair_with(self.rst_mid_record, d, missing)
-                    self.tcp_events.append((d, frame, ts, "rst", {"ttl": ttl}))
+                    # A reset without the ACK flag is the RFC 9293 3.10.7.1 answer for a connection
+                    # that does not exist: kept, it tells a device that never tracked the
+                    # connection from an endpoint aborting its own (which sets ACK).
+                    self.tcp_events.append((d, frame, ts, "rst", {"ttl": ttl} if acks else {"ttl": ttl, "no_ack": True}))
                 self.closed_at = ts
         if acks:
             other = self.reasm[1 - d]

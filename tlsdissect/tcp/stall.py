@@ -64,6 +64,9 @@ class Stall:
     delivered_frames: list[int] = field(default_factory=list)  # those segments
     answer_frames: list[int] = field(default_factory=list)  # the peer's ACKs that show they got through
     seconds: float = 0.0  # from the first transmission to the last retransmission
+    # The peer's retransmissions of data this side had already acknowledged: this side's small
+    # packets (its ACKs) were lost too, so size is not what the path drops.
+    unheard_ack_frames: list[int] = field(default_factory=list)
 
     @property
     def small_ones_passed(self) -> bool:
@@ -75,7 +78,8 @@ class Stall:
         return {"lost_from": self.lost_from, "first_frame": self.first_frame, "first_size": self.first_size,
                 "retransmission_frames": self.retransmission_frames, "lost_sizes": self.lost_sizes,
                 "delivered_sizes": self.delivered_sizes, "delivered_frames": self.delivered_frames,
-                "answer_frames": self.answer_frames, "seconds": round(self.seconds, 6)}
+                "answer_frames": self.answer_frames, "seconds": round(self.seconds, 6),
+                "unheard_ack_frames": self.unheard_ack_frames}
 
 
 def stalled(sent: array[float], peer: array[float], origin: Optional[int], final_ack: Optional[int]) -> Optional[Stall]:
@@ -106,7 +110,25 @@ def stalled(sent: array[float], peer: array[float], origin: Optional[int], final
     return Stall(lost_from=acked, first_frame=first[4], first_size=first[1],
                  retransmission_frames=[p[4] for p in lost], lost_sizes=sorted({p[1] for p in lost}),
                  delivered_sizes=sorted({p[1] for p in delivered}), delivered_frames=[p[4] for p in delivered],
-                 answer_frames=answers, seconds=lost[-1][5] - first[5])
+                 answer_frames=answers, seconds=lost[-1][5] - first[5],
+                 unheard_ack_frames=_acks_unheard(sent, peer))
+
+
+def _acks_unheard(sent: array[float], peer: array[float]) -> list[int]:
+    """The peer's data segments sent again (a copy of bytes it had sent before) after this
+    side had acknowledged them (DUPLICATE_SECONDS and more before): the acknowledgement never
+    reached the peer. Their frames."""
+    acks = [(p[2], p[5]) for p in packets(sent) if p[2] >= 0 and not p[3] & 0x04]
+    seen: set[int] = set()
+    unheard: list[int] = []
+    for q in packets(peer):
+        if q[1] <= 0 or q[3] & 0x04:
+            continue
+        end = (q[0] + q[1]) & 0xFFFFFFFF
+        if q[0] in seen and any(_delta(ack, end) >= 0 and ts < q[5] - DUPLICATE_SECONDS for ack, ts in acks):
+            unheard.append(q[4])
+        seen.add(q[0])
+    return unheard
 
 
 def _got_through(data: list[tuple[Any, ...]], peer: array[float], base: int,

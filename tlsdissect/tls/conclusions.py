@@ -10,7 +10,7 @@ it.
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from tlsdissect.tls import handshake as hs
 from tlsdissect.tls.recordevents import CT_ALERT, CT_APPLICATION_DATA, CT_HANDSHAKE
@@ -30,6 +30,41 @@ _SHORT_TAG_SUITES = {0x1305: 8}  # TLS_AES_128_CCM_8_SHA256 (RFC 8446 B.4)
 def min_finished_record(cipher_suite: Optional[int]) -> int:
     """The smallest protected record a TLS 1.3 Finished fits in, under ``cipher_suite``."""
     return _FINISHED_BEFORE_TAG + _SHORT_TAG_SUITES.get(cipher_suite or 0, 16)
+
+
+# A server record after the client's Finished up to this size is no NewSessionTicket: the
+# smallest real one is 34 bytes + nonce + a ticket of 16 bytes or more (RFC 8446 4.6.1), so
+# this bound leaves room for an alert padded as Java's JSSE pads it (35 bytes).
+PADDED_ALERT_MAX = 48
+_SHA384_SUITES = {0x1302}  # TLS_AES_256_GCM_SHA384; the other TLS 1.3 suites hash with SHA-256
+_EMPTY_CERTIFICATE = 4 + 1 + 3  # handshake header, empty request context, empty certificate_list
+
+
+def finished_record(cipher_suite: Optional[int]) -> int:
+    """The exact size of an unpadded protected TLS 1.3 Finished record under ``cipher_suite``:
+    4-byte header + the suite's hash length + inner type + tag."""
+    return 4 + (48 if cipher_suite in _SHA384_SUITES else 32) + 1 + _SHORT_TAG_SUITES.get(cipher_suite or 0, 16)
+
+
+def client_certificate_shown(lengths: Sequence[int], cipher_suite: Optional[int]) -> Optional[str]:
+    """TLS 1.3 without keys: what the sizes of the client's protected records after the
+    ServerHello say about a client certificate. ``"empty"``: an empty Certificate record
+    (8 bytes + inner type + tag) right before a Finished of the suite's exact size, so the
+    server asked for a certificate (CertificateRequest) and the client had none. ``"sent"``:
+    two records before the Finished, the first big enough for a certificate (Certificate,
+    CertificateVerify). None: the Finished alone, padding, or nothing readable."""
+    tag = _SHORT_TAG_SUITES.get(cipher_suite or 0, 16)
+    finished = finished_record(cipher_suite)
+    if finished not in lengths:
+        return None
+    before = list(lengths[:lengths.index(finished)])
+    if before and before[0] <= 4 + 1 + tag:  # EndOfEarlyData (0-RTT accepted) comes first
+        before = before[1:]
+    if before == [_EMPTY_CERTIFICATE + 1 + tag]:
+        return "empty"
+    if len(before) == 2 and before[0] >= 100:
+        return "sent"
+    return None
 # Server messages of a full handshake (absent from an abbreviated, resumed one).
 _FULL_HANDSHAKE = frozenset((hs.CERTIFICATE, hs.SERVER_KEY_EXCHANGE, hs.SERVER_HELLO_DONE))
 
@@ -79,6 +114,11 @@ def established(s: Session, client: int) -> bool:
         # The server answered the client's Finished only with alert-sized records (no
         # session ticket, no data): a rejection, typically of the client certificate. A
         # client that sends its request meanwhile (curl does) does not change that.
+        return False
+    if len(after) == 1 and after[0][3] <= PADDED_ALERT_MAX \
+            and client_certificate_shown([r[3] for r in client_recs], s.server_hello.cipher_suite) is not None:
+        # The client's flight shows the server asked for its certificate, and the server's
+        # one answer is too small for a session ticket: a padded alert refusing it (JSSE).
         return False
     return True
 

@@ -13,9 +13,10 @@ from typing import Optional
 
 from tlsdissect.diagnosis.alert_codes import CLOSE_NOTIFY
 from tlsdissect.diagnosis.candidate import Candidate, candidate
-from tlsdissect.diagnosis.facts import Facts, other_side
+from tlsdissect.diagnosis.facts import PROBABLE_ALERT_MAX, Facts, other_side
 from tlsdissect.diagnosis.verdict import make_evidence
 from tlsdissect.results.model import Event
+from tlsdissect.tls.conclusions import finished_record
 
 _NONE: tuple[Event, ...] = ()
 
@@ -101,9 +102,68 @@ def reset_after_handshake(f: Facts) -> Optional[Candidate]:
                                   "session first: the application crashed, was killed, or gave up."))
 
 
-# An empty TLS 1.3 Certificate message (8 bytes) protected: + inner type + 16-byte tag; a
-# 0-RTT client's EndOfEarlyData (4 bytes) makes a 21-byte record in the same place.
-EMPTY_CERTIFICATE_RECORD = 25
+def closed_without_answer(f: Facts) -> Optional[Candidate]:
+    """The client sent data (its request) and the server closed with a bare FIN, having sent no
+    data at all and no close_notify: the application behind TLS gave up, crashed or timed out
+    (a TCP-mode proxy's server timeout closes the client's side this way: HAProxy's
+    ``timeout server``); curl says "Empty reply from server". TLS 1.3 needs the key log (its
+    session tickets look like data)."""
+    c = f.c
+    close = c.tcp_close
+    if close is None or close.by != "server" or close.how != "fin" or any(a.sender == "server" for a in c.alerts):
+        return None
+    if f.tls13 and not f.by_type.get("application_data"):
+        return None
+    data = f.app_data()
+    request = next((e for e in data if e.sender == "client"), None)
+    if request is None or request.frame > close.frame or any(e.sender == "server" for e in data):
+        return None
+    waited = close.time - request.time
+    return candidate("established", "server_closed_without_alert", "likely", failure_point="application_data",
+                     aborted_by="server", how="fin", alternatives=["middlebox_reset"],
+                     evidence=[make_evidence(f"The client sends data (frame {request.frame}); the server sends nothing "
+                                             f"back and closes the connection {waited:.1f} s later with a FIN, without "
+                                             "a close_notify.", [request.frame, close.frame])],
+                     explanation=("The handshake completed and the client sent its request, but the server closed "
+                                  f"the connection {waited:.1f} s later without answering and without closing the TLS "
+                                  "session (no close_notify): the application behind TLS gave up, crashed or timed out. "
+                                  "A proxy in TCP mode closes the client's side like this when its timeout for the "
+                                  "backend fires (HAProxy's `timeout server`); HTTP clients report an empty reply "
+                                  "(curl: 'Empty reply from server')."))
+
+def client_left_after_its_finished(f: Facts) -> Optional[Candidate]:
+    """TLS 1.3 without keys: right after its Finished the client sends one alert-sized record
+    and closes, having sent no data. A probe that only connects does this (``openssl s_client
+    </dev/null``, health checks: the STARTTLS lab's s_client captures), and so does curl after
+    its own host name check fails (an encrypted close_notify too): the bytes are the same, so
+    the handshake's success stands, "likely", with the certificate refusals as alternatives."""
+    c = f.c
+    close = c.tcp_close
+    if not f.tls13 or close is None or close.by != "client" or c.alerts:
+        return None
+    sh = f.hellos()[1]
+    if sh is None:
+        return None
+    sent = f.protected("client", sh.frame, close.frame)
+    if len(sent) < 2 or sent[-1].info.get("length", 999) > PROBABLE_ALERT_MAX \
+            or sent[-2].info.get("length") != finished_record(c.cipher_code):
+        return None
+    if len(f.protected("client", sh.frame)) != len(sent):
+        return None  # (the client went on after its close: not a goodbye)
+    probable, fin = sent[-1], sent[-2]
+    evidence = [make_evidence(f"Right after its Finished ({fin.info.get('length')} bytes) the client sends a "
+                              f"{probable.info.get('length')}-byte encrypted record, the size of an encrypted alert, "
+                              "and closes the connection without having sent anything.", [fin.frame, probable.frame,
+                                                                                        close.frame])]
+    return candidate("established", "ok", "likely",
+                     alternatives=["server_cert_hostname_mismatch", "server_cert_rejected"], evidence=evidence,
+                     hidden=["the certificate and the alert's description (TLS 1.3 encrypts both); " + f.keys_hint()],
+                     explanation=(f"The TLS handshake completed ({c.version}, {c.cipher}); the client then said "
+                                  "goodbye at once (a probable encrypted alert) and closed without sending anything. "
+                                  "A probe that only connects does this (openssl s_client </dev/null, a health "
+                                  "check), and so does a client that rejects the certificate after the handshake "
+                                  "(curl when its own host name check fails). If the client reported an error, its "
+                                  "key log shows the certificate."))
 
 
 def client_certificate_unread(f: Facts) -> Optional[Candidate]:
@@ -120,10 +180,11 @@ def client_certificate_unread(f: Facts) -> Optional[Candidate]:
         return None
     flight = [e for e in flight if e.frame == flight[0].frame]
     sizes = [int(e.info.get("length", 0)) for e in flight]
-    if len(sizes) >= 3 and sizes[0] > 100:
+    shown = f.client_certificate()
+    if shown == "sent":
         sent, alternatives = "sent one (Certificate, CertificateVerify and Finished)", ["client_cert_rejected",
                                                                                       "client_cert_revoked"]
-    elif len(sizes) == 2 and EMPTY_CERTIFICATE_RECORD <= sizes[0] <= EMPTY_CERTIFICATE_RECORD + 15:
+    elif shown == "empty":
         sent, alternatives = "had none to send (an empty Certificate, then Finished)", ["client_cert_missing"]
     else:
         return None
@@ -145,3 +206,4 @@ def handshake_completed(f: Facts) -> Candidate:
     c = f.c
     return candidate("established", "ok", "certain",
                      explanation=f"The TLS handshake completed ({c.version}, {c.cipher}).")
+

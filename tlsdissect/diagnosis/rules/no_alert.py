@@ -164,6 +164,18 @@ def _middlebox_signs(f: Facts) -> Optional[tuple[str, Evidence]]:
             return (f"the reset claiming to come from the {side} has a different IP TTL than the {side}'s own packets.",
                     make_evidence(f"The reset 'from the {side}' has IP TTL {value}, while the {side}'s own packets had TTL "
                                   f"{', '.join(map(str, earlier))}.", [frame]))
+    for e in rsts:  # a reset for a connection that does not exist, from a server that had one
+        # (the server's only: scanners' own TCP stacks reset their side without ACK)
+        if e.sender == "server" and e.info.get("no_ack") and f.first_event("fin", "server") is None \
+                and _had_the_connection(f, e):
+            return (("the reset claiming to come from the server carries no ACK flag: it is the reset TCP sends "
+                     "for a connection it does not know (RFC 9293 3.10.7.1), while the server had accepted this "
+                     "one (its SYN-ACK). An endpoint that aborts its own connection acknowledges what it "
+                     "received (Linux, Windows and the BSDs set ACK); a firewall rejecting the packet with a reset "
+                     "does not (or the host lost the connection: rebooted, its state flushed)."),
+                    make_evidence("The reset 'from the server' has no ACK flag although the server had accepted the "
+                                  "connection: a reset for a connection it does not know.",
+                                  [e.frame]))
     # A reset in the middle of a record: no TLS stack stops mid-record without an alert.
     mid = c.extra.get("rst_mid_record") or {}
     for side, missing in mid.items():
@@ -173,6 +185,12 @@ def _middlebox_signs(f: Facts) -> Optional[tuple[str, Evidence]]:
                 make_evidence(f"The reset 'from the {side}' arrives while the {side}'s TLS record is unfinished ({missing} "
                               "bytes still to come).", [frame]))
     return None
+
+
+def _had_the_connection(f: Facts, rst: Event) -> bool:
+    """Whether the server had accepted the connection (its SYN-ACK) before ``rst``."""
+    first = f.first_event("syn_ack", "server")
+    return first is not None and first.frame < rst.frame
 
 
 def middlebox_reset(f: Facts) -> Optional[Candidate]:
@@ -365,7 +383,7 @@ def _probable_alert_then_peer_close(f: Facts, side: str) -> Optional[tuple[Event
     return probable, [line], ["the alert's description (TLS 1.3 encrypts it); " + f.keys_hint()]
 
 
-def _probable_alert(sender: str, probable: Event) -> Alert:
+def alert_of_probable(sender: str, probable: Event) -> Alert:
     """The deciding alert for an encrypted record only the size of one (``probable``)."""
     return Alert(probable.frame, probable.time, sender, None, None, None, True,
                  probable.info.get("length", 0), probable=True)
@@ -384,7 +402,7 @@ def client_probable_alert(f: Facts) -> Optional[Candidate]:
     probable, evidence, hidden = found
     hidden.append("the server's certificate (TLS 1.3 encrypts it); " + f.keys_hint())
     return candidate("failed", "server_cert_rejected", "possible", failure_point="server_certificate",
-                     aborted_by="client", how="alert", alert=_probable_alert("client", probable),
+                     aborted_by="client", how="alert", alert=alert_of_probable("client", probable),
                      alternatives=["server_chain_incomplete", "server_cert_untrusted", "server_cert_hostname_mismatch",
                                    "server_cert_expired"], evidence=evidence, hidden=hidden,
                      explanation=("Right after the server's encrypted handshake flight the client sent a probable "
@@ -398,7 +416,7 @@ def _early_server_abort(f: Facts, probable: Event, evidence: list[Evidence], hid
     Certificate can have been refused, the server gave up while building its own flight."""
     ch = f.c.client_hello
     offered = ch.alpn if ch is not None else []
-    alert = _probable_alert("server", probable)
+    alert = alert_of_probable("server", probable)
     hidden.append("which step of its flight the server gave up at (EncryptedExtensions with the ALPN choice, "
                   "Certificate, CertificateVerify are encrypted in TLS 1.3); the key log would tell")
     if offered:
@@ -437,11 +455,20 @@ def server_probable_alert(f: Facts) -> Optional[Candidate]:
     client_flight = f.protected("client", 0, probable.frame)
     if not client_flight:
         return _early_server_abort(f, probable, evidence, hidden)
-    big_flight = sum(e.info.get("length", 0) for e in client_flight) > 300
-    hidden.append("whether the server sent a CertificateRequest (encrypted in TLS 1.3)")
-    return candidate("failed", "client_cert_rejected" if big_flight else "client_cert_missing", "possible",
+    shown = f.client_certificate()
+    big_flight = shown == "sent" if shown is not None else sum(e.info.get("length", 0) for e in client_flight) > 300
+    if shown == "empty":
+        evidence.append(make_evidence(
+            f"The client's first encrypted record after the ServerHello is {f.protected('client', 0)[0].info.get('length')} "
+            "bytes, the size of an empty Certificate message, and its Finished follows: the server asked for a "
+            "client certificate (an encrypted CertificateRequest) and the client had none to send.",
+            [f.protected("client", 0)[0].frame]))
+    else:
+        hidden.append("whether the server sent a CertificateRequest (encrypted in TLS 1.3)")
+    return candidate("failed", "client_cert_rejected" if big_flight else "client_cert_missing",
+                     "likely" if shown == "empty" else "possible",
                      failure_point="client_certificate", aborted_by="server", how="alert",
-                     alert=_probable_alert("server", probable),
+                     alert=alert_of_probable("server", probable),
                      alternatives=["client_cert_missing" if big_flight else "client_cert_rejected"],
                      evidence=evidence, hidden=hidden,
                      explanation=("Right after the client's encrypted flight the server sent a probable encrypted "

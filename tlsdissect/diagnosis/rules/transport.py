@@ -115,6 +115,20 @@ def flight_never_acknowledged(f: Facts) -> Optional[Candidate]:
     aborted_by = close.by if close is not None else None
     how = "no_response" if close is None or close.by == peer else close.how
     smaller_passed = bool(delivered) and max(delivered) < min(lost)
+    unheard = stall.get("unheard_ack_frames") or []
+    if unheard:
+        evidence.append(make_evidence(f"The {peer} sends again data the {side} had already acknowledged (frame"
+                                      f"{'s' if len(unheard) > 1 else ''} {_frames(unheard)}): the {side}'s small "
+                                      "packets, its ACKs, did not reach it either.", unheard[:8]))
+        return candidate("incomplete", "packets_dropped_on_path", "likely", failure_point=point, aborted_by=aborted_by,
+                         how=how, alternatives=["server_no_response" if side == "server" else "client_closed_without_alert",
+                                                "path_mtu_blackhole"], evidence=evidence, hidden=hidden,
+                         explanation=(f"The {side}'s flight was sent again and again and never acknowledged, and even "
+                                      f"the {side}'s small packets were lost: the {peer} kept resending what the "
+                                      f"{side} had acknowledged. Everything the {side} sent was dropped on the way, "
+                                      f"whatever its size (a firewall or filter, a broken route back to the {peer}), "
+                                      f"not only large packets: for the {peer} the {side} went silent. The capture "
+                                      f"was made on the {side}'s side of the loss."))
     if smaller_passed or (not delivered and min(lost) >= BIG_SEGMENT):
         confidence = "likely" if smaller_passed else "possible"
         why = (f"smaller segments from the {side} got through ({_sizes(delivered)}) while "
