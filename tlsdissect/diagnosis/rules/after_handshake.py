@@ -102,6 +102,9 @@ def reset_after_handshake(f: Facts) -> Optional[Candidate]:
                                   "session first: the application crashed, was killed, or gave up."))
 
 
+MAX_REQUEST_RECORDS = 4  # client records a request fits in (more: a one-way stream, no answer expected)
+
+
 def closed_without_answer(f: Facts) -> Optional[Candidate]:
     """The client sent data (its request) and the server closed with a bare FIN, having sent no
     data at all and no close_notify: the application behind TLS gave up, crashed or timed out
@@ -115,9 +118,12 @@ def closed_without_answer(f: Facts) -> Optional[Candidate]:
     if f.tls13 and not f.by_type.get("application_data"):
         return None
     data = f.app_data()
-    request = next((e for e in data if e.sender == "client"), None)
+    requests = [e for e in data if e.sender == "client"]
+    request = requests[0] if requests else None
     if request is None or request.frame > close.frame or any(e.sender == "server" for e in data):
         return None
+    if len(requests) > MAX_REQUEST_RECORDS:
+        return None  # (a client streaming data one way, as syslog over TLS does, expects no answer)
     waited = close.time - request.time
     return candidate("established", "server_closed_without_alert", "likely", failure_point="application_data",
                      aborted_by="server", how="fin", alternatives=["middlebox_reset"],
