@@ -6,7 +6,10 @@ has the server's Certificate is judging it), not from the alert it sent.
 
 from __future__ import annotations
 
+from typing import Optional
+
 from tlsdissect.diagnosis.facts import Facts
+from tlsdissect.results.model import Event
 
 
 def phase_at(f: Facts, frame: int, sender: str) -> str:
@@ -55,7 +58,7 @@ def post_handshake_phase(f: Facts, frame: int) -> str:
     else:
         fin = [e for e in f.hs if e.info.get("message") == "finished"]
         if len(fin) < 2:
-            return "application_data"
+            return "renegotiation" if not f.tls13 and _renegotiated_before_data(f, frame) else "application_data"
         last_fin = fin[1].frame
     names = [e.info.get("message") for e in f.hs if last_fin < e.frame <= frame]
     if f.tls13:
@@ -71,6 +74,27 @@ def post_handshake_phase(f: Facts, frame: int) -> str:
             return "application_data"
         return "renegotiation"
     return "application_data"
+
+
+def renegotiation_start(f: Facts) -> Optional[Event]:
+    """TLS <= 1.2: the first protected handshake record of a renegotiation, None if none: one
+    after application data, or, before any, a side's second one (each side's first protected
+    handshake record is its Finished). Its sender started the renegotiation (a server's
+    HelloRequest, a client's ClientHello under the first keys)."""
+    seen: set[str] = set()
+    for e in f.enc:
+        if e.info.get("content_type") != "handshake":
+            continue
+        if e.sender in seen or f.after_app_data(e.frame):
+            return e
+        seen.add(e.sender)
+    return None
+
+
+def _renegotiated_before_data(f: Facts, frame: int) -> bool:
+    """Without data and without readable Finished messages: a renegotiation began by ``frame``."""
+    start = renegotiation_start(f)
+    return start is not None and start.frame <= frame
 
 
 def hidden_alert_phase(f: Facts, frame: int, sender: str) -> str:

@@ -87,7 +87,8 @@ ALERT_RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
 ANY_ALERT: tuple[Rule, ...] = (handshake_end.unexplained_alert,)
 
 HIDDEN_ALERT: tuple[Rule, ...] = (
-    no_alert.one_way_capture, no_alert.no_client_hello_seen, hidden_alerts.renegotiation_answered_with_alert, hidden_alerts.renegotiated_then_aborted,
+    no_alert.one_way_capture, no_alert.no_client_hello_seen, hidden_alerts.client_renegotiation_refused,
+    hidden_alerts.renegotiation_answered_with_alert, hidden_alerts.renegotiated_then_aborted,
     hidden_alerts.renegotiation_aborted, hidden_alerts.host_name_check_failed, hidden_alerts.client_closed_before_data,
     hidden_alerts.hidden_alert_abort)
 

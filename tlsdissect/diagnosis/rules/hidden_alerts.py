@@ -10,6 +10,8 @@ from typing import Optional
 
 from tlsdissect.diagnosis.candidate import Candidate, deciding, ended_by_alert
 from tlsdissect.diagnosis.facts import Facts
+from tlsdissect.diagnosis.phases import renegotiation_start
+from tlsdissect.diagnosis.verdict import make_evidence
 from tlsdissect.diagnosis.rules.post_handshake import read_post_handshake
 from tlsdissect.results.model import Alert
 
@@ -33,6 +35,35 @@ def _renegotiation_alerts(f: Facts) -> tuple[Optional[Alert], Optional[Alert], b
 # refusal (no_renegotiation); a client that did renegotiate and then got the server's alert
 # most often lacked the certificate the server wanted (Apache's per-directory SSLVerifyClient
 # is what renegotiates).
+def client_renegotiation_refused(f: Facts) -> Optional[Candidate]:
+    """The client started a renegotiation (its ClientHello under the first keys), the server
+    took no part and answered with an alert: servers forbid client-initiated renegotiation
+    (OpenSSL by default, Apache, nginx); a client that then gives up with an alert of its own
+    (s_client's handshake_failure) is the deciding one."""
+    if f.phase != "renegotiation":
+        return None
+    start = renegotiation_start(f)
+    if start is None or start.sender != "client":
+        return None
+    if any(e.sender == "server" and e.info.get("content_type") == "handshake" and e.frame > start.frame for e in f.enc):
+        return None  # (the server answered with a handshake of its own: it took part)
+    server_alert, client_alert, _ = _renegotiation_alerts(f)
+    if server_alert is None or server_alert.frame < start.frame:
+        return None
+    ended = client_alert if client_alert is not None and client_alert.frame > server_alert.frame else server_alert
+    lines = [make_evidence(f"The client starts a renegotiation (frame {start.frame}: a {start.info.get('length')}-byte "
+                           "encrypted handshake record after the handshake, its new ClientHello); the server sends no "
+                           "handshake back, only an encrypted alert.", [start.frame, server_alert.frame])]
+    if ended is not server_alert:
+        lines.append(f.alert_line(ended))
+    return ended_by_alert(ended, "renegotiation", "renegotiation_refused", "likely", [],
+                          "The client started a renegotiation after the handshake and the server refused it with "
+                          "an alert (most servers forbid client-initiated renegotiation: OpenSSL's default, Apache, "
+                          "nginx)" + ("; the client then gave up with an alert of its own." if ended is not server_alert
+                                      else ".") + " The alerts are encrypted; the key log would show no_renegotiation.",
+                          lines)
+
+
 def renegotiation_answered_with_alert(f: Facts) -> Optional[Candidate]:
     """The client answered the server's renegotiation with an alert, then the server aborted."""
     if f.phase != "renegotiation":
