@@ -55,6 +55,7 @@ FAMILIES = {
     "alpn_mismatch": "server_rejects_hello", "inappropriate_fallback": "server_rejects_hello",
     "no_common_signature_scheme": "server_rejects_hello", "no_common_group": "server_rejects_hello",
     "server_cert_untrusted": "client_rejects_server_cert",
+    "tls_interception_untrusted": "client_rejects_server_cert",
     "server_chain_incomplete": "client_rejects_server_cert",
     "server_cert_self_signed": "client_rejects_server_cert",
     "server_cert_expired": "client_rejects_server_cert",

@@ -566,6 +566,9 @@ ALERTS: dict[int, AlertInfo] = {a.code: a for a in (
                   "store (a private CA).", "openssl", "boringssl", "nss", "rustls", "mbedtls"),
                _c("server_cert_self_signed", "possible", "The leaf signs itself (issuer equals subject).", "openssl",
                   "boringssl"),
+               _c("tls_interception_untrusted", "possible", "The chain's issuer is a TLS-inspection product's CA "
+                  "(mitmproxy, Zscaler, a firewall's decryption CA: x509.interception names them): a proxy re-signed "
+                  "the certificate and this client does not trust its CA.", "openssl", "boringssl"),
                _c("server_cert_revoked", "rare", "Revocation checking is on and the status could not be obtained "
                   "(rustls and OpenSSL report an unavailable CRL as unknown_ca).", "rustls")),
             _r("server", "client_certificate renegotiation post_handshake_auth",

@@ -99,6 +99,27 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         check="curl -v --cacert ROOT-CA.pem https://{sni}:{port}/",
     ),
     Cause(
+        "tls_interception_untrusted", "A TLS-inspection proxy re-signed the server's certificate with a CA the client does not trust",
+        family="client_rejects_server_cert",
+        meaning="Something between the client and the server terminates TLS and presents its own certificate for "
+                "the server's name, issued by its own CA: a corporate secure web gateway or firewall that "
+                "decrypts traffic (Zscaler, Netskope, FortiGate, Palo Alto, ...), an antivirus web shield, or a "
+                "debugging proxy (mitmproxy, Burp, Fiddler, Charles). Browsers on a managed machine trust that "
+                "CA; clients with their own CA bundle (Python's certifi, Java's cacerts, Node.js, Go, curl with "
+                "--cacert, containers) do not, and refuse: 'works in the browser, fails in the script'.",
+        apache=("Not an Apache setting: the server's own certificate never reaches the client.",),
+        general=(
+            "Add the inspection CA (ask the proxy's administrators for it, or export it from a browser on the same "
+            "network) to this client's trust store: Python requests REQUESTS_CA_BUNDLE or SSL_CERT_FILE, Node.js "
+            "NODE_EXTRA_CA_CERTS, Java keytool -importcert into the JRE's cacerts, curl --cacert or CURL_CA_BUNDLE, Go "
+            "and OpenSSL the system store (update-ca-certificates) or SSL_CERT_FILE.",
+            "Or have the destination exempted from inspection (the usual answer for certificate pinning, mutual TLS "
+            "and non-browser APIs), or go around the proxy where policy allows.",
+        ),
+        check=_S_CLIENT + " -showcerts   # the issuer names the inspection product, not a public CA",
+        refines="server_cert_untrusted",
+    ),
+    Cause(
         "server_chain_incomplete", "The server does not send the intermediate CA certificate",
         family="client_rejects_server_cert",
         meaning="The server sends its own certificate but not the intermediate CA certificate(s) between it "

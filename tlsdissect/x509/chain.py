@@ -16,6 +16,7 @@ from typing import Any, Literal
 from tlsdissect.x509.checks.anchor import trust_anchor
 from tlsdissect.x509.checks.certificate import certificate_checks
 from tlsdissect.x509.checks.completeness import top_of_path
+from tlsdissect.x509.checks.inspection import intercepted
 from tlsdissect.x509.checks.contents import empty_chain, first_copies, unparsable_certificates
 from tlsdissect.x509.checks.identity import host_name
 from tlsdissect.x509.checks.order import unrelated_certificates, wrong_order
@@ -96,6 +97,7 @@ def analyze_chain(
         analysis.trust = "trusted" if anchor_name is not None else "untrusted_root"
         analysis.trust_anchor = anchor_name
     top_of_path(ctx, path, trust, anchor_name)
+    intercepted(ctx, path)
     host_name(ctx, server_name)
     extended_key_usage(ctx)
     return analysis

@@ -20,15 +20,18 @@ from tlsdissect.diagnosis.facts import Facts
 # it, most telling first; the cause each names; the alerts a client sends for each.
 _FINDINGS_BY_ALERT: dict[Optional[int], tuple[str, ...]] = {
     CERTIFICATE_EXPIRED: ("expired", "not_yet_valid"),
-    UNKNOWN_CA: ("self_signed_leaf", "chain_incomplete", "untrusted_root", "expired", "not_yet_valid", "hostname_mismatch"),
+    UNKNOWN_CA: ("tls_interception", "self_signed_leaf", "chain_incomplete", "untrusted_root", "expired", "not_yet_valid",
+                 "hostname_mismatch"),
 }
-_FINDINGS_OTHER_ALERT = ("not_yet_valid", "expired", "hostname_mismatch", "self_signed_leaf", "chain_incomplete",
+_FINDINGS_OTHER_ALERT = ("tls_interception", "not_yet_valid", "expired", "hostname_mismatch", "self_signed_leaf", "chain_incomplete",
                          "untrusted_root", "eku_not_server_auth", "bad_signature", "weak_key", "weak_signature")
 FINDING_CAUSE = {"expired": "server_cert_expired", "not_yet_valid": "server_cert_not_yet_valid",
                  "hostname_mismatch": "server_cert_hostname_mismatch", "self_signed_leaf": "server_cert_self_signed",
                  "chain_incomplete": "server_chain_incomplete", "untrusted_root": "server_cert_untrusted",
-                 "weak_key": "weak_server_key", "weak_signature": "weak_server_key"}
+                 "weak_key": "weak_server_key", "weak_signature": "weak_server_key",
+                 "tls_interception": "tls_interception_untrusted"}
 _EXPECTED_ALERTS = {
+    "tls_interception": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
     "expired": frozenset({CERTIFICATE_EXPIRED, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
     "not_yet_valid": frozenset({BAD_CERTIFICATE, CERTIFICATE_EXPIRED, CERTIFICATE_UNKNOWN}),
     "self_signed_leaf": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),

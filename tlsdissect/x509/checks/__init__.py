@@ -10,6 +10,7 @@
 - ``usage``: key usage (CA constraints of the issuers, the leaf's extended key usage);
 - ``anchor``: trust (the anchor the path reaches in the trust store);
 - ``completeness``: how the path ends (a root sent, a self-signed leaf, a missing issuer);
+- ``inspection``: an issuer that is a TLS-inspection product's CA (``x509.interception``);
 - ``identity``: the names of the leaf against the server name the client asked for.
 
 Each check adds its findings to the ``findings._ChainContext`` it is given. Revocation data
