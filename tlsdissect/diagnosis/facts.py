@@ -14,7 +14,7 @@ from typing import Any, Optional
 from tlsdissect.diagnosis.texts import alert_text, chain_texts, hello_text
 from tlsdissect.diagnosis.verdict import Evidence, make_evidence
 from tlsdissect.results.model import Alert, Connection, Event
-from tlsdissect.tls.conclusions import PADDED_ALERT_MAX, client_certificate_shown, min_finished_record
+from tlsdissect.tls.conclusions import PADDED_ALERT_MAX, client_certificate_shown, finished_record, min_finished_record
 
 PROBABLE_ALERT_MAX = 24  # bytes: a protected alert is 2 bytes + inner type + 16-byte tag (+ padding)
 
@@ -259,6 +259,23 @@ class Facts:
                     return last  # (the one answer to a client certificate flight, too small for a ticket: padded)
                 return None
         return None
+
+    def request_answered(self) -> bool:
+        """Application data went both ways after the handshake, the server's after the client's
+        (a request answered). TLS 1.3 without keys: the client's first protected records are its
+        handshake flight, up to a record of the Finished's exact size (or the first one), and a
+        server record must be bigger than a padded alert."""
+        data = self.app_data()
+        client = [e for e in data if e.sender == "client"]
+        if self.tls13 and not self.by_type.get("application_data"):
+            fin = finished_record(self.c.cipher_code)
+            flight_end = next((i for i, e in enumerate(client) if e.info.get("length") == fin), 0)
+            client = client[flight_end + 1:]
+        if not client:
+            return False
+        first = client[0].frame
+        return any(e.sender == "server" and e.frame > first and e.info.get("length", 0) > PADDED_ALERT_MAX
+                   for e in data)
 
     def client_certificate(self) -> Optional[str]:
         """TLS 1.3 without keys: "empty" when the sizes of the client's protected records show an

@@ -94,6 +94,15 @@ def reset_after_handshake(f: Facts) -> Optional[Candidate]:
         any(a.sender == peer and a.frame < close.frame for a in c.alerts)
     if said_bye or peer_closed or f.probable_alert(by, close.frame) is not None:
         return None
+    if by == "client" and f.request_answered():
+        # Browsers and HTTP clients close a pooled connection they are done with by a reset
+        # (Chrome does, with unread bytes): after an answered request that is no failure.
+        return candidate("established", "ok", "likely", evidence=[make_evidence(
+            "The client resets the connection after its request was answered, without a close_notify: browsers and "
+            "HTTP clients close pooled connections this way.", [close.frame])],
+            explanation=(f"The TLS handshake completed ({c.version}, {c.cipher}) and data went both ways; the client "
+                         "then reset the connection instead of closing the TLS session, as browsers do with a "
+                         "connection they no longer need."))
     return candidate("established", "connection_reset", "likely", failure_point="application_data",
                      aborted_by=by, how="rst", alternatives=["middlebox_reset"],
                      evidence=[make_evidence(f"The {by} resets the connection after the handshake without a close_notify.",
