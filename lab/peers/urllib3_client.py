@@ -6,8 +6,8 @@ application using requests or urllib3 would make it.
         [--ciphers S] [--timeout 5] [--keylog F]
 
 The host of --url is the name checked and sent as SNI; the TCP connection goes to
---connect-to (the lab has no DNS). The context is urllib3's own (create_urllib3_context), with
-the versions and cipher string given. Prints the status line, or "error: <exception>" and
+--connect-to (the lab has no DNS). The context is urllib3's own (create_urllib3_context: TLS 1.2
+at least in urllib3 2), with the cipher string and version bounds given. Prints the status line, or "error: <exception>" and
 exits 1. The key log (--keylog) is Python's ssl keylog_filename.
 """
 from __future__ import annotations
@@ -38,10 +38,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--keylog")
     args = ap.parse_args(argv)
     url = urlsplit(args.url)
-    ctx = create_urllib3_context(
-        ssl_minimum_version=VERSIONS[args.tls_min] if args.tls_min else None,
-        ssl_maximum_version=VERSIONS[args.tls_max] if args.tls_max else None,
-        ciphers=args.ciphers)
+    ctx = create_urllib3_context(ciphers=args.ciphers)
+    # set on the context (urllib3 2 also takes them as arguments, Debian's 1.26 does not)
+    if args.tls_min:
+        ctx.minimum_version = VERSIONS[args.tls_min]
+    if args.tls_max:
+        ctx.maximum_version = VERSIONS[args.tls_max]
     if args.keylog:
         ctx.keylog_filename = args.keylog
     kind = urllib3.HTTPSConnectionPool if url.scheme == "https" else urllib3.HTTPConnectionPool
