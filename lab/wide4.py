@@ -100,7 +100,7 @@ def socat_tls(*options: str, cert: str = "fullchain-good.pem",
               key: str = "leaf-good.key", verify: str = "0") -> tuple:
     """socat as a TLS server (OPENSSL-LISTEN) answering each connection with a small HTTP
     page from a shell command."""
-    addr = ",".join([f"OPENSSL-LISTEN:{{port}}", "bind=127.0.0.1", "reuseaddr", "fork",
+    addr = ",".join(["OPENSSL-LISTEN:{port}", "bind=127.0.0.1", "reuseaddr", "fork",
                      f"cert={{pki}}/{cert}", f"key={{pki}}/{key}", f"verify={verify}", *options])
     # the answer is a script file: socat's address syntax would eat quotes, ':' and ','
     script = (f"mkdir -p {{scen}} && printf %s {shlex.quote(SOCAT_ANSWER)} > {{scen}}/answer.sh "
@@ -234,7 +234,8 @@ w4("wide4_must_staple_gnutls_go12",
 w4("wide4_server_eku_client_auth_go_socat12",
    "socat (OPENSSL-LISTEN, TLS 1.2) serves a www.lab.test leaf whose extendedKeyUsage is "
    "clientAuth only; the Go client refuses it for a server.",
-   socat_tls("openssl-max-proto-version=TLS1.2", cert="fullchain-wrongeku.pem", key="leaf-wrongeku.key"),
+   socat_tls("openssl-max-proto-version=TLS1.2", cert="fullchain-wrongeku.pem",
+             key="leaf-wrongeku.key"),
    go_client(),
    expect("TLSv1.2", "failed", "server_cert_wrong_usage", "client", "alert",
           alert("client", 42), "server_certificate"))

@@ -7,8 +7,8 @@ application using requests or urllib3 would make it.
 
 The host of --url is the name checked and sent as SNI; the TCP connection goes to
 --connect-to (the lab has no DNS). The context is urllib3's own (create_urllib3_context: TLS 1.2
-at least in urllib3 2), with the cipher string and version bounds given. Prints the status line, or "error: <exception>" and
-exits 1. The key log (--keylog) is Python's ssl keylog_filename.
+at least in urllib3 2), with the cipher string and version bounds given. Prints the status
+line, or "error: <exception>" and exits 1. The key log (--keylog) is Python's ssl keylog_filename.
 """
 from __future__ import annotations
 
