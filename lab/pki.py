@@ -83,6 +83,7 @@ class Leaf:
     eku: str = "serverAuth"
     md: str = "sha256"  # signature digest used by the issuer
     key: tuple[str, ...] = ("RSA", "rsa_keygen_bits:2048")  # genpkey -algorithm, -pkeyopt...
+    extra_ext: str = ""  # more extension lines (e.g. tlsfeature = status_request)
 
 
 def run(cmd: list[str], cwd: Path) -> None:
@@ -144,12 +145,14 @@ class Pki:
         self._csr(name, f"/O=TLS Lab/CN={cn}")
         self._sign(name, name, CA_EXT, CA_VALID, selfsign=True)
 
-    def sub_ca(self, name: str, issuer: str, cn: str) -> None:
+    def sub_ca(self, name: str, issuer: str, cn: str, ext: str = CA_EXT) -> None:
+        """An intermediate; `ext` may differ from a proper CA's (the fourth wide lab's
+        CA:FALSE 'intermediate' and name-constrained one)."""
         if self._have(name):
             return
         self._key(name)
         self._csr(name, f"/O=TLS Lab/CN={cn}")
-        self._sign(issuer, name, CA_EXT, CA_VALID)
+        self._sign(issuer, name, ext, CA_VALID)
 
     def leaf(self, leaf: Leaf) -> None:
         name = f"leaf-{leaf.name}"
@@ -158,8 +161,8 @@ class Pki:
         self._key(name, leaf.key)
         self._csr(name, f"/O=TLS Lab/CN={leaf.cn}")
         san = ", ".join(leaf.sans)
-        self._sign(leaf.issuer, name, SERVER_EXT.format(san=san, eku=leaf.eku), leaf.validity,
-                   md=leaf.md)
+        self._sign(leaf.issuer, name, SERVER_EXT.format(san=san, eku=leaf.eku) + leaf.extra_ext,
+                   leaf.validity, md=leaf.md)
 
     def self_signed(self, name: str, cn: str, sans: str) -> None:
         """A leaf that signs itself (what `openssl req -x509` gives an admin in a hurry)."""
@@ -171,10 +174,11 @@ class Pki:
              "-addext", "basicConstraints=critical,CA:FALSE", "-out", f"{name}.crt"], self.dir)
 
     def client(self, name: str, issuer: str, cn: str, validity: tuple[str, str],
-               eku: str = "clientAuth") -> None:
+               eku: str = "clientAuth",
+               key: tuple[str, ...] = ("RSA", "rsa_keygen_bits:2048")) -> None:
         if self._have(name):
             return
-        self._key(name)
+        self._key(name, key)
         self._csr(name, f"/O=TLS Lab Clients/CN={cn}")
         self._sign(issuer, name, CLIENT_EXT.format(eku=eku), validity)
 
@@ -229,6 +233,20 @@ class Pki:
                  key=("EC", "ec_paramgen_curve:P-256")),
             Leaf("rsa1024", "inter", "www.lab.test", www, key=("RSA", "rsa_keygen_bits:1024")),
         ]
+        # The fourth wide lab (lab/wide4.py): an "intermediate" that is no CA (CA:FALSE), one
+        # whose name constraints exclude www.lab.test, a chain deeper than a short verify
+        # depth, and an OCSP must-staple leaf (TLS feature status_request).
+        self.sub_ca("notca-inter", "inter", "Lab Not-a-CA Intermediate",
+                    CA_EXT.replace("CA:TRUE", "CA:FALSE"))
+        self.sub_ca("nc-inter", "inter", "Lab Corp-only Intermediate",
+                    CA_EXT + "nameConstraints = critical, permitted;DNS:.corp.test\n")
+        leaves += [
+            Leaf("notca", "notca-inter", "www.lab.test", www),
+            Leaf("nc", "nc-inter", "www.lab.test", ("DNS:www.lab.test",)),
+            Leaf("deep", "inter4", "www.lab.test", www),
+            Leaf("muststaple", "inter", "www.lab.test", www,
+                 extra_ext="tlsfeature = status_request\n"),
+        ]
         for leaf in leaves:
             self.leaf(leaf)
         self.self_signed("leaf-selfsigned", "www.lab.test", "DNS:www.lab.test,DNS:localhost")
@@ -241,6 +259,12 @@ class Pki:
         self.revoke_and_crl("inter", "leaf-revoked")
         self.client("client-revoked", "corp-ca", "dave-revoked", LEAF_VALID)
         self.revoke_and_crl("corp-ca", "client-revoked")
+        # The fourth wide lab: a client key too small for a server at security level 2, and a
+        # client certificate issued by an intermediate of the Corp Client CA (sent without it).
+        self.client("client-rsa1024", "corp-ca", "erin-rsa1024", LEAF_VALID,
+                    key=("RSA", "rsa_keygen_bits:1024"))
+        self.sub_ca("corp-inter", "corp-ca", "Corp Client Issuing CA")
+        self.client("client-viainter", "corp-inter", "frank-via-inter", LEAF_VALID)
         self.dhparam("dh1024.pem", 1024)
         self.bundle("chain-inter.pem", ["inter.crt"])
         self.bundle("chain-rogue.pem", ["rogue-inter.crt"])
@@ -252,6 +276,13 @@ class Pki:
         self.bundle("fullchain-rogue.pem", ["leaf-rogue.crt", "rogue-inter.crt"])
         self.bundle("fullchain-big.pem", ["leaf-big.crt", "inter4.crt", "inter3.crt", "inter2.crt",
                                           "inter.crt"])
+        self.bundle("fullchain-notca.pem", ["leaf-notca.crt", "notca-inter.crt", "inter.crt"])
+        self.bundle("fullchain-nc.pem", ["leaf-nc.crt", "nc-inter.crt", "inter.crt"])
+        self.bundle("fullchain-deep.pem", ["leaf-deep.crt", "inter4.crt", "inter3.crt",
+                                           "inter2.crt", "inter.crt"])
+        self.bundle("fullchain-muststaple.pem", ["leaf-muststaple.crt", "inter.crt"])
+        for v in ("notca", "nc", "deep", "muststaple", "wrongeku"):  # HAProxy: chain + key
+            self.bundle(f"haproxy-{v}.pem", [f"fullchain-{v}.pem", f"leaf-{v}.key"])
         self.bundle("client-cas-both.pem", ["corp-ca.crt", "other-ca.crt"])
         # The Erlang server of lab/wide3.py: one cacertfile holds the intermediate it sends and
         # the CA whose client certificates it accepts.

@@ -39,6 +39,7 @@ import pki
 import servers
 from scenarios import SCENARIOS, Scenario
 from wide3 import CLIENT_VERSIONS, RUSTLS_PEER, ensure_java_peer, ensure_rustls_peer, lighttpd_version
+from wide4 import CLIENT_VERSIONS as CLIENT_VERSIONS4
 
 WORK = HERE / "work"
 OUT = REPO / "captures"
@@ -70,6 +71,8 @@ def tool_version(kind: str) -> str:
         return node_version() + " node:tls (lab/peers/peer.js)"
     if kind in CLIENT_VERSIONS:  # the wide3 lab's stacks (Java, NSS, Erlang, Botan)
         return CLIENT_VERSIONS[kind]()
+    if kind in CLIENT_VERSIONS4:  # the wide4 lab's clients (wget, urllib3)
+        return CLIENT_VERSIONS4[kind]()
     return f"Python {sys.version.split()[0]} ssl"
 
 
@@ -126,6 +129,10 @@ def client_error(kind: str, stdout: str, stderr: str) -> str | None:
     elif kind == "botan":  # "Certificate validation failure: ...", "Alert: ...", exceptions
         lines = [ln for ln in (stderr + "\n" + stdout).splitlines()
                  if re.search(r"(?i)error|fail|alert|exception|EOF on socket", ln)]
+    elif kind == "wget":  # "GnuTLS: ...", "ERROR: ...", "Unable to establish SSL connection.",
+        # "Failed writing HTTP request: ...", "No data received."
+        lines = [ln for ln in (stderr + "\n" + stdout).splitlines()
+                 if re.search(r"(?i)GnuTLS|error|unable|fail|refused|timed out|no data", ln)]
     else:
         lines = [ln for ln in (stderr + "\n" + stdout).splitlines() if "rror" in ln or "Timeout" in ln
                  or "timed out" in ln or "reset" in ln.lower()]
@@ -203,7 +210,7 @@ def run_scenario(sc: Scenario, port: int) -> bool:
     elif servers.listening(port):
         raise RuntimeError(f"{sc.name} needs nothing listening on {port}, but something is")
     ports = [port] + ([upstream] if sc.upstream is not None else [])
-    bpf = " or ".join(f"tcp port {p}" for p in ports)
+    bpf = " or ".join(f"tcp port {p}" for p in ports) + (" or icmp" if sc.capture_icmp else "")
     dump = capture.Tcpdump(wd / "capture.pcap", bpf, sc.packet_limit)
     argv = render(sc.client, port, keylog_rel, upstream)
     env = dict(os.environ)

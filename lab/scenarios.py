@@ -98,6 +98,7 @@ class Scenario:
     postprocess: str | None = None  # "start_at_server_hello": editcap the capture's start off
     port: int | None = None  # a fixed port instead of the one given by position (netns only,
     # where nothing else listens): e.g. 443, where the port alone says "this is TLS"
+    capture_icmp: bool = False  # capture ICMP too (a firewall's REJECT with an ICMP error)
     trust: str | None = None  # captures/<folder> for the CA certificates (default _trust, or
     # _trust_wide for netns scenarios): each lab generation keeps the PKI its captures were made with
 
@@ -683,3 +684,9 @@ SCENARIOS.extend(WIDE2)
 from wide3 import WIDE3  # noqa: E402
 
 SCENARIOS.extend(WIDE3)
+
+# The fourth wide lab (lab/wide4.py): failure modes and peers the earlier labs never used
+# (certificate paths, reverse proxies as TLS clients, old against new, firewalls), held out.
+from wide4 import WIDE4  # noqa: E402
+
+SCENARIOS.extend(WIDE4)

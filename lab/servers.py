@@ -169,7 +169,10 @@ def make_nginx(spec: NginxSpec, port: int, wd: Path, pki_dir: Path, docroot: Pat
     wd.mkdir(parents=True, exist_ok=True)
     tmp = wd / "tmp"
     tmp.mkdir(exist_ok=True)
-    extra = "\n".join("    " + x.replace("{pki}", str(pki_dir)) + ";" for x in spec.extra)
+    # {upstream}: run.py starts a scenario's upstream on port + 1; a directive that is a
+    # block ("location / { ... }") takes no ';' after it
+    extra = "\n".join("    " + x.replace("{pki}", str(pki_dir)).replace("{upstream}", str(port + 1))
+                      + ("" if x.rstrip().endswith("}") else ";") for x in spec.extra)
     extra_http = spec.extra_http.replace("{port}", str(port)).replace("{pki}", str(pki_dir))
     conf = f"""daemon off;
 worker_processes 1;

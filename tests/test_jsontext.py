@@ -13,6 +13,11 @@ from tlsdissect import analyze
 from tlsdissect.results import jsontext
 
 CAPS = sorted((Path(__file__).resolve().parent.parent / "captures").glob("*/capture.pcap"))
+# A lab capture whose JSON text differs today, left for the lead to decide on (tlsdissect is
+# not changed by the lab that found it): in wide4_icmp_admin_prohibited_node_haproxy
+# (lab/wide4.py) capture_after_last_packet is 16 microseconds, which orjson writes 0.000016 and
+# the standard library 1.6e-05 (a float below 1e-4). Strict, so that a fix is noticed.
+FLOAT_FORM_DIFFERS = {"wide4_icmp_admin_prohibited_node_haproxy"}
 
 
 @pytest.mark.skipif(jsontext.orjson is None, reason="orjson not installed")
@@ -20,6 +25,8 @@ CAPS = sorted((Path(__file__).resolve().parent.parent / "captures").glob("*/capt
 def test_orjson_and_stdlib_write_the_same_text() -> None:
     checked = 0
     for path in CAPS:
+        if path.parent.name in FLOAT_FORM_DIFFERS:
+            continue  # test_a_float_below_1e_4_is_written_the_same_way
         for conn in analyze(path).connections:
             d = conn.to_dict()
             fast = jsontext.dumps(d)
@@ -27,6 +34,17 @@ def test_orjson_and_stdlib_write_the_same_text() -> None:
             assert json.loads(fast) == json.loads(json.dumps(d))
             checked += 1
     assert checked > 50
+
+
+@pytest.mark.skipif(jsontext.orjson is None, reason="orjson not installed")
+@pytest.mark.xfail(strict=True, reason="orjson writes 0.000016, the standard library 1.6e-05")
+def test_a_float_below_1e_4_is_written_the_same_way() -> None:
+    paths = [p for p in CAPS if p.parent.name in FLOAT_FORM_DIFFERS]
+    assert paths
+    for path in paths:
+        for conn in analyze(path).connections:
+            d = conn.to_dict()
+            assert jsontext.dumps(d) == jsontext._stdlib_dumps(d)
 
 
 @pytest.mark.skipif(not CAPS, reason="lab captures missing")
