@@ -53,8 +53,6 @@ BEFORE_FINISHED = ("client_hello", "server_hello", "key_exchange")
 _SILENT_TLS_PORT = ("plain HTTP to a TLS port whose server closes without a word: tlsdissect "
                     "reports no connection")
 MISREAD_TODAY: dict[tuple[str, bool], str] = {
-    ("wide4_http_to_tls_port_urllib3_node", False): _SILENT_TLS_PORT,
-    ("wide4_http_to_tls_port_wget_haproxy", False): _SILENT_TLS_PORT,
 }
 
 

@@ -296,7 +296,11 @@ def _icmp_quote(data: bytes, p: int, end: int, proto: int, sender: bytes) -> Opt
         length = error.quoted_length
         return (None, error, 0, UDP_ICMP_ERROR, data[t + 8:min(end, t + length) if length >= 8 else end], 0)
     seq = _u32(data, t + 4)[0]  # (raises when the ports are cut short too)
-    return (src + dst + data[t:t + 4], seq, 0, ICMP_QUOTE, b"", 0)
+    # The error itself travels in the ack field (ICMP version << 16 | type << 8 | code) and the
+    # address it came from, as an integer, in the TTL's: tcp.flows.FlowTable notes it on the
+    # conversation (the payload stays empty, as the quote carries none).
+    return (src + dst + data[t:t + 4], seq, (4 if proto == 1 else 6) << 16 | icmp_type << 8 | data[p + 1],
+            ICMP_QUOTE, b"", int.from_bytes(sender, "big"))
 
 
 def _inner(data: bytes, p: int, end: int, proto: int, depth: int, src: bytes = b"",

@@ -718,13 +718,15 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
     Cause(
         "host_unreachable", "The server's host or network cannot be reached (ICMP unreachable)",
         family="path_or_middlebox",
-        meaning="A router or firewall answered the client's datagrams with an ICMP host/network unreachable or "
+        meaning="A router or firewall answered the client's packets with an ICMP host/network unreachable or "
                 "'administratively prohibited' quoting them: no route to the server, its address does not "
-                "answer on its link, or a firewall rejects the traffic on its way.",
+                "answer on its link, or a firewall rejects the traffic on its way. Over TCP any ICMP error "
+                "answering the SYN (port unreachable included, iptables REJECT's default) is a firewall's or "
+                "a router's: a host with nothing listening answers TCP with a reset.",
         apache=("Not an Apache setting: check the server's address and the route and firewall rules between "
-                "client and server for UDP to this port.",),
-        nginx=("Not an nginx setting: check the route and the firewall rules for UDP to this port.",),
-        haproxy=("Not an HAProxy setting: check the route and the firewall rules for UDP to this port.",),
+                "client and server for this port.",),
+        nginx=("Not an nginx setting: check the route and the firewall rules for this port.",),
+        haproxy=("Not an HAProxy setting: check the route and the firewall rules for this port.",),
         general=("The ICMP error's sender is the device to look at: its routing table or its reject rule "
                  "(e.g. `iptables -L -n -v | grep -i reject`).",),
         check="traceroute -U -p {port} {host}",

@@ -231,6 +231,8 @@ def reportable(tcp: TcpConnection, tls_ports: Any) -> bool:
         return True
     if s.plain_text_has(_HTTPS_PORT_ERRORS):
         return True
+    if _http_request_unanswered(tcp, s):
+        return True
     prelude = s.layers[0].prelude
     if prelude and worth_reporting(prelude.result(tcp.port[1 - tcp.client_side()])):
         return True  # a STARTTLS exchange: TLS asked for, refused or not offered
@@ -240,6 +242,18 @@ def reportable(tcp: TcpConnection, tls_ports: Any) -> bool:
         client = client_dir if client_dir is not None else 0
         return tcp.isn[1 - client] is None
     return False
+
+
+def _http_request_unanswered(tcp: TcpConnection, s: TlsSession) -> bool:
+    """The client sent an HTTP request and the server closed (FIN or RST) without a byte: an
+    HTTP server answers even a bad request; a TLS server that reads no ClientHello just closes
+    (HAProxy, Node.js, Go), so plain HTTP went to a TLS port."""
+    client = tcp.client_side()
+    server = 1 - client
+    plain = s.layers[client].plain
+    if plain is None or plain.name != "HTTP request" or tcp.payload_bytes[server]:
+        return False
+    return tcp.fin[server] is not None or tcp.rst[server] is not None
 
 
 def server_port(tcp: TcpConnection) -> Optional[int]:

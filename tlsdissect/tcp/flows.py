@@ -21,7 +21,8 @@ from collections import OrderedDict
 from heapq import heapify, heappop, heappush
 from typing import Any, Callable, Optional, Union
 
-from tlsdissect.capture.packet import _SPLIT_KEY, ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, TcpSegment, flow_key
+from tlsdissect.capture.icmp import IcmpError
+from tlsdissect.capture.packet import _SPLIT_KEY, ACK, FIN, ICMP_QUOTE, PSH, RST, SYN, TcpSegment, flow_key, format_host
 from tlsdissect.directions import NONE_PAIR, pair_with
 from tlsdissect.tcp.consumer import StreamConsumer
 from tlsdissect.tcp.reassembly import LAST_BYTES, Chunk, ReassemblyBudget, StreamReassembler
@@ -60,6 +61,7 @@ PACKET_COST = 900
 CHARGED_PACKETS = 24
 
 _CONTROL = SYN | FIN | RST
+MAX_ICMP_EVENTS = 4  # ICMP errors noted per conversation (docs/limits.md)
 SYN_OR_QUOTE = SYN | ICMP_QUOTE  # (an ICMP quote has no other flag)
 # TCP flags byte -> (any of SYN/FIN/RST, ACK, RST) as booleans: TcpConnection.packet indexes this
 # once per packet instead of computing three ``&`` (each a generic binary operation in CPython).
@@ -121,6 +123,18 @@ class TcpConnection:
         # Each direction's first OPENING_BYTES (tcp.relays: the legs of a relayed connection).
         self.opening: tuple[Optional[bytes], Optional[bytes]] = NONE_PAIR
         self.relay_legs: list[Leg] = []  # set when handed out (FlowTable.relay_legs)
+
+    def icmp_error(self, d: int, frame: int, ts: float, error: int, source: int) -> None:
+        """An ICMP error quoting a packet of direction ``d`` (``error``: version << 16 | type << 8 |
+        code; ``source``: the address it came from, as an integer): an event of the other
+        direction, the answer the packet got (the first MAX_ICMP_EVENTS)."""
+        self.last_frame = frame
+        self.last_ts = ts
+        if sum(1 for e in self.tcp_events if e[3] == "icmp") < MAX_ICMP_EVENTS:
+            address = source.to_bytes(4 if error >> 16 == 4 else 16, "big")
+            icmp = IcmpError(b"", address, error >> 16, (error >> 8) & 0xFF, error & 0xFF, 0, 0)
+            self.tcp_events.append((1 - d, frame, ts, "icmp", {"name": icmp.name, "kind": icmp.kind,
+                                                               "source": format_host(address)}))
 
     def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int) -> None:
         self.last_frame = frame
@@ -350,6 +364,10 @@ class ShadowConnection:
         self.opening: tuple[Optional[bytes], Optional[bytes]] = NONE_PAIR
         self.rst: tuple[Optional[tuple[int, float]], Optional[tuple[int, float]]] = NONE_PAIR
 
+    def icmp_error(self, d: int, frame: int, ts: float, error: int, source: int) -> None:
+        self.last_frame = frame  # (as TcpConnection.icmp_error changes these fields)
+        self.last_ts = ts
+
     def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int) -> None:
         # The same state changes as TcpConnection.packet makes to these fields.
         self.last_frame = frame
@@ -481,6 +499,7 @@ class FlowTable:
             conn, d = entry
             if flags & SYN_OR_QUOTE and not flags & ACK:
                 if flags & ICMP_QUOTE:
+                    conn.icmp_error(d, frame, ts, ack, ttl)
                     return
                 isn = conn.isn[d]
                 if (isn is not None and isn != seq) or (isn is None and conn.packets[d] and conn.closed_at is not None):

@@ -60,6 +60,9 @@ def tcp_connect_failed(f: Facts) -> Optional[Candidate]:
     if c.client_stats.bytes or "syn_ack" in f.by_type or f.hellos()[0] is not None or "syn" not in f.by_type \
             or c.transport != "tcp":
         return None  # (no SYN: the capture starts mid-connection, a lone reset is not a refusal; OpenVPN over UDP)
+    icmp = f.first_event("icmp", "server")
+    if icmp is not None:
+        return _connect_answered_by_icmp(f, icmp)
     refused = f.first_event("rst", "server") is not None
     line = make_evidence("The client's SYN " + ("is refused with a reset." if refused else "gets no answer."),
                          [e.frame for e in c.events if e.type in ("syn", "rst")][:3])
@@ -80,6 +83,22 @@ def tcp_connect_failed(f: Facts) -> Optional[Candidate]:
                      how="rst" if refused else "no_response", evidence=[line],
                      explanation=("The server refused the TCP connection (port closed)." if refused else
                                   "The server never answered the TCP connection request."))
+
+
+def _connect_answered_by_icmp(f: Facts, icmp: Event) -> Candidate:
+    """The client's SYN answered by an ICMP error quoting it: a host with nothing listening
+    answers TCP with a reset, so an ICMP error (port unreachable, administratively prohibited,
+    host or network unreachable) comes from a firewall's REJECT or a router on the way."""
+    name, source = icmp.info.get("name", "an ICMP error"), icmp.info.get("source", "?")
+    line = make_evidence(f"The client's SYN is answered by {name} from {source}, quoting it.",
+                         [e.frame for e in f.c.events if e.type in ("syn", "icmp")][:3])
+    return candidate("failed", "host_unreachable", "certain", failure_point="tcp_connect", aborted_by="middlebox",
+                     how="icmp", evidence=[line],
+                     explanation=(f"The TCP connection was refused on the way: the client's SYN got {name} back from "
+                                  f"{source}. A server with nothing listening answers with a TCP reset, not ICMP: "
+                                  "this is a firewall rejecting the connection (iptables REJECT, whose default is "
+                                  "port unreachable) or a router with no way to the server. Clients report "
+                                  "'Connection refused', 'No route to host' or 'Network is unreachable'."))
 
 
 # A client retransmits an unanswered SYN or ClientHello after about a second (Linux's initial
