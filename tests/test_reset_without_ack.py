@@ -50,3 +50,25 @@ def test_the_same_reset_with_ack_is_the_server_s_own() -> None:
     rst = next(e for e in conn.events if e.type == "rst")
     assert "no_ack" not in rst.info
     assert conn.diagnosis.cause != "middlebox_reset"
+
+
+@pytest.mark.parametrize("name", ["wide4_firewall_reset_mid_response_wget_nginx",
+                                  "wide4_firewall_reset_to_client_urllib3_nginx"])
+def test_a_side_that_sends_on_after_its_reset_did_not_send_it(name: str) -> None:
+    """iptables REJECT --reject-with tcp-reset in the middle of a response (the fourth wide lab):
+    the reset carries one side's address, and that side goes on sending (tshark's listing: its
+    ACKs, data or FIN after the RST). Expected values: the lab's sidecar (what the peers said)."""
+    import json
+    folder = LAB.parent / name
+    if not (folder / "capture.pcap").exists():
+        pytest.skip("lab capture missing")
+    rows = [line.split() for line in (folder / "tshark.txt").read_text().splitlines() if line.strip()]
+    first_rst = next(r for r in rows if "[RST]" in " ".join(r) or "[RST," in " ".join(r))
+    rst_frame, rst_port = int(first_rst[0]), first_rst[3]
+    later = next(int(r[0]) for r in rows if int(r[0]) > rst_frame and r[3] == rst_port and "[RST" not in " ".join(r))
+    expected = json.loads((folder / "expected.json").read_text())["expected"]
+    c = tlsdissect.analyze(folder / "capture.pcap").connections[0]
+    side = "client" if c.client.endswith(":" + rst_port) else "server"
+    assert c.extra["sent_after_own_reset"][side] == later
+    g = c.diagnosis
+    assert (g.outcome, g.cause, g.aborted_by) == (expected["outcome"], expected["cause"], expected["aborted_by"])

@@ -147,6 +147,9 @@ def _tcp_extra(tcp: Any, names: Any, extra: dict[str, Any]) -> None:
     rst_mid = tcp.rst_mid_record
     if rst_mid[0] or rst_mid[1]:
         extra["rst_mid_record"] = {names[d]: rst_mid[d] for d in (0, 1) if rst_mid[d]}
+    after = tcp.after_own_reset
+    if after[0] is not None or after[1] is not None:
+        extra["sent_after_own_reset"] = {names[d]: after[d] for d in (0, 1) if after[d] is not None}
     opening = tcp.opening[0]
     if tcp.relay_legs and opening is not None and len(opening) >= _RANDOM_END and opening[0] == 0x16 \
             and opening[5] in (1, 2):

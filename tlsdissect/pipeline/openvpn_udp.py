@@ -61,6 +61,7 @@ class UdpFlow:
         self.midstream = False
         self.closed_at: Optional[float] = None
         self.rst_mid_record = (0, 0)
+        self.after_own_reset: tuple[Optional[int], Optional[int]] = (None, None)
         self.opening = NONE_PAIR
         self.relay_legs: list[Any] = []
         self.rst_ttl = NONE_PAIR

@@ -82,7 +82,7 @@ class TcpConnection:
     __slots__ = (
         "stream", "addr", "port", "reasm", "client_dir", "role_source", "isn", "first_frame",
         "last_frame", "first_ts", "last_ts", "packets", "payload_bytes", "tcp_events", "fin",
-        "rst", "consumer", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record",
+        "rst", "consumer", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record", "after_own_reset",
         "tentative", "early_retire", "retire_seq", "keys", "log", "opening", "relay_legs",
     )
     shadow = False  # analysed here (see ShadowConnection)
@@ -112,6 +112,7 @@ class TcpConnection:
         self.consumer = consumer  # what the reassembled bytes go to (the pipeline's choice)
         self.ttls: list[list[int]] = [[], []]  # first TTLs per direction (middlebox evidence)
         self.rst_ttl: tuple[Optional[int], Optional[int]] = NONE_PAIR
+        self.after_own_reset: tuple[Optional[int], Optional[int]] = NONE_PAIR  # first frame a side sent after its RST
         self.rst_mid_record: tuple[int, int] = _ZERO_PAIR
         self.tentative: tuple[Any, Any] = NONE_PAIR  # (seq, zeros, frame, time) held per direction
         self.closed_at: Optional[float] = None
@@ -143,6 +144,9 @@ class TcpConnection:
         if count <= LOG_PACKETS:  # (tcp.stall.new_log's layout)
             self.log[d].extend((seq, len(payload), ack if flags & ACK else -1, flags, frame, ts))
         control, acks, rst = _FLAG_BITS[flags]
+        if self.rst is not NONE_PAIR and not rst and self.rst[d] is not None and self.after_own_reset[d] is None:
+            # A side that sends on after "its" reset did not send it: a device on the path did.
+            self.after_own_reset = pair_with(self.after_own_reset, d, frame)
         ttls = self.ttls[d]
         if len(ttls) < 4 and not rst:
             ttls.append(ttl)

@@ -15,7 +15,7 @@ from tlsdissect.diagnosis.candidate import Candidate, candidate
 from tlsdissect.diagnosis.facts import Facts, other_side
 from tlsdissect.diagnosis.phases import next_step, phase_at
 from tlsdissect.diagnosis.verdict import Evidence, make_evidence
-from tlsdissect.results.model import Alert, Event, TcpClose
+from tlsdissect.results.model import Alert, Connection, Event, TcpClose
 
 _NONE: tuple[Event, ...] = ()
 _SERVER_TLS = ("handshake", "encrypted_record", "alert")
@@ -168,12 +168,19 @@ def _middlebox_signs(f: Facts) -> Optional[tuple[str, Evidence]]:
     if not rsts:
         return None
     senders = {e.sender for e in rsts}
-    if len(senders) == 2:
+    if len(senders) == 2 and not (c.established and _resets_carry_own_ttls(c)):
+        # (After the handshake, two endpoints that each reset with their own TTL may simply cross.)
         t = [e.time for e in rsts]
         if max(t) - min(t) < 0.002:
             frames = [e.frame for e in rsts]
             return ("both sides got a reset at the same moment, which neither endpoint would do itself.",
                     make_evidence("Both directions receive a reset within 2 ms of each other.", frames))
+    for side, frame in (c.extra.get("sent_after_own_reset") or {}).items():
+        rst = next(e for e in rsts if e.sender == side)
+        return (f"the {side} went on sending after the reset in its name, which an endpoint that resets never "
+                "does (its connection is gone): the reset was forged on the path.",
+                make_evidence(f"The reset 'from the {side}' (frame {rst.frame}) is followed by more packets from the "
+                              f"{side} (frame {frame} first).", [rst.frame, frame]))
     ttl = c.extra.get("ttl") or {}
     rst_ttl = ttl.get("rst") or {}
     for side, value in rst_ttl.items():
@@ -196,7 +203,8 @@ def _middlebox_signs(f: Facts) -> Optional[tuple[str, Evidence]]:
                                   "connection: a reset for a connection it does not know.",
                                   [e.frame]))
     # A reset in the middle of a record: no TLS stack stops mid-record without an alert.
-    mid = c.extra.get("rst_mid_record") or {}
+    # (Before the handshake's end only: after it, an application may abort a write mid-record.)
+    mid = {} if c.established else (c.extra.get("rst_mid_record") or {})
     for side, missing in mid.items():
         frame = next(e.frame for e in rsts if e.sender == side)
         return ((f"the reset claiming to come from the {side} cut its own TLS record in the middle, which a TLS "
@@ -204,6 +212,14 @@ def _middlebox_signs(f: Facts) -> Optional[tuple[str, Evidence]]:
                 make_evidence(f"The reset 'from the {side}' arrives while the {side}'s TLS record is unfinished ({missing} "
                               "bytes still to come).", [frame]))
     return None
+
+
+def _resets_carry_own_ttls(c: Connection) -> bool:
+    """Both sides' resets have the IP TTL of that side's own packets (within 2)."""
+    ttl = c.extra.get("ttl") or {}
+    rst_ttl = ttl.get("rst") or {}
+    return all(rst_ttl.get(side) is not None and any(abs(rst_ttl[side] - x) <= 2 for x in ttl.get(side) or [])
+               for side in ("client", "server"))
 
 
 def _had_the_connection(f: Facts, rst: Event) -> bool:
@@ -226,7 +242,10 @@ def middlebox_reset(f: Facts) -> Optional[Candidate]:
     else:
         # The server had started its answer (a partial ServerHello) or not at all.
         phase = "server_hello" if f.c.server_stats.bytes else "client_hello"
-    return candidate("failed", "middlebox_reset", "likely", failure_point=phase, aborted_by="middlebox", how="rst",
+    if f.c.established:
+        phase = "application_data"
+    return candidate("established" if f.c.established else "failed", "middlebox_reset", "likely",
+                     failure_point=phase, aborted_by="middlebox", how="rst",
                      evidence=[line],
                      explanation="The connection was reset by something on the path, not by the endpoints: " + reason)
 
