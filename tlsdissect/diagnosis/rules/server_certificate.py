@@ -20,17 +20,23 @@ from tlsdissect.diagnosis.facts import Facts
 # it, most telling first; the cause each names; the alerts a client sends for each.
 _FINDINGS_BY_ALERT: dict[Optional[int], tuple[str, ...]] = {
     CERTIFICATE_EXPIRED: ("expired", "not_yet_valid"),
-    UNKNOWN_CA: ("tls_interception", "self_signed_leaf", "chain_incomplete", "untrusted_root", "expired", "not_yet_valid",
+    # (OpenSSL's ssl_verify_alarm_type: an issuer that is no CA, or a path too long, is unknown_ca too)
+    UNKNOWN_CA: ("tls_interception", "not_a_ca", "path_len_exceeded", "self_signed_leaf", "chain_incomplete", "untrusted_root", "expired", "not_yet_valid",
                  "hostname_mismatch"),
 }
 _FINDINGS_OTHER_ALERT = ("tls_interception", "not_yet_valid", "expired", "hostname_mismatch", "self_signed_leaf", "chain_incomplete",
-                         "untrusted_root", "eku_not_server_auth", "bad_signature", "weak_key", "weak_signature")
+                         "untrusted_root", "eku_not_server_auth", "bad_signature", "weak_key", "weak_signature",
+                         "not_a_ca", "path_len_exceeded")
 FINDING_CAUSE = {"expired": "server_cert_expired", "not_yet_valid": "server_cert_not_yet_valid",
                  "hostname_mismatch": "server_cert_hostname_mismatch", "self_signed_leaf": "server_cert_self_signed",
                  "chain_incomplete": "server_chain_incomplete", "untrusted_root": "server_cert_untrusted",
                  "weak_key": "weak_server_key", "weak_signature": "weak_server_key",
-                 "tls_interception": "tls_interception_untrusted"}
+                 "tls_interception": "tls_interception_untrusted", "not_a_ca": "server_cert_rejected",
+                 "path_len_exceeded": "server_cert_rejected", "eku_not_server_auth": "server_cert_wrong_usage"}
 _EXPECTED_ALERTS = {
+    "eku_not_server_auth": frozenset({UNSUPPORTED_CERTIFICATE, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
+    "not_a_ca": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
+    "path_len_exceeded": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
     "tls_interception": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
     "expired": frozenset({CERTIFICATE_EXPIRED, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
     "not_yet_valid": frozenset({BAD_CERTIFICATE, CERTIFICATE_EXPIRED, CERTIFICATE_UNKNOWN}),

@@ -23,12 +23,13 @@ from tlsdissect.diagnosis.candidate import Candidate, candidate
 from tlsdissect.diagnosis.facts import Facts
 from tlsdissect.diagnosis.rules.server_certificate import FINDING_CAUSE
 from tlsdissect.diagnosis.verdict import make_evidence
+from tlsdissect.tls.conclusions import finished_record
 from tlsdissect.results.model import Event
 
 PROMPT_SECONDS = 0.1  # a client verifies a chain in milliseconds; a close this soon (plus one round trip) is its answer
 # Chain findings a client rejects, most telling first (those FINDING_CAUSE names a cause for).
 _REJECTED_FINDINGS = ("tls_interception", "self_signed_leaf", "chain_incomplete", "untrusted_root", "expired", "not_yet_valid",
-                      "hostname_mismatch")
+                      "hostname_mismatch", "not_a_ca", "path_len_exceeded")
 _CLIENT_TLS = ("handshake", "encrypted_record", "change_cipher_spec", "alert")
 _SERVER_FLIGHT = ("handshake", "encrypted_record", "change_cipher_spec")
 
@@ -122,25 +123,43 @@ def client_closed_on_certificate(f: Facts) -> Optional[Candidate]:
                                   "that verify in the application do this)." + reason))
 
 
+def _full_tls12_order(f: Facts, close_frame: int) -> bool:
+    """A full TLS 1.2 handshake's order: the client's Finished, then the server's; the close
+    comes after the server's Finished (a client that closes before it did not wait for it)."""
+    client_ccs, server_ccs = f.first_event("change_cipher_spec", "client"), f.first_event("change_cipher_spec", "server")
+    return client_ccs is not None and server_ccs is not None and client_ccs.frame <= server_ccs.frame < close_frame
+
+
+def _only_its_flight_tls13(f: Facts, close_frame: int) -> bool:
+    """TLS 1.3: the client sent nothing after its Finished (without keys: its last protected
+    record is a Finished of the suite's exact size; with them: no application data), and
+    it was a full handshake (no pre-shared key: a certificate to reject)."""
+    if f.c.resumed:
+        return False
+    if f.by_type.get("application_data") or any(e.info.get("encrypted") for e in f.hs):  # (decrypted)
+        return not any(e.sender == "client" for e in f.app_data())
+    sh = f.hellos()[1]
+    sent = f.protected("client", sh.frame if sh is not None else 0, close_frame)
+    return bool(sent) and sent[-1].info.get("length") == finished_record(f.c.cipher_code)
+
+
 def client_closed_after_handshake(f: Facts) -> Optional[Candidate]:
     """The handshake completed and the client closed (FIN or RST) at once, with no alert, not
-    even close_notify, and no data either way: Node.js with TLS 1.2 verifies after both Finished
-    and destroys the socket (the alert model's STACK_HABITS). A rule of the AFTER_HANDSHAKE
-    family."""
+    even close_notify, and no data: Node.js with TLS 1.2 verifies after both Finished and
+    destroys the socket (the alert model's STACK_HABITS); wget on GnuTLS does the same in TLS 1.3
+    (its Finished sent, then a reset). A rule of the AFTER_HANDSHAKE family."""
     c = f.c
     close = c.tcp_close
-    if close is None or close.by != "client" or not c.established or f.app_data():
+    if close is None or close.by != "client" or not c.established:
         return None
     if any(a.sender == "client" for a in c.alerts):
         return None  # (a close_notify is a client saying goodbye; curl's name check is another rule's)
     ch = f.hellos()[0]
-    if ch is None or f.tls13 or f.has("certificate", "server") is None:
-        return None  # (Node.js's habit is TLS 1.2's; TLS 1.3 clients close before their Finished: the rule above)
-    # A full TLS 1.2 handshake's order: the client's Finished, then the server's; the close
-    # comes after the server's Finished (a client that closes before it did not wait for it).
-    client_ccs, server_ccs = f.first_event("change_cipher_spec", "client"), f.first_event("change_cipher_spec", "server")
-    if client_ccs is None or server_ccs is None or not client_ccs.frame <= server_ccs.frame < close.frame:
+    if ch is None or (f.tls13 and not _only_its_flight_tls13(f, close.frame)) or \
+            (not f.tls13 and (f.app_data() or not _full_tls12_order(f, close.frame))):
         return None
+    if not f.tls13 and f.has("certificate", "server") is None:
+        return None  # (a resumed session: no certificate to reject)
     flight_end = _server_flight_end(f, close.frame)
     if flight_end is None:
         return None
@@ -155,6 +174,19 @@ def client_closed_after_handshake(f: Facts) -> Optional[Candidate]:
                               + _stack_line(), [close.frame])]
     evidence += f.chain_lines()
     found = [fid for fid in _REJECTED_FINDINGS if f.finding(fid) is not None]
+    if f.tls13 and not found:
+        # Browsers cancel a request right after the handshake too (an ad blocker, a navigation
+        # away: real captures of reddit.com's page show a dozen), and TLS 1.3 hides the
+        # certificate without the key log: a failure only when the chain shows an error.
+        return candidate("established", "ok", "likely", evidence=evidence[:1],
+                         alternatives=["client_rejected_cert_silently", "server_cert_untrusted"],
+                         hidden=[] if f.server_chain is not None else
+                         ["the server's certificate (TLS 1.3 encrypts it); " + f.keys_hint()],
+                         explanation=(f"The TLS handshake completed ({c.version}, {c.cipher}); the client then "
+                                      f"{closes} the connection at once without a request. A client that checks the "
+                                      "certificate after the handshake and rejects it silently does this (wget on "
+                                      "GnuTLS), and so does a browser that cancels the request. If the client "
+                                      "reported a certificate error, the key log shows the certificate."))
     if found:
         finding = f.finding(found[0])
         reason = f" The chain's own error is the likely reason: {finding.text if finding is not None else found[0]}"
