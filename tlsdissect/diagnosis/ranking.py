@@ -94,7 +94,7 @@ HIDDEN_ALERT: tuple[Rule, ...] = (
 
 AFTER_HANDSHAKE: tuple[Rule, ...] = (
     transport.relay_reset, no_alert.middlebox_reset, after_handshake.closed_at_once_on_name_mismatch, silent_rejection.client_closed_after_handshake,
-    after_handshake.client_left_after_its_finished,
+    after_handshake.client_left_after_its_finished, after_handshake.client_goodbye_before_data,
     http_answers.http_refusal, http_answers.response_cut_short, after_handshake.client_auth_refused_later,
     after_handshake.reset_after_handshake, after_handshake.closed_without_answer,
     after_handshake.client_certificate_unread, after_handshake.handshake_completed)

@@ -14,6 +14,8 @@ from typing import Optional
 from tlsdissect.diagnosis.alert_codes import CLOSE_NOTIFY
 from tlsdissect.diagnosis.candidate import Candidate, candidate
 from tlsdissect.diagnosis.facts import PROBABLE_ALERT_MAX, Facts, other_side
+from tlsdissect.diagnosis.rules.server_certificate import FINDING_CAUSE
+from tlsdissect.diagnosis.rules.silent_rejection import REJECTED_FINDINGS
 from tlsdissect.diagnosis.verdict import make_evidence
 from tlsdissect.results.model import Event
 from tlsdissect.tls.conclusions import finished_record
@@ -180,6 +182,42 @@ def client_left_after_its_finished(f: Facts) -> Optional[Candidate]:
                                   "(curl when its own host name check fails). If the client reported an error, its "
                                   "key log shows the certificate."))
 
+
+def client_goodbye_before_data(f: Facts) -> Optional[Candidate]:
+    """TLS <= 1.2: right after the handshake the client sends an (encrypted) alert and closes,
+    having sent no data: a client that checks the chain itself after the handshake and gives
+    up (nginx's proxy_ssl_verify, curl's host name check: a close_notify either way), or a
+    probe that only connects. A chain error that such a client refuses names the refusal;
+    otherwise the success stands, "likely", with the refusal as the alternative."""
+    c = f.c
+    close = c.tcp_close
+    if f.tls13 or close is None or close.by != "client":
+        return None
+    goodbye = next((a for a in c.alerts if a.sender == "client"), None)
+    if goodbye is None or goodbye.code not in (None, CLOSE_NOTIFY) or goodbye.frame > close.frame \
+            or f.client_sent_data_before(goodbye.frame):
+        return None
+    line = make_evidence("Right after the handshake the client sends " + (
+        "an encrypted alert" if goodbye.code is None else "close_notify") + " and closes the connection without "
+        "having sent any data.", [goodbye.frame, close.frame])
+    found = [fid for fid in REJECTED_FINDINGS if f.finding(fid) is not None]
+    if found:
+        finding = f.finding(found[0])
+        return candidate("failed", "client_rejected_cert_silently", "likely", failure_point="server_certificate",
+                         aborted_by="client", how="alert", alert=goodbye,
+                         alternatives=[FINDING_CAUSE[x] for x in found if x in FINDING_CAUSE],
+                         evidence=[line] + f.chain_lines(),
+                         explanation=("The handshake completed, then the client closed before sending anything: a "
+                                      "client that verifies the chain after the handshake and gives up without an "
+                                      "error alert (nginx's proxy_ssl_verify does). "
+                                      + (finding.text if finding is not None else "")))
+    return candidate("established", "ok", "likely", evidence=[line],
+                     alternatives=["client_rejected_cert_silently", "server_cert_untrusted"],
+                     explanation=(f"The TLS handshake completed ({c.version}, {c.cipher}); the client then closed "
+                                  "without sending anything. A probe that only connects does this, and so does a "
+                                  "client that checks the certificate after the handshake against a trust store "
+                                  "the capture cannot show (nginx's proxy_ssl_verify, a private CA): if the client "
+                                  "logged a verification error, that is the reason (check with --ca-file)."))
 
 def client_certificate_unread(f: Facts) -> Optional[Candidate]:
     """TLS 1.3 without the key log: the client's encrypted second flight has the shape of a

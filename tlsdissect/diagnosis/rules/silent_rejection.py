@@ -28,7 +28,7 @@ from tlsdissect.results.model import Event
 
 PROMPT_SECONDS = 0.1  # a client verifies a chain in milliseconds; a close this soon (plus one round trip) is its answer
 # Chain findings a client rejects, most telling first (those FINDING_CAUSE names a cause for).
-_REJECTED_FINDINGS = ("tls_interception", "self_signed_leaf", "chain_incomplete", "untrusted_root", "expired", "not_yet_valid",
+REJECTED_FINDINGS = ("tls_interception", "self_signed_leaf", "chain_incomplete", "untrusted_root", "expired", "not_yet_valid",
                       "hostname_mismatch", "not_a_ca", "path_len_exceeded")
 _CLIENT_TLS = ("handshake", "encrypted_record", "change_cipher_spec", "alert")
 _SERVER_FLIGHT = ("handshake", "encrypted_record", "change_cipher_spec")
@@ -94,7 +94,7 @@ def client_closed_on_certificate(f: Facts) -> Optional[Candidate]:
     evidence.append(make_evidence("The client closed right after the server's certificate without an alert: "
                                   + _stack_line(), [close.frame]))
     evidence += f.chain_lines()
-    found = [fid for fid in _REJECTED_FINDINGS if f.finding(fid) is not None]
+    found = [fid for fid in REJECTED_FINDINGS if f.finding(fid) is not None]
     alternatives = [FINDING_CAUSE[fid] for fid in found]
     hidden: list[str] = []
     if found:
@@ -173,7 +173,7 @@ def client_closed_after_handshake(f: Facts) -> Optional[Candidate]:
                 make_evidence("The client closed right after the server's certificate without an alert: "
                               + _stack_line(), [close.frame])]
     evidence += f.chain_lines()
-    found = [fid for fid in _REJECTED_FINDINGS if f.finding(fid) is not None]
+    found = [fid for fid in REJECTED_FINDINGS if f.finding(fid) is not None]
     if f.tls13 and not found:
         # Browsers cancel a request right after the handshake too (an ad blocker, a navigation
         # away: real captures of reddit.com's page show a dozen), and TLS 1.3 hides the
