@@ -184,15 +184,11 @@ class OpenVpnControl:
             self.next_id += 1
 
 
-class OpenVpnTcp:
-    """OpenVPN over TCP: each packet after its 2-byte length (an Unwrapper)."""
+class _OnControl:
+    """An unwrapper whose problem is its control channel's (one state for both transports)."""
 
-    name = "openvpn"
-    __slots__ = ("control", "buf")
-
-    def __init__(self, control: OpenVpnControl) -> None:
-        self.control = control
-        self.buf = bytearray()
+    __slots__ = ()
+    control: OpenVpnControl
 
     @property
     def problem(self) -> Optional[str]:
@@ -201,6 +197,17 @@ class OpenVpnTcp:
     @problem.setter
     def problem(self, why: Optional[str]) -> None:
         self.control.problem = why
+
+
+class OpenVpnTcp(_OnControl):
+    """OpenVPN over TCP: each packet after its 2-byte length (an Unwrapper)."""
+
+    name = "openvpn"
+    __slots__ = ("control", "buf")
+
+    def __init__(self, control: OpenVpnControl) -> None:
+        self.control = control
+        self.buf = bytearray()
 
     def feed(self, data: bytes, frame: int) -> list[Piece]:
         control = self.control
@@ -247,7 +254,7 @@ def wait_tcp(buf: bytes) -> bool:
             and not buf[2] & 7)
 
 
-class OpenVpnUdp:
+class OpenVpnUdp(_OnControl):
     """OpenVPN over UDP: one packet per datagram (an Unwrapper whose unit is a datagram)."""
 
     name = "openvpn"
@@ -255,14 +262,6 @@ class OpenVpnUdp:
 
     def __init__(self, control: OpenVpnControl) -> None:
         self.control = control
-
-    @property
-    def problem(self) -> Optional[str]:
-        return self.control.problem
-
-    @problem.setter
-    def problem(self, why: Optional[str]) -> None:
-        self.control.problem = why
 
     def feed(self, data: bytes, frame: int) -> list[Piece]:
         """One datagram's payload."""
