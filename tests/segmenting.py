@@ -315,6 +315,8 @@ def decoded_view(conn_dict: dict) -> dict:
     d["stats"] = {side: {k: v for k, v in s.items() if k not in _DROP_STATS} for side, s in stats.items()}
     d.pop("wireshark_filter", None)
     d.pop("ttl", None)  # TTLs of the first packets: per-packet, not decoded content
+    if isinstance(d.get("sent_after_own_reset"), dict):  # which side sent on stays; its frame may move
+        d["sent_after_own_reset"] = sorted(d["sent_after_own_reset"])
     starttls = d.get("starttls")
     if isinstance(starttls, dict):  # what the prelude saw stays; the frames it saw it in may move
         starttls["frames"] = sorted(starttls.get("frames") or {})

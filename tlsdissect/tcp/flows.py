@@ -82,7 +82,7 @@ class TcpConnection:
     __slots__ = (
         "stream", "addr", "port", "reasm", "client_dir", "role_source", "isn", "first_frame",
         "last_frame", "first_ts", "last_ts", "packets", "payload_bytes", "tcp_events", "fin",
-        "rst", "consumer", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record", "after_own_reset",
+        "rst", "consumer", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record", "after_own_reset", "rst_seq",
         "tentative", "early_retire", "retire_seq", "keys", "log", "opening", "relay_legs",
     )
     shadow = False  # analysed here (see ShadowConnection)
@@ -113,6 +113,7 @@ class TcpConnection:
         self.ttls: list[list[int]] = [[], []]  # first TTLs per direction (middlebox evidence)
         self.rst_ttl: tuple[Optional[int], Optional[int]] = NONE_PAIR
         self.after_own_reset: tuple[Optional[int], Optional[int]] = NONE_PAIR  # first frame a side sent after its RST
+        self.rst_seq: tuple[int, int] = (0, 0)  # the sequence number of each side's first RST
         self.rst_mid_record: tuple[int, int] = _ZERO_PAIR
         self.tentative: tuple[Any, Any] = NONE_PAIR  # (seq, zeros, frame, time) held per direction
         self.closed_at: Optional[float] = None
@@ -144,8 +145,11 @@ class TcpConnection:
         if count <= LOG_PACKETS:  # (tcp.stall.new_log's layout)
             self.log[d].extend((seq, len(payload), ack if flags & ACK else -1, flags, frame, ts))
         control, acks, rst = _FLAG_BITS[flags]
-        if self.rst is not NONE_PAIR and not rst and self.rst[d] is not None and self.after_own_reset[d] is None:
+        if self.rst is not NONE_PAIR and not rst and self.rst[d] is not None and self.after_own_reset[d] is None \
+                and (payload or flags & FIN) and ((seq - self.rst_seq[d]) & 0xFFFFFFFF) < 0x80000000:
             # A side that sends on after "its" reset did not send it: a device on the path did.
+            # (New bytes or a FIN at or beyond the reset's sequence number: not a late copy of
+            # something sent before it, which a capture may show after the reset.)
             self.after_own_reset = pair_with(self.after_own_reset, d, frame)
         ttls = self.ttls[d]
         if len(ttls) < 4 and not rst:
@@ -179,6 +183,7 @@ class TcpConnection:
                 if self.rst[d] is None:
                     self.rst = pair_with(self.rst, d, (frame, ts))
                     self.rst_ttl = pair_with(self.rst_ttl, d, ttl)
+                    self.rst_seq = pair_with(self.rst_seq, d, seq)
                     missing = self.consumer.mid_record(d)
                     if missing > 0 and not self.reasm[d].pending:
                         # The sender resets while its own TLS record is unfinished: no TLS stack
