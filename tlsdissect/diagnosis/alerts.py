@@ -100,6 +100,7 @@ FAILURES: dict[str, str] = {
     "wrong_usage": "the peer's leaf does not allow this use (extendedKeyUsage / keyUsage)",
     "chain_signature_invalid": "a certificate of the peer's chain is not validly signed by its issuer",
     "revocation_unknown": "revocation checking is on and the status cannot be obtained",
+    "must_staple_unmet": "the peer's leaf demands a stapled OCSP response (RFC 7633 TLS Feature) and none was stapled",
     "distrusted_cert": "the peer's certificate is explicitly distrusted",
     "verify_callback_refused": "the application's own certificate check refused a certificate that verified",
     "verify_other": "a verification error the stack has no specific alert for",
@@ -432,6 +433,9 @@ ALERTS: dict[int, AlertInfo] = {a.code: a for a in (
                   "gnutls"),
                _c("server_cert_expired", "possible", "With a Go or GnuTLS client: compare notAfter of each "
                   "certificate with the capture time.", "go", "gnutls"),
+               _c("ocsp_staple_missing", "possible",
+                  "With a GnuTLS client: the leaf's tls_features demand a stapled OCSP response (must-staple) and the "
+                  "server stapled none (chain finding must_staple_unmet).", "gnutls"),
                _c("server_cert_not_yet_valid", "possible",
                   "Compare notBefore with the capture time: OpenSSL and Java send bad_certificate for a certificate "
                   "that is not valid yet.", "openssl", "jsse"),
@@ -977,6 +981,9 @@ STACK_HABITS: tuple[StackHabit, ...] = (
             "after the handshake and sends close_notify instead (lab tls12_hostname_mismatch_curl)."),
     _h("openssl", "revoked", "client", 44, _OSSL_X509 + " (CERT_REVOKED); lab tls12_server_cert_revoked_curl"),
     _h("openssl", "revocation_unknown", "client", 48, _OSSL_X509 + " (UNABLE_TO_GET_CRL)"),
+    _h("openssl", "must_staple_unmet", "client", None, "crypto/x509/v3_tlsf.c only parses and prints the TLS Feature "
+       "extension; libssl never checks it (lab tests/data/must_staple: curl asks for no staple and accepts the leaf)",
+       how="not_implemented"),
     _h("openssl", "weak_key", "client", 42, _OSSL_X509 + " (EE_KEY_TOO_SMALL, CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK); "
        "lab tls12_server_cert_sha1_curl, wide_weak_rsa1024_lighttpd_curl"),
     _h("openssl", "weak_dh", "client", 40, "ssl/statem/statem_clnt.c, tls_process_ske_dhe() (SSLfatal with "
@@ -1061,6 +1068,9 @@ STACK_HABITS: tuple[StackHabit, ...] = (
     _h("gnutls", "bad_hostname", "client", 42, "as unknown_ca (gnutls-cli's cert_verify_callback checks the name)",
        note=_GNUTLS_NOTE),
     _h("gnutls", "revoked", "client", 42, "as unknown_ca", note=_GNUTLS_NOTE),
+    _h("gnutls", "must_staple_unmet", "client", 42, "lib/cert-session.c (GNUTLS_CERT_MISSING_OCSP_STATUS), then as "
+       "unknown_ca; lab wide4_must_staple_gnutls_go12 (gnutls-cli: \"The certificate requires the server to include an "
+       "OCSP status in its response, but the OCSP status is missing\")", note=_GNUTLS_NOTE),
     _h("gnutls", "client_cert_untrusted", "server", 42, "as unknown_ca, run for the server side", note=_GNUTLS_NOTE),
     _h("gnutls", "no_shared_cipher", "server", 40, _GNUTLS_MAP + " (NO_CIPHER_SUITES, UNKNOWN_CIPHER_SUITE); lab "
        "wide_no_shared_cipher_gnutls_serv_node"),

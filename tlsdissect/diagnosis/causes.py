@@ -544,6 +544,24 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         refines="server_cert_rejected",
     ),
     Cause(
+        "ocsp_staple_missing", "The certificate requires a stapled OCSP response and the server sent none",
+        family="client_rejects_server_cert",
+        meaning="The server's certificate carries the TLS Feature extension status_request (RFC 7633, \"OCSP "
+                "must-staple\"): it may only be accepted with a stapled OCSP response. The client asked for one and "
+                "the server stapled nothing, so a client that enforces must-staple refuses the certificate.",
+        apache=("`SSLUseStapling on` with an `SSLStaplingCache` (mod_ssl staples only when Apache can reach the "
+                "CA's OCSP responder), or reissue the certificate without the must-staple extension.",),
+        nginx=("`ssl_stapling on; ssl_stapling_verify on;` with `ssl_trusted_certificate` and a `resolver`; nginx "
+               "fetches the response lazily, so the first handshakes after a reload go without a staple: prime it "
+               "with `ssl_stapling_file`, or reissue the certificate without must-staple.",),
+        haproxy=("Put a fresh .ocsp file next to the certificate (or `ocsp-update on`, HAProxy 2.8+).",),
+        general=("`openssl x509 -noout -ext tlsfeature -in leaf.pem` shows the must-staple flag; "
+                 "`openssl s_client -status` shows whether the server staples. Enable stapling or reissue "
+                 "without `tlsfeature = status_request`.",),
+        check=_S_CLIENT + " -status",
+        refines="server_cert_rejected",
+    ),
+    Cause(
         "psk_identity_unknown", "The server does not know the client's pre-shared key identity",
         family="server_rejects_hello",
         meaning="TLS-PSK (a configured shared key, not session resumption): the identity the client presents is not "

@@ -7,12 +7,14 @@ Results go into the connection's JSON as ``server_certificates``, ``client_certi
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any, Optional
 
 from tlsdissect.results import jsontext
-from tlsdissect.x509.chain import analyze_chain
+from tlsdissect.x509.chain import ChainAnalysis, analyze_chain
+from tlsdissect.x509.findings import ChainFinding
 from tlsdissect.x509.checks.certificate import SHA1_REJECTED_FROM, WEAK_KEY_REJECTED_FROM
 from tlsdissect.x509.checks.validity import EARLIEST_CREDIBLE_TIME
 from tlsdissect.x509.client import check_client_chain_against_request
@@ -222,6 +224,29 @@ def _server_signature(conn: Connection, by_type: dict[str, Any]) -> Optional[tup
 _NO_OCSP_STAPLE = "The client asked for a stapled OCSP response (status_request) and the server sent none."
 
 
+def _must_staple_unmet(chain: ChainAnalysis, conn: Connection, by_type: dict[str, list[Any]]) -> Optional[ChainFinding]:
+    """``must_staple_unmet``: the leaf demands a stapled OCSP response (RFC 7633 TLS Feature
+    status_request, "OCSP must-staple"), the client asked for one (the caller checks), and the
+    server's flight went past the point where the staple belongs without it (TLS 1.2: a handshake
+    message after the Certificate; TLS 1.3: the leaf's Certificate entry, read here, has none)."""
+    leaf = chain.certificates[0] if chain.certificates else None
+    if leaf is None or not leaf.tls_features or "status_request" not in leaf.tls_features:
+        return None
+    if conn.version_code is not None and conn.version_code < 0x0304 and not any(
+            e.sender == "server" and e.info.get("message") in _AFTER_CERTIFICATE for e in by_type.get("handshake", ())):
+        return None
+    return ChainFinding(
+        "must_staple_unmet", "error",
+        f"The server's certificate {leaf.label} requires a stapled OCSP response (TLS Feature status_request, "
+        "RFC 7633 \"OCSP must-staple\"); the client asked for one and the server stapled none. Clients that "
+        "enforce it refuse the certificate (GnuTLS, Firefox); OpenSSL, Go and Chrome do not check it.", (0,))
+
+
+# The server's TLS 1.2 messages that follow a CertificateStatus: seeing one without a staple
+# before it means the server sent none.
+_AFTER_CERTIFICATE = frozenset({"server_key_exchange", "certificate_request", "server_hello_done"})
+
+
 def enrich(conn: Connection, opts: Any, peer_server_key: Optional[tuple[str, int]] = None) -> None:
     server_chain = client_chain = None
     client_findings: list[Any] = []
@@ -262,6 +287,10 @@ def enrich(conn: Connection, opts: Any, peer_server_key: Optional[tuple[str, int
         extra["server_certificates"] = _cert_dicts(templates)
         conn.extra_json = {"server_certificates": certs_json}
         extra["trust"] = server_chain.trust
+        if conn.certificate_status is None and conn.client_hello is not None and conn.client_hello.ext(5) is not None:
+            unmet = _must_staple_unmet(server_chain, conn, by_type)
+            if unmet is not None:  # this connection's own view of the (shared, cached) analysis
+                server_chain = dataclasses.replace(server_chain, findings=[*server_chain.findings, unmet])
         if server_chain.findings:
             findings += _chain_findings_dicts(server_chain.findings, "server")
     if conn.client_certificate_sent is not None:
@@ -288,10 +317,10 @@ def enrich(conn: Connection, opts: Any, peer_server_key: Optional[tuple[str, int
         leaf = server_chain.certificates[0] if server_chain is not None and server_chain.certificates else None
         findings += _findings_dicts(ocsp_findings(ocsp, leaf), "server")
     elif server_chain is not None and conn.server_hello is not None and conn.version_code is not None \
-            and conn.version_code < 0x0304 and conn.client_hello is not None \
-            and conn.client_hello.ext(5) is not None:  # status_request
-        findings.append({"id": "no_ocsp_staple", "severity": "info", "role": "server", "certificates": [],
-                         "text": _NO_OCSP_STAPLE})
+            and conn.client_hello is not None and conn.client_hello.ext(5) is not None:  # status_request
+        if conn.version_code < 0x0304:
+            findings.append({"id": "no_ocsp_staple", "severity": "info", "role": "server", "certificates": [],
+                             "text": _NO_OCSP_STAPLE})
     ske = conn.server_key_exchange
     if ske is not None and ske.dh_prime_bits:
         weak_dh = weak_dh_group_finding(ske.dh_prime_bits, conn.start_time)

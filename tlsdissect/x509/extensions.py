@@ -37,6 +37,10 @@ _EKU_NAMES = {
     "2.16.840.1.113730.4.1": "nsSGC",
 }
 
+# RFC 7633's TLS Feature values are TLS extension numbers: status_request (5) is "OCSP must-staple".
+_TLS_FEATURE_NAMES = {5: "status_request", 17: "status_request_v2"}
+TLS_FEATURE_OID = "1.3.6.1.5.5.7.1.24"
+
 
 def _general_name_text(gn: x509.GeneralName) -> str:
     if isinstance(gn, x509.RFC822Name):
@@ -117,6 +121,15 @@ def _lenient_extensions(tbs: bytes, fields: dict[str, Any]) -> bool:
                         path_len = int.from_bytes(value[cstart:cend], "big")
                     bstart = cend
                 fields.update(basic_constraints_ca=ca, basic_constraints_path_len=path_len)
+            elif oid == TLS_FEATURE_OID:  # SEQUENCE OF INTEGER (extension numbers)
+                features = []
+                _t, fstart, fend = _read_tlv(value, 0, len(value))
+                while fstart < fend:
+                    _t, istart, iend = _read_tlv(value, fstart, fend)
+                    number = int.from_bytes(value[istart:iend], "big")
+                    features.append(_TLS_FEATURE_NAMES.get(number, str(number)))
+                    fstart = iend
+                fields["tls_features"] = tuple(features)
         return True
     except (_DerError, ValueError, IndexError):
         return False
@@ -192,6 +205,9 @@ def _extensions(cert: x509.Certificate, fields: dict[str, Any], errors: list[str
     if crl is not None:
         urls = [gn.value for dp in crl for gn in (dp.full_name or []) if isinstance(gn, x509.UniformResourceIdentifier)]
         fields["crl_distribution_points"] = tuple(urls)
+    features = get(x509.TLSFeature)
+    if features is not None:
+        fields["tls_features"] = tuple(_TLS_FEATURE_NAMES.get(int(t.value), str(int(t.value))) for t in features)
     try:
         fields["unknown_critical_extensions"] = tuple(
             ext.oid.dotted_string for ext in exts if ext.critical and isinstance(ext.value, x509.UnrecognizedExtension)

@@ -51,6 +51,7 @@ class CertificateInfo:
     aia_ca_issuers: tuple[str, ...] = ()
     aia_ocsp: tuple[str, ...] = ()
     crl_distribution_points: tuple[str, ...] = ()
+    tls_features: tuple[str, ...] | None = None  # RFC 7633 TLS Feature ("status_request": OCSP must-staple); None: absent
     unknown_critical_extensions: tuple[str, ...] = ()
     self_issued: bool = False
     self_signed: bool = False
@@ -115,6 +116,7 @@ class CertificateInfo:
             "aia_ca_issuers": tuple(self.aia_ca_issuers),
             "aia_ocsp": tuple(self.aia_ocsp),
             "crl_distribution_points": tuple(self.crl_distribution_points),
+            "tls_features": None if self.tls_features is None else tuple(self.tls_features),
             "unknown_critical_extensions": tuple(self.unknown_critical_extensions),
             "self_issued": self.self_issued,
             "self_signed": self.self_signed,

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from tlsdissect.diagnosis.alert_codes import CERT_ALERTS, CERTIFICATE_REVOKED
+from tlsdissect.diagnosis.alert_codes import BAD_CERTIFICATE_STATUS_RESPONSE, CERT_ALERTS, CERTIFICATE_REVOKED
 from tlsdissect.diagnosis.candidate import Candidate, alert_label, by_alert, deciding
 from tlsdissect.diagnosis.causes import remedy_lines
 from tlsdissect.diagnosis.facts import Facts
 from tlsdissect.diagnosis.verdict import Evidence, make_evidence
-
-BAD_CERTIFICATE_STATUS_RESPONSE = 113  # RFC 6066: what a client sends for an unacceptable staple
 
 
 def _status_sources(leaf: Any) -> list[str]:

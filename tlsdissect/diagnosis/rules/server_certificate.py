@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Optional
 
 from tlsdissect.diagnosis.alert_codes import (
-    BAD_CERTIFICATE, CERT_ALERTS, CERTIFICATE_EXPIRED, CERTIFICATE_UNKNOWN, CLOSE_NOTIFY, INSUFFICIENT_SECURITY, UNKNOWN_CA,
+    BAD_CERTIFICATE, BAD_CERTIFICATE_STATUS_RESPONSE, CERT_ALERTS, CERTIFICATE_EXPIRED, CERTIFICATE_UNKNOWN, CLOSE_NOTIFY, INSUFFICIENT_SECURITY, UNKNOWN_CA,
     UNSUPPORTED_CERTIFICATE)
 from tlsdissect.diagnosis.candidate import Candidate, alert_label, by_alert, deciding
 from tlsdissect.diagnosis.facts import Facts
@@ -24,7 +24,8 @@ _FINDINGS_BY_ALERT: dict[Optional[int], tuple[str, ...]] = {
     UNKNOWN_CA: ("tls_interception", "not_a_ca", "path_len_exceeded", "self_signed_leaf", "chain_incomplete", "untrusted_root", "expired", "not_yet_valid",
                  "hostname_mismatch"),
 }
-_FINDINGS_OTHER_ALERT = ("tls_interception", "not_yet_valid", "expired", "hostname_mismatch", "self_signed_leaf", "chain_incomplete",
+_FINDINGS_OTHER_ALERT = ("tls_interception", "not_yet_valid", "expired", "hostname_mismatch", "must_staple_unmet",
+                         "self_signed_leaf", "chain_incomplete",
                          "untrusted_root", "eku_not_server_auth", "bad_signature", "weak_key", "weak_signature",
                          "not_a_ca", "path_len_exceeded")
 FINDING_CAUSE = {"expired": "server_cert_expired", "not_yet_valid": "server_cert_not_yet_valid",
@@ -32,9 +33,12 @@ FINDING_CAUSE = {"expired": "server_cert_expired", "not_yet_valid": "server_cert
                  "chain_incomplete": "server_chain_incomplete", "untrusted_root": "server_cert_untrusted",
                  "weak_key": "weak_server_key", "weak_signature": "weak_server_key",
                  "tls_interception": "tls_interception_untrusted", "not_a_ca": "server_cert_rejected",
-                 "path_len_exceeded": "server_cert_rejected", "eku_not_server_auth": "server_cert_wrong_usage"}
+                 "path_len_exceeded": "server_cert_rejected", "eku_not_server_auth": "server_cert_wrong_usage",
+                 "must_staple_unmet": "ocsp_staple_missing"}
 _EXPECTED_ALERTS = {
     "eku_not_server_auth": frozenset({UNSUPPORTED_CERTIFICATE, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
+    # (GnuTLS: bad_certificate, wide4_must_staple_gnutls_go12; RFC 6066 names bad_certificate_status_response)
+    "must_staple_unmet": frozenset({BAD_CERTIFICATE, CERTIFICATE_UNKNOWN, BAD_CERTIFICATE_STATUS_RESPONSE}),
     "not_a_ca": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
     "path_len_exceeded": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),
     "tls_interception": frozenset({UNKNOWN_CA, BAD_CERTIFICATE, CERTIFICATE_UNKNOWN}),

@@ -29,7 +29,7 @@ from tlsdissect.results.model import Event
 PROMPT_SECONDS = 0.1  # a client verifies a chain in milliseconds; a close this soon (plus one round trip) is its answer
 # Chain findings a client rejects, most telling first (those FINDING_CAUSE names a cause for).
 REJECTED_FINDINGS = ("tls_interception", "self_signed_leaf", "chain_incomplete", "untrusted_root", "expired", "not_yet_valid",
-                      "hostname_mismatch", "not_a_ca", "path_len_exceeded")
+                      "hostname_mismatch", "not_a_ca", "path_len_exceeded", "must_staple_unmet")
 _CLIENT_TLS = ("handshake", "encrypted_record", "change_cipher_spec", "alert")
 _SERVER_FLIGHT = ("handshake", "encrypted_record", "change_cipher_spec")
 
