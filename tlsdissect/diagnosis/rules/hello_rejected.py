@@ -7,7 +7,7 @@ the client; in each group the last one always applies.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from tlsdissect.diagnosis.alert_codes import (
     ACCESS_DENIED, DECODE_ERROR, HANDSHAKE_FAILURE, ILLEGAL_PARAMETER, INAPPROPRIATE_FALLBACK, INSUFFICIENT_SECURITY,
@@ -92,6 +92,14 @@ def _peer_key(f: Facts) -> Optional[str]:
     return "ECDSA" if seen[0] in ("EC", "ECDSA") else seen[0]
 
 
+def _offers_only_tls13(ch: Any) -> bool:
+    """The ClientHello offers TLS 1.3 alone: supported_versions without an older version and no
+    cipher suite an older version could use (TLS 1.3's suites are 0x13xx)."""
+    versions = [v for v in (ch.supported_versions or ()) if not tables.is_grease(v)]
+    suites = [s for s in ch.cipher_suites if not tables.is_grease(s) and s not in SCSVS]
+    return bool(versions) and min(versions) >= 0x0304 and bool(suites) and all(s >> 8 == 0x13 for s in suites)
+
+
 def offered_list_refused(f: Facts) -> Optional[Candidate]:
     """handshake_failure or insufficient_security: nothing in one of the ClientHello's lists is
     acceptable; the list much narrower than what common servers accept is the likely one."""
@@ -120,6 +128,15 @@ def offered_list_refused(f: Facts) -> Optional[Candidate]:
                         f"The server refused the ClientHello with {label}. Of the client's lists, the {top.what} are "
                         "the narrow one next to what common servers accept: most likely the server accepts none of "
                         "them.", lines)
+    if not narrow and _offers_only_tls13(ch):
+        return by_alert(f, "protocol_version_mismatch", "likely", [r.cause for r in readings],
+                        f"The server refused the ClientHello with {label}. The client offers only TLS 1.3, with lists "
+                        "any TLS 1.3 server accepts, so most likely the server does not speak TLS 1.3: a server "
+                        "limited to TLS 1.2 that does not read supported_versions finds no TLS 1.2 cipher suite in "
+                        "the hello and answers handshake_failure rather than protocol_version (Mbed TLS 2.x, "
+                        "OpenSSL before 1.1.1, older Java and Windows servers).",
+                        lines + [make_evidence("The ClientHello's supported_versions lists TLS 1.3 only, and all of "
+                                               "its cipher suites are TLS 1.3 suites.", frames)])
     order = [r.cause for r in (narrow or readings)]
     why = (f"its {' and its '.join(r.what for r in narrow)} are equally narrow" if narrow else
            "each of its lists is an ordinary one that common servers accept")
