@@ -20,7 +20,9 @@ The deciding event, in this order of priority:
 
 An alert (readable or encrypted) sent during the handshake after the other side had already
 closed or reset the connection is a reaction to that close, not what stopped the handshake: it
-is noted as such and the close decides (``NO_ALERT``).
+is noted as such and the close decides (``NO_ALERT``). After a completed handshake the same
+holds for an alert about the close itself (decode_error, unexpected_message, internal_error)
+when the closing side had sent no data (``AFTER_HANDSHAKE``).
 
 Every TLS diagnosis starts from the hellos, and an alert's from the alert: those lines are
 noted before the family's rules run. Within a family the first rule that returns a candidate
@@ -31,7 +33,8 @@ A winner that names no cause for a readable alert takes the alert model's readin
 
 from __future__ import annotations
 
-from tlsdissect.diagnosis.alert_codes import NO_CERTIFICATE, NO_RENEGOTIATION
+from tlsdissect.diagnosis.alert_codes import (DECODE_ERROR, INTERNAL_ERROR, NO_CERTIFICATE, NO_RENEGOTIATION,
+                                              UNEXPECTED_MESSAGE)
 from tlsdissect.diagnosis.candidate import Candidate, Rule
 from tlsdissect.diagnosis.facts import Facts
 from tlsdissect.diagnosis.phases import hidden_alert_phase, phase_at, post_handshake_phase
@@ -39,7 +42,7 @@ from tlsdissect.diagnosis.rules.alert_model import read_by_the_alert_model
 from tlsdissect.results.model import Alert
 from tlsdissect.diagnosis.rules.late_alert import late_alert
 from tlsdissect.diagnosis.rules import (
-    after_handshake, client_certificate, handshake_end, hello_rejected, hidden_alerts, http_answers, key_exchange,
+    after_handshake, alpn_unselected, client_certificate, handshake_end, hello_rejected, hidden_alerts, http_answers, key_exchange,
     no_alert, not_tls, post_handshake, record_integrity, revocation, server_certificate, silent_rejection, starttls,
     transport)
 
@@ -52,7 +55,7 @@ NOT_TLS: tuple[Rule, ...] = (not_tls.plaintext_http_client, not_tls.plaintext_se
 _SERVER_REFUSES_HELLO = (
     hello_rejected.legacy_protocol_refused, hello_rejected.fallback_refused, hello_rejected.versions_refused,
     hello_rejected.offered_list_refused,
-    hello_rejected.name_unrecognized, hello_rejected.access_denied, hello_rejected.hello_field_invalid,
+    hello_rejected.name_unrecognized, hello_rejected.protocol_refused, hello_rejected.access_denied, hello_rejected.hello_field_invalid,
     hello_rejected.internal_error_at_hello, hello_rejected.hello_refused)
 _CLIENT_REFUSES_HELLO = (hello_rejected.version_chosen_refused, hello_rejected.retry_group_not_offered,
                          hello_rejected.server_hello_refused)
@@ -93,7 +96,9 @@ HIDDEN_ALERT: tuple[Rule, ...] = (
     hidden_alerts.hidden_alert_abort)
 
 AFTER_HANDSHAKE: tuple[Rule, ...] = (
-    transport.relay_reset, no_alert.middlebox_reset, after_handshake.closed_at_once_on_name_mismatch, silent_rejection.client_closed_after_handshake,
+    transport.relay_reset, no_alert.middlebox_reset, after_handshake.closed_at_once_on_name_mismatch,
+    alpn_unselected.required_protocol_not_selected, alpn_unselected.required_protocol_hidden,
+    silent_rejection.client_closed_after_handshake,
     after_handshake.client_left_after_its_finished, after_handshake.client_goodbye_before_data,
     http_answers.http_refusal, http_answers.response_cut_short, after_handshake.client_auth_refused_later,
     after_handshake.reset_after_handshake, after_handshake.closed_without_answer,
@@ -107,14 +112,25 @@ NO_ALERT: tuple[Rule, ...] = (
     no_alert.server_probable_alert, silent_rejection.client_closed_on_certificate, no_alert.closed_without_alert)
 
 
+# Alerts an OpenSSL-based server sends when the peer's close cuts a read short (lighttpd and
+# openssl s_server answer a client's bare FIN with decode_error).
+_EOF_REACTIONS = frozenset({DECODE_ERROR, UNEXPECTED_MESSAGE, INTERNAL_ERROR})
+
+
 def _after_the_peer_closed(f: Facts, a: Alert) -> bool:
     """An alert sent during the handshake after the other side had already closed (FIN or RST)
     is the sender's reaction to that close (lighttpd answers a client's bare FIN with
-    decode_error), not why the handshake stopped: the close decides. Noted as such."""
+    decode_error), not why the handshake stopped: the close decides. Noted as such. After a
+    completed handshake the same holds for an alert about the close itself (_EOF_REACTIONS)
+    when the closing side had sent no data: a gRPC client that leaves at once, answered by
+    openssl s_server's decode_error."""
     close = f.c.tcp_close
-    if close is None or close.by == a.sender or close.frame >= a.frame or f.c.established \
+    if close is None or close.by == a.sender or close.frame >= a.frame \
             or f.hellos()[0] is None:  # (a capture that starts mid-connection: nothing says which handshake)
         return False
+    if f.c.established and (a.code not in _EOF_REACTIONS or any(
+            e.sender == close.by and e.frame < close.frame for e in f.by_type.get("application_data", ()))):
+        return False  # (after the handshake only an error about the close itself, and only before any data)
     what = f"{a.level} {a.name} ({a.hex})" if a.code is not None else "encrypted alert"
     f.note(f"The {a.sender}'s {what} comes after the {close.by} had "
            f"{'reset' if close.how == 'rst' else 'closed'} the connection (frame {close.frame}): "
@@ -159,9 +175,9 @@ def decide(f: Facts) -> Candidate:
             fatal = None  # noted as the after-handshake problem; the exchange had succeeded
         alert = warn if fatal is None else fatal
         if alert is not None and _after_the_peer_closed(f, alert):
-            rules = NO_ALERT  # the close decides (see _after_the_peer_closed)
+            rules = AFTER_HANDSHAKE if c.established else NO_ALERT  # the close decides (see _after_the_peer_closed)
         elif alert is None and hidden is not None and _after_the_peer_closed(f, hidden):
-            rules = NO_ALERT
+            rules = AFTER_HANDSHAKE if c.established else NO_ALERT
         elif alert is not None:
             f.alert = alert
             f.evidence.append(f.alert_line(alert))

@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from tlsdissect.diagnosis.alert_codes import (
     ACCESS_DENIED, DECODE_ERROR, HANDSHAKE_FAILURE, ILLEGAL_PARAMETER, INAPPROPRIATE_FALLBACK, INSUFFICIENT_SECURITY,
-    INTERNAL_ERROR, PROTOCOL_VERSION, UNRECOGNIZED_NAME)
+    INTERNAL_ERROR, NO_APPLICATION_PROTOCOL, PROTOCOL_VERSION, UNRECOGNIZED_NAME)
 from tlsdissect.diagnosis.candidate import Candidate, alert_label, by_alert, deciding
 from tlsdissect.diagnosis.causes import CAUSES
 from tlsdissect.diagnosis.facts import Facts
@@ -155,6 +155,29 @@ def name_unrecognized(f: Facts) -> Optional[Candidate]:
                     (f"The server has no site for the requested name {sni}" if sni else
                      "The client sent no server name (SNI) and the server requires one")
                     + f"; it refused the handshake with {alert_label(f)}.")
+
+
+def protocol_refused(f: Facts) -> Optional[Candidate]:
+    """no_application_protocol: the server speaks none of the ALPN protocols the ClientHello
+    lists (RFC 7301 3.2: it must refuse with this alert); certain when the list is in sight."""
+    if deciding(f).code != NO_APPLICATION_PROTOCOL:
+        return None
+    ch = f.c.client_hello
+    offered = list(ch.alpn) if ch is not None and ch.alpn else []
+    if not offered:
+        return by_alert(f, "alpn_mismatch", "likely", [],
+                        f"The server refused the ClientHello with {alert_label(f)}: it speaks none of the application "
+                        "protocols (ALPN) the client asked for; the ClientHello's list is not in sight.")
+    hello = f.has("client_hello", "client")
+    fallback = "http/1.1" in offered or "http/1.0" in offered
+    line = make_evidence(f"The client offers ALPN {', '.join(offered)}"
+                         + ("." if fallback else " and nothing to fall back on (no http/1.1): gRPC clients offer h2 "
+                                                  "alone."), [hello.frame] if hello else [])
+    return by_alert(f, "alpn_mismatch", "certain", [],
+                    f"The server speaks none of the application protocols the client offers ({', '.join(offered)}) "
+                    f"and refused the ClientHello with {alert_label(f)} (RFC 7301)"
+                    + ("." if fallback else ": a gRPC client needs h2 end to end, so a proxy or load balancer in front "
+                                            "of the service must have HTTP/2 enabled."), [line])
 
 
 def access_denied(f: Facts) -> Optional[Candidate]:
