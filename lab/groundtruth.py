@@ -54,7 +54,8 @@ CAUSES = CAUSES | frozenset(WIDE4_CAUSES)
 # tlsdissect's catalogue gives them.
 WIDE5_CAUSES = {"server_cert_revoked": "client_rejects_server_cert",
                 "psk_identity_unknown": "server_rejects_hello",
-                "starttls_not_offered": "not_tls",
+                "starttls_not_offered": "not_tls", "starttls_refused": "not_tls",
+                "proxy_connect_refused": "not_tls",
                 "packets_dropped_on_path": "path_or_middlebox"}
 CAUSES = CAUSES | frozenset(WIDE5_CAUSES)
 # Every cause (catalogue and proposed) falls in one family, so a TLS 1.3 capture without keys,

@@ -442,3 +442,118 @@ w5("wide5_record_size_limit_success_gnutls_apache13",
    "ClientHello), which OpenSSL 3.0 does not implement and so ignores. No key log.",
    apache_vhost(), gnutls("--recordsize", "512", keylog=False),
    expect("TLSv1.3", "established", "ok", None, None, None, None))
+
+
+# ------------------------------------------------------------- SMTP STARTTLS (Postfix, swaks)
+def postfix_version() -> str:
+    return f"Postfix {_out(['postconf', '-d', '-h', 'mail_version'])} smtpd ({_openssl()})"
+
+
+def postfix(*settings: str) -> tuple:
+    """Postfix smtpd on the scenario port from a copy of Debian's configuration with the given
+    main.cf settings (postconf -e), its master in the foreground (-d) and its log on stdout.
+    No delivery: no local domains, no postmaster notices."""
+    base = ["myhostname=mail.lab.test", "inet_interfaces=127.0.0.1", "inet_protocols=ipv4",
+            "maillog_file=/dev/stdout", "mydestination=", "alias_maps=", "alias_database=",
+            "relayhost=", "notify_classes=", "smtpd_tls_loglevel=1"]
+    script = ("mkdir -p {wd}/pf && cp /etc/postfix/master.cf /etc/postfix/main.cf {wd}/pf/ && "
+              "postconf -c {wd}/pf -e " + shlex.join(base + list(settings)) + " && "
+              "postconf -c {wd}/pf -M '127.0.0.1:{port}/inet=127.0.0.1:{port} inet n - n - - "
+              "smtpd' && postconf -c {wd}/pf -MX smtp/inet && "
+              "exec /usr/lib/postfix/sbin/master -d -c {wd}/pf")
+    return command("postfix", ["sh", "-c", script], postfix_version)
+
+
+def postfix_tls(cert: str = "fullchain-good.pem", key: str = "leaf-good.key") -> tuple:
+    return postfix(f"smtpd_tls_cert_file={{pki}}/{cert}", f"smtpd_tls_key_file={{pki}}/{key}",
+                   "smtpd_tls_security_level=may")
+
+
+def swaks_version() -> str:
+    v = _out(["swaks", "--version"]).split()
+    ssl = _out(["perl", "-MNet::SSLeay", "-e",
+                "print Net::SSLeay::SSLeay_version(0)"]).split(" (")[0] or "OpenSSL"
+    return f"swaks {v[-1] if v else ''} (Perl Net::SSLeay, {ssl})"
+
+
+CLIENT_VERSIONS["swaks"] = swaks_version
+
+
+def swaks(*extra: str) -> dict:
+    """swaks (Perl, IO::Socket::SSL) asking for STARTTLS (--tls) and stopping after EHLO."""
+    return {"client": ["swaks", "--server", "127.0.0.1:{port}", "--ehlo", "client.lab.test",
+                       "--tls", "--quit-after", "EHLO", "--timeout", "5", *extra],
+            "client_kind": "swaks"}
+
+
+w5("wide5_smtp_starttls_refused_swaks_postfix",
+   "Postfix smtpd with smtpd_tls_security_level = may, but its key file does not match its "
+   "certificate (the Rogue leaf's key): it advertises STARTTLS in its EHLO answer, logs "
+   "'TLS library problem: ... key values mismatch' and answers swaks' STARTTLS with '454 "
+   "4.7.0 TLS not available due to local problem'; swaks gives up ('STARTTLS attempted but "
+   "failed') and closes. No TLS record at all.",
+   postfix_tls(key="leaf-rogue.key"), swaks(),
+   expect(None, "not_tls", "starttls_refused", "client", "fin", None, "client_hello",
+          server_name=None), log_pattern=r"TLS library problem|454|lost connection")
+w5("wide5_smtp_starttls_not_offered_swaks_postfix",
+   "Postfix smtpd with smtpd_tls_security_level = none: no STARTTLS in its EHLO answer; swaks "
+   "(--tls: TLS required) stops there ('Host did not advertise STARTTLS') and closes.",
+   postfix("smtpd_tls_security_level=none"), swaks(),
+   expect(None, "not_tls", "starttls_not_offered", "client", "fin", None, "client_hello",
+          server_name=None), log_pattern=r"disconnect|lost connection")
+w5("wide5_smtp_starttls_untrusted_curl_postfix",
+   "Postfix smtpd offers STARTTLS with the Rogue Root chain; curl (smtp://, --ssl-reqd, key "
+   "log) upgrades and refuses the certificate ('unable to get local issuer certificate'), its "
+   "alert in plaintext (TLS 1.3, before OpenSSL's client switches keys).",
+   postfix_tls(cert="fullchain-rogue.pem", key="leaf-rogue.key"),
+   curl("--ssl-reqd", url="smtp://www.lab.test:{port}/"),
+   expect("TLSv1.3", "failed", "server_cert_untrusted", "client", "alert", alert("client", 48),
+          "server_certificate"), log_pattern=r"SSL_accept error|lost connection")
+w5("wide5_smtp_starttls_success_swaks_postfix",
+   "Postfix smtpd offers STARTTLS with the good chain; swaks (which sends no server name) "
+   "upgrades (TLS 1.3), says EHLO again and quits.",
+   postfix_tls(), swaks(),
+   expect("TLSv1.3", "established", "ok", None, None, None, None, server_name=None),
+   log_pattern=r"TLS connection")
+
+
+# ------------------------------------------------------------------ an HTTP proxy (tinyproxy)
+def tinyproxy_version() -> str:
+    return _out(["tinyproxy", "-v"]).strip() or "tinyproxy"
+
+
+def tinyproxy(*lines: str) -> tuple:
+    """tinyproxy in the foreground on the scenario port, in a mount namespace whose /etc/hosts
+    maps www.lab.test to 127.0.0.1; its log on stdout."""
+    conf = "\n".join(["Port {port}", "Listen 127.0.0.1", "User nobody", "Group nogroup",
+                      "Timeout 10", "LogLevel Info", *lines]) + "\n"
+    script = (f"mkdir -p {{wd}} && printf %s {shlex.quote(conf)} > {{wd}}/tinyproxy.conf && "
+              f"echo '127.0.0.1 {HOST}' > {{wd}}/hosts && mount --bind {{wd}}/hosts /etc/hosts "
+              "&& exec tinyproxy -d -c {wd}/tinyproxy.conf")
+    return command("tinyproxy", ["unshare", "-m", "sh", "-c", script], tinyproxy_version)
+
+
+PROXIED = URL.replace("{port}", "{upstream}")
+w5("wide5_proxy_connect_forbidden_curl_tinyproxy",
+   "curl goes through tinyproxy (-x http://127.0.0.1:port) to https://www.lab.test:<upstream>/; "
+   "tinyproxy allows CONNECT to port 443 only (ConnectPort 443), logs 'Refused CONNECT method "
+   "on port ...' and answers 403; curl: 'CONNECT tunnel failed, response 403'. No TLS.",
+   tinyproxy("ConnectPort 443"),
+   curl("-x", "http://127.0.0.1:{port}", url=PROXIED, keylog=False),
+   expect(None, "not_tls", "proxy_connect_refused", "server", "fin", None, "client_hello",
+          server_name=None), log_pattern=r"Refused")
+w5("wide5_proxy_auth_required_curl_tinyproxy",
+   "tinyproxy asks for credentials (BasicAuth); curl sends CONNECT without any and gets 407 "
+   "Proxy Authentication Required ('CONNECT tunnel failed, response 407'). No TLS.",
+   tinyproxy("BasicAuth lab secret"),
+   curl("-x", "http://127.0.0.1:{port}", url=PROXIED, keylog=False),
+   expect(None, "not_tls", "proxy_connect_refused", "server", "fin", None, "client_hello",
+          server_name=None), log_pattern=r"Request")
+w5("wide5_proxy_tunnel_success_curl_tinyproxy_asyncio",
+   "curl (key log) goes through tinyproxy (ConnectPort = the upstream port) to the Python "
+   "asyncio server (TLS 1.3): CONNECT, 200, then TLS inside the tunnel. Stream 0 is curl's "
+   "connection to the proxy (CONNECT, then the TLS handshake); stream 1 the proxy's to the "
+   "server.",
+   tinyproxy("ConnectPort {upstream}"), curl("-x", "http://127.0.0.1:{port}", url=PROXIED),
+   expect("TLSv1.3", "established", "ok", None, None, None, None, stream=0),
+   upstream=asyncio_server())
