@@ -470,10 +470,10 @@ def postfix_tls(cert: str = "fullchain-good.pem", key: str = "leaf-good.key") ->
 
 
 def swaks_version() -> str:
-    v = _out(["swaks", "--version"]).split()
-    ssl = _out(["perl", "-MNet::SSLeay", "-e",
-                "print Net::SSLeay::SSLeay_version(0)"]).split(" (")[0] or "OpenSSL"
-    return f"swaks {v[-1] if v else ''} (Perl Net::SSLeay, {ssl})"
+    first = (_out(["swaks", "--version"]).splitlines() or ["swaks"])[0].split()
+    sock = _out(["perl", "-MIO::Socket::SSL", "-e", "print $IO::Socket::SSL::VERSION"])
+    ssl = _out(["perl", "-MNet::SSLeay", "-e", "print Net::SSLeay::SSLeay_version(0)"])
+    return f"swaks {first[-1]} (Perl IO::Socket::SSL {sock}, {' '.join(ssl.split()[:2])})"
 
 
 CLIENT_VERSIONS["swaks"] = swaks_version
