@@ -53,7 +53,6 @@ CAUSES = CAUSES | frozenset(WIDE4_CAUSES)
 # Catalogue causes the fifth wide lab (lab/wide5.py) needs as ground truth, with the families
 # tlsdissect's catalogue gives them.
 WIDE5_CAUSES = {"server_cert_revoked": "client_rejects_server_cert",
-                "psk_identity_unknown": "server_rejects_hello",
                 "starttls_not_offered": "not_tls", "starttls_refused": "not_tls",
                 "proxy_connect_refused": "not_tls",
                 "packets_dropped_on_path": "path_or_middlebox"}

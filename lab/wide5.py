@@ -10,23 +10,26 @@ does on captures it was never tuned on. What is new against the four earlier wid
   a P-521 leaf (a success);
 - TLS-PSK: a PSK-only server against a certificate client, and a TLS 1.3 external-PSK
   success;
-- STARTTLS with Dovecot IMAP: success, a server that does not offer STARTTLS, certificate
-  failures after STARTTLS, and implicit TLS (imaps);
+- STARTTLS with Dovecot IMAP (success, not offered, certificate failures after STARTTLS,
+  implicit TLS on imaps) and Postfix SMTP (success, not offered, refused with 454, an untrusted
+  chain);
+- an HTTP proxy (tinyproxy) refusing CONNECT (403, 407) and a tunnel that works;
 - public-key pinning (curl --pinnedpubkey), a mismatch and a match;
 - a middlebox that filters on the SNI (an iptables string match: one resets, one drops), and
   an MTU black hole in front of Apache;
 - groups and signature algorithms refused by Apache and openssl s_server;
-- controls with unusual peers: small records (s_server -max_send_frag), resumption refused
-  (s_server -no_ticket, gnutls-cli --resume), record_size_limit from gnutls-cli.
+- controls with unusual peers: small records (s_server -max_send_frag), a TLS 1.3 stateful
+  ticket resumed (s_server -no_ticket, gnutls-cli --resume), record_size_limit from
+  gnutls-cli, and the successes above.
 
 Peers new to these roles: Apache httpd + mod_ssl in the wide labs' namespaces, a Python asyncio
-*server* (lab/peers/asyncio_server.py), Dovecot IMAP (STARTTLS and imaps), openssl s_server
-with -psk, -crl_check, -groups, -max_send_frag, -no_ticket, and gnutls-cli with PSK and
-STARTTLS.
+*server* (lab/peers/asyncio_server.py; it closes without the alert OpenSSL made, since asyncio
+aborts the transport before flushing it), Dovecot IMAP, Postfix smtpd, tinyproxy, the swaks SMTP
+client, openssl s_server with -nocert -psk, -crl_check, -groups, -max_send_frag, -no_ticket,
+and gnutls-cli with CRLs, priority strings and STARTTLS.
 
-Key logs: SSLKEYLOGFILE for curl and gnutls-cli, -keylogfile for s_client and s_server,
---keylog for the Go and Node.js peers and the asyncio server; about half the scenarios are
-made without one.
+Key logs: SSLKEYLOGFILE for curl and gnutls-cli, -keylogfile for s_client, --keylog for the
+Go and Node.js peers; 16 of the 35 scenarios have one.
 
 Ground truth is what the peers said (client error and exit status, the server's log line) and
 tshark's reading of the alerts, mapped to the catalogue's cause ids; tlsdissect was not run to
