@@ -32,7 +32,11 @@
 #   python3-urllib3  lab/peers/urllib3_client.py (wide4_*; the committed captures were made with
 #                urllib3 2.7 from pip, whose create_urllib3_context takes the version bounds)
 #
+#   dovecot-imapd postfix swaks tinyproxy  Dovecot IMAP (STARTTLS, imaps), Postfix smtpd and the
+#                swaks SMTP client (STARTTLS), tinyproxy (HTTP CONNECT proxy) (wide5_*)
+#
 #   bash lab/build.sh 'wide4_*'       # the fourth wide lab alone (about 3 minutes)
+#   bash lab/build.sh 'wide5_*'       # the fifth (about 2 minutes)
 #
 # Everything runs on 127.0.0.1 high ports (20000+); servers are started with their own
 # configs under lab/work/ and stopped at the end of each scenario.  The wide_* scenarios each
@@ -44,7 +48,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 packages=(apache2 nginx tcpdump openssl curl gnutls-bin python3 tshark wireshark-common haproxy
           lighttpd stunnel4 golang-go nodejs iptables iproute2 openjdk-17-jdk-headless
           libnss3-tools erlang-base erlang-ssl botan lighttpd-mod-wolfssl lighttpd-mod-mbedtls
-          cargo librust-rustls-dev librust-rustls-pemfile-dev wget socat python3-urllib3)
+          cargo librust-rustls-dev librust-rustls-pemfile-dev wget socat python3-urllib3
+          dovecot-imapd postfix swaks tinyproxy)
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "lab/build.sh must run as root (apt-get, tcpdump, servers)" >&2

@@ -50,6 +50,13 @@ CAUSES = CAUSES | frozenset(PROPOSED_CAUSES)
 WIDE4_CAUSES = {"server_cert_wrong_usage": "client_rejects_server_cert",
                 "host_unreachable": "path_or_middlebox"}
 CAUSES = CAUSES | frozenset(WIDE4_CAUSES)
+# Catalogue causes the fifth wide lab (lab/wide5.py) needs as ground truth, with the families
+# tlsdissect's catalogue gives them.
+WIDE5_CAUSES = {"server_cert_revoked": "client_rejects_server_cert",
+                "starttls_not_offered": "not_tls", "starttls_refused": "not_tls",
+                "proxy_connect_refused": "not_tls",
+                "packets_dropped_on_path": "path_or_middlebox"}
+CAUSES = CAUSES | frozenset(WIDE5_CAUSES)
 # Every cause (catalogue and proposed) falls in one family, so a TLS 1.3 capture without keys,
 # where the exact cause is hidden, can still be judged on the family. The catalogue's own
 # `Cause.family` is the reference: tests/test_docs.py checks these and every sidecar against it.
@@ -80,7 +87,7 @@ FAMILIES = {
     "server_closed_without_alert": "transport", "client_closed_without_alert": "transport",
     "plaintext_http_on_tls_port": "not_tls", "tls_to_plaintext_server": "not_tls",
     "not_tls": "not_tls", "unknown": "unknown",
-    **WIDE4_CAUSES,
+    **WIDE4_CAUSES, **WIDE5_CAUSES,
 }
 PHASES = frozenset({
     "tcp_connect", "client_hello", "server_hello", "server_certificate", "client_certificate",

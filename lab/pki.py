@@ -246,6 +246,10 @@ class Pki:
             Leaf("deep", "inter4", "www.lab.test", www),
             Leaf("muststaple", "inter", "www.lab.test", www,
                  extra_ext="tlsfeature = status_request\n"),
+            # The fifth wide lab (lab/wide5.py): server keys of other types, an Ed25519 and a
+            # P-521 leaf.
+            Leaf("ed25519", "inter", "www.lab.test", www, key=("ED25519",)),
+            Leaf("p521", "inter", "www.lab.test", www, key=("EC", "ec_paramgen_curve:P-521")),
         ]
         for leaf in leaves:
             self.leaf(leaf)
@@ -281,6 +285,9 @@ class Pki:
         self.bundle("fullchain-deep.pem", ["leaf-deep.crt", "inter4.crt", "inter3.crt",
                                            "inter2.crt", "inter.crt"])
         self.bundle("fullchain-muststaple.pem", ["leaf-muststaple.crt", "inter.crt"])
+        self.bundle("root-and-inter.pem", ["root.crt", "inter.crt"])
+        for v in ("ed25519", "p521"):
+            self.bundle(f"fullchain-{v}.pem", [f"leaf-{v}.crt", "inter.crt"])
         for v in ("notca", "nc", "deep", "muststaple", "wrongeku"):  # HAProxy: chain + key
             self.bundle(f"haproxy-{v}.pem", [f"fullchain-{v}.pem", f"leaf-{v}.key"])
         self.bundle("client-cas-both.pem", ["corp-ca.crt", "other-ca.crt"])

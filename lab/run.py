@@ -40,6 +40,7 @@ import servers
 from scenarios import SCENARIOS, Scenario
 from wide3 import CLIENT_VERSIONS, RUSTLS_PEER, ensure_java_peer, ensure_rustls_peer, lighttpd_version
 from wide4 import CLIENT_VERSIONS as CLIENT_VERSIONS4
+from wide5 import CLIENT_VERSIONS as CLIENT_VERSIONS5
 
 WORK = HERE / "work"
 OUT = REPO / "captures"
@@ -73,6 +74,8 @@ def tool_version(kind: str) -> str:
         return CLIENT_VERSIONS[kind]()
     if kind in CLIENT_VERSIONS4:  # the wide4 lab's clients (wget, urllib3)
         return CLIENT_VERSIONS4[kind]()
+    if kind in CLIENT_VERSIONS5:  # the wide5 lab's clients (swaks)
+        return CLIENT_VERSIONS5[kind]()
     return f"Python {sys.version.split()[0]} ssl"
 
 
@@ -133,6 +136,9 @@ def client_error(kind: str, stdout: str, stderr: str) -> str | None:
         # "Failed writing HTTP request: ...", "No data received."
         lines = [ln for ln in (stderr + "\n" + stdout).splitlines()
                  if re.search(r"(?i)GnuTLS|error|unable|fail|refused|timed out|no data", ln)]
+    elif kind == "swaks":  # "*** Host did not advertise STARTTLS", "<** 454 4.7.0 TLS not ..."
+        lines = [ln for ln in (stderr + "\n" + stdout).splitlines()
+                 if ln.startswith(("***", "<**"))]
     else:
         lines = [ln for ln in (stderr + "\n" + stdout).splitlines() if "rror" in ln or "Timeout" in ln
                  or "timed out" in ln or "reset" in ln.lower()]

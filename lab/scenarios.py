@@ -690,3 +690,9 @@ SCENARIOS.extend(WIDE3)
 from wide4 import WIDE4  # noqa: E402
 
 SCENARIOS.extend(WIDE4)
+
+# The fifth wide lab (lab/wide5.py): revocation, PSK, STARTTLS, pinning, SNI filters, other
+# key types, with Apache, Dovecot and a Python asyncio server in new roles; held out as a whole.
+from wide5 import WIDE5  # noqa: E402
+
+SCENARIOS.extend(WIDE5)
