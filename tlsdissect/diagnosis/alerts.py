@@ -75,6 +75,7 @@ STACKS: dict[str, str] = {
     "erlang": "Erlang/OTP ssl (RabbitMQ, Elixir and Erlang services)",
     "botan": "Botan (C++; its tls_client / tls_server tools)",
     "wolfssl": "wolfSSL (embedded devices; lighttpd, curl and others built against it)",
+    "python_asyncio": "Python asyncio TLS servers (OpenSSL underneath, driven by the event loop's SSL protocol)",
 }
 
 # The failures the stack table covers (what the side that sends the alert detected).
@@ -1263,6 +1264,12 @@ STACK_HABITS: tuple[StackHabit, ...] = (
        "2.28 ignores supported_versions: a TLS 1.3-only ClientHello has no suite it knows)",
        versions="Mbed TLS 2.28"),
     _h("wolfssl", "no_shared_sigalg", "server", 40, "lab captures wide3_* (wolfSSL 5.5 under lighttpd)"),
+    _h("python_asyncio", "missing_client_cert", "server", None, "lab capture wide5_client_cert_missing_node_asyncio13 "
+       "(asyncio logged 'peer did not return a certificate', then a bare FIN)", how="none"),
+    _h("python_asyncio", "revoked", "server", None, "lab capture wide5_client_revoked_asyncio_s_client12 (asyncio "
+       "logged 'certificate verify failed: certificate revoked', then a bare FIN)", how="none"),
+    _h("python_asyncio", "no_shared_sigalg", "server", None, "lab capture wide5_ed25519_key_gnutls_asyncio (a bare FIN "
+       "in answer to the ClientHello)", how="none"),
 
     # Node.js: OpenSSL's alerts for everything the library decides; certificate checks in JavaScript
     _h("nodejs", "unknown_ca", "client", None, _NODE + ": the verify result and checkServerIdentity are read after "
@@ -1338,6 +1345,9 @@ STACK_NOTES: dict[str, str] = {
              "in Botan 2.",
     "wolfssl": "Seen in the third wide lab (wolfSSL 5.5 under lighttpd, lab/wide3.py). A ClientHello with "
                "status_request got a bare FIN there (lighttpd logged wolfSSL error -188).",
+    "python_asyncio": "Seen in the fifth wide lab (Python 3.11 asyncio, lab/peers/asyncio_server.py): OpenSSL makes "
+                      "its alert, but asyncio aborts the transport on the handshake error before the alert is "
+                      "flushed, so the peer sees a bare FIN (rules/client_certificate_silent.py).",
 }
 
 

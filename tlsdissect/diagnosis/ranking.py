@@ -42,7 +42,7 @@ from tlsdissect.diagnosis.rules.alert_model import read_by_the_alert_model
 from tlsdissect.results.model import Alert
 from tlsdissect.diagnosis.rules.late_alert import late_alert
 from tlsdissect.diagnosis.rules import (
-    after_handshake, alpn_unselected, client_certificate, handshake_end, hello_rejected, hidden_alerts, http_answers, key_exchange,
+    after_handshake, alpn_unselected, client_certificate, client_certificate_silent, handshake_end, hello_rejected, hidden_alerts, http_answers, key_exchange,
     no_alert, not_tls, post_handshake, record_integrity, revocation, server_certificate, silent_rejection, starttls,
     transport)
 
@@ -101,6 +101,7 @@ AFTER_HANDSHAKE: tuple[Rule, ...] = (
     silent_rejection.client_closed_after_handshake,
     after_handshake.client_left_after_its_finished, after_handshake.client_goodbye_before_data,
     http_answers.http_refusal, http_answers.response_cut_short, after_handshake.client_auth_refused_later,
+    client_certificate_silent.server_left_after_client_certificate,
     after_handshake.reset_after_handshake, after_handshake.closed_without_answer,
     after_handshake.client_certificate_unread, after_handshake.handshake_completed)
 
@@ -108,7 +109,7 @@ NO_ALERT: tuple[Rule, ...] = (
     no_alert.one_way_capture, no_alert.tcp_connect_failed, no_alert.no_client_hello_seen, no_alert.middlebox_reset, transport.relay_reset,
     transport.flight_never_acknowledged,
     no_alert.capture_ends_after_hello, no_alert.hello_never_answered, no_alert.closed_on_hello,
-    no_alert.flight_never_answered, no_alert.capture_ends_mid_handshake, no_alert.client_probable_alert,
+    client_certificate_silent.server_left_after_client_certificate, no_alert.flight_never_answered, no_alert.capture_ends_mid_handshake, no_alert.client_probable_alert,
     no_alert.server_probable_alert, silent_rejection.client_closed_on_certificate, no_alert.closed_without_alert)
 
 

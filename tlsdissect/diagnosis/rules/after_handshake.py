@@ -156,12 +156,14 @@ def client_left_after_its_finished(f: Facts) -> Optional[Candidate]:
     the handshake's success stands, "likely", with the certificate refusals as alternatives."""
     c = f.c
     close = c.tcp_close
-    if not f.tls13 or close is None or close.by != "client" or c.alerts:
+    if not f.tls13 or close is None or c.alerts:
         return None
     sh = f.hellos()[1]
     if sh is None:
         return None
     sent = f.protected("client", sh.frame, close.frame)
+    if close.by != "client" and (len(sent) < 2 or sent[-1].frame >= close.frame):
+        return None  # (a server's close counts only as the answer to the client's goodbye)
     if len(sent) < 2 or sent[-1].info.get("length", 999) > PROBABLE_ALERT_MAX \
             or sent[-2].info.get("length") != finished_record(c.cipher_code):
         return None
@@ -179,23 +181,24 @@ def client_left_after_its_finished(f: Facts) -> Optional[Candidate]:
                                   "goodbye at once (a probable encrypted alert) and closed without sending anything. "
                                   "A probe that only connects does this (openssl s_client </dev/null, a health "
                                   "check), and so does a client that rejects the certificate after the handshake "
-                                  "(curl when its own host name check fails). If the client reported an error, its "
+                                  "(curl when its own host name check or its public-key pinning fails). If the client reported an error, its "
                                   "key log shows the certificate."))
 
 
 def client_goodbye_before_data(f: Facts) -> Optional[Candidate]:
-    """TLS <= 1.2: right after the handshake the client sends an (encrypted) alert and closes,
-    having sent no data: a client that checks the chain itself after the handshake and gives
-    up (nginx's proxy_ssl_verify, curl's host name check: a close_notify either way), or a
-    probe that only connects. A chain error that such a client refuses names the refusal;
-    otherwise the success stands, "likely", with the refusal as the alternative."""
+    """TLS <= 1.2, or TLS 1.3 read with the key log: right after the handshake the client sends
+    an (encrypted) alert and closes, having sent no data: a client that checks the chain itself
+    after the handshake and gives up (nginx's proxy_ssl_verify, curl's host name check or its
+    public-key pinning: a close_notify either way), or a probe that only connects. The server
+    may close first in answer to that goodbye. A chain error that such a client refuses names
+    the refusal; otherwise the success stands, "likely", with the refusal as the alternative."""
     c = f.c
     close = c.tcp_close
-    if f.tls13 or close is None or close.by != "client":
-        return None
+    if close is None or (f.tls13 and f.has("encrypted_extensions", "server") is None):
+        return None  # (TLS 1.3 without keys: client_left_after_its_finished reads the sizes)
     goodbye = next((a for a in c.alerts if a.sender == "client"), None)
     if goodbye is None or goodbye.code not in (None, CLOSE_NOTIFY) or goodbye.frame > close.frame \
-            or f.client_sent_data_before(goodbye.frame):
+            or (close.by != "client" and goodbye.frame == close.frame) or f.client_sent_data_before(goodbye.frame):
         return None
     line = make_evidence("Right after the handshake the client sends " + (
         "an encrypted alert" if goodbye.code is None else "close_notify") + " and closes the connection without "
@@ -216,8 +219,10 @@ def client_goodbye_before_data(f: Facts) -> Optional[Candidate]:
                      explanation=(f"The TLS handshake completed ({c.version}, {c.cipher}); the client then closed "
                                   "without sending anything. A probe that only connects does this, and so does a "
                                   "client that checks the certificate after the handshake against a trust store "
-                                  "the capture cannot show (nginx's proxy_ssl_verify, a private CA): if the client "
-                                  "logged a verification error, that is the reason (check with --ca-file)."))
+                                  "the capture cannot show (nginx's proxy_ssl_verify, a private CA) or against a "
+                                  "pinned public key (curl --pinnedpubkey): if the client logged a verification "
+                                  "error, that is the reason (check with --ca-file)."))
+
 
 def client_certificate_unread(f: Facts) -> Optional[Candidate]:
     """TLS 1.3 without the key log: the client's encrypted second flight has the shape of a
