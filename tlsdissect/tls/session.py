@@ -17,7 +17,6 @@ a finished session are :mod:`~tlsdissect.tls.conclusions` (bound here as methods
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import Any, Optional
 
 from tlsdissect.directions import NONE_PAIR, pair_with
@@ -57,7 +56,6 @@ _handler_for = ON_MESSAGE.get
 # Shared defaults of per-connection state that most connections never write: a pair is an
 # immutable tuple replaced on write (pair_with), a collection is created at its first entry
 # (and handlers.EMPTY2 for a pair of lists).
-_NO_ENTRIES: Any = MappingProxyType({})  # read-only: replaced by a dict of its own on first write
 
 
 def _message_names(msg_type: int) -> tuple[str, str, str]:
@@ -123,7 +121,7 @@ class TlsSession:
         # occurrence (a "count" in its info); created with the list.
         self.anomaly_index: Any = None
         # Entries not kept by the caps of results.listcaps, by list ("alerts", "events", ...).
-        self.dropped: dict[str, int] = _NO_ENTRIES  # (a dict of its own from the first entry)
+        self.dropped: dict[str, int] = {}
         self.client_hellos: list[tuple[int, Any]] = []  # (direction, ClientHello)
         self.server_name: Optional[str] = None  # of the first ClientHello (read once: a property)
         self.ctx: Optional[hs.ParseContext] = None  # see handlers.parse_in_context
@@ -157,7 +155,7 @@ class TlsSession:
         self.history: list[str] = []
         # list[(direction, frame, time, level, code, encrypted, length)], created at the first alert
         self.alerts: Any = ()
-        self.not_tls: dict[int, str] = _NO_ENTRIES  # (a dict of its own from the first entry)
+        self.not_tls: dict[int, str] = {}
         self.tls_seen = False
         self.client_dir_hint: Optional[int] = None  # from the ClientHello/ServerHello
         self.handshake_messages: list[list[int]] = [[], []]  # plaintext types by direction
@@ -237,7 +235,10 @@ class TlsSession:
 
     # The record layer's sink interface (see RecordLayer.sink): on_event and the on_* methods
     # below; a sink sees each event as it is read, so the layer need not pause after a hello.
-    on_event = _event
+    # (a method of its own, not ``on_event = _event``: mypyc compiles no method alias)
+    def on_event(self, d: int, ev: RecordEvent) -> None:
+        _HANDLERS.get(ev.kind, _other_event)(self, d, ev)
+
     pauses = False
 
     def _other_event(self, d: int, ev: RecordEvent) -> None:
@@ -267,8 +268,6 @@ class TlsSession:
                                   {"message": _SSLV2_MESSAGES.get(ev.msg_type, f"sslv2_message_{ev.msg_type}"),
                                    "code": ev.msg_type, "length": ev.length, "encrypted": False, "sslv2": True}))
         elif kind == "not_tls":
-            if self.not_tls is _NO_ENTRIES:
-                self.not_tls = {}
             self.not_tls[d] = ev.detail
             self.add_event((d, ev.frame, ev.time, "not_tls",
                                   {"looks_like": ev.detail, "first_bytes": ev.body[:32].decode("latin-1")}))
@@ -423,8 +422,6 @@ class TlsSession:
     def drop(self, what: str, n: int = 1) -> None:
         """``n`` entries of list ``what`` not kept (a cap of results.listcaps): counted."""
         dropped = self.dropped
-        if dropped is _NO_ENTRIES:
-            dropped = self.dropped = {}
         dropped[what] = dropped.get(what, 0) + n
 
     def note(self, d: int, letter: str) -> None:
@@ -442,10 +439,19 @@ class TlsSession:
         return bool(self.protected_log[0]) and bool(self.protected_log[1])
 
     # -- conclusions: what the pipeline reads of a finished session ------------------------
-    established = conclusions.established
-    resumed = conclusions.resumed
-    ssl_history = conclusions.ssl_history
-    full_timeline = conclusions.full_timeline
+    # (methods of their own, not ``established = conclusions.established``: mypyc compiles no
+    # function bound into a class body)
+    def established(self, client: int) -> bool:
+        return conclusions.established(self, client)
+
+    def resumed(self) -> bool:
+        return conclusions.resumed(self)
+
+    def ssl_history(self, client: int) -> str:
+        return conclusions.ssl_history(self, client)
+
+    def full_timeline(self) -> list[tuple[int, int, float, str, dict[str, Any]]]:
+        return conclusions.full_timeline(self)
 
     def _http(self, d: int, body: bytes, frame: int) -> None:
         """Decrypted application data to the HTTP watch, by side (0 client, 1 server)."""
