@@ -194,14 +194,14 @@ class TlsSession:
 
     def gap(self, d: int, missing: int, frame: int, ts: float) -> None:
         for ev in self.layers[d].gap(missing, frame, ts):
-            self._event(d, ev)
+            self.on_event(d, ev)
 
     def finish(self, d: int, frame: int, ts: float) -> None:
         layer = self.layers[d]
         while layer.buf:  # (an empty record buffer has nothing to flush)
             events = layer.finish(frame, ts)
             for ev in events:
-                self._event(d, ev)
+                self.on_event(d, ev)
             if not layer.paused or not events:
                 break
             layer.paused = False
@@ -229,14 +229,10 @@ class TlsSession:
         self.layers[d].midstream = True
 
     # -- record events ------------------------------------------------------------------
-    def _event(self, d: int, ev: RecordEvent) -> None:
-        """Dispatch one record event: the frequent kinds by table, the rest in _other_event."""
-        _HANDLERS.get(ev.kind, _other_event)(self, d, ev)
-
     # The record layer's sink interface (see RecordLayer.sink): on_event and the on_* methods
     # below; a sink sees each event as it is read, so the layer need not pause after a hello.
-    # (a method of its own, not ``on_event = _event``: mypyc compiles no method alias)
     def on_event(self, d: int, ev: RecordEvent) -> None:
+        """Dispatch one record event: the frequent kinds by table, the rest in _other_event."""
         _HANDLERS.get(ev.kind, _other_event)(self, d, ev)
 
     pauses = False
@@ -389,7 +385,7 @@ class TlsSession:
             # (full_timeline), at the place it would have had: the timeline's length now. (A
             # tuple and a dict less per listed record: ~12 KB of a connection in bulk transfer.)
             log.append((frame, ts, ct, length, len(self.timeline)))
-        elif self._established_guess():
+        elif self.protected_log[0] and self.protected_log[1]:  # (both sides protected: established, by a guess)
             for layer in self.layers:
                 layer.report_protected = False  # bulk data from here: count, do not list
 
@@ -435,12 +431,8 @@ class TlsSession:
         v = self.version
         return v is not None and (v == 0x0304 or (v >> 8) in (0x7F, 0xFB))
 
-    def _established_guess(self) -> bool:
-        return bool(self.protected_log[0]) and bool(self.protected_log[1])
-
     # -- conclusions: what the pipeline reads of a finished session ------------------------
-    # (methods of their own, not ``established = conclusions.established``: mypyc compiles no
-    # function bound into a class body)
+    # (methods, not ``established = conclusions.established``: mypyc compiles no such alias)
     def established(self, client: int) -> bool:
         return conclusions.established(self, client)
 
