@@ -28,7 +28,6 @@ COMPILED = [
     "tlsdissect/tls/handlers.py",
     "tlsdissect/tls/conclusions.py",
     "tlsdissect/tls/jsonforms.py",
-    "tlsdissect/pipeline/analyzer.py",
     "tlsdissect/pipeline/assemble.py",
     "tlsdissect/pipeline/relays.py",
     "tlsdissect/pipeline/neighbours.py",

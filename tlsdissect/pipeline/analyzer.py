@@ -8,18 +8,16 @@ collects everything into a :class:`Report`.
 from __future__ import annotations
 
 import gc
+import os
 from itertools import chain
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
 
 from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, SYN, TICK, UDP_DATAGRAM, UDP_ICMP_ERROR
 from tlsdissect.capture.chain import open_capture
 from tlsdissect.capture.reader import CaptureReader, DecryptionSecrets, Source
-from tlsdissect.pipeline.assemble import Conversation, assemble, reportable, server_port
+from tlsdissect.pipeline.assemble import assemble, reportable, server_port
 from tlsdissect.pipeline.openvpn_udp import OpenVpnUdpFlows
-# (Options, RunState and ShardResult live apart, as plain classes: see pipeline.options)
-from tlsdissect.pipeline.options import KeyLogSource as KeyLogSource, Options as Options, PathName as PathName
-from tlsdissect.pipeline.options import ProgressCallback as ProgressCallback, RunState as RunState
-from tlsdissect.pipeline.options import ShardResult as ShardResult
 from tlsdissect.pipeline.quic_results import finish_quic
 from tlsdissect.pipeline.relays import RelayHold
 from tlsdissect.results.model import Connection, Report
@@ -55,6 +53,44 @@ class quiet_gc:
     def __exit__(self, *exc: Any) -> None:
         if self.was_enabled:
             gc.enable()
+
+
+PathName = Union[str, os.PathLike[str]]
+# What ``keylog=`` takes: a key log file's path, a parsed KeyLog, or a list of them (merged in order).
+KeyLogSource = Union[PathName, "KeyLog", Sequence[Union[PathName, "KeyLog"]]]
+# What ``progress=`` is called with: (frames read so far, bytes of the capture read so far).
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class Options:
+    """The knobs of one analysis run, as one object: what the keyword parameters of
+    :func:`analyze` and :func:`iter_connections` make (their docstrings say what each does)."""
+
+    include_all: bool = False  # report every TCP connection, not only TLS ones
+    keylog: Optional[KeyLogSource] = None  # key log(s) for decryption
+    diagnose: bool = True  # certificate analysis and diagnosis (off: the parsed handshake only)
+    ca_file: Optional[PathName] = None  # trust anchors (PEM bundle) for server chains
+    ca_path: Optional[PathName] = None  # a directory of trust anchors
+    system_trust: bool = False  # the operating system's trust store
+    progress: Optional[ProgressCallback] = None  # called every 2048 frames
+    # Bytes the open connections may hold by estimate (tcp.flows.MEMORY_BUDGET when None): over it,
+    # the longest idle are handed out early, each marked with a memory_budget anomaly.
+    memory_budget: Optional[int] = None
+
+
+@dataclass
+class RunState:
+    """What the pipeline learnt about the capture while streaming it."""
+
+    reader: Any = None  # the CaptureReader (or capture.live.LiveCapture) read
+    tcp_connections: int = 0
+    undecoded_frames: int = 0
+    linktypes: set[int] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+    quic: list[Any] = field(default_factory=list)  # tlsdissect.quic.QuicHandshake, in flow order
+    dtls: list[Any] = field(default_factory=list)  # tlsdissect.dtls.DtlsAssociation, in flow order
+    interrupted: bool = False  # stopped before the capture's end (the open connections came out partial)
 
 
 class Sessions:
@@ -107,7 +143,7 @@ def _short_snaplen(reader: Any) -> Optional[str]:
             "again with `tcpdump -s 0`)")
 
 
-def _finish(conn: Conversation, sessions: Sessions, capture_ended: bool, opts: Options) -> Optional[Connection]:
+def _finish(conn: TcpConnection, sessions: Sessions, capture_ended: bool, opts: Options) -> Optional[Connection]:
     # assemble() first: TLS that only comes out of the final flush must count too.
     result = assemble(conn, capture_ended, sessions.capture_end)
     port = server_port(conn)
@@ -125,7 +161,24 @@ def _finish(conn: Conversation, sessions: Sessions, capture_ended: bool, opts: O
     return result
 
 
-def _finish_shard(conn: Conversation, sessions: Sessions, capture_ended: bool,
+@dataclass
+class ShardResult:
+    """One connection from a worker of a sharded run, with what the merge needs.
+
+    ``retire_seq`` is the connection's place in the single-process output order (every worker
+    counts all retirements, see flows.ShadowConnection). Whether a connection without TLS is
+    reported can depend on TLS seen on its port in *other* connections (FlowTable.tls_ports);
+    a worker sees only its own, so it sends such a connection as a ``candidate`` with its ports
+    and the merge decides with the TLS ports of all workers, in retirement order.
+    """
+
+    retire_seq: int
+    connection: Connection
+    tls_port: Optional[int] = None  # server port, when this connection spoke TLS
+    candidate_ports: Optional[tuple[int, ...]] = None  # report only if one is a TLS port by then
+
+
+def _finish_shard(conn: TcpConnection, sessions: Sessions, capture_ended: bool,
                   opts: Options) -> Optional[ShardResult]:
     result = assemble(conn, capture_ended, sessions.capture_end)
     item = ShardResult(conn.retire_seq, result)
@@ -282,7 +335,7 @@ def _options(options: dict[str, Any], caller: str) -> Options:
 
 
 def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: FlowTable, sessions: Sessions,
-         finish: Callable[[Conversation, Sessions, bool, Options], Any], hold: Optional[RelayHold] = None
+         finish: Callable[[TcpConnection, Sessions, bool, Options], Any], hold: Optional[RelayHold] = None
          ) -> Iterator[Any]:
     """The stages over the segments of ``open_reader()`` (a CaptureReader, or a LiveCapture whose
     ticks sweep the table as capture time passes without packets); ``hold``: how finished
@@ -309,7 +362,6 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
     progress = opts.progress
     if hold is None:
         hold = RelayHold(table)  # each connection waits until its relay legs can be known
-    conn: Conversation  # (loose, as finish takes it: the last ones can be OpenVPN/UDP flows)
     try:
         try:
             for frame, ts, linktype, key, seq, ack, flags, payload, ttl in reader.segments():
@@ -346,7 +398,8 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
                     _absorb_secrets(table, sessions, secrets)
                     if quic is not None:
                         quic.keylog = openvpn_udp.keylog = sessions.keylog  # type: ignore[union-attr]
-                # FlowTable.flow's common case, without its call: a known conversation's packet, no SYN/ICMP.
+                # FlowTable.flow, its common case here (no call): a packet of a known conversation
+                # without SYN (nor an ICMP quote) goes straight to the conversation.
                 entry = conversation(key)
                 if entry is None or needs_flow_table[flags]:
                     if quic is not None and flags & 0x12 == SYN:  # a client's SYN: QUIC's fall-back to TCP

@@ -17,7 +17,7 @@ a finished session are :mod:`~tlsdissect.tls.conclusions` (bound here as methods
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from tlsdissect.directions import NONE_PAIR, pair_with
 from tlsdissect.results.listcaps import MAX_ALERTS, MAX_ANOMALIES, MAX_EVENTS, MAX_HANDSHAKE_TYPES, MAX_POST_HANDSHAKE
@@ -56,6 +56,12 @@ _handler_for = ON_MESSAGE.get
 # Shared defaults of per-connection state that most connections never write: a pair is an
 # immutable tuple replaced on write (pair_with), a collection is created at its first entry
 # (and handlers.EMPTY2 for a pair of lists).
+
+
+def _level_name(level: Optional[int]) -> Union[str, int, None]:
+    """An alert level's name, or the number itself when it has none (typed for mypyc, which
+    checks what a dict's ``get`` returns against the dict's value type)."""
+    return None if level is None else _ALERT_LEVELS.get(level, level)
 
 
 def _message_names(msg_type: int) -> tuple[str, str, str]:
@@ -361,7 +367,7 @@ class TlsSession:
             info = {"level": None, "code": None, "name": None, "encrypted": True, "length": length}
         else:
             self.note(d, "l")
-            info = {"level": _ALERT_LEVELS.get(level, level), "code": code,  # type: ignore[arg-type]
+            info = {"level": _level_name(level), "code": code,
                     "hex": f"0x{code:02x}", "name": tables.alert_name(code),
                     "encrypted": encrypted}
         self.timeline.append((d, frame, ts, "alert", info))
