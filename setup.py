@@ -9,8 +9,10 @@ import os
 
 from setuptools import setup
 
-# The modules mypyc compiles: the per-packet and per-record paths. Grown as mypyc accepts
-# modules (docs/compiled.md lists what is compiled and the measured speed).
+# The modules mypyc compiles: the per-packet and per-record paths, the TLS session, what the
+# pipeline does per finished connection (assemble, enrich, fingerprints, the diagnosis' facts and
+# ranking). Grown as mypyc accepts modules (docs/compiled.md lists what is compiled, what is not
+# and why, and the measured speed).
 COMPILED = [
     "tlsdissect/capture/packet.py",
     # (not capture/reader.py: its file wrappers subclass io.RawIOBase, which mypyc cannot compile)
@@ -22,6 +24,21 @@ COMPILED = [
     "tlsdissect/tls/records.py",
     "tlsdissect/tls/handshake.py",
     "tlsdissect/tls/extensions.py",
+    "tlsdissect/tls/session.py",
+    "tlsdissect/tls/handlers.py",
+    "tlsdissect/tls/conclusions.py",
+    "tlsdissect/tls/jsonforms.py",
+    "tlsdissect/pipeline/assemble.py",
+    "tlsdissect/pipeline/relays.py",
+    "tlsdissect/pipeline/neighbours.py",
+    "tlsdissect/pipeline/enrich.py",
+    "tlsdissect/fingerprints/connection.py",
+    "tlsdissect/fingerprints/hellofields.py",
+    "tlsdissect/fingerprints/ja3.py",
+    "tlsdissect/fingerprints/ja4.py",
+    "tlsdissect/diagnosis/facts.py",
+    "tlsdissect/diagnosis/ranking.py",
+    "tlsdissect/diagnosis/reasoner.py",
 ]
 
 

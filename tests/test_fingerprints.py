@@ -191,6 +191,22 @@ def test_fingerprints_in_json_and_dataframe() -> None:
     assert "2a26b1a62e40d25d4de3babc9d532f30" in set(df["ja3"])
 
 
+def test_fingerprints_to_dict_is_the_dataclass_as_a_dict() -> None:
+    # to_dict is written out field by field (no dataclasses.asdict, for speed): it must still
+    # be what asdict gives, every field in order, and a copy of the ja4x list.
+    import dataclasses
+
+    from tlsdissect.fingerprints.connection import Fingerprints
+
+    names = [f.name for f in dataclasses.fields(Fingerprints)]
+    values = {n: f"value-{n}" for n in names if n != "ja4x"}
+    fp = Fingerprints(**values, ja4x=["x1", None])  # type: ignore[arg-type]
+    got = fp.to_dict()
+    assert list(got) == names
+    assert got == dataclasses.asdict(fp)
+    assert got["ja4x"] is not fp.ja4x
+
+
 # -- tshark's JA3/JA3S as a second oracle ------------------------------------------------------
 
 def _tshark_ja3(path, tshark: str) -> dict[int, tuple[set[str], set[str]]]:

@@ -149,7 +149,7 @@ def _data_by_list(session: TlsSession, d: int, data: bytes, frame: int, ts: floa
     events = layer.feed(data, frame, ts)
     while True:
         for ev in events:
-            session._event(d, ev)
+            session.on_event(d, ev)
         if not layer.paused:
             return
         events = layer.feed(b"", frame, ts)

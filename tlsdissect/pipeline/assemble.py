@@ -16,11 +16,15 @@ from tlsdissect.capture.packet import format_host
 from tlsdissect.results.listcaps import DROPPED_KEYS, MAX_CHAIN_CERTIFICATES
 from tlsdissect.results.model import Alert, Connection, DirectionStats, Event, TcpClose, round6, timeline_events
 from tlsdissect.starttls.reader import worth_reporting
-from tlsdissect.tcp.flows import TLS_PORTS, TcpConnection
+from tlsdissect.tcp.flows import TLS_PORTS
 from tlsdissect.tcp.oneway import acked_not_captured
 from tlsdissect.tls import tables
 from tlsdissect.tls.session import TlsSession, encapsulation
 
+# What is assembled: a tcp.flows.TcpConnection, or an OpenVPN-over-UDP flow
+# (pipeline.openvpn_udp.UdpFlow, which has the attributes read here). Typed loosely: the
+# compiled build checks a declared class on every call, and a UdpFlow is no TcpConnection.
+Conversation = Any
 _ALERT_LEVELS = {1: "warning", 2: "fatal"}
 _RANDOM_END = 43  # a hello record: 5-byte record header, 4-byte message header, 2-byte version, 32-byte random
 _BY_FRAME = itemgetter(1)  # timeline tuples: (direction, frame, time, type, info)
@@ -36,7 +40,7 @@ _HTTPS_PORT_ERRORS = (
 )
 
 
-def assemble(tcp: TcpConnection, capture_ended: bool, capture_end: Optional[float] = None) -> Connection:
+def assemble(tcp: Conversation, capture_ended: bool, capture_end: Optional[float] = None) -> Connection:
     """The result of one conversation that has ended: what the TCP stage (``tcp``) and the TLS
     stage (its consumer, a TlsSession) hand out, put together. Flushes both stages first.
     ``capture_end``: the capture's last packet time, when the capture's end handed it out."""
@@ -223,7 +227,7 @@ def _negotiated(conn: Connection, s: TlsSession, sh: Any, hrr: Any, extra: dict[
             conn.version_code = conn.version = None
 
 
-def reportable(tcp: TcpConnection, tls_ports: Any) -> bool:
+def reportable(tcp: Conversation, tls_ports: Any) -> bool:
     """Report this conversation? TLS seen, or TLS was expected here (a TLS port, a plain-text
     server's complaint about TLS, a connection attempt to a port TLS was seen on)."""
     s = cast(TlsSession, tcp.consumer)
@@ -247,7 +251,7 @@ def reportable(tcp: TcpConnection, tls_ports: Any) -> bool:
     return False
 
 
-def _http_request_unanswered(tcp: TcpConnection, s: TlsSession) -> bool:
+def _http_request_unanswered(tcp: Conversation, s: TlsSession) -> bool:
     """The client sent an HTTP request and the server closed (FIN or RST) without a byte: an
     HTTP server answers even a bad request; a TLS server that reads no ClientHello just closes
     (HAProxy, Node.js, Go), so plain HTTP went to a TLS port."""
@@ -259,10 +263,11 @@ def _http_request_unanswered(tcp: TcpConnection, s: TlsSession) -> bool:
     return tcp.fin[server] is not None or tcp.rst[server] is not None
 
 
-def server_port(tcp: TcpConnection) -> Optional[int]:
+def server_port(tcp: Conversation) -> Optional[int]:
     """The server's port when the conversation spoke TLS (what makes a port a TLS port)."""
     if cast(TlsSession, tcp.consumer).tls_seen:
-        return tcp.port[1 - tcp.client_side()]
+        port: int = tcp.port[1 - tcp.client_side()]
+        return port
     return None
 
 

@@ -17,8 +17,7 @@ a finished session are :mod:`~tlsdissect.tls.conclusions` (bound here as methods
 
 from __future__ import annotations
 
-from types import MappingProxyType
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from tlsdissect.directions import NONE_PAIR, pair_with
 from tlsdissect.results.listcaps import MAX_ALERTS, MAX_ANOMALIES, MAX_EVENTS, MAX_HANDSHAKE_TYPES, MAX_POST_HANDSHAKE
@@ -57,7 +56,12 @@ _handler_for = ON_MESSAGE.get
 # Shared defaults of per-connection state that most connections never write: a pair is an
 # immutable tuple replaced on write (pair_with), a collection is created at its first entry
 # (and handlers.EMPTY2 for a pair of lists).
-_NO_ENTRIES: Any = MappingProxyType({})  # read-only: replaced by a dict of its own on first write
+
+
+def _level_name(level: Optional[int]) -> Union[str, int, None]:
+    """An alert level's name, or the number itself when it has none (typed for mypyc, which
+    checks what a dict's ``get`` returns against the dict's value type)."""
+    return None if level is None else _ALERT_LEVELS.get(level, level)
 
 
 def _message_names(msg_type: int) -> tuple[str, str, str]:
@@ -123,7 +127,7 @@ class TlsSession:
         # occurrence (a "count" in its info); created with the list.
         self.anomaly_index: Any = None
         # Entries not kept by the caps of results.listcaps, by list ("alerts", "events", ...).
-        self.dropped: dict[str, int] = _NO_ENTRIES  # (a dict of its own from the first entry)
+        self.dropped: dict[str, int] = {}
         self.client_hellos: list[tuple[int, Any]] = []  # (direction, ClientHello)
         self.server_name: Optional[str] = None  # of the first ClientHello (read once: a property)
         self.ctx: Optional[hs.ParseContext] = None  # see handlers.parse_in_context
@@ -157,7 +161,7 @@ class TlsSession:
         self.history: list[str] = []
         # list[(direction, frame, time, level, code, encrypted, length)], created at the first alert
         self.alerts: Any = ()
-        self.not_tls: dict[int, str] = _NO_ENTRIES  # (a dict of its own from the first entry)
+        self.not_tls: dict[int, str] = {}
         self.tls_seen = False
         self.client_dir_hint: Optional[int] = None  # from the ClientHello/ServerHello
         self.handshake_messages: list[list[int]] = [[], []]  # plaintext types by direction
@@ -196,14 +200,14 @@ class TlsSession:
 
     def gap(self, d: int, missing: int, frame: int, ts: float) -> None:
         for ev in self.layers[d].gap(missing, frame, ts):
-            self._event(d, ev)
+            self.on_event(d, ev)
 
     def finish(self, d: int, frame: int, ts: float) -> None:
         layer = self.layers[d]
         while layer.buf:  # (an empty record buffer has nothing to flush)
             events = layer.finish(frame, ts)
             for ev in events:
-                self._event(d, ev)
+                self.on_event(d, ev)
             if not layer.paused or not events:
                 break
             layer.paused = False
@@ -231,13 +235,12 @@ class TlsSession:
         self.layers[d].midstream = True
 
     # -- record events ------------------------------------------------------------------
-    def _event(self, d: int, ev: RecordEvent) -> None:
+    # The record layer's sink interface (see RecordLayer.sink): on_event and the on_* methods
+    # below; a sink sees each event as it is read, so the layer need not pause after a hello.
+    def on_event(self, d: int, ev: RecordEvent) -> None:
         """Dispatch one record event: the frequent kinds by table, the rest in _other_event."""
         _HANDLERS.get(ev.kind, _other_event)(self, d, ev)
 
-    # The record layer's sink interface (see RecordLayer.sink): on_event and the on_* methods
-    # below; a sink sees each event as it is read, so the layer need not pause after a hello.
-    on_event = _event
     pauses = False
 
     def _other_event(self, d: int, ev: RecordEvent) -> None:
@@ -267,8 +270,6 @@ class TlsSession:
                                   {"message": _SSLV2_MESSAGES.get(ev.msg_type, f"sslv2_message_{ev.msg_type}"),
                                    "code": ev.msg_type, "length": ev.length, "encrypted": False, "sslv2": True}))
         elif kind == "not_tls":
-            if self.not_tls is _NO_ENTRIES:
-                self.not_tls = {}
             self.not_tls[d] = ev.detail
             self.add_event((d, ev.frame, ev.time, "not_tls",
                                   {"looks_like": ev.detail, "first_bytes": ev.body[:32].decode("latin-1")}))
@@ -366,7 +367,7 @@ class TlsSession:
             info = {"level": None, "code": None, "name": None, "encrypted": True, "length": length}
         else:
             self.note(d, "l")
-            info = {"level": _ALERT_LEVELS.get(level, level), "code": code,  # type: ignore[arg-type]
+            info = {"level": _level_name(level), "code": code,
                     "hex": f"0x{code:02x}", "name": tables.alert_name(code),
                     "encrypted": encrypted}
         self.timeline.append((d, frame, ts, "alert", info))
@@ -390,7 +391,7 @@ class TlsSession:
             # (full_timeline), at the place it would have had: the timeline's length now. (A
             # tuple and a dict less per listed record: ~12 KB of a connection in bulk transfer.)
             log.append((frame, ts, ct, length, len(self.timeline)))
-        elif self._established_guess():
+        elif self.protected_log[0] and self.protected_log[1]:  # (both sides protected: established, by a guess)
             for layer in self.layers:
                 layer.report_protected = False  # bulk data from here: count, do not list
 
@@ -423,8 +424,6 @@ class TlsSession:
     def drop(self, what: str, n: int = 1) -> None:
         """``n`` entries of list ``what`` not kept (a cap of results.listcaps): counted."""
         dropped = self.dropped
-        if dropped is _NO_ENTRIES:
-            dropped = self.dropped = {}
         dropped[what] = dropped.get(what, 0) + n
 
     def note(self, d: int, letter: str) -> None:
@@ -438,14 +437,19 @@ class TlsSession:
         v = self.version
         return v is not None and (v == 0x0304 or (v >> 8) in (0x7F, 0xFB))
 
-    def _established_guess(self) -> bool:
-        return bool(self.protected_log[0]) and bool(self.protected_log[1])
-
     # -- conclusions: what the pipeline reads of a finished session ------------------------
-    established = conclusions.established
-    resumed = conclusions.resumed
-    ssl_history = conclusions.ssl_history
-    full_timeline = conclusions.full_timeline
+    # (methods, not ``established = conclusions.established``: mypyc compiles no such alias)
+    def established(self, client: int) -> bool:
+        return conclusions.established(self, client)
+
+    def resumed(self) -> bool:
+        return conclusions.resumed(self)
+
+    def ssl_history(self, client: int) -> str:
+        return conclusions.ssl_history(self, client)
+
+    def full_timeline(self) -> list[tuple[int, int, float, str, dict[str, Any]]]:
+        return conclusions.full_timeline(self)
 
     def _http(self, d: int, body: bytes, frame: int) -> None:
         """Decrypted application data to the HTTP watch, by side (0 client, 1 server)."""
