@@ -63,9 +63,11 @@ def server_left_after_client_certificate(f: Facts) -> Optional[Candidate]:
     if close is None or close.by != "server" or any(a.sender == "server" and a.frame <= close.frame for a in c.alerts):
         return None
     found = _client_answer(f)
-    if found is None or found[1] is None:
+    if found is None:
         return None
     answer, shown_at = found
+    if shown_at is None:
+        return None
     if close.frame <= shown_at.frame or close.time - shown_at.time > PROMPT_CLOSE:
         return None
     # Nothing from the server between the client's answer and its close: no ChangeCipherSpec or
