@@ -198,7 +198,8 @@ def client_goodbye_before_data(f: Facts) -> Optional[Candidate]:
         return None  # (TLS 1.3 without keys: client_left_after_its_finished reads the sizes)
     goodbye = next((a for a in c.alerts if a.sender == "client"), None)
     if goodbye is None or goodbye.code not in (None, CLOSE_NOTIFY) or goodbye.frame > close.frame \
-            or (close.by != "client" and goodbye.frame == close.frame) or f.client_sent_data_before(goodbye.frame):
+            or (close.by != "client" and goodbye.frame == close.frame) \
+            or f.client_sent_data_before(goodbye.frame + 1):  # (data in the goodbye's own frame came before it)
         return None
     line = make_evidence("Right after the handshake the client sends " + (
         "an encrypted alert" if goodbye.code is None else "close_notify") + " and closes the connection without "
