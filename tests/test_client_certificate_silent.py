@@ -51,13 +51,18 @@ def _tshark(d: Path) -> list[dict[str, str]]:
             for line in out.splitlines()]
 
 
+def _server_port(rows: list[dict[str, str]]) -> str:
+    """The server's port: the sender of the ServerHello."""
+    return next(r["port"] for r in rows if "2" in r["types"].split(","))
+
+
 @needs_tshark
 @pytest.mark.parametrize("keys", [False, True])
 def test_asyncio_refuses_a_missing_client_certificate_with_a_bare_fin(keys: bool) -> None:
     expected, d = _scenario("wide5_client_cert_missing_node_asyncio13")
     assert "peer did not return a certificate" in expected["observed"]["server_log"]
     rows = _tshark(d)
-    server = next(r["port"] for r in rows if "2" in r["types"].split(","))
+    server = _server_port(rows)
     assert any("13" in r["types"].split(",") for r in rows if r["port"] == server)  # CertificateRequest
     client_cert = next(r for r in rows if r["port"] != server and "11" in r["types"].split(","))
     assert client_cert["certs"] == "0"  # the client's Certificate is empty
@@ -75,7 +80,7 @@ def test_asyncio_refuses_a_revoked_client_certificate_with_a_bare_fin() -> None:
     expected, d = _scenario("wide5_client_revoked_asyncio_s_client12")
     assert "certificate revoked" in expected["observed"]["server_log"]
     rows = _tshark(d)
-    server = next(r["port"] for r in rows if "2" in r["types"].split(","))
+    server = _server_port(rows)
     client_cert = next(r for r in rows if r["port"] != server and "11" in r["types"].split(","))
     assert int(client_cert["certs"]) > 0  # the client sends its certificate
     server_fin = next(r for r in rows if r["port"] == server and r["fin"] == "1")
@@ -94,7 +99,7 @@ def test_a_pinning_client_s_goodbye_after_the_handshake_is_no_plain_success(keys
     expected, d = _scenario("wide5_pinned_key_mismatch_curl_apache13")
     assert "public key does not match pinned public key" in expected["observed"]["client_error"]
     rows = _tshark(d)
-    server = next(r["port"] for r in rows if "2" in r["types"].split(","))
+    server = _server_port(rows)
     goodbye = next(r for r in rows if r["port"] != server and r["alert"])
     server_fin = next(r for r in rows if r["port"] == server and r["fin"] == "1")
     assert goodbye["alert"] == "0" and int(goodbye["frame"]) < int(server_fin["frame"])  # the client leaves first
