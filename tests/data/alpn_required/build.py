@@ -22,6 +22,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/data: the shared recording helper
+
+from recording import recording  # noqa: E402
+
 PORT = 4433
 CLIENT = """
 import sys, grpc
@@ -86,23 +90,18 @@ def _shown(arg: str) -> str:
 def scenario(name: str, server: list[str], python: str, work: Path, port: int) -> None:
     pcap, keylog = HERE / f"{name}.pcap", HERE / f"{name}.keylog"
     keylog.write_text("")  # (openssl s_server appends its lines; the others write none)
-    dump = subprocess.Popen(["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-w", str(pcap), f"tcp port {port}"],
-                            stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
     log = work / f"{name}.server.log"
-    srv = subprocess.Popen(server, cwd=work, stdin=subprocess.PIPE, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    time.sleep(1.5)
-    done = subprocess.run([python, "-c", CLIENT, "root.crt", f"127.0.0.1:{port}"], cwd=work, capture_output=True,
-                          text=True, timeout=60)
-    time.sleep(0.5)
-    srv.send_signal(signal.SIGTERM if server[0] != "nginx" else signal.SIGQUIT)
-    try:
-        srv.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        srv.kill()
-    time.sleep(1.0)
-    dump.send_signal(signal.SIGINT)
-    dump.wait()
+    with recording(pcap, f"tcp port {port}"):
+        srv = subprocess.Popen(server, cwd=work, stdin=subprocess.PIPE, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        time.sleep(1.5)
+        done = subprocess.run([python, "-c", CLIENT, "root.crt", f"127.0.0.1:{port}"], cwd=work, capture_output=True,
+                              text=True, timeout=60)
+        time.sleep(0.5)
+        srv.send_signal(signal.SIGTERM if server[0] != "nginx" else signal.SIGQUIT)
+        try:
+            srv.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            srv.kill()
     server_words = [line for line in log.read_text(errors="replace").splitlines()
                     if any(k in line for k in ("error", "ALPN", "alpn", "serving", "SSL"))]
     error_log = work / "nginx.error.log"

@@ -24,6 +24,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/data: the shared recording helper
+
+from recording import recording  # noqa: E402
+
 PROXY_PORT, SERVER_PORT = 8080, 4433
 URL = f"https://www.lab.test:{SERVER_PORT}/"
 # name -> (client, TLS version cap, trust mitmproxy's CA)
@@ -62,27 +66,22 @@ def _scenario(name: str, spec: tuple[str, str, bool], work: Path, mitmdump: str)
     kind, version, trust_proxy = spec
     pcap, keylog = HERE / f"{name}.pcap", HERE / f"{name}.keylog"
     keylog.unlink(missing_ok=True)
-    tcpdump = subprocess.Popen(["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-w", str(pcap), "tcp"],
-                               stderr=subprocess.DEVNULL)
-    time.sleep(1)
-    server = subprocess.Popen(["openssl", "s_server", "-accept", str(SERVER_PORT), "-cert", str(work / "cert.pem"),
-                               "-key", str(work / "key.pem"), "-www", "-quiet"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proxy = subprocess.Popen([mitmdump, "--listen-host", "127.0.0.1", "--listen-port", str(PROXY_PORT),
-                              "--set", f"confdir={work / 'mitm'}", "--set", "ssl_insecure=true",
-                              "--set", "connection_strategy=lazy"],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    time.sleep(4)
-    cafile = work / "mitm" / "mitmproxy-ca-cert.pem" if trust_proxy else work / "cert.pem"
-    client = _client(kind, version, cafile, keylog)
-    time.sleep(0.5)
-    for p in (server, proxy):
-        p.send_signal(signal.SIGINT)
-    server.wait()
-    proxy_out = proxy.communicate(timeout=10)[0]
-    time.sleep(1)
-    tcpdump.send_signal(signal.SIGINT)
-    tcpdump.wait()
+    with recording(pcap):
+        server = subprocess.Popen(["openssl", "s_server", "-accept", str(SERVER_PORT), "-cert", str(work / "cert.pem"),
+                                   "-key", str(work / "key.pem"), "-www", "-quiet"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proxy = subprocess.Popen([mitmdump, "--listen-host", "127.0.0.1", "--listen-port", str(PROXY_PORT),
+                                  "--set", f"confdir={work / 'mitm'}", "--set", "ssl_insecure=true",
+                                  "--set", "connection_strategy=lazy"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        time.sleep(4)
+        cafile = work / "mitm" / "mitmproxy-ca-cert.pem" if trust_proxy else work / "cert.pem"
+        client = _client(kind, version, cafile, keylog)
+        time.sleep(0.5)
+        for p in (server, proxy):
+            p.send_signal(signal.SIGINT)
+        server.wait()
+        proxy_out = proxy.communicate(timeout=10)[0]
     if keylog.exists() and not any(line and not line.startswith("#") for line in keylog.read_text().splitlines()):
         keylog.unlink()  # (a TLS 1.2 client that refuses the certificate has no secret to log)
     (HERE / f"{name}.peers.txt").write_text(

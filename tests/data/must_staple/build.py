@@ -14,13 +14,17 @@ is tshark's reading of the pcap at test time.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/data: the shared recording helper
+
+from recording import recording  # noqa: E402
+
 PORT = 4433
 # name -> (client, TLS version, staple the OCSP response)
 SCENARIOS = {
@@ -63,31 +67,27 @@ def make_pki(work: Path) -> None:
 def scenario(name: str, client: str, version: str, staple: bool, work: Path) -> None:
     pcap, keylog = HERE / f"{name}.pcap", HERE / f"{name}.keylog"
     keylog.unlink(missing_ok=True)
-    dump = subprocess.Popen(["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-w", str(pcap), f"tcp port {PORT}"],
-                            stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    server_argv = ["openssl", "s_server", "-accept", str(PORT), "-cert", "leaf.crt", "-key", "leaf.key", "-www",
-                   "-tls1_2" if version == "1.2" else "-tls1_3"]
-    if staple:
-        server_argv += ["-status_file", "ocsp.der"]
-    server = subprocess.Popen(server_argv, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    env = dict(os.environ, SSLKEYLOGFILE=str(keylog))
-    if client == "gnutls":
-        argv = ["gnutls-cli", "--x509cafile", "root.crt", "--sni-hostname", "www.lab.test", "--verify-hostname",
-                "www.lab.test", "-p", str(PORT), "127.0.0.1"]
-        request = "GET / HTTP/1.1\r\nHost: www.lab.test\r\nConnection: close\r\n\r\n"
-    else:
-        argv = ["curl", "-sS", "-o", "/dev/null", "-w", "http_code=%{http_code}\\n", "--cacert", "root.crt",
-                "--tls-max", version, "--resolve", f"www.lab.test:{PORT}:127.0.0.1", f"https://www.lab.test:{PORT}/"]
-        request = ""
-    done = subprocess.run(argv, cwd=work, input=request, capture_output=True, text=True, timeout=30, env=env)
-    time.sleep(0.5)
-    server.terminate()
-    server.wait()
-    time.sleep(1.0)
-    dump.send_signal(signal.SIGINT)
-    dump.wait()
+    with recording(pcap, f"tcp port {PORT}"):
+        server_argv = ["openssl", "s_server", "-accept", str(PORT), "-cert", "leaf.crt", "-key", "leaf.key", "-www",
+                       "-tls1_2" if version == "1.2" else "-tls1_3"]
+        if staple:
+            server_argv += ["-status_file", "ocsp.der"]
+        server = subprocess.Popen(server_argv, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        env = dict(os.environ, SSLKEYLOGFILE=str(keylog))
+        if client == "gnutls":
+            argv = ["gnutls-cli", "--x509cafile", "root.crt", "--sni-hostname", "www.lab.test", "--verify-hostname",
+                    "www.lab.test", "-p", str(PORT), "127.0.0.1"]
+            request = "GET / HTTP/1.1\r\nHost: www.lab.test\r\nConnection: close\r\n\r\n"
+        else:
+            argv = ["curl", "-sS", "-o", "/dev/null", "-w", "http_code=%{http_code}\\n", "--cacert", "root.crt",
+                    "--tls-max", version, "--resolve", f"www.lab.test:{PORT}:127.0.0.1",
+                    f"https://www.lab.test:{PORT}/"]
+            request = ""
+        done = subprocess.run(argv, cwd=work, input=request, capture_output=True, text=True, timeout=30, env=env)
+        time.sleep(0.5)
+        server.terminate()
+        server.wait()
     words = [line for line in (done.stdout + done.stderr).splitlines()
              if any(k in line for k in ("OCSP", "Fatal", "trusted", "http_code", "Handshake was completed",
                                         "status", "error"))]

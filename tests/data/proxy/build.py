@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/data: the shared recording helper
+
+from recording import recording  # noqa: E402
+
 PROXY_PORT, SERVER_PORT = 3128, 4433
 SCENARIOS = {"connect_ok_curl": "ok", "connect_407_curl": "407", "connect_403_curl": "403",
              "socks5_ok_curl": "socks-ok", "socks5_ruleset_curl": "socks-02"}
@@ -96,26 +99,21 @@ async def _proxy(mode: str) -> None:
 
 def _scenario(name: str, mode: str, work: Path) -> None:
     pcap = HERE / f"{name}.pcap"
-    tcpdump = subprocess.Popen(["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-w", str(pcap), "tcp"],
-                               stderr=subprocess.DEVNULL)
-    time.sleep(1)
-    server = subprocess.Popen(["openssl", "s_server", "-accept", str(SERVER_PORT), "-cert", str(work / "cert.pem"),
-                               "-key", str(work / "key.pem"), "-www", "-quiet"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proxy = subprocess.Popen([sys.executable, __file__, "--proxy", mode])
-    time.sleep(1)
-    scheme = "socks5h" if mode.startswith("socks") else "http"
-    client = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "http_code=%{http_code}\\n", "-x",
-                             f"{scheme}://127.0.0.1:{PROXY_PORT}", "--cacert", str(work / "cert.pem"), "--resolve",
-                             f"www.lab.test:{SERVER_PORT}:127.0.0.1", f"https://www.lab.test:{SERVER_PORT}/"],
-                            capture_output=True, text=True, timeout=30)
-    time.sleep(0.5)
-    for p in (server, proxy):
-        p.terminate()
-        p.wait()
-    time.sleep(1)
-    tcpdump.send_signal(signal.SIGINT)
-    tcpdump.wait()
+    with recording(pcap):
+        server = subprocess.Popen(["openssl", "s_server", "-accept", str(SERVER_PORT), "-cert", str(work / "cert.pem"),
+                                   "-key", str(work / "key.pem"), "-www", "-quiet"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proxy = subprocess.Popen([sys.executable, __file__, "--proxy", mode])
+        time.sleep(1)
+        scheme = "socks5h" if mode.startswith("socks") else "http"
+        client = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "http_code=%{http_code}\\n", "-x",
+                                 f"{scheme}://127.0.0.1:{PROXY_PORT}", "--cacert", str(work / "cert.pem"), "--resolve",
+                                 f"www.lab.test:{SERVER_PORT}:127.0.0.1", f"https://www.lab.test:{SERVER_PORT}/"],
+                                capture_output=True, text=True, timeout=30)
+        time.sleep(0.5)
+        for p in (server, proxy):
+            p.terminate()
+            p.wait()
     (HERE / f"{name}.peers.txt").write_text(
         f"client: curl -x {scheme}://127.0.0.1:{PROXY_PORT} https://www.lab.test:{SERVER_PORT}/\n"
         f"client exit status: {client.returncode}\nclient stdout: {client.stdout.strip()}\n"
