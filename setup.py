@@ -19,6 +19,7 @@ COMPILED = [
     "tlsdissect/tcp/reassembly.py",
     "tlsdissect/tcp/flows.py",
     "tlsdissect/tcp/stall.py",
+    "tlsdissect/tcp/window.py",
     "tlsdissect/tcp/relays.py",
     "tlsdissect/tls/cursor.py",
     "tlsdissect/tls/records.py",

@@ -182,6 +182,7 @@ def test_the_causes_the_model_never_names_are_those_no_alert_shows() -> None:
                 "starttls_not_offered", "starttls_refused", "proxy_connect_refused",  # decided in the plain text before TLS
                 "udp_port_unreachable", "host_unreachable", "quic_fell_back_to_tcp",  # UDP: the path, ICMP
                 "quic_address_validation_failed", "amplification_limit_stall",  # QUIC before any TLS alert
+                "receiver_stopped_reading", "keepalive_unanswered",  # TCP after the handshake: windows, probes
                 "unknown"}
     assert set(CAUSES) - _named() <= no_alert
 

@@ -1,7 +1,7 @@
 """The flow table's memory rules: idle timeouts, the open-connection budget, tombstones.
 
 Segments are fed straight into FlowTable as decode_tcp would produce them
-(src, dst, sport, dport, seq, ack, flags, payload, ttl), so the times and counts are exact.
+(src, dst, sport, dport, seq, ack, flags, payload, ttl, window), so the times and counts are exact.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ def client(i: int) -> bytes:
 
 
 def syn(i: int) -> tuple:
-    return (client(i), SERVER, 40000 + i, 443, 1000, 0, SYN, b"", 64)
+    return (client(i), SERVER, 40000 + i, 443, 1000, 0, SYN, b"", 64, 65535)
 
 
 def ack(i: int, flags: int = ACK) -> tuple:
-    return (client(i), SERVER, 40000 + i, 443, 1001, 1, flags, b"", 64)
+    return (client(i), SERVER, 40000 + i, 443, 1001, 1, flags, b"", 64, 65535)
 
 
 def run(table: FlowTable, packets: list[tuple[float, tuple]]) -> list:
@@ -78,13 +78,13 @@ def test_hard_cap_hands_out_the_longest_idle():
 def test_straggler_after_close_keeps_its_stream_and_tombstones_expire_in_order():
     table = FlowTable(Sessions())
     packets = [(0.0, syn(1)), (0.1, ack(1, ACK | FIN)),
-               (0.2, (SERVER, client(1), 443, 40001, 5000, 1002, ACK | FIN, b"", 64)),
+               (0.2, (SERVER, client(1), 443, 40001, 5000, 1002, ACK | FIN, b"", 64, 65535)),
                (5.0, syn(2))]
     done = run(table, packets)
     assert [c.stream for c in done] == [0]
     assert len(table.tombstones) == 1
     # A late ACK in either direction is a straggler of stream 0, not a new conversation.
-    run(table, [(6.0, ack(1)), (6.5, (SERVER, client(1), 443, 40001, 5001, 1002, ACK, b"", 64))])
+    run(table, [(6.0, ack(1)), (6.5, (SERVER, client(1), 443, 40001, 5001, 1002, ACK, b"", 64, 65535))])
     assert table.stragglers == 2 and table.next_stream == 2
     # After TOMBSTONE_TTL the addresses are forgotten: a late packet starts a new conversation.
     run(table, [(5.0 + flows.TOMBSTONE_TTL + 2, ack(2))])
@@ -117,7 +117,7 @@ def test_quiet_gc_restores_the_callers_setting():
 def test_closed_connections_linger_less_when_busy():
     def closed(i: int, t: float) -> list:
         return [(t, syn(i)), (t + 0.01, ack(i, ACK | FIN)),
-                (t + 0.02, (SERVER, client(i), 443, 40000 + i, 5000, 1002, ACK | FIN, b"", 64))]
+                (t + 0.02, (SERVER, client(i), 443, 40000 + i, 5000, 1002, ACK | FIN, b"", 64, 65535))]
 
     quiet = FlowTable(Sessions(), busy_active=10)
     assert run(quiet, closed(1, 0.0) + [(1.5, syn(9))]) == []  # 1.5 s < CLOSED_LINGER

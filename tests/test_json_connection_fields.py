@@ -31,10 +31,10 @@ def _check(conn: Connection) -> None:
 
 def test_fields_set_without_tls() -> None:
     table = FlowTable(Sessions())
-    segs = [(CLIENT, SERVER, 40000, 443, 1000, 0, SYN, b"", 64),
-            (SERVER, CLIENT, 443, 40000, 5000, 1001, RST | ACK, b"", 60),
-            (CLIENT, SERVER, 40001, 8080, 1000, 0, SYN, b"", 64),
-            (CLIENT, SERVER, 40001, 8080, 1001, 0, ACK, b"GET / HTTP/1.1\r\n\r\n", 64)]
+    segs = [(CLIENT, SERVER, 40000, 443, 1000, 0, SYN, b"", 64, 65535),
+            (SERVER, CLIENT, 443, 40000, 5000, 1001, RST | ACK, b"", 60, 0),
+            (CLIENT, SERVER, 40001, 8080, 1000, 0, SYN, b"", 64, 65535),
+            (CLIENT, SERVER, 40001, 8080, 1001, 0, ACK, b"GET / HTTP/1.1\r\n\r\n", 64, 65535)]
     for frame, seg in enumerate(segs, 1):
         table.packet(frame, 1.0 + frame / 10, seg)
     table.retire_all()

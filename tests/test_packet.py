@@ -59,6 +59,7 @@ O4, P4 = "203.0.113.1", "203.0.113.2"  # tunnel endpoints (outer headers)
 O6, P6 = "2001:db8:ffff::1", "2001:db8:ffff::2"
 SPORT, DPORT = 50123, 443
 SEQ, ACK_NO = 0x01020304, 0xA0B0C0D0
+WINDOW = 0x2B5C  # (not scapy's default 8192: the field must really be read)
 TTL4, HLIM6 = 61, 62
 OUTER_TTL = 200
 PAYLOAD = b"\x16\x03\x01\x00\x05hello"  # any bytes: decode_tcp does not look inside
@@ -69,7 +70,7 @@ FIN, SYN, RST, PSH, ACK, URG, ECE, CWR = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x4
 
 def tcp(flags: str = "PA", payload: bytes = PAYLOAD, **kw) -> TCP:
     return (
-        TCP(sport=SPORT, dport=DPORT, seq=SEQ, ack=ACK_NO, flags=flags, **kw) / payload
+        TCP(sport=SPORT, dport=DPORT, seq=SEQ, ack=ACK_NO, flags=flags, window=WINDOW, **kw) / payload
     )
 
 
@@ -117,7 +118,7 @@ def expected(case: Case) -> tuple:
             ipaddress.IPv6Address(B6).packed,
             HLIM6,
         )
-    return (src, dst, SPORT, DPORT, SEQ, ACK_NO, case.flags, case.payload, ttl)
+    return (src, dst, SPORT, DPORT, SEQ, ACK_NO, case.flags, case.payload, ttl, WINDOW)
 
 
 def loop_word(family: int, order: str) -> bytes:
@@ -613,13 +614,14 @@ def test_mutated_frames_never_raise(name: str, data: st.DataObject) -> None:
         i = data.draw(st.integers(0, len(frame) - 1))
         frame[i] = data.draw(st.integers(0, 255))
     seg = decode_tcp(case.linktype, bytes(frame))
-    assert seg is None or len(seg) == 9
+    assert seg is None or len(seg) == 10
 
 
 # -- tshark reads the same built frames --------------------------------------------------------------
 
 TSHARK_FIELDS = ("frame.number", "tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.flags",
-                 "tcp.len", "ip.src", "ip.dst", "ip.ttl", "ipv6.src", "ipv6.dst", "ipv6.hlim", "frame.protocols")
+                 "tcp.len", "ip.src", "ip.dst", "ip.ttl", "ipv6.src", "ipv6.dst", "ipv6.hlim", "tcp.window_size_value",
+                 "frame.protocols")
 
 
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed: it is the oracle of this test")
@@ -654,9 +656,9 @@ def test_built_frames_agree_with_tshark(tmp_path) -> None:
         src, dst, ttl = (f["ip.src"], f["ip.dst"], f["ip.ttl"]) if case.ipv == 4 else (f["ipv6.src"], f["ipv6.dst"], f["ipv6.hlim"])
         theirs = (ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed, int(f["tcp.srcport"]),
                   int(f["tcp.dstport"]), int(f["tcp.seq_raw"]), int(f["tcp.ack_raw"]), int(f["tcp.flags"], 16) & 0xFF,
-                  int(f["tcp.len"]), int(ttl))
+                  int(f["tcp.len"]), int(ttl), int(f["tcp.window_size_value"]))
         seg = decode_tcp(case.linktype, case.frame)
-        ours = None if seg is None else seg[:7] + (len(seg[7]), seg[8])
+        ours = None if seg is None else seg[:7] + (len(seg[7]), seg[8], seg[9])
         if ours != theirs:
             problems.append(f"{name}: decode_tcp {ours}, tshark {theirs} ({f['frame.protocols']})")
     assert not problems, "\n".join(problems)

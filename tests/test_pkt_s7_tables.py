@@ -30,9 +30,9 @@ def _in_order_next_seq(seq: int, n: int) -> int:
     table = FlowTable(Sessions())
     a, b = b"\x0a\x00\x00\x01", b"\x0a\x00\x00\x02"
     isn = (seq - 1) & 0xFFFFFFFF
-    table.flow(1, 0.0, (flow_key(a, b, 40000, 443), isn, 0, SYN, b"", 64))
+    table.flow(1, 0.0, (flow_key(a, b, 40000, 443), isn, 0, SYN, b"", 64, 65535))
     conn = table.table[flow_key(a, b, 40000, 443)][0]
-    conn.packet(0, 2, 0.1, seq, 0, ACK | PSH, b"\x16" * n, 64)
+    conn.packet(0, 2, 0.1, seq, 0, ACK | PSH, b"\x16" * n, 64, 65535)
     return conn.reasm[0].next_seq
 
 

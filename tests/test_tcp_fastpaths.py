@@ -55,14 +55,14 @@ def test_shared_pairs_are_replaced_on_write_not_changed_in_place():
     table = FlowTable(Sessions())
     a, b = b"\x0a\x00\x00\x01", b"\x0a\x00\x00\x02"
     k0, k1 = flow_key(a, b, 40000, 443), flow_key(b, a, 443, 40000)
-    table.flow(1, 0.0, (k0, 100, 0, SYN, b"", 64))
+    table.flow(1, 0.0, (k0, 100, 0, SYN, b"", 64, 65535))
     first = table.table[k0][0]
-    table.flow(2, 0.1, (k1, 500, 101, SYN | ACK, b"", 60))
-    table.flow(3, 0.2, (k0, 101, 501, ACK | FIN, b"", 64))
+    table.flow(2, 0.1, (k1, 500, 101, SYN | ACK, b"", 60, 65535))
+    table.flow(3, 0.2, (k0, 101, 501, ACK | FIN, b"", 64, 65535))
     assert first.fin == ((3, 0.2), None)
-    table.flow(4, 0.3, (k1, 501, 102, RST, b"", 61))
+    table.flow(4, 0.3, (k1, 501, 102, RST, b"", 61, 65535))
     assert first.rst == (None, (4, 0.3)) and first.rst_ttl == (None, 61)
     # another connection still starts from untouched pairs
-    table.flow(5, 0.4, (flow_key(a, b, 40001, 443), 7, 0, SYN, b"", 64))
+    table.flow(5, 0.4, (flow_key(a, b, 40001, 443), 7, 0, SYN, b"", 64, 65535))
     other = table.table[flow_key(a, b, 40001, 443)][0]
     assert other.fin == (None, None) and other.rst == (None, None) and other.rst_mid_record == (0, 0)

@@ -78,7 +78,7 @@ def test_icmp_error_quoting_udp_names_the_flow_and_the_error(icmp: Any, version:
     quoted = bytes(IP(src=C4, dst=S4) / UDP(sport=50123, dport=443) / Raw(_initial()))[:576 - 28]
     seg = decode_flow(1, bytes(icmp(Raw(quoted))))
     assert seg is not None
-    key, error, _, flags, payload, _ = seg
+    key, error, _, flags, payload, _, _ = seg
     assert key is None and flags == UDP_ICMP_ERROR
     assert error.key == flow_key(bytes([192, 0, 2, 10]), bytes([198, 51, 100, 20]), 50123, 443)
     assert (error.version, error.kind, error.mtu, error.quoted_length) == (version, kind, mtu, 1208)

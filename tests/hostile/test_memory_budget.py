@@ -43,7 +43,7 @@ def feed(table: FlowTable, packets) -> tuple[list, int, int]:
     done = []
     peak = peak_bytes = 0
     for frame, (ts, src, dst, sport, dport, seq, ack, flags, payload) in enumerate(packets, 1):
-        table.packet(frame, ts, (src, dst, sport, dport, seq, ack, flags, payload, 64))
+        table.packet(frame, ts, (src, dst, sport, dport, seq, ack, flags, payload, 64, 65535))
         if flags & SYN:
             peak = max(peak, len(table.active))
             peak_bytes = max(peak_bytes, flows.estimated_bytes(table.active.values()))
@@ -131,7 +131,7 @@ def test_the_estimate_follows_what_open_handshakes_hold(name: str) -> None:
                 frame += 1
                 sp = port if sport == client_port else sport
                 dp = port if dport == client_port else dport
-                table.packet(frame, T0, (src, dst, sp, dp, seq, ack, flags, payload, 64))
+                table.packet(frame, T0, (src, dst, sp, dp, seq, ack, flags, payload, 64, 65535))
         gc.collect()
         held = (tracemalloc.get_traced_memory()[0] - base) / n
     finally:

@@ -34,7 +34,7 @@ def feed(table: FlowTable, packets, sweep_every: int = 64) -> tuple[list, int]:
     done = []
     peak = 0
     for frame, (ts, src, dst, sport, dport, seq, ack, flags, payload) in enumerate(packets, 1):
-        table.packet(frame, ts, (src, dst, sport, dport, seq, ack, flags, payload, 64))
+        table.packet(frame, ts, (src, dst, sport, dport, seq, ack, flags, payload, 64, 65535))
         peak = max(peak, len(table.active))
         if frame % sweep_every == 0:
             table.sweep(ts)
@@ -127,7 +127,7 @@ def test_the_tombstone_table_is_capped() -> None:
     newest, oldest = done[-1], min(done, key=lambda c: c.retire_seq)
     for conn in (newest, oldest):
         src, dst = conn.addr
-        table.packet(5000, T0, (src, dst, conn.port[0], conn.port[1], 1, 1, ACK, b"", 64))
+        table.packet(5000, T0, (src, dst, conn.port[0], conn.port[1], 1, 1, ACK, b"", 64, 65535))
     assert table.stragglers == 1
     assert table.next_stream == 1001  # the oldest one's straggler started a new conversation
 

@@ -31,7 +31,7 @@ import struct
 import time
 from typing import Any, Callable, Iterator, Optional, Protocol
 
-from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, TICK, decode_flow
+from tlsdissect.capture.packet import NO_WINDOW, SUPPORTED_LINKTYPES, TICK, decode_flow
 from tlsdissect.capture.reader import NO_SEGMENT, CaptureInfo, DecryptionSecrets, Interface
 from tlsdissect.errors import CaptureError
 
@@ -186,7 +186,7 @@ class LiveCapture:
     def segments(self) -> Iterator[tuple[Any, ...]]:
         """(frame, timestamp, linktype) + decode_flow's result, as CaptureReader.segments; and a tick
         (key None, flags TICK, the time) every ``tick`` seconds."""
-        tick_part = (None, 0, 0, TICK, b"", 0)
+        tick_part = (None, 0, 0, TICK, b"", 0, NO_WINDOW)
         for frame, ts, linktype, data in self._frames():
             if data is None:
                 yield (frame, ts, linktype) + tick_part

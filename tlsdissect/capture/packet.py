@@ -72,32 +72,36 @@ _u32 = struct.Struct("!I").unpack_from
 _ipv6_ext = frozenset((0, 43, 60, 135, 139, 140))  # hop-by-hop, routing, dest opts, mobility, HIP, shim6
 _MAX_DEPTH = 4
 
-# (src, dst, sport, dport, seq, ack, flags, payload, ttl): decode_tcp's result
-TcpSegment = tuple[bytes, bytes, int, int, int, int, int, bytes, int]
-# (key, seq, ack, flags, payload, ttl), key = src + dst + sport + dport as one bytes object
+# (src, dst, sport, dport, seq, ack, flags, payload, ttl, window): decode_tcp's result
+TcpSegment = tuple[bytes, bytes, int, int, int, int, int, bytes, int, int]
+# (key, seq, ack, flags, payload, ttl, window), key = src + dst + sport + dport as one bytes object
 # (12 bytes for IPv4, 36 for IPv6): decode_flow's result, the per-packet form of the pipeline.
 # One key object (a single slice of the frame on the common path) is cheaper to cut, hash and
 # compare than a 4-tuple of addresses and ports.
 # For a UDP datagram (flags UDP_DATAGRAM) the key is None and the seq slot holds the datagram's
 # addresses and ports (key-like bytes): hence ``Any`` there.
-FlowSegment = tuple[Optional[bytes], Any, int, int, bytes, int]
+# ``window`` is the TCP header's window field as sent (unscaled: only whether it is zero is
+# read, by tcp.window); NO_WINDOW for what has none (a UDP datagram, an ICMP quote).
+FlowSegment = tuple[Optional[bytes], Any, int, int, bytes, int, int]
+NO_WINDOW = -1
 
-_seq_ack_off_flags = struct.Struct("!IIBB").unpack_from
+_seq_ack_off_flags_window = struct.Struct("!IIBBH").unpack_from
 # The TCP data offset byte -> the TCP header length in bytes (a tuple index is cheaper than
 # the two shifts per packet).
 TCP_HEADER_LEN: tuple[int, ...] = tuple((off >> 4) << 2 for off in range(256))
 # From offset 12 of an Ethernet frame carrying IPv4 + TCP: EtherType, version/IHL, total length,
 # flags/fragment offset, TTL, protocol, (checksum skipped) the flow key (addresses and ports, as
-# bytes: no slice of its own), seq, ack, TCP data offset, TCP flags. (For IPv6, ``vihl`` holds the
-# version and ``frag`` the next header and the hop limit, and the "key" is no key.)
-_eth_ip_tcp = struct.Struct("!HBxH2xHBB2x12sIIBB").unpack_from
+# bytes: no slice of its own), seq, ack, TCP data offset, TCP flags, window. (For IPv6, ``vihl``
+# holds the version and ``frag`` the next header and the hop limit, and the "key" is no key.)
+_eth_ip_tcp = struct.Struct("!HBxH2xHBB2x12sIIBBH").unpack_from
 # From offset 18 of an Ethernet frame carrying IPv6 (no extension headers) + TCP: payload length,
-# next header, hop limit, the flow key (addresses and ports), seq, ack, TCP data offset, TCP flags.
-_eth_ip6_tcp = struct.Struct("!HBB36sIIBB").unpack_from
+# next header, hop limit, the flow key (addresses and ports), seq, ack, TCP data offset, TCP flags,
+# window.
+_eth_ip6_tcp = struct.Struct("!HBB36sIIBBH").unpack_from
 
 
 def decode_tcp(linktype: int, data: bytes) -> Optional[TcpSegment]:
-    """Return ``(src, dst, sport, dport, seq, ack, flags, payload, ttl)`` or None.
+    """Return ``(src, dst, sport, dport, seq, ack, flags, payload, ttl, window)`` or None.
 
     ``src``/``dst`` are the raw address bytes (4 or 16). ``ttl`` is the IPv4 TTL or IPv6 hop
     limit of the innermost IP header (used to tell a middlebox's packets from an endpoint's).
@@ -106,11 +110,11 @@ def decode_tcp(linktype: int, data: bytes) -> Optional[TcpSegment]:
     seg = decode_flow(linktype, data)
     if seg is None:
         return None
-    key, seq, ack, flags, payload, ttl = seg
+    key, seq, ack, flags, payload, ttl, window = seg
     if key is None:  # a UDP datagram (UDP_DATAGRAM)
         return None
     src, dst, sport, dport = split_key(key)
-    return (src, dst, sport, dport, seq, ack, flags, payload, ttl)
+    return (src, dst, sport, dport, seq, ack, flags, payload, ttl, window)
 
 
 def split_key(key: bytes) -> tuple[bytes, bytes, int, int]:
@@ -128,7 +132,7 @@ def flow_key(src: bytes, dst: bytes, sport: int, dport: int) -> bytes:
 
 
 def decode_flow(linktype: int, data: bytes) -> Optional[FlowSegment]:
-    """Return ``(key, seq, ack, flags, payload, ttl)`` (see FlowSegment) or None: the TCP
+    """Return ``(key, seq, ack, flags, payload, ttl, window)`` (see FlowSegment) or None: the TCP
     segment in a frame, for anything that is not one we can use (see the module docstring)."""
     try:
         if linktype == LINKTYPE_ETHERNET:
@@ -137,7 +141,7 @@ def decode_flow(linktype: int, data: bytes) -> Optional[FlowSegment]:
             # everything else goes the general way (which gives None to a frame cut short).
             n = len(data)
             if n >= 54:
-                etype, vihl, total, frag, ttl, proto, key, seq, ack, off, flags = _eth_ip_tcp(data, 12)
+                etype, vihl, total, frag, ttl, proto, key, seq, ack, off, flags, window = _eth_ip_tcp(data, 12)
                 # (frag 0x4000, Don't Fragment alone, is the common case: tested first, without
                 # the slower "&")
                 if etype == 0x0800 and vihl == 0x45 and proto == 6 and (frag == 0x4000 or not frag & 0x3FFF):
@@ -145,18 +149,18 @@ def decode_flow(linktype: int, data: bytes) -> Optional[FlowSegment]:
                         return None
                     end = 14 + total if 20 <= total and 14 + total <= n else n
                     start = 34 + TCP_HEADER_LEN[off]
-                    return (key, seq, ack, flags, data[start:end] if start < end else b"", ttl)
+                    return (key, seq, ack, flags, data[start:end] if start < end else b"", ttl, window)
                 if etype == 0x86DD and frag >> 8 == 6 and vihl >> 4 == 6:
                     # The same for Ethernet + IPv6 without extension headers (next header, the
                     # high byte of ``frag`` here, is TCP): src, dst and the ports are contiguous.
                     if n < 74:
                         return None
-                    plen, _, hops, key, seq, ack, off, flags = _eth_ip6_tcp(data, 18)
+                    plen, _, hops, key, seq, ack, off, flags, window = _eth_ip6_tcp(data, 18)
                     if off < 0x50:
                         return None
                     end = 54 + plen if plen and 54 + plen <= n else n  # jumbograms/TSO: plen 0
                     start = 54 + TCP_HEADER_LEN[off]
-                    return (key, seq, ack, flags, data[start:end] if start < end else b"", hops)
+                    return (key, seq, ack, flags, data[start:end] if start < end else b"", hops, window)
             return _ether(data, 0, 0)
         if linktype == LINKTYPE_LINUX_SLL:
             return _by_ethertype(data, 16, _u16(data, 14)[0], 0)
@@ -294,13 +298,14 @@ def _icmp_quote(data: bytes, p: int, end: int, proto: int, sender: bytes) -> Opt
         error = IcmpError(src + dst + data[t:t + 4], sender, 4 if proto == 1 else 6, icmp_type, code, mtu,
                           _u16(data, t + 4)[0])
         length = error.quoted_length
-        return (None, error, 0, UDP_ICMP_ERROR, data[t + 8:min(end, t + length) if length >= 8 else end], 0)
+        return (None, error, 0, UDP_ICMP_ERROR, data[t + 8:min(end, t + length) if length >= 8 else end], 0,
+                NO_WINDOW)
     seq = _u32(data, t + 4)[0]  # (raises when the ports are cut short too)
     # The error itself travels in the ack field (ICMP version << 16 | type << 8 | code) and the
     # address it came from, as an integer, in the TTL's: tcp.flows.FlowTable notes it on the
     # conversation (the payload stays empty, as the quote carries none).
     return (src + dst + data[t:t + 4], seq, (4 if proto == 1 else 6) << 16 | icmp_type << 8 | data[p + 1],
-            ICMP_QUOTE, b"", int.from_bytes(sender, "big"))
+            ICMP_QUOTE, b"", int.from_bytes(sender, "big"), NO_WINDOW)
 
 
 def _inner(data: bytes, p: int, end: int, proto: int, depth: int, src: bytes = b"",
@@ -349,7 +354,7 @@ def _inner(data: bytes, p: int, end: int, proto: int, depth: int, src: bytes = b
             return None
         length = _u16(data, p + 4)[0]
         stop = min(end, p + length) if length >= 8 else end
-        return (None, src + dst + data[p:p + 4], 0, UDP_DATAGRAM, data[p + 8:stop], 0)
+        return (None, src + dst + data[p:p + 4], 0, UDP_DATAGRAM, data[p + 8:stop], 0, NO_WINDOW)
     return None
 
 
@@ -393,13 +398,13 @@ def _gtp_u(data: bytes, q: int, depth: int) -> Optional[FlowSegment]:
 def _tcp(data: bytes, p: int, end: int, src: bytes, dst: bytes, ttl: int) -> Optional[FlowSegment]:
     if p + 20 > len(data):
         return None
-    seq, ack, off, flags = _seq_ack_off_flags(data, p + 4)
+    seq, ack, off, flags, window = _seq_ack_off_flags_window(data, p + 4)
     hl = TCP_HEADER_LEN[off]
     if hl < 20:
         return None
     start = p + hl
     payload = data[start:end] if start < end else b""
-    return (src + dst + data[p:p + 4], seq, ack, flags, payload, ttl)
+    return (src + dst + data[p:p + 4], seq, ack, flags, payload, ttl, window)
 
 
 def format_endpoint(addr: bytes, port: int) -> str:

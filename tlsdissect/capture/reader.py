@@ -29,7 +29,7 @@ from typing import Any, BinaryIO, Iterator, Union
 import dpkt
 
 from tlsdissect.errors import CaptureError
-from tlsdissect.capture.packet import LINKTYPE_ETHERNET, TCP_HEADER_LEN, _eth_ip6_tcp, _eth_ip_tcp, decode_flow
+from tlsdissect.capture.packet import LINKTYPE_ETHERNET, NO_WINDOW, TCP_HEADER_LEN, _eth_ip6_tcp, _eth_ip_tcp, decode_flow
 
 # The TCP data offset byte -> where the payload starts in an Ethernet + IPv4 (no options) or IPv6
 # (no extension headers) frame: one addition per frame instead of two.
@@ -77,7 +77,7 @@ MAX_GZIP_RATIO = 200
 GZIP_RATIO_AFTER = 16 * 1024 * 1024
 MAX_GZIP_OUTPUT = 65536 * 1024 * 1024
 # CaptureReader.segments' segment part for a frame without a usable TCP segment.
-NO_SEGMENT = (None, 0, 0, 0, b"", 0)
+NO_SEGMENT = (None, 0, 0, 0, b"", 0, NO_WINDOW)
 
 
 def _decoded(frames: Iterator[tuple[int, float, int, bytes]]) -> Iterator[tuple[Any, ...]]:
@@ -258,7 +258,7 @@ class CaptureReader:
         return self._records(False)
 
     def segments(self) -> Iterator[tuple[Any, ...]]:
-        """Iterate ``(frame_number, timestamp, linktype, key, seq, ack, flags, payload, ttl)``
+        """Iterate ``(frame_number, timestamp, linktype, key, seq, ack, flags, payload, ttl, window)``
         instead: ``key``... are packet.decode_flow's result for the frame, flat (NO_SEGMENT,
         key None, when it carries no usable TCP segment). The analysis reads this way: the
         common frame is decoded in the reading loop itself, which saves a call and a tuple per
@@ -353,7 +353,8 @@ class CaptureReader:
                     # the common cases (the same results, see tests/test_pkt_segments.py); the
                     # rest goes to decode_flow. The headers are read in the buffer itself: the
                     # frame is never copied, only its payload (and the flow key, by the unpack).
-                    etype, vihl, total, frag, ttl, proto, key, seq, ack, off, flags = _eth_ip_tcp(buf, start + 12)
+                    etype, vihl, total, frag, ttl, proto, key, seq, ack, off, flags, window = _eth_ip_tcp(
+                        buf, start + 12)
                     # (frag 0x4000, Don't Fragment alone, is the common case: tested first, without
                     # the slower "&")
                     if etype == 0x0800 and vihl == 0x45 and proto == 6 and (frag == 0x4000 or not frag & 0x3FFF) \
@@ -363,17 +364,17 @@ class CaptureReader:
                             end = pos
                         p = start + _PAYLOAD_AT_IPV4[off]
                         yield (frame, fsec + frac * unit, linktype,
-                               key, seq, ack, flags, buf[p:end] if p < end else b"", ttl)
+                               key, seq, ack, flags, buf[p:end] if p < end else b"", ttl, window)
                         continue
                     if etype == 0x86DD and 0x60 <= vihl <= 0x6F and caplen >= 74:  # (version 6)
-                        plen, nxt, hops, key, seq, ack, off, flags = _eth_ip6_tcp(buf, start + 18)
+                        plen, nxt, hops, key, seq, ack, off, flags, window = _eth_ip6_tcp(buf, start + 18)
                         if nxt == 6 and off >= 0x50:
                             end = start + 54 + plen
                             if not plen or end > pos:
                                 end = pos
                             p = start + _PAYLOAD_AT_IPV6[off]
                             yield (frame, fsec + frac * unit, linktype,
-                                   key, seq, ack, flags, buf[p:end] if p < end else b"", hops)
+                                   key, seq, ack, flags, buf[p:end] if p < end else b"", hops, window)
                             continue
                 yield (frame, fsec + frac * unit, linktype) + (decode_flow(linktype, buf[start:pos]) or NO_SEGMENT)
         except (OSError, EOFError, zlib.error) as e:

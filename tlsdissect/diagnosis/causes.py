@@ -809,6 +809,37 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
         check="curl -v https://{sni}:{port}/ -o /dev/null",
     ),
     Cause(
+        "receiver_stopped_reading", "One side stopped reading (its TCP window stayed zero)",
+        family="transport",
+        meaning="After the handshake one side's TCP receive window stayed at zero: its application stopped reading "
+                "what arrived (hung, blocked on something else, overloaded, or paused), so the other side could "
+                "send nothing more, only probe, and then gave up on a send timeout, or the reader was killed.",
+        apache=("A client that stops reading is dropped after `Timeout` (default 60 s): find why it stops reading, or "
+                "raise Timeout for clients known to be slow; for a backend that stops reading, see ProxyTimeout.",),
+        nginx=("`send_timeout` (default 60 s) closes a connection whose client stopped reading "
+               "(`reset_timedout_connection on` makes it a reset): find why the client stops, or raise it.",),
+        haproxy=("`timeout client` / `timeout server` end a connection whose peer's window stays closed: find why "
+                 "that side stops reading, or raise the timeout.",),
+        general=("Find why the receiving application stopped reading (a hung thread, back-pressure from its own "
+                 "upstream, a full disk, a process stopped in a debugger); the zero window names the side.",),
+    ),
+    Cause(
+        "keepalive_unanswered", "The peer stopped answering TCP keep-alives",
+        family="transport",
+        meaning="An established connection went quiet and one side's TCP probes (keep-alives, or window probes) got "
+                "no answer: the peer, or the path to it, was gone (a NAT, firewall or load balancer that had dropped "
+                "the idle connection from its table, a host that crashed or lost its network); the prober's TCP then "
+                "gave up on the connection.",
+        apache=("Keep idle connections shorter-lived than the idle timeout of any NAT or firewall on the path "
+                "(KeepAliveTimeout; for proxied backends `ProxyPass ... keepalive=On` and a shorter ttl).",),
+        nginx=("Keep `keepalive_timeout` (and an upstream's `keepalive_timeout`) below the idle timeout of the NAT or "
+               "firewall on the path; `listen ... so_keepalive=30s::` probes sooner.",),
+        haproxy=("`option clitcpka` / `option srvtcpka` with `clitcpka-idle` / `srvtcpka-idle` below the "
+                 "firewall's idle timeout, or shorter `timeout client` / `timeout server`.",),
+        general=("Send keep-alives more often than the shortest idle timeout on the path (or raise that timeout), and "
+                 "check whether the peer host was still up at that time.",),
+    ),
+    Cause(
         "nonstandard_alert", "The peer sent an alert code that is not registered",
         family="unknown",
         meaning="The alert description is not in the IANA registry: a private or experimental implementation, a "

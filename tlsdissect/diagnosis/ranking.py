@@ -43,7 +43,7 @@ from tlsdissect.results.model import Alert
 from tlsdissect.diagnosis.rules.late_alert import late_alert
 from tlsdissect.diagnosis.rules import (
     after_handshake, alpn_unselected, client_certificate, client_certificate_silent, handshake_end, hello_rejected, hidden_alerts, http_answers, key_exchange,
-    no_alert, not_tls, post_handshake, record_integrity, revocation, server_certificate, silent_rejection, starttls,
+    no_alert, not_tls, post_handshake, record_integrity, revocation, server_certificate, silent_rejection, starttls, tcp_probes,
     transport)
 
 # A plain-text start (STARTTLS and its kin) that the server kept from TLS: tried before anything
@@ -100,7 +100,7 @@ AFTER_HANDSHAKE: tuple[Rule, ...] = (
     alpn_unselected.required_protocol_not_selected, alpn_unselected.required_protocol_hidden,
     silent_rejection.client_closed_after_handshake,
     after_handshake.client_left_after_its_finished, after_handshake.client_goodbye_before_data,
-    http_answers.http_refusal, http_answers.response_cut_short, after_handshake.client_auth_refused_later,
+    http_answers.http_refusal, tcp_probes.probes_unanswered, tcp_probes.stopped_reading, http_answers.response_cut_short, after_handshake.client_auth_refused_later,
     client_certificate_silent.server_left_after_client_certificate,
     after_handshake.reset_after_handshake, after_handshake.closed_without_answer,
     after_handshake.client_certificate_unread, after_handshake.handshake_completed)

@@ -364,7 +364,7 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
         hold = RelayHold(table)  # each connection waits until its relay legs can be known
     try:
         try:
-            for frame, ts, linktype, key, seq, ack, flags, payload, ttl in reader.segments():
+            for frame, ts, linktype, key, seq, ack, flags, payload, ttl, window in reader.segments():
                 if key is None:
                     if flags == TICK:  # a live capture's clock: time passed without packets
                         table.sweep(ts)
@@ -404,10 +404,10 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
                 if entry is None or needs_flow_table[flags]:
                     if quic is not None and flags & 0x12 == SYN:  # a client's SYN: QUIC's fall-back to TCP
                         quic.tcp_connect(frame, ts, key)
-                    table_flow(frame, ts, (key, seq, ack, flags, payload, ttl))
+                    table_flow(frame, ts, (key, seq, ack, flags, payload, ttl, window))
                 else:
                     conversation_of, d = entry  # (a TcpConnection, or a sharded run's shadow of one)
-                    conversation_of.packet(d, frame, ts, seq, ack, flags, payload, ttl)
+                    conversation_of.packet(d, frame, ts, seq, ack, flags, payload, ttl, window)
                 if frame >= next_sweep_frame:
                     next_sweep_frame = frame + 2048
                     st.linktypes.add(linktype)

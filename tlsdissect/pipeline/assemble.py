@@ -147,7 +147,7 @@ def assemble(tcp: Conversation, capture_ended: bool, capture_end: Optional[float
 
 def _tcp_extra(tcp: Any, names: Any, extra: dict[str, Any]) -> None:
     """The TCP stage's entries of a connection's ``extra``: a reset inside a record, relay legs,
-    stalled directions, IP TTLs."""
+    stalled directions, zero windows and probes, IP TTLs."""
     rst_mid = tcp.rst_mid_record
     if rst_mid[0] or rst_mid[1]:
         extra["rst_mid_record"] = {names[d]: rst_mid[d] for d in (0, 1) if rst_mid[d]}
@@ -169,6 +169,8 @@ def _tcp_extra(tcp: Any, names: Any, extra: dict[str, Any]) -> None:
             if stalls is None:
                 stalls = extra["stalled"] = {}
             stalls[names[d]] = found.to_dict()
+    if tcp.watch is not None:
+        extra.update(tcp.watch.summary(names, tcp.packets, tcp.last_ts))
     for d in (0, 1):
         if not tcp.packets[d] and tcp.packets[1 - d]:
             # Nothing of this side, yet its peer's ACKs climb: a one-way capture (tcp.oneway).

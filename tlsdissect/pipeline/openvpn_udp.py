@@ -67,6 +67,7 @@ class UdpFlow:
         self.rst_ttl = NONE_PAIR
         self.ttls: list[list[int]] = [[], []]
         self.log = (array("d"), array("d"))  # (tcp.stall's packet logs: no ACKs to log in UDP)
+        self.watch = None  # (tcp.window's zero windows and probes: UDP has no window)
         self.role_source = "port"
         self.client_dir: Optional[int] = None  # the side whose first packet is a client hard reset
         self.retire_seq = -1  # (set when handed out: after every TCP conversation's)

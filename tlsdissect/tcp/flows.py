@@ -28,6 +28,7 @@ from tlsdissect.tcp.consumer import StreamConsumer
 from tlsdissect.tcp.reassembly import LAST_BYTES, Chunk, ReassemblyBudget, StreamReassembler
 from tlsdissect.tcp.relays import OPENING_BYTES, Leg, RelayIndex, first_reset
 from tlsdissect.tcp.stall import LOG_PACKETS, Stall, new_log, stalled
+from tlsdissect.tcp.window import WindowWatch
 
 # Ports where TLS is expected (a connection to them is reported even if no TLS appeared).
 TLS_PORTS = frozenset((443, 465, 563, 585, 614, 636, 853, 989, 990, 992, 993, 994, 995, 1443,
@@ -83,7 +84,7 @@ class TcpConnection:
         "stream", "addr", "port", "reasm", "client_dir", "role_source", "isn", "first_frame",
         "last_frame", "first_ts", "last_ts", "packets", "payload_bytes", "tcp_events", "fin",
         "rst", "consumer", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record", "after_own_reset", "rst_seq",
-        "tentative", "early_retire", "retire_seq", "keys", "log", "opening", "relay_legs",
+        "tentative", "early_retire", "retire_seq", "keys", "log", "opening", "relay_legs", "watch",
     )
     shadow = False  # analysed here (see ShadowConnection)
     keys: tuple[bytes, bytes]  # its two flow keys, set by the FlowTable that made it (for _retire)
@@ -125,6 +126,7 @@ class TcpConnection:
         # Each direction's first OPENING_BYTES (tcp.relays: the legs of a relayed connection).
         self.opening: tuple[Optional[bytes], Optional[bytes]] = NONE_PAIR
         self.relay_legs: list[Leg] = []  # set when handed out (FlowTable.relay_legs)
+        self.watch: Optional[WindowWatch] = None  # zero windows and probes, when there are any
 
     def icmp_error(self, d: int, frame: int, ts: float, error: int, source: int) -> None:
         """An ICMP error quoting a packet of direction ``d`` (``error``: version << 16 | type << 8 |
@@ -138,13 +140,19 @@ class TcpConnection:
             self.tcp_events.append((1 - d, frame, ts, "icmp", {"name": icmp.name, "kind": icmp.kind,
                                                                "source": format_host(address)}))
 
-    def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int) -> None:
+    def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int,
+               window: int) -> None:
         self.last_frame = frame
         self.last_ts = ts
         count = self.packets[d] = self.packets[d] + 1
         if count <= LOG_PACKETS:  # (tcp.stall.new_log's layout)
             self.log[d].extend((seq, len(payload), ack if flags & ACK else -1, flags, frame, ts))
         control, acks, rst = _FLAG_BITS[flags]
+        if window:
+            if self.watch is not None:
+                self.watch.opened(d, frame, ts)
+        elif not rst:  # (a reset's window means nothing; Linux sends 0)
+            self._watch().closed(d, frame, ts)
         if self.rst is not NONE_PAIR and not rst and self.rst[d] is not None and self.after_own_reset[d] is None \
                 and (payload or flags & FIN) and ((seq - self.rst_seq[d]) & 0xFFFFFFFF) < 0x80000000:
             # A side that sends on after "its" reset did not send it: a device on the path did.
@@ -239,7 +247,19 @@ class TcpConnection:
                 r.last_frame = frame
                 self.consumer.data(d, payload, frame, ts)
                 return
+            if n == 1 and ((seq + 1) & 0xFFFFFFFF) == r.next_seq and not r.pending:
+                self._watch().probe(d, frame, ts, self.packets[1 - d])  # (with its one old byte)
             self._deliver(d, r.segment(seq, payload, frame, ts))
+        elif not payload and not control and ((seq + 1) & 0xFFFFFFFF) == self.reasm[d].next_seq:
+            # One byte before what this side has sent, and empty: a keep-alive or window probe.
+            self._watch().probe(d, frame, ts, self.packets[1 - d])
+
+    def _watch(self) -> WindowWatch:
+        """The connection's zero windows and probes (tcp.window), made when the first appears."""
+        watch = self.watch
+        if watch is None:
+            watch = self.watch = WindowWatch()
+        return watch
 
     def _deliver(self, d: int, chunks: list[Chunk]) -> None:
         """Hand reassembled bytes (and holes, as ints) of direction ``d`` to the consumer."""
@@ -377,7 +397,8 @@ class ShadowConnection:
         self.last_frame = frame  # (as TcpConnection.icmp_error changes these fields)
         self.last_ts = ts
 
-    def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int) -> None:
+    def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int,
+               window: int) -> None:
         # The same state changes as TcpConnection.packet makes to these fields.
         self.last_frame = frame
         self.last_ts = ts
@@ -484,14 +505,14 @@ class FlowTable:
         self._last_sweep = None  # type: Optional[float]
 
     def packet(self, frame: int, ts: float, seg: TcpSegment) -> None:
-        """One segment in decode_tcp's form (src, dst, sport, dport, seq, ack, flags, payload, ttl)."""
-        src, dst, sport, dport, seq, ack, flags, payload, ttl = seg
-        self.flow(frame, ts, (flow_key(src, dst, sport, dport), seq, ack, flags, payload, ttl))
+        """One segment in decode_tcp's form (src, dst, sport, dport, seq, ack, flags, payload, ttl, window)."""
+        src, dst, sport, dport, seq, ack, flags, payload, ttl, window = seg
+        self.flow(frame, ts, (flow_key(src, dst, sport, dport), seq, ack, flags, payload, ttl, window))
 
-    def flow(self, frame: int, ts: float, seg: tuple[bytes, int, int, int, bytes, int]) -> None:
-        """One segment in decode_flow's form (key, seq, ack, flags, payload, ttl): the per-packet path
-        (analyzer._run handles its commonest case, a known conversation's packet without SYN, itself)."""
-        key, seq, ack, flags, payload, ttl = seg
+    def flow(self, frame: int, ts: float, seg: tuple[bytes, int, int, int, bytes, int, int]) -> None:
+        """One segment in decode_flow's form (key, seq, ack, flags, payload, ttl, window): the per-packet
+        path (analyzer._run handles its commonest case, a known conversation's packet without SYN, itself)."""
+        key, seq, ack, flags, payload, ttl, window = seg
         entry = self.table.get(key)
         if entry is None:
             if self.tombstones and not (flags & SYN and not flags & ACK) \
@@ -516,7 +537,7 @@ class FlowTable:
                     self._retire(conn, ts)
                     conn = self._new(key, frame, ts)
                     d = 0
-        conn.packet(d, frame, ts, seq, ack, flags, payload, ttl)
+        conn.packet(d, frame, ts, seq, ack, flags, payload, ttl, window)
 
     def _new(self, key: bytes, frame: int, ts: float) -> Conversation:
         """A conversation whose first packet went ``key``'s way (that is direction 0)."""

@@ -1,0 +1,117 @@
+"""After the handshake, TCP's own signals of a stall: a receiver that stopped reading (its window
+stayed zero) and probes that nobody answered (the peer or the path was gone).
+
+Both come from the TCP stage (tcp/window.py: ``Connection.extra["zero_window"]`` and
+``["probes"]``, docs/schema.md) and explain an established connection that ended without a
+word in TLS, which the generic reset and close rules would otherwise blame on the side that
+closed: the side that closes after a zero window gave up waiting for a reader, and the side
+that resets after unanswered keep-alives is its TCP giving up on a silent peer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from tlsdissect.diagnosis.candidate import Candidate, candidate
+from tlsdissect.diagnosis.facts import Facts, other_side
+from tlsdissect.diagnosis.verdict import Evidence, make_evidence
+
+MIN_UNANSWERED = 2  # probes without an answer at the end before the peer counts as gone
+_MAX_FRAMES = 8
+
+
+def _frames(frames: list[int]) -> str:
+    return ", ".join(map(str, frames[:_MAX_FRAMES]))
+
+
+def _probe_line(side: str, probes: dict[str, Any], answered: bool) -> Evidence:
+    frames = probes["frames"]
+    how = "each answered by the " + other_side(side) if answered else "none answered"
+    return make_evidence(f"The {side} sends {probes['count']} probe{'s' if probes['count'] > 1 else ''} one byte "
+                         f"before its next sequence number (frame{'s' if len(frames) > 1 else ''} "
+                         f"{_frames(frames)}), {how}.", frames[:_MAX_FRAMES])
+
+
+def probes_unanswered(f: Facts) -> Optional[Candidate]:
+    """A side's last MIN_UNANSWERED probes (keep-alives, or window probes) got no answer and the
+    peer sent nothing after them: the peer, or the path to it, was gone; the side's TCP gave up
+    (Linux resets after TCP_KEEPCNT probes) or the capture ended while it probed."""
+    c = f.c
+    probes = c.extra.get("probes")
+    if not probes:
+        return None
+    for side in ("client", "server"):
+        mine = probes.get(side)
+        if mine is not None and mine["unanswered_at_end"] >= MIN_UNANSWERED:
+            break
+    else:
+        return None
+    peer = other_side(side)
+    close = c.tcp_close
+    if close is not None and (close.by != side or close.frame < mine["frames"][-1]):
+        return None  # (the peer closed, or the close came before the probes: they were not the end)
+    silent = mine["last_time"] - mine["first_time"]
+    evidence = [_probe_line(side, mine, answered=False),
+                make_evidence(f"Nothing comes from the {peer} after them ({silent:.1f} s of probing).",
+                              mine["frames"][-1:])]
+    if close is not None:
+        evidence.append(make_evidence(f"The {side} then {'resets' if close.how == 'rst' else 'closes'} the connection: "
+                                      "its TCP gave up on a silent peer.", [close.frame]))
+    window = "; they were window probes (the peer's window was zero)" if mine["while_peer_window_zero"] else ""
+    return candidate("established", "keepalive_unanswered", "likely" if close is not None else "possible",
+                     failure_point="application_data", aborted_by=side if close is not None else None,
+                     how=close.how if close is not None else None,
+                     alternatives=["connection_reset", "packets_dropped_on_path"], evidence=evidence,
+                     hidden=[f"whether the {peer} was still up: its own side of the path (a capture there, its logs)"],
+                     explanation=(f"The handshake completed; later the {side}'s TCP probed the connection and the "
+                                  f"{peer} never answered{window}. The {peer}, or the path to it, was gone: a NAT, "
+                                  "firewall or load balancer that had dropped the idle connection from its table, or a "
+                                  f"{peer} host that crashed or lost its network. The {side}'s TCP then gave up."))
+
+
+def stopped_reading(f: Facts) -> Optional[Candidate]:
+    """A side's receive window stayed zero until the connection ended (tcp.window reports spells
+    of REPORTED_SECONDS and more): its application stopped reading. When the other side ends
+    the connection during it, that side gave up waiting (a send timeout); when the reader
+    itself ends it, it left with bytes unread."""
+    c = f.c
+    zero = c.extra.get("zero_window")
+    if not zero:
+        return None
+    for side in ("client", "server"):
+        spell = zero.get(side)
+        if spell is not None and spell["open_at_end"]:
+            break
+    else:
+        return None
+    sender = other_side(side)
+    close = c.tcp_close
+    if close is not None and close.frame < spell["first_frame"]:
+        return None  # (a window that closed after the connection began to close: nothing left to read)
+    evidence = [make_evidence(f"The {side} advertises a zero window from frame {spell['first_frame']} on and keeps it "
+                              f"closed for {spell['seconds']:.1f} s, until the connection ends: its application "
+                              "reads nothing more.", [spell["first_frame"]])]
+    probes = c.extra.get("probes", {}).get(sender)
+    if probes is not None and probes["while_peer_window_zero"]:
+        evidence.append(_probe_line(sender, probes, answered=probes["unanswered_at_end"] == 0))
+    if close is None:
+        return candidate("established", "receiver_stopped_reading", "likely", failure_point="application_data",
+                         evidence=evidence, hidden=["what the two applications did after the capture ended"],
+                         explanation=(f"The handshake completed, then the {side} stopped reading: its TCP receive "
+                                      f"window stayed at zero and the {sender} could send nothing more. The capture "
+                                      "ends during the stall."))
+    gave_up = close.by == sender
+    evidence.append(make_evidence(
+        f"The {close.by} {'resets' if close.how == 'rst' else 'closes'} the connection "
+        f"{spell['seconds']:.1f} s into the stall" + (f": it gave up waiting for the {side} to read." if gave_up else
+                                                      ", with bytes it never read."), [close.frame]))
+    why = (f"the {sender} waited, probing, then gave up and {'reset' if close.how == 'rst' else 'closed'} the "
+           "connection (a send timeout: nginx's send_timeout, Apache's Timeout, HAProxy's timeout client or server)"
+           if gave_up else f"then the {side} itself {'reset' if close.how == 'rst' else 'closed'} it, without reading "
+           "what had arrived (a hung application that was killed, or one that no longer wanted the rest)")
+    return candidate("established", "receiver_stopped_reading", "likely" if gave_up else "possible",
+                     failure_point="application_data", aborted_by=close.by, how=close.how,
+                     alternatives=["connection_reset"] if gave_up else ["connection_reset", "truncated_response"],
+                     evidence=evidence,
+                     explanation=(f"The handshake completed, then the {side} stopped reading: its TCP receive window "
+                                  f"stayed at zero, so the {sender} could send nothing more; {why}."))
