@@ -126,3 +126,67 @@ def test_the_index_forgets_what_no_held_connection_can_match() -> None:
     # Only the legs within the window count:
     legs = index.legs(10 * RELAY_WINDOW - 1, -1, (bytes([(10 * RELAY_WINDOW - 1) % 7]) * 48, None), 0.0, 1.0)
     assert legs and all(abs(leg.stream - (10 * RELAY_WINDOW - 1)) <= RELAY_WINDOW for leg in legs)
+
+
+# -- a relay that changes bytes ------------------------------------------------------------------
+
+FLIPPED = ["wide_record_flipped_relay_curl", "wide_record_flipped_relay_stunnel13",
+           "wide_ske_signature_flipped_relay_curl", "wide_ske_signature_flipped_relay_gnutls"]
+
+
+def _first_difference(a: bytes, b: bytes) -> int | None:
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
+
+
+@pytest.mark.parametrize("name", FLIPPED)
+def test_where_the_relay_changed_bytes_is_found_on_both_legs(name: str) -> None:
+    """The lab's relays flip one bit (the sidecar's description says where); dpkt's reassembly of
+    both legs says at which byte: each leg's ``bytes_differ`` names that side and a block holding
+    that byte, the other side none, and a sharded run says the same."""
+    capture = CAPTURES / name / "capture.pcap"
+    legs = extract_conversations(capture)
+    assert len(legs) == 2
+    flipped = {}
+    for d in (0, 1):
+        at = _first_difference(legs[0].stream(d), legs[1].stream(d))
+        if at is not None:
+            flipped[d] = at
+    assert len(flipped) == 1  # one side's bytes changed, one bit
+    ((d, at),) = flipped.items()
+    conns = tlsdissect.analyze(capture).connections
+    for conn in conns:
+        side = ("client", "server")[d]  # (direction 0 sent the SYN: the client on both legs)
+        (leg,) = conn.extra["relay_legs"]
+        assert list(leg["bytes_differ"]) == [side]
+        where = leg["bytes_differ"][side]
+        assert where["from_byte"] <= at < where["to_byte"]
+    sharded = {}
+    for k in range(2):
+        for item in iter_shard(str(capture), (k, 2)):
+            sharded[item.connection.stream] = item.connection.extra["relay_legs"]
+    assert sharded == {c.stream: c.extra["relay_legs"] for c in conns}
+
+
+@pytest.mark.parametrize("name", ["wide_record_flipped_relay_curl", "wide_record_flipped_relay_stunnel13"])
+def test_a_record_changed_after_the_handshake_reads_as_corrupted_in_transit_without_keys(name: str) -> None:
+    expected = __import__("json").loads((CAPTURES / name / "expected.json").read_text())["expected"]
+    conns = tlsdissect.analyze(CAPTURES / name / "capture.pcap").connections
+    assert [c.diagnosis.cause for c in conns] == [expected["cause"]] * 2  # both legs, no key log
+
+
+def test_legs_with_the_same_bytes_differ_nowhere_and_a_changed_flight_is_found() -> None:
+    hello, flight = _flights()
+    t = 1_700_000_000.0
+    same = _leg(t, CLIENT, 40000, RELAY_IP, hello, flight, 0.05, True)
+    same += _leg(t + 0.0005, RELAY_IP, 50000, SERVER, hello, flight, 0.0502, False)
+    same.sort(key=lambda p: p[0])
+    for conn in tlsdissect.analyze(pcap(same)).connections:
+        assert "bytes_differ" not in conn.extra["relay_legs"][0]
+    at = len(flight) - 100
+    changed = flight[:at] + bytes([flight[at] ^ 0x01]) + flight[at + 1:]
+    packets = _leg(t, CLIENT, 40000, RELAY_IP, hello, flight, 0.05, True)
+    packets += _leg(t + 0.0005, RELAY_IP, 50000, SERVER, hello, changed, 0.0502, False)
+    packets.sort(key=lambda p: p[0])
+    for conn in tlsdissect.analyze(pcap(packets)).connections:
+        where = conn.extra["relay_legs"][0]["bytes_differ"]["server"]
+        assert where["from_byte"] <= at < where["to_byte"]

@@ -109,6 +109,11 @@ class Facts:
         self.note(f"Stream{'s' if many else ''} {streams} carr{'y' if many else 'ies'} the same handshake bytes as "
                   "this one (the same ClientHello and server answer, randoms included): legs of one relayed "
                   "connection (a TCP proxy, a load balancer or a NAT seen on both sides).", [ch.frame] if ch else [])
+        for leg in legs:
+            for side, where in (leg.get("bytes_differ") or {}).items():
+                self.note(f"The {side}'s bytes {where['from_byte']}-{where['to_byte'] - 1} differ on stream "
+                          f"{leg['stream']} (frame {where['leg_frame']} there, frame {where['frame']} here): the "
+                          "relay did not forward them unchanged.", [where["frame"]])
 
     def alert_line(self, a: Alert) -> Evidence:
         return make_evidence(alert_text(a), [a.frame])

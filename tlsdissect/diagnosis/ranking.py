@@ -193,6 +193,8 @@ def decide(f: Facts) -> Candidate:
             rules = HIDDEN_ALERT
         elif c.established:
             rules = AFTER_HANDSHAKE
+    if c.is_tls and rules is not NOT_TLS and c.extra.get("relay_legs"):
+        rules = (transport.relay_changed_bytes,) + rules  # (the legs' bytes differ: a relay changed them)
     for rule in rules:
         found = rule(f)
         if found is not None:

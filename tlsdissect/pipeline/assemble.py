@@ -18,6 +18,7 @@ from tlsdissect.results.model import Alert, Connection, DirectionStats, Event, T
 from tlsdissect.starttls.reader import worth_reporting
 from tlsdissect.tcp.flows import TLS_PORTS
 from tlsdissect.tcp.oneway import acked_not_captured
+from tlsdissect.tcp.relays import Leg
 from tlsdissect.tls import tables
 from tlsdissect.tls.session import TlsSession, encapsulation
 
@@ -159,9 +160,7 @@ def _tcp_extra(tcp: Any, names: Any, extra: dict[str, Any]) -> None:
             and opening[5] in (1, 2):
         # Only where the first bytes are a ClientHello (or ServerHello) record, random included:
         # 32 random bytes make them unique (a plain-text greeting before TLS would not).
-        extra["relay_legs"] = [{"stream": leg.stream, "reset_frame": leg.reset_frame,
-                                "reset_time": None if leg.reset_time is None else round6(leg.reset_time)}
-                               for leg in tcp.relay_legs]
+        extra["relay_legs"] = [_relay_leg(leg, names) for leg in tcp.relay_legs]
     stalls = None
     for d in (0, 1):
         found = tcp.stall(d)
@@ -185,6 +184,18 @@ def _tcp_extra(tcp: Any, names: Any, extra: dict[str, Any]) -> None:
         rst_ttls[names[1]] = rst_ttl[1]
     ttls = tcp.ttls
     extra["ttl"] = {names[0]: ttls[0], names[1]: ttls[1], "rst": rst_ttls}
+
+
+def _relay_leg(leg: Leg, names: Any) -> dict[str, Any]:
+    """A relay leg's JSON (docs/schema.md): its stream, its first reset and, where the two legs'
+    bytes differ, from which byte on, by side."""
+    out: dict[str, Any] = {"stream": leg.stream, "reset_frame": leg.reset_frame,
+                           "reset_time": None if leg.reset_time is None else round6(leg.reset_time)}
+    differs = {names[d]: {"from_byte": found[0], "to_byte": found[1], "frame": found[2], "leg_frame": found[3]}
+               for d, found in enumerate(leg.differs) if found is not None}
+    if differs:
+        out["bytes_differ"] = differs
+    return out
 
 
 def _chain(msg: Any, side: str, s: TlsSession) -> list[bytes]:

@@ -26,7 +26,7 @@ from tlsdissect.capture.packet import _SPLIT_KEY, ACK, FIN, ICMP_QUOTE, PSH, RST
 from tlsdissect.directions import NONE_PAIR, pair_with
 from tlsdissect.tcp.consumer import StreamConsumer
 from tlsdissect.tcp.reassembly import LAST_BYTES, Chunk, ReassemblyBudget, StreamReassembler
-from tlsdissect.tcp.relays import OPENING_BYTES, Leg, RelayIndex, first_reset
+from tlsdissect.tcp.relays import OPENING_BYTES, Leg, RelayIndex, StreamDigest, first_reset
 from tlsdissect.tcp.stall import LOG_PACKETS, Stall, new_log, stalled
 from tlsdissect.tcp.window import WindowWatch
 
@@ -85,6 +85,7 @@ class TcpConnection:
         "last_frame", "first_ts", "last_ts", "packets", "payload_bytes", "tcp_events", "fin",
         "rst", "consumer", "ttls", "closed_at", "syn_seen", "midstream", "rst_ttl", "rst_mid_record", "after_own_reset", "rst_seq",
         "tentative", "early_retire", "retire_seq", "keys", "log", "opening", "relay_legs", "watch",
+        "digest",
     )
     shadow = False  # analysed here (see ShadowConnection)
     keys: tuple[bytes, bytes]  # its two flow keys, set by the FlowTable that made it (for _retire)
@@ -127,6 +128,7 @@ class TcpConnection:
         self.opening: tuple[Optional[bytes], Optional[bytes]] = NONE_PAIR
         self.relay_legs: list[Leg] = []  # set when handed out (FlowTable.relay_legs)
         self.watch: Optional[WindowWatch] = None  # zero windows and probes, when there are any
+        self.digest = (StreamDigest(), StreamDigest())  # each direction's first bytes (tcp.relays)
 
     def icmp_error(self, d: int, frame: int, ts: float, error: int, source: int) -> None:
         """An ICMP error quoting a packet of direction ``d`` (``error``: version << 16 | type << 8 |
@@ -170,6 +172,7 @@ class TcpConnection:
                 if self.isn[d] is None:
                     self.isn[d] = seq
                     self.reasm[d].syn(seq)
+                    self.digest[d].syn(seq)
                     kind = "syn_ack" if acks else "syn"
                     self.tcp_events.append((d, frame, ts, kind, {}))
                 elif self.isn[d] != seq and not self.payload_bytes[d]:
@@ -210,6 +213,9 @@ class TcpConnection:
             else:
                 other.peer_ack = ack
         if payload and not rst:
+            digest = self.digest[d]
+            if not digest.done:
+                digest.data(seq, payload, frame)  # (raw segments, as a shadow reads them)
             n = len(payload)
             if n <= 6 and not flags & PSH and not any(payload):
                 # Maybe Ethernet padding counted as payload by a broken IP length (some taps do
@@ -372,7 +378,7 @@ class ShadowConnection:
     """
 
     __slots__ = ("stream", "addr", "port", "isn", "packets", "fin", "closed_at", "last_frame", "last_ts",
-                 "early_retire", "retire_seq", "keys", "first_ts", "opening", "rst")
+                 "early_retire", "retire_seq", "keys", "first_ts", "opening", "rst", "digest")
     shadow = True
     keys: tuple[bytes, bytes]  # as TcpConnection's
 
@@ -392,6 +398,7 @@ class ShadowConnection:
         self.first_ts = ts
         self.opening: tuple[Optional[bytes], Optional[bytes]] = NONE_PAIR
         self.rst: tuple[Optional[tuple[int, float]], Optional[tuple[int, float]]] = NONE_PAIR
+        self.digest = (StreamDigest(), StreamDigest())
 
     def icmp_error(self, d: int, frame: int, ts: float, error: int, source: int) -> None:
         self.last_frame = frame  # (as TcpConnection.icmp_error changes these fields)
@@ -403,11 +410,16 @@ class ShadowConnection:
         self.last_frame = frame
         self.last_ts = ts
         self.packets[d] += 1
-        if payload and self.opening[d] is None and not flags & RST and (len(payload) > 6 or flags & PSH or any(payload)):
-            self.opening = pair_with(self.opening, d, payload[:OPENING_BYTES])
+        if payload and not flags & RST:
+            if self.opening[d] is None and (len(payload) > 6 or flags & PSH or any(payload)):
+                self.opening = pair_with(self.opening, d, payload[:OPENING_BYTES])
+            digest = self.digest[d]
+            if not digest.done:
+                digest.data(seq, payload, frame)
         if flags & (SYN | FIN | RST):
             if flags & SYN and self.isn[d] is None:
                 self.isn[d] = seq
+                self.digest[d].syn(seq)
             if flags & FIN:
                 self.fin[d] = True
             if flags & RST:
@@ -619,7 +631,7 @@ class FlowTable:
         conn.retire_seq = self.retired
         self.retired += 1
         self.relays.register(conn.retire_seq, conn.opening, conn.stream, conn.first_ts, conn.last_ts,
-                             first_reset(conn.rst))
+                             first_reset(conn.rst), (conn.digest[0].summary(), conn.digest[1].summary()))
         table = self.table
         key, back = conn.keys
         # Both directions' entries go, when they are still this conversation's (a later one on the
@@ -683,7 +695,7 @@ class FlowTable:
         """Set and return ``conn``'s other legs (tcp.relays): call once the table has retired
         RELAY_WINDOW conversations after it, or at the end, for the same answer in a sharded run."""
         conn.relay_legs = legs = self.relays.legs(conn.retire_seq, conn.stream, conn.opening, conn.first_ts,
-                                                  conn.last_ts)
+                                                  conn.last_ts, (conn.digest[0].summary(), conn.digest[1].summary()))
         return legs
 
     def take_done(self) -> list[TcpConnection]:

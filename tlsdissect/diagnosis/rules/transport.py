@@ -186,3 +186,51 @@ def relay_reset(f: Facts) -> Optional[Candidate]:
                      explanation=("The connection was reset by the relay that carries it, not by the endpoints: its "
                                   f"other leg (stream {leg['stream']}) was reset at the same moment. A firewall, "
                                   "proxy or load balancer that kills a flow resets both sides."))
+
+
+def _changed(f: Facts) -> Optional[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(side, where, leg) of the first relay leg whose bytes differ from this one's."""
+    for leg in f.c.extra.get("relay_legs") or ():
+        differ = leg.get("bytes_differ")
+        if differ:
+            side = "server" if "server" in differ else "client"
+            return side, differ[side], leg
+    return None
+
+
+def relay_changed_bytes(f: Facts) -> Optional[Candidate]:
+    """This leg and another leg of the same relayed connection carry different bytes: a relay
+    forwards bytes unchanged, so the one between them changed some (tcp.relays compares the legs'
+    first 16 KB per direction, block by block). When the handshake completed, what changed was
+    a protected record after it (its receiver's integrity check fails: bad_record_mac); when it
+    did not, the handshake itself was altered. A handshake signature that this leg shows not
+    verifying is the signature rule's (it says more), so this one stands aside there."""
+    found = _changed(f)
+    if found is None:
+        return None
+    checked = f.server_signature
+    if checked is not None and checked[0].verified is False:
+        return None
+    side, where, _ = found  # (the evidence line is note_relay_legs')
+    c = f.c
+    receiver = other_side(side)
+    a = f.alert
+    if a is None:  # (the receiver's alert, encrypted after the handshake)
+        a = next((x for x in c.alerts if x.sender == receiver and x.frame > where["frame"]), None)
+    close = c.tcp_close
+    aborted_by = a.sender if a is not None else (close.by if close is not None else None)
+    how = "alert" if a is not None else (close.how if close is not None else None)
+    if c.established:
+        return candidate("established", "record_corrupted_in_transit", "likely", failure_point="application_data",
+                         aborted_by=aborted_by, how=how, alert=a, alternatives=["middlebox_tampering"],
+                         explanation=(f"The handshake completed, then the relay that carries this connection changed "
+                                      f"bytes of the {side}'s protected records on their way: the {receiver}'s record "
+                                      "check fails on them (bad_record_mac, encrypted when sent after the handshake), "
+                                      "and the session ends. A relay forwards bytes unchanged; this one is faulty or "
+                                      "tampering."))
+    return candidate("failed", "middlebox_tampering", "likely", failure_point=phase_at(f, where["frame"], side),
+                     aborted_by=aborted_by, how=how, alert=a, alternatives=["handshake_transcript_mismatch"],
+                     explanation=(f"The relay that carries this connection changed bytes of the {side}'s handshake "
+                                  f"on their way, so the {receiver} checked something the {side} never sent and the "
+                                  "handshake failed. A relay forwards bytes unchanged; this one is faulty or "
+                                  "tampering."))
