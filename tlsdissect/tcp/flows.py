@@ -631,7 +631,7 @@ class FlowTable:
         conn.retire_seq = self.retired
         self.retired += 1
         self.relays.register(conn.retire_seq, conn.opening, conn.stream, conn.first_ts, conn.last_ts,
-                             first_reset(conn.rst), (conn.digest[0].summary(), conn.digest[1].summary()))
+                             first_reset(conn.rst), (conn.digest[0].points, conn.digest[1].points))
         table = self.table
         key, back = conn.keys
         # Both directions' entries go, when they are still this conversation's (a later one on the
@@ -695,7 +695,7 @@ class FlowTable:
         """Set and return ``conn``'s other legs (tcp.relays): call once the table has retired
         RELAY_WINDOW conversations after it, or at the end, for the same answer in a sharded run."""
         conn.relay_legs = legs = self.relays.legs(conn.retire_seq, conn.stream, conn.opening, conn.first_ts,
-                                                  conn.last_ts, (conn.digest[0].summary(), conn.digest[1].summary()))
+                                                  conn.last_ts, (conn.digest[0].points, conn.digest[1].points))
         return legs
 
     def take_done(self) -> list[TcpConnection]:

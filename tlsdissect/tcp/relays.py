@@ -13,40 +13,41 @@ ClientHello carries 32 random bytes within its first 43 (the pipeline asks only 
 plain-text request line does not.
 
 A relay that forwards bytes forwards them unchanged; one that changes them is tampering (or
-broken). Each conversation also keeps a :class:`StreamDigest` per direction, a CRC-32 of every
-``DIGEST_BLOCK`` bytes of its first ``DIGEST_BYTES``, so that two legs can be compared block by
-block after both have ended: the first block that differs says where, in each leg's stream and
-frames. The digest reads segments as they arrive, in sequence order only (a hole ends it), the
-same way for a conversation analysed here and for another worker's shadow of it, so that a sharded
-run compares as one process does.
+broken). Each conversation also keeps a :class:`StreamDigest` per direction: the running CRC-32 of
+its first ``DIGEST_BYTES`` at the end of every segment, so that two legs can be compared after
+both have ended: at the stream offsets where both legs' segments end, the CRCs agree up to the
+change and differ from it on, which places it between two such offsets (a relay that forwards
+segments as they come keeps most boundaries). The digest reads segments as they arrive, in
+sequence order only (a hole ends it), the same way for a conversation analysed here and for
+another worker's shadow of it, so that a sharded run compares as one process does.
 """
 
 from __future__ import annotations
 
 import zlib
+from array import array
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 DIGEST_BYTES = 16 * 1024  # of each direction: the handshake and the first records
-DIGEST_BLOCK = 1024  # bytes per CRC: where two legs differ is told to within this
+DIGEST_SEGMENTS = 64  # checkpoints kept per direction at most (tiny segments end the digest sooner)
 _MASK = 0xFFFFFFFF
 _crc32 = zlib.crc32
 
 
 class StreamDigest:
-    """CRC-32 per DIGEST_BLOCK of one direction's first DIGEST_BYTES, segments read in sequence
-    order (retransmitted bytes skipped; a hole, or DIGEST_BYTES read, ends it)."""
+    """The running CRC-32 of one direction's first DIGEST_BYTES at each segment's end, segments
+    read in sequence order (retransmitted bytes skipped; a hole, DIGEST_BYTES or
+    DIGEST_SEGMENTS ends it). One array of (end offset, CRC so far, frame) triples."""
 
-    __slots__ = ("next_seq", "blocks", "frames", "crc", "filled", "frame", "done")
+    __slots__ = ("next_seq", "points", "crc", "offset", "done")
 
     def __init__(self) -> None:
         self.next_seq = -1  # the next byte expected (-1: not known yet)
-        self.blocks: list[int] = []  # CRCs of the complete blocks
-        self.frames: list[int] = []  # the frame each complete block began in
-        self.crc = 0  # of the block being filled
-        self.filled = 0
-        self.frame = 0  # the frame the block being filled began in
+        self.points: array[int] = array("q")
+        self.crc = 0
+        self.offset = 0
         self.done = False
 
     def syn(self, seq: int) -> None:
@@ -60,64 +61,67 @@ class StreamDigest:
             # knows): not read. Real zeros leave a hole, which ends the digest.
             return
         nxt = self.next_seq
-        if nxt < 0:
-            nxt = seq  # (no SYN seen: from the first data segment on)
-        ahead = (seq - nxt) & _MASK
-        if ahead:
-            if ahead < 0x80000000:
-                self.done = True  # a hole: what follows cannot be lined up with the other leg
-                return
-            skip = 0x100000000 - ahead  # bytes of this segment already read
-            if skip >= n:
-                return  # a retransmission
-            payload = payload[skip:]
-            n -= skip
-        self.next_seq = (nxt + n) & _MASK
-        view = memoryview(payload)
-        pos = 0
-        while pos < n:
-            if not self.filled:
-                self.frame = frame
-            take = min(DIGEST_BLOCK - self.filled, n - pos)
-            self.crc = _crc32(view[pos:pos + take], self.crc)
-            self.filled += take
-            pos += take
-            if self.filled == DIGEST_BLOCK:
-                self.blocks.append(self.crc)
-                self.frames.append(self.frame)
-                self.crc = self.filled = 0
-                if len(self.blocks) * DIGEST_BLOCK >= DIGEST_BYTES:
-                    self.done = True
+        if nxt != seq:
+            if nxt < 0:
+                nxt = seq  # (no SYN seen: from the first data segment on)
+            else:
+                ahead = (seq - nxt) & _MASK
+                if ahead < 0x80000000:
+                    self.done = True  # a hole: what follows cannot be lined up with the other leg
                     return
+                skip = 0x100000000 - ahead  # bytes of this segment already read
+                if skip >= n:
+                    return  # a retransmission
+                payload = payload[skip:]
+                n -= skip
+        self.next_seq = (nxt + n) & _MASK
+        self.crc = crc = _crc32(payload, self.crc)
+        self.offset = offset = self.offset + n
+        points = self.points
+        points.extend((offset, crc, frame))
+        if offset >= DIGEST_BYTES or len(points) >= 3 * DIGEST_SEGMENTS:
+            self.done = True
 
-    def summary(self) -> "Digest":
-        """(block CRCs, their first frames, the partial block's CRC, its length, its first frame)."""
-        return (tuple(self.blocks), tuple(self.frames), self.crc, self.filled, self.frame)
 
 
-# StreamDigest.summary's form: what the index keeps of a direction once its conversation ended.
-Digest = tuple[tuple[int, ...], tuple[int, ...], int, int, int]
-NO_DIGEST: Digest = ((), (), 0, 0, 0)
-
-
-# Where two legs' bytes differ: (first byte, byte after the last, the frame the bytes begin in
-# in the asking conversation, in the other leg).
+# StreamDigest.points once its conversation ended (nothing is added then): what the index keeps.
+Digest = Sequence[int]
+NO_DIGEST: Digest = ()
+# Where two legs' bytes differ: (first byte it can be, byte after the last, the frame holding the
+# first in the asking conversation, in the other leg).
 Difference = tuple[int, int, int, int]
 
 
 def first_difference(mine: Digest, theirs: Digest) -> Optional[Difference]:
-    """The first block two digests of the same stream differ in, or None: equal as far as both
-    go (a partial last block is compared only when both hold the same number of its bytes)."""
-    blocks, frames, crc, filled, frame = mine
-    other_blocks, other_frames, other_crc, other_filled, other_frame = theirs
-    common = min(len(blocks), len(other_blocks))
-    for i in range(common):
-        if blocks[i] != other_blocks[i]:
-            return i * DIGEST_BLOCK, (i + 1) * DIGEST_BLOCK, frames[i], other_frames[i]
-    if len(blocks) == len(other_blocks) and filled and filled == other_filled and crc != other_crc:
-        start = common * DIGEST_BLOCK
-        return start, start + filled, frame, other_frame
+    """Where two digests of the same stream part, or None: equal at every offset where both have
+    a segment end. The change lies after the last such offset whose CRCs agree and no later than
+    the first whose CRCs differ (the CRC is a running one: once apart, always apart)."""
+    if not mine or not theirs or (mine[-3] == theirs[-3] and mine[-2] == theirs[-2]):
+        return None  # (the same running CRC at the same end: the same bytes, the common case)
+    i = j = 0
+    agreed = 0
+    while i < len(mine) and j < len(theirs):
+        a, b = mine[i], theirs[j]
+        if a < b:
+            i += 3
+        elif b < a:
+            j += 3
+        else:
+            if mine[i + 1] != theirs[j + 1]:
+                return agreed, a, _frame_at(mine, agreed), _frame_at(theirs, agreed)
+            agreed = a
+            i += 3
+            j += 3
     return None
+
+
+def _frame_at(points: Digest, offset: int) -> int:
+    """The frame of the segment that holds byte ``offset`` (the first segment ending after it)."""
+    for k in range(0, len(points), 3):
+        if points[k] > offset:
+            return points[k + 2]
+    return points[-1]
+
 
 OPENING_BYTES = 48  # bytes kept of each direction's first data segment (a ClientHello's random ends at 43)
 RELAY_WINDOW = 64  # retirements either side of a conversation among which its other legs are looked for
