@@ -34,9 +34,14 @@
 #
 #   dovecot-imapd postfix swaks tinyproxy  Dovecot IMAP (STARTTLS, imaps), Postfix smtpd and the
 #                swaks SMTP client (STARTTLS), tinyproxy (HTTP CONNECT proxy) (wide5_*)
+#   h2o caddy lighttpd-mod-gnutls ruby php-cli ncat wget2 python3-requests python3-httpx
+#                python3-aiohttp  h2o, Caddy, lighttpd on GnuTLS, Ruby and PHP peers
+#                (lab/peers/ruby_peer.rb, php_peer.php), ncat, wget2 and the Python HTTP
+#                clients (lab/peers/pyhttp_client.py) (wide6_*)
 #
 #   bash lab/build.sh 'wide4_*'       # the fourth wide lab alone (about 3 minutes)
 #   bash lab/build.sh 'wide5_*'       # the fifth (about 2 minutes)
+#   bash lab/build.sh 'wide6_*'       # the sixth (about 3 minutes)
 #
 # Everything runs on 127.0.0.1 high ports (20000+); servers are started with their own
 # configs under lab/work/ and stopped at the end of each scenario.  The wide_* scenarios each
@@ -49,7 +54,8 @@ packages=(apache2 nginx tcpdump openssl curl gnutls-bin python3 tshark wireshark
           lighttpd stunnel4 golang-go nodejs iptables iproute2 openjdk-17-jdk-headless
           libnss3-tools erlang-base erlang-ssl botan lighttpd-mod-wolfssl lighttpd-mod-mbedtls
           cargo librust-rustls-dev librust-rustls-pemfile-dev wget socat python3-urllib3
-          dovecot-imapd postfix swaks tinyproxy)
+          dovecot-imapd postfix swaks tinyproxy h2o caddy lighttpd-mod-gnutls ruby php-cli ncat
+          wget2 python3-requests python3-httpx python3-aiohttp)
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "lab/build.sh must run as root (apt-get, tcpdump, servers)" >&2

@@ -250,6 +250,11 @@ class Pki:
             # P-521 leaf.
             Leaf("ed25519", "inter", "www.lab.test", www, key=("ED25519",)),
             Leaf("p521", "inter", "www.lab.test", www, key=("EC", "ec_paramgen_curve:P-521")),
+            # The sixth wide lab (lab/wide6.py): a wildcard leaf (*.lab.test, which does not
+            # cover a.b.lab.test) and a leaf naming www.lab.test only (no IP address SAN, for a
+            # client that connects to 127.0.0.1 by address).
+            Leaf("wildcard", "inter", "*.lab.test", ("DNS:*.lab.test",)),
+            Leaf("dnsonly", "inter", "www.lab.test", ("DNS:www.lab.test",)),
         ]
         for leaf in leaves:
             self.leaf(leaf)
@@ -286,7 +291,7 @@ class Pki:
                                            "inter2.crt", "inter.crt"])
         self.bundle("fullchain-muststaple.pem", ["leaf-muststaple.crt", "inter.crt"])
         self.bundle("root-and-inter.pem", ["root.crt", "inter.crt"])
-        for v in ("ed25519", "p521"):
+        for v in ("ed25519", "p521", "wildcard", "dnsonly"):
             self.bundle(f"fullchain-{v}.pem", [f"leaf-{v}.crt", "inter.crt"])
         for v in ("notca", "nc", "deep", "muststaple", "wrongeku"):  # HAProxy: chain + key
             self.bundle(f"haproxy-{v}.pem", [f"fullchain-{v}.pem", f"leaf-{v}.key"])

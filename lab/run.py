@@ -41,6 +41,7 @@ from scenarios import SCENARIOS, Scenario
 from wide3 import CLIENT_VERSIONS, RUSTLS_PEER, ensure_java_peer, ensure_rustls_peer, lighttpd_version
 from wide4 import CLIENT_VERSIONS as CLIENT_VERSIONS4
 from wide5 import CLIENT_VERSIONS as CLIENT_VERSIONS5
+from wide6 import CLIENT_VERSIONS as CLIENT_VERSIONS6
 
 WORK = HERE / "work"
 OUT = REPO / "captures"
@@ -76,6 +77,8 @@ def tool_version(kind: str) -> str:
         return CLIENT_VERSIONS4[kind]()
     if kind in CLIENT_VERSIONS5:  # the wide5 lab's clients (swaks)
         return CLIENT_VERSIONS5[kind]()
+    if kind in CLIENT_VERSIONS6:  # the wide6 lab's clients (Ruby, PHP, ncat, wget2, Python HTTP)
+        return CLIENT_VERSIONS6[kind]()
     return f"Python {sys.version.split()[0]} ssl"
 
 
@@ -136,6 +139,17 @@ def client_error(kind: str, stdout: str, stderr: str) -> str | None:
         # "Failed writing HTTP request: ...", "No data received."
         lines = [ln for ln in (stderr + "\n" + stdout).splitlines()
                  if re.search(r"(?i)GnuTLS|error|unable|fail|refused|timed out|no data", ln)]
+    elif kind in ("ruby", "requests", "httpx", "aiohttp"):  # lab/peers: "error: <class>: <text>"
+        lines = [ln for ln in (stderr + "\n" + stdout).splitlines() if ln.startswith("error:")]
+    elif kind == "php":  # every warning PHP raised ("Peer certificate ... did not match ...")
+        lines = [ln for ln in (stderr + "\n" + stdout).splitlines()
+                 if ln.startswith(("warning:", "error:")) or ln.startswith("error:0")]
+    elif kind == "ncat":  # "Ncat: Failed SSL connection to ...: certificate verify failed."
+        lines = [ln for ln in (stderr + "\n" + stdout).splitlines() if ln.startswith("Ncat:")
+                 and "Version" not in ln]
+    elif kind == "wget2":  # "Certificate error: ...", "Failed to connect: ...", GnuTLS lines
+        lines = [ln for ln in (stderr + "\n" + stdout).splitlines()
+                 if re.search(r"(?i)GnuTLS|error|unable|fail|refused|timed out|verif|insecure", ln)]
     elif kind == "swaks":  # "*** Host did not advertise STARTTLS", "<** 454 4.7.0 TLS not ..."
         lines = [ln for ln in (stderr + "\n" + stdout).splitlines()
                  if ln.startswith(("***", "<**"))]

@@ -696,3 +696,9 @@ SCENARIOS.extend(WIDE4)
 from wide5 import WIDE5  # noqa: E402
 
 SCENARIOS.extend(WIDE5)
+
+# The sixth wide lab (lab/wide6.py): h2o, Caddy, lighttpd on GnuTLS, Ruby, PHP, ncat, wget2 and
+# the Python HTTP libraries, with failure modes no earlier lab made; held out as a whole.
+from wide6 import WIDE6  # noqa: E402
+
+SCENARIOS.extend(WIDE6)

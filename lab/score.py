@@ -26,7 +26,9 @@ as a whole, counted in held_out too), for the third alone (`wide3_*`, lab/wide3.
 JSSE, NSS, Erlang/OTP, Botan, wolfSSL and mbedTLS peers; held out as a whole) and for the fourth
 alone (`wide4_*`, lab/wide4.py: failure modes no earlier lab made; held out as a whole) and for
 the fifth alone (`wide5_*`, lab/wide5.py: revocation, PSK, STARTTLS, pinning, SNI filters, other
-key types, with Apache, Dovecot and a Python asyncio server; held out as a whole).
+key types, with Apache, Dovecot and a Python asyncio server; held out as a whole) and for the
+sixth alone (`wide6_*`, lab/wide6.py: h2o, Caddy, lighttpd on GnuTLS, Squid, Ruby, PHP, ncat,
+wget2 and the Python HTTP libraries; held out as a whole).
 No root, no tshark: only tlsdissect.  Exit status 0.
 """
 from __future__ import annotations
@@ -163,9 +165,10 @@ def totals(rows: list[dict], markdown: bool) -> str:
     table = []
     for s in SETS + ("wide (tuning+held_out)", "wide2 (held out, added later)",
                      "wide3 (held out, other stacks)", "wide4 (held out, new failure modes)",
-                     "wide5 (held out, more failure modes)"):
-        if s[:5] in ("wide2", "wide3", "wide4", "wide5"):  # a later wide lab alone (lab/wide2.py
-            # .. wide5.py),
+                     "wide5 (held out, more failure modes)",
+                     "wide6 (held out, new peers and modes)"):
+        if s[:5] in ("wide2", "wide3", "wide4", "wide5", "wide6"):  # a later wide lab alone
+            # (lab/wide2.py .. wide6.py),
             # part of held_out
             members = [r for r in rows if r["scenario"].startswith(s[:5] + "_")]
         else:

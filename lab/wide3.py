@@ -95,7 +95,8 @@ def botan_version(tool: str) -> str:
 
 
 def lighttpd_version(module: str) -> str:
-    lib = {"mod_wolfssl": ("wolfSSL", "libwolfssl35"), "mod_mbedtls": ("mbedTLS", "libmbedtls14")}
+    lib = {"mod_wolfssl": ("wolfSSL", "libwolfssl35"), "mod_mbedtls": ("mbedTLS", "libmbedtls14"),
+           "mod_gnutls": ("GnuTLS", "libgnutls30")}  # the last: lab/wide6.py
     name, package = lib[module]
     ver = _out(["lighttpd", "-v"]).split()[0]
     return f"{ver} {module} ({name} {_deb(package)})"

@@ -34,6 +34,33 @@ NOT_MET_TODAY: dict[str, str] = {
 NOT_NAMED_YET = frozenset({
 })
 
+# The sixth wide lab (wide6_*, lab/wide6.py) is held out like the five before it, so the test
+# above skips it. Its first look (lab/score.py on the code the lab was made against, nothing
+# tuned) missed the expected cause in these runs (scenario-run -> what the diagnosis named, with
+# its confidence). Strict: when the diagnosis comes to name the expected cause, the test says so
+# and the entry leaves the set. Only the misses are listed: the runs it read right are left to
+# lab/score.py, so that the held-out set does not turn into rules' regression data.
+HELD_OUT_NOT_NAMED_YET: dict[str, str] = {
+    "wide6_ip_san_mismatch_curl_lighttpd_gnutls12-nokeys": "ok (likely)",
+    "wide6_ip_san_mismatch_curl_lighttpd_gnutls12-keylog": "ok (likely)",
+    "wide6_ip_san_mismatch_php_s_server13-nokeys": "ok (likely)",
+    "wide6_ip_san_mismatch_php_s_server13-keylog": "server_cert_hostname_mismatch (likely)",
+    "wide6_legacy_tls10_client_ruby_h2o-nokeys": "server_closed_without_alert (likely)",
+    "wide6_not_yet_valid_wget2_caddy13-nokeys": "connection_reset (likely)",
+    "wide6_not_yet_valid_wget2_caddy13-keylog": "connection_reset (likely)",
+    "wide6_proxy_tunnel_untrusted_curl_squid_h2o13-nokeys": "server_cert_rejected (likely)",
+    "wide6_rsa_kex_only_client_ruby_h2o12-nokeys": "server_closed_without_alert (likely)",
+    "wide6_self_signed_php_caddy13-nokeys": "server_cert_rejected (likely)",
+    "wide6_server_eku_client_auth_httpx_caddy13-nokeys": "server_cert_rejected (likely)",
+    "wide6_sha1_leaf_wget2_lighttpd_gnutls13-nokeys": "connection_reset (likely)",
+    "wide6_sha1_leaf_wget2_lighttpd_gnutls13-keylog": "connection_reset (likely)",
+    "wide6_sni_unknown_curl_caddy-nokeys": "no_shared_cipher (possible)",
+    "wide6_tls13_only_client_php_lighttpd_gnutls12-nokeys": "server_closed_without_alert (likely)",
+    "wide6_untrusted_ncat_h2o13-nokeys": "server_cert_rejected (likely)",
+    "wide6_wildcard_mismatch_requests_h2o13-nokeys": "ok (likely)",
+    "wide6_wildcard_mismatch_requests_h2o13-keylog": "server_cert_hostname_mismatch (likely)",
+}
+
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 SIDECARS = sorted(CAPTURES.glob("*/expected.json"))
 
@@ -138,3 +165,31 @@ def test_every_lab_capture_has_a_sidecar() -> None:
 def test_the_causes_not_named_yet_are_catalogue_causes_some_sidecar_expects() -> None:
     expected = {_load(p)["expected"]["cause"] for p in SIDECARS}
     assert NOT_NAMED_YET <= set(CATALOGUE) & expected
+
+
+def _held_out_misses():
+    for run_id, named in sorted(HELD_OUT_NOT_NAMED_YET.items()):
+        name, _, run = run_id.rpartition("-")
+        yield pytest.param(CAPTURES / name / "expected.json", run == "keylog", id=run_id,
+                           marks=[pytest.mark.xfail(raises=AssertionError, strict=True,
+                                                    reason=f"first look named {named}")])
+
+
+@pytest.mark.parametrize("sidecar,with_keys", list(_held_out_misses()))
+def test_held_out_first_look_misses(sidecar: Path, with_keys: bool) -> None:
+    """The cause a held-out miss should get (lab/score.py's cause column): expected to fail."""
+    e = _load(sidecar)["expected"]
+    assert e["held_out"]
+    keylog = sidecar.parent / "keylog.txt"
+    assert keylog.exists() or not with_keys
+    report = tlsdissect.analyze(sidecar.parent / "capture.pcap", keylog=str(keylog) if with_keys else None)
+    g = _pick(report, e).diagnosis
+    assert g is not None and g.cause in (e["cause"], e.get("refined_cause")), (g.cause if g else None)
+
+
+def test_the_held_out_misses_are_held_out_lab_runs() -> None:
+    for run_id in HELD_OUT_NOT_NAMED_YET:
+        name, _, run = run_id.rpartition("-")
+        assert run in ("keylog", "nokeys"), run_id
+        assert _load(CAPTURES / name / "expected.json")["expected"]["held_out"], run_id
+        assert run == "nokeys" or (CAPTURES / name / "keylog.txt").exists(), run_id

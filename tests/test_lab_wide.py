@@ -1,7 +1,8 @@
 """The wide labs' captures (captures/wide_* and wide2_*: HAProxy, lighttpd, stunnel, gnutls-serv, Go and
 Node.js peers, relays; lab/wide.py; wide3_*: Java JSSE, NSS, Erlang/OTP, Botan, wolfSSL, mbedTLS,
 lab/wide3.py; wide4_*: failure modes and peers no earlier lab used, lab/wide4.py; wide5_*: more
-of them, lab/wide5.py): what
+of them, lab/wide5.py; wide6_*: h2o, Caddy, lighttpd on GnuTLS, Squid, Ruby, PHP, ncat, wget2 and
+the Python HTTP libraries, lab/wide6.py): what
 tlsdissect must already read right from the bytes.
 
 Not the diagnosis (lab/score.py measures that, and many of these causes are not in the
@@ -33,10 +34,12 @@ CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 # held-out set as a whole, added after the rules were tuned on the first) and the third
 # (wide3_*, lab/wide3.py: stacks never used before, held out as a whole) and the fourth
 # (wide4_*, lab/wide4.py: failure modes never made before, held out as a whole) and the fifth
-# (wide5_*, lab/wide5.py: revocation, PSK, STARTTLS, proxies, pinning; held out). Reading the
+# (wide5_*, lab/wide5.py: revocation, PSK, STARTTLS, proxies, pinning; held out) and the sixth
+# (wide6_*, lab/wide6.py: peers and failure modes none of the five used; held out). Reading the
 # facts (alerts, version, SNI) is checked on all of them; only the diagnosis is kept apart.
 WIDE = sorted(p for p in CAPTURES.glob("wide*_*/expected.json")
-              if p.parent.name.startswith(("wide_", "wide2_", "wide3_", "wide4_", "wide5_")))
+              if p.parent.name.startswith(("wide_", "wide2_", "wide3_", "wide4_", "wide5_",
+                                                           "wide6_")))
 # "frame 6 127.0.0.1:20720->127.0.0.1:56712 fatal no_application_protocol (120) [encrypted, ...]"
 ALERT_LINE = re.compile(r"frame (\d+) (\S+)->(\S+) (\w+) \S+ \((\d+)\)( \[encrypted)?")
 # "frame 24 127.0.0.1:21510->127.0.0.1:54294 encrypted alert (undecrypted)": a TLS 1.2 alert
@@ -105,6 +108,10 @@ def test_the_wide_lab_is_there() -> None:
     assert len(fifth) >= 25
     assert all(json.loads(p.read_text())["expected"]["held_out"] for p in fifth)
     assert all((p.parent / "capture.pcap").stat().st_size < 100_000 for p in fifth)
+    sixth = [p for p in WIDE if p.parent.name.startswith("wide6_")]
+    assert len(sixth) >= 30
+    assert all(json.loads(p.read_text())["expected"]["held_out"] for p in sixth)
+    assert all((p.parent / "capture.pcap").stat().st_size < 100_000 for p in sixth)
 
 
 @pytest.mark.parametrize("sidecar,with_keys", list(_cases()))
