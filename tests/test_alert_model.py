@@ -135,9 +135,6 @@ HELD_OUT_DISAGREEMENTS = {
     # lab/wide5.py (held out too): GnuTLS refuses a server certificate its CRL lists as revoked
     # ("The certificate chain is revoked") with bad_certificate (42), not certificate_revoked
     "wide5_server_revoked_crl_gnutls_asyncio12": "server_cert_revoked",
-    # lab/wide6.py (held out too): Caddy (Go crypto/tls behind certmagic) has no certificate for
-    # the name asked for and answers the ClientHello with internal_error (80)
-    "wide6_sni_unknown_curl_caddy": "sni_rejected",
 }
 
 

@@ -722,6 +722,9 @@ ALERTS: dict[int, AlertInfo] = {a.code: a for a in (
                _c("peer_internal_error", "likely", "Nothing in the hello is wrong by itself: the server's log has the "
                   "reason (unreadable key, a failing SNI or certificate callback). Go servers send internal_error "
                   "when their GetConfigForClient/GetCertificate callback fails.", "go"),
+               _c("sni_rejected", "possible", "The hello names a server and its lists are ordinary: a server with no "
+                  "certificate for that name (Caddy's certificate managers find none, and Go's crypto/tls turns "
+                  "the callback's error into internal_error).", "go"),
                _c("no_shared_cipher", "possible", "Some OpenSSL-based servers answer internal_error when nothing in "
                   "the hello is acceptable: compare suites, groups and signature schemes."),
                _c("legacy_protocol_rejected", "possible", "The ClientHello's highest version is TLS 1.1 or lower.")),

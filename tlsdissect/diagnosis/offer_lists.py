@@ -162,3 +162,11 @@ def read_lists(ch: Any, hrr_group: Optional[int] = None, server_key: Optional[st
     found = [read_suites(ch), read_groups(ch, hrr_group), read_schemes(ch, server_key)]
     readings = [r for r in found if r is not None]
     return sorted(readings, key=lambda r: -r.narrowness)
+
+
+def offers_only_tls13(ch: Any) -> bool:
+    """The ClientHello offers TLS 1.3 alone: supported_versions without an older version and no
+    cipher suite an older version could use (TLS 1.3's suites are 0x13xx)."""
+    versions = [v for v in (ch.supported_versions or ()) if not tables.is_grease(v)]
+    suites = [s for s in ch.cipher_suites if not tables.is_grease(s) and s not in SCSVS]
+    return bool(versions) and min(versions) >= 0x0304 and bool(suites) and all(s >> 8 == 0x13 for s in suites)

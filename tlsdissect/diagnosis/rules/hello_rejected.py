@@ -15,7 +15,7 @@ from tlsdissect.diagnosis.alert_codes import (
 from tlsdissect.diagnosis.candidate import Candidate, alert_label, by_alert, deciding
 from tlsdissect.diagnosis.causes import CAUSES
 from tlsdissect.diagnosis.facts import Facts
-from tlsdissect.diagnosis.offer_lists import SCSVS, ext_list, read_lists
+from tlsdissect.diagnosis.offer_lists import SCSVS, ext_list, offers_only_tls13, read_lists
 from tlsdissect.diagnosis.verdict import make_evidence
 from tlsdissect.tls import tables
 
@@ -92,14 +92,6 @@ def _peer_key(f: Facts) -> Optional[str]:
     return "ECDSA" if seen[0] in ("EC", "ECDSA") else seen[0]
 
 
-def _offers_only_tls13(ch: Any) -> bool:
-    """The ClientHello offers TLS 1.3 alone: supported_versions without an older version and no
-    cipher suite an older version could use (TLS 1.3's suites are 0x13xx)."""
-    versions = [v for v in (ch.supported_versions or ()) if not tables.is_grease(v)]
-    suites = [s for s in ch.cipher_suites if not tables.is_grease(s) and s not in SCSVS]
-    return bool(versions) and min(versions) >= 0x0304 and bool(suites) and all(s >> 8 == 0x13 for s in suites)
-
-
 def offered_list_refused(f: Facts) -> Optional[Candidate]:
     """handshake_failure or insufficient_security: nothing in one of the ClientHello's lists is
     acceptable; the list much narrower than what common servers accept is the likely one."""
@@ -128,7 +120,7 @@ def offered_list_refused(f: Facts) -> Optional[Candidate]:
                         f"The server refused the ClientHello with {label}. Of the client's lists, the {top.what} are "
                         "the narrow one next to what common servers accept: most likely the server accepts none of "
                         "them.", lines)
-    if not narrow and _offers_only_tls13(ch):
+    if not narrow and offers_only_tls13(ch):
         return by_alert(f, "protocol_version_mismatch", "likely", [r.cause for r in readings],
                         f"The server refused the ClientHello with {label}. The client offers only TLS 1.3, with lists "
                         "any TLS 1.3 server accepts, so most likely the server does not speak TLS 1.3: a server "
@@ -198,9 +190,23 @@ def hello_field_invalid(f: Facts) -> Optional[Candidate]:
 
 
 def internal_error_at_hello(f: Facts) -> Optional[Candidate]:
-    """internal_error at the hello: OpenSSL's answer when nothing in it is acceptable."""
+    """internal_error at the hello: OpenSSL's answer when nothing in it is acceptable; Go's
+    crypto/tls (Caddy and other Go servers) when its certificate callback finds nothing for the
+    name asked for. A hello whose lists are all ordinary and that names a server points to the
+    second."""
     if deciding(f).code != INTERNAL_ERROR:
         return None
+    ch = f.c.client_hello
+    name = f.c.server_name
+    if ch is not None and name and not any(r.narrow for r in read_lists(ch)):
+        hello = f.has("client_hello", "client")
+        return by_alert(f, "sni_rejected", "possible", ["no_shared_cipher", "peer_internal_error"],
+                        f"The server refused the ClientHello with {alert_label(f)}. Its lists are ordinary ones any "
+                        f"server accepts, and it asks for {name}: a server with no certificate for that name answers "
+                        "this way (Go's crypto/tls, hence Caddy, when its certificate callback fails); OpenSSL-based "
+                        "servers send it when nothing in the hello is acceptable.",
+                        [make_evidence(f"The ClientHello asks for {name}; its cipher suites, groups and signature "
+                                       "algorithms are all ordinary.", [hello.frame] if hello else [])])
     return by_alert(f, "no_shared_cipher", "possible", ["legacy_protocol_rejected", "unknown"],
                     f"The server refused the ClientHello with {alert_label(f)}; OpenSSL-based servers answer this way when "
                     "nothing in the hello is acceptable.")

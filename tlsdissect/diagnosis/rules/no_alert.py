@@ -13,9 +13,11 @@ from typing import Optional
 
 from tlsdissect.diagnosis.candidate import Candidate, candidate
 from tlsdissect.diagnosis.facts import Facts, other_side
+from tlsdissect.diagnosis.offer_lists import offers_only_tls13, read_lists
 from tlsdissect.diagnosis.phases import next_step, phase_at
 from tlsdissect.diagnosis.verdict import Evidence, make_evidence
 from tlsdissect.results.model import Alert, Connection, Event, TcpClose
+from tlsdissect.tls import tables
 
 _NONE: tuple[Event, ...] = ()
 _SERVER_TLS = ("handshake", "encrypted_record", "alert")
@@ -308,12 +310,58 @@ def _answer_not_captured(f: Facts, ch: Event) -> Optional[Candidate]:
                                   "be told. Capture both directions on one interface to see the answer."))
 
 
+def _hello_the_server_refuses(f: Facts, line: Evidence) -> Optional[Candidate]:
+    """What a server that closes on the ClientHello without a word most likely refused, when the
+    hello itself says it: an obsolete protocol only, one list much narrower than what common
+    servers accept, or TLS 1.3 alone. (Such servers close instead of alerting: h2o, lighttpd
+    with GnuTLS, and others that drop what they cannot serve; the alert-path rules read the same
+    lists, rules/hello_rejected.py.)"""
+    ch = f.c.client_hello
+    if ch is None:
+        return None
+    hello = f.has("client_hello", "client")
+    frames = [hello.frame] if hello else []
+    said = "The server closed the connection in answer to the ClientHello, without a TLS alert"
+    max_v = ch.max_version
+    if max_v is not None and 0x0300 <= max_v < 0x0303:
+        return candidate("failed", "legacy_protocol_rejected", "likely", failure_point="client_hello",
+                         aborted_by="server", how="fin", alternatives=["server_closed_without_alert"],
+                         evidence=[line, make_evidence(f"The client offers at most {tables.version_name(max_v)}.",
+                                                       frames)],
+                         explanation=(f"{said}. The client offers at most {tables.version_name(max_v)}, an obsolete "
+                                      "protocol most servers no longer accept."))
+    readings = read_lists(ch)
+    lines = [line] + [make_evidence(r.line(), frames) for r in readings]
+    narrow = [r for r in readings if r.narrow]
+    if narrow and (len(narrow) == 1 or narrow[0].narrowness > narrow[1].narrowness):
+        top = narrow[0]
+        return candidate("failed", top.cause, "likely", failure_point="client_hello", aborted_by="server", how="fin",
+                         alternatives=[r.cause for r in readings if r is not top] + ["server_closed_without_alert"],
+                         evidence=lines,
+                         explanation=(f"{said}. Of the client's lists, the {top.what} are the narrow one next to what "
+                                      "common servers accept: most likely the server accepts none of them and "
+                                      "closes rather than alerting."))
+    if not narrow and offers_only_tls13(ch):
+        return candidate("failed", "protocol_version_mismatch", "possible", failure_point="client_hello",
+                         aborted_by="server", how="fin",
+                         alternatives=["server_closed_without_alert"] + [r.cause for r in readings],
+                         evidence=lines + [make_evidence("The ClientHello's supported_versions lists TLS 1.3 only, "
+                                                         "and all of its cipher suites are TLS 1.3 suites.", frames)],
+                         explanation=(f"{said}. The client offers only TLS 1.3, with lists any TLS 1.3 server "
+                                      "accepts: a server limited to TLS 1.2 finds nothing it can use in it."))
+    return None
+
+
 def closed_on_hello(f: Facts) -> Optional[Candidate]:
     """The ClientHello gets no answer but a reset or a close (after hello_never_answered)."""
     close = f.c.tcp_close
     if close is None or not _hello_unanswered(f):
         return None
     line = make_evidence(f"The {close.by} {'resets' if close.how == 'rst' else 'closes'} the connection.", [close.frame])
+    if close.by == "server" and close.how == "fin":
+        refused = _hello_the_server_refuses(f, line)
+        if refused is not None:
+            return refused
     if close.by == "server":
         if close.how == "rst":
             return candidate("failed", "connection_reset", "likely", failure_point="client_hello",

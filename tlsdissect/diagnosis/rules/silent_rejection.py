@@ -77,6 +77,8 @@ def client_closed_on_certificate(f: Facts) -> Optional[Candidate]:
     if cert is None and not hidden_flight:
         return None
     for typ in _CLIENT_TLS:  # the client sent nothing TLS after the ServerHello
+        if typ == "change_cipher_spec" and f.tls13:
+            continue  # (TLS 1.3's compatibility ChangeCipherSpec says nothing: wget2 sends it, then resets)
         for e in f.by_type.get(typ, ()):
             if e.sender == "client" and sh.frame < e.frame <= close.frame:
                 return None
