@@ -63,7 +63,8 @@ _CLIENT_REFUSES_CERTIFICATE = (
     key_exchange.server_signature_invalid, key_exchange.unverifiable_signature_refused,
     key_exchange.weak_dh_group_refused,
     revocation.server_certificate_revoked,
-    server_certificate.unseen_certificate_expired, server_certificate.unseen_certificate_refused,
+    server_certificate.unseen_certificate_expired, server_certificate.unseen_weak_key,
+    server_certificate.unseen_certificate_refused,
     server_certificate.finding_explains_refusal, server_certificate.root_not_trusted,
     server_certificate.server_certificate_refused)
 _SERVER_REFUSES_CERTIFICATE = (client_certificate.client_certificate_missing, revocation.client_certificate_revoked,

@@ -189,3 +189,25 @@ def _protected_event(d: int, rec: tuple[int, float, int, int, int]) -> tuple[int
 
 _FIRST = itemgetter(0)
 _PROTECTED_TYPES = {CT_HANDSHAKE: "handshake", CT_APPLICATION_DATA: "application_data", CT_ALERT: "alert"}
+
+
+# A CertificateVerify record: handshake header (4), signature scheme (2), signature length (2),
+# the signature, inner content type (1), tag.
+_CERTIFICATE_VERIFY_OVERHEAD = 4 + 2 + 2 + 1
+
+
+def server_signature_length(lengths: Sequence[int], cipher_suite: Optional[int]) -> Optional[int]:
+    """TLS 1.3 without keys: the length of the server's CertificateVerify signature, read from
+    the sizes of its protected records after the ServerHello when each handshake message went in
+    a record of its own (OpenSSL, GnuTLS, Go and most servers do): the record right before the
+    first one of the Finished's exact size, with EncryptedExtensions and Certificate before it.
+    An RSA signature is as long as the key's modulus (128 bytes: a 1024-bit key). None when the
+    messages share records, or a record is padded so that no Finished-sized one comes."""
+    finished = finished_record(cipher_suite)
+    if finished not in lengths:
+        return None
+    at = list(lengths).index(finished)
+    if at < 3:
+        return None  # (EncryptedExtensions, Certificate and CertificateVerify each in a record first)
+    signature = lengths[at - 1] - _CERTIFICATE_VERIFY_OVERHEAD - _SHORT_TAG_SUITES.get(cipher_suite or 0, 16)
+    return signature if signature > 0 else None

@@ -15,6 +15,8 @@ from tlsdissect.diagnosis.alert_codes import (
     UNSUPPORTED_CERTIFICATE)
 from tlsdissect.diagnosis.candidate import Candidate, alert_label, by_alert, deciding
 from tlsdissect.diagnosis.facts import Facts
+from tlsdissect.diagnosis.verdict import make_evidence
+from tlsdissect.tls.conclusions import server_signature_length
 
 # A client's certificate alert against the server chain's findings: which findings explain
 # it, most telling first; the cause each names; the alerts a client sends for each.
@@ -78,6 +80,36 @@ def unseen_certificate_expired(f: Facts) -> Optional[Candidate]:
                     f"The client refused the server's certificate with {alert_label(f)}: the certificate (or one in its "
                     "chain) was outside its validity period by the client's clock. The certificate itself is "
                     "not visible in the capture.", hidden=_unseen(f))
+
+
+# RSA signatures of these lengths come from keys under 2048 bits (768 and 1024), which clients
+# at OpenSSL's security level 2 and every browser refuse. (64 bytes is Ed25519; ECDSA
+# signatures are DER and about 70-72, 102-104 or 137-139 bytes long.)
+_WEAK_RSA_SIGNATURES = frozenset({96, 128})
+
+
+def unseen_weak_key(f: Facts) -> Optional[Candidate]:
+    """TLS 1.3 without keys, a certificate refused: the size of the server's CertificateVerify
+    record gives its signature's length, and an RSA signature of 128 bytes is a 1024-bit key."""
+    if f.server_chain is not None or not f.tls13:
+        return None
+    sh = f.hellos()[1]
+    a = deciding(f)
+    if sh is None or a.sender != "client":
+        return None
+    records = [e for e in f.protected("server", sh.frame - 1, a.frame)]
+    signature = server_signature_length([e.info.get("length", 0) for e in records], f.c.cipher_code)
+    if signature not in _WEAK_RSA_SIGNATURES:
+        return None
+    frames = sorted({e.frame for e in records[:4]})
+    line = make_evidence(f"The server's encrypted flight comes one message per record; the record before its "
+                         f"Finished, the CertificateVerify, holds a {signature}-byte signature: an RSA key of "
+                         f"{signature * 8} bits.", frames)
+    return by_alert(f, "weak_server_key", "likely", ["server_cert_rejected", "server_cert_untrusted"],
+                    f"The client refused the server's certificate with {alert_label(f)}. The certificate is encrypted "
+                    f"(TLS 1.3), but the size of the server's signature shows its key: RSA with {signature * 8} bits, "
+                    "which clients refuse below 2048 bits (OpenSSL's default security level, browsers, Go).",
+                    [line], hidden=_unseen(f))
 
 
 def unseen_certificate_refused(f: Facts) -> Optional[Candidate]:
