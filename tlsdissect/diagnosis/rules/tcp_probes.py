@@ -10,7 +10,7 @@ that resets after unanswered keep-alives is its TCP giving up on a silent peer.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from tlsdissect.diagnosis.candidate import Candidate, candidate
 from tlsdissect.diagnosis.facts import Facts, other_side
@@ -22,6 +22,16 @@ _MAX_FRAMES = 8
 
 def _frames(frames: list[int]) -> str:
     return ", ".join(map(str, frames[:_MAX_FRAMES]))
+
+
+def _first_side(by_side: Optional[dict[str, Any]], test: Callable[[dict[str, Any]], bool]
+                ) -> Optional[tuple[str, dict[str, Any]]]:
+    """The first side (client, then server) whose entry in ``by_side`` passes ``test``."""
+    for side in ("client", "server"):
+        entry = (by_side or {}).get(side)
+        if entry is not None and test(entry):
+            return side, entry
+    return None
 
 
 def _probe_line(side: str, probes: dict[str, Any], answered: bool) -> Evidence:
@@ -37,15 +47,10 @@ def probes_unanswered(f: Facts) -> Optional[Candidate]:
     peer sent nothing after them: the peer, or the path to it, was gone; the side's TCP gave up
     (Linux resets after TCP_KEEPCNT probes) or the capture ended while it probed."""
     c = f.c
-    probes = c.extra.get("probes")
-    if not probes:
+    found = _first_side(c.extra.get("probes"), lambda p: p["unanswered_at_end"] >= MIN_UNANSWERED)
+    if found is None:
         return None
-    for side in ("client", "server"):
-        mine = probes.get(side)
-        if mine is not None and mine["unanswered_at_end"] >= MIN_UNANSWERED:
-            break
-    else:
-        return None
+    side, mine = found
     peer = other_side(side)
     close = c.tcp_close
     if close is not None and (close.by != side or close.frame < mine["frames"][-1]):
@@ -75,15 +80,10 @@ def stopped_reading(f: Facts) -> Optional[Candidate]:
     the connection during it, that side gave up waiting (a send timeout); when the reader
     itself ends it, it left with bytes unread."""
     c = f.c
-    zero = c.extra.get("zero_window")
-    if not zero:
+    found = _first_side(c.extra.get("zero_window"), lambda spell: bool(spell["open_at_end"]))
+    if found is None:
         return None
-    for side in ("client", "server"):
-        spell = zero.get(side)
-        if spell is not None and spell["open_at_end"]:
-            break
-    else:
-        return None
+    side, spell = found
     sender = other_side(side)
     close = c.tcp_close
     if close is not None and close.frame < spell["first_frame"]:
