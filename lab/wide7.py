@@ -57,11 +57,16 @@ def w7(name: str, description: str, server: tuple, client: dict, expected: dict,
     work = f"lab/work/{name}"
     expected = dict(expected, cause_family=FAMILIES[expected["cause"]], held_out=True)
     client = dict(client, client=[a.replace("{scen}", work) for a in client["client"]])
-    kind, spec = server
-    if kind == "command":
-        spec = dict(spec, argv=[a.replace("{scen}", str(HERE.parent / work))
-                                for a in spec["argv"]])
-    WIDE7.append(sc(name, description, (kind, spec), client, expected, netns=True,
+    def placed(server: tuple) -> tuple:
+        kind, spec = server
+        if kind == "command":
+            spec = dict(spec, argv=[a.replace("{scen}", str(HERE.parent / work))
+                                    for a in spec["argv"]])
+        return kind, spec
+
+    if kw.get("upstream") is not None:  # (the captures' first run left the upstream's
+        kw["upstream"] = placed(kw["upstream"])  # {scen} literal: a folder in the cwd)
+    WIDE7.append(sc(name, description, placed(server), client, expected, netns=True,
                     trust=TRUST, **kw))
 
 
