@@ -42,6 +42,7 @@ from wide3 import CLIENT_VERSIONS, RUSTLS_PEER, ensure_java_peer, ensure_rustls_
 from wide4 import CLIENT_VERSIONS as CLIENT_VERSIONS4
 from wide5 import CLIENT_VERSIONS as CLIENT_VERSIONS5
 from wide6 import CLIENT_VERSIONS as CLIENT_VERSIONS6
+from wide7 import CLIENT_VERSIONS as CLIENT_VERSIONS7
 
 WORK = HERE / "work"
 OUT = REPO / "captures"
@@ -79,6 +80,8 @@ def tool_version(kind: str) -> str:
         return CLIENT_VERSIONS5[kind]()
     if kind in CLIENT_VERSIONS6:  # the wide6 lab's clients (Ruby, PHP, ncat, wget2, Python HTTP)
         return CLIENT_VERSIONS6[kind]()
+    if kind in CLIENT_VERSIONS7:  # the wide7 lab's clients (socat, the stall client)
+        return CLIENT_VERSIONS7[kind]()
     return f"Python {sys.version.split()[0]} ssl"
 
 

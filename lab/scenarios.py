@@ -702,3 +702,9 @@ SCENARIOS.extend(WIDE5)
 from wide6 import WIDE6  # noqa: E402
 
 SCENARIOS.extend(WIDE6)
+
+# The seventh wide lab (lab/wide7.py): zero windows, unanswered keep-alives and relays that
+# change or reset a connection with both legs captured; socat as a TLS client; held out as a whole.
+from wide7 import WIDE7  # noqa: E402
+
+SCENARIOS.extend(WIDE7)

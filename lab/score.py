@@ -28,7 +28,9 @@ alone (`wide4_*`, lab/wide4.py: failure modes no earlier lab made; held out as a
 the fifth alone (`wide5_*`, lab/wide5.py: revocation, PSK, STARTTLS, pinning, SNI filters, other
 key types, with Apache, Dovecot and a Python asyncio server; held out as a whole) and for the
 sixth alone (`wide6_*`, lab/wide6.py: h2o, Caddy, lighttpd on GnuTLS, Squid, Ruby, PHP, ncat,
-wget2 and the Python HTTP libraries; held out as a whole).
+wget2 and the Python HTTP libraries; held out as a whole) and for the seventh alone (`wide7_*`,
+lab/wide7.py: zero windows, unanswered keep-alives, relays that alter or reset a connection
+with both legs captured, socat as a TLS client; held out as a whole).
 No root, no tshark: only tlsdissect.  Exit status 0.
 """
 from __future__ import annotations
@@ -166,9 +168,10 @@ def totals(rows: list[dict], markdown: bool) -> str:
     for s in SETS + ("wide (tuning+held_out)", "wide2 (held out, added later)",
                      "wide3 (held out, other stacks)", "wide4 (held out, new failure modes)",
                      "wide5 (held out, more failure modes)",
-                     "wide6 (held out, new peers and modes)"):
-        if s[:5] in ("wide2", "wide3", "wide4", "wide5", "wide6"):  # a later wide lab alone
-            # (lab/wide2.py .. wide6.py),
+                     "wide6 (held out, new peers and modes)",
+                     "wide7 (held out, transport and relays)"):
+        if s[:5] in ("wide2", "wide3", "wide4", "wide5", "wide6", "wide7"):  # a later wide lab
+            # alone (lab/wide2.py .. wide7.py),
             # part of held_out
             members = [r for r in rows if r["scenario"].startswith(s[:5] + "_")]
         else:

@@ -34,7 +34,8 @@ NOT_MET_TODAY: dict[str, str] = {
 NOT_NAMED_YET = frozenset({
 })
 
-# The sixth wide lab (wide6_*, lab/wide6.py) is held out like the five before it, so the test
+# The sixth wide lab (wide6_*, lab/wide6.py) is held out like the five before it (and the
+# seventh, wide7_*, like the six), so the test
 # above skips it. Its first look (lab/score.py on the code the lab was made against, nothing
 # tuned) missed the expected cause in these runs (scenario-run -> what the diagnosis named, with
 # its confidence). Strict: when the diagnosis comes to name the expected cause, the test says so
@@ -51,6 +52,23 @@ HELD_OUT_NOT_NAMED_YET: dict[str, str] = {
     "wide6_untrusted_ncat_h2o13-nokeys": "server_cert_rejected (likely)",
     "wide6_wildcard_mismatch_requests_h2o13-nokeys": "ok (likely)",
     "wide6_wildcard_mismatch_requests_h2o13-keylog": "server_cert_hostname_mismatch (likely)",
+    # The seventh (wide7_*, lab/wide7.py: zero windows, unanswered keep-alives, relays with both
+    # legs captured, socat as a client), its first look on main at 006e765, nothing tuned:
+    "wide7_hostname_mismatch_socat_nginx13-nokeys": "ok (likely)",
+    "wide7_relay_app_s2c_go_nginx13-nokeys": "middlebox_reset (likely)",
+    "wide7_relay_client_random_rsa_kex_s_client_nginx12-nokeys":
+        "record_corrupted_in_transit (possible)",
+    "wide7_relay_client_random_rsa_kex_s_client_nginx12-keylog":
+        "record_corrupted_in_transit (possible)",
+    "wide7_relay_server_random_curl_nginx13-nokeys": "server_cert_rejected (possible)",
+    "wide7_relay_server_random_curl_nginx13-keylog": "server_cert_rejected (possible)",
+    "wide7_relay_server_random_go_haproxy13-nokeys": "server_cert_rejected (possible)",
+    "wide7_untrusted_erlang_socat13-nokeys": "server_cert_rejected (possible)",
+    "wide7_zero_window_apache_timeout12-nokeys": "ok (certain)",
+    "wide7_zero_window_lighttpd_write_idle13-nokeys": "ok (certain)",
+    "wide7_zero_window_lighttpd_write_idle13-keylog": "truncated_response (certain)",
+    "wide7_zero_window_nginx_send_timeout13-nokeys": "ok (certain)",
+    "wide7_zero_window_nginx_send_timeout13-keylog": "truncated_response (certain)",
 }
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"

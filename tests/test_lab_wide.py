@@ -35,11 +35,13 @@ CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 # (wide3_*, lab/wide3.py: stacks never used before, held out as a whole) and the fourth
 # (wide4_*, lab/wide4.py: failure modes never made before, held out as a whole) and the fifth
 # (wide5_*, lab/wide5.py: revocation, PSK, STARTTLS, proxies, pinning; held out) and the sixth
-# (wide6_*, lab/wide6.py: peers and failure modes none of the five used; held out). Reading the
+# (wide6_*, lab/wide6.py: peers and failure modes none of the five used; held out) and the
+# seventh (wide7_*, lab/wide7.py: zero windows, unanswered keep-alives, relays that alter or reset
+# a connection with both legs captured, socat as a client; held out). Reading the
 # facts (alerts, version, SNI) is checked on all of them; only the diagnosis is kept apart.
 WIDE = sorted(p for p in CAPTURES.glob("wide*_*/expected.json")
               if p.parent.name.startswith(("wide_", "wide2_", "wide3_", "wide4_", "wide5_",
-                                                           "wide6_")))
+                                           "wide6_", "wide7_")))
 # "frame 6 127.0.0.1:20720->127.0.0.1:56712 fatal no_application_protocol (120) [encrypted, ...]"
 ALERT_LINE = re.compile(r"frame (\d+) (\S+)->(\S+) (\w+) \S+ \((\d+)\)( \[encrypted)?")
 # "frame 24 127.0.0.1:21510->127.0.0.1:54294 encrypted alert (undecrypted)": a TLS 1.2 alert
@@ -112,6 +114,11 @@ def test_the_wide_lab_is_there() -> None:
     assert len(sixth) >= 30
     assert all(json.loads(p.read_text())["expected"]["held_out"] for p in sixth)
     assert all((p.parent / "capture.pcap").stat().st_size < 100_000 for p in sixth)
+    seventh = [p for p in WIDE if p.parent.name.startswith("wide7_")]
+    assert len(seventh) >= 20
+    assert all(json.loads(p.read_text())["expected"]["held_out"] for p in seventh)
+    # the largest: a 400 kB download through a zero window that opens again
+    assert all((p.parent / "capture.pcap").stat().st_size < 500_000 for p in seventh)
 
 
 @pytest.mark.parametrize("sidecar,with_keys", list(_cases()))
