@@ -64,11 +64,6 @@ HELD_OUT_NOT_NAMED_YET: dict[str, str] = {
     "wide7_relay_server_random_curl_nginx13-keylog": "server_cert_rejected (possible)",
     "wide7_relay_server_random_go_haproxy13-nokeys": "server_cert_rejected (possible)",
     "wide7_untrusted_erlang_socat13-nokeys": "server_cert_rejected (possible)",
-    "wide7_zero_window_apache_timeout12-nokeys": "ok (certain)",
-    "wide7_zero_window_lighttpd_write_idle13-nokeys": "ok (certain)",
-    "wide7_zero_window_lighttpd_write_idle13-keylog": "truncated_response (certain)",
-    "wide7_zero_window_nginx_send_timeout13-nokeys": "ok (certain)",
-    "wide7_zero_window_nginx_send_timeout13-keylog": "truncated_response (certain)",
 }
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"

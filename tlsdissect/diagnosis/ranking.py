@@ -90,6 +90,9 @@ ALERT_RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
 }
 ANY_ALERT: tuple[Rule, ...] = (handshake_end.unexplained_alert,)
 
+# Tried first for a TLS connection with relay legs, whatever family decides (none of it always applies).
+RELAY: tuple[Rule, ...] = (transport.relay_changed_bytes,)
+
 HIDDEN_ALERT: tuple[Rule, ...] = (
     no_alert.one_way_capture, no_alert.no_client_hello_seen, hidden_alerts.client_renegotiation_refused,
     hidden_alerts.renegotiation_answered_with_alert, hidden_alerts.renegotiated_then_aborted,
@@ -195,7 +198,7 @@ def decide(f: Facts) -> Candidate:
         elif c.established:
             rules = AFTER_HANDSHAKE
     if c.is_tls and rules is not NOT_TLS and c.extra.get("relay_legs"):
-        rules = (transport.relay_changed_bytes,) + rules  # (the legs' bytes differ: a relay changed them)
+        rules = RELAY + rules  # (when the legs' bytes differ, a relay changed them: before any family)
     for rule in rules:
         found = rule(f)
         if found is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from tlsdissect.diagnosis.candidate import Candidate, candidate
-from tlsdissect.diagnosis.facts import Facts, other_side
+from tlsdissect.diagnosis.facts import PROBABLE_ALERT_MAX, Facts, other_side
 from tlsdissect.diagnosis.verdict import Evidence, make_evidence
 
 MIN_UNANSWERED = 2  # probes without an answer at the end before the peer counts as gone
@@ -82,7 +82,7 @@ def stopped_reading(f: Facts) -> Optional[Candidate]:
     c = f.c
     found = _first_side(c.extra.get("zero_window"), lambda spell: bool(spell["open_at_end"]))
     if found is None:
-        return None
+        return _gave_up_during_stall(f)
     side, spell = found
     sender = other_side(side)
     close = c.tcp_close
@@ -115,3 +115,61 @@ def stopped_reading(f: Facts) -> Optional[Candidate]:
                      evidence=evidence,
                      explanation=(f"The handshake completed, then the {side} stopped reading: its TCP receive window "
                                   f"stayed at zero, so the {sender} could send nothing more; {why}."))
+
+
+def _said_goodbye(f: Facts, sender: str, close_frame: int) -> bool:
+    """The sender's last record up to its close is an alert, or in TLS 1.3 without keys one
+    small enough to be its encrypted close_notify (the connection's last records, which a long
+    transfer's timeline no longer lists)."""
+    last = [r for r in (f.c.last_records or {}).get(sender, ()) if r["frame"] <= close_frame]
+    if not last:
+        return False
+    record = last[-1]
+    return record["content_type"] == 21 or (f.tls13 and record["protected"] and record["length"] <= PROBABLE_ALERT_MAX)
+
+
+GAVE_UP_SECONDS = 1.0  # a stall this long can outlast a sender's write timeout (nginx send_timeout, Apache Timeout)
+
+
+def _gave_up_during_stall(f: Facts) -> Optional[Candidate]:
+    """A side's window stayed zero GAVE_UP_SECONDS and more and then opened again, and the other
+    side, the sender, then ended the connection without a goodbye in TLS (no close_notify before
+    its FIN or reset; in TLS 1.3 without keys, no alert-sized record last): the sender gave up
+    during the stall. Its close had waited behind the data it had queued, and left when the
+    reader read again (nginx, Apache and lighttpd time out a write this way). With the key log
+    the decrypted response shows it cut short: likely; otherwise possible."""
+    c = f.c
+    found = _first_side(c.extra.get("zero_window"), lambda spell: spell["seconds"] >= GAVE_UP_SECONDS)
+    close = c.tcp_close
+    if found is None or close is None:
+        return None
+    side, spell = found
+    sender = other_side(side)
+    if close.by != sender or close.frame < spell["first_frame"]:
+        return None
+    if any(a.frame <= close.frame for a in c.alerts) or _said_goodbye(f, sender, close.frame):
+        return None  # (a sender that said goodbye in TLS finished its answer; a reader that did first was done)
+    cut = (c.extra.get("http") or {}).get("unfinished")
+    evidence = [make_evidence(f"The {side} advertises a zero window from frame {spell['first_frame']} for "
+                              f"{spell['seconds']:.1f} s (until frame {spell['reopened_frame']}): its application "
+                              "read nothing meanwhile.", [spell["first_frame"], spell["reopened_frame"]]),
+                make_evidence(f"The {sender} then {'resets' if close.how == 'rst' else 'closes'} the connection without "
+                              "a close_notify: it had given up during the stall, and its close waited behind the data "
+                              "it had queued.", [close.frame])]
+    probes = (c.extra.get("probes") or {}).get(sender)
+    if probes is not None and probes["while_peer_window_zero"]:
+        evidence.insert(1, _probe_line(sender, probes, answered=True))
+    if cut and cut.get("answered"):
+        evidence.append(make_evidence("The decrypted response stops before its end: cut short.",
+                                      [x for x in (cut.get("frame"),) if x is not None]))
+    return candidate("established", "receiver_stopped_reading", "likely" if cut else "possible",
+                     failure_point="application_data", aborted_by=sender, how=close.how,
+                     alternatives=["truncated_response", "server_closed_without_alert" if sender == "server"
+                                   else "client_closed_without_alert"],
+                     evidence=evidence,
+                     explanation=(f"The handshake completed, then the {side} stopped reading for "
+                                  f"{spell['seconds']:.1f} s: its TCP window stayed at zero, and the {sender}, which "
+                                  "could send nothing, gave up meanwhile (a write timeout: nginx's send_timeout, "
+                                  "Apache's Timeout, lighttpd's max-write-idle). When the window opened again, the "
+                                  f"{sender}'s queued data and then its close went out, without a close_notify: the "
+                                  f"{side} got a cut-short answer."))

@@ -211,6 +211,11 @@ def relay_changed_bytes(f: Facts) -> Optional[Candidate]:
     checked = f.server_signature
     if checked is not None and checked[0].verified is False:
         return None
+    if checked is not None and checked[0].verified is True:
+        check, msg_frame = checked
+        f.note(f"The {check.message.replace('_', ' ')}'s {check.scheme} signature verifies with the public key of "
+               f"the server's certificate ({check.key}): on this leg the bytes are as the server signed them.",
+               [msg_frame])
     side, where, _ = found  # (the evidence line is note_relay_legs')
     c = f.c
     receiver = other_side(side)
