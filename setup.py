@@ -29,6 +29,7 @@ COMPILED = [
     "tlsdissect/tls/handlers.py",
     "tlsdissect/tls/conclusions.py",
     "tlsdissect/tls/jsonforms.py",
+    "tlsdissect/pipeline/packet_loop.py",
     "tlsdissect/pipeline/assemble.py",
     "tlsdissect/pipeline/relays.py",
     "tlsdissect/pipeline/neighbours.py",
