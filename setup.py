@@ -10,8 +10,8 @@ import os
 from setuptools import setup
 
 # The modules mypyc compiles: the per-packet and per-record paths, the TLS session, what the
-# pipeline does per finished connection (assemble, enrich, fingerprints, the diagnosis' facts and
-# ranking). Grown as mypyc accepts modules (docs/compiled.md lists what is compiled, what is not
+# pipeline does per finished connection (assemble, enrich, fingerprints, the diagnosis' facts,
+# ranking and rules). Grown as mypyc accepts modules (docs/compiled.md lists what is compiled, what is not
 # and why, and the measured speed).
 COMPILED = [
     "tlsdissect/capture/packet.py",
@@ -29,6 +29,7 @@ COMPILED = [
     "tlsdissect/tls/handlers.py",
     "tlsdissect/tls/conclusions.py",
     "tlsdissect/tls/jsonforms.py",
+    "tlsdissect/pipeline/packet_loop.py",
     "tlsdissect/pipeline/assemble.py",
     "tlsdissect/pipeline/relays.py",
     "tlsdissect/pipeline/neighbours.py",
@@ -40,6 +41,28 @@ COMPILED = [
     "tlsdissect/diagnosis/facts.py",
     "tlsdissect/diagnosis/ranking.py",
     "tlsdissect/diagnosis/reasoner.py",
+    "tlsdissect/diagnosis/phases.py",
+    "tlsdissect/diagnosis/texts.py",
+    "tlsdissect/diagnosis/rules/after_handshake.py",
+    "tlsdissect/diagnosis/rules/alert_model.py",
+    "tlsdissect/diagnosis/rules/alpn_unselected.py",
+    "tlsdissect/diagnosis/rules/client_certificate.py",
+    "tlsdissect/diagnosis/rules/client_certificate_silent.py",
+    "tlsdissect/diagnosis/rules/handshake_end.py",
+    "tlsdissect/diagnosis/rules/hello_rejected.py",
+    "tlsdissect/diagnosis/rules/hidden_alerts.py",
+    "tlsdissect/diagnosis/rules/http_answers.py",
+    "tlsdissect/diagnosis/rules/key_exchange.py",
+    "tlsdissect/diagnosis/rules/late_alert.py",
+    "tlsdissect/diagnosis/rules/no_alert.py",
+    "tlsdissect/diagnosis/rules/not_tls.py",
+    "tlsdissect/diagnosis/rules/post_handshake.py",
+    "tlsdissect/diagnosis/rules/record_integrity.py",
+    "tlsdissect/diagnosis/rules/revocation.py",
+    "tlsdissect/diagnosis/rules/server_certificate.py",
+    "tlsdissect/diagnosis/rules/silent_rejection.py",
+    "tlsdissect/diagnosis/rules/starttls.py",
+    "tlsdissect/diagnosis/rules/transport.py",
 ]
 
 

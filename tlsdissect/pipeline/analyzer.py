@@ -9,29 +9,22 @@ from __future__ import annotations
 
 import gc
 import os
-from itertools import chain
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
 
-from tlsdissect.capture.packet import SUPPORTED_LINKTYPES, SYN, TICK, UDP_DATAGRAM, UDP_ICMP_ERROR
 from tlsdissect.capture.chain import open_capture
-from tlsdissect.capture.reader import CaptureReader, DecryptionSecrets, Source
+from tlsdissect.capture.reader import CaptureReader, Source
 from tlsdissect.pipeline.assemble import assemble, reportable, server_port
-from tlsdissect.pipeline.openvpn_udp import OpenVpnUdpFlows
-from tlsdissect.pipeline.quic_results import finish_quic
+from tlsdissect.pipeline.packet_loop import run_stages
 from tlsdissect.pipeline.relays import RelayHold
 from tlsdissect.results.model import Connection, Report
-from tlsdissect.dtls.flows import DtlsFlows
-from tlsdissect.quic.flows import QuicFlows
-from tlsdissect.pipeline.udp_streams import UdpStreams
-from tlsdissect.tcp.flows import NEEDS_FLOW_TABLE, TOMBSTONE_TTL, FlowTable, TcpConnection
+from tlsdissect.tcp.flows import FlowTable, TcpConnection
 from tlsdissect.tls.session import TlsSession
 
 if TYPE_CHECKING:  # (a type only: a run without a key log never imports the keys stage)
     from tlsdissect.keys.keylog import KeyLog
 
 
-GC_YOUNG_LIMIT = 200_000  # young container objects that trigger a collection while automatic GC is off
 
 
 class quiet_gc:
@@ -42,7 +35,7 @@ class quiet_gc:
     on a handshake-heavy capture, for no gain, since the engine makes almost no reference
     cycles (none in the 11 221 connections of bench's 50 MB handshakes capture). While it is
     off, ``iter_connections`` still collects the young generations whenever more than
-    GC_YOUNG_LIMIT new container objects have stayed alive since the last collection, so
+    packet_loop.GC_YOUNG_LIMIT new container objects have stayed alive since the last collection, so
     any cycles there are do not pile up."""
 
     def __enter__(self) -> "quiet_gc":
@@ -111,36 +104,6 @@ class Sessions:
         session = TlsSession()
         session.keylog = self.keylog
         return session
-
-
-# Below this snap length a full-size Ethernet frame is cut short (1514 bytes with its header).
-FULL_FRAME = 1514
-
-
-def _end_warnings(reader: Any, table: FlowTable) -> list[str]:
-    """What the end of the capture tells about it: a short snap length, stream numbers forgotten."""
-    out = []
-    short = _short_snaplen(reader)
-    if short:
-        out.append(short)
-    if table.tombstones_dropped:
-        out.append(f"{table.tombstones_dropped} retired connections forgot their stream number early "
-                   f"(more than {table.max_tombstones} were retired within {TOMBSTONE_TTL:g} s, "
-                   "docs/limits.md): a late packet of one of them started a new stream number")
-    return out
-
-
-def _short_snaplen(reader: Any) -> Optional[str]:
-    """A warning when the capture was made with a snap length that cuts full-size frames short
-    (tcpdump -s 68/96/128, old defaults and "headers only" setups): the TLS messages in the
-    cut frames are incomplete, which shows as bytes missing from the capture, not as silence."""
-    info = getattr(reader, "info", None)
-    sizes = sorted({i.snaplen for i in getattr(info, "interfaces", ()) if 0 < i.snaplen < FULL_FRAME})
-    if not sizes:
-        return None
-    return (f"the capture was made with a snap length of {', '.join(map(str, sizes))} bytes: longer frames are cut "
-            "short, so the TLS messages in them are incomplete and show as bytes missing from the capture (capture "
-            "again with `tcpdump -s 0`)")
 
 
 def _finish(conn: TcpConnection, sessions: Sessions, capture_ended: bool, opts: Options) -> Optional[Connection]:
@@ -238,23 +201,6 @@ def _keylog_lines_ignored(lines: list[Any]) -> str:
     return f"key log: {len(lines)} line(s) not understood, ignored ({shown}{more})"
 
 
-def _absorb_secrets(table: FlowTable, sessions: Sessions, secrets: list[DecryptionSecrets]) -> None:
-    """Key material of Decryption Secrets Blocks (``secrets``, emptied) into the table's key log."""
-    from tlsdissect.keys.keylog import KeyLog, keylog_from_dsb
-
-    for dsb in secrets:
-        log = keylog_from_dsb(dsb.secrets_type, dsb.data)
-        if log is None:
-            continue
-        if sessions.keylog is None:
-            sessions.keylog = KeyLog()
-        sessions.keylog.merge(log)
-        for conn in table.active.values():  # connections already open get the keys too
-            if isinstance(conn, TcpConnection) and isinstance(conn.consumer, TlsSession):
-                conn.consumer.keylog = sessions.keylog
-    secrets.clear()
-
-
 def iter_connections(source: Source, *, include_all: bool = False, keylog: Optional[KeyLogSource] = None,
                      diagnose: bool = True, ca_file: Optional[PathName] = None, ca_path: Optional[PathName] = None,
                      system_trust: bool = False, progress: Optional[ProgressCallback] = None,
@@ -339,121 +285,15 @@ def _run(open_reader: Callable[[], Any], st: RunState, opts: Options, table: Flo
          ) -> Iterator[Any]:
     """The stages over the segments of ``open_reader()`` (a CaptureReader, or a LiveCapture whose
     ticks sweep the table as capture time passes without packets); ``hold``: how finished
-    connections wait for their relay legs (by default, a RELAY_WINDOW of retirements)."""
+    connections wait for their relay legs (by default, a RELAY_WINDOW of retirements). The
+    reader is opened and the key log loaded when the iteration starts; the loop itself is
+    pipeline.packet_loop's (a module the compiled build compiles)."""
     reader = open_reader()
     st.reader = reader
     sessions.keylog = _load_keylog(opts.keylog)
     if sessions.keylog is not None and sessions.keylog.malformed:
         st.warnings.append(_keylog_lines_ignored(sessions.keylog.malformed))
-    secrets = reader.new_secrets  # (the reader appends to this list)
-    table_flow = table.flow
-    conversation = table.conversation
-    needs_flow_table = NEEDS_FLOW_TABLE
-    undecoded = 0
-    # UDP datagrams go to the QUIC and DTLS stages (in a sharded run, the first worker's: each
-    # reads them all)
-    udp_reader = table.shard is None or table.shard[0] == 0
-    quic = QuicFlows(sessions.keylog) if udp_reader else None
-    dtls = DtlsFlows(sessions.keylog) if udp_reader else None
-    udp_streams, openvpn_udp = (UdpStreams(), OpenVpnUdpFlows(sessions.keylog)) if udp_reader else (None, None)
-    next_sweep_frame = 0
-    frame = 0
-    ts = 0.0
-    progress = opts.progress
-    if hold is None:
-        hold = RelayHold(table)  # each connection waits until its relay legs can be known
-    try:
-        try:
-            for frame, ts, linktype, key, seq, ack, flags, payload, ttl, window in reader.segments():
-                if key is None:
-                    if flags == TICK:  # a live capture's clock: time passed without packets
-                        table.sweep(ts)
-                        for conn, ended in hold.release(table.take_done(), False, now=ts):
-                            result = finish(conn, sessions, ended, opts)
-                            if result is not None:
-                                yield result
-                        continue
-                    undecoded += 1  # (not TCP: a UDP datagram counts too, as documented)
-                    if flags == UDP_DATAGRAM:
-                        if udp_streams is not None:
-                            udp_streams.see(seq)
-                        if quic is not None:
-                            quic.datagram(frame, ts, seq, payload)  # (a datagram's flow key is in seq)
-                        if dtls is not None:
-                            dtls.datagram(frame, ts, seq, payload)
-                            openvpn_udp.datagram(frame, ts, seq, payload)  # type: ignore[union-attr]
-                        continue
-                    if flags == UDP_ICMP_ERROR:  # (the IcmpError is in seq, the quoted UDP payload in payload)
-                        if quic is not None:
-                            quic.icmp_error(frame, ts, seq, payload)
-                        if dtls is not None:
-                            dtls.icmp_error(frame, ts, seq, payload)
-                        st.linktypes.add(linktype)  # (as for any frame that is no TCP segment)
-                        continue
-                    if linktype not in SUPPORTED_LINKTYPES and linktype not in st.linktypes:
-                        st.warnings.append(f"link type {linktype} is not supported; its frames are skipped")
-                    st.linktypes.add(linktype)
-                    continue
-                if secrets:  # a pcapng Decryption Secrets Block
-                    _absorb_secrets(table, sessions, secrets)
-                    if quic is not None:
-                        quic.keylog = openvpn_udp.keylog = sessions.keylog  # type: ignore[union-attr]
-                # FlowTable.flow, its common case here (no call): a packet of a known conversation
-                # without SYN (nor an ICMP quote) goes straight to the conversation.
-                entry = conversation(key)
-                if entry is None or needs_flow_table[flags]:
-                    if quic is not None and flags & 0x12 == SYN:  # a client's SYN: QUIC's fall-back to TCP
-                        quic.tcp_connect(frame, ts, key)
-                    table_flow(frame, ts, (key, seq, ack, flags, payload, ttl, window))
-                else:
-                    conversation_of, d = entry  # (a TcpConnection, or a sharded run's shadow of one)
-                    conversation_of.packet(d, frame, ts, seq, ack, flags, payload, ttl, window)
-                if frame >= next_sweep_frame:
-                    next_sweep_frame = frame + 2048
-                    st.linktypes.add(linktype)
-                    table.sweep(ts)
-                    if progress is not None:
-                        progress(frame, reader.position)
-                    for conn, ended in hold.release(table.take_done(), False, now=ts):
-                        result = finish(conn, sessions, ended, opts)
-                        if result is not None:
-                            yield result
-                    if gc.get_count()[0] > GC_YOUNG_LIMIT and not gc.isenabled():
-                        gc.collect(1)  # see quiet_gc
-        except KeyboardInterrupt:
-            # Stopped (Ctrl-C; the command line turns SIGTERM into this too): the connections
-            # still open are handed out as at the end of a cut capture (partial), then the stop
-            # goes on.
-            st.interrupted = True
-        table.retire_all()
-        sessions.capture_end = ts
-        st.warnings += _end_warnings(reader, table)
-        udp_flows: Any = ((f, True) for f in openvpn_udp.finished(table.retired, udp_streams)) if openvpn_udp else ()
-        for conn, ended in chain(hold.release(table.take_done(), True, final=True), udp_flows):  # (OpenVPN/UDP last)
-            result = finish(conn, sessions, ended, opts)
-            if result is not None:
-                yield result
-    finally:
-        st.undecoded_frames = undecoded
-        st.tcp_connections = table.next_stream
-        if quic is not None and udp_streams is not None:
-            for key, session in quic.sessions.items():
-                session.result.stream = udp_streams.number(key)
-            st.quic = quic.results()
-            for q in st.quic:
-                finish_quic(q, opts)
-        if dtls is not None and udp_streams is not None:
-            st.dtls = dtls.results()  # (one per session, in the sessions' order)
-            for key, association in zip(dtls.sessions, st.dtls):
-                association.stream = udp_streams.number(key)
-            if st.dtls:
-                from tlsdissect.pipeline.dtls import finish_dtls
-
-                for a in st.dtls:
-                    finish_dtls(a, opts)
-        reader.close()
-    if st.interrupted:
-        raise KeyboardInterrupt
+    yield from run_stages(reader, st, opts, table, sessions, finish, hold)
 
 
 def analyze(source: Source, *, include_all: bool = False, keylog: Optional[KeyLogSource] = None,

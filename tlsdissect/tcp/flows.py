@@ -71,7 +71,7 @@ _FLAG_BITS: tuple[tuple[bool, bool, bool], ...] = tuple(
 # And for a control packet: TCP flags byte -> (SYN, FIN) as booleans.
 _SYN_FIN: tuple[tuple[bool, bool], ...] = tuple((bool(f & SYN), bool(f & FIN)) for f in range(256))
 # A segment's flags (an ICMP quote's included) -> whether it needs FlowTable.flow even for a known
-# conversation (SYN, or an ICMP quote): analyzer._run's test per packet, without the "&".
+# conversation (SYN, or an ICMP quote): pipeline.packet_loop's test per packet, without the "&".
 NEEDS_FLOW_TABLE: tuple[bool, ...] = tuple(bool(f & SYN_OR_QUOTE) for f in range(ICMP_QUOTE + 1))
 _ZERO_PAIR = (0, 0)
 _NO_ENTRY = (None, 0)  # FlowTable._retire's stand-in for a flow key not in the table
@@ -523,7 +523,8 @@ class FlowTable:
 
     def flow(self, frame: int, ts: float, seg: tuple[bytes, int, int, int, bytes, int, int]) -> None:
         """One segment in decode_flow's form (key, seq, ack, flags, payload, ttl, window): the per-packet
-        path (analyzer._run handles its commonest case, a known conversation's packet without SYN, itself)."""
+        path (pipeline.packet_loop handles its commonest case, a known conversation's packet without SYN,
+        itself)."""
         key, seq, ack, flags, payload, ttl, window = seg
         entry = self.table.get(key)
         if entry is None:

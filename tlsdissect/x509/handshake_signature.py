@@ -152,10 +152,9 @@ def check_server_key_exchange(body: bytes, signature_algorithm: Optional[int], s
     if len(client_random) != 32 or len(server_random) != 32:
         return result(None, "", "the hello randoms are not both in the capture")
     try:
-        key = _load_key(leaf_der)
+        key, key_type, key_text = _leaf_key(leaf_der)
     except Exception as exc:  # noqa: BLE001 - an unusable certificate is a result, not an error
         return result(None, "", f"the certificate's public key cannot be read ({exc})")
-    key_type, key_text = _key_words(key)
     params, signature = parts
     data = client_random + server_random + params
     try:
@@ -172,6 +171,26 @@ def check_server_key_exchange(body: bytes, signature_algorithm: Optional[int], s
     return result(verified, key_text, reason)
 
 
+# Leaf certificate (DER) -> (its public key, _key_words of it). A server shows the same leaf on
+# every connection, and reading its key (the certificate parsed with warnings silenced, the key
+# loaded) cost a third as much as the RSA verify itself, per connection. Only keys that could be
+# read are kept (an unusable certificate raises again each time); bounded: cleared when full.
+_LEAF_KEYS: dict[bytes, tuple[Any, str, str]] = {}
+_LEAF_KEYS_MAX = 256
+
+
+def _leaf_key(leaf_der: bytes) -> tuple[Any, str, str]:
+    """(public key, key type as the schemes name it, its description) of the certificate
+    ``leaf_der``; raises what reading it raises."""
+    hit = _LEAF_KEYS.get(leaf_der)
+    if hit is None:
+        key = _load_key(leaf_der)
+        if len(_LEAF_KEYS) >= _LEAF_KEYS_MAX:
+            _LEAF_KEYS.clear()
+        hit = _LEAF_KEYS[leaf_der] = (key, *_key_words(key))
+    return hit
+
+
 def _load_key(leaf_der: bytes) -> Any:
     with warnings.catch_warnings():  # (encoding faults are the chain findings' business)
         warnings.simplefilter("ignore")
@@ -184,11 +203,10 @@ def check_certificate_verify(transcript_hash: bytes, scheme: int, signature: byt
     transcript hashed to ``transcript_hash`` verify with the key of ``leaf_der``?"""
     name = tables.signature_scheme_name(scheme)
     try:
-        key = _load_key(leaf_der)
+        key, key_type, key_text = _leaf_key(leaf_der)
     except Exception as exc:  # noqa: BLE001 - an unusable certificate is a result, not an error
         return HandshakeSignatureCheck("certificate_verify", None, name, "",
                                        f"the certificate's public key cannot be read ({exc})")
-    key_type, key_text = _key_words(key)
     try:
         verified, reason = _verify_tls12(key, key_type, scheme, signature, server_signed_content(transcript_hash))
     except InvalidSignature:
