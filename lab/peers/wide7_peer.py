@@ -29,6 +29,7 @@ import ssl
 import struct
 import sys
 import time
+from pathlib import Path
 
 LIFETIME = 40.0
 
@@ -42,22 +43,20 @@ def hard_reset(sock: socket.socket) -> None:
     sock.close()
 
 
-class Leg:
-    """One direction of the relay: buffers bytes and hands out whole TLS records."""
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # lab/: the record splitter the relays share
+from helpers import RecordSplitter  # noqa: E402
+
+
+class Leg(RecordSplitter):
+    """One direction of the relay: hands out whole TLS records (lab/helpers.RecordSplitter) and
+    counts what it saw."""
 
     def __init__(self, name: str) -> None:
-        self.name, self.buf, self.app_records, self.handshakes = name, b"", 0, 0
+        super().__init__()
+        self.name, self.app_records, self.handshakes = name, 0, 0
 
     def records(self, data: bytes) -> list[bytearray]:
-        self.buf += data
-        out = []
-        while len(self.buf) >= 5:
-            n = 5 + int.from_bytes(self.buf[3:5], "big")
-            if len(self.buf) < n:
-                break
-            out.append(bytearray(self.buf[:n]))
-            self.buf = self.buf[n:]
-        return out
+        return self.feed(data)
 
 
 def relay(port: int, upstream: int, mode: str, skip: int) -> None:
