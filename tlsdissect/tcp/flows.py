@@ -28,7 +28,7 @@ from tlsdissect.tcp.consumer import StreamConsumer
 from tlsdissect.tcp.reassembly import LAST_BYTES, Chunk, ReassemblyBudget, StreamReassembler
 from tlsdissect.tcp.relays import OPENING_BYTES, Leg, RelayIndex, StreamDigest, first_reset
 from tlsdissect.tcp.stall import LOG_PACKETS, Stall, new_log, stalled
-from tlsdissect.tcp.window import WindowWatch
+from tlsdissect.tcp.window import PROBE_IDLE_SECONDS, WindowWatch
 
 # Ports where TLS is expected (a connection to them is reported even if no TLS appeared).
 TLS_PORTS = frozenset((443, 465, 563, 585, 614, 636, 853, 989, 990, 992, 993, 994, 995, 1443,
@@ -145,6 +145,7 @@ class TcpConnection:
     def packet(self, d: int, frame: int, ts: float, seq: int, ack: int, flags: int, payload: bytes, ttl: int,
                window: int) -> None:
         self.last_frame = frame
+        idle_since = self.last_ts  # (the conversation's previous packet: how long it was quiet)
         self.last_ts = ts
         count = self.packets[d] = self.packets[d] + 1
         if count <= LOG_PACKETS:  # (tcp.stall.new_log's layout)
@@ -253,8 +254,11 @@ class TcpConnection:
                 r.last_frame = frame
                 self.consumer.data(d, payload, frame, ts)
                 return
-            if n == 1 and ((seq + 1) & 0xFFFFFFFF) == r.next_seq and not r.pending:
-                self._watch().probe(d, frame, ts, self.packets[1 - d])  # (with its one old byte)
+            if n == 1 and ((seq + 1) & 0xFFFFFFFF) == r.next_seq and not r.pending \
+                    and ts - idle_since >= PROBE_IDLE_SECONDS:
+                # The last byte sent once more, after a quiet spell: a keep-alive with its one old
+                # byte (Windows sends them so), not a resegmented retransmission.
+                self._watch().probe(d, frame, ts, self.packets[1 - d])
             self._deliver(d, r.segment(seq, payload, frame, ts))
         elif not payload and not control and ((seq + 1) & 0xFFFFFFFF) == self.reasm[d].next_seq:
             # One byte before what this side has sent, and empty: a keep-alive or window probe.

@@ -27,6 +27,9 @@ from __future__ import annotations
 from typing import Any, Optional
 
 PROBES_KEPT = 8  # probes remembered per direction (the last ones: what an abort followed)
+# A probe carrying one old byte counts only after the conversation was quiet this long (keep-alive
+# intervals are a second and more): a byte sent again sooner is a retransmission.
+PROBE_IDLE_SECONDS = 1.0
 # A zero window this long is reported (a spell still open at the connection's end counts to its
 # last packet): shorter ones are flow control doing its job (a busy reader catches up within
 # milliseconds), or a closing stack's last ACK (macOS advertises 0 after its FIN).
