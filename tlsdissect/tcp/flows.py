@@ -255,10 +255,8 @@ class TcpConnection:
                 self.consumer.data(d, payload, frame, ts)
                 return
             if n == 1 and ((seq + 1) & 0xFFFFFFFF) == r.next_seq and not r.pending \
-                    and ts - idle_since >= PROBE_IDLE_SECONDS:
-                # The last byte sent once more, after a quiet spell: a keep-alive with its one old
-                # byte (Windows sends them so), not a resegmented retransmission.
-                self._watch().probe(d, frame, ts, self.packets[1 - d])
+                    and ts - idle_since >= PROBE_IDLE_SECONDS:  # (sooner: a retransmission)
+                self._watch().probe(d, frame, ts, self.packets[1 - d])  # (Windows' keep-alive: one old byte)
             self._deliver(d, r.segment(seq, payload, frame, ts))
         elif not payload and not control and ((seq + 1) & 0xFFFFFFFF) == self.reasm[d].next_seq:
             # One byte before what this side has sent, and empty: a keep-alive or window probe.
