@@ -152,7 +152,7 @@ class TcpConnection:
             self.log[d].extend((seq, len(payload), ack if flags & ACK else -1, flags, frame, ts))
         control, acks, rst = _FLAG_BITS[flags]
         if window:
-            if self.watch is not None:
+            if self.watch is not None and self.watch.open[d] is not None:  # (a spell to end: no call otherwise)
                 self.watch.opened(d, frame, ts)
         elif not rst:  # (a reset's window means nothing; Linux sends 0)
             self._watch().closed(d, frame, ts)
